@@ -1,0 +1,26 @@
+import type { Command } from '../transport/command.js';
+
+/** Per-distro knowledge: tasks call these, and never branch on distro names themselves. */
+export interface Distro {
+  family: 'debian' | 'rhel';
+  /** Human name, e.g. "Debian 12". */
+  name: string;
+  packageManager: 'apt' | 'dnf' | 'yum';
+  firewall: 'ufw' | 'firewalld';
+  /** Where the kubelet's extra args live: /etc/default/kubelet or /etc/sysconfig/kubelet. */
+  kubeletDefaultsPath: string;
+  /** Path of the Kubernetes package repository file. */
+  kubernetesRepoPath: string;
+  /** Package version string for an exact Kubernetes version, e.g. 1.34.1-1.1 (deb) or 1.34.1-150500.1.1 (rpm). */
+  packageVersionGlob(version: string): string;
+  /** Render the repository file content for a minor, given a base URL (pkgs.k8s.io or a mirror). */
+  kubernetesRepoFile(baseUrl: string, minor: string): string;
+  /** Install exact package versions (list of [name, version|undefined]). */
+  installPackages(pkgs: readonly (readonly [string, string | undefined])[]): Command;
+  /** Query installed version of a package; prints the version or nothing. */
+  installedVersion(pkg: string): Command;
+  /** Prevent upgrades of these packages (apt-mark hold / dnf exclude is in the repo file). */
+  holdPackages(pkgs: readonly string[]): Command | undefined;
+  /** List of held packages, one per line. */
+  listHeld(): Command | undefined;
+}
