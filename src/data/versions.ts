@@ -1,0 +1,88 @@
+/**
+ * Version data in one place (STYLE: data beats branches). Tasks and views read these tables; nothing else
+ * hard-codes a version or an image tag.
+ */
+
+/** The pause tag kubeadm pins per Kubernetes minor (from `kubeadm config images list`). */
+export const pauseTagByMinor: Readonly<Record<number, string>> = {
+  29: '3.9',
+  30: '3.9',
+  31: '3.10',
+  32: '3.10',
+  33: '3.10',
+  34: '3.10.1',
+  35: '3.10.1',
+  36: '3.10.2',
+};
+
+/** flannel release → flannel-cni-plugin tag shipped in its manifest. */
+export const flannelCniPluginTag: Readonly<Record<string, string>> = {
+  '0.28.9': 'v1.9.1-flannel3',
+};
+export const defaultFlannelCniPluginTag = 'v1.9.1-flannel3';
+export const defaultFlannelRegistry = 'ghcr.io/flannel-io';
+
+export const criSockets = {
+  containerd: 'unix:///var/run/containerd/containerd.sock',
+  docker: 'unix:///var/run/cri-dockerd.sock',
+} as const;
+
+/** OS package names of the container runtimes, per distro family. */
+export const runtimePackages: Readonly<Record<'debian' | 'rhel', { containerd: string; docker: string; criDockerd: string }>> = {
+  debian: { containerd: 'containerd', docker: 'docker.io', criDockerd: 'cri-dockerd' },
+  rhel: { containerd: 'containerd.io', docker: 'docker-ce', criDockerd: 'cri-dockerd' },
+};
+
+export const kubernetesPackages = ['kubeadm', 'kubelet', 'kubectl'] as const;
+export const defaultPackageRepository = 'https://pkgs.k8s.io/core:/stable:';
+
+export interface KubeVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** "1.34.1" (no leading v). */
+  text: string;
+}
+
+export function parseKubeVersion(version: string): KubeVersion {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) throw new Error(`not a version: ${version}`);
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
+}
+
+/** "v1.34": the pkgs.k8s.io repository path segment for a version. */
+export function minorTag(version: string): string {
+  const v = parseKubeVersion(version);
+  return `v${v.major}.${v.minor}`;
+}
+
+export function pauseTag(version: string): string {
+  const { minor } = parseKubeVersion(version);
+  const known = Object.keys(pauseTagByMinor).map(Number);
+  const tag = pauseTagByMinor[minor] ?? pauseTagByMinor[Math.max(...known.filter((m) => m <= minor))];
+  if (!tag) throw new Error(`no pause image tag known for Kubernetes 1.${minor}`);
+  return tag;
+}
+
+/** kubeadm config API: v1beta4 from 1.31 on, v1beta3 for 1.24–1.30. */
+export function kubeadmApiVersion(version: string): 'v1beta3' | 'v1beta4' {
+  const { minor } = parseKubeVersion(version);
+  if (minor < 24) throw new Error(`Kubernetes 1.${minor} is not supported (1.24 or newer)`);
+  return minor >= 31 ? 'v1beta4' : 'v1beta3';
+}
+
+/** containerd config.toml header version for an installed containerd version: 1.x → 2, 2.x → 3. */
+export function containerdConfigVersion(containerdVersion: string): 2 | 3 {
+  const major = Number(/(\d+)\./.exec(containerdVersion)?.[1] ?? NaN);
+  if (Number.isNaN(major)) throw new Error(`cannot read a containerd version from "${containerdVersion}"`);
+  return major >= 2 ? 3 : 2;
+}
+
+/** Kubernetes ≥1.29 gives admin.conf no rights until RBAC is bootstrapped: kube-vip needs super-admin.conf during init. */
+export function needsSuperAdminForInit(version: string): boolean {
+  return parseKubeVersion(version).minor >= 29;
+}
+
+/** Newest Kubernetes minor that still supports containerd 1.x. */
+export const lastMinorWithContainerd1 = 35;

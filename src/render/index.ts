@@ -1,0 +1,80 @@
+/**
+ * Rendering entry points: one function per file kubesmith writes, template + view model → text.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Inventory } from '../inventory/schema.js';
+import type { Host, Hosts } from '../model/host.js';
+import { containerdConfigVersion, kubeadmApiVersion } from '../data/versions.js';
+import { renderTemplate, type TemplateFormat } from './template.js';
+import * as views from './views.js';
+
+/** The templates/ directory of the installed package (works from src/ under vitest and from dist/). */
+export function templatesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'templates'))) return join(dir, 'templates');
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('templates/ directory not found next to package.json');
+    dir = parent;
+  }
+}
+
+const cache = new Map<string, string>();
+
+function formatOf(name: string): TemplateFormat {
+  const ext = extname(name);
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  if (ext === '.json') return 'json';
+  if (ext === '.toml') return 'toml';
+  return 'text';
+}
+
+/** Render templates/<name> with a view. */
+export function render(name: string, view: object): string {
+  let source = cache.get(name);
+  if (source === undefined) {
+    source = readFileSync(join(templatesDir(), name), 'utf8');
+    cache.set(name, source);
+  }
+  return renderTemplate(source, view, formatOf(name), name);
+}
+
+export function renderKubeadmInit(inv: Inventory, host: Host, hosts: Hosts): string {
+  return render(`kubeadm/${kubeadmApiVersion(inv.spec.kubernetes.version)}.yaml`, views.kubeadmInitView(inv, host, hosts));
+}
+
+export function renderKubeadmJoin(
+  inv: Inventory,
+  host: Host,
+  hosts: Hosts,
+  join: { token: string; caCertHash: string; certificateKey?: string },
+): string {
+  const api = kubeadmApiVersion(inv.spec.kubernetes.version);
+  return render(`kubeadm/join-${api}.yaml`, views.kubeadmJoinView(inv, host, hosts, join));
+}
+
+export function renderContainerdConfig(inv: Inventory, containerdVersion: string): string {
+  return render(`containerd/config-v${containerdConfigVersion(containerdVersion)}.toml`, views.containerdView(inv));
+}
+
+/** path → content of every certs.d hosts.toml. */
+export function renderRegistryHosts(inv: Inventory): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const view of views.registryHostsViews(inv)) {
+    files.set(`${views.REGISTRY_CONFIG_PATH}/${view.dir}/hosts.toml`, render('containerd/hosts.toml', view));
+  }
+  return files;
+}
+
+export const renderCrictl = (inv: Inventory): string => render('crictl/crictl.yaml', views.crictlView(inv));
+export const renderDockerDaemon = (inv: Inventory): string => render('docker/daemon.json', views.dockerDaemonView(inv));
+export const renderCriDockerDropIn = (inv: Inventory): string =>
+  render('docker/cri-docker.conf', { sandboxImage: views.sandboxImage(inv) });
+export const renderSysctl = (): string => render('sysctl/k8s.conf', views.sysctlView());
+export const renderModules = (inv: Inventory): string => render('modules-load/k8s.conf', views.modulesView(inv));
+export const renderFlannel = (inv: Inventory): string => render('flannel/kube-flannel.yaml', views.flannelView(inv));
+export const renderCiliumValues = (inv: Inventory, hosts: Hosts): string => render('cilium/values.yaml', views.ciliumView(inv, hosts));
+export const renderKubeVip = (inv: Inventory, host: Host, hosts: Hosts, clusterInitialized: boolean): string =>
+  render('kube-vip/kube-vip.yaml', views.kubeVipView(inv, host, hosts, clusterInitialized));

@@ -1,0 +1,281 @@
+/**
+ * Typed view models: everything a template needs, computed from the inventory, the host and (where needed)
+ * a fact such as the installed containerd version. Pure functions, no I/O, so golden tests pin the output.
+ */
+import type { Inventory } from '../inventory/schema.js';
+import type { Host, Hosts } from '../model/host.js';
+import {
+  criSockets,
+  defaultFlannelCniPluginTag,
+  defaultFlannelRegistry,
+  flannelCniPluginTag,
+  needsSuperAdminForInit,
+  parseKubeVersion,
+  pauseTag,
+} from '../data/versions.js';
+
+export const API_PORT = 6443;
+export const REGISTRY_CONFIG_PATH = '/etc/containerd/certs.d';
+
+export interface NodeView {
+  name: string;
+  ip: string;
+  apiPort: number;
+}
+
+export function nodeView(host: Host): NodeView {
+  return { name: host.name, ip: host.internalAddress, apiPort: API_PORT };
+}
+
+export function criSocket(inv: Inventory): string {
+  return criSockets[inv.spec.containerRuntime.type];
+}
+
+/** `<imageRepository>/pause:<tag kubeadm pins for this minor>`. */
+export function sandboxImage(inv: Inventory): string {
+  return `${inv.spec.kubernetes.imageRepository}/pause:${pauseTag(inv.spec.kubernetes.version)}`;
+}
+
+/** Split "host:port" (or "[v6]:port"); port defaults to 6443. */
+export function splitEndpoint(endpoint: string): { host: string; port: number } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(endpoint);
+  if (v6) return { host: v6[1]!, port: Number(v6[2] ?? API_PORT) };
+  const i = endpoint.lastIndexOf(':');
+  if (i > 0 && endpoint.indexOf(':') === i) return { host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) };
+  return { host: endpoint, port: API_PORT };
+}
+
+/** Where joining nodes reach the API: controlPlaneEndpoint, else the first control plane's node IP. */
+export function apiServerEndpoint(inv: Inventory, hosts: Hosts): string {
+  const ep = inv.spec.kubernetes.controlPlaneEndpoint;
+  if (ep) {
+    const { host, port } = splitEndpoint(ep);
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+  const ip = hosts.firstControlPlane.internalAddress;
+  return `${ip.includes(':') ? `[${ip}]` : ip}:${API_PORT}`;
+}
+
+export interface KubeadmInitView {
+  node: NodeView;
+  criSocket: string;
+  clusterName: string;
+  kubernetesVersion: string;
+  controlPlaneEndpoint?: string;
+  imageRepository: string;
+  podSubnet: string;
+  serviceSubnet: string;
+  dnsDomain: string;
+  certSANs: string[];
+  failSwapOn: boolean;
+  proxyMode: string;
+  ipvs: boolean;
+  skipPhases: string[];
+}
+
+export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts): KubeadmInitView {
+  const k = inv.spec.kubernetes;
+  const sans = new Set<string>(k.certSANs);
+  if (k.controlPlaneEndpoint) sans.add(splitEndpoint(k.controlPlaneEndpoint).host);
+  if (k.loadBalancer?.vip) sans.add(k.loadBalancer.vip);
+  for (const cp of hosts.controlPlanes) {
+    sans.add(cp.name);
+    sans.add(cp.internalAddress);
+    if (cp.address !== cp.internalAddress) sans.add(cp.address);
+  }
+  const kpr = inv.spec.network.plugin === 'cilium' && inv.spec.network.cilium.kubeProxyReplacement;
+  return {
+    node: nodeView(host),
+    criSocket: criSocket(inv),
+    clusterName: inv.metadata.name,
+    kubernetesVersion: `v${parseKubeVersion(k.version).text}`,
+    ...(k.controlPlaneEndpoint ? { controlPlaneEndpoint: apiServerEndpoint(inv, hosts) } : {}),
+    imageRepository: k.imageRepository,
+    podSubnet: k.podSubnet,
+    serviceSubnet: k.serviceSubnet,
+    dnsDomain: k.dnsDomain,
+    certSANs: [...sans],
+    failSwapOn: inv.spec.hostPrep.swap === 'disable',
+    proxyMode: k.proxyMode,
+    ipvs: k.proxyMode === 'ipvs',
+    skipPhases: kpr ? ['addon/kube-proxy'] : [],
+  };
+}
+
+export interface KubeadmJoinView {
+  node: NodeView;
+  criSocket: string;
+  apiServerEndpoint: string;
+  /** The bootstrap token (a secret: the rendered file is mode 0600 and removed after the join). */
+  token: string;
+  caCertHashes: string[];
+  controlPlane: boolean;
+  certificateKey?: string;
+}
+
+export function kubeadmJoinView(
+  inv: Inventory,
+  host: Host,
+  hosts: Hosts,
+  join: { token: string; caCertHash: string; certificateKey?: string },
+): KubeadmJoinView {
+  return {
+    node: nodeView(host),
+    criSocket: criSocket(inv),
+    apiServerEndpoint: apiServerEndpoint(inv, hosts),
+    token: join.token,
+    caCertHashes: [join.caCertHash],
+    controlPlane: join.certificateKey !== undefined,
+    ...(join.certificateKey !== undefined ? { certificateKey: join.certificateKey } : {}),
+  };
+}
+
+export interface ContainerdView {
+  sandboxImage: string;
+  registryConfigPath: string;
+}
+
+export function containerdView(inv: Inventory): ContainerdView {
+  return { sandboxImage: sandboxImage(inv), registryConfigPath: REGISTRY_CONFIG_PATH };
+}
+
+export interface RegistryHostsView {
+  registry: string;
+  /** certs.d directory name. */
+  dir: string;
+  server: string;
+  mirrors: { url: string; skipVerify: boolean }[];
+}
+
+function upstreamServer(registry: string): string {
+  return registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
+}
+
+/** One hosts.toml per registry with mirrors, plus one per insecure registry (skip_verify). */
+export function registryHostsViews(inv: Inventory): RegistryHostsView[] {
+  const rt = inv.spec.containerRuntime;
+  const views = new Map<string, RegistryHostsView>();
+  for (const [registry, urls] of Object.entries(rt.registryMirrors).sort(([a], [b]) => a.localeCompare(b))) {
+    views.set(registry, {
+      registry,
+      dir: registry,
+      server: upstreamServer(registry),
+      mirrors: urls.map((url) => ({ url, skipVerify: false })),
+    });
+  }
+  for (const registry of [...rt.insecureRegistries].sort()) {
+    const view = views.get(registry) ?? { registry, dir: registry, server: upstreamServer(registry), mirrors: [] };
+    view.mirrors.push({ url: `https://${registry}`, skipVerify: true });
+    views.set(registry, view);
+  }
+  return [...views.values()];
+}
+
+export function crictlView(inv: Inventory): { socket: string } {
+  return { socket: criSocket(inv) };
+}
+
+export function dockerDaemonView(inv: Inventory): { registryMirrors: string[]; insecureRegistries: string[] } {
+  const rt = inv.spec.containerRuntime;
+  return { registryMirrors: rt.registryMirrors['docker.io'] ?? [], insecureRegistries: [...rt.insecureRegistries] };
+}
+
+export function sysctlView(): { settings: { key: string; value: string }[] } {
+  return {
+    settings: [
+      { key: 'net.ipv4.ip_forward', value: '1' },
+      { key: 'net.bridge.bridge-nf-call-iptables', value: '1' },
+      { key: 'net.bridge.bridge-nf-call-ip6tables', value: '1' },
+    ],
+  };
+}
+
+export const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'];
+
+export function modulesView(inv: Inventory): { modules: string[] } {
+  const modules = ['overlay', 'br_netfilter'];
+  if (inv.spec.kubernetes.proxyMode === 'ipvs') modules.push(...IPVS_MODULES);
+  return { modules };
+}
+
+export interface FlannelView {
+  version: string;
+  network: string;
+  enableNFTables: boolean;
+  backend: Record<string, unknown>;
+  images: { flannel: string; cniPlugin: string };
+  args: string[];
+}
+
+export function flannelView(inv: Inventory, registry = defaultFlannelRegistry): FlannelView {
+  const f = inv.spec.network.flannel;
+  const backend: Record<string, unknown> = { Type: f.backend };
+  if (f.backend === 'vxlan' && f.directRouting) backend.DirectRouting = true;
+  const args = ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'];
+  if (f.iface) args.push(`--iface=${f.iface}`);
+  return {
+    version: `v${f.version}`,
+    network: inv.spec.kubernetes.podSubnet,
+    enableNFTables: inv.spec.kubernetes.proxyMode === 'nftables',
+    backend,
+    images: {
+      flannel: `${registry}/flannel:v${f.version}`,
+      cniPlugin: `${registry}/flannel-cni-plugin:${flannelCniPluginTag[f.version] ?? defaultFlannelCniPluginTag}`,
+    },
+    args,
+  };
+}
+
+export interface CiliumView {
+  version: string;
+  kubeProxyReplacement: boolean;
+  k8sServiceHost?: string;
+  k8sServicePort?: number;
+  operatorReplicas: number;
+}
+
+export function ciliumView(inv: Inventory, hosts: Hosts): CiliumView {
+  const c = inv.spec.network.cilium;
+  const view: CiliumView = {
+    version: c.version,
+    kubeProxyReplacement: c.kubeProxyReplacement,
+    operatorReplicas: hosts.all.length > 1 ? 2 : 1,
+  };
+  if (c.kubeProxyReplacement) {
+    const { host, port } = splitEndpoint(apiServerEndpoint(inv, hosts));
+    view.k8sServiceHost = host.replace(/^\[|\]$/g, '');
+    view.k8sServicePort = port;
+  }
+  return view;
+}
+
+export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+export const SUPER_ADMIN_CONF = '/etc/kubernetes/super-admin.conf';
+
+export interface KubeVipView {
+  image: string;
+  vip: string;
+  interface: string;
+  port: string;
+  kubeconfigPath: string;
+}
+
+/**
+ * kube-vip on a control plane. `clusterInitialized` = admin.conf already exists on this host: on the first control
+ * plane of a ≥1.29 cluster that is not initialized yet, kube-vip must use super-admin.conf (admin.conf has no rights
+ * until kubeadm has bootstrapped RBAC); everywhere else admin.conf.
+ */
+export function kubeVipView(inv: Inventory, host: Host, hosts: Hosts, clusterInitialized: boolean): KubeVipView {
+  const lb = inv.spec.kubernetes.loadBalancer;
+  if (!lb || lb.type !== 'kube-vip' || !lb.vip) throw new Error('kube-vip needs spec.kubernetes.loadBalancer {type: kube-vip, vip}');
+  const port = inv.spec.kubernetes.controlPlaneEndpoint ? splitEndpoint(inv.spec.kubernetes.controlPlaneEndpoint).port : API_PORT;
+  const isFirst = hosts.firstControlPlane.name === host.name;
+  const superAdmin = isFirst && !clusterInitialized && needsSuperAdminForInit(inv.spec.kubernetes.version);
+  return {
+    image: lb.image,
+    vip: lb.vip,
+    interface: lb.interface ?? 'eth0',
+    port: String(port),
+    kubeconfigPath: superAdmin ? SUPER_ADMIN_CONF : ADMIN_CONF,
+  };
+}
