@@ -23,4 +23,12 @@ export interface Distro {
   holdPackages(pkgs: readonly string[]): Command | undefined;
   /** List of held packages, one per line. */
   listHeld(): Command | undefined;
+  /** Refresh the package index (apt-get update / dnf makecache). */
+  refreshPackageIndex(): Command;
+  /** Remove packages (reset). */
+  removePackages(pkgs: readonly string[]): Command;
+  /** URL of the repository signing key for a minor (deb: Release.key, rpm: repomd.xml.key). */
+  kubernetesRepoKeyUrl(baseUrl: string, minor: string): string;
+  /** Where the dearmored apt key goes (deb), or undefined (rpm: gpgkey= in the repo file). */
+  kubernetesKeyringPath?: string;
 }

@@ -99,14 +99,43 @@ export type HostOutcome = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable
 
 /** Typed progress events; the UI is an adapter over these. Nothing in a task writes to the console. */
 export type RunEvent =
-  | { type: 'run.start'; playbook: string; hosts: string[]; dryRun: boolean; logDir: string; at: string }
+  | { type: 'run.start'; playbook: string; hosts: string[]; dryRun: boolean; logDir: string; at: string; steps?: StepInfo[] }
   | { type: 'phase.start'; phase: string }
   | { type: 'phase.end'; phase: string; durationMs: number }
-  | { type: 'task.start'; task: string; title: string; hosts: string[] }
-  | { type: 'task.host'; task: string; host: string; outcome: HostOutcome | 'unknown'; changes?: Change[]; reason?: string; error?: string; durationMs: number }
-  | { type: 'task.end'; task: string; durationMs: number }
+  | { type: 'task.start'; task: string; title: string; hosts: string[]; step?: number; phase?: string }
+  | { type: 'task.host'; task: string; host: string; outcome: HostOutcome | 'unknown'; changes?: Change[]; reason?: string; error?: string; durationMs: number; step?: number }
+  | { type: 'task.end'; task: string; durationMs: number; step?: number }
   | { type: 'log'; host?: string; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'run.end'; ok: boolean; recap: Recap; durationMs: number };
+  | { type: 'plan'; plan: Plan }
+  | { type: 'run.end'; ok: boolean; recap: Recap; durationMs: number; stoppedBy?: { task: string; host: string } };
+
+/** A playbook step as announced at run start (step = index across the whole playbook, from 0). */
+export interface StepInfo {
+  step: number;
+  phase: string;
+  task: string;
+  title: string;
+}
+
+/** What `plan` found, per host and task: data in, plan out (nothing was written). */
+export interface Plan {
+  playbook: string;
+  hosts: PlanHost[];
+}
+
+export interface PlanHost {
+  host: string;
+  tasks: PlanEntry[];
+}
+
+export interface PlanEntry {
+  task: string;
+  title: string;
+  status: 'change' | 'unknown' | 'failed';
+  changes: Change[];
+  /** For unknown: why it cannot be decided yet; for failed: the error (masked). */
+  reason?: string;
+}
 
 export interface HostRecap {
   host: string;
@@ -116,8 +145,18 @@ export interface HostRecap {
   skipped: number;
   unknown: number;
   durationMs: number;
-  /** First failure on this host: task, message (already masked). */
-  failure?: { task: string; message: string };
+  /** First failure on this host: task, message (already masked), and what we know of the failing command. */
+  failure?: HostFailure;
+}
+
+export interface HostFailure {
+  task: string;
+  message: string;
+  command?: string;
+  exitCode?: number;
+  /** Last lines of the command's stderr. */
+  stderrTail?: string;
+  hint?: string;
 }
 
 export interface Recap {

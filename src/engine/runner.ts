@@ -1,0 +1,239 @@
+/**
+ * The runner: phases in order, steps in order (each step is a sync point), hosts of a step in parallel
+ * within the concurrency bound. Per host: check → (plan: record and stop) → apply(changes) → verify.
+ *
+ * - A host that fails is left out of every later step of the run.
+ * - A failing critical step stops the run once the step has finished on every host it started on.
+ *   `critical: true` stops on any failure, `critical: false` never; unset, the run stops when the step
+ *   failed on a control-plane host (so control-plane selectors are critical, worker failures are not).
+ * - In a dry run (plan) apply() and verify() are never called, and the task's transport refuses writes.
+ */
+import type { Inventory } from '../inventory/schema.js';
+import type { Host, Hosts } from '../model/host.js';
+import { ConnectError, type Transport } from '../transport/types.js';
+import { describeFailure, failureLine } from './errors.js';
+import { forEachLimit } from './limit.js';
+import { evaluateWhen } from './playbook.js';
+import { PlanBuilder, RecapBuilder } from './recap.js';
+import type { TaskRegistry } from './registry.js';
+import { lazyTransport, readOnlyTransport } from './transports.js';
+import {
+  RunState,
+  type Change,
+  type HostFailure,
+  type HostOutcome,
+  type Plan,
+  type Playbook,
+  type PlaybookStep,
+  type Recap,
+  type RunEvent,
+  type StepInfo,
+  type Task,
+  type TaskContext,
+} from './types.js';
+
+export type RunListener = (event: RunEvent) => void;
+
+export const DEFAULT_CONCURRENCY = 20;
+
+export interface RunnerOptions {
+  playbook: Playbook;
+  registry: TaskRegistry;
+  inventory: Inventory;
+  inventoryDir: string;
+  /** Every host of the inventory. */
+  hosts: Hosts;
+  /** --limit: host names or roles. */
+  limit?: readonly string[];
+  concurrency?: number;
+  /** plan: check only, never apply. */
+  dryRun?: boolean;
+  /** The connection of a host (e.g. ConnectionPool.get); called once per host and step, must cache. */
+  connect(host: Host): Promise<Transport>;
+  listeners?: readonly RunListener[];
+  /** Command-line options tasks may consult. */
+  options?: Readonly<Record<string, unknown>>;
+  signal?: AbortSignal;
+  logDir?: string;
+  /** A line for a host's log file. */
+  hostLog?(host: string, message: string): void;
+  /** Known secret values, masked once more in every failure message. */
+  secrets?: () => readonly string[];
+  /** Give up on one task on one host after this long. */
+  taskTimeoutMs?: number;
+  /** Shared values between tasks (a fresh one by default). */
+  state?: RunState;
+}
+
+export interface RunResult {
+  ok: boolean;
+  recap: Recap;
+  /** Set for dry runs. */
+  plan?: Plan;
+  /** The step and host that stopped the run, when a critical step failed. */
+  stoppedBy?: { task: string; host: string };
+}
+
+const CONTROL_PLANE_SELECTORS = new Set(['control-plane', 'first-control-plane', 'other-control-planes']);
+
+/** Whether this step's failures stop the run (see module comment). */
+export function stopsRun(step: PlaybookStep, failedHosts: readonly Host[]): boolean {
+  if (failedHosts.length === 0) return false;
+  if (step.critical !== undefined) return step.critical;
+  return CONTROL_PLANE_SELECTORS.has(step.hosts) || failedHosts.some((h) => h.isControlPlane);
+}
+
+export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
+  const started = Date.now();
+  const dryRun = opts.dryRun ?? false;
+  const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const inScope = new Set(opts.hosts.limit(opts.limit).all.map((h) => h.name));
+  const scopeNames = opts.hosts.all.map((h) => h.name).filter((n) => inScope.has(n));
+  const recap = new RecapBuilder(scopeNames);
+  const plan = new PlanBuilder(opts.playbook.name, scopeNames);
+  const state = opts.state ?? new RunState();
+  const failed = new Set<string>();
+  const secrets = () => opts.secrets?.() ?? [];
+  const emit = (event: RunEvent) => opts.listeners?.forEach((listen) => listen(event));
+  const lazy = new Map<string, Transport>();
+  const transportFor = (host: Host): Transport => {
+    let t = lazy.get(host.name);
+    if (!t) lazy.set(host.name, (t = lazyTransport(host, opts.connect)));
+    return dryRun ? readOnlyTransport(t) : t;
+  };
+
+  const steps: StepInfo[] = [];
+  opts.playbook.phases.forEach((phase) =>
+    phase.steps.forEach((step) =>
+      steps.push({ step: steps.length, phase: phase.phase, task: step.task, title: opts.registry.require(step.task).title }),
+    ),
+  );
+  emit({ type: 'run.start', playbook: opts.playbook.name, hosts: scopeNames, dryRun, logDir: opts.logDir ?? '', at: new Date(started).toISOString(), steps });
+
+  let stoppedBy: RunResult['stoppedBy'];
+  let index = 0;
+  for (const phase of opts.playbook.phases) {
+    if (stoppedBy || opts.signal?.aborted) break;
+    const phaseStart = Date.now();
+    emit({ type: 'phase.start', phase: phase.phase });
+    for (const step of phase.steps) {
+      const stepIndex = index++;
+      if (stoppedBy || opts.signal?.aborted) break;
+      const task = opts.registry.require(step.task);
+      const stepStart = Date.now();
+      const selected = selectHosts(opts.hosts, step, inScope, failed);
+      emit({ type: 'task.start', task: task.id, title: task.title, hosts: selected.map((h) => h.name), step: stepIndex, phase: phase.phase });
+
+      const report = (host: Host, outcome: HostOutcome | 'unknown', durationMs: number, extra: { reason?: string; failure?: HostFailure; changes?: Change[] } = {}) => {
+        recap.record(host.name, outcome, durationMs, extra.failure);
+        const event: RunEvent = { type: 'task.host', task: task.id, host: host.name, outcome, durationMs, step: stepIndex };
+        if (extra.changes) event.changes = extra.changes;
+        if (extra.reason) event.reason = extra.reason;
+        if (extra.failure) event.error = failureLine(extra.failure);
+        emit(event);
+        opts.hostLog?.(host.name, `[${task.id}] ${outcome}${extra.reason ? `: ${extra.reason}` : ''}${event.error ? `: ${event.error}` : ''}`);
+      };
+
+      if (!evaluateWhen(step.when, opts.inventory.spec)) {
+        for (const host of selected) report(host, 'skipped', 0, { reason: `only when ${step.when}` });
+      } else {
+        const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
+        const failedHere: Host[] = [];
+        await forEachLimit(selected, bound, async (host) => {
+          const t0 = Date.now();
+          const ctx = (transport: Transport): TaskContext => ({
+            host,
+            hosts: opts.hosts,
+            inventory: opts.inventory,
+            inventoryDir: opts.inventoryDir,
+            transport: dryRun ? readOnlyTransport(transport) : transport,
+            transportFor,
+            run: state,
+            dryRun,
+            signal: opts.signal ?? new AbortController().signal,
+            log: (message) => opts.hostLog?.(host.name, `[${task.id}] ${message}`),
+            options: opts.options ?? {},
+          });
+          try {
+            const transport = await opts.connect(host);
+            const outcome = await withTimeout(runTask(task, ctx(transport), dryRun), opts.taskTimeoutMs, task.id);
+            if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
+            report(host, outcome.outcome, Date.now() - t0, outcome);
+          } catch (err) {
+            const failure = describeFailure(task.id, err, secrets());
+            failed.add(host.name);
+            failedHere.push(host);
+            if (dryRun) plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
+            report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
+          }
+        });
+        if (stopsRun(step, failedHere)) stoppedBy = { task: task.id, host: failedHere[0]!.name };
+      }
+      emit({ type: 'task.end', task: task.id, durationMs: Date.now() - stepStart, step: stepIndex });
+    }
+    const durationMs = Date.now() - phaseStart;
+    recap.phase(phase.phase, durationMs);
+    emit({ type: 'phase.end', phase: phase.phase, durationMs });
+  }
+
+  const result: RunResult = { ok: failed.size === 0 && !opts.signal?.aborted, recap: recap.build() };
+  if (stoppedBy) result.stoppedBy = stoppedBy;
+  if (dryRun) {
+    result.plan = plan.build();
+    emit({ type: 'plan', plan: result.plan });
+  }
+  const end: RunEvent = { type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - started };
+  if (stoppedBy) end.stoppedBy = stoppedBy;
+  emit(end);
+  return result;
+}
+
+function selectHosts(hosts: Hosts, step: PlaybookStep, inScope: Set<string>, failed: Set<string>): Host[] {
+  let selected: Host[];
+  try {
+    selected = hosts.select(step.hosts);
+  } catch {
+    selected = []; // e.g. first-control-plane on an inventory without one: inventory rules report that
+  }
+  return selected.filter((h) => inScope.has(h.name) && !failed.has(h.name));
+}
+
+interface TaskOutcome {
+  outcome: HostOutcome | 'unknown';
+  reason?: string;
+  changes?: Change[];
+  planned?: { status: 'change' | 'unknown'; changes: Change[] };
+}
+
+/** One task on one host: check, then (not in a dry run) apply and verify. */
+async function runTask(task: Task, ctx: TaskContext, dryRun: boolean): Promise<TaskOutcome> {
+  const result = await task.check(ctx);
+  switch (result.status) {
+    case 'ok':
+      return { outcome: 'ok' };
+    case 'skip':
+      return { outcome: 'skipped', reason: result.reason };
+    case 'unknown':
+      if (!dryRun) throw new Error(`cannot decide what to do: ${result.reason}`);
+      return { outcome: 'unknown', reason: result.reason, changes: result.changes ?? [], planned: { status: 'unknown', changes: result.changes ?? [] } };
+    case 'change':
+      if (result.changes.length === 0) return { outcome: 'ok' };
+      if (dryRun) return { outcome: 'changed', changes: result.changes, planned: { status: 'change', changes: result.changes } };
+      await task.apply(ctx, result.changes);
+      await task.verify?.(ctx);
+      return { outcome: 'changed', changes: result.changes };
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> {
+  if (!timeoutMs) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(timeoutMs / 1000)}s`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
