@@ -78,3 +78,19 @@ export class ConnectError extends Error {
     this.name = 'ConnectError';
   }
 }
+
+/** A command killed because it ran longer than its timeout (the remote process tree is killed too). */
+export class CommandTimeoutError extends CommandError {
+  constructor(host: string, command: string, readonly timeoutMs: number, stdout: string, stderr: string) {
+    super(host, command, 124, stdout, stderr, `timed out after ${Math.round(timeoutMs / 100) / 10}s; the remote process was killed`);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
+/** A command stopped because its AbortSignal fired (the remote process tree is killed too). */
+export class CommandAbortedError extends CommandError {
+  constructor(host: string, command: string, stdout: string, stderr: string) {
+    super(host, command, 130, stdout, stderr, 'aborted; the remote process was killed');
+    this.name = 'CommandAbortedError';
+  }
+}

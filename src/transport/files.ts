@@ -1,0 +1,112 @@
+/**
+ * File operations over any command runner, streamed through stdin so they work under sudo:
+ * atomic writes (temp file in the same directory, mode and owner set, then rename), reads that tell
+ * "missing" from "not allowed", and uploads that skip when the remote sha256 already matches.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { raw, sh, type Command, type ShellScript } from './command.js';
+import { CommandError, type UploadResult, type WriteFileOptions } from './types.js';
+
+export interface RawRunner {
+  readonly host: string;
+  /** Whether commands run as root (root login or sudo). */
+  elevated(): Promise<boolean>;
+  run(
+    cmd: Command,
+    opts?: { stdin?: string | Buffer | Readable; allowFailure?: boolean; quietStdout?: boolean; timeoutMs?: number },
+  ): Promise<{ code: number; stdout: Buffer; stderr: string }>;
+}
+
+const MODE = /^[0-7]{3,4}$/;
+const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
+
+async function modeAndOwner(runner: RawRunner, opts: WriteFileOptions = {}): Promise<{ mode: string; owner?: string }> {
+  const mode = opts.mode ?? '0644';
+  if (!MODE.test(mode)) throw new Error(`${runner.host}: invalid file mode ${JSON.stringify(mode)} (expected octal such as 0644)`);
+  const owner = opts.owner ?? ((await runner.elevated()) ? 'root:root' : undefined);
+  if (owner !== undefined && !OWNER.test(owner)) throw new Error(`${runner.host}: invalid owner ${JSON.stringify(owner)} (expected user[:group])`);
+  return owner === undefined ? { mode } : { mode, owner };
+}
+
+/** chmod/chown of "$tmp" then rename over the target; `verify` runs between (e.g. a checksum check). */
+function atomicWriteScript(path: string, mode: string, owner: string | undefined, verify?: ShellScript): ShellScript {
+  if (!path || path.endsWith('/')) throw new Error(`invalid file path ${JSON.stringify(path)}`);
+  const dir = posix.dirname(path);
+  const template = `${dir}/.${posix.basename(path)}.ks-XXXXXX`;
+  const chown = owner ? sh`chown ${owner} "$tmp"` : raw('true');
+  return sh`set -e
+mkdir -p -- ${dir}
+umask 077
+tmp=$(mktemp ${template})
+trap 'rm -f -- "$tmp"' EXIT
+cat > "$tmp"
+${verify ?? raw('true')}
+chmod ${mode} "$tmp"
+${chown}
+mv -f -- "$tmp" ${path}
+trap - EXIT`;
+}
+
+function withDiskHint(err: unknown): never {
+  if (err instanceof CommandError && /No space left on device|Disk quota exceeded/.test(err.stderr)) {
+    throw new CommandError(err.host, err.command, err.code, err.stdout, err.stderr, 'the target filesystem is full; nothing was written at the final path');
+  }
+  throw err;
+}
+
+export async function writeRemoteFile(runner: RawRunner, path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void> {
+  const { mode, owner } = await modeAndOwner(runner, opts);
+  await runner.run(atomicWriteScript(path, mode, owner), { stdin: content }).catch(withDiskHint);
+}
+
+/** The file's bytes, or null when it does not exist (a permission problem throws). */
+export async function readRemoteFile(runner: RawRunner, path: string): Promise<Buffer | null> {
+  const r = await runner.run(sh`LC_ALL=C cat -- ${path}`, { allowFailure: true, quietStdout: true });
+  if (r.code === 0) return r.stdout;
+  if (/No such file or directory|Not a directory/.test(r.stderr)) return null;
+  throw new CommandError(runner.host, `cat -- ${path}`, r.code, '', r.stderr);
+}
+
+export async function sha256File(localPath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(localPath)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function uploadFile(
+  runner: RawRunner,
+  localPath: string,
+  remotePath: string,
+  opts: WriteFileOptions & { onProgress?: (sent: number, total: number) => void } = {},
+): Promise<UploadResult> {
+  const { mode, owner } = await modeAndOwner(runner, opts);
+  const bytes = (await stat(localPath)).size;
+  const sha256 = await sha256File(localPath);
+
+  // One round trip: when the remote copy matches, only fix mode/owner and report it.
+  const chown = owner ? sh`chown ${owner} ${remotePath}` : raw('true');
+  const probe = await runner.run(
+    sh`sum=$(sha256sum -- ${remotePath} 2>/dev/null) || exit 0
+[ "\${sum%% *}" = ${sha256} ] || exit 0
+chmod ${mode} ${remotePath} && ${chown} && echo same`,
+  );
+  if (probe.stdout.toString().trim() === 'same') {
+    opts.onProgress?.(bytes, bytes);
+    return { transferred: false, bytes, sha256 };
+  }
+
+  const verify = sh`got=$(sha256sum < "$tmp"); got=\${got%% *}
+[ "$got" = ${sha256} ] || { echo "checksum mismatch after transfer: expected ${raw(sha256)}, got $got" >&2; exit 1; }`;
+  const input = createReadStream(localPath, { highWaterMark: 256 * 1024 });
+  let sent = 0;
+  input.on('data', (chunk) => {
+    sent += chunk.length;
+    opts.onProgress?.(sent, bytes);
+  });
+  await runner.run(atomicWriteScript(remotePath, mode, owner, verify), { stdin: input }).catch(withDiskHint);
+  return { transferred: true, bytes, sha256 };
+}

@@ -1,0 +1,10 @@
+export * from './command.js';
+export * from './types.js';
+export { SshTransport, type SshTransportOptions, type CommandRecord, type ConnectRecord, type RawOptions, type RawResult } from './ssh.js';
+export { ConnectionPool, type PoolOptions } from './pool.js';
+export { RecordingTransport, type Reply, type ReplyFn, type Matcher, type RecordedCall, type MemoryFile } from './recording.js';
+export { connectWithRetry, type ConnectSpec } from './connect.js';
+export * from './known-hosts.js';
+export { Semaphore } from './semaphore.js';
+export { sha256File } from './files.js';
+export { wrapCommand, killTreeScript, type Elevation } from './wrapper.js';

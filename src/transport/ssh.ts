@@ -1,0 +1,199 @@
+/**
+ * The SSH transport: ONE connection per host (node-ssh over ssh2) reused for every command, at most
+ * `maxChannels` channels at once on it, sudo for non-root users, a timeout on every command that kills the
+ * remote process tree, and secrets masked in everything logged or thrown.
+ */
+import type { Readable } from 'node:stream';
+import type { NodeSSH } from 'node-ssh';
+import { commandDisplay, commandSecrets, commandText, maskSecrets, type Command } from './command.js';
+import { runOnChannel, type ChannelResult, type ExecClient } from './channel.js';
+import { connectWithRetry, type ConnectSpec } from './connect.js';
+import { readRemoteFile, uploadFile, writeRemoteFile, type RawRunner } from './files.js';
+import { Semaphore } from './semaphore.js';
+import { CommandAbortedError, CommandError, CommandTimeoutError, ConnectError } from './types.js';
+import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
+import { killTreeScript, wrapCommand, type Elevation } from './wrapper.js';
+
+export interface CommandRecord {
+  host: string;
+  /** Display text (secrets masked). */
+  command: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface ConnectRecord {
+  host: string;
+  address: string;
+  port: number;
+  viaBastion: boolean;
+  durationMs: number;
+}
+
+export interface SshTransportOptions {
+  /** Inventory host name. */
+  host: string;
+  connect: ConnectSpec;
+  sudo: 'auto' | 'always' | 'never';
+  /** Password for sudo (from passwordEnv); fed on stdin, never on a command line. */
+  sudoPassword?: string;
+  maxChannels: number;
+  defaultTimeoutMs: number;
+  onCommand?: (record: CommandRecord) => void;
+  onConnect?: (record: ConnectRecord) => void;
+}
+
+/** Internal run options: stdin may also be a stream (uploads). */
+export interface RawOptions extends Omit<ExecOptions, 'stdin'> {
+  stdin?: string | Buffer | Readable;
+  /** Do not put stdout in the command log (file contents). */
+  quietStdout?: boolean;
+}
+
+export interface RawResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+  durationMs: number;
+}
+
+export class SshTransport implements Transport, RawRunner {
+  readonly host: string;
+  readonly #opts: SshTransportOptions;
+  readonly #channels: Semaphore;
+  #conn: Promise<NodeSSH> | undefined;
+  #elevation: Promise<Elevation> | undefined;
+  #closed = false;
+
+  constructor(opts: SshTransportOptions) {
+    this.host = opts.host;
+    this.#opts = opts;
+    this.#channels = new Semaphore(opts.maxChannels);
+  }
+
+  /** The live connection, (re)connecting when needed; concurrent callers share one attempt. */
+  async connection(): Promise<NodeSSH> {
+    if (this.#closed) throw new ConnectError(this.host, 'transport is closed', true);
+    if (this.#conn) {
+      const ssh = await this.#conn.catch(() => undefined);
+      if (ssh?.isConnected()) return ssh;
+    }
+    const started = Date.now();
+    const attempt = connectWithRetry(this.#opts.connect).then((ssh) => {
+      const c = this.#opts.connect;
+      this.#opts.onConnect?.({ host: this.host, address: c.address, port: c.port, viaBastion: !!c.tunnel, durationMs: Date.now() - started });
+      return ssh;
+    });
+    this.#conn = attempt;
+    attempt.catch(() => {
+      if (this.#conn === attempt) this.#conn = undefined;
+    });
+    return attempt;
+  }
+
+  /** How commands are elevated on this host (probed once per transport). */
+  elevation(): Promise<Elevation> {
+    this.#elevation ??= this.#probeElevation();
+    this.#elevation.catch(() => (this.#elevation = undefined));
+    return this.#elevation;
+  }
+
+  async elevated(): Promise<boolean> {
+    return this.#opts.connect.user === 'root' || (await this.elevation()).kind !== 'none';
+  }
+
+  async #probeElevation(): Promise<Elevation> {
+    const { sudo, sudoPassword } = this.#opts;
+    const user = this.#opts.connect.user;
+    if (sudo === 'never' || (sudo === 'auto' && user === 'root')) return { kind: 'none' };
+    const nopasswd = await this.#channel('sudo -k -n true', { kind: 'none' }, {});
+    if (nopasswd.code === 0) return { kind: 'sudo' };
+    if (sudoPassword === undefined) {
+      throw new ConnectError(this.host, `sudo needs a password for user ${user}`, true, 'set spec.ssh.passwordEnv to the name of an environment variable holding it, or allow NOPASSWD sudo for this user');
+    }
+    const elevation: Elevation = { kind: 'sudo-password', password: sudoPassword };
+    const check = await this.#channel('true', elevation, {});
+    if (check.code !== 0) throw new ConnectError(this.host, `sudo refused the password for user ${user}`, true, 'check the password in the variable named by spec.ssh.passwordEnv and the sudoers rules');
+    return elevation;
+  }
+
+  async #channel(text: string, elevation: Elevation, opts: RawOptions, bypassLimit = false): Promise<ChannelResult> {
+    const ssh = await this.connection();
+    const client = ssh.connection as unknown as ExecClient;
+    const wrapped = wrapCommand(text, elevation);
+    const go = () =>
+      runOnChannel(client, {
+        text: wrapped.text,
+        ...(wrapped.preamble ? { preamble: wrapped.preamble } : {}),
+        ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+        timeoutMs: opts.timeoutMs ?? this.#opts.defaultTimeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        kill: (pid) => this.#kill(pid, elevation),
+      });
+    return bypassLimit ? go() : this.#channels.run(go);
+  }
+
+  /** Kill a remote tree; bypasses the channel bound so a full host can still be cleaned up. */
+  async #kill(pid: number, elevation: Elevation): Promise<void> {
+    await this.#channel(killTreeScript(pid), elevation, { timeoutMs: 15_000 }, true);
+  }
+
+  /** Run a command and return raw bytes; logs and throws like exec. */
+  async run(cmd: Command, opts: RawOptions = {}): Promise<RawResult> {
+    const started = Date.now();
+    const elevation = opts.noSudo ? ({ kind: 'none' } as const) : await this.elevation();
+    const secrets = [...commandSecrets(cmd), ...(opts.secrets ?? []), ...(this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [])];
+    const display = commandDisplay(cmd);
+    const r = await this.#channel(commandText(cmd), elevation, opts);
+    const durationMs = Date.now() - started;
+    const stdoutText = () => maskSecrets(r.stdout.toString('utf8'), secrets);
+    const stderr = maskSecrets(r.stderr.toString('utf8'), secrets);
+    this.#opts.onCommand?.({
+      host: this.host,
+      command: display,
+      code: r.code,
+      stdout: opts.quietStdout ? `<${r.stdout.length} bytes not logged>` : stdoutText(),
+      stderr,
+      durationMs,
+    });
+    const out = opts.quietStdout ? '' : stdoutText();
+    if (r.timedOut) throw new CommandTimeoutError(this.host, display, opts.timeoutMs ?? this.#opts.defaultTimeoutMs, out, stderr);
+    if (r.aborted) throw new CommandAbortedError(this.host, display, out, stderr);
+    if (r.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, display, r.code, out, stderr, sudoHint(stderr));
+    return { code: r.code, stdout: r.stdout, stderr, durationMs };
+  }
+
+  async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.run(cmd, opts);
+    const secrets = [...commandSecrets(cmd), ...(opts.secrets ?? []), ...(this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [])];
+    return { code: r.code, stdout: maskSecrets(r.stdout.toString('utf8'), secrets), stderr: r.stderr, durationMs: r.durationMs };
+  }
+
+  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void> {
+    return writeRemoteFile(this, path, content, opts);
+  }
+
+  readFile(path: string): Promise<Buffer | null> {
+    return readRemoteFile(this, path);
+  }
+
+  upload(localPath: string, remotePath: string, opts?: WriteFileOptions & { onProgress?: (sent: number, total: number) => void }): Promise<UploadResult> {
+    return uploadFile(this, localPath, remotePath, opts);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    const ssh = await conn?.catch(() => undefined);
+    ssh?.dispose();
+  }
+}
+
+function sudoHint(stderr: string): string | undefined {
+  if (/sudo: a password is required|sudo: a terminal is required/.test(stderr)) return 'sudo needs a password: set spec.ssh.passwordEnv or allow NOPASSWD';
+  if (/is not in the sudoers file|not allowed to execute/.test(stderr)) return 'the SSH user may not use sudo on this host';
+  return undefined;
+}
