@@ -1,0 +1,115 @@
+/** One lab host's life on the machine: its directory, its boot (PID 1 = helpers/host-init.sh) and its end. */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostRecord, InstanceRecord } from './instance.js';
+import { initScript, manifestPath, repoRoot } from './paths.js';
+import { findPid1, isAlive, startTime } from './procs.js';
+import { runOk, sleep } from './run.js';
+
+/** Capabilities no lab process keeps: the clock, kernel modules and reboot(2) belong to the machine. */
+export const DROPPED_CAPS = '-sys_time,-sys_module,-sys_boot';
+
+export const hostDir = (inst: InstanceRecord, host: string) => join(inst.root, 'hosts', host);
+
+/** Creates the host's directory and its SSH host key (once); returns the public key line. */
+export async function prepareHost(inst: InstanceRecord, host: string): Promise<string> {
+  const dir = hostDir(inst, host);
+  const keyDir = join(dir, 'sshd');
+  mkdirSync(keyDir, { recursive: true });
+  const key = join(keyDir, 'ssh_host_ed25519_key');
+  if (!existsSync(key)) await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${host}@${inst.name}`, '-f', key]);
+  return readFileSync(`${key}.pub`, 'utf8').trim();
+}
+
+interface Manifest {
+  system: string[];
+  packageBins: string[];
+}
+
+const EMULATOR_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Reads emulators/manifest.json (tolerating entries written as strings or as {name}). */
+export function readManifest(): Manifest {
+  let raw: { system?: unknown[]; packages?: Record<string, { bin?: unknown[] }> } = {};
+  try {
+    raw = JSON.parse(readFileSync(manifestPath(), 'utf8'));
+  } catch {
+    /* absent or being edited: no emulators */
+  }
+  const name = (e: unknown) => (typeof e === 'string' ? e : (e as { name?: unknown })?.name);
+  const valid = (n: unknown): n is string => typeof n === 'string' && EMULATOR_NAME.test(n);
+  const system = (raw.system ?? []).map(name).filter(valid);
+  const packageBins = Object.values(raw.packages ?? {}).flatMap((p) => (p?.bin ?? []).filter(valid));
+  return { system, packageBins };
+}
+
+/** Starts the host's PID 1 and waits until its sshd listens; fills in unsharePid and pid. */
+export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 60_000): Promise<void> {
+  const dir = hostDir(inst, h.name);
+  const consoleLog = join(dir, 'console.log');
+  const from = existsSync(consoleLog) ? statSync(consoleLog).size : 0;
+  const manifest = readManifest();
+  const fd = openSync(consoleLog, 'a');
+  const env = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    LANG: 'C.UTF-8',
+    LAB_HOST: h.name,
+    LAB_IP: h.ip,
+    LAB_OS: h.os,
+    LAB_INSTANCE: inst.name,
+    LAB_REPO: repoRoot(),
+    LAB_ROOT: inst.root,
+    HOST_DIR: dir,
+    LAB_USERS: inst.users ? '1' : '0',
+    LAB_SYSTEM_BINS: manifest.system.join(' '),
+    LAB_PACKAGE_BINS: manifest.packageBins.join(' '),
+  };
+  const args = ['netns', 'exec', h.netns, 'setpriv', '--bounding-set', DROPPED_CAPS];
+  args.push('unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--mount-proc', 'bash', initScript());
+  const child = spawn('ip', args, { detached: true, stdio: ['ignore', fd, fd], env });
+  closeSync(fd);
+  child.on('error', () => {});
+  child.unref();
+  if (!child.pid) throw new Error(`lab: ${h.name}: could not start ip netns exec`);
+  h.unsharePid = child.pid;
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 50)) {
+    const out = readFileSync(consoleLog, 'utf8').slice(from);
+    if (!h.pid) h.pid = findPid1(h.unsharePid) ?? 0;
+    if (/^lab: ready$/m.test(out) && h.pid) break;
+    const exited = child.exitCode !== null || startTime(h.unsharePid) === undefined;
+    if (/^lab: FAILED/m.test(out) || exited || Date.now() > deadline) {
+      if (h.pid) await killPid1(h);
+      const why = exited ? 'init exited' : Date.now() > deadline ? 'timed out' : 'init failed';
+      throw new Error(`lab: host ${h.name} did not boot (${why}); console (${consoleLog}):\n${out.trim().split('\n').slice(-15).join('\n')}`);
+    }
+    await sleep(wait);
+  }
+  h.pidStart = startTime(h.pid) ?? 0;
+}
+
+/** Kills the host's PID 1 (and so every process in its PID namespace) and waits until it and unshare are gone. */
+export async function killPid1(h: HostRecord, timeoutMs = 10_000): Promise<void> {
+  const start = h.pidStart ?? startTime(h.pid);
+  if (h.pid && start !== undefined && isAlive(h.pid, start)) {
+    try {
+      process.kill(h.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  while ((start !== undefined && isAlive(h.pid, start)) || (h.unsharePid && startTime(h.unsharePid) !== undefined && isUnshare(h.unsharePid))) {
+    if (Date.now() > deadline) throw new Error(`lab: host ${h.name}: PID ${h.pid} did not exit`);
+    await sleep(10);
+  }
+}
+
+function isUnshare(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('unshare\0');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The lab's programmatic API (see test/lab/README.md): bring a fleet of simulated hosts up, run commands inside them,
+ * inject faults, bring them down leaving nothing behind.
+ *
+ *   const lab = await labUp({ name: 'e2e-x', hosts: [{ name: 'cp1' }, { name: 'w1', os: 'rocky9' }] });
+ *   await lab.exec('cp1', 'hostname');   // { code: 0, stdout: 'cp1\n', stderr: '' }
+ *   await lab.down();
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Faults } from './faults.js';
+import { bootHost, killPid1, prepareHost } from './hosts.js';
+import { type HostRecord, type InstanceRecord, claimIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
+import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
+import { createBridge, createHostNet, deleteInstanceNet, ensureUnreachableRoute } from './netns.js';
+import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
+import { hostExec } from './exec.js';
+import { parallel, run, runOk } from './run.js';
+
+export type { Os } from './paths.js';
+export type { InventoryOverrides } from './inventory.js';
+
+export interface LabHost {
+  name: string;
+  ip: string;
+  os: Os;
+  netns: string;
+  /** The host's PID 1 (machine view). Changes after crash()/boot(). */
+  pid: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface LabUpOptions {
+  /** Instance name (RFC 1123, ≤ 32 chars); default 'lab'. An instance left over under this name is removed first. */
+  name?: string;
+  /** A count (hosts h1..hN) or explicit hosts. */
+  hosts: number | Array<{ name: string; os?: Os }>;
+  /** Persona for hosts without their own; default debian12. */
+  os?: Os;
+  /** Create the sudo user kube (uid 1000); default true. */
+  users?: boolean;
+  /** Hosts booting at once; default 8. */
+  parallelism?: number;
+}
+
+export class Lab extends Faults {
+  constructor(readonly record: InstanceRecord) {
+    super();
+  }
+  get name() { return this.record.name; }
+  get index() { return this.record.index; }
+  get subnet() { return this.record.subnet; }
+  /** LAB_ROOT: /var/lib/kubesmith-lab/<name> */
+  get root() { return this.record.root; }
+  /** Private key accepted by root and kube on every host. */
+  get keyPath() { return join(this.root, 'id_ed25519'); }
+  /** known_hosts with every host's key, for hostKeyPolicy strict. */
+  get knownHostsPath() { return join(this.root, 'known_hosts'); }
+  /** The shared cluster dir (mounted at /run/lab/cluster in every host). */
+  get clusterDir() { return join(this.root, 'cluster'); }
+  get hosts(): LabHost[] {
+    return this.record.hosts.map(({ name, ip, os, netns, pid }) => ({ name, ip, os, netns, pid }));
+  }
+
+  host(name: string): HostRecord {
+    const h = this.record.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`lab ${this.name}: no host named ${name}`);
+    return h;
+  }
+
+  /** Runs `cmd` with bash inside the host's namespaces as root (for test assertions; products use SSH). */
+  exec(host: string, cmd: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return hostExec(this.host(host).pid, cmd, opts);
+  }
+
+  /** A file as the host sees it (through /proc/<pid>/root); null when absent. */
+  readFile(host: string, path: string): string | null {
+    try {
+      return readFileSync(join(`/proc/${this.host(host).pid}/root`, path), 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  /** The host's emulator journal (/var/log/lab/journal.log), one entry per line. */
+  journal(host: string): string[] {
+    return (this.readFile(host, '/var/log/lab/journal.log') ?? '').split('\n').filter(Boolean);
+  }
+
+  /** Writes a kubesmith inventory for this lab to `path`. */
+  writeInventory(path: string, o: InventoryOverrides): void {
+    writeInventoryFile(path, { name: this.name, keyPath: this.keyPath, knownHostsPath: this.knownHostsPath, hosts: this.hosts }, o);
+  }
+
+  /** Arguments for the system ssh client to reach `host` (strict host keys, the lab key, no agent). */
+  sshArgs(host: string, user: 'root' | 'kube' = 'root'): string[] {
+    return [
+      '-i', this.keyPath, '-o', `UserKnownHostsFile=${this.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes',
+      '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `${user}@${this.host(host).ip}`,
+    ];
+  }
+
+  /** Boots a host again (after crash) over the same disk: /run fresh, lab-boot, then sshd. */
+  async boot(host: string): Promise<void> {
+    const h = this.host(host);
+    if (h.pid && h.pidStart !== undefined && existsSync(`/proc/${h.pid}`)) await killPid1(h);
+    h.pid = 0;
+    h.pidStart = undefined;
+    await bootHost(this.record, h);
+    writeInstance(this.record);
+  }
+
+  down(): Promise<void> {
+    return labDown(this.name);
+  }
+}
+
+export async function labUp(opts: LabUpOptions): Promise<Lab> {
+  if (process.getuid?.() !== 0) throw new Error('lab: must run as root (namespaces, mounts, veths)');
+  const name = opts.name ?? 'lab';
+  if (!NAME_RE.test(name)) throw new Error(`lab: invalid instance name ${JSON.stringify(name)}`);
+  const specs: Array<{ name: string; os?: Os }> =
+    typeof opts.hosts === 'number' ? Array.from({ length: opts.hosts }, (_, i) => ({ name: `h${i + 1}` })) : opts.hosts;
+  validateHosts(specs, opts.os);
+  await ensureUnreachableRoute();
+  if (existsSync(labRoot(name))) await labDown(name);
+  mkdirSync(LAB_BASE, { recursive: true });
+  mkdirSync(labRoot(name)); // throws if someone else is creating the same name right now
+  const index = claimIndex(name);
+  const rec: InstanceRecord = {
+    name, index, subnet: subnetOf(index), root: labRoot(name), users: opts.users ?? true, createdAt: new Date().toISOString(),
+    hosts: specs.map((s, i) => ({
+      name: s.name, i: i + 1, ip: hostIp(index, i + 1), os: s.os ?? opts.os ?? 'debian12', netns: netnsOf(index, s.name), unsharePid: 0, pid: 0,
+    })),
+  };
+  try {
+    writeInstance(rec);
+    mkdirSync(join(rec.root, 'cluster'), { recursive: true });
+    await deleteInstanceNet(index); // leftovers of a crashed run with this index
+    await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `kubesmith-lab-${name}`, '-f', join(rec.root, 'id_ed25519')]);
+    await createBridge(index);
+    const known: string[] = new Array(rec.hosts.length);
+    await parallel(rec.hosts, opts.parallelism ?? 8, async (h, i) => {
+      await createHostNet(index, h.i, h.name);
+      const pub = await prepareHost(rec, h.name);
+      known[i] = `${h.ip} ${pub.split(' ').slice(0, 2).join(' ')}`;
+      await bootHost(rec, h);
+    });
+    writeFileSync(join(rec.root, 'known_hosts'), known.join('\n') + '\n');
+    writeInstance(rec);
+    return new Lab(rec);
+  } catch (e) {
+    writeInstance(rec);
+    await labDown(name).catch(() => {});
+    throw e;
+  }
+}
+
+function validateHosts(specs: ReadonlyArray<{ name: string; os?: Os }>, os?: Os) {
+  if (specs.length < 1 || specs.length > MAX_HOSTS) throw new Error(`lab: between 1 and ${MAX_HOSTS} hosts`);
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (!NAME_RE.test(s.name) || s.name.length > 20) throw new Error(`lab: invalid host name ${JSON.stringify(s.name)}`);
+    if (seen.has(s.name)) throw new Error(`lab: duplicate host name ${s.name}`);
+    seen.add(s.name);
+    for (const o of [s.os, os]) if (o && !OSES.includes(o)) throw new Error(`lab: unknown os ${o} (one of ${OSES.join(', ')})`);
+  }
+}
+
+/** Attaches to a running instance by name. */
+export function labGet(name: string): Lab {
+  const rec = readInstance(name);
+  if (!rec) throw new Error(`lab: no instance named ${name}`);
+  return new Lab(rec);
+}
+
+/**
+ * Removes an instance: kills each host's PID 1 (by recorded PID), deletes its netns, veths and bridge, lazily
+ * unmounts anything left under LAB_ROOT, removes LAB_ROOT and frees the index. Keeps the unreachable route.
+ */
+export async function labDown(name: string): Promise<void> {
+  if (!NAME_RE.test(name)) throw new Error(`lab: invalid instance name ${JSON.stringify(name)}`);
+  const rec = readInstance(name);
+  if (rec) {
+    await parallel(rec.hosts, 16, (h) => killPid1(h));
+    await deleteInstanceNet(rec.index);
+  }
+  const root = labRoot(name);
+  for (const mnt of mountsUnder(root).reverse()) await run('umount', ['-l', mnt]);
+  rmSync(root, { recursive: true, force: true });
+  if (rec) releaseIndex(rec.index, name);
+}
+
+/** Mount points at or below `dir` in the machine's mount namespace. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+export function labList(): InstanceRecord[] {
+  return instanceNames()
+    .map((n) => readInstance(n))
+    .filter((r): r is InstanceRecord => !!r);
+}
