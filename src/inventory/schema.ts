@@ -3,77 +3,99 @@
  * Field names under `spec` are a public contract: add fields, never rename.
  * Strings that reach a remote shell are constrained here so no shell metacharacter can get in.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 
 const RFC1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6 = /^[0-9A-Fa-f:]+(%[A-Za-z0-9]+)?$/;
-const VERSION = /^v?\d+\.\d+\.\d+$/;
-const SAFE_PATH = /^[A-Za-z0-9_~./@+-][A-Za-z0-9_./@+-]*$/;
+const HOSTNAME_RE = '(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*';
+const HOSTNAME = new RegExp(`^${HOSTNAME_RE}$`);
+const IPV4_RE = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}';
+/** Loose IPv6 shape for the JSON Schema; node:net's isIPv6 decides. */
+const IPV6_RE = '[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?';
+const IP = new RegExp(`^(${IPV4_RE}|${IPV6_RE})$`);
+const ADDRESS = new RegExp(`^(${IPV4_RE}|${IPV6_RE}|${HOSTNAME_RE})$`);
+const VERSION = /^v?\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+/** No leading '-' (it would read as an option), no spaces, no shell metacharacters; '~' only first. */
+const SAFE_PATH = /^[A-Za-z0-9_~./@+][A-Za-z0-9_./@+-]*$/;
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 const IFACE = /^[A-Za-z0-9_.:-]{1,15}$/;
 const IMAGE_REPO = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
-const URL_SAFE = /^https?:\/\/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$/;
+const IMAGE_REF = /^[a-z0-9][a-z0-9./:_@-]*$/;
+/** http(s) URL without quotes, spaces, `$`, `;`, `&`, `|`, backslashes, parentheses or backticks. */
+const URL_SAFE = /^https?:\/\/[A-Za-z0-9._~:/?#@%=+,[\]-]+$/;
+const ENDPOINT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$/;
+const REGISTRY_HOST = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
+
+const isIp = (s: string): boolean => isIPv4(s) || isIPv6(s.replace(/%.*$/, ''));
+/** A dotted all-numeric string is meant as IPv4 (999.1.1.1 is not a host name). */
+const isAddress = (s: string): boolean => (/^[\d.]+$/.test(s) || s.includes(':') ? isIp(s) : HOSTNAME.test(s));
 
 export const address = z
   .string()
-  .refine((s) => IPV4.test(s) || (s.includes(':') && IPV6.test(s)) || HOSTNAME.test(s), {
-    message: 'expected an IP address or hostname',
-  });
-export const ipAddress = z.string().refine((s) => IPV4.test(s) || (s.includes(':') && IPV6.test(s)), {
-  message: 'expected an IP address',
-});
-export const cidr = z.string().refine(
-  (s) => {
-    const [ip, bits, ...rest] = s.split('/');
-    if (rest.length || !ip || bits === undefined || !/^\d+$/.test(bits)) return false;
-    return IPV4.test(ip) ? Number(bits) <= 32 : ip.includes(':') && IPV6.test(ip) && Number(bits) <= 128;
-  },
-  { message: 'expected a CIDR such as 10.244.0.0/16' },
-);
+  .regex(ADDRESS, { message: 'expected an IP address or hostname', abort: true })
+  .refine(isAddress, { message: 'expected an IP address or hostname' });
+export const ipAddress = z
+  .string()
+  .regex(IP, { message: 'expected an IP address', abort: true })
+  .refine(isIp, { message: 'expected an IP address' });
+export const cidr = z
+  .string()
+  .regex(/^[0-9A-Fa-f:.]+\/\d{1,3}$/, { message: 'expected a CIDR such as 10.244.0.0/16', abort: true })
+  .refine(
+    (s) => {
+      const [ip = '', bits = ''] = s.split('/');
+      if (isIPv4(ip)) return Number(bits) <= 32;
+      return isIPv6(ip) && Number(bits) <= 128;
+    },
+    { message: 'expected a CIDR such as 10.244.0.0/16' },
+  );
 const safePath = z.string().regex(SAFE_PATH, 'expected a path without spaces or shell metacharacters');
 const port = z.number().int().min(1).max(65535);
-const version = z.string().regex(VERSION, 'expected a version such as 1.34.1');
-const url = z.string().regex(URL_SAFE, 'expected an http(s) URL without spaces or quotes').refine((s) => !/[`$;'"()\\]/.test(s), {
-  message: 'URL contains characters that are not allowed here',
-});
+const version = z
+  .string()
+  .regex(VERSION, 'expected a version such as 1.34.1')
+  .transform((s) => s.replace(/^v/, ''));
+const url = z.string().regex(URL_SAFE, 'expected an http(s) URL without spaces, quotes or shell metacharacters');
+const unixUser = z.string().regex(USER, 'expected a Unix user name');
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name');
+const iface = z.string().regex(IFACE, 'expected a network interface name');
 
 export const bastionSchema = z
   .object({
     address: address.describe('Jump host address'),
-    port: port.default(22),
-    user: z.string().regex(USER, 'expected a Unix user name').optional(),
-    keyPath: safePath.optional(),
+    port: port.default(22).describe('Jump host SSH port (default 22)'),
+    user: unixUser.optional().describe('Jump host user; defaults to spec.ssh.user'),
+    keyPath: safePath.optional().describe('Private key for the jump host; defaults to spec.ssh.keyPath'),
   })
   .strict();
 
 export const sshSchema = z
   .object({
-    user: z.string().regex(USER, 'expected a Unix user name').default('root').describe('SSH login user'),
-    port: port.default(22),
+    user: unixUser.default('root').describe('SSH login user (default root)'),
+    port: port.default(22).describe('SSH port (default 22)'),
     keyPath: safePath.optional().describe('Private key; when absent, the SSH agent and then default keys are tried'),
-    passwordEnv: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+    passwordEnv: envName
       .optional()
       .describe('Name of an environment variable holding the SSH/sudo password (never the password itself)'),
-    knownHostsPath: safePath.default('~/.ssh/known_hosts'),
-    hostKeyPolicy: z.enum(['strict', 'accept-new']).default('strict'),
-    sudo: z.enum(['auto', 'always', 'never']).default('auto').describe('auto: use sudo when the user is not root'),
-    bastion: bastionSchema.optional(),
-    connectTimeoutSeconds: z.number().int().min(1).max(600).default(10),
-    commandTimeoutSeconds: z.number().int().min(1).max(86400).default(600),
-    maxChannels: z.number().int().min(1).max(64).default(8).describe('Concurrent channels per connection (keep below sshd MaxSessions)'),
+    knownHostsPath: safePath.default('~/.ssh/known_hosts').describe('known_hosts file (default ~/.ssh/known_hosts)'),
+    hostKeyPolicy: z
+      .enum(['strict', 'accept-new'])
+      .default('strict')
+      .describe('strict (default): unknown host keys are refused; accept-new: record first-seen keys. A changed key is always refused'),
+    sudo: z.enum(['auto', 'always', 'never']).default('auto').describe('auto (default): use sudo when the user is not root'),
+    bastion: bastionSchema.optional().describe('Jump host every connection goes through'),
+    connectTimeoutSeconds: z.number().int().min(1).max(600).default(10).describe('Per connection attempt (default 10)'),
+    commandTimeoutSeconds: z.number().int().min(1).max(86400).default(600).describe('Per remote command (default 600)'),
+    maxChannels: z.number().int().min(1).max(64).default(8).describe('Concurrent channels per connection (default 8; keep below sshd MaxSessions)'),
   })
   .strict();
 
 export const hostSshSchema = z
   .object({
-    user: z.string().regex(USER, 'expected a Unix user name').optional(),
+    user: unixUser.optional(),
     port: port.optional(),
     keyPath: safePath.optional(),
-    passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    passwordEnv: envName.optional(),
   })
   .strict();
 
@@ -81,60 +103,69 @@ export const roleSchema = z.enum(['control-plane', 'worker']);
 
 export const hostSchema = z
   .object({
-    name: z.string().regex(RFC1123, 'expected an RFC 1123 name: lowercase letters, digits and -').describe('Node name'),
+    name: z.string().regex(RFC1123, 'expected an RFC 1123 name: lowercase letters, digits and -').describe('Node name (RFC 1123)'),
     address: address.describe('Where SSH connects'),
     internalAddress: ipAddress.optional().describe('Node IP / advertise address; defaults to address'),
-    roles: z.array(roleSchema).min(1, 'a host needs at least one role'),
-    ssh: hostSshSchema.optional(),
-    labels: z.record(z.string().regex(/^[A-Za-z0-9./_-]+$/), z.string().regex(/^[A-Za-z0-9._-]*$/)).optional(),
+    roles: z.array(roleSchema).min(1, 'a host needs at least one role').describe('control-plane and/or worker'),
+    ssh: hostSshSchema.optional().describe('Per-host overrides of spec.ssh'),
+    labels: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9./_-]*$/, 'expected a label key such as example.com/role'),
+        z.string().regex(/^[A-Za-z0-9._-]*$/, 'expected a label value: letters, digits, . _ -'),
+      )
+      .optional()
+      .describe('Node labels applied after join'),
   })
   .strict();
 
 export const loadBalancerSchema = z
   .object({
-    type: z.enum(['external', 'kube-vip']),
-    vip: ipAddress.optional(),
-    interface: z.string().regex(IFACE, 'expected a network interface name').optional(),
-    image: z.string().regex(/^[a-z0-9./:_@-]+$/).default('ghcr.io/kube-vip/kube-vip:v0.8.9'),
+    type: z.enum(['external', 'kube-vip']).describe('external: you run the load balancer; kube-vip: a VIP on the control planes'),
+    vip: ipAddress.optional().describe('kube-vip: the virtual IP (required with kube-vip)'),
+    interface: iface.optional().describe('kube-vip: the interface carrying the VIP (required with kube-vip)'),
+    image: z.string().regex(IMAGE_REF, 'expected an image reference').default('ghcr.io/kube-vip/kube-vip:v0.8.9'),
   })
   .strict();
 
 export const kubernetesSchema = z
   .object({
-    version: version.default('1.34.1'),
+    version: version.default('1.34.1').describe('Kubernetes version (default 1.34.1; supported 1.24-1.36)'),
     controlPlaneEndpoint: z
       .string()
-      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected host:port')
+      .regex(ENDPOINT, 'expected host:port, e.g. lb.example.internal:6443')
       .optional()
       .describe('Load balancer, DNS name or VIP with port; required with several control planes'),
     imageRepository: z.string().regex(IMAGE_REPO, 'expected a registry path such as registry.k8s.io').default('registry.k8s.io'),
-    podSubnet: cidr.default('10.244.0.0/16'),
-    serviceSubnet: cidr.default('10.96.0.0/12'),
+    podSubnet: cidr.default('10.244.0.0/16').describe('Pod network (default 10.244.0.0/16)'),
+    serviceSubnet: cidr.default('10.96.0.0/12').describe('Service network (default 10.96.0.0/12)'),
     dnsDomain: z.string().regex(HOSTNAME, 'expected a DNS domain').default('cluster.local'),
-    proxyMode: z.enum(['iptables', 'ipvs', 'nftables']).default('iptables'),
-    certSANs: z.array(address).default([]),
+    proxyMode: z.enum(['iptables', 'ipvs', 'nftables']).default('iptables').describe('kube-proxy mode (default iptables)'),
+    certSANs: z.array(address).default([]).describe('Extra names/IPs in the API server certificate'),
     packageRepository: url.optional().describe('Mirror base URL replacing https://pkgs.k8s.io/core:/stable:'),
-    loadBalancer: loadBalancerSchema.optional(),
+    loadBalancer: loadBalancerSchema.optional().describe('How the controlPlaneEndpoint is served'),
   })
   .strict();
 
 export const containerRuntimeSchema = z
   .object({
-    type: z.enum(['containerd', 'docker']).default('containerd'),
-    registryMirrors: z.record(z.string().regex(/^[A-Za-z0-9.:-]+$/, 'expected a registry host'), z.array(url)).default({}),
-    insecureRegistries: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/)).default([]),
+    type: z.enum(['containerd', 'docker']).default('containerd').describe('containerd (default) or docker (via cri-dockerd)'),
+    registryMirrors: z
+      .record(z.string().regex(REGISTRY_HOST, 'expected a registry host'), z.array(url))
+      .default({})
+      .describe('Registry host -> mirror URLs tried in order'),
+    insecureRegistries: z.array(z.string().regex(REGISTRY_HOST, 'expected a registry host')).default([]),
   })
   .strict();
 
 export const networkSchema = z
   .object({
-    plugin: z.enum(['flannel', 'cilium', 'none']).default('flannel'),
+    plugin: z.enum(['flannel', 'cilium', 'none']).default('flannel').describe('CNI plugin (default flannel)'),
     flannel: z
       .object({
         version: version.default('0.28.9'),
         backend: z.enum(['vxlan', 'host-gw', 'wireguard']).default('vxlan'),
         directRouting: z.boolean().default(false),
-        iface: z.string().regex(IFACE, 'expected a network interface name').optional(),
+        iface: iface.optional(),
       })
       .strict()
       .default({ version: '0.28.9', backend: 'vxlan', directRouting: false }),
@@ -160,7 +191,7 @@ export const hostPrepSchema = z
 
 export const offlineSchema = z
   .object({
-    bundle: safePath.describe('Directory or tar made by `kubesmith bundle create`'),
+    bundle: safePath.describe('Directory or tar made by `kubesmith bundle create`, relative to the inventory file'),
   })
   .strict();
 
@@ -172,7 +203,7 @@ export const specSchema = z
     containerRuntime: containerRuntimeSchema.default(containerRuntimeSchema.parse({})),
     network: networkSchema.default(networkSchema.parse({})),
     hostPrep: hostPrepSchema.default(hostPrepSchema.parse({})),
-    offline: offlineSchema.optional(),
+    offline: offlineSchema.optional().describe('Install from a bundle instead of the internet'),
   })
   .strict();
 
@@ -186,6 +217,7 @@ export const inventorySchema = z
   .strict();
 
 export type Inventory = z.infer<typeof inventorySchema>;
+export type InventoryInput = z.input<typeof inventorySchema>;
 export type InventorySpec = Inventory['spec'];
 export type HostSpec = Inventory['spec']['hosts'][number];
 export type Role = z.infer<typeof roleSchema>;

@@ -1,0 +1,144 @@
+/**
+ * Reading an inventory: the only place that touches the file system or parses YAML.
+ * Layers: YAML (one document, a mapping, unique keys, bounded aliases) → shape and defaults (schema.ts)
+ * → cross-field rules (rules.ts). Every problem becomes an Issue at file:line:col; any error throws InventoryError.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type YAMLError } from 'yaml';
+import { InventoryError, fileIssue, formatPath, type Issue, type PathSegment, type Severity } from './issues.js';
+import { nodeAt, pathAt, positionOf } from './locate.js';
+import { explain } from './messages.js';
+import { checkRules } from './rules.js';
+import { inventorySchema, type Inventory } from './schema.js';
+
+export const MAX_INVENTORY_BYTES = 1024 * 1024;
+/** yaml's limit on alias expansion (weighted by the size of what each alias repeats). */
+export const MAX_ALIAS_COUNT = 100;
+
+export interface LoadedInventory {
+  inventory: Inventory;
+  warnings: Issue[];
+  /** The path as given (how issues name it). */
+  file: string;
+  /** Absolute directory of the file, to resolve relative paths such as offline.bundle. */
+  dir: string;
+}
+
+export async function loadInventory(path: string): Promise<LoadedInventory> {
+  const file = path;
+  let bytes: Buffer;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new InventoryError(file, [fileIssue(file, 'is not a regular file')]);
+    if (info.size > MAX_INVENTORY_BYTES) throw tooLarge(file, info.size);
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof InventoryError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new InventoryError(file, [fileIssue(file, `cannot read the inventory: ${reason}`)]);
+  }
+  if (bytes.length > MAX_INVENTORY_BYTES) throw tooLarge(file, bytes.length);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InventoryError(file, [fileIssue(file, 'is not UTF-8 text')]);
+  }
+  return { ...parseInventory(text, file), file, dir: dirname(resolve(path)) };
+}
+
+function tooLarge(file: string, size: number): InventoryError {
+  const mib = (size / 1024 / 1024).toFixed(1);
+  return new InventoryError(file, [fileIssue(file, `is ${mib} MiB; an inventory must be at most 1 MiB (is this the right file?)`)]);
+}
+
+/** Parse and validate inventory text; `file` only names it in issues. Throws InventoryError. */
+export function parseInventory(text: string, file: string): { inventory: Inventory; warnings: Issue[] } {
+  if (text.length > MAX_INVENTORY_BYTES) throw tooLarge(file, Buffer.byteLength(text));
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number, path: string, message: string, severity: Severity = 'error'): Issue => {
+    const { line, col } = lines.linePos(offset);
+    return { file, line, col, path, message, severity };
+  };
+  const fail = (issues: Issue[]): never => {
+    throw new InventoryError(file, issues);
+  };
+
+  if (!Array.isArray(docs) || docs.length === 0) return fail([fileIssue(file, 'is empty; expected a mapping with apiVersion, kind, metadata and spec')]);
+  if (docs.length > 1) {
+    const second = docs[1]!.range[0];
+    return fail([at(second, '', `contains ${docs.length} YAML documents; an inventory is exactly one (remove the --- separator)`)]);
+  }
+  const doc = docs[0]!;
+  const yamlIssue = (e: YAMLError, severity: Severity) => {
+    const offset = e.pos[0];
+    const path = pathAt(doc, offset);
+    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: this field appears twice in the same mapping; keep one' : e.message;
+    return at(offset, formatPath(path), message, severity);
+  };
+  const yamlWarnings = doc.warnings.map((w) => yamlIssue(w, 'warning'));
+  if (doc.errors.length) return fail([...doc.errors.map((e) => yamlIssue(e, 'error')), ...yamlWarnings]);
+
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) {
+    return fail([fileIssue(file, 'is empty; expected a mapping with apiVersion, kind, metadata and spec')]);
+  }
+  if (!isMap(root)) {
+    const found = isSeq(root) ? 'a list' : isAlias(root) ? 'an alias' : `the value ${JSON.stringify(String((root as { value?: unknown }).value)).slice(0, 60)}`;
+    return fail([at(root.range?.[0] ?? 0, '', `the top level must be a mapping with apiVersion, kind, metadata and spec; found ${found}`)]);
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const bomb = err instanceof ReferenceError;
+    const message = bomb
+      ? `aliases expand too much (more than ${MAX_ALIAS_COUNT}); refusing what looks like a YAML bomb`
+      : 'cannot build the document (nested too deeply?)';
+    return fail([at(bomb ? firstAliasOffset(doc) : 0, '', message)]);
+  }
+
+  const located = (path: PathSegment[], message: string, severity: Severity, rule?: string): Issue => ({
+    file,
+    ...positionOf(doc, lines, path),
+    path: formatPath(path),
+    message,
+    severity,
+    ...(rule ? { rule } : {}),
+  });
+
+  const parsed = inventorySchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    const shape = parsed.error.issues.flatMap(explain).map((p) => located(p.path, withQuoteHint(doc, text, p.path, p.message), 'error'));
+    return fail([...shape, ...yamlWarnings]);
+  }
+
+  const ruled = checkRules(parsed.data).map((r) => located(r.path, r.message, r.severity, r.rule));
+  const issues = [...ruled, ...yamlWarnings];
+  if (issues.some((i) => i.severity === 'error')) return fail(issues);
+  return { inventory: parsed.data, warnings: issues };
+}
+
+/** `version: 1.30` is the number 1.3: when a string was expected, show the text the user wrote, quoted. */
+function withQuoteHint(doc: Document, text: string, path: PathSegment[], message: string): string {
+  if (!message.startsWith('expected a string, got')) return message;
+  const node = nodeAt(doc, path);
+  if (!isScalar(node) || typeof node.value === 'string' || !node.range) return message;
+  const written = text.slice(node.range[0], node.range[1]).trim();
+  return `expected a string, got ${written}; write it in quotes: "${written}"`;
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
