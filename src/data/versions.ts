@@ -86,3 +86,7 @@ export function needsSuperAdminForInit(version: string): boolean {
 
 /** Newest Kubernetes minor that still supports containerd 1.x. */
 export const lastMinorWithContainerd1 = 35;
+
+/** helm, used on the first control plane to install the cilium chart. */
+export const helmVersion = '3.16.4';
+export const ciliumChartRepo = 'https://helm.cilium.io/';

@@ -4,7 +4,25 @@
  */
 import type { Task } from '../engine/types.js';
 import { factsTasks } from './facts/index.js';
+import { preflightTasks } from './preflight/index.js';
+import { hostprepTasks } from './hostprep/index.js';
+import { runtimeTasks } from './runtime/index.js';
+import { kubernetesTasks } from './kubernetes/index.js';
+import { kubevipTasks } from './kubevip/index.js';
+import { controlplaneTasks } from './controlplane/index.js';
+import { workerTasks } from './worker/index.js';
+import { cniTasks } from './cni/index.js';
+import { clusterTasks } from './cluster/index.js';
 
 export const allTasks: Task[] = [
   ...factsTasks,
+  ...preflightTasks,
+  ...hostprepTasks,
+  ...runtimeTasks,
+  ...kubernetesTasks,
+  ...kubevipTasks,
+  ...controlplaneTasks,
+  ...workerTasks,
+  ...cniTasks,
+  ...clusterTasks,
 ];

@@ -1,0 +1,51 @@
+/**
+ * The shape every provisioning task shares: one `plan` function decides, from read-only look-ups, the
+ * actions needed on this host. check() = plan() without running anything; apply() = plan() again and run
+ * exactly the actions whose change check() reported (plans are deterministic, so both agree).
+ */
+import type { Change, CheckResult, Task, TaskContext } from '../../engine/types.js';
+
+export interface Action {
+  change: Change;
+  run(): Promise<void>;
+}
+
+export type Plan = Action[] | { skip: string } | { unknown: string; changes?: Change[] };
+
+export interface TaskSpec {
+  id: string;
+  title: string;
+  /** Read-only: look at the host and return what must change. Never write here. */
+  plan(ctx: TaskContext): Promise<Plan>;
+  verify?(ctx: TaskContext): Promise<void>;
+}
+
+export function action(summary: string, run: () => Promise<void>, diff?: string): Action {
+  return { change: diff ? { summary, diff } : { summary }, run };
+}
+
+function toResult(plan: Plan): CheckResult {
+  if (Array.isArray(plan)) return plan.length === 0 ? { status: 'ok' } : { status: 'change', changes: plan.map((a) => a.change) };
+  if ('skip' in plan) return { status: 'skip', reason: plan.skip };
+  return { status: 'unknown', reason: plan.unknown, ...(plan.changes ? { changes: plan.changes } : {}) };
+}
+
+export function defineTask(spec: TaskSpec): Task {
+  const task: Task = {
+    id: spec.id,
+    title: spec.title,
+    async check(ctx) {
+      return toResult(await spec.plan(ctx));
+    },
+    async apply(ctx, changes) {
+      const plan = await spec.plan(ctx);
+      if (!Array.isArray(plan)) throw new Error(`${spec.id}: nothing to apply (${'skip' in plan ? plan.skip : plan.unknown})`);
+      const wanted = new Set(changes.map((c) => c.summary));
+      for (const a of plan) {
+        if (wanted.has(a.change.summary)) await a.run();
+      }
+    },
+  };
+  if (spec.verify) task.verify = spec.verify;
+  return task;
+}

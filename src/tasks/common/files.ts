@@ -1,0 +1,36 @@
+/** Managed files: compare a host file with the rendered desired content, and write it when it differs. */
+import type { Transport, WriteFileOptions } from '../../transport/types.js';
+import { fileDiff } from '../../engine/diff.js';
+import { action, type Action } from './define.js';
+
+export async function readText(t: Transport, path: string): Promise<string | null> {
+  const buf = await t.readFile(path);
+  return buf === null ? null : buf.toString('utf8');
+}
+
+export interface FileOptions extends WriteFileOptions {
+  /** The content is secret (kubeconfig, token): the change carries no diff. */
+  sensitive?: boolean;
+}
+
+/**
+ * The action that makes `path` hold `desired`, or undefined when it already does.
+ * The current content may be passed when the caller has read it already.
+ */
+export async function fileAction(
+  t: Transport,
+  path: string,
+  desired: string,
+  opts: FileOptions = {},
+  current?: string | null,
+): Promise<Action | undefined> {
+  const now = current === undefined ? await readText(t, path) : current;
+  if (now === desired) return undefined;
+  const { sensitive, ...write } = opts;
+  const verb = now === null ? 'create' : 'update';
+  return action(
+    `${verb} ${path}`,
+    () => t.writeFile(path, desired, { mode: write.mode ?? '0644', ...(write.owner ? { owner: write.owner } : {}) }),
+    sensitive ? undefined : fileDiff(path, now, desired),
+  );
+}

@@ -1,0 +1,28 @@
+import { defineTask, action, type Action } from '../common/define.js';
+import { fileAction } from '../common/files.js';
+import { renderModules } from '../../render/index.js';
+import { modulesView } from '../../render/views.js';
+
+const PATH = '/etc/modules-load.d/k8s.conf';
+
+export const hostprepModules = defineTask({
+  id: 'hostprep.modules',
+  title: 'Host prep | Load overlay and br_netfilter now and at boot',
+  async plan(ctx) {
+    const t = ctx.transport;
+    const actions: Action[] = [];
+    const file = await fileAction(t, PATH, renderModules(ctx.inventory));
+    if (file) actions.push(file);
+    const lsmod = await t.exec(['lsmod'], { allowFailure: true });
+    const loaded = new Set(lsmod.stdout.split('\n').slice(1).map((l) => l.split(/\s+/)[0]));
+    const missing = modulesView(ctx.inventory).modules.filter((m) => !loaded.has(m));
+    if (missing.length) {
+      actions.push(
+        action(`load ${missing.join(' ')}`, async () => {
+          for (const m of missing) await t.exec(['modprobe', m]);
+        }),
+      );
+    }
+    return actions;
+  },
+});

@@ -1,0 +1,45 @@
+import { defineTask, action, type Action } from '../common/define.js';
+import { fileAction, readText } from '../common/files.js';
+
+const FSTAB = '/etc/fstab';
+const MARK = '#kubesmith-swap-off# ';
+
+/** Comment out every active swap line of an fstab; other lines untouched. */
+export function fstabWithoutSwap(fstab: string): string {
+  return fstab
+    .split('\n')
+    .map((line) => {
+      const fields = line.trim().split(/\s+/);
+      return !line.trim().startsWith('#') && fields[2] === 'swap' ? `${MARK}${line}` : line;
+    })
+    .join('\n');
+}
+
+export const hostprepSwap = defineTask({
+  id: 'hostprep.swap',
+  title: 'Host prep | Turn swap off now and at boot',
+  async plan(ctx) {
+    if (ctx.inventory.spec.hostPrep.swap === 'keep') return { skip: 'hostPrep.swap is keep (kubelet failSwapOn: false)' };
+    const t = ctx.transport;
+    const actions: Action[] = [];
+    const active = await t.exec(['swapon', '--show=NAME', '--noheadings'], { allowFailure: true });
+    if (active.code === 0 && active.stdout.trim() !== '') {
+      actions.push(action(`turn swap off now: ${active.stdout.trim().split('\n').join(', ')}`, async () => void (await t.exec(['swapoff', '-a']))));
+    }
+    const fstab = await readText(t, FSTAB);
+    if (fstab !== null) {
+      const edit = await fileAction(t, FSTAB, fstabWithoutSwap(fstab), { mode: '0644' }, fstab);
+      if (edit) actions.push(edit);
+    }
+    const units = await t.exec(['systemctl', 'list-unit-files', '--type=swap', '--no-legend', '--plain'], { allowFailure: true });
+    if (units.code === 0) {
+      for (const line of units.stdout.split('\n')) {
+        const [unit, state] = line.trim().split(/\s+/);
+        if (unit?.endsWith('.swap') && state !== 'masked') {
+          actions.push(action(`mask ${unit}`, async () => void (await t.exec(['systemctl', 'mask', '--now', unit]))));
+        }
+      }
+    }
+    return actions;
+  },
+});

@@ -1,0 +1,33 @@
+import { defineTask, action, type Action } from '../common/define.js';
+import { fileAction } from '../common/files.js';
+import { fileExists } from '../common/cluster.js';
+import { defaultPackageRepository, minorTag } from '../../data/versions.js';
+import { sh } from '../../transport/command.js';
+
+export const kubernetesRepo = defineTask({
+  id: 'kubernetes.repo',
+  title: 'Kubernetes packages | Add the pkgs.k8s.io repository for this minor',
+  async plan(ctx) {
+    const t = ctx.transport;
+    const distro = ctx.host.requireDistro();
+    const k = ctx.inventory.spec.kubernetes;
+    const base = k.packageRepository ?? defaultPackageRepository;
+    const minor = minorTag(k.version);
+    const actions: Action[] = [];
+    const keyring = distro.kubernetesKeyringPath;
+    if (keyring && !(await fileExists(t, keyring))) {
+      const url = distro.kubernetesRepoKeyUrl(base, minor);
+      actions.push(
+        action(`fetch the repository signing key into ${keyring}`, async () => {
+          await t.exec(sh`mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL ${url} | gpg --dearmor --yes -o ${keyring}`, { timeoutMs: 120_000 });
+        }),
+      );
+    }
+    const repo = await fileAction(t, distro.kubernetesRepoPath, distro.kubernetesRepoFile(base, minor));
+    if (repo) {
+      actions.push(repo);
+      actions.push(action('refresh the package index', async () => void (await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 }))));
+    }
+    return actions;
+  },
+});

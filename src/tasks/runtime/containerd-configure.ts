@@ -1,0 +1,41 @@
+import { defineTask, type Action } from '../common/define.js';
+import { fileAction } from '../common/files.js';
+import { restartAction, unitState } from '../common/services.js';
+import { renderContainerdConfig, renderCrictl, renderRegistryHosts } from '../../render/index.js';
+
+export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
+export const CRICTL_CONFIG = '/etc/crictl.yaml';
+
+/** "containerd github.com/containerd/containerd/v2 v2.1.4 abc…" → "2.1.4". */
+export function parseContainerdVersion(out: string): string | undefined {
+  return /\bv?(\d+\.\d+\.\d+)/.exec(out)?.[1];
+}
+
+export const runtimeContainerdConfigure = defineTask({
+  id: 'runtime.containerd.configure',
+  title: 'Container runtime | Configure containerd (systemd cgroups, pause image, mirrors)',
+  async plan(ctx) {
+    if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
+    const t = ctx.transport;
+    const out = await t.exec(['containerd', '--version'], { allowFailure: true });
+    const version = out.code === 0 ? parseContainerdVersion(out.stdout) : undefined;
+    if (!version) {
+      if (ctx.dryRun) return { unknown: 'containerd is not installed yet (runtime.containerd.install runs first)' };
+      throw new Error(`cannot read the containerd version (containerd --version exited ${out.code})`);
+    }
+    const actions: Action[] = [];
+    const config = await fileAction(t, CONTAINERD_CONFIG, renderContainerdConfig(ctx.inventory, version));
+    if (config) actions.push(config);
+    for (const [path, content] of renderRegistryHosts(ctx.inventory)) {
+      const hosts = await fileAction(t, path, content);
+      if (hosts) actions.push(hosts);
+    }
+    const crictl = await fileAction(t, CRICTL_CONFIG, renderCrictl(ctx.inventory));
+    if (crictl) actions.push(crictl);
+    if (config) actions.push(restartAction(t, 'containerd', `${CONTAINERD_CONFIG} changed`));
+    return actions;
+  },
+  async verify(ctx) {
+    if (!(await unitState(ctx.transport, 'containerd')).active) throw new Error('containerd is not running after configuration');
+  },
+});

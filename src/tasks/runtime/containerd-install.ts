@@ -1,0 +1,26 @@
+import { defineTask, action, type Action } from '../common/define.js';
+import { ensureRunning } from '../common/services.js';
+import { runtimePackages } from '../../data/versions.js';
+
+export const runtimeContainerdInstall = defineTask({
+  id: 'runtime.containerd.install',
+  title: 'Container runtime | Install containerd and keep it running',
+  async plan(ctx) {
+    if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
+    const t = ctx.transport;
+    const distro = ctx.host.requireDistro();
+    const pkg = runtimePackages[distro.family].containerd;
+    const actions: Action[] = [];
+    const installed = (await t.exec(distro.installedVersion(pkg), { allowFailure: true })).stdout.trim();
+    if (!installed) {
+      actions.push(
+        action(`install ${pkg}`, async () => {
+          await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 });
+          await t.exec(distro.installPackages([[pkg, undefined]]), { timeoutMs: 900_000 });
+        }),
+      );
+    }
+    actions.push(...(await ensureRunning(t, 'containerd')));
+    return actions;
+  },
+});
