@@ -1,0 +1,21 @@
+/** Every CLI command, in help order. A new command is one import and one line here. */
+import { applyCommand } from '../commands/apply.js';
+import { initCommand } from '../commands/init.js';
+import { planCommand } from '../commands/plan.js';
+import { runCommand } from '../commands/run.js';
+import { validateCommand } from '../commands/validate.js';
+import type { CommandSpec } from './context.js';
+import { versionCommand } from './version.js';
+
+export const commands: CommandSpec[] = [
+  initCommand,
+  validateCommand,
+  planCommand,
+  applyCommand,
+  runCommand,
+  versionCommand,
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return commands.find((c) => c.name === name);
+}

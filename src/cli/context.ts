@@ -1,0 +1,69 @@
+/** What a command gets from the CLI: parsed flags, where to write, the environment. Commands never touch process. */
+import type { Output } from '../ui/output.js';
+
+export interface GlobalFlags {
+  inventory?: string;
+  /** --limit: host names or roles. */
+  limit?: string[];
+  concurrency: number;
+  output: 'text' | 'json';
+  logDir?: string;
+  yes: boolean;
+  /** --timeout: seconds one task may take on one host. */
+  timeoutSeconds?: number;
+}
+
+export type FlagValue = string | boolean | string[] | undefined;
+
+export interface CommandContext {
+  flags: GlobalFlags;
+  /** This command's own flags, by long name. */
+  values: Readonly<Record<string, FlagValue>>;
+  positionals: string[];
+  out: Output;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+  now(): Date;
+}
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** Shown in help: `--name N`. */
+  valueName?: string;
+  description: string;
+}
+
+/** One CLI command. Register it in src/cli/commands.ts (one line). */
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Usage after "kubesmith ", e.g. "plan -i FILE [PLAYBOOK]". */
+  usage: string;
+  description?: string;
+  examples: string[];
+  /** Flags of this command besides the global ones. */
+  flags?: Record<string, FlagSpec>;
+  /** Whether the run flags (--limit, --concurrency, --log-dir, --timeout, --yes) matter; -i and --output always apply. */
+  runsPlaybook?: boolean;
+  /** Positional arguments allowed: [min, max]. Default [0, 0]. */
+  positionals?: [number, number];
+  /** Returns the exit code: 0 ok, 1 a task failed, 2 invalid input or usage. */
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** Bad usage or invalid input: printed as one message, exit code 2, no stack trace. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -1,0 +1,15 @@
+import type { CommandSpec } from '../cli/context.js';
+import { executePlaybook } from './run-playbook.js';
+
+export const applyCommand: CommandSpec = {
+  name: 'apply',
+  summary: 'Build or converge the cluster described by the inventory (playbooks/apply.yaml)',
+  usage: 'apply -i FILE',
+  description: 'Runs check → apply → verify for every step on every host. Running it twice changes nothing the second time.',
+  examples: ['kubesmith apply -i cluster.yaml', 'kubesmith apply -i cluster.yaml --limit worker4 --concurrency 5', 'kubesmith apply -i cluster.yaml --output json'],
+  runsPlaybook: true,
+  async run(ctx) {
+    const { code } = await executePlaybook(ctx, { playbook: 'apply', dryRun: false });
+    return code;
+  },
+};

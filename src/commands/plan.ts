@@ -1,0 +1,22 @@
+import type { CommandSpec } from '../cli/context.js';
+import { executePlaybook } from './run-playbook.js';
+
+export const planCommand: CommandSpec = {
+  name: 'plan',
+  summary: 'Connect, gather facts, run every check and show what would change — writing nothing',
+  usage: 'plan -i FILE [PLAYBOOK]',
+  description:
+    'Runs the read-only check of every step of PLAYBOOK (default: apply) and prints, per host, the changes with file diffs. ' +
+    'No task is applied: nothing is written on any host. Steps that depend on earlier ones show as "unknown until … runs".',
+  examples: [
+    'kubesmith plan -i cluster.yaml',
+    'kubesmith plan -i cluster.yaml --limit worker3',
+    'kubesmith plan -i cluster.yaml reset --output json > plan.jsonl',
+  ],
+  runsPlaybook: true,
+  positionals: [0, 1],
+  async run(ctx) {
+    const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0] ?? 'apply', dryRun: true });
+    return code;
+  },
+};

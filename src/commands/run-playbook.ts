@@ -1,0 +1,107 @@
+/**
+ * What every playbook command does: load the inventory → open the run log → connect (pool) → run the playbook
+ * with progress → print the plan and the recap → exit code. Commands added later (reset, certs, etcd …)
+ * call executePlaybook with their playbook name and options.
+ */
+import type { CommandContext } from '../cli/context.js';
+import { UsageError } from '../cli/context.js';
+import { defaultLogDir, RunLog } from '../engine/logdir.js';
+import { loadPlaybook } from '../engine/playbook.js';
+import { TaskRegistry } from '../engine/registry.js';
+import { runPlaybook, type RunListener, type RunResult } from '../engine/runner.js';
+import { formatIssue, loadInventory, type LoadedInventory } from '../inventory/index.js';
+import { Host, Hosts } from '../model/host.js';
+import { allTasks } from '../tasks/index.js';
+import { ConnectionPool } from '../transport/index.js';
+import { jsonRenderer } from '../ui/json.js';
+import { listrRenderer } from '../ui/listr.js';
+import { plainRenderer } from '../ui/plain.js';
+import { formatPlan } from '../ui/plan.js';
+import { formatRecap } from '../ui/recap.js';
+
+/** Load -i FILE (InventoryError propagates: the CLI prints every issue and exits 2); warnings go to stderr. */
+export async function loadInventoryFor(ctx: CommandContext): Promise<LoadedInventory> {
+  if (!ctx.flags.inventory) throw new UsageError('missing -i/--inventory FILE');
+  const loaded = await loadInventory(ctx.flags.inventory);
+  if (ctx.flags.output === 'text') for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n');
+  return loaded;
+}
+
+/** Every --limit entry must name a host or a role. */
+export function checkLimit(hosts: Hosts, limit: readonly string[] | undefined): void {
+  const known = new Set<string>(['control-plane', 'worker', ...hosts.all.map((h) => h.name)]);
+  const unknown = (limit ?? []).filter((n) => !known.has(n));
+  if (unknown.length) {
+    throw new UsageError(`--limit names no host or role: ${unknown.join(', ')} (hosts: ${hosts.all.map((h) => h.name).join(', ')}; roles: control-plane, worker)`);
+  }
+}
+
+/** Secret values the run knows (SSH/sudo passwords from passwordEnv), masked again in every log line. */
+function knownSecrets(loaded: LoadedInventory, env: CommandContext['env']): string[] {
+  const names = [loaded.inventory.spec.ssh.passwordEnv, ...loaded.inventory.spec.hosts.map((h) => h.ssh?.passwordEnv)];
+  return names.filter((n): n is string => !!n).map((n) => env[n] ?? '').filter((v) => v.length > 0);
+}
+
+export interface PlaybookRun {
+  /** A name under playbooks/ or a path. */
+  playbook: string;
+  /** plan: check only; nothing is written on any host. */
+  dryRun: boolean;
+  /** Options tasks may read (ctx.options). */
+  options?: Record<string, unknown>;
+}
+
+export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Promise<{ code: number; result: RunResult }> {
+  const loaded = await loadInventoryFor(ctx);
+  const registry = new TaskRegistry(allTasks);
+  const playbook = loadPlaybook(run.playbook, registry);
+  const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
+  checkLimit(hosts, ctx.flags.limit);
+
+  const log = new RunLog(ctx.flags.logDir ?? defaultLogDir(ctx.cwd, ctx.now()));
+  const secrets = knownSecrets(loaded, ctx.env);
+  log.addSecrets(secrets);
+  const pool = new ConnectionPool(loaded.inventory, {
+    inventoryDir: loaded.dir,
+    onCommand: (rec) => log.command(rec),
+    env: ctx.env as NodeJS.ProcessEnv,
+  });
+
+  const text = ctx.flags.output === 'text';
+  const listr = text && ctx.out.isTTY ? listrRenderer(ctx.out) : undefined;
+  const ui: RunListener = !text ? jsonRenderer(ctx.out) : listr ? listr.listener : plainRenderer(ctx.out);
+  let result: RunResult;
+  try {
+    const opts: Parameters<typeof runPlaybook>[0] = {
+      playbook,
+      registry,
+      inventory: loaded.inventory,
+      inventoryDir: loaded.dir,
+      hosts,
+      concurrency: ctx.flags.concurrency,
+      dryRun: run.dryRun,
+      connect: (host) => pool.get(host),
+      listeners: [(e) => log.event(e), ui],
+      options: { ...run.options, yes: ctx.flags.yes },
+      signal: ctx.signal,
+      logDir: log.dir,
+      hostLog: (host, message) => log.hostLine(host, message),
+      secrets: () => secrets,
+    };
+    if (ctx.flags.limit) opts.limit = ctx.flags.limit;
+    if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;
+    result = await runPlaybook(opts);
+  } finally {
+    await listr?.done();
+    await pool.closeAll();
+    log.close();
+  }
+
+  if (text) {
+    const color = ctx.out.color;
+    if (result.plan) ctx.out.stdout.write(formatPlan(result.plan, { color }) + '\n');
+    ctx.out.stdout.write(formatRecap(result.recap, { color, dryRun: run.dryRun }));
+    ctx.out.stdout.write(`logs: ${log.dir}\n`);
+  }
+  return { code: result.ok ? 0 : 1, result };
+}
