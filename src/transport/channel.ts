@@ -126,7 +126,7 @@ export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise
           /* channel already gone */
         }
       });
-      stopTimer = setTimeout(() => finish(), 10_000); // never hang on a dead connection
+      stopTimer = setTimeout(() => finish(), 5_000); // never hang on a dead connection or a failed kill
     };
     const timer = setTimeout(() => {
       timedOut = true;
