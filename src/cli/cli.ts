@@ -4,7 +4,7 @@ import { PlaybookError } from '../engine/playbook.js';
 import { InventoryError, formatIssue } from '../inventory/index.js';
 import type { Output } from '../ui/output.js';
 import { findCommand, commands } from './commands.js';
-import { EXIT, UsageError, type CommandContext, type CommandSpec, type FlagSpec, type FlagValue } from './context.js';
+import { EXIT, UsageError, type CommandContext, type ConnectionsFactory, type CommandSpec, type FlagSpec, type FlagValue } from './context.js';
 import { GLOBAL_FLAGS, globalFlags } from './flags.js';
 import { commandHelp, overviewHelp } from './help.js';
 import { versionCommand } from './version.js';
@@ -15,6 +15,8 @@ export interface CliIo {
   cwd: string;
   signal: AbortSignal;
   now?: () => Date;
+  /** Tests: connect to recording transports instead of SSH. */
+  connections?: ConnectionsFactory;
 }
 
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
@@ -81,7 +83,9 @@ function context(io: CliIo, cmd: CommandSpec, values: Record<string, FlagValue>,
   } catch (err) {
     throw err instanceof UsageError ? new UsageError(err.message, cmd.name) : err;
   }
-  return { flags, values, positionals, out: io.out, env: io.env, cwd: io.cwd, signal: io.signal, now: io.now ?? (() => new Date()) };
+  const ctx: CommandContext = { flags, values, positionals, out: io.out, env: io.env, cwd: io.cwd, signal: io.signal, now: io.now ?? (() => new Date()) };
+  if (io.connections) ctx.connections = io.connections;
+  return ctx;
 }
 
 /** Run the CLI; never throws; returns the exit code (0 ok, 1 a task failed, 2 invalid input or usage). */

@@ -1,3 +1,21 @@
+import type { Inventory } from '../inventory/schema.js';
+import type { Host } from '../model/host.js';
+import type { Transport } from '../transport/types.js';
+
+/** The connections a run uses: the SSH ConnectionPool, or recording transports in tests. */
+export interface HostConnections {
+  get(host: Host): Promise<Transport>;
+  closeAll(): Promise<void>;
+}
+
+export interface ConnectionsOptions {
+  inventoryDir: string;
+  onCommand(rec: { host: string; command: string; code: number; stdout: string; stderr: string; durationMs: number }): void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export type ConnectionsFactory = (inventory: Inventory, opts: ConnectionsOptions) => HostConnections;
+
 /** What a command gets from the CLI: parsed flags, where to write, the environment. Commands never touch process. */
 import type { Output } from '../ui/output.js';
 
@@ -26,6 +44,8 @@ export interface CommandContext {
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
   now(): Date;
+  /** How runs connect to hosts (default: the SSH ConnectionPool). */
+  connections?: ConnectionsFactory;
 }
 
 export interface FlagSpec {

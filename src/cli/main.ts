@@ -29,7 +29,7 @@ export async function main(argv: string[] = process.argv.slice(2), io: Partial<C
   if (!io.signal) process.on('SIGINT', onSigint);
   let code: number;
   try {
-    code = await runCli(argv, { out, env, cwd: io.cwd ?? process.cwd(), signal: io.signal ?? controller.signal, ...(io.now ? { now: io.now } : {}) });
+    code = await runCli(argv, { ...io, out, env, cwd: io.cwd ?? process.cwd(), signal: io.signal ?? controller.signal });
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -61,11 +61,8 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
   const log = new RunLog(ctx.flags.logDir ?? defaultLogDir(ctx.cwd, ctx.now()));
   const secrets = knownSecrets(loaded, ctx.env);
   log.addSecrets(secrets);
-  const pool = new ConnectionPool(loaded.inventory, {
-    inventoryDir: loaded.dir,
-    onCommand: (rec) => log.command(rec),
-    env: ctx.env as NodeJS.ProcessEnv,
-  });
+  const connections = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
+  const pool = connections(loaded.inventory, { inventoryDir: loaded.dir, onCommand: (rec) => log.command(rec), env: ctx.env });
 
   const text = ctx.flags.output === 'text';
   const listr = text && ctx.out.isTTY ? listrRenderer(ctx.out) : undefined;
