@@ -61,11 +61,14 @@ export abstract class Faults {
     writeInstance(this.record);
   }
 
-  /** The next `n` calls of emulated `command` on `host` fail (exit 1) or hang until killed. */
-  async failNext(host: string, command: string, n: number, mode: FaultMode = 'fail', exitCode = 1): Promise<void> {
+  /**
+   * The next `n` calls of emulated `command` on `host` fail (exit 1, "lab: injected failure") or hang until killed.
+   * Rule file /var/lib/lab/faults/<command>: "<n> <fail|hang>"; emulators decrement n (lab-lib.sh lab_fault).
+   */
+  async failNext(host: string, command: string, n: number, mode: FaultMode = 'fail'): Promise<void> {
     if (!COMMAND_RE.test(command)) throw new Error(`lab: invalid command name ${command}`);
     if (!Number.isInteger(n) || n < 0) throw new Error('lab: failNext needs a count ≥ 0');
-    const rule = `${mode} ${n} ${exitCode}\n`;
+    const rule = `${n} ${mode}\n`;
     const r = await this.exec(host, `mkdir -p /var/lib/lab/faults && cat > /var/lib/lab/faults/${command}`, { input: rule });
     if (r.code !== 0) throw new Error(`lab: ${host}: could not write fault rule: ${r.stderr.trim()}`);
   }

@@ -108,7 +108,7 @@ describe.skipIf(!isRoot())('lab hosts', () => {
 
   it('writes fault rules and clock skew where emulators read them', async () => {
     await lab.failNext('w2', 'kubeadm', 2, 'hang');
-    expect(lab.readFile('w2', '/var/lib/lab/faults/kubeadm')).toBe('hang 2 1\n');
+    expect(lab.readFile('w2', '/var/lib/lab/faults/kubeadm')).toBe('2 hang\n');
     await lab.skewClock('w2', -3600);
     expect(lab.readFile('w2', '/etc/lab/clock-skew')).toBe('-3600\n');
     expect(lab.readFile('w1', '/etc/lab/clock-skew')).toBeNull();

@@ -116,7 +116,9 @@ mount --bind /proc/sys/net /proc/sys/net
 mount --options-source disable -o remount,bind,ro /proc/sys
 mount --bind /proc/sysrq-trigger /proc/sysrq-trigger 2>/dev/null && mount --options-source disable -o remount,bind,ro /proc/sysrq-trigger || true
 
-# 9. Hooks (from the emulators, when they exist), then sshd.
+# 9. Hooks (from the emulators, when they exist), then sshd. They see /etc/lab/env, not the lab's machine paths.
+unset LAB_ROOT HOST_DIR LAB_USERS LAB_SYSTEM_BINS LAB_PACKAGE_BINS
+cd /
 if [ "$FIRST_BOOT" = 1 ] && [ -x "$EMU/lab-host-init" ]; then say "running lab-host-init"; "$EMU/lab-host-init"; fi
 touch /etc/lab/created
 if [ -x "$EMU/lab-boot" ]; then say "running lab-boot"; "$EMU/lab-boot"; fi
