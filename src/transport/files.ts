@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { raw, sh, type Command, type ShellScript } from './command.js';
 import { CommandError, type UploadResult, type WriteFileOptions } from './types.js';
 
@@ -17,7 +17,7 @@ export interface RawRunner {
   elevated(): Promise<boolean>;
   run(
     cmd: Command,
-    opts?: { stdin?: string | Buffer | Readable; allowFailure?: boolean; quietStdout?: boolean; timeoutMs?: number },
+    opts?: { stdin?: string | Buffer | Readable; allowFailure?: boolean; quietStdout?: boolean; timeoutMs?: number; label?: string },
   ): Promise<{ code: number; stdout: Buffer; stderr: string }>;
 }
 
@@ -60,7 +60,8 @@ function withDiskHint(err: unknown): never {
 
 export async function writeRemoteFile(runner: RawRunner, path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void> {
   const { mode, owner } = await modeAndOwner(runner, opts);
-  await runner.run(atomicWriteScript(path, mode, owner), { stdin: content }).catch(withDiskHint);
+  const label = `write ${path} (mode ${mode}${owner ? `, owner ${owner}` : ''})`;
+  await runner.run(atomicWriteScript(path, mode, owner), { stdin: content, label }).catch(withDiskHint);
 }
 
 /** The file's bytes, or null when it does not exist (a permission problem throws). */
@@ -101,12 +102,19 @@ chmod ${mode} ${remotePath} && ${chown} && echo same`,
 
   const verify = sh`got=$(sha256sum < "$tmp"); got=\${got%% *}
 [ "$got" = ${sha256} ] || { echo "checksum mismatch after transfer: expected ${raw(sha256)}, got $got" >&2; exit 1; }`;
-  const input = createReadStream(localPath, { highWaterMark: 256 * 1024 });
+  // pipe() does not read until the channel consumes it (a 'data' listener here would drop the first chunks).
   let sent = 0;
-  input.on('data', (chunk) => {
-    sent += chunk.length;
-    opts.onProgress?.(sent, bytes);
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      sent += chunk.length;
+      opts.onProgress?.(sent, bytes);
+      done(null, chunk);
+    },
   });
-  await runner.run(atomicWriteScript(remotePath, mode, owner, verify), { stdin: input }).catch(withDiskHint);
+  const input = createReadStream(localPath, { highWaterMark: 256 * 1024 });
+  input.on('error', (err) => counter.destroy(err));
+  input.pipe(counter);
+  const label = `upload ${localPath} to ${remotePath}`;
+  await runner.run(atomicWriteScript(remotePath, mode, owner, verify), { stdin: counter, label }).catch(withDiskHint);
   return { transferred: true, bytes, sha256 };
 }

@@ -50,6 +50,8 @@ export interface RawOptions extends Omit<ExecOptions, 'stdin'> {
   stdin?: string | Buffer | Readable;
   /** Do not put stdout in the command log (file contents). */
   quietStdout?: boolean;
+  /** Short description used in errors instead of the (long) script text, e.g. `write /etc/x`. */
+  label?: string;
 }
 
 export interface RawResult {
@@ -159,9 +161,10 @@ export class SshTransport implements Transport, RawRunner {
       durationMs,
     });
     const out = opts.quietStdout ? '' : stdoutText();
-    if (r.timedOut) throw new CommandTimeoutError(this.host, display, opts.timeoutMs ?? this.#opts.defaultTimeoutMs, out, stderr);
-    if (r.aborted) throw new CommandAbortedError(this.host, display, out, stderr);
-    if (r.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, display, r.code, out, stderr, sudoHint(stderr));
+    const shown = opts.label ?? display;
+    if (r.timedOut) throw new CommandTimeoutError(this.host, shown, opts.timeoutMs ?? this.#opts.defaultTimeoutMs, out, stderr);
+    if (r.aborted) throw new CommandAbortedError(this.host, shown, out, stderr);
+    if (r.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, shown, r.code, out, stderr, sudoHint(stderr));
     return { code: r.code, stdout: r.stdout, stderr, durationMs };
   }
 
