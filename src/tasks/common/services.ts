@@ -7,11 +7,16 @@ export interface UnitState {
   active: boolean;
 }
 
-export async function unitState(t: Transport, unit: string): Promise<UnitState> {
+export async function unitEnabled(t: Transport, unit: string): Promise<boolean> {
   const enabled = await t.exec(['systemctl', 'is-enabled', unit], { allowFailure: true });
+  return enabled.code === 0 && /^(enabled|static|alias|indirect)/.test(enabled.stdout.trim());
+}
+
+export async function unitState(t: Transport, unit: string): Promise<UnitState> {
+  const enabled = await unitEnabled(t, unit);
   const active = await t.exec(['systemctl', 'is-active', unit], { allowFailure: true });
   return {
-    enabled: enabled.code === 0 && /^(enabled|static|alias|indirect)/.test(enabled.stdout.trim()),
+    enabled,
     active: active.code === 0 && active.stdout.trim() === 'active',
   };
 }

@@ -1,5 +1,5 @@
 import { defineTask, action, type Action } from '../common/define.js';
-import { unitState } from '../common/services.js';
+import { unitEnabled } from '../common/services.js';
 import { kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
 
 export const kubernetesPackagesTask = defineTask({
@@ -30,7 +30,7 @@ export const kubernetesPackagesTask = defineTask({
       const notHeld = kubernetesPackages.filter((p) => !held.has(p));
       if (notHeld.length) actions.push(action(`hold ${notHeld.join(' ')} at this version`, async () => void (await t.exec(hold))));
     }
-    if (!(await unitState(t, 'kubelet')).enabled) {
+    if (!(await unitEnabled(t, 'kubelet'))) {
       actions.push(action('enable kubelet', async () => void (await t.exec(['systemctl', 'enable', 'kubelet']))));
     }
     return actions;

@@ -1,0 +1,164 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { controlplaneInit, KUBEADM_INIT_CONFIG } from '../../../src/tasks/controlplane/init.js';
+import { controlplaneKubeconfig } from '../../../src/tasks/controlplane/kubeconfig.js';
+import { controlplaneJoin } from '../../../src/tasks/controlplane/join.js';
+import { workerJoin } from '../../../src/tasks/worker/join.js';
+import { KUBEADM_JOIN_CONFIG } from '../../../src/tasks/common/join.js';
+import { caCertHash } from '../../../src/tasks/common/cluster.js';
+import { converge, expectReadOnly, harness } from './helpers/context.js';
+import { haHosts, makeInventory } from './helpers/inventory.js';
+
+const CA = readFileSync(join(import.meta.dirname, 'fixtures', 'ca.crt'));
+const CA_EC = readFileSync(join(import.meta.dirname, 'fixtures', 'ca-ecdsa.crt'));
+
+describe('caCertHash', () => {
+  it('equals openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256 (RSA and ECDSA)', () => {
+    expect(caCertHash(CA)).toBe('sha256:e3c96783f6b69f5ffd75a6a74be1d26850f78fc1df6c106b7d63fa5f7927daa7');
+    expect(caCertHash(CA_EC)).toBe('sha256:9ea78c0f24f0d9b4344caf6cf4c462fcfc848bbae0f039ca4d5619992daa83a8');
+  });
+});
+
+describe('controlplane.init', () => {
+  it('renders the config, runs kubeadm init with --upload-certs for HA, then is ok', async () => {
+    const inv = makeInventory({ kubernetes: { controlPlaneEndpoint: 'lb.example:6443' } }, haHosts());
+    const h = harness(inv);
+    const t = h.t('cp1');
+    t.allow('test -e /etc/kubernetes/admin.conf', () => ({ code: t.files.has('/etc/kubernetes/admin.conf') ? 0 : 1 }))
+      .allow('kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp1 -o name', { stdout: 'node/cp1\n' })
+      .expect(
+        'kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.yaml --upload-certs --skip-token-print --skip-certificate-key-print',
+        () => (t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig'), {}),
+      );
+    const check = await controlplaneInit.check(h.ctx('cp1'));
+    expectReadOnly(t);
+    expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
+      `create ${KUBEADM_INIT_CONFIG}`,
+      'run kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.yaml --upload-certs --skip-token-print --skip-certificate-key-print',
+    ]);
+    await converge(controlplaneInit, h.ctx('cp1'), [t]);
+    t.assertDone();
+    expect(t.files.get(KUBEADM_INIT_CONFIG)!.mode).toBe('0600');
+    const docs = parseAllDocuments(t.fileText(KUBEADM_INIT_CONFIG)!).map((d) => d.toJS());
+    expect(docs[1]).toMatchObject({ controlPlaneEndpoint: 'lb.example:6443', networking: { podSubnet: '10.244.0.0/16' } });
+  });
+
+  it('single control plane: no --upload-certs', async () => {
+    const h = harness(makeInventory());
+    const t = h.t('cp1').allow('test -e', { code: 1 });
+    const r = await controlplaneInit.check(h.ctx('cp1'));
+    expect(r.status === 'change' && r.changes[1]!.summary).toBe(
+      'run kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.yaml --skip-token-print --skip-certificate-key-print',
+    );
+    expectReadOnly(t);
+  });
+
+  it('refuses to guess when admin.conf exists but the API does not know the node', async () => {
+    const h = harness(makeInventory());
+    h.t('cp1').allow('test -e', {}).allow('get node cp1', { code: 1, stderr: 'connection refused' });
+    await expect(controlplaneInit.check(h.ctx('cp1'))).rejects.toThrow(/does not list node cp1.*connection refused/);
+  });
+});
+
+describe('controlplane.kubeconfig', () => {
+  it('copies admin.conf for root and the sudo user, and fetches it to the admin machine (0600)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-kc-'));
+    try {
+      const out = join(dir, 'sub', 'admin.conf');
+      const inv = makeInventory({ ssh: { user: 'kube' } });
+      const h = harness(inv, { options: { kubeconfigOut: out } });
+      const t = h.t('cp1').setFile('/etc/kubernetes/admin.conf', 'apiVersion: v1\nkind: Config\n# secret key data\n');
+      t.allow('getent passwd kube', { stdout: 'kube:x:1000:1000::/home/kube:/bin/bash\n' });
+      const changes = await converge(controlplaneKubeconfig, h.ctx('cp1'), [t]);
+      expect(changes.map((c) => c.summary)).toEqual([
+        'create /root/.kube/config',
+        'create /home/kube/.kube/config',
+        `fetch admin.conf to ${out} (admin machine, mode 0600)`,
+      ]);
+      expect(changes.every((c) => c.diff === undefined)).toBe(true); // the kubeconfig is a secret: no diff
+      expect(t.files.get('/home/kube/.kube/config')).toMatchObject({ mode: '0600', owner: 'kube:1000' });
+      expect(readFileSync(out, 'utf8')).toContain('kind: Config');
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('plan before init: unknown', async () => {
+    const h = harness(makeInventory());
+    expect(await controlplaneKubeconfig.check(h.ctx('cp1', { dryRun: true }))).toMatchObject({ status: 'unknown' });
+  });
+});
+
+describe('joins', () => {
+  function cluster(hosts = haHosts()) {
+    const inv = makeInventory({ kubernetes: { controlPlaneEndpoint: 'lb.example:6443' } }, hosts);
+    const h = harness(inv);
+    const cp1 = h.t('cp1').setFile('/etc/kubernetes/pki/ca.crt', CA);
+    const tokens: string[] = [];
+    const keys: string[] = [];
+    cp1.allow('kubeadm token create *** --ttl 1h', (c) => (tokens.push(/token create '?([a-z0-9.]+)/.exec(c.text!)![1]!), { stdout: `${tokens.at(-1)}\n` }));
+    cp1.allow('kubeadm init phase upload-certs --upload-certs --certificate-key ***', (c) => (keys.push(/certificate-key '?([a-f0-9]+)/.exec(c.text!)![1]!), {}));
+    return { inv, h, cp1, tokens, keys };
+  }
+
+  function joiner(h: ReturnType<typeof cluster>['h'], name: string, seen: string[]) {
+    const t = h.t(name);
+    t.allow('test -e /etc/kubernetes/kubelet.conf', () => ({ code: t.files.has('/etc/kubernetes/kubelet.conf') ? 0 : 1 }))
+      .allow('kubeadm join --config /etc/kubernetes/kubesmith/kubeadm-join.yaml', () => {
+        seen.push(t.fileText(KUBEADM_JOIN_CONFIG)!);
+        t.setFile('/etc/kubernetes/kubelet.conf', 'x');
+        return {};
+      })
+      .allow(`rm -f ${KUBEADM_JOIN_CONFIG}`, () => (t.files.delete(KUBEADM_JOIN_CONFIG), {}));
+    return t;
+  }
+
+  it('control plane: fresh certificate key + token, CA hash computed locally, secrets never displayed, config removed', async () => {
+    const { h, cp1, tokens, keys } = cluster();
+    const seen: string[] = [];
+    const t = joiner(h, 'cp2', seen);
+    const check = await controlplaneJoin.check(h.ctx('cp2'));
+    expectReadOnly(t, cp1);
+    expect(check.status).toBe('change');
+    await converge(controlplaneJoin, h.ctx('cp2'), [t, cp1]);
+    const cfg = parse(seen[0]!);
+    expect(cfg.discovery.bootstrapToken).toEqual({
+      apiServerEndpoint: 'lb.example:6443',
+      token: tokens[0],
+      caCertHashes: ['sha256:e3c96783f6b69f5ffd75a6a74be1d26850f78fc1df6c106b7d63fa5f7927daa7'],
+    });
+    expect(cfg.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: '10.0.0.12', bindPort: 6443 }, certificateKey: keys[0] });
+    expect(tokens[0]).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    expect(keys[0]).toMatch(/^[a-f0-9]{64}$/);
+    expect(t.files.has(KUBEADM_JOIN_CONFIG)).toBe(false);
+    const shown = [...cp1.calls, ...t.calls].map((c) => c.command).join('\n');
+    expect(shown).not.toContain(tokens[0]);
+    expect(shown).not.toContain(keys[0]);
+    const joinCall = t.calls.find((c) => c.command.startsWith('kubeadm join'))!;
+    expect((joinCall.opts as { secrets?: string[] }).secrets).toEqual([tokens[0], keys[0]]);
+  });
+
+  it('workers share one token per run and get no certificate key', async () => {
+    const { h, cp1, tokens, keys } = cluster(makeInventory().spec.hosts);
+    const seen: string[] = [];
+    const w1 = joiner(h, 'w1', seen);
+    const w2 = joiner(h, 'w2', seen);
+    await Promise.all([converge(workerJoin, h.ctx('w1'), [w1, cp1]), converge(workerJoin, h.ctx('w2'), [w2, cp1])]);
+    expect(tokens).toHaveLength(1);
+    expect(seen.map((s) => parse(s).discovery.bootstrapToken.token)).toEqual([tokens[0], tokens[0]]);
+    expect(keys).toHaveLength(0);
+    expect(parse(seen[0]!).controlPlane).toBeUndefined();
+  });
+
+  it('an already joined host is ok without touching the first control plane', async () => {
+    const { h, cp1 } = cluster();
+    const w = joiner(h, 'w1', []);
+    w.setFile('/etc/kubernetes/kubelet.conf', 'x');
+    expect(await workerJoin.check(h.ctx('w1'))).toEqual({ status: 'ok' });
+    expect(cp1.calls).toEqual([]);
+  });
+});

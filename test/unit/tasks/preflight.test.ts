@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { preflightFleet, PreflightError } from '../../../src/tasks/preflight/fleet.js';
+import { harness, expectReadOnly } from './helpers/context.js';
+import { makeInventory } from './helpers/inventory.js';
+
+const CA = readFileSync(join(import.meta.dirname, 'fixtures', 'ca.crt'));
+const CA_OTHER = readFileSync(join(import.meta.dirname, 'fixtures', 'ca-ecdsa.crt'));
+const now = () => ({ stdout: `${Math.floor(Date.now() / 1000)}\n` });
+
+describe('preflight.fleet', () => {
+  it('passes on healthy hosts, read-only', async () => {
+    const h = harness(makeInventory(), { facts: (n) => ({ macs: [`02:00:00:00:00:${n === 'cp1' ? '01' : n === 'w1' ? '02' : '03'}`] }) });
+    for (const t of h.transports.values()) t.allow('date +%s', now);
+    for (const name of ['cp1', 'w1', 'w2']) expect(await preflightFleet.check(h.ctx(name))).toEqual({ status: 'ok' });
+    expectReadOnly(...h.transports.values());
+  });
+
+  it('reports every problem of a host together', async () => {
+    const h = harness(makeInventory({ kubernetes: { version: '1.36.1' } }), {
+      facts: (n) =>
+        n === 'cp1'
+          ? {
+              cpus: 1,
+              memoryMiB: 1024,
+              macs: ['02:00:00:00:00:01'],
+              productUuid: 'aaaa-bbbb-cccc',
+              listeningPorts: [22, 6443, 10250],
+              versions: { kubeadm: '', kubelet: '1.36.3', kubectl: '', containerd: '1.7.24', docker: '' },
+            }
+          : { macs: ['02:00:00:00:00:01'], productUuid: n === 'w1' ? 'aaaa-bbbb-cccc' : '' },
+    });
+    h.t('cp1').allow('date +%s', { stdout: `${Math.floor(Date.now() / 1000) - 45}\n` });
+    const err = (await preflightFleet.check(h.ctx('cp1')).catch((e: unknown) => e)) as PreflightError;
+    expect(err).toBeInstanceOf(PreflightError);
+    expect(err.problems).toEqual([
+      '1 CPU(s); a control plane needs at least 2',
+      '1024 MiB memory; a control plane needs at least 1700 MiB',
+      'MAC address 02:00:00:00:00:01 is also on w1, w2',
+      'product_uuid aaaa-bbbb-cccc is also on w1',
+      'port(s) 6443, 10250 already in use (needed by the control plane)',
+      expect.stringMatching(/^clock differs from the admin machine by 4\d s \(limit 30 s\)/),
+      'containerd 1.7.24 is installed; Kubernetes 1.36 needs containerd 2.x',
+      'kubelet 1.36.3 is newer than kubernetes.version 1.36.1; kubesmith does not downgrade',
+    ]);
+    expect(err.message).toContain('preflight found 8 problem(s) on cp1:');
+  });
+
+  it('flags a host that belongs to a different cluster, not one of ours', async () => {
+    const h = harness(makeInventory());
+    h.t('cp1').setFile('/etc/kubernetes/pki/ca.crt', CA);
+    h.t('w1').allow('date +%s', now).setFile('/etc/kubernetes/pki/ca.crt', CA);
+    h.t('w2').allow('date +%s', now).setFile('/etc/kubernetes/pki/ca.crt', CA_OTHER);
+    expect(await preflightFleet.check(h.ctx('w1'))).toEqual({ status: 'ok' });
+    await expect(preflightFleet.check(h.ctx('w2'))).rejects.toThrow(/already belongs to a different cluster \(CA sha256:9ea78c0f24f0…/);
+  });
+
+  it('skips the port check on hosts already in the cluster', async () => {
+    const h = harness(makeInventory(), { facts: () => ({ listeningPorts: [6443, 10250], cluster: { member: true } }) });
+    h.t('cp1').allow('date +%s', now);
+    expect(await preflightFleet.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
+  });
+});

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { runtimeContainerdInstall } from '../../../src/tasks/runtime/containerd-install.js';
+import { runtimeContainerdConfigure, parseContainerdVersion } from '../../../src/tasks/runtime/containerd-configure.js';
+import { runtimeDocker } from '../../../src/tasks/runtime/docker.js';
+import type { RecordingTransport } from '../../../src/transport/recording.js';
+import { converge, expectReadOnly, harness } from './helpers/context.js';
+import { makeInventory } from './helpers/inventory.js';
+
+/** A tiny systemd: units enabled/active, mutated by systemctl enable/restart. */
+function systemd(t: RecordingTransport, units: Record<string, { enabled: boolean; active: boolean }>, log: string[] = []) {
+  const unit = (name: string) => (units[name] ??= { enabled: false, active: false });
+  t.allow(/^systemctl is-enabled /, (c) => {
+    const u = unit(c.command.split(' ')[2]!);
+    return { code: u.enabled ? 0 : 1, stdout: u.enabled ? 'enabled\n' : 'disabled\n' };
+  })
+    .allow(/^systemctl is-active /, (c) => {
+      const u = unit(c.command.split(' ')[2]!);
+      return { code: u.active ? 0 : 3, stdout: u.active ? 'active\n' : 'inactive\n' };
+    })
+    .allow(/^systemctl enable --now /, (c) => {
+      Object.assign(unit(c.command.split(' ')[3]!), { enabled: true, active: true });
+      return {};
+    })
+    .allow(/^systemctl (restart|daemon-reload)/, (c) => (log.push(c.command), {}));
+  return units;
+}
+
+describe('runtime.containerd.install', () => {
+  it('installs containerd from the distro and starts it; nothing the second time', async () => {
+    const h = harness(makeInventory());
+    const t = h.t('w1');
+    let installed = '';
+    systemd(t, {});
+    t.allow('dpkg-query', () => ({ stdout: installed }))
+      .allow('apt-get update', {})
+      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd', () => ((installed = '1.7.24-1\n'), {}));
+    const changes = await converge(runtimeContainerdInstall, h.ctx('w1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual(['install containerd', 'enable and start containerd']);
+  });
+
+  it('uses containerd.io on RHEL', async () => {
+    const h = harness(makeInventory(), { family: 'rhel' });
+    const t = h.t('w1');
+    systemd(t, { containerd: { enabled: true, active: true } });
+    t.allow('rpm -q', {});
+    const r = await runtimeContainerdInstall.check(h.ctx('w1'));
+    expect(r).toEqual({ status: 'change', changes: [{ summary: 'install containerd.io' }] });
+  });
+});
+
+describe('runtime.containerd.configure', () => {
+  const inv = makeInventory({ containerRuntime: { registryMirrors: { 'docker.io': ['https://mirror.example'] } } });
+
+  it('writes config v2 for containerd 1.7, hosts.toml, crictl.yaml; restarts only when config.toml changed', async () => {
+    const h = harness(inv);
+    const t = h.t('w1');
+    const restarts: string[] = [];
+    systemd(t, { containerd: { enabled: true, active: true } }, restarts);
+    t.allow('containerd --version', { stdout: 'containerd github.com/containerd/containerd v1.7.24 88bf19b\n' });
+    const changes = await converge(runtimeContainerdConfigure, h.ctx('w1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual([
+      'create /etc/containerd/config.toml',
+      'create /etc/containerd/certs.d/docker.io/hosts.toml',
+      'create /etc/crictl.yaml',
+      'restart containerd (/etc/containerd/config.toml changed)',
+    ]);
+    expect(restarts).toEqual(['systemctl restart containerd']);
+    expect(t.fileText('/etc/containerd/config.toml')).toContain('version = 2');
+    expect(t.fileText('/etc/containerd/config.toml')).toContain('sandbox_image = "registry.k8s.io/pause:3.10.1"');
+    expect(changes[0]!.diff).toContain('+  SystemdCgroup = true');
+
+    // Only a mirror changes: hosts.toml is rewritten, containerd is NOT restarted.
+    const h2 = harness(makeInventory({ containerRuntime: { registryMirrors: { 'docker.io': ['https://other.example'] } } }));
+    const t2 = h2.t('w1');
+    for (const [p, f] of t.files) t2.setFile(p, f.content);
+    const restarts2: string[] = [];
+    systemd(t2, { containerd: { enabled: true, active: true } }, restarts2);
+    t2.allow('containerd --version', { stdout: 'containerd github.com/containerd/containerd v1.7.24 88bf19b\n' });
+    expect((await converge(runtimeContainerdConfigure, h2.ctx('w1'), [t2])).map((c) => c.summary)).toEqual([
+      'update /etc/containerd/certs.d/docker.io/hosts.toml',
+    ]);
+    expect(restarts2).toEqual([]);
+  });
+
+  it('writes config v3 for containerd 2.x', async () => {
+    const h = harness(makeInventory());
+    const t = h.t('w1');
+    systemd(t, { containerd: { enabled: true, active: true } });
+    t.allow('containerd --version', { stdout: 'containerd github.com/containerd/containerd/v2 v2.1.4 75cb2b7\n' });
+    await converge(runtimeContainerdConfigure, h.ctx('w1'), [t]);
+    expect(t.fileText('/etc/containerd/config.toml')).toContain("[plugins.'io.containerd.cri.v1.images'.pinned_images]");
+  });
+
+  it('in a dry run before containerd exists: unknown, and read-only', async () => {
+    const h = harness(inv);
+    const t = h.t('w1').allow('containerd --version', { code: 127, stderr: 'not found' });
+    expect(await runtimeContainerdConfigure.check(h.ctx('w1', { dryRun: true }))).toMatchObject({ status: 'unknown' });
+    expectReadOnly(t);
+    await expect(runtimeContainerdConfigure.check(h.ctx('w1'))).rejects.toThrow(/containerd version/);
+  });
+
+  it('parses containerd versions', () => {
+    expect(parseContainerdVersion('containerd github.com/containerd/containerd/v2 v2.1.4 75cb')).toBe('2.1.4');
+    expect(parseContainerdVersion('containerd containerd.io 1.7.27 05044ec')).toBe('1.7.27');
+  });
+});
+
+describe('runtime.docker', () => {
+  it('installs docker + cri-dockerd, writes daemon.json and the pause drop-in, starts the units', async () => {
+    const inv = makeInventory({ containerRuntime: { type: 'docker' } });
+    const h = harness(inv);
+    const t = h.t('w1');
+    const log: string[] = [];
+    systemd(t, {}, log);
+    const installed = new Set<string>();
+    t.allow('dpkg-query', (c) => ({ stdout: [...installed].some((p) => c.command.includes(` ${p} `)) ? '1.0\n' : '' }))
+      .allow('apt-get update', {})
+      .allow('apt-get install', () => (installed.add('docker.io').add('cri-dockerd'), {}));
+    const changes = await converge(runtimeDocker, h.ctx('w1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual([
+      'install docker.io cri-dockerd',
+      'create /etc/docker/daemon.json',
+      'create /etc/systemd/system/cri-docker.service.d/10-kubesmith.conf',
+      'reload systemd units',
+      'create /etc/crictl.yaml',
+      'restart docker (/etc/docker/daemon.json changed)',
+      'restart cri-docker.service (pause image drop-in changed)',
+      'enable and start docker',
+      'enable and start cri-docker.socket',
+      'enable and start cri-docker.service',
+    ]);
+    expect(t.fileText('/etc/crictl.yaml')).toContain('unix:///var/run/cri-dockerd.sock');
+    expect(log).toEqual(['systemctl daemon-reload', 'systemctl restart docker', 'systemctl restart cri-docker.service']);
+  });
+
+  it('is skipped for containerd', async () => {
+    const h = harness(makeInventory());
+    expect(await runtimeDocker.check(h.ctx('w1'))).toMatchObject({ status: 'skip' });
+  });
+});
