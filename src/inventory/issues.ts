@@ -55,11 +55,13 @@ export function formatIssues(issues: readonly Issue[]): string {
 /** The one error loadInventory throws. Its message is the formatted issue list, nothing else. */
 export class InventoryError extends Error {
   override readonly name = 'InventoryError';
+  readonly issues: Issue[];
   constructor(
     readonly file: string,
-    readonly issues: Issue[],
+    issues: Issue[],
   ) {
     super(formatIssues(issues) || `${file}: invalid inventory`);
+    this.issues = sortIssues(issues);
   }
 
   get errors(): Issue[] {

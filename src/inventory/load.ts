@@ -76,7 +76,7 @@ export function parseInventory(text: string, file: string): { inventory: Invento
   const yamlIssue = (e: YAMLError, severity: Severity) => {
     const offset = e.pos[0];
     const path = pathAt(doc, offset);
-    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: this field appears twice in the same mapping; keep one' : e.message;
+    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: this field appears twice in the same mapping; keep one' : `YAML: ${e.message}`;
     return at(offset, formatPath(path), message, severity);
   };
   const yamlWarnings = doc.warnings.map((w) => yamlIssue(w, 'warning'));
@@ -127,7 +127,7 @@ export function parseInventory(text: string, file: string): { inventory: Invento
 function withQuoteHint(doc: Document, text: string, path: PathSegment[], message: string): string {
   if (!message.startsWith('expected a string, got')) return message;
   const node = nodeAt(doc, path);
-  if (!isScalar(node) || typeof node.value === 'string' || !node.range) return message;
+  if (!isScalar(node) || !['number', 'boolean'].includes(typeof node.value) || !node.range) return message;
   const written = text.slice(node.range[0], node.range[1]).trim();
   return `expected a string, got ${written}; write it in quotes: "${written}"`;
 }

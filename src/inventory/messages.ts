@@ -111,6 +111,11 @@ export function explain(issue: z.core.$ZodIssue): FieldProblem[] {
     case 'too_small':
       if (issue.origin === 'array') return [{ path, message: issue.message.startsWith('Too small') ? `needs at least ${issue.minimum} item(s)` : issue.message }];
       return [{ path, message: `must be at least ${issue.minimum}, got ${describeValue(input)}` }];
+    case 'invalid_key': {
+      const inner = issue.issues[0]?.message ?? 'not allowed here';
+      const key = path.length ? path[path.length - 1] : undefined;
+      return [{ path, message: `invalid key ${describeValue(input ?? key)}: ${inner}` }];
+    }
     case 'too_big':
       return [{ path, message: `must be at most ${issue.maximum}, got ${describeValue(input)}` }];
     case 'invalid_format':

@@ -21,8 +21,8 @@ const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 const IFACE = /^[A-Za-z0-9_.:-]{1,15}$/;
 const IMAGE_REPO = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
 const IMAGE_REF = /^[a-z0-9][a-z0-9./:_@-]*$/;
-/** http(s) URL without quotes, spaces, `$`, `;`, `&`, `|`, backslashes, parentheses or backticks. */
-const URL_SAFE = /^https?:\/\/[A-Za-z0-9._~:/?#@%=+,[\]-]+$/;
+/** http(s) URL without quotes, spaces, fragments or shell metacharacters ($ ; & | \ ( ) `). */
+const URL_SAFE = /^https?:\/\/[A-Za-z0-9._~:/?@%=+,[\]-]+$/;
 const ENDPOINT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$/;
 const REGISTRY_HOST = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
 

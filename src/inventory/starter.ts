@@ -2,7 +2,7 @@
  * The commented starter inventory `kubesmith init` writes. The result is parsed back and validated before it
  * is returned, so a hostile or mistyped address comes back as an InventoryError, never as a broken file.
  */
-import { stringify } from 'yaml';
+import { parse } from 'yaml';
 import { parseInventory } from './load.js';
 
 export interface StarterOptions {
@@ -14,8 +14,14 @@ export interface StarterOptions {
   schemaRef?: string;
 }
 
-/** A YAML scalar, quoted only when YAML needs it (hostile text stays inert data and then fails validation). */
-const scalar = (value: string): string => stringify(value, { lineWidth: 0 }).trimEnd();
+/**
+ * A one-line YAML scalar: plain when it reads back as the same string, else double-quoted (JSON escapes are
+ * valid YAML), so hostile text stays one inert value and then fails validation.
+ */
+function scalar(value: string): string {
+  const plain = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/.test(value) && parse(value) === value;
+  return plain ? value : JSON.stringify(value);
+}
 
 function hostBlock(name: string, address: string, role: string): string {
   return [`    - name: ${scalar(name)}`, `      address: ${scalar(address)}`, `      roles: [${role}]`].join('\n');
