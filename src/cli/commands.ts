@@ -1,6 +1,7 @@
 /** Every CLI command, in help order. A new command is one import and one line here. */
 import { applyCommand } from '../commands/apply.js';
 import { initCommand } from '../commands/init.js';
+import { kubeconfigCommand } from '../commands/kubeconfig.js';
 import { planCommand } from '../commands/plan.js';
 import { runCommand } from '../commands/run.js';
 import { validateCommand } from '../commands/validate.js';
@@ -13,6 +14,7 @@ export const commands: CommandSpec[] = [
   planCommand,
   applyCommand,
   runCommand,
+  kubeconfigCommand,
   versionCommand,
 ];
 
