@@ -3,7 +3,7 @@
  * ("12/20 hosts · 3 changed · 1 failed") so 100 hosts stay readable. The runner drives; listr only shows.
  * exitOnError is false: a failed step shows red, the CLI sets the exit code from the run result.
  */
-import { Listr, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
 import type { RunListener } from '../engine/runner.js';
 import type { StepInfo } from '../engine/types.js';
 import type { Output, TextSink } from './output.js';
@@ -82,6 +82,8 @@ export function listrRenderer(out: Output): ListrUi {
           const d = defer();
           steps.set(info.step, { info, finished: d.promise, finish: d.resolve });
         }
+        const stream = streamOf(out.stderr, out.isTTY);
+        const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stream, stream) });
         const list = new Listr(
           [...steps.values()].map((s) => ({
             title: s.info.title,
@@ -92,9 +94,9 @@ export function listrRenderer(out: Output): ListrUi {
             exitOnError: false,
             registerSignalListeners: false,
             renderer: out.isTTY ? 'default' : 'simple',
-            rendererOptions: { collapseSubtasks: true, showErrorMessage: true },
+            // Without color: an empty per-level color map (colorette also honours NO_COLOR itself).
+            rendererOptions: { collapseSubtasks: true, logger, ...(out.color ? {} : { color: {} }) },
             collectErrors: false,
-            processOutput: new ProcessOutput(streamOf(out.stderr, out.isTTY), streamOf(out.stderr, out.isTTY)),
           } as never,
         );
         running = list.run().catch(() => undefined);
