@@ -30,10 +30,10 @@ interface Manifest {
 const EMULATOR_NAME = /^[A-Za-z0-9._-]+$/;
 
 /** Reads emulators/manifest.json (tolerating entries written as strings or as {name}). */
-export function readManifest(): Manifest {
+export function readManifest(path = manifestPath()): Manifest {
   let raw: { system?: unknown[]; packages?: Record<string, { bin?: unknown[] }> } = {};
   try {
-    raw = JSON.parse(readFileSync(manifestPath(), 'utf8'));
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     /* absent or being edited: no emulators */
   }
@@ -49,7 +49,7 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
   const dir = hostDir(inst, h.name);
   const consoleLog = join(dir, 'console.log');
   const from = existsSync(consoleLog) ? statSync(consoleLog).size : 0;
-  const manifest = readManifest();
+  const manifest = readManifest(inst.manifest);
   const fd = openSync(consoleLog, 'a');
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -64,6 +64,7 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
     LAB_USERS: inst.users ? '1' : '0',
     LAB_SYSTEM_BINS: manifest.system.join(' '),
     LAB_PACKAGE_BINS: manifest.packageBins.join(' '),
+    ...(inst.emulatorDir ? { LAB_EMULATOR_DIR: inst.emulatorDir } : {}),
   };
   const args = ['netns', 'exec', h.netns, 'setpriv', '--bounding-set', DROPPED_CAPS];
   args.push('unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--mount-proc', 'bash', initScript());

@@ -28,6 +28,9 @@ export interface InstanceRecord {
   root: string;
   users: boolean;
   createdAt: string;
+  /** Emulator directory and manifest when not the repository's (tests of the lab itself). */
+  emulatorDir?: string;
+  manifest?: string;
   hosts: HostRecord[];
 }
 

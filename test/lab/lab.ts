@@ -46,6 +46,9 @@ export interface LabUpOptions {
   users?: boolean;
   /** Hosts booting at once; default 8. */
   parallelism?: number;
+  /** Emulators from another directory (must be visible inside hosts, e.g. in the repo) and manifest. */
+  emulatorDir?: string;
+  manifest?: string;
 }
 
 export class Lab extends Faults {
@@ -134,6 +137,7 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   const index = claimIndex(name);
   const rec: InstanceRecord = {
     name, index, subnet: subnetOf(index), root: labRoot(name), users: opts.users ?? true, createdAt: new Date().toISOString(),
+    ...(opts.emulatorDir ? { emulatorDir: opts.emulatorDir } : {}), ...(opts.manifest ? { manifest: opts.manifest } : {}),
     hosts: specs.map((s, i) => ({
       name: s.name, i: i + 1, ip: hostIp(index, i + 1), os: s.os ?? opts.os ?? 'debian12', netns: netnsOf(index, s.name), unsharePid: 0, pid: 0,
     })),

@@ -2,7 +2,8 @@
 # PID 1 of a lab host. Started by test/lab/hosts.ts as:
 #   ip netns exec ksl<k>-<host> setpriv --bounding-set -... unshare --mount --uts --ipc --pid --fork --mount-proc bash host-init.sh
 # Inputs (environment, set by hosts.ts): LAB_HOST LAB_IP LAB_OS LAB_INSTANCE LAB_REPO LAB_ROOT HOST_DIR
-#   LAB_USERS (1|0) LAB_SYSTEM_BINS LAB_PACKAGE_BINS (space-separated emulator names, validated by the caller).
+#   LAB_USERS (1|0) LAB_SYSTEM_BINS LAB_PACKAGE_BINS (space-separated emulator names, validated by the caller),
+#   LAB_EMULATOR_DIR (optional; default $LAB_REPO/test/lab/emulators/bin).
 # Builds the host's private view of the machine, then runs the hooks and sshd, then idles as init.
 # Any failure before "lab: ready" makes the host fail its bring-up (the caller reads this log).
 set -euo pipefail
@@ -11,7 +12,7 @@ say() { echo "lab: $*"; }
 trap 'say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
 
 : "${LAB_HOST:?}" "${LAB_IP:?}" "${LAB_OS:?}" "${LAB_INSTANCE:?}" "${LAB_REPO:?}" "${LAB_ROOT:?}" "${HOST_DIR:?}"
-EMU="$LAB_REPO/test/lab/emulators/bin"
+EMU="${LAB_EMULATOR_DIR:-$LAB_REPO/test/lab/emulators/bin}"
 
 # 1. Nothing we mount may propagate back to the machine; drop copies of other labs' netns handles
 #    (they would keep those namespaces, and their veths, alive after their own `down`).
@@ -117,7 +118,7 @@ mount --options-source disable -o remount,bind,ro /proc/sys
 mount --bind /proc/sysrq-trigger /proc/sysrq-trigger 2>/dev/null && mount --options-source disable -o remount,bind,ro /proc/sysrq-trigger || true
 
 # 9. Hooks (from the emulators, when they exist), then sshd. They see /etc/lab/env, not the lab's machine paths.
-unset LAB_ROOT HOST_DIR LAB_USERS LAB_SYSTEM_BINS LAB_PACKAGE_BINS
+unset LAB_ROOT HOST_DIR LAB_USERS LAB_SYSTEM_BINS LAB_PACKAGE_BINS LAB_EMULATOR_DIR
 cd /
 if [ "$FIRST_BOOT" = 1 ] && [ -x "$EMU/lab-host-init" ]; then say "running lab-host-init"; "$EMU/lab-host-init"; fi
 touch /etc/lab/created

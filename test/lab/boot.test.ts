@@ -1,0 +1,79 @@
+/** Host boot: emulator installation from the manifest, hooks, capabilities, failed boots, parallel instances. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, labDown, labList, labUp } from './lab.js';
+import { linksOf, netnsNames } from './netns.js';
+import { LAB_BASE, repoRoot } from './paths.js';
+import { isRoot, ROOT_SKIP_MESSAGE, sshRun } from './helpers/ssh.js';
+
+if (!isRoot()) console.warn(`skipping test/lab/boot.test.ts: ${ROOT_SKIP_MESSAGE}`);
+
+const fakeDir = join(repoRoot(), 'test/lab/helpers/fake-emulators');
+const fake = { emulatorDir: fakeDir, manifest: join(fakeDir, 'manifest.json') };
+
+describe.skipIf(!isRoot())('lab host boot', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await labUp({ name: 'labtest-boot', hosts: [{ name: 'a', os: 'rocky9' }, { name: 'b' }], ...fake });
+  });
+  afterAll(async () => {
+    if (lab) await labDown(lab.name);
+  });
+
+  it('puts system emulators over /usr/local/bin and the real entries, without following symlinks', async () => {
+    const r = await lab.exec('a', 'readlink /usr/local/bin/reboot /usr/sbin/reboot; readlink -f /usr/bin/systemctl; reboot now');
+    expect(r.stdout).toBe(`${fakeDir}/reboot\n${fakeDir}/reboot\n/usr/bin/systemctl\nfake reboot now\n`);
+    const viaSsh = await sshRun(lab, 'a', '/sbin/reboot -f');
+    expect(viaSsh.stdout).toBe('fake reboot -f\n');
+  });
+
+  it('hides the real binaries of emulated packages and skips emulators not written yet', async () => {
+    expect(existsSync('/usr/bin/ssh-keyscan')).toBe(true);
+    const r = await lab.exec('b', 'command -v ssh-keyscan || echo absent; command -v not-written-yet || echo absent');
+    expect(r.stdout).toBe('absent\nabsent\n');
+    expect(lab.readFile('b', '/var/lib/kubesmith-lab/x')).toBeNull();
+  });
+
+  it('runs lab-host-init once and lab-boot at every boot, inside the host, without the lab paths', async () => {
+    expect(lab.readFile('a', '/etc/lab/host-init-count')).toBe('1\n');
+    expect(lab.readFile('a', '/etc/lab/host-init-saw')).toBe('rocky9 / no-lab-root\n');
+    expect(lab.readFile('a', '/var/lib/lab/boots')).toBe('boot\n');
+    await lab.crash('a');
+    await lab.boot('a');
+    expect(lab.readFile('a', '/etc/lab/host-init-count')).toBe('1\n');
+    expect(lab.readFile('a', '/var/lib/lab/boots')).toBe('boot\nboot\n');
+  });
+
+  it('drops CAP_SYS_TIME, CAP_SYS_MODULE and CAP_SYS_BOOT from every process of a host', async () => {
+    for (const r of [await sshRun(lab, 'b', 'grep CapBnd /proc/self/status'), await lab.exec('b', 'grep CapBnd /proc/self/status')]) {
+      const bnd = BigInt(`0x${r.stdout.split(/\s+/)[1]}`);
+      for (const bit of [16n, 22n, 25n]) expect((bnd >> bit) & 1n).toBe(0n);
+      expect((bnd >> 21n) & 1n).toBe(1n); // CAP_SYS_ADMIN stays (mounts inside the host)
+    }
+  });
+
+  it('fails labUp with the console log when a hook fails, and leaves nothing behind', async () => {
+    const err = await labUp({ name: 'labtest-boot-broken', hosts: [{ name: 'ok' }, { name: 'broken' }], ...fake }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/host broken did not boot[\s\S]*refusing host broken/);
+    expect(existsSync(join(LAB_BASE, 'labtest-boot-broken'))).toBe(false);
+    expect(labList().map((r) => r.name)).not.toContain('labtest-boot-broken');
+  });
+
+  it('gives instances brought up in parallel distinct indexes and subnets', async () => {
+    const [x, y] = await Promise.all([
+      labUp({ name: 'labtest-boot-x', hosts: 1, users: false }),
+      labUp({ name: 'labtest-boot-y', hosts: 1, users: false }),
+    ]);
+    try {
+      expect(new Set([lab.index, x.index, y.index]).size).toBe(3);
+      expect((await sshRun(x, 'h1', 'hostname; id kube 2>&1 || true')).stdout).toMatch(/^h1\n.*no such user/);
+      expect((await sshRun(y, 'h1', 'hostname')).stdout).toBe('h1\n');
+    } finally {
+      await Promise.all([x.down(), y.down()]);
+    }
+    expect(netnsNames(x.index)).toEqual([]);
+    expect(await linksOf(y.index)).toEqual([]);
+  });
+});
