@@ -27,9 +27,9 @@ export const criSockets = {
   docker: 'unix:///var/run/cri-dockerd.sock',
 } as const;
 
-/** OS package names of the container runtimes, per distro family. */
+/** OS package names of the container runtimes (from Docker's repository, see runtime-repos.ts), per distro family. */
 export const runtimePackages: Readonly<Record<'debian' | 'rhel', { containerd: string; docker: string; criDockerd: string }>> = {
-  debian: { containerd: 'containerd', docker: 'docker.io', criDockerd: 'cri-dockerd' },
+  debian: { containerd: 'containerd.io', docker: 'docker-ce', criDockerd: 'cri-dockerd' },
   rhel: { containerd: 'containerd.io', docker: 'docker-ce', criDockerd: 'cri-dockerd' },
 };
 

@@ -33,9 +33,9 @@ describe('runtime.containerd.install', () => {
     systemd(t, {});
     t.allow('dpkg-query', () => ({ stdout: installed }))
       .allow('apt-get update', {})
-      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd', () => ((installed = '1.7.24-1\n'), {}));
+      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io', () => ((installed = '1.7.24-1\n'), {}));
     const changes = await converge(runtimeContainerdInstall, h.ctx('w1'), [t]);
-    expect(changes.map((c) => c.summary)).toEqual(['install containerd', 'enable and start containerd']);
+    expect(changes.map((c) => c.summary)).toEqual(['install containerd.io', 'enable and start containerd']);
   });
 
   it('uses containerd.io on RHEL', async () => {
@@ -115,10 +115,10 @@ describe('runtime.docker', () => {
     const installed = new Set<string>();
     t.allow('dpkg-query', (c) => ({ stdout: [...installed].some((p) => c.command.includes(` ${p} `)) ? '1.0\n' : '' }))
       .allow('apt-get update', {})
-      .allow('apt-get install', () => (installed.add('docker.io').add('cri-dockerd'), {}));
+      .allow('apt-get install', () => (installed.add('docker-ce').add('cri-dockerd'), {}));
     const changes = await converge(runtimeDocker, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual([
-      'install docker.io cri-dockerd',
+      'install docker-ce cri-dockerd',
       'create /etc/docker/daemon.json',
       'create /etc/systemd/system/cri-docker.service.d/10-kubesmith.conf',
       'reload systemd units',
@@ -136,5 +136,29 @@ describe('runtime.docker', () => {
   it('is skipped for containerd', async () => {
     const h = harness(makeInventory());
     expect(await runtimeDocker.check(h.ctx('w1'))).toMatchObject({ status: 'skip' });
+  });
+});
+
+describe('runtime.repo', () => {
+  it("Debian 12: Docker's key and a bookworm source, then the index refresh", async () => {
+    const { runtimeRepo } = await import('../../../src/tasks/runtime/repo.js');
+    const h = harness(makeInventory());
+    const t = h.t('w1');
+    let key = false;
+    t.allow('test -e /etc/apt/keyrings/docker.asc', () => ({ code: key ? 0 : 1 }))
+      .allow(/curl -fsSL https:\/\/download.docker.com\/linux\/debian\/gpg -o \/etc\/apt\/keyrings\/docker.asc/, () => ((key = true), {}))
+      .allow('apt-get update', {});
+    await converge(runtimeRepo, h.ctx('w1'), [t]);
+    expect(t.fileText('/etc/apt/sources.list.d/docker.list')).toBe(
+      'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable\n',
+    );
+  });
+
+  it('Rocky 9: a docker-ce.repo with explicit release and arch', async () => {
+    const { runtimeRepo } = await import('../../../src/tasks/runtime/repo.js');
+    const h = harness(makeInventory(), { family: 'rhel', facts: () => ({ os: { id: 'rocky', idLike: ['rhel'], versionId: '9.4', prettyName: 'Rocky Linux 9.4', family: 'rhel' } }) });
+    const t = h.t('w1').allow('dnf makecache', {});
+    await converge(runtimeRepo, h.ctx('w1'), [t]);
+    expect(t.fileText('/etc/yum.repos.d/docker-ce.repo')).toContain('baseurl=https://download.docker.com/linux/rhel/9/x86_64/stable\n');
   });
 });

@@ -1,0 +1,30 @@
+import { defineTask, action, type Action } from '../common/define.js';
+import { fileAction } from '../common/files.js';
+import { fileExists } from '../common/cluster.js';
+import { dockerRepo } from '../../data/runtime-repos.js';
+import { sh } from '../../transport/command.js';
+
+export const runtimeRepo = defineTask({
+  id: 'runtime.repo',
+  title: "Container runtime | Add Docker's package repository (containerd.io, docker-ce)",
+  async plan(ctx) {
+    const t = ctx.transport;
+    const distro = ctx.host.requireDistro();
+    const repo = dockerRepo(distro.family, ctx.host.requireFacts());
+    const actions: Action[] = [];
+    if (repo.key && !(await fileExists(t, repo.key.path))) {
+      const { url, path } = repo.key;
+      actions.push(
+        action(`fetch Docker's signing key into ${path}`, async () => {
+          await t.exec(sh`mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL ${url} -o ${path} && chmod a+r ${path}`, { timeoutMs: 120_000 });
+        }),
+      );
+    }
+    const file = await fileAction(t, repo.path, repo.content);
+    if (file) {
+      actions.push(file);
+      actions.push(action('refresh the package index', async () => void (await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 }))));
+    }
+    return actions;
+  },
+});
