@@ -1,0 +1,42 @@
+// Emulated `containerd` binary: --version, config default, config dump. The daemon itself only runs as
+// containerd.service (the unit hook), never from a shell.
+import { Exit, type Io } from './cli-util.js';
+import { readText } from './lab-paths.js';
+import { CONFIG_FILE, ContainerdConfigError, defaultConfigText, effectiveConfig } from './containerd-config.js';
+import { containerdInstall, containerdVersionLine } from './versions.js';
+
+/** `config dump`: the defaults of this release with the file's effective settings applied. */
+function dump(file: string): string {
+  const install = containerdInstall();
+  const text = readText(file);
+  const effective = effectiveConfig(text, install.release, file);
+  let out = defaultConfigText(install.release)
+    .replace(/SystemdCgroup = false/, `SystemdCgroup = ${effective.systemdCgroup}`)
+    .replace(/(sandbox_image = |sandbox = )(["'])[^"']*\2/, `$1$2${effective.sandboxImage}$2`)
+    .replace(/(\[plugins\.(?:"io\.containerd\.grpc\.v1\.cri"|'io\.containerd\.cri\.v1\.images')\.registry\]\n\s*config_path = )(["'])[^"']*\2/, `$1$2${effective.configPath}$2`);
+  if (install.release.major < 2) out = out.replace(/^version = \d+/m, 'version = 2');
+  return out;
+}
+
+export function containerdCli(argv: string[], io: Io): number {
+  const [command, sub] = argv;
+  if (command === '--version' || command === '-v' || command === 'version') { io.out(`${containerdVersionLine()}\n`); return 0; }
+  if (command === 'config') {
+    const install = containerdInstall();
+    const i = argv.findIndex((a) => a === '--config' || a === '-c');
+    const file = i !== -1 ? argv[i + 1] ?? CONFIG_FILE : CONFIG_FILE;
+    if (sub === 'default') { io.out(defaultConfigText(install.release)); return 0; }
+    if (sub === 'dump') {
+      try {
+        io.out(dump(file));
+        return 0;
+      } catch (error) {
+        if (error instanceof ContainerdConfigError) throw new Exit(1, `containerd: ${error.message}`);
+        throw error;
+      }
+    }
+    if (sub === 'migrate' && install.release.major >= 2) { io.out(dump(file)); return 0; }
+    throw new Exit(1, `No help topic for '${sub ?? ''}'`);
+  }
+  throw new Exit(1, 'lab: containerd runs only as containerd.service here (systemctl start containerd)');
+}

@@ -1,0 +1,109 @@
+// What containerd does with /etc/containerd/config.toml at start: parse (a TOML error stops it), check the
+// version header against the installed release, and derive the settings the lab asserts on.
+import { parseToml, tomlGet, type TomlTable, type TomlValue } from './toml.js';
+import { defaultConfigV2, defaultConfigV3 } from './containerd-defaults.js';
+
+export const CONFIG_FILE = '/etc/containerd/config.toml';
+
+export interface ContainerdRelease {
+  /** e.g. 1.6.20~ds1, 1.7.27, 2.1.4 */
+  version: string;
+  major: number;
+  minor: number;
+}
+
+export function parseRelease(version: string): ContainerdRelease {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  if (!m) throw new Error(`unparsable containerd version ${version}`);
+  return { version: version.replace(/^v/, ''), major: Number(m[1]), minor: Number(m[2]) };
+}
+
+/** The pause image each release uses when the config does not set one. */
+export function defaultSandboxImage(release: ContainerdRelease): string {
+  if (release.major < 2) return release.minor >= 7 ? 'registry.k8s.io/pause:3.8' : 'registry.k8s.io/pause:3.6';
+  return release.minor >= 2 ? 'registry.k8s.io/pause:3.10.1' : 'registry.k8s.io/pause:3.10';
+}
+
+export function defaultConfigText(release: ContainerdRelease): string {
+  const sandbox = defaultSandboxImage(release);
+  return release.major < 2 ? defaultConfigV2(sandbox) : defaultConfigV3(sandbox);
+}
+
+export interface EffectiveContainerdConfig {
+  configVersion: number;
+  systemdCgroup: boolean;
+  sandboxImage: string;
+  /** registry hosts dir (certs.d), '' when unset */
+  configPath: string;
+  snapshotter: string;
+  root: string;
+  state: string;
+  address: string;
+  /** true when the CRI plugin is disabled (disabled_plugins contains "cri"): kubelet/crictl cannot talk to it */
+  criDisabled: boolean;
+  /** why the CRI plugin failed to load while containerd itself runs (e.g. mirrors combined with config_path) */
+  criError?: string;
+  /** deprecation warnings containerd would log */
+  warnings: string[];
+}
+
+export class ContainerdConfigError extends Error {}
+
+const str = (v: TomlValue | undefined, fallback: string): string => (typeof v === 'string' ? v : fallback);
+
+/** Validates like containerd's loader; throws ContainerdConfigError with containerd's wording. */
+export function effectiveConfig(text: string | undefined, release: ContainerdRelease, file = CONFIG_FILE): EffectiveContainerdConfig {
+  let doc: TomlTable = {};
+  if (text !== undefined) {
+    try {
+      doc = parseToml(text);
+    } catch (error) {
+      throw new ContainerdConfigError(`failed to load TOML from ${file}: ${(error as Error).message}`);
+    }
+  }
+  const declared = doc.version;
+  if (declared !== undefined && typeof declared !== 'number') throw new ContainerdConfigError(`failed to load TOML from ${file}: version must be an integer`);
+  const version = text === undefined ? (release.major < 2 ? 2 : 3) : (declared ?? 1);
+  const supported = release.major < 2 ? [1, 2] : release.minor >= 3 ? [2, 3, 4] : [2, 3];
+  if (version === 1 && release.major >= 2) {
+    throw new ContainerdConfigError(`failed to load TOML from ${file}: config version \`1\` is no longer supported; please migrate the config to the latest version`);
+  }
+  if (!supported.includes(version)) {
+    throw new ContainerdConfigError(`failed to load TOML from ${file}: unsupported config version \`${version}\``);
+  }
+  const warnings: string[] = [];
+  if (version === 1) warnings.push('containerd config version `1` has been deprecated and will be converted on each startup in containerd v2.0, use `containerd config migrate` after upgrading to containerd 2.0 to avoid conversion on startup');
+  const plugins = tomlGet(doc, 'plugins') as TomlTable | undefined;
+  const v2 = version <= 2;
+  const cri = v2 ? (tomlGet(plugins, version === 1 ? 'cri' : 'io.containerd.grpc.v1.cri') as TomlTable | undefined) : undefined;
+  const runtimeTable = v2 ? tomlGet(cri, 'containerd') as TomlTable | undefined : tomlGet(plugins, 'io.containerd.cri.v1.runtime', 'containerd') as TomlTable | undefined;
+  const images = v2 ? cri : (tomlGet(plugins, 'io.containerd.cri.v1.images') as TomlTable | undefined);
+  const runtimeName = str(tomlGet(runtimeTable, 'default_runtime_name'), 'runc');
+  const systemd = tomlGet(runtimeTable, 'runtimes', runtimeName, 'options', 'SystemdCgroup');
+  const sandbox = v2 ? tomlGet(cri, 'sandbox_image') : tomlGet(images, 'pinned_images', 'sandbox');
+  const registry = tomlGet(images, 'registry') as TomlTable | undefined;
+  const configPath = str(tomlGet(registry, 'config_path'), '');
+  const snapshotter = str(v2 ? tomlGet(runtimeTable, 'snapshotter') : tomlGet(images, 'snapshotter'), 'overlayfs');
+  const disabled = (Array.isArray(doc.disabled_plugins) ? doc.disabled_plugins : []).map(String);
+  const criDisabled = disabled.some((p) => p === 'cri' || p === 'io.containerd.grpc.v1.cri');
+  let criError: string | undefined;
+  const legacyRegistry = ['mirrors', 'configs', 'auths'].filter((k) => tomlGet(registry, k) !== undefined);
+  if (legacyRegistry.length > 0) {
+    if (configPath) criError = '`mirrors` cannot be set when `config_path` is provided';
+    else warnings.push(`The "${legacyRegistry.join('", "')}" properties of [plugins."io.containerd.grpc.v1.cri".registry] are deprecated; use config_path instead`);
+  }
+  const effective: EffectiveContainerdConfig = {
+    configVersion: version,
+    systemdCgroup: systemd === true,
+    sandboxImage: str(sandbox, defaultSandboxImage(release)),
+    configPath,
+    snapshotter,
+    root: str(doc.root, '/var/lib/containerd'),
+    state: str(doc.state, '/run/containerd'),
+    address: str(tomlGet(doc, 'grpc', 'address'), '/run/containerd/containerd.sock'),
+    criDisabled,
+    warnings,
+  };
+  if (criError) effective.criError = criError;
+  return effective;
+}
