@@ -16,6 +16,7 @@ import { forEachLimit } from './limit.js';
 import { evaluateWhen } from './playbook.js';
 import { PlanBuilder, RecapBuilder } from './recap.js';
 import type { TaskRegistry } from './registry.js';
+import { maskOutcome, runTask, withTimeout } from './step.js';
 import { lazyTransport, readOnlyTransport } from './transports.js';
 import {
   RunState,
@@ -28,7 +29,6 @@ import {
   type Recap,
   type RunEvent,
   type StepInfo,
-  type Task,
   type TaskContext,
 } from './types.js';
 
@@ -156,7 +156,7 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
           });
           try {
             const transport = await opts.connect(host);
-            const outcome = await withTimeout(runTask(task, ctx(transport), dryRun), opts.taskTimeoutMs, task.id);
+            const outcome = maskOutcome(await withTimeout(runTask(task, ctx(transport), dryRun), opts.taskTimeoutMs, task.id), secrets());
             if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
             report(host, outcome.outcome, Date.now() - t0, outcome);
           } catch (err) {
@@ -196,44 +196,4 @@ function selectHosts(hosts: Hosts, step: PlaybookStep, inScope: Set<string>, fai
     selected = []; // e.g. first-control-plane on an inventory without one: inventory rules report that
   }
   return selected.filter((h) => inScope.has(h.name) && !failed.has(h.name));
-}
-
-interface TaskOutcome {
-  outcome: HostOutcome | 'unknown';
-  reason?: string;
-  changes?: Change[];
-  planned?: { status: 'change' | 'unknown'; changes: Change[] };
-}
-
-/** One task on one host: check, then (not in a dry run) apply and verify. */
-async function runTask(task: Task, ctx: TaskContext, dryRun: boolean): Promise<TaskOutcome> {
-  const result = await task.check(ctx);
-  switch (result.status) {
-    case 'ok':
-      return { outcome: 'ok' };
-    case 'skip':
-      return { outcome: 'skipped', reason: result.reason };
-    case 'unknown':
-      if (!dryRun) throw new Error(`cannot decide what to do: ${result.reason}`);
-      return { outcome: 'unknown', reason: result.reason, changes: result.changes ?? [], planned: { status: 'unknown', changes: result.changes ?? [] } };
-    case 'change':
-      if (result.changes.length === 0) return { outcome: 'ok' };
-      if (dryRun) return { outcome: 'changed', changes: result.changes, planned: { status: 'change', changes: result.changes } };
-      await task.apply(ctx, result.changes);
-      await task.verify?.(ctx);
-      return { outcome: 'changed', changes: result.changes };
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> {
-  if (!timeoutMs) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(timeoutMs / 1000)}s`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -165,6 +165,15 @@ describe('runner', () => {
     expect(result.recap.hosts[0]!.failure!.message).toBe('join failed with token ***');
   });
 
+  it('masks known secrets in planned changes and diffs', async () => {
+    const j = new Journal();
+    const leaky = fakeTask(j, { id: 'leaky', result: () => ({ status: 'change', changes: [{ summary: 'join with s3cr3t-token', diff: '+token: s3cr3t-token\n' }] }) });
+    const { result, events } = await run([leaky], playbook(['p', [{ task: 'leaky', hosts: 'first-control-plane' }]]), { dryRun: true, secrets: () => ['s3cr3t-token'] });
+    expect(JSON.stringify(result.plan)).not.toContain('s3cr3t');
+    expect(JSON.stringify(events)).not.toContain('s3cr3t');
+    expect(result.plan!.hosts[0]!.tasks[0]!.changes[0]).toEqual({ summary: 'join with ***', diff: '+token: ***\n' });
+  });
+
   it('emits typed events in order with step numbers', async () => {
     const j = new Journal();
     const { events } = await run([fakeTask(j, { id: 'a' })], playbook(['p', [{ task: 'a', hosts: 'first-control-plane' }]]));
