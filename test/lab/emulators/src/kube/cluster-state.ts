@@ -1,0 +1,157 @@
+// The shared cluster state in $LAB_CLUSTER_DIR/state.json: every cluster of a lab instance, keyed by
+// its CA hash. Writers take an O_EXCL lock file (stale after 15 s) and replace the file atomically.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { clusterDir, ExitError, sleepMs } from "./lab.js";
+
+export interface BootstrapToken {
+  id: string;
+  secret: string;
+  description: string;
+  usages: string[];
+  groups: string[];
+  created: number;
+  expires: number | null; // null: never
+}
+
+export interface UploadedCerts {
+  expires: number;
+  iv: string; // AES-256-GCM, keyed by the certificate key (like the kubeadm-certs Secret)
+  tag: string;
+  data: string;
+}
+
+export interface NodeStatus {
+  kubeletActive: boolean;
+  cniConfigured: boolean;
+  images: string[];
+  updatedAt: number;
+}
+
+export interface KubeNode {
+  name: string;
+  host: string;
+  roles: string[];
+  labels: Record<string, string>;
+  taints: { key: string; effect: string; value?: string }[];
+  kubeletVersion: string;
+  internalIP: string;
+  podCIDR: string;
+  unschedulable: boolean;
+  created: number;
+  criSocket: string;
+  status: NodeStatus;
+}
+
+export interface ControlPlaneMember {
+  name: string;
+  advertiseAddress: string;
+  bindPort: number;
+  apiserverNotAfter: number;
+}
+
+export interface EtcdMember {
+  id: string;
+  name: string;
+  peerURL: string;
+  clientURL: string;
+}
+
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown };
+};
+
+export interface Cluster {
+  id: string; // "sha256:<hex>" of the CA's SubjectPublicKeyInfo
+  name: string;
+  created: number;
+  endpoint: string; // host:port the join commands use
+  kubernetesVersion: string;
+  caCert: string; // PEM, served as the cluster-info ConfigMap
+  caKey: string; // the controller-manager's CSR signer (signs kubelet client certificates of joining nodes)
+  clusterConfiguration: Record<string, unknown>;
+  kubeletConfiguration: Record<string, unknown>;
+  tokens: Record<string, BootstrapToken>;
+  uploadedCerts?: UploadedCerts;
+  controlPlane: Record<string, ControlPlaneMember>;
+  etcdMembers: Record<string, EtcdMember>;
+  nodes: Record<string, KubeNode>;
+  objects: Record<string, KubeObject>; // "<kind>/<namespace>/<name>" → object
+  nextPodSubnet: number;
+  resourceVersion: number;
+}
+
+export interface ClusterState {
+  clusters: Record<string, Cluster>;
+}
+
+const stateFile = () => join(clusterDir(), "state.json");
+const lockFile = () => join(clusterDir(), "state.lock");
+
+export function loadState(): ClusterState {
+  const f = stateFile();
+  if (!existsSync(f)) return { clusters: {} };
+  return JSON.parse(readFileSync(f, "utf8")) as ClusterState;
+}
+
+function acquireLock(): void {
+  mkdirSync(clusterDir(), { recursive: true });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lockFile(), "wx"));
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      try {
+        if (Date.now() - statSync(lockFile()).mtimeMs > 15_000) rmSync(lockFile(), { force: true });
+      } catch { /* lock vanished meanwhile */ }
+      if (Date.now() > deadline) throw new ExitError("lab: timed out waiting for the cluster state lock");
+      sleepMs(5 + Math.random() * 20);
+    }
+  }
+}
+
+/** Read-modify-write under the lock. The callback's return value is passed through. */
+export function updateState<T>(fn: (s: ClusterState) => T): T {
+  acquireLock();
+  try {
+    const s = loadState();
+    const result = fn(s);
+    const tmp = `${stateFile()}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(s));
+    renameSync(tmp, stateFile());
+    return result;
+  } finally {
+    rmSync(lockFile(), { force: true });
+  }
+}
+
+export const objectKey = (kind: string, namespace: string | undefined, name: string): string =>
+  `${kind}/${namespace ?? ""}/${name}`;
+
+/** The cluster whose API answers at host:port: its endpoint or any control-plane member's address. */
+export function clusterAtEndpoint(s: ClusterState, endpoint: string): Cluster | undefined {
+  const withPort = endpoint.includes(":") ? endpoint : `${endpoint}:6443`;
+  return Object.values(s.clusters).find(
+    (c) =>
+      Object.keys(c.controlPlane).length > 0 &&
+      (c.endpoint === withPort ||
+        Object.values(c.controlPlane).some((m) => `${m.advertiseAddress}:${m.bindPort}` === withPort)),
+  );
+}
+
+/** Next free /24 (or podSubnet-derived block) for a new node. */
+export function allocatePodCIDR(c: Cluster): string {
+  const net = (c.clusterConfiguration.networking as { podSubnet?: string } | undefined)?.podSubnet;
+  if (!net) return "";
+  const [base, bits] = net.split("/");
+  const o = base!.split(".").map(Number);
+  const start = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
+  const mask = Math.max(Number(bits), 24) === 24 ? 24 : Number(bits) + 2;
+  const addr = (start + c.nextPodSubnet * 2 ** (32 - mask)) >>> 0;
+  c.nextPodSubnet++;
+  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${mask}`;
+}

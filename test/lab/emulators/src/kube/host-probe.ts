@@ -1,0 +1,70 @@
+// What kubeadm and lab-node-sync need to know about this host, asked of the lab's other emulators
+// (systemctl, swapon, nproc, ctr/docker) or read from the host's own /proc (per network namespace).
+import { availableParallelism } from "node:os";
+import { fsRoot, readText, runEmulator } from "./lab.js";
+
+export function swapOn(): boolean {
+  const r = runEmulator("swapon", ["--show", "--noheadings"]);
+  if (r) return r.stdout.trim() !== "";
+  if (!fsRoot()) return false;
+  const swaps = readText("/proc/swaps");
+  return !!swaps && swaps.trim().split("\n").length > 1;
+}
+
+export const ipForward = (): string => (readText("/proc/sys/net/ipv4/ip_forward") ?? "1").trim();
+
+export function cpuCount(): number {
+  const r = runEmulator("nproc", []);
+  const n = r && r.code === 0 ? Number(r.stdout.trim()) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : availableParallelism();
+}
+
+/** A TCP port in LISTEN state in this host's network namespace (/proc/net/tcp{,6}). */
+export function portInUse(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = readText(f);
+    if (!text) continue;
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(`:${hex}`) && cols[3] === "0A") return true;
+    }
+  }
+  return false;
+}
+
+export const DEFAULT_CRI_SOCKET = "unix:///var/run/containerd/containerd.sock";
+
+export function runtimeService(criSocket: string): string {
+  if (criSocket.includes("cri-dockerd")) return "cri-docker";
+  if (criSocket.includes("crio")) return "crio";
+  return "containerd";
+}
+
+/** Container runtime running: the runtime emulators' own probe, else the unit state. */
+export function runtimeActive(criSocket: string): boolean {
+  const rt = runtimeService(criSocket);
+  const r = rt === "crio" ? undefined : runEmulator("lab-runtime-active", [rt === "cri-docker" ? "cri-docker" : rt]);
+  return r ? r.code === 0 : serviceActive(rt);
+}
+
+export function serviceActive(unit: string): boolean {
+  const r = runEmulator("systemctl", ["is-active", "--quiet", unit]);
+  return !!r && r.code === 0;
+}
+
+export function systemctl(action: string, unit: string): boolean {
+  const r = runEmulator("systemctl", [action, unit]);
+  return !!r && r.code === 0;
+}
+
+/** Image references the runtime holds in the kubelet's view (k8s.io namespace / docker). */
+export function runtimeImages(criSocket: string): string[] {
+  const r = runtimeService(criSocket) === "cri-docker"
+    ? runEmulator("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"])
+    : runEmulator("lab-images", []) ?? runEmulator("ctr", ["-n", "k8s.io", "images", "ls", "-q"]);
+  if (!r || r.code !== 0) return [];
+  return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("sha256:"));
+}
+
+export { runEmulator as runEmulatorSafe } from "./lab.js";

@@ -1,0 +1,106 @@
+// Node status: what lab-node-sync publishes for this host, and the readiness rules kubectl applies.
+import { readdirSync } from "node:fs";
+import { Cluster, KubeNode, KubeObject, loadState, updateState } from "./cluster-state.js";
+import { exists, hostName, hostPath, now, readText, writeText } from "./lab.js";
+import { parseKubeconfig } from "./kubeadm-pki.js";
+import { caCertHash } from "./pki.js";
+import { runtimeImages, serviceActive, swapOn } from "./host-probe.js";
+import { kubeletConfigFromDisk } from "./node-files.js";
+
+export function normalizeImage(ref: string): string {
+  let r = ref.split("@")[0]!;
+  const first = r.split("/")[0]!;
+  if (!r.includes("/")) r = `docker.io/library/${r}`;
+  else if (!first.includes(".") && !first.includes(":") && first !== "localhost") r = `docker.io/${r}`;
+  if (!/:[^/]+$/.test(r)) r += ":latest";
+  return r;
+}
+
+export const imagePresent = (held: string[], ref: string): boolean => {
+  const want = normalizeImage(ref);
+  return held.some((h) => normalizeImage(h) === want);
+};
+
+export function podImages(obj: KubeObject): string[] {
+  const spec = (obj as any).spec?.template?.spec ?? {};
+  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c: any) => String(c.image)).filter(Boolean);
+}
+
+export type CniKind = "flannel" | "cilium";
+
+export function cniDaemonSet(c: Cluster): { kind: CniKind; obj: KubeObject } | undefined {
+  for (const obj of Object.values(c.objects)) {
+    if (obj.kind !== "DaemonSet") continue;
+    const name = obj.metadata?.name ?? "";
+    if (name.includes("flannel")) return { kind: "flannel", obj };
+    if (name === "cilium") return { kind: "cilium", obj };
+  }
+  return undefined;
+}
+
+export const CNI_CONF: Record<CniKind, { file: string; content: string }> = {
+  flannel: { file: "/etc/cni/net.d/10-flannel.conflist", content: JSON.stringify({ name: "cbr0", cniVersion: "0.3.1", plugins: [
+    { type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: "portmap", capabilities: { portMappings: true } }] }, null, 2) + "\n" },
+  cilium: { file: "/etc/cni/net.d/05-cilium.conflist", content: JSON.stringify({ cniVersion: "0.3.1", name: "cilium", plugins: [
+    { type: "cilium-cni", "enable-debug": false }] }, null, 2) + "\n" },
+};
+
+/** Why a node is NotReady, or undefined when Ready. */
+export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
+  if (!n.status.kubeletActive) return "Kubelet stopped posting node status.";
+  const cni = cniDaemonSet(c);
+  const msg = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized";
+  if (!cni) return msg;
+  if (!podImages(cni.obj).every((i) => imagePresent(n.status.images, i))) return msg;
+  // the CNI DaemonSet writes its config itself once its pods run; a node whose status predates the
+  // DaemonSet has not reported the file yet, but the pod would have written it by now.
+  return undefined;
+}
+
+/** Kubelet "runs" when its unit is active, it has a config, and swap does not stop it. */
+export function kubeletRunning(): boolean {
+  if (!serviceActive("kubelet")) return false;
+  const cfg = kubeletConfigFromDisk();
+  if (!cfg) return false;
+  if (swapOn() && cfg.failSwapOn !== false) return false;
+  return true;
+}
+
+const cniConfigured = (): boolean => {
+  if (!exists("/etc/cni/net.d")) return false;
+  return readdirSync(hostPath("/etc/cni/net.d")).some((f) => /\.(conf|conflist|json)$/.test(f));
+};
+
+/** The cluster this host belongs to, found through its kubelet.conf's CA. */
+export function localCluster(): { id: string } | undefined {
+  const kc = readText("/etc/kubernetes/kubelet.conf");
+  if (!kc) return undefined;
+  try {
+    const ca = parseKubeconfig(kc).caCert;
+    return ca ? { id: caCertHash(ca) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** lab-node-sync: publish this node's status; let the CNI DaemonSet write its config when it can run. */
+export function syncNode(): string | undefined {
+  const local = localCluster();
+  if (!local) return undefined;
+  const snapshot = loadState().clusters[local.id];
+  const node = snapshot && Object.values(snapshot.nodes).find((n) => n.host === hostName());
+  if (!snapshot || !node) return undefined;
+  const active = kubeletRunning();
+  const images = runtimeImages(node.criSocket);
+  const cni = cniDaemonSet(snapshot);
+  if (active && cni && podImages(cni.obj).every((i) => imagePresent(images, i))) {
+    const conf = CNI_CONF[cni.kind];
+    if (!exists(conf.file)) writeText(conf.file, conf.content);
+  }
+  const status = { kubeletActive: active, cniConfigured: cniConfigured(), images, updatedAt: now() };
+  updateState((s) => {
+    const n = s.clusters[local.id]?.nodes[node.name];
+    if (n) n.status = status;
+  });
+  return node.name;
+}
