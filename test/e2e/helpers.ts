@@ -1,0 +1,59 @@
+/** Running the real CLI (SSH transport) against lab hosts, and reading what it left there. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import type { Output } from '../../src/ui/output.js';
+import type { Lab } from '../lab/lab.js';
+
+export const isRoot = () => process.getuid?.() === 0;
+
+/** The lab can run playbooks only once the system emulators (systemctl, swapon, sysctl …) are installed on hosts. */
+export function labReady(): boolean {
+  if (!isRoot()) return false;
+  try {
+    const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'lab', 'emulators', 'manifest.json'), 'utf8')) as { system: string[]; packages: Record<string, unknown> };
+    return ['systemctl', 'swapon', 'sysctl', 'modprobe'].every((n) => manifest.system.includes(n)) && 'containerd.io' in manifest.packages && 'kubeadm' in manifest.packages;
+  } catch {
+    return false;
+  }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function kubesmith(argv: string[], cwd = process.cwd()): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const out: Output = { stdout: { write: (s: string) => void (stdout += s) }, stderr: { write: (s: string) => void (stderr += s) }, isTTY: false, color: false };
+  const code = await main(argv, { out, env: { ...process.env, NO_COLOR: '1' }, cwd, signal: new AbortController().signal });
+  process.exitCode = undefined;
+  return { code, stdout, stderr };
+}
+
+/** JSON-lines events of a run made with --output json. */
+export function events(run: CliRun): Array<Record<string, unknown>> {
+  return run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Sum of `changed` over the recap of a --output json run. */
+export function changedCount(run: CliRun): number {
+  const end = events(run).find((e) => e.type === 'run.end') as { recap: { hosts: { changed: number }[] } } | undefined;
+  if (!end) throw new Error(`no run.end event in output:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+  return end.recap.hosts.reduce((n, h) => n + h.changed, 0);
+}
+
+/** Journal entries that change state (anything but reads), to prove a plan wrote nothing. */
+export function writesIn(lines: readonly string[]): string[] {
+  const READ = /^\d+ (systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl .*\bget\b|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl (images|ps|info)|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
+  return lines.filter((l) => !READ.test(l));
+}
+
+export function fileOn(lab: Lab, host: string, path: string): string | null {
+  return lab.readFile(host, path);
+}
