@@ -33,7 +33,7 @@ export async function main(argv: string[] = process.argv.slice(2), io: Partial<C
   } finally {
     process.off('SIGINT', onSigint);
   }
-  if (controller.signal.aborted && code === 0) code = 130;
+  if (controller.signal.aborted) code = 130; // interrupted: the conventional 128 + SIGINT
   process.exitCode = code;
   return code;
 }

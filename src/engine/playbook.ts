@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { InventorySpec } from '../inventory/schema.js';
+import { specSchema, type InventorySpec } from '../inventory/schema.js';
 import { playbooksDir } from './paths.js';
 import type { TaskRegistry } from './registry.js';
 import type { Playbook } from './types.js';
@@ -97,6 +97,8 @@ export function parsePlaybook(text: string, file: string, registry: TaskRegistry
   result.data.phases.forEach((phase, p) =>
     phase.steps.forEach((step, s) => {
       if (!registry.has(step.task)) problems.push(`phases.${p}.steps.${s}.task: unknown task "${step.task}"`);
+      const path = step.when ? WHEN.exec(step.when)![1]! : undefined;
+      if (path && !isSpecPath(path)) problems.push(`phases.${p}.steps.${s}.when: "${path}" is not an inventory spec field`);
     }),
   );
   if (problems.length > 0) {
@@ -118,6 +120,21 @@ export function loadPlaybook(nameOrPath: string, registry: TaskRegistry, dir = p
     throw new PlaybookError(file, [`no such playbook "${nameOrPath}"; available: ${known.join(', ') || '(none)'}`]);
   }
   return parsePlaybook(readFileSync(file, 'utf8'), file, registry);
+}
+
+type SchemaNode = { _zod: { def: { type: string; innerType?: SchemaNode; shape?: Record<string, SchemaNode> } } };
+
+/** Whether a dotted path names a field of the inventory spec schema (so a typo in `when` fails at load time). */
+export function isSpecPath(path: string): boolean {
+  let node = specSchema as unknown as SchemaNode;
+  for (const key of path.replace(/^spec\./, '').split('.')) {
+    while (node._zod.def.innerType) node = node._zod.def.innerType; // default / optional wrappers
+    const shape = node._zod.def.type === 'object' ? node._zod.def.shape : undefined;
+    const next = shape?.[key];
+    if (!next) return false;
+    node = next;
+  }
+  return true;
 }
 
 function lookup(spec: unknown, path: string): unknown {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateWhen, loadPlaybook, parsePlaybook, PlaybookError } from '../../../src/engine/playbook.js';
+import { evaluateWhen, isSpecPath, loadPlaybook, parsePlaybook, PlaybookError } from '../../../src/engine/playbook.js';
 import { TaskRegistry } from '../../../src/engine/registry.js';
 import { fakeTask, inventory, Journal } from './fakes.js';
 
@@ -54,6 +54,14 @@ describe('playbook loader', () => {
     expect(problems).toMatch(/phases.0.steps.0.hosts/);
     expect(problems).toMatch(/phases.0.steps.0.when/);
     expect(problems).toMatch(/retries/);
+  });
+
+  it('rejects a when= path that is not an inventory field', () => {
+    const text = 'phases:\n  - phase: A\n    steps:\n      - {task: facts.gather, hosts: all, when: "network.plugn=flannel"}\n';
+    expect(() => parsePlaybook(text, 'x.yaml', registry)).toThrow(/phases.0.steps.0.when: "network.plugn" is not an inventory spec field/);
+    expect(isSpecPath('network.flannel.backend')).toBe(true);
+    expect(isSpecPath('spec.offline.bundle')).toBe(true);
+    expect(isSpecPath('network.flannel.nope')).toBe(false);
   });
 
   it('evaluates when= as equality on inventory spec paths', () => {
