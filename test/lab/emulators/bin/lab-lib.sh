@@ -13,6 +13,8 @@ lab_env() {
       [[ $k =~ ^[A-Z_][A-Z0-9_]*$ && -z ${!k+x} ]] && export "$k=$v"
     done < "$R/etc/lab/env"
   fi
+  # Inside a host the emulators are reached through symlinks (/usr/bin/x -> repo): find the repo's bin dir.
+  if [[ -n ${LAB_REPO:-} && -d $LAB_REPO/test/lab/emulators/bin ]]; then LAB_BIN=$LAB_REPO/test/lab/emulators/bin; fi
   if [[ -z ${LAB_REPO:-} ]]; then
     if [[ $LAB_BIN == */test/lab/emulators/bin ]]; then LAB_REPO=${LAB_BIN%/test/lab/emulators/bin}; else LAB_REPO=; fi
   fi

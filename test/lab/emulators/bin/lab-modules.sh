@@ -30,7 +30,18 @@ mod_read() { # MODS = loaded modules in load order
   [[ -f $MOD_STATE ]] && mapfile -t MODS < "$MOD_STATE"
 }
 mod_loaded() { local m; for m in "${MODS[@]}"; do [[ $m == "$1" ]] && return 0; done; return 1; }
-mod_write() { mkdir -p "${MOD_STATE%/*}"; if ((${#MODS[@]})); then printf '%s\n' "${MODS[@]}" > "$MOD_STATE"; else : > "$MOD_STATE"; fi; }
+# mod_write: saves MODS, and $R/run/lab/proc-modules in the format of /proc/modules (lab-boot binds it there).
+mod_write() {
+  mkdir -p "${MOD_STATE%/*}"
+  if ((${#MODS[@]})); then printf '%s\n' "${MODS[@]}" > "$MOD_STATE"; else : > "$MOD_STATE"; fi
+  local i m out= u
+  for ((i = ${#MODS[@]} - 1; i >= 0; i--)); do
+    m=${MODS[i]}; mod_users "$m"
+    if ((${#USERS[@]})); then u=$(IFS=,; echo "${USERS[*]},"); else u=-; fi
+    out+="$m ${MOD_TABLE[$m]%% *} ${#USERS[@]} $u Live 0x0000000000000000"$'\n'
+  done
+  printf '%s' "$out" > "$R/run/lab/proc-modules"
+}
 mod_deps() { local e=${MOD_TABLE[$1]#* }; [[ $e == - ]] && DEPS=() || IFS=, read -ra DEPS <<< "$e"; }
 
 # mod_users NAME: USERS = loaded modules that depend on NAME.
