@@ -41,7 +41,11 @@ export interface ChannelResult {
   aborted: boolean;
 }
 
-const OPEN_RETRIES = 5;
+/**
+ * sshd frees a session slot a moment after the channel closes, so a new channel opened right away can hit
+ * MaxSessions even when we stay below it: retry quickly a few times (about 2.5 s in all).
+ */
+const OPEN_RETRIES = 9;
 
 async function openChannel(client: ExecClient, text: string): Promise<ExecChannel> {
   for (let attempt = 1; ; attempt++) {
@@ -54,10 +58,9 @@ async function openChannel(client: ExecClient, text: string): Promise<ExecChanne
         }
       });
     } catch (err) {
-      // sshd refuses channels beyond MaxSessions ("open failed"); another client may share the host.
       const transient = /Channel open failure/.test((err as Error).message);
       if (!transient || attempt >= OPEN_RETRIES) throw err;
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
     }
   }
 }
