@@ -1,6 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { ADMIN_CONF, KUBESMITH_DIR, fileExists } from '../common/cluster.js';
+import { ADMIN_CONF, KUBESMITH_DIR, requireCluster } from '../common/cluster.js';
 import { renderCiliumValues } from '../../render/index.js';
 import { ciliumChartRepo, helmVersion } from '../../data/versions.js';
 import { sh } from '../../transport/command.js';
@@ -20,10 +20,8 @@ export const cniCilium = defineTask({
   async plan(ctx) {
     if (ctx.inventory.spec.network.plugin !== 'cilium') return { skip: 'network.plugin is not cilium' };
     const t = ctx.transport;
-    if (!(await fileExists(t, ADMIN_CONF))) {
-      if (ctx.dryRun) return { unknown: 'the cluster does not exist yet (controlplane.init runs first)' };
-      throw new Error(`${ADMIN_CONF} is missing: cannot reach the cluster`);
-    }
+    const missing = await requireCluster(ctx);
+    if (missing) return missing;
     const version = ctx.inventory.spec.network.cilium.version;
     const actions: Action[] = [];
     const hasHelm = (await t.exec(['sh', '-c', 'command -v helm'], { allowFailure: true })).code === 0;

@@ -1,6 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { ADMIN_CONF, KUBESMITH_DIR, fileExists, kubectl } from '../common/cluster.js';
+import { KUBESMITH_DIR, kubectl, requireCluster } from '../common/cluster.js';
 import { renderFlannel } from '../../render/index.js';
 
 export const FLANNEL_MANIFEST = `${KUBESMITH_DIR}/kube-flannel.yaml`;
@@ -11,10 +11,8 @@ export const cniFlannel = defineTask({
   async plan(ctx) {
     if (ctx.inventory.spec.network.plugin !== 'flannel') return { skip: 'network.plugin is not flannel' };
     const t = ctx.transport;
-    if (!(await fileExists(t, ADMIN_CONF))) {
-      if (ctx.dryRun) return { unknown: 'the cluster does not exist yet (controlplane.init runs first)' };
-      throw new Error(`${ADMIN_CONF} is missing: cannot reach the cluster`);
-    }
+    const missing = await requireCluster(ctx);
+    if (missing) return missing;
     const actions: Action[] = [];
     const manifest = await fileAction(t, FLANNEL_MANIFEST, renderFlannel(ctx.inventory));
     if (manifest) actions.push(manifest);

@@ -25,6 +25,16 @@ export async function fileExists(t: Transport, path: string): Promise<boolean> {
   return (await t.exec(['test', '-e', path], { allowFailure: true })).code === 0;
 }
 
+/**
+ * For tasks that need the running cluster on the first control plane: undefined when admin.conf is there;
+ * in a dry run before init, the "unknown" plan; in a real run, an error.
+ */
+export async function requireCluster(ctx: TaskContext): Promise<{ unknown: string } | undefined> {
+  if (await fileExists(controlPlaneTransport(ctx), ADMIN_CONF)) return undefined;
+  if (ctx.dryRun) return { unknown: 'the cluster does not exist yet (controlplane.init runs first)' };
+  throw new Error(`${ADMIN_CONF} is missing on ${ctx.hosts.firstControlPlane.name}: cannot reach the cluster`);
+}
+
 export interface NodeStatus {
   name: string;
   ready: boolean;

@@ -46,7 +46,7 @@ describe('cni.flannel', () => {
     const h = harness(makeInventory());
     h.t('cp1').allow('test -e', { code: 1 });
     expect(await cniFlannel.check(h.ctx('cp1', { dryRun: true }))).toMatchObject({ status: 'unknown' });
-    await expect(cniFlannel.check(h.ctx('cp1'))).rejects.toThrow(/admin.conf is missing/);
+    await expect(cniFlannel.check(h.ctx('cp1'))).rejects.toThrow(/admin.conf is missing on cp1/);
   });
 });
 
