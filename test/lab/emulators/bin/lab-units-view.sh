@@ -125,7 +125,7 @@ unit_list_files() {
   [[ -n $legend ]] && printf "%-${w}s %-${s}s %s\n" "UNIT FILE" STATE "$preset"
   local i p
   for ((i = 0; i < ${#rows[@]}; i += 2)); do
-    case ${rows[i+1]} in generated|transient|static|masked) p=- ;; *) p=enabled ;; esac
+    case ${rows[i+1]} in generated|transient|static|masked|alias) p=- ;; *) p=enabled ;; esac
     printf "%-${w}s %-${s}s %s\n" "${rows[i]}" "${rows[i+1]}" "$p"
   done
   [[ -n $legend ]] && printf '\n%s unit files listed.\n' "$count"

@@ -74,6 +74,7 @@ unit_active_state() {
 unit_file_state() {
   UNIT_FILE_STATE=
   if unit_masked "$1"; then UNIT_FILE_STATE=masked; return; fi
+  if [[ -L $UNIT_ETC/$1 ]] && unit_fragment "$1"; then UNIT_FILE_STATE=alias; return; fi
   unit_fragment "$1" || return
   case $FRAG in generated|transient) UNIT_FILE_STATE=$FRAG; return ;; esac
   local f
