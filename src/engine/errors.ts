@@ -4,6 +4,12 @@ import type { HostFailure } from './types.js';
 
 const STDERR_TAIL_LINES = 8;
 
+/** Hints for exit codes that mean the same thing whatever the command. */
+const EXIT_HINTS: Record<number, string> = {
+  126: 'the command exists but cannot be executed on the host (permissions, or a noexec mount)',
+  127: 'the command was not found on the host: is its package installed and on the PATH of the SSH user (and of sudo)?',
+};
+
 export function stderrTail(stderr: string, lines = STDERR_TAIL_LINES): string {
   return stderr.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -23,7 +29,8 @@ export function describeFailure(task: string, err: unknown, secrets: readonly st
     };
     const tail = stderrTail(err.stderr);
     if (tail) failure.stderrTail = mask(tail);
-    if (err.hint) failure.hint = mask(err.hint);
+    const hint = err.hint ?? EXIT_HINTS[err.code];
+    if (hint) failure.hint = mask(hint);
     return failure;
   }
   if (err instanceof ConnectError) {

@@ -76,11 +76,11 @@ export interface RunResult {
 
 const CONTROL_PLANE_SELECTORS = new Set(['control-plane', 'first-control-plane', 'other-control-planes']);
 
-/** Whether this step's failures stop the run (see module comment). */
-export function stopsRun(step: PlaybookStep, failedHosts: readonly Host[]): boolean {
-  if (failedHosts.length === 0) return false;
-  if (step.critical !== undefined) return step.critical;
-  return CONTROL_PLANE_SELECTORS.has(step.hosts) || failedHosts.some((h) => h.isControlPlane);
+/** The failed host that stops the run after this step, if any (see module comment). */
+export function stopsRun(step: PlaybookStep, failedHosts: readonly Host[]): Host | undefined {
+  if (failedHosts.length === 0 || step.critical === false) return undefined;
+  if (step.critical === true || CONTROL_PLANE_SELECTORS.has(step.hosts)) return failedHosts[0];
+  return failedHosts.find((h) => h.isControlPlane);
 }
 
 export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
@@ -167,7 +167,8 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
             report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
           }
         });
-        if (stopsRun(step, failedHere)) stoppedBy = { task: task.id, host: failedHere[0]!.name };
+        const stopper = stopsRun(step, failedHere);
+        if (stopper) stoppedBy = { task: task.id, host: stopper.name };
       }
       emit({ type: 'task.end', task: task.id, durationMs: Date.now() - stepStart, step: stepIndex });
     }

@@ -15,6 +15,7 @@ export function plainRenderer(out: Output): RunListener {
   let dryRun = false;
   let progress: StepProgress | undefined;
   let changed: string[] = [];
+  let order: string[] = [];
   return (e) => {
     switch (e.type) {
       case 'run.start':
@@ -28,6 +29,7 @@ export function plainRenderer(out: Output): RunListener {
         progress = new StepProgress(e.title, dryRun);
         progress.total = e.hosts.length;
         changed = [];
+        order = e.hosts;
         line(`-> ${e.title}` + (e.hosts.length === 0 ? paint('dim', ' (no hosts)') : ''));
         break;
       case 'task.host':
@@ -38,7 +40,8 @@ export function plainRenderer(out: Output): RunListener {
       case 'task.end':
         if (progress && progress.total > 0) {
           const verb = dryRun ? 'would change' : 'changed';
-          if (changed.length) line(paint('yellow', `   ${verb}: ${names(changed)}`));
+          const sorted = [...changed].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+          if (sorted.length) line(paint('yellow', `   ${verb}: ${names(sorted)}`));
           line(paint('dim', `   ${progress.summary()} (${duration(e.durationMs)})`));
         }
         break;

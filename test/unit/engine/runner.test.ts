@@ -105,6 +105,14 @@ describe('runner', () => {
     expect(w1.failure).toMatchObject({ task: 'join', message: 'apply broke on w1' });
   });
 
+  it('in an all-hosts step, a control-plane failure stops the run and is named, whoever failed first', async () => {
+    const j = new Journal();
+    const tasks = [fakeTask(j, { id: 'prep', failApplyOn: ['w1', 'cp1'] }), fakeTask(j, { id: 'next' })];
+    const { result } = await run(tasks, playbook(['a', [{ task: 'prep', hosts: 'all' }, { task: 'next', hosts: 'all' }]]));
+    expect(result.stoppedBy).toEqual({ task: 'prep', host: 'cp1' });
+    expect(j.lines.some((l) => l.includes(':next:'))).toBe(false);
+  });
+
   it('critical: true stops on a worker failure; critical: false never stops', async () => {
     const j = new Journal();
     const tasks = [fakeTask(j, { id: 'x', failCheckOn: ['w1'] }), fakeTask(j, { id: 'y' })];
@@ -148,6 +156,19 @@ describe('runner', () => {
     const w2 = events.find((e) => e.type === 'task.host' && e.host === 'w2');
     expect(w2).toMatchObject({ outcome: 'unreachable' });
     expect(result.recap.hosts.find((h) => h.host === 'w2')!.failure!.hint).toBe('is sshd running?');
+  });
+
+  it('adds a hint for exit code 127 when the command gave none', async () => {
+    const task = {
+      id: 'missing',
+      title: 'Fake | missing tool',
+      async check(ctx: import('../../../src/engine/types.js').TaskContext): Promise<never> {
+        throw new CommandError(ctx.host.name, 'crictl ps', 127, '', 'sh: 1: crictl: not found');
+      },
+      async apply() {},
+    };
+    const { result } = await run([task], playbook(['p', [{ task: 'missing', hosts: 'first-control-plane' }]]));
+    expect(result.recap.hosts[0]!.failure!.hint).toMatch(/not found on the host/);
   });
 
   it('masks known secrets in failures once more', async () => {
