@@ -39,6 +39,8 @@ export interface ChannelResult {
   stderr: Buffer;
   timedOut: boolean;
   aborted: boolean;
+  /** The channel closed without an exit status (connection lost, sshd killed). */
+  lost: boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise
   let code: number | null = null;
   let timedOut = false;
   let aborted = false;
+  const input = run.stdin;
 
   return new Promise<ChannelResult>((resolve, reject) => {
     let settled = false;
@@ -115,8 +118,13 @@ export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise
       clearTimeout(stopTimer);
       run.signal?.removeEventListener('abort', onAbort);
       stderr.flush();
+      if (input !== undefined && typeof input !== 'string' && !Buffer.isBuffer(input)) {
+        input.unpipe();
+        input.destroy(); // the command may exit before reading all its input
+      }
       if (err) return reject(err);
-      resolve({ code: code ?? (timedOut ? 124 : aborted ? 130 : 255), stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr.chunks), timedOut, aborted });
+      const lost = code === null && !timedOut && !aborted;
+      resolve({ code: code ?? (timedOut ? 124 : aborted ? 130 : 255), stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr.chunks), timedOut, aborted, lost });
     };
     const stop = () => {
       const pid = stderr.pid;
@@ -152,7 +160,6 @@ export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise
     chan.on('close', () => finish());
 
     if (run.preamble) chan.write(run.preamble);
-    const input = run.stdin;
     if (input === undefined || typeof input === 'string' || Buffer.isBuffer(input)) {
       chan.end(input === undefined ? undefined : input);
     } else {

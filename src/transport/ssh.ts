@@ -112,6 +112,9 @@ export class SshTransport implements Transport, RawRunner {
     if (sudo === 'never' || (sudo === 'auto' && user === 'root')) return { kind: 'none' };
     const nopasswd = await this.#channel('sudo -k -n true', { kind: 'none' }, {});
     if (nopasswd.code === 0) return { kind: 'sudo' };
+    if (/not found/.test(nopasswd.stderr.toString())) {
+      throw new ConnectError(this.host, `sudo is not installed for user ${user}`, true, 'install sudo on the host, log in as root, or set spec.ssh.sudo: never');
+    }
     if (sudoPassword === undefined) {
       throw new ConnectError(this.host, `sudo needs a password for user ${user}`, true, 'set spec.ssh.passwordEnv to the name of an environment variable holding it, or allow NOPASSWD sudo for this user');
     }
@@ -164,6 +167,7 @@ export class SshTransport implements Transport, RawRunner {
     const shown = opts.label ?? display;
     if (r.timedOut) throw new CommandTimeoutError(this.host, shown, opts.timeoutMs ?? this.#opts.defaultTimeoutMs, out, stderr);
     if (r.aborted) throw new CommandAbortedError(this.host, shown, out, stderr);
+    if (r.lost) throw new CommandError(this.host, shown, r.code, out, stderr, 'the SSH connection was lost before the command finished; it may or may not have completed');
     if (r.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, shown, r.code, out, stderr, sudoHint(stderr));
     return { code: r.code, stdout: r.stdout, stderr, durationMs };
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh } from '../../src/transport/command.js';
 import type { ConnectRecord } from '../../src/transport/ssh.js';
-import { ConnectError } from '../../src/transport/types.js';
+import { CommandError, ConnectError } from '../../src/transport/types.js';
 import { SshFixture } from './fixture.js';
 import { freePort, makeKey, type Sshd } from './sshd.js';
 
@@ -118,6 +118,17 @@ describe('connections and channels', () => {
     expect(pool.stats().connectionsOpened).toBe(1);
     expect(a.accepted() - before).toBe(1);
   }, 180_000);
+
+  it('a lost connection fails the running command clearly, and the next command reconnects', async () => {
+    const { pool, host } = fx.pool({}, b.port);
+    const t = await pool.get(host);
+    // the command kills its own sshd session process: the connection drops mid-command
+    const err = (await t.exec(sh`kill -9 $PPID; sleep 1`).catch((e: unknown) => e)) as CommandError;
+    expect(err).toBeInstanceOf(CommandError);
+    expect(err.hint).toContain('connection was lost');
+    expect((await t.exec(['echo', 'back'])).stdout).toBe('back\n');
+    expect(pool.stats().connectionsOpened).toBe(2);
+  });
 
   it('bounds channels per connection: 40 concurrent commands, maxChannels 4, sshd MaxSessions 5', async () => {
     const t = await fx.transport({ maxChannels: 4 }, a.port);
