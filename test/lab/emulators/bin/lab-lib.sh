@@ -49,14 +49,17 @@ lab_fault() {
 }
 
 # lab_enter CMD ARGS...: what every emulator does first.
+# Outside a lab host an emulator works only on a LAB_FS_ROOT sandbox: run on the machine itself it refuses (exit 2),
+# so a stray PATH can never make it write the machine's /etc, /run or /var.
 lab_enter() {
   lab_env
+  [[ -n $R ]] || lab_in_host || lab_die 2 "lab: $1 emulator outside a lab host: refusing (set LAB_FS_ROOT to a sandbox)"
   lab_journal "$@"
   lab_fault "$1"
 }
 
 # lab_in_host: true only inside a lab host (no LAB_FS_ROOT, /etc/lab/env present). Guards the few real actions
 # that are safe only in the host's own namespaces (hostname in its UTS namespace, net.* sysctls in its netns).
-lab_in_host() { [[ -z $R && -r /etc/lab/env && -n ${LAB_HOST:-} ]]; }
+lab_in_host() { [[ -z $R && -r /etc/lab/env && -n ${LAB_HOST:-} && ! -w / ]]; }
 
 lab_die() { printf '%s\n' "$2" >&2; exit "$1"; }

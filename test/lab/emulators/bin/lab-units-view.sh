@@ -65,6 +65,7 @@ unit_prop() { # unit_prop UNIT NAME: PROP value, false when the property is unkn
     Version) PROP=252 ;;
     *) return 1 ;;
   esac
+  return 0
 }
 
 unit_show() {
