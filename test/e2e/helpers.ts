@@ -1,5 +1,5 @@
 /** Running the real CLI (SSH transport) against lab hosts, and reading what it left there. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/ui/output.js';
@@ -56,4 +56,19 @@ export function writesIn(lines: readonly string[]): string[] {
 
 export function fileOn(lab: Lab, host: string, path: string): string | null {
   return lab.readFile(host, path);
+}
+
+/** task.host events of a --output json run: which task changed or failed on which host. */
+export function hostOutcomes(run: CliRun): Array<{ task: string; host: string; outcome: string; error?: string }> {
+  return events(run).filter((e) => e.type === 'task.host') as Array<{ task: string; host: string; outcome: string; error?: string }>;
+}
+
+/** Every file of the run log directory, concatenated, to search for leaked secrets. */
+export function logText(dir: string): string {
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((f) => {
+      const p = join(d, f);
+      return statSync(p).isDirectory() ? walk(p) : [readFileSync(p, 'utf8')];
+    });
+  return walk(dir).join('\n');
 }
