@@ -23,7 +23,7 @@ import { formatRecap } from '../ui/recap.js';
 export async function loadInventoryFor(ctx: CommandContext): Promise<LoadedInventory> {
   if (!ctx.flags.inventory) throw new UsageError('missing -i/--inventory FILE');
   const loaded = await loadInventory(ctx.flags.inventory);
-  if (ctx.flags.output === 'text') for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n');
+  for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n'); // stderr: stdout stays JSON-only
   return loaded;
 }
 

@@ -59,7 +59,7 @@ export interface RunnerOptions {
   hostLog?(host: string, message: string): void;
   /** Known secret values, masked once more in every failure message. */
   secrets?: () => readonly string[];
-  /** Give up on one task on one host after this long. */
+  /** Give up on one task on one host after this long (its ctx.signal is aborted, so transports kill the command). */
   taskTimeoutMs?: number;
   /** Shared values between tasks (a fresh one by default). */
   state?: RunState;
@@ -141,6 +141,8 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
         const failedHere: Host[] = [];
         await forEachLimit(selected, bound, async (host) => {
           const t0 = Date.now();
+          // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
+          const hostAbort = new AbortController();
           const ctx = (transport: Transport): TaskContext => ({
             host,
             hosts: opts.hosts,
@@ -150,13 +152,13 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
             transportFor,
             run: state,
             dryRun,
-            signal: opts.signal ?? new AbortController().signal,
+            signal: hostAbort.signal,
             log: (message) => opts.hostLog?.(host.name, `[${task.id}] ${message}`),
             options: opts.options ?? {},
           });
           try {
             const transport = await opts.connect(host);
-            const outcome = maskOutcome(await withTimeout(runTask(task, ctx(transport), dryRun), opts.taskTimeoutMs, task.id), secrets());
+            const outcome = maskOutcome(await withTimeout(runTask(task, ctx(transport), dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
             if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
             report(host, outcome.outcome, Date.now() - t0, outcome);
           } catch (err) {

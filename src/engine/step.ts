@@ -41,11 +41,15 @@ export function maskOutcome(o: TaskOutcome, secrets: readonly string[]): TaskOut
   return out;
 }
 
-export async function withTimeout<T>(work: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> {
+/** Reject after timeoutMs, aborting `abort` so the task's commands are killed too. */
+export async function withTimeout<T>(work: Promise<T>, timeoutMs: number | undefined, what: string, abort?: AbortController): Promise<T> {
   if (!timeoutMs) return work;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(timeoutMs / 1000)}s`)), timeoutMs);
+    timer = setTimeout(() => {
+      abort?.abort();
+      reject(new Error(`${what} did not finish within ${Math.round(timeoutMs / 1000)}s`));
+    }, timeoutMs);
   });
   try {
     return await Promise.race([work, timeout]);

@@ -195,6 +195,21 @@ describe('runner', () => {
     expect(result.plan!.hosts[0]!.tasks[0]!.changes[0]).toEqual({ summary: 'join with ***', diff: '+token: ***\n' });
   });
 
+  it('Ctrl-C (the run signal) lets the running step finish, then stops before the next one', async () => {
+    const j = new Journal();
+    const controller = new AbortController();
+    const first = fakeTask(j, { id: 'first', delayMs: 20 });
+    const origCheck = first.check.bind(first);
+    first.check = async (ctx) => {
+      controller.abort();
+      return origCheck(ctx);
+    };
+    const { result } = await run([first, fakeTask(j, { id: 'second' })], playbook(['p', [{ task: 'first', hosts: 'all' }, { task: 'second', hosts: 'all' }]]), { signal: controller.signal });
+    expect(j.lines.filter((l) => l.startsWith('verify:first'))).toHaveLength(3);
+    expect(j.lines.some((l) => l.includes(':second:'))).toBe(false);
+    expect(result.ok).toBe(false);
+  });
+
   it('emits typed events in order with step numbers', async () => {
     const j = new Journal();
     const { events } = await run([fakeTask(j, { id: 'a' })], playbook(['p', [{ task: 'a', hosts: 'first-control-plane' }]]));
@@ -209,5 +224,17 @@ describe('runner', () => {
     const j = new Journal();
     const { result } = await run([fakeTask(j, { id: 'slow', delayMs: 200 })], playbook(['p', [{ task: 'slow', hosts: 'first-control-plane' }]]), { taskTimeoutMs: 20 });
     expect(result.recap.hosts.find((h) => h.host === 'cp1')!.failure!.message).toMatch(/slow did not finish within/);
+    let seen: AbortSignal | undefined;
+    const waits = {
+      id: 'waits',
+      title: 'Fake | wait for abort',
+      async check(ctx: import('../../../src/engine/types.js').TaskContext): Promise<never> {
+        seen = ctx.signal;
+        return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('killed'))));
+      },
+      async apply() {},
+    };
+    await run([waits], playbook(['p', [{ task: 'waits', hosts: 'first-control-plane' }]]), { taskTimeoutMs: 20 });
+    expect(seen!.aborted).toBe(true);
   });
 });
