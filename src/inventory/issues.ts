@@ -42,10 +42,11 @@ export function formatIssue(issue: Issue): string {
   return `${where} ${what}${level}${issue.message}`;
 }
 
-/** Errors first, then by position in the file. */
+/** Errors first, then by position in the file; whole-file remarks (line 0) last. */
 export function sortIssues(issues: readonly Issue[]): Issue[] {
   const rank = (i: Issue) => (i.severity === 'error' ? 0 : 1);
-  return [...issues].sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.col - b.col);
+  const line = (i: Issue) => (i.line > 0 ? i.line : Infinity);
+  return [...issues].sort((a, b) => rank(a) - rank(b) || line(a) - line(b) || a.col - b.col);
 }
 
 export function formatIssues(issues: readonly Issue[]): string {

@@ -7,12 +7,15 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type YAMLError } from 'yaml';
 import { InventoryError, fileIssue, formatPath, type Issue, type PathSegment, type Severity } from './issues.js';
+import { checkTextLimits, LIMITS } from './guard.js';
 import { nodeAt, pathAt, positionOf } from './locate.js';
 import { explain } from './messages.js';
 import { checkRules } from './rules.js';
 import { inventorySchema, type Inventory } from './schema.js';
 
-export const MAX_INVENTORY_BYTES = 1024 * 1024;
+export const MAX_INVENTORY_BYTES = LIMITS.bytes;
+/** Shape problems reported at most (a file of 10 000 unknown keys gets 50 lines, then a count). */
+export const MAX_REPORTED = 50;
 /** yaml's limit on alias expansion (weighted by the size of what each alias repeats). */
 export const MAX_ALIAS_COUNT = 100;
 
@@ -56,9 +59,11 @@ function tooLarge(file: string, size: number): InventoryError {
 
 /** Parse and validate inventory text; `file` only names it in issues. Throws InventoryError. */
 export function parseInventory(text: string, file: string): { inventory: Inventory; warnings: Issue[] } {
-  if (text.length > MAX_INVENTORY_BYTES) throw tooLarge(file, Buffer.byteLength(text));
+  const limit = checkTextLimits(text, file);
+  if (limit) throw new InventoryError(file, [limit]);
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys is checked below in linear time; yaml's own check is quadratic in the size of a mapping.
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const at = (offset: number, path: string, message: string, severity: Severity = 'error'): Issue => {
     const { line, col } = lines.linePos(offset);
     return { file, line, col, path, message, severity };
@@ -76,11 +81,14 @@ export function parseInventory(text: string, file: string): { inventory: Invento
   const yamlIssue = (e: YAMLError, severity: Severity) => {
     const offset = e.pos[0];
     const path = pathAt(doc, offset);
-    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: this field appears twice in the same mapping; keep one' : `YAML: ${e.message}`;
-    return at(offset, formatPath(path), message, severity);
+    return at(offset, formatPath(path), `YAML: ${e.message}`, severity);
   };
   const yamlWarnings = doc.warnings.map((w) => yamlIssue(w, 'warning'));
-  if (doc.errors.length) return fail([...doc.errors.map((e) => yamlIssue(e, 'error')), ...yamlWarnings]);
+  if (doc.errors.length) return fail([...doc.errors.slice(0, MAX_REPORTED).map((e) => yamlIssue(e, 'error')), ...yamlWarnings]);
+  const duplicates = duplicateKeyOffsets(doc).map((offset) =>
+    at(offset, formatPath(pathAt(doc, offset)), 'duplicate key: this field appears twice in the same mapping; keep one'),
+  );
+  if (duplicates.length) return fail(duplicates);
 
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) {
@@ -113,7 +121,9 @@ export function parseInventory(text: string, file: string): { inventory: Invento
 
   const parsed = inventorySchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
-    const shape = parsed.error.issues.flatMap(explain).map((p) => located(p.path, withQuoteHint(doc, text, p.path, p.message), 'error'));
+    const problems = parsed.error.issues.flatMap(explain);
+    const shape = problems.slice(0, MAX_REPORTED).map((p) => located(p.path, withQuoteHint(doc, text, p.path, p.message), 'error'));
+    if (problems.length > MAX_REPORTED) shape.push(fileIssue(file, `... and ${problems.length - MAX_REPORTED} more problems`));
     return fail([...shape, ...yamlWarnings]);
   }
 
@@ -130,6 +140,23 @@ function withQuoteHint(doc: Document, text: string, path: PathSegment[], message
   if (!isScalar(node) || !['number', 'boolean'].includes(typeof node.value) || !node.range) return message;
   const written = text.slice(node.range[0], node.range[1]).trim();
   return `expected a string, got ${written}; write it in quotes: "${written}"`;
+}
+
+/** Offsets of keys that repeat an earlier key of the same mapping (linear: one Set per mapping). */
+function duplicateKeyOffsets(doc: Document): number[] {
+  const offsets: number[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (seen.has(key)) offsets.push(pair.key.range?.[0] ?? 0);
+        seen.add(key);
+      }
+    },
+  });
+  return offsets;
 }
 
 function firstAliasOffset(doc: Document): number {

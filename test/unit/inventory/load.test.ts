@@ -54,6 +54,12 @@ const BROKEN: [string, string, number, RegExp][] = [
   ['unknown field in a host, with a suggestion', `${HEAD}spec:\n  hosts:\n    - {name: a, adress: 10.0.0.1, roles: [worker]}\n`, 6, /did you mean "address"/],
   ['hostKeyPolicy typo', `${HEAD}${HOSTS}  ssh: {hostKeyPolicy: strikt}\n`, 7, /expected one of strict, accept-new/],
   ['null value for a mapping', `${HEAD}${HOSTS}  kubernetes:\n`, 7, /expected a mapping, got null/],
+  ['more than 20000 lines', `${HEAD}${HOSTS}${'# padding\n'.repeat(20_000)}`, 0, /has 20007 lines; an inventory has at most 20000/],
+  ['a 20 KiB line', `${HEAD}${HOSTS}  offline: {bundle: ${'a'.repeat(20_000)}}\n`, 7, /line is 20021 characters long/],
+  ['a million unclosed brackets (crashes the YAML parser unguarded)', `x: ${'['.repeat(1_000_000)}`, 1, /line is 1000003 characters/],
+  ['brackets nested 65 deep', `${HEAD}${HOSTS}x: ${'['.repeat(65)}${']'.repeat(65)}\n`, 7, /nested more than 64 levels/],
+  ['brackets in quotes and comments do not count', `${HEAD}${HOSTS}x: "${'['.repeat(100)}" # ${'{'.repeat(100)}\n`, 7, /unknown field/],
+  ['indentation deeper than 200 columns', `a:\n${Array.from({ length: 120 }, (_, i) => `${' '.repeat(2 * i + 2)}k:`).join('\n')}\n`, 102, /nested too deeply/],
   ['metadata name with capitals', `apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: Demo}\n${HOSTS}`, 3, /RFC 1123/],
 ];
 
@@ -80,6 +86,23 @@ describe('broken and hostile inventory files', () => {
     const [issue] = issuesOf(billionLaughs(12));
     expect(Date.now() - started).toBeLessThan(1000);
     expect(issue).toMatchObject({ line: 8, col: 10, severity: 'error' });
+  });
+
+  it('a mapping with 19 000 unknown keys is reported quickly and briefly', () => {
+    const text = `${HEAD}${HOSTS}${Array.from({ length: 19_000 }, (_, i) => `k${i}: v`).join('\n')}\n`;
+    const started = Date.now();
+    const issues = issuesOf(text);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(issues).toHaveLength(51);
+    expect(issues[50]?.message).toBe('... and 18950 more problems');
+  });
+
+  it('finds duplicate keys in every mapping of a large file, in linear time', () => {
+    const text = `${HEAD}${HOSTS}  ssh:\n${Array.from({ length: 15_000 }, (_, i) => `    k${i % 14_999}: v`).join('\n')}\n`;
+    const started = Date.now();
+    const issues = issuesOf(text);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(issues).toEqual([expect.objectContaining({ line: 15_007, path: 'spec.ssh.k0', message: expect.stringMatching(/^duplicate key/) })]);
   });
 
   it('a few small aliases are fine', () => {
