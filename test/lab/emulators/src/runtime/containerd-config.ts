@@ -87,10 +87,12 @@ export function effectiveConfig(text: string | undefined, release: ContainerdRel
   const disabled = (Array.isArray(doc.disabled_plugins) ? doc.disabled_plugins : []).map(String);
   const criDisabled = disabled.some((p) => p === 'cri' || p === 'io.containerd.grpc.v1.cri');
   let criError: string | undefined;
-  const legacyRegistry = ['mirrors', 'configs', 'auths'].filter((k) => tomlGet(registry, k) !== undefined);
+  // empty [..registry.mirrors] tables (as in the default config) are fine; entries are what counts
+  const nonEmpty = (k: string): boolean => Object.keys((tomlGet(registry, k) as TomlTable | undefined) ?? {}).length > 0;
+  const legacyRegistry = ['mirrors', 'configs', 'auths'].filter(nonEmpty);
   if (legacyRegistry.length > 0) {
-    if (configPath) criError = '`mirrors` cannot be set when `config_path` is provided';
-    else warnings.push(`The "${legacyRegistry.join('", "')}" properties of [plugins."io.containerd.grpc.v1.cri".registry] are deprecated; use config_path instead`);
+    if (configPath && nonEmpty('mirrors')) criError = '`mirrors` cannot be set when `config_path` is provided';
+    else if (!configPath) warnings.push(`The "${legacyRegistry.join('", "')}" properties of [plugins."io.containerd.grpc.v1.cri".registry] are deprecated; use config_path instead`);
   }
   const effective: EffectiveContainerdConfig = {
     configVersion: version,
