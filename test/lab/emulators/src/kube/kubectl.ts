@@ -1,0 +1,191 @@
+// Emulated kubectl over the shared cluster state: get, apply, delete, cordon/uncordon, drain, wait, label,
+// version, cluster-info.
+import { isDeepStrictEqual } from "node:util";
+import YAML from "yaml";
+import { Cluster, KubeObject, loadState, objectKey, updateState } from "./cluster-state.js";
+import { ExitError, main, out, sleepMs } from "./lab.js";
+import { Parsed, bool, flag, flagAll, parseArgs, parseDuration } from "./args.js";
+import { connect, namespaces, qualified, readManifests, resolveResource, resourceForKind } from "./kubectl-resources.js";
+import { get, selectObjects } from "./kubectl-get.js";
+import { binaryVersion, versionInfo } from "./kube-versions.js";
+import { syncNode } from "./node-state.js";
+
+const BOOLEANS = ["all-namespaces", "A", "ignore-daemonsets", "delete-emptydir-data", "force", "all", "overwrite", "client",
+  "ignore-not-found", "wait", "help", "h", "quiet", "server-side"];
+const ALIASES = { A: "all-namespaces", n: "namespace", o: "output", f: "filename", l: "selector" };
+
+function apply(c: Cluster, p: Parsed): void {
+  const files = flagAll(p, "filename");
+  if (!files.length) throw new ExitError("error: must specify one of -f and -k");
+  const lines: string[] = [];
+  for (const file of files) {
+    for (const obj of readManifests(file)) {
+      if (!obj.kind || !obj.metadata?.name) throw new ExitError(`error: error validating "${file}": error validating data: [apiVersion not set, kind not set]; if you choose to ignore these errors, turn validation off with --validate=false`);
+      const r = resourceForKind(obj.kind, obj.apiVersion);
+      const ns = r.namespaced ? (obj.metadata.namespace ?? flag(p, "namespace") ?? "default") : undefined;
+      const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, ...(ns ? { namespace: ns } : {}) } };
+      const result = updateState((s) => {
+        const cl = s.clusters[c.id]!;
+        if (ns && !namespaces(cl).has(ns)) return `Error from server (NotFound): error when creating "${file}": namespaces "${ns}" not found`;
+        const key = objectKey(obj.kind!, ns, obj.metadata!.name!);
+        const prev = cl.objects[key];
+        const { creationTimestamp: _t, ...prevMeta } = (prev?.metadata ?? {}) as Record<string, unknown>;
+        if (prev && isDeepStrictEqual({ ...prev, metadata: prevMeta }, stored)) return "unchanged";
+        cl.objects[key] = { ...stored, metadata: { ...stored.metadata, creationTimestamp: (prev?.metadata as any)?.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, "Z") } };
+        return prev ? "configured" : "created";
+      });
+      if (result.startsWith("Error")) throw new ExitError([...lines, result].join("\n"));
+      lines.push(`${qualified(r)}/${obj.metadata.name} ${result}`);
+      out(lines.at(-1)!);
+    }
+  }
+  syncNode();
+}
+
+function del(c: Cluster, p: Parsed): void {
+  const targets: { r: ReturnType<typeof resolveResource>; ns?: string; name: string }[] = [];
+  for (const file of flagAll(p, "filename")) {
+    for (const o of readManifests(file)) {
+      const r = resourceForKind(o.kind!, o.apiVersion);
+      targets.push({ r, ns: r.namespaced ? (o.metadata?.namespace ?? flag(p, "namespace") ?? "default") : undefined, name: o.metadata!.name! });
+    }
+  }
+  const [type, ...names] = p.positional;
+  if (type) {
+    const [tn, sn] = type.split("/");
+    const r = resolveResource(tn!);
+    for (const name of sn ? [sn, ...names] : names) targets.push({ r, ns: r.namespaced ? flag(p, "namespace") ?? "default" : undefined, name });
+  }
+  for (const t of targets) {
+    const found = updateState((s) => {
+      const cl = s.clusters[c.id]!;
+      if (t.r.kind === "Node") {
+        const had = !!cl.nodes[t.name];
+        delete cl.nodes[t.name];
+        return had;
+      }
+      const key = objectKey(t.r.kind, t.ns, t.name);
+      const had = !!cl.objects[key];
+      delete cl.objects[key];
+      if (t.r.kind === "Namespace") for (const k of Object.keys(cl.objects)) if (k.split("/")[1] === t.name) delete cl.objects[k];
+      return had;
+    });
+    if (!found && !bool(p, "ignore-not-found")) throw new ExitError(`Error from server (NotFound): ${t.r.group ? `${t.r.plural}.${t.r.group}` : t.r.plural} "${t.name}" not found`);
+    if (found) out(`${qualified(t.r)} "${t.name}" deleted`);
+  }
+}
+
+function setCordon(c: Cluster, name: string, on: boolean): void {
+  const was = updateState((s) => {
+    const n = s.clusters[c.id]!.nodes[name];
+    if (!n) return undefined;
+    const prev = n.unschedulable;
+    n.unschedulable = on;
+    return prev;
+  });
+  if (was === undefined) throw new ExitError(`Error from server (NotFound): nodes "${name}" not found`);
+  out(`node/${name} ${was === on ? "already " : ""}${on ? "cordoned" : "uncordoned"}`);
+}
+
+function drain(c: Cluster, p: Parsed): void {
+  const name = p.positional[0];
+  if (!name) throw new ExitError("error: USAGE: drain NODE [flags]\nSee 'kubectl drain -h' for help and examples");
+  setCordon(c, name, true);
+  const fresh = loadState().clusters[c.id]!;
+  const pods = selectObjects(fresh, { ...p, flags: new Map([["all-namespaces", ["true"]]]) }, resolveResource("pod"), []).filter((o: any) => o.spec.nodeName === name);
+  const ds = pods.filter((o: any) => o.metadata.ownerReferences?.[0]?.kind === "DaemonSet");
+  const statics = pods.filter((o: any) => !o.metadata.ownerReferences);
+  if (ds.length && !bool(p, "ignore-daemonsets")) {
+    throw new ExitError(`error: unable to drain node "${name}" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}, continuing command...\nThere are pending nodes to be drained:\n ${name}\ncannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`);
+  }
+  const warn = [...(ds.length ? [`ignoring DaemonSet-managed Pods: ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`] : []),
+    ...(statics.length ? [`deleting Pods that declare no controller: ${statics.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`] : [])];
+  if (warn.length) process.stderr.write(`Warning: ${warn.join("; ")}\n`);
+  for (const o of pods.filter((x: any) => x.metadata.ownerReferences?.[0]?.kind === "ReplicaSet") as any[]) {
+    out(`evicting pod ${o.metadata.namespace}/${o.metadata.name}`);
+    out(`pod/${o.metadata.name} evicted`);
+  }
+  out(`node/${name} drained`);
+}
+
+function label(c: Cluster, p: Parsed): void {
+  const [type, name, ...pairs] = p.positional;
+  const r = resolveResource(type ?? "");
+  if (r.kind !== "Node") throw new ExitError("error: the lab's kubectl labels nodes only");
+  const result = updateState((s) => {
+    const n = s.clusters[c.id]!.nodes[name ?? ""];
+    if (!n) return `Error from server (NotFound): nodes "${name}" not found`;
+    let removed = false;
+    for (const kv of pairs) {
+      if (kv.endsWith("-")) { delete n.labels[kv.slice(0, -1)]; removed = true; continue; }
+      const [k, v = ""] = kv.split("=");
+      if (n.labels[k!] !== undefined && n.labels[k!] !== v && !bool(p, "overwrite")) return `error: '${k}' already has a value (${n.labels[k!]}), and --overwrite is false`;
+      n.labels[k!] = v;
+    }
+    return removed && pairs.every((x) => x.endsWith("-")) ? "unlabeled" : "labeled";
+  });
+  if (result.includes(" ")) throw new ExitError(result);
+  out(`node/${name} ${result}`);
+}
+
+function wait(c: Cluster, p: Parsed): void {
+  const cond = flag(p, "for") ?? "";
+  const m = /^condition=(\w+)(?:=(\w+))?$/.exec(cond);
+  if (!m) throw new ExitError(`error: unrecognized condition: "${cond}"`);
+  const [type, ...names] = p.positional;
+  const [tn, sn] = (type ?? "").split("/");
+  const r = resolveResource(tn!);
+  const wanted = sn ? [sn, ...names] : names;
+  const deadline = Date.now() + parseDuration(flag(p, "timeout") ?? "30s");
+  const want = (m[2] ?? "True").toLowerCase();
+  for (;;) {
+    const cl = loadState().clusters[c.id];
+    if (!cl) throw new ExitError("The connection to the server was refused - did you specify the right host or port?");
+    const objs = selectObjects(cl, p, r, bool(p, "all") || flag(p, "selector") ? [] : wanted);
+    if (!objs.length) throw new ExitError("error: no matching resources found");
+    const pending = objs.filter((o: any) => (o.status?.conditions ?? []).find((x: any) => x.type === m[1])?.status?.toLowerCase() !== want);
+    if (!pending.length) {
+      for (const o of objs) out(`${qualified(r)}/${o.metadata!.name} condition met`);
+      return;
+    }
+    if (Date.now() >= deadline) throw new ExitError(`error: timed out waiting for the condition on ${r.plural}/${pending[0]!.metadata!.name}`);
+    sleepMs(Math.min(1000, Math.max(50, deadline - Date.now())));
+  }
+}
+
+function version(p: Parsed): void {
+  const v = binaryVersion("kubectl");
+  const c = bool(p, "client") ? undefined : connect(p);
+  const server = c ? c.kubernetesVersion : undefined;
+  const o = flag(p, "output");
+  const data = { clientVersion: versionInfo(v), kustomizeVersion: "v5.7.1", ...(server ? { serverVersion: versionInfo(server) } : {}) };
+  if (o === "json") return out(JSON.stringify(data, null, 2));
+  if (o === "yaml") return out(YAML.stringify(data));
+  out(`Client Version: ${v}\nKustomize Version: v5.7.1${server ? `\nServer Version: ${server}` : ""}`);
+}
+
+export async function kubectl(argv: string[]): Promise<void> {
+  const p = parseArgs(argv, BOOLEANS, ALIASES);
+  const [cmd, ...rest] = p.positional;
+  const sub: Parsed = { ...p, positional: rest };
+  if (cmd === "version") return version(sub);
+  if (!cmd) throw new ExitError("kubectl controls the Kubernetes cluster manager.\n\nerror: a command is required");
+  const c = connect(p);
+  switch (cmd) {
+    case "get": return get(c, sub);
+    case "apply": return apply(c, sub);
+    case "create": return apply(c, sub);
+    case "delete": return del(c, sub);
+    case "cordon": return setCordon(c, rest[0] ?? "", true);
+    case "uncordon": return setCordon(c, rest[0] ?? "", false);
+    case "drain": return drain(c, sub);
+    case "label": return label(c, sub);
+    case "wait": return wait(c, sub);
+    case "cluster-info":
+      return out(`Kubernetes control plane is running at https://${c.endpoint}\nCoreDNS is running at https://${c.endpoint}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.`);
+    default:
+      throw new ExitError(`error: unknown command "${cmd}" for "kubectl"`);
+  }
+}
+
+await main("kubectl", kubectl);
