@@ -84,6 +84,7 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
       logDir: log.dir,
       hostLog: (host, message) => log.hostLine(host, message),
       secrets: () => secrets,
+      onSecret: (value) => log.addSecrets([value]),
     };
     if (ctx.flags.limit) opts.limit = ctx.flags.limit;
     if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;

@@ -59,6 +59,8 @@ export interface RunnerOptions {
   hostLog?(host: string, message: string): void;
   /** Known secret values, masked once more in every failure message. */
   secrets?: () => readonly string[];
+  /** Told about each secret a task registers (ctx.registerSecret), e.g. to mask the run log too. */
+  onSecret?(value: string): void;
   /** Give up on one task on one host after this long (its ctx.signal is aborted, so transports kill the command). */
   taskTimeoutMs?: number;
   /** Shared values between tasks (a fresh one by default). */
@@ -93,7 +95,13 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
   const plan = new PlanBuilder(opts.playbook.name, scopeNames);
   const state = opts.state ?? new RunState();
   const failed = new Set<string>();
-  const secrets = () => opts.secrets?.() ?? [];
+  const registered = new Set<string>();
+  const secrets = () => [...(opts.secrets?.() ?? []), ...registered];
+  const registerSecret = (value: string) => {
+    if (value.length < 4 || registered.has(value)) return;
+    registered.add(value);
+    opts.onSecret?.(value);
+  };
   const emit = (event: RunEvent) => opts.listeners?.forEach((listen) => listen(event));
   const lazy = new Map<string, Transport>();
   const transportFor = (host: Host): Transport => {
@@ -155,6 +163,7 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
             signal: hostAbort.signal,
             log: (message) => opts.hostLog?.(host.name, `[${task.id}] ${message}`),
             options: opts.options ?? {},
+            registerSecret,
           });
           try {
             const transport = await opts.connect(host);

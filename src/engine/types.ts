@@ -57,6 +57,12 @@ export interface TaskContext {
   log(message: string): void;
   /** Command-line options the task may consult (e.g. kubeconfigOut). */
   options: Readonly<Record<string, unknown>>;
+  /**
+   * Declare a secret learned during the run (a join token read from a host, a certificate key) so every
+   * later log line, plan, event and error of the run masks it. Values passed through secret() in commands
+   * are masked already; this covers values that arrive in command output.
+   */
+  registerSecret?(value: string): void;
 }
 
 export interface Task {

@@ -186,6 +186,32 @@ describe('runner', () => {
     expect(result.recap.hosts[0]!.failure!.message).toBe('join failed with token ***');
   });
 
+  it('a secret a task registers is masked in later failures and reported to onSecret', async () => {
+    const told: string[] = [];
+    const learn = {
+      id: 'learn',
+      title: 'Fake | learn a token',
+      async check(ctx: import('../../../src/engine/types.js').TaskContext) {
+        ctx.registerSecret?.('abcdef.0123456789abcdef');
+        return { status: 'ok' as const };
+      },
+      async apply() {},
+    };
+    const leak = {
+      id: 'leak2',
+      title: 'Fake | leak it',
+      async check(): Promise<never> {
+        throw new Error('kubeadm join --token abcdef.0123456789abcdef failed');
+      },
+      async apply() {},
+    };
+    const { result } = await run([learn, leak], playbook(['p', [{ task: 'learn', hosts: 'first-control-plane' }, { task: 'leak2', hosts: 'workers-only' }]]), {
+      onSecret: (v) => told.push(v),
+    });
+    expect(told).toEqual(['abcdef.0123456789abcdef']);
+    expect(result.recap.hosts.find((h) => h.host === 'w1')!.failure!.message).toBe('kubeadm join --token *** failed');
+  });
+
   it('masks known secrets in planned changes and diffs', async () => {
     const j = new Journal();
     const leaky = fakeTask(j, { id: 'leaky', result: () => ({ status: 'change', changes: [{ summary: 'join with s3cr3t-token', diff: '+token: s3cr3t-token\n' }] }) });
