@@ -169,13 +169,15 @@ export class SshTransport implements Transport, RawRunner {
     if (r.aborted) throw new CommandAbortedError(this.host, shown, out, stderr);
     if (r.lost) throw new CommandError(this.host, shown, r.code, out, stderr, 'the SSH connection was lost before the command finished; it may or may not have completed');
     if (r.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, shown, r.code, out, stderr, sudoHint(stderr));
-    return { code: r.code, stdout: r.stdout, stderr, durationMs };
+    // Results are the caller's data (a task may read back a value it wrote); only the sudo password is hidden.
+    const pw = this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [];
+    return { code: r.code, stdout: r.stdout, stderr: maskSecrets(r.stderr.toString('utf8'), pw), durationMs };
   }
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.run(cmd, opts);
-    const secrets = [...commandSecrets(cmd), ...(opts.secrets ?? []), ...(this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [])];
-    return { code: r.code, stdout: maskSecrets(r.stdout.toString('utf8'), secrets), stderr: r.stderr, durationMs: r.durationMs };
+    const pw = this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [];
+    return { code: r.code, stdout: maskSecrets(r.stdout.toString('utf8'), pw), stderr: r.stderr, durationMs: r.durationMs };
   }
 
   writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void> {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh } from '../../src/transport/command.js';
+import { ConnectionPool } from '../../src/transport/pool.js';
 import type { ConnectRecord } from '../../src/transport/ssh.js';
 import { CommandError, ConnectError } from '../../src/transport/types.js';
 import { SshFixture } from './fixture.js';
@@ -91,6 +92,15 @@ describe('auth and retries', () => {
 });
 
 describe('connections and channels', () => {
+  it('merges per-host ssh overrides and resolves a relative keyPath against the inventory dir', async () => {
+    const inv = fx.inventory({ keyPath: 'id_client' }, 1);
+    inv.spec.hosts[0]!.ssh = { port: a.port, user: 'root' };
+    const pool = new ConnectionPool(inv, { inventoryDir: fx.dir, env: {}, retry: { attempts: 1, baseDelayMs: 1 } });
+    fx.pools.push(pool);
+    const t = await pool.get(fx.host(inv));
+    expect((await t.exec(sh`echo "$SSH_CONNECTION"`)).stdout).toMatch(new RegExp(` ${a.port}\n$`));
+  });
+
   it('reaches a host through a bastion', async () => {
     const seen: ConnectRecord[] = [];
     const [aBefore, bBefore] = [a.accepted(), b.accepted()];

@@ -95,6 +95,9 @@ describe('results and errors', () => {
     const allowed = await root.exec(cmd, { allowFailure: true });
     expect(allowed.code).toBe(7);
     expect(allowed.stdout).toBe('out\n');
+    // results are the caller's data; the log masks the secret
+    expect((await root.exec(sh`printf %s ${secret(token)}`)).stdout).toBe(token);
+    expect(records.at(-1)).toMatchObject({ command: 'printf %s ***', stdout: '***' });
     const logged = records.filter((r) => r.code === 7);
     expect(logged.length).toBeGreaterThan(0);
     expect(JSON.stringify(logged)).not.toContain(token);
