@@ -3,7 +3,8 @@
  * within the concurrency bound. Per host: check → (plan: record and stop) → apply(changes) → verify.
  *
  * - A host that fails is left out of every later step of the run.
- * - A failing critical step stops the run once the step has finished on every host it started on.
+ * - A failing critical step stops the run once the step has finished on every host it started on; in a serial
+ *   step (e.g. control-plane joins, one at a time) no further host starts after such a failure.
  *   `critical: true` stops on any failure, `critical: false` never; unset, the run stops when the step
  *   failed on a control-plane host (so control-plane selectors are critical, worker failures are not).
  * - In a dry run (plan) apply() and verify() are never called, and the task's transport refuses writes.
@@ -147,7 +148,12 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
       } else {
         const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
         const failedHere: Host[] = [];
+        let halted: Host | undefined; // serial steps: no new host starts after a failure that stops the run
         await forEachLimit(selected, bound, async (host) => {
+          if (halted) {
+            report(host, 'skipped', 0, { reason: `not started: ${task.id} failed on ${halted.name}` });
+            return;
+          }
           const t0 = Date.now();
           // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
           const hostAbort = new AbortController();
@@ -174,6 +180,7 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
             const failure = describeFailure(task.id, err, secrets());
             failed.add(host.name);
             failedHere.push(host);
+            if (step.serial !== undefined && step.serial !== false && stopsRun(step, [host])) halted ??= host;
             if (dryRun) plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
             report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
           }

@@ -92,6 +92,19 @@ describe('runner', () => {
     expect(end.type === 'run.end' && end.stoppedBy?.task).toBe('cp');
   });
 
+  it('a serial control-plane step starts no further host after a failure', async () => {
+    const j = new Journal();
+    const inv = inventory([
+      { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
+      { name: 'cp2', address: '10.0.0.2', roles: ['control-plane'] },
+      { name: 'cp3', address: '10.0.0.3', roles: ['control-plane'] },
+    ], { kubernetes: { controlPlaneEndpoint: 'lb:6443' } });
+    const { result, events } = await run([fakeTask(j, { id: 'join', failApplyOn: ['cp2'] })], playbook(['a', [{ task: 'join', hosts: 'other-control-planes', serial: true }]]), {}, inv);
+    expect(j.lines.some((l) => l.endsWith(':cp3') || l.includes(':cp3:'))).toBe(false);
+    expect(events.find((e) => e.type === 'task.host' && e.host === 'cp3')).toMatchObject({ outcome: 'skipped', reason: 'not started: join failed on cp2' });
+    expect(result.stoppedBy).toEqual({ task: 'join', host: 'cp2' });
+  });
+
   it('a failing worker does not stop other workers and is left out of later steps', async () => {
     const j = new Journal();
     const tasks = [fakeTask(j, { id: 'join', failApplyOn: ['w1'] }), fakeTask(j, { id: 'label' })];
