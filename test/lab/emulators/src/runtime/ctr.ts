@@ -52,7 +52,10 @@ export async function ctr(argv: string[], io: Io): Promise<number> {
   const real = realContainerd();
   const bin = real ? realBinDir() : undefined;
   if (real && bin) {
-    const result = realCtr(bin, real.socket, ['-n', namespace, ...argv.slice(i)], true);
+    // LAB_FS_ROOT applies to the archive path too (empty inside a host)
+    const forwarded = ['images', 'image', 'i'].includes(command) && rest[0] === 'import' && rest.length > 1
+      ? [command, ...rest.slice(0, -1), inputPath(rest[rest.length - 1]!)] : argv.slice(i);
+    const result = realCtr(bin, real.socket, ['-n', namespace, ...forwarded], true);
     const mutating = ['import', 'tag', 'rm', 'remove', 'delete', 'del', 'pull'].includes(rest[0] ?? '');
     if (mutating && ['images', 'image', 'i'].includes(command)) { syncStoreFromReal(bin, real.socket, namespace); nodeSync(); }
     return result.status ?? 1;
