@@ -1,0 +1,159 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, Sandbox } from './sandbox.js';
+
+let sb: Sandbox;
+beforeAll(ensureBuilt, 120_000);
+afterEach(() => sb?.dispose());
+
+const K8S_LIST = '/etc/apt/sources.list.d/kubernetes.list';
+const KEYRING = '/etc/apt/keyrings/kubernetes-apt-keyring.gpg';
+function addK8sApt(minor: string, url = `https://pkgs.k8s.io/core:/stable:/v${minor}/deb/`): void {
+  sb.write(KEYRING, 'key');
+  sb.write(K8S_LIST, `deb [signed-by=${KEYRING}] ${url} /\n`);
+}
+const K8S_REPO = (minor: string) => `[kubernetes]
+name=Kubernetes
+baseurl=https://pkgs.k8s.io/core:/stable:/v${minor}/rpm/
+enabled=1
+gpgcheck=1
+gpgkey=https://pkgs.k8s.io/core:/stable:/v${minor}/rpm/repodata/repomd.xml.key
+exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni
+`;
+
+describe('apt on a Debian persona', () => {
+  it('installs pinned versions from the configured repo only after apt-get update', () => {
+    sb = new Sandbox('debian12').boot();
+    expect(sb.ok('dpkg-query', '-W', '-f=${Status}', 'openssh-server')).toBe('install ok installed');
+    addK8sApt('1.34');
+    const before = sb.run('apt-get', ['install', '-y', 'kubeadm=1.34.1-1.1']);
+    expect(before).toMatchObject({ code: 100 });
+    expect(before.stderr).toBe('E: Unable to locate package kubeadm\n');
+    sb.ok('apt-get', 'update');
+    expect(sb.ok('apt-cache', 'madison', 'kubeadm').split('\n')[0]).toBe('   kubeadm | 1.34.4-1.1 | https://pkgs.k8s.io/core:/stable:/v1.34/deb  Packages');
+    sb.ok('apt-get', 'install', '-y', 'kubelet=1.34.1-1.1', 'kubeadm=1.34.1-1.1', 'kubectl=1.34.1-1.1');
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubeadm')).toBe('1.34.1-1.1');
+    expect(sb.ok('dpkg-query', '-W', 'cri-tools')).toBe('cri-tools\t1.34.0-1.1\n');
+    expect(sb.ok('lab-pkg-version', 'kubelet', '--upstream')).toBe('1.34.1\n');
+    const db = JSON.parse(sb.read('/var/lib/lab/pkgdb.json')!);
+    expect(db.format).toBe('deb');
+    expect(db.packages.kubeadm.version).toBe('1.34.1-1.1');
+    // the package put its binary, unit file and kubeadm's drop-in in place; deb scripts enabled and started kubelet
+    expect(sb.exists('/usr/bin/kubeadm')).toBe(true);
+    expect(sb.read('/usr/lib/systemd/system/kubelet.service')).toMatch(/^ExecStart=\/usr\/bin\/kubelet$/m);
+    expect(sb.read('/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf')).toMatch(/EnvironmentFile=-\/etc\/default\/kubelet/);
+    expect(sb.ok('systemctl', 'is-enabled', 'kubelet')).toBe('enabled\n');
+  });
+
+  it('refuses a version no configured repo offers, like apt', () => {
+    sb = new Sandbox('debian12').boot();
+    addK8sApt('1.34');
+    sb.ok('apt-get', 'update');
+    const r = sb.run('apt-get', ['install', '-y', 'kubeadm=1.34.9-1.1']);
+    expect(r.code).toBe(100);
+    expect(r.stderr).toBe("E: Version '1.34.9-1.1' for 'kubeadm' was not found\n");
+    expect(sb.run('apt-get', ['install', '-y', 'kubeadm=1.33.1-1.1']).stderr).toBe("E: Version '1.33.1-1.1' for 'kubeadm' was not found\n");
+    expect(sb.run('dpkg', ['-s', 'kubeadm']).code).toBe(1);
+  });
+
+  it('honours holds: a different version of a held package needs --allow-change-held-packages', () => {
+    sb = new Sandbox('ubuntu2404').boot();
+    addK8sApt('1.34');
+    sb.ok('apt-get', 'update');
+    sb.ok('apt-get', 'install', '-y', 'kubeadm=1.34.1-1.1');
+    expect(sb.ok('apt-mark', 'hold', 'kubeadm')).toBe('kubeadm set on hold.\n');
+    expect(sb.ok('apt-mark', 'showhold')).toBe('kubeadm\n');
+    expect(sb.ok('dpkg-query', '-W', '-f=${Status}', 'kubeadm')).toBe('hold ok installed');
+    const r = sb.run('apt-get', ['install', '-y', 'kubeadm=1.34.2-1.1']);
+    expect(r.code).toBe(100);
+    expect(r.stderr).toBe('E: Held packages were changed and -y was used without --allow-change-held-packages.\n');
+    expect(r.stdout).toMatch(/The following held packages will be changed:\n  kubeadm\n/);
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubeadm')).toBe('1.34.1-1.1');
+    sb.ok('apt-get', 'install', '-y', '--allow-change-held-packages', 'kubeadm=1.34.2-1.1');
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubeadm')).toBe('1.34.2-1.1');
+    expect(sb.run('apt-get', ['install', '-y', '--allow-change-held-packages', 'kubeadm=1.34.1-1.1']).stderr)
+      .toBe('E: Packages were downgraded and -y was used without --allow-downgrades.\n');
+    expect(sb.ok('apt-mark', 'unhold', 'kubeadm')).toBe('Canceled hold on kubeadm.\n');
+  });
+
+  it('fails apt-get update on a removed repository and on a missing keyring', () => {
+    sb = new Sandbox('debian12').boot();
+    sb.write(K8S_LIST, 'deb https://apt.kubernetes.io/ kubernetes-xenial main\n');
+    const dead = sb.run('apt-get', ['update']);
+    expect(dead.code).toBe(100);
+    expect(dead.stderr).toMatch(/^E: The repository 'https:\/\/apt\.kubernetes\.io kubernetes-xenial Release' does not have a Release file\.$/m);
+    sb.write(K8S_LIST, `deb [signed-by=${KEYRING}] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /\n`);
+    const unsigned = sb.run('apt-get', ['update']);
+    expect(unsigned.code).toBe(100);
+    expect(unsigned.stderr).toMatch(/is not signed\.$/m);
+  });
+
+  it('serves the aliyun mirror of pkgs.k8s.io and Docker\'s containerd.io with its cri-less config', () => {
+    sb = new Sandbox('debian12').boot();
+    addK8sApt('1.33', 'https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.33/deb/');
+    sb.write('/etc/apt/keyrings/docker.asc', 'key');
+    sb.write('/etc/apt/sources.list.d/docker.list', 'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable\n');
+    sb.ok('apt-get', 'update');
+    sb.ok('apt-get', 'install', '-y', 'kubeadm=1.33.7-1.1', 'containerd.io');
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}\\n', 'kubeadm', 'containerd.io')).toBe('1.33.7-1.1\n2.2.0-2\n');
+    expect(sb.read('/etc/containerd/config.toml')).toMatch(/^disabled_plugins = \["cri"\]$/m);
+  });
+
+  it('dpkg -l lists installed packages with hold flags', () => {
+    sb = new Sandbox('debian12').boot();
+    addK8sApt('1.34');
+    sb.ok('apt-get', 'update');
+    sb.ok('apt-get', 'install', '-y', 'kubectl=1.34.0-1.1');
+    sb.ok('apt-mark', 'hold', 'kubectl');
+    const out = sb.ok('dpkg', '-l', 'kubectl');
+    expect(out.split('\n')[0]).toBe('Desired=Unknown/Install/Remove/Purge/Hold');
+    expect(out).toMatch(/^hi  kubectl\s+1\.34\.0-1\.1\s+amd64\s+Command-line utility for interacting with a Kubernetes cluster$/m);
+    expect(sb.run('dpkg', ['-l', 'nope'])).toMatchObject({ code: 1, stderr: 'dpkg-query: no packages found matching nope\n' });
+  });
+});
+
+describe('dnf on a Rocky persona', () => {
+  it('honours exclude= unless --disableexcludes lifts it', () => {
+    sb = new Sandbox('rocky9').boot();
+    sb.write('/etc/yum.repos.d/kubernetes.repo', K8S_REPO('1.34'));
+    const r = sb.run('dnf', ['install', '-y', 'kubeadm']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('All matches were filtered out by exclude filtering for argument: kubeadm\nError: Unable to find a match: kubeadm\n');
+    sb.ok('dnf', 'install', '-y', 'kubeadm-1.34.1-*', 'kubelet-1.34.1-*', 'kubectl-1.34.1-*', '--disableexcludes=kubernetes');
+    expect(sb.ok('rpm', '-q', 'kubeadm')).toBe('kubeadm-1.34.1-150500.1.1.x86_64\n');
+    expect(sb.ok('rpm', '-q', '--qf', '%{VERSION}', 'kubelet')).toBe('1.34.1');
+    expect(sb.ok('rpm', '-q', 'conntrack-tools')).toMatch(/^conntrack-tools-1\.4\.7/);
+    sb.ok('yum', 'install', '-y', 'kubeadm-1.34.2', '--setopt=disable_excludes=kubernetes');
+    expect(sb.ok('lab-pkg-version', 'kubeadm')).toBe('1.34.2-150500.1.1\n');
+    // rpm scripts do not enable the kubelet
+    expect(sb.run('systemctl', ['is-enabled', 'kubelet']).stdout).toBe('disabled\n');
+  });
+
+  it('refuses versions the repo does not offer and reports uninstalled packages', () => {
+    sb = new Sandbox('rocky9').boot();
+    sb.write('/etc/yum.repos.d/kubernetes.repo', K8S_REPO('1.34'));
+    const r = sb.run('dnf', ['install', '-y', 'kubeadm-1.34.9', '--disableexcludes=kubernetes']);
+    expect(r).toMatchObject({ code: 1, stderr: 'No match for argument: kubeadm-1.34.9\nError: Unable to find a match: kubeadm-1.34.9\n' });
+    expect(sb.run('rpm', ['-q', 'kubeadm'])).toMatchObject({ code: 1, stdout: 'package kubeadm is not installed\n' });
+    const list = sb.ok('dnf', 'list', '--showduplicates', 'kubeadm', '--disableexcludes=kubernetes').split('\n');
+    expect(list[0]).toBe('Available Packages');
+    expect(list[1]).toMatch(/^kubeadm\.x86_64\s+1\.34\.0-150500\.1\.1\s+kubernetes$/);
+    expect(list.filter((l) => l.startsWith('kubeadm.')).length).toBe(5);
+  });
+
+  it('fails on an unreachable repository like dnf', () => {
+    sb = new Sandbox('rocky9').boot();
+    sb.write('/etc/yum.repos.d/k.repo', '[k]\nname=k\nbaseurl=https://example.invalid/rpm/\nenabled=1\n');
+    const r = sb.run('dnf', ['install', '-y', 'socat']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: Failed to download metadata for repo 'k': Cannot download repomd\.xml/m);
+  });
+
+  it('has no apt on Rocky and no dnf on Debian', () => {
+    sb = new Sandbox('rocky9').boot();
+    expect(sb.run('apt-get', ['update'])).toMatchObject({ code: 127, stderr: 'bash: apt-get: command not found\n' });
+    sb.dispose();
+    sb = new Sandbox('debian12').boot();
+    expect(sb.run('dnf', ['install', 'x'])).toMatchObject({ code: 127 });
+    expect(sb.run('rpm', ['-q', 'x'])).toMatchObject({ code: 127 });
+  });
+});
