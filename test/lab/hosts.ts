@@ -54,6 +54,7 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     LANG: 'C.UTF-8',
+    ...(process.env.LAB_TRACE ? { LAB_TRACE: '1' } : {}),
     LAB_HOST: h.name,
     LAB_IP: h.ip,
     LAB_OS: h.os,
@@ -66,13 +67,15 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
     LAB_PACKAGE_BINS: manifest.packageBins.join(' '),
     ...(inst.emulatorDir ? { LAB_EMULATOR_DIR: inst.emulatorDir } : {}),
   };
-  const args = ['netns', 'exec', h.netns, 'setpriv', '--bounding-set', DROPPED_CAPS];
+  // nsenter, not `ip netns exec`: the latter leaves a slave mount namespace per host that every later
+  // `ip netns add/del` propagates into (quadratic bring-up and teardown).
+  const args = [`--net=/run/netns/${h.netns}`, '--', 'setpriv', '--bounding-set', DROPPED_CAPS];
   args.push('unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--mount-proc', 'bash', initScript());
-  const child = spawn('ip', args, { detached: true, stdio: ['ignore', fd, fd], env });
+  const child = spawn('nsenter', args, { detached: true, stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   child.on('error', () => {});
   child.unref();
-  if (!child.pid) throw new Error(`lab: ${h.name}: could not start ip netns exec`);
+  if (!child.pid) throw new Error(`lab: ${h.name}: could not start nsenter`);
   h.unsharePid = child.pid;
   const deadline = Date.now() + timeoutMs;
   for (let wait = 5; ; wait = Math.min(wait * 2, 50)) {

@@ -1,12 +1,13 @@
 #!/bin/bash
 # PID 1 of a lab host. Started by test/lab/hosts.ts as:
-#   ip netns exec ksl<k>-<host> setpriv --bounding-set -... unshare --mount --uts --ipc --pid --fork --mount-proc bash host-init.sh
+#   nsenter --net=/run/netns/ksl<k>-<host> -- setpriv --bounding-set -... unshare --mount --uts --ipc --pid --fork --mount-proc bash host-init.sh
 # Inputs (environment, set by hosts.ts): LAB_HOST LAB_IP LAB_OS LAB_INSTANCE LAB_REPO LAB_ROOT HOST_DIR
 #   LAB_USERS (1|0) LAB_SYSTEM_BINS LAB_PACKAGE_BINS (space-separated emulator names, validated by the caller),
 #   LAB_EMULATOR_DIR (optional; default $LAB_REPO/test/lab/emulators/bin).
 # Builds the host's private view of the machine, then runs the hooks and sshd, then idles as init.
 # Any failure before "lab: ready" makes the host fail its bring-up (the caller reads this log).
 set -euo pipefail
+[ -z "${LAB_TRACE:-}" ] || { PS4='+ $EPOCHREALTIME '; set -x; }
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 say() { echo "lab: $*"; }
 trap 'say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
@@ -69,21 +70,29 @@ LAB_INSTANCE=$LAB_INSTANCE
 LAB_REPO=$LAB_REPO
 LAB_CLUSTER_DIR=/run/lab/cluster
 EOF
+# A fresh host starts with no emulator state, whatever stray lab files the machine's own dirs may hold.
+if [ "$FIRST_BOOT" = 1 ]; then rm -rf /var/lib/lab /var/log/lab; fi
 mkdir -p /var/lib/lab/faults /var/log/lab /run/lab
 touch /var/log/lab/journal.log
 
 # 6. Emulators: system ones over /usr/local/bin/<n> and over the real /usr/bin, /usr/sbin entries
 #    (the entry itself is replaced, so a symlink such as reboot -> systemctl is not followed).
+# One `ln` per directory (a fork per emulator would cost more than the rest of the boot).
+all=(); in_bin=(); in_sbin=()
 for n in ${LAB_SYSTEM_BINS:-}; do
   if [ ! -e "$EMU/$n" ]; then say "warning: emulator $n listed in manifest.json but missing"; continue; fi
-  ln -sfn "$EMU/$n" "/usr/local/bin/$n"
-  for d in /usr/bin /usr/sbin; do
-    if [ -e "$d/$n" ] || [ -L "$d/$n" ]; then ln -sfn "$EMU/$n" "$d/$n"; fi
-  done
+  all+=("$EMU/$n")
+  if [ -e "/usr/bin/$n" ] || [ -L "/usr/bin/$n" ]; then in_bin+=("$EMU/$n"); fi
+  if [ -e "/usr/sbin/$n" ] || [ -L "/usr/sbin/$n" ]; then in_sbin+=("$EMU/$n"); fi
 done
+if [ ${#all[@]} -gt 0 ]; then ln -sf -t /usr/local/bin "${all[@]}"; fi
+if [ ${#in_bin[@]} -gt 0 ]; then ln -sf -t /usr/bin "${in_bin[@]}"; fi
+if [ ${#in_sbin[@]} -gt 0 ]; then ln -sf -t /usr/sbin "${in_sbin[@]}"; fi
 if [ "$FIRST_BOOT" = 1 ]; then
   # Package binaries are absent on a fresh host until the emulated package manager installs them.
-  for n in ${LAB_PACKAGE_BINS:-}; do rm -f "/usr/bin/$n" "/usr/sbin/$n" "/usr/local/bin/$n"; done
+  hide=()
+  for n in ${LAB_PACKAGE_BINS:-}; do hide+=("/usr/bin/$n" "/usr/sbin/$n" "/usr/local/bin/$n"); done
+  if [ ${#hide[@]} -gt 0 ]; then rm -f "${hide[@]}"; fi
 fi
 
 # 7. Users and keys.
@@ -111,7 +120,7 @@ fi
 # 8. Seal: / read-only (the fstab of the machine must not be consulted), /sys read-only,
 #    /proc/sys read-only except the per-netns /proc/sys/net, no sysrq.
 mount --options-source disable -o remount,bind,ro /
-mount --options-source disable -o remount,bind,ro /sys 2>/dev/null || { umount -l /sys; mount -t sysfs -o ro sysfs /sys; }
+mount -t sysfs -o ro,nosuid,nodev,noexec lab-sys /sys   # a fresh sysfs shows this netns's devices
 mount --bind /proc/sys /proc/sys
 mount --bind /proc/sys/net /proc/sys/net
 mount --options-source disable -o remount,bind,ro /proc/sys
