@@ -1,4 +1,6 @@
 /** Values derived from an inventory that rules and later layers must agree on (one definition each). */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { HostSpec, InventorySpec } from './schema.js';
 
 /** Kubernetes minors kubesmith accepts, and the narrower range it is tested with (kubeadm v1beta4 era). */
@@ -43,4 +45,14 @@ export function endpointHost(endpoint: string): string {
   const bracketed = /^\[([^\]]+)\]/.exec(endpoint);
   if (bracketed) return bracketed[1]!;
   return endpoint.replace(/:\d+$/, '');
+}
+
+/**
+ * A path from the inventory, on the machine running kubesmith: "~" and "~/x" expand to the home directory,
+ * relative paths resolve against the inventory file's directory (LoadedInventory.dir). Call it where the path is used.
+ */
+export function localPath(path: string, inventoryDir: string, home: string = homedir()): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/')) return join(home, path.slice(2));
+  return resolve(inventoryDir, path);
 }

@@ -5,6 +5,7 @@ export { checkRules, ALL_RULES, type Rule, type RuleIssue } from './rules.js';
 export {
   controlPlaneEndpoint,
   endpointHost,
+  localPath,
   parseKubeVersion,
   SUPPORTED_MINORS,
   TESTED_MINORS,

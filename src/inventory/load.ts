@@ -63,7 +63,12 @@ export function parseInventory(text: string, file: string): { inventory: Invento
   if (limit) throw new InventoryError(file, [limit]);
   const lines = new LineCounter();
   // uniqueKeys is checked below in linear time; yaml's own check is quadratic in the size of a mapping.
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  } catch (err) {
+    throw new InventoryError(file, [fileIssue(file, `cannot be parsed as YAML: ${(err as Error).message.split('\n')[0]}`)]);
+  }
   const at = (offset: number, path: string, message: string, severity: Severity = 'error'): Issue => {
     const { line, col } = lines.linePos(offset);
     return { file, line, col, path, message, severity };
@@ -72,12 +77,12 @@ export function parseInventory(text: string, file: string): { inventory: Invento
     throw new InventoryError(file, issues);
   };
 
-  if (!Array.isArray(docs) || docs.length === 0) return fail([fileIssue(file, 'is empty; expected a mapping with apiVersion, kind, metadata and spec')]);
+  if (docs.length === 0) return fail([fileIssue(file, 'is empty; expected a mapping with apiVersion, kind, metadata and spec')]);
   if (docs.length > 1) {
-    const second = docs[1]!.range[0];
+    const second = (docs[1] as Document).range?.[0] ?? 0;
     return fail([at(second, '', `contains ${docs.length} YAML documents; an inventory is exactly one (remove the --- separator)`)]);
   }
-  const doc = docs[0]!;
+  const doc = docs[0] as Document;
   const yamlIssue = (e: YAMLError, severity: Severity) => {
     const offset = e.pos[0];
     const path = pathAt(doc, offset);
@@ -103,11 +108,12 @@ export function parseInventory(text: string, file: string): { inventory: Invento
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    const bomb = err instanceof ReferenceError;
-    const message = bomb
-      ? `aliases expand too much (more than ${MAX_ALIAS_COUNT}); refusing what looks like a YAML bomb`
-      : 'cannot build the document (nested too deeply?)';
-    return fail([at(bomb ? firstAliasOffset(doc) : 0, '', message)]);
+    const reason = err instanceof Error ? err.message : String(err);
+    if (/excessive alias count/i.test(reason)) {
+      const message = `aliases expand too much (more than ${MAX_ALIAS_COUNT}); refusing what looks like a YAML bomb`;
+      return fail([at(firstAliasOffset(doc), '', message)]);
+    }
+    return fail([at(firstAliasOffset(doc), '', `YAML: ${reason.split('\n')[0]}`)]);
   }
 
   const located = (path: PathSegment[], message: string, severity: Severity, rule?: string): Issue => ({

@@ -105,6 +105,7 @@ export function explain(issue: z.core.$ZodIssue): FieldProblem[] {
       return [{ path, message: `expected ${expected}, got ${describeValue(input)}` }];
     }
     case 'invalid_value': {
+      if (input === undefined) return [{ path, message: `required field is missing (expected ${list(issue.values)})` }];
       const got = input === undefined ? '' : `; got ${describeValue(input)}`;
       return [{ path, message: `expected ${list(issue.values)}${got}` }];
     }

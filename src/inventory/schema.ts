@@ -15,8 +15,8 @@ const IPV6_RE = '[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?';
 const IP = new RegExp(`^(${IPV4_RE}|${IPV6_RE})$`);
 const ADDRESS = new RegExp(`^(${IPV4_RE}|${IPV6_RE}|${HOSTNAME_RE})$`);
 const VERSION = /^v?\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-/** No leading '-' (it would read as an option), no spaces, no shell metacharacters; '~' only first. */
-const SAFE_PATH = /^[A-Za-z0-9_~./@+][A-Za-z0-9_./@+-]*$/;
+/** No leading '-' (it would read as an option), no spaces, no shell metacharacters; '~' only as '~' or '~/'. */
+const SAFE_PATH = /^(~(?=\/|$)|[A-Za-z0-9_./@+])[A-Za-z0-9_./@+-]*$/;
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 const IFACE = /^[A-Za-z0-9_.:-]{1,15}$/;
 const IMAGE_REPO = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;

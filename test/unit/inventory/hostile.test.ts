@@ -91,6 +91,8 @@ describe('option injection and look-alikes', () => {
     ['spec.kubernetes.version', (i: Record<string, any>) => (i.spec.kubernetes.version = '1.34')],
     ['spec.hosts[1].name', (i: Record<string, any>) => (host(i).name = 'Worker1')],
     ['spec.ssh.user', (i: Record<string, any>) => (i.spec.ssh = { user: 'root\u0000' })],
+    ['spec.ssh.keyPath', (i: Record<string, any>) => (i.spec.ssh = { keyPath: '~root/.ssh/id_rsa' })],
+    ['spec.ssh.knownHostsPath', (i: Record<string, any>) => (i.spec.ssh = { knownHostsPath: './a/~/b' })],
   ])('%s rejects a dangerous or malformed look-alike (%#)', (path, edit) => {
     expect(errorsOf(inventoryYaml(edit)).map((e) => e.path)).toContain(path);
   });

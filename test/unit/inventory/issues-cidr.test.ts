@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contains, overlaps, parseCidr, parseIp, subnetCount } from '../../../src/inventory/cidr.js';
-import { controlPlaneEndpoint, endpointHost, parseKubeVersion } from '../../../src/inventory/derived.js';
+import { controlPlaneEndpoint, endpointHost, localPath, parseKubeVersion } from '../../../src/inventory/derived.js';
 import { formatIssue, formatPath, InventoryError, type Issue } from '../../../src/inventory/index.js';
 import { suggest } from '../../../src/inventory/messages.js';
 
@@ -70,6 +70,12 @@ describe('derived values', () => {
     expect(endpointHost('lb.example')).toBe('lb.example');
     expect(parseKubeVersion('v1.35.2')).toEqual({ major: 1, minor: 35, patch: 2 });
     expect(parseKubeVersion('1.35')).toBeUndefined();
+  });
+  it('localPath expands ~ and resolves relative paths against the inventory directory', () => {
+    expect(localPath('~/.ssh/id', '/inv', '/home/me')).toBe('/home/me/.ssh/id');
+    expect(localPath('~', '/inv', '/home/me')).toBe('/home/me');
+    expect(localPath('./bundle', '/srv/inv', '/home/me')).toBe('/srv/inv/bundle');
+    expect(localPath('/abs/key', '/srv/inv', '/home/me')).toBe('/abs/key');
   });
   it('suggest finds near misses only', () => {
     expect(suggest('adress', ['address', 'roles'])).toBe('address');

@@ -60,6 +60,9 @@ const BROKEN: [string, string, number, RegExp][] = [
   ['brackets nested 65 deep', `${HEAD}${HOSTS}x: ${'['.repeat(65)}${']'.repeat(65)}\n`, 7, /nested more than 64 levels/],
   ['brackets in quotes and comments do not count', `${HEAD}${HOSTS}x: "${'['.repeat(100)}" # ${'{'.repeat(100)}\n`, 7, /unknown field/],
   ['indentation deeper than 200 columns', `a:\n${Array.from({ length: 120 }, (_, i) => `${' '.repeat(2 * i + 2)}k:`).join('\n')}\n`, 102, /nested too deeply/],
+  ['an alias to an anchor that does not exist', `${HEAD}${HOSTS}  ssh: {user: *nobody}\n`, 7, /YAML: .*nobody/],
+  ['a self-referencing alias', `${HEAD}spec: &s\n  hosts: *s\n`, 5, /expected a list, got a mapping/],
+  ['missing apiVersion and kind', `metadata: {name: a}\n${HOSTS}`, 1, /required field is missing \(expected kubesmith\.io\/v1alpha1\)/],
   ['metadata name with capitals', `apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: Demo}\n${HOSTS}`, 3, /RFC 1123/],
 ];
 
