@@ -19,7 +19,7 @@ export interface PoolOptions {
   onCommand?: (record: CommandRecord) => void;
   onConnect?: (record: ConnectRecord) => void;
   /** Environment holding SSH_AUTH_SOCK and the passwordEnv variables (default process.env). */
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<Record<string, string | undefined>>;
   /** Connect retries (default 4 attempts, 500 ms doubling). */
   retry?: { attempts: number; baseDelayMs: number };
 }

@@ -4,7 +4,7 @@
  * changes: /run/sshd (privilege separation) is a tmpfs there, and test users exist only in bind-mounted copies
  * of /etc/passwd, /etc/shadow, /etc/group and /etc/sudoers.d.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
@@ -36,6 +36,9 @@ export interface Sshd {
   accepted(): number;
   stop(): Promise<void>;
 }
+
+/** Whether sshd can run in a private mount namespace here (root with CAP_SYS_ADMIN). */
+export const PRIVATE_MOUNTS = process.env.KS_TEST_NO_UNSHARE !== '1' && spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -124,7 +127,18 @@ export async function startSshd(dir: string, authorizedKeys: string[], opts: Ssh
     `exec /usr/sbin/sshd -D -e -f ${cfg}`,
   ].join('\n');
   // unshare without --fork execs sh, which execs sshd: the PID we record is sshd's.
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', setup], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let child: ChildProcess;
+  if (PRIVATE_MOUNTS) {
+    child = spawn('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', setup], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } else {
+    // No mount namespaces here (e.g. an unprivileged CI container): plain sshd, no test users, no tmpfs.
+    if (opts.users?.length || opts.tmpfs) throw new Error('test users and tmpfs need mount namespaces (unshare -m)');
+    if (!existsSync('/run/sshd')) {
+      if (process.env.CI !== 'true') throw new Error('sshd needs /run/sshd; it is only created automatically when CI=true');
+      mkdirSync('/run/sshd', { mode: 0o755 });
+    }
+    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
