@@ -4,6 +4,7 @@
 R=${LAB_FS_ROOT:-}
 LAB_BIN=${BASH_SOURCE[0]%/*}
 [[ $LAB_BIN == /* ]] || LAB_BIN=$PWD/$LAB_BIN
+LAB_BIN=${LAB_BIN%/.}
 
 # lab_env: exports the KEY=value lines of /etc/lab/env; variables already set in the environment win.
 lab_env() {

@@ -157,3 +157,19 @@ describe('dnf on a Rocky persona', () => {
     expect(sb.run('rpm', ['-q', 'x'])).toMatchObject({ code: 127 });
   });
 });
+
+describe('curl front for the lab internet', () => {
+  it('serves repository keys and repo files, 404s the rest of the package hosts', () => {
+    sb = new Sandbox('debian12').boot();
+    expect(sb.read('/usr/local/bin/curl') ?? '').toMatch(/^#!\/bin\/bash/);
+    const key = sb.run('curl', ['-fsSL', 'https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key']);
+    expect(key.code).toBe(0);
+    expect(key.stdout).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----\n[\s\S]+-----END PGP PUBLIC KEY BLOCK-----\n$/);
+    sb.ok('curl', '-fsSL', 'https://download.docker.com/linux/debian/gpg', '-o', '/etc/apt/keyrings/docker.asc');
+    expect(sb.read('/etc/apt/keyrings/docker.asc')).toBe(key.stdout);
+    expect(sb.run('curl', ['-fsSL', 'https://pkgs.k8s.io/core:/stable:/v1.20/deb/Release.key']))
+      .toMatchObject({ code: 22, stderr: 'curl: (22) The requested URL returned error: 404\n' });
+    expect(sb.run('curl', ['-fsSL', 'https://packages.cloud.google.com/apt/doc/apt-key.gpg']).code).toBe(22);
+    expect(sb.ok('curl', '-fsSL', 'https://download.docker.com/linux/rhel/docker-ce.repo')).toMatch(/^\[docker-ce-stable\]\n/);
+  });
+});
