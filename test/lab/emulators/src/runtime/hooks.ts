@@ -1,7 +1,7 @@
 // Unit hooks run by the emulated systemctl (units/<unit>.start|.stop): validate the runtime's config the way
 // the daemon would, record the effective settings in /run/lab/<service>/effective.json, and for containerd
 // optionally start the real Debian containerd. A non-zero exit makes systemctl mark the unit failed.
-import { mkdirSync, rmSync, writeFileSync, appendFileSync, linkSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync, appendFileSync, linkSync, existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Exit, type Io } from './cli-util.js';
@@ -38,9 +38,10 @@ function serviceLog(service: string, line: string): void {
   appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
 }
 
+/** A failed start: the daemon's message goes to its log; systemctl itself only says "Job for X failed" (like systemd). */
 function failStart(service: string, message: string): never {
   serviceLog(service, message);
-  throw new Exit(1, message);
+  throw new Exit(1, process.env.LAB_UNIT ? '' : message);
 }
 
 function unitPidFile(pid: number): void {
@@ -64,6 +65,7 @@ async function startContainerd(): Promise<void> {
   const bin = realBinDir();
   const inHost = labRoot() === '' || process.env.LAB_REAL_CONTAINERD === '1';
   let pid: number | undefined;
+  if (wantRealContainerd() && !bin) serviceLog('containerd', 'lab: real containerd wanted but its binaries are not exposed in this host (LAB_REAL_BIN_DIR); running emulated');
   if (wantRealContainerd() && bin && inHost) {
     pid = await startRealContainerd(bin, labPath(CONTAINERD_SOCKET));
     unitPidFile(pid);
@@ -102,13 +104,17 @@ async function startDocker(): Promise<void> {
 
 /** cri-dockerd's settings come from its unit's ExecStart (and drop-ins): --pod-infra-container-image, --network-plugin. */
 function criDockerdFlags(): Record<string, string> {
-  const texts = ['/etc/systemd/system/cri-docker.service', '/usr/lib/systemd/system/cri-docker.service', '/lib/systemd/system/cri-docker.service']
-    .map((f) => readText(f)).filter((t): t is string => t !== undefined);
-  const dropIn = readText('/etc/systemd/system/cri-docker.service.d/override.conf');
-  const execStarts = [...texts.slice(0, 1), ...(dropIn ? [dropIn] : [])].join('\n').split('\n').filter((l) => l.startsWith('ExecStart=') && l.length > 'ExecStart='.length);
-  const line = execStarts[execStarts.length - 1] ?? '';
+  const unit = ['/etc/systemd/system/cri-docker.service', '/usr/lib/systemd/system/cri-docker.service', '/lib/systemd/system/cri-docker.service']
+    .map((f) => readText(f)).find((t) => t !== undefined) ?? '';
+  const dropInDir = '/etc/systemd/system/cri-docker.service.d';
+  const dropIns = existsSync(labPath(dropInDir)) ? readdirSync(labPath(dropInDir)).filter((f) => f.endsWith('.conf')).sort() : [];
+  let execStart = '';
+  for (const text of [unit, ...dropIns.map((f) => readText(`${dropInDir}/${f}`) ?? '')]) {
+    // an empty ExecStart= resets the list, the last non-empty one wins (Type=notify allows only one)
+    for (const line of text.split('\n')) if (line.startsWith('ExecStart=')) execStart = line.slice('ExecStart='.length);
+  }
   const flags: Record<string, string> = {};
-  for (const m of line.matchAll(/--([\w-]+)(?:[= ]([^\s-][^\s]*))?/g)) flags[m[1]!] = m[2] ?? 'true';
+  for (const m of execStart.matchAll(/--([\w-]+)(?:[= ]([^\s-][^\s]*))?/g)) flags[m[1]!] = m[2] ?? 'true';
   return flags;
 }
 

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     process.exitCode = await run(argv, io);
   } catch (error) {
     if (error instanceof Exit) {
-      (error.code === 0 ? process.stdout : process.stderr).write(`${error.message}\n`);
+      if (error.message) (error.code === 0 ? process.stdout : process.stderr).write(`${error.message}\n`);
       process.exitCode = error.code;
       return;
     }
