@@ -77,6 +77,7 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
   child.unref();
   if (!child.pid) throw new Error(`lab: ${h.name}: could not start nsenter`);
   h.unsharePid = child.pid;
+  h.unshareStart = startTime(child.pid);
   const deadline = Date.now() + timeoutMs;
   for (let wait = 5; ; wait = Math.min(wait * 2, 50)) {
     const out = readFileSync(consoleLog, 'utf8').slice(from);
@@ -104,16 +105,9 @@ export async function killPid1(h: HostRecord, timeoutMs = 10_000): Promise<void>
     }
   }
   const deadline = Date.now() + timeoutMs;
-  while ((start !== undefined && isAlive(h.pid, start)) || (h.unsharePid && startTime(h.unsharePid) !== undefined && isUnshare(h.unsharePid))) {
+  const unshareAlive = () => !!h.unsharePid && h.unshareStart !== undefined && isAlive(h.unsharePid, h.unshareStart);
+  while ((start !== undefined && isAlive(h.pid, start)) || unshareAlive()) {
     if (Date.now() > deadline) throw new Error(`lab: host ${h.name}: PID ${h.pid} did not exit`);
     await sleep(10);
-  }
-}
-
-function isUnshare(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('unshare\0');
-  } catch {
-    return false;
   }
 }

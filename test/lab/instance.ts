@@ -15,6 +15,7 @@ export interface HostRecord {
   netns: string;
   /** The `unshare` process (parent of the host's PID 1). */
   unsharePid: number;
+  unshareStart?: number;
   /** The host's PID 1 as seen from the machine; killing it ends every process of the host. */
   pid: number;
   /** Start time of `pid` (from /proc/<pid>/stat): guards against killing a reused PID. */

@@ -80,7 +80,7 @@ describe.skipIf(!isRoot())('lab hosts', () => {
 
   it('cutLink makes SSH fail and restoreLink brings it back', async () => {
     await lab.cutLink('cp2');
-    const cut = await sshRun(lab, 'cp2', 'true');
+    const cut = await sshRun(lab, 'cp2', 'true', 'root', 1);
     expect(cut.code).toBe(255);
     await lab.restoreLink('cp2');
     const back = await sshRun(lab, 'cp2', 'hostname');

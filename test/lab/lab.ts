@@ -6,7 +6,8 @@
  *   await lab.exec('cp1', 'hostname');   // { code: 0, stdout: 'cp1\n', stderr: '' }
  *   await lab.down();
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Faults } from './faults.js';
 import { bootHost, killPid1, prepareHost } from './hosts.js';
@@ -196,7 +197,7 @@ export async function labDown(name: string): Promise<void> {
   }
   const root = labRoot(name);
   for (const mnt of mountsUnder(root).reverse()) await run('umount', ['-l', mnt]);
-  rmSync(root, { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
   if (rec) releaseIndex(rec.index, name);
 }
 

@@ -5,8 +5,8 @@
 import type { Lab } from '../lab.js';
 import { run, type RunResult } from '../run.js';
 
-export function sshRun(lab: Lab, host: string, cmd: string, user: 'root' | 'kube' = 'root'): Promise<RunResult> {
-  return run('ssh', [...lab.sshArgs(host, user), '--', cmd], { timeoutMs: 30_000 });
+export function sshRun(lab: Lab, host: string, cmd: string, user: 'root' | 'kube' = 'root', connectTimeoutS = 5): Promise<RunResult> {
+  return run('ssh', ['-o', `ConnectTimeout=${connectTimeoutS}`, ...lab.sshArgs(host, user), '--', cmd], { timeoutMs: 30_000 });
 }
 
 export const isRoot = () => process.getuid?.() === 0;
