@@ -85,6 +85,14 @@ describe('kubesmith init', () => {
     expect(readFileSync(join(dir, 'c.yaml'), 'utf8')).toContain('apiVersion: kubesmith.io/v1alpha1');
   });
 
+  it('a hostile address is refused with exit 2 and no file', async () => {
+    const dir = tempDir();
+    const r = await cli(['init', '--control-plane', '10.0.0.1; reboot', '-o', 'x.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/spec\.hosts\[0\]\.address/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('-o - prints to stdout and writes nothing', async () => {
     const dir = tempDir();
     const r = await cli(['init', '-o', '-'], { cwd: dir });
