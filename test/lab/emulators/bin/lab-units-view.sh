@@ -27,6 +27,7 @@ unit_status() {
     activating) bullet=●; sub="activating (auto-restart) (Result: exit-code)" ;;
     failed) bullet=×; sub="failed (Result: exit-code)" ;; *) bullet=○; sub="inactive (dead)" ;; esac
   echo "$bullet $u - $DESC"
+  unit_stale "$u" && echo "     Warning: The unit file, source configuration file or drop-ins of $u $UNIT_STALE_MSG"
   if [[ -n $SWAP_PATH ]]; then echo "     Loaded: loaded (/etc/fstab; $UNIT_FILE_STATE)"
   else echo "     Loaded: loaded (${FRAG#$R}; $UNIT_FILE_STATE; $preset: enabled)"; fi
   for d in "$UNIT_LIB/$u.d" "$UNIT_ETC/$u.d"; do
@@ -146,10 +147,11 @@ unit_list_units() {
     rows+=("$n" "$load" "$UNIT_STATE" "$PROP" "$DESC"); count=$((count + 1))
     ((${#n} > w)) && w=${#n}
   done
-  [[ -n $legend ]] && printf "  %-${w}s %-6s %-10s %-12s %s\n" UNIT LOAD ACTIVE SUB DESCRIPTION
-  local i
+  local i lead='  '
+  [[ -n $plain ]] && lead=
+  [[ -n $legend ]] && printf "$lead%-${w}s %-6s %-10s %-12s %s\n" UNIT LOAD ACTIVE SUB DESCRIPTION
   for ((i = 0; i < ${#rows[@]}; i += 5)); do
-    printf "  %-${w}s %-6s %-10s %-12s %s\n" "${rows[@]:i:5}"
+    printf "$lead%-${w}s %-6s %-10s %-12s %s\n" "${rows[@]:i:5}"
   done
   [[ -n $legend ]] && printf '\n%s loaded units listed.\n' "$count"
   return 0

@@ -101,6 +101,18 @@ unit_mark() { # unit_mark UNIT STATE [PID]
   else rm -f "$UNIT_RUN/failed/$1"; echo "$2 $now ${3:-0}" > "$UNIT_RUN/active/$1"; fi
 }
 
+# daemon-reload bookkeeping: $UNIT_RUN/daemon-reload is touched by daemon-reload, enable/disable/mask (which reload
+# implicitly) and lab-boot. A unit file or drop-in newer than it gets systemd's warning on start/restart/status.
+unit_reloaded() { mkdir -p "$UNIT_RUN" && : > "$UNIT_RUN/daemon-reload"; }
+unit_stale() { # unit_stale UNIT: true when its files changed after the last reload
+  local stamp=$UNIT_RUN/daemon-reload f
+  [[ -e $stamp && -f $FRAG ]] || return 1
+  for f in "$FRAG" "$UNIT_LIB/$1.d"/*.conf "$UNIT_ETC/$1.d"/*.conf; do [[ -f $f && $f -nt $stamp ]] && return 0; done
+  return 1
+}
+UNIT_STALE_MSG="changed on disk. Run 'systemctl daemon-reload' to reload units."
+unit_warn_stale() { unit_stale "$1" && echo "Warning: The unit file, source configuration file or drop-ins of $1 $UNIT_STALE_MSG" >&2; return 0; }
+
 # unit_start UNIT [VERB]: start it (VERB only changes the error texts).
 unit_start() {
   local u=$1 verb=${2:-start} rc pid=0
@@ -111,6 +123,7 @@ unit_start() {
     swap_activate "$SWAP_PATH" 2>/dev/null && return 0
     echo "Job for $u failed." >&2; return 1
   fi
+  unit_warn_stale "$u"
   unit_active_state "$u"
   [[ $UNIT_STATE == active || $UNIT_STATE == activating ]] && return 0
   rm -f "$UNIT_RUN/pid/$u"

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from './sandbox.js';
@@ -118,5 +118,28 @@ describe('systemctl emulator', () => {
     sb.ok('systemctl', 'daemon-reload');
     sb.ok('systemctl', 'restart', 'kubelet');
     expect(sb.journal().map((l) => l.replace(/^\d+ /, '')).filter((l) => l.startsWith('systemctl'))).toEqual(['systemctl daemon-reload', 'systemctl restart kubelet']);
+  });
+});
+
+describe('systemctl daemon-reload bookkeeping', () => {
+  it('warns when a drop-in changed after the last reload, until daemon-reload', () => {
+    sb.ok('systemctl', 'daemon-reload');
+    sb.ok('systemctl', 'enable', '--now', 'kubelet');
+    const later = new Date(Date.now() + 2000);
+    sb.write('/etc/systemd/system/kubelet.service.d/20-extra.conf', '[Service]\nEnvironment=A=1\n');
+    utimesSync(sb.root + '/etc/systemd/system/kubelet.service.d/20-extra.conf', later, later);
+    const warning = "Warning: The unit file, source configuration file or drop-ins of kubelet.service changed on disk. Run 'systemctl daemon-reload' to reload units.\n";
+    expect(sb.run('systemctl', ['restart', 'kubelet']).stderr).toBe(warning);
+    expect(sb.ok('systemctl', 'status', 'kubelet').split('\n')[1]).toBe('     ' + warning.trim());
+    sb.ok('systemctl', 'daemon-reload');
+    utimesSync(sb.root + '/run/lab/systemd/daemon-reload', new Date(later.getTime() + 1000), new Date(later.getTime() + 1000));
+    expect(sb.run('systemctl', ['restart', 'kubelet']).stderr).toBe('');
+  });
+
+  it('list-units --type swap --all --plain --no-legend prints kubespray-parsable lines', () => {
+    sb.write('/var/lib/lab/swap/devices', '/swap.img 2097148\n');
+    sb.ok('swapon', '-a');
+    expect(sb.ok('systemctl', 'list-units', '--type', 'swap', '--all', '--plain', '--no-legend'))
+      .toBe('swap.img.swap loaded active     active       /swap.img\n');
   });
 });

@@ -13,7 +13,8 @@ export function addonObjects(cc: Record<string, any>, images: Record<string, str
   if (!skipAll && !skip.includes("addon/coredns") && !cc.dns?.disabled) {
     objs.push({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "coredns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" } },
       spec: { replicas: 2, selector: { matchLabels: { "k8s-app": "kube-dns" } }, template: { metadata: { labels: { "k8s-app": "kube-dns" } },
-        spec: { containers: [{ name: "coredns", image: images.coredns }], priorityClassName: "system-cluster-critical" } } } });
+        spec: { containers: [{ name: "coredns", image: images.coredns }], priorityClassName: "system-cluster-critical",
+          tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }, { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] } } } });
   }
   if (!skipAll && !skip.includes("addon/kube-proxy") && !cc.proxy?.disabled) {
     objs.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kube-proxy", namespace: "kube-system" }, data: { "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n" } });

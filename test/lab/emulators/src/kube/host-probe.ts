@@ -60,9 +60,9 @@ export function systemctl(action: string, unit: string): boolean {
 
 /** Image references the runtime holds in the kubelet's view (k8s.io namespace / docker). */
 export function runtimeImages(criSocket: string): string[] {
-  const r = runtimeService(criSocket) === "cri-docker"
-    ? runEmulator("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"])
-    : runEmulator("lab-images", []) ?? runEmulator("ctr", ["-n", "k8s.io", "images", "ls", "-q"]);
+  const docker = runtimeService(criSocket) === "cri-docker";
+  const r = runEmulator("lab-images", docker ? ["-n", "moby"] : [])
+    ?? (docker ? runEmulator("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"]) : runEmulator("ctr", ["-n", "k8s.io", "images", "ls", "-q"]));
   if (!r || r.code !== 0) return [];
   return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("sha256:"));
 }

@@ -12,6 +12,7 @@ import { writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
 import { kubeletRunning, syncNode } from "./node-state.js";
 import { HOUR, TOKEN_RE, defaultClusterConfiguration, generateCertificateKey, generateToken, joinCommandBlock, pkiContext, stackHint, uploadCerts } from "./kubeadm-common.js";
 import { addonObjects } from "./addons.js";
+import { imagePresent } from "./image-ref.js";
 
 
 export interface NodeIdentity { name: string; address: string; bindPort: number; criSocket: string; kubeletExtraArgs: Record<string, string>; taints?: KubeNode["taints"] }
@@ -43,10 +44,10 @@ export function startKubelet(phase: string): void {
 export function pullImages(images: string[], criSocket: string, policy: string): void {
   if (policy === "Never") return;
   out("[preflight] Pulling images required for setting up a Kubernetes cluster\n[preflight] This might take a minute or two, depending on the speed of your internet connection\n[preflight] You can also perform this action beforehand using 'kubeadm config images pull'");
-  const held = new Set(runtimeImages(criSocket));
+  const held = runtimeImages(criSocket);
   const failed: string[] = [];
   for (const image of images) {
-    if (held.has(image)) continue;
+    if (imagePresent(held, image)) continue;
     const r = runEmulatorSafe("crictl", ["--runtime-endpoint", criSocket, "pull", image]);
     if (r && r.code !== 0) failed.push(`\t[ERROR ImagePull]: failed to pull image ${image}: ${r.stderr.trim() || "exit status 1"}`);
   }

@@ -90,7 +90,10 @@ export async function join(p: Parsed): Promise<void> {
   updateState((s) => {
     const cl = s.clusters[c.id];
     if (!cl) return;
-    cl.nodes[id.name] = { ...newNode(cl, id, controlPlane ? ["control-plane"] : [], binaryVersion("kubelet")), podCIDR: cl.nodes[id.name]?.podCIDR || newPodCIDR(cl) };
+    const previous = cl.nodes[id.name]?.podCIDR;
+    const node = newNode(cl, id, controlPlane ? ["control-plane"] : [], binaryVersion("kubelet"));
+    if (previous) { node.podCIDR = previous; cl.nextPodSubnet--; }
+    cl.nodes[id.name] = node;
     if (controlPlane) {
       const api = certInfo(readText(`${cc.certificatesDir}/apiserver.crt`)!);
       cl.controlPlane[id.name] = { name: id.name, advertiseAddress: id.address, bindPort: id.bindPort, apiserverNotAfter: api.notAfter };
@@ -99,10 +102,6 @@ export async function join(p: Parsed): Promise<void> {
   });
   syncNode();
   out(controlPlane ? CP_JOINED : WORKER_JOINED);
-}
-
-function newPodCIDR(cl: Cluster): string {
-  return newNode(cl, { name: "", address: "", bindPort: 0, criSocket: "", kubeletExtraArgs: {} }, [], "").podCIDR;
 }
 
 function joinControlPlane(p: Parsed, jc: Record<string, any>, c: Cluster, id: NodeIdentity, ctx: ReturnType<typeof pkiContext>, pullPolicy: string): void {

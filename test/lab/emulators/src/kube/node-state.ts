@@ -6,20 +6,8 @@ import { parseKubeconfig } from "./kubeadm-pki.js";
 import { caCertHash } from "./pki.js";
 import { runtimeImages, serviceActive, swapOn } from "./host-probe.js";
 import { kubeletConfigFromDisk } from "./node-files.js";
-
-export function normalizeImage(ref: string): string {
-  let r = ref.split("@")[0]!;
-  const first = r.split("/")[0]!;
-  if (!r.includes("/")) r = `docker.io/library/${r}`;
-  else if (!first.includes(".") && !first.includes(":") && first !== "localhost") r = `docker.io/${r}`;
-  if (!/:[^/]+$/.test(r)) r += ":latest";
-  return r;
-}
-
-export const imagePresent = (held: string[], ref: string): boolean => {
-  const want = normalizeImage(ref);
-  return held.some((h) => normalizeImage(h) === want);
-};
+import { imagePresent } from "./image-ref.js";
+export { imagePresent, normalizeImage } from "./image-ref.js";
 
 export function podImages(obj: KubeObject): string[] {
   const spec = (obj as any).spec?.template?.spec ?? {};

@@ -1,5 +1,6 @@
 // kubeadm preflight checks against the emulated host, with kubeadm's names and wording.
 import { exists, hostPath, runEmulator } from "./lab.js";
+import { imagePresent } from "./image-ref.js";
 import { readdirSync } from "node:fs";
 import { cpuCount, ipForward, portInUse, runtimeActive, runtimeImages, swapOn } from "./host-probe.js";
 
@@ -48,9 +49,9 @@ export function runPreflight(p: PreflightInput): PreflightResult {
   }
   if (!serviceEnabled()) warnings.push({ name: "Service-Kubelet", message: "kubelet service is not enabled, please run 'systemctl enable kubelet.service'" });
   if (p.pullPolicy === "Never" && errors.every((e) => e.name !== "CRI")) {
-    const held = new Set(runtimeImages(p.criSocket));
+    const held = runtimeImages(p.criSocket);
     for (const image of p.images) {
-      if (!held.has(image)) err("ImagePull", `image ${image} does not exist and the image pull policy is "Never"`);
+      if (!imagePresent(held, image)) err("ImagePull", `image ${image} does not exist and the image pull policy is "Never"`);
     }
   }
   const ignored = (name: string) => p.ignore.includes("all") || p.ignore.includes(name.toLowerCase());

@@ -101,6 +101,8 @@ export function recordInstall(db: PkgDb, name: string, version: string, repo: st
   const entry: PkgEntry = { version, arch, repo, files: placeFiles(name, version, db.format), description: packageMeta(name).description };
   if (old?.hold) entry.hold = true;
   db.packages[name] = entry;
+  // package scripts reload systemd when they ship unit files (no "changed on disk" warning afterwards)
+  if (entry.files.some((f) => f.startsWith('/usr/lib/systemd/'))) emulatedSystemctl(['daemon-reload']);
   return entry;
 }
 

@@ -45,21 +45,45 @@ function blob(data: Buffer): { name: string; data: Buffer } {
 export interface OciWriteOptions {
   /** annotate only org.opencontainers.image.ref.name with the tag (needs `ctr import --base-name`) */
   tagOnly?: boolean;
+  /** make each image a multi-platform index over these platforms (e.g. linux/amd64, linux/arm64) */
+  platforms?: string[];
+  /** with platforms: include the blobs of this platform only (what a single-arch export of a manifest list holds) */
+  blobsFor?: string;
+}
+
+interface Target { ref: string; bytes: Buffer; mediaType: string; blobs: Buffer[] }
+
+function target(spec: TestImageSpec, options: OciWriteOptions): Target {
+  if (!options.platforms) {
+    const image = makeTestImage(spec);
+    return { ref: image.ref, bytes: image.manifest, mediaType: MEDIA.ociManifest, blobs: [image.layer, image.config, image.manifest] };
+  }
+  const images = options.platforms.map((platform) => ({ platform, image: makeTestImage({ ...spec, platform }) }));
+  const index = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: MEDIA.ociIndex,
+    manifests: images.map(({ platform, image }) => {
+      const [os, architecture] = platform.split('/');
+      return { mediaType: MEDIA.ociManifest, digest: image.manifestDigest, size: image.manifest.length, platform: { architecture, os } };
+    }),
+  }));
+  const blobs = images.filter(({ platform }) => !options.blobsFor || platform === options.blobsFor)
+    .flatMap(({ image }) => [image.layer, image.config, image.manifest]);
+  return { ref: images[0]!.image.ref, bytes: index, mediaType: MEDIA.ociIndex, blobs: [...blobs, index] };
 }
 
 /** An OCI image layout tar; each image named in index.json by io.containerd.image.name and ref.name. */
 export function writeOciArchive(specs: TestImageSpec | TestImageSpec[], options: OciWriteOptions = {}): Buffer {
-  const images = (Array.isArray(specs) ? specs : [specs]).map(makeTestImage);
+  const targets = (Array.isArray(specs) ? specs : [specs]).map((spec) => target(spec, options));
   const blobs = new Map<string, { name: string; data: Buffer }>();
-  for (const image of images) for (const data of [image.layer, image.config, image.manifest]) blobs.set(sha256(data), blob(data));
+  for (const t of targets) for (const data of t.blobs) blobs.set(sha256(data), blob(data));
   const index = {
     schemaVersion: 2, mediaType: MEDIA.ociIndex,
-    manifests: images.map((image) => {
-      const tag = splitRepoTag(image.ref).tag;
+    manifests: targets.map((t) => {
+      const tag = splitRepoTag(t.ref).tag;
       const annotations: Record<string, string> = options.tagOnly
         ? { [ANNOTATION_REF_NAME]: tag }
-        : { [ANNOTATION_IMAGE_NAME]: image.ref, [ANNOTATION_REF_NAME]: tag };
-      return { mediaType: MEDIA.ociManifest, digest: image.manifestDigest, size: image.manifest.length, annotations };
+        : { [ANNOTATION_IMAGE_NAME]: t.ref, [ANNOTATION_REF_NAME]: tag };
+      return { mediaType: t.mediaType, digest: sha256(t.bytes), size: t.bytes.length, annotations };
     }),
   };
   return writeTar([
