@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, labDown, labUp, mountsUnder } from './lab.js';
@@ -52,6 +52,15 @@ describe.skipIf(!isRoot())('lab hosts', () => {
       expect(lab.readFile('cp2', p)).toBeNull();
       expect(existsSync(p)).toBe(false);
     }
+  });
+
+  it('gives hosts no route out of the lab subnet', async () => {
+    // No default route: a connect to any address outside the subnet fails before a packet is sent.
+    const r = await lab.exec('cp1', 'ip route show default | wc -l; exec 3<>/dev/tcp/192.0.2.1/80');
+    expect(r.stdout).toBe('0\n');
+    expect(r.stderr).toMatch(/Network is unreachable/);
+    expect(readFileSync(`/proc/sys/net/ipv4/conf/ksl${lab.index}/forwarding`, 'utf8')).toBe('0\n');
+    expect((await sshRun(lab, 'cp1', `exec 3<>/dev/tcp/${lab.hosts[1]!.ip}/22 && echo reached`)).stdout).toBe('reached\n');
   });
 
   it('keeps / read-only outside the private mounts and /proc/sys read-only outside net', async () => {

@@ -2,7 +2,7 @@
  * The lab's network: an `unreachable` route for 10.199.0.0/16 in the machine's namespace (installed before any host
  * exists, never removed), one bridge per instance, one netns + veth pair per host. Nothing here has a default route.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { LAB_SUPERNET, bridgeIp, bridgeOf, hostIp, netnsOf, subnetOf, vethOf } from './paths.js';
 import { run, runOk } from './run.js';
 
@@ -21,6 +21,8 @@ export async function createBridge(index: number): Promise<void> {
   await ip(`link add ${br} type bridge forward_delay 0 stp_state 0`);
   await ip(`addr add ${bridgeIp(index)}/24 dev ${br}`);
   await ip(`link set ${br} up`);
+  // Defence in depth: even if a host adds a default route via the bridge and the machine forwards, not from here.
+  writeFileSync(`/proc/sys/net/ipv4/conf/${br}/forwarding`, '0\n');
   // Delayed ACKs cost two ~40 ms stalls per new SSH connection (lab-notes.md).
   await run('ip', ['route', 'change', subnetOf(index), 'dev', br, 'proto', 'kernel', 'scope', 'link', 'src', bridgeIp(index), 'quickack', '1']);
 }

@@ -59,9 +59,12 @@ mount -t tmpfs -o size=4k,mode=0700 lab-hidden /var/lib/kubesmith-lab
 umount /run/lab/.root && rmdir /run/lab/.root
 
 # 5. Identity.
-hostname "$LAB_HOST"
-echo "$LAB_HOST" > /etc/hostname
-printf '127.0.0.1\tlocalhost\n%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$LAB_IP" "$LAB_HOST" > /etc/hosts
+# First boot writes /etc/hostname and /etc/hosts; later boots keep what the host's own tools changed there.
+if [ "$FIRST_BOOT" = 1 ] || [ ! -s /etc/hostname ]; then
+  echo "$LAB_HOST" > /etc/hostname
+  printf '127.0.0.1\tlocalhost\n%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$LAB_IP" "$LAB_HOST" > /etc/hosts
+fi
+hostname "$(head -n1 /etc/hostname)"
 cat > /etc/lab/env <<EOF
 LAB_HOST=$LAB_HOST
 LAB_IP=$LAB_IP
