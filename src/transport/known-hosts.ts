@@ -4,7 +4,7 @@
  * `@revoked` markers. `strict` refuses unknown keys; `accept-new` records first-seen keys;
  * a changed key is always refused.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -109,9 +109,17 @@ export function readKnownHosts(path: string): KnownHostEntry[] {
   return existsSync(path) ? parseKnownHosts(readFileSync(path, 'utf8')) : [];
 }
 
+/** `|1|salt|hmac` as written by OpenSSH with HashKnownHosts yes. */
+export function hashHostToken(token: string, salt: Buffer = randomBytes(20)): string {
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(token).digest('base64')}`;
+}
+
+/** Append a key; hashed when the file already holds hashed entries (so we follow the operator's choice). */
 export function appendKnownHost(path: string, host: string, port: number, blob: Buffer): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  appendFileSync(path, `${hostToken(host, port)} ${keyTypeOf(blob)} ${blob.toString('base64')}\n`, { mode: 0o600 });
+  const hashed = readKnownHosts(path).some((e) => e.patterns.startsWith('|1|'));
+  const token = hashed ? hashHostToken(hostToken(host, port)) : hostToken(host, port);
+  appendFileSync(path, `${token} ${keyTypeOf(blob)} ${blob.toString('base64')}\n`, { mode: 0o600 });
 }
 
 function shortType(type: string): string {

@@ -81,6 +81,7 @@ export class SshTransport implements Transport, RawRunner {
     if (this.#conn) {
       const ssh = await this.#conn.catch(() => undefined);
       if (ssh?.isConnected()) return ssh;
+      ssh?.dispose();
     }
     const started = Date.now();
     const attempt = connectWithRetry(this.#opts.connect).then((ssh) => {
@@ -97,8 +98,13 @@ export class SshTransport implements Transport, RawRunner {
 
   /** How commands are elevated on this host (probed once per transport). */
   elevation(): Promise<Elevation> {
-    this.#elevation ??= this.#probeElevation();
-    this.#elevation.catch(() => (this.#elevation = undefined));
+    if (!this.#elevation) {
+      const probe = this.#probeElevation();
+      this.#elevation = probe;
+      probe.catch(() => {
+        if (this.#elevation === probe) this.#elevation = undefined; // probe again next time
+      });
+    }
     return this.#elevation;
   }
 
@@ -148,6 +154,7 @@ export class SshTransport implements Transport, RawRunner {
   /** Run a command and return raw bytes; logs and throws like exec. */
   async run(cmd: Command, opts: RawOptions = {}): Promise<RawResult> {
     const started = Date.now();
+    if (opts.signal?.aborted) throw new CommandAbortedError(this.host, opts.label ?? commandDisplay(cmd), '', '');
     const elevation = opts.noSudo ? ({ kind: 'none' } as const) : await this.elevation();
     const secrets = [...commandSecrets(cmd), ...(opts.secrets ?? []), ...(this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [])];
     const display = commandDisplay(cmd);

@@ -72,6 +72,7 @@ describe.each([
     const err = await t().exec(sh`sleep ${tag}`, { signal: ac.signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandAbortedError);
     expect(await leftovers(t(), tag)).toBe('');
+    await expect(t().exec(['true'], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(CommandAbortedError);
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkHostKey, entryMatches, fingerprint, hostToken, keyTypeOf, knownKeyTypes, parseKnownHosts, verifyHostKey,
+  checkHostKey, entryMatches, fingerprint, hashHostToken, hostToken, keyTypeOf, knownKeyTypes, parseKnownHosts, verifyHostKey,
 } from '../../../src/transport/known-hosts.js';
 
 let dir: string;
@@ -79,6 +79,18 @@ describe('host key decisions', () => {
 
   it('prefers key types already recorded', () => {
     expect(knownKeyTypes(parseKnownHosts(`h ssh-rsa AAAA\nh ssh-ed25519 AAAA`), 'h', 22)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']);
+  });
+
+  it('accept-new writes hashed entries when the file already uses them', () => {
+    const file = join(dir, 'kh-hashed-new');
+    writeFileSync(file, `${hashHostToken('10.9.9.9')} ${keyB.type} ${keyB.b64}\n`);
+    expect(verifyHostKey({ host: '127.0.0.1', port: 2022, knownHostsPath: file, policy: 'accept-new' }, keyA.blob)).toBeNull();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines[1]).toMatch(/^\|1\|/);
+    expect(lines[1]).not.toContain('127.0.0.1');
+    // OpenSSH itself finds the hashed entry
+    expect(execFileSync('ssh-keygen', ['-F', '[127.0.0.1]:2022', '-f', file], { encoding: 'utf8' })).toContain(keyA.b64);
+    expect(verifyHostKey({ host: '127.0.0.1', port: 2022, knownHostsPath: file, policy: 'strict' }, keyA.blob)).toBeNull();
   });
 
   it('strict refuses an unknown key and explains how to add it', () => {
