@@ -113,6 +113,15 @@ unit_stale() { # unit_stale UNIT: true when its files changed after the last rel
 UNIT_STALE_MSG="changed on disk. Run 'systemctl daemon-reload' to reload units."
 unit_warn_stale() { unit_stale "$1" && echo "Warning: The unit file, source configuration file or drop-ins of $1 $UNIT_STALE_MSG" >&2; return 0; }
 
+# unit_pre_modprobe: runs the unit's "ExecStartPre=-/sbin/modprobe X" lines (containerd.service has one) on the
+# emulated kernel, as systemd would.
+unit_pre_modprobe() {
+  unit_key "$u" ExecStartPre || return 0
+  local m
+  for m in $(printf '%s\n' "$KEYVAL" | sed -n 's|.*modprobe \([A-Za-z0-9_-]*\).*|\1|p'); do LAB_JOURNAL_OFF=1 "$LAB_BIN/modprobe" "$m" 2>/dev/null; done
+  return 0
+}
+
 # unit_start UNIT [VERB]: start it (VERB only changes the error texts).
 unit_start() {
   local u=$1 verb=${2:-start} rc pid=0
@@ -127,6 +136,7 @@ unit_start() {
   unit_active_state "$u"
   [[ $UNIT_STATE == active || $UNIT_STATE == activating ]] && return 0
   rm -f "$UNIT_RUN/pid/$u"
+  unit_pre_modprobe
   unit_hook "$u" start; rc=$?
   [[ -f $UNIT_RUN/pid/$u ]] && read -r pid < "$UNIT_RUN/pid/$u"
   case $rc in
