@@ -6,6 +6,7 @@ import { type Lab, labDown, labList, labUp } from './lab.js';
 import { linksOf, netnsNames } from './netns.js';
 import { LAB_BASE, repoRoot } from './paths.js';
 import { isRoot, ROOT_SKIP_MESSAGE, sshRun } from './helpers/ssh.js';
+import { startTime } from './procs.js';
 
 if (!isRoot()) console.warn(`skipping test/lab/boot.test.ts: ${ROOT_SKIP_MESSAGE}`);
 
@@ -75,5 +76,17 @@ describe.skipIf(!isRoot())('lab host boot', () => {
     }
     expect(netnsNames(x.index)).toEqual([]);
     expect(await linksOf(y.index)).toEqual([]);
+  });
+
+  it('replaces an instance left over under the same name (a test run that died before down)', async () => {
+    const old = await labUp({ name: 'labtest-boot-x', hosts: 1, users: false });
+    const oldHost = { ...old.record.hosts[0]! };
+    const again = await labUp({ name: 'labtest-boot-x', hosts: 2, users: false });
+    try {
+      expect(startTime(oldHost.pid) === oldHost.pidStart).toBe(false);
+      expect((await sshRun(again, 'h2', 'hostname')).stdout).toBe('h2\n');
+    } finally {
+      await again.down();
+    }
   });
 });

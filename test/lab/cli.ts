@@ -4,6 +4,7 @@
  * `npm run lab -- status`                                      list instances and hosts
  * `npm run lab -- ssh HOST [--name NAME] [--user kube]`        print the ssh command that reaches HOST
  */
+import { instanceNames } from './instance.js';
 import { labDown, labGet, labList, labUp } from './lab.js';
 import { OSES, type Os } from './paths.js';
 import { hostProcesses, memoryOf, pidsByNamespace, startTime } from './procs.js';
@@ -45,7 +46,7 @@ async function up(args: string[]) {
 }
 
 async function down(args: string[]) {
-  const names = bool(args, '--all') ? labList().map((r) => r.name) : [flag(args, '--name') ?? 'lab'];
+  const names = bool(args, '--all') ? instanceNames() : [flag(args, '--name') ?? 'lab'];
   for (const n of names) {
     const t0 = performance.now();
     await labDown(n);

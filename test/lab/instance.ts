@@ -105,3 +105,19 @@ export function instanceNames(): string[] {
     return [];
   }
 }
+
+/** The index claimed for `name` (when its instance.json is missing, e.g. after a crash during labUp). */
+export function claimedIndex(name: string): number | undefined {
+  try {
+    for (const k of readdirSync(indexDir)) {
+      try {
+        if (readFileSync(join(indexDir, k, 'name'), 'utf8').trim() === name) return Number(k);
+      } catch {
+        /* claim being written */
+      }
+    }
+  } catch {
+    /* no claims at all */
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Faults } from './faults.js';
 import { bootHost, killPid1, prepareHost } from './hosts.js';
-import { type HostRecord, type InstanceRecord, claimIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
+import { type HostRecord, type InstanceRecord, claimIndex, claimedIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
 import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
 import { createBridge, createHostNet, deleteInstanceNet, ensureUnreachableRoute } from './netns.js';
 import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
@@ -191,14 +191,13 @@ export function labGet(name: string): Lab {
 export async function labDown(name: string): Promise<void> {
   if (!NAME_RE.test(name)) throw new Error(`lab: invalid instance name ${JSON.stringify(name)}`);
   const rec = readInstance(name);
-  if (rec) {
-    await parallel(rec.hosts, 16, (h) => killPid1(h));
-    await deleteInstanceNet(rec.index);
-  }
+  if (rec) await parallel(rec.hosts, 16, (h) => killPid1(h));
+  const index = rec?.index ?? claimedIndex(name);
+  if (index !== undefined) await deleteInstanceNet(index);
   const root = labRoot(name);
   for (const mnt of mountsUnder(root).reverse()) await run('umount', ['-l', mnt]);
   await rm(root, { recursive: true, force: true });
-  if (rec) releaseIndex(rec.index, name);
+  if (index !== undefined) releaseIndex(index, name);
 }
 
 /** Mount points at or below `dir` in the machine's mount namespace. */
