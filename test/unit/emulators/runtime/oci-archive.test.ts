@@ -42,6 +42,19 @@ describe('image archives', () => {
     expect(readImageArchive(tar, { baseName: 'registry.k8s.io/pause' }).images.map((i) => i.name)).toEqual(['registry.k8s.io/pause:3.9']);
   });
 
+  it('multi-platform indexes: host platform blobs suffice by default, --all-platforms needs every platform', () => {
+    const ref = { ref: 'registry.k8s.io/pause:3.10' };
+    const full = readImageArchive(writeOciArchive(ref, { platforms: ['linux/amd64', 'linux/arm64'] }));
+    expect(full.images[0]).toMatchObject({ mediaType: 'application/vnd.oci.image.index.v1+json', platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(full.images[0]!.configDigest).toBe(makeTestImage(ref).configDigest); // the amd64 one
+    const amd64Only = writeOciArchive(ref, { platforms: ['linux/amd64', 'linux/arm64'], blobsFor: 'linux/amd64' });
+    expect(readImageArchive(amd64Only).images[0]!.digest).toBe(full.images[0]!.digest);
+    const arm = makeTestImage({ ...ref, platform: 'linux/arm64' });
+    expect(() => readImageArchive(amd64Only, { allPlatforms: true })).toThrow(`content digest ${arm.manifestDigest}: not found`);
+    const armOnly = writeOciArchive(ref, { platforms: ['linux/amd64', 'linux/arm64'], blobsFor: 'linux/arm64' });
+    expect(() => readImageArchive(armOnly)).toThrow(`content digest ${makeTestImage(ref).manifestDigest}: not found`);
+  });
+
   it('accepts gzipped archives', () => {
     const archive = readImageArchive(gzipSync(writeOciArchive({ ref: 'nginx:1.27' })));
     expect(archive.images.map((i) => i.name)).toEqual(['docker.io/library/nginx:1.27']);

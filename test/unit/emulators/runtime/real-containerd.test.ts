@@ -29,12 +29,18 @@ describe.skipIf(!canRun)('real containerd inside a private namespace', () => {
   it('imports a writer-made archive with the real ctr; the listing equals the emulated one; stop kills only its PID', () => {
     lab.write('/tmp/images.tar', writeOciArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'ghcr.io/flannel-io/flannel:v0.26.1' }]));
     lab.write('/tmp/docker.tar', writeDockerArchive({ ref: 'registry.k8s.io/coredns/coredns:v1.11.3' }));
+    // a manifest list exported with the amd64 blobs only: fine by default, "not found" with --all-platforms
+    lab.write('/tmp/multi.tar', writeOciArchive({ ref: 'registry.k8s.io/kube-proxy:v1.31.1' }, { platforms: ['linux/amd64', 'linux/arm64'], blobsFor: 'linux/amd64' }));
     const script = `
       ${UNITS}/containerd.service.start
       pid=$(cat "$LAB_FS_ROOT/run/lab/pids/containerd")
       echo "pid=$pid comm=$(cat /proc/$pid/comm)"
       ${BIN}/ctr -n k8s.io images import /tmp/images.tar
       ${BIN}/ctr -n k8s.io images import /tmp/docker.tar
+      ${BIN}/ctr -n k8s.io images import --all-platforms /tmp/multi.tar 2>&1 || echo "rc=$?"
+      ${BIN}/ctr -n k8s.io images import /tmp/multi.tar
+      ${BIN}/ctr -n k8s.io images tag registry.k8s.io/pause:3.10 mirror.local/pause:3.10
+      ${BIN}/ctr -n k8s.io images rm ghcr.io/flannel-io/flannel:v0.26.1
       echo ---ls
       ${BIN}/ctr -n k8s.io images ls
       echo ---held
@@ -59,7 +65,17 @@ describe.skipIf(!canRun)('real containerd inside a private namespace', () => {
       emulated.write('/tmp/docker.tar', readFileSync(lab.path('/tmp/docker.tar')));
       expect(emulated.systemctl('containerd', 'start').code).toBe(0);
       emulated.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/images.tar']);
-      emulated.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/docker.tar']);
+      emulated.write('/tmp/multi.tar', readFileSync(lab.path('/tmp/multi.tar')));
+      const script = [
+        ['-n', 'k8s.io', 'images', 'import', '/tmp/docker.tar'],
+        ['-n', 'k8s.io', 'images', 'import', '--all-platforms', '/tmp/multi.tar'],
+        ['-n', 'k8s.io', 'images', 'import', '/tmp/multi.tar'],
+        ['-n', 'k8s.io', 'images', 'tag', 'registry.k8s.io/pause:3.10', 'mirror.local/pause:3.10'],
+        ['-n', 'k8s.io', 'images', 'rm', 'ghcr.io/flannel-io/flannel:v0.26.1'],
+      ].map((args) => emulated.run('ctr', args));
+      const allPlatforms = script[1]!;
+      expect(real.stdout).toContain(`${allPlatforms.stderr}rc=1\n`);
+      expect(allPlatforms.stderr).toMatch(/^ctr: content digest sha256:\w+: not found\n$/);
       const realLs = real.stdout.split('---ls\n')[1]!.split('---held\n')[0];
       expect(emulated.run('ctr', ['-n', 'k8s.io', 'images', 'ls']).stdout).toBe(realLs);
       const realHeld = real.stdout.split('---held\n')[1]!.split('active\n')[0];

@@ -104,7 +104,7 @@ function importImages(store: ImageStore, argv: string[], io: Io): number {
   const baseName = flagString(args, 'base-name') ?? `import-${new Date().toISOString().slice(0, 10)}`;
   let archive;
   try {
-    archive = readImageArchive(data, { baseName, platform: flagString(args, 'platform') ?? 'linux/amd64' });
+    archive = readImageArchive(data, { baseName, platform: flagString(args, 'platform') ?? 'linux/amd64', allPlatforms: flagOn(args, 'all-platforms') });
   } catch (error) {
     throw die((error as Error).message.replace(/^ctr: /, ''));
   }

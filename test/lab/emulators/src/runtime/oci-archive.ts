@@ -58,7 +58,7 @@ class Blobs {
   constructor(private readonly files: Map<string, Buffer>) {}
   get(digest: string, what: string): Buffer {
     const data = this.files.get(blobName(digest));
-    if (!data) throw new Error(`${what} ${digest}: content digest ${digest}: not found`);
+    if (!data) throw new Error(`content digest ${digest}: not found`);
     if (sha256(data) !== digest) throw new Error(`${what} ${digest}: digest mismatch (corrupt archive)`);
     return data;
   }
@@ -74,8 +74,11 @@ function platformOf(config: ConfigJson): string {
   return [config.os ?? 'linux', config.architecture ?? 'amd64', config.variant].filter(Boolean).join('/');
 }
 
-/** Resolves a target descriptor into config digest, platforms and the size `ctr images ls` shows (amd64 preferred). */
-function describeTarget(blobs: Blobs, target: Descriptor, hostPlatform: string): Omit<ArchiveImage, 'name'> {
+/**
+ * Resolves a target like `ctr images import`: the host platform's manifest, config and layers must be in the archive
+ * (all platforms' with --all-platforms); returns config digest, platforms and the size `ctr images ls` shows.
+ */
+function describeTarget(blobs: Blobs, target: Descriptor, hostPlatform: string, allPlatforms: boolean): Omit<ArchiveImage, 'name'> {
   const bytes = blobs.get(target.digest, 'manifest');
   const doc = JSON.parse(bytes.toString('utf8')) as ManifestJson;
   const mediaType = target.mediaType || doc.mediaType || MEDIA.ociManifest;
@@ -83,10 +86,13 @@ function describeTarget(blobs: Blobs, target: Descriptor, hostPlatform: string):
     const platforms = doc.manifests.filter((m) => m.platform).map((m) => platformOf(m.platform!));
     const pick = doc.manifests.find((m) => m.platform && platformOf(m.platform) === hostPlatform) ?? doc.manifests[0];
     if (!pick) throw new Error(`index ${target.digest} lists no manifests`);
-    const inner = describeTarget(blobs, pick, hostPlatform);
+    const wanted = allPlatforms ? doc.manifests : [pick];
+    const described = wanted.map((m) => ({ m, d: describeTarget(blobs, m, hostPlatform, allPlatforms) }));
+    const inner = described.find(({ m }) => m === pick)!.d;
     return { digest: target.digest, mediaType, size: target.size + inner.size, configDigest: inner.configDigest, platforms };
   }
   const config = blobs.json<ConfigJson>(doc.config.digest, 'config');
+  for (const layer of doc.layers) blobs.get(layer.digest, 'layer');
   const layers = doc.layers.reduce((sum, l) => sum + l.size, 0);
   return {
     digest: target.digest, mediaType, size: target.size + doc.config.size + layers,
@@ -137,7 +143,7 @@ function readDocker(files: Map<string, Buffer>): ArchiveImage[] {
   return images;
 }
 
-export interface ReadOptions { baseName?: string; platform?: string }
+export interface ReadOptions { baseName?: string; platform?: string; allPlatforms?: boolean }
 
 /** Lists exactly the named images an archive holds, with the digests containerd would record. */
 export function readImageArchive(archive: Buffer, options: ReadOptions = {}): ImageArchive {
@@ -151,7 +157,7 @@ export function readImageArchive(archive: Buffer, options: ReadOptions = {}): Im
   for (const desc of doc.manifests ?? []) {
     const name = ociName(desc.annotations, options.baseName);
     if (!name) continue;
-    images.push({ name, ...describeTarget(blobs, desc, options.platform ?? 'linux/amd64') });
+    images.push({ name, ...describeTarget(blobs, desc, options.platform ?? 'linux/amd64', options.allPlatforms ?? false) });
   }
   return { format: 'oci', images };
 }
