@@ -13,6 +13,7 @@ import { notReadyReason, syncNode } from "./node-state.js";
 import { decryptBundle, pkiContext, stackHint } from "./kubeadm-common.js";
 import { NodeIdentity, etcdMemberId, newNode, pullImages, startKubelet } from "./kubeadm-init.js";
 import { binaryVersion } from "./kube-versions.js";
+import { realEtcdMemberAdd } from "./static-etcd-members.js";
 
 const fail = (phase: string, msg: string): never => { throw new ExitError(`error: error execution phase ${phase}: ${msg}\n${stackHint}`); };
 
@@ -133,7 +134,8 @@ function joinControlPlane(p: Parsed, jc: Record<string, any>, c: Cluster, id: No
   out('[kubeconfig] Generating kubeconfig files\n[kubeconfig] Using kubeconfig folder "/etc/kubernetes"');
   createKubeconfigs(ctx, "/etc/kubernetes", ["admin.conf", "controller-manager.conf", "scheduler.conf"]);
   for (const k of ["admin.conf", "controller-manager.conf", "scheduler.conf"]) out(`[kubeconfig] Writing "${k}" kubeconfig file`);
-  const members = [...Object.values(c.etcdMembers).map((m) => `${m.name}=${m.peerURL}`), `${id.name}=https://${id.address}:2380`];
+  const members = realEtcdMemberAdd(id.name, id.address, cc.certificatesDir, Object.values(c.etcdMembers).map((m) => m.clientURL)) ??
+    [...Object.values(c.etcdMembers).map((m) => `${m.name}=${m.peerURL}`), `${id.name}=https://${id.address}:2380`];
   writeControlPlaneManifests({ nodeName: id.name, advertiseAddress: id.address, bindPort: id.bindPort, cc, images, etcdInitialCluster: members, etcdExisting: true });
   out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
   for (const x of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) out(`[control-plane] Creating static Pod manifest for "${x}"`);

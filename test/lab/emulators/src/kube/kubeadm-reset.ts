@@ -10,6 +10,7 @@ import { printWarnings, decodeConfig } from "./kubeadm-config.js";
 import { readText } from "./lab.js";
 import { readdirSync } from "node:fs";
 import { hostPath } from "./lab.js";
+import { realEtcdLeave } from "./static-etcd-members.js";
 
 const FILES = ["admin.conf", "super-admin.conf", "kubelet.conf", "bootstrap-kubelet.conf", "controller-manager.conf", "scheduler.conf"].map((f) => `/etc/kubernetes/${f}`);
 
@@ -44,6 +45,8 @@ export function reset(p: Parsed): void {
   }
   out("[preflight] Running pre-flight checks");
   const isControlPlane = exists("/etc/kubernetes/manifests/etcd.yaml");
+  const etcdNote = realEtcdLeave(certDir); // real etcd in the lab: remove-etcd-member, then stop it
+  if (etcdNote) out(etcdNote);
   if (local) {
     updateState((s) => {
       const c = s.clusters[local.id];

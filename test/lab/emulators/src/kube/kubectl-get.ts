@@ -106,6 +106,6 @@ export function get(c: Cluster, p: Parsed): void {
   }
   const wide = o === "wide";
   const allNs = bool(p, "all-namespaces");
-  const rows = [headers(r, wide, allNs), ...objs.map((x) => (r.kind === "Node" ? nodeRow(x, wide) : r.kind === "Pod" ? podRow(x, wide, allNs && r.namespaced) : genericRow(x, allNs, r)))];
+  const rows = [...(bool(p, "no-headers") ? [] : [headers(r, wide, allNs)]), ...objs.map((x) => (r.kind === "Node" ? nodeRow(x, wide) : r.kind === "Pod" ? podRow(x, wide, allNs && r.namespaced) : genericRow(x, allNs, r)))];
   process.stdout.write(tabwrite(rows, 6, 3));
 }

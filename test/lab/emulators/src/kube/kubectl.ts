@@ -11,7 +11,7 @@ import { binaryVersion, versionInfo } from "./kube-versions.js";
 import { syncNode } from "./node-state.js";
 
 const BOOLEANS = ["all-namespaces", "A", "ignore-daemonsets", "delete-emptydir-data", "force", "all", "overwrite", "client",
-  "ignore-not-found", "wait", "help", "h", "quiet", "server-side"];
+  "ignore-not-found", "wait", "help", "h", "quiet", "server-side", "no-headers"];
 const ALIASES = { A: "all-namespaces", n: "namespace", o: "output", f: "filename", l: "selector" };
 
 function apply(c: Cluster, p: Parsed): void {
