@@ -1,7 +1,7 @@
 // Real etcd membership for the emulated kubeadm (when the lab runs real etcd, see static-etcd.ts):
 // a control-plane join adds a member with `etcdctl member add`, kubeadm reset removes this node's member.
 import { spawnSync } from "node:child_process";
-import { sleepMs } from "./lab.js";
+import { ExitError, sleepMs } from "./lab.js";
 import { ETCD_MANIFEST, etcdAlive, staticEtcdEnabled, stopStaticEtcd } from "./static-etcd.js";
 import { readText } from "./lab.js";
 
@@ -41,11 +41,11 @@ export function realEtcdMemberAdd(name: string, ip: string, certDir: string, cli
   if (!staticEtcdEnabled() || clientURLs.length === 0) return undefined;
   const peer = `https://${ip}:2380`;
   const list = members(certDir, clientURLs);
-  if (!list) throw new Error(`error execution phase check-etcd: etcd cluster is not healthy: failed to list members through ${clientURLs.join(",")}`);
+  if (!list) throw new ExitError(`error: error execution phase check-etcd: etcd cluster is not healthy: failed to list members through ${clientURLs.join(",")}`);
   const named = (ms: Member[]) => ms.map((m) => `${m.name || (m.peerURLs?.[0] === peer ? name : "")}=${m.peerURLs?.[0] ?? ""}`).filter((e) => !e.startsWith("="));
   if (list.some((m) => m.peerURLs?.includes(peer))) return named(list);
   const r = retry(5, () => etcdctl(certDir, clientURLs, ["member", "add", name, `--peer-urls=${peer}`]));
-  if (r.code !== 0) throw new Error(`error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: ${r.stderr.trim()}`);
+  if (r.code !== 0) throw new ExitError(`error: error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: ${r.stderr.trim()}`);
   const initial = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
   return initial ? initial.split(",") : named(members(certDir, clientURLs) ?? []);
 }

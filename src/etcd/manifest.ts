@@ -1,0 +1,21 @@
+/** Reading kubeadm's etcd static pod manifest: the flags that a restore must match (--name, peer URL, data dir). */
+import YAML from 'yaml';
+
+export type EtcdFlags = Record<string, string>;
+
+/** The `--key=value` flags of the etcd container's command. */
+export function etcdManifestFlags(manifest: string): EtcdFlags {
+  const pod = YAML.parse(manifest) as { spec?: { containers?: { name?: string; command?: string[]; image?: string }[] } };
+  const c = pod?.spec?.containers?.find((x) => x.name === 'etcd') ?? pod?.spec?.containers?.[0];
+  const flags: EtcdFlags = {};
+  for (const arg of c?.command ?? []) {
+    const m = /^--([^=]+)=(.*)$/.exec(arg);
+    if (m) flags[m[1]!] = m[2]!;
+  }
+  return flags;
+}
+
+export function etcdManifestImage(manifest: string): string | undefined {
+  const pod = YAML.parse(manifest) as { spec?: { containers?: { image?: string }[] } };
+  return pod?.spec?.containers?.[0]?.image;
+}
