@@ -33,7 +33,7 @@ describe('systemctl + runtime hooks', () => {
     expect(r.stderr).toBe('Job for containerd.service failed because the control process exited with error code.\nSee "systemctl status containerd.service" and "journalctl -xeu containerd.service" for details.\n');
     expect(lab.run('systemctl', ['is-active', 'containerd']).stdout).toBe('failed\n');
     expect(lab.run('lab-runtime-active', ['containerd']).code).toBe(1);
-    expect(readFileSync(lab.path('/var/log/lab/containerd.log'), 'utf8')).toMatch(/containerd: failed to load TOML from \/etc\/containerd\/config\.toml: \(2, \d+\)/);
+    expect(readFileSync(lab.path('/var/log/lab/containerd.log'), 'utf8')).toContain('containerd: failed to load TOML: /etc/containerd/config.toml: (2, 2): ');
   });
 
   it('stop makes crictl fail with "no such file or directory" again', () => {

@@ -58,20 +58,24 @@ export function effectiveConfig(text: string | undefined, release: ContainerdRel
     try {
       doc = parseToml(text);
     } catch (error) {
-      throw new ContainerdConfigError(`failed to load TOML from ${file}: ${(error as Error).message}`);
+      throw new ContainerdConfigError(`failed to load TOML: ${file}: ${(error as Error).message}`);
     }
   }
   const declared = doc.version;
-  if (declared !== undefined && typeof declared !== 'number') throw new ContainerdConfigError(`failed to load TOML from ${file}: version must be an integer`);
-  const version = text === undefined ? (release.major < 2 ? 2 : 3) : (declared ?? 1);
-  const supported = release.major < 2 ? [1, 2] : release.minor >= 3 ? [2, 3, 4] : [2, 3];
-  if (version === 1 && release.major >= 2) {
-    throw new ContainerdConfigError(`failed to load TOML from ${file}: config version \`1\` is no longer supported; please migrate the config to the latest version`);
+  if (declared !== undefined && typeof declared !== 'number') throw new ContainerdConfigError(`failed to load TOML: ${file}: version must be an integer`);
+  const declaredVersion = text === undefined ? (release.major < 2 ? 2 : 3) : (declared ?? 1);
+  if (declaredVersion === 1 && release.major >= 2) {
+    throw new ContainerdConfigError(`failed to load TOML: ${file}: config version \`1\` is no longer supported; please migrate the config to the latest version`);
   }
-  if (!supported.includes(version)) {
-    throw new ContainerdConfigError(`failed to load TOML from ${file}: unsupported config version \`${version}\``);
+  const maxVersion = release.major < 2 ? Infinity : release.minor >= 3 ? 4 : 3;
+  if (declaredVersion > maxVersion) {
+    throw new ContainerdConfigError(`failed to load TOML: ${file}: unsupported config version \`${declaredVersion}\``);
   }
   const warnings: string[] = [];
+  // containerd 1.x knows nothing newer than version 2: it starts, reads the v2 plugin keys and ignores the rest
+  // (checked against Debian's 1.6.20), so a v3 file silently leaves SystemdCgroup and the sandbox at their defaults.
+  const version = release.major < 2 && declaredVersion > 2 ? 2 : declaredVersion;
+  if (version !== declaredVersion) warnings.push(`config version ${declaredVersion} is not known to containerd ${release.version}: read as version 2, v3 plugin sections ignored`);
   if (version === 1) warnings.push('containerd config version `1` has been deprecated and will be converted on each startup in containerd v2.0, use `containerd config migrate` after upgrading to containerd 2.0 to avoid conversion on startup');
   const plugins = tomlGet(doc, 'plugins') as TomlTable | undefined;
   const v2 = version <= 2;

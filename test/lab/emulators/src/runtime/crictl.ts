@@ -96,6 +96,7 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     case 'images': case 'image': case 'img': return images(connect(imageEndpoint, 'image', io), rest, io);
     case 'pull': return pull(connect(imageEndpoint, 'image', io), rest, io);
     case 'rmi': return rmi(connect(imageEndpoint, 'image', io), rest, io);
+    case 'inspecti': return inspecti(connect(imageEndpoint, 'image', io), rest, io);
     case 'ps': return ps(connect(endpoint, 'runtime', io), rest, io);
     case 'pods': connect(endpoint, 'runtime', io); io.out(tabulate([['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME']], { minWidth: 20, padding: 3 })); return 0;
     case 'info': return info(connect(endpoint, 'runtime', io), io);
@@ -164,6 +165,19 @@ function rmi(runtime: Runtime, argv: string[], io: Io): number {
     for (const name of removed) io.out(`Deleted: ${name}\n`);
   }
   nodeSync();
+  return 0;
+}
+
+function inspecti(runtime: Runtime, argv: string[], io: Io): number {
+  const refs = argv.filter((a) => !a.startsWith('-'));
+  if (refs.length === 0) throw fatal('image name cannot be empty');
+  const list = runtime.store.list();
+  for (const ref of refs) {
+    const match = list.find((i) => i.name === normalizeRef(ref) || i.configDigest === ref || i.configDigest.slice(7).startsWith(ref));
+    if (!match) throw fatal(`no such image "${ref}" present`);
+    const [status] = criImages(list.filter((i) => i.configDigest === match.configDigest), undefined);
+    io.out(`${JSON.stringify({ status, info: { imageSpec: { os: match.platforms[0]?.split('/')[0], architecture: match.platforms[0]?.split('/')[1] } } }, null, 2)}\n`);
+  }
   return 0;
 }
 

@@ -8,7 +8,7 @@ import { Exit, type Io } from './cli-util.js';
 import { labPath, readText, labRoot } from './lab-paths.js';
 import { CONFIG_FILE, ContainerdConfigError, effectiveConfig } from './containerd-config.js';
 import {
-  CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, DOCKER_SOCKET, PID_FILE, clearState, nodeSync, pidAlive, readState,
+  CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, DOCKER_SOCKET, PID_FILE, clearState, pidAlive, readState,
   realBinDir, runtimeActive, wantRealContainerd, writeState, type RuntimeService,
 } from './runtime-state.js';
 import { startRealContainerd } from './real-containerd.js';
@@ -145,7 +145,6 @@ export async function runHook(unit: string, action: string, _io: Io): Promise<nu
   const hook = HOOKS[service]?.[action];
   if (action === 'reload') return 0;
   if (!hook) throw new Exit(2, `lab-runtime-hook: no ${action} hook for ${unit}`);
-  await hook();
-  nodeSync();
+  await hook(); // systemctl runs lab-node-sync itself after start/stop
   return 0;
 }

@@ -113,8 +113,11 @@ export function repoRoot(): string {
   return labEnv('LAB_REPO') || join(dirname(fileURLToPath(import.meta.url)), '../../../../../..');
 }
 
-/** Tells the kube emulators this node's images or runtime changed (no-op when lab-node-sync is absent). */
+/**
+ * Tells the kube emulators this node's images changed. lab-node-sync is a no-op until the node joined a cluster
+ * (it has /etc/kubernetes/kubelet.conf), so it is not even started before that.
+ */
 export function nodeSync(): void {
   const bin = join(repoRoot(), 'test/lab/emulators/bin/lab-node-sync');
-  if (existsSync(bin)) spawnSync(bin, [], { stdio: 'ignore', env: process.env, timeout: 30_000 });
+  if (existsSync(bin) && existsSync(labPath('/etc/kubernetes/kubelet.conf'))) spawnSync(bin, [], { stdio: 'ignore', env: process.env, timeout: 30_000 });
 }

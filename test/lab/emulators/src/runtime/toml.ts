@@ -105,7 +105,7 @@ class Parser {
     if (/^[+-]?(0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|\d+)$/.test(num)) return Number(num.replace(/^\+/, ''));
     if (/^[+-]?(\d+(\.\d+)?([eE][+-]?\d+)?|inf|nan)$/.test(num)) return Number(num);
     this.pos -= word.length;
-    return this.fail(`keys cannot contain ${JSON.stringify(word)} character, or unquoted string value: ${word}`);
+    return this.fail(`no value can start with ${word[0]}`);
   }
   array(): TomlValue[] {
     this.pos++;
@@ -173,8 +173,12 @@ class Parser {
       if (this.peek() === '[') {
         const isArray = this.src.startsWith('[[', this.pos);
         this.pos += isArray ? 2 : 1;
+        const keyStart = this.pos;
         const path = this.key();
-        if (!this.src.startsWith(isArray ? ']]' : ']', this.pos)) this.fail('expected ] to close table header');
+        if (!this.src.startsWith(isArray ? ']]' : ']', this.pos)) {
+          this.pos = keyStart;
+          this.fail('unexpected token unclosed table key, was expecting a table key');
+        }
         this.pos += isArray ? 2 : 1;
         const id = JSON.stringify(path);
         if (!isArray && seen.has(id)) this.fail(`table ${path.join('.')} already exists`);
