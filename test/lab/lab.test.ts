@@ -74,7 +74,7 @@ describe.skipIf(!isRoot())('lab hosts', () => {
   });
 
   it('keeps the disk across crash and boot, with a fresh /run', async () => {
-    await lab.exec('w3', 'echo kept > /var/lib/crash-probe; echo lost > /run/crash-probe');
+    await lab.exec('w3', 'echo kept > /var/lib/crash-probe; echo lost > /run/crash-probe; echo 1 > /proc/sys/net/ipv4/ip_forward');
     const old = lab.host('w3');
     const oldPid = old.pid;
     const oldStart = old.pidStart!;
@@ -85,6 +85,8 @@ describe.skipIf(!isRoot())('lab hosts', () => {
     const r = await sshRun(lab, 'w3', 'cat /var/lib/crash-probe; ls /run/crash-probe 2>&1 || true');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^kept\n.*No such file/);
+    // A reboot resets the network namespace, as a real one resets net.* sysctls and firewall rules.
+    expect(lab.readFile('w3', '/proc/sys/net/ipv4/ip_forward')).toBe('0\n');
   });
 
   it('cutLink makes SSH fail and restoreLink brings it back', async () => {

@@ -13,7 +13,7 @@ import { Faults } from './faults.js';
 import { bootHost, killPid1, prepareHost } from './hosts.js';
 import { type HostRecord, type InstanceRecord, claimIndex, claimedIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
 import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
-import { createBridge, createHostNet, deleteInstanceNet, ensureUnreachableRoute } from './netns.js';
+import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute } from './netns.js';
 import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
 import { hostExec } from './exec.js';
 import { parallel, run, runOk } from './run.js';
@@ -109,12 +109,17 @@ export class Lab extends Faults {
     ];
   }
 
-  /** Boots a host again (after crash) over the same disk: /run fresh, lab-boot, then sshd. */
+  /**
+   * Boots a host again (after crash; a running host is crashed first) over the same disk: fresh /run and /tmp, a fresh
+   * network namespace (net sysctls, firewall rules and link state reset as by a real reboot), lab-boot, then sshd.
+   */
   async boot(host: string): Promise<void> {
     const h = this.host(host);
-    if (h.pid && h.pidStart !== undefined && existsSync(`/proc/${h.pid}`)) await killPid1(h);
+    await killPid1(h);
     h.pid = 0;
     h.pidStart = undefined;
+    await deleteHostNet(this.index, h.i, h.name);
+    await createHostNet(this.index, h.i, h.name);
     await bootHost(this.record, h);
     writeInstance(this.record);
   }

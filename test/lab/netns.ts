@@ -18,7 +18,7 @@ export async function hasUnreachableRoute(): Promise<boolean> {
 
 export async function createBridge(index: number): Promise<void> {
   const br = bridgeOf(index);
-  await ip(`link add ${br} type bridge forward_delay 0 stp_state 0`);
+  await ip(`link add ${br} address ${macOf(index, 1)} type bridge forward_delay 0 stp_state 0`);
   await ip(`addr add ${bridgeIp(index)}/24 dev ${br}`);
   await ip(`link set ${br} up`);
   // Defence in depth: even if a host adds a default route via the bridge and the machine forwards, not from here.
@@ -33,12 +33,19 @@ export async function createHostNet(index: number, i: number, host: string): Pro
   const veth = vethOf(index, i);
   const addr = hostIp(index, i);
   await ip(`netns add ${ns}`);
-  await ip(`link add ${veth} type veth peer name eth0 netns ${ns}`);
+  // A fixed MAC per address: neighbours' ARP caches stay right when the host reboots with a fresh netns.
+  await ip(`link add ${veth} type veth peer name eth0 address ${macOf(index, 10 + i)} netns ${ns}`);
   await ip(`link set ${veth} master ${bridgeOf(index)} up`);
   await ip(`-n ${ns} link set lo up`);
   await ip(`-n ${ns} addr add ${addr}/24 dev eth0`);
   await ip(`-n ${ns} link set eth0 up`);
   await run('ip', ['-n', ns, 'route', 'change', subnetOf(index), 'dev', 'eth0', 'proto', 'kernel', 'scope', 'link', 'src', addr, 'quickack', '1']);
+}
+
+/** Removes one host's netns and veth pair (the host must not be running). */
+export async function deleteHostNet(index: number, i: number, host: string): Promise<void> {
+  await run('ip', ['link', 'del', vethOf(index, i)]);
+  await run('ip', ['netns', 'del', netnsOf(index, host)]);
 }
 
 export async function setLink(index: number, i: number, up: boolean): Promise<void> {
@@ -76,5 +83,9 @@ export function netnsNames(index: number): string[] {
     return [];
   }
 }
+
+/** Locally administered MAC for 10.199.<index>.<last>: 02:c7:<index>:00:00:<last>. */
+export const macOf = (index: number, last: number) =>
+  ['02', 'c7', index, 0, 0, last].map((b) => (typeof b === 'string' ? b : b.toString(16).padStart(2, '0'))).join(':');
 
 const ip = (args: string) => runOk('ip', args.split(' '));
