@@ -1,4 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { ensureBuilt, Sandbox } from './sandbox.js';
 
 let sb: Sandbox;
@@ -171,5 +173,26 @@ describe('curl front for the lab internet', () => {
       .toMatchObject({ code: 22, stderr: 'curl: (22) The requested URL returned error: 404\n' });
     expect(sb.run('curl', ['-fsSL', 'https://packages.cloud.google.com/apt/doc/apt-key.gpg']).code).toBe(22);
     expect(sb.ok('curl', '-fsSL', 'https://download.docker.com/linux/rhel/docker-ce.repo')).toMatch(/^\[docker-ce-stable\]\n/);
+  });
+});
+
+describe('release downloads of the lab internet', () => {
+  it('dl.k8s.io binaries check against their .sha256; cri-dockerd release packages install from the file', () => {
+    sb = new Sandbox('debian12').boot();
+    const work = `${sb.root}/root`;
+    mkdirSync(work, { recursive: true });
+    const run = (cmd: string) => spawnSync('bash', ['-c', cmd], { cwd: work, env: sb.env, encoding: 'utf8' });
+    expect(run('curl -sSL https://dl.k8s.io/release/stable.txt').stdout).toMatch(/^v1\.\d+\.\d+\n$/);
+    const dl = run('curl -sSLO https://dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm && curl -sSLO https://dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm.sha256 && echo "$(cat kubeadm.sha256)  kubeadm" | sha256sum --check');
+    expect(dl.stdout).toBe('kubeadm: OK\n');
+    expect(readFileSync(`${work}/kubeadm`, 'utf8')).toMatch(/^export LAB_KUBE_VERSION=1\.34\.1$/m);
+    expect(run('curl -fsSL https://github.com/containernetworking/plugins/releases/download/v1.7.1/cni-plugins-linux-amd64-v1.7.1.tgz | tar -tz').stdout)
+      .toMatch(/^\.\/portmap$/m);
+    expect(sb.run('apt-get', ['install', '-y', 'cri-dockerd']).stderr).toBe('E: Unable to locate package cri-dockerd\n');
+    const deb = 'cri-dockerd_0.3.20.3-0.debian-bookworm_amd64.deb';
+    expect(run(`curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.20/${deb} && apt-get install -y ./${deb}`).status).toBe(0);
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'cri-dockerd')).toBe('0.3.20.3-0.debian-bookworm');
+    expect(sb.ok('systemctl', 'is-enabled', 'cri-docker.socket')).toBe('enabled\n');
+    expect(sb.ok('apt-get', 'install', '-y', 'cri-dockerd')).toMatch(/^cri-dockerd is already the newest version \(0\.3\.20\.3-0\.debian-bookworm\)\.$/m);
   });
 });

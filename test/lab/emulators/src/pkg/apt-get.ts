@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { compareDeb } from './version-compare.js';
-import { Exit, exists, type Out } from './lab-fs.js';
+import { Exit, exists, hostPath, type Out } from './lab-fs.js';
 import { globMatch, packageMeta } from './repos.js';
 import { aptUpdate, candidates } from './apt-index.js';
 import { emulatedSystemctl, enablableUnits, loadDb, recordInstall, removeFiles, saveDb, type PkgDb } from './pkgdb.js';
@@ -46,7 +46,7 @@ function list(o: Out, title: string, names: string[]): void {
 /** Decides the version for one spec; throws apt's errors. */
 function resolveSpec(o: Out, db: PkgDb, spec: string): Step | undefined {
   if (spec.endsWith('.deb')) {
-    if (!exists(spec.startsWith('/') ? spec : '/' + spec.replace(/^\.\//, ''))) {
+    if (!exists(hostPath(spec))) {
       o.err(`E: Unsupported file ${spec} given on commandline`); throw new Exit(100);
     }
     const m = /^([^_]+)_([^_]+)_([^_.]+)\.deb$/.exec(basename(spec));
@@ -65,7 +65,7 @@ function resolveSpec(o: Out, db: PkgDb, spec: string): Step | undefined {
     }
     if (!pick) { o.err(`E: Version '${want}' for '${name}' was not found`); throw new Exit(100); }
   }
-  if (!pick) return undefined; // installed, no candidate: nothing to do
+  if (!pick) return { name, version: installed!.version, from: installed!.repo, old: installed!.version, auto: false }; // local install, no repo
   return { name, version: pick.version, from: pick.label, old: installed?.version, auto: false };
 }
 
@@ -129,9 +129,12 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgradeAll: boo
     const units = enablableUnits(e);
     if (!units.length) continue;
     if (!s.old) {
-      for (const u of units) if (opts.quiet < 2) o.out(`Created symlink /etc/systemd/system/multi-user.target.wants/${u} → /usr/lib/systemd/system/${u}.`);
-      emulatedSystemctl(['enable', '--now', ...units]);
-    } else emulatedSystemctl(['daemon-reload']), emulatedSystemctl(['try-restart', ...units.filter((u) => u.endsWith('.service'))]);
+      const said = emulatedSystemctl(['enable', '--now', ...units]);
+      if (opts.quiet < 2) said.split('\n').filter((l) => l.startsWith('Created symlink')).forEach((l) => o.out(l));
+    } else {
+      emulatedSystemctl(['daemon-reload']);
+      emulatedSystemctl(['try-restart', ...units.filter((u) => u.endsWith('.service'))]);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // apt-mark, apt-cache, dpkg, dpkg-query over the package DB and the apt index.
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { Exit, exists, type Out } from './lab-fs.js';
+import { Exit, exists, hostPath, type Out } from './lab-fs.js';
 import { candidates } from './apt-index.js';
 import { globMatch } from './repos.js';
 import { loadDb, recordInstall, removeFiles, saveDb, type PkgDb, type PkgEntry } from './pkgdb.js';
@@ -149,7 +149,7 @@ export function dpkg(o: Out, args: string[]): void {
   const db = loadDb('deb');
   if (a0 === '-i' || a0 === '--install') {
     for (const f of args.slice(1).filter((x) => !x.startsWith('-'))) {
-      const path = f.startsWith('/') ? f : `${process.cwd()}/${f}`.replace(process.env.LAB_FS_ROOT ?? '\0', '');
+      const path = hostPath(f);
       const m = /^([^_]+)_([^_]+)_([^_.]+)\.deb$/.exec(basename(f));
       if (!m || !exists(path)) { o.err(`dpkg: error: cannot access archive '${f}': No such file or directory`); throw new Exit(2); }
       const old = db.packages[m[1]!];

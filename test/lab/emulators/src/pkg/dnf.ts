@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { compareRpm } from './version-compare.js';
-import { Exit, exists, writeText, type Out } from './lab-fs.js';
+import { Exit, exists, hostPath, writeText, type Out } from './lab-fs.js';
 import { globMatch, lookupUrl, packageMeta, reposJson, yumRepos, type YumRepo } from './repos.js';
 import { loadDb, recordInstall, removeFiles, saveDb, type PkgDb } from './pkgdb.js';
 
@@ -111,7 +111,7 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgrade: boolea
   for (const spec of targets) {
     if (spec.endsWith('.rpm')) {
       const m = /^(.+)-([^-]+-[^-]+)\.([^.]+)\.rpm$/.exec(basename(spec));
-      if (!m || !exists(spec.startsWith('/') ? spec : '/' + spec.replace(/^\.\//, ''))) { o.err(`Can not load RPM file: ${spec}.`); o.err(`Could not open: ${spec}`); throw new Exit(1); }
+      if (!m || !exists(hostPath(spec))) { o.err(`Can not load RPM file: ${spec}.`); o.err(`Could not open: ${spec}`); throw new Exit(1); }
       steps.push({ name: m[1]!, version: m[2]!, repo: '@commandline', old: db.packages[m[1]!]?.version, dep: false });
       continue;
     }
@@ -270,7 +270,7 @@ export function rpm(o: Out, args: string[]): void {
   if (mode === 'i') {
     for (const f of names) {
       const m = /^(.+)-([^-]+-[^-]+)\.([^.]+)\.rpm$/.exec(basename(f));
-      if (!m || !exists(f.startsWith('/') ? f : '/' + f.replace(/^\.\//, ''))) { o.err(`error: open of ${f} failed: No such file or directory`); throw new Exit(1); }
+      if (!m || !exists(hostPath(f))) { o.err(`error: open of ${f} failed: No such file or directory`); throw new Exit(1); }
       recordInstall(db, m[1]!, m[2]!, '@commandline', m[3]!);
     }
     saveDb(db); return;

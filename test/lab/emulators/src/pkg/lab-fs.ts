@@ -33,6 +33,15 @@ export function listDir(path: string): string[] {
 }
 export const exists = (path: string): boolean => existsSync(at(path));
 
+/** A command-line file argument as a host path: relative ones are taken from the working directory. */
+export function hostPath(arg: string): string {
+  if (arg.startsWith('/')) return arg;
+  const cwd = process.cwd();
+  const root = fsRoot();
+  const inHost = root && cwd.startsWith(root + '/') ? cwd.slice(root.length) : cwd;
+  return `${inHost.replace(/\/$/, '')}/${arg.replace(/^\.\//, '')}`;
+}
+
 /** Collects output; the entry point writes it and sets the exit code. */
 export class Out {
   stdout = '';

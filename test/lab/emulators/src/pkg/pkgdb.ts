@@ -114,6 +114,7 @@ export function enablableUnits(entry: PkgEntry): string[] {
 }
 
 /** Runs the systemctl emulator (never the real one) without journaling: package scripts are not the tool's calls. */
-export function emulatedSystemctl(args: string[]): void {
-  spawnSync(join(emulatorsDir(), 'bin', 'systemctl'), args, { stdio: 'ignore', env: { ...process.env, LAB_JOURNAL_OFF: '1' } });
+export function emulatedSystemctl(args: string[]): string {
+  const r = spawnSync(join(emulatorsDir(), 'bin', 'systemctl'), args, { encoding: 'utf8', env: { ...process.env, LAB_JOURNAL_OFF: '1' } });
+  return r.stderr ?? '';
 }
