@@ -48,7 +48,7 @@ export abstract class Faults {
 
   /** Starts the host's sshd again (same config and host key). */
   async startSshd(host: string): Promise<void> {
-    const r = await this.exec(host, '/usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log');
+    const r = await this.exec(host, '/usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log && "$(sed -n "s/^LAB_REPO=//p" /etc/lab/env)"/test/lab/helpers/wait-listen.sh 22');
     if (r.code !== 0) throw new Error(`lab: ${host}: sshd did not start: ${r.stderr.trim()}`);
   }
 

@@ -155,6 +155,7 @@ Subsystem sftp internal-sftp
 EOF
 mkdir -p /run/sshd && chmod 0755 /run/sshd
 /usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log
+"$LAB_REPO/test/lab/helpers/wait-listen.sh" 22
 say "ready"
 
 # 10. Idle as init: block on a fifo (no child process); bash reaps orphans on SIGCHLD.
