@@ -196,3 +196,16 @@ describe('release downloads of the lab internet', () => {
     expect(sb.ok('apt-get', 'install', '-y', 'cri-dockerd')).toMatch(/^cri-dockerd is already the newest version \(0\.3\.20\.3-0\.debian-bookworm\)\.$/m);
   });
 });
+
+describe('Docker repository on Rocky', () => {
+  it('dnf config-manager --add-repo writes docker-ce.repo; containerd.io installs from it', () => {
+    sb = new Sandbox('rocky9').boot();
+    expect(sb.run('dnf', ['install', '-y', 'containerd.io']).stderr).toBe('No match for argument: containerd.io\nError: Unable to find a match: containerd.io\n');
+    expect(sb.ok('dnf', 'config-manager', '--add-repo', 'https://download.docker.com/linux/rhel/docker-ce.repo'))
+      .toBe('Adding repo from: https://download.docker.com/linux/rhel/docker-ce.repo\n');
+    expect(sb.read('/etc/yum.repos.d/docker-ce.repo')).toMatch(/^baseurl=https:\/\/download\.docker\.com\/linux\/rhel\/\$releasever\/\$basearch\/stable$/m);
+    sb.ok('dnf', 'install', '-y', 'containerd.io-1.7.28');
+    expect(sb.ok('rpm', '-q', 'containerd.io')).toBe('containerd.io-1.7.28-1.el9.x86_64\n');
+    expect(sb.read('/etc/containerd/config.toml')).toMatch(/^disabled_plugins = \["cri"\]$/m);
+  });
+});

@@ -219,6 +219,11 @@ export function dnf(o: Out, args: string[]): void {
       for (const r of enabledRepos(opts)) o.out(`${r.id.padEnd(30)} ${r.name}`);
       return;
     case 'config-manager': {
+      if (!db.packages['dnf-plugins-core']) {
+        o.err('No such command: config-manager. Please use /usr/bin/dnf --help');
+        o.err(`It could be a DNF plugin command, try: "dnf install 'dnf-command(config-manager)'"`);
+        throw new Exit(1);
+      }
       const i = args.indexOf('--add-repo');
       const url = i >= 0 ? args[i + 1] : args.find((a) => a.startsWith('--add-repo='))?.slice(11);
       if (url) {

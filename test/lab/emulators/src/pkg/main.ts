@@ -8,6 +8,7 @@ import { Exit, Out } from './lab-fs.js';
 const tools: Record<string, (o: Out, args: string[], tool: string) => void> = {
   'apt-get': aptGet, apt: aptGet, 'apt-mark': aptMark, 'apt-cache': aptCache, dpkg, 'dpkg-query': dpkgQuery,
   dnf, yum: dnf, rpm, 'lab-host-packages': hostPackages,
+  'yum-config-manager': (o, args) => dnf(o, ['config-manager', ...args]),
 };
 
 const [tool = '', ...args] = process.argv.slice(2);
