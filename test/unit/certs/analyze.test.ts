@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { analyze, exitCodeFor, type NodeInput } from '../../../src/certs/analyze.js';
+import { collectScript, parseCollected } from '../../../src/certs/collect.js';
+import { formatReport, reportJson } from '../../../src/certs/report.js';
+import { sharedStatus } from '../../../src/certs/shared.js';
+import { makeCas, NOW, tempRoot, writeNodeTree, type NodeTreeOptions } from './fixture.js';
+
+const IPS: Record<string, string> = { cp1: '10.0.0.1', cp2: '10.0.0.2', cp3: '10.0.0.3', w1: '10.0.0.9' };
+
+function node(name: string, controlPlane: boolean, o: Partial<NodeTreeOptions> = {}): NodeInput {
+  const root = tempRoot();
+  writeNodeTree(root, { node: name, ip: IPS[name]!, ...o });
+  const collected = parseCollected(execFileSync('bash', ['-c', collectScript(controlPlane, root).text], { encoding: 'utf8' }));
+  return { node: name, controlPlane, expectedSans: controlPlane ? [name, IPS[name]!] : [], collected };
+}
+
+const opts = { now: new Date(NOW), warnDays: 30 };
+
+describe('certs check analysis', () => {
+  const cas = makeCas();
+  const healthy = [node('cp1', true, { cas }), node('cp2', true, { cas }), node('cp3', true, { cas }), node('w1', false, { cas })];
+
+  it('a healthy HA cluster is OK (exit 0) with one row per certificate', () => {
+    const r = analyze(healthy, opts);
+    expect(r.findings).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    const cp1 = r.rows.filter((x) => x.node === 'cp1').map((x) => x.cert);
+    expect(cp1).toEqual(expect.arrayContaining(['ca', 'etcd-ca', 'apiserver', 'etcd-server', 'admin.conf', 'super-admin.conf', 'kubelet-client', 'kubelet-serving']));
+    expect(r.rows.filter((x) => x.node === 'w1').map((x) => x.cert)).toEqual(['kubelet-client', 'kubelet-serving']);
+    const api = r.rows.find((x) => x.node === 'cp2' && x.cert === 'apiserver')!;
+    expect(api.ca).toBe('ca');
+    expect(api.daysLeft).toBe(364);
+    expect(r.rows.find((x) => x.cert === 'etcd-peer')!.ca).toBe('etcd-ca');
+    expect(r.rows.find((x) => x.cert === 'kubelet-serving')!.ca).toBe('self-signed');
+  });
+
+  it('certificates expiring within --warn-days: WARNING (exit 1); a wider window than their life left', () => {
+    const soon = [node('cp1', true, { cas, leafDays: [-355, 10] })];
+    const r = analyze(soon, opts);
+    expect(r.exitCode).toBe(1);
+    expect(r.rows.find((x) => x.cert === 'apiserver')).toMatchObject({ daysLeft: 9, status: 'warning' });
+    expect(analyze(soon, { ...opts, warnDays: 5 }).exitCode).toBe(0);
+  });
+
+  it('expired certificates: CRITICAL (exit 2), with how long ago', () => {
+    const r = analyze([node('cp1', true, { cas, leafDays: [-395, -30] })], opts);
+    expect(r.exitCode).toBe(2);
+    expect(r.rows.find((x) => x.cert === 'admin.conf')).toMatchObject({ status: 'critical', note: 'expired 30 day(s) ago' });
+    expect(r.rows.find((x) => x.cert === 'ca')!.status).toBe('ok');
+  });
+
+  it('not yet valid: CRITICAL', () => {
+    const r = analyze([node('cp1', true, { cas, leafDays: [2, 300] })], opts);
+    expect(r.exitCode).toBe(2);
+    expect(r.rows.find((x) => x.cert === 'apiserver')!.note).toMatch(/not valid before/);
+  });
+
+  it('a control plane with its own CA: CRITICAL, names the odd node and the majority', () => {
+    const r = analyze([healthy[0]!, node('cp2', true), healthy[2]!], opts);
+    expect(r.exitCode).toBe(2);
+    const msgs = r.findings.map((f) => f.message);
+    expect(msgs).toContain('ca.crt differs on cp2 from the majority (cp1, cp3)');
+    expect(msgs).toContain('sa.key differs on cp2 from the majority (cp1, cp3)');
+    const status = sharedStatus([healthy[0]!, node('cp2', true), healthy[2]!].map((n) => ({ node: n.node, collected: n.collected! })));
+    expect(status.every((s) => s.differing.join() === 'cp2' && s.holders.join() === 'cp1,cp3')).toBe(true);
+  });
+
+  it('an apiserver certificate without its node IP or the endpoint host: CRITICAL missing SAN', () => {
+    const r = analyze([node('cp1', true, { cas, dropIpSan: true })], opts);
+    expect(r.exitCode).toBe(2);
+    expect(r.findings.map((f) => f.message)).toContain('apiserver certificate lacks SAN 10.0.0.1');
+    const ep = analyze([healthy[0]!], { ...opts, endpointHost: 'lb.example' });
+    expect(ep.findings.map((f) => f.message)).toEqual(['apiserver certificate lacks SAN lb.example']);
+    expect(analyze([node('cp1', true, { cas, extraSans: ['lb.example'] })], { ...opts, endpointHost: 'LB.example' }).exitCode).toBe(0);
+  });
+
+  it('an unreachable node is UNKNOWN (3), unless something is CRITICAL', () => {
+    const down: NodeInput = { node: 'cp3', controlPlane: true, expectedSans: [], unreachable: 'connect ETIMEDOUT' };
+    expect(analyze([healthy[0]!, down], opts).exitCode).toBe(3);
+    expect(analyze([node('cp1', true, { cas, leafDays: [-395, -30] }), down], opts).exitCode).toBe(2);
+    expect(exitCodeFor(['warning', 'unknown'])).toBe(3);
+    expect(exitCodeFor(['ok', 'warning'])).toBe(1);
+    expect(exitCodeFor([])).toBe(0);
+  });
+
+  it('a missing file is CRITICAL; super-admin.conf may be absent (joined control planes)', () => {
+    const n = node('cp2', true, { cas });
+    n.collected!.kubeconfigs.delete('super-admin.conf');
+    expect(analyze([n], opts).exitCode).toBe(0);
+    n.collected!.certs.delete('etcd-server');
+    const r = analyze([n], opts);
+    expect(r.exitCode).toBe(2);
+    expect(r.rows.find((x) => x.cert === 'etcd-server')!.note).toBe('missing');
+  });
+
+  it('table and JSON output', () => {
+    const r = analyze([node('cp1', true, { cas, leafDays: [-355, 10] }), { node: 'w1', controlPlane: false, expectedSans: [], unreachable: 'refused' }], opts);
+    const text = formatReport(r);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^NODE\s+CERTIFICATE\s+EXPIRES\s+DAYS LEFT\s+SIGNING CA\s+STATUS$/);
+    expect(lines.find((l) => /^cp1\s+apiserver\s/.test(l))).toMatch(/\s9\s+ca\s+WARNING \(expires within 30 days\)$/);
+    expect(text).toMatch(/^w1\s+\*.*UNKNOWN \(refused\)$/m);
+    expect(text.trimEnd().split('\n').pop()).toMatch(/^CERTS UNKNOWN - \d+ warning, 1 unknown$/);
+    const json = JSON.parse(reportJson(r));
+    expect(json).toMatchObject({ type: 'certs.check', status: 'UNKNOWN', exitCode: 3 });
+    expect(json.certificates.length).toBe(r.rows.length);
+  });
+});
