@@ -1,8 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { BIN, LabRoot, REPO, ensureBuilt } from './helpers.js';
+import { LabRoot, ensureBuilt, manifestRegistry } from './helpers.js';
 import { writeDockerArchive, writeOciArchive, makeTestImage, sha256 } from '../../../lab/emulators/src/runtime/oci-archive.js';
 
 let lab: LabRoot;
@@ -96,47 +94,29 @@ describe('ctr (emulated)', () => {
 });
 
 describe('pull from a registry the lab can reach (loopback)', () => {
-  let server: Server;
-  let port = 0;
   const image = makeTestImage({ ref: 'localhost/pause:3.10' });
+  let registry: Awaited<ReturnType<typeof manifestRegistry>>;
   beforeEach(async () => {
-    server = createServer((req, res) => {
-      if (req.url?.startsWith('/v2/pause/manifests/3.10') || req.url?.startsWith('/v2/google_containers/pause/manifests/3.10')) {
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': sha256(image.manifest) });
-        res.end(image.manifest);
-        return;
-      }
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as { port: number }).port;
+    const manifest = { bytes: image.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+    registry = await manifestRegistry({ '/v2/pause/manifests/3.10': manifest });
   });
-  afterEach(() => new Promise<void>((r) => server.close(() => r())));
-
-  // spawnSync would block this process's event loop (and the registry in it): run the CLI asynchronously
-  async function runAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const { spawn } = await import('node:child_process');
-    return new Promise((resolve) => {
-      const child = spawn(join(BIN, 'ctr'), args, { env: { PATH: process.env.PATH ?? '', LAB_FS_ROOT: lab.dir, LAB_REPO: REPO } });
-      let stdout = ''; let stderr = '';
-      child.stdout.on('data', (d) => { stdout += d; });
-      child.stderr.on('data', (d) => { stderr += d; });
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
+  afterEach(() => registry.close());
 
   it('records the pulled image with the registry digest, directly and through a certs.d mirror', async () => {
     started();
-    const direct = await runAsync(['-n', 'k8s.io', 'images', 'pull', '--plain-http', `127.0.0.1:${port}/pause:3.10`]);
+    const direct = await lab.runAsync('ctr', ['-n', 'k8s.io', 'images', 'pull', '--plain-http', `127.0.0.1:${registry.port}/pause:3.10`]);
     expect(direct.code).toBe(0);
-    lab.write('/etc/containerd/certs.d/registry.k8s.io/hosts.toml', `server = "https://registry.k8s.io"\n[host."http://127.0.0.1:${port}"]\n  capabilities = ["pull", "resolve"]\n`);
-    const mirrored = await runAsync(['-n', 'k8s.io', 'images', 'pull', '--hosts-dir', '/etc/containerd/certs.d', 'registry.k8s.io/pause:3.10']);
+    lab.write('/etc/containerd/certs.d/registry.k8s.io/hosts.toml', `server = "https://registry.k8s.io"\n[host."http://127.0.0.1:${registry.port}"]\n  capabilities = ["pull", "resolve"]\n`);
+    const mirrored = await lab.runAsync('ctr', ['-n', 'k8s.io', 'images', 'pull', '--hosts-dir', '/etc/containerd/certs.d', 'registry.k8s.io/pause:3.10']);
     expect(mirrored.stderr).toBe('');
+    expect(registry.hits).toContain('/v2/pause/manifests/3.10?ns=registry.k8s.io');
     const store = JSON.parse(readFileSync(lab.path('/var/lib/lab/images/k8s.io.json'), 'utf8')) as { images: Array<{ name: string; digest: string; configDigest: string }> };
     expect(store.images.map((i) => [i.name, i.digest])).toEqual([
-      [`127.0.0.1:${port}/pause:3.10`, sha256(image.manifest)],
+      [`127.0.0.1:${registry.port}/pause:3.10`, sha256(image.manifest)],
       ['registry.k8s.io/pause:3.10', sha256(image.manifest)],
     ]);
     expect(store.images[0]!.configDigest).toBe(image.configDigest);
+    const absent = await lab.runAsync('ctr', ['-n', 'k8s.io', 'images', 'pull', '--plain-http', `127.0.0.1:${registry.port}/nothere:1`]);
+    expect(absent.stderr).toBe(`ctr: failed to resolve reference "127.0.0.1:${registry.port}/nothere:1": 127.0.0.1:${registry.port}/nothere:1: not found\n`);
   });
 });

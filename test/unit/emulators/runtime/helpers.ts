@@ -1,6 +1,6 @@
 // Helpers for the runtime emulator tests: a temp LAB_FS_ROOT per test and a runner for the bin/ launchers
 // (journal + fault hook + compiled TypeScript), building dist/ first when the sources are newer.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -51,10 +51,39 @@ export class LabRoot {
     });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
+  /** Like run(), without blocking this process's event loop (needed when the test itself serves a registry). */
+  runAsync(tool: string, args: string[] = []): Promise<Result> {
+    return new Promise((resolve) => {
+      const child = spawn(join(BIN, tool), args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_FS_ROOT: this.dir, LAB_REPO: REPO, ...this.env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
   systemctl(unit: string, action: 'start' | 'stop'): Result {
     return this.run(join(UNITS, `${unit}.service.${action}`));
   }
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A minimal registry on loopback serving manifests (what the emulated pulls fetch), counting requests per path. */
+export async function manifestRegistry(manifests: Record<string, { bytes: Buffer; mediaType: string }>): Promise<{ port: number; hits: string[]; close: () => Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    hits.push(req.url ?? '');
+    const manifest = manifests[path];
+    if (!manifest) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': manifest.mediaType, 'docker-content-digest': `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}` });
+    res.end(manifest.bytes);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { port, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

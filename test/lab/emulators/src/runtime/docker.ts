@@ -146,7 +146,8 @@ async function pull(argv: string[], io: Io): Promise<number> {
   const name = normalizeRef(ref);
   const mirrors = ((readState('docker')?.registryMirrors as string[] | undefined) ?? []);
   try {
-    const image = await pullImage(name, {});
+    // dockerd's registry-mirrors apply to Docker Hub images only
+    const image = await pullImage(name, { mirrors: name.startsWith('docker.io/') ? mirrors : [] });
     store.put([image]);
     io.out(`${splitRepoTag(familiarRef(name)).tag}: Pulling from ${familiarRef(splitRepoTag(name).repository)}\nDigest: ${image.digest}\nStatus: Downloaded newer image for ${familiarRef(name)}\n${name}\n`);
     nodeSync();

@@ -60,20 +60,22 @@ async function fetchManifest(url: string): Promise<{ bytes: Buffer; mediaType: s
 }
 
 /** Resolves a reference like containerd: returns the image record or throws PullError with containerd's text. */
-export async function pullImage(ref: string, options: { hostsDirs?: string[]; plainHttp?: boolean; platform?: string } = {}): Promise<ArchiveImage> {
+export async function pullImage(ref: string, options: { hostsDirs?: string[]; plainHttp?: boolean; platform?: string; mirrors?: string[] } = {}): Promise<ArchiveImage> {
   const name = normalizeRef(ref);
   const parsed = parseRef(name);
   const reference = parsed.digest ?? parsed.tag ?? 'latest';
   const platform = options.platform ?? 'linux/amd64';
-  let lastError = '';
-  for (const endpoint of endpoints(parsed.domain, options.hostsDirs ?? [], options.plainHttp ?? false)) {
+  // containerd's resolver: a 404 tries the next host; otherwise the first error is the one reported
+  let firstError = '';
+  const mirrors = (options.mirrors ?? []).map((url) => ({ url: url.replace(/\/$/, ''), mirror: true }));
+  for (const endpoint of [...mirrors, ...endpoints(parsed.domain, options.hostsDirs ?? [], options.plainHttp ?? false)]) {
     const url = new URL(endpoint.url);
     const query = endpoint.mirror ? `?ns=${parsed.domain}` : '';
     const manifestUrl = `${endpoint.url}/v2/${parsed.path}/manifests/${reference}${query}`;
     if (!reachable(url.host)) {
       const isIp = /^[\d.]+$/.test(url.hostname);
       const port = url.port || (url.protocol === 'http:' ? '80' : '443');
-      lastError = `failed to do request: Head "${manifestUrl}": dial tcp ${isIp ? `${url.hostname}:${port}: connect: network is unreachable` : `: lookup ${url.hostname}: no such host`}`.replace('tcp : lookup', 'tcp: lookup');
+      firstError ||= `failed to do request: Head "${manifestUrl}": dial tcp ${isIp ? `${url.hostname}:${port}: connect: network is unreachable` : `: lookup ${url.hostname}: no such host`}`.replace('tcp : lookup', 'tcp: lookup');
       continue;
     }
     try {
@@ -95,9 +97,9 @@ export async function pullImage(ref: string, options: { hostsDirs?: string[]; pl
       size += doc.config.size + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
       return { name, digest: top.digest, mediaType: top.mediaType, size, configDigest: doc.config.digest, platforms };
     } catch (error) {
-      if (error instanceof PullError && error.message === 'not found') throw new PullError(`${name}: not found`);
-      lastError = error instanceof PullError ? error.message : `failed to do request: Head "${manifestUrl}": ${(error as Error).message}`;
+      if (error instanceof PullError && error.message === 'not found') continue;
+      firstError ||= error instanceof PullError ? error.message : `failed to do request: Head "${manifestUrl}": ${(error as Error).message}`;
     }
   }
-  throw new PullError(`failed to resolve reference "${name}": ${lastError}`);
+  throw new PullError(`failed to resolve reference "${name}": ${firstError || `${name}: not found`}`);
 }
