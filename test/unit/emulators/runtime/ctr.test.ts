@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { LabRoot, ensureBuilt, manifestRegistry } from './helpers.js';
 import { writeDockerArchive, writeOciArchive, makeTestImage, sha256 } from '../../../lab/emulators/src/runtime/oci-archive.js';
 
@@ -76,6 +76,18 @@ describe('ctr (emulated)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^ctr: /);
     expect(lab.run('lab-images').stdout).toBe('');
+  });
+
+  it('a reboot (fresh /run) keeps the images but not the running runtime', () => {
+    started();
+    lab.write('/tmp/p.tar', writeOciArchive({ ref: 'registry.k8s.io/pause:3.10' }));
+    lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/p.tar']);
+    rmSync(lab.path('/run'), { recursive: true, force: true });
+    expect(lab.run('lab-runtime-active', ['containerd']).code).toBe(1);
+    expect(lab.run('ctr', ['-n', 'k8s.io', 'images', 'ls', '-q']).code).toBe(1);
+    expect(lab.run('lab-images').stdout).toBe('registry.k8s.io/pause:3.10\n');
+    started();
+    expect(lab.run('ctr', ['-n', 'k8s.io', 'images', 'ls', '-q']).stdout).toBe('registry.k8s.io/pause:3.10\n');
   });
 
   it('pull fails offline like containerd (no DNS for registry.k8s.io)', () => {
