@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { ensureBuilt, Sandbox } from './sandbox.js';
 
@@ -207,5 +207,22 @@ describe('Docker repository on Rocky', () => {
     sb.ok('dnf', 'install', '-y', 'containerd.io-1.7.28');
     expect(sb.ok('rpm', '-q', 'containerd.io')).toBe('containerd.io-1.7.28-1.el9.x86_64\n');
     expect(sb.read('/etc/containerd/config.toml')).toMatch(/^disabled_plugins = \["cri"\]$/m);
+  });
+});
+
+describe('package lock', () => {
+  it('apt-get fails at once while another process holds the dpkg lock, or waits with DPkg::Lock::Timeout', async () => {
+    sb = new Sandbox('debian12').boot();
+    const holder = spawn('bash', ['-c', 'exec 8<>"$1"; flock 8; echo 4321 > "$1"; echo locked; sleep 3', 'x', `${sb.root}/var/lib/lab/apt.lock`]);
+    await new Promise<void>((done) => holder.stdout.once('data', () => done()));
+    const r = sb.run('apt-get', ['install', '-y', 'socat']);
+    expect(r.code).toBe(100);
+    expect(r.stderr).toBe('E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4321 (apt-get)\n'
+      + 'E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n');
+    expect(sb.run('dpkg-query', ['-W', 'socat']).code).toBe(1);
+    const waited = sb.run('apt-get', ['-o', 'DPkg::Lock::Timeout=10', 'install', '-y', 'socat']);
+    expect(waited.code).toBe(0);
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'socat')).toBe('1.7.4.4-2');
+    holder.kill();
   });
 });
