@@ -41,6 +41,8 @@ describe.skipIf(!isRoot())('lab hosts', () => {
     const r = await sshRun(lab, 'w1', 'id -un; sudo -n id -u', 'kube');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('kube\n0\n');
+    const local = await lab.exec('w1', 'id -un; echo "$HOME"; touch /etc/kube-probe 2>/dev/null || echo denied', { user: 'kube' });
+    expect(local.stdout).toBe('kube\n/home/kube\ndenied\n');
   });
 
   it('keeps writes on one host invisible to the others and to the machine', async () => {

@@ -15,7 +15,7 @@ import { type HostRecord, type InstanceRecord, claimIndex, claimedIndex, instanc
 import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
 import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute } from './netns.js';
 import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
-import { hostExec } from './exec.js';
+import { type HostExecOptions, hostExec } from './exec.js';
 import { parallel, run, runOk } from './run.js';
 
 export type { Os } from './paths.js';
@@ -77,8 +77,8 @@ export class Lab extends Faults {
     return h;
   }
 
-  /** Runs `cmd` with bash inside the host's namespaces as root (for test assertions; products use SSH). */
-  exec(host: string, cmd: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  /** Runs `cmd` with bash inside the host's namespaces, as root unless opts.user (for test assertions; products use SSH). */
+  exec(host: string, cmd: string, opts: HostExecOptions = {}): Promise<ExecResult> {
     return hostExec(this.host(host).pid, cmd, opts);
   }
 
