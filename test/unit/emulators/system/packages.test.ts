@@ -213,7 +213,7 @@ describe('Docker repository on Rocky', () => {
 describe('package lock', () => {
   it('apt-get fails at once while another process holds the dpkg lock, or waits with DPkg::Lock::Timeout', async () => {
     sb = new Sandbox('debian12').boot();
-    const holder = spawn('bash', ['-c', 'exec 8<>"$1"; flock 8; echo 4321 > "$1"; echo locked; sleep 3', 'x', `${sb.root}/var/lib/lab/apt.lock`]);
+    const holder = spawn('bash', ['-c', 'exec 8<>"$1"; flock 8; echo 4321 > "$1"; echo locked; exec sleep 3', 'x', `${sb.root}/var/lib/lab/apt.lock`]);
     await new Promise<void>((done) => holder.stdout.once('data', () => done()));
     const r = sb.run('apt-get', ['install', '-y', 'socat']);
     expect(r.code).toBe(100);
