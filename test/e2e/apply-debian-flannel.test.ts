@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { renderSysctl } from '../../src/render/index.js';
-import { changedCount, kubesmith, labReady, writesIn } from './helpers.js';
+import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
+import { changedCount, kubesmith, labReady, writesIn, seedAptKeys } from './helpers.js';
 
 const NAME = 'e2e-apply-deb';
 
@@ -17,18 +18,26 @@ if (!labReady()) console.warn('skipping test/e2e/apply-debian-flannel.test.ts: n
 describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flannel', () => {
   let lab: Lab;
   let inv: string;
+  let registry: LabRegistry;
 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }, { name: 'w1' }, { name: 'w2' }] });
+    await seedAptKeys(lab);
+    registry = await startLabRegistry(bridgeIp(lab.subnet));
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, {
       controlPlanes: ['cp1'],
       workers: ['w1', 'w2'],
-      extra: { kubernetes: { version: '1.34.1', podSubnet: '10.244.0.0/16' }, network: { plugin: 'flannel', flannel: { backend: 'vxlan' } } },
+      extra: {
+        kubernetes: { version: '1.34.1', podSubnet: '10.244.0.0/16' },
+        network: { plugin: 'flannel', flannel: { backend: 'vxlan' } },
+        containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } },
+      },
     });
   }, 120_000);
 
   afterAll(async () => {
+    await registry?.close();
     if (lab) await labDown(NAME);
   }, 120_000);
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
-import { changedCount, hostOutcomes, kubesmith, labReady, logText } from './helpers.js';
+import { changedCount, hostOutcomes, kubesmith, labReady, logText, seedAptKeys } from './helpers.js';
 
 const NAME = 'e2e-apply-ha';
 
@@ -17,6 +17,7 @@ describe.skipIf(!labReady())('apply: HA, 3 control planes + 2 workers', () => {
 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: ['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((name) => ({ name })) });
+    await seedAptKeys(lab);
     inv = join(lab.root, 'inventory.yaml');
     const cp1 = lab.hosts.find((h) => h.name === 'cp1')!.ip;
     lab.writeInventory(inv, { controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1', 'w2'], extra: { kubernetes: { controlPlaneEndpoint: `${cp1}:6443` } } });

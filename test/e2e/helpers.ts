@@ -50,7 +50,7 @@ export function changedCount(run: CliRun): number {
 
 /** Journal entries that change state (anything but reads), to prove a plan wrote nothing. */
 export function writesIn(lines: readonly string[]): string[] {
-  const READ = /^\d+ (systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl .*\bget\b|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl (images|ps|info)|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
+  const READ = /^\d+ (date \+%s|systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl .*\bget\b|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl (images|ps|info|inspecti)|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
   return lines.filter((l) => !READ.test(l));
 }
 
@@ -71,4 +71,21 @@ export function logText(dir: string): string {
       return statSync(p).isDirectory() ? walk(p) : [readFileSync(p, 'utf8')];
     });
   return walk(dir).join('\n');
+}
+
+/**
+ * The lab has no internet and no curl emulator: put the two apt signing keys where `curl … | gpg --dearmor`
+ * would have put them (the emulated apt checks that signed-by files exist). kubesmith then sees them and skips the fetch.
+ */
+export async function seedAptKeys(lab: Lab): Promise<void> {
+  await Promise.all(
+    lab.hosts
+      .filter((h) => h.os !== 'rocky9')
+      .map((h) =>
+        lab.exec(
+          h.name,
+          'mkdir -p -m 755 /etc/apt/keyrings && echo lab-key > /etc/apt/keyrings/kubernetes-apt-keyring.gpg && echo lab-key > /etc/apt/keyrings/docker.asc',
+        ),
+      ),
+  );
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
-import { changedCount, hostOutcomes, kubesmith, labReady, writesIn } from './helpers.js';
+import { changedCount, hostOutcomes, kubesmith, labReady, writesIn, seedAptKeys } from './helpers.js';
 
 const NAME = 'e2e-scale';
 
@@ -15,6 +15,7 @@ describe.skipIf(!labReady())('scale out and partial failure', () => {
 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: ['cp1', 'w1', 'w2', 'w3'].map((name) => ({ name })) });
+    await seedAptKeys(lab);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTask, action } from '../common/define.js';
-import { clusterNodes, type NodeStatus } from '../common/cluster.js';
+import { clusterNodes, requireCluster, type NodeStatus } from '../common/cluster.js';
+
+const API_DOWN = 'the API: not reachable through admin.conf yet';
 import type { TaskContext } from '../../engine/types.js';
 
 /** Inventory hosts that are not Ready, with the reason, e.g. "w1: not registered". */
@@ -21,13 +23,12 @@ export const clusterWaitReady = defineTask({
   id: 'cluster.wait-ready',
   title: 'Cluster | Wait until every node is Ready',
   async plan(ctx) {
+    const missing = await requireCluster(ctx);
+    if (missing) return missing;
+    // The API may be briefly unreachable right after init/joins: that is one more thing to wait for.
     const nodes = await clusterNodes(ctx);
-    if (!nodes) {
-      if (ctx.dryRun) return { unknown: 'the cluster does not exist yet (controlplane.init runs first)' };
-      throw new Error('cannot list nodes: the API is not reachable through admin.conf on the first control plane');
-    }
     const expected = ctx.hosts.all.map((h) => h.name);
-    const waiting = notReady(expected, nodes);
+    const waiting = nodes ? notReady(expected, nodes) : [API_DOWN];
     if (waiting.length === 0) return [];
     const timeoutS = option(ctx, 'readyTimeoutSeconds', 600);
     const pollMs = option(ctx, 'readyPollMs', 5000);
@@ -38,7 +39,7 @@ export const clusterWaitReady = defineTask({
         while (Date.now() < deadline && !ctx.signal.aborted) {
           await sleep(pollMs);
           const now = await clusterNodes(ctx);
-          left = now ? notReady(expected, now) : ['(API not reachable)'];
+          left = now ? notReady(expected, now) : [API_DOWN];
           if (left.length === 0) return;
         }
         throw new Error(`nodes not Ready after ${timeoutS}s:\n  ${left.join('\n  ')}`);

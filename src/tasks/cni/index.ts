@@ -1,5 +1,6 @@
 import type { Task } from '../../engine/types.js';
 import { cniFlannel } from './flannel.js';
 import { cniCilium } from './cilium.js';
+import { cniImagesTask } from './images.js';
 
-export const cniTasks: Task[] = [cniFlannel, cniCilium];
+export const cniTasks: Task[] = [cniImagesTask, cniFlannel, cniCilium];

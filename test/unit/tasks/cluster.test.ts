@@ -118,3 +118,26 @@ describe('kubevip.manifest', () => {
     expect(await kubevipManifest.check(h.ctx('cp1'))).toMatchObject({ status: 'skip' });
   });
 });
+
+describe('cni.images', () => {
+  it('pulls the missing flannel images on a node; then ok', async () => {
+    const { cniImagesTask } = await import('../../../src/tasks/cni/images.js');
+    const h = harness(makeInventory());
+    const t = h.t('w1');
+    const held = new Set(['ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3']);
+    t.allow('crictl inspecti -q', (c) => ({ code: held.has(c.command.split(' ')[3]!) ? 0 : 1 })).allow('crictl pull', (c) => (held.add(c.command.split(' ')[2]!), {}));
+    const changes = await converge(cniImagesTask, h.ctx('w1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual(['pull ghcr.io/flannel-io/flannel:v0.28.9']);
+  });
+});
+
+describe('cluster.wait-ready while the API comes up', () => {
+  it('waits through an unreachable API instead of failing', async () => {
+    const h = harness(makeInventory(), { options: { readyPollMs: 1, readyTimeoutSeconds: 5 } });
+    let calls = 0;
+    h.t('cp1').allow('test -e', {}).allow('get nodes -o json', () => (calls++ === 0 ? { code: 1, stderr: 'connection refused' } : { stdout: nodesJson({ cp1: true, w1: true, w2: true }) }));
+    const r = await clusterWaitReady.check(h.ctx('cp1'));
+    expect(r.status === 'change' && r.changes[0]!.summary).toBe('wait up to 5s for the API to be Ready');
+    await clusterWaitReady.apply(h.ctx('cp1'), r.status === 'change' ? r.changes : []);
+  });
+});

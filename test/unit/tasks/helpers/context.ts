@@ -88,6 +88,7 @@ const READ_ONLY = [
   /^kubectl --kubeconfig \S+ (-n \S+ )?get /,
   /^test -e /,
   /^containerd --version$/,
+  /^crictl inspecti /,
   /^ufw status$/,
   /^firewall-cmd --list-ports$/,
   /^getent passwd /,

@@ -1,0 +1,79 @@
+/**
+ * Restart a control plane's static pods the way the kubeadm docs say: move the manifests out, wait until the
+ * kubelet has noticed (its fileCheckFrequency is 20 s by default; the containers disappear from crictl), move
+ * them back, then wait until every component runs in a NEW container and this node's API server answers with
+ * the renewed admin.conf. Everything runs on the node over SSH: nothing needs a working API beforehand.
+ */
+import { MANIFEST_DIR, STATIC_PODS } from '../../certs/catalog.js';
+import { parseCrictlPs, runningIds } from '../../certs/crictl.js';
+import { sh } from '../../transport/command.js';
+import type { Transport } from '../../transport/types.js';
+
+export const OFF_DIR = '/etc/kubernetes/manifests.kubesmith-off';
+
+export interface RestartOptions {
+  /** Node name (kubectl get node) and the address its API server listens on. */
+  node: string;
+  apiServer: string;
+  /** Minimum seconds the manifests stay out (default 20: the kubelet's fileCheckFrequency). */
+  offSeconds: number;
+  /** Give up waiting for health after this many seconds. */
+  healthTimeoutSeconds: number;
+  signal?: AbortSignal;
+  log(message: string): void;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+  });
+
+async function containers(t: Transport): Promise<Map<string, Set<string>>> {
+  const r = await t.exec(['crictl', 'ps'], { allowFailure: true, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`crictl ps failed on ${t.host} (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  return runningIds(parseCrictlPs(r.stdout), STATIC_PODS);
+}
+
+/** Poll until `ok()` or the deadline; returns the last failure reason when it never became true. */
+async function until(timeoutMs: number, signal: AbortSignal | undefined, ok: () => Promise<string | undefined>): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const why = await ok();
+    if (!why || Date.now() >= deadline) return why;
+    await sleep(1000, signal);
+  }
+}
+
+export async function restartStaticPods(t: Transport, o: RestartOptions): Promise<void> {
+  const present = (await t.exec(sh`cd ${MANIFEST_DIR} && for f in ${STATIC_PODS.map((p) => `${p}.yaml`)}; do [ -e "$f" ] && echo "\${f%.yaml}"; done; true`)).stdout.split('\n').filter(Boolean);
+  if (!present.length) throw new Error(`no control-plane manifests in ${MANIFEST_DIR} on ${t.host}`);
+  const before = await containers(t);
+  const files = present.map((p) => `${p}.yaml`);
+  o.log(`moving ${files.join(' ')} to ${OFF_DIR}`);
+  await t.exec(sh`set -e; mkdir -p -m 0700 ${OFF_DIR}; cd ${MANIFEST_DIR}; mv -f -- ${files} ${OFF_DIR}/`);
+  const started = Date.now();
+  const gone = await until(o.healthTimeoutSeconds * 1000, o.signal, async () => {
+    const now = await containers(t);
+    const left = present.filter((p) => [...(before.get(p) ?? [])].some((id) => now.get(p)?.has(id)));
+    return left.length ? `still running: ${left.join(', ')}` : undefined;
+  });
+  if (gone) throw new Error(`the kubelet on ${t.host} did not stop the static pods (${gone}); manifests are in ${OFF_DIR}`);
+  const rest = o.offSeconds * 1000 - (Date.now() - started);
+  if (rest > 0) await sleep(rest, o.signal);
+  await t.exec(sh`set -e; cd ${OFF_DIR}; mv -f -- ${files} ${MANIFEST_DIR}/; rmdir ${OFF_DIR} 2>/dev/null || true`);
+  o.log(`manifests back in ${MANIFEST_DIR}; waiting for new containers and the API server`);
+  const unhealthy = await until(o.healthTimeoutSeconds * 1000, o.signal, async () => {
+    const now = await containers(t);
+    const waiting = present.filter((p) => ![...(now.get(p) ?? [])].some((id) => !before.get(p)?.has(id)));
+    if (waiting.length) return `no new running container for ${waiting.join(', ')}`;
+    const api = await t.exec(['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', '--server', o.apiServer, '--request-timeout', '10s', 'get', 'node', o.node, '-o', 'name'], { allowFailure: true, timeoutMs: 30_000 });
+    return api.code === 0 ? undefined : `API server ${o.apiServer}: ${api.stderr.trim().split('\n').pop() ?? `exit ${api.code}`}`;
+  });
+  if (unhealthy) throw new Error(`control plane on ${t.host} not healthy after ${o.healthTimeoutSeconds}s: ${unhealthy}`);
+}
+
+/** Put the manifests back if a failed restart left them out (used before a restore). */
+export function manifestsBackScript() {
+  return sh`if [ -d ${OFF_DIR} ]; then mv -f -- ${OFF_DIR}/*.yaml ${MANIFEST_DIR}/ 2>/dev/null; rmdir ${OFF_DIR} 2>/dev/null; fi; true`;
+}

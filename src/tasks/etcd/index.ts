@@ -1,0 +1,4 @@
+import type { Task } from '../../engine/types.js';
+import { etcdBackup } from './backup.js';
+
+export const etcdTasks: Task[] = [etcdBackup];

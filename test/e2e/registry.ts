@@ -1,0 +1,55 @@
+/**
+ * A stand-in for the internet's registries, for lab e2e runs: an HTTP registry on the lab bridge address that
+ * answers every manifest request with a small valid image (made by the lab's OCI writer). kubesmith reaches it
+ * the way operators reach a pull-through mirror: containerRuntime.registryMirrors → certs.d hosts.toml.
+ */
+import { createServer, type Server } from 'node:http';
+import { makeTestImage } from '../lab/emulators/src/runtime/oci-archive-writer.js';
+
+export interface LabRegistry {
+  /** http://<bridge ip>:<port> */
+  url: string;
+  /** Image references requested so far (name:tag, with the ?ns= origin). */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+const MANIFEST = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
+
+export async function startLabRegistry(bindIp: string): Promise<LabRegistry> {
+  const requests: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = MANIFEST.exec(url.pathname);
+    if (url.pathname === '/v2/' || url.pathname === '/v2') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
+    if (!m) {
+      res.writeHead(404).end();
+      return;
+    }
+    const origin = url.searchParams.get('ns') ?? 'docker.io';
+    const ref = `${origin}/${m[1]}:${m[2]}`;
+    requests.push(ref);
+    const image = makeTestImage({ ref });
+    res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': image.manifestDigest });
+    res.end(req.method === 'HEAD' ? undefined : image.manifest);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, bindIp, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://${bindIp}:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The lab bridge address (10.199.k.1) of an instance whose subnet is 10.199.k.0/24. */
+export function bridgeIp(subnet: string): string {
+  return subnet.replace(/\.0\/24$/, '.1');
+}
