@@ -83,4 +83,15 @@ describe("kubeadm emulator: config and preflight", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error: error execution phase wait-control-plane: failed while waiting for the kubelet to start: The HTTP call equal to 'curl -sSL http://127.0.0.1:10248/healthz' returned error");
   }, 120_000);
+
+  it("fails the control-plane check when images can neither be found nor pulled and ImagePull was ignored", () => {
+    lab.host("e", "10.199.0.24");
+    lab.write("e", "/run/fake-offline", "");
+    const strict = lab.run("e", "kubeadm", ["init", "--kubernetes-version", "v1.34.1"]);
+    expect(strict.stderr).toContain("\t[ERROR ImagePull]: failed to pull image registry.k8s.io/kube-apiserver:v1.34.1: failed to pull image registry.k8s.io/kube-apiserver:v1.34.1: pull access denied\n");
+    const r = lab.run("e", "kubeadm", ["init", "--kubernetes-version", "v1.34.1", "--ignore-preflight-errors=ImagePull"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("[control-plane-check] kube-apiserver is not healthy after 4m0.000000000s\n");
+    expect(r.stderr).toContain('error: error execution phase wait-control-plane: failed while waiting for the control plane to start: [kube-apiserver check failed at https://10.199.0.24:6443/livez: Get "https://10.199.0.24:6443/livez?timeout=10s": dial tcp 10.199.0.24:6443: connect: connection refused,');
+  }, 120_000);
 });

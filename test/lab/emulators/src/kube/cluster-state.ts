@@ -40,6 +40,7 @@ export interface KubeNode {
   unschedulable: boolean;
   created: number;
   criSocket: string;
+  osImage?: string; // PRETTY_NAME of the host's /etc/os-release at registration
   status: NodeStatus;
 }
 

@@ -25,6 +25,7 @@ export function newNode(c: Cluster, id: NodeIdentity, roles: string[], version: 
     taints: id.taints ?? (roles.includes("control-plane") ? [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] : []),
     kubeletVersion: version, internalIP: id.kubeletExtraArgs["node-ip"] ?? id.address, podCIDR: allocatePodCIDR(c),
     unschedulable: false, created: now(), criSocket: id.criSocket,
+    osImage: /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readText("/etc/os-release") ?? "")?.[1],
     status: { kubeletActive: false, cniConfigured: false, images: [], updatedAt: 0 },
   };
 }
@@ -41,7 +42,7 @@ export function startKubelet(phase: string): void {
   out("[kubelet-check] The kubelet is healthy after 1.001234567s");
 }
 
-export function pullImages(images: string[], criSocket: string, policy: string): void {
+export function pullImages(images: string[], criSocket: string, policy: string, ignore: string[]): void {
   if (policy === "Never") return;
   out("[preflight] Pulling images required for setting up a Kubernetes cluster\n[preflight] This might take a minute or two, depending on the speed of your internet connection\n[preflight] You can also perform this action beforehand using 'kubeadm config images pull'");
   const held = runtimeImages(criSocket);
@@ -49,9 +50,14 @@ export function pullImages(images: string[], criSocket: string, policy: string):
   for (const image of images) {
     if (imagePresent(held, image)) continue;
     const r = runEmulatorSafe("crictl", ["--runtime-endpoint", criSocket, "pull", image]);
-    if (r && r.code !== 0) failed.push(`\t[ERROR ImagePull]: failed to pull image ${image}: ${r.stderr.trim() || "exit status 1"}`);
+    if (r && r.code !== 0) {
+      const last = r.stderr.trim().split("\n").at(-1)?.replace(/^FATA\[\d+\] (pulling image: )?/, "") || "exit status 1";
+      failed.push(`\t[ERROR ImagePull]: failed to pull image ${image}: failed to pull image ${image}: ${last}`);
+    }
   }
-  if (failed.length) {
+  if (failed.length && (ignore.includes("imagepull") || ignore.includes("all"))) {
+    for (const f of failed) out(f.replace("[ERROR ImagePull]", "[WARNING ImagePull]"));
+  } else if (failed.length) {
     throw new ExitError(["[preflight] Some fatal errors occurred:", ...failed,
       "[preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`",
       "error: error execution phase preflight: preflight checks failed", stackHint].join("\n"));
@@ -94,7 +100,7 @@ export async function init(p: Parsed): Promise<void> {
   const pre = runPreflight({ controlPlane: true, join: false, criSocket: id.criSocket, images: needed, pullPolicy, ignore, bindPort: id.bindPort });
   process.stdout.write(preflightWarnings(pre));
   if (pre.errors.length) throw new ExitError(preflightFailure(pre));
-  pullImages(needed, id.criSocket, pullPolicy);
+  pullImages(needed, id.criSocket, pullPolicy, ignore);
 
   const ctx = pkiContext(cc, id);
   out(`[certs] Using certificateDir folder "${cc.certificatesDir}"`);
@@ -124,9 +130,7 @@ export async function init(p: Parsed): Promise<void> {
   writeKubeletFiles(kubeletConfig, cc, id.criSocket, id.kubeletExtraArgs);
   out('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"');
   startKubelet("wait-control-plane");
-  out(`[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s`);
-  out(`[control-plane-check] Checking kube-apiserver at https://${id.address}:${id.bindPort}/livez`);
-  out("[control-plane-check] kube-apiserver is healthy after 2.501234567s");
+  controlPlaneCheck(id, images, "wait-control-plane");
 
   const caCert = readText(`${cc.certificatesDir}/ca.crt`)!;
   const hash = caCertHash(caCert);
@@ -166,6 +170,25 @@ export async function init(p: Parsed): Promise<void> {
   for (const o of addons) if (o.kind === "DaemonSet") out("[addons] Applied essential addon: kube-proxy");
   syncNode();
   out(closingText({ endpoint, token, hash, certKey, controlPlaneEndpoint: cc.controlPlaneEndpoint }));
+}
+
+/** The static pods start only when the runtime holds their images (the kubelet cannot pull in the lab either). */
+export function controlPlaneCheck(id: NodeIdentity, images: Record<string, string>, phase: string): void {
+  const checks: [string, string][] = [["kube-apiserver", `https://${id.address}:${id.bindPort}/livez`],
+    ["kube-controller-manager", "https://127.0.0.1:10257/healthz"], ["kube-scheduler", "https://127.0.0.1:10259/livez"]];
+  out("[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s");
+  for (const [c, url] of checks) out(`[control-plane-check] Checking ${c} at ${url}`);
+  const held = runtimeImages(id.criSocket);
+  const sandboxOk = imagePresent(held, images.pause!);
+  const down = checks.filter(([c]) => !sandboxOk || !imagePresent(held, images[c]!) || (c === "kube-apiserver" && !imagePresent(held, images.etcd!)));
+  for (const [c] of checks) {
+    out(down.some(([d]) => d === c) ? `[control-plane-check] ${c} is not healthy after 4m0.000000000s` : `[control-plane-check] ${c} is healthy after 2.501234567s`);
+  }
+  if (!down.length) return;
+  const host = (u: string) => u.replace(/^https:\/\//, "").replace(/\/.*$/, "");
+  const why = down.map(([c, u]) => `${c} check failed at ${u}: Get "${u}?timeout=10s": dial tcp ${host(u)}: connect: connection refused`).join(", ");
+  out("\nA control plane component may have crashed or exited when started by the container runtime.\nTo troubleshoot, list all containers using your preferred container runtimes CLI.\nHere is one example how you may list all running Kubernetes containers by using crictl:\n\t- 'crictl --runtime-endpoint " + id.criSocket + " ps -a | grep kube | grep -v pause'\n\tOnce you have found the failing container, you can inspect its logs with:\n\t- 'crictl --runtime-endpoint " + id.criSocket + " logs CONTAINERID'\n");
+  throw new ExitError(`error: error execution phase ${phase}: failed while waiting for the control plane to start: [${why}]\n${stackHint}`);
 }
 
 export const etcdMemberId = (): string => [...Array(16)].map(() => "0123456789abcdef"[Math.floor(Math.random() * 16)]).join("");

@@ -11,7 +11,7 @@ import { caCertHash, certInfo } from "./pki.js";
 import { writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
 import { notReadyReason, syncNode } from "./node-state.js";
 import { decryptBundle, pkiContext, stackHint } from "./kubeadm-common.js";
-import { NodeIdentity, etcdMemberId, newNode, pullImages, startKubelet } from "./kubeadm-init.js";
+import { NodeIdentity, controlPlaneCheck, etcdMemberId, newNode, pullImages, startKubelet } from "./kubeadm-init.js";
 import { binaryVersion } from "./kube-versions.js";
 import { realEtcdMemberAdd } from "./static-etcd-members.js";
 
@@ -78,7 +78,7 @@ export async function join(p: Parsed): Promise<void> {
   out("[preflight] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.");
   const cc = c.clusterConfiguration as Record<string, any>;
   const ctx = pkiContext(cc, id);
-  if (controlPlane) joinControlPlane(p, jc, c, id, ctx, pullPolicy);
+  if (controlPlane) joinControlPlane(p, jc, c, id, ctx, pullPolicy, ignore);
   else writeText(`${cc.certificatesDir}/ca.crt`, c.caCert);
 
   // kubelet client certificate, signed by the cluster's CSR signer (TLS bootstrap)
@@ -87,6 +87,7 @@ export async function join(p: Parsed): Promise<void> {
   out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"');
   writeKubeletFiles(c.kubeletConfiguration, cc, id.criSocket, id.kubeletExtraArgs);
   startKubelet("kubelet-start");
+  pendingControlPlaneCheck?.();
   out("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap");
   updateState((s) => {
     const cl = s.clusters[c.id];
@@ -105,13 +106,15 @@ export async function join(p: Parsed): Promise<void> {
   out(controlPlane ? CP_JOINED : WORKER_JOINED);
 }
 
-function joinControlPlane(p: Parsed, jc: Record<string, any>, c: Cluster, id: NodeIdentity, ctx: ReturnType<typeof pkiContext>, pullPolicy: string): void {
+let pendingControlPlaneCheck: (() => void) | undefined;
+
+function joinControlPlane(p: Parsed, jc: Record<string, any>, c: Cluster, id: NodeIdentity, ctx: ReturnType<typeof pkiContext>, pullPolicy: string, ignore: string[]): void {
   const cc = c.clusterConfiguration as Record<string, any>;
   if (!cc.controlPlaneEndpoint) {
     fail("preflight", "\nOne or more conditions for hosting a new control plane instance is not satisfied.\n\nunable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.\n");
   }
   const images = controlPlaneImages(c.kubernetesVersion, imageOptionsFrom(cc));
-  pullImages(Object.values(images), id.criSocket, pullPolicy);
+  pullImages(Object.values(images), id.criSocket, pullPolicy, ignore);
   const key = flag(p, "certificate-key") ?? jc.controlPlane?.certificateKey;
   if (key) {
     out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
@@ -140,6 +143,7 @@ function joinControlPlane(p: Parsed, jc: Record<string, any>, c: Cluster, id: No
   out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
   for (const x of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) out(`[control-plane] Creating static Pod manifest for "${x}"`);
   out("[check-etcd] Checking that the etcd cluster is healthy");
+  pendingControlPlaneCheck = () => controlPlaneCheck(id, images, "control-plane-join/etcd");
 }
 
 const WORKER_JOINED = `

@@ -27,7 +27,7 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
         message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: iso(n.status.updatedAt || n.created) }],
       images: n.status.images.map((i) => ({ names: [i] })),
       nodeInfo: { architecture: "amd64", containerRuntimeVersion: n.criSocket.includes("dockerd") ? "docker://28.0.0" : "containerd://2.1.4",
-        kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, operatingSystem: "linux", osImage: "Debian GNU/Linux 12 (bookworm)" },
+        kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, operatingSystem: "linux", osImage: n.osImage ?? "Debian GNU/Linux 12 (bookworm)" },
     },
   };
 }
