@@ -90,3 +90,44 @@ export const lastMinorWithContainerd1 = 35;
 /** helm, used on the first control plane to install the cilium chart. */
 export const helmVersion = '3.16.4';
 export const ciliumChartRepo = 'https://helm.cilium.io/';
+
+/**
+ * Control-plane image tags kubeadm pins per Kubernetes minor besides pause (from `kubeadm config images list`):
+ * [coredns, etcd]. 1.36's coredns tag is unconfirmed upstream (same as 1.35 assumed). Used by the offline bundle.
+ */
+export const kubeadmImageTagsByMinor: Readonly<Record<number, { coredns: string; etcd: string }>> = {
+  29: { coredns: 'v1.11.1', etcd: '3.5.12-0' },
+  30: { coredns: 'v1.11.1', etcd: '3.5.15-0' },
+  31: { coredns: 'v1.11.3', etcd: '3.5.15-0' },
+  32: { coredns: 'v1.11.3', etcd: '3.5.16-0' },
+  33: { coredns: 'v1.12.0', etcd: '3.5.21-0' },
+  34: { coredns: 'v1.12.1', etcd: '3.6.5-0' },
+  35: { coredns: 'v1.13.1', etcd: '3.6.6-0' },
+  36: { coredns: 'v1.13.1', etcd: '3.6.8-0' },
+};
+
+/** Cilium release → the cilium-envoy tag its chart deploys (take new rows from `helm template`). */
+export const ciliumEnvoyTag: Readonly<Record<string, string>> = {
+  '1.19.4': 'v1.36.6',
+};
+
+/**
+ * Node artifacts the offline bundle gathers per Kubernetes minor (besides kubeadm/kubelet/kubectl at the exact version):
+ * cri-tools (crictl), the CNI plugins, containerd (static release), and the deb/rpm package versions of cri-tools and
+ * kubernetes-cni in pkgs.k8s.io's per-minor repository.
+ */
+export const nodeArtifactVersionsByMinor: Readonly<Record<number, { crictl: string; cniPlugins: string; containerd: string; criToolsPkg: string; kubernetesCniPkg: string }>> = {
+  33: { crictl: '1.33.0', cniPlugins: '1.6.2', containerd: '2.1.4', criToolsPkg: '1.33.0', kubernetesCniPkg: '1.6.0' },
+  34: { crictl: '1.34.0', cniPlugins: '1.7.1', containerd: '2.1.4', criToolsPkg: '1.34.0', kubernetesCniPkg: '1.7.1' },
+  35: { crictl: '1.35.0', cniPlugins: '1.8.0', containerd: '2.2.0', criToolsPkg: '1.35.0', kubernetesCniPkg: '1.8.0' },
+  36: { crictl: '1.36.0', cniPlugins: '1.8.0', containerd: '2.3.0', criToolsPkg: '1.36.0', kubernetesCniPkg: '1.8.0' },
+};
+
+/** Look a minor up in a per-minor table, falling back to the newest row not newer than it. */
+export function byMinor<T>(table: Readonly<Record<number, T>>, version: string, what: string): T {
+  const { minor } = parseKubeVersion(version);
+  const known = Object.keys(table).map(Number).filter((m) => m <= minor);
+  const row = table[minor] ?? (known.length ? table[Math.max(...known)] : undefined);
+  if (!row) throw new Error(`no ${what} known for Kubernetes 1.${minor}`);
+  return row;
+}

@@ -191,7 +191,13 @@ export const hostPrepSchema = z
 
 export const offlineSchema = z
   .object({
-    bundle: safePath.describe('Directory or tar made by `kubesmith bundle create`, relative to the inventory file'),
+    bundle: safePath
+      .optional()
+      .describe('Directory or tar made by `kubesmith bundle create`, relative to the inventory file; when set, apply installs from it and never reaches the internet'),
+    extraImages: z
+      .array(z.string().regex(IMAGE_REF, 'expected an image reference'))
+      .default([])
+      .describe('More images (an application\'s) that `kubesmith bundle create` adds to the bundle and apply loads on every node'),
   })
   .strict();
 

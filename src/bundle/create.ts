@@ -1,0 +1,131 @@
+/**
+ * `bundle create`: inventory in, bundle directory out. Pulls the image set (registry client), downloads the node
+ * files (resumable), then writes manifest.json last (atomically), so a directory with a manifest is complete.
+ * A re-run keeps every file whose checksum the previous manifest vouches for and fetches only what is missing.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Inventory } from '../inventory/schema.js';
+import { artifactsFor, type Family } from './artifacts.js';
+import { download } from './download.js';
+import { imageSet } from './image-set.js';
+import { BUNDLE_FORMAT, MANIFEST_FILE, readManifest, sha256File, type BundleFile, type BundleImage, type BundleManifest } from './manifest.js';
+import { pullImage } from './pull.js';
+import { RegistryClient, type Credentials } from './registry.js';
+
+export type BundleEvent =
+  | { type: 'image'; ref: string; status: 'pulled' | 'kept' }
+  | { type: 'file'; path: string; status: 'downloaded' | 'kept' }
+  | { type: 'bytes'; n: number };
+
+export interface CreateOptions {
+  inventory: Inventory;
+  out: string;
+  platforms: string[];
+  /** Registry host (or "*") → mirror base URLs. */
+  mirrors?: Record<string, string[]>;
+  mirrorsOnly?: boolean;
+  credentials?: Credentials;
+  filesUrl?: string;
+  packages?: Family[];
+  fetch?: typeof fetch;
+  onEvent?: (e: BundleEvent) => void;
+  now?: () => Date;
+}
+
+function previousManifest(out: string): BundleManifest | undefined {
+  try {
+    return existsSync(join(out, MANIFEST_FILE)) ? readManifest(out) : undefined;
+  } catch {
+    return undefined; // unreadable: start over, files are re-checked anyway
+  }
+}
+
+/** The previous manifest's record of a file, when the file on disk still has that size. */
+function kept(out: string, prev: BundleManifest | undefined, path: string): BundleFile | undefined {
+  const f = prev?.files.find((x) => x.path === path);
+  if (!f || !existsSync(join(out, path)) || statSync(join(out, path)).size !== f.size) return undefined;
+  return f;
+}
+
+export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
+  const inv = o.inventory;
+  const emit = o.onEvent ?? (() => {});
+  await mkdir(o.out, { recursive: true });
+  const prev = previousManifest(o.out);
+  const client = new RegistryClient({
+    mirrors: o.mirrors ?? {},
+    ...(o.mirrorsOnly ? { mirrorsOnly: true } : {}),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+  });
+  const files: BundleFile[] = [];
+  const images: BundleImage[] = [];
+
+  for (const want of imageSet(inv)) {
+    const before = prev?.images.find((i) => i.ref === want.ref);
+    const reuse =
+      before &&
+      o.platforms.every((p) => before.platforms[p]) &&
+      (await Promise.all(o.platforms.map(async (p) => {
+        const f = kept(o.out, prev, before.platforms[p]!.file);
+        return !!f && (await sha256File(join(o.out, f.path))) === f.sha256;
+      }))).every(Boolean);
+    let platforms: BundleImage['platforms'];
+    let repoDigest: string | undefined;
+    if (reuse) {
+      platforms = Object.fromEntries(o.platforms.map((p) => [p, before.platforms[p]!]));
+      repoDigest = before.repoDigest;
+      emit({ type: 'image', ref: want.ref, status: 'kept' });
+    } else {
+      const pulled = await pullImage(want.ref, { client, root: o.out, cache: join(o.out, '.cache'), platforms: o.platforms, onBytes: (n) => emit({ type: 'bytes', n }) });
+      platforms = pulled.platforms;
+      repoDigest = pulled.repoDigest;
+      emit({ type: 'image', ref: want.ref, status: 'pulled' });
+    }
+    images.push({ component: want.component, ref: want.ref, ...(repoDigest ? { repoDigest } : {}), platforms });
+    for (const [platform, p] of Object.entries(platforms)) {
+      const path = join(o.out, p.file);
+      files.push({ path: p.file, size: statSync(path).size, sha256: await sha256File(path), kind: 'image', platform, name: want.ref, source: want.ref });
+    }
+  }
+
+  const artifacts = artifactsFor({
+    kubernetesVersion: inv.spec.kubernetes.version,
+    platforms: o.platforms,
+    packages: o.packages ?? [],
+    runtime: inv.spec.containerRuntime.type,
+    ...(inv.spec.kubernetes.packageRepository ? { packageRepository: inv.spec.kubernetes.packageRepository } : {}),
+    ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
+  });
+  for (const a of artifacts) {
+    const before = kept(o.out, prev, a.path);
+    const r = await download(a.url, join(o.out, a.path), {
+      ...(before ? { sha256: before.sha256 } : {}),
+      ...(o.fetch ? { fetch: o.fetch } : {}),
+      onBytes: (n) => emit({ type: 'bytes', n }),
+    });
+    emit({ type: 'file', path: a.path, status: r.transferred > 0 ? 'downloaded' : 'kept' });
+    files.push({
+      path: a.path, size: statSync(join(o.out, a.path)).size, sha256: r.sha256, kind: a.kind, platform: a.platform, name: a.name, version: a.version,
+      ...(a.family ? { family: a.family } : {}), source: a.url,
+    });
+  }
+
+  const net = inv.spec.network;
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    createdAt: (o.now ?? (() => new Date()))().toISOString(),
+    kubernetes: { version: inv.spec.kubernetes.version, imageRepository: inv.spec.kubernetes.imageRepository },
+    network: { plugin: net.plugin, ...(net.plugin === 'flannel' ? { version: net.flannel.version } : net.plugin === 'cilium' ? { version: net.cilium.version } : {}) },
+    containerRuntime: inv.spec.containerRuntime.type,
+    platforms: [...o.platforms],
+    images,
+    files,
+  };
+  const tmp = join(o.out, `.${MANIFEST_FILE}.tmp`);
+  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o644 });
+  await rename(tmp, join(o.out, MANIFEST_FILE));
+  return manifest;
+}
