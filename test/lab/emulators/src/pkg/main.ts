@@ -1,7 +1,8 @@
 // Entry of the package-manager emulators: node main.js <tool> [args...] (launched by bin/<tool>).
 import { aptGet } from './apt-get.js';
 import { aptCache, aptMark, dpkg, dpkgQuery } from './apt-tools.js';
-import { dnf, rpm } from './dnf.js';
+import { dnf } from './dnf.js';
+import { rpm } from './rpm.js';
 import { hostPackages } from './host-packages.js';
 import { Exit, Out } from './lab-fs.js';
 
