@@ -67,4 +67,12 @@ describe.skipIf(!isRoot())('lab hosts through kubesmith transport', () => {
     expect(lab.readFile('w3', '/etc/kubesmith-probe.conf')).toBe('probe\n');
     expect(lab.readFile('w4', '/etc/kubesmith-probe.conf')).toBeNull();
   });
+
+  it('keeps every exit status when many quick commands share one connection', async () => {
+    // ssh2 can deliver a fast command's exit-status in the same read as the channel-open confirmation.
+    const { pool, hosts } = await connect('root');
+    const t = await pool.get(hosts[0]!);
+    const codes = await Promise.all(Array.from({ length: 100 }, (_, i) => t.exec(sh`exit ${i % 3}`, { allowFailure: true }).then((r) => r.code, () => -1)));
+    expect(codes).toEqual(Array.from({ length: 100 }, (_, i) => i % 3));
+  });
 });

@@ -23,8 +23,9 @@ if mountpoint -q /run/netns 2>/dev/null || [ -d /run/netns ]; then umount -R -l 
 # 2. Private writable layers over the machine's directories (disk kept across boots). LAB_ROOT lives under /var,
 #    so reach it through a bind made before /var is covered (an overlay cannot be another overlay's upper dir).
 mount -t tmpfs -o mode=0755,size=64m lab-run /run
-mkdir -p /run/lab/.root
+mkdir -p /run/lab/.root /run/lab/.repo
 mount --bind "$LAB_ROOT" /run/lab/.root
+mount --bind "$LAB_REPO" /run/lab/.repo
 LAB_ROOT=/run/lab/.root
 HOST_DIR="$LAB_ROOT/hosts/$LAB_HOST"
 for d in etc var opt usr home srv; do
@@ -119,6 +120,12 @@ if [ "${LAB_USERS:-1}" = 1 ]; then
   chmod 0700 /home/kube /home/kube/.ssh && chmod 0600 /home/kube/.ssh/authorized_keys
   chown -R 1000:1000 /home/kube
 fi
+
+# The repository, read-only at its real path, wherever it is (a clone under /tmp or /root would be hidden otherwise).
+mkdir -p "$LAB_REPO"
+mount --bind /run/lab/.repo "$LAB_REPO"
+mount --options-source disable -o remount,bind,ro "$LAB_REPO"
+umount /run/lab/.repo && rmdir /run/lab/.repo
 
 # 8. Seal: / read-only (the fstab of the machine must not be consulted), /sys read-only,
 #    /proc/sys read-only except the per-netns /proc/sys/net, no sysrq.
