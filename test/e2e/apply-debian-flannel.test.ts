@@ -9,7 +9,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { renderSysctl } from '../../src/render/index.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { changedCount, kubesmith, labReady, writesIn, seedAptKeys } from './helpers.js';
+import { changedCount, hostOutcomes, kubesmith, labReady, writesIn, seedAptKeys } from './helpers.js';
 
 const NAME = 'e2e-apply-deb';
 
@@ -84,6 +84,8 @@ describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flanne
   it('a second apply changes nothing, and plan says so', async () => {
     const again = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(again.code, again.stdout.slice(-3000)).toBe(0);
+    const changed = hostOutcomes(again).filter((e) => e.outcome !== 'ok' && e.outcome !== 'skipped');
+    expect(changed.map((e) => `${e.task}@${e.host}: ${JSON.stringify((e as { changes?: unknown }).changes ?? e.error)}`)).toEqual([]);
     expect(changedCount(again)).toBe(0);
     const plan = await kubesmith(['plan', '-i', inv]);
     expect(plan.code).toBe(0);
