@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 import { changedCount, hostOutcomes, kubesmith, labReady, logText, seedAptKeys } from './helpers.js';
 
 const NAME = 'e2e-apply-ha';
@@ -14,16 +15,23 @@ const NAME = 'e2e-apply-ha';
 describe.skipIf(!labReady())('apply: HA, 3 control planes + 2 workers', () => {
   let lab: Lab;
   let inv: string;
+  let registry: LabRegistry;
 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: ['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((name) => ({ name })) });
     await seedAptKeys(lab);
+    registry = await startLabRegistry(bridgeIp(lab.subnet));
     inv = join(lab.root, 'inventory.yaml');
     const cp1 = lab.hosts.find((h) => h.name === 'cp1')!.ip;
-    lab.writeInventory(inv, { controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1', 'w2'], extra: { kubernetes: { controlPlaneEndpoint: `${cp1}:6443` } } });
+    lab.writeInventory(inv, { controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1', 'w2'], extra: {
+        kubernetes: { controlPlaneEndpoint: `${cp1}:6443` },
+        containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } },
+      },
+    });
   }, 120_000);
 
   afterAll(async () => {
+    await registry?.close();
     if (lab) await labDown(NAME);
   }, 120_000);
 

@@ -10,13 +10,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
-import { ageLeafCertificates, fileSum, journalSince, startStaticPods } from './helpers/certs-lab.js';
+import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
+import { ageLeafCertificates, clusterExtra, fileSum, journalSince, startStaticPods } from './helpers/certs-lab.js';
 
 const NAME = 'e2e-certs-expiry';
 
 describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down (1 control plane + 1 worker)', () => {
   let lab: Lab;
   let inv: string;
+  let registry: LabRegistry;
   const admin = mkdtempSync(join(tmpdir(), 'ks-certs-admin-'));
   const check = (...more: string[]) => kubesmith(['certs', 'check', '-i', inv, ...more], admin);
 
@@ -24,13 +26,15 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }, { name: 'w1' }] });
     await seedAptKeys(lab);
     inv = join(lab.root, 'inventory.yaml');
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'] });
+    registry = await startLabRegistry(bridgeIp(lab.subnet));
+    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: clusterExtra(registry.url) });
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin);
     if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`);
     await startStaticPods(lab, 'cp1');
   }, 1_200_000);
 
   afterAll(async () => {
+    await registry?.close();
     if (lab) await labDown(NAME);
   }, 120_000);
 

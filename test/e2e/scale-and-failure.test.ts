@@ -5,25 +5,30 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 import { changedCount, hostOutcomes, kubesmith, labReady, writesIn, seedAptKeys } from './helpers.js';
 
 const NAME = 'e2e-scale';
 
 describe.skipIf(!labReady())('scale out and partial failure', () => {
   let lab: Lab;
+  let registry: LabRegistry;
+  const extra = () => ({ containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } });
   const inv = () => join(lab.root, 'inventory.yaml');
 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: ['cp1', 'w1', 'w2', 'w3'].map((name) => ({ name })) });
     await seedAptKeys(lab);
+    registry = await startLabRegistry(bridgeIp(lab.subnet));
   }, 120_000);
 
   afterAll(async () => {
+    await registry?.close();
     if (lab) await labDown(NAME);
   }, 120_000);
 
   it('a worker that fails to join does not stop the other; the recap names it; the re-run converges', async () => {
-    lab.writeInventory(inv(), { controlPlanes: ['cp1'], workers: ['w1', 'w2'] });
+    lab.writeInventory(inv(), { controlPlanes: ['cp1'], workers: ['w1', 'w2'], extra: extra() });
     await lab.failNext('w2', 'kubeadm', 1);
     const run = await kubesmith(['apply', '-i', inv()]);
     expect(run.code).toBe(1);
@@ -39,7 +44,7 @@ describe.skipIf(!labReady())('scale out and partial failure', () => {
 
   it('adding w3 changes only w3, plus the /etc/hosts block of the others', async () => {
     const before = Object.fromEntries(['cp1', 'w1', 'w2'].map((h) => [h, lab.journal(h).length]));
-    lab.writeInventory(inv(), { controlPlanes: ['cp1'], workers: ['w1', 'w2', 'w3'] });
+    lab.writeInventory(inv(), { controlPlanes: ['cp1'], workers: ['w1', 'w2', 'w3'], extra: extra() });
     const run = await kubesmith(['apply', '-i', inv(), '--output', 'json']);
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     const changed = hostOutcomes(run).filter((e) => e.outcome === 'changed');

@@ -6,6 +6,15 @@ import type { Lab } from '../../lab/lab.js';
 
 const DAY_S = 86_400;
 
+/** Inventory extras for a small lab cluster whose images come from the lab registry (the lab has no internet). */
+export function clusterExtra(registryUrl: string, controlPlaneEndpoint?: string): Record<string, unknown> {
+  return {
+    kubernetes: { version: '1.34.1', podSubnet: '10.244.0.0/16', ...(controlPlaneEndpoint ? { controlPlaneEndpoint } : {}) },
+    network: { plugin: 'flannel', flannel: { backend: 'vxlan' } },
+    containerRuntime: { registryMirrors: { 'registry.k8s.io': [registryUrl], 'ghcr.io': [registryUrl] } },
+  };
+}
+
 async function sh(lab: Lab, host: string, script: string): Promise<string> {
   const r = await lab.exec(host, script, { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`${host}: ${script.slice(0, 80)}… exited ${r.code}: ${r.stderr}`);
