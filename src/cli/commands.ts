@@ -5,6 +5,10 @@ import { kubeconfigCommand } from '../commands/kubeconfig.js';
 import { planCommand } from '../commands/plan.js';
 import { runCommand } from '../commands/run.js';
 import { validateCommand } from '../commands/validate.js';
+import { etcdCommand } from '../commands/etcd.js';
+import { resetCommand } from '../commands/reset.js';
+import { recoverCommand } from '../commands/recover.js';
+import { nodeCommand } from '../commands/node.js';
 import type { CommandSpec } from './context.js';
 import { versionCommand } from './version.js';
 
@@ -15,6 +19,10 @@ export const commands: CommandSpec[] = [
   applyCommand,
   runCommand,
   kubeconfigCommand,
+  etcdCommand,
+  resetCommand,
+  recoverCommand,
+  nodeCommand,
   versionCommand,
 ];
 

@@ -1,0 +1,30 @@
+/**
+ * Destructive playbook commands (reset, recover, node remove): without --yes they run the playbook as a plan
+ * (nothing is written), print exactly what would change and exit 2; with --yes they run it.
+ */
+import { resolve } from 'node:path';
+import type { CommandContext } from '../cli/context.js';
+import { EXIT } from '../cli/context.js';
+import { stampOf } from '../tasks/etcd/paths.js';
+import { executePlaybook, loadInventoryFor } from './run-playbook.js';
+
+/** Options every backup-taking playbook reads: where the admin machine keeps backups, one stamp per run. */
+export async function backupOptions(ctx: CommandContext): Promise<Record<string, unknown>> {
+  const loaded = await loadInventoryFor(ctx);
+  return { adminDir: resolve(ctx.cwd, '.kubesmith', loaded.inventory.metadata.name), stamp: stampOf(ctx.now()) };
+}
+
+export async function runDestructive(ctx: CommandContext, playbook: string, what: string, options: Record<string, unknown>): Promise<number> {
+  if (!ctx.flags.yes) {
+    await executePlaybook(ctx, { playbook, dryRun: true, options });
+    ctx.out.stderr.write(`${what}: destructive, so nothing was changed. The plan above is what it would do; add --yes to do it.\n`);
+    return EXIT.usage;
+  }
+  const { code } = await executePlaybook(ctx, { playbook, dryRun: false, options });
+  return code;
+}
+
+/** Run on one host only: the command's own --limit. */
+export function limitedTo(ctx: CommandContext, host: string): CommandContext {
+  return { ...ctx, flags: { ...ctx.flags, limit: [host] } };
+}
