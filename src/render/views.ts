@@ -71,6 +71,13 @@ export interface KubeadmInitView {
   proxyMode: string;
   ipvs: boolean;
   skipPhases: string[];
+  /** "Never" for offline installs: kubeadm's preflight then fails fast on a missing image instead of pulling. */
+  imagePullPolicy?: 'Never';
+}
+
+/** Offline installs (spec.offline.bundle) never pull: every image was imported from the bundle. */
+export function imagePullPolicy(inv: Inventory): { imagePullPolicy?: 'Never' } {
+  return inv.spec.offline?.bundle ? { imagePullPolicy: 'Never' } : {};
 }
 
 export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts): KubeadmInitView {
@@ -99,6 +106,7 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts): Kubea
     proxyMode: k.proxyMode,
     ipvs: k.proxyMode === 'ipvs',
     skipPhases: kpr ? ['addon/kube-proxy'] : [],
+    ...imagePullPolicy(inv),
   };
 }
 
@@ -111,6 +119,7 @@ export interface KubeadmJoinView {
   caCertHashes: string[];
   controlPlane: boolean;
   certificateKey?: string;
+  imagePullPolicy?: 'Never';
 }
 
 export function kubeadmJoinView(
@@ -127,6 +136,7 @@ export function kubeadmJoinView(
     caCertHashes: [join.caCertHash],
     controlPlane: join.certificateKey !== undefined,
     ...(join.certificateKey !== undefined ? { certificateKey: join.certificateKey } : {}),
+    ...imagePullPolicy(inv),
   };
 }
 

@@ -13,6 +13,7 @@ import { controlplaneTasks } from './controlplane/index.js';
 import { workerTasks } from './worker/index.js';
 import { cniTasks } from './cni/index.js';
 import { clusterTasks } from './cluster/index.js';
+import { offlineTasks } from './offline/index.js';
 import { etcdTasks } from './etcd/index.js';
 import { resetTasks } from './reset/index.js';
 import { recoverTasks } from './recover/index.js';
@@ -29,6 +30,7 @@ export const allTasks: Task[] = [
   ...workerTasks,
   ...cniTasks,
   ...clusterTasks,
+  ...offlineTasks,
   ...etcdTasks,
   ...resetTasks,
   ...recoverTasks,

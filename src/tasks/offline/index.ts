@@ -1,0 +1,7 @@
+import type { Task } from '../../engine/types.js';
+import { offlineVerify } from './verify.js';
+import { offlineUpload } from './upload.js';
+import { offlineInstall } from './install.js';
+import { offlineImages } from './images.js';
+
+export const offlineTasks: Task[] = [offlineVerify, offlineUpload, offlineInstall, offlineImages];

@@ -1,0 +1,17 @@
+import { defineTask } from '../common/define.js';
+import { runBundle } from './bundle.js';
+
+/**
+ * First step of an offline apply, before any host is contacted: the bundle must be complete (every file's size and
+ * sha256 as its manifest says) and serve this inventory (versions, every image). Reads local files only.
+ */
+export const offlineVerify = defineTask({
+  id: 'offline.verify',
+  title: 'Offline | Verify the bundle against its manifest and the inventory',
+  async plan(ctx) {
+    if (!ctx.inventory.spec.offline?.bundle) return { skip: 'spec.offline.bundle is not set' };
+    const b = await runBundle(ctx);
+    ctx.log(`bundle ${b.dir}: ${b.manifest.files.length} files, ${b.manifest.images.length} images, Kubernetes ${b.manifest.kubernetes.version}: verified`);
+    return [];
+  },
+});
