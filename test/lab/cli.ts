@@ -4,6 +4,7 @@
  * `npm run lab -- status`                                      list instances and hosts
  * `npm run lab -- ssh HOST [--name NAME] [--user kube]`        print the ssh command that reaches HOST
  */
+import { readdirSync } from 'node:fs';
 import { instanceNames } from './instance.js';
 import { labDown, labGet, labList, labUp } from './lab.js';
 import { OSES, type Os } from './paths.js';
@@ -61,6 +62,18 @@ function status() {
     const running = r.hosts.filter((h) => h.pid && h.pidStart !== undefined && startTime(h.pid) === h.pidStart).length;
     console.log(`${r.name}: index ${r.index}, subnet ${r.subnet}, ${running}/${r.hosts.length} hosts running, root ${r.root}`);
     for (const h of r.hosts) console.log(`  ${h.name.padEnd(12)} ${h.ip.padEnd(14)} ${h.os.padEnd(11)} pid ${h.pid}`);
+  }
+  const known = new Set(list.map((r) => r.index));
+  const strayNetns = allLabNetns().filter((n) => !known.has(Number(/^ksl(\d+)-/.exec(n)?.[1])));
+  if (strayNetns.length) console.log(`netns without an instance (a crashed run? \`down --all\`): ${strayNetns.join(' ')}`);
+  for (const n of instanceNames()) if (!list.some((r) => r.name === n)) console.log(`${n}: directory without instance.json (\`down --name ${n}\`)`);
+}
+
+function allLabNetns(): string[] {
+  try {
+    return readdirSync('/run/netns').filter((n) => /^ksl\d+-/.test(n));
+  } catch {
+    return [];
   }
 }
 
