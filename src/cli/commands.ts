@@ -1,5 +1,6 @@
 /** Every CLI command, in help order. A new command is one import and one line here. */
 import { applyCommand } from '../commands/apply.js';
+import { certsCommand } from '../commands/certs.js';
 import { initCommand } from '../commands/init.js';
 import { kubeconfigCommand } from '../commands/kubeconfig.js';
 import { planCommand } from '../commands/plan.js';
@@ -23,6 +24,7 @@ export const commands: CommandSpec[] = [
   resetCommand,
   recoverCommand,
   nodeCommand,
+  certsCommand,
   versionCommand,
 ];
 

@@ -14,6 +14,7 @@ import { workerTasks } from './worker/index.js';
 import { cniTasks } from './cni/index.js';
 import { clusterTasks } from './cluster/index.js';
 import { offlineTasks } from './offline/index.js';
+import { certsTasks } from './certs/index.js';
 import { etcdTasks } from './etcd/index.js';
 import { resetTasks } from './reset/index.js';
 import { recoverTasks } from './recover/index.js';
@@ -31,6 +32,7 @@ export const allTasks: Task[] = [
   ...cniTasks,
   ...clusterTasks,
   ...offlineTasks,
+  ...certsTasks,
   ...etcdTasks,
   ...resetTasks,
   ...recoverTasks,

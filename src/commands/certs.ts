@@ -1,0 +1,151 @@
+/** `kubesmith certs check|renew|distribute -i FILE`: the certificate lifecycle of a kubeadm cluster. */
+import { join, resolve } from 'node:path';
+import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { UsageError } from '../cli/context.js';
+import { formatReport, reportJson } from '../certs/report.js';
+import { InventoryError, formatIssue } from '../inventory/index.js';
+import { Host, Hosts } from '../model/host.js';
+import { checkCluster } from '../tasks/certs/read.js';
+import type { CertsRunOptions } from '../tasks/certs/options.js';
+import { ConnectionPool } from '../transport/index.js';
+import { executePlaybook, loadInventoryFor } from './run-playbook.js';
+
+const TIMER_REFUSAL = `--install-timer is deliberately not provided. A per-node systemd timer cannot do what a safe renewal needs:
+  - order across nodes: every control plane would renew and restart its API server at the same moment (an outage in HA);
+  - a health gate: the next node must wait until this one's etcd, API server, controller-manager and scheduler are back;
+  - a way back: stop at the first failure, restore that node's backup, leave the others untouched;
+  - cross-node checks: identical CAs and sa keys, SANs per node (a timer on one node sees only itself).
+Run it from the admin machine instead, e.g. a monthly cron entry there:
+  0 3 1 * *  kubesmith certs check -i cluster.yaml --warn-days 60 || kubesmith certs renew -i cluster.yaml --yes
+and let monitoring run \`kubesmith certs check\` (exit codes 0/1/2/3 like a monitoring plugin).`;
+
+function whole(ctx: CommandContext, name: string, fallback: number, min = 0): number {
+  const v = ctx.values[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} expects a whole number of at least ${min}, got "${String(v)}"`, 'certs');
+  return Number(v);
+}
+
+function connections(ctx: CommandContext, loaded: Awaited<ReturnType<typeof loadInventoryFor>>) {
+  const factory = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
+  return factory(loaded.inventory, { inventoryDir: loaded.dir, onCommand: () => {}, env: ctx.env });
+}
+
+function limited(hosts: Hosts, limit: readonly string[] | undefined): Host[] {
+  if (!limit) return [...hosts.all];
+  return hosts.all.filter((h) => limit.includes(h.name) || (limit.includes('control-plane') && h.isControlPlane) || (limit.includes('worker') && h.isWorker));
+}
+
+/** Read every node, print the table (or JSON), return the plugin exit code. */
+async function verify(ctx: CommandContext, warnDays: number): Promise<number> {
+  const loaded = await loadInventoryFor(ctx);
+  const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
+  const pool = connections(ctx, loaded);
+  try {
+    const { report } = await checkCluster(loaded.inventory, limited(hosts, ctx.flags.limit), (h) => pool.get(h), { now: ctx.now(), warnDays });
+    ctx.out.stdout.write(ctx.flags.output === 'json' ? reportJson(report) : formatReport(report));
+    return report.exitCode;
+  } finally {
+    await pool.closeAll();
+  }
+}
+
+async function check(ctx: CommandContext): Promise<number> {
+  try {
+    return await verify(ctx, whole(ctx, 'warn-days', 30));
+  } catch (err) {
+    // monitoring convention: a check that cannot run is UNKNOWN (3), not CRITICAL (2, our usual usage code)
+    if (err instanceof InventoryError) ctx.out.stderr.write(err.issues.map(formatIssue).join('\n') + '\n');
+    else ctx.out.stderr.write(`kubesmith certs check: ${(err as Error).message}\n`);
+    if (ctx.flags.output === 'json') ctx.out.stdout.write(JSON.stringify({ type: 'certs.check', status: 'UNKNOWN', exitCode: 3, message: (err as Error).message }) + '\n');
+    return 3;
+  }
+}
+
+async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-distribute'): Promise<number> {
+  const loaded = await loadInventoryFor(ctx);
+  const stamp = ctx.now().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const from = ctx.values.from;
+  if (typeof from === 'string' && !loaded.inventory.spec.hosts.some((h) => h.name === from && h.roles.includes('control-plane'))) {
+    throw new UsageError(`--from ${from}: no control-plane host of that name in the inventory`, 'certs');
+  }
+  const certs: CertsRunOptions = {
+    stamp,
+    localBackupDir: resolve(ctx.cwd, '.kubesmith', loaded.inventory.metadata.name, 'backups', stamp),
+    offSeconds: whole(ctx, 'restart-wait', 20),
+    healthTimeoutSeconds: whole(ctx, 'health-timeout', 300, 1),
+    states: new Map(),
+    ...(typeof from === 'string' ? { from } : {}),
+  };
+  const verb = playbook === 'certs-renew' ? 'renew' : 'distribute';
+  const out = ctx.values['kubeconfig-out'];
+  // the admin machine's kubeconfig (refreshed by controlplane.kubeconfig): the same place `apply` wrote it
+  const kubeconfigOut = resolve(ctx.cwd, typeof out === 'string' ? out : join('.kubesmith', loaded.inventory.metadata.name, 'admin.conf'));
+  if (!ctx.flags.yes) {
+    const { code } = await executePlaybook(ctx, { playbook, dryRun: true, options: { certs, kubeconfigOut } });
+    ctx.out.stderr.write(`kubesmith certs ${verb}: nothing was changed. This replaces certificates and restarts control planes one at a time; run again with --yes to do it.\n`);
+    return code === 0 ? 2 : code;
+  }
+  const { code } = await executePlaybook(ctx, { playbook, dryRun: false, options: { certs, kubeconfigOut } });
+  const hosts = loaded.inventory.spec.hosts.filter((h) => h.roles.includes('control-plane'));
+  const states = hosts.map((h) => ({ node: h.name, state: certs.states.get(h.name) ?? (code === 0 ? 'nothing to do' : 'not touched (its certificates are as before the run)') }));
+  if (ctx.flags.output === 'json') ctx.out.stdout.write(JSON.stringify({ type: `certs.${verb}`, ok: code === 0, backup: certs.localBackupDir, nodes: states }) + '\n');
+  else {
+    ctx.out.stdout.write(`\nControl planes after certs ${verb}:\n${states.map((s) => `  ${s.node}: ${s.state}`).join('\n')}\n`);
+    ctx.out.stdout.write(`Backups: /var/backups/kubesmith/${stamp}/ on each control plane; copies in ${certs.localBackupDir}\n\nVerification (same as certs check):\n`);
+  }
+  const checked = await verify(ctx, whole(ctx, 'warn-days', 30)).catch((err: unknown) => {
+    ctx.out.stderr.write(`verification could not run: ${(err as Error).message}\n`);
+    return 3;
+  });
+  return code !== 0 || checked >= 2 ? 1 : 0;
+}
+
+export const certsCommand: CommandSpec = {
+  name: 'certs',
+  summary: 'Check, renew or distribute the cluster certificates (check | renew | distribute)',
+  usage: 'certs check|renew|distribute -i FILE [flags]',
+  description: `check       read every certificate on every node over SSH (read-only; private keys never leave a node) and print
+            node, certificate, expiry, days left, signing CA, status; also compares the shared CAs and sa keys across
+            control planes and each API server certificate's SANs (node name, IPs, controlPlaneEndpoint).
+            Exit codes follow the monitoring-plugin convention, NOT kubesmith's usual ones:
+              0 OK, 1 WARNING (expires within --warn-days), 2 CRITICAL (expired, not yet valid, CA mismatch,
+              missing SAN or file), 3 UNKNOWN (a node unreachable, or the check could not run). CRITICAL wins over UNKNOWN.
+renew       back up /etc/kubernetes on every control plane (/var/backups/kubesmith/<time>/, 0600, and a copy under
+            .kubesmith/<cluster>/backups/<time>/<node>/ here), then per control plane, one at a time: kubeadm certs renew
+            all, static pods restarted by moving their manifests out and back, wait until etcd, API server,
+            controller-manager and scheduler run new containers and the API answers, refresh /root/.kube/config;
+            then refresh the kubeconfigs (and the admin machine's). The first failure stops the run and restores that
+            node's backup; the report says what state each node is in. Works with long-expired certificates.
+distribute  copy the shared files (ca, sa, front-proxy-ca, etcd ca) to control planes that lack or differ in them,
+            from a node holding the majority version (or --from), then re-sign that node's own certificates.
+renew and distribute show their plan and change nothing without --yes (exit 2).
+Scheduling: --install-timer is refused on purpose (it explains why); run renew from the admin machine (cron/CI).`,
+  examples: [
+    'kubesmith certs check -i cluster.yaml',
+    'kubesmith certs check -i cluster.yaml --warn-days 60 --output json',
+    'kubesmith certs renew -i cluster.yaml            # shows the plan only',
+    'kubesmith certs renew -i cluster.yaml --yes',
+    'kubesmith certs distribute -i cluster.yaml --yes --from cp1',
+  ],
+  flags: {
+    'warn-days': { type: 'string', valueName: 'N', description: 'check: WARNING when a certificate expires within N days (default 30)' },
+    'restart-wait': { type: 'string', valueName: 'SECONDS', description: "renew/distribute: keep the manifests out at least this long (default 20, the kubelet's fileCheckFrequency)" },
+    'health-timeout': { type: 'string', valueName: 'SECONDS', description: 'renew/distribute: wait this long for a restarted control plane to be healthy (default 300)' },
+    'kubeconfig-out': { type: 'string', valueName: 'FILE', description: "renew/distribute: the admin machine's kubeconfig to refresh (default .kubesmith/<cluster>/admin.conf)" },
+    from: { type: 'string', valueName: 'NODE', description: 'distribute: take the shared files from this control plane instead of the majority' },
+    'install-timer': { type: 'boolean', description: 'renew: refused on purpose; prints why the admin-driven renewal is preferred' },
+  },
+  runsPlaybook: true,
+  positionals: [1, 1],
+  async run(ctx) {
+    const sub = ctx.positionals[0];
+    if (sub === 'check') return check(ctx);
+    if (sub === 'renew') {
+      if (ctx.values['install-timer'] === true) throw new UsageError(TIMER_REFUSAL, 'certs');
+      return change(ctx, 'certs-renew');
+    }
+    if (sub === 'distribute') return change(ctx, 'certs-distribute');
+    throw new UsageError(`unknown certs subcommand "${sub}" (expected check, renew or distribute)`, 'certs');
+  },
+};

@@ -1,0 +1,30 @@
+/** What `kubesmith certs renew|distribute` passes to its tasks through ctx.options. */
+import type { TaskContext } from '../../engine/types.js';
+
+export interface CertsRunOptions {
+  /** One timestamp per run: names the backup directory on nodes and on the admin machine. */
+  stamp: string;
+  /** Absolute admin-machine directory for this run's backups: <root>/<node>/etc-kubernetes.tar.gz. */
+  localBackupDir: string;
+  /** Seconds the manifests stay out of /etc/kubernetes/manifests (kubelet fileCheckFrequency, default 20). */
+  offSeconds: number;
+  healthTimeoutSeconds: number;
+  /** Filled by the tasks: what state each control plane is in, for the final report. */
+  states: Map<string, string>;
+  /** certs distribute: take the shared files from this node instead of the majority. */
+  from?: string;
+}
+
+export function certsOptions(ctx: Pick<TaskContext, 'options'>): CertsRunOptions {
+  const o = ctx.options.certs as CertsRunOptions | undefined;
+  if (!o) throw new Error('certs tasks run only from `kubesmith certs renew|distribute` (missing run options)');
+  return o;
+}
+
+export const BACKUP_ROOT = '/var/backups/kubesmith';
+export const backupFile = (stamp: string) => `${BACKUP_ROOT}/${stamp}/etc-kubernetes.tar.gz`;
+
+/** https://<internal address>:6443 — this node's own API server (kubeadm's default bind port). */
+export function localApiServer(address: string): string {
+  return `https://${address.includes(':') ? `[${address}]` : address}:6443`;
+}
