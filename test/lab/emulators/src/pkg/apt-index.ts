@@ -43,6 +43,7 @@ export function aptUpdate(quiet: number): { lines: string[]; errors: string[]; w
   }
   if (!quiet) lines.push('Fetched 1,186 B in 0s (12.0 kB/s)');
   lines.push('Reading package lists...');
+  if (warnings.length) warnings.push('W: Some index files failed to download. They have been ignored, or old ones used instead.');
   // like apt, a failed source keeps the lists it had (none here); the others are replaced
   writeText(INDEX, JSON.stringify({ sources: ok }, null, 1) + '\n');
   return { lines, errors, warnings };
