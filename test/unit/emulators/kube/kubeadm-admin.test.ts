@@ -71,4 +71,23 @@ describe.sequential("kubeadm emulator: admin commands", () => {
     expect(lab.run("cp1", "kubectl", ["--kubeconfig", "/etc/kubernetes/admin.conf", "cluster-info"]).stdout)
       .toBe("Kubernetes control plane is running at https://k8s-api.lab:6443\nCoreDNS is running at https://k8s-api.lab:6443/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n");
   });
+
+  it("honours certificateValidityPeriod and joins from a JoinConfiguration file", () => {
+    lab.host("cp9", "10.199.0.30");
+    lab.host("w9", "10.199.0.31");
+    lab.write("cp9", "/root/short.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.34.1\ncertificateValidityPeriod: 48h0m0s\ncaCertificateValidityPeriod: 8760h0m0s\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- token: abcdef.0123456789abcdef\n  ttl: 1h0m0s\n");
+    const init = lab.run("cp9", "kubeadm", ["init", "--config", "/root/short.yaml"]);
+    expect(init.code).toBe(0);
+    const table = lab.run("cp9", "kubeadm", ["certs", "check-expiration"]).stdout;
+    expect(table).toMatch(/\napiserver +\w{3} \d\d, \d{4} \d\d:\d\d UTC +1d +ca +no\n/);
+    expect(table).toMatch(/\nca +\w{3} \d\d, \d{4} \d\d:\d\d UTC +364d +no\n/);
+    const hash = opensslCaHash(lab.path("cp9", "/etc/kubernetes/pki/ca.crt"));
+    lab.write("w9", "/root/join.yaml", `apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    apiServerEndpoint: 10.199.0.30:6443\n    token: abcdef.0123456789abcdef\n    caCertHashes: [${hash}]\nnodeRegistration:\n  name: worker-nine\n  kubeletExtraArgs:\n  - name: node-ip\n    value: 10.199.0.31\n`);
+    const j = lab.run("w9", "kubeadm", ["join", "--config", "/root/join.yaml"]);
+    expect(j.stderr).toBe("");
+    expect(j.code).toBe(0);
+    expect(lab.read("w9", "/var/lib/kubelet/kubeadm-flags.env")).toContain("--node-ip=10.199.0.31");
+    const names = lab.run("cp9", "kubectl", ["--kubeconfig", "/etc/kubernetes/admin.conf", "get", "nodes", "-o", "name"]).stdout;
+    expect(names).toBe("node/cp9\nnode/worker-nine\n");
+  }, 120_000);
 });

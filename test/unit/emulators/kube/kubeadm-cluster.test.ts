@@ -162,6 +162,9 @@ kubeadm join k8s-api.lab:6443 --token ${token} \\
     const caHead = lines.findIndex((l) => l.startsWith("CERTIFICATE AUTHORITY"));
     expect(lines[caHead]).toBe("CERTIFICATE AUTHORITY   EXPIRES                  RESIDUAL TIME   EXTERNALLY MANAGED");
     expect(lines[caHead + 1]).toMatch(/^ca {22}[A-Z][a-z]{2} \d\d, \d{4} \d\d:\d\d UTC {3}9y {14}no$/);
+    expect(lines.slice(caHead + 1, caHead + 4).map((l) => l.split(" ")[0])).toEqual(["ca", "etcd-ca", "front-proxy-ca"]);
+    expect(lines.slice(0, head)).toEqual(['[check-expiration] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...',
+      "[check-expiration] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.", ""]);
     const expected = new Date(Date.parse(openssl(["x509", "-noout", "-enddate", "-in", lab.path("cp1", "/etc/kubernetes/pki/apiserver.crt")]).split("=")[1]!));
     expect(lines[head + 2]).toContain(`${expected.toUTCString().slice(8, 11)} ${String(expected.getUTCDate()).padStart(2, "0")}, ${expected.getUTCFullYear()}`);
   });

@@ -69,7 +69,7 @@ const CONF_NAMES = KUBECONFIGS.map((k) => k.name);
 export function checkExpiration(p: Parsed): void {
   const certDir = flag(p, "cert-dir") ?? "/etc/kubernetes/pki";
   out('[check-expiration] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
-  out("[check-expiration] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.\n");
+  out("[check-expiration] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.\n\n");
   const t = now();
   const external = (ca: string) => (exists(`${certDir}/${CAS.find((c) => c.name === ca)!.file}.key`) ? "no" : "yes");
   const entries: [string, string | undefined, string][] = [
@@ -84,7 +84,7 @@ export function checkExpiration(p: Parsed): void {
   }
   process.stdout.write(tabwrite(rows) + "\n");
   const caRows = [["CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "EXTERNALLY MANAGED"]];
-  for (const ca of CAS) {
+  for (const ca of [...CAS].sort((a, b) => a.name.localeCompare(b.name))) {
     const pem = readText(`${certDir}/${ca.file}.crt`);
     if (!pem) { caRows.push([`!MISSING! ${ca.name}`, "", "", ""]); continue; }
     const end = certInfo(pem).notAfter;
@@ -118,7 +118,7 @@ export function renew(p: Parsed): void {
   const certDir = flag(p, "cert-dir") ?? cc.certificatesDir ?? "/etc/kubernetes/pki";
   const ctx = { ...pkiContext(cc, { name: hostName(), address: "", bindPort: 6443 }), certDir };
   out('[renew] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
-  out("[renew] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.\n");
+  out("[renew] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.\n\n");
   const todo = what === "all" ? names : [what];
   for (const name of todo) {
     const leaf = LEAVES.find((l) => l.name === name);

@@ -148,12 +148,15 @@ export function decodeConfig(text: string): Decoded {
 
 /** Print strict-decoding findings the way klog does (W-prefixed lines on stderr). */
 export function printWarnings(warnings: string[], file = "initconfiguration.go:332"): void {
+  for (const w of warnings) process.stderr.write(w.startsWith("[config]") ? `${w}\n` : klogWarning(file, w));
+}
+
+/** A klog warning line: `W1127 04:20:00.123000   4242 file.go:12] message`. */
+export function klogWarning(file: string, message: string): string {
   const d = new Date();
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   const stamp = `W${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}000`;
-  for (const w of warnings) {
-    process.stderr.write(w.startsWith("[config]") ? `${w}\n` : `${stamp} ${String(process.pid).padStart(7)} ${file}] ${w}\n`);
-  }
+  return `${stamp} ${String(process.pid).padStart(7)} ${file}] ${message}\n`;
 }
 
 /** v1beta4 list-of-{name,value} or v1beta3 map → flat map (later duplicates win). */

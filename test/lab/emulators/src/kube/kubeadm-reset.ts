@@ -6,10 +6,9 @@ import { ExitError, exists, hostName, out, remove } from "./lab.js";
 import { Parsed, bool, flag } from "./args.js";
 import { systemctl } from "./host-probe.js";
 import { localCluster } from "./node-state.js";
-import { printWarnings, decodeConfig } from "./kubeadm-config.js";
-import { readText } from "./lab.js";
+import { decodeConfig, klogWarning, printWarnings } from "./kubeadm-config.js";
+import { hostPath, readText } from "./lab.js";
 import { readdirSync } from "node:fs";
-import { hostPath } from "./lab.js";
 import { realEtcdLeave } from "./static-etcd-members.js";
 
 const FILES = ["admin.conf", "super-admin.conf", "kubelet.conf", "bootstrap-kubelet.conf", "controller-manager.conf", "scheduler.conf"].map((f) => `/etc/kubernetes/${f}`);
@@ -29,17 +28,18 @@ const clearDir = (dir: string) => {
 
 export function reset(p: Parsed): void {
   const cfgPath = flag(p, "config");
-  const rc = cfgPath ? decodeConfig(readText(cfgPath) ?? "").docs.get("ResetConfiguration") ?? {} : {};
-  if (cfgPath) printWarnings([]);
+  const decoded = cfgPath ? decodeConfig(readText(cfgPath) ?? "") : undefined;
+  if (decoded) printWarnings(decoded.warnings, "resetconfiguration.go:120");
+  const rc = decoded?.docs.get("ResetConfiguration") ?? {};
   const certDir = flag(p, "cert-dir") ?? rc.certificatesDir ?? "/etc/kubernetes/pki";
   const local = localCluster();
   if (local) {
     out('[reset] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
     out("[reset] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.");
   } else {
-    process.stderr.write("W0000 00:00:00.000000       1 reset.go:141] [reset] Unable to fetch the kubeadm-config ConfigMap from cluster: failed to get node registration: failed to get corresponding node: kubelet.conf does not exist\n");
+    process.stderr.write(klogWarning("reset.go:141", "[reset] Unable to fetch the kubeadm-config ConfigMap from cluster: failed to get node registration: failed to get corresponding node: kubelet.conf does not exist"));
   }
-  process.stderr.write("W0000 00:00:00.000000       1 preflight.go:56] [reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted.\n");
+  process.stderr.write(klogWarning("preflight.go:56", "[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted."));
   if (!bool(p, "force") && !rc.force && !confirm()) {
     throw new ExitError("error: won't proceed; the user didn't answer (Y|y) in order to continue");
   }
@@ -64,7 +64,8 @@ export function reset(p: Parsed): void {
     clearDir("/var/lib/etcd");
     if (isControlPlane) out("[reset] Deleted contents of the etcd data directory: /var/lib/etcd");
   } else {
-    process.stderr.write("W0000 00:00:00.000000       1 removeetcdmember.go:106] [reset] No kubeadm config, using etcd pod spec to get data directory\n[reset] No etcd config found. Assuming external etcd\n[reset] Please, manually reset etcd to prevent further issues\n");
+    process.stderr.write(klogWarning("removeetcdmember.go:106", "[reset] No kubeadm config, using etcd pod spec to get data directory"));
+    out("[reset] No etcd config found. Assuming external etcd\n[reset] Please, manually reset etcd to prevent further issues");
   }
   out("[reset] Stopping the kubelet service");
   systemctl("stop", "kubelet");
