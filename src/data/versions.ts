@@ -34,6 +34,8 @@ export const runtimePackages: Readonly<Record<'debian' | 'rhel', { containerd: s
 };
 
 export const kubernetesPackages = ['kubeadm', 'kubelet', 'kubectl'] as const;
+/** Tools kube-proxy needs in IPVS mode (same package names on both families). */
+export const ipvsPackages = ['ipset', 'ipvsadm'] as const;
 export const defaultPackageRepository = 'https://pkgs.k8s.io/core:/stable:';
 
 export interface KubeVersion {

@@ -1,6 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { unitEnabled } from '../common/services.js';
-import { kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
+import { ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
 
 export const kubernetesPackagesTask = defineTask({
   id: 'kubernetes.packages',
@@ -22,6 +22,15 @@ export const kubernetesPackagesTask = defineTask({
           await t.exec(distro.installPackages(pkgs), { timeoutMs: 900_000 });
         }),
       );
+    }
+    if (ctx.inventory.spec.kubernetes.proxyMode === 'ipvs') {
+      const absent: string[] = [];
+      for (const pkg of ipvsPackages) {
+        if (!(await t.exec(distro.installedVersion(pkg), { allowFailure: true })).stdout.trim()) absent.push(pkg);
+      }
+      if (absent.length) {
+        actions.push(action(`install ${absent.join(' ')} (proxyMode ipvs)`, async () => void (await t.exec(distro.installPackages(absent.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 }))));
+      }
     }
     const listHeld = distro.listHeld();
     const hold = distro.holdPackages(kubernetesPackages);

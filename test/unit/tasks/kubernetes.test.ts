@@ -73,3 +73,15 @@ describe('kubernetes.packages', () => {
     ]);
   });
 });
+
+describe('kubernetes.packages with proxyMode ipvs', () => {
+  it('also installs ipset and ipvsadm', async () => {
+    const h = harness(makeInventory({ kubernetes: { proxyMode: 'ipvs' } }), { family: 'rhel' });
+    const t = h.t('w1');
+    const installed = new Map<string, string>([['kubeadm', '1.34.1-150500.1.1'], ['kubelet', '1.34.1-150500.1.1'], ['kubectl', '1.34.1-150500.1.1']]);
+    t.allow('rpm -q', (c) => ({ stdout: [...installed].find(([p]) => c.command.endsWith(` ${p}; fi`))?.[1] ?? '' }))
+      .allow('dnf install -y --disableexcludes=kubernetes ipset ipvsadm', () => (installed.set('ipset', '7').set('ipvsadm', '1'), {}))
+      .allow('systemctl is-enabled kubelet', { stdout: 'enabled' });
+    expect((await converge(kubernetesPackagesTask, h.ctx('w1'), [t])).map((c) => c.summary)).toEqual(['install ipset ipvsadm (proxyMode ipvs)']);
+  });
+});
