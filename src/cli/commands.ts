@@ -1,5 +1,7 @@
 /** Every CLI command, in help order. A new command is one import and one line here. */
 import { applyCommand } from '../commands/apply.js';
+import { bundleCommand } from '../commands/bundle.js';
+import { imagesCommand } from '../commands/images.js';
 import { certsCommand } from '../commands/certs.js';
 import { initCommand } from '../commands/init.js';
 import { kubeconfigCommand } from '../commands/kubeconfig.js';
@@ -20,6 +22,8 @@ export const commands: CommandSpec[] = [
   applyCommand,
   runCommand,
   kubeconfigCommand,
+  bundleCommand,
+  imagesCommand,
   etcdCommand,
   resetCommand,
   recoverCommand,

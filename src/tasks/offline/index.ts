@@ -3,5 +3,6 @@ import { offlineVerify } from './verify.js';
 import { offlineUpload } from './upload.js';
 import { offlineInstall } from './install.js';
 import { offlineImages } from './images.js';
+import { imagesLoad } from './load.js';
 
-export const offlineTasks: Task[] = [offlineVerify, offlineUpload, offlineInstall, offlineImages];
+export const offlineTasks: Task[] = [offlineVerify, offlineUpload, offlineInstall, offlineImages, imagesLoad];

@@ -1,0 +1,153 @@
+/**
+ * `kubesmith bundle create|verify|push`: build an air-gap bundle for an inventory on a machine with network,
+ * check one, or copy its images into a private registry (mirror mode).
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { UsageError } from '../cli/context.js';
+import type { Family } from '../bundle/artifacts.js';
+import { createBundle } from '../bundle/create.js';
+import { verifyBundle } from '../bundle/manifest.js';
+import { matchBundle } from '../bundle/match.js';
+import { bundlePath, openBundle, packBundle } from '../bundle/open.js';
+import { pushBundle } from '../bundle/push.js';
+import { RegistryClient, type Credentials } from '../bundle/registry.js';
+import { loadInventoryFor } from './run-playbook.js';
+import { progress } from './bundle-progress.js';
+
+const PLATFORM = /^linux\/(amd64|arm64)$/;
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
+/** --registry-mirror URL (every registry) or REGISTRY=URL, plus the inventory's containerRuntime.registryMirrors. */
+export function mirrorsFrom(flags: string[], inventoryMirrors: Record<string, string[]>): Record<string, string[]> {
+  const mirrors: Record<string, string[]> = {};
+  for (const m of flags) {
+    const eq = m.indexOf('=');
+    const [registry, url] = eq > 0 && !m.slice(0, eq).includes('/') ? [m.slice(0, eq), m.slice(eq + 1)] : ['*', m];
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw new UsageError(`--registry-mirror ${m}: expected URL or REGISTRY=URL with an http(s) URL`);
+    (mirrors[registry] ??= []).push(url);
+  }
+  for (const [registry, urls] of Object.entries(inventoryMirrors)) (mirrors[registry] ??= []).push(...urls);
+  return mirrors;
+}
+
+function credentials(ctx: CommandContext): Credentials | undefined {
+  const username = ctx.env.KUBESMITH_REGISTRY_USERNAME;
+  const password = ctx.env.KUBESMITH_REGISTRY_PASSWORD;
+  return username && password ? { username, password } : undefined;
+}
+
+async function create(ctx: CommandContext): Promise<number> {
+  const loaded = await loadInventoryFor(ctx);
+  const out = str(ctx.values.file) ?? loaded.inventory.spec.offline?.bundle;
+  if (!out) throw new UsageError('missing -o PATH (or spec.offline.bundle in the inventory)');
+  const dir = isAbsolute(out) ? out : resolve(str(ctx.values.file) ? ctx.cwd : loaded.dir, out);
+  const platforms = list(ctx.values.platform);
+  if (platforms.length === 0) platforms.push('linux/amd64');
+  const bad = platforms.filter((p) => !PLATFORM.test(p));
+  if (bad.length) throw new UsageError(`--platform ${bad.join(',')}: expected linux/amd64 and/or linux/arm64`);
+  const packages = list(ctx.values.packages) as Family[];
+  if (packages.some((p) => p !== 'debian' && p !== 'rhel')) throw new UsageError('--packages: expected debian and/or rhel');
+  const filesUrl = str(ctx.values['files-url']);
+  if (filesUrl && !/^https?:\/\/\S+$/.test(filesUrl)) throw new UsageError('--files-url: expected an http(s) URL');
+  const p = progress(ctx);
+  const cred = credentials(ctx);
+  const manifest = await createBundle({
+    inventory: loaded.inventory,
+    out: dir,
+    platforms,
+    packages,
+    mirrors: mirrorsFrom(list(ctx.values['registry-mirror']), loaded.inventory.spec.containerRuntime.registryMirrors),
+    ...(ctx.values['mirrors-only'] === true ? { mirrorsOnly: true } : {}),
+    ...(filesUrl ? { filesUrl } : {}),
+    ...(cred ? { credentials: cred } : {}),
+    onEvent: (e) => p.event(e),
+  }).finally(() => p.done());
+  if (ctx.values.tar === true) {
+    await packBundle(dir, `${dir}.tar`);
+    p.line(`packed ${dir}.tar`);
+  }
+  const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
+  p.line(`bundle ${dir}: Kubernetes ${manifest.kubernetes.version}, ${manifest.images.length} images, ${manifest.files.length} files (${(bytes / 1048576).toFixed(1)} MiB), ${manifest.platforms.join(', ')}`, {
+    dir,
+    images: manifest.images.length,
+    files: manifest.files.length,
+    bytes,
+  });
+  return 0;
+}
+
+async function openFor(ctx: CommandContext): Promise<{ dir: string; loaded: Awaited<ReturnType<typeof loadInventoryFor>> }> {
+  const loaded = await loadInventoryFor(ctx);
+  const spec = str(ctx.values.bundle);
+  const path = spec ? (isAbsolute(spec) ? spec : join(ctx.cwd, spec)) : loaded.inventory.spec.offline?.bundle ? bundlePath(loaded.inventory.spec.offline.bundle, loaded.dir) : undefined;
+  if (!path) throw new UsageError('missing --bundle PATH (or spec.offline.bundle in the inventory)');
+  return { dir: await openBundle(path), loaded };
+}
+
+async function verify(ctx: CommandContext): Promise<number> {
+  const { dir, loaded } = await openFor(ctx);
+  const manifest = await verifyBundle(dir);
+  const match = matchBundle(manifest, loaded.inventory);
+  const p = progress(ctx);
+  for (const problem of match.problems) p.line(`problem: ${problem}`, { problem });
+  p.line(match.problems.length ? `bundle ${dir} does not serve ${ctx.flags.inventory}` : `bundle ${dir}: every file matches its manifest and serves ${ctx.flags.inventory}`, { ok: match.problems.length === 0 });
+  return match.problems.length ? 1 : 0;
+}
+
+async function push(ctx: CommandContext): Promise<number> {
+  const registry = str(ctx.values.registry);
+  if (!registry || !/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(registry)) throw new UsageError('missing or bad --registry URL (e.g. http://10.0.0.5:5000)');
+  const { dir } = await openFor(ctx);
+  const manifest = await verifyBundle(dir);
+  const p = progress(ctx);
+  const cred = credentials(ctx);
+  const prefix = str(ctx.values.prefix);
+  const pushed = await pushBundle(dir, manifest, {
+    registry,
+    client: new RegistryClient(cred ? { credentials: cred } : {}),
+    ...(prefix ? { prefix } : {}),
+    onImage: (ref, target, sent) => p.line(`${ref} → ${target} (${sent} blobs sent)`, { ref, target, blobsSent: sent }),
+  });
+  p.line(`pushed ${pushed.length} images to ${registry}`);
+  return 0;
+}
+
+export const bundleCommand: CommandSpec = {
+  name: 'bundle',
+  summary: 'Air-gap bundles: create one for an inventory, verify it, or push its images to a registry',
+  usage: 'bundle create -i FILE -o PATH [--platform P,…] [--registry-mirror URL|REG=URL]… | bundle verify -i FILE [--bundle PATH] | bundle push -i FILE [--bundle PATH] --registry URL',
+  description:
+    'create (on a machine with network): pulls the exact image set of the inventory (kubeadm images for its version and imageRepository, CNI, kube-vip, ' +
+    'spec.offline.extraImages) with kubesmith\'s own registry client, downloads kubeadm/kubelet/kubectl, crictl, CNI plugins and containerd ' +
+    '(and --packages debian,rhel OS packages), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
+    'Set spec.offline.bundle to install from it. push copies the images to a registry (KUBESMITH_REGISTRY_USERNAME/PASSWORD for auth).',
+  examples: [
+    'kubesmith bundle create -i cluster.yaml -o ./bundle --platform linux/amd64,linux/arm64 --packages debian',
+    'kubesmith bundle create -i cluster.yaml -o ./bundle --registry-mirror https://mirror.internal --files-url https://files.internal --tar',
+    'kubesmith bundle verify -i cluster.yaml',
+    'kubesmith bundle push -i cluster.yaml --bundle ./bundle --registry http://10.0.0.5:5000',
+  ],
+  flags: {
+    file: { type: 'string', short: 'o', valueName: 'PATH', description: 'create: the bundle directory to write' },
+    platform: { type: 'string', multiple: true, valueName: 'P', description: 'create: linux/amd64 (default) and/or linux/arm64' },
+    'registry-mirror': { type: 'string', multiple: true, valueName: 'URL', description: 'create: pull through this mirror (URL for every registry, or REGISTRY=URL)' },
+    'mirrors-only': { type: 'boolean', description: 'create: never fall back to the upstream registries' },
+    'files-url': { type: 'string', valueName: 'URL', description: 'create: HTTP mirror for files (https://HOST/PATH is fetched as URL/HOST/PATH)' },
+    packages: { type: 'string', multiple: true, valueName: 'FAMILY', description: 'create: also fetch OS packages for debian and/or rhel' },
+    tar: { type: 'boolean', description: 'create: also pack the bundle into PATH.tar' },
+    bundle: { type: 'string', valueName: 'PATH', description: 'verify/push: the bundle (default spec.offline.bundle)' },
+    registry: { type: 'string', valueName: 'URL', description: 'push: the registry to push to' },
+    prefix: { type: 'string', valueName: 'PATH', description: 'push: put images under REGISTRY/PATH/ (for kubernetes.imageRepository)' },
+  },
+  positionals: [1, 1],
+  async run(ctx) {
+    const sub = ctx.positionals[0];
+    if (sub === 'create') return create(ctx);
+    if (sub === 'verify') return verify(ctx);
+    if (sub === 'push') return push(ctx);
+    throw new UsageError(`unknown bundle action "${sub}" (create, verify or push)`);
+  },
+};
