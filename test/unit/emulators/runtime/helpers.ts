@@ -3,20 +3,26 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../../../..');
 export const BIN = join(REPO, 'test/lab/emulators/bin');
 export const UNITS = join(REPO, 'test/lab/emulators/units');
 const SRC = join(REPO, 'test/lab/emulators/src/runtime');
-const MAIN = join(REPO, 'dist/test/lab/emulators/src/runtime/main.js');
+const DIST = join(REPO, 'dist/test/lab/emulators/src/runtime');
 
+/** Compiles when any runtime source is newer than its own compiled file (others may be building dist/ too). */
 export function ensureBuilt(): void {
-  const newest = Math.max(...readdirSync(SRC).map((f) => statSync(join(SRC, f)).mtimeMs));
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newest) return;
+  const stale = () => readdirSync(SRC).filter((f) => f.endsWith('.ts')).some((f) => {
+    const js = join(DIST, f.replace(/\.ts$/, '.js'));
+    return !existsSync(js) || statSync(js).mtimeMs < statSync(join(SRC, f)).mtimeMs;
+  });
+  if (!stale()) return;
   // tsc emits even when files owned by others have type errors; only our output matters here
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
-  if (!existsSync(MAIN)) throw new Error('build did not produce the runtime emulators');
+  if (stale()) throw new Error('build did not produce the runtime emulators');
 }
 
 export interface Result { code: number; stdout: string; stderr: string }
@@ -70,18 +76,31 @@ export class LabRoot {
   }
 }
 
-/** A minimal registry on loopback serving manifests (what the emulated pulls fetch), counting requests per path. */
-export async function manifestRegistry(manifests: Record<string, { bytes: Buffer; mediaType: string }>): Promise<{ port: number; hits: string[]; close: () => Promise<void> }> {
-  const { createServer } = await import('node:http');
-  const { createHash } = await import('node:crypto');
+/** Routes a registry serves for one test image: its manifest by tag and its blobs (config, layer). */
+export function imageRoutes(repo: string, tag: string, image: { manifest: Buffer; config: Buffer; layer: Buffer }): Record<string, { bytes: Buffer; mediaType: string }> {
+  const digest = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  return {
+    [`/v2/${repo}/manifests/${tag}`]: { bytes: image.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' },
+    [`/v2/${repo}/manifests/${digest(image.manifest)}`]: { bytes: image.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' },
+    [`/v2/${repo}/blobs/${digest(image.config)}`]: { bytes: image.config, mediaType: 'application/octet-stream' },
+    [`/v2/${repo}/blobs/${digest(image.layer)}`]: { bytes: image.layer, mediaType: 'application/octet-stream' },
+  };
+}
+
+/** A minimal registry on loopback (manifests and blobs by path, GET and HEAD), recording every request. */
+export async function manifestRegistry(routes: Record<string, { bytes: Buffer; mediaType: string }>): Promise<{ port: number; hits: string[]; close: () => Promise<void> }> {
   const hits: string[] = [];
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     hits.push(req.url ?? '');
-    const manifest = manifests[path];
-    if (!manifest) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': manifest.mediaType, 'docker-content-digest': `sha256:${createHash('sha256').update(manifest.bytes).digest('hex')}` });
-    res.end(manifest.bytes);
+    if (path === '/v2/' || path === '/v2') { res.writeHead(200, { 'content-type': 'application/json' }).end('{}'); return; }
+    const route = routes[path];
+    if (!route) { res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}'); return; }
+    res.writeHead(200, {
+      'content-type': route.mediaType, 'content-length': route.bytes.length,
+      'docker-content-digest': `sha256:${createHash('sha256').update(route.bytes).digest('hex')}`,
+    });
+    res.end(req.method === 'HEAD' ? undefined : route.bytes);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;

@@ -2,19 +2,15 @@
 // answers from the host's image store; fails like the real one when that runtime is not running.
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { existsSync, readdirSync } from 'node:fs';
-import { Exit, tabulate, humanSize, type Io } from './cli-util.js';
-import { ImageStore, K8S_NAMESPACE, DOCKER_NAMESPACE, type StoredImage } from './image-store.js';
+import { Exit, tabulate, type Io } from './cli-util.js';
+import { ImageStore, K8S_NAMESPACE, DOCKER_NAMESPACE } from './image-store.js';
 import { labPath, readJson, readText, writeText } from './lab-paths.js';
-import { normalizeRef, splitRepoTag } from './image-ref.js';
-import { pullImage, PullError } from './registry-pull.js';
-import { CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, nodeSync, readState, runtimeActive } from './runtime-state.js';
+import { CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, readState, runtimeActive } from './runtime-state.js';
+import { fatal, images, inspecti, pull, rmi, type Runtime } from './crictl-images.js';
 import { containerdInstall, crictlVersion, dockerVersion } from './versions.js';
 
 const CONFIG = '/etc/crictl.yaml';
 const DEFAULT_ENDPOINTS = ['unix:///run/containerd/containerd.sock', 'unix:///run/crio/crio.sock', 'unix:///var/run/cri-dockerd.sock'];
-const fatal = (message: string): Exit => new Exit(1, `FATA[0000] ${message}`);
-
-interface Runtime { endpoint: string; kind: 'containerd' | 'cri-docker'; store: ImageStore }
 
 const socketPath = (endpoint: string): string => endpoint.replace(/^unix:\/\//, '').replace(/^\/var\/run\//, '/run/');
 
@@ -54,22 +50,6 @@ function connect(endpoint: string | undefined, api: 'image' | 'runtime', io: Io)
   throw fatal(failure);
 }
 
-interface CriImage { id: string; repoTags: string[]; repoDigests: string[]; size: string; uid: null; username: string; spec: null; pinned: boolean }
-
-function criImages(images: StoredImage[], sandbox: string | undefined): CriImage[] {
-  const byId = new Map<string, CriImage>();
-  for (const image of images) {
-    const entry = byId.get(image.configDigest) ?? { id: image.configDigest, repoTags: [], repoDigests: [], size: String(image.size), uid: null, username: '', spec: null, pinned: false };
-    const { repository } = splitRepoTag(image.name);
-    if (!image.name.includes('@')) entry.repoTags.push(image.name);
-    const repoDigest = `${repository}@${image.digest}`;
-    if (!entry.repoDigests.includes(repoDigest)) entry.repoDigests.push(repoDigest);
-    if (image.name === sandbox) entry.pinned = true;
-    byId.set(image.configDigest, entry);
-  }
-  return [...byId.values()];
-}
-
 export async function crictl(argv: string[], io: Io): Promise<number> {
   let i = 0;
   let endpoint = process.env.CONTAINER_RUNTIME_ENDPOINT;
@@ -105,80 +85,6 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     case undefined: throw new Exit(0, 'NAME:\n   crictl - client for CRI');
     default: throw fatal(`No help topic for '${command}'`);
   }
-}
-
-function images(runtime: Runtime, argv: string[], io: Io): number {
-  const quiet = argv.includes('-q') || argv.includes('--quiet');
-  const digests = argv.includes('--digests');
-  const oIndex = argv.findIndex((a) => a === '-o' || a === '--output');
-  const output = oIndex !== -1 ? argv[oIndex + 1] : argv.find((a) => a.startsWith('--output='))?.slice(9);
-  const filter = argv.filter((a, idx) => !a.startsWith('-') && !(oIndex !== -1 && idx === oIndex + 1))[0];
-  let list = runtime.store.list();
-  if (filter) {
-    const want = normalizeRef(filter);
-    const wantRepo = splitRepoTag(want).repository;
-    list = list.filter((image) => image.name === want || (!filter.includes(':') && splitRepoTag(image.name).repository === wantRepo));
-  }
-  const sandbox = runtime.kind === 'containerd' ? readState('containerd')?.sandboxImage as string | undefined : undefined;
-  const cri = criImages(list, sandbox);
-  if (output === 'json') { io.out(`${JSON.stringify({ images: cri }, null, 2)}\n`); return 0; }
-  if (quiet) { for (const image of cri) io.out(`${image.id}\n`); return 0; }
-  const header = digests ? ['IMAGE', 'TAG', 'DIGEST', 'IMAGE ID', 'SIZE'] : ['IMAGE', 'TAG', 'IMAGE ID', 'SIZE'];
-  const rows = [header];
-  for (const image of list) {
-    const { repository, tag } = splitRepoTag(image.name);
-    const id = image.configDigest.replace(/^sha256:/, '').slice(0, 13);
-    const row = digests ? [repository, tag, image.digest.replace(/^sha256:/, '').slice(0, 13), id, humanSize(image.size)] : [repository, tag, id, humanSize(image.size)];
-    rows.push(row);
-  }
-  io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
-  return 0;
-}
-
-async function pull(runtime: Runtime, argv: string[], io: Io): Promise<number> {
-  const ref = argv.find((a) => !a.startsWith('-'));
-  if (!ref) throw fatal('Image name cannot be empty');
-  const name = normalizeRef(ref);
-  const configPath = runtime.kind === 'containerd' ? String(readState('containerd')?.configPath ?? '') : '';
-  try {
-    const image = await pullImage(name, { hostsDirs: configPath ? configPath.split(':') : [] });
-    runtime.store.put([image], runtime.kind === 'containerd' ? { 'io.cri-containerd.image': 'managed' } : {});
-    io.out(`Image is up to date for ${image.configDigest}\n`);
-    nodeSync();
-    return 0;
-  } catch (error) {
-    if (!(error instanceof PullError)) throw error;
-    const desc = runtime.kind === 'containerd' ? `failed to pull and unpack image "${name}": ${error.message}` : `Error response from daemon: Get "https://${name.split('/')[0]}/v2/": dial tcp: lookup ${name.split('/')[0]}: no such host`;
-    throw fatal(`pulling image: rpc error: code = Unknown desc = ${desc}`);
-  }
-}
-
-function rmi(runtime: Runtime, argv: string[], io: Io): number {
-  const all = argv.includes('-a') || argv.includes('--all');
-  const refs = all ? runtime.store.list().map((i) => i.name) : argv.filter((a) => !a.startsWith('-'));
-  if (refs.length === 0) throw fatal('No IDs provided or nothing to delete');
-  for (const ref of refs) {
-    const byId = runtime.store.list().filter((i) => i.configDigest === ref || i.configDigest.replace(/^sha256:/, '').startsWith(ref));
-    const names = byId.length > 0 ? byId.map((i) => i.name) : [normalizeRef(ref)];
-    const removed = runtime.store.remove(names);
-    if (removed.length === 0) throw fatal(`no such image ${ref}`);
-    for (const name of removed) io.out(`Deleted: ${name}\n`);
-  }
-  nodeSync();
-  return 0;
-}
-
-function inspecti(runtime: Runtime, argv: string[], io: Io): number {
-  const refs = argv.filter((a) => !a.startsWith('-'));
-  if (refs.length === 0) throw fatal('image name cannot be empty');
-  const list = runtime.store.list();
-  for (const ref of refs) {
-    const match = list.find((i) => i.name === normalizeRef(ref) || i.configDigest === ref || i.configDigest.slice(7).startsWith(ref));
-    if (!match) throw fatal(`no such image "${ref}" present`);
-    const [status] = criImages(list.filter((i) => i.configDigest === match.configDigest), undefined);
-    io.out(`${JSON.stringify({ status, info: { imageSpec: { os: match.platforms[0]?.split('/')[0], architecture: match.platforms[0]?.split('/')[1] } } }, null, 2)}\n`);
-  }
-  return 0;
 }
 
 interface LabContainer { id: string; image: string; created: string; state: string; name: string; attempt: number; podId: string; pod: string }

@@ -62,6 +62,11 @@ function content(binDir: string, socket: string, namespace: string, digest: stri
   return result.stdout;
 }
 
+function parseLabels(column: string | undefined): Record<string, string> {
+  if (!column || column === '-') return {};
+  return Object.fromEntries(column.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
 /** Makes the store's namespace equal to what the real containerd holds (exact digests and sizes). */
 export function syncStoreFromReal(binDir: string, socket: string, namespace: string): void {
   const store = new ImageStore(namespace);
@@ -71,10 +76,10 @@ export function syncStoreFromReal(binDir: string, socket: string, namespace: str
   const images: StoredImage[] = [];
   for (const line of listing.stdout.split('\n').slice(1)) {
     // REF TYPE DIGEST SIZE(number unit) PLATFORMS LABELS
-    const [name, mediaType, digest, , , platformsCol] = line.trim().split(/\s+/);
+    const [name, mediaType, digest, , , platformsCol, labelsCol] = line.trim().split(/\s+/);
     if (!name || !mediaType || !digest) continue;
     const old = known.get(name);
-    if (old && old.digest === digest) { images.push(old); continue; }
+    if (old && old.digest === digest) { images.push({ ...old, labels: parseLabels(labelsCol) }); continue; }
     type Doc = { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
     const raw = content(binDir, socket, namespace, digest);
     let doc = JSON.parse(raw) as Doc;
@@ -87,7 +92,7 @@ export function syncStoreFromReal(binDir: string, socket: string, namespace: str
     size += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
     images.push({
       name, mediaType, digest, size, configDigest: doc.config?.digest ?? '',
-      platforms: (platformsCol ?? 'linux/amd64').split(','), createdAt: new Date().toISOString(), labels: {},
+      platforms: (platformsCol ?? 'linux/amd64').split(','), createdAt: new Date().toISOString(), labels: parseLabels(labelsCol),
     });
   }
   store.replace(images);
