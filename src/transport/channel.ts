@@ -49,12 +49,29 @@ export interface ChannelResult {
  */
 const OPEN_RETRIES = 9;
 
-async function openChannel(client: ExecClient, text: string): Promise<ExecChannel> {
+/** The exit status, captured from the moment the channel exists. */
+interface ExitStatus {
+  code: number | null;
+}
+
+/**
+ * Opens the channel and attaches the exit listener synchronously, inside ssh2's callback: for a fast command the
+ * exec reply, its output, `exit-status` and the close arrive in one packet batch that ssh2 parses in one go, so a
+ * listener attached after an `await` would miss the `exit` event (output survives, being buffered by the stream).
+ */
+async function openChannel(client: ExecClient, text: string): Promise<{ chan: ExecChannel; exit: ExitStatus }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await new Promise<ExecChannel>((resolve, reject) => {
+      return await new Promise<{ chan: ExecChannel; exit: ExitStatus }>((resolve, reject) => {
         try {
-          client.exec(text, {}, (err, chan) => (err ? reject(err) : resolve(chan)));
+          client.exec(text, {}, (err, chan) => {
+            if (err) return reject(err);
+            const exit: ExitStatus = { code: null };
+            chan.on('exit', (c: number | null, signalName?: string) => {
+              exit.code = c ?? (signalName ? 128 + (SIGNALS[signalName] ?? 0) : null);
+            });
+            resolve({ chan, exit });
+          });
         } catch (err) {
           reject(err as Error);
         }
@@ -100,10 +117,9 @@ class StderrSplitter {
 }
 
 export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise<ChannelResult> {
-  const chan = await openChannel(client, run.text);
+  const { chan, exit } = await openChannel(client, run.text);
   const stdout: Buffer[] = [];
   const stderr = new StderrSplitter();
-  let code: number | null = null;
   let timedOut = false;
   let aborted = false;
   const input = run.stdin;
@@ -123,6 +139,7 @@ export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise
         input.destroy(); // the command may exit before reading all its input
       }
       if (err) return reject(err);
+      const code = exit.code;
       const lost = code === null && !timedOut && !aborted;
       resolve({ code: code ?? (timedOut ? 124 : aborted ? 130 : 255), stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr.chunks), timedOut, aborted, lost });
     };
@@ -153,9 +170,6 @@ export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise
 
     chan.on('data', (d: Buffer) => stdout.push(d));
     chan.stderr.on('data', (d: Buffer) => stderr.push(d));
-    chan.on('exit', (c: number | null, signalName?: string) => {
-      code = c ?? (signalName ? 128 + (SIGNALS[signalName] ?? 0) : null);
-    });
     chan.on('error', () => undefined); // writes after the remote side closed; the exit status tells the story
     chan.on('close', () => finish());
 
