@@ -88,6 +88,18 @@ describe.sequential("kubectl emulator", () => {
     expect(nodes()).toMatch(/w1 +NotReady/);
   });
 
+  it("reports DaemonSet and Deployment status and rollout like kubectl", () => {
+    const ds = kubectl("cp1", ["get", "ds", "-A"]).stdout.split("\n");
+    expect(ds[0]).toMatch(/^NAMESPACE +NAME +DESIRED +CURRENT +READY +UP-TO-DATE +AVAILABLE +NODE SELECTOR +AGE$/);
+    // w1's kubelet is stopped: its flannel pod is not available
+    expect(ds.find((l) => l.includes("kube-flannel-ds"))).toMatch(/^kube-flannel +kube-flannel-ds +2 +2 +1 +2 +1 +<none> +\S+$/);
+    expect(kubectl("cp1", ["-n", "kube-system", "get", "deploy", "coredns", "-o", "jsonpath={.status.readyReplicas}"]).stdout).toBe("2");
+    expect(kubectl("cp1", ["-n", "kube-system", "rollout", "status", "deployment/coredns"]).stdout).toBe('deployment "coredns" successfully rolled out\n');
+    const r = kubectl("cp1", ["-n", "kube-flannel", "rollout", "status", "ds/kube-flannel-ds", "--timeout=1s"]);
+    expect(r.stdout).toBe('Waiting for daemon set "kube-flannel-ds" rollout to finish: 1 of 2 updated pods are available...\n');
+    expect(r.stderr).toBe("error: timed out waiting for the condition\n");
+  });
+
   it("waits for conditions and times out like kubectl", () => {
     expect(kubectl("cp1", ["wait", "--for=condition=Ready", "node/cp1", "--timeout=5s"]).stdout).toBe("node/cp1 condition met\n");
     const r = kubectl("cp1", ["wait", "--for=condition=Ready", "node", "--all", "--timeout=1s"]);

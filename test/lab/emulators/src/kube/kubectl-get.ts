@@ -49,6 +49,12 @@ function genericRow(o: any, allNs: boolean, r: Resource): string[] {
   const ns = allNs && r.namespaced ? [o.metadata.namespace] : [];
   if (r.kind === "ConfigMap") return [...ns, o.metadata.name, String(Object.keys(o.data ?? {}).length), age(o)];
   if (r.kind === "Namespace") return [...ns, o.metadata.name, "Active", age(o)];
+  const st = o.status ?? {};
+  if (r.kind === "DaemonSet") {
+    const sel = Object.entries(o.spec?.template?.spec?.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>";
+    return [...ns, o.metadata.name, ...[st.desiredNumberScheduled, st.currentNumberScheduled, st.numberReady, st.updatedNumberScheduled, st.numberAvailable].map(String), sel, age(o)];
+  }
+  if (r.kind === "Deployment") return [...ns, o.metadata.name, `${st.readyReplicas}/${st.replicas}`, String(st.updatedReplicas), String(st.availableReplicas), age(o)];
   return [...ns, o.metadata.name, age(o)];
 }
 
@@ -58,6 +64,8 @@ function headers(r: Resource, wide: boolean, allNs: boolean): string[] {
   if (r.kind === "Pod") return [...ns, "NAME", "READY", "STATUS", "RESTARTS", "AGE", ...(wide ? ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] : [])];
   if (r.kind === "ConfigMap") return [...ns, "NAME", "DATA", "AGE"];
   if (r.kind === "Namespace") return ["NAME", "STATUS", "AGE"];
+  if (r.kind === "DaemonSet") return [...ns, "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"];
+  if (r.kind === "Deployment") return [...ns, "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"];
   return [...ns, "NAME", "AGE"];
 }
 

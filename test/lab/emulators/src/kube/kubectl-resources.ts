@@ -75,6 +75,7 @@ export function listObjects(c: Cluster, r: Resource): KubeObject[] {
     return podObjects(c).sort((a, b) => key(a).localeCompare(key(b)));
   }
   const stored = Object.values(c.objects).filter((o) => o.kind === r.kind);
+  if (r.kind === "DaemonSet" || r.kind === "Deployment") return stored.map((o) => withWorkloadStatus(c, o)).sort(byName);
   if (r.kind === "Namespace") {
     const names = new Set(stored.map((o) => o.metadata?.name));
     for (const ns of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
@@ -82,6 +83,19 @@ export function listObjects(c: Cluster, r: Resource): KubeObject[] {
     }
   }
   return stored.sort(byName);
+}
+
+/** DaemonSet/Deployment status counted from the pods the emulator derives for them. */
+function withWorkloadStatus(c: Cluster, o: KubeObject): KubeObject {
+  const owned = (ref: { kind: string; name: string } | undefined) => o.kind === "DaemonSet"
+    ? ref?.kind === "DaemonSet" && ref.name === o.metadata?.name
+    : ref?.kind === "ReplicaSet" && ref.name.replace(/-[^-]+$/, "") === o.metadata?.name;
+  const pods = podObjects(c).filter((p: any) => p.metadata.namespace === (o.metadata?.namespace ?? "default") && owned(p.metadata.ownerReferences?.[0]));
+  const ready = pods.filter((p: any) => p.status.phase === "Running").length;
+  const status = o.kind === "DaemonSet"
+    ? { currentNumberScheduled: pods.length, desiredNumberScheduled: pods.length, numberAvailable: ready, numberMisscheduled: 0, numberReady: ready, updatedNumberScheduled: pods.length }
+    : { availableReplicas: ready, readyReplicas: ready, replicas: pods.length, updatedReplicas: pods.length };
+  return { ...o, status };
 }
 
 const byName = (a: KubeObject, b: KubeObject) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");

@@ -32,7 +32,7 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
   };
 }
 
-interface PodSpecIn { ns: string; name: string; node?: KubeNode; images: string[]; hostNetwork: boolean; owner?: string; labels: Record<string, string>; created: number }
+interface PodSpecIn { ns: string; name: string; node?: KubeNode; images: string[]; hostNetwork: boolean; owner?: { kind: string; name: string }; labels: Record<string, string>; created: number }
 
 function podObject(c: Cluster, p: PodSpecIn): KubeObject {
   let phase = "Pending";
@@ -47,7 +47,7 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
   const running = phase === "Running";
   return {
     apiVersion: "v1", kind: "Pod",
-    metadata: { name: p.name, namespace: p.ns, labels: p.labels, creationTimestamp: iso(p.created), ...(p.owner ? { ownerReferences: [{ kind: p.owner }] } : {}) },
+    metadata: { name: p.name, namespace: p.ns, labels: p.labels, creationTimestamp: iso(p.created), ...(p.owner ? { ownerReferences: [p.owner] } : {}) },
     spec: { nodeName: p.node?.name, hostNetwork: p.hostNetwork, containers: p.images.map((image, i) => ({ name: `c${i}`, image })) },
     status: { phase, ...(reason ? { reason } : {}), podIP: p.node ? (p.hostNetwork ? p.node.internalIP : podIP(p.node, p.name)) : undefined,
       conditions: [{ type: "Ready", status: running ? "True" : "False" }],
@@ -84,7 +84,7 @@ export function podObjects(c: Cluster): KubeObject[] {
     const hostNetwork = !!(obj as any).spec?.template?.spec?.hostNetwork || obj === cni?.obj;
     if (obj.kind === "DaemonSet") {
       for (const n of nodes) {
-        pods.push(podObject(c, { ns, name: `${name}-${suffix(name + n.name, 5)}`, node: n, images: podImages(obj), hostNetwork, owner: "DaemonSet", labels, created: n.created }));
+        pods.push(podObject(c, { ns, name: `${name}-${suffix(name + n.name, 5)}`, node: n, images: podImages(obj), hostNetwork, owner: { kind: "DaemonSet", name }, labels, created: n.created }));
       }
     } else if (obj.kind === "Deployment") {
       const replicas = Number((obj as any).spec?.replicas ?? 1);
@@ -94,7 +94,7 @@ export function podObjects(c: Cluster): KubeObject[] {
       const rs = suffix(name + "rs", 10);
       for (let i = 0; i < replicas; i++) {
         const node = name === "coredns" && !candidates.length ? undefined : pool[i % Math.max(pool.length, 1)];
-        pods.push(podObject(c, { ns, name: `${name}-${rs}-${suffix(name + i, 5)}`, node, images: podImages(obj), hostNetwork, owner: "ReplicaSet", labels, created: c.created }));
+        pods.push(podObject(c, { ns, name: `${name}-${rs}-${suffix(name + i, 5)}`, node, images: podImages(obj), hostNetwork, owner: { kind: "ReplicaSet", name: `${name}-${rs}` }, labels, created: c.created }));
       }
     }
   }

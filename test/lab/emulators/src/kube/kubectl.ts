@@ -158,6 +158,30 @@ function wait(c: Cluster, p: Parsed): void {
   }
 }
 
+function rollout(c: Cluster, p: Parsed): void {
+  const [verb, target, maybeName] = p.positional;
+  if (verb !== "status") throw new ExitError(`error: the lab's kubectl supports "rollout status" only`);
+  const [tn, sn] = (target ?? "").split("/");
+  const r = resolveResource(tn!);
+  const name = sn ?? maybeName ?? "";
+  const deadline = Date.now() + parseDuration(flag(p, "timeout") ?? "5m");
+  const what = r.kind === "DaemonSet" ? "daemon set" : "deployment";
+  let last = "";
+  for (;;) {
+    const cl = loadState().clusters[c.id];
+    const obj = cl && (selectObjects(cl, p, r, [name])[0] as any);
+    const st = obj?.status ?? {};
+    const [ready, total] = r.kind === "DaemonSet" ? [st.numberAvailable, st.desiredNumberScheduled] : [st.availableReplicas, st.replicas];
+    if (ready === total) return out(`${what} "${name}" successfully rolled out`);
+    const line = r.kind === "DaemonSet"
+      ? `Waiting for daemon set "${name}" rollout to finish: ${ready} of ${total} updated pods are available...`
+      : `Waiting for deployment "${name}" rollout to finish: ${ready} of ${total} updated replicas are available...`;
+    if (line !== last) out((last = line));
+    if (Date.now() >= deadline) throw new ExitError("error: timed out waiting for the condition");
+    sleepMs(Math.min(1000, Math.max(50, deadline - Date.now())));
+  }
+}
+
 function version(p: Parsed): void {
   const v = binaryVersion("kubectl");
   const c = bool(p, "client") ? undefined : connect(p);
@@ -186,6 +210,7 @@ export async function kubectl(argv: string[]): Promise<void> {
     case "drain": return drain(c, sub);
     case "label": return label(c, sub);
     case "wait": return wait(c, sub);
+    case "rollout": return rollout(c, sub);
     case "cluster-info":
       return out(`Kubernetes control plane is running at https://${c.endpoint}\nCoreDNS is running at https://${c.endpoint}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.`);
     default:
