@@ -1,5 +1,5 @@
 /** Host boot: emulator installation from the manifest, hooks, capabilities, failed boots, parallel instances. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, labDown, labList, labUp } from './lab.js';
@@ -7,6 +7,7 @@ import { linksOf, netnsNames } from './netns.js';
 import { LAB_BASE, repoRoot } from './paths.js';
 import { isRoot, ROOT_SKIP_MESSAGE, sshRun } from './helpers/ssh.js';
 import { startTime } from './procs.js';
+import { run, runOk } from './run.js';
 
 if (!isRoot()) console.warn(`skipping test/lab/boot.test.ts: ${ROOT_SKIP_MESSAGE}`);
 
@@ -89,4 +90,25 @@ describe.skipIf(!isRoot())('lab host boot', () => {
       await again.down();
     }
   });
+
+  it('never takes an index whose network exists without a claim (someone else\'s, or a crashed run\'s)', async () => {
+    const free = Array.from({ length: 100 }, (_, k) => k).find((k) => claimedBy(k) === undefined && !existsSync(`/sys/class/net/ksl${k}`))!;
+    await runOk('ip', ['link', 'add', `ksl${free}`, 'type', 'bridge']);
+    try {
+      const other = await labUp({ name: 'labtest-boot-z', hosts: 1, users: false });
+      await other.down();
+      expect(other.index).not.toBe(free);
+      expect(existsSync(`/sys/class/net/ksl${free}`)).toBe(true);
+    } finally {
+      await run('ip', ['link', 'del', `ksl${free}`]);
+    }
+  });
 });
+
+function claimedBy(k: number): string | undefined {
+  try {
+    return readFileSync(join(LAB_BASE, '.index', String(k), 'name'), 'utf8');
+  } catch {
+    return existsSync(join(LAB_BASE, '.index', String(k))) ? '?' : undefined;
+  }
+}

@@ -37,10 +37,15 @@ export interface InstanceRecord {
 
 const indexDir = join(LAB_BASE, '.index');
 
-/** Claims the lowest free index for `name`; a claim whose instance directory vanished is reclaimed. */
-export function claimIndex(name: string): number {
+/**
+ * Claims the lowest free index for `name`; a claim whose instance directory vanished is reclaimed. An index whose
+ * network still exists (`inUse`: a bridge or netns of that index) is never claimed: it may belong to someone whose
+ * claim we cannot see, so it is skipped, not cleaned (`npm run lab -- status` lists such leftovers).
+ */
+export function claimIndex(name: string, inUse: (index: number) => boolean): number {
   mkdirSync(indexDir, { recursive: true });
   for (let k = 0; k < MAX_INSTANCES; k++) {
+    if (inUse(k)) continue;
     const dir = join(indexDir, String(k));
     try {
       mkdirSync(dir);
@@ -52,7 +57,8 @@ export function claimIndex(name: string): number {
       continue;
     }
     writeFileSync(join(dir, 'name'), name);
-    return k;
+    if (!inUse(k)) return k;
+    rmSync(dir, { recursive: true, force: true }); // its network appeared meanwhile
   }
   throw new Error(`lab: all ${MAX_INSTANCES} instance indexes are in use (see \`npm run lab -- status\`)`);
 }

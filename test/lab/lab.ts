@@ -6,19 +6,21 @@
  *   await lab.exec('cp1', 'hostname');   // { code: 0, stdout: 'cp1\n', stderr: '' }
  *   await lab.down();
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Faults } from './faults.js';
 import { bootHost, killPid1, prepareHost } from './hosts.js';
 import { type HostRecord, type InstanceRecord, claimIndex, claimedIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
 import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
-import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute } from './netns.js';
-import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
+import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute, netnsNames } from './netns.js';
+import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, bridgeOf, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
 import { type HostExecOptions, hostExec } from './exec.js';
 import { parallel, run, runOk } from './run.js';
 
 export type { Os } from './paths.js';
+
+const OVERLAYFS_MAGIC = 0x794c7630;
 export type { InventoryOverrides } from './inventory.js';
 
 export interface LabHost {
@@ -140,7 +142,9 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   if (existsSync(labRoot(name))) await labDown(name);
   mkdirSync(LAB_BASE, { recursive: true });
   mkdirSync(labRoot(name)); // throws if someone else is creating the same name right now
-  const index = claimIndex(name);
+  // Overlay upper dirs cannot live on overlayfs (a machine that is itself a container): keep them on a tmpfs then.
+  if (statfsSync(LAB_BASE).type === OVERLAYFS_MAGIC) await runOk('mount', ['-t', 'tmpfs', '-o', 'mode=0755', `kubesmith-lab-${name}`, labRoot(name)]);
+  const index = claimIndex(name, (k) => existsSync(`/sys/class/net/${bridgeOf(k)}`) || netnsNames(k).length > 0);
   const rec: InstanceRecord = {
     name, index, subnet: subnetOf(index), root: labRoot(name), users: opts.users ?? true, createdAt: new Date().toISOString(),
     ...(opts.emulatorDir ? { emulatorDir: opts.emulatorDir } : {}), ...(opts.manifest ? { manifest: opts.manifest } : {}),
@@ -151,7 +155,6 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   try {
     writeInstance(rec);
     mkdirSync(join(rec.root, 'cluster'), { recursive: true });
-    await deleteInstanceNet(index); // leftovers of a crashed run with this index
     await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `kubesmith-lab-${name}`, '-f', join(rec.root, 'id_ed25519')]);
     await createBridge(index);
     const known: string[] = new Array(rec.hosts.length);
