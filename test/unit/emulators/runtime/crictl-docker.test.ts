@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { LabRoot, ensureBuilt } from './helpers.js';
 import { writeDockerArchive, writeOciArchive, makeTestImage } from '../../../lab/emulators/src/runtime/oci-archive.js';
 
@@ -62,6 +62,33 @@ describe('crictl', () => {
     expect(info.status.conditions[1]).toMatchObject({ type: 'NetworkReady', status: false });
     lab.write('/etc/cni/net.d/10-flannel.conflist', '{}');
     expect(JSON.parse(lab.run('crictl', ['info']).stdout).status.conditions[1].status).toBe(true);
+  });
+
+  it('ps shows the static pods kubelet runs from /etc/kubernetes/manifests, only with their images present', () => {
+    lab.write('/etc/crictl.yaml', CRICTL_YAML);
+    lab.systemctl('containerd', 'start');
+    const manifest = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}-cp1\n  namespace: kube-system\nspec:\n  containers:\n  - name: ${name}\n    image: ${image}\n`;
+    lab.write('/etc/kubernetes/manifests/kube-apiserver.yaml', manifest('kube-apiserver', 'registry.k8s.io/kube-apiserver:v1.31.1'));
+    lab.write('/etc/kubernetes/manifests/etcd.yaml', manifest('etcd', 'registry.k8s.io/etcd:3.5.15-0'));
+    lab.write('/tmp/i.tar', writeOciArchive({ ref: 'registry.k8s.io/kube-apiserver:v1.31.1' }));
+    lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/i.tar']);
+    expect(lab.run('crictl', ['ps', '-q']).stdout).toBe(''); // kubelet not running
+    lab.write('/run/lab/systemd/active/kubelet.service', `active ${Math.floor(Date.now() / 1000)} 0\n`);
+    const table = lab.run('crictl', ['ps']).stdout.trim().split('\n');
+    expect(table).toHaveLength(2); // etcd's image is missing: no container
+    const cells = table[1]!.split(/\s{2,}/);
+    expect(cells).toMatchObject({ 3: 'Running', 4: 'kube-apiserver', 5: '0', 7: 'kube-apiserver-cp1' });
+    expect(cells[1]).toBe(makeTestImage({ ref: 'registry.k8s.io/kube-apiserver:v1.31.1' }).configDigest.slice(7, 20));
+    const first = lab.run('crictl', ['ps', '-q', '--name', 'kube-apiserver']).stdout;
+    // moving the manifest out stops the pod; back (new mtime) is a new container, as a kubelet restart gives
+    renameSync(lab.path('/etc/kubernetes/manifests/kube-apiserver.yaml'), lab.path('/tmp/kube-apiserver.yaml'));
+    expect(lab.run('crictl', ['ps', '-q']).stdout).toBe('');
+    renameSync(lab.path('/tmp/kube-apiserver.yaml'), lab.path('/etc/kubernetes/manifests/kube-apiserver.yaml'));
+    utimesSync(lab.path('/etc/kubernetes/manifests/kube-apiserver.yaml'), new Date(), new Date(Date.now() + 5000));
+    const second = lab.run('crictl', ['ps', '-q', '--name', 'kube-apiserver']).stdout;
+    expect(second).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(second).not.toBe(first);
+    expect(lab.run('crictl', ['pods']).stdout).toMatch(/\n[0-9a-f]{13}\s+\d+ seconds ago\s+Ready\s+kube-apiserver-cp1\s+kube-system/);
   });
 
   it('crictl config --set writes /etc/crictl.yaml', () => {

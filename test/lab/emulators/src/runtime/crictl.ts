@@ -4,9 +4,10 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { existsSync, readdirSync } from 'node:fs';
 import { Exit, tabulate, type Io } from './cli-util.js';
 import { ImageStore, K8S_NAMESPACE, DOCKER_NAMESPACE } from './image-store.js';
-import { labPath, readJson, readText, writeText } from './lab-paths.js';
+import { labPath, readText, writeText } from './lab-paths.js';
 import { CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, readState, runtimeActive } from './runtime-state.js';
 import { fatal, images, inspecti, pull, rmi, type Runtime } from './crictl-images.js';
+import { containers, type CriContainer } from './crictl-ps.js';
 import { containerdInstall, crictlVersion, dockerVersion } from './versions.js';
 
 const CONFIG = '/etc/crictl.yaml';
@@ -78,7 +79,7 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     case 'rmi': return rmi(connect(imageEndpoint, 'image', io), rest, io);
     case 'inspecti': return inspecti(connect(imageEndpoint, 'image', io), rest, io);
     case 'ps': return ps(connect(endpoint, 'runtime', io), rest, io);
-    case 'pods': connect(endpoint, 'runtime', io); io.out(tabulate([['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME']], { minWidth: 20, padding: 3 })); return 0;
+    case 'pods': return pods(connect(endpoint, 'runtime', io), io);
     case 'info': return info(connect(endpoint, 'runtime', io), io);
     case 'version': return version(connect(endpoint, 'runtime', io), io);
     case 'config': return configCommand(configFile, configText, rest, io);
@@ -87,15 +88,23 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
   }
 }
 
-interface LabContainer { id: string; image: string; created: string; state: string; name: string; attempt: number; podId: string; pod: string }
-
-function ps(_runtime: Runtime, argv: string[], io: Io): number {
-  const containers = readJson<LabContainer[]>('/run/lab/cri/containers.json') ?? [];
+function ps(runtime: Runtime, argv: string[], io: Io): number {
   const all = argv.includes('-a') || argv.includes('--all');
-  const shown = containers.filter((c) => all || c.state === 'Running');
+  const nameAt = argv.findIndex((a) => a === '--name');
+  const name = nameAt !== -1 ? argv[nameAt + 1] : argv.find((a) => a.startsWith('--name='))?.slice(7);
+  const shown = containers(runtime.store).filter((c) => (all || c.state === 'Running') && (!name || new RegExp(name).test(c.name)));
   if (argv.includes('-q') || argv.includes('--quiet')) { for (const c of shown) io.out(`${c.id}\n`); return 0; }
   const rows = [['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD']];
-  for (const c of shown) rows.push([c.id.slice(0, 13), c.image.slice(0, 13), c.created, c.state, c.name, String(c.attempt), c.podId.slice(0, 13), c.pod]);
+  for (const c of shown) rows.push([c.id.slice(0, 13), c.image.replace(/^sha256:/, '').slice(0, 13), c.created, c.state, c.name, String(c.attempt), c.podId.slice(0, 13), c.pod]);
+  io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
+  return 0;
+}
+
+function pods(runtime: Runtime, io: Io): number {
+  const seen = new Map<string, CriContainer>();
+  for (const c of containers(runtime.store)) if (!seen.has(c.podId)) seen.set(c.podId, c);
+  const rows = [['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME']];
+  for (const c of seen.values()) rows.push([c.podId.slice(0, 13), c.created, 'Ready', c.pod, c.namespace, '0', '(default)']);
   io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
   return 0;
 }

@@ -1,0 +1,68 @@
+// What `crictl ps` / `crictl pods` show: the static pods the kubelet runs from /etc/kubernetes/manifests (only while
+// kubelet.service is active and only containers whose image the runtime holds, as a real kubelet could start no
+// other), plus any entries the kube emulators write to /run/lab/cri/containers.json. IDs derive from the manifest's
+// content and mtime, so a changed or moved-out-and-back manifest gives new containers, as a kubelet restart of the pod does.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { labPath, readJson, readText } from './lab-paths.js';
+import { normalizeRef } from './image-ref.js';
+import type { ImageStore } from './image-store.js';
+
+export interface CriContainer {
+  id: string;
+  image: string;
+  created: string;
+  state: string;
+  name: string;
+  attempt: number;
+  podId: string;
+  pod: string;
+  namespace: string;
+}
+
+const MANIFESTS = '/etc/kubernetes/manifests';
+const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function ago(ms: number): string {
+  const s = Math.max(1, Math.floor((Date.now() - ms) / 1000));
+  if (s < 60) return `${s} seconds ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} minute${s < 120 ? '' : 's'} ago`;
+  return `${Math.floor(s / 3600)} hour${s < 7200 ? '' : 's'} ago`;
+}
+
+export function kubeletRunning(): boolean {
+  return (readText('/run/lab/systemd/active/kubelet.service') ?? '').startsWith('active');
+}
+
+interface PodManifest { metadata?: { name?: string; namespace?: string }; spec?: { containers?: Array<{ name?: string; image?: string }> } }
+
+function staticPodContainers(store: ImageStore): CriContainer[] {
+  const dir = labPath(MANIFESTS);
+  if (!kubeletRunning() || !existsSync(dir)) return [];
+  const held = new Map(store.list().map((image) => [image.name, image.configDigest]));
+  const out: CriContainer[] = [];
+  for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
+    const text = readText(`${MANIFESTS}/${file}`) ?? '';
+    let pod: PodManifest;
+    try { pod = parseYaml(text) as PodManifest; } catch { continue; }
+    const mtime = statSync(`${dir}/${file}`).mtimeMs;
+    const podName = pod.metadata?.name ?? file.replace(/\.\w+$/, '');
+    const podId = hash(`${podName}\n${mtime}\n${text}`);
+    for (const c of pod.spec?.containers ?? []) {
+      let imageId: string | undefined;
+      try { imageId = c.image ? held.get(normalizeRef(c.image)) : undefined; } catch { imageId = undefined; }
+      if (!imageId || !c.name) continue;
+      out.push({
+        id: hash(`${podId}/${c.name}`), image: imageId, created: ago(mtime), state: 'Running', name: c.name,
+        attempt: 0, podId, pod: podName, namespace: pod.metadata?.namespace ?? 'kube-system',
+      });
+    }
+  }
+  return out;
+}
+
+export function containers(store: ImageStore): CriContainer[] {
+  const extra = readJson<CriContainer[]>('/run/lab/cri/containers.json') ?? [];
+  return [...staticPodContainers(store), ...extra];
+}
