@@ -5,6 +5,7 @@
  */
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
+import { withLockStep, RunLocks } from '../engine/lock.js';
 import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
@@ -53,8 +54,11 @@ export interface PlaybookRun {
 
 export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Promise<{ code: number; result: RunResult }> {
   const loaded = await loadInventoryFor(ctx);
-  const registry = new TaskRegistry(allTasks);
-  const playbook = loadPlaybook(run.playbook, registry);
+  // Mutating runs over SSH take a per-host lock as their first step (src/engine/lock.ts); plan never does,
+  // nor do runs on injected test transports.
+  const locks = run.dryRun || ctx.connections ? undefined : new RunLocks({ command: run.playbook });
+  const registry = new TaskRegistry(locks ? [...allTasks, locks.task()] : allTasks);
+  const playbook = locks ? withLockStep(loadPlaybook(run.playbook, registry)) : loadPlaybook(run.playbook, registry);
   const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
   checkLimit(hosts, ctx.flags.limit);
 
@@ -91,6 +95,7 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
     result = await runPlaybook(opts);
   } finally {
     await listr?.done();
+    await locks?.release();
     await pool.closeAll();
     log.close();
   }
