@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, labDown, labUp, mountsUnder } from './lab.js';
 import { linksOf, hasUnreachableRoute, netnsNames } from './netns.js';
-import { startTime } from './procs.js';
+import { hostProcesses, startTime } from './procs.js';
 import { isRoot, ROOT_SKIP_MESSAGE, sshRun } from './helpers/ssh.js';
 
 if (!isRoot()) console.warn(`skipping test/lab/lab.test.ts: ${ROOT_SKIP_MESSAGE}`);
@@ -129,9 +129,13 @@ describe.skipIf(!isRoot())('lab hosts', () => {
 
   it('down leaves no process, netns, mount or link, and keeps the unreachable route', async () => {
     const recorded = lab.record.hosts.map((h) => ({ pid: h.pid, start: h.pidStart! }));
+    // Every process of every host (sshd, sessions, daemons an emulator started), not only the recorded PID 1s.
+    await lab.exec('w1', 'setsid sleep 600 >/dev/null 2>&1 < /dev/null &');
+    const all = lab.hosts.flatMap((h) => hostProcesses(h.pid)).map((pid) => ({ pid, start: startTime(pid) }));
+    expect(all.length).toBeGreaterThan(lab.hosts.length * 2);
     const index = lab.index;
     await lab.down();
-    for (const p of recorded) expect(startTime(p.pid) === p.start).toBe(false);
+    for (const p of [...recorded, ...all]) expect(startTime(p.pid) === p.start).toBe(false);
     expect(netnsNames(index)).toEqual([]);
     expect(await linksOf(index)).toEqual([]);
     expect(mountsUnder(lab.root)).toEqual([]);
