@@ -1,6 +1,6 @@
 /**
- * SSH to lab hosts from tests. TODO: switch to kubesmith's own transport (src/transport/index.ts ConnectionPool /
- * SshTransport) once F2 exports it; until then the system OpenSSH client with the lab key and strict known_hosts.
+ * SSH to lab hosts with the system OpenSSH client (lab key, strict known_hosts): lab infrastructure tests stay
+ * independent of product code. kubesmith's own transport against the lab is covered by transport.test.ts.
  */
 import type { Lab } from '../lab.js';
 import { run, type RunResult } from '../run.js';
