@@ -1,8 +1,11 @@
 // What kubesmith's provisioning renders (templates/containerd, crictl, docker) meets the runtime emulators:
-// the settings land where the lab asserts on them, and a certs.d mirror on loopback serves a CRI pull.
+// the settings land where the lab asserts on them, a certs.d mirror on loopback serves a CRI pull, and a bundle's
+// image archive imports with the digest the bundle recorded.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { LabRoot, ensureBuilt, manifestRegistry } from './helpers.js';
+import { LabRoot, ensureBuilt, imageRoutes, manifestRegistry } from './helpers.js';
+import { RegistryClient } from '../../../../src/bundle/registry.js';
+import { pullImage as pullBundleImage } from '../../../../src/bundle/pull.js';
 import { render } from '../../../../src/render/index.js';
 import { makeTestImage } from '../../../lab/emulators/src/runtime/oci-archive.js';
 
@@ -27,7 +30,7 @@ describe('rendered runtime files in the emulated runtimes', () => {
 
   it('crictl pull goes through the hosts.toml mirror named by config_path', async () => {
     const pause = makeTestImage({ ref: 'registry.k8s.io/pause:3.10' });
-    const registry = await manifestRegistry({ '/v2/pause/manifests/3.10': { bytes: pause.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' } });
+    const registry = await manifestRegistry(imageRoutes('pause', '3.10', pause));
     try {
       lab.write('/etc/containerd/config.toml', render('containerd/config-v2.toml', { sandboxImage: 'registry.k8s.io/pause:3.10', registryConfigPath: '/etc/containerd/certs.d' }));
       lab.write('/etc/containerd/certs.d/registry.k8s.io/hosts.toml', render('containerd/hosts.toml', {
@@ -43,6 +46,23 @@ describe('rendered runtime files in the emulated runtimes', () => {
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('failed to resolve reference "registry.k8s.io/etcd:3.5.15-0": failed to do request: Head "https://registry.k8s.io/v2/etcd/manifests/3.5.15-0": dial tcp: lookup registry.k8s.io: no such host');
       expect(registry.hits).toContain('/v2/etcd/manifests/3.5.15-0?ns=registry.k8s.io');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('an archive made by `bundle create` (src/bundle/pull.ts) imports with the digest the bundle recorded', async () => {
+    const pause = makeTestImage({ ref: 'registry.k8s.io/pause:3.10' });
+    const registry = await manifestRegistry(imageRoutes('pause', '3.10', pause));
+    try {
+      const client = new RegistryClient({ mirrors: { 'registry.k8s.io': [`http://127.0.0.1:${registry.port}`] }, mirrorsOnly: true });
+      const bundleRoot = lab.path('/root/bundle');
+      const pulled = await pullBundleImage('registry.k8s.io/pause:3.10', { client, root: bundleRoot, cache: lab.path('/root/cache'), platforms: ['linux/amd64'] });
+      const { digest, file } = pulled.platforms['linux/amd64']!;
+      lab.systemctl('containerd', 'start');
+      expect(lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '--platform', 'linux/amd64', `/root/bundle/${file}`]).code).toBe(0);
+      const [, row] = lab.run('ctr', ['-n', 'k8s.io', 'images', 'ls']).stdout.split('\n');
+      expect(row!.split(/\s+/).slice(0, 3)).toEqual(['registry.k8s.io/pause:3.10', 'application/vnd.oci.image.manifest.v1+json', digest]);
     } finally {
       await registry.close();
     }
