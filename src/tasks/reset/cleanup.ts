@@ -65,7 +65,7 @@ true`;
 }
 
 /**
- * A read-only probe: what of the above exists on the host. Lines: `kubeadm <path>`, `path <path>`,
+ * A read-only probe: what of the above exists on the host (ipvsadm only when ip_vs is loaded: it would modprobe it). Lines: `kubeadm <path>`, `path <path>`,
  * `link <name>`, `ipvs`, `chain <tool> <table> <chain>`, `kubeconfig <path>`.
  */
 export function leftoversProbe(homes: readonly string[]): ShellScript {
@@ -74,7 +74,7 @@ for f in /etc/kubernetes/manifests/*.yaml; do [ -e "$f" ] && echo "kubeadm $f"; 
 [ -n "$(ls -A /var/lib/etcd 2>/dev/null)" ] && echo "kubeadm /var/lib/etcd"
 for p in ${CNI_PATHS}; do [ -e "$p" ] && echo "path $p"; done
 ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "link " $2 }'
-command -v ipvsadm >/dev/null 2>&1 && [ -n "$(ipvsadm -Sn 2>/dev/null)" ] && echo ipvs
+[ -e /proc/net/ip_vs ] && command -v ipvsadm >/dev/null 2>&1 && [ -n "$(ipvsadm -Sn 2>/dev/null)" ] && echo ipvs
 for tool in ${raw(IPTABLES.join(' '))}; do
   command -v "$tool-save" >/dev/null 2>&1 || continue
   for table in ${raw(TABLES.join(' '))}; do "$tool-save" -t "$table" 2>/dev/null | sed -n -E "s/^:(${raw(CHAIN_ERE)}[^ ]*) .*/chain $tool $table \\1/p"; done
