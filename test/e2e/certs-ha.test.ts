@@ -72,7 +72,7 @@ describe.skipIf(!labReady())('certs on 3 control planes: rolling renewal, rollba
     expect(windows[1]!.start).toBeGreaterThan(windows[0]!.healthy);
     expect(windows[2]!.start).toBeGreaterThan(windows[1]!.healthy);
     const everything = r.stdout + r.stderr + logText(dir);
-    expect(everything).not.toMatch(/PRIVATE KEY/);
+    expect(everything).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     const caKey = lab.readFile('cp1', '/etc/kubernetes/pki/ca.key')!.split('\n')[1]!;
     expect(everything).not.toContain(caKey);
   }, 600_000);
@@ -130,7 +130,7 @@ describe.skipIf(!labReady())('certs on 3 control planes: rolling renewal, rollba
     expect(api3).toContain('cp3');
     const caKey = lab.readFile('cp1', '/etc/kubernetes/pki/ca.key')!.split('\n')[1]!;
     const everything = r.stdout + r.stderr + logText(dir);
-    expect(everything).not.toMatch(/PRIVATE KEY/);
+    expect(everything).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     expect(everything).not.toContain(caKey);
     // on the admin machine only the explicit backups hold key material (tar.gz, 0600)
     const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
@@ -147,6 +147,8 @@ describe.skipIf(!labReady())('certs on 3 control planes: rolling renewal, rollba
     expect(r.code).toBe(2);
     const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { findings: { node?: string; message: string }[] };
     const ip = lab.hosts.find((h) => h.name === 'cp2')!.ip;
-    expect(report.findings).toContainEqual({ severity: 'critical', node: 'cp2', message: `apiserver certificate lacks SAN cp2, ${ip}` });
+    const endpoint = lab.hosts.find((h) => h.name === 'cp1')!.ip; // the controlPlaneEndpoint host went too
+    expect(report.findings).toContainEqual({ severity: 'critical', node: 'cp2', message: `apiserver certificate lacks SAN cp2, ${ip}, ${endpoint}` });
+    expect(report.findings.filter((f) => f.node !== 'cp2')).toEqual([]);
   }, 120_000);
 });
