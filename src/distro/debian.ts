@@ -30,8 +30,9 @@ export function debianDistro(name: string): Distro {
       const words = pkgs.map(([pkg, version]) => (version ? `${pkg}=${packageVersion(version)}` : pkg));
       return [...APT, 'install', '-y', '--allow-downgrades', '--allow-change-held-packages', ...words];
     },
+    // A held package reads "hold ok installed": both want-states mean the package is installed.
     installedVersion(pkg): Command {
-      return sh`dpkg-query -W -f=${'${Status}|${Version}\n'} ${pkg} 2>/dev/null | sed -n ${'s/^install ok installed|//p'}`;
+      return sh`dpkg-query -W -f=${'${Status}|${Version}\n'} ${pkg} 2>/dev/null | sed -n ${'s/^\(install\|hold\) ok installed|//p'}`;
     },
     holdPackages: (pkgs) => ['apt-mark', 'hold', ...pkgs],
     listHeld: () => ['apt-mark', 'showhold'],
