@@ -32,7 +32,7 @@ export function debianDistro(name: string): Distro {
     },
     // A held package reads "hold ok installed": both want-states mean the package is installed.
     installedVersion(pkg): Command {
-      return sh`dpkg-query -W -f=${'${Status}|${Version}\n'} ${pkg} 2>/dev/null | sed -n ${'s/^\(install\|hold\) ok installed|//p'}`;
+      return sh`dpkg-query -W -f=${'${Status}|${Version}\n'} ${pkg} 2>/dev/null | sed -En ${'s/^(install|hold) ok installed[|]//p'}`;
     },
     holdPackages: (pkgs) => ['apt-mark', 'hold', ...pkgs],
     listHeld: () => ['apt-mark', 'showhold'],
