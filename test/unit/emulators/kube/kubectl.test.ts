@@ -120,6 +120,14 @@ describe.sequential("kubectl emulator", () => {
     expect(kubectl("cp1", ["uncordon", "w1"]).stdout).toBe("node/w1 uncordoned\n");
     expect(kubectl("cp1", ["label", "node", "w1", "tier=edge"]).stdout).toBe("node/w1 labeled\n");
     expect(kubectl("cp1", ["get", "nodes", "-l", "tier=edge", "-o", "name"]).stdout).toBe("node/w1\n");
+    const all = kubectl("cp1", ["taint", "nodes", "--all", "node-role.kubernetes.io/control-plane:NoSchedule-"]);
+    expect(all.stdout).toBe("node/cp1 untainted\n");
+    expect(all.stderr).toBe('error: taint "node-role.kubernetes.io/control-plane:NoSchedule" not found\n');
+    expect(kubectl("cp1", ["get", "node", "cp1", "-o", "jsonpath={.spec.taints}"]).stdout).toBe("");
+    const tw = kubectl("cp1", ["taint", "node", "w1", "dedicated=edge:NoExecute"]);
+    expect(tw.stderr).toBe("");
+    expect(tw.stdout).toBe("node/w1 tainted\n");
+    expect(kubectl("cp1", ["get", "node", "w1", "-o", "jsonpath={.spec.taints[0].value}"]).stdout).toBe("edge");
   });
 
   it("answers jsonpath queries on nodes and the kubeadm-config ConfigMap", () => {

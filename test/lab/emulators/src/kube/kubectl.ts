@@ -158,6 +158,38 @@ function wait(c: Cluster, p: Parsed): void {
   }
 }
 
+function taint(c: Cluster, p: Parsed): void {
+  const [type, ...rest] = p.positional;
+  if (resolveResource(type ?? "").kind !== "Node") throw new ExitError("error: the lab's kubectl taints nodes only");
+  const names = bool(p, "all") ? Object.keys(c.nodes).sort() : [rest.shift() ?? ""];
+  for (const name of names) {
+    const result = updateState((s) => {
+      const n = s.clusters[c.id]!.nodes[name];
+      if (!n) return `Error from server (NotFound): nodes "${name}" not found`;
+      let removed = false;
+      for (const spec of rest) {
+        const m = /^([^=:]+?)(?:=([^:]*))?(?::(\w+))?(-)?$/.exec(spec);
+        if (!m) return `error: invalid taint spec: ${spec}`;
+        const [, key, value, effect, minus] = m;
+        if (minus) {
+          const before = n.taints.length;
+          n.taints = n.taints.filter((t) => !(t.key === key && (!effect || t.effect === effect)));
+          if (n.taints.length === before) return `error: taint "${key}${effect ? `:${effect}` : ""}" not found`;
+          removed = true;
+        } else {
+          if (!effect) return `error: unknown taint spec: ${spec}`;
+          const existing = n.taints.find((t) => t.key === key && t.effect === effect);
+          if (existing && !bool(p, "overwrite")) return `error: node ${name} already has ${key} taint(s) with same effect(s) and --overwrite is false`;
+          n.taints = [...n.taints.filter((t) => t !== existing), { key: key!, effect, ...(value ? { value } : {}) }];
+        }
+      }
+      return removed ? "untainted" : "tainted";
+    });
+    if (result.includes(" ")) throw new ExitError(result);
+    out(`node/${name} ${result}`);
+  }
+}
+
 function rollout(c: Cluster, p: Parsed): void {
   const [verb, target, maybeName] = p.positional;
   if (verb !== "status") throw new ExitError(`error: the lab's kubectl supports "rollout status" only`);
@@ -211,6 +243,7 @@ export async function kubectl(argv: string[]): Promise<void> {
     case "label": return label(c, sub);
     case "wait": return wait(c, sub);
     case "rollout": return rollout(c, sub);
+    case "taint": return taint(c, sub);
     case "cluster-info":
       return out(`Kubernetes control plane is running at https://${c.endpoint}\nCoreDNS is running at https://${c.endpoint}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.`);
     default:
