@@ -1,0 +1,144 @@
+/**
+ * Air-gapped install on the lab: `bundle create` against a real docker-registry and a fixture file server on
+ * 127.0.0.1 (the admin machine's "internet"), then `apply` from the bundle on 1 control plane + 1 worker whose
+ * hosts have no route out. A corrupted bundle or a version mismatch is refused before any host is touched;
+ * a second apply moves 0 bytes; `images load` skips nodes that hold the images.
+ */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { writeOciArchive } from '../lab/emulators/src/runtime/oci-archive-writer.js';
+import { inventorySchema } from '../../src/inventory/schema.js';
+import { imageSet } from '../../src/bundle/image-set.js';
+import { readManifest } from '../../src/bundle/manifest.js';
+import { haveRegistry, startRegistry, type LocalRegistry } from '../unit/bundle/local-registry.js';
+import { seedImages } from '../unit/bundle/seed.js';
+import { serveArtifacts, startFileServer, type FileServer } from '../unit/bundle/file-server.js';
+import { changedCount, hostOutcomes, kubesmith, labReady, writesIn } from './helpers.js';
+
+const NAME = 'e2e-offline';
+const ready = labReady() && haveRegistry();
+if (!ready) console.warn('skipping test/e2e/offline.test.ts: needs root, the lab emulators and /usr/bin/docker-registry');
+
+describe.skipIf(!ready)('offline: bundle create → apply with no route out → Ready', () => {
+  let lab: Lab;
+  let reg: LocalRegistry;
+  let files: FileServer;
+  let inv: string;
+  let bundle: string;
+  const extra = { kubernetes: { version: '1.34.1' }, network: { plugin: 'flannel' } };
+
+  beforeAll(async () => {
+    lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }, { name: 'w1' }] });
+    reg = await startRegistry();
+    files = await startFileServer();
+    bundle = join(lab.root, 'bundle');
+    inv = join(lab.root, 'inventory.yaml');
+    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle } } });
+    const parsed = inventorySchema.parse((await import('yaml')).parse(readFileSync(inv, 'utf8')));
+    await seedImages(reg.url, imageSet(parsed).map((i) => i.ref));
+    serveArtifacts(files, { kubernetesVersion: '1.34.1', platforms: ['linux/amd64'], packages: ['debian'], runtime: 'containerd' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await reg?.stop();
+    await files?.close();
+    if (lab) await labDown(NAME);
+  }, 120_000);
+
+  it('bundle create pulls from the registry and the file server, and a re-run fetches nothing', async () => {
+    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--packages', 'debian'];
+    const run = await kubesmith(args);
+    expect(run.code, run.stderr).toBe(0);
+    const m = readManifest(bundle);
+    expect(m.images.map((i) => i.ref)).toContain('registry.k8s.io/coredns/coredns:v1.12.1');
+    expect(m.files.some((f) => f.path === 'packages/debian/amd64/containerd.io_2.1.4-1_amd64.deb')).toBe(true);
+    files.requests.length = 0;
+    const again = await kubesmith(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(files.requests).toEqual([]);
+    expect(again.stderr).toMatch(/moved 0\.0 MiB/);
+  }, 120_000);
+
+  it('the hosts have no route to the internet', async () => {
+    for (const h of ['cp1', 'w1']) {
+      const r = await lab.exec(h, 'ip route get 1.1.1.1');
+      expect(r.code, `${h}: ${r.stdout}`).not.toBe(0);
+      expect((await lab.exec(h, 'ip route show default')).stdout.trim()).toBe('');
+    }
+  });
+
+  it('a corrupted bundle or a version mismatch is refused before any host is touched', async () => {
+    const before = ['cp1', 'w1'].map((h) => lab.journal(h).length);
+    const bad = join(lab.root, 'bundle-bad');
+    cpSync(bundle, bad, { recursive: true });
+    const kubelet = join(bad, 'packages/debian/amd64/kubelet_1.34.1-1.1_amd64.deb');
+    const bytes = readFileSync(kubelet);
+    bytes[10] ^= 0xff;
+    writeFileSync(kubelet, bytes);
+    const badInv = join(lab.root, 'bad.yaml');
+    lab.writeInventory(badInv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle: bad } } });
+    const corrupt = await kubesmith(['apply', '-i', badInv]);
+    expect(corrupt.code).toBe(1);
+    expect(corrupt.stdout + corrupt.stderr).toMatch(/kubelet_1\.34\.1-1\.1_amd64\.deb: sha256 .* \(corrupt\)/);
+
+    const skewInv = join(lab.root, 'skew.yaml');
+    lab.writeInventory(skewInv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, kubernetes: { version: '1.35.0' }, offline: { bundle } } });
+    const skew = await kubesmith(['apply', '-i', skewInv]);
+    expect(skew.code).toBe(1);
+    expect(skew.stdout + skew.stderr).toContain('the bundle serves Kubernetes 1.34.1, the inventory asks for 1.35.0');
+
+    // nothing but reads reached the hosts (the engine's run lock aside): no upload, no package, no file
+    ['cp1', 'w1'].forEach((h, i) => expect(writesIn(lab.journal(h).slice(before[i])), h).toEqual([]));
+    for (const h of ['cp1', 'w1']) {
+      expect((await lab.exec(h, 'ls /var/lib/kubesmith/bundle 2>&1')).code, h).not.toBe(0);
+      expect((await lab.exec(h, 'lab-pkg-version kubeadm')).code, h).not.toBe(0);
+      expect(lab.readFile(h, '/etc/sysctl.d/k8s.conf'), h).toBeNull();
+    }
+  }, 300_000);
+
+  it('apply installs from the bundle and brings both nodes to Ready', async () => {
+    const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
+    expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
+    const nodes = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json');
+    const items = (JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }).items;
+    expect(items.map((n) => n.metadata.name).sort()).toEqual(['cp1', 'w1']);
+    for (const n of items) expect(n.status.conditions.find((c) => c.type === 'Ready')?.status, n.metadata.name).toBe('True');
+
+    const kubeadm = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kubeadm-init.yaml') ?? '').map((d) => d.toJS());
+    expect(kubeadm[0].nodeRegistration.imagePullPolicy).toBe('Never');
+    const m = readManifest(bundle);
+    for (const h of ['cp1', 'w1']) {
+      const listed = (await lab.exec(h, 'ctr -n k8s.io images ls')).stdout;
+      for (const image of m.images) expect(listed, `${h} ${image.ref}`).toContain(`${image.ref} `);
+      expect(listed).toContain(m.images.find((i) => i.component === 'pause')!.platforms['linux/amd64']!.digest);
+      const journal = lab.journal(h).join('\n');
+      expect(journal, h).toMatch(/apt-get install -y .*\/var\/lib\/kubesmith\/bundle\/packages\/debian\/amd64\/kubeadm_1\.34\.1-1\.1_amd64\.deb/);
+      expect(journal, h).not.toMatch(/apt-get update|crictl pull|ctr .*pull/);
+    }
+  }, 900_000);
+
+  it('a second apply changes nothing and uploads nothing', async () => {
+    const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
+    expect(run.code, run.stderr + run.stdout.slice(-3000)).toBe(0);
+    expect(hostOutcomes(run).filter((o) => o.outcome !== 'ok' && o.outcome !== 'skipped')).toEqual([]);
+    expect(changedCount(run)).toBe(0);
+    const uploads = hostOutcomes(run).filter((o) => o.task === 'offline.upload');
+    expect(uploads.map((o) => [o.host, o.outcome]).sort()).toEqual([['cp1', 'ok'], ['w1', 'ok']]);
+  }, 600_000);
+
+  it('images load puts an archive on --limit nodes only, then skips nodes that hold it', async () => {
+    const archive = join(lab.root, 'app.tar');
+    writeFileSync(archive, writeOciArchive({ ref: 'registry.example.com/team/app:v1' }));
+    const run = await kubesmith(['images', 'load', '-i', inv, archive, '--limit', 'w1', '--output', 'json']);
+    expect(run.code, run.stderr + run.stdout.slice(-3000)).toBe(0);
+    expect((await lab.exec('w1', 'ctr -n k8s.io images ls -q')).stdout).toContain('registry.example.com/team/app:v1');
+    expect((await lab.exec('cp1', 'ctr -n k8s.io images ls -q')).stdout).not.toContain('registry.example.com/team/app:v1');
+    const again = await kubesmith(['images', 'load', '-i', inv, archive, '--output', 'json']);
+    expect(again.code, again.stderr).toBe(0);
+    const outcomes = Object.fromEntries(hostOutcomes(again).filter((o) => o.task === 'images.load').map((o) => [o.host, o.outcome]));
+    expect(outcomes).toEqual({ cp1: 'changed', w1: 'ok' });
+  }, 300_000);
+});
