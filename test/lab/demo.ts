@@ -35,7 +35,7 @@ async function main(): Promise<number> {
   }
   for (const bin of ['/usr/sbin/sshd', '/usr/sbin/ip', '/usr/bin/sudo', '/usr/bin/openssl']) {
     if (!existsSync(bin)) {
-      process.stderr.write(`demo: ${bin} is missing: apt-get install -y openssh-server iproute2 sudo openssl\n`);
+      process.stderr.write(`demo: ${bin} is missing (test/lab/install-packages.sh installs it)\n`);
       return 2;
     }
   }
