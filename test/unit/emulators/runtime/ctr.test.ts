@@ -78,6 +78,15 @@ describe('ctr (emulated)', () => {
     expect(lab.run('lab-images').stdout).toBe('');
   });
 
+  it('concurrent imports on one host lose nothing (the store is locked)', async () => {
+    started();
+    const refs = Array.from({ length: 8 }, (_, i) => `registry.example/app${i}:v1`);
+    refs.forEach((ref, i) => lab.write(`/tmp/a${i}.tar`, writeOciArchive({ ref })));
+    const results = await Promise.all(refs.map((_, i) => lab.runAsync('ctr', ['-n', 'k8s.io', 'images', 'import', `/tmp/a${i}.tar`])));
+    expect(results.map((r) => r.code)).toEqual(refs.map(() => 0));
+    expect(lab.run('lab-images').stdout).toBe(`${[...refs].sort().join('\n')}\n`);
+  });
+
   it('a reboot (fresh /run) keeps the images but not the running runtime', () => {
     started();
     lab.write('/tmp/p.tar', writeOciArchive({ ref: 'registry.k8s.io/pause:3.10' }));

@@ -1,6 +1,6 @@
 // The images one lab host holds, per containerd namespace (k8s.io for the kubelet, moby for docker),
 // persisted in /var/lib/lab/images/<namespace>.json (survives reboots like containerd's content store).
-import { readJson, writeJson } from './lab-paths.js';
+import { readJson, withLock, writeJson } from './lab-paths.js';
 import type { ArchiveImage } from './oci-archive.js';
 
 export interface StoredImage extends ArchiveImage {
@@ -44,40 +44,46 @@ export class ImageStore {
     writeJson(this.file, { images: sorted });
   }
 
+  // Mutations hold the store's lock: a host may run several imports at once (parallel uploads).
+
   /** Creates or replaces the named images (import semantics: an existing name is updated in place). */
   put(images: ArchiveImage[], labels: Record<string, string> = {}): void {
-    const byName = new Map(this.list().map((image) => [image.name, image]));
-    const now = new Date().toISOString();
-    for (const image of images) {
-      const old = byName.get(image.name);
-      byName.set(image.name, { ...image, createdAt: old?.createdAt ?? now, labels: { ...old?.labels, ...labels } });
-    }
-    this.save([...byName.values()]);
+    withLock(this.file, () => {
+      const byName = new Map(this.list().map((image) => [image.name, image]));
+      const now = new Date().toISOString();
+      for (const image of images) {
+        const old = byName.get(image.name);
+        byName.set(image.name, { ...image, createdAt: old?.createdAt ?? now, labels: { ...old?.labels, ...labels } });
+      }
+      this.save([...byName.values()]);
+    });
   }
 
   /** `ctr images tag`: a new name for the same target. Errors as ctr does. */
   tag(source: string, target: string, force = false): void {
-    const images = this.list();
-    const src = images.find((image) => image.name === source);
-    if (!src) throw new Error(`image "${source}": not found`);
-    const existing = images.findIndex((image) => image.name === target);
-    if (existing !== -1 && !force) throw new Error(`image "${target}": already exists`);
-    const copy: StoredImage = { ...src, name: target, createdAt: new Date().toISOString() };
-    if (existing !== -1) images.splice(existing, 1);
-    this.save([...images, copy]);
+    withLock(this.file, () => {
+      const images = this.list();
+      const src = images.find((image) => image.name === source);
+      if (!src) throw new Error(`image "${source}": not found`);
+      const existing = images.findIndex((image) => image.name === target);
+      if (existing !== -1 && !force) throw new Error(`image "${target}": already exists`);
+      if (existing !== -1) images.splice(existing, 1);
+      this.save([...images, { ...src, name: target, createdAt: new Date().toISOString() }]);
+    });
   }
 
   /** Removes names; returns those that existed. */
   remove(names: string[]): string[] {
-    const images = this.list();
-    const removed = names.filter((name) => images.some((image) => image.name === name));
-    this.save(images.filter((image) => !names.includes(image.name)));
-    return removed;
+    return withLock(this.file, () => {
+      const images = this.list();
+      this.save(images.filter((image) => !names.includes(image.name)));
+      return names.filter((name) => images.some((image) => image.name === name));
+    });
   }
 
   /** Replaces the whole namespace (sync from the real containerd). */
   replace(images: StoredImage[]): void {
-    this.save(images);
+    withLock(this.file, () => this.save(images));
   }
 }
 

@@ -1,6 +1,6 @@
 // Paths and small I/O helpers shared by the runtime emulators. Every path goes through labPath(),
 // which prefixes LAB_FS_ROOT so the emulators can be unit-tested in a temp dir.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export function labRoot(): string {
@@ -49,5 +49,43 @@ export function labEnv(key: string): string | undefined {
   return undefined;
 }
 
-/** Asks lab-node-sync (kube emulators) to recompute this node's status; silent no-op when absent. */
-export const RUNTIME_STATE_DIR = '/run/lab';
+function ownerAlive(lock: string): boolean {
+  const pid = Number(readFileSync(lock, 'utf8').trim());
+  if (!pid) return true; // being written: treat as held
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs fn holding an exclusive lock file (O_EXCL create holding our PID): concurrent emulator calls on one host
+ * (parallel imports) must not lose each other's read-modify-write. A lock whose owner died is taken over.
+ */
+export function withLock<T>(path: string, fn: () => T): T {
+  const lock = `${labPath(path)}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      try {
+        if (!ownerAlive(lock)) { rmSync(lock, { force: true }); continue; }
+      } catch { continue; /* released meanwhile */ }
+      if (Date.now() > deadline) throw new Error(`lock ${path} held too long`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
