@@ -136,7 +136,10 @@ export function renew(p: Parsed): void {
   if (todo.includes("apiserver")) {
     const end = certInfo(readText(`${certDir}/apiserver.crt`)!).notAfter;
     updateState((s) => {
-      for (const m of Object.values(s.clusters[c.id]?.controlPlane ?? {})) if (m.name === hostName() || Object.keys(s.clusters[c.id]!.controlPlane).length === 1) m.apiserverNotAfter = end;
+      const cl = s.clusters[c.id];
+      const self = cl && Object.values(cl.nodes).find((n) => n.host === hostName());
+      const member = self && cl.controlPlane[self.name];
+      if (member) member.apiserverNotAfter = end;
     });
   }
   if (what === "all") out("\nDone renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.");
