@@ -141,7 +141,12 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   await ensureUnreachableRoute();
   if (existsSync(labRoot(name))) await labDown(name);
   mkdirSync(LAB_BASE, { recursive: true });
-  mkdirSync(labRoot(name)); // throws if someone else is creating the same name right now
+  try {
+    mkdirSync(labRoot(name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`lab: instance ${name} is being created by another process`);
+    throw e;
+  }
   // Overlay upper dirs cannot live on overlayfs (a machine that is itself a container): keep them on a tmpfs then.
   if (statfsSync(LAB_BASE).type === OVERLAYFS_MAGIC) await runOk('mount', ['-t', 'tmpfs', '-o', 'mode=0755', `kubesmith-lab-${name}`, labRoot(name)]);
   const index = claimIndex(name, (k) => existsSync(`/sys/class/net/${bridgeOf(k)}`) || netnsNames(k).length > 0);

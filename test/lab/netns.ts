@@ -27,19 +27,23 @@ export async function createBridge(index: number): Promise<void> {
   await run('ip', ['route', 'change', subnetOf(index), 'dev', br, 'proto', 'kernel', 'scope', 'link', 'src', bridgeIp(index), 'quickack', '1']);
 }
 
-/** One host's netns with eth0 on the instance's bridge; `lo` up, no default route. */
+/** One host's netns with eth0 on the instance's bridge; `lo` up, no default route. Two `ip -batch` runs. */
 export async function createHostNet(index: number, i: number, host: string): Promise<void> {
   const ns = netnsOf(index, host);
   const veth = vethOf(index, i);
   const addr = hostIp(index, i);
-  await ip(`netns add ${ns}`);
   // A fixed MAC per address: neighbours' ARP caches stay right when the host reboots with a fresh netns.
-  await ip(`link add ${veth} type veth peer name eth0 address ${macOf(index, 10 + i)} netns ${ns}`);
-  await ip(`link set ${veth} master ${bridgeOf(index)} up`);
-  await ip(`-n ${ns} link set lo up`);
-  await ip(`-n ${ns} addr add ${addr}/24 dev eth0`);
-  await ip(`-n ${ns} link set eth0 up`);
-  await run('ip', ['-n', ns, 'route', 'change', subnetOf(index), 'dev', 'eth0', 'proto', 'kernel', 'scope', 'link', 'src', addr, 'quickack', '1']);
+  await batch([], [
+    `netns add ${ns}`,
+    `link add ${veth} type veth peer name eth0 address ${macOf(index, 10 + i)} netns ${ns}`,
+    `link set ${veth} master ${bridgeOf(index)} up`,
+  ]);
+  await batch(['-n', ns], [
+    'link set lo up',
+    `addr add ${addr}/24 dev eth0`,
+    'link set eth0 up',
+    `route change ${subnetOf(index)} dev eth0 proto kernel scope link src ${addr} quickack 1`,
+  ]);
 }
 
 /** Removes one host's netns and veth pair (the host must not be running). */
@@ -87,5 +91,10 @@ export function netnsNames(index: number): string[] {
 /** Locally administered MAC for 10.199.<index>.<last>: 02:c7:<index>:00:00:<last>. */
 export const macOf = (index: number, last: number) =>
   ['02', 'c7', index, 0, 0, last].map((b) => (typeof b === 'string' ? b : b.toString(16).padStart(2, '0'))).join(':');
+
+async function batch(global: string[], lines: string[]): Promise<void> {
+  const r = await run('ip', [...global, '-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (r.code !== 0) throw new Error(`lab: ip ${global.join(' ')} -batch failed: ${r.stderr.trim()}\n${lines.join('\n')}`);
+}
 
 const ip = (args: string) => runOk('ip', args.split(' '));
