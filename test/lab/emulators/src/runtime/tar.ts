@@ -109,7 +109,7 @@ export function readTar(input: Buffer): TarEntry[] {
     longName = undefined;
     pax = {};
     const type = typeflag === '0' || typeflag === '7' ? 'file' : typeflag === '5' ? 'dir' : 'other';
-    entries.push({ name: name.replace(/^\.\//, ''), type, data: Buffer.from(data) });
+    entries.push({ name: name.replace(/^\.\//, ''), type, data }); // a view, not a copy: archives can be large
   }
   if (offset === buf.length) return entries; // no end-of-archive blocks: accepted, as Go's archive/tar does
   throw new Error('tar: unexpected end of archive (truncated)');
