@@ -7,7 +7,7 @@
  * memory: never written on the admin machine, never logged (file reads and writes are not logged by the transport).
  */
 import type { Change, Task, TaskContext } from '../../engine/types.js';
-import { KUBE_DIR, KUBELET_CLIENT_PEM, PKI_DIR } from '../../certs/catalog.js';
+import { KUBE_DIR, KUBELET_CLIENT_PEM, LEAVES, PKI_DIR } from '../../certs/catalog.js';
 import { sharedStatus, type SharedStatus } from '../../certs/shared.js';
 import { sh } from '../../transport/command.js';
 import { collectAll } from './read.js';
@@ -89,6 +89,11 @@ export const certsDistribute: Task = {
   async check(ctx) {
     const copies = await copiesFor(ctx);
     if (!copies.length) return { status: 'ok' };
+    // certs renew re-signs what exists; a node without its own certificates must be re-joined instead
+    const missing = (await ctx.transport.exec(sh`for f in ${LEAVES.map((l) => l.path)}; do [ -e "$f" ] || echo "$f"; done; true`)).stdout.split('\n').filter(Boolean);
+    if (missing.length) {
+      throw new Error(`${ctx.host.name} lacks its own certificates (${missing.join(', ')}): distribute re-signs existing ones only; re-join this control plane (kubeadm reset, then kubesmith apply)`);
+    }
     return { status: 'change', changes: changes(copies, ctx) };
   },
   async apply(ctx) {

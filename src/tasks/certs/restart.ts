@@ -10,6 +10,8 @@ import { sh } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 
 export const OFF_DIR = '/etc/kubernetes/manifests.kubesmith-off';
+/** kube-vip (when its static pod is there) reads admin.conf at start: it is restarted with the control plane. */
+const RESTARTED = [...STATIC_PODS, 'kube-vip'];
 
 export interface RestartOptions {
   /** Node name (kubectl get node) and the address its API server listens on. */
@@ -32,7 +34,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 async function containers(t: Transport): Promise<Map<string, Set<string>>> {
   const r = await t.exec(['crictl', 'ps'], { allowFailure: true, timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`crictl ps failed on ${t.host} (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  return runningIds(parseCrictlPs(r.stdout), STATIC_PODS);
+  return runningIds(parseCrictlPs(r.stdout), RESTARTED);
 }
 
 /** Poll until `ok()` or the deadline; returns the last failure reason when it never became true. */
@@ -46,7 +48,7 @@ async function until(timeoutMs: number, signal: AbortSignal | undefined, ok: () 
 }
 
 export async function restartStaticPods(t: Transport, o: RestartOptions): Promise<void> {
-  const present = (await t.exec(sh`cd ${MANIFEST_DIR} && for f in ${STATIC_PODS.map((p) => `${p}.yaml`)}; do [ -e "$f" ] && echo "\${f%.yaml}"; done; true`)).stdout.split('\n').filter(Boolean);
+  const present = (await t.exec(sh`cd ${MANIFEST_DIR} && for f in ${RESTARTED.map((p) => `${p}.yaml`)}; do [ -e "$f" ] && echo "\${f%.yaml}"; done; true`)).stdout.split('\n').filter(Boolean);
   if (!present.length) throw new Error(`no control-plane manifests in ${MANIFEST_DIR} on ${t.host}`);
   const before = await containers(t);
   const files = present.map((p) => `${p}.yaml`);

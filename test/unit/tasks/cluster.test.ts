@@ -73,6 +73,7 @@ describe('cni.cilium', () => {
 describe('cluster.wait-ready', () => {
   it('waits until every inventory node is Ready', async () => {
     const h = harness(makeInventory(), { options: { readyPollMs: 1, readyTimeoutSeconds: 5 } });
+    for (const n of ['cp1', 'w1', 'w2']) h.t(n).setFile('/etc/kubernetes/kubelet.conf', 'x').allow('test -e /etc/kubernetes/kubelet.conf', {});
     const t = h.t('cp1');
     const states = [nodesJson({ cp1: true, w1: false, w2: 'absent' }), nodesJson({ cp1: true, w1: false, w2: false }), nodesJson({ cp1: true, w1: true, w2: true })];
     let i = 0;
@@ -83,11 +84,25 @@ describe('cluster.wait-ready', () => {
 
   it('times out naming each node that is not Ready and why', async () => {
     const h = harness(makeInventory(), { options: { readyPollMs: 5, readyTimeoutSeconds: 0.05 } });
+    for (const n of ['w1', 'w2']) h.t(n).allow('test -e /etc/kubernetes/kubelet.conf', {});
     h.t('cp1').allow('test -e', {}).allow('get nodes -o json', { stdout: nodesJson({ cp1: true, w1: false, w2: 'absent' }) });
     const r = await clusterWaitReady.check(h.ctx('cp1'));
     await expect(clusterWaitReady.apply(h.ctx('cp1'), r.status === 'change' ? r.changes : [])).rejects.toThrow(
       'nodes not Ready after 0.05s:\n  w1: KubeletNotReady: cni plugin not initialized\n  w2: not registered',
     );
+  });
+
+  it('does not wait for a host that never joined, but fails naming it', async () => {
+    const h = harness(makeInventory(), { options: { readyPollMs: 1, readyTimeoutSeconds: 600 } });
+    h.t('w1').allow('test -e /etc/kubernetes/kubelet.conf', {});
+    h.t('w2').allow('test -e /etc/kubernetes/kubelet.conf', { code: 1 });
+    h.t('cp1').allow('test -e', {}).allow('get nodes -o json', { stdout: nodesJson({ cp1: true, w1: true, w2: 'absent' }) });
+    const started = Date.now();
+    const r = await clusterWaitReady.check(h.ctx('cp1'));
+    await expect(clusterWaitReady.apply(h.ctx('cp1'), r.status === 'change' ? r.changes : [])).rejects.toThrow(
+      'nodes not Ready:\n  w2: not joined (no /etc/kubernetes/kubelet.conf)',
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('parses roles and versions', () => {
@@ -135,6 +150,7 @@ describe('cluster.wait-ready while the API comes up', () => {
   it('waits through an unreachable API instead of failing', async () => {
     const h = harness(makeInventory(), { options: { readyPollMs: 1, readyTimeoutSeconds: 5 } });
     let calls = 0;
+    for (const n of ['w1', 'w2']) h.t(n).allow('test -e /etc/kubernetes/kubelet.conf', {});
     h.t('cp1').allow('test -e', {}).allow('get nodes -o json', () => (calls++ === 0 ? { code: 1, stderr: 'connection refused' } : { stdout: nodesJson({ cp1: true, w1: true, w2: true }) }));
     const r = await clusterWaitReady.check(h.ctx('cp1'));
     expect(r.status === 'change' && r.changes[0]!.summary).toBe('wait up to 5s for the API to be Ready');
