@@ -76,7 +76,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     cpSync(bundle, bad, { recursive: true });
     const kubelet = join(bad, 'packages/debian/amd64/kubelet_1.34.1-1.1_amd64.deb');
     const bytes = readFileSync(kubelet);
-    bytes[10] ^= 0xff;
+    bytes[10] = bytes[10]! ^ 0xff;
     writeFileSync(kubelet, bytes);
     const badInv = join(lab.root, 'bad.yaml');
     lab.writeInventory(badInv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle: bad } } });

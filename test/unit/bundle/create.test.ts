@@ -8,6 +8,11 @@ import { createBundle } from '../../../src/bundle/create.js';
 import { imageSet } from '../../../src/bundle/image-set.js';
 import { BundleError, readManifest, verifyBundle } from '../../../src/bundle/manifest.js';
 import { matchBundle } from '../../../src/bundle/match.js';
+import { stringify } from 'yaml';
+import { packBundle } from '../../../src/bundle/open.js';
+import { pushTarget } from '../../../src/bundle/push.js';
+import { RegistryClient } from '../../../src/bundle/registry.js';
+import { kubesmith } from '../../e2e/helpers.js';
 import { haveRegistry, startRegistry, type LocalRegistry } from './local-registry.js';
 import { seedImages } from './seed.js';
 import { serveArtifacts, startFileServer, type FileServer } from './file-server.js';
@@ -91,7 +96,7 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     const bin = 'files/linux-amd64/kubeadm';
     truncateSync(join(copy, image), 100);
     const b = readFileSync(join(copy, bin));
-    b[1000] ^= 0xff;
+    b[1000] = b[1000]! ^ 0xff;
     writeFileSync(join(copy, bin), b);
     const err = await verifyBundle(copy).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleError);
@@ -109,6 +114,34 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
       ]),
     );
   });
+
+  it('bundle verify / push through the CLI; a .tar bundle is unpacked and checked like a directory', async () => {
+    const tar = `${out}.tar`;
+    await packBundle(out, tar);
+    const invFile = join(out, '..', `${out.split('/').pop()}-inv.yaml`);
+    writeFileSync(invFile, stringify({ apiVersion: 'kubesmith.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo' }, spec: { hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }], kubernetes: { version: '1.34.1' }, offline: { bundle: tar, extraImages: ['nginx:1.27'] } } }));
+    const verified = await kubesmith(['bundle', 'verify', '-i', invFile]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stderr).toMatch(/every file matches its manifest/);
+
+    const pushed = await kubesmith(['bundle', 'push', '-i', invFile, '--registry', reg.url, '--prefix', 'mirror', '--output', 'json']);
+    expect(pushed.code, pushed.stderr + pushed.stdout).toBe(0);
+    const m = readManifest(out);
+    const client = new RegistryClient();
+    for (const image of m.images) {
+      const { repository, tag } = pushTarget(image.ref, 'mirror');
+      const got = await client.getManifest({ registry: reg.host, repository, tag }, tag);
+      expect(got.digest, image.ref).toBe(image.platforms['linux/amd64']!.digest); // digests survive the mirror
+    }
+    const again = await kubesmith(['bundle', 'push', '-i', invFile, '--registry', reg.url, '--prefix', 'mirror', '--output', 'json']);
+    expect(again.stdout.split('\n').filter((l) => l.includes('"blobsSent"')).every((l) => l.includes('"blobsSent":0'))).toBe(true);
+
+    const skewFile = invFile.replace('-inv.yaml', '-skew.yaml');
+    writeFileSync(skewFile, readFileSync(invFile, 'utf8').replace('version: 1.34.1', 'version: 1.35.0'));
+    const skew = await kubesmith(['bundle', 'verify', '-i', skewFile, '--bundle', out]);
+    expect(skew.code).toBe(1);
+    expect(skew.stderr).toContain('problem: the bundle serves Kubernetes 1.34.1, the inventory asks for 1.35.0');
+  }, 30_000);
 
   it('match retags when the inventory names the same images under another repository', () => {
     const m = readManifest(out);

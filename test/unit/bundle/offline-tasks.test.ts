@@ -1,0 +1,131 @@
+/** The offline tasks over recording transports: what they decide from host state, and the exact commands they run. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { offlineUpload } from '../../../src/tasks/offline/upload.js';
+import { offlineInstall } from '../../../src/tasks/offline/install.js';
+import { offlineImages } from '../../../src/tasks/offline/images.js';
+import { offlineVerify } from '../../../src/tasks/offline/verify.js';
+import { REMOTE_BUNDLE_DIR } from '../../../src/tasks/offline/bundle.js';
+import { harness } from '../tasks/helpers/context.js';
+import { makeInventory } from '../tasks/helpers/inventory.js';
+import { writeFakeBundle } from './fake-bundle.js';
+
+function setup(spec: Record<string, unknown> = {}, o: Parameters<typeof writeFakeBundle>[2] = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-fake-bundle-'));
+  const made = makeInventory({ kubernetes: { version: '1.34.1' }, ...spec, offline: { bundle: dir } }, [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }]);
+  const m = writeFakeBundle(dir, makeInventory({ kubernetes: { version: '1.34.1' } }), o);
+  return { dir, inv: made, m };
+}
+
+describe('offline.verify', () => {
+  it('passes a complete bundle without running anything on the host', async () => {
+    const { inv } = setup();
+    const h = harness(inv);
+    expect(await offlineVerify.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
+    expect(h.t('cp1').calls).toEqual([]);
+  });
+});
+
+describe('offline.upload', () => {
+  it('sends only files whose sha256 differs on the host; nothing when all match', async () => {
+    const { inv, m } = setup();
+    const h = harness(inv);
+    const t = h.t('cp1');
+    const images = m.files.filter((f) => f.kind === 'image');
+    const first = images[0]!;
+    // the host already has one image archive
+    t.expect('sha256sum --', { stdout: `${first.sha256}  ${REMOTE_BUNDLE_DIR}/${first.path}\n` });
+    const check = await offlineUpload.check(h.ctx('cp1'));
+    const total = m.files.filter((f) => f.kind !== 'package').length;
+    expect(check).toEqual({ status: 'change', changes: [{ summary: expect.stringMatching(new RegExp(`^upload ${total - 1} of ${total} bundle files`)) }] });
+    t.expect('sha256sum --', { stdout: `${first.sha256}  ${REMOTE_BUNDLE_DIR}/${first.path}\n` });
+    await offlineUpload.apply(h.ctx('cp1'), check.status === "change" ? check.changes : []);
+    const uploads = t.calls.filter((c) => c.kind === 'upload').map((c) => c.command);
+    expect(uploads).toHaveLength(total - 1);
+    expect(uploads).not.toContain(`${REMOTE_BUNDLE_DIR}/${first.path}`);
+    expect(uploads).toContain(`${REMOTE_BUNDLE_DIR}/files/linux-amd64/kubeadm`);
+    // now every file is there
+    const all = m.files.filter((f) => f.kind !== 'package').map((f) => `${f.sha256}  ${REMOTE_BUNDLE_DIR}/${f.path}`).join('\n');
+    t.expect('sha256sum --', { stdout: all });
+    expect(await offlineUpload.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
+  });
+
+  it('refuses a host whose architecture the bundle does not hold', async () => {
+    const { inv } = setup();
+    const h = harness(inv, { facts: () => ({ arch: 'arm64' }) });
+    await expect(offlineUpload.check(h.ctx('cp1'))).rejects.toThrow(/cp1 is linux\/arm64; the bundle holds linux\/amd64 \(bundle create --platform …\)/);
+  });
+});
+
+describe('offline.install', () => {
+  it('rhel: installs the bundle rpms with dnf from their paths, enables containerd and kubelet', async () => {
+    const { inv } = setup({}, { packages: ['rhel'] });
+    const h = harness(inv, { family: 'rhel' });
+    const t = h.t('cp1');
+    t.allow('rpm -q', { code: 1 })
+      .allow('containerd --version', { code: 127 })
+      .allow('systemctl is-enabled kubelet', { code: 1 })
+      .expect(/^dnf install -y --disableexcludes=all .*kubeadm-1\.34\.1-150500\.1\.1\.x86_64\.rpm .*containerd\.io-2\.1\.4-3\.1\.el9\.x86_64\.rpm$/)
+      .expect('systemctl enable --now containerd')
+      .expect('systemctl enable kubelet');
+    const check = await offlineInstall.check(h.ctx('cp1'));
+    expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
+      'install kubeadm 1.34.1, kubelet 1.34.1, kubectl 1.34.1, cri-tools 1.34.0, kubernetes-cni 1.7.1, containerd.io 2.1.4 from the bundle',
+      'enable and start containerd',
+      'enable kubelet',
+    ]);
+    await offlineInstall.apply(h.ctx('cp1'), check.status === "change" ? check.changes : []);
+  });
+
+  it('debian without packages in the bundle: binaries to /usr/local/bin, archives unpacked, systemd units', async () => {
+    const { inv } = setup();
+    const h = harness(inv);
+    const t = h.t('cp1');
+    t.allow('sha256sum --', { stdout: '' })
+      .allow(/^cat \/var\/lib\/kubesmith\/installed\//, { code: 1 })
+      .allow('containerd --version', { code: 127 })
+      .allow('systemctl is-enabled kubelet', { code: 1 })
+      .allow(/^install -m 0755 /)
+      .allow(/tar -xzf/)
+      .allow('systemctl daemon-reload')
+      .allow('systemctl enable --now containerd')
+      .allow('systemctl enable kubelet');
+    const check = await offlineInstall.check(h.ctx('cp1'));
+    await offlineInstall.apply(h.ctx('cp1'), check.status === "change" ? check.changes : []);
+    const cmds = t.calls.filter((c) => c.kind === 'exec').map((c) => c.command);
+    expect(cmds).toContain(`install -m 0755 ${REMOTE_BUNDLE_DIR}/files/linux-amd64/kubelet /usr/local/bin/kubelet`);
+    expect(cmds.some((c) => /tar -xzf \/var\/lib\/kubesmith\/bundle\/files\/linux-amd64\/cni-plugins-linux-amd64-v1\.7\.1\.tgz -C \/opt\/cni\/bin/.test(c))).toBe(true);
+    expect(cmds.some((c) => /tar -xzf .*crictl-v1\.34\.0-linux-amd64\.tar\.gz -C \/usr\/local\/bin crictl/.test(c))).toBe(true);
+    expect(t.fileText('/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf')).toContain('EnvironmentFile=-/etc/default/kubelet');
+    expect(t.fileText('/usr/lib/systemd/system/containerd.service')).toContain('ExecStart=/usr/local/bin/containerd');
+  }, 20_000);
+});
+
+describe('offline.images', () => {
+  it('imports only what the runtime lacks at the bundle digest, and retags for another imageRepository', async () => {
+    const { inv, m } = setup({ kubernetes: { version: '1.34.1', imageRepository: 'registry.internal/k8s' } });
+    const h = harness(inv);
+    const t = h.t('cp1');
+    const pause = m.images.find((i) => i.component === 'pause')!;
+    const apiserver = m.images.find((i) => i.component === 'kube-apiserver')!;
+    // pause is there at the right digest (also under the inventory's name); the apiserver at a stale digest
+    const listing = [
+      'REF TYPE DIGEST SIZE PLATFORMS LABELS',
+      `${pause.ref} application/vnd.oci.image.manifest.v1+json ${pause.platforms['linux/amd64']!.digest} 1.0 KiB linux/amd64 -`,
+      `registry.internal/k8s/pause:3.10.1 application/vnd.oci.image.manifest.v1+json ${pause.platforms['linux/amd64']!.digest} 1.0 KiB linux/amd64 -`,
+      `${apiserver.ref} application/vnd.oci.image.manifest.v1+json sha256:${'0'.repeat(64)} 1.0 KiB linux/amd64 -`,
+    ].join('\n');
+    t.allow('ctr -n k8s.io images ls -q', {}).allow('ctr -n k8s.io images ls', { stdout: listing });
+    const check = await offlineImages.check(h.ctx('cp1'));
+    const summaries = check.status === 'change' ? check.changes.map((c) => c.summary) : [];
+    expect(summaries.filter((s) => s.startsWith('import'))).toHaveLength(m.images.length - 1);
+    expect(summaries.some((s) => s.startsWith('import registry.k8s.io/pause'))).toBe(false);
+    expect(summaries).toContain('import registry.k8s.io/kube-apiserver:v1.34.1 (' + apiserver.platforms['linux/amd64']!.digest.slice(7, 19) + ')');
+    expect(summaries).toContain('tag registry.k8s.io/kube-apiserver:v1.34.1 as registry.internal/k8s/kube-apiserver:v1.34.1');
+    expect(summaries).toContain('tag registry.k8s.io/coredns/coredns:v1.12.1 as registry.internal/k8s/coredns:v1.12.1');
+    expect(summaries.some((s) => s.includes('as registry.internal/k8s/pause'))).toBe(false);
+    expect(summaries.some((s) => s.includes('flannel') && s.startsWith('tag'))).toBe(false);
+  });
+});
