@@ -66,6 +66,15 @@ describe('certs check analysis', () => {
     expect(status.every((s) => s.differing.join() === 'cp2' && s.holders.join() === 'cp1,cp3')).toBe(true);
   });
 
+  it('two control planes with different CAs: no majority, CRITICAL, says so', () => {
+    const r = analyze([healthy[0]!, node('cp2', true)], opts);
+    expect(r.exitCode).toBe(2);
+    expect(r.findings.map((f) => f.message)).toContain('ca.crt: control planes disagree and no version has a majority (cp1, cp2)');
+    const missing = node('cp3', true, { cas });
+    missing.collected!.pubkeys.delete('sa.key');
+    expect(analyze([healthy[0]!, healthy[1]!, missing], opts).findings.map((f) => f.message)).toContain('sa.key missing on cp3');
+  });
+
   it('an apiserver certificate without its node IP or the endpoint host: CRITICAL missing SAN', () => {
     const r = analyze([node('cp1', true, { cas, dropIpSan: true })], opts);
     expect(r.exitCode).toBe(2);
