@@ -70,6 +70,7 @@ export async function kubesmithRetry(argv: string[], cwd: string, tries = 3): Pr
   let run = await kubesmith(argv, cwd);
   let runs = 1;
   while (run.code === 1 && lostConnection(run) && runs < tries) {
+    console.warn(`kubesmith ${argv[0]}: re-run after a lost SSH exit status (run ${runs})`);
     run = await kubesmith(argv, cwd);
     runs++;
   }
