@@ -19,12 +19,13 @@ function dump(file: string): string {
 }
 
 export function containerdCli(argv: string[], io: Io): number {
-  const [command, sub] = argv;
+  // the global --config/-c FILE may come before or after the command
+  const i = argv.findIndex((a) => a === '--config' || a === '-c');
+  const file = i !== -1 ? argv[i + 1] ?? CONFIG_FILE : CONFIG_FILE;
+  const [command, sub] = i === -1 ? argv : [...argv.slice(0, i), ...argv.slice(i + 2)];
   if (command === '--version' || command === '-v' || command === 'version') { io.out(`${containerdVersionLine()}\n`); return 0; }
   if (command === 'config') {
     const install = containerdInstall();
-    const i = argv.findIndex((a) => a === '--config' || a === '-c');
-    const file = i !== -1 ? argv[i + 1] ?? CONFIG_FILE : CONFIG_FILE;
     if (sub === 'default') { io.out(defaultConfigText(install.release)); return 0; }
     if (sub === 'dump') {
       try {

@@ -20,7 +20,8 @@ function daemon(): ImageStore {
 
 function ago(iso: string): string {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (s < 60) return 'Less than a second ago'.replace('Less than a second', s < 1 ? 'Less than a second' : `${Math.floor(s)} seconds`);
+  if (s < 1) return 'Less than a second ago';
+  if (s < 60) return `${Math.floor(s)} seconds ago`;
   if (s < 3600) return `${Math.floor(s / 60)} minute${s < 120 ? '' : 's'} ago`;
   return `${Math.floor(s / 3600)} hour${s < 7200 ? '' : 's'} ago`;
 }
@@ -133,8 +134,8 @@ function load(argv: string[], io: Io): number {
     throw new Exit(1, `Error response from daemon: ${(error as Error).message.replace(/^ctr: /, '')}`);
   }
   store.put(archive.images);
-  const quiet = argv.includes('-q') || argv.includes('--quiet');
-  for (const image of archive.images) if (!quiet || true) io.out(`Loaded image: ${familiarRef(image.name)}\n`);
+  // -q only hides the progress bars; the "Loaded image" lines always print
+  for (const image of archive.images) io.out(`Loaded image: ${familiarRef(image.name)}\n`);
   nodeSync();
   return 0;
 }
