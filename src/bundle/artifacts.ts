@@ -66,6 +66,11 @@ export function artifactsFor(o: ArtifactOptions): Artifact[] {
         url: `https://github.com/containerd/containerd/releases/download/v${v.containerd}/containerd-${v.containerd}-linux-${arch}.tar.gz`,
         kind: 'archive', platform, name: 'containerd', version: v.containerd,
       });
+      out.push({
+        path: `${dir}/runc`,
+        url: `https://github.com/opencontainers/runc/releases/download/v${v.runc}/runc.${arch}`,
+        kind: 'binary', platform, name: 'runc', version: v.runc,
+      });
     }
     for (const family of o.packages) {
       const pkgs: [string, string][] = [

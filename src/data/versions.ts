@@ -115,14 +115,16 @@ export const ciliumEnvoyTag: Readonly<Record<string, string>> = {
 
 /**
  * Node artifacts the offline bundle gathers per Kubernetes minor (besides kubeadm/kubelet/kubectl at the exact version):
- * cri-tools (crictl), the CNI plugins, containerd (static release), and the deb/rpm package versions of cri-tools and
+ * cri-tools (crictl), the CNI plugins, containerd (static release) and runc (containerd's release has none), and the deb/rpm package versions of cri-tools and
  * kubernetes-cni in pkgs.k8s.io's per-minor repository.
  */
-export const nodeArtifactVersionsByMinor: Readonly<Record<number, { crictl: string; cniPlugins: string; containerd: string; criToolsPkg: string; kubernetesCniPkg: string }>> = {
-  33: { crictl: '1.33.0', cniPlugins: '1.6.2', containerd: '2.1.4', criToolsPkg: '1.33.0', kubernetesCniPkg: '1.6.0' },
-  34: { crictl: '1.34.0', cniPlugins: '1.7.1', containerd: '2.1.4', criToolsPkg: '1.34.0', kubernetesCniPkg: '1.7.1' },
-  35: { crictl: '1.35.0', cniPlugins: '1.8.0', containerd: '2.2.0', criToolsPkg: '1.35.0', kubernetesCniPkg: '1.8.0' },
-  36: { crictl: '1.36.0', cniPlugins: '1.8.0', containerd: '2.3.0', criToolsPkg: '1.36.0', kubernetesCniPkg: '1.8.0' },
+export const nodeArtifactVersionsByMinor: Readonly<
+  Record<number, { crictl: string; cniPlugins: string; containerd: string; runc: string; criToolsPkg: string; kubernetesCniPkg: string }>
+> = {
+  33: { crictl: '1.33.0', cniPlugins: '1.6.2', containerd: '2.1.4', runc: '1.3.0', criToolsPkg: '1.33.0', kubernetesCniPkg: '1.6.0' },
+  34: { crictl: '1.34.0', cniPlugins: '1.7.1', containerd: '2.1.4', runc: '1.3.0', criToolsPkg: '1.34.0', kubernetesCniPkg: '1.7.1' },
+  35: { crictl: '1.35.0', cniPlugins: '1.8.0', containerd: '2.2.0', runc: '1.3.0', criToolsPkg: '1.35.0', kubernetesCniPkg: '1.8.0' },
+  36: { crictl: '1.36.0', cniPlugins: '1.8.0', containerd: '2.3.0', runc: '1.3.0', criToolsPkg: '1.36.0', kubernetesCniPkg: '1.8.0' },
 };
 
 /** Look a minor up in a per-minor table, falling back to the newest row not newer than it. */

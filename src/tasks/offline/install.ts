@@ -69,7 +69,7 @@ async function binaryActions(ctx: TaskContext, files: BundleFile[]): Promise<Act
   const actions: Action[] = [];
   for (const f of files) {
     if (f.kind === 'binary') {
-      const dest = `/usr/local/bin/${f.name}`;
+      const dest = `${f.name === 'runc' ? '/usr/local/sbin' : '/usr/local/bin'}/${f.name}`;
       if ((await fileSum(t, dest)) === f.sha256) continue;
       actions.push(action(`install ${f.name} ${f.version} to ${dest}`, async () => void (await t.exec(['install', '-m', '0755', remotePath(f), dest]))));
       continue;

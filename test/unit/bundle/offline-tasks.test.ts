@@ -1,5 +1,6 @@
 /** The offline tasks over recording transports: what they decide from host state, and the exact commands they run. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { kubesmith } from '../../e2e/helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +26,25 @@ describe('offline.verify', () => {
     const h = harness(inv);
     expect(await offlineVerify.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
     expect(h.t('cp1').calls).toEqual([]);
+  });
+
+  it('refuses cilium (helm and its chart are not in the bundle) and a bundle for another version', async () => {
+    const { inv } = setup({ network: { plugin: 'cilium' } });
+    await expect(offlineVerify.check(harness(inv).ctx('cp1'))).rejects.toThrow(/support network\.plugin flannel or none; cilium needs helm/);
+    const other = setup({ kubernetes: { version: '1.35.0' } });
+    await expect(offlineVerify.check(harness(other.inv).ctx('cp1'))).rejects.toThrow(/the bundle serves Kubernetes 1\.34\.1, the inventory asks for 1\.35\.0/);
+  });
+});
+
+describe('images load (CLI)', () => {
+  it('refuses a file that is not an image archive before connecting anywhere', async () => {
+    const { dir } = setup();
+    const bogus = join(dir, 'files/linux-amd64/kubeadm');
+    const inv = join(dir, 'inv.yaml');
+    writeFileSync(inv, 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n');
+    const run = await kubesmith(['images', 'load', '-i', inv, bogus]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/not an image archive/);
   });
 });
 
@@ -96,6 +116,7 @@ describe('offline.install', () => {
     await offlineInstall.apply(h.ctx('cp1'), check.status === "change" ? check.changes : []);
     const cmds = t.calls.filter((c) => c.kind === 'exec').map((c) => c.command);
     expect(cmds).toContain(`install -m 0755 ${REMOTE_BUNDLE_DIR}/files/linux-amd64/kubelet /usr/local/bin/kubelet`);
+    expect(cmds).toContain(`install -m 0755 ${REMOTE_BUNDLE_DIR}/files/linux-amd64/runc /usr/local/sbin/runc`);
     expect(cmds.some((c) => /tar -xzf \/var\/lib\/kubesmith\/bundle\/files\/linux-amd64\/cni-plugins-linux-amd64-v1\.7\.1\.tgz -C \/opt\/cni\/bin/.test(c))).toBe(true);
     expect(cmds.some((c) => /tar -xzf .*crictl-v1\.34\.0-linux-amd64\.tar\.gz -C \/usr\/local\/bin crictl/.test(c))).toBe(true);
     expect(t.fileText('/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf')).toContain('EnvironmentFile=-/etc/default/kubelet');
