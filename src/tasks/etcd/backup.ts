@@ -7,7 +7,7 @@ import { pruneLocal, pruneRemote, takeSnapshot } from './snapshot.js';
 /** `kubesmith etcd backup`: one verified snapshot from a healthy member, copied to the admin machine, with retention. */
 export const etcdBackup = defineTask({
   id: 'etcd.backup',
-  title: 'etcd | Snapshot a healthy member, verify it and copy it to the admin machine',
+  title: 'Etcd | Snapshot a healthy member, verify it and copy it to the admin machine',
   async plan(ctx) {
     const member = await healthyControlPlane(ctx);
     if (!member) throw new Error(`no control plane has a healthy etcd member (${ctx.hosts.controlPlanes.map((h) => h.name).join(', ')}): nothing to snapshot`);
