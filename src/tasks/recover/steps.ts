@@ -96,7 +96,7 @@ async function initialized(ctx: TaskContext): Promise<boolean> {
 
 export const recoverInit = defineTask({
   id: 'recover.init',
-  title: 'Recover | kubeadm init from the saved config on the restored etcd data',
+  title: 'Recover | Run kubeadm init from the saved config on the restored etcd data',
   async plan(ctx) {
     if (await initialized(ctx)) return [];
     const t = ctx.transport;

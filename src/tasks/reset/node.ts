@@ -51,7 +51,7 @@ export async function verifyReset(ctx: TaskContext, t: Transport = ctx.transport
 
 export const resetNode = defineTask({
   id: 'reset.node',
-  title: 'Reset | kubeadm reset -f, then remove CNI files, interfaces, IPVS and Kubernetes iptables chains',
+  title: 'Reset | Run kubeadm reset -f, then remove CNI files, interfaces, IPVS and Kubernetes iptables chains',
   plan: (ctx) => resetActions(ctx),
   verify: (ctx) => verifyReset(ctx),
 });
