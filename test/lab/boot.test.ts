@@ -17,7 +17,7 @@ const fake = { emulatorDir: fakeDir, manifest: join(fakeDir, 'manifest.json') };
 describe.skipIf(!isRoot())('lab host boot', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await labUp({ name: 'labtest-boot', hosts: [{ name: 'a', os: 'rocky9' }, { name: 'b' }], ...fake });
+    lab = await labUp({ name: 'labtest-boot', hosts: [{ name: 'a', os: 'rocky9' }, { name: 'b' }], env: { LAB_REGISTRIES: '127.0.0.1:5000' }, ...fake });
   });
   afterAll(async () => {
     if (lab) await labDown(lab.name);
@@ -28,6 +28,28 @@ describe.skipIf(!isRoot())('lab host boot', () => {
     expect(r.stdout).toBe(`${fakeDir}/reboot\n${fakeDir}/reboot\n/usr/bin/systemctl\nfake reboot now\n`);
     const viaSsh = await sshRun(lab, 'a', '/sbin/reboot -f');
     expect(viaSsh.stdout).toBe('fake reboot -f\n');
+  });
+
+  it('links persona-only emulators only on their personas (manifest osOnly)', async () => {
+    const r = await lab.exec('b', 'readlink /usr/local/bin/reboot || echo none; readlink -f /usr/sbin/reboot');
+    expect(r.stdout).toBe('none\n/usr/bin/systemctl\n');
+  });
+
+  it('writes /etc/lab/env with the host count, the real-binary dir and extra entries', () => {
+    const env = lab.readFile('b', '/etc/lab/env') ?? '';
+    expect(env).toMatch(/^LAB_HOST=b$/m);
+    expect(env).toMatch(/^LAB_HOST_COUNT=2$/m);
+    expect(env).toMatch(/^LAB_REAL_BIN_DIR=\/usr\/lib\/kubesmith-lab\/real-bin$/m);
+    expect(env).toMatch(/^LAB_REGISTRIES=127\.0\.0\.1:5000$/m);
+  });
+
+  it('exposes the real binaries of emulated packages read-only in LAB_REAL_BIN_DIR', async () => {
+    const inHost = readFileSync(`/proc/${lab.host('b').pid}/root/usr/lib/kubesmith-lab/real-bin/ssh-keyscan`);
+    expect(inHost.equals(readFileSync('/usr/bin/ssh-keyscan'))).toBe(true);
+    // Never try a write here: if the bind were writable, that write would land on the machine's own binary.
+    const r = await lab.exec('b', 'd=/usr/lib/kubesmith-lab/real-bin; "$d/ssh-keyscan" 2>&1 | grep -c "usage: ssh-keyscan"; ' +
+      'findmnt -n -o OPTIONS "$d/ssh-keyscan" | cut -d, -f1; touch "$d/new" 2>/dev/null || echo read-only');
+    expect(r.stdout).toBe('1\nro\nread-only\n');
   });
 
   it('hides the real binaries of emulated packages and skips emulators not written yet', async () => {

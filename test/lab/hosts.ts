@@ -28,10 +28,16 @@ interface Manifest {
 }
 
 const EMULATOR_NAME = /^[A-Za-z0-9._-]+$/;
+/** Real machine binaries exposed read-only at REAL_BIN_DIR in every host (besides hidden package binaries). */
+const REAL_BINS = ['containerd-shim-runc-v2'];
+export const REAL_BIN_DIR = '/usr/lib/kubesmith-lab/real-bin';
 
-/** Reads emulators/manifest.json (tolerating entries written as strings or as {name}). */
-export function readManifest(path = manifestPath()): Manifest {
-  let raw: { system?: unknown[]; packages?: Record<string, { bin?: unknown[] }> } = {};
+/**
+ * Reads emulators/manifest.json (tolerating entries written as strings or as {name}). With `os`, system emulators that
+ * `osOnly` restricts to other personas are left out (lab-host-init removes them from such hosts).
+ */
+export function readManifest(path = manifestPath(), os?: string): Manifest {
+  let raw: { system?: unknown[]; packages?: Record<string, { bin?: unknown[] }>; osOnly?: Record<string, unknown> } = {};
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
@@ -39,9 +45,27 @@ export function readManifest(path = manifestPath()): Manifest {
   }
   const name = (e: unknown) => (typeof e === 'string' ? e : (e as { name?: unknown })?.name);
   const valid = (n: unknown): n is string => typeof n === 'string' && EMULATOR_NAME.test(n);
-  const system = (raw.system ?? []).map(name).filter(valid);
+  const forOs = (n: string) => {
+    const only = raw.osOnly?.[n];
+    return !os || !Array.isArray(only) || only.includes(os);
+  };
+  const system = (raw.system ?? []).map(name).filter(valid).filter(forOs);
   const packageBins = Object.values(raw.packages ?? {}).flatMap((p) => (p?.bin ?? []).filter(valid));
   return { system, packageBins };
+}
+
+const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
+const RESERVED_ENV = new Set(['LAB_HOST', 'LAB_IP', 'LAB_OS', 'LAB_INSTANCE', 'LAB_REPO', 'LAB_CLUSTER_DIR']);
+
+/** Validates extra /etc/lab/env entries (labUp's `env`): KEY=value lines, no reserved keys, no newlines. */
+export function envLines(env: Record<string, string> | undefined): string {
+  return Object.entries(env ?? {})
+    .map(([k, v]) => {
+      if (!ENV_KEY.test(k) || RESERVED_ENV.has(k)) throw new Error(`lab: env key ${k} is not allowed`);
+      if (/[\n\r\0]/.test(v)) throw new Error(`lab: env value of ${k} contains a line break`);
+      return `${k}=${v}`;
+    })
+    .join('\n');
 }
 
 /** Starts the host's PID 1 and waits until its sshd listens; fills in unsharePid and pid. */
@@ -49,7 +73,7 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
   const dir = hostDir(inst, h.name);
   const consoleLog = join(dir, 'console.log');
   const from = existsSync(consoleLog) ? statSync(consoleLog).size : 0;
-  const manifest = readManifest(inst.manifest);
+  const manifest = readManifest(inst.manifest, h.os);
   const fd = openSync(consoleLog, 'a');
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -65,6 +89,8 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
     LAB_USERS: inst.users ? '1' : '0',
     LAB_SYSTEM_BINS: manifest.system.join(' '),
     LAB_PACKAGE_BINS: manifest.packageBins.join(' '),
+    LAB_REAL_BINS: [...new Set([...manifest.packageBins, ...REAL_BINS])].join(' '),
+    LAB_EXTRA_ENV: [`LAB_HOST_COUNT=${inst.hosts.length}`, `LAB_REAL_BIN_DIR=${REAL_BIN_DIR}`, envLines(inst.env)].filter(Boolean).join('\n'),
     ...(inst.emulatorDir ? { LAB_EMULATOR_DIR: inst.emulatorDir } : {}),
   };
   // nsenter, not `ip netns exec`: the latter leaves a slave mount namespace per host that every later

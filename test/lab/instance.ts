@@ -32,6 +32,8 @@ export interface InstanceRecord {
   /** Emulator directory and manifest when not the repository's (tests of the lab itself). */
   emulatorDir?: string;
   manifest?: string;
+  /** Extra KEY=value entries of every host's /etc/lab/env (e.g. LAB_REGISTRIES, LAB_REAL_CONTAINERD). */
+  env?: Record<string, string>;
   hosts: HostRecord[];
 }
 

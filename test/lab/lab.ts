@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from '
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Faults } from './faults.js';
-import { bootHost, killPid1, prepareHost } from './hosts.js';
+import { bootHost, envLines, killPid1, prepareHost } from './hosts.js';
 import { type HostRecord, type InstanceRecord, claimIndex, claimedIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
 import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
 import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute, netnsNames } from './netns.js';
@@ -52,6 +52,8 @@ export interface LabUpOptions {
   /** Emulators from another directory (must be visible inside hosts, e.g. in the repo) and manifest. */
   emulatorDir?: string;
   manifest?: string;
+  /** Extra KEY=value entries for every host's /etc/lab/env, e.g. { LAB_REGISTRIES: '127.0.0.1:5000' }. */
+  env?: Record<string, string>;
 }
 
 export class Lab extends Faults {
@@ -138,6 +140,7 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   const specs: Array<{ name: string; os?: Os }> =
     typeof opts.hosts === 'number' ? Array.from({ length: opts.hosts }, (_, i) => ({ name: `h${i + 1}` })) : opts.hosts;
   validateHosts(specs, opts.os);
+  envLines(opts.env);
   await ensureUnreachableRoute();
   if (existsSync(labRoot(name))) await labDown(name);
   mkdirSync(LAB_BASE, { recursive: true });
@@ -153,6 +156,7 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   const rec: InstanceRecord = {
     name, index, subnet: subnetOf(index), root: labRoot(name), users: opts.users ?? true, createdAt: new Date().toISOString(),
     ...(opts.emulatorDir ? { emulatorDir: opts.emulatorDir } : {}), ...(opts.manifest ? { manifest: opts.manifest } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
     hosts: specs.map((s, i) => ({
       name: s.name, i: i + 1, ip: hostIp(index, i + 1), os: s.os ?? opts.os ?? 'debian12', netns: netnsOf(index, s.name), unsharePid: 0, pid: 0,
     })),

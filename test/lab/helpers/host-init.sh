@@ -3,7 +3,8 @@
 #   nsenter --net=/run/netns/ksl<k>-<host> -- setpriv --bounding-set -... unshare --mount --uts --ipc --pid --fork --mount-proc bash host-init.sh
 # Inputs (environment, set by hosts.ts): LAB_HOST LAB_IP LAB_OS LAB_INSTANCE LAB_REPO LAB_ROOT HOST_DIR
 #   LAB_USERS (1|0) LAB_SYSTEM_BINS LAB_PACKAGE_BINS (space-separated emulator names, validated by the caller),
-#   LAB_EMULATOR_DIR (optional; default $LAB_REPO/test/lab/emulators/bin).
+#   LAB_EMULATOR_DIR (optional; default $LAB_REPO/test/lab/emulators/bin), LAB_REAL_BINS (machine binaries exposed
+#   read-only in /usr/lib/kubesmith-lab/real-bin), LAB_EXTRA_ENV (KEY=value lines appended to /etc/lab/env).
 # Builds the host's private view of the machine, then runs the hooks and sshd, then idles as init.
 # Any failure before "lab: ready" makes the host fail its bring-up (the caller reads this log).
 set -euo pipefail
@@ -23,9 +24,10 @@ if mountpoint -q /run/netns 2>/dev/null || [ -d /run/netns ]; then umount -R -l 
 # 2. Private writable layers over the machine's directories (disk kept across boots). LAB_ROOT lives under /var,
 #    so reach it through a bind made before /var is covered (an overlay cannot be another overlay's upper dir).
 mount -t tmpfs -o mode=0755,size=64m lab-run /run
-mkdir -p /run/lab/.root /run/lab/.repo
+mkdir -p /run/lab/.root /run/lab/.repo /run/lab/.machine-bin
 mount --bind "$LAB_ROOT" /run/lab/.root
 mount --bind "$LAB_REPO" /run/lab/.repo
+mount --bind /usr/bin /run/lab/.machine-bin   # real binaries some emulators run for real (LAB_REAL_BIN_DIR)
 LAB_ROOT=/run/lab/.root
 HOST_DIR="$LAB_ROOT/hosts/$LAB_HOST"
 for d in etc var opt usr home srv; do
@@ -74,6 +76,7 @@ LAB_INSTANCE=$LAB_INSTANCE
 LAB_REPO=$LAB_REPO
 LAB_CLUSTER_DIR=/run/lab/cluster
 EOF
+if [ -n "${LAB_EXTRA_ENV:-}" ]; then printf '%s\n' "$LAB_EXTRA_ENV" >> /etc/lab/env; fi
 # A fresh host starts with no emulator state, whatever stray lab files the machine's own dirs may hold.
 if [ "$FIRST_BOOT" = 1 ]; then rm -rf /var/lib/lab /var/log/lab; fi
 mkdir -p /var/lib/lab/faults /var/log/lab /run/lab
@@ -121,6 +124,20 @@ if [ "${LAB_USERS:-1}" = 1 ]; then
   chown -R 1000:1000 /home/kube
 fi
 
+# Real machine binaries that package emulation hides, read-only in a directory of their own (a tmpfs of mount points).
+real_dir=/usr/lib/kubesmith-lab/real-bin
+mkdir -p "$real_dir"
+mount -t tmpfs -o size=64k,mode=0755 lab-real-bin "$real_dir"
+for n in ${LAB_REAL_BINS:-}; do
+  if [ -f "/run/lab/.machine-bin/$n" ]; then
+    touch "$real_dir/$n"
+    mount --bind "/run/lab/.machine-bin/$n" "$real_dir/$n"
+    mount --options-source disable -o remount,bind,ro "$real_dir/$n"
+  fi
+done
+mount --options-source disable -o remount,bind,ro "$real_dir"
+umount /run/lab/.machine-bin && rmdir /run/lab/.machine-bin
+
 # The repository, read-only at its real path, wherever it is (a clone under /tmp or /root would be hidden otherwise).
 mkdir -p "$LAB_REPO"
 mount --bind /run/lab/.repo "$LAB_REPO"
@@ -137,7 +154,7 @@ mount --options-source disable -o remount,bind,ro /proc/sys
 mount --bind /proc/sysrq-trigger /proc/sysrq-trigger 2>/dev/null && mount --options-source disable -o remount,bind,ro /proc/sysrq-trigger || true
 
 # 9. Hooks (from the emulators, when they exist), then sshd. They see /etc/lab/env, not the lab's machine paths.
-unset LAB_ROOT HOST_DIR LAB_USERS LAB_SYSTEM_BINS LAB_PACKAGE_BINS LAB_EMULATOR_DIR
+unset LAB_ROOT HOST_DIR LAB_USERS LAB_SYSTEM_BINS LAB_PACKAGE_BINS LAB_EMULATOR_DIR LAB_REAL_BINS LAB_EXTRA_ENV
 cd /
 if [ "$FIRST_BOOT" = 1 ] && [ -x "$EMU/lab-host-init" ]; then say "running lab-host-init"; "$EMU/lab-host-init"; fi
 touch /etc/lab/created
