@@ -89,6 +89,15 @@ describe('crictl', () => {
     expect(second).toMatch(/^[0-9a-f]{64}\n$/);
     expect(second).not.toBe(first);
     expect(lab.run('crictl', ['pods']).stdout).toMatch(/\n[0-9a-f]{13}\s+\d+ seconds ago\s+Ready\s+kube-apiserver-cp1\s+kube-system/);
+    // stopping a static pod is acknowledged, but the kubelet keeps it while its manifest stays
+    const podId = lab.run('crictl', ['pods', '-q']).stdout.trim();
+    expect(lab.run('crictl', ['stopp', podId.slice(0, 13)]).stdout).toBe(`Stopped sandbox ${podId.slice(0, 13)}\n`);
+    expect(lab.run('crictl', ['ps', '-q']).stdout).toBe(second);
+    // rmi --prune removes what no running container uses
+    lab.write('/tmp/j.tar', writeOciArchive({ ref: 'docker.io/library/nginx:1.27' }));
+    lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/j.tar']);
+    expect(lab.run('crictl', ['rmi', '--prune']).stdout).toBe('Deleted: docker.io/library/nginx:1.27\n');
+    expect(lab.run('lab-images').stdout).toBe('registry.k8s.io/kube-apiserver:v1.31.1\n');
   });
 
   it('crictl config --set writes /etc/crictl.yaml', () => {

@@ -7,6 +7,7 @@ import { normalizeRef, splitRepoTag } from './image-ref.js';
 import { pullImage, PullError } from './registry-pull.js';
 import { nodeSync, readState, realBinDir, realContainerd } from './runtime-state.js';
 import { realCtr, syncStoreFromReal } from './real-containerd.js';
+import { containers } from './crictl-ps.js';
 
 export const fatal = (message: string): Exit => new Exit(1, `FATA[0000] ${message}`);
 
@@ -94,7 +95,13 @@ export async function pull(runtime: Runtime, argv: string[], io: Io): Promise<nu
 
 export function rmi(runtime: Runtime, argv: string[], io: Io): number {
   const all = argv.includes('-a') || argv.includes('--all');
-  const refs = all ? runtime.store.list().map((i) => i.name) : argv.filter((a) => !a.startsWith('-'));
+  const prune = argv.includes('--prune');
+  // --prune: every image no running container uses (here: the static pods' images stay)
+  const inUse = new Set(prune ? containers(runtime.store).map((c) => c.image) : []);
+  const refs = all || prune
+    ? runtime.store.list().filter((i) => !inUse.has(i.configDigest)).map((i) => i.name)
+    : argv.filter((a) => !a.startsWith('-'));
+  if (prune && refs.length === 0) return 0;
   if (refs.length === 0) throw fatal('No IDs provided or nothing to delete');
   for (const ref of refs) {
     const byId = runtime.store.list().filter((i) => i.configDigest === ref || i.configDigest.replace(/^sha256:/, '').startsWith(ref));

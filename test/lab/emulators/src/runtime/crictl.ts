@@ -79,7 +79,8 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     case 'rmi': return rmi(connect(imageEndpoint, 'image', io), rest, io);
     case 'inspecti': return inspecti(connect(imageEndpoint, 'image', io), rest, io);
     case 'ps': return ps(connect(endpoint, 'runtime', io), rest, io);
-    case 'pods': return pods(connect(endpoint, 'runtime', io), io);
+    case 'pods': return pods(connect(endpoint, 'runtime', io), rest, io);
+    case 'stop': case 'rm': case 'stopp': case 'rmp': return removeContainers(connect(endpoint, 'runtime', io), command, rest, io);
     case 'info': return info(connect(endpoint, 'runtime', io), io);
     case 'version': return version(connect(endpoint, 'runtime', io), io);
     case 'config': return configCommand(configFile, configText, rest, io);
@@ -100,9 +101,28 @@ function ps(runtime: Runtime, argv: string[], io: Io): number {
   return 0;
 }
 
-function pods(runtime: Runtime, io: Io): number {
+/**
+ * stop/rm (containers) and stopp/rmp (pods): acknowledged like crictl, but a static pod's containers come back at
+ * once while its manifest stays in /etc/kubernetes/manifests, as the kubelet restarts them.
+ */
+function removeContainers(runtime: Runtime, command: string, argv: string[], io: Io): number {
+  const pod = command.endsWith('p');
+  const list = containers(runtime.store);
+  const ids = argv.includes('-a') || argv.includes('--all') ? [...new Set(list.map((c) => (pod ? c.podId : c.id)))] : argv.filter((a) => !a.startsWith('-'));
+  if (ids.length === 0 && !argv.includes('-a') && !argv.includes('--all')) throw fatal(`ID cannot be empty`);
+  for (const id of ids) {
+    const found = list.find((c) => (pod ? c.podId : c.id).startsWith(id));
+    if (!found) throw fatal(`${command === 'stop' || command === 'rm' ? 'container' : 'pod sandbox'} "${id}" not found`);
+    // crictl prints the container ID for stop/rm, "Stopped sandbox ID" / "Removed sandbox ID" for pods
+    io.out(!pod ? `${id}\n` : `${command === 'stopp' ? 'Stopped' : 'Removed'} sandbox ${id}\n`);
+  }
+  return 0;
+}
+
+function pods(runtime: Runtime, argv: string[], io: Io): number {
   const seen = new Map<string, CriContainer>();
   for (const c of containers(runtime.store)) if (!seen.has(c.podId)) seen.set(c.podId, c);
+  if (argv.includes('-q') || argv.includes('--quiet')) { for (const id of seen.keys()) io.out(`${id}\n`); return 0; }
   const rows = [['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME']];
   for (const c of seen.values()) rows.push([c.podId.slice(0, 13), c.created, 'Ready', c.pod, c.namespace, '0', '(default)']);
   io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
