@@ -208,7 +208,11 @@ export function labGet(name: string): Lab {
 export async function labDown(name: string): Promise<void> {
   if (!NAME_RE.test(name)) throw new Error(`lab: invalid instance name ${JSON.stringify(name)}`);
   const rec = readInstance(name);
-  if (rec) await parallel(rec.hosts, 16, (h) => killPid1(h));
+  if (rec) {
+    // Every host is tried; if one survives, stop before removing its network and disk (retry down later).
+    const failed = (await parallel(rec.hosts, 16, (h) => killPid1(h).then(() => '', (e: Error) => e.message))).filter(Boolean);
+    if (failed.length) throw new Error(`lab ${name}: down stopped, hosts still running:\n${failed.join('\n')}`);
+  }
   const index = rec?.index ?? claimedIndex(name);
   if (index !== undefined) await deleteInstanceNet(index);
   const root = labRoot(name);

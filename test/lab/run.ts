@@ -38,13 +38,13 @@ export async function runOk(file: string, args: readonly string[], opts: RunOpti
   return r.stdout;
 }
 
-/** Runs fn over items with at most `limit` in flight; rejects with the first error after all settle. */
+/** Runs fn over items with at most `limit` in flight; after an error starts nothing new, rejects once all settle. */
 export async function parallel<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   const errors: unknown[] = [];
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !errors.length) {
       const i = next++;
       try {
         results[i] = await fn(items[i] as T, i);
