@@ -4,6 +4,7 @@ import type { Transport } from '../../transport/types.js';
 import type { BundleFile } from '../../bundle/manifest.js';
 import { join } from 'node:path';
 import { filesFor, remotePath, runBundle, type OpenBundle } from './bundle.js';
+import { resumableUpload } from './resumable-upload.js';
 
 /** Uploads in flight per host (each is one SSH channel; the pool caps channels too). */
 export const UPLOADS_PER_HOST = 2;
@@ -28,11 +29,21 @@ async function uploadAll(t: Transport, bundle: OpenBundle, files: BundleFile[], 
   const worker = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       const t0 = Date.now();
-      const r = await t.upload(join(bundle.dir, f.path), remotePath(f), { mode: f.kind === 'binary' ? '0755' : '0644' });
-      if (r.sha256.replace(/^sha256:/, '') !== f.sha256) throw new Error(`${f.path}: the host holds sha256 ${r.sha256} after upload, the manifest says ${f.sha256}`);
-      if (r.transferred) moved += r.bytes;
+      let next = 0.25;
+      const r = await resumableUpload(t, join(bundle.dir, f.path), remotePath(f), {
+        size: f.size,
+        sha256: f.sha256,
+        mode: f.kind === 'binary' ? '0755' : '0644',
+        onProgress: (done, total) => {
+          if (total > 64 * 1048576 && done / total >= next) {
+            log(`${f.path}: ${Math.round((done / total) * 100)}% (${mib(done / (Math.max(1, Date.now() - t0) / 1000))}/s)`);
+            next += 0.25;
+          }
+        },
+      });
+      moved += r.sent;
       const s = Math.max(1, Date.now() - t0) / 1000;
-      log(`${f.path}: ${r.transferred ? `${mib(r.bytes)} in ${s.toFixed(1)}s (${mib(r.bytes / s)}/s)` : 'already there'}`);
+      log(`${f.path}: ${mib(r.sent)} in ${s.toFixed(1)}s (${mib(r.sent / s)}/s)${r.resumedAt ? `, resumed at byte ${r.resumedAt}` : ''}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(UPLOADS_PER_HOST, files.length) }, worker));
@@ -41,7 +52,8 @@ async function uploadAll(t: Transport, bundle: OpenBundle, files: BundleFile[], 
 
 /**
  * Put on each host exactly the bundle files it needs (its platform's image archives, its distro family's packages
- * or else the binaries), skipping every file whose sha256 already matches: a second run moves 0 bytes.
+ * or else the binaries), skipping every file whose sha256 already matches: a second run moves 0 bytes. An upload cut
+ * off midway resumes from the bytes already on the host (resumable-upload.ts).
  */
 export const offlineUpload = defineTask({
   id: 'offline.upload',

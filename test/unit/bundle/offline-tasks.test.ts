@@ -1,5 +1,7 @@
 /** The offline tasks over recording transports: what they decide from host state, and the exact commands they run. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { RecordingTransport } from '../../../src/transport/recording.js';
 import { kubesmith } from '../../e2e/helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { offlineInstall } from '../../../src/tasks/offline/install.js';
 import { offlineImages } from '../../../src/tasks/offline/images.js';
 import { offlineVerify } from '../../../src/tasks/offline/verify.js';
 import { REMOTE_BUNDLE_DIR } from '../../../src/tasks/offline/bundle.js';
-import { harness } from '../tasks/helpers/context.js';
+import { converge, harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
 import { writeFakeBundle } from './fake-bundle.js';
 
@@ -49,27 +51,78 @@ describe('images load (CLI)', () => {
 });
 
 describe('offline.upload', () => {
+  /** A host filesystem behind the recording transport: the probe, `: >`, `cat >>`, the final check+rename, sha256sum. */
+  function remoteFs(t: RecordingTransport) {
+    const fs = new Map<string, Buffer>();
+    const sum = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const sent: number[] = [];
+    t.allow(/^sha256sum -- /, (c) => ({
+      stdout: c.command.split(' ').slice(2).filter((p) => fs.has(p)).map((p) => `${sum(fs.get(p)!)}  ${p}`).join('\n'),
+    }))
+      .allow(/^set -e; mkdir -p -- /, (c) => {
+        const part = /if \[ -f (\S+) \]/.exec(c.command)![1]!;
+        const b = fs.get(part);
+        return { stdout: b ? `${b.length} ${sum(b)}\n` : '0 -\n' };
+      })
+      .allow(/^: > /, (c) => (fs.set(c.command.slice(4), Buffer.alloc(0)), {}))
+      .allow(/^cat >> /, (c) => {
+        const path = c.command.slice(7);
+        const data = c.opts && 'stdin' in c.opts ? (c.opts.stdin as Buffer) : Buffer.alloc(0);
+        sent.push(data.length);
+        fs.set(path, Buffer.concat([fs.get(path) ?? Buffer.alloc(0), data]));
+        return {};
+      })
+      .allow(/^set -e; got=/, (c) => {
+        const [, part, want, remote] = /sha256sum < (\S+) .* != (\w+) .* mv -f -- \S+ (\S+)$/.exec(c.command)!;
+        const b = fs.get(part!)!;
+        if (sum(b) !== want) return { code: 1, stderr: 'checksum mismatch after upload' };
+        fs.delete(part!);
+        fs.set(remote!, b);
+        return {};
+      });
+    return { fs, sent };
+  }
+
   it('sends only files whose sha256 differs on the host; nothing when all match', async () => {
-    const { inv, m } = setup();
+    const { inv, m, dir } = setup();
     const h = harness(inv);
     const t = h.t('cp1');
-    const images = m.files.filter((f) => f.kind === 'image');
-    const first = images[0]!;
-    // the host already has one image archive
-    t.expect('sha256sum --', { stdout: `${first.sha256}  ${REMOTE_BUNDLE_DIR}/${first.path}\n` });
+    const { fs, sent } = remoteFs(t);
+    const files = m.files.filter((f) => f.kind !== 'package');
+    const first = files.find((f) => f.kind === 'image')!;
+    fs.set(`${REMOTE_BUNDLE_DIR}/${first.path}`, readFileSync(join(dir, first.path))); // already on the host
     const check = await offlineUpload.check(h.ctx('cp1'));
-    const total = m.files.filter((f) => f.kind !== 'package').length;
-    expect(check).toEqual({ status: 'change', changes: [{ summary: expect.stringMatching(new RegExp(`^upload ${total - 1} of ${total} bundle files`)) }] });
-    t.expect('sha256sum --', { stdout: `${first.sha256}  ${REMOTE_BUNDLE_DIR}/${first.path}\n` });
-    await offlineUpload.apply(h.ctx('cp1'), check.status === "change" ? check.changes : []);
-    const uploads = t.calls.filter((c) => c.kind === 'upload').map((c) => c.command);
-    expect(uploads).toHaveLength(total - 1);
-    expect(uploads).not.toContain(`${REMOTE_BUNDLE_DIR}/${first.path}`);
-    expect(uploads).toContain(`${REMOTE_BUNDLE_DIR}/files/linux-amd64/kubeadm`);
-    // now every file is there
-    const all = m.files.filter((f) => f.kind !== 'package').map((f) => `${f.sha256}  ${REMOTE_BUNDLE_DIR}/${f.path}`).join('\n');
-    t.expect('sha256sum --', { stdout: all });
+    expect(check).toEqual({ status: 'change', changes: [{ summary: expect.stringMatching(new RegExp(`^upload ${files.length - 1} of ${files.length} bundle files`)) }] });
+    await offlineUpload.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(files.filter((f) => f !== first).reduce((n, f) => n + f.size, 0));
+    for (const f of files) expect(fs.get(`${REMOTE_BUNDLE_DIR}/${f.path}`)?.equals(readFileSync(join(dir, f.path))), f.path).toBe(true);
+    sent.length = 0;
     expect(await offlineUpload.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
+    expect(sent).toEqual([]);
+  });
+
+  it('resumes a cut-off upload from the bytes on the host; restarts when they are not a prefix of the file', async () => {
+    const { inv, m, dir } = setup();
+    const h = harness(inv);
+    const t = h.t('cp1');
+    const { fs, sent } = remoteFs(t);
+    const files = m.files.filter((f) => f.kind !== 'package');
+    for (const f of files) fs.set(`${REMOTE_BUNDLE_DIR}/${f.path}`, readFileSync(join(dir, f.path)));
+    const kubelet = files.find((f) => f.path.endsWith('/kubelet'))!;
+    const local = readFileSync(join(dir, kubelet.path));
+    const remote = `${REMOTE_BUNDLE_DIR}/${kubelet.path}`;
+    fs.delete(remote);
+    fs.set(`${remote}.part`, local.subarray(0, 20));
+    await converge(offlineUpload, h.ctx('cp1'), [t]);
+    expect(sent).toEqual([local.length - 20]);
+    expect(fs.get(remote)!.equals(local)).toBe(true);
+
+    fs.delete(remote);
+    fs.set(`${remote}.part`, Buffer.from('garbage not from this file'));
+    sent.length = 0;
+    await converge(offlineUpload, h.ctx('cp1'), [t]);
+    expect(sent).toEqual([local.length]);
+    expect(fs.get(remote)!.equals(local)).toBe(true);
   });
 
   it('refuses a host whose architecture the bundle does not hold', async () => {
