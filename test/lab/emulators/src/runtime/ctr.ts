@@ -80,7 +80,9 @@ export async function ctr(argv: string[], io: Io): Promise<number> {
 function version(io: Io): number {
   const install = containerdInstall();
   const v = install.pkg === 'containerd.io' && install.release.major < 2 ? `v${install.release.version}` : install.release.version;
-  io.out(`Client:\n  Version:  ${v}\n  Revision: ${install.revision}\n  Go version: go1.22.7\n\n`);
+  // the Go each release line was built with (Debian's 1.6.20: go1.19.8)
+  const go = install.release.major >= 2 ? 'go1.23.8' : install.release.minor >= 7 ? 'go1.22.12' : 'go1.19.8';
+  io.out(`Client:\n  Version:  ${v}\n  Revision: ${install.revision}\n  Go version: ${go}\n\n`);
   if (!runtimeActive('containerd')) {
     throw die(`failed to dial "${CONTAINERD_SOCKET}": context deadline exceeded: connection error: desc = "transport: error while dialing: dial unix://${CONTAINERD_SOCKET}: timeout"`);
   }
