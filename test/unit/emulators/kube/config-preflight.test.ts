@@ -7,7 +7,7 @@ const V4 = (cc: string) => `apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterCon
 const TAIL = "[preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`\nerror: error execution phase preflight: preflight checks failed\nTo see the stack trace of this error execute with --v=5 or higher";
 
 describe("kubeadm emulator: config and preflight", () => {
-  beforeAll(() => ensureBuilt(), 180_000);
+  beforeAll(() => { ensureBuilt(); lab.seedKeys(80); }, 180_000);
 
   it("rejects a v1beta3-style extraArgs map in a v1beta4 config", () => {
     lab.host("a", "10.199.0.20");

@@ -1,6 +1,7 @@
 // Runs the compiled kube emulators against temp host roots (LAB_FS_ROOT) sharing one temp cluster dir.
 import { spawnSync, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,19 +10,60 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../.
 const BIN = join(REPO, "test/lab/emulators/bin");
 const FAKES = join(REPO, "test/unit/emulators/kube/fake-bin");
 
-/** Compile once per run when the emulator sources are newer than dist. */
+/**
+ * Compile the kube emulators into a private directory (dist/.kube-emu-test/<sources stamp>), once for all test
+ * workers (mkdir lock + .done marker): other sessions rebuilding dist/ then cannot race with a test run.
+ */
 export function ensureBuilt(): void {
-  const js = join(REPO, "dist/test/lab/emulators/src/kube/kubectl.js");
-  const src = join(REPO, "test/lab/emulators/src/kube/kubectl.ts");
-  if (existsSync(js) && statSync(js).mtimeMs > statSync(src).mtimeMs && !process.env.KUBE_EMU_REBUILD) return;
-  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: REPO, stdio: "ignore" });
+  const srcDir = join(REPO, "test/lab/emulators/src/kube");
+  const files = readdirSync(srcDir).filter((f) => f.endsWith(".ts"));
+  const stamp = createHash("sha1").update(files.map((f) => `${f}:${statSync(join(srcDir, f)).mtimeMs}`).join(",")).digest("hex").slice(0, 12);
+  const out = join(REPO, "dist/.kube-emu-test", stamp);
+  process.env.LAB_KUBE_JS_DIR = out;
+  if (existsSync(join(out, ".done"))) return;
+  mkdirSync(dirname(out), { recursive: true });
+  try {
+    mkdirSync(out);
+  } catch {
+    const deadline = Date.now() + 180_000;
+    while (!existsSync(join(out, ".done")) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    return;
+  }
+  spawnSync("npx", ["tsc", "--outDir", out, "--rootDir", srcDir, "--module", "NodeNext", "--moduleResolution", "NodeNext", "--target", "ES2022",
+    "--lib", "ES2023", "--types", "node", "--skipLibCheck", ...files.map((f) => join(srcDir, f))], { cwd: REPO, stdio: "ignore" });
+  writeFileSync(join(out, ".done"), "");
 }
 
 export interface Result { code: number; stdout: string; stderr: string }
 
+/**
+ * RSA keys generated once per machine (dist/.kube-emu-test/keys) and copied into each test lab's key pool, so
+ * tests do not spend minutes in RSA generation. Within one lab every key is still used once.
+ */
+function seedKeyPool(clusterDir: string, count: number): void {
+  const cache = join(REPO, "dist/.kube-emu-test/keys");
+  mkdirSync(cache, { recursive: true });
+  const have = readdirSync(cache).filter((f) => f.endsWith(".pem"));
+  for (let i = have.length; i < count; i++) {
+    const pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+    const tmp = join(cache, `.${process.pid}-${i}.tmp`);
+    writeFileSync(tmp, pem);
+    renameSync(tmp, join(cache, `${process.pid}-${i}.pem`));
+  }
+  const pool = join(clusterDir, "keypool/RSA-2048");
+  mkdirSync(pool, { recursive: true });
+  readdirSync(cache).filter((f) => f.endsWith(".pem")).slice(0, count).forEach((f) => copyFileSync(join(cache, f), join(pool, f)));
+}
+
 export class Lab {
   readonly root = mkdtempSync(join(tmpdir(), "kube-emu-"));
   readonly clusterDir = join(this.root, "cluster");
+
+  /** Pre-fill this lab's key pool from the machine-wide test cache (kubeadm falls back to generating). */
+  seedKeys(count = 60): this {
+    seedKeyPool(this.clusterDir, count);
+    return this;
+  }
   private ips = new Map<string, string>();
   env: Record<string, string> = {};
 
@@ -48,7 +90,7 @@ export class Lab {
 
   run(host: string, cmd: string, args: string[], extraEnv: Record<string, string> = {}, input?: string): Result {
     const env = { PATH: process.env.PATH!, HOME: "/root", LAB_FS_ROOT: join(this.root, host), LAB_CLUSTER_DIR: this.clusterDir,
-      LAB_EMULATOR_BIN: FAKES, LAB_HOST: host, LAB_IP: this.ips.get(host)!, LAB_REPO: REPO, ...this.env, ...extraEnv };
+      LAB_EMULATOR_BIN: FAKES, LAB_HOST: host, LAB_IP: this.ips.get(host)!, LAB_REPO: REPO, LAB_KUBE_JS_DIR: process.env.LAB_KUBE_JS_DIR ?? "", ...this.env, ...extraEnv };
     const r = spawnSync(join(BIN, cmd), args, { env, encoding: "utf8", input, timeout: 120_000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }

@@ -14,6 +14,7 @@ let certKey = "";
 describe.sequential("kubeadm emulator: a cluster from init to reset", () => {
   beforeAll(() => {
     ensureBuilt();
+    lab.seedKeys();
     lab.host("cp1", "10.199.0.10");
     lab.host("cp2", "10.199.0.12");
     lab.host("w1", "10.199.0.11");

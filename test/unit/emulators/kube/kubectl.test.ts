@@ -41,6 +41,7 @@ const nodes = (host = "cp1") => kubectl(host, ["get", "nodes"]).stdout;
 describe.sequential("kubectl emulator", () => {
   beforeAll(() => {
     ensureBuilt();
+    lab.seedKeys();
     lab.host("cp1", "10.199.0.10");
     lab.host("w1", "10.199.0.11");
     lab.write("cp1", "/root/kubeadm.yaml", INIT_CONFIG);
