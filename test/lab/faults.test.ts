@@ -44,4 +44,15 @@ describe.skipIf(!isRoot())('lab faults with the emulators', () => {
     expect(Math.abs(Number(f2.stdout) - now)).toBeLessThan(30);
     expect(Math.abs(Date.now() / 1000 - now)).toBeLessThan(30);
   });
+
+  it.skipIf(!installed.has('reboot'))('applyPowerRequest reboots a host that ran reboot, keeping its disk', async () => {
+    expect(await lab.applyPowerRequest('f2')).toBeNull();
+    await lab.exec('f2', 'echo kept > /var/lib/reboot-probe; reboot');
+    const before = lab.host('f2').pid;
+    expect(await lab.applyPowerRequest('f2')).toBe('reboot');
+    expect(lab.host('f2').pid).not.toBe(before);
+    expect(lab.readFile('f2', '/var/lib/reboot-probe')).toBe('kept\n');
+    expect(lab.readFile('f2', '/run/lab/reboot-requested')).toBeNull();
+    expect((await sshRun(lab, 'f2', 'hostname')).stdout).toBe('f2\n');
+  });
 });

@@ -128,6 +128,18 @@ export class Lab extends Faults {
     writeInstance(this.record);
   }
 
+  /**
+   * Carries out what the host's own `reboot`/`shutdown`/`poweroff` asked for (the emulators only record it in
+   * /run/lab/reboot-requested): reboot → boot(), poweroff/halt → crash(). Returns the action taken, or null.
+   */
+  async applyPowerRequest(host: string): Promise<'reboot' | 'poweroff' | 'halt' | null> {
+    const action = this.readFile(host, '/run/lab/reboot-requested')?.split(' ')[0];
+    if (action === 'reboot') await this.boot(host);
+    else if (action === 'poweroff' || action === 'halt') await this.crash(host);
+    else return null;
+    return action;
+  }
+
   down(): Promise<void> {
     return labDown(this.name);
   }
