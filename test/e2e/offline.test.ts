@@ -99,6 +99,15 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     }
   }, 300_000);
 
+  it('plan on the fresh hosts lists the offline changes and writes nothing', async () => {
+    const before = ['cp1', 'w1'].map((h) => lab.journal(h).length);
+    const run = await kubesmith(['plan', '-i', inv]);
+    expect(run.code, run.stderr + run.stdout.slice(-3000)).toBe(0);
+    expect(run.stdout).toMatch(/upload \d+ of \d+ bundle files/);
+    ['cp1', 'w1'].forEach((h, i) => expect(writesIn(lab.journal(h).slice(before[i])), h).toEqual([]));
+    for (const h of ['cp1', 'w1']) expect((await lab.exec(h, 'ls /var/lib/kubesmith/bundle 2>&1')).code, h).not.toBe(0);
+  }, 300_000);
+
   it('apply installs from the bundle and brings both nodes to Ready', async () => {
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
