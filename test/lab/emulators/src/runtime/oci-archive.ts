@@ -1,7 +1,7 @@
 // Image archives: read OCI-layout and docker-save tars (what `ctr images import` / `docker load` accept),
 // and write minimal valid ones for tests and bundle work.
 import { createHash } from 'node:crypto';
-import { readTar, writeTar } from './tar.js';
+import { readTar } from './tar.js';
 import { normalizeRef } from './image-ref.js';
 
 export const MEDIA = {
