@@ -44,7 +44,9 @@ export interface EtcdLab {
 
 /** Up to 4 hosts: control planes + workers, real etcd opted in on every host, inventory written. */
 export async function upEtcdLab(name: string, cps: string[], workers: string[]): Promise<EtcdLab> {
-  const lab = await labUp({ name, hosts: [...cps, ...workers].map((n) => ({ name: n })) });
+  // Real etcd on (the point of these tests); containerd stays emulated whatever the host count, so image pulls
+  // are the lab's fast emulated ones (the real-containerd path is tested by its owner).
+  const lab = await labUp({ name, hosts: [...cps, ...workers].map((n) => ({ name: n })), env: { LAB_REAL_ETCD: '1', LAB_REAL_CONTAINERD: '0' } });
   await seedAptKeys(lab);
   await Promise.all(lab.hosts.map((h) => lab.exec(h.name, 'mkdir -p /etc/lab && touch /etc/lab/real-etcd')));
   const inv = join(lab.root, 'inventory.yaml');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../lab/lab.js';
 import { kubesmith, labReady, writesIn } from './helpers.js';
-import { applyCluster, kubesmithRetry, upEtcdLab, waitEtcd, type EtcdLab } from './etcd-lab.js';
+import { ADMIN, applyCluster, etcdctl, etcdctlRetry, kubesmithRetry, upEtcdLab, waitEtcd, type EtcdLab } from './etcd-lab.js';
 
 const NAME = 'e2e-reset';
 const KEEP_SSH = 'iptables -C INPUT -p tcp --dport 22 -m comment --comment lab-keep-ssh -j ACCEPT';
@@ -28,11 +28,14 @@ async function state(e: EtcdLab, host: string): Promise<string> {
 describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH survives', () => {
   let e: EtcdLab;
   let cwd: string;
+  let ca: string;
   beforeAll(async () => {
     e = await upEtcdLab(NAME, ['cp1'], ['w1']);
     cwd = mkdtempSync(join(tmpdir(), 'ks-reset-'));
     await applyCluster(e, cwd);
     await waitEtcd(e.lab, 'cp1');
+    expect((await etcdctl(e.lab, 'cp1', 'put /registry/deployments/default/web web-v1')).code).toBe(0);
+    ca = e.lab.readFile('cp1', '/etc/kubernetes/pki/ca.crt')!;
     // What CNIs and kube-proxy leave (the lab's kube-proxy/flannel are emulated, so make them for real in each host's netns)
     for (const h of ['cp1', 'w1']) {
       const r = await e.lab.exec(h, [
@@ -111,5 +114,16 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
     expect(existsSync(join(cwd, '.kubesmith', NAME, 'etcd', `${stamp}-cp1.db`))).toBe(true);
     const again = await kubesmith(['reset', '-i', e.inv, '--yes', '--output', 'json'], cwd);
     expect(again.code, again.stdout.slice(-2000)).toBe(0);
+  }, 900_000);
+
+  it('after reset, recover (no flags) rebuilds from the newest backups on the admin machine: same CA, the workload key back', async () => {
+    const run = await kubesmithRetry(['recover', '-i', e.inv, '--yes', '--output', 'json'], cwd);
+    expect(run.code, run.stdout.slice(-5000)).toBe(0);
+    expect(run.stdout).toMatch(/the newest snapshot on the admin machine/);
+    await waitEtcd(e.lab, 'cp1');
+    expect((await etcdctlRetry(e.lab, 'cp1', 'get /registry/deployments/default/web --print-value-only')).stdout.trim()).toBe('web-v1');
+    expect(e.lab.readFile('cp1', '/etc/kubernetes/pki/ca.crt')).toBe(ca);
+    const nodes = await e.lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} get nodes -o name`);
+    expect(nodes.stdout.trim().split('\n').sort()).toEqual(['node/cp1', 'node/w1']);
   }, 900_000);
 });
