@@ -7,6 +7,7 @@ import { linksOf, netnsNames } from './netns.js';
 import { LAB_BASE, repoRoot } from './paths.js';
 import { isRoot, ROOT_SKIP_MESSAGE, sshRun } from './helpers/ssh.js';
 import { startTime } from './procs.js';
+import { writeInstance } from './instance.js';
 import { run, runOk } from './run.js';
 
 if (!isRoot()) console.warn(`skipping test/lab/boot.test.ts: ${ROOT_SKIP_MESSAGE}`);
@@ -123,6 +124,18 @@ describe.skipIf(!isRoot())('lab host boot', () => {
       expect(existsSync(`/sys/class/net/ksl${free}`)).toBe(true);
     } finally {
       await run('ip', ['link', 'del', `ksl${free}`]);
+    }
+  });
+  it('refuses to replace an instance whose owner process is alive', async () => {
+    const owned = await labUp({ name: 'labtest-boot-x', hosts: 1, users: false });
+    try {
+      // Pretend another live process (this test runner's parent) owns it.
+      owned.record.owner = { pid: process.ppid, start: startTime(process.ppid)! };
+      writeInstance(owned.record);
+      await expect(labUp({ name: 'labtest-boot-x', hosts: 1 })).rejects.toThrow(/in use by process/);
+      expect(startTime(owned.host('h1').pid)).toBe(owned.host('h1').pidStart);
+    } finally {
+      await owned.down();
     }
   });
 });

@@ -32,6 +32,8 @@ export interface InstanceRecord {
   /** Emulator directory and manifest when not the repository's (tests of the lab itself). */
   emulatorDir?: string;
   manifest?: string;
+  /** The process that brought the instance up; while it lives, another process may not replace the instance. */
+  owner?: { pid: number; start: number };
   /** Extra KEY=value entries of every host's /etc/lab/env (e.g. LAB_REGISTRIES, LAB_REAL_CONTAINERD). */
   env?: Record<string, string>;
   hosts: HostRecord[];

@@ -16,6 +16,7 @@ import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
 import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute, netnsNames } from './netns.js';
 import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, bridgeOf, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
 import { type HostExecOptions, hostExec } from './exec.js';
+import { isAlive, startTime } from './procs.js';
 import { parallel, run, runOk } from './run.js';
 
 export type { Os } from './paths.js';
@@ -154,7 +155,14 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   validateHosts(specs, opts.os);
   envLines(opts.env);
   await ensureUnreachableRoute();
-  if (existsSync(labRoot(name))) await labDown(name);
+  if (existsSync(labRoot(name))) {
+    // Left over by a run that died (or a CLI `up`, which exits): replace it. Never take a live test's lab away.
+    const owner = readInstance(name)?.owner;
+    if (owner && owner.pid !== process.pid && isAlive(owner.pid, owner.start)) {
+      throw new Error(`lab: instance ${name} is in use by process ${owner.pid}; pick another name or \`npm run lab -- down --name ${name}\``);
+    }
+    await labDown(name);
+  }
   mkdirSync(LAB_BASE, { recursive: true });
   try {
     mkdirSync(labRoot(name));
@@ -169,6 +177,7 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
     name, index, subnet: subnetOf(index), root: labRoot(name), users: opts.users ?? true, createdAt: new Date().toISOString(),
     ...(opts.emulatorDir ? { emulatorDir: opts.emulatorDir } : {}), ...(opts.manifest ? { manifest: opts.manifest } : {}),
     ...(opts.env ? { env: opts.env } : {}),
+    owner: { pid: process.pid, start: startTime(process.pid) ?? 0 },
     hosts: specs.map((s, i) => ({
       name: s.name, i: i + 1, ip: hostIp(index, i + 1), os: s.os ?? opts.os ?? 'debian12', netns: netnsOf(index, s.name), unsharePid: 0, pid: 0,
     })),
