@@ -126,6 +126,7 @@ describe.skipIf(!isRoot())('lab host boot', () => {
       await run('ip', ['link', 'del', `ksl${free}`]);
     }
   });
+
   it('refuses to replace an instance whose owner process is alive', async () => {
     const owned = await labUp({ name: 'labtest-boot-x', hosts: 1, users: false });
     try {
