@@ -18,7 +18,7 @@ import { evaluateWhen } from './playbook.js';
 import { PlanBuilder, RecapBuilder } from './recap.js';
 import type { TaskRegistry } from './registry.js';
 import { maskOutcome, runTask, withTimeout } from './step.js';
-import { lazyTransport, readOnlyTransport } from './transports.js';
+import { abortableTransport, lazyTransport, readOnlyTransport } from './transports.js';
 import {
   RunState,
   type Change,
@@ -162,7 +162,7 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
             hosts: opts.hosts,
             inventory: opts.inventory,
             inventoryDir: opts.inventoryDir,
-            transport: dryRun ? readOnlyTransport(transport) : transport,
+            transport: abortableTransport(dryRun ? readOnlyTransport(transport) : transport, hostAbort.signal),
             transportFor,
             run: state,
             dryRun,

@@ -47,3 +47,18 @@ export function readOnlyTransport(inner: Transport): Transport {
     close: () => inner.close(),
   };
 }
+
+/**
+ * The task's own transport carries the task's abort signal to every command that does not pass one, so a task
+ * timeout (--timeout) kills the remote command too instead of leaving it running on the host.
+ */
+export function abortableTransport(inner: Transport, signal: AbortSignal): Transport {
+  return {
+    host: inner.host,
+    exec: (cmd, opts) => inner.exec(cmd, opts?.signal ? opts : { ...opts, signal }),
+    readFile: (path) => inner.readFile(path),
+    writeFile: (path, content, opts) => inner.writeFile(path, content, opts),
+    upload: (local, remote, opts) => inner.upload(local, remote, opts),
+    close: () => inner.close(),
+  };
+}
