@@ -1,7 +1,8 @@
 // Runs the compiled kube emulators against temp host roots (LAB_FS_ROOT) sharing one temp cluster dir.
 import { spawnSync, execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, statSync } from "node:fs";
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { seedKeyPool } from "../../../lab/emulators/src/kube/keypool.js";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,25 +36,6 @@ export function ensureBuilt(): void {
 }
 
 export interface Result { code: number; stdout: string; stderr: string }
-
-/**
- * RSA keys generated once per machine (dist/.kube-emu-test/keys) and copied into each test lab's key pool, so
- * tests do not spend minutes in RSA generation. Within one lab every key is still used once.
- */
-function seedKeyPool(clusterDir: string, count: number): void {
-  const cache = join(REPO, "dist/.kube-emu-test/keys");
-  mkdirSync(cache, { recursive: true });
-  const have = readdirSync(cache).filter((f) => f.endsWith(".pem"));
-  for (let i = have.length; i < count; i++) {
-    const pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-    const tmp = join(cache, `.${process.pid}-${i}.tmp`);
-    writeFileSync(tmp, pem);
-    renameSync(tmp, join(cache, `${process.pid}-${i}.pem`));
-  }
-  const pool = join(clusterDir, "keypool/RSA-2048");
-  mkdirSync(pool, { recursive: true });
-  readdirSync(cache).filter((f) => f.endsWith(".pem")).slice(0, count).forEach((f) => copyFileSync(join(cache, f), join(pool, f)));
-}
 
 export class Lab {
   readonly root = mkdtempSync(join(tmpdir(), "kube-emu-"));

@@ -1,7 +1,8 @@
 // Real X.509 material: keys from node:crypto, certificates signed by `openssl ca` (exact validity
 // windows), parsed back with X509Certificate. Mirrors kubeadm's certificate tree.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { claimPooledKey, generatePem } from "./keypool.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -23,51 +24,12 @@ export interface CertSpec {
 
 export interface KeyPair { key: string; cert: string }
 
-/**
- * A private key for a new certificate. RSA generation costs ~100-300 ms here, so a lab may pre-fill
- * $LAB_CLUSTER_DIR/keypool/<algorithm>/*.pem (`lab-node-sync keypool fill N`): each key is claimed by an
- * atomic rename and used exactly once; an empty pool falls back to generating.
- */
+/** A private key for a new certificate: from the lab's key pool when it has one (keypool.ts), else generated. */
 export function generateKey(alg: KeyAlgorithm = "RSA-2048"): string {
-  return claimPooledKey(alg) ?? freshKey(alg);
+  return claimPooledKey(clusterDir(), alg) ?? freshKey(alg);
 }
 
-function claimPooledKey(alg: KeyAlgorithm): string | undefined {
-  const dir = join(clusterDir(), "keypool", alg);
-  if (!existsSync(dir)) return undefined;
-  for (const f of readdirSync(dir)) {
-    if (!f.endsWith(".pem")) continue;
-    const claimed = join(dir, `${f}.${process.pid}.claimed`);
-    try {
-      renameSync(join(dir, f), claimed);
-    } catch {
-      continue; // another process took it
-    }
-    const pem = readFileSync(claimed, "utf8");
-    rmSync(claimed, { force: true });
-    return pem;
-  }
-  return undefined;
-}
-
-export function fillKeyPool(alg: KeyAlgorithm, count: number): number {
-  const dir = join(clusterDir(), "keypool", alg);
-  mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < count; i++) {
-    const tmp = join(dir, `.${process.pid}-${i}.tmp`);
-    writeFileSync(tmp, freshKey(alg), { mode: 0o600 });
-    renameSync(tmp, join(dir, `${process.pid}-${Date.now()}-${i}.pem`));
-  }
-  return readdirSync(dir).filter((f) => f.endsWith(".pem")).length;
-}
-
-function freshKey(alg: KeyAlgorithm): string {
-  if (alg === "ECDSA-P256") {
-    return generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "sec1", format: "pem" }).toString();
-  }
-  const bits = Number(alg.split("-")[1]);
-  return generateKeyPairSync("rsa", { modulusLength: bits }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-}
+export const freshKey = (alg: KeyAlgorithm): string => generatePem(alg);
 
 export const publicKeyPem = (keyPem: string): string =>
   createPublicKey(keyPem).export({ type: "spki", format: "pem" }).toString();
