@@ -3,6 +3,7 @@
  * answers every manifest request with a small valid image (made by the lab's OCI writer). kubesmith reaches it
  * the way operators reach a pull-through mirror: containerRuntime.registryMirrors → certs.d hosts.toml.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { makeTestImage } from '../lab/emulators/src/runtime/oci-archive-writer.js';
 
@@ -15,11 +16,26 @@ export interface LabRegistry {
 }
 
 const MANIFEST = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
+const BLOB = /^\/v2\/(.+)\/blobs\/(sha256:[a-f0-9]{64})$/;
 
 export async function startLabRegistry(bindIp: string): Promise<LabRegistry> {
   const requests: string[] = [];
+  // Blobs (config, layer) of every image served so far, for runtimes that fetch them (real containerd does).
+  const blobs = new Map<string, Buffer>();
+  const send = (res: import('node:http').ServerResponse, head: boolean, type: string, body: Buffer, digest: string) => {
+    res.writeHead(200, { 'content-type': type, 'content-length': String(body.length), 'docker-content-digest': digest });
+    res.end(head ? undefined : body);
+  };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    const head = req.method === 'HEAD';
+    const b = BLOB.exec(url.pathname);
+    if (b) {
+      const body = blobs.get(b[2]!);
+      if (body) send(res, head, 'application/octet-stream', body, b[2]!);
+      else res.writeHead(404).end();
+      return;
+    }
     const m = MANIFEST.exec(url.pathname);
     if (url.pathname === '/v2/' || url.pathname === '/v2') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -33,8 +49,10 @@ export async function startLabRegistry(bindIp: string): Promise<LabRegistry> {
     const ref = `${origin}/${m[1]}:${m[2]}`;
     requests.push(ref);
     const image = makeTestImage({ ref });
-    res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': image.manifestDigest });
-    res.end(req.method === 'HEAD' ? undefined : image.manifest);
+    blobs.set(image.configDigest, image.config);
+    blobs.set(`sha256:${createHash('sha256').update(image.layer).digest('hex')}`, image.layer);
+    blobs.set(image.manifestDigest, image.manifest);
+    send(res, head, 'application/vnd.oci.image.manifest.v1+json', image.manifest, image.manifestDigest);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
