@@ -31,6 +31,8 @@ const EMULATOR_NAME = /^[A-Za-z0-9._-]+$/;
 /** Real machine binaries exposed read-only at REAL_BIN_DIR in every host (besides hidden package binaries). */
 const REAL_BINS = ['containerd-shim-runc-v2'];
 export const REAL_BIN_DIR = '/usr/lib/kubesmith-lab/real-bin';
+/** The machine directories every host sees through its own overlay (helpers/host-init.sh mounts them). */
+const OVERLAY_DIRS = ['etc', 'var', 'opt', 'usr', 'home', 'srv'];
 
 /**
  * Reads emulators/manifest.json (tolerating entries written as strings or as {name}). With `os`, system emulators that
@@ -74,6 +76,9 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
   const consoleLog = join(dir, 'console.log');
   const from = existsSync(consoleLog) ? statSync(consoleLog).size : 0;
   const manifest = readManifest(inst.manifest, h.os);
+  for (const d of OVERLAY_DIRS) for (const layer of ['upper', 'work']) mkdirSync(join(dir, layer, d), { recursive: true });
+  mkdirSync(join(dir, 'root'), { recursive: true });
+  mkdirSync(join(inst.root, 'cluster'), { recursive: true });
   const fd = openSync(consoleLog, 'a');
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',

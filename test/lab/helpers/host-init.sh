@@ -24,17 +24,15 @@ if mountpoint -q /run/netns 2>/dev/null || [ -d /run/netns ]; then umount -R -l 
 # 2. Private writable layers over the machine's directories (disk kept across boots). LAB_ROOT lives under /var,
 #    so reach it through a bind made before /var is covered (an overlay cannot be another overlay's upper dir).
 mount -t tmpfs -o mode=0755,size=64m lab-run /run
-mkdir -p /run/lab/.root /run/lab/.repo /run/lab/.machine-bin
+mkdir -p /run/lab/.root /run/lab/.repo /run/lab/.machine-bin /run/lab/cluster
 mount --bind "$LAB_ROOT" /run/lab/.root
 mount --bind "$LAB_REPO" /run/lab/.repo
 mount --bind /usr/bin /run/lab/.machine-bin   # real binaries some emulators run for real (LAB_REAL_BIN_DIR)
 LAB_ROOT=/run/lab/.root
 HOST_DIR="$LAB_ROOT/hosts/$LAB_HOST"
-for d in etc var opt usr home srv; do
-  mkdir -p "$HOST_DIR/upper/$d" "$HOST_DIR/work/$d"
+for d in etc var opt usr home srv; do   # upper/work dirs and root/ are made by hosts.ts
   mount -t overlay "lab-$d" -o "lowerdir=/$d,upperdir=$HOST_DIR/upper/$d,workdir=$HOST_DIR/work/$d" "/$d"
 done
-mkdir -p "$HOST_DIR/root"
 mount --bind "$HOST_DIR/root" /root
 mount -t tmpfs -o mode=1777,size=256m lab-tmp /tmp
 
@@ -50,7 +48,6 @@ ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
 
 # 4. The instance's shared cluster dir, then hide the lab's own state from the host.
-mkdir -p /run/lab/cluster "$LAB_ROOT/cluster"
 mount --bind "$LAB_ROOT/cluster" /run/lab/cluster
 KEY_PUB="$(cat "$LAB_ROOT/id_ed25519.pub")"
 HOST_KEY_DIR="$HOST_DIR/sshd"
