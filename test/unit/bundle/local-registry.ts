@@ -18,29 +18,30 @@ export interface LocalRegistry {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
+export async function freePort(bindIp = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, bindIp, () => {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
   });
 }
 
-export async function startRegistry(): Promise<LocalRegistry> {
+/** bindIp: 127.0.0.1 by default; a lab bridge address (10.199.k.1) makes it reachable from that lab's hosts. */
+export async function startRegistry(bindIp = '127.0.0.1'): Promise<LocalRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'ks-registry-'));
-  const port = await freePort();
+  const port = await freePort(bindIp);
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, 'http:', `  addr: 127.0.0.1:${port}`, ''].join('\n'),
+    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, 'http:', `  addr: ${bindIp}:${port}`, ''].join('\n'),
   );
   const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${bindIp}:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
@@ -58,7 +59,7 @@ export async function startRegistry(): Promise<LocalRegistry> {
   const pid = child.pid!;
   return {
     url,
-    host: `127.0.0.1:${port}`,
+    host: `${bindIp}:${port}`,
     pid,
     stop: async () => {
       if (child.exitCode === null) {
