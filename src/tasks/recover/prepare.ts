@@ -42,6 +42,7 @@ export const recoverPrepare = defineTask({
   async plan(ctx) {
     const t = ctx.transport;
     const current = (await t.readFile(CURRENT))?.toString('utf8').trim();
+    if (current && !/^\d{8}T\d{6}Z$/.test(current)) throw new Error(`${CURRENT} holds ${JSON.stringify(current.slice(0, 40))}, not a recovery id: remove it and re-run`);
     const id = current || runStamp(ctx);
     ctx.run.set('recover.id', id);
     const dir = recoverDir(id);
