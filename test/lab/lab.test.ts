@@ -80,8 +80,16 @@ describe.skipIf(!isRoot())('lab hosts', () => {
     const old = lab.host('w3');
     const oldPid = old.pid;
     const oldStart = old.pidStart!;
+    await lab.exec('w3', 'rm /etc/ssh/ssh_config');
     await lab.crash('w3');
     expect(startTime(oldPid) === oldStart).toBe(false);
+    // Read while it is down: its disk, not its memory.
+    expect(lab.readFile('w3', '/var/lib/crash-probe')).toBe('kept\n');
+    expect(lab.readFile('w3', '/run/crash-probe')).toBeNull();
+    expect(lab.readFile('w3', '/etc/passwd')).toMatch(/^kube:x:1000:/m);
+    expect(lab.readFile('w3', '/etc/ssh/ssh_config')).toBeNull();
+    expect(lab.readFile('w3', '/etc/ssh/sshd_config')).toBe(readFileSync('/etc/ssh/sshd_config', 'utf8'));
+    expect(lab.readFile('w3', '/root/.ssh/authorized_keys')).toMatch(/^ssh-ed25519 /);
     expect((await sshRun(lab, 'w3', 'true')).code).not.toBe(0);
     await lab.boot('w3');
     const r = await sshRun(lab, 'w3', 'cat /var/lib/crash-probe; ls /run/crash-probe 2>&1 || true');

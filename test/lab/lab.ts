@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from '
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Faults } from './faults.js';
-import { bootHost, envLines, killPid1, prepareHost } from './hosts.js';
+import { bootHost, envLines, hostDir, killPid1, prepareHost } from './hosts.js';
+import { readOffline } from './offline.js';
 import { type HostRecord, type InstanceRecord, claimIndex, claimedIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
 import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
 import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute, netnsNames } from './netns.js';
@@ -87,8 +88,12 @@ export class Lab extends Faults {
     return hostExec(this.host(host).pid, cmd, opts);
   }
 
-  /** A file as the host sees it (through /proc/<pid>/root); null when absent. */
+  /**
+   * A file as the host sees it (through /proc/<pid>/root); null when absent. For a crashed host: what its disk holds
+   * (its overlays' upper layer over the machine's directories, its /root), null under /run and /tmp.
+   */
   readFile(host: string, path: string): string | null {
+    if (!this.isRunning(host)) return readOffline(hostDir(this.record, host), path);
     try {
       return readFileSync(join(`/proc/${this.host(host).pid}/root`, path), 'utf8');
     } catch {
