@@ -17,6 +17,7 @@ import type { Playbook, Task } from '../src/engine/types.js';
 import { loadInventory } from '../src/inventory/index.js';
 import { Host, Hosts } from '../src/model/host.js';
 import { ConnectionPool } from '../src/transport/index.js';
+import { wrapCommand } from '../src/transport/wrapper.js';
 import { formatRecap } from '../src/ui/recap.js';
 import type { Lab } from '../test/lab/lab.js';
 
@@ -86,8 +87,14 @@ export async function engineRun(lab: Lab, inventoryPath: string, work: string): 
   return row('kubesmith engine', lab.hosts.length, wallMs, { connectionsOpened: pool.stats().connectionsOpened });
 }
 
-/** The floor: node-ssh, one connection per host, the same 10 commands one after the other, all hosts at once. */
-export async function floorRun(lab: Lab): Promise<OverheadRow> {
+/** kubesmith's remote command text for `true` as root (src/transport/wrapper.ts): a PID line, then sh -c. */
+const WRAPPED_TRUE = wrapCommand('true', { kind: 'none' }).text;
+
+/**
+ * The floor: node-ssh, one connection per host, the same 10 commands one after the other, all hosts at once.
+ * `wrapped`: send kubesmith's remote wrapper text instead of `true`, to split remote from local cost.
+ */
+export async function floorRun(lab: Lab, wrapped = false): Promise<OverheadRow> {
   const key = readFileSync(lab.keyPath, 'utf8');
   const started = Date.now();
   await Promise.all(
@@ -96,7 +103,7 @@ export async function floorRun(lab: Lab): Promise<OverheadRow> {
       await ssh.connect({ host: h.ip, username: 'root', privateKey: key, readyTimeout: 30_000 });
       try {
         for (let i = 0; i < TASKS; i++) {
-          const r = await ssh.execCommand('true');
+          const r = await ssh.execCommand(wrapped ? WRAPPED_TRUE : 'true');
           if (r.code !== 0) throw new Error(`${h.name}: true exited ${r.code}`);
         }
       } finally {
@@ -104,7 +111,8 @@ export async function floorRun(lab: Lab): Promise<OverheadRow> {
       }
     }),
   );
-  return row('bare node-ssh loop (floor)', lab.hosts.length, Date.now() - started, { connectionsOpened: lab.hosts.length });
+  const tool = wrapped ? "node-ssh loop sending kubesmith's wrapper (PID line + sh -c)" : 'bare node-ssh loop (floor)';
+  return row(tool, lab.hosts.length, Date.now() - started, { connectionsOpened: lab.hosts.length });
 }
 
 export interface AnsibleVariant {
