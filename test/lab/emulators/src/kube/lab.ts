@@ -132,6 +132,8 @@ export function sleepMs(ms: number): void {
 /** Entry wrapper: journal, fault hook, then run; ExitError → stderr + exit code. */
 export async function main(command: string, run: (args: string[]) => Promise<void> | void): Promise<void> {
   const args = process.argv.slice(2);
+  // `kubectl get pods | head -1`: a closed pipe ends the command quietly, like the Go tools
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); throw e; });
   journal(command, args);
   try {
     applyFault(command);

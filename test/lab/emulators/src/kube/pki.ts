@@ -116,10 +116,10 @@ export function certInfo(pem: string): CertInfo {
   const c = new X509Certificate(pem);
   const subj = c.subject.split("\n");
   const san = (c.subjectAltName ?? "").split(", ").filter(Boolean);
-  const text = execFileSync("openssl", ["x509", "-noout", "-ext", "extendedKeyUsage"], { input: pem }).toString();
+  const eku = c.keyUsage ?? []; // node:crypto's keyUsage lists the extended key usage OIDs
   const usages: ("server" | "client")[] = [];
-  if (text.includes("TLS Web Server Authentication")) usages.push("server");
-  if (text.includes("TLS Web Client Authentication")) usages.push("client");
+  if (eku.includes("1.3.6.1.5.5.7.3.1")) usages.push("server");
+  if (eku.includes("1.3.6.1.5.5.7.3.2")) usages.push("client");
   return {
     cn: subj.find((l) => l.startsWith("CN="))?.slice(3) ?? "",
     orgs: subj.filter((l) => l.startsWith("O=")).map((l) => l.slice(2)),
