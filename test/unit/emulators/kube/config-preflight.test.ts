@@ -94,4 +94,14 @@ describe("kubeadm emulator: config and preflight", () => {
     expect(r.stdout).toContain("[control-plane-check] kube-apiserver is not healthy after 4m0.000000000s\n");
     expect(r.stderr).toContain('error: error execution phase wait-control-plane: failed while waiting for the control plane to start: [kube-apiserver check failed at https://10.199.0.24:6443/livez: Get "https://10.199.0.24:6443/livez?timeout=10s": dial tcp 10.199.0.24:6443: connect: connection refused,');
   }, 120_000);
+
+  it("lets the kubelet run with swap on when the KubeletConfiguration sets failSwapOn: false", () => {
+    lab.host("f", "10.199.0.25");
+    lab.write("f", "/run/fake-swaps", "/swapfile file 1G 0B -2\n");
+    lab.write("f", "/root/swap.yaml", V4("kubernetesVersion: v1.34.1\n") + "---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\nmemorySwap:\n  swapBehavior: LimitedSwap\n");
+    const r = lab.run("f", "kubeadm", ["init", "--config", "/root/swap.yaml"]);
+    expect(r.stdout).toContain("\t[WARNING Swap]: swap is supported for cgroup v2 only.");
+    expect(r.code).toBe(0);
+    expect(lab.read("f", "/var/lib/kubelet/config.yaml")).toMatch(/failSwapOn: false\nmemorySwap:\n  swapBehavior: LimitedSwap/);
+  }, 120_000);
 });

@@ -181,6 +181,9 @@ kubeadm join k8s-api.lab:6443 --token ${token} \\
     expect(r.stdout).toContain("certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself renewed\n");
     expect(r.stdout).toContain("Done renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.");
     expect(openssl(["x509", "-noout", "-ext", "subjectAltName", "-in", apiserver])).toBe(sansBefore);
+    expect(openssl(["x509", "-noout", "-ext", "extendedKeyUsage", "-in", apiserver])).toContain("TLS Web Server Authentication");
+    const peer = lab.path("cp1", "/etc/kubernetes/pki/etcd/peer.crt");
+    expect(openssl(["x509", "-noout", "-ext", "extendedKeyUsage", "-in", peer])).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
     expect(Date.parse(openssl(["x509", "-noout", "-enddate", "-in", apiserver]).split("=")[1]!) - endBefore).toBeGreaterThan(29 * DAY);
     const attime = String(Math.trunc(at / 1000) + 60);
     expect(openssl(["verify", "-attime", attime, "-CAfile", lab.path("cp1", "/etc/kubernetes/pki/ca.crt"), apiserver])).toContain(": OK");
