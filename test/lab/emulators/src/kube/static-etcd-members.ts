@@ -44,8 +44,15 @@ export function realEtcdMemberAdd(name: string, ip: string, certDir: string, cli
   if (!list) throw new ExitError(`error: error execution phase check-etcd: etcd cluster is not healthy: failed to list members through ${clientURLs.join(",")}`);
   const named = (ms: Member[]) => ms.map((m) => `${m.name || (m.peerURLs?.[0] === peer ? name : "")}=${m.peerURLs?.[0] ?? ""}`).filter((e) => !e.startsWith("="));
   if (list.some((m) => m.peerURLs?.includes(peer))) return named(list);
-  // The previous joiner's etcd may still be starting ("not enough started members"): kubeadm waits for it, so do we (≤ 90 s).
-  const r = retry(45, () => etcdctl(certDir, clientURLs, ["member", "add", name, `--peer-urls=${peer}`]));
+  // The previous joiner's etcd may still be starting ("not enough started members"): kubeadm waits for it, so do we
+  // (≤ 90 s). An add that timed out may have gone through: then the member is listed and reused.
+  let r = etcdctl(certDir, clientURLs, ["member", "add", name, `--peer-urls=${peer}`]);
+  for (let i = 1; i < 45 && r.code !== 0; i++) {
+    sleepMs(2000);
+    const now = members(certDir, clientURLs);
+    if (now?.some((m) => m.peerURLs?.includes(peer))) return named(now);
+    r = etcdctl(certDir, clientURLs, ["member", "add", name, `--peer-urls=${peer}`]);
+  }
   if (r.code !== 0) throw new ExitError(`error: error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: ${r.stderr.trim()}`);
   const initial = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
   return initial ? initial.split(",") : named(members(certDir, clientURLs) ?? []);
