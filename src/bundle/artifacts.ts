@@ -31,6 +31,9 @@ export interface ArtifactOptions {
   filesUrl?: string;
 }
 
+/** Docker Engine and cri-dockerd package versions for runtime docker bundles (packages only: no static path). */
+export const DOCKER_PACKAGES = { docker: '27.3.1', criDockerd: '0.3.15' } as const;
+
 const DEB_ARCH: Record<string, string> = { amd64: 'amd64', arm64: 'arm64' };
 const RPM_ARCH: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64' };
 
@@ -80,6 +83,18 @@ export function artifactsFor(o: ArtifactOptions): Artifact[] {
         const file = family === 'debian' ? `${name}_${version}-1.1_${DEB_ARCH[arch]}.deb` : `${name}-${version}-150500.1.1.${RPM_ARCH[arch]}.rpm`;
         const sub = family === 'debian' ? `deb/${DEB_ARCH[arch]}` : `rpm/${RPM_ARCH[arch]}`;
         out.push({ path: `packages/${family}/${arch}/${file}`, url: `${repo}/${minorTag(k)}/${sub}/${file}`, kind: 'package', platform, name, version, family });
+      }
+      if (o.runtime === 'docker') {
+        const names = runtimePackages[family];
+        for (const [name, version, base] of [
+          [names.docker, DOCKER_PACKAGES.docker, `https://download.docker.com/linux/${family}`],
+          ['docker-ce-cli', DOCKER_PACKAGES.docker, `https://download.docker.com/linux/${family}`],
+          [names.containerd, v.containerd, `https://download.docker.com/linux/${family}`],
+          [names.criDockerd, DOCKER_PACKAGES.criDockerd, `https://github.com/Mirantis/cri-dockerd/releases/download/v${DOCKER_PACKAGES.criDockerd}`],
+        ] as const) {
+          const file = family === 'debian' ? `${name}_${version}-1_${DEB_ARCH[arch]}.deb` : `${name}-${version}-1.el9.${RPM_ARCH[arch]}.rpm`;
+          out.push({ path: `packages/${family}/${arch}/${file}`, url: `${base}/${file}`, kind: 'package', platform, name, version, family });
+        }
       }
       if (o.runtime === 'containerd') {
         const name = runtimePackages[family].containerd;

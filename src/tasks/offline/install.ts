@@ -111,6 +111,9 @@ export const offlineInstall = defineTask({
     if (!ctx.inventory.spec.offline?.bundle) return { skip: 'spec.offline.bundle is not set' };
     const bundle = await runBundle(ctx);
     const need = filesFor(bundle, ctx.host);
+    if (ctx.inventory.spec.containerRuntime.type === 'docker' && need.packages.length === 0) {
+      throw new Error(`containerRuntime docker installs offline from packages only: make the bundle with --packages ${ctx.host.requireDistro().family}`);
+    }
     const actions = need.packages.length ? await packageActions(ctx, need.packages) : await binaryActions(ctx, need.binaries);
     const t = ctx.transport;
     if (actions.length && ctx.dryRun) return { unknown: 'depends on offline.upload', changes: actions.map((a) => a.change) };
