@@ -5,7 +5,8 @@ import { Parsed, bool, flag, flagAll } from "./args.js";
 import { argsMap, decodeConfig, printWarnings } from "./kubeadm-config.js";
 import { controlPlaneImages, imageOptionsFrom } from "./kube-versions.js";
 import { preflightFailure, preflightWarnings, runPreflight } from "./preflight.js";
-import { DEFAULT_CRI_SOCKET } from "./host-probe.js";
+import { DEFAULT_CRI_SOCKET, runtimeImages } from "./host-probe.js";
+import { imagePresent } from "./image-ref.js";
 import { createKubeconfigs, createKubeletKubeconfig, createLeaves, SHARED_FILES } from "./kubeadm-pki.js";
 import { caCertHash, certInfo } from "./pki.js";
 import { writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
@@ -62,9 +63,7 @@ export async function join(p: Parsed): Promise<void> {
   const pullPolicy = nr.imagePullPolicy ?? "IfNotPresent";
 
   out("[preflight] Running pre-flight checks");
-  const snapshot = Object.values(loadState().clusters)[0];
-  const images = snapshot ? controlPlaneImages(snapshot.kubernetesVersion, imageOptionsFrom(snapshot.clusterConfiguration)) : {};
-  const pre = runPreflight({ controlPlane, join: true, criSocket: id.criSocket, images: controlPlane ? Object.values(images) : [], pullPolicy, ignore, bindPort: id.bindPort });
+  const pre = runPreflight({ controlPlane, join: true, criSocket: id.criSocket, images: [], pullPolicy, ignore, bindPort: id.bindPort });
   process.stdout.write(preflightWarnings(pre));
   if (pre.errors.length) throw new ExitError(preflightFailure(pre));
 
@@ -114,6 +113,14 @@ function joinControlPlane(p: Parsed, jc: Record<string, any>, c: Cluster, id: No
     fail("preflight", "\nOne or more conditions for hosting a new control plane instance is not satisfied.\n\nunable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.\n");
   }
   const images = controlPlaneImages(c.kubernetesVersion, imageOptionsFrom(cc));
+  out("[preflight] Running pre-flight checks before initializing the new control plane instance");
+  if (pullPolicy === "Never") {
+    const held = runtimeImages(id.criSocket);
+    const missing = Object.values(images).filter((i) => !imagePresent(held, i));
+    if (missing.length && !ignore.includes("imagepull") && !ignore.includes("all")) {
+      throw new ExitError(preflightFailure({ warnings: [], errors: missing.map((i) => ({ name: "ImagePull", message: `image ${i} does not exist and the image pull policy is "Never"` })) }));
+    }
+  }
   pullImages(Object.values(images), id.criSocket, pullPolicy, ignore);
   const key = flag(p, "certificate-key") ?? jc.controlPlane?.certificateKey;
   if (key) {
