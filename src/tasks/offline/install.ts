@@ -21,7 +21,7 @@ const localInstall: Record<'debian' | 'rhel', (paths: string[]) => Command> = {
  */
 const installedVersion: Record<'debian' | 'rhel', (pkg: string) => Command> = {
   debian: (pkg) => sh`dpkg-query -W -f=${'${db:Status-Status}|${Version}'} ${pkg} 2>/dev/null | sed -n ${'s/^installed|//p'}`,
-  rhel: (pkg) => sh`rpm -q --quiet ${pkg} && rpm -q --qf ${'%{VERSION}-%{RELEASE}'} ${pkg}`,
+  rhel: (pkg) => sh`if rpm -q ${pkg} >/dev/null 2>&1; then rpm -q --qf ${'%{VERSION}-%{RELEASE}'} ${pkg}; fi`,
 };
 
 /** Records of what the binaries path unpacked: <name> → sha256 of the archive it came from. */
