@@ -140,6 +140,16 @@ describe.sequential("kubectl emulator", () => {
     expect(kubectl("cp1", ["get", "nodes", "-o", 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}']).stdout).toBe("cp1\nw1\n");
   });
 
+  it("execs into a static pod of its own host only", () => {
+    const r = kubectl("cp1", ["-n", "kube-system", "exec", "etcd-cp1", "--", "etcdctl", "--endpoints=https://127.0.0.1:2379", "member", "list"]);
+    expect(r.stdout).toBe("etcdctl --endpoints=https://127.0.0.1:2379 member list\n");
+    lab.write("w1", "/etc/kubernetes/admin.conf", lab.read("cp1", "/etc/kubernetes/admin.conf"));
+    const away = kubectl("w1", ["-n", "kube-system", "exec", "etcd-cp1", "--", "etcdctl", "member", "list"]);
+    expect(away.code).toBe(1);
+    expect(away.stderr).toContain("runs on cp1");
+    expect(kubectl("cp1", ["-n", "kube-system", "exec", "etcd-nope", "--", "true"]).stderr).toBe('Error from server (NotFound): pods "etcd-nope" not found\n');
+  });
+
   it("deletes objects and nodes with kubectl's messages", () => {
     const del = kubectl("cp1", ["delete", "-f", "-"], {}, MANIFEST);
     expect(del.code).toBe(0);

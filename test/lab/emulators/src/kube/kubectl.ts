@@ -3,10 +3,11 @@
 import { isDeepStrictEqual } from "node:util";
 import YAML from "yaml";
 import { Cluster, KubeObject, loadState, objectKey, updateState } from "./cluster-state.js";
-import { ExitError, main, out, sleepMs } from "./lab.js";
+import { ExitError, hostName, main, out, runEmulator, sleepMs } from "./lab.js";
 import { Parsed, bool, flag, flagAll, parseArgs, parseDuration } from "./args.js";
-import { connect, namespaces, qualified, readManifests, resolveResource, resourceForKind } from "./kubectl-resources.js";
+import { connect, listObjects, namespaces, qualified, readManifests, resolveResource, resourceForKind } from "./kubectl-resources.js";
 import { get, selectObjects } from "./kubectl-get.js";
+import { drain, label, setCordon, taint } from "./kubectl-nodes.js";
 import { binaryVersion, versionInfo } from "./kube-versions.js";
 import { syncNode } from "./node-state.js";
 
@@ -80,59 +81,6 @@ function del(c: Cluster, p: Parsed): void {
   });
 }
 
-function setCordon(c: Cluster, name: string, on: boolean): void {
-  const was = updateState((s) => {
-    const n = s.clusters[c.id]!.nodes[name];
-    if (!n) return undefined;
-    const prev = n.unschedulable;
-    n.unschedulable = on;
-    return prev;
-  });
-  if (was === undefined) throw new ExitError(`Error from server (NotFound): nodes "${name}" not found`);
-  out(`node/${name} ${was === on ? "already " : ""}${on ? "cordoned" : "uncordoned"}`);
-}
-
-function drain(c: Cluster, p: Parsed): void {
-  const name = p.positional[0];
-  if (!name) throw new ExitError("error: USAGE: drain NODE [flags]\nSee 'kubectl drain -h' for help and examples");
-  setCordon(c, name, true);
-  const fresh = loadState().clusters[c.id]!;
-  const pods = selectObjects(fresh, { ...p, flags: new Map([["all-namespaces", ["true"]]]) }, resolveResource("pod"), []).filter((o: any) => o.spec.nodeName === name);
-  const ds = pods.filter((o: any) => o.metadata.ownerReferences?.[0]?.kind === "DaemonSet");
-  const statics = pods.filter((o: any) => !o.metadata.ownerReferences);
-  if (ds.length && !bool(p, "ignore-daemonsets")) {
-    throw new ExitError(`error: unable to drain node "${name}" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}, continuing command...\nThere are pending nodes to be drained:\n ${name}\ncannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`);
-  }
-  const warn = [...(ds.length ? [`ignoring DaemonSet-managed Pods: ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`] : []),
-    ...(statics.length ? [`deleting Pods that declare no controller: ${statics.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`] : [])];
-  if (warn.length) process.stderr.write(`Warning: ${warn.join("; ")}\n`);
-  for (const o of pods.filter((x: any) => x.metadata.ownerReferences?.[0]?.kind === "ReplicaSet") as any[]) {
-    out(`evicting pod ${o.metadata.namespace}/${o.metadata.name}`);
-    out(`pod/${o.metadata.name} evicted`);
-  }
-  out(`node/${name} drained`);
-}
-
-function label(c: Cluster, p: Parsed): void {
-  const [type, name, ...pairs] = p.positional;
-  const r = resolveResource(type ?? "");
-  if (r.kind !== "Node") throw new ExitError("error: the lab's kubectl labels nodes only");
-  const result = updateState((s) => {
-    const n = s.clusters[c.id]!.nodes[name ?? ""];
-    if (!n) return `Error from server (NotFound): nodes "${name}" not found`;
-    let removed = false;
-    for (const kv of pairs) {
-      if (kv.endsWith("-")) { delete n.labels[kv.slice(0, -1)]; removed = true; continue; }
-      const [k, v = ""] = kv.split("=");
-      if (n.labels[k!] !== undefined && n.labels[k!] !== v && !bool(p, "overwrite")) return `error: '${k}' already has a value (${n.labels[k!]}), and --overwrite is false`;
-      n.labels[k!] = v;
-    }
-    return removed && pairs.every((x) => x.endsWith("-")) ? "unlabeled" : "labeled";
-  });
-  if (result.includes(" ")) throw new ExitError(result);
-  out(`node/${name} ${result}`);
-}
-
 function wait(c: Cluster, p: Parsed): void {
   const cond = flag(p, "for") ?? "";
   const m = /^condition=(\w+)(?:=(\w+))?$/.exec(cond);
@@ -158,36 +106,24 @@ function wait(c: Cluster, p: Parsed): void {
   }
 }
 
-function taint(c: Cluster, p: Parsed): void {
-  const [type, ...rest] = p.positional;
-  if (resolveResource(type ?? "").kind !== "Node") throw new ExitError("error: the lab's kubectl taints nodes only");
-  const names = bool(p, "all") ? Object.keys(c.nodes).sort() : [rest.shift() ?? ""];
-  for (const name of names) {
-    const result = updateState((s) => {
-      const n = s.clusters[c.id]!.nodes[name];
-      if (!n) return `Error from server (NotFound): nodes "${name}" not found`;
-      let removed = false;
-      for (const spec of rest) {
-        const m = /^([^=:]+?)(?:=([^:]*))?(?::(\w+))?(-)?$/.exec(spec);
-        if (!m) return `error: invalid taint spec: ${spec}`;
-        const [, key, value, effect, minus] = m;
-        if (minus) {
-          const before = n.taints.length;
-          n.taints = n.taints.filter((t) => !(t.key === key && (!effect || t.effect === effect)));
-          if (n.taints.length === before) return `error: taint "${key}${effect ? `:${effect}` : ""}" not found`;
-          removed = true;
-        } else {
-          if (!effect) return `error: unknown taint spec: ${spec}`;
-          const existing = n.taints.find((t) => t.key === key && t.effect === effect);
-          if (existing && !bool(p, "overwrite")) return `error: node ${name} already has ${key} taint(s) with same effect(s) and --overwrite is false`;
-          n.taints = [...n.taints.filter((t) => t !== existing), { key: key!, effect, ...(value ? { value } : {}) }];
-        }
-      }
-      return removed ? "untainted" : "tainted";
-    });
-    if (result.includes(" ")) throw new ExitError(result);
-    out(`node/${name} ${result}`);
-  }
+/**
+ * kubectl exec into a pod of THIS host (e.g. the etcd static pod): the lab's static pods are the host's own
+ * processes, so the command runs on the host (through PATH inside a host, LAB_EMULATOR_BIN under LAB_FS_ROOT).
+ */
+function exec(c: Cluster, p: Parsed, command: string[]): void {
+  const name = p.positional[0] ?? "";
+  const ns = flag(p, "namespace") ?? "default";
+  const pod = listObjects(c, resolveResource("pod")).find((o) => o.metadata?.name === name && o.metadata?.namespace === ns) as any;
+  if (!pod) throw new ExitError(`Error from server (NotFound): pods "${name}" not found`);
+  if (pod.status.phase !== "Running") throw new ExitError(`error: unable to upgrade connection: container not found ("${pod.spec.containers[0]?.name ?? name}")`);
+  const self = Object.values(c.nodes).find((n) => n.host === hostName());
+  if (pod.spec.nodeName !== self?.name) throw new ExitError(`error: the lab's kubectl execs only into pods of its own host (${name} runs on ${pod.spec.nodeName})`);
+  if (!command.length) throw new ExitError("error: you must specify at least one command for the container");
+  const r = runEmulator(command[0]!, command.slice(1));
+  if (!r) throw new ExitError(`error: Internal error occurred: error executing command in container: failed to exec in container: exec: "${command[0]}": executable file not found in $PATH`);
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  if (r.code !== 0) throw new ExitError(`command terminated with exit code ${r.code}`, r.code);
 }
 
 function rollout(c: Cluster, p: Parsed): void {
@@ -226,7 +162,9 @@ function version(p: Parsed): void {
 }
 
 export async function kubectl(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, BOOLEANS, ALIASES);
+  const dash = argv.indexOf("--");
+  const command = dash >= 0 ? argv.slice(dash + 1) : [];
+  const p = parseArgs(dash >= 0 ? argv.slice(0, dash) : argv, [...BOOLEANS, "i", "t", "stdin", "tty"], ALIASES);
   const [cmd, ...rest] = p.positional;
   const sub: Parsed = { ...p, positional: rest };
   if (cmd === "version") return version(sub);
@@ -244,6 +182,7 @@ export async function kubectl(argv: string[]): Promise<void> {
     case "wait": return wait(c, sub);
     case "rollout": return rollout(c, sub);
     case "taint": return taint(c, sub);
+    case "exec": return exec(c, sub, command);
     case "cluster-info":
       return out(`Kubernetes control plane is running at https://${c.endpoint}\nCoreDNS is running at https://${c.endpoint}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.`);
     default:
