@@ -6,39 +6,36 @@ import { join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { labDown, labUp, type Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.js';
 import { renderSysctl } from '../../src/render/index.js';
-import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { changedCount, hostOutcomes, kubesmith, labReady, writesIn, seedAptKeys } from './helpers.js';
+import { changedCount, hostOutcomes, kubesmith, labCluster, labReady, writesIn, type LabCluster } from './helpers.js';
 
 const NAME = 'e2e-apply-deb';
 
 if (!labReady()) console.warn('skipping test/e2e/apply-debian-flannel.test.ts: needs root and the lab emulators (test/lab/emulators/manifest.json)');
 
 describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flannel', () => {
+  let c: LabCluster;
   let lab: Lab;
   let inv: string;
-  let registry: LabRegistry;
 
   beforeAll(async () => {
-    lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }, { name: 'w1' }, { name: 'w2' }] });
-    await seedAptKeys(lab);
-    registry = await startLabRegistry(bridgeIp(lab.subnet));
-    inv = join(lab.root, 'inventory.yaml');
+    c = await labCluster(NAME, [{ name: 'cp1' }, { name: 'w1' }, { name: 'w2' }]);
+    lab = c.lab;
+    inv = c.inventory;
     lab.writeInventory(inv, {
       controlPlanes: ['cp1'],
       workers: ['w1', 'w2'],
       extra: {
         kubernetes: { version: '1.34.1', podSubnet: '10.244.0.0/16' },
         network: { plugin: 'flannel', flannel: { backend: 'vxlan' } },
-        containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } },
+        ...c.mirrors,
       },
     });
   }, 120_000);
 
   afterAll(async () => {
-    await registry?.close();
-    if (lab) await labDown(NAME);
+    await c?.down();
   }, 120_000);
 
   it('plan on fresh hosts lists changes and writes nothing', async () => {

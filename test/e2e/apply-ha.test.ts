@@ -6,33 +6,30 @@ import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labUp, type Lab } from '../lab/lab.js';
-import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { changedCount, hostOutcomes, kubesmith, labReady, logText, seedAptKeys } from './helpers.js';
+import type { Lab } from '../lab/lab.js';
+import { changedCount, hostOutcomes, kubesmith, labCluster, labReady, logText, type LabCluster } from './helpers.js';
 
 const NAME = 'e2e-apply-ha';
 
 describe.skipIf(!labReady())('apply: HA, 3 control planes + 2 workers', () => {
+  let c: LabCluster;
   let lab: Lab;
   let inv: string;
-  let registry: LabRegistry;
 
   beforeAll(async () => {
-    lab = await labUp({ name: NAME, hosts: ['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((name) => ({ name })) });
-    await seedAptKeys(lab);
-    registry = await startLabRegistry(bridgeIp(lab.subnet));
-    inv = join(lab.root, 'inventory.yaml');
+    c = await labCluster(NAME, ['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((name) => ({ name })));
+    lab = c.lab;
+    inv = c.inventory;
     const cp1 = lab.hosts.find((h) => h.name === 'cp1')!.ip;
-    lab.writeInventory(inv, { controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1', 'w2'], extra: {
-        kubernetes: { controlPlaneEndpoint: `${cp1}:6443` },
-        containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } },
-      },
+    lab.writeInventory(inv, {
+      controlPlanes: ['cp1', 'cp2', 'cp3'],
+      workers: ['w1', 'w2'],
+      extra: { kubernetes: { controlPlaneEndpoint: `${cp1}:6443` }, ...c.mirrors },
     });
   }, 120_000);
 
   afterAll(async () => {
-    await registry?.close();
-    if (lab) await labDown(NAME);
+    await c?.down();
   }, 120_000);
 
   it('every node Ready, three control planes, joins one at a time; no secret in output or logs', async () => {

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/ui/output.js';
-import type { Lab } from '../lab/lab.js';
+import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 
 export const isRoot = () => process.getuid?.() === 0;
 
@@ -88,4 +89,31 @@ export async function seedAptKeys(lab: Lab): Promise<void> {
         ),
       ),
   );
+}
+
+/** A lab instance ready for kubesmith: apt keys seeded, a lab registry as the mirror for registry.k8s.io and ghcr.io. */
+export interface LabCluster {
+  lab: Lab;
+  registry: LabRegistry;
+  /** Where writeInventory writes: <lab root>/inventory.yaml. */
+  inventory: string;
+  /** spec.containerRuntime pointing both registries at the lab registry, to merge into `extra`. */
+  mirrors: { containerRuntime: { registryMirrors: Record<string, string[]> } };
+  down(): Promise<void>;
+}
+
+export async function labCluster(name: string, hosts: Array<{ name: string; os?: 'debian12' | 'ubuntu2204' | 'ubuntu2404' | 'rocky9' }>): Promise<LabCluster> {
+  const lab = await labUp({ name, hosts });
+  await seedAptKeys(lab);
+  const registry = await startLabRegistry(bridgeIp(lab.subnet));
+  return {
+    lab,
+    registry,
+    inventory: join(lab.root, 'inventory.yaml'),
+    mirrors: { containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } },
+    async down() {
+      await registry.close();
+      await labDown(name);
+    },
+  };
 }

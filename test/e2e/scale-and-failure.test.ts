@@ -2,29 +2,25 @@
  * Scale out touches only the new host (plus the managed /etc/hosts block elsewhere); a worker that fails to join
  * does not stop the others, the recap names it, and a re-run finishes it without redoing the rest.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labUp, type Lab } from '../lab/lab.js';
-import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { changedCount, hostOutcomes, kubesmith, labReady, writesIn, seedAptKeys } from './helpers.js';
+import type { Lab } from '../lab/lab.js';
+import { changedCount, hostOutcomes, kubesmith, labCluster, labReady, writesIn, type LabCluster } from './helpers.js';
 
 const NAME = 'e2e-scale';
 
 describe.skipIf(!labReady())('scale out and partial failure', () => {
+  let c: LabCluster;
   let lab: Lab;
-  let registry: LabRegistry;
-  const extra = () => ({ containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } });
-  const inv = () => join(lab.root, 'inventory.yaml');
+  const inv = () => c.inventory;
+  const extra = () => c.mirrors;
 
   beforeAll(async () => {
-    lab = await labUp({ name: NAME, hosts: ['cp1', 'w1', 'w2', 'w3'].map((name) => ({ name })) });
-    await seedAptKeys(lab);
-    registry = await startLabRegistry(bridgeIp(lab.subnet));
+    c = await labCluster(NAME, ['cp1', 'w1', 'w2', 'w3'].map((name) => ({ name })));
+    lab = c.lab;
   }, 120_000);
 
   afterAll(async () => {
-    await registry?.close();
-    if (lab) await labDown(NAME);
+    await c?.down();
   }, 120_000);
 
   it('a worker that fails to join does not stop the other; the recap names it; the re-run converges', async () => {
