@@ -102,3 +102,18 @@ describe('registry client without a registry', () => {
     }
   });
 });
+
+describe('bundle create with no registry reachable', () => {
+  it('exits 1 naming the image and the registry it could not reach, and writes no manifest', async () => {
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { kubesmith } = await import('../../e2e/helpers.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ks-unreach-'));
+    const inv = join(dir, 'inv.yaml');
+    writeFileSync(inv, 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n');
+    const port = await freePort();
+    const run = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--registry-mirror', `http://127.0.0.1:${port}`, '--mirrors-only']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`cannot get registry\\.k8s\\.io/kube-apiserver:v1\\.34\\.1:[\\s\\S]*cannot reach registry http://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
+    expect(existsSync(join(dir, 'b', 'manifest.json'))).toBe(false);
+  });
+});
