@@ -22,6 +22,7 @@ export async function startLabRegistry(bindIp: string): Promise<LabRegistry> {
   const requests: string[] = [];
   // Blobs (config, layer) of every image served so far, for runtimes that fetch them (real containerd does).
   const blobs = new Map<string, Buffer>();
+  const manifests = new Map<string, Buffer>();
   const send = (res: import('node:http').ServerResponse, head: boolean, type: string, body: Buffer, digest: string) => {
     res.writeHead(200, { 'content-type': type, 'content-length': String(body.length), 'docker-content-digest': digest });
     res.end(head ? undefined : body);
@@ -45,6 +46,13 @@ export async function startLabRegistry(bindIp: string): Promise<LabRegistry> {
       res.writeHead(404).end();
       return;
     }
+    if (m[2]!.startsWith('sha256:')) {
+      // A pull by digest (runtimes resolve a tag, then fetch by digest): only manifests served before exist.
+      const manifest = manifests.get(m[2]!);
+      if (manifest) send(res, head, 'application/vnd.oci.image.manifest.v1+json', manifest, m[2]!);
+      else res.writeHead(404).end();
+      return;
+    }
     const origin = url.searchParams.get('ns') ?? 'docker.io';
     const ref = `${origin}/${m[1]}:${m[2]}`;
     requests.push(ref);
@@ -52,6 +60,7 @@ export async function startLabRegistry(bindIp: string): Promise<LabRegistry> {
     blobs.set(image.configDigest, image.config);
     blobs.set(`sha256:${createHash('sha256').update(image.layer).digest('hex')}`, image.layer);
     blobs.set(image.manifestDigest, image.manifest);
+    manifests.set(image.manifestDigest, image.manifest);
     send(res, head, 'application/vnd.oci.image.manifest.v1+json', image.manifest, image.manifestDigest);
   });
   await new Promise<void>((resolve, reject) => {
