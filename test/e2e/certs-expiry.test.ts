@@ -2,7 +2,7 @@
  * Certificate lifecycle on the lab, one control plane + one worker: OK → expiring in 10 days (WARNING, exit 1) →
  * expired 30 days ago with the API refusing clients (CRITICAL, exit 2) → renew refuses without --yes → renew
  * with the API down → OK again, with backups (0600) on the node and the admin machine and restarted static pods.
- * An unreachable node makes the check UNKNOWN (exit 3).
+ * An unreachable node makes the check UNKNOWN (exit 3). kubesmith logs in as `kube` and uses sudo.
  */
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { ageLeafCertificates, clusterExtra, fileSum, journalSince, startStaticPods } from './helpers/certs-lab.js';
+import { ageLeafCertificates, clusterExtra, emulatedRuntime, fileSum, journalSince, startStaticPods } from './helpers/certs-lab.js';
 
 const NAME = 'e2e-certs-expiry';
 
@@ -25,9 +25,10 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }, { name: 'w1' }] });
     await seedAptKeys(lab);
+    await emulatedRuntime(lab);
     inv = join(lab.root, 'inventory.yaml');
     registry = await startLabRegistry(bridgeIp(lab.subnet));
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: clusterExtra(registry.url) });
+    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], user: 'kube', extra: clusterExtra(registry.url) }); // sudo, like most operators
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin);
     if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`);
     await startStaticPods(lab, 'cp1');

@@ -52,6 +52,14 @@ done`;
   await sh(lab, host, 'setsid nohup bash /run/lab/static-pods.sh >/dev/null 2>&1 < /dev/null & echo started');
 }
 
+/**
+ * Emulated containerd on every host (the README's LAB_REAL_CONTAINERD=0): these tests are about certificates,
+ * not image transfer, and the emulated runtime keeps them fast and independent of the real containerd path.
+ */
+export async function emulatedRuntime(lab: Lab): Promise<void> {
+  for (const h of lab.hosts) await sh(lab, h.name, 'grep -q "^LAB_REAL_CONTAINERD=" /etc/lab/env || echo LAB_REAL_CONTAINERD=0 >> /etc/lab/env');
+}
+
 /** Re-issue every leaf certificate of these control planes as if renewed `daysAgo` days ago (kubeadm under a skewed clock). */
 export async function ageLeafCertificates(lab: Lab, hosts: string[], daysAgo: number): Promise<void> {
   for (const h of hosts) {
