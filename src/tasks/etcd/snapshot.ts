@@ -5,6 +5,7 @@
 import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { sh } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 import {
   LOCAL_ENDPOINT, etcdctl, missingToolReason, offlineTool, parseEndpointStatus, parseSnapshotStatus, snapshotSaveArgv,
@@ -79,7 +80,7 @@ export async function pruneLocal(dir: string, keep: number): Promise<string[]> {
 
 /** Same retention on the node. */
 export async function pruneRemote(t: Transport, keep: number, dir = NODE_ETCD_BACKUP_DIR): Promise<void> {
-  const list = (await t.exec(['sh', '-c', `ls -1 ${dir} 2>/dev/null | grep '\\.db$' | sort || true`], { allowFailure: true })).stdout.split('\n').filter(Boolean);
+  const list = (await t.exec(sh`ls -1 -- ${dir} 2>/dev/null | grep '\\.db$' | sort || true`, { allowFailure: true })).stdout.split('\n').filter(Boolean);
   const old = list.slice(0, Math.max(0, list.length - keep)).map((f) => `${dir}/${f}`);
   if (old.length) await t.exec(['rm', '-f', ...old]);
 }

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sh } from '../../transport/command.js';
 import { defineTask, action } from '../common/define.js';
 import { fileExists } from '../common/cluster.js';
 import { adminDir, runStamp } from '../etcd/paths.js';
@@ -96,7 +97,7 @@ export const recoverPrepare = defineTask({
         const status = parseSnapshotStatus((await t.exec(snapshotStatusArgv(tool, snap), { timeoutMs: 120_000 })).stdout);
         ctx.log(`snapshot to restore: revision ${status.revision}, ${status.totalKey} keys`);
         if (localConfig) await t.upload(localConfig, `${dir}/${CONFIG_TARBALL}`, { mode: '0600' });
-        else if (!haveConfig) await t.exec(['sh', '-c', `umask 077; tar -czf ${dir}/${CONFIG_TARBALL} -C / etc/kubernetes`]);
+        else if (!haveConfig) await t.exec(sh`umask 077; tar -czf ${`${dir}/${CONFIG_TARBALL}`} -C / etc/kubernetes`);
         await t.writeFile(CURRENT, `${id}\n`, { mode: '0600' });
       }),
     ];

@@ -1,5 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sh } from '../../transport/command.js';
 import { defineTask, action, type Action } from '../common/define.js';
 import { adminDir, runStamp, NODE_BACKUP_DIR } from '../etcd/paths.js';
 import { localEtcdHealthy } from '../etcd/node.js';
@@ -17,7 +18,7 @@ export async function backupConfigAction(ctx: TaskContext, stamp: string): Promi
   const localDir = join(adminDir(ctx), 'backups', stamp, ctx.host.name);
   return action(`back up /etc/kubernetes (PKI, kubeconfigs, kubeadm config) to ${remote} and ${localDir}/`, async () => {
     await t.exec(['install', '-d', '-m', '0700', remoteDir]);
-    await t.exec(['sh', '-c', `umask 077; tar -czf ${remote} -C / etc/kubernetes $(test -e /root/.kube/config && echo root/.kube/config)`]);
+    await t.exec(sh`umask 077; tar -czf ${remote} -C / etc/kubernetes $(test -e /root/.kube/config && echo root/.kube/config)`);
     const bytes = await t.readFile(remote);
     if (!bytes || bytes.length === 0) throw new Error(`${ctx.host.name}: ${remote} is empty`);
     await mkdir(localDir, { recursive: true, mode: 0o700 });
