@@ -32,6 +32,24 @@ export interface CreateOptions {
   fetch?: typeof fetch;
   onEvent?: (e: BundleEvent) => void;
   now?: () => Date;
+  /** Images / files fetched at once (default 4). */
+  concurrency?: number;
+}
+
+/** map with at most `limit` calls in flight; results in input order; the first failure rejects after the others settle. */
+export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results;
 }
 
 function previousManifest(out: string): BundleManifest | undefined {
@@ -63,7 +81,8 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
   const files: BundleFile[] = [];
   const images: BundleImage[] = [];
 
-  for (const want of imageSet(inv)) {
+  // images and files are fetched a few at a time; results keep the image-set / artifact order (stable manifests)
+  const pulledImages = await inParallel(imageSet(inv), o.concurrency ?? 4, async (want) => {
     const before = prev?.images.find((i) => i.ref === want.ref);
     const reuse =
       before &&
@@ -84,11 +103,17 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
       repoDigest = pulled.repoDigest;
       emit({ type: 'image', ref: want.ref, status: 'pulled' });
     }
-    images.push({ component: want.component, ref: want.ref, ...(repoDigest ? { repoDigest } : {}), platforms });
+    const image: BundleImage = { component: want.component, ref: want.ref, ...(repoDigest ? { repoDigest } : {}), platforms };
+    const imageFiles: BundleFile[] = [];
     for (const [platform, p] of Object.entries(platforms)) {
       const path = join(o.out, p.file);
-      files.push({ path: p.file, size: statSync(path).size, sha256: await sha256File(path), kind: 'image', platform, name: want.ref, source: want.ref });
+      imageFiles.push({ path: p.file, size: statSync(path).size, sha256: await sha256File(path), kind: 'image', platform, name: want.ref, source: want.ref });
     }
+    return { image, imageFiles };
+  });
+  for (const r of pulledImages) {
+    images.push(r.image);
+    files.push(...r.imageFiles);
   }
 
   const artifacts = artifactsFor({
@@ -99,7 +124,7 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     ...(inv.spec.kubernetes.packageRepository ? { packageRepository: inv.spec.kubernetes.packageRepository } : {}),
     ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
   });
-  for (const a of artifacts) {
+  const downloaded = await inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
     const before = kept(o.out, prev, a.path);
     const r = await download(a.url, join(o.out, a.path), {
       ...(before ? { sha256: before.sha256 } : {}),
@@ -107,11 +132,12 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
       onBytes: (n) => emit({ type: 'bytes', n }),
     });
     emit({ type: 'file', path: a.path, status: r.transferred > 0 ? 'downloaded' : 'kept' });
-    files.push({
+    return {
       path: a.path, size: statSync(join(o.out, a.path)).size, sha256: r.sha256, kind: a.kind, platform: a.platform, name: a.name, version: a.version,
       ...(a.family ? { family: a.family } : {}), source: a.url,
-    });
-  }
+    };
+  });
+  files.push(...downloaded);
 
   const net = inv.spec.network;
   const manifest: BundleManifest = {

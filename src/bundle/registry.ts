@@ -152,8 +152,18 @@ export class RegistryClient {
     throw new RegistryError(`cannot get ${ref.registry}/${ref.repository}:${reference}:\n    ${errors.join('\n    ')}`);
   }
 
-  /** Stream a blob to `dest` (through dest.part), checking its sha256; a blob already at dest is trusted by name. */
-  async fetchBlob(ref: ImageRef, endpoint: string, digest: string, dest: string, onBytes?: (n: number) => void): Promise<void> {
+  readonly #inflight = new Map<string, Promise<void>>();
+
+  /** Stream a blob to `dest` (through dest.part), checking its sha256; concurrent calls for one dest share one fetch. */
+  fetchBlob(ref: ImageRef, endpoint: string, digest: string, dest: string, onBytes?: (n: number) => void): Promise<void> {
+    const running = this.#inflight.get(dest);
+    if (running) return running;
+    const p = this.#fetchBlob(ref, endpoint, digest, dest, onBytes).finally(() => this.#inflight.delete(dest));
+    this.#inflight.set(dest, p);
+    return p;
+  }
+
+  async #fetchBlob(ref: ImageRef, endpoint: string, digest: string, dest: string, onBytes?: (n: number) => void): Promise<void> {
     if (existsSync(dest)) return;
     await mkdir(dirname(dest), { recursive: true });
     const res = await this.request(endpoint, `/v2/${ref.repository}/blobs/${digest}`, `repository:${ref.repository}:pull`);
