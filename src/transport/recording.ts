@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { commandDisplay, commandText, type Command } from './command.js';
+import { commandDisplay, commandText, maskSecrets, type Command } from './command.js';
 import { CommandError } from './types.js';
 import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
 
@@ -81,7 +81,7 @@ export class RecordingTransport implements Transport {
   }
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
-    const display = commandDisplay(cmd);
+    const display = maskSecrets(commandDisplay(cmd), opts.secrets ?? []); // as SshTransport shows it
     const call: RecordedCall = { kind: 'exec', command: display, text: commandText(cmd), opts };
     if (opts.stdin !== undefined) call.stdin = opts.stdin.toString();
     this.calls.push(call);

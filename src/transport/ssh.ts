@@ -154,10 +154,11 @@ export class SshTransport implements Transport, RawRunner {
   /** Run a command and return raw bytes; logs and throws like exec. */
   async run(cmd: Command, opts: RawOptions = {}): Promise<RawResult> {
     const started = Date.now();
-    if (opts.signal?.aborted) throw new CommandAbortedError(this.host, opts.label ?? commandDisplay(cmd), '', '');
-    const elevation = opts.noSudo ? ({ kind: 'none' } as const) : await this.elevation();
     const secrets = [...commandSecrets(cmd), ...(opts.secrets ?? []), ...(this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [])];
-    const display = commandDisplay(cmd);
+    // sh`` masks secret() values itself; opts.secrets may also stand in an argv command's words.
+    const display = maskSecrets(commandDisplay(cmd), secrets);
+    if (opts.signal?.aborted) throw new CommandAbortedError(this.host, opts.label ?? display, '', '');
+    const elevation = opts.noSudo ? ({ kind: 'none' } as const) : await this.elevation();
     const r = await this.#channel(commandText(cmd), elevation, opts);
     const durationMs = Date.now() - started;
     const stdoutText = () => maskSecrets(r.stdout.toString('utf8'), secrets);

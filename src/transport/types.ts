@@ -10,7 +10,7 @@ export interface ExecOptions {
   allowFailure?: boolean;
   /** Run as the SSH user without sudo even when the transport elevates by default. */
   noSudo?: boolean;
-  /** Extra secrets to mask in logged output (values from the command itself are masked already). */
+  /** Extra secrets to mask in the logged command and output, and in errors (secret() values in sh`` are masked already). */
   secrets?: readonly string[];
 }
 

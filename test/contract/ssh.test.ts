@@ -105,6 +105,16 @@ describe('results and errors', () => {
     expect(logged.length).toBeGreaterThan(0);
     expect(JSON.stringify(logged)).not.toContain(token);
   });
+
+  it('opts.secrets masks an argv command in the log record and the error', async () => {
+    const key = 'f00dfeed'.repeat(8);
+    const err = (await root.exec(['sh', '-c', 'exit 3', 'sh', '--certificate-key', key], { secrets: [key] }).catch((e: unknown) => e)) as CommandError;
+    expect(err).toBeInstanceOf(CommandError);
+    expect(err.command).toContain('--certificate-key ***');
+    expect(err.message).not.toContain(key);
+    expect(records.at(-1)!.command).toContain('--certificate-key ***');
+    expect(JSON.stringify(records)).not.toContain(key);
+  });
 });
 
 describe.skipIf(!withUsers)('sudo with a password (needs unshare -m for the test users)', () => {

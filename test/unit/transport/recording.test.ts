@@ -37,6 +37,15 @@ describe('RecordingTransport', () => {
     expect(t.calls[0]!.command).toBe('kubeadm join --token ***');
   });
 
+  it('opts.secrets masks an argv command in the record and the error, as the SSH transport does', async () => {
+    const key = 'f00dfeed'.repeat(8);
+    const t = new RecordingTransport('h').expect('kubeadm join', { code: 1 });
+    const err = (await t.exec(['kubeadm', 'join', '--certificate-key', key], { secrets: [key] }).catch((e: unknown) => e)) as CommandError;
+    expect(err.command).toBe('kubeadm join --certificate-key ***');
+    expect(t.calls[0]!.command).toBe('kubeadm join --certificate-key ***');
+    expect(t.calls[0]!.text).toContain(key);
+  });
+
   it('assertDone reports expectations that never ran', () => {
     const t = new RecordingTransport().expect('a').expect(/b/);
     expect(() => t.assertDone()).toThrow('expected commands that never ran: a, /b/');
