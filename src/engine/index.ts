@@ -5,6 +5,6 @@ export { TaskRegistry } from './registry.js';
 export { loadPlaybook, parsePlaybook, listPlaybooks, playbookPath, evaluateWhen, isSpecPath, PlaybookError } from './playbook.js';
 export { unifiedDiff, fileDiff, type DiffOptions } from './diff.js';
 export { describeFailure, stderrTail } from './errors.js';
-export { RunLog, defaultLogDir, runFolderName, type CommandLogRecord } from './logdir.js';
+export { RunLog, defaultLogDir, runFolderName } from './logdir.js';
 export { DryRunWriteError } from './transports.js';
 export { packageRoot, playbooksDir, packageVersion } from './paths.js';

@@ -7,16 +7,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { maskSecrets } from '../transport/command.js';
+import type { CommandRecord } from '../transport/ssh.js';
 import type { RunEvent } from './types.js';
 
-export interface CommandLogRecord {
-  host: string;
-  command: string;
-  code: number;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
 
 /** "2026-11-27T04-05-06Z": a folder name that sorts by time and has no colon. */
 export function runFolderName(at: Date): string {
@@ -91,7 +84,7 @@ export class RunLog {
   }
 
   /** A command record from the connection pool's onCommand. */
-  command(rec: CommandLogRecord): void {
+  command(rec: CommandRecord): void {
     const lines = [`${new Date().toISOString()} $ ${rec.command}`, `  exit ${rec.code} (${rec.durationMs} ms)`];
     if (rec.stdout.trim()) lines.push('  stdout:', indent(rec.stdout));
     if (rec.stderr.trim()) lines.push('  stderr:', indent(rec.stderr));
