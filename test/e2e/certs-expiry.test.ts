@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { ageLeafCertificates, clusterExtra, emulatedRuntime, fileSum, journalSince, startStaticPods } from './helpers/certs-lab.js';
+import { ageLeafCertificates, clusterExtra, emulatedRuntime, expireKubeletClient, fileSum, journalSince, startStaticPods } from './helpers/certs-lab.js';
 
 const NAME = 'e2e-certs-expiry';
 
@@ -63,8 +63,10 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
 
   it('certificates that expired 30 days ago: CRITICAL, exit 2, and the API refuses kubectl', async () => {
     await ageLeafCertificates(lab, ['cp1'], 395);
+    await expireKubeletClient(lab, 'cp1', 30); // the cluster was down: the kubelet could not rotate either
     const r = await check();
     expect(r.code, r.stdout).toBe(2);
+    expect(r.stdout).toMatch(/^cp1\s+kubelet-client\s.*CRITICAL \(expired 30 day\(s\) ago\)$/m);
     expect(r.stdout).toMatch(/^cp1\s+apiserver\s.*\s-3[01]\s+ca\s+CRITICAL \(expired 30 day\(s\) ago\)$/m);
     const kubectl = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes');
     expect(kubectl.stderr).toContain('x509: certificate has expired or is not yet valid');
@@ -99,6 +101,8 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
     expect(renewAt).toBeGreaterThanOrEqual(0);
     expect(steps.slice(renewAt).some((l) => /^kubectl .*get node cp1/.test(l))).toBe(true);
 
+    expect(r.stdout).toMatch(/^cp1\s+kubelet-client\s.*\s36[45]\s+ca\s+OK$/m); // re-signed on the node, same key
+    expect(steps.slice(renewAt)).toContain('systemctl restart kubelet');
     const ok = await lab.exec('cp1', 'kubectl get nodes -o name');
     expect(ok.stdout, ok.stderr).toContain('node/cp1');
     expect(lab.readFile('cp1', '/root/.kube/config')).toBe(lab.readFile('cp1', '/etc/kubernetes/admin.conf'));

@@ -7,7 +7,8 @@
  * memory: never written on the admin machine, never logged (file reads and writes are not logged by the transport).
  */
 import type { Change, Task, TaskContext } from '../../engine/types.js';
-import { KUBE_DIR, KUBELET_CLIENT_PEM, LEAVES, PKI_DIR } from '../../certs/catalog.js';
+import { KUBE_DIR, LEAVES, PKI_DIR } from '../../certs/catalog.js';
+import { refreshKubeletClient } from './kubelet-client.js';
 import { sharedStatus, type SharedStatus } from '../../certs/shared.js';
 import { sh } from '../../transport/command.js';
 import { collectAll } from './read.js';
@@ -56,22 +57,6 @@ for f in admin.conf super-admin.conf controller-manager.conf scheduler.conf kube
   sed -i "s|^\\([[:space:]]*certificate-authority-data:\\).*|\\1 $ca|" "$p"
 done`;
 
-/** Re-sign the kubelet's client certificate (same key) when it does not verify against pki/ca.crt. */
-const kubeletClientScript = (node: string) => sh`set -e
-p=$(readlink -f ${KUBELET_CLIENT_PEM} 2>/dev/null) || exit 0
-[ -e "$p" ] || exit 0
-d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
-sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$p" > "$d/c.pem"
-openssl verify -CAfile ${`${PKI_DIR}/ca.crt`} "$d/c.pem" >/dev/null 2>&1 && exit 0
-(umask 077; sed -n '/BEGIN .*PRIVATE KEY/,/END .*PRIVATE KEY/p' "$p" > "$d/k.pem")
-printf 'keyUsage=critical,digitalSignature,keyEncipherment\\nextendedKeyUsage=clientAuth\\n' > "$d/ext"
-openssl req -new -key "$d/k.pem" -subj ${`/O=system:nodes/CN=system:node:${node}`} -out "$d/r.csr" 2>/dev/null
-openssl x509 -req -in "$d/r.csr" -CA ${`${PKI_DIR}/ca.crt`} -CAkey ${`${PKI_DIR}/ca.key`} -set_serial 0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \\n') -days 365 -extfile "$d/ext" -out "$d/n.pem" 2>/dev/null
-new=/var/lib/kubelet/pki/kubelet-client-kubesmith-$(date +%s).pem
-(umask 077; cat "$d/n.pem" "$d/k.pem" > "$new")
-ln -sfn "$new" ${KUBELET_CLIENT_PEM}
-echo "kubelet client certificate re-signed"`;
-
 function changes(copies: Copy[], ctx: TaskContext): Change[] {
   const o = certsOptions(ctx);
   const bySource = new Map<string, string[]>();
@@ -110,8 +95,7 @@ export const certsDistribute: Task = {
         ctx.log(`copied ${copies.map((c) => `${c.status.file.name} from ${c.source}`).join(', ')}`);
         await ctx.transport.exec(['kubeadm', 'certs', 'renew', 'all'], { timeoutMs: 300_000 });
         await ctx.transport.exec(embedCaScript());
-        const k = await ctx.transport.exec(kubeletClientScript(ctx.host.name));
-        if (k.stdout.trim()) ctx.log(k.stdout.trim());
+        return { restartKubelet: await refreshKubeletClient(ctx.transport, ctx.host.name, 30) };
       },
       'copy of the shared CA material and re-signing of its own certificates',
     );

@@ -10,6 +10,7 @@ import { sh } from '../../transport/command.js';
 import { restoreBackup } from './backup.js';
 import { backupFile, certsOptions, localApiServer } from './options.js';
 import { restartStaticPods } from './restart.js';
+import { refreshKubeletClient } from './kubelet-client.js';
 
 const KUBELET_CONF = `${KUBE_DIR}/kubelet.conf`;
 
@@ -22,7 +23,7 @@ export const refreshRootKubeconfig = () =>
   sh`set -e; mkdir -p -m 0700 /root/.kube; install -m 0600 -o root -g root ${`${KUBE_DIR}/admin.conf`} /root/.kube/config`;
 
 /** The node's own certificates and static pods, with rollback. `renew` is the certificate step (renew or regenerate). */
-export async function renewNode(ctx: TaskContext, renew: () => Promise<void>, what: string): Promise<void> {
+export async function renewNode(ctx: TaskContext, renew: () => Promise<{ restartKubelet?: boolean } | void>, what: string): Promise<void> {
   const o = certsOptions(ctx);
   const name = ctx.host.name;
   const kubeletBefore = await sha(ctx, KUBELET_CONF);
@@ -30,7 +31,7 @@ export async function renewNode(ctx: TaskContext, renew: () => Promise<void>, wh
   let restarted = false;
   try {
     o.states.set(name, `${what}…`);
-    await renew();
+    const restartKubelet = (await renew())?.restartKubelet === true;
     step = 'restart of the static pods';
     restarted = true;
     await restartStaticPods(ctx.transport, {
@@ -43,7 +44,7 @@ export async function renewNode(ctx: TaskContext, renew: () => Promise<void>, wh
     });
     step = 'refresh of /root/.kube/config';
     await ctx.transport.exec(refreshRootKubeconfig());
-    if ((await sha(ctx, KUBELET_CONF)) !== kubeletBefore) {
+    if (restartKubelet || (await sha(ctx, KUBELET_CONF)) !== kubeletBefore) {
       step = 'kubelet restart';
       await ctx.transport.exec(['systemctl', 'restart', 'kubelet']);
     }
@@ -71,13 +72,16 @@ export const certsRenew: Task = {
       changes: [
         { summary: 'kubeadm certs renew all (this node\'s certificates and kubeconfigs, signed by its own CA files)' },
         { summary: `restart etcd, kube-apiserver, kube-controller-manager, kube-scheduler: manifests out for ≥${o.offSeconds}s, back, wait ≤${o.healthTimeoutSeconds}s for new containers and ${localApiServer(ctx.host.internalAddress)}` },
-        { summary: 'copy the renewed admin.conf to /root/.kube/config; restart kubelet if kubelet.conf changed' },
+        { summary: "re-sign the kubelet's client certificate (same key, this node's CA) if it expires within 30 days or is not signed by pki/ca.crt" },
+        { summary: 'copy the renewed admin.conf to /root/.kube/config; restart kubelet if its certificate or kubelet.conf changed' },
       ],
     };
   },
   async apply(ctx) {
     await renewNode(ctx, async () => {
       await ctx.transport.exec(['kubeadm', 'certs', 'renew', 'all'], { timeoutMs: 300_000 });
+      // kubeadm leaves the kubelet's client certificate to rotation, which needs a working API: expired → re-sign here
+      return { restartKubelet: await refreshKubeletClient(ctx.transport, ctx.host.name, 30) };
     }, 'kubeadm certs renew all');
   },
 };

@@ -72,6 +72,24 @@ export async function ageLeafCertificates(lab: Lab, hosts: string[], daysAgo: nu
   }
 }
 
+const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+
+/**
+ * The kubelet's client certificate as left by a cluster that was down for a long time: same key, signed by the
+ * cluster CA, valid from `daysAgo + 365` to `daysAgo` days ago (openssl ca with explicit dates).
+ */
+export async function expireKubeletClient(lab: Lab, host: string, daysAgo: number): Promise<void> {
+  const end = Date.now() - daysAgo * DAY_S * 1000;
+  await sh(lab, host, `set -e; d=$(mktemp -d); cd $d
+printf '[ca]\ndefault_ca=lab\n[lab]\ndatabase=./index.txt\nserial=./serial\nnew_certs_dir=.\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\norganizationName=optional\ncommonName=supplied\n[ext]\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > ca.cnf
+: > index.txt; echo 1000 > serial
+p=$(readlink -f /var/lib/kubelet/pki/kubelet-client-current.pem)
+sed -n '/BEGIN .*PRIVATE KEY/,/END .*PRIVATE KEY/p' "$p" > k.pem
+openssl req -new -key k.pem -subj /O=system:nodes/CN=system:node:${host} -out r.csr 2>/dev/null
+openssl ca -batch -config ca.cnf -notext -in r.csr -out c.pem -cert /etc/kubernetes/pki/ca.crt -keyfile /etc/kubernetes/pki/ca.key -startdate ${stamp(end - 365 * DAY_S * 1000)} -enddate ${stamp(end)} -extensions ext 2>/dev/null
+cat c.pem k.pem > "$p"; cd /; rm -rf $d`);
+}
+
 /** A rebuilt master: its own freshly made cluster CA, and its leaf certificates re-signed by it. */
 export async function giveOwnCa(lab: Lab, host: string): Promise<void> {
   await sh(lab, host, `set -e; cd /etc/kubernetes/pki
