@@ -5,7 +5,7 @@
 import type { HostRecord, InstanceRecord } from './instance.js';
 import { killPid1 } from './hosts.js';
 import { setLink } from './netns.js';
-import { hostProcesses, comm, startTime } from './procs.js';
+import { hostProcesses, comm, runningPid1 } from './procs.js';
 import { writeInstance } from './instance.js';
 import { readFileSync } from 'node:fs';
 import { quote } from '../../src/transport/command.js';
@@ -31,9 +31,10 @@ export abstract class Faults {
 
   /** Kills the host's sshd: the listener and, unless keepSessions, every open session. */
   async killSshd(host: string, opts: { keepSessions?: boolean } = {}): Promise<void> {
-    const h = this.host(host);
+    const pid1 = runningPid1(this.host(host));
+    if (!pid1) throw new Error(`lab: ${host} is not running (crashed?); boot it first`);
     const listener = Number((await this.exec(host, 'cat /run/sshd.pid 2>/dev/null')).stdout.trim());
-    const machinePids = hostProcesses(h.pid).filter((p) => comm(p) === 'sshd');
+    const machinePids = hostProcesses(pid1).filter((p) => comm(p) === 'sshd');
     for (const p of machinePids) {
       const inner = innerPid(p);
       if (opts.keepSessions && inner !== listener) continue;
@@ -112,8 +113,7 @@ export abstract class Faults {
 
   /** True when the host's PID 1 is running. */
   isRunning(host: string): boolean {
-    const h = this.host(host);
-    return !!h.pid && h.pidStart !== undefined && startTime(h.pid) === h.pidStart;
+    return runningPid1(this.host(host)) !== undefined;
   }
 }
 

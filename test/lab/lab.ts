@@ -17,7 +17,7 @@ import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
 import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute, netnsNames } from './netns.js';
 import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, bridgeOf, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
 import { type HostExecOptions, hostExec } from './exec.js';
-import { isAlive, startTime } from './procs.js';
+import { isAlive, runningPid1, startTime } from './procs.js';
 import { parallel, run, runOk } from './run.js';
 
 export type { Os } from './paths.js';
@@ -85,7 +85,7 @@ export class Lab extends Faults {
 
   /** Runs `cmd` with bash inside the host's namespaces, as root unless opts.user (for test assertions; products use SSH). */
   exec(host: string, cmd: string, opts: HostExecOptions = {}): Promise<ExecResult> {
-    return hostExec(this.host(host).pid, cmd, opts);
+    return hostExec(runningPid1(this.host(host)) ?? 0, cmd, opts); // 0: refused (a stale PID may be a machine process)
   }
 
   /**

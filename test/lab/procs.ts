@@ -16,6 +16,14 @@ export function startTime(pid: number): number | undefined {
 /** True when `pid` still names the process that had start time `start`. */
 export const isAlive = (pid: number, start: number) => startTime(pid) === start;
 
+/**
+ * The host's PID 1 while it still runs (same start time as recorded), else undefined. A PID recorded for a host that
+ * died on its own may since name any machine process: nsenter into it, or its PID namespace, would be the machine's.
+ */
+export function runningPid1(h: { pid: number; pidStart?: number | undefined }): number | undefined {
+  return h.pid && h.pidStart !== undefined && isAlive(h.pid, h.pidStart) ? h.pid : undefined;
+}
+
 export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
