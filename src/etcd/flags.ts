@@ -23,10 +23,6 @@ export const KUBEADM_ETCD_TLS: EtcdTls = {
 
 export const LOCAL_ENDPOINT = 'https://127.0.0.1:2379';
 
-export function clientUrl(ip: string): string {
-  return `https://${ip}:2379`;
-}
-
 export function peerUrl(ip: string): string {
   return `https://${ip}:2380`;
 }

@@ -14,8 +14,3 @@ export function etcdManifestFlags(manifest: string): EtcdFlags {
   }
   return flags;
 }
-
-export function etcdManifestImage(manifest: string): string | undefined {
-  const pod = YAML.parse(manifest) as { spec?: { containers?: { image?: string }[] } };
-  return pod?.spec?.containers?.[0]?.image;
-}
