@@ -10,6 +10,7 @@ import { makeInventory } from '../unit/tasks/helpers/inventory.js';
 import { writeFakeBundle } from '../unit/bundle/fake-bundle.js';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import { changedCount, kubesmith, labReady } from './helpers.js';
+import { readyNodes } from './offline-helpers.js';
 
 const NAME = 'e2e-offline-docker';
 
@@ -38,9 +39,7 @@ describe.skipIf(!labReady())('offline with docker + cri-dockerd', () => {
     expect((await lab.exec('cp1', 'ip route get 1.1.1.1')).code).not.toBe(0);
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
-    const nodes = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json');
-    const items = (JSON.parse(nodes.stdout) as { items: { status: { conditions: { type: string; status: string }[] } }[] }).items;
-    expect(items[0]!.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(await readyNodes(lab)).toEqual({ cp1: 'True' });
     const journal = lab.journal('cp1').join('\n');
     expect(journal).toMatch(/apt-get install -y .*docker-ce_27\.3\.1-1_amd64\.deb .*cri-dockerd_0\.3\.15-1_amd64\.deb/);
     expect(journal).toMatch(/docker load -i \/var\/lib\/kubesmith\/bundle\/images\/linux-amd64\/registry\.k8s\.io_pause_3\.10\.1\.tar/);

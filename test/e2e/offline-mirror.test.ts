@@ -13,6 +13,7 @@ import { haveRegistry, startRegistry, type LocalRegistry } from '../unit/bundle/
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import { bridgeIp } from './registry.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
+import { readyNodes } from './offline-helpers.js';
 
 const NAME = 'e2e-offline-mirror';
 const ready = labReady() && haveRegistry();
@@ -60,9 +61,7 @@ describe.skipIf(!ready)('mirror mode: bundle push → registryMirrors → Ready'
   it('apply pulls through the mirror and the node is Ready with the bundle digests', async () => {
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
-    const nodes = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json');
-    const items = (JSON.parse(nodes.stdout) as { items: { status: { conditions: { type: string; status: string }[] } }[] }).items;
-    expect(items[0]!.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(await readyNodes(lab)).toEqual({ cp1: 'True' });
     expect(lab.readFile('cp1', '/etc/containerd/certs.d/registry.k8s.io/hosts.toml')).toContain(reg.url);
     const listed = (await lab.exec('cp1', 'ctr -n k8s.io images ls')).stdout;
     for (const component of ['kube-apiserver', 'etcd', 'flannel']) {

@@ -9,6 +9,7 @@ import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { makeInventory } from '../unit/tasks/helpers/inventory.js';
 import { writeFakeBundle } from '../unit/bundle/fake-bundle.js';
 import { kubesmith, labReady } from './helpers.js';
+import { readyNodes } from './offline-helpers.js';
 
 const NAME = 'e2e-offline-retag';
 const REPO = 'registry.internal/k8s';
@@ -39,7 +40,6 @@ describe.skipIf(!labReady())('offline: retag for another imageRepository', () =>
     expect(lab.readFile('cp1', '/etc/containerd/config.toml')).toContain(`${REPO}/pause:3.10.1`);
     const journal = lab.journal('cp1').join('\n');
     expect(journal).toMatch(/ctr -n k8s\.io images tag --force registry\.k8s\.io\/coredns\/coredns:v1\.12\.1 registry\.internal\/k8s\/coredns:v1\.12\.1/);
-    const nodes = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json');
-    expect((JSON.parse(nodes.stdout) as { items: { status: { conditions: { type: string; status: string }[] } }[] }).items[0]!.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(await readyNodes(lab)).toEqual({ cp1: 'True' });
   }, 900_000);
 });

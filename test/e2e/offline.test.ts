@@ -17,6 +17,7 @@ import { haveRegistry, startRegistry, type LocalRegistry } from '../unit/bundle/
 import { seedImages } from '../unit/bundle/seed.js';
 import { serveArtifacts, startFileServer, type FileServer } from '../unit/bundle/file-server.js';
 import { changedCount, hostOutcomes, kubesmith, labReady, writesIn } from './helpers.js';
+import { readyNodes } from './offline-helpers.js';
 
 const NAME = 'e2e-offline';
 const ready = labReady() && haveRegistry();
@@ -111,10 +112,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
   it('apply installs from the bundle and brings both nodes to Ready', async () => {
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
-    const nodes = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json');
-    const items = (JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }).items;
-    expect(items.map((n) => n.metadata.name).sort()).toEqual(['cp1', 'w1']);
-    for (const n of items) expect(n.status.conditions.find((c) => c.type === 'Ready')?.status, n.metadata.name).toBe('True');
+    expect(await readyNodes(lab)).toEqual({ cp1: 'True', w1: 'True' });
 
     const kubeadm = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kubeadm-init.yaml') ?? '').map((d) => d.toJS());
     expect(kubeadm[0].nodeRegistration.imagePullPolicy).toBe('Never');
