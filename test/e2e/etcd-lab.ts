@@ -1,7 +1,7 @@
 /** Lab helpers for the reset/recover/etcd e2e tests: a cluster whose etcd is Debian's real etcd (3.4). */
 import { join } from 'node:path';
 import { labUp, type Lab } from '../lab/lab.js';
-import { kubesmith, seedAptKeys, type CliRun } from './helpers.js';
+import { kubesmith, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 
 export const ADMIN = '/etc/kubernetes/admin.conf';
@@ -61,26 +61,8 @@ export async function upEtcdLab(name: string, cps: string[], workers: string[]):
   return { lab, inv, cps, workers, registry, down: async () => { await registry.close(); await lab.down(); } };
 }
 
-/** A run that failed only because the SSH transport lost a command's exit status (exit 255; a known transport flake). */
-const lostConnection = (r: CliRun) => /exited 255|connection was lost/.test(r.stdout + r.stderr);
-
-/**
- * Run kubesmith; when a run fails only on a lost SSH exit status, run it again (every command here is re-runnable:
- * that is part of what is tested). Returns the last run and how many runs it took.
- */
-export async function kubesmithRetry(argv: string[], cwd: string, tries = 3): Promise<CliRun & { runs: number }> {
-  let run = await kubesmith(argv, cwd);
-  let runs = 1;
-  while (run.code === 1 && lostConnection(run) && runs < tries) {
-    console.warn(`kubesmith ${argv[0]}: re-run after a lost SSH exit status (run ${runs})`);
-    run = await kubesmith(argv, cwd);
-    runs++;
-  }
-  return { ...run, runs };
-}
-
 export async function applyCluster(e: EtcdLab, cwd: string): Promise<void> {
-  const run = await kubesmithRetry(['apply', '-i', e.inv, '--output', 'json'], cwd);
+  const run = await kubesmith(['apply', '-i', e.inv, '--output', 'json'], cwd);
   if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`);
 }
 

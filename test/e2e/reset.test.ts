@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../lab/lab.js';
 import { kubesmith, labReady, writesIn } from './helpers.js';
-import { ADMIN, applyCluster, etcdctl, etcdctlRetry, kubesmithRetry, upEtcdLab, waitEtcd, type EtcdLab } from './etcd-lab.js';
+import { ADMIN, applyCluster, etcdctl, etcdctlRetry, upEtcdLab, waitEtcd, type EtcdLab } from './etcd-lab.js';
 
 const NAME = 'e2e-reset';
 const KEEP_SSH = 'iptables -C INPUT -p tcp --dport 22 -m comment --comment lab-keep-ssh -j ACCEPT';
@@ -56,7 +56,7 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
 
   it('etcd backup: verified snapshot copied as .kubesmith/<cluster>/etcd/<stamp>-cp1.db (0600), --keep 2 keeps two; status shows the leader', async () => {
     for (let i = 0; i < 3; i++) {
-      const run = await kubesmithRetry(['etcd', 'backup', '-i', e.inv, '--keep', '2'], cwd);
+      const run = await kubesmith(['etcd', 'backup', '-i', e.inv, '--keep', '2'], cwd);
       expect(run.code, run.stdout.slice(-3000)).toBe(0);
       await new Promise((r) => setTimeout(r, 1100)); // one snapshot per second-stamp
     }
@@ -91,7 +91,7 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
   }, 600_000);
 
   it('with --yes: backup first, then every item is gone; the SSH rule and SSH itself survive', async () => {
-    const run = await kubesmithRetry(['reset', '-i', e.inv, '--yes'], cwd);
+    const run = await kubesmith(['reset', '-i', e.inv, '--yes'], cwd);
     expect(run.code, run.stdout.slice(-4000)).toBe(0);
     for (const h of ['cp1', 'w1']) {
       const gone = await e.lab.exec(h, 'for p in /etc/cni/net.d /var/lib/cni /run/flannel /root/.kube/config /etc/kubernetes/pki/ca.crt /etc/kubernetes/kubelet.conf /etc/kubernetes/manifests/etcd.yaml; do [ -e $p ] && echo "left: $p"; done; ls -A /var/lib/etcd 2>/dev/null; ip -o link show | grep -E "cni0|kube-ipvs0|flannel"; iptables-save | grep -E "KUBE-|FLANNEL"; true');
@@ -117,7 +117,7 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
   }, 900_000);
 
   it('after reset, recover (no flags) rebuilds from the newest backups on the admin machine: same CA, the workload key back', async () => {
-    const run = await kubesmithRetry(['recover', '-i', e.inv, '--yes', '--output', 'json'], cwd);
+    const run = await kubesmith(['recover', '-i', e.inv, '--yes', '--output', 'json'], cwd);
     expect(run.code, run.stdout.slice(-5000)).toBe(0);
     expect(run.stdout).toMatch(/the newest snapshot on the admin machine/);
     await waitEtcd(e.lab, 'cp1');
