@@ -4,14 +4,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeTestImage, writeOciArchive } from '../../lab/emulators/src/runtime/oci-archive-writer.js';
 import type { Inventory } from '../../../src/inventory/schema.js';
-import { artifactsFor, type Family } from '../../../src/bundle/artifacts.js';
+import { artifactsFor, type Artifact, type Family } from '../../../src/bundle/artifacts.js';
 import { imageSet } from '../../../src/bundle/image-set.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, type BundleManifest } from '../../../src/bundle/manifest.js';
 import { archivePath } from '../../../src/bundle/pull.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-export function writeFakeBundle(dir: string, inv: Inventory, o: { platforms?: string[]; packages?: Family[] } = {}): BundleManifest {
+/** content: real bytes for some artifacts (e.g. runnable stand-ins); others get fixture text. */
+export function writeFakeBundle(
+  dir: string,
+  inv: Inventory,
+  o: { platforms?: string[]; packages?: Family[]; content?: (a: Artifact) => Buffer | undefined } = {},
+): BundleManifest {
   const platforms = o.platforms ?? ['linux/amd64'];
   const m: BundleManifest = {
     format: BUNDLE_FORMAT,
@@ -38,7 +43,7 @@ export function writeFakeBundle(dir: string, inv: Inventory, o: { platforms?: st
     m.images.push(image);
   }
   for (const a of artifactsFor({ kubernetesVersion: inv.spec.kubernetes.version, platforms, packages: o.packages ?? [], runtime: inv.spec.containerRuntime.type })) {
-    const f = put(a.path, Buffer.from(`fixture ${a.url}\n`));
+    const f = put(a.path, o.content?.(a) ?? Buffer.from(`fixture ${a.url}\n`));
     m.files.push({ ...f, kind: a.kind, platform: a.platform, name: a.name, version: a.version, ...(a.family ? { family: a.family } : {}) });
   }
   writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2));

@@ -1,0 +1,71 @@
+/**
+ * The no-package-manager path: kubeadm/kubelet/kubectl as binaries, crictl / CNI plugins / containerd as release
+ * tarballs, systemd units written by kubesmith. The "binaries" are the lab's emulator launchers (runnable stand-ins),
+ * packed into real .tar.gz archives, so the node really runs what offline.install put in /usr/local.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { makeInventory } from '../unit/tasks/helpers/inventory.js';
+import { writeFakeBundle } from '../unit/bundle/fake-bundle.js';
+import type { Artifact } from '../../src/bundle/artifacts.js';
+import { changedCount, kubesmith, labReady } from './helpers.js';
+import { readyNodes } from './offline-helpers.js';
+
+const NAME = 'e2e-offline-binaries';
+const BIN = join(import.meta.dirname, '..', 'lab', 'emulators', 'bin');
+
+function tgz(files: Record<string, Buffer>): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-tgz-'));
+  for (const [name, data] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), data);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return execFileSync('tar', ['-czf', '-', '-C', dir, ...Object.keys(files)]);
+}
+
+const launcher = (name: string) => readFileSync(join(BIN, name));
+const stub = Buffer.from('#!/bin/sh\nexit 0\n');
+
+function content(a: Artifact): Buffer | undefined {
+  if (a.kind === 'binary') return a.name === 'runc' ? stub : launcher(a.name);
+  if (a.name === 'crictl') return tgz({ crictl: launcher('crictl') });
+  if (a.name === 'cni-plugins') return tgz({ bridge: stub, 'host-local': stub, loopback: stub, portmap: stub });
+  if (a.name === 'containerd') return tgz({ 'bin/containerd': launcher('containerd'), 'bin/ctr': launcher('ctr'), 'bin/containerd-shim-runc-v2': stub });
+  return undefined;
+}
+
+describe.skipIf(!labReady())('offline from binaries (no packages in the bundle)', () => {
+  let lab: Lab;
+  let inv: string;
+
+  beforeAll(async () => {
+    lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }] });
+    const bundle = mkdtempSync(join(lab.root, 'bundle-'));
+    writeFakeBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { content });
+    inv = join(lab.root, 'inventory.yaml');
+    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], extra: { kubernetes: { version: '1.34.1' }, offline: { bundle } } });
+  }, 180_000);
+
+  afterAll(async () => {
+    if (lab) await labDown(NAME);
+  }, 120_000);
+
+  it('installs binaries and units, runs containerd and kubelet from /usr/local, reaches Ready, then changes nothing', async () => {
+    const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
+    expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
+    expect(await readyNodes(lab)).toEqual({ cp1: 'True' });
+    for (const f of ['/usr/local/bin/kubeadm', '/usr/local/bin/crictl', '/usr/local/bin/containerd', '/usr/local/sbin/runc', '/opt/cni/bin/bridge']) {
+      expect((await lab.exec('cp1', `test -x ${f}`)).code, f).toBe(0);
+    }
+    expect(lab.readFile('cp1', '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf')).toContain('ExecStart=/usr/local/bin/kubelet');
+    expect((await lab.exec('cp1', 'lab-pkg-version kubeadm')).code).not.toBe(0); // no package was installed
+    const again = await kubesmith(['apply', '-i', inv, '--output', 'json']);
+    expect(again.code).toBe(0);
+    expect(changedCount(again)).toBe(0);
+  }, 900_000);
+});
