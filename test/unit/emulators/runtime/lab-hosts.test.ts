@@ -1,6 +1,6 @@
 // The runtime emulators inside real lab hosts: the emulated apt installs containerd (the deb persona starts it through
-// the unit hook), a small lab (LAB_HOST_COUNT ≤ 3) runs Debian's real containerd from LAB_REAL_BIN_DIR, a host with
-// LAB_REAL_CONTAINERD=0 runs the emulated one, and both answer ctr/lab-images alike for the same archive.
+// the unit hook), a host with LAB_REAL_CONTAINERD=1 runs Debian's real containerd from LAB_REAL_BIN_DIR, a host
+// without it runs the emulated one, and both answer ctr/lab-images alike for the same archive.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ describe.skipIf(!isRoot())('runtime emulators in lab hosts', () => {
   };
 
   it('imports the same archives with the same listing, real containerd on one host and emulated on the other', async () => {
-    await sh('emu', 'echo LAB_REAL_CONTAINERD=0 >> /etc/lab/env');
+    await sh('real', 'echo LAB_REAL_CONTAINERD=1 >> /etc/lab/env');
     for (const host of ['real', 'emu']) {
       await sh(host, 'apt-get install -y containerd >/dev/null 2>&1');
       expect(await sh(host, 'systemctl is-active containerd')).toBe('active\n');

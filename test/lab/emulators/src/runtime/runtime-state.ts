@@ -100,13 +100,15 @@ export function realBinDir(): string | undefined {
   return undefined;
 }
 
-/** Real containerd by decision: LAB_REAL_CONTAINERD=1|0 wins; else real only for labs of ≤ 3 hosts. */
+/**
+ * Real containerd only when the host's /etc/lab/env says LAB_REAL_CONTAINERD=1 (labUp({env}) or a test's own line).
+ * Emulated by default: real containerd costs ~40 MB a host, and under heavy load its image pulls through the lab
+ * registry stalled kubeadm init for minutes — the suites that are about other things must not depend on it.
+ * test/unit/emulators/runtime/{real-containerd,lab-hosts}.test.ts prove the real path and its equality with the emulator.
+ */
 export function wantRealContainerd(): boolean {
   const flag = labEnv('LAB_REAL_CONTAINERD');
-  if (flag === '1' || flag === 'true') return true;
-  if (flag === '0' || flag === 'false') return false;
-  const count = Number(labEnv('LAB_HOST_COUNT') ?? 'NaN');
-  return Number.isFinite(count) && count > 0 && count <= 3;
+  return flag === '1' || flag === 'true';
 }
 
 export function repoRoot(): string {
