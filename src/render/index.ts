@@ -41,8 +41,9 @@ export function render(name: string, view: object): string {
   return renderTemplate(source, view, formatOf(name), name);
 }
 
-export function renderKubeadmInit(inv: Inventory, host: Host, hosts: Hosts): string {
-  return render(`kubeadm/${kubeadmApiVersion(inv.spec.kubernetes.version)}.yaml`, views.kubeadmInitView(inv, host, hosts));
+/** The kubeadm init configuration; with `secrets`, the transient variant init runs with (token and certificate key). */
+export function renderKubeadmInit(inv: Inventory, host: Host, hosts: Hosts, secrets?: views.InitSecrets): string {
+  return render(`kubeadm/${kubeadmApiVersion(inv.spec.kubernetes.version)}.yaml`, views.kubeadmInitView(inv, host, hosts, secrets));
 }
 
 export function renderKubeadmJoin(

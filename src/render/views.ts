@@ -73,6 +73,14 @@ export interface KubeadmInitView {
   skipPhases: string[];
   /** "Never" for offline installs: kubeadm's preflight then fails fast on a missing image instead of pulling. */
   imagePullPolicy?: 'Never';
+  /** Only in the transient file init runs with (never in the kept copy): secrets kubesmith chose itself. */
+  bootstrapToken?: string;
+  certificateKey?: string;
+}
+
+export interface InitSecrets {
+  bootstrapToken: string;
+  certificateKey?: string;
 }
 
 /** Offline installs (spec.offline.bundle) never pull: every image was imported from the bundle. */
@@ -80,7 +88,7 @@ export function imagePullPolicy(inv: Inventory): { imagePullPolicy?: 'Never' } {
   return inv.spec.offline?.bundle ? { imagePullPolicy: 'Never' } : {};
 }
 
-export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts): KubeadmInitView {
+export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secrets?: InitSecrets): KubeadmInitView {
   const k = inv.spec.kubernetes;
   const sans = new Set<string>(k.certSANs);
   if (k.controlPlaneEndpoint) sans.add(splitEndpoint(k.controlPlaneEndpoint).host);
@@ -107,6 +115,8 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts): Kubea
     ipvs: k.proxyMode === 'ipvs',
     skipPhases: kpr ? ['addon/kube-proxy'] : [],
     ...imagePullPolicy(inv),
+    ...(secrets ? { bootstrapToken: secrets.bootstrapToken } : {}),
+    ...(secrets?.certificateKey ? { certificateKey: secrets.certificateKey } : {}),
   };
 }
 

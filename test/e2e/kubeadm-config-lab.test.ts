@@ -22,6 +22,13 @@ describe.each(['1.34.1', '1.30.4', '1.36.0'])('kubeadm config for %s', (version)
     expect([...decoded.docs.keys()]).toEqual(expect.arrayContaining(['InitConfiguration', 'ClusterConfiguration']));
   });
 
+  it('the transient init configuration with token and certificate key decodes without warnings', () => {
+    const withSecrets = renderKubeadmInit(inv, hosts.firstControlPlane, hosts, { bootstrapToken: join.token, certificateKey: join.certificateKey });
+    const decoded = decodeConfig(withSecrets);
+    expect(decoded.warnings).toEqual([]);
+    expect(decoded.docs.get('InitConfiguration')).toMatchObject({ bootstrapTokens: [{ token: join.token }], certificateKey: join.certificateKey });
+  });
+
   it('join configurations decode without warnings', () => {
     expect(decodeConfig(renderKubeadmJoin(inv, hosts.byName('cp2')!, hosts, join)).warnings).toEqual([]);
     const { certificateKey: _, ...worker } = join;

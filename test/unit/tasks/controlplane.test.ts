@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { controlplaneInit, KUBEADM_INIT_CONFIG } from '../../../src/tasks/controlplane/init.js';
+import { controlplaneInit, KUBEADM_INIT_CONFIG, KUBEADM_INIT_RUN_CONFIG } from '../../../src/tasks/controlplane/init.js';
 import { controlplaneKubeconfig } from '../../../src/tasks/controlplane/kubeconfig.js';
 import { controlplaneJoin } from '../../../src/tasks/controlplane/join.js';
 import { workerJoin } from '../../../src/tasks/worker/join.js';
@@ -29,18 +29,30 @@ describe('controlplane.init', () => {
     const t = h.t('cp1');
     t.allow('test -e /etc/kubernetes/admin.conf', () => ({ code: t.files.has('/etc/kubernetes/admin.conf') ? 0 : 1 }))
       .allow('kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp1 -o name', { stdout: 'node/cp1\n' })
-      .expect(
-        'kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.yaml --upload-certs --skip-token-print --skip-certificate-key-print',
-        () => (t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig'), {}),
-      );
+      .expect('kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.run.yaml --upload-certs --skip-token-print --skip-certificate-key-print', (call) => {
+        runConfig = t.fileText(KUBEADM_INIT_RUN_CONFIG)!;
+        secrets = (call.opts as { secrets?: string[] }).secrets ?? [];
+        t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig');
+        return { stdout: `[bootstrap-token] Using token: ${secrets[0]}\n` };
+      })
+      .allow(`rm -f ${KUBEADM_INIT_RUN_CONFIG}`, () => (t.files.delete(KUBEADM_INIT_RUN_CONFIG), {}));
+    let runConfig = '';
+    let secrets: string[] = [];
     const check = await controlplaneInit.check(h.ctx('cp1'));
     expectReadOnly(t);
     expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
       `create ${KUBEADM_INIT_CONFIG}`,
-      'run kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.yaml --upload-certs --skip-token-print --skip-certificate-key-print',
+      'run kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.run.yaml --upload-certs --skip-token-print --skip-certificate-key-print',
     ]);
     await converge(controlplaneInit, h.ctx('cp1'), [t]);
     t.assertDone();
+    // init ran with a token and certificate key kubesmith chose, passed as secrets; the kept file has neither.
+    const [init] = parseAllDocuments(runConfig).map((d) => d.toJS());
+    expect(secrets).toEqual([init.bootstrapTokens[0].token, init.certificateKey]);
+    expect(init.bootstrapTokens[0].token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    expect(init.certificateKey).toMatch(/^[a-f0-9]{64}$/);
+    expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
+    expect(t.fileText(KUBEADM_INIT_CONFIG)).not.toContain(secrets[0]);
     expect(t.files.get(KUBEADM_INIT_CONFIG)!.mode).toBe('0600');
     const docs = parseAllDocuments(t.fileText(KUBEADM_INIT_CONFIG)!).map((d) => d.toJS());
     expect(docs[1]).toMatchObject({ controlPlaneEndpoint: 'lb.example:6443', networking: { podSubnet: '10.244.0.0/16' } });
@@ -51,7 +63,7 @@ describe('controlplane.init', () => {
     const t = h.t('cp1').allow('test -e', { code: 1 });
     const r = await controlplaneInit.check(h.ctx('cp1'));
     expect(r.status === 'change' && r.changes[1]!.summary).toBe(
-      'run kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.yaml --skip-token-print --skip-certificate-key-print',
+      'run kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.run.yaml --skip-token-print --skip-certificate-key-print',
     );
     expectReadOnly(t);
   });
