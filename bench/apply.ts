@@ -25,6 +25,7 @@ export interface ApplyRow {
   rerunOk: boolean;
   rerunChanged: number;
   rerunPeakRssMiB: number;
+  rerunPhases: { phase: string; durationMs: number }[];
   failures?: string[];
 }
 
@@ -102,6 +103,7 @@ export async function applyBench(n: number, work: string, concurrency: number | 
       rerunOk: second.code === 0,
       rerunChanged: (second.recap?.hosts ?? []).reduce((a, h) => a + h.changed, 0),
       rerunPeakRssMiB: second.peakRssKiB / 1024,
+      rerunPhases: second.recap?.phases ?? [],
     };
     if (failures.length || first.code !== 0) row.failures = failures.length ? failures.slice(0, 5) : [first.stderr.slice(-500)];
     return row;

@@ -42,6 +42,10 @@ export function markdown(r: Results, chartFile: string): string {
     const phases = [...new Set(r.apply.flatMap((a) => a.phases.map((p) => p.phase)))];
     out.push('', '### Time per phase (s, from the recap)', '', `| phase | ${r.apply.map((a) => `${a.hosts} hosts`).join(' | ')} |`, `|---|${r.apply.map(() => '---:').join('|')}|`);
     for (const p of phases) out.push(`| ${p} | ${r.apply.map((a) => s(a.phases.find((x) => x.phase === p)?.durationMs ?? 0)).join(' | ')} |`);
+    if (r.apply.some((a) => a.rerunPhases?.length)) {
+      out.push('', '### No-change re-run: time per phase (s)', '', `| phase | ${r.apply.map((a) => `${a.hosts} hosts`).join(' | ')} |`, `|---|${r.apply.map(() => '---:').join('|')}|`);
+      for (const p of phases) out.push(`| ${p} | ${r.apply.map((a) => s(a.rerunPhases?.find((x) => x.phase === p)?.durationMs ?? 0)).join(' | ')} |`);
+    }
     const failures = r.apply.filter((a) => a.failures?.length);
     if (failures.length) out.push('', 'Failures:', ...failures.flatMap((a) => a.failures!.map((f) => `- ${a.hosts} hosts: ${f}`)));
     out.push('', `Growth with hosts: ![apply time by hosts](${chartFile})`, '');
