@@ -15,15 +15,6 @@ const localInstall: Record<'debian' | 'rhel', (paths: string[]) => Command> = {
   rhel: (paths) => ['dnf', 'install', '-y', '--disableexcludes=all', ...paths],
 };
 
-/**
- * Installed version, held or not. (Distro.installedVersion matches only dpkg's "install ok installed" status, so a
- * held package — "hold ok installed" — reads as absent there; reported to the distro owner.)
- */
-const installedVersion: Record<'debian' | 'rhel', (pkg: string) => Command> = {
-  debian: (pkg) => sh`dpkg-query -W -f=${'${db:Status-Status}|${Version}'} ${pkg} 2>/dev/null | sed -n ${'s/^installed|//p'}`,
-  rhel: (pkg) => sh`if rpm -q ${pkg} >/dev/null 2>&1; then rpm -q --qf ${'%{VERSION}-%{RELEASE}'} ${pkg}; fi`,
-};
-
 /** Records of what the binaries path unpacked: <name> → sha256 of the archive it came from. */
 const MARKS = '/var/lib/kubesmith/installed';
 
@@ -32,7 +23,7 @@ async function packageActions(ctx: TaskContext, pkgs: BundleFile[]): Promise<Act
   const distro = ctx.host.requireDistro();
   const stale: BundleFile[] = [];
   for (const f of pkgs) {
-    const installed = (await t.exec(installedVersion[distro.family](f.name), { allowFailure: true })).stdout.trim();
+    const installed = (await t.exec(distro.installedVersion(f.name), { allowFailure: true })).stdout.trim();
     if (installed !== f.version && !installed.startsWith(`${f.version}-`)) stale.push(f);
   }
   const actions: Action[] = [];
