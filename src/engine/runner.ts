@@ -110,6 +110,10 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
     if (!t) lazy.set(host.name, (t = lazyTransport(host, opts.connect)));
     return dryRun ? readOnlyTransport(t) : t;
   };
+  const shared: SharedContext = {
+    hosts: opts.hosts, inventory: opts.inventory, inventoryDir: opts.inventoryDir, transportFor, run: state, dryRun,
+    options: opts.options ?? {}, registerSecret, hostLog: opts.hostLog,
+  };
 
   const steps: StepInfo[] = [];
   opts.playbook.phases.forEach((phase) =>
@@ -157,23 +161,9 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
           const t0 = Date.now();
           // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
           const hostAbort = new AbortController();
-          const ctx = (transport: Transport): TaskContext => ({
-            host,
-            hosts: opts.hosts,
-            inventory: opts.inventory,
-            inventoryDir: opts.inventoryDir,
-            transport: abortableTransport(dryRun ? readOnlyTransport(transport) : transport, hostAbort.signal),
-            transportFor,
-            run: state,
-            dryRun,
-            signal: hostAbort.signal,
-            log: (message) => opts.hostLog?.(host.name, `[${task.id}] ${message}`),
-            options: opts.options ?? {},
-            registerSecret,
-          });
           try {
-            const transport = await opts.connect(host);
-            const outcome = maskOutcome(await withTimeout(runTask(task, ctx(transport), dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
+            const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal);
+            const outcome = maskOutcome(await withTimeout(runTask(task, ctx, dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
             if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
             report(host, outcome.outcome, Date.now() - t0, outcome);
           } catch (err) {
@@ -205,6 +195,22 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
   if (stoppedBy) end.stoppedBy = stoppedBy;
   emit(end);
   return result;
+}
+
+/** What every task context of a run shares; taskContext() adds the host, its transport and the task's abort signal. */
+type SharedContext = Pick<TaskContext, 'hosts' | 'inventory' | 'inventoryDir' | 'transportFor' | 'run' | 'dryRun' | 'options' | 'registerSecret'> & {
+  hostLog: RunnerOptions['hostLog'];
+};
+
+function taskContext(shared: SharedContext, host: Host, taskId: string, transport: Transport, signal: AbortSignal): TaskContext {
+  const { hostLog, ...rest } = shared;
+  return {
+    ...rest,
+    host,
+    transport: abortableTransport(shared.dryRun ? readOnlyTransport(transport) : transport, signal),
+    signal,
+    log: (message) => hostLog?.(host.name, `[${taskId}] ${message}`),
+  };
 }
 
 function selectHosts(hosts: Hosts, step: PlaybookStep, inScope: Set<string>, failed: Set<string>): Host[] {
