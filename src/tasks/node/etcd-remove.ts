@@ -1,7 +1,6 @@
 import { defineTask, action } from '../common/define.js';
-import { memberRemoveArgv } from '../../etcd/index.js';
+import { memberRemoveArgv, peerUrl } from '../../etcd/index.js';
 import { healthyControlPlane, memberList, runEtcdctl } from '../etcd/node.js';
-import { peerUrl } from '../../etcd/index.js';
 
 /** Remove this control plane's etcd member (by name or peer URL) through a healthy member on another control plane. */
 export const nodeEtcdRemove = defineTask({
