@@ -1,5 +1,5 @@
 /** reset.backup's /etc/kubernetes archive: the remote path reaches the shell as one quoted word. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,5 +24,6 @@ describe('backupConfigAction', () => {
     const tar = t.calls.find((c) => c.command.includes('tar -czf'))!;
     expect(tar.text).toContain(`tar -czf ${quote(remote)} -C / etc/kubernetes`);
     expect(readFileSync(join(adminDir, 'backups', stamp, 'cp1', 'etc-kubernetes.tgz'), 'utf8')).toBe('tgz bytes');
+    rmSync(adminDir, { recursive: true, force: true });
   });
 });
