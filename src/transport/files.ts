@@ -101,7 +101,7 @@ chmod ${mode} ${remotePath} && ${chown} && echo same`,
   }
 
   const verify = sh`got=$(sha256sum < "$tmp"); got=\${got%% *}
-[ "$got" = ${sha256} ] || { echo "checksum mismatch after transfer: expected ${raw(sha256)}, got $got" >&2; exit 1; }`;
+[ "$got" = ${sha256} ] || { echo "checksum mismatch after transfer: expected ${sha256}, got $got" >&2; exit 1; }`;
   // pipe() does not read until the channel consumes it (a 'data' listener here would drop the first chunks).
   let sent = 0;
   const counter = new Transform({
