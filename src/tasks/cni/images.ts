@@ -1,10 +1,20 @@
 import { defineTask, action } from '../common/define.js';
 import { flannelView } from '../../render/views.js';
+import { ciliumEnvoyTag } from '../../data/versions.js';
 import type { Inventory } from '../../inventory/schema.js';
 
-/** Images the CNI DaemonSet runs on every node (cilium's chart pins digests: its images are left to the kubelet). */
+/**
+ * Images the CNI runs on every node. Cilium's chart pins each image's digest, and the digest belongs to the release tag
+ * pulled here, so the kubelet finds it already present (the agent, the operator, which may land on any node, and envoy).
+ */
 export function cniImages(inv: Inventory): string[] {
-  if (inv.spec.network.plugin !== 'flannel') return [];
+  const net = inv.spec.network;
+  if (net.plugin === 'cilium') {
+    const v = net.cilium.version;
+    const envoy = ciliumEnvoyTag[v];
+    return [`quay.io/cilium/cilium:v${v}`, `quay.io/cilium/operator-generic:v${v}`, ...(envoy ? [`quay.io/cilium/cilium-envoy:${envoy}`] : [])];
+  }
+  if (net.plugin !== 'flannel') return [];
   const { images } = flannelView(inv);
   return [images.cniPlugin, images.flannel];
 }
