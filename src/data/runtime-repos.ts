@@ -43,3 +43,39 @@ export function dockerRepo(family: 'debian' | 'rhel', facts: Facts): RuntimeRepo
     key: { url: `https://download.docker.com/linux/${distro}/gpg`, path: keyPath },
   };
 }
+
+/**
+ * cri-dockerd is in no apt/yum repository: it ships as GitHub release packages (Mirantis/cri-dockerd). The version
+ * is pinned here; `sha256` per file name when known (the release publishes none, so it is optional).
+ */
+export const criDockerdRelease = {
+  version: '0.3.15',
+  /** The release's package revision: cri-dockerd_<v>.<rev>-0.<distro>-<codename>_<arch>.deb, cri-dockerd-<v>-<rev>.el<N>.<arch>.rpm */
+  revision: 3,
+  /** The newest RHEL build the release carries (el8 packages install on 9). */
+  rhelBuild: 8,
+  sha256: {} as Readonly<Record<string, string>>,
+} as const;
+
+export interface ReleasePackage {
+  url: string;
+  /** The file name (the package manager reads name and version from it). */
+  file: string;
+  sha256?: string;
+}
+
+export function criDockerdPackage(family: 'debian' | 'rhel', facts: Facts, release = criDockerdRelease): ReleasePackage {
+  const { version, revision } = release;
+  let file: string;
+  if (family === 'rhel') {
+    const major = Math.min(Number(facts.os.versionId.split('.')[0] ?? release.rhelBuild) || release.rhelBuild, release.rhelBuild);
+    file = `cri-dockerd-${version}-${revision}.el${major}.${rpmArch(facts.arch)}.rpm`;
+  } else {
+    const distro = facts.os.id === 'ubuntu' ? 'ubuntu' : 'debian';
+    const codename = CODENAMES[`${distro} ${facts.os.versionId}`];
+    if (!codename) throw new Error(`no cri-dockerd package known for ${facts.os.prettyName || `${distro} ${facts.os.versionId}`}`);
+    file = `cri-dockerd_${version}.${revision}-0.${distro}-${codename}_${debArch(facts.arch)}.deb`;
+  }
+  const sha256 = release.sha256[file];
+  return { url: `https://github.com/Mirantis/cri-dockerd/releases/download/v${version}/${file}`, file, ...(sha256 ? { sha256 } : {}) };
+}

@@ -2,11 +2,61 @@ import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import { ensureRunning, restartAction } from '../common/services.js';
 import { runtimePackages } from '../../data/versions.js';
+import { criDockerdPackage, criDockerdRelease, type ReleasePackage } from '../../data/runtime-repos.js';
 import { renderCriDockerDropIn, renderCrictl, renderDockerDaemon } from '../../render/index.js';
+import { sh, type Command } from '../../transport/command.js';
+import type { Transport } from '../../transport/types.js';
+import type { TaskContext } from '../../engine/types.js';
 import { CRICTL_CONFIG } from './containerd-configure.js';
 
 export const DOCKER_DAEMON = '/etc/docker/daemon.json';
 export const CRI_DOCKER_DROPIN = '/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf';
+
+/** "0.3.15.3-0.ubuntu-jammy" (deb), "0.3.15-3.el8" (rpm) and "0.3.15-1" (a bundle's) are all release 0.3.15. */
+export function isRelease(installed: string, version: string): boolean {
+  return installed === version || installed.startsWith(`${version}.`) || installed.startsWith(`${version}-`);
+}
+
+/** Download a release package on the host into a temp dir (keeping its file name), verify it, install it, clean up. */
+export function installReleasePackage(family: 'debian' | 'rhel', pkg: ReleasePackage): Command {
+  const install =
+    family === 'debian'
+      ? sh`env DEBIAN_FRONTEND=noninteractive apt-get install -y --allow-downgrades "$d"/${pkg.file}`
+      : sh`dnf install -y "$d"/${pkg.file}`;
+  const verify = pkg.sha256 ? sh`echo ${`${pkg.sha256}  `}"$d"/${pkg.file} | sha256sum -c --quiet -;` : sh``;
+  return sh`set -e; d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; curl -fsSL --retry 3 ${pkg.url} -o "$d"/${pkg.file}; ${verify} ${install}`;
+}
+
+async function installed(t: Transport, ctx: TaskContext, pkg: string): Promise<string> {
+  return (await t.exec(ctx.host.requireDistro().installedVersion(pkg), { allowFailure: true })).stdout.trim();
+}
+
+/** docker-ce from Docker's repository (runtime.repo adds it), cri-dockerd from its GitHub release package. Offline, offline.install did both. */
+async function installActions(ctx: TaskContext): Promise<Action[]> {
+  if (ctx.inventory.spec.offline?.bundle) return [];
+  const t = ctx.transport;
+  const distro = ctx.host.requireDistro();
+  const names = runtimePackages[distro.family];
+  const actions: Action[] = [];
+  if (!(await installed(t, ctx, names.docker))) {
+    actions.push(
+      action(`install ${names.docker}`, async () => {
+        await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 });
+        await t.exec(distro.installPackages([[names.docker, undefined]]), { timeoutMs: 900_000 });
+      }),
+    );
+  }
+  const { version } = criDockerdRelease;
+  if (!isRelease(await installed(t, ctx, names.criDockerd), version)) {
+    const pkg = criDockerdPackage(distro.family, ctx.host.requireFacts());
+    actions.push(
+      action(`install ${names.criDockerd} ${version} from its release package ${pkg.file}`, async () => {
+        await t.exec(installReleasePackage(distro.family, pkg), { timeoutMs: 900_000 });
+      }),
+    );
+  }
+  return actions;
+}
 
 export const runtimeDocker = defineTask({
   id: 'runtime.docker',
@@ -14,21 +64,7 @@ export const runtimeDocker = defineTask({
   async plan(ctx) {
     if (ctx.inventory.spec.containerRuntime.type !== 'docker') return { skip: 'containerRuntime.type is not docker' };
     const t = ctx.transport;
-    const distro = ctx.host.requireDistro();
-    const names = runtimePackages[distro.family];
-    const actions: Action[] = [];
-    const missing: string[] = [];
-    for (const pkg of [names.docker, names.criDockerd]) {
-      if (!(await t.exec(distro.installedVersion(pkg), { allowFailure: true })).stdout.trim()) missing.push(pkg);
-    }
-    if (missing.length) {
-      actions.push(
-        action(`install ${missing.join(' ')}`, async () => {
-          await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 });
-          await t.exec(distro.installPackages(missing.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 });
-        }),
-      );
-    }
+    const actions: Action[] = await installActions(ctx);
     const daemon = await fileAction(t, DOCKER_DAEMON, renderDockerDaemon(ctx.inventory));
     if (daemon) actions.push(daemon);
     const dropIn = await fileAction(t, CRI_DOCKER_DROPIN, renderCriDockerDropIn(ctx.inventory));

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runtimeContainerdInstall } from '../../../src/tasks/runtime/containerd-install.js';
 import { runtimeContainerdConfigure, parseContainerdVersion } from '../../../src/tasks/runtime/containerd-configure.js';
-import { runtimeDocker } from '../../../src/tasks/runtime/docker.js';
 import type { RecordingTransport } from '../../../src/transport/recording.js';
 import { converge, expectReadOnly, harness } from './helpers/context.js';
 import { makeInventory } from './helpers/inventory.js';
@@ -102,40 +101,6 @@ describe('runtime.containerd.configure', () => {
   it('parses containerd versions', () => {
     expect(parseContainerdVersion('containerd github.com/containerd/containerd/v2 v2.1.4 75cb')).toBe('2.1.4');
     expect(parseContainerdVersion('containerd containerd.io 1.7.27 05044ec')).toBe('1.7.27');
-  });
-});
-
-describe('runtime.docker', () => {
-  it('installs docker + cri-dockerd, writes daemon.json and the pause drop-in, starts the units', async () => {
-    const inv = makeInventory({ containerRuntime: { type: 'docker' } });
-    const h = harness(inv);
-    const t = h.t('w1');
-    const log: string[] = [];
-    systemd(t, {}, log);
-    const installed = new Set<string>();
-    t.allow('dpkg-query', (c) => ({ stdout: [...installed].some((p) => c.command.includes(` ${p} `)) ? '1.0\n' : '' }))
-      .allow('apt-get update', {})
-      .allow('apt-get install', () => (installed.add('docker-ce').add('cri-dockerd'), {}));
-    const changes = await converge(runtimeDocker, h.ctx('w1'), [t]);
-    expect(changes.map((c) => c.summary)).toEqual([
-      'install docker-ce cri-dockerd',
-      'create /etc/docker/daemon.json',
-      'create /etc/systemd/system/cri-docker.service.d/10-kubesmith.conf',
-      'reload systemd units',
-      'create /etc/crictl.yaml',
-      'restart docker (/etc/docker/daemon.json changed)',
-      'restart cri-docker.service (pause image drop-in changed)',
-      'enable and start docker',
-      'enable and start cri-docker.socket',
-      'enable and start cri-docker.service',
-    ]);
-    expect(t.fileText('/etc/crictl.yaml')).toContain('unix:///var/run/cri-dockerd.sock');
-    expect(log).toEqual(['systemctl daemon-reload', 'systemctl restart docker', 'systemctl restart cri-docker.service']);
-  });
-
-  it('is skipped for containerd', async () => {
-    const h = harness(makeInventory());
-    expect(await runtimeDocker.check(h.ctx('w1'))).toMatchObject({ status: 'skip' });
   });
 });
 
