@@ -14,6 +14,7 @@ import { formatIssue, loadInventory, type LoadedInventory } from '../inventory/i
 import { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
 import { ConnectionPool } from '../transport/index.js';
+import type { Transport } from '../transport/types.js';
 import { jsonRenderer } from '../ui/json.js';
 import { listrRenderer } from '../ui/listr.js';
 import { plainRenderer } from '../ui/plain.js';
@@ -50,6 +51,16 @@ export interface PlaybookRun {
   dryRun: boolean;
   /** Options tasks may read (ctx.options). */
   options?: Record<string, unknown>;
+  /** Called after the run while the connections are still open (apply reads its summary here). */
+  beforeClose?: (session: RunSession) => Promise<void>;
+}
+
+/** What a command may use after the run, before the pool closes: the same connections, hosts and inventory. */
+export interface RunSession {
+  connect: (host: Host) => Promise<Transport>;
+  hosts: Hosts;
+  inventory: LoadedInventory['inventory'];
+  result: RunResult;
 }
 
 export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Promise<{ code: number; result: RunResult }> {
@@ -93,6 +104,7 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
     if (ctx.flags.limit) opts.limit = ctx.flags.limit;
     if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;
     result = await runPlaybook(opts);
+    await run.beforeClose?.({ connect: (host) => pool.get(host), hosts, inventory: loaded.inventory, result });
   } finally {
     await listr?.done();
     await locks?.release();
