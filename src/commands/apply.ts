@@ -6,7 +6,7 @@ import { kubectl } from '../tasks/common/cluster.js';
 import { buildSummary, formatSummary, type Summary } from '../ui/summary.js';
 
 /** Read-only, after a successful run: the nodes from kubectl on the first control plane, over the run's own SSH connection. */
-async function readSummary(s: RunSession, options: Record<string, unknown>): Promise<Summary> {
+export async function readSummary(s: RunSession, options: Record<string, unknown>): Promise<Summary> {
   let nodesJson: string | undefined;
   try {
     const t = await s.connect(s.hosts.firstControlPlane);
