@@ -51,7 +51,7 @@ export function changedCount(run: CliRun): number {
 
 /** Journal entries that change state (anything but reads), to prove a plan wrote nothing. */
 export function writesIn(lines: readonly string[]): string[] {
-  const READ = /^\d+ (date \+%s|systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl .*\bget\b|kubectl version|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl (images|ps|info|inspecti)|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
+  const READ = /^\d+ (date \+%s|systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl (version|.*\bget\b)|kubectl version|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl (images|ps|info|inspecti)|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
   return lines.filter((l) => !READ.test(l));
 }
 
