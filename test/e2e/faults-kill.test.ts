@@ -97,10 +97,23 @@ describe.skipIf(!labReady())(`faults: kill -9 at ${TRIALS} random moments of an 
       const got = rerun.code === 0 ? await digest(l) : undefined;
       const same = got !== undefined && JSON.stringify(got) === JSON.stringify(expected);
       if (rerun.code !== 0) failures.push(`${report.at(-1)}: the re-run exited ${rerun.code}:\n${rerun.stdout.slice(-1500)}`);
-      else if (!same) failures.push(`${report.at(-1)}: the re-run ended in another state:\n${JSON.stringify(got, null, 1).slice(0, 3000)}`);
+      else if (!same) failures.push(`${report.at(-1)}: the re-run ended in another state:\n${difference(expected, got!)}`);
       report[report.length - 1] += rerun.code === 0 && same ? ': converged' : ': DID NOT CONVERGE';
     }
     console.log(`kill -9 trials (seed ${SEED}, uninterrupted apply ${refMs} ms):\n${report.join('\n')}`);
     expect(failures, report.join('\n')).toEqual([]);
   }, 3_600_000);
 });
+
+/** host.key: expected → got, for every key whose value differs. */
+function difference(expected: Record<string, unknown>, got: Record<string, unknown>): string {
+  const lines: string[] = [];
+  for (const host of Object.keys(expected)) {
+    const e = expected[host] as Record<string, unknown>;
+    const g = (got[host] ?? {}) as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(e), ...Object.keys(g)])) {
+      if (JSON.stringify(e[key]) !== JSON.stringify(g[key])) lines.push(`${host} ${key}: expected ${JSON.stringify(e[key])}, got ${JSON.stringify(g[key])}`);
+    }
+  }
+  return lines.join('\n');
+}
