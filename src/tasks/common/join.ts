@@ -28,7 +28,11 @@ export function joinTask(id: string, title: string, controlPlane: boolean): Task
     id,
     title,
     async plan(ctx) {
-      if (await fileExists(ctx.transport, KUBELET_CONF)) return [];
+      if (await fileExists(ctx.transport, KUBELET_CONF)) {
+        // A run killed during the join can leave its config, which holds the bootstrap token.
+        if (!(await fileExists(ctx.transport, KUBEADM_JOIN_CONFIG))) return [];
+        return [action(`remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`, async () => void (await ctx.transport.exec(['rm', '-f', KUBEADM_JOIN_CONFIG])))];
+      }
       const as = controlPlane ? 'a control plane' : 'a worker';
       return [action(`join the cluster as ${as} (kubeadm join with a fresh token)`, () => join(ctx, controlPlane))];
     },

@@ -8,16 +8,33 @@ import type { TaskContext } from '../../engine/types.js';
 export const KUBEADM_INIT_CONFIG = `${KUBESMITH_DIR}/kubeadm-init.yaml`;
 /** The same plus a bootstrap token and certificate key kubesmith chose: mode 0600, removed right after init. */
 export const KUBEADM_INIT_RUN_CONFIG = `${KUBESMITH_DIR}/kubeadm-init.run.yaml`;
+/**
+ * Written before `kubeadm init`, removed once it succeeded. Still there on a later run = kubesmith's own init was
+ * interrupted (killed, failed): no node can have joined that cluster yet, so resetting it loses nothing.
+ */
+export const INIT_INCOMPLETE = `${KUBESMITH_DIR}/init-incomplete`;
 
-/** Is this host already the first control plane of a running cluster? */
-async function initialized(ctx: TaskContext): Promise<boolean> {
+type InitState = 'fresh' | 'done' | 'interrupted';
+
+/** Is this host already the first control plane of a running cluster, or did our own init stop half-way? */
+async function initState(ctx: TaskContext): Promise<InitState> {
   const t = ctx.transport;
-  if (!(await fileExists(t, ADMIN_CONF))) return false;
+  if (await fileExists(t, INIT_INCOMPLETE)) return 'interrupted';
+  if (!(await fileExists(t, ADMIN_CONF))) return 'fresh';
   const node = await t.exec(kubectl('get', 'node', ctx.host.name, '-o', 'name'), { allowFailure: true, timeoutMs: 60_000 });
-  if (node.code === 0) return true;
+  if (node.code === 0) return 'done';
+  // Not ours to reset: a cluster kubesmith did not just start may hold workloads (see `kubesmith recover`).
   throw new Error(
     `${ADMIN_CONF} exists but the API does not list node ${ctx.host.name} (kubectl exited ${node.code}: ${node.stderr.trim().split('\n').pop() ?? ''})`,
   );
+}
+
+/** Stop a kubeadm init left running by an interrupted run, then undo what it did. */
+async function resetInterruptedInit(ctx: TaskContext): Promise<void> {
+  const t = ctx.transport;
+  await t.exec(['pkill', '-f', '--', `kubeadm init --config ${KUBEADM_INIT_RUN_CONFIG}`], { allowFailure: true });
+  await t.exec(['kubeadm', 'reset', '-f'], { timeoutMs: 300_000 });
+  await t.exec(['rm', '-f', KUBEADM_INIT_RUN_CONFIG], { allowFailure: true });
 }
 
 /**
@@ -29,8 +46,10 @@ async function runInit(ctx: TaskContext, argv: string[]): Promise<void> {
   const uploadCerts = ctx.hosts.controlPlanes.length > 1;
   const secrets = { bootstrapToken: newBootstrapToken(), ...(uploadCerts ? { certificateKey: newCertificateKey() } : {}) };
   await t.writeFile(KUBEADM_INIT_RUN_CONFIG, renderKubeadmInit(ctx.inventory, ctx.host, ctx.hosts, secrets), { mode: '0600' });
+  await t.writeFile(INIT_INCOMPLETE, `kubeadm init started ${new Date().toISOString()}\n`, { mode: '0600' });
   try {
     await t.exec(argv, { timeoutMs: 900_000, secrets: Object.values(secrets) });
+    await t.exec(['rm', '-f', INIT_INCOMPLETE]);
   } finally {
     await t.exec(['rm', '-f', KUBEADM_INIT_RUN_CONFIG], { allowFailure: true });
   }
@@ -40,15 +59,24 @@ export const controlplaneInit = defineTask({
   id: 'controlplane.init',
   title: 'Control plane | Initialize the first control plane with kubeadm',
   async plan(ctx) {
-    if (await initialized(ctx)) return [];
     const t = ctx.transport;
+    const state = await initState(ctx);
+    if (state === 'done') {
+      // A run killed during init can leave the run config, which holds the token and certificate key.
+      if (!(await fileExists(t, KUBEADM_INIT_RUN_CONFIG))) return [];
+      return [action(`remove the leftover ${KUBEADM_INIT_RUN_CONFIG} (it holds a bootstrap token)`, async () => void (await t.exec(['rm', '-f', KUBEADM_INIT_RUN_CONFIG])))];
+    }
     const config = renderKubeadmInit(ctx.inventory, ctx.host, ctx.hosts);
     const write = await fileAction(t, KUBEADM_INIT_CONFIG, config, { mode: '0600' });
     const uploadCerts = ctx.hosts.controlPlanes.length > 1;
     const argv = ['kubeadm', 'init', '--config', KUBEADM_INIT_RUN_CONFIG, ...(uploadCerts ? ['--upload-certs'] : []), '--skip-token-print', '--skip-certificate-key-print'];
-    return [...(write ? [write] : []), action(`run ${argv.join(' ')}`, () => runInit(ctx, argv))];
+    return [
+      ...(state === 'interrupted' ? [action('reset the init an earlier run left unfinished (kubeadm reset -f; nothing has joined it)', () => resetInterruptedInit(ctx))] : []),
+      ...(write ? [write] : []),
+      action(`run ${argv.join(' ')}`, () => runInit(ctx, argv)),
+    ];
   },
   async verify(ctx) {
-    if (!(await initialized(ctx))) throw new Error(`kubeadm init finished but ${ADMIN_CONF} is missing`);
+    if ((await initState(ctx)) !== 'done') throw new Error(`kubeadm init finished but ${ADMIN_CONF} is missing or the node is not registered`);
   },
 });

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { controlplaneInit, KUBEADM_INIT_CONFIG, KUBEADM_INIT_RUN_CONFIG } from '../../../src/tasks/controlplane/init.js';
+import { controlplaneInit, INIT_INCOMPLETE, KUBEADM_INIT_CONFIG, KUBEADM_INIT_RUN_CONFIG } from '../../../src/tasks/controlplane/init.js';
+import type { RecordingTransport } from '../../../src/transport/recording.js';
+
+/** `test -e PATH` and `rm -f PATH` answered from the transport's in-memory files. */
+function memoryFs(t: RecordingTransport): RecordingTransport {
+  return t
+    .allow(/^test -e /, (c) => ({ code: t.files.has(c.command.replace(/^test -e /, '')) ? 0 : 1 }))
+    .allow(/^rm -f /, (c) => (t.files.delete(c.command.replace(/^rm -f /, '')), {}));
+}
 import { controlplaneKubeconfig } from '../../../src/tasks/controlplane/kubeconfig.js';
 import { controlplaneJoin } from '../../../src/tasks/controlplane/join.js';
 import { workerJoin } from '../../../src/tasks/worker/join.js';
@@ -26,16 +34,15 @@ describe('controlplane.init', () => {
   it('renders the config, runs kubeadm init with --upload-certs for HA, then is ok', async () => {
     const inv = makeInventory({ kubernetes: { controlPlaneEndpoint: 'lb.example:6443' } }, haHosts());
     const h = harness(inv);
-    const t = h.t('cp1');
-    t.allow('test -e /etc/kubernetes/admin.conf', () => ({ code: t.files.has('/etc/kubernetes/admin.conf') ? 0 : 1 }))
-      .allow('kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp1 -o name', { stdout: 'node/cp1\n' })
+    const t = memoryFs(h.t('cp1'));
+    t.allow('kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp1 -o name', { stdout: 'node/cp1\n' })
       .expect('kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.run.yaml --upload-certs --skip-token-print --skip-certificate-key-print', (call) => {
         runConfig = t.fileText(KUBEADM_INIT_RUN_CONFIG)!;
         secrets = (call.opts as { secrets?: string[] }).secrets ?? [];
         t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig');
         return { stdout: `[bootstrap-token] Using token: ${secrets[0]}\n` };
       })
-      .allow(`rm -f ${KUBEADM_INIT_RUN_CONFIG}`, () => (t.files.delete(KUBEADM_INIT_RUN_CONFIG), {}));
+      ;
     let runConfig = '';
     let secrets: string[] = [];
     const check = await controlplaneInit.check(h.ctx('cp1'));
@@ -52,6 +59,7 @@ describe('controlplane.init', () => {
     expect(init.bootstrapTokens[0].token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     expect(init.certificateKey).toMatch(/^[a-f0-9]{64}$/);
     expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
+    expect(t.files.has(INIT_INCOMPLETE)).toBe(false);
     expect(t.fileText(KUBEADM_INIT_CONFIG)).not.toContain(secrets[0]);
     expect(t.files.get(KUBEADM_INIT_CONFIG)!.mode).toBe('0600');
     const docs = parseAllDocuments(t.fileText(KUBEADM_INIT_CONFIG)!).map((d) => d.toJS());
@@ -70,8 +78,39 @@ describe('controlplane.init', () => {
 
   it('refuses to guess when admin.conf exists but the API does not know the node', async () => {
     const h = harness(makeInventory());
-    h.t('cp1').allow('test -e', {}).allow('get node cp1', { code: 1, stderr: 'connection refused' });
+    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig');
+    t.allow('get node cp1', { code: 1, stderr: 'connection refused' });
     await expect(controlplaneInit.check(h.ctx('cp1'))).rejects.toThrow(/does not list node cp1.*connection refused/);
+    expect(t.commands.some((c) => c.includes('reset'))).toBe(false);
+  });
+
+  it('an init an earlier run left unfinished (marker present) is reset and run again', async () => {
+    const h = harness(makeInventory());
+    const t = memoryFs(h.t('cp1'))
+      .setFile(INIT_INCOMPLETE, 'kubeadm init started\n')
+      .setFile('/etc/kubernetes/admin.conf', 'kubeconfig')
+      .setFile(KUBEADM_INIT_RUN_CONFIG, 'token: abcdef.0123456789abcdef\n');
+    t.allow('get node cp1', () => ({ code: t.files.has('/etc/kubernetes/admin.conf') ? 0 : 1, stdout: 'node/cp1\n' }))
+      .expect(`pkill -f -- 'kubeadm init --config ${KUBEADM_INIT_RUN_CONFIG}'`, { code: 1 })
+      .expect('kubeadm reset -f', () => (t.files.delete('/etc/kubernetes/admin.conf'), {}))
+      .expect(/^kubeadm init --config /, () => (t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig'), {}));
+    const check = await controlplaneInit.check(h.ctx('cp1'));
+    expectReadOnly(t);
+    expect(check.status === 'change' && check.changes[0]!.summary).toMatch(/^reset the init an earlier run left unfinished/);
+    await converge(controlplaneInit, h.ctx('cp1'), [t]);
+    t.assertDone();
+    expect(t.files.has(INIT_INCOMPLETE)).toBe(false);
+    expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
+  });
+
+  it('a finished init with a leftover run config (it holds the token) removes only that file', async () => {
+    const h = harness(makeInventory());
+    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig').setFile(KUBEADM_INIT_RUN_CONFIG, 'secret');
+    t.allow('get node cp1', { stdout: 'node/cp1\n' });
+    const changes = await converge(controlplaneInit, h.ctx('cp1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${KUBEADM_INIT_RUN_CONFIG} (it holds a bootstrap token)`]);
+    expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
+    expect(t.commands.some((c) => /kubeadm (init|reset)/.test(c))).toBe(false);
   });
 });
 
@@ -118,14 +157,12 @@ describe('joins', () => {
   }
 
   function joiner(h: ReturnType<typeof cluster>['h'], name: string, seen: string[]) {
-    const t = h.t(name);
-    t.allow('test -e /etc/kubernetes/kubelet.conf', () => ({ code: t.files.has('/etc/kubernetes/kubelet.conf') ? 0 : 1 }))
-      .allow('kubeadm join --config /etc/kubernetes/kubesmith/kubeadm-join.yaml', () => {
-        seen.push(t.fileText(KUBEADM_JOIN_CONFIG)!);
-        t.setFile('/etc/kubernetes/kubelet.conf', 'x');
-        return {};
-      })
-      .allow(`rm -f ${KUBEADM_JOIN_CONFIG}`, () => (t.files.delete(KUBEADM_JOIN_CONFIG), {}));
+    const t = memoryFs(h.t(name));
+    t.allow('kubeadm join --config /etc/kubernetes/kubesmith/kubeadm-join.yaml', () => {
+      seen.push(t.fileText(KUBEADM_JOIN_CONFIG)!);
+      t.setFile('/etc/kubernetes/kubelet.conf', 'x');
+      return {};
+    });
     return t;
   }
 
@@ -171,6 +208,16 @@ describe('joins', () => {
     const w = joiner(h, 'w1', []);
     w.setFile('/etc/kubernetes/kubelet.conf', 'x');
     expect(await workerJoin.check(h.ctx('w1'))).toEqual({ status: 'ok' });
+    expect(cp1.calls).toEqual([]);
+  });
+
+  it('a joined host with a leftover join config (a killed run; it holds the token) only removes that file', async () => {
+    const { h, cp1 } = cluster();
+    const w = joiner(h, 'w1', []);
+    w.setFile('/etc/kubernetes/kubelet.conf', 'x').setFile(KUBEADM_JOIN_CONFIG, 'token: abcdef.0123456789abcdef');
+    const changes = await converge(workerJoin, h.ctx('w1'), [w, cp1]);
+    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`]);
+    expect(w.files.has(KUBEADM_JOIN_CONFIG)).toBe(false);
     expect(cp1.calls).toEqual([]);
   });
 });
