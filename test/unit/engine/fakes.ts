@@ -1,25 +1,15 @@
 /** Tiny fake tasks and a harness around runPlaybook, to pin the runner's contract. */
-import { inventorySchema, type Inventory } from '../../../src/inventory/schema.js';
+import type { Inventory } from '../../../src/inventory/schema.js';
+import { makeInventory } from '../tasks/helpers/inventory.js';
 import { Host, Hosts } from '../../../src/model/host.js';
 import { TaskRegistry } from '../../../src/engine/registry.js';
 import { runPlaybook, type RunnerOptions } from '../../../src/engine/runner.js';
 import type { CheckResult, Playbook, PlaybookStep, RunEvent, Task, TaskContext } from '../../../src/engine/types.js';
 import { RecordingTransport } from '../../../src/transport/recording.js';
 
+/** The tasks' test inventory (parsed by the real schema), with the engine tests' argument order. */
 export function inventory(hosts?: unknown[], spec: Record<string, unknown> = {}): Inventory {
-  return inventorySchema.parse({
-    apiVersion: 'kubesmith.io/v1alpha1',
-    kind: 'Cluster',
-    metadata: { name: 'demo' },
-    spec: {
-      hosts: hosts ?? [
-        { name: 'cp1', address: '10.199.0.10', roles: ['control-plane'] },
-        { name: 'w1', address: '10.199.0.11', roles: ['worker'] },
-        { name: 'w2', address: '10.199.0.12', roles: ['worker'] },
-      ],
-      ...spec,
-    },
-  });
+  return makeInventory(spec, hosts);
 }
 
 export function manyHosts(workers: number): unknown[] {
