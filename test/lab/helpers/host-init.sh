@@ -35,6 +35,12 @@ for d in etc var opt usr home srv; do   # upper/work dirs and root/ are made by 
 done
 mount --bind "$HOST_DIR/root" /root
 mount -t tmpfs -o mode=1777,size=256m lab-tmp /tmp
+# The repository, read-only at its real path, wherever it is: right after the private /tmp and /root, which would
+# hide a clone under them, and before step 6 links the emulators that live in it.
+mkdir -p "$LAB_REPO"
+mount --bind /run/lab/.repo "$LAB_REPO"
+mount --options-source disable -o remount,bind,ro "$LAB_REPO"
+umount /run/lab/.repo && rmdir /run/lab/.repo
 
 # 3. A minimal /dev.
 mount -t tmpfs -o mode=0755,size=1m lab-dev /dev
@@ -83,8 +89,13 @@ touch /var/log/lab/journal.log
 #    (the entry itself is replaced, so a symlink such as reboot -> systemctl is not followed).
 # One `ln` per directory (a fork per emulator would cost more than the rest of the boot).
 all=(); in_bin=(); in_sbin=()
+# Without these emulators a host would run the machine-wide real commands: a host that lacks one must not boot.
+CRITICAL=" swapoff swapon modprobe rmmod sysctl systemctl reboot shutdown poweroff halt setenforce hostnamectl timedatectl date "
 for n in ${LAB_SYSTEM_BINS:-}; do
-  if [ ! -e "$EMU/$n" ]; then say "warning: emulator $n listed in manifest.json but missing"; continue; fi
+  if [ ! -e "$EMU/$n" ]; then
+    case "$CRITICAL" in *" $n "*) say "error: emulator $n ($EMU/$n) is missing: refusing to boot a host that would run the real $n"; exit 1 ;; esac
+    say "warning: emulator $n listed in manifest.json but missing"; continue
+  fi
   all+=("$EMU/$n")
   if [ -e "/usr/bin/$n" ] || [ -L "/usr/bin/$n" ]; then in_bin+=("$EMU/$n"); fi
   if [ -e "/usr/sbin/$n" ] || [ -L "/usr/sbin/$n" ]; then in_sbin+=("$EMU/$n"); fi
@@ -135,11 +146,6 @@ done
 mount --options-source disable -o remount,bind,ro "$real_dir"
 umount /run/lab/.machine-bin && rmdir /run/lab/.machine-bin
 
-# The repository, read-only at its real path, wherever it is (a clone under /tmp or /root would be hidden otherwise).
-mkdir -p "$LAB_REPO"
-mount --bind /run/lab/.repo "$LAB_REPO"
-mount --options-source disable -o remount,bind,ro "$LAB_REPO"
-umount /run/lab/.repo && rmdir /run/lab/.repo
 
 # 8. Seal: / read-only (the fstab of the machine must not be consulted), /sys read-only,
 #    /proc/sys read-only except the per-netns /proc/sys/net, no sysrq.
