@@ -1,7 +1,8 @@
 /**
  * The shape every provisioning task shares: one `plan` function decides, from read-only look-ups, the
- * actions needed on this host. check() = plan() without running anything; apply() = plan() again and run
- * exactly the actions whose change check() reported (plans are deterministic, so both agree).
+ * actions needed on this host. check() = plan() without running anything; apply() runs exactly the actions whose
+ * change check() reported. apply() reuses the plan check() made for the same task context (the runner calls them
+ * back to back), so the look-ups run once per host, not twice; called on its own, apply() plans again.
  */
 import type { Change, CheckResult, Task, TaskContext } from '../../engine/types.js';
 
@@ -31,14 +32,19 @@ function toResult(plan: Plan): CheckResult {
 }
 
 export function defineTask(spec: TaskSpec): Task {
+  /** The plan check() made, by task context (one per task and host): apply() takes it instead of planning again. */
+  const planned = new WeakMap<TaskContext, Plan>();
   const task: Task = {
     id: spec.id,
     title: spec.title,
     async check(ctx) {
-      return toResult(await spec.plan(ctx));
+      const plan = await spec.plan(ctx);
+      planned.set(ctx, plan);
+      return toResult(plan);
     },
     async apply(ctx, changes) {
-      const plan = await spec.plan(ctx);
+      const plan = planned.get(ctx) ?? (await spec.plan(ctx));
+      planned.delete(ctx);
       if (!Array.isArray(plan)) throw new Error(`${spec.id}: nothing to apply (${'skip' in plan ? plan.skip : plan.unknown})`);
       const wanted = new Set(changes.map((c) => c.summary));
       for (const a of plan) {
