@@ -1,5 +1,5 @@
 import { sh, type Command } from '../transport/command.js';
-import type { Distro } from './types.js';
+import type { Distro, PackageState } from './types.js';
 import { bareVersion, minorOf, packageBase } from './repo.js';
 
 const KEYRING = '/etc/apt/keyrings/kubernetes-apt-keyring.gpg';
@@ -33,6 +33,19 @@ export function debianDistro(name: string): Distro {
     // A held package reads "hold ok installed": both want-states mean the package is installed.
     installedVersion(pkg): Command {
       return sh`dpkg-query -W -f=${'${Status}|${Version}\n'} ${pkg} 2>/dev/null | sed -En ${'s/^(install|hold) ok installed[|]//p'}`;
+    },
+    // `apt-mark hold` is dpkg's "hold" selection: the first word of the status, so one dpkg-query answers both.
+    packageStates(pkgs): Command {
+      return sh`dpkg-query -W -f=${'${Package}|${Status}|${Version}\n'} ${pkgs} 2>/dev/null`;
+    },
+    parsePackageStates(stdout) {
+      const states = new Map<string, PackageState>();
+      for (const line of stdout.split('\n')) {
+        const [name, status, version] = line.trim().split('|');
+        const m = /^(install|hold) ok installed$/.exec(status ?? '');
+        if (name && m && version) states.set(name, { version, held: m[1] === 'hold' });
+      }
+      return states;
     },
     holdPackages: (pkgs) => ['apt-mark', 'hold', ...pkgs],
     listHeld: () => ['apt-mark', 'showhold'],

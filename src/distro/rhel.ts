@@ -1,5 +1,5 @@
 import { sh, type Command } from '../transport/command.js';
-import type { Distro } from './types.js';
+import type { Distro, PackageState } from './types.js';
 import { bareVersion, minorOf, packageBase } from './repo.js';
 
 /** Packages that the repo file's exclude= line keeps `dnf update` away from (the rpm form of apt-mark hold). */
@@ -40,6 +40,18 @@ export function rhelDistro(name: string, packageManager: 'dnf' | 'yum'): Distro 
     },
     installedVersion(pkg): Command {
       return sh`if rpm -q ${pkg} >/dev/null 2>&1; then rpm -q --qf ${'%{VERSION}-%{RELEASE}\n'} ${pkg}; fi`;
+    },
+    // rpm prints "package X is not installed" (no '|') for an absent one.
+    packageStates(pkgs): Command {
+      return sh`rpm -q --qf ${'%{NAME}|%{VERSION}-%{RELEASE}\n'} ${pkgs} 2>/dev/null`;
+    },
+    parsePackageStates(stdout) {
+      const states = new Map<string, PackageState>();
+      for (const line of stdout.split('\n')) {
+        const m = /^([^\s|]+)\|(\S+)$/.exec(line.trim());
+        if (m) states.set(m[1]!, { version: m[2]!, held: false });
+      }
+      return states;
     },
     holdPackages: () => undefined,
     listHeld: () => undefined,

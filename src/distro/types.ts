@@ -1,5 +1,11 @@
 import type { Command } from '../transport/command.js';
 
+export interface PackageState {
+  version: string;
+  /** Held at its version (apt-mark hold); always false where holds live in the repo file (dnf excludes). */
+  held: boolean;
+}
+
 /** Per-distro knowledge: tasks call these, and never branch on distro names themselves. */
 export interface Distro {
   family: 'debian' | 'rhel';
@@ -19,6 +25,10 @@ export interface Distro {
   installPackages(pkgs: readonly (readonly [string, string | undefined])[]): Command;
   /** Query installed version of a package; prints the version or nothing. */
   installedVersion(pkg: string): Command;
+  /** One query for several packages; parsePackageStates() reads its output. */
+  packageStates(pkgs: readonly string[]): Command;
+  /** Installed packages in packageStates() output: name → version, and whether it is held. Absent ones are missing. */
+  parsePackageStates(stdout: string): Map<string, PackageState>;
   /** Prevent upgrades of these packages (apt-mark hold / dnf exclude is in the repo file). */
   holdPackages(pkgs: readonly string[]): Command | undefined;
   /** List of held packages, one per line. */

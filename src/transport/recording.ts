@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { commandDisplay, commandText, maskSecrets, type Command } from './command.js';
 import { CommandError } from './types.js';
+import { encodeLookupOutput, isLookupBatch, READ_ABSENT_CODE, type LookupBatch } from './lookups.js';
 import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
 
 export interface Reply {
@@ -81,6 +82,7 @@ export class RecordingTransport implements Transport {
   }
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (isLookupBatch(cmd)) return this.#replayBatch(cmd, opts);
     const display = maskSecrets(commandDisplay(cmd), opts.secrets ?? []); // as SshTransport shows it
     const call: RecordedCall = { kind: 'exec', command: display, text: commandText(cmd), opts };
     if (opts.stdin !== undefined) call.stdin = opts.stdin.toString();
@@ -92,6 +94,24 @@ export class RecordingTransport implements Transport {
     const result: ExecResult = { code: reply.code ?? 0, stdout: reply.stdout ?? '', stderr: reply.stderr ?? '', durationMs: 0 };
     if (result.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, display, result.code, result.stdout, result.stderr);
     return result;
+  }
+
+  /**
+   * A batch of look-ups (see lookups.ts) is answered look-up by look-up, as if each had been sent alone: each is
+   * recorded and must be expected like any command, and file reads come from the in-memory filesystem.
+   */
+  async #replayBatch(batch: LookupBatch, opts: ExecOptions): Promise<ExecResult> {
+    const results: { code: number; stdout: string }[] = [];
+    for (const l of batch.lookups) {
+      if (l.kind === 'read') {
+        const f = await this.readFile(l.path);
+        results.push(f === null ? { code: READ_ABSENT_CODE, stdout: '' } : { code: 0, stdout: f.toString('utf8') });
+      } else {
+        const r = await this.exec(l.cmd, { ...opts, allowFailure: true });
+        results.push({ code: r.code, stdout: r.stdout });
+      }
+    }
+    return { code: 0, stdout: encodeLookupOutput(batch.marker, results), stderr: '', durationMs: 0 };
   }
 
   async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {

@@ -2,6 +2,7 @@ import { defineTask, action } from '../common/define.js';
 import { flannelView } from '../../render/views.js';
 import { ciliumEnvoyTag } from '../../data/versions.js';
 import type { Inventory } from '../../inventory/schema.js';
+import { lookups, run } from '../../transport/lookups.js';
 
 /**
  * Images the CNI runs on every node. Cilium's chart pins each image's digest, and the digest belongs to the release tag
@@ -30,10 +31,8 @@ export const cniImagesTask = defineTask({
     const images = cniImages(ctx.inventory);
     if (images.length === 0) return { skip: `no images to pre-pull for network.plugin ${ctx.inventory.spec.network.plugin}` };
     const t = ctx.transport;
-    const missing: string[] = [];
-    for (const image of images) {
-      if ((await t.exec(['crictl', 'inspecti', '-q', image], { allowFailure: true })).code !== 0) missing.push(image);
-    }
+    const found = await lookups(t, images.map((image) => run(['crictl', 'inspecti', '-q', image])));
+    const missing = images.filter((_, i) => found[i]!.code !== 0);
     if (missing.length === 0) return [];
     return [
       action(`pull ${missing.join(' ')}`, async () => {

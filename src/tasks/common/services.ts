@@ -1,5 +1,6 @@
 /** systemd unit state, read-only, and the actions that enable/start/restart units. */
-import type { Transport } from '../../transport/types.js';
+import type { ExecResult, Transport } from '../../transport/types.js';
+import { lookups, run } from '../../transport/lookups.js';
 import { action, type Action } from './define.js';
 
 export interface UnitState {
@@ -7,23 +8,32 @@ export interface UnitState {
   active: boolean;
 }
 
+/** The look-up whose result isEnabled() reads. */
+export const unitEnabledLookup = (unit: string) => run(['systemctl', 'is-enabled', unit]);
+
+export function isEnabled(r: ExecResult): boolean {
+  return r.code === 0 && /^(enabled|static|alias|indirect)/.test(r.stdout.trim());
+}
+
+/** The two look-ups whose results unitStateOf() reads (for a task that batches them with its own). */
+export const unitStateLookups = (unit: string) => [unitEnabledLookup(unit), run(['systemctl', 'is-active', unit])] as const;
+
+export function unitStateOf(enabled: ExecResult, active: ExecResult): UnitState {
+  return { enabled: isEnabled(enabled), active: active.code === 0 && active.stdout.trim() === 'active' };
+}
+
 export async function unitEnabled(t: Transport, unit: string): Promise<boolean> {
-  const enabled = await t.exec(['systemctl', 'is-enabled', unit], { allowFailure: true });
-  return enabled.code === 0 && /^(enabled|static|alias|indirect)/.test(enabled.stdout.trim());
+  return isEnabled(await t.exec(unitEnabledLookup(unit).cmd, { allowFailure: true }));
 }
 
 export async function unitState(t: Transport, unit: string): Promise<UnitState> {
-  const enabled = await unitEnabled(t, unit);
-  const active = await t.exec(['systemctl', 'is-active', unit], { allowFailure: true });
-  return {
-    enabled,
-    active: active.code === 0 && active.stdout.trim() === 'active',
-  };
+  const [enabled, active] = await lookups(t, unitStateLookups(unit));
+  return unitStateOf(enabled, active);
 }
 
-/** Actions so that `unit` is enabled and running. */
-export async function ensureRunning(t: Transport, unit: string): Promise<Action[]> {
-  const state = await unitState(t, unit);
+/** Actions so that `unit` is enabled and running (its state read now, unless the caller has read it already). */
+export async function ensureRunning(t: Transport, unit: string, known?: UnitState): Promise<Action[]> {
+  const state = known ?? (await unitState(t, unit));
   if (state.enabled && state.active) return [];
   return [
     action(`enable and start ${unit}`, async () => {

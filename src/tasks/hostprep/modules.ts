@@ -1,6 +1,7 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import { renderModules } from '../../render/index.js';
+import { lookups, read, run } from '../../transport/lookups.js';
 import { modulesView } from '../../render/views.js';
 
 const PATH = '/etc/modules-load.d/k8s.conf';
@@ -11,9 +12,9 @@ export const hostprepModules = defineTask({
   async plan(ctx) {
     const t = ctx.transport;
     const actions: Action[] = [];
-    const file = await fileAction(t, PATH, renderModules(ctx.inventory));
+    const [current, lsmod] = await lookups(t, [read(PATH), run(['lsmod'])]);
+    const file = await fileAction(t, PATH, renderModules(ctx.inventory), {}, current);
     if (file) actions.push(file);
-    const lsmod = await t.exec(['lsmod'], { allowFailure: true });
     const loaded = new Set(lsmod.stdout.split('\n').slice(1).map((l) => l.split(/\s+/)[0]));
     const missing = modulesView(ctx.inventory).modules.filter((m) => !loaded.has(m));
     if (missing.length) {

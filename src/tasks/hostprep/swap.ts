@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
-import { fileAction, readText } from '../common/files.js';
+import { fileAction } from '../common/files.js';
+import { lookups, read, run } from '../../transport/lookups.js';
 
 const FSTAB = '/etc/fstab';
 const MARK = '#kubesmith-swap-off# ';
@@ -22,16 +23,18 @@ export const hostprepSwap = defineTask({
     if (ctx.inventory.spec.hostPrep.swap === 'keep') return { skip: 'hostPrep.swap is keep (kubelet failSwapOn: false)' };
     const t = ctx.transport;
     const actions: Action[] = [];
-    const active = await t.exec(['swapon', '--show=NAME', '--noheadings'], { allowFailure: true });
+    const [active, fstab, units] = await lookups(t, [
+      run(['swapon', '--show=NAME', '--noheadings']),
+      read(FSTAB),
+      run(['systemctl', 'list-unit-files', '--type=swap', '--no-legend', '--plain']),
+    ]);
     if (active.code === 0 && active.stdout.trim() !== '') {
       actions.push(action(`turn swap off now: ${active.stdout.trim().split('\n').join(', ')}`, async () => void (await t.exec(['swapoff', '-a']))));
     }
-    const fstab = await readText(t, FSTAB);
     if (fstab !== null) {
       const edit = await fileAction(t, FSTAB, fstabWithoutSwap(fstab), { mode: '0644' }, fstab);
       if (edit) actions.push(edit);
     }
-    const units = await t.exec(['systemctl', 'list-unit-files', '--type=swap', '--no-legend', '--plain'], { allowFailure: true });
     if (units.code === 0) {
       for (const line of units.stdout.split('\n')) {
         const [unit, state] = line.trim().split(/\s+/);

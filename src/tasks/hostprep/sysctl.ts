@@ -1,6 +1,7 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import { renderSysctl } from '../../render/index.js';
+import { lookups, read, run } from '../../transport/lookups.js';
 import { sysctlView } from '../../render/views.js';
 
 const PATH = '/etc/sysctl.d/k8s.conf';
@@ -11,14 +12,15 @@ export const hostprepSysctl = defineTask({
   async plan(ctx) {
     const t = ctx.transport;
     const actions: Action[] = [];
-    const file = await fileAction(t, PATH, renderSysctl());
-    if (file) actions.push(file);
     const settings = sysctlView().settings;
+    const [current, ...values] = await lookups(t, [read(PATH), ...settings.map((s) => run(['sysctl', '-n', s.key]))]);
+    const file = await fileAction(t, PATH, renderSysctl(), {}, current);
+    if (file) actions.push(file);
     const live: string[] = [];
-    for (const s of settings) {
-      const out = await t.exec(['sysctl', '-n', s.key], { allowFailure: true });
+    settings.forEach((s, i) => {
+      const out = values[i]!;
       if (out.code !== 0 || out.stdout.trim() !== s.value) live.push(`${s.key}=${s.value}`);
-    }
+    });
     if (file || live.length) {
       actions.push(
         action(`apply sysctl settings${live.length ? `: ${live.join(' ')}` : ''}`, async () => void (await t.exec(['sysctl', '--system']))),

@@ -1,6 +1,7 @@
 import { defineTask, action, type Action } from '../common/define.js';
-import { unitEnabled } from '../common/services.js';
+import { isEnabled, unitEnabledLookup } from '../common/services.js';
 import { ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
+import { lookups, run } from '../../transport/lookups.js';
 
 export const kubernetesPackagesTask = defineTask({
   id: 'kubernetes.packages',
@@ -9,10 +10,14 @@ export const kubernetesPackagesTask = defineTask({
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();
     const version = parseKubeVersion(ctx.inventory.spec.kubernetes.version).text;
+    const ipvs = ctx.inventory.spec.kubernetes.proxyMode === 'ipvs';
+    // One round trip: every package's version and hold, and the kubelet unit.
+    const [query, kubelet] = await lookups(t, [run(distro.packageStates([...kubernetesPackages, ...(ipvs ? ipvsPackages : [])])), unitEnabledLookup('kubelet')]);
+    const states = distro.parsePackageStates(query.stdout);
     const actions: Action[] = [];
     const wrong: string[] = [];
     for (const pkg of kubernetesPackages) {
-      const installed = (await t.exec(distro.installedVersion(pkg), { allowFailure: true })).stdout.trim();
+      const installed = states.get(pkg)?.version ?? '';
       if (installed !== version && !installed.startsWith(`${version}-`)) wrong.push(`${pkg} ${installed || '(absent)'}`);
     }
     if (wrong.length) {
@@ -23,23 +28,18 @@ export const kubernetesPackagesTask = defineTask({
         }),
       );
     }
-    if (ctx.inventory.spec.kubernetes.proxyMode === 'ipvs') {
-      const absent: string[] = [];
-      for (const pkg of ipvsPackages) {
-        if (!(await t.exec(distro.installedVersion(pkg), { allowFailure: true })).stdout.trim()) absent.push(pkg);
-      }
+    if (ipvs) {
+      const absent = ipvsPackages.filter((p) => !states.has(p));
       if (absent.length) {
         actions.push(action(`install ${absent.join(' ')} (proxyMode ipvs)`, async () => void (await t.exec(distro.installPackages(absent.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 }))));
       }
     }
-    const listHeld = distro.listHeld();
     const hold = distro.holdPackages(kubernetesPackages);
-    if (listHeld && hold) {
-      const held = new Set((await t.exec(listHeld, { allowFailure: true })).stdout.split('\n').map((l) => l.trim()));
-      const notHeld = kubernetesPackages.filter((p) => !held.has(p));
+    if (hold) {
+      const notHeld = kubernetesPackages.filter((p) => !states.get(p)?.held);
       if (notHeld.length) actions.push(action(`hold ${notHeld.join(' ')} at this version`, async () => void (await t.exec(hold))));
     }
-    if (!(await unitEnabled(t, 'kubelet'))) {
+    if (!isEnabled(kubelet)) {
       actions.push(action('enable kubelet', async () => void (await t.exec(['systemctl', 'enable', 'kubelet']))));
     }
     return actions;

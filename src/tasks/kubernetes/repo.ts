@@ -1,6 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { fileExists } from '../common/cluster.js';
+import { lookups, read, run } from '../../transport/lookups.js';
 import { defaultPackageRepository, minorTag } from '../../data/versions.js';
 import { sh } from '../../transport/command.js';
 
@@ -15,7 +15,8 @@ export const kubernetesRepo = defineTask({
     const minor = minorTag(k.version);
     const actions: Action[] = [];
     const keyring = distro.kubernetesKeyringPath;
-    if (keyring && !(await fileExists(t, keyring))) {
+    const [current, key] = await lookups(t, [read(distro.kubernetesRepoPath), ...(keyring ? [run(['test', '-e', keyring])] : [])]);
+    if (keyring && key?.code !== 0) {
       const url = distro.kubernetesRepoKeyUrl(base, minor);
       actions.push(
         action(`fetch the repository signing key into ${keyring}`, async () => {
@@ -23,7 +24,7 @@ export const kubernetesRepo = defineTask({
         }),
       );
     }
-    const repo = await fileAction(t, distro.kubernetesRepoPath, distro.kubernetesRepoFile(base, minor));
+    const repo = await fileAction(t, distro.kubernetesRepoPath, distro.kubernetesRepoFile(base, minor), {}, current);
     if (repo) {
       actions.push(repo);
       actions.push(action('refresh the package index', async () => void (await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 }))));

@@ -2,6 +2,7 @@ import { defineTask, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import { restartAction, unitState } from '../common/services.js';
 import { renderContainerdConfig, renderCrictl, renderRegistryHosts } from '../../render/index.js';
+import { lookups, read, run } from '../../transport/lookups.js';
 
 export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
 export const CRICTL_CONFIG = '/etc/crictl.yaml';
@@ -17,20 +18,26 @@ export const runtimeContainerdConfigure = defineTask({
   async plan(ctx) {
     if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
     const t = ctx.transport;
-    const out = await t.exec(['containerd', '--version'], { allowFailure: true });
+    const hostsFiles = [...renderRegistryHosts(ctx.inventory)];
+    const [out, config0, crictl0, ...hosts0] = await lookups(t, [
+      run(['containerd', '--version']),
+      read(CONTAINERD_CONFIG),
+      read(CRICTL_CONFIG),
+      ...hostsFiles.map(([path]) => read(path)),
+    ]);
     const version = out.code === 0 ? parseContainerdVersion(out.stdout) : undefined;
     if (!version) {
       if (ctx.dryRun) return { unknown: 'containerd is not installed yet (runtime.containerd.install runs first)' };
       throw new Error(`cannot read the containerd version (containerd --version exited ${out.code})`);
     }
     const actions: Action[] = [];
-    const config = await fileAction(t, CONTAINERD_CONFIG, renderContainerdConfig(ctx.inventory, version));
+    const config = await fileAction(t, CONTAINERD_CONFIG, renderContainerdConfig(ctx.inventory, version), {}, config0);
     if (config) actions.push(config);
-    for (const [path, content] of renderRegistryHosts(ctx.inventory)) {
-      const hosts = await fileAction(t, path, content);
+    for (const [i, [path, content]] of hostsFiles.entries()) {
+      const hosts = await fileAction(t, path, content, {}, hosts0[i]);
       if (hosts) actions.push(hosts);
     }
-    const crictl = await fileAction(t, CRICTL_CONFIG, renderCrictl(ctx.inventory));
+    const crictl = await fileAction(t, CRICTL_CONFIG, renderCrictl(ctx.inventory), {}, crictl0);
     if (crictl) actions.push(crictl);
     if (config) actions.push(restartAction(t, 'containerd', `${CONTAINERD_CONFIG} changed`));
     return actions;

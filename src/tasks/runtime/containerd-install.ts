@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
-import { ensureRunning } from '../common/services.js';
+import { ensureRunning, unitStateLookups, unitStateOf } from '../common/services.js';
+import { lookups, run } from '../../transport/lookups.js';
 import { runtimePackages } from '../../data/versions.js';
 
 export const runtimeContainerdInstall = defineTask({
@@ -11,8 +12,8 @@ export const runtimeContainerdInstall = defineTask({
     const distro = ctx.host.requireDistro();
     const pkg = runtimePackages[distro.family].containerd;
     const actions: Action[] = [];
-    const installed = (await t.exec(distro.installedVersion(pkg), { allowFailure: true })).stdout.trim();
-    if (!installed) {
+    const [states, enabled, active] = await lookups(t, [run(distro.packageStates([pkg])), ...unitStateLookups('containerd')]);
+    if (!distro.parsePackageStates(states.stdout).has(pkg)) {
       actions.push(
         action(`install ${pkg}`, async () => {
           await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 });
@@ -20,7 +21,7 @@ export const runtimeContainerdInstall = defineTask({
         }),
       );
     }
-    actions.push(...(await ensureRunning(t, 'containerd')));
+    actions.push(...(await ensureRunning(t, 'containerd', unitStateOf(enabled, active))));
     return actions;
   },
 });

@@ -1,6 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { fileExists } from '../common/cluster.js';
+import { lookups, read, run } from '../../transport/lookups.js';
 import { dockerRepo } from '../../data/runtime-repos.js';
 import { sh } from '../../transport/command.js';
 
@@ -12,7 +12,8 @@ export const runtimeRepo = defineTask({
     const distro = ctx.host.requireDistro();
     const repo = dockerRepo(distro.family, ctx.host.requireFacts());
     const actions: Action[] = [];
-    if (repo.key && !(await fileExists(t, repo.key.path))) {
+    const [current, key] = await lookups(t, [read(repo.path), ...(repo.key ? [run(['test', '-e', repo.key.path])] : [])]);
+    if (repo.key && key?.code !== 0) {
       const { url, path } = repo.key;
       actions.push(
         action(`fetch Docker's signing key into ${path}`, async () => {
@@ -20,7 +21,7 @@ export const runtimeRepo = defineTask({
         }),
       );
     }
-    const file = await fileAction(t, repo.path, repo.content);
+    const file = await fileAction(t, repo.path, repo.content, {}, current);
     if (file) {
       actions.push(file);
       actions.push(action('refresh the package index', async () => void (await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 }))));

@@ -30,9 +30,10 @@ describe('runtime.containerd.install', () => {
     const t = h.t('w1');
     let installed = '';
     systemd(t, {});
-    t.allow('dpkg-query', () => ({ stdout: installed }))
+    // The query asks dpkg for the package's status and version in one line; absent: nothing, exit 1.
+    t.allow("dpkg-query -W -f='${Package}|${Status}|${Version}\n' containerd.io", () => (installed ? { stdout: installed } : { code: 1 }))
       .allow('apt-get update', {})
-      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io', () => ((installed = '1.7.24-1\n'), {}));
+      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io', () => ((installed = 'containerd.io|install ok installed|1.7.24-1\n'), {}));
     const changes = await converge(runtimeContainerdInstall, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual(['install containerd.io', 'enable and start containerd']);
   });
@@ -41,7 +42,7 @@ describe('runtime.containerd.install', () => {
     const h = harness(makeInventory(), { family: 'rhel' });
     const t = h.t('w1');
     systemd(t, { containerd: { enabled: true, active: true } });
-    t.allow('rpm -q', {});
+    t.allow('rpm -q', { code: 1, stdout: 'package containerd.io is not installed\n' });
     const r = await runtimeContainerdInstall.check(h.ctx('w1'));
     expect(r).toEqual({ status: 'change', changes: [{ summary: 'install containerd.io' }] });
   });
