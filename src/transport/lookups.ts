@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { commandDisplay, commandText, quote, type Command, type ShellScript } from './command.js';
-import { CommandError, type ExecResult, type Transport } from './types.js';
+import { CommandAbortedError, CommandError, CommandTimeoutError, type ExecResult, type Transport } from './types.js';
 
 export interface RunLookup {
   readonly kind: 'run';
@@ -44,18 +44,41 @@ export function isLookupBatch(cmd: Command): cmd is LookupBatch {
 export const READ_ABSENT_CODE = 44;
 const ABSENT = READ_ABSENT_CODE;
 
-function itemText(l: Lookup, display: boolean): string {
+function itemText(l: Lookup): string {
   if (l.kind === 'read') return `[ -e ${quote(l.path)} ] || exit ${ABSENT}; LC_ALL=C exec cat -- ${quote(l.path)}`;
-  return display ? commandDisplay(l.cmd) : commandText(l.cmd);
+  return commandText(l.cmd);
 }
 
-/** The script: per look-up a start line, its output, and an end line with its exit code. */
+/** How a look-up is shown in logs and errors (secrets masked). */
+export function lookupDisplay(l: Lookup): string {
+  return l.kind === 'read' ? `cat -- ${quote(l.path)}` : commandDisplay(l.cmd);
+}
+
+/**
+ * The script: per look-up a start line, its output, and an end line with its exit code. Logs show the look-ups
+ * one per line under a heading instead of the marker plumbing.
+ */
 export function lookupBatch(items: readonly Lookup[]): LookupBatch {
   const marker = `@@ks-${randomBytes(6).toString('hex')}`;
-  const script = (display: boolean) =>
-    items.map((l, i) => `printf '%s\\n' '${marker}:${i}'; (\n${itemText(l, display)}\n) </dev/null 2>/dev/null; printf '\\n%s\\n' "${marker}:${i}:$?"`).join('\n');
+  const text = items.map((l, i) => `printf '%s\\n' '${marker}:${i}'; (\n${itemText(l)}\n) </dev/null 2>/dev/null; printf '\\n%s\\n' "${marker}:${i}:$?"`).join('\n');
+  const display = [`# ${items.length} look-ups in one round trip:`, ...items.map(lookupDisplay)].join('\n');
   const secrets = items.flatMap((l) => (l.kind === 'run' && !Array.isArray(l.cmd) ? (l.cmd as ShellScript).secrets : []));
-  return { kind: 'script', text: script(false), display: script(true), secrets, lookups: items, marker };
+  return { kind: 'script', text, display, secrets, lookups: items, marker };
+}
+
+/** The look-up a cut-short batch was running: the last one whose start line came out. */
+function runningLookup(batch: LookupBatch, stdout: string): Lookup {
+  let at = 0;
+  for (let i = 0; i < batch.lookups.length; i++) if (stdout.includes(`${batch.marker}:${i}\n`)) at = i;
+  return batch.lookups[at]!;
+}
+
+/** A batch that timed out, was aborted or lost its connection: the error names the look-up that was running. */
+function blame(host: string, batch: LookupBatch, err: CommandError): CommandError {
+  const shown = lookupDisplay(runningLookup(batch, err.stdout));
+  if (err instanceof CommandTimeoutError) return new CommandTimeoutError(host, shown, err.timeoutMs, '', '');
+  if (err instanceof CommandAbortedError) return new CommandAbortedError(host, shown, '', '');
+  return new CommandError(host, shown, err.code, '', err.stderr, err.hint);
 }
 
 /** What the batch script prints for these results (used by recording transports to answer a batch). */
@@ -95,7 +118,9 @@ export async function lookups<const L extends readonly Lookup[]>(t: Transport, i
     return [one] as Results<L>;
   }
   const batch = lookupBatch(items);
-  const r = await t.exec(batch, { ...opts, allowFailure: true });
+  const r = await t.exec(batch, { ...opts, allowFailure: true }).catch((err: unknown) => {
+    throw err instanceof CommandError ? blame(t.host, batch, err) : err;
+  });
   const parts = decodeLookupOutput(t.host, batch.marker, items.length, r.stdout);
   return items.map((l, i) => toResult(t.host, l, parts[i]!, r.durationMs)) as Results<L>;
 }

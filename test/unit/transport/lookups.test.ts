@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sh, secret } from '../../../src/transport/command.js';
-import { decodeLookupOutput, lookupBatch, lookups, read, run } from '../../../src/transport/lookups.js';
+import { decodeLookupOutput, lookupBatch, lookups, read, run, type LookupBatch } from '../../../src/transport/lookups.js';
 import { RecordingTransport } from '../../../src/transport/recording.js';
-import { CommandError, type ExecOptions, type ExecResult, type Transport } from '../../../src/transport/types.js';
+import { CommandError, CommandTimeoutError, type ExecOptions, type ExecResult, type Transport } from '../../../src/transport/types.js';
 import type { Command } from '../../../src/transport/command.js';
 
 /** A transport that runs commands in a real local `sh` (read-only look-ups only in these tests). */
@@ -70,6 +70,24 @@ describe('lookups (one round trip for several read-only look-ups)', () => {
   it('a batch cut short (connection lost) is an error naming the look-up', () => {
     const batch = lookupBatch([run(['true']), run(['true'])]);
     expect(() => decodeLookupOutput('h1', batch.marker, 2, `${batch.marker}:0\n\n${batch.marker}:0:0\n${batch.marker}:1\npartial`)).toThrow(/look-up 2 of 2/);
+  });
+
+  it('a batch that times out names the look-up that was running, not the whole batch', async () => {
+    const t = { ...localShell(), host: 'w1' };
+    t.exec = async (cmd: Command) => {
+      const b = cmd as LookupBatch;
+      // The first look-up finished, the second started and hung until the transport killed it.
+      throw new CommandTimeoutError('w1', b.display, 20_000, `${b.marker}:0\n1\n${b.marker}:0:0\n${b.marker}:1\n`, '');
+    };
+    const err = await lookups(t, [read('/etc/sysctl.d/k8s.conf'), run(['sysctl', '-n', 'net.ipv4.ip_forward']), run(['true'])]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandTimeoutError);
+    expect(err).toMatchObject({ command: 'sysctl -n net.ipv4.ip_forward', code: 124, timeoutMs: 20_000 });
+    expect((err as Error).message).toMatch(/timed out after 20s/);
+  });
+
+  it('logs show the look-ups one per line, not the plumbing', () => {
+    const batch = lookupBatch([run(['systemctl', 'is-active', 'containerd']), read('/etc/containerd/config.toml')]);
+    expect(batch.display).toBe('# 2 look-ups in one round trip:\nsystemctl is-active containerd\ncat -- /etc/containerd/config.toml');
   });
 
   it('the display text masks secrets of the commands inside', () => {
