@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
+import { refreshPackageIndex } from '../common/package-index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import { defaultPackageRepository, minorTag } from '../../data/versions.js';
 import { sh } from '../../transport/command.js';
@@ -27,7 +28,7 @@ export const kubernetesRepo = defineTask({
     const repo = await fileAction(t, distro.kubernetesRepoPath, distro.kubernetesRepoFile(base, minor), {}, current);
     if (repo) {
       actions.push(repo);
-      actions.push(action('refresh the package index', async () => void (await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 }))));
+      actions.push(action('refresh the package index', () => refreshPackageIndex(ctx)));
     }
     return actions;
   },

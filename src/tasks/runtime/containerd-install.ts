@@ -1,4 +1,5 @@
 import { defineTask, action, type Action } from '../common/define.js';
+import { ensureFreshPackageIndex } from '../common/package-index.js';
 import { ensureRunning, unitStateLookups, unitStateOf } from '../common/services.js';
 import { lookups, run } from '../../transport/lookups.js';
 import { runtimePackages } from '../../data/versions.js';
@@ -16,7 +17,7 @@ export const runtimeContainerdInstall = defineTask({
     if (!distro.parsePackageStates(states.stdout).has(pkg)) {
       actions.push(
         action(`install ${pkg}`, async () => {
-          await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 });
+          await ensureFreshPackageIndex(ctx);
           await t.exec(distro.installPackages([[pkg, undefined]]), { timeoutMs: 900_000 });
         }),
       );

@@ -1,4 +1,5 @@
 import { defineTask, action, type Action } from '../common/define.js';
+import { ensureFreshPackageIndex } from '../common/package-index.js';
 import { fileAction } from '../common/files.js';
 import { ensureRunning, restartAction } from '../common/services.js';
 import { runtimePackages } from '../../data/versions.js';
@@ -41,7 +42,7 @@ async function installActions(ctx: TaskContext): Promise<Action[]> {
   if (!(await installed(t, ctx, names.docker))) {
     actions.push(
       action(`install ${names.docker}`, async () => {
-        await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 });
+        await ensureFreshPackageIndex(ctx);
         await t.exec(distro.installPackages([[names.docker, undefined]]), { timeoutMs: 900_000 });
       }),
     );

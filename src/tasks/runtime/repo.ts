@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
+import { refreshPackageIndex } from '../common/package-index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import { dockerRepo } from '../../data/runtime-repos.js';
 import { sh } from '../../transport/command.js';
@@ -24,7 +25,7 @@ export const runtimeRepo = defineTask({
     const file = await fileAction(t, repo.path, repo.content, {}, current);
     if (file) {
       actions.push(file);
-      actions.push(action('refresh the package index', async () => void (await t.exec(distro.refreshPackageIndex(), { timeoutMs: 600_000 }))));
+      actions.push(action('refresh the package index', () => refreshPackageIndex(ctx)));
     }
     return actions;
   },

@@ -38,6 +38,27 @@ describe('runtime.containerd.install', () => {
     expect(changes.map((c) => c.summary)).toEqual(['install containerd.io', 'enable and start containerd']);
   });
 
+  it('skips its own index refresh when runtime.repo refreshed it earlier in the same run (one apt-get update, not two)', async () => {
+    const { runtimeRepo } = await import('../../../src/tasks/runtime/repo.js');
+    const h = harness(makeInventory());
+    const t = h.t('w1');
+    let installed = '';
+    systemd(t, {});
+    t.allow('test -e /etc/apt/keyrings/docker.asc', { code: 0 })
+      .allow('apt-get update', {})
+      .allow("dpkg-query -W -f='${Package}|${Status}|${Version}\n' containerd.io", () => (installed ? { stdout: installed } : { code: 1 }))
+      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io', () => ((installed = 'containerd.io|install ok installed|1.7.24-1\n'), {}));
+    await converge(runtimeRepo, h.ctx('w1'), [t]);
+    await converge(runtimeContainerdInstall, h.ctx('w1'), [t]);
+    expect(t.commands.filter((c) => c.includes('apt-get update'))).toHaveLength(1);
+    // A new run (new run state) knows nothing: it refreshes before installing.
+    installed = '';
+    const next = harness(makeInventory());
+    next.transports.set('w1', t);
+    await runtimeContainerdInstall.apply(next.ctx('w1'), [{ summary: 'install containerd.io' }]);
+    expect(t.commands.filter((c) => c.includes('apt-get update'))).toHaveLength(2);
+  });
+
   it('uses containerd.io on RHEL', async () => {
     const h = harness(makeInventory(), { family: 'rhel' });
     const t = h.t('w1');
