@@ -26,6 +26,12 @@ export interface ApplyRow {
   rerunChanged: number;
   rerunPeakRssMiB: number;
   rerunPhases: { phase: string; durationMs: number }[];
+  /** CPU seconds the whole machine spent during each run (tool + every lab host): what the run costs, whatever the core count. */
+  cpuS?: number;
+  rerunCpuS?: number;
+  /** The CLI's own CPU seconds (user + sys). */
+  cliCpuS?: number;
+  rerunCliCpuS?: number;
   failures?: string[];
 }
 
@@ -33,13 +39,25 @@ interface CliResult {
   code: number;
   wallMs: number;
   peakRssKiB: number;
+  /** Machine-wide busy CPU seconds while it ran, and the CLI's own (from /proc/<pid>/stat, sampled). */
+  machineCpuS: number;
+  cliCpuS: number;
   recap?: Recap;
   stderr: string;
 }
 
-/** Run bin/kubesmith and sample its /proc/<pid>/status VmHWM (peak RSS) until it exits. */
+/** Busy CPU seconds of the whole machine so far (/proc/stat: everything but idle and iowait). */
+function machineBusyS(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+}
+
+/** Run bin/kubesmith and sample its /proc/<pid>/status VmHWM (peak RSS) and CPU until it exits. */
 function runCli(args: string[]): Promise<CliResult> {
   const started = Date.now();
+  const busy0 = machineBusyS();
+  let cliTicks = 0;
   const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubesmith'), ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -48,6 +66,8 @@ function runCli(args: string[]): Promise<CliResult> {
     try {
       const kib = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
       peak = Math.max(peak, kib);
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      cliTicks = Number(stat[11]) + Number(stat[12]); // utime + stime
     } catch {
       /* exited */
     }
@@ -62,7 +82,7 @@ function runCli(args: string[]): Promise<CliResult> {
         .split('\n')
         .filter((l) => l.startsWith('{"type":"run.end"'))
         .map((l) => JSON.parse(l) as { recap: Recap })[0];
-      resolve({ code: code ?? -1, wallMs: Date.now() - started, peakRssKiB: peak, ...(end ? { recap: end.recap } : {}), stderr });
+      resolve({ code: code ?? -1, wallMs: Date.now() - started, peakRssKiB: peak, machineCpuS: machineBusyS() - busy0, cliCpuS: cliTicks / 100, ...(end ? { recap: end.recap } : {}), stderr });
     }),
   );
 }
@@ -104,6 +124,10 @@ export async function applyBench(n: number, work: string, concurrency: number | 
       rerunChanged: (second.recap?.hosts ?? []).reduce((a, h) => a + h.changed, 0),
       rerunPeakRssMiB: second.peakRssKiB / 1024,
       rerunPhases: second.recap?.phases ?? [],
+      cpuS: first.machineCpuS,
+      rerunCpuS: second.machineCpuS,
+      cliCpuS: first.cliCpuS,
+      rerunCliCpuS: second.cliCpuS,
     };
     if (failures.length || first.code !== 0) row.failures = failures.length ? failures.slice(0, 5) : [first.stderr.slice(-500)];
     return row;

@@ -39,6 +39,13 @@ export function markdown(r: Results, chartFile: string): string {
     for (const a of r.apply) {
       out.push(`| ${a.hosts} | ${a.ok ? 'yes' : 'NO'} | ${s(a.wallMs)} | ${a.peakRssMiB.toFixed(0)} | ${a.sshLogins} (${a.sshLoginsMaxPerHost}) | ${s(a.rerunMs)} | ${a.rerunChanged} | ${a.rerunPeakRssMiB.toFixed(0)} |`);
     }
+    if (r.apply.some((a) => a.cpuS !== undefined)) {
+      const c = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
+      const per = (v: number | undefined, n: number) => (v === undefined ? '–' : (v / n).toFixed(2));
+      out.push('', 'CPU seconds spent by the whole machine (the CLI and every lab host with its sshd and emulators) during each run, and the CLI\'s own share:', '');
+      out.push('| hosts | apply CPU-s | per host | CLI CPU-s | re-run CPU-s | per host | CLI CPU-s |', '|---:|---:|---:|---:|---:|---:|---:|');
+      for (const a of r.apply) out.push(`| ${a.hosts} | ${c(a.cpuS)} | ${per(a.cpuS, a.hosts)} | ${c(a.cliCpuS)} | ${c(a.rerunCpuS)} | ${per(a.rerunCpuS, a.hosts)} | ${c(a.rerunCliCpuS)} |`);
+    }
     const phases = [...new Set(r.apply.flatMap((a) => a.phases.map((p) => p.phase)))];
     out.push('', '### Time per phase (s, from the recap)', '', `| phase | ${r.apply.map((a) => `${a.hosts} hosts`).join(' | ')} |`, `|---|${r.apply.map(() => '---:').join('|')}|`);
     for (const p of phases) out.push(`| ${p} | ${r.apply.map((a) => s(a.phases.find((x) => x.phase === p)?.durationMs ?? 0)).join(' | ')} |`);
