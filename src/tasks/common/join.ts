@@ -1,4 +1,5 @@
 import { defineTask, action } from './define.js';
+import { lookups, run } from '../../transport/lookups.js';
 import { KUBELET_CONF, KUBESMITH_DIR, fileExists, joinMaterial } from './cluster.js';
 import { renderKubeadmJoin } from '../../render/index.js';
 import type { Task, TaskContext } from '../../engine/types.js';
@@ -28,9 +29,10 @@ export function joinTask(id: string, title: string, controlPlane: boolean): Task
     id,
     title,
     async plan(ctx) {
-      if (await fileExists(ctx.transport, KUBELET_CONF)) {
+      const [kubelet, leftover] = await lookups(ctx.transport, [run(['test', '-e', KUBELET_CONF]), run(['test', '-e', KUBEADM_JOIN_CONFIG])]);
+      if (kubelet.code === 0) {
         // A run killed during the join can leave its config, which holds the bootstrap token.
-        if (!(await fileExists(ctx.transport, KUBEADM_JOIN_CONFIG))) return [];
+        if (leftover.code !== 0) return [];
         return [action(`remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`, async () => void (await ctx.transport.exec(['rm', '-f', KUBEADM_JOIN_CONFIG])))];
       }
       const as = controlPlane ? 'a control plane' : 'a worker';

@@ -1,5 +1,6 @@
 import { defineTask, action } from '../common/define.js';
-import { unitState } from '../common/services.js';
+import { unitStateLookups, unitStateOf } from '../common/services.js';
+import { lookups, run } from '../../transport/lookups.js';
 import { requiredPorts } from '../../data/ports.js';
 import { firewallTools } from './firewall-tools.js';
 
@@ -12,8 +13,9 @@ export const hostprepFirewall = defineTask({
     const t = ctx.transport;
     const tool = firewallTools[ctx.host.requireDistro().firewall];
     if (mode === 'disable') {
-      const state = await unitState(t, tool.unit);
-      const active = state.active || (await tool.isActive(t));
+      const [enabled, unitActive, status] = await lookups(t, [...unitStateLookups(tool.unit), run(tool.activeQuery)]);
+      const state = unitStateOf(enabled, unitActive);
+      const active = state.active || tool.isActive(status);
       if (!state.enabled && !active) return [];
       return [
         action(`stop and disable ${tool.unit}`, async () => {
@@ -21,8 +23,9 @@ export const hostprepFirewall = defineTask({
         }),
       ];
     }
-    if (!(await tool.isActive(t))) return [];
-    const open = await tool.openRules(t);
+    const [status, rules] = await lookups(t, [run(tool.activeQuery), run(tool.rulesQuery)]);
+    if (!tool.isActive(status)) return [];
+    const open = tool.openRules(rules);
     const missing = requiredPorts(ctx.inventory, { controlPlane: ctx.host.isControlPlane, worker: ctx.host.isWorker }).filter(
       (r) => !open.has(`${r.port}/${r.proto}`),
     );

@@ -2,6 +2,7 @@ import { defineTask } from '../common/define.js';
 import { CA_CERT, caCertHash } from '../common/cluster.js';
 import type { TaskContext } from '../../engine/types.js';
 import type { Host } from '../../model/host.js';
+import { lookups, read, run } from '../../transport/lookups.js';
 import { checkClock, checkClusterIdentity, checkOs, checkPorts, checkResources, checkUniqueness, checkVersions } from './checks.js';
 
 export class PreflightError extends Error {
@@ -14,10 +15,19 @@ export class PreflightError extends Error {
   }
 }
 
-/** The CA hash of a host's cluster, computed here from its ca.crt (undefined when it has none). */
-async function hostCaHash(ctx: TaskContext, host: Host): Promise<string | undefined> {
-  const pem = await ctx.transportFor(host).readFile(CA_CERT);
-  return pem ? caCertHash(pem) : undefined;
+/**
+ * The CA hash of the first control plane's cluster, computed here from its ca.crt (undefined when it has none).
+ * Read once per run, not once per host that compares with it.
+ */
+function firstCaHash(ctx: TaskContext, first: Host): Promise<string | undefined> {
+  const key = `preflight.ca-hash:${first.name}`;
+  let pending = ctx.run.get<Promise<string | undefined>>(key);
+  if (!pending) {
+    pending = ctx.transportFor(first).readFile(CA_CERT).then((pem) => (pem ? caCertHash(pem) : undefined));
+    pending.catch(() => ctx.run.set(key, undefined)); // a failed read is tried again by the next host
+    ctx.run.set(key, pending);
+  }
+  return pending;
 }
 
 /**
@@ -29,18 +39,19 @@ export const preflightFleet = defineTask({
   title: 'Preflight | Check every host before changing anything',
   async plan(ctx) {
     const host = ctx.host;
+    const first = ctx.hosts.firstControlPlane;
     const before = Date.now() / 1000;
-    const date = await ctx.transport.exec(['date', '+%s'], { allowFailure: true });
+    // One round trip: the clock, and this host's CA when it may belong to a cluster already.
+    const [date, pem] = await lookups(ctx.transport, [run(['date', '+%s']), ...(host.name !== first.name ? [read(CA_CERT)] : [])]);
     const after = Date.now() / 1000;
     const problems = [...checkOs(host), ...checkResources(host), ...checkUniqueness(ctx.inventory, host, ctx.hosts), ...checkPorts(host)];
     const hostEpoch = Number.parseInt(date.stdout.trim(), 10);
     if (Number.isFinite(hostEpoch)) problems.push(...checkClock(host, hostEpoch, (before + after) / 2));
     else problems.push('cannot read the clock (date +%s failed)');
     problems.push(...checkVersions(ctx.inventory, host));
-    const first = ctx.hosts.firstControlPlane;
-    if (host.name !== first.name) {
-      const mine = await hostCaHash(ctx, host);
-      if (mine) problems.push(...checkClusterIdentity(host, first, mine, await hostCaHash(ctx, first)));
+    if (pem) {
+      const mine = caCertHash(pem);
+      problems.push(...checkClusterIdentity(host, first, mine, await firstCaHash(ctx, first)));
     }
     if (problems.length) throw new PreflightError(host.name, problems);
     return [];
