@@ -169,4 +169,22 @@ describe('launchers: journal and fault hook', () => {
     const hung = lab.runWithTimeout('crictl', ['images'], 1500);
     expect(hung.code).toBe(-1); // killed by the timeout: it hung
   });
+
+  it('publishes the node status after an image change, in-process, only once the host joined a cluster', () => {
+    lab.write('/etc/crictl.yaml', CRICTL_YAML);
+    lab.systemctl('containerd', 'start');
+    lab.write('/tmp/i.tar', writeOciArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/etcd:3.5.15-0' }]));
+    lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/i.tar']);
+    const journal = () => readFileSync(lab.path('/var/log/lab/journal.log'), 'utf8').trim().split('\n').map((l) => l.replace(/^\d{13} /, ''));
+    expect(lab.run('crictl', ['rmi', 'registry.k8s.io/pause:3.10']).code).toBe(0);
+    expect(journal().at(-1)).toBe('crictl rmi registry.k8s.io/pause:3.10'); // not joined: no lab-node-sync
+    lab.write('/etc/kubernetes/kubelet.conf', 'apiVersion: v1\nkind: Config\n');
+    expect(lab.run('crictl', ['rmi', 'registry.k8s.io/etcd:3.5.15-0'])).toMatchObject({ code: 0, stdout: 'Deleted: registry.k8s.io/etcd:3.5.15-0\n' });
+    expect(journal().slice(-2)).toEqual(['crictl rmi registry.k8s.io/etcd:3.5.15-0', 'lab-node-sync']); // as bin/lab-node-sync journals
+    // a pending lab-node-sync fault goes through the launcher, which consumes it (the image command still succeeds)
+    lab.write('/var/lib/lab/faults/lab-node-sync', '1 fail\n');
+    lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/i.tar']);
+    expect(readFileSync(lab.path('/var/lib/lab/faults/lab-node-sync'), 'utf8')).toBe('0 fail\n');
+    expect(lab.run('crictl', ['rmi', 'registry.k8s.io/pause:3.10']).code).toBe(0);
+  });
 });

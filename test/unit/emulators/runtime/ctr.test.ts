@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { LabRoot, ensureBuilt, manifestRegistry } from './helpers.js';
 import { writeDockerArchive, writeOciArchive, makeTestImage, sha256 } from '../../../lab/emulators/src/runtime/oci-archive.js';
 
@@ -139,5 +140,34 @@ describe('pull from a registry the lab can reach (loopback)', () => {
     expect(store.images[0]!.configDigest).toBe(image.configDigest);
     const absent = await lab.runAsync('ctr', ['-n', 'k8s.io', 'images', 'pull', '--plain-http', `127.0.0.1:${registry.port}/nothere:1`]);
     expect(absent.stderr).toBe(`ctr: failed to resolve reference "127.0.0.1:${registry.port}/nothere:1": 127.0.0.1:${registry.port}/nothere:1: not found\n`);
+  });
+});
+
+describe('registry requests (node:http for plain-HTTP registries, as fetch() answered them)', () => {
+  it('follows redirects, reports statuses and refused connections with the same texts', async () => {
+    const { pullImage } = await import('../../../lab/emulators/src/runtime/registry-pull.js');
+    const image = makeTestImage({ ref: 'localhost/pause:3.10' });
+    const registry = await manifestRegistry({ '/v2/pause/manifests/3.10': { bytes: image.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' } });
+    const odd = createServer((req, res) => {
+      if (req.url?.startsWith('/v2/moved/')) res.writeHead(307, { location: `http://127.0.0.1:${registry.port}/v2/pause/manifests/3.10` }).end();
+      else res.writeHead(500).end('boom');
+    });
+    await new Promise<void>((r) => odd.listen(0, '127.0.0.1', r));
+    const port = (odd.address() as { port: number }).port;
+    try {
+      const moved = await pullImage(`127.0.0.1:${port}/moved:1`, { plainHttp: true });
+      expect(moved.digest).toBe(sha256(image.manifest));
+      const url = `http://127.0.0.1:${port}/v2/broken/manifests/1`;
+      const viaFetch = await fetch(url);
+      await expect(pullImage(`127.0.0.1:${port}/broken:1`, { plainHttp: true })).rejects.toThrow(
+        `failed to resolve reference "127.0.0.1:${port}/broken:1": unexpected status from GET request to ${url}: 500 ${viaFetch.statusText}`);
+      await new Promise<void>((r) => odd.close(() => r()));
+      const refused = await fetch(url).then(() => '', (e: Error) => e.message);
+      await expect(pullImage(`127.0.0.1:${port}/broken:1`, { plainHttp: true })).rejects.toThrow(
+        `failed to resolve reference "127.0.0.1:${port}/broken:1": failed to do request: Head "${url}": ${refused}`);
+    } finally {
+      odd.close();
+      await registry.close();
+    }
   });
 });

@@ -226,3 +226,53 @@ describe('package lock', () => {
     holder.kill();
   });
 });
+
+describe('read-only queries answered in bash (bin/lab-pkgdb.sh)', () => {
+  // the launcher's bash answer must be byte for byte the Node emulator's (src/pkg/apt-tools.ts)
+  const node = (tool: string, args: string[]) => {
+    const r = spawnSync('node', [`${sb.env.LAB_REPO}/dist/test/lab/emulators/src/pkg/main.js`, tool, ...args], { env: sb.env, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const same = (tool: string, ...args: string[]) => {
+    const viaLauncher = sb.run(tool, args);
+    expect(viaLauncher, `${tool} ${args.join(' ')}`).toEqual(node(tool, args));
+    return viaLauncher;
+  };
+  const CALLS: string[][] = [
+    ['dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'kubeadm'],
+    ['dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'kubelet', 'nope', 'containerd.io', 'kubelet'],
+    ['dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'nope', 'nada'],
+    ['dpkg-query', '-W', 'kubectl', 'openssh-server'],
+    ['dpkg-query', '--show', '--showformat=${Package;-20}:${binary:Package} ${Architecture} ${db:Status-Abbrev}${db:Status-Want} ${db:Status-Status} ${Maintainer} ${Unknown}$ ${}x${Version\\t}|\\t|$$\\n', 'kubeadm', 'cri-tools'],
+    ['dpkg-query', '-f', '${Version}', '-W', 'kubeadm'],
+    ['dpkg-query', '-Wf', '${Version}\\\\n', 'kubeadm'],
+    ['dpkg-query', '-W', '-f${Status}', 'kubeadm'],
+    ['dpkg-query', '-W', '-f=${Description}', 'kubeadm'],
+    ['dpkg-query', '-W', 'kube*'],
+    ['dpkg-query', '-W'],
+    ['dpkg-query', '-l', 'kubeadm'],
+    ['apt-mark', 'showhold'],
+    ['apt-mark', 'showholds', 'kubelet', 'nope', 'kubectl'],
+    ['apt-mark', 'showhold', '-q'],
+  ];
+  it('gives the Node emulator\'s output and exit code, held or not, installed or not', () => {
+    sb = new Sandbox('debian12').boot();
+    addK8sApt('1.34');
+    sb.ok('apt-get', 'update');
+    for (const call of CALLS) same(call[0]!, ...call.slice(1));
+    sb.ok('apt-get', 'install', '-y', 'kubelet=1.34.1-1.1', 'kubeadm=1.34.1-1.1', 'kubectl=1.34.1-1.1');
+    sb.ok('apt-mark', 'hold', 'kubeadm', 'kubelet');
+    for (const call of CALLS) same(call[0]!, ...call.slice(1));
+    expect(same('dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'kubeadm', 'kubectl').stdout).toBe('hold ok installed|1.34.1-1.1\ninstall ok installed|1.34.1-1.1\n');
+    expect(same('apt-mark', 'showhold').stdout).toBe('kubeadm\nkubelet\n');
+    // a database in another layout (or with escapes) is left to the Node emulator
+    const db = JSON.parse(sb.read('/var/lib/lab/pkgdb.json')!);
+    db.packages.kubeadm.version = '1.34.1-1.1"x\\y';
+    sb.write('/var/lib/lab/pkgdb.json', JSON.stringify(db, null, 1));
+    for (const call of CALLS) same(call[0]!, ...call.slice(1));
+    sb.write('/var/lib/lab/pkgdb.json', JSON.stringify(db));
+    for (const call of CALLS) same(call[0]!, ...call.slice(1));
+    sb.write('/var/lib/lab/pkgdb.json', JSON.stringify({ format: 'deb', packages: {} }, null, 1));
+    for (const call of CALLS) same(call[0]!, ...call.slice(1));
+  });
+});

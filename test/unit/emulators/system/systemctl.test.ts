@@ -142,4 +142,25 @@ describe('systemctl daemon-reload bookkeeping', () => {
     expect(sb.ok('systemctl', 'list-units', '--type', 'swap', '--all', '--plain', '--no-legend'))
       .toBe('swap.img.swap loaded active     active       /swap.img\n');
   });
+  it('publishes the node status (lab-node-sync) after a kubelet/runtime change only once the host joined a cluster', () => {
+    const fake = mkdtempSync(join(tmpdir(), 'ks-sync-'));
+    writeFileSync(join(fake, 'lab-node-sync'), `#!/bin/bash\necho "sync $LAB_JOURNAL_OFF" >> ${sb.root}/synced\n`);
+    chmodSync(join(fake, 'lab-node-sync'), 0o755);
+    sb.env.PATH = `${fake}:${sb.env.PATH}`;
+    try {
+      sb.ok('systemctl', 'enable', '--now', 'kubelet');
+      expect(sb.read('/synced')).toBeUndefined(); // not joined: lab-node-sync would be a no-op, it is not started
+      sb.write('/var/lib/lab/faults/lab-node-sync', '1 fail\n');
+      sb.ok('systemctl', 'restart', 'kubelet');
+      expect(sb.read('/synced')).toBe('sync 1\n'); // a pending fault still gets its call
+      rmSync(sb.root + '/var/lib/lab/faults/lab-node-sync');
+      sb.write('/etc/kubernetes/kubelet.conf', 'apiVersion: v1\n');
+      sb.ok('systemctl', 'restart', 'kubelet');
+      sb.ok('systemctl', 'is-active', 'kubelet');
+      sb.ok('systemctl', 'daemon-reload');
+      expect(sb.read('/synced')).toBe('sync 1\nsync 1\n'); // joined: after the restart only (reads do not sync)
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,23 +1,29 @@
 // Entry of the package-manager emulators: node main.js <tool> [args...] (launched by bin/<tool>).
-import { aptGet } from './apt-get.js';
-import { aptCache, aptMark, dpkg, dpkgQuery } from './apt-tools.js';
-import { dnf } from './dnf.js';
-import { rpm } from './rpm.js';
-import { hostPackages } from './host-packages.js';
 import { Exit, Out } from './lab-fs.js';
 
-const tools: Record<string, (o: Out, args: string[], tool: string) => void> = {
-  'apt-get': aptGet, apt: aptGet, 'apt-mark': aptMark, 'apt-cache': aptCache, dpkg, 'dpkg-query': dpkgQuery,
-  dnf, yum: dnf, rpm, 'lab-host-packages': hostPackages,
-  'yum-config-manager': (o, args) => dnf(o, ['config-manager', ...args]),
+type Tool = (o: Out, args: string[], tool: string) => void;
+
+// Each tool's module is loaded on demand: emulators run thousands of times, so start-up cost matters.
+const tools: Record<string, () => Promise<Tool>> = {
+  'apt-get': async () => (await import('./apt-get.js')).aptGet,
+  'apt-mark': async () => (await import('./apt-tools.js')).aptMark,
+  'apt-cache': async () => (await import('./apt-tools.js')).aptCache,
+  dpkg: async () => (await import('./apt-tools.js')).dpkg,
+  'dpkg-query': async () => (await import('./apt-tools.js')).dpkgQuery,
+  dnf: async () => (await import('./dnf.js')).dnf,
+  rpm: async () => (await import('./rpm.js')).rpm,
+  'lab-host-packages': async () => (await import('./host-packages.js')).hostPackages,
+  'yum-config-manager': async () => { const { dnf } = await import('./dnf.js'); return (o, args) => dnf(o, ['config-manager', ...args]); },
 };
+tools.apt = tools['apt-get']!;
+tools.yum = tools.dnf!;
 
 const [tool = '', ...args] = process.argv.slice(2);
 const o = new Out();
 let code = 0;
 try {
-  const run = tools[tool];
-  if (!run) { o.err(`lab: unknown package tool ${tool}`); code = 2; } else run(o, args, tool);
+  const load = tools[tool];
+  if (!load) { o.err(`lab: unknown package tool ${tool}`); code = 2; } else (await load())(o, args, tool);
 } catch (e) {
   if (e instanceof Exit) code = e.code;
   else { o.err(`lab: ${tool} emulator failed: ${(e as Error).stack ?? e}`); code = 70; }

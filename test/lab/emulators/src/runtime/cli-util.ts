@@ -7,6 +7,9 @@ export class Exit extends Error {
   }
 }
 
+/** crictl's fatal errors: `FATA[0000] <message>`, exit 1. */
+export const crictlFatal = (message: string): Exit => new Exit(1, `FATA[0000] ${message}`);
+
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;

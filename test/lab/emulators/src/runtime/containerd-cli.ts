@@ -2,11 +2,12 @@
 // containerd.service (the unit hook), never from a shell.
 import { Exit, type Io } from './cli-util.js';
 import { readText } from './lab-paths.js';
-import { CONFIG_FILE, ContainerdConfigError, defaultConfigText, effectiveConfig } from './containerd-config.js';
 import { containerdInstall, containerdVersionLine } from './versions.js';
+// `containerd --version` runs on every fact gathering: the config parser and the default configs load only for `config`
+import type * as ContainerdConfig from './containerd-config.js';
 
 /** `config dump`: the defaults of this release with the file's effective settings applied. */
-function dump(file: string): string {
+function dump({ defaultConfigText, effectiveConfig }: typeof ContainerdConfig, file: string): string {
   const install = containerdInstall();
   const text = readText(file);
   const effective = effectiveConfig(text, install.release, file);
@@ -18,25 +19,27 @@ function dump(file: string): string {
   return out;
 }
 
-export function containerdCli(argv: string[], io: Io): number {
+export async function containerdCli(argv: string[], io: Io): Promise<number> {
   // the global --config/-c FILE may come before or after the command
   const i = argv.findIndex((a) => a === '--config' || a === '-c');
-  const file = i !== -1 ? argv[i + 1] ?? CONFIG_FILE : CONFIG_FILE;
   const [command, sub] = i === -1 ? argv : [...argv.slice(0, i), ...argv.slice(i + 2)];
   if (command === '--version' || command === '-v' || command === 'version') { io.out(`${containerdVersionLine()}\n`); return 0; }
   if (command === 'config') {
+    const config = await import('./containerd-config.js');
+    const { defaultConfigText, ContainerdConfigError, CONFIG_FILE } = config;
+    const file = i !== -1 ? argv[i + 1] ?? CONFIG_FILE : CONFIG_FILE;
     const install = containerdInstall();
     if (sub === 'default') { io.out(defaultConfigText(install.release)); return 0; }
     if (sub === 'dump') {
       try {
-        io.out(dump(file));
+        io.out(dump(config, file));
         return 0;
       } catch (error) {
         if (error instanceof ContainerdConfigError) throw new Exit(1, `containerd: ${error.message}`);
         throw error;
       }
     }
-    if (sub === 'migrate' && install.release.major >= 2) { io.out(dump(file)); return 0; }
+    if (sub === 'migrate' && install.release.major >= 2) { io.out(dump(config, file)); return 0; }
     throw new Exit(1, `No help topic for '${sub ?? ''}'`);
   }
   throw new Exit(1, 'lab: containerd runs only as containerd.service here (systemctl start containerd)');

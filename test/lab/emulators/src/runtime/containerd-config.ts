@@ -2,21 +2,9 @@
 // version header against the installed release, and derive the settings the lab asserts on.
 import { parseToml, tomlGet, type TomlTable, type TomlValue } from './toml.js';
 import { defaultConfigV2, defaultConfigV3 } from './containerd-defaults.js';
+import type { ContainerdRelease } from './versions.js';
 
 export const CONFIG_FILE = '/etc/containerd/config.toml';
-
-export interface ContainerdRelease {
-  /** e.g. 1.6.20~ds1, 1.7.27, 2.1.4 */
-  version: string;
-  major: number;
-  minor: number;
-}
-
-export function parseRelease(version: string): ContainerdRelease {
-  const m = /^v?(\d+)\.(\d+)/.exec(version);
-  if (!m) throw new Error(`unparsable containerd version ${version}`);
-  return { version: version.replace(/^v/, ''), major: Number(m[1]), minor: Number(m[2]) };
-}
 
 /** The pause image each release uses when the config does not set one. */
 export function defaultSandboxImage(release: ContainerdRelease): string {

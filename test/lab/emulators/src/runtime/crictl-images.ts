@@ -1,15 +1,10 @@
 // crictl's image commands (images, pull, rmi, inspecti) against the host's image store; with the real containerd
 // running, pulls and removals go through its ctr so the store keeps mirroring it.
-import { Exit, tabulate, humanSize, type Io } from './cli-util.js';
+import { tabulate, humanSize, crictlFatal as fatal, type Io } from './cli-util.js';
 import { K8S_NAMESPACE, type ImageStore, type StoredImage } from './image-store.js';
 import { labPath } from './lab-paths.js';
 import { normalizeRef, splitRepoTag } from './image-ref.js';
-import { pullImage, PullError } from './registry-pull.js';
 import { nodeSync, readState, realBinDir, realContainerd } from './runtime-state.js';
-import { realCtr, syncStoreFromReal } from './real-containerd.js';
-import { containers } from './crictl-ps.js';
-
-export const fatal = (message: string): Exit => new Exit(1, `FATA[0000] ${message}`);
 
 export interface Runtime { endpoint: string; kind: 'containerd' | 'cri-docker'; store: ImageStore }
 
@@ -73,6 +68,7 @@ export async function pull(runtime: Runtime, argv: string[], io: Io): Promise<nu
   if (real) {
     // the real containerd runs without its CRI plugin: pull through its ctr (same hosts dir), then mirror the store
     const hostsDir = configPath ? ['--hosts-dir', labPath(configPath.split(':')[0]!)] : [];
+    const { realCtr, syncStoreFromReal } = await import('./real-containerd.js');
     const r = realCtr(real.bin, real.socket, ['-n', K8S_NAMESPACE, 'images', 'pull', ...hostsDir, '--label', 'io.cri-containerd.image=managed', name]);
     syncStoreFromReal(real.bin, real.socket, K8S_NAMESPACE);
     if (r.status !== 0) throw fatal(`pulling image: rpc error: code = Unknown desc = failed to pull and unpack image "${name}": ${(r.stderr ?? '').trim().replace(/^ctr: /, '')}`);
@@ -80,6 +76,7 @@ export async function pull(runtime: Runtime, argv: string[], io: Io): Promise<nu
     nodeSync();
     return 0;
   }
+  const { pullImage, PullError } = await import('./registry-pull.js');
   try {
     const image = await pullImage(name, { hostsDirs: configPath ? configPath.split(':') : [] });
     runtime.store.put([image], runtime.kind === 'containerd' ? { 'io.cri-containerd.image': 'managed' } : {});
@@ -93,11 +90,11 @@ export async function pull(runtime: Runtime, argv: string[], io: Io): Promise<nu
   }
 }
 
-export function rmi(runtime: Runtime, argv: string[], io: Io): number {
+export async function rmi(runtime: Runtime, argv: string[], io: Io): Promise<number> {
   const all = argv.includes('-a') || argv.includes('--all');
   const prune = argv.includes('--prune');
   // --prune: every image no running container uses (here: the static pods' images stay)
-  const inUse = new Set(prune ? containers(runtime.store).map((c) => c.image) : []);
+  const inUse = new Set(prune ? (await import('./crictl-ps.js')).containers(runtime.store).map((c) => c.image) : []);
   const refs = all || prune
     ? runtime.store.list().filter((i) => !inUse.has(i.configDigest)).map((i) => i.name)
     : argv.filter((a) => !a.startsWith('-'));
@@ -109,6 +106,7 @@ export function rmi(runtime: Runtime, argv: string[], io: Io): number {
     const real = runtime.kind === 'containerd' ? withRealContainerd() : undefined;
     const held = names.filter((n) => runtime.store.has(n));
     if (real && held.length > 0) {
+      const { realCtr, syncStoreFromReal } = await import('./real-containerd.js');
       realCtr(real.bin, real.socket, ['-n', K8S_NAMESPACE, 'images', 'rm', ...held]);
       syncStoreFromReal(real.bin, real.socket, K8S_NAMESPACE);
     }

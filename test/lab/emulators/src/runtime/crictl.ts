@@ -1,14 +1,24 @@
 // Emulated crictl (cri-tools 1.3x): talks to the runtime named by /etc/crictl.yaml (or --runtime-endpoint),
 // answers from the host's image store; fails like the real one when that runtime is not running.
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { existsSync, readdirSync } from 'node:fs';
-import { Exit, tabulate, type Io } from './cli-util.js';
+import { Exit, tabulate, crictlFatal as fatal, type Io } from './cli-util.js';
 import { ImageStore, K8S_NAMESPACE, DOCKER_NAMESPACE } from './image-store.js';
 import { labPath, readText, writeText } from './lab-paths.js';
 import { CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, readState, runtimeActive } from './runtime-state.js';
-import { fatal, images, inspecti, pull, rmi, type Runtime } from './crictl-images.js';
-import { containers, type CriContainer } from './crictl-ps.js';
-import { containerdInstall, crictlVersion, dockerVersion } from './versions.js';
+import { parseFlatYaml } from './flat-yaml.js';
+import type { Runtime } from './crictl-images.js';
+import type { CriContainer } from './crictl-ps.js';
+
+// Every crictl call starts a Node: the modules one command does not need (the registry client, the static pods'
+// view, yaml, the version tables) are loaded only by the commands that use them.
+const imageCommands = () => import('./crictl-images.js');
+const podCommands = () => import('./crictl-ps.js');
+
+/** yaml.parse, without loading the yaml package for the flat files crictl.yaml usually is. */
+async function parseYaml(text: string): Promise<unknown> {
+  const flat = parseFlatYaml(text);
+  return flat !== undefined ? flat : (await import('yaml')).parse(text);
+}
 
 const CONFIG = '/etc/crictl.yaml';
 const DEFAULT_ENDPOINTS = ['unix:///run/containerd/containerd.sock', 'unix:///run/crio/crio.sock', 'unix:///var/run/cri-dockerd.sock'];
@@ -64,32 +74,34 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     else if (flag === '-c' || flag === '--config') configFile = value();
     else if (flag === '-t' || flag === '--timeout') value();
     else if (flag === '-D' || flag === '--debug') continue;
-    else if (flag === '-v' || flag === '--version') { io.out(`crictl version v${crictlVersion()}\n`); return 0; }
+    else if (flag === '-v' || flag === '--version') { io.out(`crictl version v${(await import('./versions.js')).crictlVersion()}\n`); return 0; }
     else throw fatal(`flag provided but not defined: ${flag}`);
   }
   const [command, ...rest] = argv.slice(i);
   const configText = readText(configFile);
-  const config = (configText ? parseYaml(configText) : {}) as Record<string, unknown> | null;
+  const config = (configText ? await parseYaml(configText) : {}) as Record<string, unknown> | null;
   if (configText === undefined && command !== 'config') io.err(`WARN[0000] Config "${configFile}" does not exist, trying next: "/usr/bin/crictl.yaml"\n`);
   endpoint ??= (config?.['runtime-endpoint'] as string | undefined) || undefined;
   imageEndpoint ??= (config?.['image-endpoint'] as string | undefined) || endpoint;
   switch (command) {
-    case 'images': case 'image': case 'img': return images(connect(imageEndpoint, 'image', io), rest, io);
-    case 'pull': return pull(connect(imageEndpoint, 'image', io), rest, io);
-    case 'rmi': return rmi(connect(imageEndpoint, 'image', io), rest, io);
-    case 'inspecti': return inspecti(connect(imageEndpoint, 'image', io), rest, io);
-    case 'ps': return ps(connect(endpoint, 'runtime', io), rest, io);
-    case 'pods': return pods(connect(endpoint, 'runtime', io), rest, io);
-    case 'stop': case 'rm': case 'stopp': case 'rmp': return removeContainers(connect(endpoint, 'runtime', io), command, rest, io);
+    case 'images': case 'image': case 'img': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).images(runtime, rest, io); }
+    case 'pull': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).pull(runtime, rest, io); }
+    case 'rmi': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).rmi(runtime, rest, io); }
+    case 'inspecti': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).inspecti(runtime, rest, io); }
+    case 'ps': { const runtime = connect(endpoint, 'runtime', io); return ps(runtime, rest, io, (await podCommands()).containers); }
+    case 'pods': { const runtime = connect(endpoint, 'runtime', io); return pods(runtime, rest, io, (await podCommands()).containers); }
+    case 'stop': case 'rm': case 'stopp': case 'rmp': { const runtime = connect(endpoint, 'runtime', io); return removeContainers(runtime, command, rest, io, (await podCommands()).containers); }
     case 'info': return info(connect(endpoint, 'runtime', io), io);
-    case 'version': return version(connect(endpoint, 'runtime', io), io);
+    case 'version': { const runtime = connect(endpoint, 'runtime', io); return version(runtime, io, await import('./versions.js')); }
     case 'config': return configCommand(configFile, configText, rest, io);
     case undefined: throw new Exit(0, 'NAME:\n   crictl - client for CRI');
     default: throw fatal(`No help topic for '${command}'`);
   }
 }
 
-function ps(runtime: Runtime, argv: string[], io: Io): number {
+type Containers = typeof import('./crictl-ps.js').containers;
+
+function ps(runtime: Runtime, argv: string[], io: Io, containers: Containers): number {
   const all = argv.includes('-a') || argv.includes('--all');
   const nameAt = argv.findIndex((a) => a === '--name');
   const name = nameAt !== -1 ? argv[nameAt + 1] : argv.find((a) => a.startsWith('--name='))?.slice(7);
@@ -105,7 +117,7 @@ function ps(runtime: Runtime, argv: string[], io: Io): number {
  * stop/rm (containers) and stopp/rmp (pods): acknowledged like crictl, but a static pod's containers come back at
  * once while its manifest stays in /etc/kubernetes/manifests, as the kubelet restarts them.
  */
-function removeContainers(runtime: Runtime, command: string, argv: string[], io: Io): number {
+function removeContainers(runtime: Runtime, command: string, argv: string[], io: Io, containers: Containers): number {
   const pod = command.endsWith('p');
   const list = containers(runtime.store);
   const ids = argv.includes('-a') || argv.includes('--all') ? [...new Set(list.map((c) => (pod ? c.podId : c.id)))] : argv.filter((a) => !a.startsWith('-'));
@@ -119,7 +131,7 @@ function removeContainers(runtime: Runtime, command: string, argv: string[], io:
   return 0;
 }
 
-function pods(runtime: Runtime, argv: string[], io: Io): number {
+function pods(runtime: Runtime, argv: string[], io: Io, containers: Containers): number {
   const seen = new Map<string, CriContainer>();
   for (const c of containers(runtime.store)) if (!seen.has(c.podId)) seen.set(c.podId, c);
   if (argv.includes('-q') || argv.includes('--quiet')) { for (const id of seen.keys()) io.out(`${id}\n`); return 0; }
@@ -155,7 +167,7 @@ function info(runtime: Runtime, io: Io): number {
   return 0;
 }
 
-function version(runtime: Runtime, io: Io): number {
+function version(runtime: Runtime, io: Io, { containerdInstall, dockerVersion }: typeof import('./versions.js')): number {
   const isContainerd = runtime.kind === 'containerd';
   const install = containerdInstall();
   const runtimeVersion = isContainerd ? (install.pkg === 'containerd.io' ? `v${install.release.version}` : install.release.version) : dockerVersion();
@@ -163,8 +175,8 @@ function version(runtime: Runtime, io: Io): number {
   return 0;
 }
 
-function configCommand(file: string, text: string | undefined, argv: string[], io: Io): number {
-  const doc = ((text ? parseYaml(text) : {}) ?? {}) as Record<string, unknown>;
+async function configCommand(file: string, text: string | undefined, argv: string[], io: Io): Promise<number> {
+  const doc = ((text ? await parseYaml(text) : {}) ?? {}) as Record<string, unknown>;
   const setIndex = argv.indexOf('--set');
   const getIndex = argv.indexOf('--get');
   if (getIndex !== -1) { io.out(`${String(doc[argv[getIndex + 1] ?? ''] ?? '')}\n`); return 0; }
@@ -174,6 +186,6 @@ function configCommand(file: string, text: string | undefined, argv: string[], i
     const v = value.join('=');
     doc[key!] = v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v;
   }
-  writeText(file, stringifyYaml(doc));
+  writeText(file, (await import('yaml')).stringify(doc));
   return 0;
 }

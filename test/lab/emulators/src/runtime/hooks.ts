@@ -2,18 +2,16 @@
 // the daemon would, record the effective settings in /run/lab/<service>/effective.json, and for containerd
 // optionally start the real Debian containerd. A non-zero exit makes systemctl mark the unit failed.
 import { mkdirSync, rmSync, writeFileSync, appendFileSync, linkSync, existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Exit, type Io } from './cli-util.js';
 import { labPath, readText, labRoot } from './lab-paths.js';
-import { CONFIG_FILE, ContainerdConfigError, effectiveConfig } from './containerd-config.js';
 import {
   CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, DOCKER_SOCKET, PID_FILE, clearState, pidAlive, readState,
   realBinDir, runtimeActive, wantRealContainerd, writeState, type RuntimeService,
 } from './runtime-state.js';
-import { startRealContainerd } from './real-containerd.js';
-import { containerdInstall } from './versions.js';
-import { dockerDaemonConfig } from './docker-config.js';
+
+// A hook is a Node process per systemctl start/stop: what only a start needs (the config parsers, the version tables,
+// the real containerd's launcher, the socket server) is loaded by that start.
 
 /** Leaves a real (listener-less) unix socket node, so `test -S` and kubeadm's socket detection see it. */
 async function socketNode(path: string): Promise<void> {
@@ -21,6 +19,7 @@ async function socketNode(path: string): Promise<void> {
   const temp = `${full}.${process.pid}`;
   mkdirSync(dirname(full), { recursive: true });
   rmSync(full, { force: true });
+  const { createServer } = await import('node:net');
   await new Promise<void>((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -52,6 +51,7 @@ function unitPidFile(pid: number): void {
 }
 
 async function startContainerd(): Promise<void> {
+  const [{ CONFIG_FILE, ContainerdConfigError, effectiveConfig }, { containerdInstall }] = await Promise.all([import('./containerd-config.js'), import('./versions.js')]);
   const install = containerdInstall();
   let effective;
   try {
@@ -67,7 +67,7 @@ async function startContainerd(): Promise<void> {
   let pid: number | undefined;
   if (wantRealContainerd() && !bin) serviceLog('containerd', 'lab: real containerd wanted but its binaries are not exposed in this host (LAB_REAL_BIN_DIR); running emulated');
   if (wantRealContainerd() && bin && inHost) {
-    pid = await startRealContainerd(bin, labPath(CONTAINERD_SOCKET));
+    pid = await (await import('./real-containerd.js')).startRealContainerd(bin, labPath(CONTAINERD_SOCKET));
     unitPidFile(pid);
   } else {
     await socketNode(CONTAINERD_SOCKET);
@@ -92,6 +92,7 @@ async function stopContainerd(): Promise<void> {
 }
 
 async function startDocker(): Promise<void> {
+  const { dockerDaemonConfig } = await import('./docker-config.js');
   let config;
   try {
     config = dockerDaemonConfig(readText('/etc/docker/daemon.json'));

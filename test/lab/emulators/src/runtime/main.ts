@@ -1,6 +1,7 @@
 // Entry point of the runtime emulators: `node main.js <tool> ARGS...` (the bash launchers in bin/ call it
 // after journaling the call and applying the fault hook).
 import { Exit, type Io } from './cli-util.js';
+import { flushNodeSync } from './runtime-state.js';
 
 type Tool = (argv: string[], io: Io) => number | Promise<number>;
 
@@ -45,7 +46,11 @@ async function main(): Promise<void> {
   }
   try {
     const run = await load();
-    process.exitCode = await run(argv, io);
+    try {
+      process.exitCode = await run(argv, io);
+    } finally {
+      await flushNodeSync();
+    }
   } catch (error) {
     if (error instanceof Exit) {
       if (error.message) (error.code === 0 ? process.stdout : process.stderr).write(`${error.message}\n`);

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { labEnv, labPath, readJson, readText, writeJson, removePath, labRoot } from './lab-paths.js';
 
 export type RuntimeService = 'containerd' | 'docker' | 'cri-docker';
@@ -115,11 +115,38 @@ export function repoRoot(): string {
   return labEnv('LAB_REPO') || join(dirname(fileURLToPath(import.meta.url)), '../../../../../..');
 }
 
+let syncWanted = false;
+
 /**
- * Tells the kube emulators this node's images changed. lab-node-sync is a no-op until the node joined a cluster
- * (it has /etc/kubernetes/kubelet.conf), so it is not even started before that.
+ * Tells the kube emulators this node's images changed. The sync itself runs once, when the command is done
+ * (flushNodeSync, called by main.ts): several changes in one call publish one status.
  */
 export function nodeSync(): void {
+  syncWanted = true;
+}
+
+/**
+ * Runs lab-node-sync's syncNode() in this process, as bin/lab-node-sync would (same journal line, same modules:
+ * LAB_KUBE_JS_DIR or the compiled kube emulators), without starting a second Node. lab-node-sync is a no-op until the
+ * node joined a cluster (it has /etc/kubernetes/kubelet.conf), so it is not even loaded before that. A pending
+ * lab-node-sync fault runs the real launcher (its fail/hang, bounded as before). Its failures are not the caller's.
+ */
+export async function flushNodeSync(): Promise<void> {
+  if (!syncWanted) return;
+  syncWanted = false;
   const bin = join(repoRoot(), 'test/lab/emulators/bin/lab-node-sync');
-  if (existsSync(bin) && existsSync(labPath('/etc/kubernetes/kubelet.conf'))) spawnSync(bin, [], { stdio: 'ignore', env: process.env, timeout: 30_000 });
+  if (!existsSync(bin) || !existsSync(labPath('/etc/kubernetes/kubelet.conf'))) return;
+  if (existsSync(labPath('/var/lib/lab/faults/lab-node-sync'))) {
+    spawnSync(bin, [], { stdio: 'ignore', env: process.env, timeout: 30_000 });
+    return;
+  }
+  try {
+    const dir = process.env.LAB_KUBE_JS_DIR || join(repoRoot(), 'dist/test/lab/emulators/src/kube');
+    const lab = (await import(pathToFileURL(join(dir, 'lab.js')).href)) as { journal: (command: string, args: string[]) => void };
+    const state = (await import(pathToFileURL(join(dir, 'node-state.js')).href)) as { syncNode: () => unknown };
+    lab.journal('lab-node-sync', []);
+    state.syncNode();
+  } catch {
+    /* like the spawned lab-node-sync: a failed sync does not fail the image command */
+  }
 }

@@ -1,7 +1,19 @@
 // Which runtime release the host has installed, and how each binary prints its version.
 import { createHash } from 'node:crypto';
 import { installedVersion, upstreamVersion } from './runtime-state.js';
-import { parseRelease, type ContainerdRelease } from './containerd-config.js';
+
+export interface ContainerdRelease {
+  /** e.g. 1.6.20~ds1, 1.7.27, 2.1.4 */
+  version: string;
+  major: number;
+  minor: number;
+}
+
+export function parseRelease(version: string): ContainerdRelease {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  if (!m) throw new Error(`unparsable containerd version ${version}`);
+  return { version: version.replace(/^v/, ''), major: Number(m[1]), minor: Number(m[2]) };
+}
 
 export interface ContainerdInstall {
   /** containerd (distro package) or containerd.io (Docker's repo) */
