@@ -21,8 +21,9 @@ export function cniImages(inv: Inventory): string[] {
 }
 
 /**
- * Pull the CNI images on every node before the DaemonSet lands (kubespray's "download" habit): a node that
- * cannot reach the registry fails here, named, instead of sitting NotReady until the wait times out.
+ * Pull the CNI images on every node right after the runtime is configured, long before the DaemonSet lands
+ * (kubespray's "download" habit): a node that cannot reach the registry fails here, named, before it joins,
+ * instead of sitting NotReady until the wait times out.
  */
 export const cniImagesTask = defineTask({
   id: 'cni.images',
@@ -31,6 +32,10 @@ export const cniImagesTask = defineTask({
     const images = cniImages(ctx.inventory);
     if (images.length === 0) return { skip: `no images to pre-pull for network.plugin ${ctx.inventory.spec.network.plugin}` };
     const t = ctx.transport;
+    // crictl inspecti takes several images and fails on the first one missing: one call when all are present
+    // (every re-run), then one per image to name the missing ones.
+    const all = await t.exec(['crictl', 'inspecti', '-q', ...images], { allowFailure: true });
+    if (all.code === 0) return [];
     const found = await lookups(t, images.map((image) => run(['crictl', 'inspecti', '-q', image])));
     const missing = images.filter((_, i) => found[i]!.code !== 0);
     if (missing.length === 0) return [];

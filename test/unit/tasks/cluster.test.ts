@@ -140,9 +140,14 @@ describe('cni.images', () => {
     const h = harness(makeInventory());
     const t = h.t('w1');
     const held = new Set(['ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3']);
-    t.allow('crictl inspecti -q', (c) => ({ code: held.has(c.command.split(' ')[3]!) ? 0 : 1 })).allow('crictl pull', (c) => (held.add(c.command.split(' ')[2]!), {}));
+    t.allow('crictl inspecti -q', (c) => ({ code: c.command.split(' ').slice(3).every((i) => held.has(i)) ? 0 : 1 })) // like crictl: fails on the first image missing
+      .allow('crictl pull', (c) => (held.add(c.command.split(' ')[2]!), {}));
     const changes = await converge(cniImagesTask, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual(['pull ghcr.io/flannel-io/flannel:v0.28.9']);
+    // With every image present, a check asks crictl once for all of them.
+    const before = t.commands.length;
+    expect(await cniImagesTask.check(h.ctx('w1'))).toEqual({ status: 'ok' });
+    expect(t.commands.slice(before)).toEqual(['crictl inspecti -q ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3 ghcr.io/flannel-io/flannel:v0.28.9']);
   });
 });
 
