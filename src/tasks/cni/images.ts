@@ -21,7 +21,7 @@ export function cniImages(inv: Inventory): string[] {
 }
 
 /**
- * Pull the CNI images on every node right after the runtime is configured, long before the DaemonSet lands
+ * Pull the CNI images on every node once the packages (crictl comes with cri-tools) are in, before any join
  * (kubespray's "download" habit): a node that cannot reach the registry fails here, named, before it joins,
  * instead of sitting NotReady until the wait times out.
  */

@@ -1,24 +1,22 @@
 /**
- * The package index (apt-get update / dnf makecache) is refreshed once per change of the repositories, not once
- * per task: a repository task refreshes right after writing its file, and an install later in the same run skips
- * its own refresh on that host. A real `apt-get update` costs seconds to minutes per host, three times per host
- * is what hand-written runbooks do.
+ * The package index (apt-get update / dnf makecache) is refreshed once per run, right before the first install
+ * that needs it, not once per repository: the repository tasks only write their files (and mark the index stale),
+ * and come first in the playbook, so one refresh sees them all. A real `apt-get update` costs seconds to minutes
+ * per host; hand-written runbooks run it after every repository they add.
  */
 import type { TaskContext } from '../../engine/types.js';
 
 const freshKey = (host: string) => `package-index-fresh:${host}`;
 
-/** Refresh the host's package index now, and remember it is fresh for the rest of the run. */
-export async function refreshPackageIndex(ctx: TaskContext): Promise<void> {
-  await ctx.transport.exec(ctx.host.requireDistro().refreshPackageIndex(), { timeoutMs: 600_000 });
-  ctx.run.set(freshKey(ctx.host.name), true);
+/** A repository file changed on this host: the next install refreshes the index first. */
+export function markPackageIndexStale(ctx: TaskContext): void {
+  ctx.run.set(freshKey(ctx.host.name), false);
 }
 
-/** Refresh unless this run already did on this host (after its last repository change). */
+/** Refresh the host's package index unless this run already did after its last repository change. */
 export async function ensureFreshPackageIndex(ctx: TaskContext): Promise<void> {
-  if (ctx.run.get<boolean>(freshKey(ctx.host.name)) === true) {
-    ctx.log('package index already refreshed in this run');
-    return;
-  }
-  await refreshPackageIndex(ctx);
+  if (ctx.run.get<boolean>(freshKey(ctx.host.name)) === true) return;
+  ctx.log('refreshing the package index');
+  await ctx.transport.exec(ctx.host.requireDistro().refreshPackageIndex(), { timeoutMs: 600_000 });
+  ctx.run.set(freshKey(ctx.host.name), true);
 }

@@ -2,6 +2,7 @@ import { defineTask, action, type Action } from '../common/define.js';
 import { isEnabled, unitEnabledLookup } from '../common/services.js';
 import { ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
 import { lookups, run } from '../../transport/lookups.js';
+import { ensureFreshPackageIndex } from '../common/package-index.js';
 
 export const kubernetesPackagesTask = defineTask({
   id: 'kubernetes.packages',
@@ -24,6 +25,7 @@ export const kubernetesPackagesTask = defineTask({
       const pkgs = kubernetesPackages.map((p) => [p, version] as const);
       actions.push(
         action(`install ${kubernetesPackages.map((p) => `${p}=${distro.packageVersionGlob(version)}`).join(' ')} (now: ${wrong.join(', ')})`, async () => {
+          await ensureFreshPackageIndex(ctx);
           await t.exec(distro.installPackages(pkgs), { timeoutMs: 900_000 });
         }),
       );
@@ -31,7 +33,7 @@ export const kubernetesPackagesTask = defineTask({
     if (ipvs) {
       const absent = ipvsPackages.filter((p) => !states.has(p));
       if (absent.length) {
-        actions.push(action(`install ${absent.join(' ')} (proxyMode ipvs)`, async () => void (await t.exec(distro.installPackages(absent.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 }))));
+        actions.push(action(`install ${absent.join(' ')} (proxyMode ipvs)`, async () => void (await ensureFreshPackageIndex(ctx), await t.exec(distro.installPackages(absent.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 }))));
       }
     }
     const hold = distro.holdPackages(kubernetesPackages);

@@ -1,6 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { refreshPackageIndex } from '../common/package-index.js';
+import { markPackageIndexStale } from '../common/package-index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import { defaultPackageRepository, minorTag } from '../../data/versions.js';
 import { sh } from '../../transport/command.js';
@@ -22,13 +22,14 @@ export const kubernetesRepo = defineTask({
       actions.push(
         action(`fetch the repository signing key into ${keyring}`, async () => {
           await t.exec(sh`mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL ${url} | gpg --dearmor --yes -o ${keyring}`, { timeoutMs: 120_000 });
+          markPackageIndexStale(ctx);
         }),
       );
     }
     const repo = await fileAction(t, distro.kubernetesRepoPath, distro.kubernetesRepoFile(base, minor), {}, current);
     if (repo) {
-      actions.push(repo);
-      actions.push(action('refresh the package index', () => refreshPackageIndex(ctx)));
+      // The next install refreshes the index (once, after every repository is written).
+      actions.push({ change: repo.change, run: async () => (await repo.run(), markPackageIndexStale(ctx)) });
     }
     return actions;
   },

@@ -1,6 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { refreshPackageIndex } from '../common/package-index.js';
+import { markPackageIndexStale } from '../common/package-index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import { dockerRepo } from '../../data/runtime-repos.js';
 import { sh } from '../../transport/command.js';
@@ -19,13 +19,14 @@ export const runtimeRepo = defineTask({
       actions.push(
         action(`fetch Docker's signing key into ${path}`, async () => {
           await t.exec(sh`mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL ${url} -o ${path} && chmod a+r ${path}`, { timeoutMs: 120_000 });
+          markPackageIndexStale(ctx);
         }),
       );
     }
     const file = await fileAction(t, repo.path, repo.content, {}, current);
     if (file) {
-      actions.push(file);
-      actions.push(action('refresh the package index', () => refreshPackageIndex(ctx)));
+      // The next install refreshes the index (once, after every repository is written).
+      actions.push({ change: file.change, run: async () => (await file.run(), markPackageIndexStale(ctx)) });
     }
     return actions;
   },

@@ -21,6 +21,7 @@ describe('playbooks/apply.yaml', () => {
       'Connect and gather facts',
       'Preflight',
       'Host prep',
+      'Package repositories',
       'Container runtime',
       'Kubernetes packages',
       'Control plane init',

@@ -38,21 +38,26 @@ describe('runtime.containerd.install', () => {
     expect(changes.map((c) => c.summary)).toEqual(['install containerd.io', 'enable and start containerd']);
   });
 
-  it('skips its own index refresh when runtime.repo refreshed it earlier in the same run (one apt-get update, not two)', async () => {
+  it('both repositories written, then one index refresh for both installs of the run (not one per repository)', async () => {
     const { runtimeRepo } = await import('../../../src/tasks/runtime/repo.js');
+    const { kubernetesRepo } = await import('../../../src/tasks/kubernetes/repo.js');
+    const { kubernetesPackagesTask } = await import('../../../src/tasks/kubernetes/packages.js');
     const h = harness(makeInventory());
     const t = h.t('w1');
-    let installed = '';
-    systemd(t, {});
-    t.allow('test -e /etc/apt/keyrings/docker.asc', { code: 0 })
+    const installed = new Set<string>();
+    const units = systemd(t, { kubelet: { enabled: false, active: false } });
+    t.allow(/^test -e \/etc\/apt\/keyrings\//, { code: 0 })
       .allow('apt-get update', {})
-      .allow("dpkg-query -W -f='${Package}|${Status}|${Version}\n' containerd.io", () => (installed ? { stdout: installed } : { code: 1 }))
-      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io', () => ((installed = 'containerd.io|install ok installed|1.7.24-1\n'), {}));
-    await converge(runtimeRepo, h.ctx('w1'), [t]);
-    await converge(runtimeContainerdInstall, h.ctx('w1'), [t]);
+      .allow('dpkg-query -W', (c) => ({ stdout: [...installed].filter((p) => c.command.includes(` ${p}`)).map((p) => `${p}|hold ok installed|${p === 'containerd.io' ? '1.7.24-1' : '1.34.1-1.1'}\n`).join('') }))
+      .allow(/apt-get install .* containerd.io/, () => (installed.add('containerd.io'), {}))
+      .allow(/apt-get install .* kubeadm=/, () => (['kubeadm', 'kubelet', 'kubectl'].forEach((p) => installed.add(p)), {}))
+      .allow('apt-mark hold', {})
+      .allow('systemctl enable kubelet', () => (Object.assign(units.kubelet!, { enabled: true }), {}));
+    for (const task of [runtimeRepo, kubernetesRepo, runtimeContainerdInstall, kubernetesPackagesTask]) await converge(task, h.ctx('w1'), [t]);
     expect(t.commands.filter((c) => c.includes('apt-get update'))).toHaveLength(1);
-    // A new run (new run state) knows nothing: it refreshes before installing.
-    installed = '';
+    expect(t.commands.findIndex((c) => c.includes('apt-get update'))).toBeLessThan(t.commands.findIndex((c) => c.includes('apt-get install')));
+    // A new run knows nothing about the index: it refreshes before installing.
+    installed.clear();
     const next = harness(makeInventory());
     next.transports.set('w1', t);
     await runtimeContainerdInstall.apply(next.ctx('w1'), [{ summary: 'install containerd.io' }]);
