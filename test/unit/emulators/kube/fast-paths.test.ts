@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { INIT_CONFIG, Lab, ensureBuilt } from "./harness.js";
+import { INIT_CONFIG, Lab, ensureBuilt, openssl } from "./harness.js";
 import { canonicalKubeconfig, kubeconfigYaml, parseKubeconfig, parseKubeconfigYaml } from "../../../lab/emulators/src/kube/kubeadm-pki.js";
+import { certificateRequest, signCert } from "../../../lab/emulators/src/kube/pki.js";
+import { generatePem } from "../../../lab/emulators/src/kube/keypool.js";
 
 const lab = new Lab().seedKeys(20);
 /** A launcher that would reach Node fails with this: proves the bash fast path answered. */
@@ -116,5 +118,41 @@ describe("kubeconfig reader without yaml", () => {
       expect(canonicalKubeconfig(text), text).toBeUndefined();
     }
     expect(parseKubeconfig(others[0]!)).toEqual(parseKubeconfigYaml(others[0]!));
+  });
+});
+
+describe("certificate requests built without openssl req", () => {
+  const dir = mkdtempSync(join(tmpdir(), "csr-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const SUBJECTS: [string, string][][] = [[["CN", "kubernetes"]], [["O", "system:nodes"], ["CN", "system:node:w1.lab"]],
+    [["O", "kubeadm:cluster-admins"], ["O", "system:masters"], ["CN", "kubernetes-super-admin"]]];
+  /** What `openssl req` writes for the same key and subject. */
+  const opensslRequest = (key: string, rdns: [string, string][]) => {
+    writeFileSync(join(dir, "req.cnf"), "[req]\ndistinguished_name = dn\n[dn]\n");
+    writeFileSync(join(dir, "k.pem"), key);
+    return openssl(["req", "-new", "-config", join(dir, "req.cnf"), "-key", join(dir, "k.pem"), "-subj", rdns.map(([k, v]) => `/${k}=${v}`).join("")]);
+  };
+  /** The signed part of a request (ECDSA signatures differ from run to run). */
+  const requestInfo = (pem: string) => openssl(["req", "-noout", "-text"], pem).split("Signature Value:")[0];
+
+  it("writes the very request openssl writes (RSA: same bytes; ECDSA: same signed part), and openssl verifies it", () => {
+    for (const alg of ["RSA-2048", "ECDSA-P256"] as const) {
+      const key = generatePem(alg);
+      for (const rdns of SUBJECTS) {
+        const mine = certificateRequest(rdns, key)!;
+        const theirs = opensslRequest(key, rdns);
+        if (alg === "RSA-2048") expect(mine).toBe(theirs);
+        else expect(requestInfo(mine)).toBe(requestInfo(theirs));
+        expect(openssl(["req", "-verify", "-noout"], mine)).toBe("");
+      }
+    }
+  });
+
+  it("leaves names openssl would refuse or re-parse to openssl", () => {
+    const key = generatePem("ECDSA-P256");
+    const t = Date.now();
+    expect(() => signCert({ cn: "n".repeat(70), notBefore: t, notAfter: t + 3600e3 }, key)).toThrow(/openssl failed for n+: .*too long/s);
+    const info = openssl(["x509", "-noout", "-subject", "-nameopt", "RFC2253"], signCert({ cn: "front proxy", orgs: ["x y"], notBefore: t, notAfter: t + 3600e3 }, key));
+    expect(info).toBe(openssl(["req", "-noout", "-subject", "-nameopt", "RFC2253"], opensslRequest(key, [["O", "x y"], ["CN", "front proxy"]])));
   });
 });
