@@ -3,7 +3,14 @@
 import { availableParallelism } from "node:os";
 import { fsRoot, readText, runEmulator } from "./lab.js";
 
+let swap: boolean | undefined;
+
+/** Swap in use (asked once per process: kubeadm never turns swap on or off, and init/join ask up to four times). */
 export function swapOn(): boolean {
+  return (swap ??= probeSwap());
+}
+
+function probeSwap(): boolean {
   const r = runEmulator("swapon", ["--show", "--noheadings"]);
   if (r) return r.stdout.trim() !== "";
   if (!fsRoot()) return false;
