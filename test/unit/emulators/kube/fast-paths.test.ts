@@ -148,6 +148,12 @@ describe("certificate requests built without openssl req", () => {
     }
   });
 
+  it("leaves keys it cannot read to openssl req", () => {
+    expect(certificateRequest([["CN", "x"]], "not a key")).toBeUndefined();
+    const t = Date.now();
+    expect(() => signCert({ cn: "x", notBefore: t, notAfter: t + 3600e3 }, "not a key")).toThrow(/openssl failed for x: .*(key|Could not)/is);
+  });
+
   it("leaves names openssl would refuse or re-parse to openssl", () => {
     const key = generatePem("ECDSA-P256");
     const t = Date.now();

@@ -1,6 +1,6 @@
 // Real X.509 material: keys from node:crypto, certificates signed by `openssl ca` (exact validity
 // windows), parsed back with X509Certificate. Mirrors kubeadm's certificate tree.
-import { createHash, createPrivateKey, createPublicKey, sign, X509Certificate } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, KeyObject, sign, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { claimPooledKey, generatePem } from "./keypool.js";
 import { tmpdir } from "node:os";
@@ -119,9 +119,15 @@ const SIG_ALG: Record<string, Buffer> = {
 /** Names `openssl req -subj` takes literally (no escapes, no multi-valued RDNs, at most 64 characters) and encodes as UTF8String. */
 const PLAIN_RDN = /^[A-Za-z0-9:._@-]{1,64}$/;
 
-/** The PEM certificate request `openssl req -new -key KEY -subj /O=../CN=..` writes (same DER for RSA keys). */
+/** The PEM certificate request `openssl req -new -key KEY -subj /O=../CN=..` writes (same DER for RSA keys); undefined
+ *  for keys it cannot read or sign with (openssl req then runs). */
 export function certificateRequest(rdns: [string, string][], keyPem: string): string | undefined {
-  const key = createPrivateKey(keyPem);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    return undefined; // openssl req reports it in its words
+  }
   const alg = SIG_ALG[key.asymmetricKeyType ?? ""];
   if (!alg) return undefined;
   const name = tlv(0x30, ...rdns.map(([k, v]) => tlv(0x31, tlv(0x30, RDN_OID[k]!, tlv(0x0c, Buffer.from(v))))));
