@@ -71,9 +71,18 @@ export class Lab {
   }
 
   run(host: string, cmd: string, args: string[], extraEnv: Record<string, string> = {}, input?: string): Result {
+    return this.spawn(host, join(BIN, cmd), args, extraEnv, input);
+  }
+
+  /** The Node emulator itself, without its launcher's bash fast paths (to compare the two). */
+  runNode(host: string, cmd: string, args: string[], extraEnv: Record<string, string> = {}): Result {
+    return this.spawn(host, process.execPath, [join(process.env.LAB_KUBE_JS_DIR!, `${cmd}.js`), ...args], extraEnv);
+  }
+
+  private spawn(host: string, file: string, args: string[], extraEnv: Record<string, string>, input?: string): Result {
     const env = { PATH: process.env.PATH!, HOME: "/root", LAB_FS_ROOT: join(this.root, host), LAB_CLUSTER_DIR: this.clusterDir,
       LAB_EMULATOR_BIN: FAKES, LAB_HOST: host, LAB_IP: this.ips.get(host)!, LAB_REPO: REPO, LAB_KUBE_JS_DIR: process.env.LAB_KUBE_JS_DIR ?? "", ...this.env, ...extraEnv };
-    const r = spawnSync(join(BIN, cmd), args, { env, encoding: "utf8", input, timeout: 120_000 });
+    const r = spawnSync(file, args, { env, encoding: "utf8", input, timeout: 120_000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 }

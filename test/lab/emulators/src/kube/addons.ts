@@ -1,5 +1,5 @@
 // API objects kubeadm creates at init: CoreDNS, kube-proxy and the configuration ConfigMaps.
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { KubeObject } from "./cluster-state.js";
 
 export function addonObjects(cc: Record<string, any>, images: Record<string, string>, skip: string[]): KubeObject[] {

@@ -3,7 +3,14 @@
 import { availableParallelism } from "node:os";
 import { fsRoot, readText, runEmulator } from "./lab.js";
 
+let swap: boolean | undefined;
+
+/** Swap in use (asked once per process: kubeadm never turns swap on or off, and init/join ask up to four times). */
 export function swapOn(): boolean {
+  return (swap ??= probeSwap());
+}
+
+function probeSwap(): boolean {
   const r = runEmulator("swapon", ["--show", "--noheadings"]);
   if (r) return r.stdout.trim() !== "";
   if (!fsRoot()) return false;
@@ -19,18 +26,24 @@ export function cpuCount(): number {
   return Number.isFinite(n) && n > 0 ? n : availableParallelism();
 }
 
-/** A TCP port in LISTEN state in this host's network namespace (/proc/net/tcp{,6}). */
+let listening: Set<number> | undefined;
+
+/** A TCP port in LISTEN state in this host's network namespace (/proc/net/tcp{,6}, read once per process: reading
+ *  them costs ~5 ms each and preflight asks for up to six ports). */
 export function portInUse(port: number): boolean {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    const text = readText(f);
-    if (!text) continue;
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1]?.endsWith(`:${hex}`) && cols[3] === "0A") return true;
+  if (!listening) {
+    listening = new Set();
+    for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      const text = readText(f);
+      if (!text) continue;
+      for (const line of text.split("\n").slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        const local = /:([0-9A-F]{4})$/.exec(cols[1] ?? "");
+        if (local && cols[3] === "0A") listening.add(parseInt(local[1]!, 16));
+      }
     }
   }
-  return false;
+  return listening.has(port);
 }
 
 export const DEFAULT_CRI_SOCKET = "unix:///var/run/containerd/containerd.sock";

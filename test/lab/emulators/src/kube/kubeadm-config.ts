@@ -1,7 +1,7 @@
 // kubeadm configuration files: multi-document YAML, known kinds per API version, kubeadm's decoding
 // behaviour (type errors are fatal, unknown fields are strict-decoding warnings for init/join and
 // errors for `config validate`), defaults.
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { ExitError } from "./lab.js";
 
 type Spec = "s" | "l" | "m" | "any" | "args" | { [field: string]: Spec } | [Spec];

@@ -1,5 +1,5 @@
 // kubeadm's certificate tree and kubeconfig files for one node, created, shared and renewed.
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { exists, readText, writeText } from "./lab.js";
 import { certInfo, generateKey, KeyAlgorithm, KeyPair, publicKeyPem, signCert, CertSpec } from "./pki.js";
 
@@ -179,15 +179,51 @@ const normIP = (ip: string) => (ip === "::1" ? "0:0:0:0:0:0:0:1" : ip);
 export interface ParsedKubeconfig { server: string; caCert: string; cert?: string; key?: string; userName: string; clusterName: string }
 
 export function parseKubeconfig(text: string): ParsedKubeconfig {
+  return canonicalKubeconfig(text) ?? parseKubeconfigYaml(text);
+}
+
+// Plain scalars YAML reads back as these very strings: names (no boolean/null look-alikes, no trailing colon),
+// base64 data and absolute paths.
+const NAME = String.raw`(?!(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)\n)[A-Za-z](?:[A-Za-z0-9@:._/-]*[A-Za-z0-9@._/-])?`;
+const B64 = "[A-Za-z][A-Za-z0-9+/]*={0,2}";
+const CANONICAL = new RegExp(String.raw`^apiVersion: v1\nclusters:\n  - cluster:\n      certificate-authority-data: (${B64})\n` +
+  String.raw`      server: (https://[A-Za-z0-9.:\[\]-]+)\n    name: (${NAME})\ncontexts:\n  - context:\n      cluster: ${NAME}\n` +
+  String.raw`      user: ${NAME}\n    name: ${NAME}\ncurrent-context: ${NAME}\nkind: Config\npreferences: \{\}\nusers:\n  - name: (${NAME})\n` +
+  String.raw`    user:\n((?:      client-(?:certificate|key)(?:-data)?: (?:${B64}|/(?:[A-Za-z0-9@:._/-]*[A-Za-z0-9@._/-])?)\n)+)$`);
+
+/**
+ * The kubeconfig files this emulator writes (kubeconfigYaml: one cluster, one context, one user), read without the
+ * yaml package; anything else is undefined (parsed as YAML). Same result as parseKubeconfigYaml for those files.
+ */
+export function canonicalKubeconfig(text: string): ParsedKubeconfig | undefined {
+  const m = CANONICAL.exec(text);
+  if (!m) return undefined;
+  const u: Record<string, string> = {};
+  for (const line of m[5]!.trimEnd().split("\n")) {
+    const [k, v] = line.trim().split(": ") as [string, string];
+    if (k in u) return undefined; // a duplicate key is a YAML error: let the parser report it
+    u[k] = v;
+  }
+  return { server: m[2]!, caCert: fromB64(m[1])!, ...credentials(u), userName: m[4]!, clusterName: m[3]! };
+}
+
+const fromB64 = (s?: string) => (s ? Buffer.from(s, "base64").toString() : undefined);
+
+/** A kubeconfig user's client certificate and key: inline data, else the files it names. */
+function credentials(u: Record<string, string | undefined>): { cert?: string; key?: string } {
+  return {
+    cert: fromB64(u["client-certificate-data"]) ?? (u["client-certificate"] ? readText(u["client-certificate"]) : undefined),
+    key: fromB64(u["client-key-data"]) ?? (u["client-key"] ? readText(u["client-key"]) : undefined),
+  };
+}
+
+export function parseKubeconfigYaml(text: string): ParsedKubeconfig {
   const doc = YAML.parse(text) as Record<string, any>;
   const ctxName = doc["current-context"];
   const context = (doc.contexts ?? []).find((c: any) => c.name === ctxName)?.context ?? doc.contexts?.[0]?.context ?? {};
   const cluster = (doc.clusters ?? []).find((c: any) => c.name === context.cluster) ?? doc.clusters?.[0];
   const user = (doc.users ?? []).find((u: any) => u.name === context.user) ?? doc.users?.[0];
-  const fromB64 = (s?: string) => (s ? Buffer.from(s, "base64").toString() : undefined);
-  const u = user?.user ?? {};
-  const cert = fromB64(u["client-certificate-data"]) ?? (u["client-certificate"] ? readText(u["client-certificate"]) : undefined);
-  const key = fromB64(u["client-key-data"]) ?? (u["client-key"] ? readText(u["client-key"]) : undefined);
+  const { cert, key } = credentials(user?.user ?? {});
   const caCert = fromB64(cluster?.cluster?.["certificate-authority-data"]) ?? (cluster?.cluster?.["certificate-authority"] ? readText(cluster.cluster["certificate-authority"]) ?? "" : "");
   return { server: cluster?.cluster?.server ?? "", caCert, cert, key, userName: user?.name ?? "", clusterName: cluster?.name ?? "" };
 }

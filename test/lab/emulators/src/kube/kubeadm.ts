@@ -1,5 +1,5 @@
 // Emulated kubeadm: entry point and the small subcommands (version, config, certs certificate-key).
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { ExitError, main, out, readText } from "./lab.js";
 import { parseArgs, flag, Parsed } from "./args.js";
 import { binaryVersion, controlPlaneImages, imageOptionsFrom, normalizeVersion, versionInfo } from "./kube-versions.js";

@@ -1,5 +1,5 @@
 // kubectl get: tables like the real printers, -o wide|json|yaml|name|jsonpath=…
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { Cluster, KubeObject } from "./cluster-state.js";
 import { ExitError, now, out } from "./lab.js";
 import { Parsed, bool, flag } from "./args.js";

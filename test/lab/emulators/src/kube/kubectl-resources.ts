@@ -1,5 +1,5 @@
 // kubectl resource names, API connection (kubeconfig + client certificate checks) and object listing.
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { readFileSync } from "node:fs";
 import { Cluster, KubeObject, loadState } from "./cluster-state.js";
 import { ExitError, labEnv, now, readText } from "./lab.js";

@@ -1,7 +1,7 @@
 // Emulated kubectl over the shared cluster state: get, apply, delete, cordon/uncordon, drain, wait, label,
 // version, cluster-info.
 import { isDeepStrictEqual } from "node:util";
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { Cluster, KubeObject, loadState, objectKey, updateState } from "./cluster-state.js";
 import { ExitError, hostName, main, out, runEmulator, sleepMs } from "./lab.js";
 import { Parsed, bool, flag, flagAll, parseArgs, parseDuration } from "./args.js";

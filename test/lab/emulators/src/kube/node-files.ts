@@ -1,6 +1,6 @@
 // Files kubeadm writes on a node besides the PKI: static pod manifests, kubelet config and flags.
-import YAML from "yaml";
-import { readText, writeText } from "./lab.js";
+import YAML from "./yaml-lazy.js";
+import { writeText } from "./lab.js";
 import { argsMap } from "./kubeadm-config.js";
 import { firstServiceIP } from "./kubeadm-pki.js";
 
@@ -103,13 +103,12 @@ export function writeKubeletFiles(kubeletConfig: Record<string, any>, cc: Record
     ...kubeletConfig,
     kind: "KubeletConfiguration",
   };
-  writeText("/var/lib/kubelet/config.yaml", YAML.stringify(cfg));
+  writeText(KUBELET_CONFIG, YAML.stringify(cfg));
   const flags = { "container-runtime-endpoint": criSocket, ...extraArgs };
   writeText("/var/lib/kubelet/kubeadm-flags.env",
     `KUBELET_KUBEADM_ARGS="${Object.entries(flags).map(([k, v]) => `--${k}=${v}`).join(" ")}"\n`);
 }
 
-export function kubeletConfigFromDisk(): Record<string, any> | undefined {
-  const t = readText("/var/lib/kubelet/config.yaml");
-  return t ? (YAML.parse(t) as Record<string, any>) : undefined;
-}
+export const KUBELET_CONFIG = "/var/lib/kubelet/config.yaml";
+
+export const parseKubeletConfig = (text: string): Record<string, any> | null => YAML.parse(text);

@@ -5,7 +5,7 @@ import { exists, hostName, hostPath, now, readText, writeText } from "./lab.js";
 import { parseKubeconfig } from "./kubeadm-pki.js";
 import { caCertHash } from "./pki.js";
 import { runtimeImages, serviceActive, swapOn } from "./host-probe.js";
-import { kubeletConfigFromDisk } from "./node-files.js";
+import { KUBELET_CONFIG, parseKubeletConfig } from "./node-files.js";
 import { imagePresent } from "./image-ref.js";
 export { imagePresent, normalizeImage } from "./image-ref.js";
 
@@ -48,9 +48,13 @@ export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
 /** Kubelet "runs" when its unit is active, it has a config, and swap does not stop it. */
 export function kubeletRunning(): boolean {
   if (!serviceActive("kubelet")) return false;
-  const cfg = kubeletConfigFromDisk();
-  if (!cfg) return false;
-  if (swapOn() && cfg.failSwapOn !== false) return false;
+  const text = readText(KUBELET_CONFIG);
+  if (!text) return false;
+  // what kubeadm writes is a mapping (truthy): parse it (loading yaml costs ~30 ms) only when failSwapOn matters
+  const written = text.startsWith("apiVersion: kubelet.config.k8s.io/");
+  const cfg = written ? undefined : parseKubeletConfig(text);
+  if (!written && !cfg) return false;
+  if (swapOn() && (cfg ?? parseKubeletConfig(text))!.failSwapOn !== false) return false;
   return true;
 }
 

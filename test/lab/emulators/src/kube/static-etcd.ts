@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import YAML from "yaml";
+import YAML from "./yaml-lazy.js";
 import { exists, fsRoot, hostPath, labEnv, readText, sleepMs } from "./lab.js";
 
 export const ETCD_MANIFEST = "/etc/kubernetes/manifests/etcd.yaml";
