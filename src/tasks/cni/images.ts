@@ -20,6 +20,26 @@ export function cniImages(inv: Inventory): string[] {
   return [images.cniPlugin, images.flannel];
 }
 
+/** "nginx:1" → "docker.io/library/nginx:1"; a registry host (has a dot, a colon or is localhost) is kept. */
+export function canonicalRef(ref: string): string {
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost')) return ref;
+  return slash < 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
+}
+
+/** The image tags a runtime holds, from `crictl images -o json`; undefined when the output is not that. */
+export function heldTags(json: string): Set<string> | undefined {
+  try {
+    const parsed = JSON.parse(json) as { images?: { repoTags?: unknown }[] };
+    if (!Array.isArray(parsed.images)) return undefined;
+    const tags = parsed.images.flatMap((i) => (Array.isArray(i.repoTags) ? i.repoTags.filter((x): x is string => typeof x === 'string') : []));
+    return new Set(tags.map(canonicalRef));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Pull the CNI images on every node once the packages (crictl comes with cri-tools) are in, before any join
  * (kubespray's "download" habit): a node that cannot reach the registry fails here, named, before it joins,
@@ -32,12 +52,15 @@ export const cniImagesTask = defineTask({
     const images = cniImages(ctx.inventory);
     if (images.length === 0) return { skip: `no images to pre-pull for network.plugin ${ctx.inventory.spec.network.plugin}` };
     const t = ctx.transport;
-    // crictl inspecti takes several images and fails on the first one missing: one call when all are present
-    // (every re-run), then one per image to name the missing ones.
-    const all = await t.exec(['crictl', 'inspecti', '-q', ...images], { allowFailure: true });
-    if (all.code === 0) return [];
-    const found = await lookups(t, images.map((image) => run(['crictl', 'inspecti', '-q', image])));
-    const missing = images.filter((_, i) => found[i]!.code !== 0);
+    const held = heldTags((await t.exec(['crictl', 'images', '-o', 'json'], { allowFailure: true })).stdout);
+    let missing: string[];
+    if (held) {
+      missing = images.filter((image) => !held.has(canonicalRef(image)));
+    } else {
+      // An answer we cannot read: ask image by image.
+      const found = await lookups(t, images.map((image) => run(['crictl', 'inspecti', '-q', image])));
+      missing = images.filter((_, i) => found[i]!.code !== 0);
+    }
     if (missing.length === 0) return [];
     return [
       action(`pull ${missing.join(' ')}`, async () => {

@@ -19,9 +19,8 @@ export const hostprepModules = defineTask({
     const missing = modulesView(ctx.inventory).modules.filter((m) => !loaded.has(m));
     if (missing.length) {
       actions.push(
-        action(`load ${missing.join(' ')}`, async () => {
-          for (const m of missing) await t.exec(['modprobe', m]);
-        }),
+        // -a: every name is a module (without it, the names after the first are its parameters)
+        action(`load ${missing.join(' ')}`, async () => void (await t.exec(['modprobe', '-a', ...missing]))),
       );
     }
     return actions;

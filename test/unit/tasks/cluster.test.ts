@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { criImagesJson } from './helpers/cri.js';
 import { parseAllDocuments, parse } from 'yaml';
 import { cniFlannel, FLANNEL_MANIFEST } from '../../../src/tasks/cni/flannel.js';
 import { cniCilium, CILIUM_VALUES } from '../../../src/tasks/cni/cilium.js';
@@ -140,14 +141,14 @@ describe('cni.images', () => {
     const h = harness(makeInventory());
     const t = h.t('w1');
     const held = new Set(['ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3']);
-    t.allow('crictl inspecti -q', (c) => ({ code: c.command.split(' ').slice(3).every((i) => held.has(i)) ? 0 : 1 })) // like crictl: fails on the first image missing
+    t.allow('crictl images -o json', () => ({ stdout: criImagesJson(held) }))
       .allow('crictl pull', (c) => (held.add(c.command.split(' ')[2]!), {}));
     const changes = await converge(cniImagesTask, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual(['pull ghcr.io/flannel-io/flannel:v0.28.9']);
-    // With every image present, a check asks crictl once for all of them.
+    // A check asks crictl once for every image it holds.
     const before = t.commands.length;
     expect(await cniImagesTask.check(h.ctx('w1'))).toEqual({ status: 'ok' });
-    expect(t.commands.slice(before)).toEqual(['crictl inspecti -q ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3 ghcr.io/flannel-io/flannel:v0.28.9']);
+    expect(t.commands.slice(before)).toEqual(['crictl images -o json']);
   });
 });
 

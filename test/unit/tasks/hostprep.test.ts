@@ -89,7 +89,7 @@ describe('hostprep.modules and hostprep.sysctl', () => {
     const h = harness(makeInventory({ kubernetes: { proxyMode: 'ipvs' } }));
     const t = h.t('w1');
     const loaded = new Set(['overlay']);
-    t.allow('lsmod', () => ({ stdout: `Module Size Used\n${[...loaded].map((m) => `${m} 1 0`).join('\n')}\n` })).allow(/^modprobe /, (c) => (loaded.add(c.command.split(' ')[1]!), {}));
+    t.allow('lsmod', () => ({ stdout: `Module Size Used\n${[...loaded].map((m) => `${m} 1 0`).join('\n')}\n` })).allow(/^modprobe -a /, (c) => (c.command.split(' ').slice(2).forEach((m) => loaded.add(m)), {}));
     const changes = await converge(hostprepModules, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual(['create /etc/modules-load.d/k8s.conf', 'load br_netfilter ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack']);
     expect(t.fileText('/etc/modules-load.d/k8s.conf')).toContain('\nbr_netfilter\nip_vs\n');
