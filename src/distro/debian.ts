@@ -48,7 +48,6 @@ export function debianDistro(name: string): Distro {
       return states;
     },
     holdPackages: (pkgs) => ['apt-mark', 'hold', ...pkgs],
-    listHeld: () => ['apt-mark', 'showhold'],
     refreshPackageIndex: () => [...APT, 'update'],
     removePackages: (pkgs) => [...APT, 'purge', '-y', '--allow-change-held-packages', ...pkgs],
   };

@@ -54,7 +54,6 @@ export function rhelDistro(name: string, packageManager: 'dnf' | 'yum'): Distro 
       return states;
     },
     holdPackages: () => undefined,
-    listHeld: () => undefined,
     refreshPackageIndex: () => [packageManager, 'makecache', '-y'],
     removePackages: (pkgs) => [packageManager, 'remove', '-y', ...pkgs],
   };

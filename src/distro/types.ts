@@ -31,8 +31,6 @@ export interface Distro {
   parsePackageStates(stdout: string): Map<string, PackageState>;
   /** Prevent upgrades of these packages (apt-mark hold / dnf exclude is in the repo file). */
   holdPackages(pkgs: readonly string[]): Command | undefined;
-  /** List of held packages, one per line. */
-  listHeld(): Command | undefined;
   /** Refresh the package index (apt-get update / dnf makecache). */
   refreshPackageIndex(): Command;
   /** Remove packages (reset). */

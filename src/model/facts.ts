@@ -15,6 +15,8 @@ export interface Facts {
   macs: string[];
   /** Unix time (seconds) on the host when facts were gathered, for clock-skew checks. */
   epochSeconds: number;
+  /** The admin machine's Unix time when epochSeconds was read (middle of the round trip); set by facts.gather. */
+  adminEpochSeconds?: number;
   /** Installed versions ('' when absent). */
   versions: { kubeadm: string; kubelet: string; kubectl: string; containerd: string; docker: string };
   /** Set when /etc/kubernetes/kubelet.conf or admin.conf exists: the cluster this node belongs to. */

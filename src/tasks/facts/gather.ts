@@ -32,7 +32,9 @@ export const gatherFacts: Task = {
   id: 'facts.gather',
   title: 'Facts | Gather OS, hardware and Kubernetes facts',
   async check(ctx) {
+    const before = Date.now() / 1000;
     const result = await ctx.transport.exec(FACTS_SCRIPT, { allowFailure: true, signal: ctx.signal });
+    const after = Date.now() / 1000;
     if (!splitSections(result.stdout).has('end')) {
       throw new CommandError(
         ctx.host.name,
@@ -44,6 +46,7 @@ export const gatherFacts: Task = {
       );
     }
     const facts = parseFacts(result.stdout);
+    if (facts.epochSeconds) facts.adminEpochSeconds = (before + after) / 2;
     ctx.host.facts = facts;
     ctx.log(`facts: ${describeFacts(facts)}`);
     ctx.host.distro = detectDistro(facts.os);

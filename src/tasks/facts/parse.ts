@@ -2,6 +2,7 @@
 import { osFamily } from '../../distro/index.js';
 import type { Facts } from '../../model/facts.js';
 import { SECTION_MARK } from './script.js';
+import { caCertHash } from '../common/cluster.js';
 
 export function splitSections(output: string): Map<string, string[]> {
   const sections = new Map<string, string[]>();
@@ -98,7 +99,16 @@ export function parseFacts(output: string): Facts {
   const cluster: Facts['cluster'] = { member: clusterLines.includes('kubelet.conf') };
   for (const line of clusterLines) {
     if (line.startsWith('endpoint ')) cluster.endpoint = line.slice('endpoint '.length).trim();
-    if (line.startsWith('ca-hash ')) cluster.caHash = line.slice('ca-hash '.length).trim();
+    if (line.startsWith('ca-hash ')) cluster.caHash = line.slice('ca-hash '.length).trim(); // older scripts
+  }
+  // The CA hash is computed here from the certificate (no openssl pipeline on the host): kubeadm's discovery hash.
+  const caPem = (s.get('ca-crt') ?? []).join('\n');
+  if (caPem.includes('BEGIN CERTIFICATE')) {
+    try {
+      cluster.caHash = caCertHash(caPem);
+    } catch {
+      // an unreadable ca.crt: no hash (preflight reports the identity it can check)
+    }
   }
   const memKb = Number(/(\d+)/.exec(first('meminfo'))?.[1] ?? 0);
   const cpus = Number.parseInt(first('cpus'), 10);

@@ -31,10 +31,7 @@ s cluster
 [ -f /etc/kubernetes/kubelet.conf ] && echo kubelet.conf
 [ -f /etc/kubernetes/admin.conf ] && echo admin.conf
 for c in /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf; do [ -f "$c" ] && sed -n 's/^ *server: *//p' "$c" 2>/dev/null | head -n1 | sed 's/^/endpoint /' && break; done
-if [ -f /etc/kubernetes/pki/ca.crt ] && command -v openssl >/dev/null 2>&1; then
-  h=$(openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt 2>/dev/null | openssl pkey -pubin -outform der 2>/dev/null | sha256sum 2>/dev/null | cut -d' ' -f1)
-  [ -n "$h" ] && echo "ca-hash sha256:$h"
-fi
+s ca-crt; cat /etc/kubernetes/pki/ca.crt 2>/dev/null
 s ports; if command -v ss >/dev/null 2>&1; then echo ss; ss -Htln 2>/dev/null; else echo proc; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; fi
 s uid; id -u
 s end

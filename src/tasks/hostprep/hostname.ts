@@ -6,8 +6,14 @@ export const hostprepHostname = defineTask({
   async plan(ctx) {
     if (!ctx.inventory.spec.hostPrep.setHostname) return { skip: 'hostPrep.setHostname is false' };
     const t = ctx.transport;
-    const current = (await t.exec(['hostname'])).stdout.trim();
+    const facts = ctx.host.requireFacts(); // read with the facts at the start of this run; only this task changes it
+    const current = facts.hostname;
     if (current === ctx.host.name) return [];
-    return [action(`set hostname ${current || '(none)'} → ${ctx.host.name}`, async () => void (await t.exec(['hostnamectl', 'set-hostname', ctx.host.name])))];
+    return [
+      action(`set hostname ${current || '(none)'} → ${ctx.host.name}`, async () => {
+        await t.exec(['hostnamectl', 'set-hostname', ctx.host.name]);
+        facts.hostname = ctx.host.name;
+      }),
+    ];
   },
 });

@@ -1,4 +1,5 @@
 import { defineTask, action, type Action } from '../common/define.js';
+import { forgetInstalledVersions } from '../common/installed.js';
 import { fileAction } from '../common/files.js';
 import { ensureRunning, unitEnabled } from '../common/services.js';
 import { sh, type Command } from '../../transport/command.js';
@@ -21,24 +22,25 @@ const MARKS = '/var/lib/kubesmith/installed';
 async function packageActions(ctx: TaskContext, pkgs: BundleFile[]): Promise<Action[]> {
   const t = ctx.transport;
   const distro = ctx.host.requireDistro();
-  const stale: BundleFile[] = [];
-  for (const f of pkgs) {
-    const installed = (await t.exec(distro.installedVersion(f.name), { allowFailure: true })).stdout.trim();
-    if (installed !== f.version && !installed.startsWith(`${f.version}-`)) stale.push(f);
-  }
+  // One query: every bundled package's installed version, and the holds.
+  const names = [...new Set([...pkgs.map((f) => f.name), ...kubernetesPackages])];
+  const states = distro.parsePackageStates((await t.exec(distro.packageStates(names), { allowFailure: true })).stdout);
+  const stale = pkgs.filter((f) => {
+    const installed = states.get(f.name)?.version ?? '';
+    return installed !== f.version && !installed.startsWith(`${f.version}-`);
+  });
   const actions: Action[] = [];
   if (stale.length) {
     actions.push(
       action(`install ${stale.map((f) => `${f.name} ${f.version}`).join(', ')} from the bundle`, async () => {
         await t.exec(localInstall[distro.family](stale.map(remotePath)), { timeoutMs: 900_000 });
+        forgetInstalledVersions(ctx);
       }),
     );
   }
-  const listHeld = distro.listHeld();
   const hold = distro.holdPackages(kubernetesPackages);
-  if (listHeld && hold) {
-    const held = new Set((await t.exec(listHeld, { allowFailure: true })).stdout.split('\n').map((l) => l.trim()));
-    const notHeld = kubernetesPackages.filter((p) => !held.has(p));
+  if (hold) {
+    const notHeld = kubernetesPackages.filter((p) => !states.get(p)?.held);
     if (notHeld.length) actions.push(action(`hold ${notHeld.join(' ')} at this version`, async () => void (await t.exec(hold))));
   }
   return actions;
@@ -62,7 +64,7 @@ async function binaryActions(ctx: TaskContext, files: BundleFile[]): Promise<Act
     if (f.kind === 'binary') {
       const dest = `${f.name === 'runc' ? '/usr/local/sbin' : '/usr/local/bin'}/${f.name}`;
       if ((await fileSum(t, dest)) === f.sha256) continue;
-      actions.push(action(`install ${f.name} ${f.version} to ${dest}`, async () => void (await t.exec(['install', '-m', '0755', remotePath(f), dest]))));
+      actions.push(action(`install ${f.name} ${f.version} to ${dest}`, async () => void (await t.exec(['install', '-m', '0755', remotePath(f), dest]), forgetInstalledVersions(ctx))));
       continue;
     }
     const unpack = UNPACK[f.name];
@@ -73,6 +75,7 @@ async function binaryActions(ctx: TaskContext, files: BundleFile[]): Promise<Act
     actions.push(
       action(`unpack ${f.path.split('/').pop()} into ${unpack.dir}`, async () => {
         await t.exec(sh`set -e; mkdir -p ${unpack.dir} ${MARKS}; tar -xzf ${remotePath(f)} -C ${unpack.dir} ${unpack.members ?? []}; echo ${f.sha256} > ${mark}`);
+        forgetInstalledVersions(ctx);
       }),
     );
   }

@@ -2,7 +2,6 @@ import { defineTask } from '../common/define.js';
 import { CA_CERT, caCertHash } from '../common/cluster.js';
 import type { TaskContext } from '../../engine/types.js';
 import type { Host } from '../../model/host.js';
-import { lookups, read, run } from '../../transport/lookups.js';
 import { checkClock, checkClusterIdentity, checkOs, checkPorts, checkResources, checkUniqueness, checkVersions } from './checks.js';
 
 export class PreflightError extends Error {
@@ -16,10 +15,11 @@ export class PreflightError extends Error {
 }
 
 /**
- * The CA hash of the first control plane's cluster, computed here from its ca.crt (undefined when it has none).
- * Read once per run, not once per host that compares with it.
+ * The CA hash of the first control plane's cluster (undefined when it has none): from its facts, or, when --limit
+ * left it without facts, computed here from its ca.crt, read once per run, not once per host that compares with it.
  */
 function firstCaHash(ctx: TaskContext, first: Host): Promise<string | undefined> {
+  if (first.facts) return Promise.resolve(first.facts.cluster.caHash);
   const key = `preflight.ca-hash:${first.name}`;
   let pending = ctx.run.get<Promise<string | undefined>>(key);
   if (!pending) {
@@ -40,18 +40,14 @@ export const preflightFleet = defineTask({
   async plan(ctx) {
     const host = ctx.host;
     const first = ctx.hosts.firstControlPlane;
-    const before = Date.now() / 1000;
-    // One round trip: the clock, and this host's CA when it may belong to a cluster already.
-    const [date, pem] = await lookups(ctx.transport, [run(['date', '+%s']), ...(host.name !== first.name ? [read(CA_CERT)] : [])]);
-    const after = Date.now() / 1000;
+    const facts = host.requireFacts();
     const problems = [...checkOs(host), ...checkResources(host), ...checkUniqueness(ctx.inventory, host, ctx.hosts), ...checkPorts(host)];
-    const hostEpoch = Number.parseInt(date.stdout.trim(), 10);
-    if (Number.isFinite(hostEpoch)) problems.push(...checkClock(host, hostEpoch, (before + after) / 2));
+    // The clock and the CA were read with the facts, in the same round trip; no command runs here.
+    if (facts.epochSeconds && facts.adminEpochSeconds) problems.push(...checkClock(host, facts.epochSeconds, facts.adminEpochSeconds));
     else problems.push('cannot read the clock (date +%s failed)');
     problems.push(...checkVersions(ctx.inventory, host));
-    if (pem) {
-      const mine = caCertHash(pem);
-      problems.push(...checkClusterIdentity(host, first, mine, await firstCaHash(ctx, first)));
+    if (host.name !== first.name && facts.cluster.caHash) {
+      problems.push(...checkClusterIdentity(host, first, facts.cluster.caHash, await firstCaHash(ctx, first)));
     }
     if (problems.length) throw new PreflightError(host.name, problems);
     return [];

@@ -3,6 +3,8 @@ import { fileAction } from '../common/files.js';
 import { restartAction, unitState } from '../common/services.js';
 import { renderContainerdConfig, renderCrictl, renderRegistryHosts } from '../../render/index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
+import type { ExecResult } from '../../transport/types.js';
+import { knownContainerdVersion } from '../common/installed.js';
 
 export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
 export const CRICTL_CONFIG = '/etc/crictl.yaml';
@@ -19,16 +21,20 @@ export const runtimeContainerdConfigure = defineTask({
     if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
     const t = ctx.transport;
     const hostsFiles = [...renderRegistryHosts(ctx.inventory)];
-    const [out, config0, crictl0, ...hosts0] = await lookups(t, [
-      run(['containerd', '--version']),
+    // The version picks the config format; the facts of this run know it unless an install ran since.
+    const known = knownContainerdVersion(ctx);
+    const [config0, crictl0, ...rest] = await lookups(t, [
       read(CONTAINERD_CONFIG),
       read(CRICTL_CONFIG),
       ...hostsFiles.map(([path]) => read(path)),
+      ...(known ? [] : [run(['containerd', '--version'])]),
     ]);
-    const version = out.code === 0 ? parseContainerdVersion(out.stdout) : undefined;
+    const hosts0 = rest.slice(0, hostsFiles.length) as (string | null)[];
+    const out = known ? undefined : (rest[hostsFiles.length] as ExecResult);
+    const version = known ?? (out?.code === 0 ? parseContainerdVersion(out.stdout) : undefined);
     if (!version) {
       if (ctx.dryRun) return { unknown: 'containerd is not installed yet (runtime.containerd.install runs first)' };
-      throw new Error(`cannot read the containerd version (containerd --version exited ${out.code})`);
+      throw new Error(`cannot read the containerd version (containerd --version exited ${out?.code})`);
     }
     const actions: Action[] = [];
     const config = await fileAction(t, CONTAINERD_CONFIG, renderContainerdConfig(ctx.inventory, version), {}, config0);

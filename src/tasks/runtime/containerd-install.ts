@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
+import { forgetInstalledVersions } from '../common/installed.js';
 import { ensureRunning, unitStateLookups, unitStateOf } from '../common/services.js';
 import { lookups, run } from '../../transport/lookups.js';
 import { runtimePackages } from '../../data/versions.js';
@@ -19,6 +20,7 @@ export const runtimeContainerdInstall = defineTask({
         action(`install ${pkg}`, async () => {
           await ensureFreshPackageIndex(ctx);
           await t.exec(distro.installPackages([[pkg, undefined]]), { timeoutMs: 900_000 });
+          forgetInstalledVersions(ctx);
         }),
       );
     }

@@ -1,4 +1,5 @@
 import { defineTask, action, type Action } from '../common/define.js';
+import { forgetInstalledVersions } from '../common/installed.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
 import { fileAction } from '../common/files.js';
 import { ensureRunning, restartAction } from '../common/services.js';
@@ -44,6 +45,7 @@ async function installActions(ctx: TaskContext): Promise<Action[]> {
       action(`install ${names.docker}`, async () => {
         await ensureFreshPackageIndex(ctx);
         await t.exec(distro.installPackages([[names.docker, undefined]]), { timeoutMs: 900_000 });
+        forgetInstalledVersions(ctx);
       }),
     );
   }

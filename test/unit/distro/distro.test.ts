@@ -41,7 +41,8 @@ describe('debian strategy', () => {
       'env DEBIAN_FRONTEND=noninteractive apt-get install -y --allow-downgrades --allow-change-held-packages kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 containerd',
     );
     expect(commandDisplay(d.holdPackages(['kubelet', 'kubeadm'])!)).toBe('apt-mark hold kubelet kubeadm');
-    expect(commandDisplay(d.listHeld()!)).toBe('apt-mark showhold');
+    expect(commandDisplay(d.packageStates(['kubeadm', 'kubelet']))).toBe("dpkg-query -W -f='${Package}|${Status}|${Version}\n' kubeadm kubelet 2>/dev/null");
+    expect([...d.parsePackageStates('kubeadm|hold ok installed|1.34.1-1.1\nkubelet|install ok installed|1.34.1-1.1\n')]).toEqual([['kubeadm', { version: '1.34.1-1.1', held: true }], ['kubelet', { version: '1.34.1-1.1', held: false }]]);
     expect(commandDisplay(d.installedVersion('kubeadm'))).toContain("dpkg-query -W -f='${Status}|${Version}");
     expect(d.kubeletDefaultsPath).toBe('/etc/default/kubelet');
   });

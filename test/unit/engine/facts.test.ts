@@ -4,12 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { parseFacts, parsePorts, parseSwap, versionIn } from '../../../src/tasks/facts/parse.js';
 import { gatherFacts } from '../../../src/tasks/facts/gather.js';
 import { FACTS_SCRIPT } from '../../../src/tasks/facts/script.js';
+import { caCertHash } from '../../../src/tasks/common/cluster.js';
 import { RecordingTransport } from '../../../src/transport/recording.js';
 import { fakeTask, inventory, Journal, playbook, run } from './fakes.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', `facts-${name}.txt`), 'utf8');
 
 describe('facts parser', () => {
+  it('computes the CA hash from the ca.crt the script prints (kubeadm\'s discovery hash); a broken one gives none', () => {
+    const pem = readFileSync(join(import.meta.dirname, '..', 'tasks', 'fixtures', 'ca.crt'), 'utf8');
+    const withCa = `${fixture('debian12')}\n@@ks:ca-crt\n${pem}`;
+    expect(parseFacts(withCa).cluster.caHash).toBe(caCertHash(pem));
+    expect(parseFacts(withCa).cluster.caHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(parseFacts(`${fixture('debian12')}\n@@ks:ca-crt\n-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n`).cluster.caHash).toBeUndefined();
+  });
+
   it('parses a Debian 12 capture (this machine: no swap, cgroup v1 tmpfs, no SELinux)', () => {
     const f = parseFacts(fixture('debian12'));
     expect(f.os).toEqual({ id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', family: 'debian' });

@@ -77,6 +77,22 @@ describe('runtime.containerd.install', () => {
 describe('runtime.containerd.configure', () => {
   const inv = makeInventory({ containerRuntime: { registryMirrors: { 'docker.io': ['https://mirror.example'] } } });
 
+  it('takes the containerd version from this run\'s facts, and asks the host again after an install', async () => {
+    const h = harness(inv, { facts: () => ({ versions: { kubeadm: '', kubelet: '', kubectl: '', containerd: '2.1.4', docker: '' } }) });
+    const t = h.t('w1');
+    systemd(t, { containerd: { enabled: true, active: true } });
+    const changes = await converge(runtimeContainerdConfigure, h.ctx('w1'), [t]);
+    expect(changes[0]!.summary).toBe('create /etc/containerd/config.toml');
+    expect(t.fileText('/etc/containerd/config.toml')).toContain('version = 3'); // containerd 2.x format
+    expect(t.commands.filter((c) => c.includes('containerd --version'))).toEqual([]);
+    // An install in this run makes the facts' versions unknown: the next look asks containerd itself.
+    const { forgetInstalledVersions } = await import('../../../src/tasks/common/installed.js');
+    forgetInstalledVersions(h.ctx('w1'));
+    t.allow('containerd --version', { stdout: 'containerd github.com/containerd/containerd/v2 v2.1.4 75cb2b7\n' });
+    expect(await runtimeContainerdConfigure.check(h.ctx('w1'))).toEqual({ status: 'ok' });
+    expect(t.commands.filter((c) => c.includes('containerd --version'))).toHaveLength(1);
+  });
+
   it('writes config v2 for containerd 1.7, hosts.toml, crictl.yaml; restarts only when config.toml changed', async () => {
     const h = harness(inv);
     const t = h.t('w1');

@@ -8,6 +8,7 @@ import { debianDistro, rhelDistro } from '../../../../src/distro/index.js';
 import { RecordingTransport } from '../../../../src/transport/recording.js';
 
 export function defaultFacts(over: Partial<Facts> = {}): Facts {
+  const now = Math.floor(Date.now() / 1000);
   return {
     os: { id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian GNU/Linux 12', family: 'debian' },
     arch: 'amd64',
@@ -21,7 +22,8 @@ export function defaultFacts(over: Partial<Facts> = {}): Facts {
     machineId: 'm',
     productUuid: '',
     macs: [],
-    epochSeconds: Math.floor(Date.now() / 1000),
+    epochSeconds: now,
+    adminEpochSeconds: now,
     versions: { kubeadm: '', kubelet: '', kubectl: '', containerd: '', docker: '' },
     cluster: { member: false },
     listeningPorts: [],
