@@ -83,23 +83,28 @@ const oneLine = (s: string) => s.replace(/[\r\n]/g, ' ').slice(0, 200);
  */
 export function lockScript(owner: LockOwner, mode: 'acquire' | 'refresh' | 'release', replace = '', dir = LOCK_DIR): ReturnType<typeof sh> {
   const body = [`id=${owner.id}`, `admin=${oneLine(owner.admin)}`, `pid=${owner.pid}`, `user=${oneLine(owner.user)}`, `command=${oneLine(owner.command)}`].join('\n');
+  // Few processes: the file is read with the shell's own `read`, and the clock only when a record is written.
   return sh`set -e
 mkdir -p -m 0755 ${dir}
 exec 9>>${`${dir}/.lock.mutex`}
 if command -v flock >/dev/null 2>&1; then flock -w 20 9; fi
 f=${`${dir}/lock`}
-now=$(date +%s)
-cur=$(sed -n 's/^id=//p' "$f" 2>/dev/null || true)
-started=$(sed -n 's/^started=//p' "$f" 2>/dev/null || true)
+cur= started=
+if [ -f "$f" ]; then
+  while IFS='=' read -r k v || [ -n "$k" ]; do
+    case $k in id) cur=$v ;; started) started=$v ;; esac
+  done < "$f"
+fi
 case ${mode} in
 release) [ "$cur" = ${owner.id} ] && rm -f "$f"; echo released; exit 0 ;;
 refresh) [ "$cur" = ${owner.id} ] || { echo lost; exit 0; } ;;
-*) if [ -n "$cur" ] && [ "$cur" != ${owner.id} ] && [ "$cur" != ${replace || '-'} ]; then echo "held $now"; cat "$f"; exit 0; fi
-   [ "$cur" = ${owner.id} ] || started=$now ;;
+*) if [ -n "$cur" ] && [ "$cur" != ${owner.id} ] && [ "$cur" != ${replace || '-'} ]; then echo "held $(date +%s)"; cat "$f"; exit 0; fi ;;
 esac
-tmp=$(mktemp "$f.XXXXXX")
+now=$(date +%s)
+[ "$cur" = ${owner.id} ] || started=$now
+tmp="$f.$$"
+umask 022
 printf '%s\nstarted=%s\nrefreshed=%s\n' ${body} "$started" "$now" > "$tmp"
-chmod 0644 "$tmp"
 mv -f "$tmp" "$f"
 echo ok`;
 }
