@@ -1,6 +1,6 @@
-import { defineTask, type Action } from '../common/define.js';
+import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { restartAction, unitState } from '../common/services.js';
+import { restartAction, unitState, unitStateLookups, unitStateOf } from '../common/services.js';
 import { renderContainerdConfig, renderCrictl, renderRegistryHosts } from '../../render/index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import type { ExecResult } from '../../transport/types.js';
@@ -16,14 +16,15 @@ export function parseContainerdVersion(out: string): string | undefined {
 
 export const runtimeContainerdConfigure = defineTask({
   id: 'runtime.containerd.configure',
-  title: 'Container runtime | Configure containerd (systemd cgroups, pause image, mirrors)',
+  title: 'Container runtime | Configure containerd (systemd cgroups, pause image, mirrors) and keep it running',
   async plan(ctx) {
     if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
     const t = ctx.transport;
     const hostsFiles = [...renderRegistryHosts(ctx.inventory)];
     // The version picks the config format; the facts of this run know it unless an install ran since.
     const known = knownContainerdVersion(ctx);
-    const [config0, crictl0, ...rest] = await lookups(t, [
+    const [enabled, active, config0, crictl0, ...rest] = await lookups(t, [
+      ...unitStateLookups('containerd'),
       read(CONTAINERD_CONFIG),
       read(CRICTL_CONFIG),
       ...hostsFiles.map(([path]) => read(path)),
@@ -45,7 +46,14 @@ export const runtimeContainerdConfigure = defineTask({
     }
     const crictl = await fileAction(t, CRICTL_CONFIG, renderCrictl(ctx.inventory), {}, crictl0);
     if (crictl) actions.push(crictl);
-    if (config) actions.push(restartAction(t, 'containerd', `${CONTAINERD_CONFIG} changed`));
+    // A containerd that is not running yet (just installed) starts once, with its configuration already in place;
+    // a running one restarts only when config.toml changed (hosts.toml and crictl.yaml are read live).
+    const state = unitStateOf(enabled, active);
+    if (!state.active) actions.push(action('enable and start containerd', async () => void (await t.exec(['systemctl', 'enable', '--now', 'containerd']))));
+    else {
+      if (config) actions.push(restartAction(t, 'containerd', `${CONTAINERD_CONFIG} changed`));
+      if (!state.enabled) actions.push(action('enable containerd at boot', async () => void (await t.exec(['systemctl', 'enable', 'containerd']))));
+    }
     return actions;
   },
   async verify(ctx) {

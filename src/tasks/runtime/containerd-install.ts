@@ -1,20 +1,19 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
 import { forgetInstalledVersions } from '../common/installed.js';
-import { ensureRunning, unitStateLookups, unitStateOf } from '../common/services.js';
-import { lookups, run } from '../../transport/lookups.js';
 import { runtimePackages } from '../../data/versions.js';
 
 export const runtimeContainerdInstall = defineTask({
   id: 'runtime.containerd.install',
-  title: 'Container runtime | Install containerd and keep it running',
+  // Installed, not started: runtime.containerd.configure starts it once its configuration is in place.
+  title: 'Container runtime | Install containerd',
   async plan(ctx) {
     if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();
     const pkg = runtimePackages[distro.family].containerd;
     const actions: Action[] = [];
-    const [states, enabled, active] = await lookups(t, [run(distro.packageStates([pkg])), ...unitStateLookups('containerd')]);
+    const states = await t.exec(distro.packageStates([pkg]), { allowFailure: true });
     if (!distro.parsePackageStates(states.stdout).has(pkg)) {
       actions.push(
         action(`install ${pkg}`, async () => {
@@ -24,7 +23,6 @@ export const runtimeContainerdInstall = defineTask({
         }),
       );
     }
-    actions.push(...(await ensureRunning(t, 'containerd', unitStateOf(enabled, active))));
     return actions;
   },
 });

@@ -25,7 +25,7 @@ function systemd(t: RecordingTransport, units: Record<string, { enabled: boolean
 }
 
 describe('runtime.containerd.install', () => {
-  it('installs containerd from the distro and starts it; nothing the second time', async () => {
+  it('installs containerd from the distro, without starting it (configure does, once); nothing the second time', async () => {
     const h = harness(makeInventory());
     const t = h.t('w1');
     let installed = '';
@@ -35,7 +35,8 @@ describe('runtime.containerd.install', () => {
       .allow('apt-get update', {})
       .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io', () => ((installed = 'containerd.io|install ok installed|1.7.24-1\n'), {}));
     const changes = await converge(runtimeContainerdInstall, h.ctx('w1'), [t]);
-    expect(changes.map((c) => c.summary)).toEqual(['install containerd.io', 'enable and start containerd']);
+    expect(changes.map((c) => c.summary)).toEqual(['install containerd.io']);
+    expect(t.commands.filter((c) => c.startsWith('systemctl'))).toEqual([]);
   });
 
   it('both repositories written, then one index refresh for both installs of the run (not one per repository)', async () => {
@@ -133,9 +134,30 @@ describe('runtime.containerd.configure', () => {
     expect(t.fileText('/etc/containerd/config.toml')).toContain("[plugins.'io.containerd.cri.v1.images'.pinned_images]");
   });
 
+  it('a containerd not running yet is started once with its configuration in place: no restart', async () => {
+    const h = harness(inv);
+    const t = h.t('w1');
+    const restarts: string[] = [];
+    const units = systemd(t, { containerd: { enabled: false, active: false } }, restarts);
+    t.allow('containerd --version', { stdout: 'containerd containerd.io v2.1.4 75cb2b7\n' });
+    const changes = await converge(runtimeContainerdConfigure, h.ctx('w1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual([
+      'create /etc/containerd/config.toml',
+      'create /etc/containerd/certs.d/docker.io/hosts.toml',
+      'create /etc/crictl.yaml',
+      'enable and start containerd',
+    ]);
+    expect(restarts).toEqual([]);
+    expect(units.containerd).toEqual({ enabled: true, active: true });
+    // The config was written before the start.
+    const cmds = t.calls.map((c) => `${c.kind} ${c.command}`);
+    expect(cmds.indexOf('writeFile /etc/containerd/config.toml')).toBeLessThan(cmds.indexOf('exec systemctl enable --now containerd'));
+  });
+
   it('in a dry run before containerd exists: unknown, and read-only', async () => {
     const h = harness(inv);
     const t = h.t('w1').allow('containerd --version', { code: 127, stderr: 'not found' });
+    systemd(t, {});
     expect(await runtimeContainerdConfigure.check(h.ctx('w1', { dryRun: true }))).toMatchObject({ status: 'unknown' });
     expectReadOnly(t);
     await expect(runtimeContainerdConfigure.check(h.ctx('w1'))).rejects.toThrow(/containerd version/);
