@@ -24,12 +24,19 @@ export interface RawRunner {
 const MODE = /^[0-7]{3,4}$/;
 const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
-async function modeAndOwner(runner: RawRunner, opts: WriteFileOptions = {}): Promise<{ mode: string; owner?: string }> {
+/**
+ * The mode and owner a file must have. `owner` is left out when a file we create has it already (root:root written
+ * as root or through sudo, the usual case: no chown, one process less per write); `desiredOwner` is always set when
+ * elevated, to fix a file that exists already.
+ */
+async function modeAndOwner(runner: RawRunner, opts: WriteFileOptions = {}): Promise<{ mode: string; owner?: string; desiredOwner?: string }> {
   const mode = opts.mode ?? '0644';
   if (!MODE.test(mode)) throw new Error(`${runner.host}: invalid file mode ${JSON.stringify(mode)} (expected octal such as 0644)`);
-  const owner = opts.owner ?? ((await runner.elevated()) ? 'root:root' : undefined);
+  const elevated = await runner.elevated();
+  const owner = opts.owner ?? (elevated ? 'root:root' : undefined);
   if (owner !== undefined && !OWNER.test(owner)) throw new Error(`${runner.host}: invalid owner ${JSON.stringify(owner)} (expected user[:group])`);
-  return owner === undefined ? { mode } : { mode, owner };
+  if (owner === undefined) return { mode };
+  return elevated && owner === 'root:root' ? { mode, desiredOwner: owner } : { mode, owner, desiredOwner: owner };
 }
 
 /** chmod/chown of "$tmp" then rename over the target; `verify` runs between (e.g. a checksum check). */
@@ -39,7 +46,7 @@ function atomicWriteScript(path: string, mode: string, owner: string | undefined
   const template = `${dir}/.${posix.basename(path)}.ks-XXXXXX`;
   const chown = owner ? sh`chown ${owner} "$tmp"` : raw('true');
   return sh`set -e
-mkdir -p -- ${dir}
+[ -d ${dir} ] || mkdir -p -- ${dir}
 umask 077
 tmp=$(mktemp ${template})
 trap 'rm -f -- "$tmp"' EXIT
@@ -59,8 +66,8 @@ function withDiskHint(err: unknown): never {
 }
 
 export async function writeRemoteFile(runner: RawRunner, path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void> {
-  const { mode, owner } = await modeAndOwner(runner, opts);
-  const label = `write ${path} (mode ${mode}${owner ? `, owner ${owner}` : ''})`;
+  const { mode, owner, desiredOwner } = await modeAndOwner(runner, opts);
+  const label = `write ${path} (mode ${mode}${desiredOwner ? `, owner ${desiredOwner}` : ''})`;
   await runner.run(atomicWriteScript(path, mode, owner), { stdin: content, label }).catch(withDiskHint);
 }
 
@@ -84,12 +91,12 @@ export async function uploadFile(
   remotePath: string,
   opts: WriteFileOptions & { onProgress?: (sent: number, total: number) => void } = {},
 ): Promise<UploadResult> {
-  const { mode, owner } = await modeAndOwner(runner, opts);
+  const { mode, owner, desiredOwner } = await modeAndOwner(runner, opts);
   const bytes = (await stat(localPath)).size;
   const sha256 = await sha256File(localPath);
 
   // One round trip: when the remote copy matches, only fix mode/owner and report it.
-  const chown = owner ? sh`chown ${owner} ${remotePath}` : raw('true');
+  const chown = desiredOwner ? sh`chown ${desiredOwner} ${remotePath}` : raw('true');
   const probe = await runner.run(
     sh`sum=$(sha256sum -- ${remotePath} 2>/dev/null) || exit 0
 [ "\${sum%% *}" = ${sha256} ] || exit 0
