@@ -61,6 +61,9 @@ export interface RawResult {
   durationMs: number;
 }
 
+/** ssh2's errors for a channel that could not be opened because the connection went away. */
+const CHANNEL_LOST = /No response from server|Not connected|socket (hang up|has been ended)|ECONNRESET|EPIPE/;
+
 export class SshTransport implements Transport, RawRunner {
   readonly host: string;
   readonly #opts: SshTransportOptions;
@@ -159,7 +162,13 @@ export class SshTransport implements Transport, RawRunner {
     const display = maskSecrets(commandDisplay(cmd), secrets);
     if (opts.signal?.aborted) throw new CommandAbortedError(this.host, opts.label ?? display, '', '');
     const elevation = opts.noSudo ? ({ kind: 'none' } as const) : await this.elevation();
-    const r = await this.#channel(commandText(cmd), elevation, opts);
+    const r = await this.#channel(commandText(cmd), elevation, opts).catch((err: unknown) => {
+      // The connection dropped while the channel was being opened (ssh2: "No response from server", "Not connected").
+      if (err instanceof Error && !(err instanceof ConnectError) && CHANNEL_LOST.test(err.message)) {
+        throw new CommandError(this.host, opts.label ?? display, 255, '', '', `the SSH connection was lost before the command started (${err.message}); it may or may not have run`);
+      }
+      throw err;
+    });
     const durationMs = Date.now() - started;
     const stdoutText = () => maskSecrets(r.stdout.toString('utf8'), secrets);
     const stderr = maskSecrets(r.stderr.toString('utf8'), secrets);

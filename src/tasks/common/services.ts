@@ -47,3 +47,10 @@ export function restartAction(t: Transport, unit: string, why: string): Action {
     await t.exec(['systemctl', 'restart', unit]);
   });
 }
+
+/**
+ * A restart a unit is owed: marked on the host before its configuration changes and cleared by the restart, so a
+ * run killed in between (config written, daemon still on the old one) restarts it next time even though the file
+ * then already matches.
+ */
+export const restartOwedPath = (unit: string) => `/var/lib/kubesmith/restart-owed/${unit}`;

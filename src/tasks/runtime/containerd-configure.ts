@@ -1,6 +1,8 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { restartAction, unitState, unitStateLookups, unitStateOf } from '../common/services.js';
+import { restartOwedPath, unitState, unitStateLookups, unitStateOf } from '../common/services.js';
+import { sh } from '../../transport/command.js';
+import { posix } from 'node:path';
 import { renderContainerdConfig, renderCrictl, renderRegistryHosts } from '../../render/index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import type { ExecResult } from '../../transport/types.js';
@@ -23,8 +25,10 @@ export const runtimeContainerdConfigure = defineTask({
     const hostsFiles = [...renderRegistryHosts(ctx.inventory)];
     // The version picks the config format; the facts of this run know it unless an install ran since.
     const known = knownContainerdVersion(ctx);
-    const [enabled, active, config0, crictl0, ...rest] = await lookups(t, [
+    const owedPath = restartOwedPath('containerd');
+    const [enabled, active, owed, config0, crictl0, ...rest] = await lookups(t, [
       ...unitStateLookups('containerd'),
+      run(['test', '-e', owedPath]),
       read(CONTAINERD_CONFIG),
       read(CRICTL_CONFIG),
       ...hostsFiles.map(([path]) => read(path)),
@@ -38,7 +42,9 @@ export const runtimeContainerdConfigure = defineTask({
       throw new Error(`cannot read the containerd version (containerd --version exited ${out?.code})`);
     }
     const actions: Action[] = [];
-    const config = await fileAction(t, CONTAINERD_CONFIG, renderContainerdConfig(ctx.inventory, version), {}, config0);
+    const written = await fileAction(t, CONTAINERD_CONFIG, renderContainerdConfig(ctx.inventory, version), {}, config0);
+    // Before config.toml changes, the host notes that containerd owes a restart (cleared by the restart below).
+    const config = written && { change: written.change, run: async () => (await t.exec(sh`mkdir -p ${posix.dirname(owedPath)} && : > ${owedPath}`), await written.run()) };
     if (config) actions.push(config);
     for (const [i, [path, content]] of hostsFiles.entries()) {
       const hosts = await fileAction(t, path, content, {}, hosts0[i]);
@@ -49,9 +55,10 @@ export const runtimeContainerdConfigure = defineTask({
     // A containerd that is not running yet (just installed) starts once, with its configuration already in place;
     // a running one restarts only when config.toml changed (hosts.toml and crictl.yaml are read live).
     const state = unitStateOf(enabled, active);
-    if (!state.active) actions.push(action('enable and start containerd', async () => void (await t.exec(['systemctl', 'enable', '--now', 'containerd']))));
+    if (!state.active) actions.push(action('enable and start containerd', async () => void (await t.exec(sh`systemctl enable --now containerd && rm -f ${owedPath}`))));
     else {
-      if (config) actions.push(restartAction(t, 'containerd', `${CONTAINERD_CONFIG} changed`));
+      const why = config ? `${CONTAINERD_CONFIG} changed` : owed.code === 0 ? 'a run stopped after changing its configuration, before restarting it' : undefined;
+      if (why) actions.push(action(`restart containerd (${why})`, async () => void (await t.exec(sh`systemctl restart containerd && rm -f ${owedPath}`))));
       if (!state.enabled) actions.push(action('enable containerd at boot', async () => void (await t.exec(['systemctl', 'enable', 'containerd']))));
     }
     return actions;

@@ -5,9 +5,15 @@ import type { RecordingTransport } from '../../../src/transport/recording.js';
 import { converge, expectReadOnly, harness } from './helpers/context.js';
 import { makeInventory } from './helpers/inventory.js';
 
-/** A tiny systemd: units enabled/active, mutated by systemctl enable/restart. */
-function systemd(t: RecordingTransport, units: Record<string, { enabled: boolean; active: boolean }>, log: string[] = []) {
+/** A tiny systemd: units enabled/active, mutated by systemctl enable/restart; restarts owed (kubesmith's marks) kept too. */
+function systemd(t: RecordingTransport, units: Record<string, { enabled: boolean; active: boolean }>, log: string[] = [], owed = new Set<string>()) {
   const unit = (name: string) => (units[name] ??= { enabled: false, active: false });
+  t.allow(/^test -e \/var\/lib\/kubesmith\/restart-owed\//, (c) => ({ code: owed.has(c.command.split('/').pop()!) ? 0 : 1 }))
+    .allow(/^mkdir -p \/var\/lib\/kubesmith\/restart-owed && : > /, (c) => (owed.add(c.command.split('/').pop()!), {}));
+  const clearOwed = (command: string) => {
+    const m = / && rm -f \/var\/lib\/kubesmith\/restart-owed\/(\S+)$/.exec(command);
+    if (m) owed.delete(m[1]!);
+  };
   t.allow(/^systemctl is-enabled /, (c) => {
     const u = unit(c.command.split(' ')[2]!);
     return { code: u.enabled ? 0 : 1, stdout: u.enabled ? 'enabled\n' : 'disabled\n' };
@@ -18,9 +24,10 @@ function systemd(t: RecordingTransport, units: Record<string, { enabled: boolean
     })
     .allow(/^systemctl enable --now /, (c) => {
       Object.assign(unit(c.command.split(' ')[3]!), { enabled: true, active: true });
+      clearOwed(c.command);
       return {};
     })
-    .allow(/^systemctl (restart|daemon-reload)/, (c) => (log.push(c.command), {}));
+    .allow(/^systemctl (restart|daemon-reload)/, (c) => (log.push(c.command.replace(/ && rm -f .*$/, '')), clearOwed(c.command), {}));
   return units;
 }
 
@@ -134,6 +141,26 @@ describe('runtime.containerd.configure', () => {
     expect(t.fileText('/etc/containerd/config.toml')).toContain("[plugins.'io.containerd.cri.v1.images'.pinned_images]");
   });
 
+  it('a run killed after writing config.toml but before the restart: the next run restarts containerd anyway', async () => {
+    const h = harness(inv);
+    const t = h.t('w1');
+    const restarts: string[] = [];
+    const owed = new Set<string>();
+    systemd(t, { containerd: { enabled: true, active: true } }, restarts, owed);
+    t.allow('containerd --version', { stdout: 'containerd github.com/containerd/containerd v1.7.24 88bf19b\n' });
+    // The killed run: the config is written (the restart is owed from then on), the restart never happens.
+    const first = await runtimeContainerdConfigure.check(h.ctx('w1'));
+    const changes = first.status === 'change' ? first.changes : [];
+    await runtimeContainerdConfigure.apply(h.ctx('w1'), changes.filter((c) => c.summary === 'create /etc/containerd/config.toml'));
+    expect(owed).toEqual(new Set(['containerd']));
+    expect(restarts).toEqual([]);
+    // The next run: the file matches, yet containerd still runs the old config.
+    const next = await converge(runtimeContainerdConfigure, h.ctx('w1'), [t]);
+    expect(next.map((c) => c.summary)).toContain('restart containerd (a run stopped after changing its configuration, before restarting it)');
+    expect(restarts).toEqual(['systemctl restart containerd']);
+    expect(owed).toEqual(new Set());
+  });
+
   it('a containerd not running yet is started once with its configuration in place: no restart', async () => {
     const h = harness(inv);
     const t = h.t('w1');
@@ -151,7 +178,8 @@ describe('runtime.containerd.configure', () => {
     expect(units.containerd).toEqual({ enabled: true, active: true });
     // The config was written before the start.
     const cmds = t.calls.map((c) => `${c.kind} ${c.command}`);
-    expect(cmds.indexOf('writeFile /etc/containerd/config.toml')).toBeLessThan(cmds.indexOf('exec systemctl enable --now containerd'));
+    expect(cmds.indexOf('writeFile /etc/containerd/config.toml')).toBeLessThan(cmds.findIndex((c) => c.startsWith('exec systemctl enable --now containerd')));
+    expect(cmds.findIndex((c) => c.startsWith('exec systemctl enable --now containerd'))).toBeGreaterThan(0);
   });
 
   it('in a dry run before containerd exists: unknown, and read-only', async () => {
