@@ -1,4 +1,5 @@
 import { defineTask, action } from '../common/define.js';
+import { sh } from '../../transport/command.js';
 import { fileAction } from '../common/files.js';
 import { ADMIN_CONF, KUBESMITH_DIR, fileExists, kubectl, newBootstrapToken, newCertificateKey } from '../common/cluster.js';
 import { renderKubeadmInit } from '../../render/index.js';
@@ -29,10 +30,20 @@ async function initState(ctx: TaskContext): Promise<InitState> {
   );
 }
 
-/** Stop a kubeadm init left running by an interrupted run, then undo what it did. */
+/**
+ * A kubeadm init still running for a killed run (a dropped SSH connection does not stop a remote command): the
+ * pattern matches `kubeadm init --config <our run config>` (and a wrapper's `kubeadm.js init …`), and its `[i]`
+ * keeps it from matching the shell that runs pkill.
+ */
+export const LEFTOVER_INIT = `kubeadm[.a-z]* [i]nit --config ${KUBEADM_INIT_RUN_CONFIG}`;
+
+/** Stop a kubeadm init left running by an interrupted run and wait until it is gone, then undo what it did. */
 async function resetInterruptedInit(ctx: TaskContext): Promise<void> {
   const t = ctx.transport;
-  await t.exec(['pkill', '-f', '--', `kubeadm init --config ${KUBEADM_INIT_RUN_CONFIG}`], { allowFailure: true });
+  await t.exec(
+    sh`pkill -f -- ${LEFTOVER_INIT}; i=0; while pgrep -f -- ${LEFTOVER_INIT} >/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done; pkill -KILL -f -- ${LEFTOVER_INIT}; true`,
+    { allowFailure: true },
+  );
   await t.exec(['kubeadm', 'reset', '-f'], { timeoutMs: 300_000 });
   await t.exec(['rm', '-f', KUBEADM_INIT_RUN_CONFIG], { allowFailure: true });
 }

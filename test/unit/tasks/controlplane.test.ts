@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { controlplaneInit, INIT_INCOMPLETE, KUBEADM_INIT_CONFIG, KUBEADM_INIT_RUN_CONFIG } from '../../../src/tasks/controlplane/init.js';
+import { controlplaneInit, INIT_INCOMPLETE, KUBEADM_INIT_CONFIG, KUBEADM_INIT_RUN_CONFIG, LEFTOVER_INIT } from '../../../src/tasks/controlplane/init.js';
 import type { RecordingTransport } from '../../../src/transport/recording.js';
 
 /** `test -e PATH` and `rm -f PATH` answered from the transport's in-memory files. */
@@ -91,7 +91,7 @@ describe('controlplane.init', () => {
       .setFile('/etc/kubernetes/admin.conf', 'kubeconfig')
       .setFile(KUBEADM_INIT_RUN_CONFIG, 'token: abcdef.0123456789abcdef\n');
     t.allow('get node cp1', () => ({ code: t.files.has('/etc/kubernetes/admin.conf') ? 0 : 1, stdout: 'node/cp1\n' }))
-      .expect(`pkill -f -- 'kubeadm init --config ${KUBEADM_INIT_RUN_CONFIG}'`, { code: 1 })
+      .expect(/^pkill -f -- 'kubeadm\[\.a-z\]\* \[i\]nit --config \/etc\/kubernetes\/kubesmith\/kubeadm-init\.run\.yaml'; i=0; while pgrep/, { code: 0 })
       .expect('kubeadm reset -f', () => (t.files.delete('/etc/kubernetes/admin.conf'), {}))
       .expect(/^kubeadm init --config /, () => (t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig'), {}));
     const check = await controlplaneInit.check(h.ctx('cp1'));
@@ -219,5 +219,16 @@ describe('joins', () => {
     expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`]);
     expect(w.files.has(KUBEADM_JOIN_CONFIG)).toBe(false);
     expect(cp1.calls).toEqual([]);
+  });
+});
+
+describe('the leftover kubeadm init of a killed run', () => {
+  it('is found by its command line (kubeadm itself or a wrapper script), never the shell that looks for it', () => {
+    const re = new RegExp(LEFTOVER_INIT); // pkill/pgrep -f: extended regex on the whole command line
+    expect(re.test(`kubeadm init --config ${KUBEADM_INIT_RUN_CONFIG} --skip-token-print --skip-certificate-key-print`)).toBe(true);
+    expect(re.test(`node /opt/lab/kubeadm.js init --config ${KUBEADM_INIT_RUN_CONFIG} --skip-token-print`)).toBe(true);
+    expect(re.test(`sh -c pkill -f -- '${LEFTOVER_INIT}'; while pgrep -f -- '${LEFTOVER_INIT}'`)).toBe(false);
+    expect(re.test(`kubeadm init --config /root/other.yaml`)).toBe(false);
+    expect(re.test(`kubeadm join --config ${KUBEADM_INIT_RUN_CONFIG}`)).toBe(false);
   });
 });
