@@ -42,10 +42,9 @@ export function isLookupBatch(cmd: Command): cmd is LookupBatch {
 
 /** Exit code of a `read` whose file does not exist (any other non-zero code is an error). */
 export const READ_ABSENT_CODE = 44;
-const ABSENT = READ_ABSENT_CODE;
 
 function itemText(l: Lookup): string {
-  if (l.kind === 'read') return `[ -e ${quote(l.path)} ] || exit ${ABSENT}; LC_ALL=C exec cat -- ${quote(l.path)}`;
+  if (l.kind === 'read') return `[ -e ${quote(l.path)} ] || exit ${READ_ABSENT_CODE}; LC_ALL=C exec cat -- ${quote(l.path)}`;
   return commandText(l.cmd);
 }
 
@@ -106,7 +105,7 @@ export function decodeLookupOutput(host: string, marker: string, count: number, 
 function toResult(host: string, l: Lookup, r: { code: number; stdout: string }, durationMs: number): ExecResult | string | null {
   if (l.kind === 'run') return { code: r.code, stdout: r.stdout, stderr: '', durationMs };
   if (r.code === 0) return r.stdout;
-  if (r.code === ABSENT) return null;
+  if (r.code === READ_ABSENT_CODE) return null;
   throw new CommandError(host, `cat -- ${l.path}`, r.code, '', '', 'the file exists but could not be read');
 }
 

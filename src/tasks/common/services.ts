@@ -31,9 +31,9 @@ export async function unitState(t: Transport, unit: string): Promise<UnitState> 
   return unitStateOf(enabled, active);
 }
 
-/** Actions so that `unit` is enabled and running (its state read now, unless the caller has read it already). */
-export async function ensureRunning(t: Transport, unit: string, known?: UnitState): Promise<Action[]> {
-  const state = known ?? (await unitState(t, unit));
+/** Actions so that `unit` is enabled and running. */
+export async function ensureRunning(t: Transport, unit: string): Promise<Action[]> {
+  const state = await unitState(t, unit);
   if (state.enabled && state.active) return [];
   return [
     action(`enable and start ${unit}`, async () => {
