@@ -159,7 +159,7 @@ export class Lab extends Faults {
 
 export async function labUp(opts: LabUpOptions): Promise<Lab> {
   if (process.getuid?.() !== 0) throw new Error('lab: must run as root (namespaces, mounts, veths)');
-  const name = opts.name ?? 'lab';
+  const name = instanceName(opts.name ?? 'lab');
   if (!NAME_RE.test(name)) throw new Error(`lab: invalid instance name ${JSON.stringify(name)}`);
   const specs: Array<{ name: string; os?: Os }> =
     typeof opts.hosts === 'number' ? Array.from({ length: opts.hosts }, (_, i) => ({ name: `h${i + 1}` })) : opts.hosts;
@@ -229,6 +229,7 @@ function validateHosts(specs: ReadonlyArray<{ name: string; os?: Os }>, os?: Os)
 
 /** Attaches to a running instance by name. */
 export function labGet(name: string): Lab {
+  name = instanceName(name);
   const rec = readInstance(name);
   if (!rec) throw new Error(`lab: no instance named ${name}`);
   return new Lab(rec);
@@ -239,6 +240,7 @@ export function labGet(name: string): Lab {
  * unmounts anything left under LAB_ROOT, removes LAB_ROOT and frees the index. Keeps the unreachable route.
  */
 export async function labDown(name: string): Promise<void> {
+  name = instanceName(name);
   if (!NAME_RE.test(name)) throw new Error(`lab: invalid instance name ${JSON.stringify(name)}`);
   const rec = readInstance(name);
   if (rec) {
@@ -260,6 +262,15 @@ export function mountsUnder(dir: string): string[] {
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+/**
+ * LAB_INSTANCE_PREFIX (e.g. `w2-`) namespaces every instance a process brings up, so two clones of the repository can
+ * run the same test files at once without taking each other's instances. Names that already carry it are kept.
+ */
+export function instanceName(name: string): string {
+  const prefix = process.env.LAB_INSTANCE_PREFIX ?? '';
+  return name.startsWith(prefix) ? name : `${prefix}${name}`;
 }
 
 export function labList(): InstanceRecord[] {
