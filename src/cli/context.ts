@@ -69,6 +69,10 @@ export interface CommandSpec {
   flags?: Record<string, FlagSpec>;
   /** Whether the run flags (--limit, --concurrency, --log-dir, --timeout, --yes) matter; -i and --output always apply. */
   runsPlaybook?: boolean;
+  /** The words the first positional argument takes (`certs check|renew|distribute`): help and shell completion. */
+  subcommands?: readonly string[];
+  /** The first positional argument names a playbook (completion offers playbooks/). */
+  takesPlaybook?: boolean;
   /** Positional arguments allowed: [min, max]. Default [0, 0]. */
   positionals?: [number, number];
   /** Returns the exit code: 0 ok, 1 a task failed, 2 invalid input or usage. */

@@ -142,6 +142,7 @@ export const bundleCommand: CommandSpec = {
     registry: { type: 'string', valueName: 'URL', description: 'push: the registry to push to' },
     prefix: { type: 'string', valueName: 'PATH', description: 'push: put images under REGISTRY/PATH/ (for kubernetes.imageRepository)' },
   },
+  subcommands: ['create', 'verify', 'push'],
   positionals: [1, 1],
   async run(ctx) {
     const sub = ctx.positionals[0];

@@ -137,6 +137,7 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
     'install-timer': { type: 'boolean', description: 'renew: refused on purpose; prints why the admin-driven renewal is preferred' },
   },
   runsPlaybook: true,
+  subcommands: ['check', 'renew', 'distribute'],
   positionals: [1, 1],
   async run(ctx) {
     const sub = ctx.positionals[0];

@@ -87,6 +87,7 @@ export const etcdCommand: CommandSpec = {
     'status: exit 1 when a member is unhealthy or there is no leader.',
   examples: ['kubesmith etcd backup -i cluster.yaml --keep 14', 'kubesmith etcd status -i cluster.yaml'],
   flags: { keep: { type: 'string', valueName: 'N', description: 'snapshots to keep on the admin machine and the node (default 7)' } },
+  subcommands: ['backup', 'status'],
   positionals: [1, 1],
   runsPlaybook: true,
   async run(ctx) {

@@ -16,6 +16,7 @@ export const imagesCommand: CommandSpec = {
     'archive (checksum-skipped upload) imported into containerd\'s k8s.io namespace (or docker load).',
   examples: ['kubesmith images load -i cluster.yaml app-1.4.tar', 'kubesmith images load -i cluster.yaml app.tar sidecar.tar --limit worker'],
   runsPlaybook: true,
+  subcommands: ['load'],
   positionals: [2, 64],
   async run(ctx) {
     const [sub, ...files] = ctx.positionals;

@@ -12,6 +12,7 @@ export const nodeCommand: CommandSpec = {
     'Touches only NAME, plus API and etcd calls through another control plane. Remove the host from the inventory afterwards. ' +
     'Without --yes it prints the plan and exits 2.',
   examples: ['kubesmith node remove worker3 -i cluster.yaml --yes'],
+  subcommands: ['remove'],
   positionals: [2, 2],
   runsPlaybook: true,
   async run(ctx) {

@@ -14,6 +14,7 @@ export const planCommand: CommandSpec = {
     'kubesmith plan -i cluster.yaml reset --output json > plan.jsonl',
   ],
   runsPlaybook: true,
+  takesPlaybook: true,
   positionals: [0, 1],
   async run(ctx) {
     const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0] ?? 'apply', dryRun: true });

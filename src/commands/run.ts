@@ -8,6 +8,7 @@ export const runCommand: CommandSpec = {
   description: 'PLAYBOOK is a name under playbooks/ (apply, reset, ...) or a path to a playbook file.',
   examples: ['kubesmith run -i cluster.yaml apply', 'kubesmith run -i cluster.yaml ./my-playbook.yaml --limit cp1'],
   runsPlaybook: true,
+  takesPlaybook: true,
   positionals: [1, 1],
   async run(ctx) {
     const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0]!, dryRun: false });
