@@ -8,6 +8,7 @@ import { Host, Hosts } from '../model/host.js';
 import { checkCluster } from '../tasks/certs/read.js';
 import type { CertsRunOptions } from '../tasks/certs/options.js';
 import { ConnectionPool } from '../transport/index.js';
+import { stampOf } from '../engine/stamp.js';
 import { executePlaybook, loadInventoryFor } from './run-playbook.js';
 
 const TIMER_REFUSAL = `--install-timer is deliberately not provided. A per-node systemd timer cannot do what a safe renewal needs:
@@ -64,7 +65,7 @@ async function check(ctx: CommandContext): Promise<number> {
 
 async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-distribute'): Promise<number> {
   const loaded = await loadInventoryFor(ctx);
-  const stamp = ctx.now().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = stampOf(ctx.now());
   const from = ctx.values.from;
   if (typeof from === 'string' && !loaded.inventory.spec.hosts.some((h) => h.name === from && h.roles.includes('control-plane'))) {
     throw new UsageError(`--from ${from}: no control-plane host of that name in the inventory`, 'certs');

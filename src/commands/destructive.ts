@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import { EXIT } from '../cli/context.js';
-import { stampOf } from '../tasks/etcd/paths.js';
+import { stampOf } from '../engine/stamp.js';
 import { executePlaybook, loadInventoryFor } from './run-playbook.js';
 
 /** Options every backup-taking playbook reads: where the admin machine keeps backups, one stamp per run. */

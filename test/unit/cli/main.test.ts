@@ -168,7 +168,7 @@ describe('kubesmith plan / run with recording transports', () => {
     expect(r.code).toBe(0);
     const runs = readdirSync(join(dir, '.kubesmith', 'runs'));
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    expect(runs[0]).toMatch(/^\d{8}T\d{6}Z$/);
     expect(existsSync(join(dir, '.kubesmith', 'runs', runs[0]!, 'cp1.log'))).toBe(true);
   });
 });
