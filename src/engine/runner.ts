@@ -14,7 +14,6 @@ import type { Host, Hosts } from '../model/host.js';
 import { ConnectError, type Transport } from '../transport/types.js';
 import { describeFailure, failureLine } from './errors.js';
 import { forEachLimit } from './limit.js';
-import { evaluateWhen } from './playbook.js';
 import { PlanBuilder, RecapBuilder } from './recap.js';
 import type { TaskRegistry } from './registry.js';
 import { maskOutcome, runTask, withTimeout } from './step.js';
@@ -147,37 +146,33 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
         opts.hostLog?.(host.name, `[${task.id}] ${outcome}${extra.reason ? `: ${extra.reason}` : ''}${event.error ? `: ${event.error}` : ''}`);
       };
 
-      if (!evaluateWhen(step.when, opts.inventory.spec)) {
-        for (const host of selected) report(host, 'skipped', 0, { reason: `only when ${step.when}` });
-      } else {
-        const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
-        const failedHere: Host[] = [];
-        let halted: Host | undefined; // serial steps: no new host starts after a failure that stops the run
-        await forEachLimit(selected, bound, async (host) => {
-          if (halted) {
-            report(host, 'skipped', 0, { reason: `not started: ${task.id} failed on ${halted.name}` });
-            return;
-          }
-          const t0 = Date.now();
-          // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
-          const hostAbort = new AbortController();
-          try {
-            const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal);
-            const outcome = maskOutcome(await withTimeout(runTask(task, ctx, dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
-            if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
-            report(host, outcome.outcome, Date.now() - t0, outcome);
-          } catch (err) {
-            const failure = describeFailure(task.id, err, secrets());
-            failed.add(host.name);
-            failedHere.push(host);
-            if (step.serial !== undefined && step.serial !== false && stopsRun(step, [host])) halted ??= host;
-            if (dryRun) plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
-            report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
-          }
-        });
-        const stopper = stopsRun(step, failedHere);
-        if (stopper) stoppedBy = { task: task.id, host: stopper.name };
-      }
+      const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
+      const failedHere: Host[] = [];
+      let halted: Host | undefined; // serial steps: no new host starts after a failure that stops the run
+      await forEachLimit(selected, bound, async (host) => {
+        if (halted) {
+          report(host, 'skipped', 0, { reason: `not started: ${task.id} failed on ${halted.name}` });
+          return;
+        }
+        const t0 = Date.now();
+        // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
+        const hostAbort = new AbortController();
+        try {
+          const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal);
+          const outcome = maskOutcome(await withTimeout(runTask(task, ctx, dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
+          if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
+          report(host, outcome.outcome, Date.now() - t0, outcome);
+        } catch (err) {
+          const failure = describeFailure(task.id, err, secrets());
+          failed.add(host.name);
+          failedHere.push(host);
+          if (step.serial !== undefined && step.serial !== false && stopsRun(step, [host])) halted ??= host;
+          if (dryRun) plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
+          report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
+        }
+      });
+      const stopper = stopsRun(step, failedHere);
+      if (stopper) stoppedBy = { task: task.id, host: stopper.name };
       emit({ type: 'task.end', task: task.id, durationMs: Date.now() - stepStart, step: stepIndex });
     }
     const durationMs = Date.now() - phaseStart;

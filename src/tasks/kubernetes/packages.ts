@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { isEnabled, unitEnabledLookup } from '../common/services.js';
+import { onlyOnline } from '../common/gates.js';
 import { ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
 import { lookups, run } from '../../transport/lookups.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
@@ -7,6 +8,7 @@ import { ensureFreshPackageIndex } from '../common/package-index.js';
 export const kubernetesPackagesTask = defineTask({
   id: 'kubernetes.packages',
   title: 'Kubernetes packages | Install kubeadm, kubelet and kubectl at the exact version, held',
+  skip: onlyOnline,
   async plan(ctx) {
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();

@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { forgetInstalledVersions } from '../common/installed.js';
+import { onlyOffline } from '../common/gates.js';
 import { fileAction } from '../common/files.js';
 import { ensureRunning, unitEnabled } from '../common/services.js';
 import { sh, type Command } from '../../transport/command.js';
@@ -101,8 +102,8 @@ async function binaryActions(ctx: TaskContext, files: BundleFile[]): Promise<Act
 export const offlineInstall = defineTask({
   id: 'offline.install',
   title: 'Offline | Install containerd, kubeadm, kubelet and kubectl from the bundle',
+  skip: onlyOffline,
   async plan(ctx) {
-    if (!ctx.inventory.spec.offline?.bundle) return { skip: 'spec.offline.bundle is not set' };
     const bundle = await runBundle(ctx);
     const need = filesFor(bundle, ctx.host);
     if (ctx.inventory.spec.containerRuntime.type === 'docker' && need.packages.length === 0) {

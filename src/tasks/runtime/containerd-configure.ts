@@ -19,8 +19,8 @@ export function parseContainerdVersion(out: string): string | undefined {
 export const runtimeContainerdConfigure = defineTask({
   id: 'runtime.containerd.configure',
   title: 'Container runtime | Configure containerd (systemd cgroups, pause image, mirrors) and keep it running',
+  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'containerd') && 'containerRuntime.type is not containerd',
   async plan(ctx) {
-    if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
     const t = ctx.transport;
     const hostsFiles = [...renderRegistryHosts(ctx.inventory)];
     // The version picks the config format; the facts of this run know it unless an install ran since.

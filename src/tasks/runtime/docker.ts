@@ -64,8 +64,8 @@ async function installActions(ctx: TaskContext): Promise<Action[]> {
 export const runtimeDocker = defineTask({
   id: 'runtime.docker',
   title: 'Container runtime | Install Docker with cri-dockerd (systemd cgroups)',
+  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'docker') && 'containerRuntime.type is not docker',
   async plan(ctx) {
-    if (ctx.inventory.spec.containerRuntime.type !== 'docker') return { skip: 'containerRuntime.type is not docker' };
     const t = ctx.transport;
     const actions: Action[] = await installActions(ctx);
     const daemon = await fileAction(t, DOCKER_DAEMON, renderDockerDaemon(ctx.inventory));

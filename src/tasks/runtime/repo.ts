@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
+import { onlyOnline } from '../common/gates.js';
 import { markPackageIndexStale } from '../common/package-index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import { dockerRepo } from '../../data/runtime-repos.js';
@@ -8,6 +9,7 @@ import { sh } from '../../transport/command.js';
 export const runtimeRepo = defineTask({
   id: 'runtime.repo',
   title: "Container runtime | Add Docker's package repository (containerd.io, docker-ce)",
+  skip: onlyOnline,
   async plan(ctx) {
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();
