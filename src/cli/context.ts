@@ -1,6 +1,7 @@
 import type { Inventory } from '../inventory/schema.js';
 import type { Host } from '../model/host.js';
 import type { Transport } from '../transport/types.js';
+import type { Cluster } from '../commands/cluster.js';
 
 /** The connections a run uses: the SSH ConnectionPool, or recording transports in tests. */
 export interface HostConnections {
@@ -46,6 +47,8 @@ export interface CommandContext {
   now(): Date;
   /** How runs connect to hosts (default: the SSH ConnectionPool). */
   connections?: ConnectionsFactory;
+  /** The inventory's cluster, loaded on first use and shared by everything this command does (src/commands/cluster.ts). */
+  cluster(): Promise<Cluster>;
 }
 
 export interface FlagSpec {

@@ -1,17 +1,12 @@
-/**
- * Destructive playbook commands (reset, recover, node remove): without --yes they run the playbook as a plan
- * (nothing is written), print exactly what would change and exit 2; with --yes they run it.
- */
-import { resolve } from 'node:path';
+
 import type { CommandContext } from '../cli/context.js';
 import { EXIT } from '../cli/context.js';
 import { stampOf } from '../engine/stamp.js';
-import { executePlaybook, loadInventoryFor } from './run-playbook.js';
+import { executePlaybook, } from './run-playbook.js';
 
 /** Options every backup-taking playbook reads: where the admin machine keeps backups, one stamp per run. */
 export async function backupOptions(ctx: CommandContext): Promise<Record<string, unknown>> {
-  const loaded = await loadInventoryFor(ctx);
-  return { adminDir: resolve(ctx.cwd, '.kubesmith', loaded.inventory.metadata.name), stamp: stampOf(ctx.now()) };
+  return { adminDir: (await ctx.cluster()).adminDir, stamp: stampOf(ctx.now()) };
 }
 
 export async function runDestructive(ctx: CommandContext, playbook: string, what: string, options: Record<string, unknown>): Promise<number> {

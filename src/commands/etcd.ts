@@ -1,13 +1,12 @@
 /** `kubesmith etcd backup|status -i FILE`: a verified snapshot to the admin machine; members, leader, health, DB size. */
 import type { CommandContext, CommandSpec } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import { Host, Hosts } from '../model/host.js';
-import { ConnectionPool } from '../transport/index.js';
+import { Host, } from '../model/host.js';
 import type { Transport } from '../transport/types.js';
 import { endpointHealthArgv, endpointStatusArgv, formatBytes, parseEndpointHealth, parseEndpointStatus } from '../etcd/index.js';
 import { localEtcdHealthy, memberList, runEtcdctl } from '../tasks/etcd/node.js';
 import { backupOptions } from './destructive.js';
-import { executePlaybook, loadInventoryFor } from './run-playbook.js';
+import { executePlaybook, } from './run-playbook.js';
 
 export interface MemberRow {
   name: string;
@@ -29,10 +28,8 @@ export function formatStatus(rows: MemberRow[], via: string): string {
 }
 
 async function status(ctx: CommandContext): Promise<number> {
-  const loaded = await loadInventoryFor(ctx);
-  const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
-  const connections = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
-  const pool = connections(loaded.inventory, { inventoryDir: loaded.dir, onCommand: () => {}, env: ctx.env });
+  const { hosts, connect } = await ctx.cluster();
+  const pool = connect();
   try {
     let via: { host: Host; t: Transport } | undefined;
     for (const cp of hosts.controlPlanes) {

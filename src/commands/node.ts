@@ -1,8 +1,6 @@
 import type { CommandSpec } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import { Host, Hosts } from '../model/host.js';
 import { backupOptions, limitedTo, runDestructive } from './destructive.js';
-import { loadInventoryFor } from './run-playbook.js';
 
 export const nodeCommand: CommandSpec = {
   name: 'node',
@@ -18,8 +16,7 @@ export const nodeCommand: CommandSpec = {
   async run(ctx) {
     const [verb, name] = ctx.positionals;
     if (verb !== 'remove' || !name) throw new UsageError('usage: kubesmith node remove NAME -i FILE --yes');
-    const loaded = await loadInventoryFor(ctx);
-    const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
+    const { hosts } = await ctx.cluster();
     const host = hosts.byName(name);
     if (!host) throw new UsageError(`node remove ${name}: no such host in the inventory`);
     if (hosts.firstControlPlane.name === name) {

@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandSpec } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import { Host, Hosts } from '../model/host.js';
 import { backupOptions, limitedTo, runDestructive } from './destructive.js';
-import { loadInventoryFor } from './run-playbook.js';
 
 export const recoverCommand: CommandSpec = {
   name: 'recover',
@@ -28,8 +26,7 @@ export const recoverCommand: CommandSpec = {
     if (typeof from === 'string' && typeof node === 'string') throw new UsageError('--from-snapshot and --node do not go together');
     const options = await backupOptions(ctx);
     if (typeof node === 'string') {
-      const loaded = await loadInventoryFor(ctx);
-      const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
+      const { hosts } = await ctx.cluster();
       if (!hosts.byName(node)) throw new UsageError(`--node ${node}: no such host in the inventory`);
       if (hosts.firstControlPlane.name === node) {
         throw new UsageError(`--node ${node} is the first control plane, through which kubesmith reaches the API: list a healthy control plane first in the inventory, then retry`);

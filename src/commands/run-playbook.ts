@@ -10,10 +10,9 @@ import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
 import { runPlaybook, type RunListener, type RunResult } from '../engine/runner.js';
-import { formatIssue, loadInventory, type LoadedInventory } from '../inventory/index.js';
+import { type LoadedInventory } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
-import { ConnectionPool } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
 import { jsonRenderer } from '../ui/json.js';
 import { listrRenderer } from '../ui/listr.js';
@@ -21,12 +20,9 @@ import { plainRenderer } from '../ui/plain.js';
 import { formatPlan } from '../ui/plan.js';
 import { formatRecap } from '../ui/recap.js';
 
-/** Load -i FILE (InventoryError propagates: the CLI prints every issue and exits 2); warnings go to stderr. */
+/** The command's inventory, loaded once per command (ctx.cluster()). */
 export async function loadInventoryFor(ctx: CommandContext): Promise<LoadedInventory> {
-  if (!ctx.flags.inventory) throw new UsageError('missing -i/--inventory FILE');
-  const loaded = await loadInventory(ctx.flags.inventory);
-  for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n'); // stderr: stdout stays JSON-only
-  return loaded;
+  return (await ctx.cluster()).loaded;
 }
 
 /** Every --limit entry must name a host or a role. */
@@ -64,20 +60,19 @@ export interface RunSession {
 }
 
 export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Promise<{ code: number; result: RunResult }> {
-  const loaded = await loadInventoryFor(ctx);
+  const cluster = await ctx.cluster();
+  const { loaded, hosts } = cluster;
   // Mutating runs over SSH take a per-host lock as their first step (src/engine/lock.ts); plan never does,
   // nor do runs on injected test transports.
   const locks = run.dryRun || ctx.connections ? undefined : new RunLocks({ command: run.playbook });
   const registry = new TaskRegistry(locks ? [...allTasks, locks.task()] : allTasks);
   const playbook = locks ? withLockStep(loadPlaybook(run.playbook, registry)) : loadPlaybook(run.playbook, registry);
-  const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
   checkLimit(hosts, ctx.flags.limit);
 
   const log = new RunLog(ctx.flags.logDir ?? defaultLogDir(ctx.cwd, ctx.now()));
   const secrets = knownSecrets(loaded, ctx.env);
   log.addSecrets(secrets);
-  const connections = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
-  const pool = connections(loaded.inventory, { inventoryDir: loaded.dir, onCommand: (rec) => log.command(rec), env: ctx.env });
+  const pool = cluster.connect((rec) => log.command(rec));
 
   const text = ctx.flags.output === 'text';
   const listr = text && ctx.out.isTTY ? listrRenderer(ctx.out) : undefined;
