@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import { playbooksDir } from '../engine/paths.js';
 import { quote } from '../transport/command.js';
 import { UsageError, type CommandSpec, type FlagSpec } from './context.js';
+import { defineCommand } from './context.js';
 import { GLOBAL_FLAGS } from './flags.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -108,7 +109,7 @@ export function completionScript(shell: Shell, commands: readonly CommandSpec[])
   return shell === 'bash' ? bash(commands) : shell === 'zsh' ? zsh(commands) : fish(commands);
 }
 
-export const completionCommand: CommandSpec = {
+export const completionCommand = defineCommand({
   name: 'completion',
   summary: 'Print a shell completion script (bash, zsh or fish)',
   usage: 'completion bash|zsh|fish',
@@ -123,4 +124,4 @@ export const completionCommand: CommandSpec = {
     ctx.out.stdout.write(completionScript(shell, commands));
     return 0;
   },
-};
+});

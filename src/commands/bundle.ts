@@ -4,6 +4,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import type { Family } from '../bundle/artifacts.js';
 import { createBundle } from '../bundle/create.js';
@@ -115,7 +116,7 @@ async function push(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-export const bundleCommand: CommandSpec = {
+export const bundleCommand = defineCommand({
   name: 'bundle',
   summary: 'Air-gap bundles: create one for an inventory, verify it, or push its images to a registry',
   usage: 'bundle create -i FILE -o PATH [--platform P,…] [--registry-mirror URL|REG=URL]… | bundle verify -i FILE [--bundle PATH] | bundle push -i FILE [--bundle PATH] --registry URL',
@@ -151,4 +152,4 @@ export const bundleCommand: CommandSpec = {
     if (sub === 'push') return push(ctx);
     throw new UsageError(`unknown bundle action "${sub}" (create, verify or push)`);
   },
-};
+});

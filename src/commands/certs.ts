@@ -1,6 +1,7 @@
 /** `kubesmith certs check|renew|distribute -i FILE`: the certificate lifecycle of a kubeadm cluster. */
 import { join, resolve } from 'node:path';
 import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { formatReport, reportJson } from '../certs/report.js';
 import { InventoryError, formatIssue } from '../inventory/index.js';
@@ -95,7 +96,7 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
   return code !== 0 || checked >= 2 ? 1 : 0;
 }
 
-export const certsCommand: CommandSpec = {
+export const certsCommand = defineCommand({
   name: 'certs',
   summary: 'Check, renew or distribute the cluster certificates (check | renew | distribute)',
   usage: 'certs check|renew|distribute -i FILE [flags]',
@@ -143,4 +144,4 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
     if (sub === 'distribute') return change(ctx, 'certs-distribute');
     throw new UsageError(`unknown certs subcommand "${sub}" (expected check, renew or distribute)`, 'certs');
   },
-};
+});

@@ -1,5 +1,6 @@
 /** `kubesmith etcd backup|status -i FILE`: a verified snapshot to the admin machine; members, leader, health, DB size. */
 import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { Host, } from '../model/host.js';
 import type { Transport } from '../transport/types.js';
@@ -73,7 +74,7 @@ async function status(ctx: CommandContext): Promise<number> {
   }
 }
 
-export const etcdCommand: CommandSpec = {
+export const etcdCommand = defineCommand({
   name: 'etcd',
   summary: 'etcd backup: verified snapshot to .kubesmith/<cluster>/etcd/; etcd status: members, leader, health, DB size',
   usage: 'etcd backup|status -i FILE [--keep N]',
@@ -97,4 +98,4 @@ export const etcdCommand: CommandSpec = {
     const { code } = await executePlaybook(ctx, { playbook: 'etcd-backup', dryRun: false, options });
     return code;
   },
-};
+});

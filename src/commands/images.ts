@@ -2,11 +2,12 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { archiveImages } from '../bundle/archive-info.js';
 import { executePlaybook } from './run-playbook.js';
 
-export const imagesCommand: CommandSpec = {
+export const imagesCommand = defineCommand({
   name: 'images',
   summary: 'Load image archives (docker save / ctr export / OCI) onto the nodes, skipping nodes that hold them',
   usage: 'images load -i FILE ARCHIVE… [--limit HOSTS]',
@@ -33,4 +34,4 @@ export const imagesCommand: CommandSpec = {
     const { code } = await executePlaybook(ctx, { playbook: 'images-load', dryRun: false, options: { archives } });
     return code;
   },
-};
+});

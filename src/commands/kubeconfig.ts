@@ -1,8 +1,9 @@
 /** `kubesmith kubeconfig -i FILE`: print the cluster's admin.conf, read over SSH from the first control plane. */
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { ADMIN_CONF } from '../render/views.js';
 
-export const kubeconfigCommand: CommandSpec = {
+export const kubeconfigCommand = defineCommand({
   name: 'kubeconfig',
   summary: "Print the cluster's admin kubeconfig (read over SSH from the first control plane)",
   usage: 'kubeconfig -i FILE',
@@ -25,4 +26,4 @@ export const kubeconfigCommand: CommandSpec = {
       await pool.closeAll();
     }
   },
-};
+});

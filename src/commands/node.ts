@@ -1,8 +1,9 @@
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { backupOptions, limitedTo, runDestructive } from './destructive.js';
 
-export const nodeCommand: CommandSpec = {
+export const nodeCommand = defineCommand({
   name: 'node',
   summary: 'node remove NAME: cordon, drain, delete, drop its etcd member, reset and clean it; needs --yes',
   usage: 'node remove NAME -i FILE --yes',
@@ -27,4 +28,4 @@ export const nodeCommand: CommandSpec = {
     if (code === 0) ctx.out.stderr.write(`${name} removed; delete it from ${ctx.flags.inventory} so later runs leave it alone.\n`);
     return code;
   },
-};
+});

@@ -1,7 +1,8 @@
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { executePlaybook } from './run-playbook.js';
 
-export const planCommand: CommandSpec = {
+export const planCommand = defineCommand({
   name: 'plan',
   summary: 'Connect, gather facts, run every check and show what would change — writing nothing',
   usage: 'plan -i FILE [PLAYBOOK]',
@@ -20,4 +21,4 @@ export const planCommand: CommandSpec = {
     const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0] ?? 'apply', dryRun: true });
     return code;
   },
-};
+});

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { backupOptions, limitedTo, runDestructive } from './destructive.js';
 
-export const recoverCommand: CommandSpec = {
+export const recoverCommand = defineCommand({
   name: 'recover',
   summary: 'Rebuild the cluster from the PKI backup and an etcd snapshot, or one lost node (--node); needs --yes',
   usage: 'recover -i FILE [--from-snapshot FILE | --node NAME] --yes',
@@ -40,4 +41,4 @@ export const recoverCommand: CommandSpec = {
     }
     return runDestructive(ctx, 'recover', 'recover', options);
   },
-};
+});

@@ -1,7 +1,8 @@
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { backupOptions, runDestructive } from './destructive.js';
 
-export const resetCommand: CommandSpec = {
+export const resetCommand = defineCommand({
   name: 'reset',
   summary: 'Back up, then kubeadm reset and clean every node (playbooks/reset.yaml); needs --yes',
   usage: 'reset -i FILE [--limit HOSTS] --yes',
@@ -16,4 +17,4 @@ export const resetCommand: CommandSpec = {
   async run(ctx) {
     return runDestructive(ctx, 'reset', 'reset', await backupOptions(ctx));
   },
-};
+});

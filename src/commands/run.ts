@@ -1,7 +1,8 @@
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { executePlaybook } from './run-playbook.js';
 
-export const runCommand: CommandSpec = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: 'Run one playbook (a name under playbooks/ or a path to a .yaml file)',
   usage: 'run -i FILE PLAYBOOK',
@@ -14,4 +15,4 @@ export const runCommand: CommandSpec = {
     const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0]!, dryRun: false });
     return code;
   },
-};
+});

@@ -1,7 +1,8 @@
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { loadInventoryFor } from './run-playbook.js';
 
-export const validateCommand: CommandSpec = {
+export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'Check an inventory file without connecting to any host',
   usage: 'validate -i FILE',
@@ -26,4 +27,4 @@ export const validateCommand: CommandSpec = {
     }
     return 0;
   },
-};
+});
