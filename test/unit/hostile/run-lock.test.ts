@@ -114,7 +114,7 @@ describe('run lock', () => {
   it('a fresh lock of another admin machine with the same host name is never taken over, whatever its pid', async () => {
     const dead = spawnSync('true').pid!; // ended here: but the holder's pid lives on another machine
     const me = thisMachine();
-    const others = [
+    const others: Record<string, string>[] = [
       {}, // an owner that recorded no machine: nothing proves where its pid lives
       { machine: 'f'.repeat(32), boot: me.boot, pidns: me.pidns },
       { machine: me.machine, boot: 'e'.repeat(32), pidns: me.pidns }, // a clone of this machine's image, or an earlier boot
