@@ -1,7 +1,7 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import type { TaskContext } from '../../engine/types.js';
 import type { Transport } from '../../transport/types.js';
-import { iptablesCleanupScript, leftoversProbe, parseLeftovers, type Leftovers } from './cleanup.js';
+import { cleanIptables, leftoversProbe, parseLeftovers, type Leftovers } from './cleanup.js';
 
 /** Home directories whose ~/.kube/config kubesmith installed: root's and the SSH user's. */
 async function homes(ctx: TaskContext, t: Transport): Promise<string[]> {
@@ -37,7 +37,7 @@ export async function resetActions(ctx: TaskContext, t: Transport = ctx.transpor
   if (l.chains.length) {
     const list = l.chains.map((c) => `${c.tool === 'ip6tables' ? 'ip6 ' : ''}${c.table}/${c.chain}`).join(', ');
     actions.push(action(`delete Kubernetes iptables chains and the rules jumping to them (built-in chains and policies untouched): ${list}`, async () => {
-      await t.exec(iptablesCleanupScript(), { timeoutMs: 120_000 });
+      await cleanIptables(t);
     }));
   }
   for (const k of l.kubeconfigs) actions.push(action(`remove ${k}`, async () => void (await t.exec(['rm', '-f', '--', k]))));

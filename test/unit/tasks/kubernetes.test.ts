@@ -3,14 +3,14 @@ import { kubernetesRepo } from '../../../src/tasks/kubernetes/repo.js';
 import { kubernetesPackagesTask } from '../../../src/tasks/kubernetes/packages.js';
 import { converge, expectReadOnly, harness } from './helpers/context.js';
 import { makeInventory } from './helpers/inventory.js';
+import { LAB_KEY } from './helpers/signing-key.js';
 
 describe('kubernetes.repo', () => {
   it('Debian: fetches the key and writes the per-minor source; the index is refreshed by the next install, not here', async () => {
     const h = harness(makeInventory({ kubernetes: { version: '1.33.5' } }));
     const t = h.t('w1');
-    let key = false;
-    t.allow('test -e /etc/apt/keyrings/kubernetes-apt-keyring.gpg', () => ({ code: key ? 0 : 1 }))
-      .allow(/curl -fsSL https:\/\/pkgs.k8s.io\/core:\/stable:\/v1.33\/deb\/Release.key \| gpg --dearmor/, () => ((key = true), {}));
+    t.allow(/curl -fsSL https:\/\/pkgs.k8s.io\/core:\/stable:\/v1.33\/deb\/Release.key -o /, () => (t.setFile('/etc/apt/keyrings/kubernetes-apt-keyring.gpg.download', LAB_KEY), {}))
+      .allow('rm -f /etc/apt/keyrings/kubernetes-apt-keyring.gpg.download', {});
     const changes = await converge(kubernetesRepo, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual([
       'fetch the repository signing key into /etc/apt/keyrings/kubernetes-apt-keyring.gpg',
