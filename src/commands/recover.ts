@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { CommandSpec } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { Host, Hosts } from '../model/host.js';
-import { backupOptions, limitedTo, runDestructive } from './destructive.js';
+import { backupOptions, refuseLimit, runDestructive } from './destructive.js';
 import { loadInventoryFor } from './run-playbook.js';
 
 export const recoverCommand: CommandSpec = {
@@ -28,13 +28,14 @@ export const recoverCommand: CommandSpec = {
     if (typeof from === 'string' && typeof node === 'string') throw new UsageError('--from-snapshot and --node do not go together');
     const options = await backupOptions(ctx);
     if (typeof node === 'string') {
+      refuseLimit(ctx, `recover --node ${node}`);
       const loaded = await loadInventoryFor(ctx);
       const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
       if (!hosts.byName(node)) throw new UsageError(`--node ${node}: no such host in the inventory`);
       if (hosts.firstControlPlane.name === node) {
         throw new UsageError(`--node ${node} is the first control plane, through which kubesmith reaches the API: list a healthy control plane first in the inventory, then retry`);
       }
-      return runDestructive(limitedTo(ctx, node), 'recover-node', `recover --node ${node}`, { ...options, nodeName: node });
+      return runDestructive(ctx, 'recover-node', `recover --node ${node}`, { ...options, nodeName: node }, node);
     }
     if (typeof from === 'string') {
       const path = resolve(ctx.cwd, from);
