@@ -9,7 +9,7 @@ import { withLockStep, RunLocks } from '../engine/lock.js';
 import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
-import { runPlaybook, type RunListener, type RunResult } from '../engine/runner.js';
+import { runPlaybook, scope, type RunListener, type RunResult } from '../engine/runner.js';
 import { type LoadedInventory } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
@@ -34,6 +34,14 @@ export function checkLimit(hosts: Hosts, limit: readonly string[] | undefined): 
   }
 }
 
+/** "--limit worker selects: w1, w2" (or the named host), so the operator sees the scope before anything changes. */
+function announceScope(ctx: CommandContext, hosts: Hosts, only: readonly string[] | undefined, limit: readonly string[] | undefined): void {
+  if (!only && !limit) return;
+  const selected = scope({ hosts, only, limit }).all.map((h) => h.name);
+  const by = only ? `host name ${only.join(', ')}` : `--limit ${limit!.join(',')}`;
+  ctx.out.stderr.write(`${by} selects: ${selected.join(', ') || '(no host)'}\n`);
+}
+
 /** Secret values the run knows (SSH/sudo passwords from passwordEnv), masked again in every log line. */
 function knownSecrets(loaded: LoadedInventory, env: CommandContext['env']): string[] {
   const names = [loaded.inventory.spec.ssh.passwordEnv, ...loaded.inventory.spec.hosts.map((h) => h.ssh?.passwordEnv)];
@@ -47,6 +55,10 @@ export interface PlaybookRun {
   dryRun: boolean;
   /** Options tasks may read (ctx.options). */
   options?: Record<string, unknown>;
+  /** Exactly these hosts, by name only (node remove NAME, recover --node NAME); --limit is not consulted. */
+  only?: string[];
+  /** Print the hosts --limit (or `only`) selected on stderr before anything runs (destructive commands). */
+  announceScope?: boolean;
   /** Called after the run while the connections are still open (apply reads its summary here). */
   beforeClose?: (session: RunSession) => Promise<void>;
 }
@@ -67,7 +79,9 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
   const locks = run.dryRun || ctx.connections ? undefined : new RunLocks({ command: run.playbook });
   const registry = new TaskRegistry(locks ? [...allTasks, locks.task()] : allTasks);
   const playbook = locks ? withLockStep(loadPlaybook(run.playbook, registry)) : loadPlaybook(run.playbook, registry);
-  checkLimit(hosts, ctx.flags.limit);
+  if (!run.only) checkLimit(hosts, ctx.flags.limit);
+  const limit = run.only ? undefined : ctx.flags.limit;
+  if (run.announceScope) announceScope(ctx, hosts, run.only, limit);
 
   const log = new RunLog(ctx.flags.logDir ?? defaultLogDir(ctx.cwd, ctx.now()));
   const secrets = knownSecrets(loaded, ctx.env);
@@ -96,7 +110,8 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
       secrets: () => secrets,
       onSecret: (value) => log.addSecrets([value]),
     };
-    if (ctx.flags.limit) opts.limit = ctx.flags.limit;
+    if (run.only) opts.only = run.only;
+    else if (limit) opts.limit = limit;
     if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;
     result = await runPlaybook(opts);
     await run.beforeClose?.({ connect: (host) => pool.get(host), hosts, inventory: loaded.inventory, result });

@@ -45,6 +45,8 @@ export interface RunnerOptions {
   hosts: Hosts;
   /** --limit: host names or roles. */
   limit?: readonly string[];
+  /** Exactly these hosts, by name only (a command's NAME argument); takes the place of limit. */
+  only?: readonly string[];
   concurrency?: number;
   /** plan: check only, never apply. */
   dryRun?: boolean;
@@ -85,11 +87,16 @@ export function stopsRun(step: PlaybookStep, failedHosts: readonly Host[]): Host
   return failedHosts.find((h) => h.isControlPlane);
 }
 
+/** The hosts a run may touch: `only` (names) when given, else --limit (names or roles), else all. */
+export function scope(opts: Pick<RunnerOptions, 'hosts' | 'limit' | 'only'>): Hosts {
+  return opts.only ? opts.hosts.named(opts.only) : opts.hosts.limit(opts.limit);
+}
+
 export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
   const started = Date.now();
   const dryRun = opts.dryRun ?? false;
   const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const inScope = new Set(opts.hosts.limit(opts.limit).all.map((h) => h.name));
+  const inScope = new Set(scope(opts).all.map((h) => h.name));
   const scopeNames = opts.hosts.all.map((h) => h.name).filter((n) => inScope.has(n));
   const recap = new RecapBuilder(scopeNames);
   const plan = new PlanBuilder(opts.playbook.name, scopeNames);

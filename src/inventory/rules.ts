@@ -15,6 +15,7 @@ import {
 } from './derived.js';
 import { formatPath } from './issues.js';
 import { WARNING_RULES } from './warnings.js';
+import { SELECTOR_WORDS } from '../model/host.js';
 
 export interface RuleIssue {
   rule: string;
@@ -48,6 +49,18 @@ export const uniqueHostNames: Rule = {
       if (first === undefined) return seen.set(host.name, i) && [];
       return [error([...HOSTS, i, 'name'], `host name "${host.name}" is already used by spec.hosts[${first}]; node names must be unique`)];
     });
+  },
+};
+
+/** A host named like a role or selector (worker, control-plane, all …) would turn NAME and --limit into a group. */
+export const hostNameNotSelector: Rule = {
+  name: 'host-name-not-selector',
+  check(spec) {
+    return spec.hosts.flatMap((host, i) =>
+      SELECTOR_WORDS.includes(host.name)
+        ? [error([...HOSTS, i, 'name'], `host name "${host.name}" is a word that selects a group of hosts (${SELECTOR_WORDS.join(', ')}); --limit and node commands would read it as more than this host: rename it (e.g. ${host.name}1)`)]
+        : [],
+    );
   },
 };
 
@@ -203,6 +216,7 @@ export const ciliumKubeProxyReplacement: Rule = {
 /** Rules that can only produce errors or warnings about a broken setup, in the order they are reported. */
 export const ERROR_RULES: readonly Rule[] = [
   uniqueHostNames,
+  hostNameNotSelector,
   uniqueHostAddresses,
   controlPlaneRequired,
   haNeedsEndpoint,

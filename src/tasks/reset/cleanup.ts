@@ -125,13 +125,15 @@ export async function cleanIptables(t: Transport): Promise<void> {
 }
 
 /**
- * A read-only probe: what of the above exists on the host (ipvsadm only when ip_vs is loaded: it would modprobe it). Lines: `kubeadm <path>`, `path <path>`,
+ * A read-only probe: what of the above exists on the host (ipvsadm only when ip_vs is loaded: it would modprobe it). Lines: `kubeadm <path>`,
+ * `etcd /var/lib/etcd/member` (etcd data, kept, never deleted: keep-etcd.ts), `path <path>`,
  * `link <name>`, `ipvs`, `chain <tool> <table> <chain>`, `kubeconfig <path>`.
  */
 export function leftoversProbe(homes: readonly string[]): ShellScript {
   return sh`for f in /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf /var/lib/kubelet/config.yaml /etc/kubernetes/pki/ca.crt; do [ -e "$f" ] && echo "kubeadm $f"; done
 for f in /etc/kubernetes/manifests/*.yaml; do [ -e "$f" ] && echo "kubeadm $f"; done
 [ -n "$(ls -A /var/lib/etcd 2>/dev/null)" ] && echo "kubeadm /var/lib/etcd"
+[ -e /var/lib/etcd/member ] && echo "etcd /var/lib/etcd/member"
 for p in ${CNI_PATHS}; do [ -e "$p" ] && echo "path $p"; done
 ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "link " $2 }'
 [ -e /proc/net/ip_vs ] && command -v ipvsadm >/dev/null 2>&1 && [ -n "$(ipvsadm -Sn 2>/dev/null)" ] && echo ipvs
@@ -145,6 +147,8 @@ true`;
 
 export interface Leftovers {
   kubeadm: string[];
+  /** /var/lib/etcd/member exists: moved to /var/lib/etcd-kept before kubeadm reset. */
+  etcdMember: boolean;
   paths: string[];
   links: string[];
   ipvs: boolean;
@@ -153,10 +157,11 @@ export interface Leftovers {
 }
 
 export function parseLeftovers(out: string): Leftovers {
-  const l: Leftovers = { kubeadm: [], paths: [], links: [], ipvs: false, chains: [], kubeconfigs: [] };
+  const l: Leftovers = { kubeadm: [], etcdMember: false, paths: [], links: [], ipvs: false, chains: [], kubeconfigs: [] };
   for (const line of out.split('\n')) {
     const [kind, ...rest] = line.trim().split(/\s+/);
     if (kind === 'kubeadm' && rest[0]) l.kubeadm.push(rest[0]);
+    else if (kind === 'etcd' && rest[0] === '/var/lib/etcd/member') l.etcdMember = true;
     else if (kind === 'path' && rest[0]) l.paths.push(rest[0]);
     else if (kind === 'link' && rest[0] && isCniInterface(rest[0])) l.links.push(rest[0]);
     else if (kind === 'ipvs') l.ipvs = true;
