@@ -10,7 +10,7 @@ import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
 import { runPlaybook, type RunListener, type RunResult } from '../engine/runner.js';
-import { formatIssue, loadInventory, type LoadedInventory } from '../inventory/index.js';
+import { formatIssue, loadInventory, type LoadedInventory, type LocalFileChecks } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
 import { ConnectionPool } from '../transport/index.js';
@@ -22,9 +22,9 @@ import { formatPlan } from '../ui/plan.js';
 import { formatRecap } from '../ui/recap.js';
 
 /** Load -i FILE (InventoryError propagates: the CLI prints every issue and exits 2); warnings go to stderr. */
-export async function loadInventoryFor(ctx: CommandContext): Promise<LoadedInventory> {
+export async function loadInventoryFor(ctx: CommandContext, files: LocalFileChecks = {}): Promise<LoadedInventory> {
   if (!ctx.flags.inventory) throw new UsageError('missing -i/--inventory FILE');
-  const loaded = await loadInventory(ctx.flags.inventory);
+  const loaded = await loadInventory(ctx.flags.inventory, { files });
   for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n'); // stderr: stdout stays JSON-only
   return loaded;
 }
@@ -64,7 +64,8 @@ export interface RunSession {
 }
 
 export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Promise<{ code: number; result: RunResult }> {
-  const loaded = await loadInventoryFor(ctx);
+  // The SSH pool reads the key files: a wrong keyPath fails here, at its line, before any connection.
+  const loaded = await loadInventoryFor(ctx, { keys: !ctx.connections });
   // Mutating runs over SSH take a per-host lock as their first step (src/engine/lock.ts); plan never does,
   // nor do runs on injected test transports.
   const locks = run.dryRun || ctx.connections ? undefined : new RunLocks({ command: run.playbook });

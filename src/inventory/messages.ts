@@ -65,7 +65,9 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return Buffer.isBuffer(value) ? 'binary data' : 'a mapping';
   if (typeof value === 'string') {
-    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    // Never echo credentials written into an URL (scheme://user:password@host).
+    const masked = value.replace(/^([a-z]+:\/\/)[^/?#]*@/i, '$1***@');
+    const shown = masked.length > 60 ? `${masked.slice(0, 57)}...` : masked;
     return JSON.stringify(shown);
   }
   return String(value);
