@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { inventorySchema } from './schema.js';
-import type { PathSegment } from './issues.js';
+import { quoteVisible, type PathSegment } from './issues.js';
 
 export interface FieldProblem {
   path: PathSegment[];
@@ -68,7 +68,7 @@ export function describeValue(value: unknown): string {
     // Never echo credentials written into an URL (scheme://user:password@host).
     const masked = value.replace(/^([a-z]+:\/\/)[^/?#]*@/i, '$1***@');
     const shown = masked.length > 60 ? `${masked.slice(0, 57)}...` : masked;
-    return JSON.stringify(shown);
+    return quoteVisible(shown);
   }
   return String(value);
 }
