@@ -71,7 +71,7 @@ const version = z
   .regex(VERSION, 'expected a version such as 1.34.1')
   .transform((s) => s.replace(/^v/, ''));
 /** user:password@ in an URL's authority; such URLs would print the secret in plans, logs and world-readable files. */
-export const hasUserinfo = (s: string): boolean => /^[a-z]+:\/\/[^/?#]*@/i.test(s);
+const hasUserinfo = (s: string): boolean => /^[a-z]+:\/\/[^/?#]*@/i.test(s);
 const url = z
   .string()
   .regex(URL_SAFE, 'expected an http(s) URL without spaces, quotes or shell metacharacters')

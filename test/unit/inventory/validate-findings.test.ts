@@ -110,3 +110,23 @@ describe('validate refuses what passed before (issue 13 item 8)', () => {
     expect(r.stderr).not.toContain('S3cr3tPa55');
   });
 });
+
+describe('playbook runs check the SSH key files before any connection', () => {
+  it('plan with a keyPath that is a directory stops at exit 2, naming the field, having connected nowhere', async () => {
+    const { main } = await import('../../../src/cli/main.js');
+    const dir = tempDir();
+    mkdirSync(join(dir, 'keys'));
+    const inv = baseInventory();
+    // 10.199.254.0/24 lies in the lab's unreachable route: even a regression could not send a packet anywhere.
+    inv.spec.hosts.forEach((h: Record<string, any>, i: number) => (h.address = `10.199.254.${11 + i}`));
+    inv.spec.ssh = { keyPath: './keys' };
+    const file = join(dir, 'inv.yaml');
+    writeFileSync(file, stringify(inv));
+    let stderr = '';
+    const out = { stdout: { write: () => undefined }, stderr: { write: (s: string) => void (stderr += s) }, isTTY: false, color: false };
+    const code = await main(['plan', '-i', file], { out, env: {}, cwd: dir, signal: new AbortController().signal });
+    process.exitCode = undefined;
+    expect(code, stderr).toBe(2);
+    expect(stderr).toMatch(/inv\.yaml:\d+:5 spec\.ssh\.keyPath: \.\/keys is a directory/);
+  });
+});
