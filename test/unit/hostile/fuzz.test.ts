@@ -40,6 +40,8 @@ interface Case {
   field?: Path;
   /** The line an error must be reported on, when the generator knows it. */
   line?: number;
+  /** Text the message must contain (a bound the value broke). */
+  mentions?: string;
   pending?: boolean;
 }
 
@@ -175,10 +177,10 @@ const typo = (key: string, rnd: () => number) => {
   return rnd() < 0.5 && key[i] !== key[i + 1] ? key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2) : key.slice(0, i + 1) + key[i] + key.slice(i + 1);
 };
 
-function breakField(f: Field, rnd: () => number): { what: string; value: Json; at?: Path }[] {
+function breakField(f: Field, rnd: () => number): { what: string; value: Json; at?: Path; mentions?: string }[] {
   const def = defOf(f.schema);
   const current = getAt(BASE, f.path);
-  const out: { what: string; value: Json; at?: Path }[] = [];
+  const out: { what: string; value: Json; at?: Path; mentions?: string }[] = [];
   const asText = typeof current === 'string' ? current : undefined;
   switch (def.type) {
     case 'object': {
@@ -209,10 +211,12 @@ function breakField(f: Field, rnd: () => number): { what: string; value: Json; a
     case 'number': {
       const s = f.schema;
       out.push({ what: 'a word', value: 'twenty-two' }, { what: 'true', value: true }, { what: 'null', value: null });
-      if (s.minValue !== null && s.minValue !== undefined && Number.isFinite(s.minValue)) out.push({ what: `min-1 (${s.minValue - 1})`, value: s.minValue - 1 });
-      if (s.maxValue !== null && s.maxValue !== undefined && Number.isFinite(s.maxValue)) out.push({ what: `max+1 (${s.maxValue + 1})`, value: s.maxValue + 1 });
-      if (s.isInt) out.push({ what: 'a fraction', value: (s.minValue ?? 0) + 1.5 });
-      out.push({ what: 'infinity', value: Infinity }, { what: 'NaN', value: NaN }, { what: 'a huge number', value: 1e21 });
+      const min = typeof s.minValue === 'number' && Number.isFinite(s.minValue) ? s.minValue : undefined;
+      const max = typeof s.maxValue === 'number' && Number.isFinite(s.maxValue) ? s.maxValue : undefined;
+      if (min !== undefined) out.push({ what: `min-1 (${min - 1})`, value: min - 1, mentions: `at least ${min}` });
+      if (max !== undefined) out.push({ what: `max+1 (${max + 1})`, value: max + 1, mentions: `at most ${max}` });
+      if (s.isInt) out.push({ what: 'a fraction', value: (min ?? 0) + 1.5 });
+      out.push({ what: 'infinity', value: Infinity }, { what: 'NaN', value: NaN }, { what: 'a huge number', value: 1e21, ...(max !== undefined ? { mentions: `at most ${max}` } : {}) });
       break;
     }
     case 'boolean':
@@ -245,6 +249,7 @@ function schemaCases(rnd: () => number): Case[] {
       name: `${formatPath(f.path) || '(document)'}: ${b.what}`,
       text: yamlOf(setAt(BASE, f.path, b.value)),
       field: b.at ?? f.path,
+      ...(b.mentions ? { mentions: b.mentions } : {}),
     })),
   );
 }
@@ -368,6 +373,7 @@ function check(c: Case, file: string, r: { code: number; stderr: string }, via: 
     expect(Number(line), shown).toBeLessThanOrEqual(lineCount);
     expect(Number(col), shown).toBeGreaterThanOrEqual(1);
   }
+  if (c.mentions !== undefined) expect(r.stderr, shown).toContain(c.mentions);
   if (c.line !== undefined) expect(located.map(([, line]) => Number(line)), `${shown}\n(expected an error on line ${c.line})`).toContain(c.line);
   if (c.field) {
     const want = formatPath(c.field);

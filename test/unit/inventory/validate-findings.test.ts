@@ -130,3 +130,11 @@ describe('playbook runs check the SSH key files before any connection', () => {
     expect(stderr).toMatch(/inv\.yaml:\d+:5 spec\.ssh\.keyPath: \.\/keys is a directory/);
   });
 });
+
+describe('numbers beyond the safe-integer range', () => {
+  it('name the field\'s own maximum, not 2^53-1', async () => {
+    const r = await validate((i) => (i.spec.ssh.port = 1e21));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/spec\.ssh\.port: must be at most 65535, got 1e\+21/);
+  });
+});
