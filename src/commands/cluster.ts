@@ -4,11 +4,12 @@
  * one way to open connections. Commands that run several playbooks or checks share it.
  */
 import { resolve } from 'node:path';
-import { UsageError, type CommandContext, type HostConnections } from '../cli/context.js';
-import { formatIssue, loadInventory, type LoadedInventory } from '../inventory/index.js';
+import type { CommandContext, HostConnections } from '../cli/context.js';
+import type { LoadedInventory } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import type { CommandRecord } from '../transport/ssh.js';
 import { ConnectionPool } from '../transport/index.js';
+import { loadInventoryFor } from './run-playbook.js';
 
 export interface Cluster {
   loaded: LoadedInventory;
@@ -20,11 +21,10 @@ export interface Cluster {
   connect(onCommand?: (rec: CommandRecord) => void): HostConnections;
 }
 
-/** Load -i FILE (InventoryError propagates: the CLI prints every issue and exits 2); warnings go to stderr, once. */
+/** Load -i FILE once for the command (InventoryError propagates: the CLI prints every issue and exits 2). */
 export async function openCluster(ctx: Omit<CommandContext, 'cluster'>): Promise<Cluster> {
-  if (!ctx.flags.inventory) throw new UsageError('missing -i/--inventory FILE');
-  const loaded = await loadInventory(ctx.flags.inventory);
-  for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n'); // stderr: stdout stays JSON-only
+  // The SSH pool reads the key files: a wrong keyPath fails here, at its line, before any connection.
+  const loaded = await loadInventoryFor(ctx, { keys: !ctx.connections });
   const factory = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
   return {
     loaded,

@@ -10,7 +10,7 @@ import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
 import { runPlaybook, scope, type RunListener, type RunResult } from '../engine/runner.js';
-import { type LoadedInventory } from '../inventory/index.js';
+import { formatIssue, loadInventory, type LoadedInventory, type LocalFileChecks } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
 import type { Transport } from '../transport/types.js';
@@ -20,9 +20,16 @@ import { plainRenderer } from '../ui/plain.js';
 import { formatPlan } from '../ui/plan.js';
 import { formatRecap } from '../ui/recap.js';
 
-/** The command's inventory, loaded once per command (ctx.cluster()). */
-export async function loadInventoryFor(ctx: CommandContext): Promise<LoadedInventory> {
-  return (await ctx.cluster()).loaded;
+/**
+ * The inventory alone, for commands that connect to no host (validate, bundle): loaded with the local file checks
+ * they ask for (InventoryError propagates: the CLI prints every issue and exits 2); warnings go to stderr.
+ * Commands that work on the cluster use ctx.cluster() instead, which loads it once.
+ */
+export async function loadInventoryFor(ctx: Pick<CommandContext, 'flags' | 'out'>, files: LocalFileChecks = {}): Promise<LoadedInventory> {
+  if (!ctx.flags.inventory) throw new UsageError('missing -i/--inventory FILE');
+  const loaded = await loadInventory(ctx.flags.inventory, { files });
+  for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n'); // stderr: stdout stays JSON-only
+  return loaded;
 }
 
 /** Every --limit entry must name a host or a role. */

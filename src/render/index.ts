@@ -67,7 +67,7 @@ export const renderCrictl = (inv: Inventory): string => render('crictl/crictl.ya
 export const renderDockerDaemon = (inv: Inventory): string => render('docker/daemon.json', views.dockerDaemonView(inv));
 export const renderCriDockerDropIn = (inv: Inventory): string =>
   render('docker/cri-docker.conf', { sandboxImage: views.sandboxImage(inv) });
-export const renderSysctl = (): string => render('sysctl/k8s.conf', views.sysctlView());
+export const renderSysctl = (inv?: Inventory): string => render('sysctl/k8s.conf', views.sysctlView(inv));
 export const renderModules = (inv: Inventory): string => render('modules-load/k8s.conf', views.modulesView(inv));
 export const renderFlannel = (inv: Inventory): string => render('flannel/kube-flannel.yaml', views.flannelView(inv));
 export const renderCiliumValues = (inv: Inventory, hosts: Hosts): string => render('cilium/values.yaml', views.ciliumView(inv, hosts));

@@ -17,11 +17,12 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
     apiVersion: "v1", kind: "Node",
     metadata: { name: n.name, labels: n.labels, creationTimestamp: iso(n.created),
       annotations: { "kubeadm.alpha.kubernetes.io/cri-socket": n.criSocket, "node.alpha.kubernetes.io/ttl": "0" } },
-    spec: { ...(n.podCIDR ? { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] } : {}),
+    // podCIDR and internalIP hold one entry per family, comma-joined (dual-stack): the API lists them separately.
+    spec: { ...(n.podCIDR ? { podCIDR: n.podCIDR.split(",")[0], podCIDRs: n.podCIDR.split(",") } : {}),
       ...(n.taints.length || n.unschedulable ? { taints: [...n.taints, ...(n.unschedulable ? [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] : [])] } : {}),
       ...(n.unschedulable ? { unschedulable: true } : {}) },
     status: {
-      addresses: [{ address: n.internalIP, type: "InternalIP" }, { address: n.name, type: "Hostname" }],
+      addresses: [...n.internalIP.split(",").map((address) => ({ address, type: "InternalIP" })), { address: n.name, type: "Hostname" }],
       conditions: [{ type: "Ready", status: reason ? (n.status.kubeletActive ? "False" : "Unknown") : "True",
         reason: reason ? (n.status.kubeletActive ? "KubeletNotReady" : "NodeStatusUnknown") : "KubeletReady",
         message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: iso(n.status.updatedAt || n.created) }],
@@ -49,7 +50,7 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
     apiVersion: "v1", kind: "Pod",
     metadata: { name: p.name, namespace: p.ns, labels: p.labels, creationTimestamp: iso(p.created), ...(p.owner ? { ownerReferences: [p.owner] } : {}) },
     spec: { nodeName: p.node?.name, hostNetwork: p.hostNetwork, containers: p.images.map((image, i) => ({ name: `c${i}`, image })) },
-    status: { phase, ...(reason ? { reason } : {}), podIP: p.node ? (p.hostNetwork ? p.node.internalIP : podIP(p.node, p.name)) : undefined,
+    status: { phase, ...(reason ? { reason } : {}), podIP: p.node ? (p.hostNetwork ? p.node.internalIP.split(",")[0] : podIP(p.node, p.name)) : undefined,
       conditions: [{ type: "Ready", status: running ? "True" : "False" }],
       containerStatuses: p.images.slice(-1).map((image) => ({ image, ready: running, restartCount: 0,
         state: running ? { running: {} } : { waiting: { reason: reason || "ContainerCreating" } } })) },
@@ -57,7 +58,7 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
 }
 
 function podIP(n: KubeNode, name: string): string {
-  const base = (n.podCIDR || "10.244.0.0/24").split("/")[0]!.split(".");
+  const base = (n.podCIDR.split(",")[0] || "10.244.0.0/24").split("/")[0]!.split(".");
   return `${base[0]}.${base[1]}.${base[2]}.${2 + (createHash("md5").update(name).digest()[0]! % 200)}`;
 }
 
