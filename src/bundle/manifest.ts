@@ -30,6 +30,8 @@ export const bundleFileSchema = z
     version: z.string().optional(),
     /** Packages only: the distro family they install on. */
     family: z.enum(['debian', 'rhel']).optional(),
+    /** Packages only: the distro release they were resolved for ("debian-12", "ubuntu-22.04", "rhel-9"). */
+    release: z.string().optional(),
     /** Where it came from (URL or image reference). */
     source: z.string().optional(),
   })

@@ -1,7 +1,8 @@
 /**
  * The no-package-manager path: kubeadm/kubelet/kubectl as binaries, crictl / CNI plugins / containerd as release
  * tarballs, systemd units written by kubesmith. The "binaries" are the lab's emulator launchers (runnable stand-ins),
- * packed into real .tar.gz archives, so the node really runs what offline.install put in /usr/local.
+ * packed into real .tar.gz archives and served by the lab's real-layout files mirror, so the node really runs what
+ * offline.install put in /usr/local.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { makeInventory } from '../unit/tasks/helpers/inventory.js';
-import { writeFakeBundle } from '../unit/bundle/fake-bundle.js';
-import type { Artifact } from '../../src/bundle/artifacts.js';
+import { writeMirrorBundle } from '../unit/bundle/fake-bundle.js';
+import type { MirrorFile } from '../lab/mirror.js';
 import { changedCount, kubesmith, labReady } from './helpers.js';
 import { readyNodes } from './offline-helpers.js';
 
@@ -31,7 +32,9 @@ function tgz(files: Record<string, Buffer>): Buffer {
 const launcher = (name: string) => readFileSync(join(BIN, name));
 const stub = Buffer.from('#!/bin/sh\nexit 0\n');
 
-function content(a: Artifact): Buffer | undefined {
+/** What the lab's files mirror serves for each release file (the product resolves and checks them as upstream ones). */
+function content(a: MirrorFile): Buffer | undefined {
+  if (a.arch !== 'amd64') return undefined;
   if (a.kind === 'binary') return a.name === 'runc' ? stub : launcher(a.name);
   if (a.name === 'crictl') return tgz({ crictl: launcher('crictl') });
   if (a.name === 'cni-plugins') return tgz({ bridge: stub, 'host-local': stub, loopback: stub, portmap: stub });
@@ -46,7 +49,7 @@ describe.skipIf(!labReady())('offline from binaries (no packages in the bundle)'
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }] });
     const bundle = mkdtempSync(join(lab.root, 'bundle-'));
-    writeFakeBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { content });
+    await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { content });
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], extra: { kubernetes: { version: '1.34.1' }, offline: { bundle } } });
   }, 180_000);

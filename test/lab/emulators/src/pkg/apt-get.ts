@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { compareDeb } from './version-compare.js';
 import { Exit, exists, hostPath, type Out } from './lab-fs.js';
-import { globMatch, packageMeta } from './repos.js';
+import { globMatch, packageMeta, reposJson } from './repos.js';
 import { aptUpdate, candidates } from './apt-index.js';
 import { emulatedSystemctl, enablableUnits, loadDb, recordInstall, removeFiles, saveDb, type PkgDb } from './pkgdb.js';
 
@@ -43,6 +43,19 @@ function list(o: Out, title: string, names: string[]): void {
   o.out('  ' + [...names].sort().join(' '));
 }
 
+/**
+ * A .deb's file name drops the version's epoch (docker-ce_29.0.1-1~debian.12~bookworm_amd64.deb is 5:29.0.1-…); real dpkg
+ * reads it from the control file. The lab's packages have no control file: the epoch comes from the repository record.
+ */
+function withEpoch(name: string, version: string): string {
+  if (version.includes(':')) return version;
+  for (const r of reposJson().repos) {
+    const hit = (r.packages[name] ?? []).find((v) => v.replace(/^\d+:/, '') === version);
+    if (hit) return hit;
+  }
+  return version;
+}
+
 /** Decides the version for one spec; throws apt's errors. */
 function resolveSpec(o: Out, db: PkgDb, spec: string): Step | undefined {
   if (spec.endsWith('.deb')) {
@@ -51,7 +64,7 @@ function resolveSpec(o: Out, db: PkgDb, spec: string): Step | undefined {
     }
     const m = /^([^_]+)_([^_]+)_([^_.]+)\.deb$/.exec(basename(spec));
     if (!m) { o.err(`E: Unsupported file ${spec} given on commandline`); throw new Exit(100); }
-    return { name: m[1]!, version: decodeURIComponent(m[2]!.replace(/%3a/gi, ':')), from: spec, old: db.packages[m[1]!]?.version, auto: false };
+    return { name: m[1]!, version: withEpoch(m[1]!, decodeURIComponent(m[2]!.replace(/%3a/gi, ':'))), from: spec, old: db.packages[m[1]!]?.version, auto: false };
   }
   const [name, want] = spec.includes('=') ? [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)] : [spec, undefined];
   const avail = candidates(name);
