@@ -37,6 +37,8 @@ export interface Artifact {
   release?: string;
   /** From the repository index or the publisher's checksum file: every download is checked against it. */
   sha256: string;
+  /** Packages: the names it depends on (Depends / rpm requires), from the index. */
+  depends?: string[];
 }
 
 /** A distro release OS packages are fetched for. */
@@ -191,15 +193,15 @@ async function osPackages(up: Upstream, o: ArtifactOptions, t: PackageTarget, pl
   if (o.runtime === 'docker') docker.push({ name: names.docker }, { name: 'docker-ce-cli' });
   const dir = `packages/${t.release}/${arch}`;
   const out: Artifact[] = [];
-  const add = (name: string, version: string, url: string, sum: string) =>
-    out.push({ path: `${dir}/${posix.basename(url)}`, url, kind: 'package', platform, name, version, family: t.family, release: t.release, sha256: sum });
+  const add = (name: string, version: string, url: string, sum: string, depends: string[]) =>
+    out.push({ path: `${dir}/${posix.basename(url)}`, url, kind: 'package', platform, name, version, family: t.family, release: t.release, sha256: sum, depends });
 
   if (t.family === 'debian') {
     const debArch = DEB_ARCH[arch]!;
     const kubeIndex = await up.debIndex(`${kubeRepo}/deb`, '/', undefined, debArch);
     for (const w of kube) {
       const p = pickDeb(kubeIndex, w.name, debArch, w.upstream, `${kubeRepo}/deb/Packages`);
-      add(p.name, p.version, `${kubeRepo}/deb/${p.filename}`, p.sha256);
+      add(p.name, p.version, `${kubeRepo}/deb/${p.filename}`, p.sha256, p.depends);
     }
     const dockerBase = `https://download.docker.com/linux/${t.distro}`;
     const dockerIndex = await up.debIndex(dockerBase, t.codename!, 'stable', debArch);
@@ -207,14 +209,14 @@ async function osPackages(up: Upstream, o: ArtifactOptions, t: PackageTarget, pl
     for (const w of docker) {
       const p = pickDeb(dockerIndex, w.name, debArch, w.upstream ?? dockerVersion, `${dockerBase} ${t.codename} stable`);
       if (w.name === names.docker) dockerVersion = upstreamOf(p.version); // docker-ce-cli at docker-ce's version
-      add(p.name, p.version, `${dockerBase}/${p.filename}`, p.sha256);
+      add(p.name, p.version, `${dockerBase}/${p.filename}`, p.sha256, p.depends);
     }
   } else {
     const rpmArch = RPM_ARCH[arch]!;
     const kubeIndex = await up.rpmIndex(`${kubeRepo}/rpm`);
     for (const w of kube) {
       const p = pickRpm(kubeIndex, w.name, rpmArch, w.upstream, `${kubeRepo}/rpm`);
-      add(p.name, `${p.ver}-${p.rel}`, `${kubeRepo}/rpm/${p.href}`, p.sha256);
+      add(p.name, `${p.ver}-${p.rel}`, `${kubeRepo}/rpm/${p.href}`, p.sha256, p.requires);
     }
     const dockerBase = `https://download.docker.com/linux/rhel/${t.version}/${rpmArch}/stable`;
     const dockerIndex = await up.rpmIndex(dockerBase);
@@ -222,7 +224,7 @@ async function osPackages(up: Upstream, o: ArtifactOptions, t: PackageTarget, pl
     for (const w of docker) {
       const p = pickRpm(dockerIndex, w.name, rpmArch, w.upstream ?? dockerVersion, dockerBase);
       if (w.name === names.docker) dockerVersion = p.ver;
-      add(p.name, `${p.ver}-${p.rel}`, `${dockerBase}/${p.href}`, p.sha256);
+      add(p.name, `${p.ver}-${p.rel}`, `${dockerBase}/${p.href}`, p.sha256, p.requires);
     }
   }
   if (o.runtime === 'docker') out.push(await criDockerd(up, t, platform, arch, dir));

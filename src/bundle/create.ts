@@ -136,7 +136,7 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     emit({ type: 'file', path: a.path, status: r.transferred > 0 ? 'downloaded' : 'kept' });
     return {
       path: a.path, size: statSync(join(o.out, a.path)).size, sha256: r.sha256, kind: a.kind, platform: a.platform, name: a.name, version: a.version,
-      ...(a.family ? { family: a.family } : {}), ...(a.release ? { release: a.release } : {}), source: a.url,
+      ...(a.family ? { family: a.family } : {}), ...(a.release ? { release: a.release } : {}), ...(a.depends ? { depends: a.depends } : {}), source: a.url,
     };
   });
   files.push(...downloaded);

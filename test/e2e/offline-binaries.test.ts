@@ -13,7 +13,7 @@ import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { makeInventory } from '../unit/tasks/helpers/inventory.js';
 import { writeMirrorBundle } from '../unit/bundle/fake-bundle.js';
 import type { MirrorFile } from '../lab/mirror.js';
-import { changedCount, kubesmith, labReady } from './helpers.js';
+import { changedCount, kubesmith, labReady, writesIn } from './helpers.js';
 import { readyNodes } from './offline-helpers.js';
 
 const NAME = 'e2e-offline-binaries';
@@ -45,10 +45,11 @@ function content(a: MirrorFile): Buffer | undefined {
 describe.skipIf(!labReady())('offline from binaries (no packages in the bundle)', () => {
   let lab: Lab;
   let inv: string;
+  let bundle: string;
 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }] });
-    const bundle = mkdtempSync(join(lab.root, 'bundle-'));
+    bundle = mkdtempSync(join(lab.root, 'bundle-'));
     await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { content });
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], extra: { kubernetes: { version: '1.34.1' }, offline: { bundle } } });
@@ -57,6 +58,18 @@ describe.skipIf(!labReady())('offline from binaries (no packages in the bundle)'
   afterAll(async () => {
     if (lab) await labDown(NAME);
   }, 120_000);
+
+  it('a tool the node needs from the OS and lacks (ipset/ipvsadm for IPVS) is named with its install command before anything changes', async () => {
+    const ipvs = join(lab.root, 'ipvs.yaml');
+    lab.writeInventory(ipvs, { controlPlanes: ['cp1'], workers: [], extra: { kubernetes: { version: '1.34.1', proxyMode: 'ipvs' }, offline: { bundle } } });
+    const before = lab.journal('cp1').length;
+    const run = await kubesmith(['apply', '-i', ipvs]);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout + run.stderr).toContain('ipset is not installed (kube-proxy proxyMode ipvs)');
+    expect(run.stdout + run.stderr).toContain('install: apt-get install -y ipset ipvsadm');
+    expect(writesIn(lab.journal('cp1').slice(before))).toEqual([]);
+    expect((await lab.exec('cp1', 'ls /var/lib/kubesmith/bundle 2>&1')).code).not.toBe(0);
+  }, 300_000);
 
   it('installs binaries and units, runs containerd and kubelet from /usr/local, reaches Ready, then changes nothing', async () => {
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);

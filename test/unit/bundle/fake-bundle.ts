@@ -48,7 +48,7 @@ function baseManifest(dir: string, inv: Inventory, platforms: string[]): BundleM
 
 const entry = (f: FileEntry, sha256: string, size: number) => ({
   path: f.path, size, sha256, kind: f.kind, platform: f.platform, name: f.name, version: f.version,
-  ...(f.family ? { family: f.family } : {}), ...(f.release ? { release: f.release } : {}),
+  ...(f.family ? { family: f.family } : {}), ...(f.release ? { release: f.release } : {}), ...(f.depends ? { depends: f.depends } : {}),
 });
 
 /** The node files of a 1.34 bundle, named as the real repositories name them (fixture list for unit tests). */
@@ -72,7 +72,9 @@ function fixtureFiles(inv: Inventory, platform: string, packages: string[]): Fil
     const kube: [string, string][] = [['kubeadm', k], ['kubelet', k], ['kubectl', k], ['cri-tools', '1.34.0'], ['kubernetes-cni', '1.7.1']];
     for (const [name, v] of kube) {
       const version = deb ? `${v}-1.1` : `${v}-150500.1.1`;
-      out.push({ path: `${d}/${deb ? `${name}_${version}_${arch}.deb` : `${name}-${version}.x86_64.rpm`}`, kind: 'package', platform, name, version, family: t.family, release });
+      // kubelet's Depends as pkgs.k8s.io publishes them (kubernetes/release kubelet.spec)
+      const depends = name === 'kubelet' ? (deb ? ['kubernetes-cni', 'mount', 'util-linux'] : ['kubernetes-cni', 'util-linux']) : undefined;
+      out.push({ path: `${d}/${deb ? `${name}_${version}_${arch}.deb` : `${name}-${version}.x86_64.rpm`}`, kind: 'package', platform, name, version, family: t.family, release, ...(depends ? { depends } : {}) });
     }
     out.push(deb
       ? { path: `${d}/containerd.io_2.1.4-1_${arch}.deb`, kind: 'package', platform, name: 'containerd.io', version: '2.1.4-1', family: t.family, release }

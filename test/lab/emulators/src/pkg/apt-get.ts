@@ -101,13 +101,29 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgradeAll: boo
     if (s.old === s.version && !opts.reinstall) { newest.push(`${s.name} is already the newest version (${s.version}).`); continue; }
     steps.push(s);
   }
-  // dependencies that are not installed yet come along at their newest version
-  for (const s of [...steps]) {
+  // dependencies that are not installed yet come along at their newest version; one without a candidate (no
+  // configured, fetched repository offers it) stops the install, as in real apt
+  const unmet: string[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
     for (const dep of packageMeta(s.name).deps?.deb ?? []) {
       if (db.packages[dep] || steps.some((x) => x.name === dep)) continue;
       const c = candidates(dep)[0];
       if (c) steps.push({ name: dep, version: c.version, from: c.label, auto: true });
+      else unmet.push(` ${s.name} : Depends: ${dep} but it is not installable`);
     }
+  }
+  if (unmet.length) {
+    o.out('Some packages could not be installed. This may mean that you have');
+    o.out('requested an impossible situation or if you are using the unstable');
+    o.out('distribution that some required packages have not yet been created');
+    o.out('or been moved out of Incoming.');
+    o.out('The following information may help to resolve the situation:');
+    o.out('');
+    o.out('The following packages have unmet dependencies:');
+    unmet.forEach((l) => o.out(l));
+    o.err('E: Unable to correct problems, you have held broken packages.');
+    throw new Exit(100);
   }
   for (const line of newest) if (opts.quiet < 2) o.out(line);
   const fresh = steps.filter((s) => !s.old), up = steps.filter((s) => s.old && compareDeb(s.version, s.old) > 0);
