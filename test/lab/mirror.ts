@@ -25,26 +25,19 @@ interface ReposJson {
   kubernetes: { release: Record<'deb' | 'rpm', string>; minors: Record<string, { patches: number; 'cri-tools': string[]; 'kubernetes-cni': string[] }> };
   repos: { id: string; format: 'deb' | 'rpm'; urls: string[]; suites?: string[]; packages: Record<string, string[]> }[];
   packages: Record<string, { description?: string; deps?: Partial<Record<'deb' | 'rpm', string[]>> }>;
+  releaseAssets: Record<string, string[] | string>;
 }
 
 /**
- * Release assets as their publishers name them (GitHub release pages; cri-dockerd's from its v0.3.15 release, e.g.
- * cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb quoted in public install scripts). Checksum files: dl.k8s.io
- * <bin>.sha256 (bare hex), crictl/CNI <file>.sha256, containerd <file>.sha256sum, runc one runc.sha256sum.
+ * Release versions served, with the asset names their publishers use (cri-dockerd's asset list: repos.json
+ * releaseAssets, shared with the hosts' curl front). Checksum files: dl.k8s.io <bin>.sha256 (bare hex), crictl/CNI
+ * <file>.sha256, containerd <file>.sha256sum, runc one runc.sha256sum.
  */
 export const RELEASES = {
   crictl: ['1.33.0', '1.34.0', '1.35.0'],
   cniPlugins: ['1.6.2', '1.7.1', '1.8.0'],
   containerd: ['2.1.4', '2.2.0'],
   runc: ['1.3.0'],
-  criDockerd: {
-    '0.3.15': [
-      'cri-dockerd-0.3.15.amd64.tgz', 'cri-dockerd-0.3.15.arm64.tgz',
-      'cri-dockerd-0.3.15-3.el7.x86_64.rpm', 'cri-dockerd-0.3.15-3.el8.x86_64.rpm',
-      'cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb', 'cri-dockerd_0.3.15.3-0.debian-bullseye_amd64.deb',
-      'cri-dockerd_0.3.15.3-0.ubuntu-jammy_amd64.deb', 'cri-dockerd_0.3.15.3-0.ubuntu-focal_amd64.deb',
-    ],
-  } as Record<string, string[]>,
 };
 
 const ARCHES = [{ deb: 'amd64', rpm: 'x86_64', go: 'amd64' }, { deb: 'arm64', rpm: 'aarch64', go: 'arm64' }];
@@ -220,7 +213,10 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
     const lines = ARCHES.map((a) => `${sha(asset(gh('opencontainers/runc', `v${v}`, `runc.${a.go}`), 'binary', 'runc', a.go))}  runc.${a.go}`);
     putIndex(gh('opencontainers/runc', `v${v}`, 'runc.sha256sum'), Buffer.from(lines.join('\n') + '\n'));
   }
-  for (const [v, names] of Object.entries(RELEASES.criDockerd)) {
+  for (const [base, names] of Object.entries(repos.releaseAssets)) {
+    const m = /^https:\/\/github\.com\/Mirantis\/cri-dockerd\/releases\/download\/v([^/]+)\/$/.exec(base);
+    if (!m || typeof names === 'string') continue;
+    const v = m[1]!;
     const assets = names.map((name) => {
       const path = gh('Mirantis/cri-dockerd', `v${v}`, name);
       const bytes = asset(path, name.endsWith('.tgz') ? 'archive' : 'package', 'cri-dockerd', /arm64|aarch64/.test(name) ? 'arm64' : 'amd64');
