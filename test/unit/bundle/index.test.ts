@@ -80,6 +80,17 @@ describe('the lab mirror: real layouts and formats, resolution and verification'
     expect(rpms.find((p) => p.name === 'docker-ce' && p.ver === '29.0.1')).toMatchObject({ epoch: '3', rel: '1.el9', href: 'Packages/docker-ce-29.0.1-1.el9.x86_64.rpm' });
   });
 
+  it("serves Docker's debs where the real server does (recorded real URLs)", () => {
+    const real = sample('docker-pool-urls.txt').trim().split('\n').map((u) => u.replace(/^https:\/\//, '/'));
+    // a version the lab's Docker repository carries is at the very same path
+    expect(mirror.files.has(real[0]!)).toBe(true);
+    // every real name has the shape the mirror's Filename fields have: <name>_<version without epoch>_<arch>.deb
+    const ours = [...mirror.files.keys()].filter((p) => p.startsWith('/download.docker.com/linux/') && p.endsWith('.deb'));
+    const shape = (p: string) => p.replace(/\d+(\.\d+)*/g, 'N').replace(/(bookworm|jammy|noble|debian|ubuntu)/g, 'D');
+    const shapes = new Set(ours.map(shape));
+    for (const u of real) expect(shapes.has(shape(u)), u).toBe(true);
+  });
+
   it('resolves every file to its real path with the index / publisher sha256, and each download verifies', async () => {
     const arts = await resolveArtifacts({ kubernetesVersion: '1.34.1', platforms: ['linux/amd64'], packages: ['debian-12', 'rhel-9'], runtime: 'docker', filesUrl: mirror.url });
     const paths = arts.map((a) => new URL(a.url).pathname);
