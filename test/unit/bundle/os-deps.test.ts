@@ -65,3 +65,11 @@ describe('offline.osdeps, packages bundle', () => {
     );
   });
 });
+
+describe('packages for another distro release', () => {
+  it("are refused, naming the host's release to make the bundle for", async () => {
+    const h = harness(setup({}, ['debian-12']), { facts: () => ({ os: { id: 'ubuntu', idLike: ['debian'], versionId: '22.04', prettyName: 'Ubuntu 22.04.5 LTS', family: 'debian' as const } }) });
+    await expect(offlineOsDeps.check(h.ctx('cp1'))).rejects.toThrow("cp1 runs ubuntu-22.04; the bundle's debian packages are for debian-12 (bundle create --packages ubuntu-22.04)");
+    expect(h.t('cp1').calls).toEqual([]);
+  });
+});
