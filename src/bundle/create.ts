@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/schema.js';
-import { artifactsFor, type Family } from './artifacts.js';
+import { resolveArtifacts } from './artifacts.js';
 import { download } from './download.js';
 import { imageSet } from './image-set.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, readManifest, sha256File, type BundleFile, type BundleImage, type BundleManifest } from './manifest.js';
@@ -28,7 +28,8 @@ export interface CreateOptions {
   mirrorsOnly?: boolean;
   credentials?: Credentials;
   filesUrl?: string;
-  packages?: Family[];
+  /** Distro releases to fetch OS packages for ("debian-12", "rhel-9"). */
+  packages?: string[];
   fetch?: typeof fetch;
   onEvent?: (e: BundleEvent) => void;
   now?: () => Date;
@@ -116,25 +117,26 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     files.push(...r.imageFiles);
   }
 
-  const artifacts = artifactsFor({
+  const artifacts = await resolveArtifacts({
     kubernetesVersion: inv.spec.kubernetes.version,
     platforms: o.platforms,
     packages: o.packages ?? [],
     runtime: inv.spec.containerRuntime.type,
     ...(inv.spec.kubernetes.packageRepository ? { packageRepository: inv.spec.kubernetes.packageRepository } : {}),
     ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
+    ...(o.fetch ? { fetch: o.fetch } : {}),
   });
   const downloaded = await inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
-    const before = kept(o.out, prev, a.path);
+    // every file is checked against the sha256 its repository index or publisher gives (a kept one too)
     const r = await download(a.url, join(o.out, a.path), {
-      ...(before ? { sha256: before.sha256 } : {}),
+      sha256: a.sha256,
       ...(o.fetch ? { fetch: o.fetch } : {}),
       onBytes: (n) => emit({ type: 'bytes', n }),
     });
     emit({ type: 'file', path: a.path, status: r.transferred > 0 ? 'downloaded' : 'kept' });
     return {
       path: a.path, size: statSync(join(o.out, a.path)).size, sha256: r.sha256, kind: a.kind, platform: a.platform, name: a.name, version: a.version,
-      ...(a.family ? { family: a.family } : {}), source: a.url,
+      ...(a.family ? { family: a.family } : {}), ...(a.release ? { release: a.release } : {}), ...(a.depends ? { depends: a.depends } : {}), source: a.url,
     };
   });
   files.push(...downloaded);

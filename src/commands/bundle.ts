@@ -6,7 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { CommandContext, CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import type { Family } from '../bundle/artifacts.js';
+import { PACKAGE_RELEASES } from '../bundle/artifacts.js';
 import { createBundle } from '../bundle/create.js';
 import { verifyBundle } from '../bundle/manifest.js';
 import { matchBundle } from '../bundle/match.js';
@@ -49,8 +49,9 @@ async function create(ctx: CommandContext): Promise<number> {
   if (platforms.length === 0) platforms.push('linux/amd64');
   const bad = platforms.filter((p) => !PLATFORM.test(p));
   if (bad.length) throw new UsageError(`--platform ${bad.join(',')}: expected linux/amd64 and/or linux/arm64`);
-  const packages = list(ctx.values.packages) as Family[];
-  if (packages.some((p) => p !== 'debian' && p !== 'rhel')) throw new UsageError('--packages: expected debian and/or rhel');
+  const packages = list(ctx.values.packages);
+  const unknown = packages.filter((p) => !(PACKAGE_RELEASES as readonly string[]).includes(p));
+  if (unknown.length) throw new UsageError(`--packages ${unknown.join(',')}: expected distro releases, some of ${PACKAGE_RELEASES.join(', ')}`);
   const filesUrl = str(ctx.values['files-url']);
   if (filesUrl && !/^https?:\/\/\S+$/.test(filesUrl)) throw new UsageError('--files-url: expected an http(s) URL');
   const p = progress(ctx);
@@ -123,10 +124,10 @@ export const bundleCommand = defineCommand({
   description:
     'create (on a machine with network): pulls the exact image set of the inventory (kubeadm images for its version and imageRepository, CNI, kube-vip, ' +
     'spec.offline.extraImages) with kubesmith\'s own registry client, downloads kubeadm/kubelet/kubectl, crictl, CNI plugins and containerd ' +
-    '(and --packages debian,rhel OS packages), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
+    '(and --packages debian-12,rhel-9 OS packages, resolved from each repository index), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
     'Set spec.offline.bundle to install from it. push copies the images to a registry (KUBESMITH_REGISTRY_USERNAME/PASSWORD for auth).',
   examples: [
-    'kubesmith bundle create -i cluster.yaml -o ./bundle --platform linux/amd64,linux/arm64 --packages debian',
+    'kubesmith bundle create -i cluster.yaml -o ./bundle --platform linux/amd64,linux/arm64 --packages debian-12',
     'kubesmith bundle create -i cluster.yaml -o ./bundle --registry-mirror https://mirror.internal --files-url https://files.internal --tar',
     'kubesmith bundle verify -i cluster.yaml',
     'kubesmith bundle push -i cluster.yaml --bundle ./bundle --registry http://10.0.0.5:5000',
@@ -137,7 +138,7 @@ export const bundleCommand = defineCommand({
     'registry-mirror': { type: 'string', multiple: true, valueName: 'URL', description: 'create: pull through this mirror (URL for every registry, or REGISTRY=URL)' },
     'mirrors-only': { type: 'boolean', description: 'create: never fall back to the upstream registries' },
     'files-url': { type: 'string', valueName: 'URL', description: 'create: HTTP mirror for files (https://HOST/PATH is fetched as URL/HOST/PATH)' },
-    packages: { type: 'string', multiple: true, valueName: 'FAMILY', description: 'create: also fetch OS packages for debian and/or rhel' },
+    packages: { type: 'string', multiple: true, valueName: 'RELEASE', description: 'create: also fetch OS packages for these distro releases (debian-12, ubuntu-22.04, rhel-9 …)' },
     tar: { type: 'boolean', description: 'create: also pack the bundle into PATH.tar' },
     bundle: { type: 'string', valueName: 'PATH', description: 'verify/push: the bundle (default spec.offline.bundle)' },
     registry: { type: 'string', valueName: 'URL', description: 'push: the registry to push to' },

@@ -1,7 +1,7 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { isEnabled, unitEnabledLookup } from '../common/services.js';
 import { onlyOnline } from '../common/gates.js';
-import { ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
+import { criToolsPackage, ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
 import { lookups, run } from '../../transport/lookups.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
 
@@ -15,7 +15,7 @@ export const kubernetesPackagesTask = defineTask({
     const version = parseKubeVersion(ctx.inventory.spec.kubernetes.version).text;
     const ipvs = ctx.inventory.spec.kubernetes.proxyMode === 'ipvs';
     // One round trip: every package's version and hold, and the kubelet unit.
-    const [query, kubelet] = await lookups(t, [run(distro.packageStates([...kubernetesPackages, ...(ipvs ? ipvsPackages : [])])), unitEnabledLookup('kubelet')]);
+    const [query, kubelet] = await lookups(t, [run(distro.packageStates([...kubernetesPackages, criToolsPackage, ...(ipvs ? ipvsPackages : [])])), unitEnabledLookup('kubelet')]);
     const states = distro.parsePackageStates(query.stdout);
     const actions: Action[] = [];
     const wrong: string[] = [];
@@ -31,6 +31,10 @@ export const kubernetesPackagesTask = defineTask({
           await t.exec(distro.installPackages(pkgs), { timeoutMs: 900_000 });
         }),
       );
+    }
+    if (!states.has(criToolsPackage)) {
+      // crictl (the CNI image pulls and image checks use it): no kubeadm package from 1.32 on brings it along
+      actions.push(action(`install ${criToolsPackage} (crictl)`, async () => void (await ensureFreshPackageIndex(ctx), await t.exec(distro.installPackages([[criToolsPackage, undefined]]), { timeoutMs: 900_000 }))));
     }
     if (ipvs) {
       const absent = ipvsPackages.filter((p) => !states.has(p));

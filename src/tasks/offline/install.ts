@@ -9,6 +9,7 @@ import type { TaskContext } from '../../engine/types.js';
 import type { BundleFile } from '../../bundle/manifest.js';
 import { kubernetesPackages } from '../../data/versions.js';
 import { filesFor, remotePath, runBundle } from './bundle.js';
+import { hostRelease } from '../../bundle/artifacts.js';
 import { UNIT_DIR, containerdService, kubeadmDropIn, kubeletService } from './units.js';
 
 /** Install local package files: the family's package manager resolves them from their paths (no repository). */
@@ -107,7 +108,7 @@ export const offlineInstall = defineTask({
     const bundle = await runBundle(ctx);
     const need = filesFor(bundle, ctx.host);
     if (ctx.inventory.spec.containerRuntime.type === 'docker' && need.packages.length === 0) {
-      throw new Error(`containerRuntime docker installs offline from packages only: make the bundle with --packages ${ctx.host.requireDistro().family}`);
+      throw new Error(`containerRuntime docker installs offline from packages only: make the bundle with --packages ${hostRelease(ctx.host.requireFacts())}`);
     }
     const actions = need.packages.length ? await packageActions(ctx, need.packages) : await binaryActions(ctx, need.binaries);
     const t = ctx.transport;

@@ -60,6 +60,7 @@ describe('runtime.containerd.install', () => {
       .allow('dpkg-query -W', (c) => ({ stdout: [...installed].filter((p) => c.command.includes(` ${p}`)).map((p) => `${p}|hold ok installed|${p === 'containerd.io' ? '1.7.24-1' : '1.34.1-1.1'}\n`).join('') }))
       .allow(/apt-get install .* containerd.io/, () => (installed.add('containerd.io'), {}))
       .allow(/apt-get install .* kubeadm=/, () => (['kubeadm', 'kubelet', 'kubectl'].forEach((p) => installed.add(p)), {}))
+      .allow(/apt-get install .* cri-tools$/, () => (installed.add('cri-tools'), {}))
       .allow('apt-mark hold', {})
       .allow('systemctl enable kubelet', () => (Object.assign(units.kubelet!, { enabled: true }), {}));
     for (const task of [runtimeRepo, kubernetesRepo, runtimeContainerdInstall, kubernetesPackagesTask]) await converge(task, h.ctx('w1'), [t]);
