@@ -112,6 +112,15 @@ describe('controlplane.init', () => {
     expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
     expect(t.commands.some((c) => /kubeadm (init|reset)/.test(c))).toBe(false);
   });
+
+  it('a leftover join-material config (a run killed while making a token and key) is removed by the next run', async () => {
+    const h = harness(makeInventory());
+    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig').setFile(JOIN_MATERIAL_CONFIG, 'certificateKey: secret');
+    t.allow('get node cp1', { stdout: 'node/cp1\n' });
+    const changes = await converge(controlplaneInit, h.ctx('cp1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${JOIN_MATERIAL_CONFIG} (it holds a bootstrap token)`]);
+    expect(t.files.has(JOIN_MATERIAL_CONFIG)).toBe(false);
+  });
 });
 
 describe('controlplane.kubeconfig', () => {
