@@ -103,23 +103,17 @@ describe('controlplane.init', () => {
     expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
   });
 
-  it('a finished init with a leftover run config (it holds the token) removes only that file', async () => {
+  it.each([
+    ['the init run config', KUBEADM_INIT_RUN_CONFIG],
+    ['the join-material config (a run killed while making a token and key)', JOIN_MATERIAL_CONFIG],
+  ])('a finished init with a leftover %s (it holds a token) removes only that file', async (_, file) => {
     const h = harness(makeInventory());
-    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig').setFile(KUBEADM_INIT_RUN_CONFIG, 'secret');
+    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig').setFile(file, 'secret');
     t.allow('get node cp1', { stdout: 'node/cp1\n' });
     const changes = await converge(controlplaneInit, h.ctx('cp1'), [t]);
-    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${KUBEADM_INIT_RUN_CONFIG} (it holds a bootstrap token)`]);
-    expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
+    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${file} (it holds a bootstrap token)`]);
+    expect(t.files.has(file)).toBe(false);
     expect(t.commands.some((c) => /kubeadm (init|reset)/.test(c))).toBe(false);
-  });
-
-  it('a leftover join-material config (a run killed while making a token and key) is removed by the next run', async () => {
-    const h = harness(makeInventory());
-    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig').setFile(JOIN_MATERIAL_CONFIG, 'certificateKey: secret');
-    t.allow('get node cp1', { stdout: 'node/cp1\n' });
-    const changes = await converge(controlplaneInit, h.ctx('cp1'), [t]);
-    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${JOIN_MATERIAL_CONFIG} (it holds a bootstrap token)`]);
-    expect(t.files.has(JOIN_MATERIAL_CONFIG)).toBe(false);
   });
 });
 
