@@ -87,7 +87,10 @@ export function keeperCommand(registry: string, elevation: Elevation): WrappedCo
   const script = [
     ...KS_KILL,
     `echo ${KEEPER_READY}`,
+    // The connection may be gone: a write to its dead pipes (even a shell error message) would kill us with SIGPIPE.
+    "trap '' HUP PIPE",
     `while IFS= read -r -t ${KEEPER_SILENCE_SECONDS} _; do :; done`,
+    'exec </dev/null >/dev/null 2>&1',
     'for f in "$1"/*; do',
     '  pid=${f##*/}',
     '  case $pid in *[!0-9]*|"") continue ;; esac',

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Semaphore } from '../../../src/transport/semaphore.js';
@@ -60,7 +60,7 @@ describe('keeperCommand (issue 13 item 9: commands die with their connection)', 
   };
 
   it('kills the tree of every registered command still running when its input ends; never an unregistered one', async () => {
-    const keeper = spawn('/bin/sh', ['-c', keeperCommand(registry, { kind: 'none' }).text], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const keeper = spawn('/bin/sh', ['-c', keeperCommand(registry, { kind: 'none' }).text], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     keeper.stdout.on('data', (d) => (out += d));
     await until('the keeper is ready', () => out.includes(KEEPER_READY));
@@ -78,7 +78,12 @@ describe('keeperCommand (issue 13 item 9: commands die with their connection)', 
     keeper.stdin.write('\n'); // a heartbeat changes nothing
     await new Promise((r) => setTimeout(r, 300));
     expect([a.pid!, b.pid!, c.pid!].every(running)).toBe(true);
-    keeper.stdin.end(); // the connection is gone
+    // the connection is gone: its pipes are closed (a shell error written to them would SIGPIPE the keeper), and a
+    // command that ended long ago is still registered (its /proc entry is missing)
+    execFileSync('sh', ['-c', `echo 1 > ${registry}/${spawnSync('true').pid}`]);
+    keeper.stdout.destroy();
+    keeper.stderr.destroy();
+    keeper.stdin.end();
     await until('a, b and its child are killed', () => ![a.pid!, b.pid!, child].some(running));
     expect(running(c.pid!)).toBe(true); // not registered with this keeper: left alone
     await until('the registry is removed', () => { try { readdirSync(registry); return false; } catch { return true; } });
