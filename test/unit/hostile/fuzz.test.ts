@@ -22,12 +22,7 @@ import { random } from '../../lab/helpers/random.js';
 
 const SEED = Number(process.env.KUBESMITH_FUZZ_SEED ?? 20261207);
 
-/**
- * Host names that are role or --limit selector words. They validate today; the rule refusing them comes with the
- * `destructive` branch (issue 13 item 1). While AWAITING_RESERVED_NAME_RULE is true these cases are expected to FAIL
- * (it.fails): once that rule is merged they start passing, vitest reports them, and the lead flips this to false.
- */
-const AWAITING_RESERVED_NAME_RULE = true;
+/** Host names that are role or --limit selector words: refused by the rule host-name-not-selector. */
 const RESERVED_NAMES = ['worker', 'control-plane', 'all', 'admin', 'first-control-plane', 'other-control-planes', 'workers-only'];
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -42,7 +37,6 @@ interface Case {
   line?: number;
   /** Text the message must contain (a bound the value broke). */
   mentions?: string;
-  pending?: boolean;
 }
 
 /** A valid inventory that sets every field, so each one can be broken in place. */
@@ -262,9 +256,9 @@ function extraCases(rnd: () => number): Case[] {
   const out: Case[] = [];
   const host = (i: number): Json => ({ name: `n${i}`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, roles: ['worker'] });
 
-  // role-like host names and selector words (pending the destructive branch's rule)
+  // role-like host names and selector words
   for (const word of RESERVED_NAMES) {
-    out.push({ name: `host named like a selector: ${word}`, text: yaml(setAt(BASE, ['spec', 'hosts', 3, 'name'], word)), field: ['spec', 'hosts', 3, 'name'], pending: true });
+    out.push({ name: `host named like a selector: ${word}`, text: yaml(setAt(BASE, ['spec', 'hosts', 3, 'name'], word)), field: ['spec', 'hosts', 3, 'name'] });
   }
   // look-alikes of those words, and fullwidth digits in every IP field
   out.push({ name: 'host named wоrker (Cyrillic о)', text: yaml(setAt(BASE, ['spec', 'hosts', 3, 'name'], 'wоrker')), field: ['spec', 'hosts', 3, 'name'] });
@@ -401,18 +395,8 @@ describe(`fuzz: hostile inventories generated from the schema (seed ${SEED})`, (
   });
 
   const table = all.map((c, i) => [i, c.name] as const);
-  const ready = table.filter(([i]) => !(all[i]!.pending && AWAITING_RESERVED_NAME_RULE));
-  const pending = table.filter(([i]) => all[i]!.pending && AWAITING_RESERVED_NAME_RULE);
 
-  it.each(ready)('#%i %s', async (i) => {
-    const c = all[i]!;
-    const file = join(dir, `case-${i}.yaml`);
-    writeFileSync(file, c.text);
-    check(c, file, await validate(file), 'in-process validate');
-  });
-
-  // Expected to fail until the rule refusing reserved host names is merged (see AWAITING_RESERVED_NAME_RULE).
-  it.fails.each(pending)('#%i %s (pending: reserved host names)', async (i) => {
+  it.each(table)('#%i %s', async (i) => {
     const c = all[i]!;
     const file = join(dir, `case-${i}.yaml`);
     writeFileSync(file, c.text);
@@ -425,7 +409,7 @@ describe(`fuzz: hostile inventories generated from the schema (seed ${SEED})`, (
     const sample = new Set<number>();
     while (sample.size < 4) {
       const i = Math.floor(pick() * all.length);
-      if (!all[i]!.pending) sample.add(i);
+      sample.add(i);
     }
     for (const i of sample) {
       const c = all[i]!;
