@@ -86,3 +86,26 @@ describe.skipIf(!labReady())('apply: dual-stack IPv4/IPv6, flannel', () => {
     expect(changedCount(again)).toBe(0);
   }, 900_000);
 });
+
+describe.skipIf(!labReady())('apply: dual-stack IPv4/IPv6, cilium (ipam kubernetes)', () => {
+  let c: LabCluster;
+
+  beforeAll(async () => {
+    c = await labCluster(`${NAME}-cilium`, [{ name: 'cp1' }]);
+    const registryMirrors = { ...c.mirrors.containerRuntime.registryMirrors, 'quay.io': [c.registry.url] };
+    const extra = { kubernetes: { podSubnet: POD, serviceSubnet: SVC }, network: { plugin: 'cilium' }, containerRuntime: { registryMirrors } };
+    c.lab.writeInventory(c.inventory, { controlPlanes: ['cp1'], workers: [], dualStack: true, extra });
+  }, 120_000);
+  afterAll(() => c?.down(), 120_000);
+
+  it('the node turns Ready only with a pod CIDR of each family; the agent runs with enable-ipv6', async () => {
+    const run = await kubesmith(['apply', '-i', c.inventory, '--output', 'json']);
+    expect(run.code, run.stderr + run.stdout.slice(-5000)).toBe(0);
+    const kubectl = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
+    const node = JSON.parse((await c.lab.exec('cp1', `${kubectl} get node cp1 -o json`)).stdout) as NodeJson;
+    expect(node.status.conditions.find((x) => x.type === 'Ready')?.status).toBe('True');
+    expect(node.spec.podCIDRs?.map((cidr) => (cidr.includes(':') ? 6 : 4))).toEqual([4, 6]);
+    const config = JSON.parse((await c.lab.exec('cp1', `${kubectl} get configmap cilium-config -n kube-system -o json`)).stdout);
+    expect(config.data).toMatchObject({ ipam: 'kubernetes', 'enable-ipv4': 'true', 'enable-ipv6': 'true' });
+  }, 900_000);
+});
