@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  initialClusterFromMemberAdd, parseEndpointHealth, parseEndpointStatus, parseEtcdVersion, parseMemberList, parseSnapshotStatus,
+  initialClusterFromMemberAdd, offlineTool, parseEndpointHealth, parseEndpointStatus, parseEtcdVersion, parseMemberList, parseSnapshotStatus,
 } from '../../../src/etcd/index.js';
 import { parseFacts, parseOsRelease, parsePorts, parseSwap, parseSelinux, versionIn } from '../../../src/tasks/facts/parse.js';
 import { SECTION_MARK } from '../../../src/tasks/facts/script.js';
@@ -33,6 +33,7 @@ import { hostprepModules } from '../../../src/tasks/hostprep/modules.js';
 import { hostprepSysctl } from '../../../src/tasks/hostprep/sysctl.js';
 import { expectReadOnly, harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
+import { recoverPki } from '../../../src/tasks/recover/steps.js';
 import { lines, real, realResult } from './real.js';
 
 describe('etcdctl 3.4.23 (recorded)', () => {
@@ -460,5 +461,52 @@ describe('host-prep checks on real outputs (swapon, systemctl list-unit-files, l
     const check = await hostprepSysctl.check(h.ctx('cp1'));
     const apply = check.status === 'change' ? check.changes.map((c) => c.summary).find((s) => s.startsWith('apply sysctl')) : '';
     expect(apply).toBe('apply sysctl settings: net.ipv4.ip_forward=1');
+  });
+});
+
+describe('docker images --format and tar -tzf', () => {
+  it('listImages(docker): names from {{.Repository}}:{{.Tag}}, <none> skipped', async () => {
+    const t = { host: 'n1', exec: async () => realResult('docker', 'images-format-repo-tag.txt') } as unknown as Transport;
+    expect([...(await listImages(t, 'docker')).keys()].sort()).toEqual(['registry.k8s.io/kube-apiserver:v1.34.1', 'registry.k8s.io/pause:3.10']);
+  });
+  it('recover.pki reads the GNU tar 1.34 listing of the backup: the PKI files it holds are compared and restored', async () => {
+    const h = harness(makeInventory());
+    h.run.set('recover.id', 'r1');
+    const t = h.t('cp1');
+    t.allow(/^test -e \S+\/r1\/\S+\.tgz$/, () => ({ code: 0 }))
+      .allow(/^tar -tzf /, () => realResult('tar', 'tzf-etc-kubernetes.txt'))
+      .allow(/^sh -c /, () => ({ code: 1 }));
+    const check = await recoverPki.check(h.ctx('cp1'));
+    expect(check.status === 'change' && check.changes[0]!.summary).toBe(
+      `restore ${['pki/ca.crt', 'pki/ca.key', 'pki/sa.key', 'pki/sa.pub', 'pki/etcd/ca.crt', 'kubesmith/kubeadm-init.yaml'].map((f) => `/etc/kubernetes/${f}`).join(', ')} from ${t.commands.find((c) => c.startsWith('tar -tzf '))!.slice(9)}`,
+    );
+  });
+});
+
+describe('etcd 3.6 (derived from the v3.6 source: what kubeadm 1.34 runs)', () => {
+  it('endpoint status -w json with the 3.6 fields (storageVersion, dbSizeQuota, downgradeInfo)', () => {
+    expect(parseEndpointStatus(real('etcd-3.6', 'endpoint-status.json'))).toEqual([
+      { endpoint: 'https://127.0.0.1:2379', memberId: '8e9e05c52164694d', leaderId: '8e9e05c52164694d', isLeader: true, version: '3.6.4', dbSize: 2170880, dbSizeInUse: 1859584, revision: 512, raftTerm: 2 },
+    ]);
+  });
+  it('member list -w json: three members, ids above 2^53 kept exactly, an unstarted learner', () => {
+    expect(parseMemberList(real('etcd-3.6', 'member-list.json')).map((m) => [m.id, m.name, m.started, m.isLearner])).toEqual([
+      ['8e9e05c52164694d', 'cp1', true, false],
+      [BigInt('12695958093183125549').toString(16), 'cp2', true, false],
+      [BigInt('4127286537410208215').toString(16), '', false, true],
+    ]);
+  });
+  it('endpoint health -w json', () => {
+    expect(parseEndpointHealth(real('etcd-3.6', 'endpoint-health.json'))).toEqual([{ endpoint: 'https://127.0.0.1:2379', health: true, took: '1.911024ms' }]);
+  });
+  it('etcdutl snapshot status -w json (with the 3.6 "version" field)', () => {
+    expect(parseSnapshotStatus(real('etcd-3.6', 'snapshot-status-etcdutl.json'))).toEqual({ hash: 3722475617, revision: 512, totalKey: 1045, totalSize: 2170880 });
+  });
+  it('etcdutl / etcdctl version: 3.6 → etcdutl for status and restore, etcdctl alone is not enough', () => {
+    const utl = parseEtcdVersion(lines(real('etcd-3.6', 'etcdutl-version.txt'))[0]!)!;
+    const ctl = parseEtcdVersion(lines(real('etcd-3.6', 'etcdctl-version.txt'))[0]!)!;
+    expect(utl).toEqual({ major: 3, minor: 6, patch: 4 });
+    expect(offlineTool({ etcdctl: ctl })).toBeUndefined();
+    expect(offlineTool({ etcdctl: ctl, etcdutl: utl, etcdutlBumpRevision: true })).toEqual({ tool: 'etcdutl', bumpRevision: true });
   });
 });
