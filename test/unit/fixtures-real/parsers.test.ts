@@ -34,6 +34,7 @@ import { hostprepSysctl } from '../../../src/tasks/hostprep/sysctl.js';
 import { expectReadOnly, harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
 import { recoverPki } from '../../../src/tasks/recover/steps.js';
+import { remoteSums } from '../../../src/tasks/offline/upload.js';
 import { lines, real, realResult } from './real.js';
 
 describe('etcdctl 3.4.23 (recorded)', () => {
@@ -508,5 +509,14 @@ describe('etcd 3.6 (derived from the v3.6 source: what kubeadm 1.34 runs)', () =
     expect(utl).toEqual({ major: 3, minor: 6, patch: 4 });
     expect(offlineTool({ etcdctl: ctl })).toBeUndefined();
     expect(offlineTool({ etcdctl: ctl, etcdutl: utl, etcdutlBumpRevision: true })).toEqual({ tool: 'etcdutl', bumpRevision: true });
+  });
+});
+
+describe('sha256sum (GNU coreutils 9.1)', () => {
+  it('offline upload: the sums of the files that exist, by path (a missing one prints nothing on stdout)', async () => {
+    const t = { host: 'n1', exec: async () => realResult('sha256sum', 'two-paths.txt') } as unknown as Transport;
+    expect([...(await remoteSums(t, ['/tmp/fx-sum', '/tmp/fx-missing'])).entries()]).toEqual([
+      ['/tmp/fx-sum', createHash('sha256').update('hello\n').digest('hex')],
+    ]);
   });
 });
