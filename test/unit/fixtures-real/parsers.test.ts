@@ -520,3 +520,18 @@ describe('sha256sum (GNU coreutils 9.1)', () => {
     ]);
   });
 });
+
+describe('facts.gather: the whole facts script run on a real Debian 12 machine', () => {
+  it('every section parsed: OS, arch, CPUs, memory, cgroup, swap, SELinux, MACs, versions, ports, root', () => {
+    const f = parseFacts(real('facts-script', 'debian12-machine.txt'));
+    expect(f).toMatchObject({
+      os: { id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', family: 'debian' },
+      arch: 'amd64', hostname: 'vm', kernel: '6.18.44-fc-v1272', cpus: 2, memoryMiB: 24105, cgroupVersion: 1,
+      swapOn: false, selinux: 'absent', machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4', productUuid: '',
+      versions: { kubeadm: '', kubelet: '', kubectl: '1.32.4', containerd: '1.6.20', docker: '28.2.2' },
+      cluster: { member: false }, listeningPorts: [2024, 44143], isRoot: true,
+    });
+    expect(f.macs[0]).toBe('02:fc:00:00:00:01');
+    expect(f.epochSeconds).toBeGreaterThan(1_700_000_000);
+  });
+});
