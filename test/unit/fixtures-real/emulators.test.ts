@@ -3,8 +3,12 @@
  * same (ctr on the same archives, /proc/swaps, messages), else the same layout (columns, JSON keys and types).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { writeOciArchive } from '../../lab/emulators/src/runtime/oci-archive-writer.js';
-import { ensureBuilt as ensureRuntimeBuilt, LabRoot } from '../emulators/runtime/helpers.js';
+import { ensureBuilt as ensureRuntimeBuilt, LabRoot, REPO } from '../emulators/runtime/helpers.js';
 import { Sandbox, ensureBuilt as ensureSystemBuilt } from '../emulators/system/sandbox.js';
 import { INIT_CONFIG, Lab as KubeLab, ensureBuilt as ensureKubeBuilt } from '../emulators/kube/harness.js';
 import { lines, manifest, real } from './real.js';
@@ -230,5 +234,29 @@ describe('kube emulators vs kubeadm/kubelet version lines and kubectl get nodes 
     const got = JSON.parse(out) as { items: unknown[] };
     expect(shapeDiff(shapeOf({ ...want, items: [want.items[0]] }), shapeOf(got))).toEqual([]);
     expect(out.split('\n')[1]).toBe(real('kubectl', 'get-nodes-o-json.json').split('\n')[1]);
+  });
+});
+
+describe('helm emulator vs helm list -o json', () => {
+  it('one compact JSON line, the keys and types of helm\'s releaseElement; [] when empty', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fx-helm-'));
+    try {
+      mkdirSync(join(root, 'run'), { recursive: true });
+      const helm = (...args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist/test/lab/emulators/src/helm/helm.js'), ...args], {
+        encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/root', LAB_FS_ROOT: root, LAB_EMULATOR_BIN: join(REPO, 'test/unit/emulators/helm/fake-bin') },
+      }).stdout;
+      const KC = ['--kubeconfig', '/etc/kubernetes/admin.conf'];
+      expect(helm(...KC, 'list', '-n', 'kube-system', '-o', 'json')).toBe(real('helm', 'list-o-json-empty.json'));
+      helm('repo', 'add', 'cilium', 'https://helm.cilium.io/');
+      mkdirSync(join(root, 'etc/kubernetes/kubesmith'), { recursive: true });
+      writeFileSync(join(root, 'etc/kubernetes/kubesmith/cilium-values.yaml'), 'ipam:\n  mode: kubernetes\n');
+      writeFileSync(join(root, 'run/pods-ready'), '');
+      helm(...KC, 'upgrade', '--install', 'cilium', 'cilium/cilium', '--version', '1.19.4', '-n', 'kube-system', '-f', '/etc/kubernetes/kubesmith/cilium-values.yaml', '--wait');
+      const out = helm(...KC, 'list', '-n', 'kube-system', '-o', 'json');
+      expect(out.split('\n')).toHaveLength(2); // one line and its newline, like json.Encoder
+      expect(shapeDiff(shapeOf(JSON.parse(real('helm', 'list-o-json.json'))), shapeOf(JSON.parse(out)))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
