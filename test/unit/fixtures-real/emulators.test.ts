@@ -235,6 +235,12 @@ describe('kube emulators vs kubeadm/kubelet version lines and kubectl get nodes 
     expect(shapeDiff(shapeOf({ ...want, items: [want.items[0]] }), shapeOf(got))).toEqual([]);
     expect(out.split('\n')[1]).toBe(real('kubectl', 'get-nodes-o-json.json').split('\n')[1]);
   });
+
+  it('kubectl get node NAME -o name: "node/NAME", and the NotFound error of the real kubectl', () => {
+    const kc = (...args: string[]) => lab.run('cp1', 'kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', ...args]);
+    expect(kc('get', 'node', 'cp1', '-o', 'name')).toMatchObject({ code: 0, stdout: real('kubectl', 'get-node-o-name.txt') });
+    expect(kc('get', 'node', 'w9', '-o', 'name')).toMatchObject({ code: 1, stdout: '', stderr: real('kubectl', 'get-node-not-found.stderr') });
+  });
 });
 
 describe('helm emulator vs helm list -o json', () => {

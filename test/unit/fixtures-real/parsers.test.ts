@@ -34,6 +34,7 @@ import { hostprepSysctl } from '../../../src/tasks/hostprep/sysctl.js';
 import { expectReadOnly, harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
 import { recoverPki } from '../../../src/tasks/recover/steps.js';
+import { resetDrain } from '../../../src/tasks/reset/drain.js';
 import { remoteSums } from '../../../src/tasks/offline/upload.js';
 import { lines, real, realResult } from './real.js';
 
@@ -533,5 +534,32 @@ describe('facts.gather: the whole facts script run on a real Debian 12 machine',
     });
     expect(f.macs[0]).toBe('02:fc:00:00:00:01');
     expect(f.epochSeconds).toBeGreaterThan(1_700_000_000);
+  });
+});
+
+describe('reset.drain on real kubectl errors (kubectl 1.32 against a loopback API)', () => {
+  const h = () => {
+    const x = harness(makeInventory());
+    x.t('cp1').allow('test -e /etc/kubernetes/admin.conf', () => ({ code: 0 }));
+    return x;
+  };
+  const stderrOf = (file: string) => ({ ...realResult('kubectl', file.replace('.stderr', '.txt')), stderr: real('kubectl', file) });
+  it('the node exists: cordon, drain, delete', async () => {
+    const x = h();
+    x.t('cp1').allow(/get node w1 -o name$/, () => realResult('kubectl', 'get-node-o-name.txt'));
+    const check = await resetDrain.check(x.ctx('w1'));
+    expect(check.status === 'change' && check.changes[0]!.summary).toMatch(/^cordon, drain and delete node w1/);
+  });
+  it('"Error from server (NotFound)": nothing to drain', async () => {
+    const x = h();
+    x.t('cp1').allow(/get node w1 -o name$/, () => stderrOf('get-node-not-found.stderr'));
+    expect(await resetDrain.check(x.ctx('w1'))).toEqual({ status: 'ok' });
+  });
+  it('connection refused: skipped, naming kubectl\'s last line', async () => {
+    const x = h();
+    x.t('cp1').allow(/get node w1 -o name$/, () => stderrOf('get-node-refused.stderr'));
+    const check = await resetDrain.check(x.ctx('w1'));
+    expect(check).toMatchObject({ status: 'skip' });
+    expect(JSON.stringify(check)).toContain('The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?');
   });
 });
