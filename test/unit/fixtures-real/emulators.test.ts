@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeOciArchive } from '../../lab/emulators/src/runtime/oci-archive-writer.js';
+import { writeDockerArchive, writeOciArchive } from '../../lab/emulators/src/runtime/oci-archive-writer.js';
 import { ensureBuilt as ensureRuntimeBuilt, LabRoot, REPO } from '../emulators/runtime/helpers.js';
 import { Sandbox, ensureBuilt as ensureSystemBuilt } from '../emulators/system/sandbox.js';
 import { INIT_CONFIG, Lab as KubeLab, ensureBuilt as ensureKubeBuilt } from '../emulators/kube/harness.js';
@@ -58,6 +58,14 @@ describe('runtime emulators vs ctr/containerd 1.6.20 and the crictl 1.34 layout'
     lab.write('/tmp/img.tar', writeOciArchive(PAIR));
     ctr('images', 'import', '/tmp/img.tar');
     expect(lab.run('ctr', ['namespaces', 'ls']).stdout).toBe(real('ctr', 'namespaces-ls.txt'));
+  });
+
+  it('docker images --format {{.Repository}}:{{.Tag}}: the names the real docker CLI prints', () => {
+    expect(lab.systemctl('docker', 'start').code).toBe(0);
+    lab.write('/tmp/d.tar', writeDockerArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/kube-apiserver:v1.34.1' }]));
+    expect(lab.run('docker', ['load', '-i', '/tmp/d.tar']).code).toBe(0);
+    const got = lines(lab.run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout).sort();
+    expect(got).toEqual(lines(real('docker', 'images-format-repo-tag.txt')).filter((l) => !l.includes('<none>')).sort());
   });
 
   it('crictl images -o json: the keys and types of the real ListImagesResponse', () => {
