@@ -191,19 +191,12 @@ describe('system emulators vs dpkg-query, rpm, systemctl, swapon, /proc/swaps, s
     }
   });
 
-  it('ufw status: "Status: active", the To/Action/From header, rows in the same columns', () => {
+  it('ufw status: byte for byte what ufw 0.36.2 printed for the same rules', () => {
     const s = box('ubuntu2404');
     expect(s.ok('ufw', 'status')).toBe(real('ufw', 'status-inactive.txt'));
-    s.ok('ufw', 'allow', '6443/tcp');
-    s.ok('ufw', 'allow', '2379:2380/tcp');
+    for (const port of ['22/tcp', '6443/tcp', '2379:2380/tcp', '10250/tcp']) s.ok('ufw', 'allow', port);
     s.ok('ufw', '--force', 'enable');
-    const got = lines(s.ok('ufw', 'status'));
-    const want = lines(real('ufw', 'status-active.txt'));
-    expect(got.slice(0, 3)).toEqual(want.slice(0, 3));
-    const cols = (l: string) => [l.indexOf('ALLOW'), l.indexOf('Anywhere')];
-    for (const row of got.slice(3)) expect(cols(row)).toEqual(cols(want[3]!));
-    expect(got).toContain(want.find((l) => l.startsWith('2379:2380/tcp ')));
-    expect(got).toContain(want.find((l) => l.startsWith('2379:2380/tcp (v6)')));
+    expect(s.ok('ufw', 'status')).toBe(real('ufw', 'status-active.txt'));
   });
 
   it('firewall-cmd --list-ports: port/proto words separated by spaces; getenforce: one word', () => {
