@@ -159,8 +159,9 @@ describe('facts: swap, ports, SELinux', () => {
   it('/proc/net/tcp and tcp6 of the same listeners give the same ports', () => {
     expect(parsePorts(['proc', ...lines(real('proc', 'net-tcp.txt')), ...lines(real('proc', 'net-tcp6.txt'))])).toEqual([22, 2379, 6443, 10248, 10257]);
   });
-  it('getenforce', () => {
+  it('getenforce: Enforcing (Rocky) / Disabled (the real selinux-utils on a machine without SELinux)', () => {
     expect(parseSelinux(lines(real('getenforce', 'enforcing.txt')))).toBe('enforcing');
+    expect(parseSelinux(lines(real('getenforce', 'disabled.txt')))).toBe('disabled');
   });
 });
 
