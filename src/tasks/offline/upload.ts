@@ -11,7 +11,7 @@ import { resumableUpload } from './resumable-upload.js';
 export const UPLOADS_PER_HOST = 2;
 
 /** sha256 of the files that exist on the host, by remote path. */
-async function remoteSums(t: Transport, paths: string[]): Promise<Map<string, string>> {
+export async function remoteSums(t: Transport, paths: string[]): Promise<Map<string, string>> {
   const out = await t.exec(sh`sha256sum -- ${paths} 2>/dev/null; true`, { allowFailure: true, timeoutMs: 600_000 });
   const sums = new Map<string, string>();
   for (const line of out.stdout.split('\n')) {

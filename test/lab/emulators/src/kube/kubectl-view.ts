@@ -1,6 +1,7 @@
 // The API objects kubectl shows that nobody applied: Nodes from registrations and Pods derived from
 // static pods, DaemonSets and Deployments, with status computed from each node's published state.
 import { createHash } from "node:crypto";
+import { cpus, totalmem } from "node:os";
 import { Cluster, KubeNode, KubeObject } from "./cluster-state.js";
 import { controlPlaneImages, imageOptionsFrom } from "./kube-versions.js";
 import { cniDaemonSet, imagePresent, notReadyReason, podImages } from "./node-state.js";
@@ -11,24 +12,47 @@ const suffix = (seed: string, n: number) => {
   return Array.from(h.subarray(0, n), (b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("");
 };
 
+/** A stable hex string for ids the lab does not track (uid, machine and boot ids). */
+const hexOf = (seed: string, n: number) => createHash("sha256").update(seed).digest("hex").slice(0, n);
+const uuidOf = (seed: string) => hexOf(seed, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+
+/** What a kubelet reports as capacity: this machine's CPUs and memory (lab hosts share it), kubelet's default pod limit. */
+function capacity(): Record<string, string> {
+  return { cpu: String(cpus().length), "ephemeral-storage": "20289264Ki", "hugepages-2Mi": "0", memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: "110" };
+}
+
+/** A Node as the API server returns it: the keys and types of a real kubeadm node (test/fixtures/real/kubectl). */
 export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
   const reason = notReadyReason(c, n);
+  const heartbeat = iso(n.status.updatedAt || n.created);
+  const since = iso(n.created);
+  const pressure = (type: string, why: string, message: string) => ({ lastHeartbeatTime: heartbeat, lastTransitionTime: since, message, reason: why, status: "False", type });
   return {
     apiVersion: "v1", kind: "Node",
-    metadata: { name: n.name, labels: n.labels, creationTimestamp: iso(n.created),
-      annotations: { "kubeadm.alpha.kubernetes.io/cri-socket": n.criSocket, "node.alpha.kubernetes.io/ttl": "0" } },
+    metadata: { name: n.name, labels: { "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", ...n.labels }, creationTimestamp: since,
+      annotations: { "kubeadm.alpha.kubernetes.io/cri-socket": n.criSocket, "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true" },
+      resourceVersion: String(Math.trunc((n.status.updatedAt || n.created) / 1000) % 1_000_000), uid: uuidOf(`node/${n.name}/${n.created}`) },
     // podCIDR and internalIP hold one entry per family, comma-joined (dual-stack): the API lists them separately.
     spec: { ...(n.podCIDR ? { podCIDR: n.podCIDR.split(",")[0], podCIDRs: n.podCIDR.split(",") } : {}),
       ...(n.taints.length || n.unschedulable ? { taints: [...n.taints, ...(n.unschedulable ? [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] : [])] } : {}),
       ...(n.unschedulable ? { unschedulable: true } : {}) },
     status: {
       addresses: [...n.internalIP.split(",").map((address) => ({ address, type: "InternalIP" })), { address: n.name, type: "Hostname" }],
-      conditions: [{ type: "Ready", status: reason ? (n.status.kubeletActive ? "False" : "Unknown") : "True",
-        reason: reason ? (n.status.kubeletActive ? "KubeletNotReady" : "NodeStatusUnknown") : "KubeletReady",
-        message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: iso(n.status.updatedAt || n.created) }],
-      images: n.status.images.map((i) => ({ names: [i] })),
-      nodeInfo: { architecture: "amd64", containerRuntimeVersion: n.criSocket.includes("dockerd") ? "docker://28.0.0" : "containerd://2.1.4",
-        kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, operatingSystem: "linux", osImage: n.osImage ?? "Debian GNU/Linux 12 (bookworm)" },
+      allocatable: capacity(),
+      capacity: capacity(),
+      conditions: [
+        pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        pressure("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        { type: "Ready", status: reason ? (n.status.kubeletActive ? "False" : "Unknown") : "True",
+          reason: reason ? (n.status.kubeletActive ? "KubeletNotReady" : "NodeStatusUnknown") : "KubeletReady",
+          message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: heartbeat, lastTransitionTime: since }],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      // the lab keeps no image sizes: a stable stand-in so the field has its real type
+      images: n.status.images.map((i) => ({ names: [i], sizeBytes: parseInt(hexOf(i, 6), 16) })),
+      nodeInfo: { architecture: "amd64", bootID: uuidOf(`boot/${n.name}/${n.created}`), containerRuntimeVersion: n.criSocket.includes("dockerd") ? "docker://28.0.0" : "containerd://2.1.4",
+        kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, machineID: hexOf(`machine/${n.name}`, 32), operatingSystem: "linux",
+        osImage: n.osImage ?? "Debian GNU/Linux 12 (bookworm)", systemUUID: uuidOf(`system/${n.name}`) },
     },
   };
 }
