@@ -10,6 +10,7 @@ import { InventoryError, fileIssue, formatPath, type Issue, type PathSegment, ty
 import { checkTextLimits, LIMITS } from './guard.js';
 import { nodeAt, pathAt, positionOf } from './locate.js';
 import { explain } from './messages.js';
+import { derived } from './derived.js';
 import { checkRules } from './rules.js';
 import { inventorySchema, type Inventory } from './schema.js';
 
@@ -136,6 +137,7 @@ export function parseInventory(text: string, file: string): { inventory: Invento
   const ruled = checkRules(parsed.data).map((r) => located(r.path, r.message, r.severity, r.rule));
   const issues = [...ruled, ...yamlWarnings];
   if (issues.some((i) => i.severity === 'error')) return fail(issues);
+  derived(parsed.data); // computed once, here: every later layer reads these values
   return { inventory: parsed.data, warnings: issues };
 }
 
