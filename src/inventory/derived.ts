@@ -2,7 +2,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { criSockets, kubeadmApiVersion, pauseTag } from '../data/versions.js';
-import type { HostSpec, Inventory, InventorySpec } from './schema.js';
+import { CONTROL_PLANE_TAINT, EVICTION_HARD_DEFAULTS, kubeletMaySetLabel } from '../data/kubelet.js';
+import type { HostSpec, Inventory, InventorySpec, Taint } from './schema.js';
 
 /** Kubernetes minors kubesmith accepts, and the narrower range it is tested with (kubeadm v1beta4 era). */
 export const SUPPORTED_MINORS = { min: 24, max: 36 } as const;
@@ -90,6 +91,55 @@ export interface DerivedValues {
     /** With loadBalancer kube-vip only. */
     kubeVip?: string;
   };
+  /** KubeletConfiguration fields from spec.kubelet (evictionHard completed with the kubelet's defaults). */
+  kubeletConfiguration: Record<string, unknown>;
+  /** Per host name: what its Node must carry and how its kubelet is started. */
+  nodes: Record<string, NodeValues>;
+}
+
+export interface NodeValues {
+  /** The inventory's taints, plus kubeadm's control-plane taint on control planes unless spec.controlPlane.schedulable. */
+  taints: Taint[];
+  /** Taints that must be absent (the control-plane taint on a schedulable control plane). */
+  absentTaints: Taint[];
+  /** Every inventory label: `kubectl label` keeps them on the Node. */
+  labels: Record<string, string>;
+  /** kubelet flags for kubeadm's nodeRegistration.kubeletExtraArgs: node-ip, node-labels (those the kubelet may set), extraArgs. */
+  kubeletArgs: { name: string; value: string }[];
+}
+
+function nodeValues(spec: InventorySpec, host: HostSpec): NodeValues {
+  const controlPlane = host.roles.includes('control-plane');
+  const schedulable = spec.controlPlane.schedulable;
+  const own = host.taints ?? [];
+  const cpTaint = controlPlane && !own.some((t) => t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect);
+  const labels = host.labels ?? {};
+  const selfSet = Object.entries(labels)
+    .filter(([key]) => kubeletMaySetLabel(key))
+    .sort(([a], [b]) => a.localeCompare(b));
+  const extra = Object.entries(spec.kubelet.extraArgs ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return {
+    taints: [...own, ...(cpTaint && !schedulable ? [{ ...CONTROL_PLANE_TAINT }] : [])],
+    absentTaints: cpTaint && schedulable ? [{ ...CONTROL_PLANE_TAINT }] : [],
+    labels,
+    kubeletArgs: [
+      { name: 'node-ip', value: host.internalAddress ?? host.address },
+      ...(selfSet.length ? [{ name: 'node-labels', value: selfSet.map(([k, v]) => `${k}=${v}`).join(',') }] : []),
+      ...extra.map(([name, value]) => ({ name, value })),
+    ],
+  };
+}
+
+function kubeletConfiguration(spec: InventorySpec): Record<string, unknown> {
+  const k = spec.kubelet;
+  const nonEmpty = (o: Record<string, unknown> | undefined) => (o && Object.keys(o).length ? o : undefined);
+  const fields: Record<string, unknown> = {
+    maxPods: k.maxPods,
+    systemReserved: nonEmpty(k.systemReserved),
+    kubeReserved: nonEmpty(k.kubeReserved),
+    evictionHard: nonEmpty(k.evictionHard) && { ...EVICTION_HARD_DEFAULTS, ...k.evictionHard },
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
 function deriveValues(inv: Inventory): DerivedValues {
@@ -113,6 +163,8 @@ function deriveValues(inv: Inventory): DerivedValues {
       ...(knownPauseTag(k.version) ? { pause: `${k.imageRepository}/pause:${knownPauseTag(k.version)}` } : {}),
       ...(k.loadBalancer?.type === 'kube-vip' ? { kubeVip: k.loadBalancer.image } : {}),
     },
+    kubeletConfiguration: kubeletConfiguration(inv.spec),
+    nodes: Object.fromEntries(inv.spec.hosts.map((h) => [h.name, nodeValues(inv.spec, h)])),
   };
 }
 

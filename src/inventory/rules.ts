@@ -15,6 +15,7 @@ import {
 } from './derived.js';
 import { formatPath } from './issues.js';
 import { WARNING_RULES } from './warnings.js';
+import { NODE_RULES } from './node-rules.js';
 
 export interface RuleIssue {
   rule: string;
@@ -211,6 +212,7 @@ export const ERROR_RULES: readonly Rule[] = [
   kubernetesVersion,
   kubeVipConfig,
   ciliumKubeProxyReplacement,
+  ...NODE_RULES,
 ];
 
 export const ALL_RULES: readonly Rule[] = [...ERROR_RULES, ...WARNING_RULES];

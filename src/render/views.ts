@@ -14,10 +14,16 @@ export interface NodeView {
   name: string;
   ip: string;
   apiPort: number;
+  /** kubeadm nodeRegistration.kubeletExtraArgs (node-ip, node-labels, spec.kubelet.extraArgs). */
+  kubeletArgs: { name: string; value: string }[];
+  /** kubeadm nodeRegistration.taints: written always, since an absent list means "the default taints" to kubeadm. */
+  taints: { key: string; value?: string; effect: string }[];
 }
 
-export function nodeView(host: Host): NodeView {
-  return { name: host.name, ip: host.internalAddress, apiPort: API_PORT };
+export function nodeView(inv: Inventory, host: Host): NodeView {
+  const node = derived(inv).nodes[host.name];
+  if (!node) throw new Error(`${host.name} is not a host of the inventory`);
+  return { name: host.name, ip: host.internalAddress, apiPort: API_PORT, kubeletArgs: node.kubeletArgs, taints: node.taints };
 }
 
 export function criSocket(inv: Inventory): string {
@@ -51,6 +57,8 @@ export interface KubeadmInitView {
   dnsDomain: string;
   certSANs: string[];
   failSwapOn: boolean;
+  /** KubeletConfiguration fields from spec.kubelet. */
+  kubelet: Record<string, unknown>;
   proxyMode: string;
   ipvs: boolean;
   skipPhases: string[];
@@ -84,7 +92,7 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secret
   }
   const kpr = inv.spec.network.plugin === 'cilium' && inv.spec.network.cilium.kubeProxyReplacement;
   return {
-    node: nodeView(host),
+    node: nodeView(inv, host),
     criSocket: criSocket(inv),
     clusterName: inv.metadata.name,
     kubernetesVersion: d.kubernetes.tag,
@@ -95,6 +103,7 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secret
     dnsDomain: k.dnsDomain,
     certSANs: [...sans],
     failSwapOn: inv.spec.hostPrep.swap === 'disable',
+    kubelet: d.kubeletConfiguration,
     proxyMode: k.proxyMode,
     ipvs: k.proxyMode === 'ipvs',
     skipPhases: kpr ? ['addon/kube-proxy'] : [],
@@ -123,7 +132,7 @@ export function kubeadmJoinView(
   join: { token: string; caCertHash: string; certificateKey?: string },
 ): KubeadmJoinView {
   return {
-    node: nodeView(host),
+    node: nodeView(inv, host),
     criSocket: criSocket(inv),
     apiServerEndpoint: apiServerEndpoint(inv),
     token: join.token,
