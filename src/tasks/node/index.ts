@@ -1,5 +1,6 @@
 import type { Task } from '../../engine/types.js';
 import { nodeEtcdRemove } from './etcd-remove.js';
+import { nodeMetadata } from './metadata.js';
 import { nodeWaitReady } from './wait-ready.js';
 
-export const nodeTasks: Task[] = [nodeEtcdRemove, nodeWaitReady];
+export const nodeTasks: Task[] = [nodeEtcdRemove, nodeWaitReady, nodeMetadata];
