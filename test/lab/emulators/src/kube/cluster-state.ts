@@ -41,6 +41,8 @@ export interface KubeNode {
   created: number;
   criSocket: string;
   osImage?: string; // PRETTY_NAME of the host's /etc/os-release at registration
+  capacity?: Record<string, string>; // from the host and its kubelet configuration at registration
+  allocatable?: Record<string, string>;
   status: NodeStatus;
 }
 

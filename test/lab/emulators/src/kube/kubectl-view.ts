@@ -25,6 +25,7 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
       conditions: [{ type: "Ready", status: reason ? (n.status.kubeletActive ? "False" : "Unknown") : "True",
         reason: reason ? (n.status.kubeletActive ? "KubeletNotReady" : "NodeStatusUnknown") : "KubeletReady",
         message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: iso(n.status.updatedAt || n.created) }],
+      ...(n.capacity ? { capacity: n.capacity, allocatable: n.allocatable } : {}),
       images: n.status.images.map((i) => ({ names: [i] })),
       nodeInfo: { architecture: "amd64", containerRuntimeVersion: n.criSocket.includes("dockerd") ? "docker://28.0.0" : "containerd://2.1.4",
         kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, operatingSystem: "linux", osImage: n.osImage ?? "Debian GNU/Linux 12 (bookworm)" },
