@@ -89,24 +89,32 @@ describe.skipIf(!labReady())('apply: HA with kube-vip and no controlPlaneEndpoin
     expect(ki(capacity?.memory) - ki(allocatable?.memory)).toBe(256 * 1024 + 200 * 1024);
   }, 1_500_000);
 
-  it('changed labels and taints reach the existing nodes; a control plane made unschedulable is tainted again; then nothing changes', async () => {
+  it('changed labels, taints and kubelet settings reach the existing nodes; a control plane made unschedulable is tainted again; then nothing changes', async () => {
     editInventory((spec) => {
       spec.controlPlane = { schedulable: false };
+      spec.kubelet.maxPods = 80;
       host(spec, 'w1').labels = { disk: 'nvme', tier: 'gpu', 'node-role.kubernetes.io/worker': '' };
       host(spec, 'w1').taints = [{ key: 'example.com/dedicated', value: 'ml', effect: 'NoSchedule' }];
     });
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stdout.slice(-5000)).toBe(0);
     expect(hostOutcomes(run).filter((e) => e.outcome === 'changed').map((e) => `${e.task} ${e.host}`).sort()).toEqual([
+      'node.kubelet-config cp1',
+      'node.kubelet-config cp2',
+      'node.kubelet-config cp3',
+      'node.kubelet-config w1',
       'node.metadata cp1',
       'node.metadata cp2',
       'node.metadata cp3',
       'node.metadata w1',
     ]);
+    expect(parse(lab.readFile('w1', '/var/lib/kubelet/config.yaml') ?? '')).toMatchObject({ maxPods: 80, systemReserved: { cpu: '250m', memory: '256Mi' } });
     const n = await nodes();
     for (const cp of ['cp1', 'cp2', 'cp3']) expect(taints(n[cp]!), cp).toEqual(['node-role.kubernetes.io/control-plane:NoSchedule']);
     expect(taints(n.w1!)).toEqual(['example.com/dedicated=ml:NoSchedule']);
     expect(n.w1!.metadata.labels).toMatchObject({ disk: 'nvme', tier: 'gpu', 'node-role.kubernetes.io/worker': '' });
+    // the restarted kubelet reports the new maxPods
+    for (const name of Object.keys(n)) expect(n[name]!.status.capacity?.pods, name).toBe('80');
 
     const again = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(again.code).toBe(0);

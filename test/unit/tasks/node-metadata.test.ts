@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { metadataChanges, nodeMetadata, parseNodeMetadata } from '../../../src/tasks/node/metadata.js';
 import { derived } from '../../../src/inventory/derived.js';
+import { KUBELET_CONFIG, nodeKubeletConfig, withKubeletSettings } from '../../../src/tasks/node/kubelet-config.js';
+import { parse } from 'yaml';
 import { converge, expectReadOnly, harness } from './helpers/context.js';
 import { makeInventory } from './helpers/inventory.js';
 
@@ -61,5 +63,27 @@ describe('node.metadata', () => {
     expect(await nodeMetadata.check(h.ctx('w1', { dryRun: true }))).toMatchObject({ status: 'unknown' });
     expectReadOnly(h.t('cp1'));
     await expect(nodeMetadata.check(h.ctx('w1'))).rejects.toThrow(/node w1 is not registered/);
+  });
+});
+
+describe('node.kubelet-config', () => {
+  // the shape kubeadm writes (kubeadm 1.34 `kubeadm join`: /var/lib/kubelet/config.yaml, abridged), maxPods from the ConfigMap
+  const WRITTEN = 'apiVersion: kubelet.config.k8s.io/v1beta1\nauthentication:\n  anonymous:\n    enabled: false\ncgroupDriver: systemd\nclusterDNS:\n- 10.96.0.10\nkind: KubeletConfiguration\nmaxPods: 64\n';
+
+  it('sets the managed fields the inventory has, removes those it has not, keeps every other field', () => {
+    const out = withKubeletSettings(WRITTEN, { maxPods: 80, evictionHard: { 'memory.available': '200Mi' } })!;
+    expect(parse(out)).toEqual({ ...parse(WRITTEN), maxPods: 80, evictionHard: { 'memory.available': '200Mi' } });
+    expect(parse(withKubeletSettings(WRITTEN, {})!).maxPods).toBeUndefined();
+    expect(withKubeletSettings(WRITTEN, { maxPods: 64 })).toBeUndefined();
+  });
+
+  it('rewrites the file and restarts the kubelet once; then ok', async () => {
+    const h = harness(makeInventory({ kubelet: { maxPods: 90 } }));
+    const t = h.t('w1');
+    t.setFile(KUBELET_CONFIG, WRITTEN).allow('systemctl restart kubelet', {});
+    const changes = await converge(nodeKubeletConfig, h.ctx('w1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual([`update ${KUBELET_CONFIG}`, 'restart kubelet (it reads its config at start)']);
+    expect(parse(t.fileText(KUBELET_CONFIG)!).maxPods).toBe(90);
+    expect(t.commands.filter((c) => c === 'systemctl restart kubelet')).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { capacityAndAllocatable, parseNodeLabels } from "../../../lab/emulators/src/kube/kubelet-labels.js";
+import { capacityAndAllocatable, parseNodeLabels } from "../../../lab/emulators/src/kube/kubelet-node.js";
 
 const root = mkdtempSync(join(tmpdir(), "ks-kubelet-start-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -5,11 +5,11 @@ import { Parsed, bool, flag, flagAll, parseDuration } from "./args.js";
 import { argsMap, decodeConfig, printWarnings } from "./kubeadm-config.js";
 import { binaryVersion, controlPlaneImages, imageOptionsFrom, normalizeVersion } from "./kube-versions.js";
 import { preflightFailure, preflightWarnings, runPreflight } from "./preflight.js";
-import { DEFAULT_CRI_SOCKET, cpuCount, runtimeImages, runEmulatorSafe, systemctl } from "./host-probe.js";
+import { DEFAULT_CRI_SOCKET, runtimeImages, runEmulatorSafe, systemctl } from "./host-probe.js";
 import { createCAs, createKubeconfigs, createKubeletKubeconfig, createLeaves } from "./kubeadm-pki.js";
 import { caCertHash, certInfo } from "./pki.js";
-import { KUBELET_CONFIG, parseKubeletConfig, writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
-import { capacityAndAllocatable, parseNodeLabels } from "./kubelet-labels.js";
+import { KUBELET_CONFIG, writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
+import { nodeResources, parseNodeLabels } from "./kubelet-node.js";
 import { kubeletRunning, syncNode } from "./node-state.js";
 import { HOUR, TOKEN_RE, defaultClusterConfiguration, generateCertificateKey, generateToken, joinCommandBlock, pkiContext, stackHint, uploadCerts } from "./kubeadm-common.js";
 import { addonObjects } from "./addons.js";
@@ -22,10 +22,8 @@ export function newNode(c: Cluster, id: NodeIdentity, roles: string[], version: 
   // the kubelet registers with its --node-labels; kubeadm then marks control planes
   const labels: Record<string, string> = { ...parseNodeLabels(id.kubeletExtraArgs["node-labels"]), "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": id.name, "kubernetes.io/os": "linux" };
   if (roles.includes("control-plane")) Object.assign(labels, { "node-role.kubernetes.io/control-plane": "", "node.kubernetes.io/exclude-from-external-load-balancers": "" });
-  const memKi = Number(/^MemTotal:\s+(\d+) kB/m.exec(readText("/proc/meminfo") ?? "")?.[1] ?? 4194304);
-  const kubeletConfig = (parseKubeletConfig(readText(KUBELET_CONFIG) ?? "") ?? {}) as Record<string, any>;
   return {
-    ...capacityAndAllocatable(cpuCount(), memKi, kubeletConfig),
+    ...nodeResources(readText(KUBELET_CONFIG) ?? ""),
     name: id.name, host: hostName(), roles, labels,
     taints: id.taints ?? (roles.includes("control-plane") ? [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] : []),
     kubeletVersion: version, internalIP: id.kubeletExtraArgs["node-ip"] ?? id.address, podCIDR: allocatePodCIDR(c),

@@ -1,3 +1,8 @@
+import { createHash } from "node:crypto";
+import { cpuCount } from "./host-probe.js";
+import { readText } from "./lab.js";
+import { parseKubeletConfig } from "./node-files.js";
+
 // The labels a kubelet registers its Node with (--node-labels; the labels it may not set make it exit, see
 // units/kubelet.service.start) and what it reports as capacity/allocatable:
 // allocatable = capacity - kubeReserved - systemReserved - evictionHard (kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources).
@@ -35,3 +40,12 @@ export function capacityAndAllocatable(cpus: number, memoryKi: number, cfg: Reco
     allocatable: { cpu: cpuMilli % 1000 === 0 ? String(cpuMilli / 1000) : `${cpuMilli}m`, memory: `${memKi}Ki`, pods },
   };
 }
+
+/** What the kubelet reports for this host now: capacity/allocatable from its CPUs, memory and current config file. */
+export function nodeResources(configText: string): { capacity: Capacity; allocatable: Capacity; kubeletConfigHash: string } {
+  const memKi = Number(/^MemTotal:\s+(\d+) kB/m.exec(readText("/proc/meminfo") ?? "")?.[1] ?? 4194304);
+  const config = (parseKubeletConfig(configText) ?? {}) as Record<string, any>;
+  return { ...capacityAndAllocatable(cpuCount(), memKi, config), kubeletConfigHash: configHash(configText) };
+}
+
+export const configHash = (text: string): string => createHash("sha256").update(text).digest("hex");
