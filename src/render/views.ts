@@ -283,7 +283,7 @@ export function kubeVipView(inv: Inventory, host: Host, hosts: Hosts, clusterIni
   if (!lb || lb.type !== 'kube-vip' || !lb.vip) throw new Error('kube-vip needs spec.kubernetes.loadBalancer {type: kube-vip, vip}');
   const port = derived(inv).controlPlaneEndpoint?.port ?? API_PORT;
   const isFirst = hosts.firstControlPlane.name === host.name;
-  const superAdmin = isFirst && !clusterInitialized && needsSuperAdminForInit(inv.spec.kubernetes.version);
+  const superAdmin = isFirst && !clusterInitialized && needsSuperAdminForInit(derived(inv).kubernetes.version.text);
   return {
     image: derived(inv).images.kubeVip!,
     vip: lb.vip,
