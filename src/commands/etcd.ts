@@ -3,9 +3,8 @@ import type { CommandContext, CommandSpec } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { Host, Hosts } from '../model/host.js';
 import { ConnectionPool } from '../transport/index.js';
-import type { Transport } from '../transport/types.js';
 import { endpointHealthArgv, endpointStatusArgv, formatBytes, parseEndpointHealth, parseEndpointStatus } from '../etcd/index.js';
-import { localEtcdHealthy, memberList, runEtcdctl } from '../tasks/etcd/node.js';
+import { etcdNode, localEtcdHealthy, memberList, runEtcdctl, type EtcdNode } from '../tasks/etcd/node.js';
 import { backupOptions } from './destructive.js';
 import { executePlaybook, loadInventoryFor } from './run-playbook.js';
 
@@ -34,11 +33,12 @@ async function status(ctx: CommandContext): Promise<number> {
   const connections = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
   const pool = connections(loaded.inventory, { inventoryDir: loaded.dir, onCommand: () => {}, env: ctx.env });
   try {
-    let via: { host: Host; t: Transport } | undefined;
+    let via: { host: Host; e: EtcdNode } | undefined;
     for (const cp of hosts.controlPlanes) {
       const t = await pool.get(cp).catch(() => undefined);
-      if (t && (await localEtcdHealthy(t, cp.name).catch(() => false))) {
-        via = { host: cp, t };
+      const e = t && etcdNode(loaded.inventory, cp, t);
+      if (e && (await localEtcdHealthy(e).catch(() => false))) {
+        via = { host: cp, e };
         break;
       }
     }
@@ -46,13 +46,13 @@ async function status(ctx: CommandContext): Promise<number> {
       ctx.out.stderr.write(`no control plane has a healthy etcd member (${hosts.controlPlanes.map((h) => h.name).join(', ')})\n`);
       return 1;
     }
-    const members = await memberList(via.t, via.host.name);
+    const members = await memberList(via.e);
     const rows: MemberRow[] = [];
     for (const m of members) {
       const url = m.clientURLs[0] ?? '';
       const row: MemberRow = { name: m.name, id: m.id, clientURL: url, leader: false, healthy: false };
       if (url) {
-        const h = await runEtcdctl(via.t, via.host.name, endpointHealthArgv([url]), { retries: 1, allowFailure: true });
+        const h = await runEtcdctl(via.e, endpointHealthArgv([url]), { retries: 1, allowFailure: true });
         try {
           const parsed = parseEndpointHealth(h.stdout)[0];
           row.healthy = parsed?.health === true;
@@ -60,7 +60,7 @@ async function status(ctx: CommandContext): Promise<number> {
         } catch {
           row.error = h.stderr.trim().split('\n').pop() ?? `exit ${h.code}`;
         }
-        const s = await runEtcdctl(via.t, via.host.name, endpointStatusArgv([url]), { retries: 1, allowFailure: true });
+        const s = await runEtcdctl(via.e, endpointStatusArgv([url]), { retries: 1, allowFailure: true });
         if (s.code === 0) {
           const st = parseEndpointStatus(s.stdout)[0];
           if (st) Object.assign(row, { leader: st.isLeader, dbSize: st.dbSize, version: st.version });

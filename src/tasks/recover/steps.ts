@@ -4,7 +4,7 @@ import { ADMIN_CONF, fileExists, kubectl } from '../common/cluster.js';
 import { KUBEADM_INIT_CONFIG } from '../controlplane/init.js';
 import { renderKubeadmInit } from '../../render/index.js';
 import { ETCD_DATA_DIR, missingToolReason, offlineTool, peerUrl, snapshotRestoreArgv } from '../../etcd/index.js';
-import { snapshotTools } from '../etcd/node.js';
+import { etcdNodeOf, runOffline, snapshotTools } from '../etcd/node.js';
 import { countWorkloads } from '../etcd/snapshot.js';
 import { resetActions } from '../reset/node.js';
 import { CONFIG_TARBALL } from '../reset/backup.js';
@@ -72,7 +72,8 @@ export const recoverEtcd = defineTask({
     const t = ctx.transport;
     if (await hasMarker(t, id, 'restored')) return [];
     const snap = `${recoverDir(id)}/${SNAPSHOT}`;
-    const tools = await snapshotTools(t);
+    const etcd = etcdNodeOf(ctx);
+    const tools = await snapshotTools(etcd);
     const tool = offlineTool(tools);
     if (!tool) throw new Error(`${ctx.host.name}: cannot restore: ${missingToolReason(tools)}`);
     const staging = `${ETCD_DATA_DIR}.restore-${id}`;
@@ -81,7 +82,7 @@ export const recoverEtcd = defineTask({
     return [
       action(`move the current ${ETCD_DATA_DIR} aside (${aside}) and restore ${snap} with ${tool.tool} (member ${ctx.host.name}, ${peerUrl(ctx.host.internalAddress)})`, async () => {
         await t.exec(['rm', '-rf', '--', staging]); // a half-written restore of an interrupted run
-        await t.exec(argv, { timeoutMs: 600_000 });
+        await runOffline(etcd, argv, { timeoutMs: 600_000 }); // the etcd image's tool, /var/lib mounted
         await t.exec(['sh', '-c', `if [ -n "$(ls -A "$1" 2>/dev/null)" ]; then mv "$1" "$2.$(date +%s)"; else rm -rf "$1"; fi; mv "$3" "$1"; chmod 0700 "$1"`, 'sh', ETCD_DATA_DIR, aside, staging]);
         await setMarker(t, id, 'restored');
       }),
@@ -123,7 +124,7 @@ export const recoverVerify = defineTask({
     const t = ctx.transport;
     const expected = Number((await t.readFile(`${recoverDir(id)}/${EXPECTED}`))?.toString('utf8').trim() ?? NaN);
     if (ctx.dryRun) return { unknown: 'checked once the cluster is rebuilt' };
-    const now = await countWorkloads(t, ctx.host.name);
+    const now = await countWorkloads(etcdNodeOf(ctx));
     if (Number.isFinite(expected) && now < expected) throw new Error(`etcd holds ${now} workload objects, the snapshot recorded ${expected}`);
     ctx.log(`etcd holds ${now} workload objects${Number.isFinite(expected) ? ` (snapshot: ${expected})` : ''}`);
     return [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sh } from '../../transport/command.js';
 import { defineTask, action, type Action } from '../common/define.js';
 import { adminDir, runStamp, NODE_BACKUP_DIR } from '../etcd/paths.js';
-import { localEtcdHealthy } from '../etcd/node.js';
+import { etcdNodeOf, localEtcdHealthy } from '../etcd/node.js';
 import { takeSnapshot } from '../etcd/snapshot.js';
 import { doneInRecovery } from '../recover/marker.js';
 import type { TaskContext } from '../../engine/types.js';
@@ -39,11 +39,12 @@ export const resetBackup = defineTask({
     const stamp = runStamp(ctx);
     const actions = [await backupConfigAction(ctx, stamp)];
     if (ctx.host.isControlPlane) {
-      if (await localEtcdHealthy(t, ctx.host.name)) {
+      const etcd = etcdNodeOf(ctx);
+      if (await localEtcdHealthy(etcd)) {
         const local = join(adminDir(ctx), 'etcd');
         actions.push(
           action(`snapshot this etcd member to /var/backups/kubesmith/etcd/${stamp}-${ctx.host.name}.db and ${local}/ (verified)`, async () => {
-            const rec = await takeSnapshot(t, ctx.host.name, stamp, local);
+            const rec = await takeSnapshot(etcd, stamp, local);
             ctx.run.set(`backup.snapshot.${ctx.host.name}`, rec);
             ctx.log(`snapshot ${rec.file}: revision ${rec.status.revision}, ${rec.status.totalKey} keys`);
           }),
