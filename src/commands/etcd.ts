@@ -82,7 +82,8 @@ export const etcdCommand: CommandSpec = {
   usage: 'etcd backup|status -i FILE [--keep N]',
   description:
     'backup: takes `etcdctl snapshot save` on a healthy control plane (kubeadm cert paths), verifies it with `snapshot status` ' +
-    '(etcdutl when installed, else etcdctl below 3.6), keeps it under /var/backups/kubesmith/etcd on the node and copies it to ' +
+    '(etcdutl of 3.5+, else etcdctl below 3.6) — both are the etcd image\'s own tools, reached with `crictl exec` into the etcd pod ' +
+    'and `ctr run`/`docker run` of the image: nothing is installed on the host — keeps it under /var/backups/kubesmith/etcd on the node and copies it to ' +
     '.kubesmith/<cluster>/etcd/<timestamp>-<node>.db (mode 0600) with a .json record; the newest --keep (default 7) are kept. ' +
     'status: exit 1 when a member is unhealthy or there is no leader.',
   examples: ['kubesmith etcd backup -i cluster.yaml --keep 14', 'kubesmith etcd status -i cluster.yaml'],
