@@ -110,6 +110,11 @@ const kubeVip = k8s((k) => {
   delete k.controlPlaneEndpoint;
   k.loadBalancer = { type: 'kube-vip', vip: '10.199.0.100', interface: 'eth0' };
 });
+/** Dual-stack subnets and an IPv6 address on every host: the context address6 needs to validate. */
+const dualStack: Edit = (inv) => {
+  inv.spec.kubernetes = { ...inv.spec.kubernetes, podSubnet: '10.244.0.0/16,fd00:10:244::/56', serviceSubnet: '10.96.0.0/12,fd00:10:96::/112' };
+  inv.spec.hosts.forEach((h: Record<string, unknown>, i: number) => (h.address6 = `fd00:56::${11 + i}`));
+};
 const cilium: Edit = (inv) => (inv.spec.network = { plugin: 'cilium' });
 
 /**
@@ -121,6 +126,7 @@ const EFFECTS: Record<string, { change: Edit; context?: Edit }> = {
   'spec.hosts[].name': { change: host(1, (h) => (h.name = 'worker-a')) },
   'spec.hosts[].address': { change: host(1, (h) => (h.address = '10.199.0.21')) },
   'spec.hosts[].internalAddress': { change: host(1, (h) => (h.internalAddress = '10.199.1.11')) },
+  'spec.hosts[].address6': { change: host(1, (h) => (h.address6 = 'fd00:56::99')), context: dualStack },
   'spec.hosts[].roles': { change: host(1, (h) => (h.roles = ['control-plane', 'worker'])) },
   'spec.hosts[].labels': { change: host(1, (h) => (h.labels = { 'example.com/rack': 'r7' })) },
   'spec.hosts[].taints[].key': { change: host(1, (h) => (h.taints[0].key = 'example.com/other')), context: host(1, (h) => (h.taints = [{ key: 'example.com/gpu', effect: 'NoSchedule' }])) },
