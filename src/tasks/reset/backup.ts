@@ -38,32 +38,34 @@ function oncePerRun<T>(ctx: TaskContext, key: string, make: () => Promise<T>): P
   return p;
 }
 
+const transportOf = (ctx: TaskContext, host: Host) => (host === ctx.host ? ctx.transport : ctx.transportFor(host));
 const memberHealthy = (ctx: TaskContext, host: Host) =>
-  oncePerRun(ctx, `reset.etcd-healthy.${host.name}`, () => localEtcdHealthy(ctx.transportFor(host), host.name).catch(() => false));
+  oncePerRun(ctx, `reset.etcd-healthy.${host.name}`, () => localEtcdHealthy(transportOf(ctx, host), host.name).catch(() => false));
 
 /**
  * A control plane's etcd data is snapshotted (verified) before its reset: through its own member when healthy, else
  * through another control plane's healthy member (one snapshot per member and run). With no healthy member the reset
  * stops here, before anything changes, unless options.withoutFreshSnapshot (--without-fresh-snapshot): the operator
  * accepts restoring from an older snapshot or from the data reset.node keeps in /var/lib/etcd-kept. In a recovery
- * recover.prepare has chosen the data already.
+ * recover.prepare has chosen the data already: only a healthy own member is snapshotted.
  */
 async function snapshotFirst(ctx: TaskContext, stamp: string): Promise<Action[]> {
   const local = join(adminDir(ctx), 'etcd');
-  const via = (await memberHealthy(ctx, ctx.host)) ? ctx.host : await firstHealthy(ctx);
+  const own = await memberHealthy(ctx, ctx.host);
+  if (!own && recoverId(ctx)) {
+    ctx.log('etcd member not healthy: no snapshot taken from this host (recover.prepare chose the data to restore)');
+    return [];
+  }
+  const via = own ? ctx.host : await firstHealthy(ctx);
   if (via) {
     const through = via === ctx.host ? 'this etcd member' : `the etcd cluster through ${via.name}'s healthy member (this host's is not healthy)`;
     return [
       action(`snapshot ${through} to /var/backups/kubesmith/etcd/${stamp}-${via.name}.db and ${local}/ (verified)`, async () => {
-        const rec = await oncePerRun(ctx, `reset.snapshot.${via.name}`, () => takeSnapshot(ctx.transportFor(via), via.name, stamp, local));
+        const rec = await oncePerRun(ctx, `reset.snapshot.${via.name}`, () => takeSnapshot(transportOf(ctx, via), via.name, stamp, local));
         ctx.run.set(`backup.snapshot.${ctx.host.name}`, rec);
         ctx.log(`snapshot ${rec.file}: revision ${rec.status.revision}, ${rec.status.totalKey} keys`);
       }),
     ];
-  }
-  if (recoverId(ctx)) {
-    ctx.log('etcd member not healthy: no snapshot taken from this host (recover.prepare chose the data to restore)');
-    return [];
   }
   const kept = `${keptDir(ctx.host.name, stamp)}/member`;
   if (ctx.options.withoutFreshSnapshot === true) {
