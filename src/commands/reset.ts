@@ -10,7 +10,7 @@ export const resetCommand = defineCommand({
     '.kubesmith/<cluster>/ on this machine, then drains and deletes each node through the API, runs `kubeadm reset -f` and removes what ' +
     'kubeadm leaves: /etc/cni/net.d, /var/lib/cni, /run/flannel, CNI interfaces, IPVS tables, the Kubernetes iptables chains (KUBE-*, ' +
     'FLANNEL*, CILIUM*; built-in chains and policies are never touched) and ~/.kube/config. Workers first, control planes last. ' +
-    'etcd data is never deleted: /var/lib/etcd/member is moved to /var/lib/etcd-kept/<host>-<stamp>/ before kubeadm reset. With no ' +
+    'etcd data is never deleted: /var/lib/etcd/member is kept in /var/lib/etcd-kept/<host>-<stamp>/ (hard links) before kubeadm reset. With no ' +
     'healthy etcd member no fresh snapshot can be taken, and reset stops before changing anything unless --without-fresh-snapshot. ' +
     '--limit prints the hosts it selected. Without --yes it prints the plan, changes nothing and exits 2.',
   examples: ['kubesmith reset -i cluster.yaml', 'kubesmith reset -i cluster.yaml --limit worker3 --yes'],

@@ -79,7 +79,7 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
     const journals = { cp1: e.lab.journal('cp1').length, w1: e.lab.journal('w1').length };
     const run = await kubesmith(['reset', '-i', e.inv], cwd);
     expect(run.code, run.stdout + run.stderr).toBe(2);
-    for (const item of ['back up /etc/kubernetes', 'snapshot this etcd member', 'kubeadm reset -f', 'remove /etc/cni/net.d', 'remove /var/lib/cni', 'remove /run/flannel', 'delete interface cni0', 'delete interface kube-ipvs0', 'nat/KUBE-SERVICES', 'filter/FLANNEL-FWD', 'remove /root/.kube/config', 'cordon, drain and delete node w1']) {
+    for (const item of ['back up /etc/kubernetes', 'snapshot this etcd member', 'keep the etcd data: /var/lib/etcd/member as /var/lib/etcd-kept/cp1-', 'kubeadm reset -f', 'remove /etc/cni/net.d', 'remove /var/lib/cni', 'remove /run/flannel', 'delete interface cni0', 'delete interface kube-ipvs0', 'nat/KUBE-SERVICES', 'filter/FLANNEL-FWD', 'remove /root/.kube/config', 'cordon, drain and delete node w1']) {
       expect(run.stdout, item).toContain(item);
     }
     expect(run.stderr).toMatch(/nothing was changed/);
@@ -107,6 +107,9 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
       expect(backups.length, h).toBeGreaterThan(0);
       expect(Number(backups[backups.length - 1]!.split(' ')[0]) * 1000).toBeLessThanOrEqual(resetMs);
     }
+    // etcd data is never deleted: cp1's member directory was kept before kubeadm reset emptied /var/lib/etcd.
+    const kept = await e.lab.exec('cp1', 'ls -d /var/lib/etcd-kept/cp1-*/member/snap/db /var/lib/etcd-kept/cp1-*/member/wal');
+    expect(kept.stdout.trim().split('\n'), kept.stderr).toHaveLength(2);
     const local = join(cwd, '.kubesmith', e.lab.name, 'backups');
     const stamp = readdirSync(local).sort().pop()!;
     expect(existsSync(join(local, stamp, 'cp1', 'etc-kubernetes.tgz'))).toBe(true);

@@ -85,10 +85,10 @@ export const recoverEtcd = defineTask({
     const argv = snapshotRestoreArgv(tool, snap, { name: ctx.host.name, peerUrl: peerUrl(ctx.host.internalAddress), dataDir: staging });
     return [
       action(`restore ${snap} with ${tool.tool} (member ${ctx.host.name}, ${peerUrl(ctx.host.internalAddress)}) and swap it in; whatever ${ETCD_DATA_DIR} holds is kept in ${kept}/`, async () => {
-        await t.exec(keepScript(staging, ctx.host.name, stamp)); // a half-written restore of an interrupted run: kept too
+        await t.exec(keepScript(staging, ctx.host.name, stamp, 'move')); // a half-written restore of an interrupted run: kept too
         await runOffline(etcd, argv, { timeoutMs: 600_000 }); // the etcd image's tool, /var/lib mounted
         // An empty data dir (kubeadm reset's work, its member kept before) is replaced; anything in it is kept.
-        await t.exec(sh`if [ -n "$(ls -A ${ETCD_DATA_DIR} 2>/dev/null)" ]; then (${keepScript(ETCD_DATA_DIR, ctx.host.name, stamp)}); else rmdir ${ETCD_DATA_DIR} 2>/dev/null || true; fi`);
+        await t.exec(sh`if [ -n "$(ls -A ${ETCD_DATA_DIR} 2>/dev/null)" ]; then (${keepScript(ETCD_DATA_DIR, ctx.host.name, stamp, 'move')}); else rmdir ${ETCD_DATA_DIR} 2>/dev/null || true; fi`);
         await t.exec(['mv', '--', staging, ETCD_DATA_DIR]);
         await t.exec(['chmod', '0700', ETCD_DATA_DIR]);
         await setMarker(t, id, 'restored');

@@ -46,11 +46,16 @@ const memberHealthy = (ctx: TaskContext, host: Host) =>
  * through another control plane's healthy member (one snapshot per member and run). With no healthy member the reset
  * stops here, before anything changes, unless options.withoutFreshSnapshot (--without-fresh-snapshot): the operator
  * accepts restoring from an older snapshot or from the data reset.node keeps in /var/lib/etcd-kept. In a recovery
- * recover.prepare has chosen the data already.
+ * recover.prepare has chosen the data already: only a healthy own member is snapshotted.
  */
 async function snapshotFirst(ctx: TaskContext, stamp: string): Promise<Action[]> {
   const local = join(adminDir(ctx), 'etcd');
-  const via = (await memberHealthy(ctx, ctx.host)) ? ctx.host : await firstHealthy(ctx);
+  const own = await memberHealthy(ctx, ctx.host);
+  if (!own && recoverId(ctx)) {
+    ctx.log('etcd member not healthy: no snapshot taken from this host (recover.prepare chose the data to restore)');
+    return [];
+  }
+  const via = own ? ctx.host : await firstHealthy(ctx);
   if (via) {
     const through = via === ctx.host ? 'this etcd member' : `the etcd cluster through ${via.name}'s healthy member (this host's is not healthy)`;
     return [
@@ -60,10 +65,6 @@ async function snapshotFirst(ctx: TaskContext, stamp: string): Promise<Action[]>
         ctx.log(`snapshot ${rec.file}: revision ${rec.status.revision}, ${rec.status.totalKey} keys`);
       }),
     ];
-  }
-  if (recoverId(ctx)) {
-    ctx.log('etcd member not healthy: no snapshot taken from this host (recover.prepare chose the data to restore)');
-    return [];
   }
   const kept = `${keptDir(ctx.host.name, stamp)}/member`;
   if (ctx.options.withoutFreshSnapshot === true) {

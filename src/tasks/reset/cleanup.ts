@@ -147,7 +147,7 @@ true`;
 
 export interface Leftovers {
   kubeadm: string[];
-  /** /var/lib/etcd/member exists: moved to /var/lib/etcd-kept before kubeadm reset. */
+  /** /var/lib/etcd/member exists: kept in /var/lib/etcd-kept before kubeadm reset. */
   etcdMember: boolean;
   paths: string[];
   links: string[];

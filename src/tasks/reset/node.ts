@@ -26,7 +26,7 @@ export function nothingLeft(l: Leftovers): boolean {
 
 /**
  * kubeadm reset -f and the cleanup kubeadm leaves, one action per item found (the plan lists exactly these). etcd's
- * member directory is moved to /var/lib/etcd-kept first: kubeadm reset empties /var/lib/etcd.
+ * member directory is kept in /var/lib/etcd-kept first: kubeadm reset empties /var/lib/etcd.
  */
 export async function resetActions(ctx: TaskContext, t: Transport = ctx.transport): Promise<Action[]> {
   const l = await leftovers(ctx, t);
@@ -50,11 +50,11 @@ export async function resetActions(ctx: TaskContext, t: Transport = ctx.transpor
   return actions;
 }
 
-/** Move /var/lib/etcd/member aside, kept (keep-etcd.ts). */
+/** Keep /var/lib/etcd/member as hard links in /var/lib/etcd-kept (keep-etcd.ts) before kubeadm reset empties it. */
 function keepEtcdMember(ctx: TaskContext, t: Transport): Action {
   const stamp = runStamp(ctx);
-  return action(`keep the etcd data: move ${ETCD_MEMBER_DIR} to ${keptDir(ctx.host.name, stamp)}/member (never deleted)`, async () => {
-    const kept = (await t.exec(keepScript(ETCD_MEMBER_DIR, ctx.host.name, stamp))).stdout.trim();
+  return action(`keep the etcd data: ${ETCD_MEMBER_DIR} as ${keptDir(ctx.host.name, stamp)}/member (hard links; never deleted)`, async () => {
+    const kept = (await t.exec(keepScript(ETCD_MEMBER_DIR, ctx.host.name, stamp, 'link'))).stdout.trim();
     ctx.log(`etcd data kept in ${kept}/member`);
   });
 }

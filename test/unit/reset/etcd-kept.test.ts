@@ -5,7 +5,7 @@
  * --max-snapshot-age.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,37 +26,42 @@ function probe(t: RecordingTransport, lines: string): RecordingTransport {
 }
 
 describe('reset.node keeps the etcd data', () => {
-  it('moves /var/lib/etcd/member aside before kubeadm reset; no rm of etcd data', async () => {
+  it('keeps /var/lib/etcd/member (hard links) before kubeadm reset; no rm of etcd data', async () => {
     const h = harness(makeInventory({}, haHosts()), { options: { stamp: STAMP } });
     const t = probe(h.t('cp1'), 'kubeadm /etc/kubernetes/manifests/etcd.yaml\nkubeadm /var/lib/etcd\netcd /var/lib/etcd/member\n');
     const actions = await resetActions(h.ctx('cp1'));
     expect(actions.map((a) => a.change.summary)).toEqual([
-      `keep the etcd data: move /var/lib/etcd/member to /var/lib/etcd-kept/cp1-${STAMP}/member (never deleted)`,
+      `keep the etcd data: /var/lib/etcd/member as /var/lib/etcd-kept/cp1-${STAMP}/member (hard links; never deleted)`,
       'kubeadm reset -f (found /etc/kubernetes/manifests/etcd.yaml, /var/lib/etcd)',
     ]);
     t.expect(/^set -e\n\[ -e \/var\/lib\/etcd\/member \]/, { stdout: `/var/lib/etcd-kept/cp1-${STAMP}\n` }).expect('kubeadm reset -f');
     for (const a of actions) await a.run();
     t.assertDone();
-    expect(t.commands.indexOf('kubeadm reset -f')).toBeGreaterThan(t.commands.findIndex((c) => c.includes('mv -- /var/lib/etcd/member')));
+    expect(t.commands.indexOf('kubeadm reset -f')).toBeGreaterThan(t.commands.findIndex((c) => c.includes('cp -al -- /var/lib/etcd/member')));
     expect(t.commands.filter((c) => /\brm\b/.test(c))).toEqual([]);
   });
 
-  it('the keep script (run on a temp tree, never this machine\'s /var): moves, numbers a second keep, never overwrites, nothing missing is an error', () => {
+  it('the keep script (run on a temp tree, never this machine\'s /var): link keeps the live dir and shares its files, move renames; -2 for a second keep; a missing path is no error', () => {
     const root = mkdtempSync(join(tmpdir(), 'ks-keep-'));
     const data = join(root, 'etcd');
     const kept = join(root, 'kept');
-    const run = (path: string) => execFileSync('sh', ['-c', keepScript(path, 'cp1', STAMP, kept).text]).toString().trim();
+    const run = (path: string, how: 'link' | 'move') => execFileSync('sh', ['-c', keepScript(path, 'cp1', STAMP, how, kept).text]).toString().trim();
     mkdirSync(join(data, 'member', 'snap'), { recursive: true });
     writeFileSync(join(data, 'member', 'snap', 'db'), 'bbolt v1');
-    expect(run(join(data, 'member'))).toBe(join(kept, `cp1-${STAMP}`));
-    expect(readFileSync(join(kept, `cp1-${STAMP}`, 'member', 'snap', 'db'), 'utf8')).toBe('bbolt v1');
-    expect(existsSync(join(data, 'member'))).toBe(false);
+    expect(run(join(data, 'member'), 'link')).toBe(join(kept, `cp1-${STAMP}`));
+    const db = join(kept, `cp1-${STAMP}`, 'member', 'snap', 'db');
+    expect(readFileSync(db, 'utf8')).toBe('bbolt v1');
+    expect(statSync(db).ino).toBe(statSync(join(data, 'member', 'snap', 'db')).ino); // the running etcd keeps its files
+    appendFileSync(join(data, 'member', 'snap', 'db'), ' + last write');
+    rmSync(join(data, 'member'), { recursive: true }); // what kubeadm reset does next
+    expect(readFileSync(db, 'utf8')).toBe('bbolt v1 + last write');
     mkdirSync(join(data, 'member', 'snap'), { recursive: true });
     writeFileSync(join(data, 'member', 'snap', 'db'), 'bbolt v2');
-    expect(run(join(data, 'member'))).toBe(join(kept, `cp1-${STAMP}-2`));
-    expect(readFileSync(join(kept, `cp1-${STAMP}`, 'member', 'snap', 'db'), 'utf8')).toBe('bbolt v1');
+    expect(run(join(data, 'member'), 'move')).toBe(join(kept, `cp1-${STAMP}-2`));
+    expect(existsSync(join(data, 'member'))).toBe(false);
     expect(readFileSync(join(kept, `cp1-${STAMP}-2`, 'member', 'snap', 'db'), 'utf8')).toBe('bbolt v2');
-    expect(run(join(data, 'member'))).toBe('');
+    expect(readFileSync(db, 'utf8')).toBe('bbolt v1 + last write');
+    expect(run(join(data, 'member'), 'link')).toBe('');
   });
 });
 
