@@ -12,7 +12,8 @@ import { download } from './download.js';
 import { imageSet } from './image-set.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, readManifest, sha256File, type BundleFile, type BundleImage, type BundleManifest } from './manifest.js';
 import { pullImage } from './pull.js';
-import { RegistryClient, type Credentials } from './registry.js';
+import type { RegistryAuth } from './auth.js';
+import { RegistryClient } from './registry.js';
 
 export type BundleEvent =
   | { type: 'image'; ref: string; status: 'pulled' | 'kept' }
@@ -26,8 +27,11 @@ export interface CreateOptions {
   /** Registry host (or "*") → mirror base URLs. */
   mirrors?: Record<string, string[]>;
   mirrorsOnly?: boolean;
-  credentials?: Credentials;
+  /** Registry credentials per host (auth.ts decides where each may go). */
+  auth?: RegistryAuth;
   filesUrl?: string;
+  /** Allow file downloads over plain HTTP (a --files-url or packageRepository with http://); refused otherwise. */
+  allowHttpFiles?: boolean;
   packages?: Family[];
   fetch?: typeof fetch;
   onEvent?: (e: BundleEvent) => void;
@@ -70,12 +74,25 @@ function kept(out: string, prev: BundleManifest | undefined, path: string): Bund
 export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
   const inv = o.inventory;
   const emit = o.onEvent ?? (() => {});
+  const artifacts = artifactsFor({
+    kubernetesVersion: inv.spec.kubernetes.version,
+    platforms: o.platforms,
+    packages: o.packages ?? [],
+    runtime: inv.spec.containerRuntime.type,
+    ...(inv.spec.kubernetes.packageRepository ? { packageRepository: inv.spec.kubernetes.packageRepository } : {}),
+    ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
+  });
+  const plain = artifacts.filter((a) => !a.url.startsWith('https://'));
+  if (plain.length && !o.allowHttpFiles) {
+    throw new Error(`${plain[0]!.url}: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept ${new URL(plain[0]!.url).origin}`);
+  }
+
   await mkdir(o.out, { recursive: true });
   const prev = previousManifest(o.out);
   const client = new RegistryClient({
     mirrors: o.mirrors ?? {},
     ...(o.mirrorsOnly ? { mirrorsOnly: true } : {}),
-    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.auth ? { auth: o.auth } : {}),
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
   const files: BundleFile[] = [];
@@ -116,14 +133,6 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     files.push(...r.imageFiles);
   }
 
-  const artifacts = artifactsFor({
-    kubernetesVersion: inv.spec.kubernetes.version,
-    platforms: o.platforms,
-    packages: o.packages ?? [],
-    runtime: inv.spec.containerRuntime.type,
-    ...(inv.spec.kubernetes.packageRepository ? { packageRepository: inv.spec.kubernetes.packageRepository } : {}),
-    ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
-  });
   const downloaded = await inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
     const before = kept(o.out, prev, a.path);
     const r = await download(a.url, join(o.out, a.path), {

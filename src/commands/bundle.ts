@@ -11,7 +11,8 @@ import { verifyBundle } from '../bundle/manifest.js';
 import { matchBundle } from '../bundle/match.js';
 import { bundlePath, openBundle, packBundle } from '../bundle/open.js';
 import { pushBundle } from '../bundle/push.js';
-import { RegistryClient, type Credentials } from '../bundle/registry.js';
+import { RegistryClient } from '../bundle/registry.js';
+import { AuthError, authKey, loadAuthFile, type RegistryAuth } from '../bundle/auth.js';
 import { loadInventoryFor } from './run-playbook.js';
 import { progress } from './bundle-progress.js';
 
@@ -33,10 +34,28 @@ export function mirrorsFrom(flags: string[], inventoryMirrors: Record<string, st
   return mirrors;
 }
 
-function credentials(ctx: CommandContext): Credentials | undefined {
+/**
+ * Registry credentials, per host: --registry-auth FILE (or $REGISTRY_AUTH_FILE), an auths file as docker and podman
+ * write it. For `bundle push` only, KUBESMITH_REGISTRY_USERNAME/PASSWORD are the credential of the --registry host.
+ */
+function registryAuth(ctx: CommandContext, pushTo?: URL): RegistryAuth | undefined {
+  const file = str(ctx.values['registry-auth']) ?? str(ctx.env.REGISTRY_AUTH_FILE);
   const username = ctx.env.KUBESMITH_REGISTRY_USERNAME;
   const password = ctx.env.KUBESMITH_REGISTRY_PASSWORD;
-  return username && password ? { username, password } : undefined;
+  if ((username || password) && !pushTo) {
+    throw new UsageError('KUBESMITH_REGISTRY_USERNAME/PASSWORD name no registry; for bundle create put credentials per registry host in an auths file and pass --registry-auth FILE');
+  }
+  let auths: Record<string, string> = {};
+  try {
+    if (file) auths = loadAuthFile(isAbsolute(file) ? file : resolve(ctx.cwd, file));
+  } catch (err) {
+    if (err instanceof AuthError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (username && password && pushTo) auths[authKey(pushTo.host)] = Buffer.from(`${username}:${password}`).toString('base64');
+  const insecure = list(ctx.values['insecure-registry']);
+  if (Object.keys(auths).length === 0) return undefined;
+  return { auths, insecure };
 }
 
 async function create(ctx: CommandContext): Promise<number> {
@@ -52,8 +71,12 @@ async function create(ctx: CommandContext): Promise<number> {
   if (packages.some((p) => p !== 'debian' && p !== 'rhel')) throw new UsageError('--packages: expected debian and/or rhel');
   const filesUrl = str(ctx.values['files-url']);
   if (filesUrl && !/^https?:\/\/\S+$/.test(filesUrl)) throw new UsageError('--files-url: expected an http(s) URL');
+  const allowHttpFiles = ctx.values['allow-http-files'] === true;
+  if (filesUrl?.startsWith('http://') && !allowHttpFiles) {
+    throw new UsageError(`--files-url ${filesUrl}: plain HTTP lets anyone on the path change the files; use https:// or add --allow-http-files`);
+  }
+  const auth = registryAuth(ctx);
   const p = progress(ctx);
-  const cred = credentials(ctx);
   const manifest = await createBundle({
     inventory: loaded.inventory,
     out: dir,
@@ -62,7 +85,8 @@ async function create(ctx: CommandContext): Promise<number> {
     mirrors: mirrorsFrom(list(ctx.values['registry-mirror']), loaded.inventory.spec.containerRuntime.registryMirrors),
     ...(ctx.values['mirrors-only'] === true ? { mirrorsOnly: true } : {}),
     ...(filesUrl ? { filesUrl } : {}),
-    ...(cred ? { credentials: cred } : {}),
+    ...(auth ? { auth } : {}),
+    ...(allowHttpFiles ? { allowHttpFiles } : {}),
     onEvent: (e) => p.event(e),
   }).finally(() => p.done());
   if (ctx.values.tar === true) {
@@ -102,12 +126,12 @@ async function push(ctx: CommandContext): Promise<number> {
   if (!registry || !/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(registry)) throw new UsageError('missing or bad --registry URL (e.g. http://10.0.0.5:5000)');
   const { dir } = await openFor(ctx);
   const manifest = await verifyBundle(dir);
+  const auth = registryAuth(ctx, new URL(registry));
   const p = progress(ctx);
-  const cred = credentials(ctx);
   const prefix = str(ctx.values.prefix);
   const pushed = await pushBundle(dir, manifest, {
     registry,
-    client: new RegistryClient(cred ? { credentials: cred } : {}),
+    client: new RegistryClient(auth ? { auth } : {}),
     ...(prefix ? { prefix } : {}),
     onImage: (ref, target, sent) => p.line(`${ref} → ${target} (${sent} blobs sent)`, { ref, target, blobsSent: sent }),
   });
@@ -123,7 +147,9 @@ export const bundleCommand: CommandSpec = {
     'create (on a machine with network): pulls the exact image set of the inventory (kubeadm images for its version and imageRepository, CNI, kube-vip, ' +
     'spec.offline.extraImages) with kubesmith\'s own registry client, downloads kubeadm/kubelet/kubectl, crictl, CNI plugins and containerd ' +
     '(and --packages debian,rhel OS packages), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
-    'Set spec.offline.bundle to install from it. push copies the images to a registry (KUBESMITH_REGISTRY_USERNAME/PASSWORD for auth).',
+    'Set spec.offline.bundle to install from it. push copies the images to a registry. Registry credentials come per host from an auths file ' +
+    '(--registry-auth FILE or $REGISTRY_AUTH_FILE, {"auths":{"HOST[:PORT]":{"auth":"base64(user:password)"}}}; for push also ' +
+    'KUBESMITH_REGISTRY_USERNAME/PASSWORD for the --registry host) and go only to that host, over HTTPS unless --insecure-registry HOST names it.',
   examples: [
     'kubesmith bundle create -i cluster.yaml -o ./bundle --platform linux/amd64,linux/arm64 --packages debian',
     'kubesmith bundle create -i cluster.yaml -o ./bundle --registry-mirror https://mirror.internal --files-url https://files.internal --tar',
@@ -137,6 +163,9 @@ export const bundleCommand: CommandSpec = {
     'mirrors-only': { type: 'boolean', description: 'create: never fall back to the upstream registries' },
     'files-url': { type: 'string', valueName: 'URL', description: 'create: HTTP mirror for files (https://HOST/PATH is fetched as URL/HOST/PATH)' },
     packages: { type: 'string', multiple: true, valueName: 'FAMILY', description: 'create: also fetch OS packages for debian and/or rhel' },
+    'allow-http-files': { type: 'boolean', description: 'create: accept a plain-HTTP --files-url or packageRepository (files can be changed in transit)' },
+    'registry-auth': { type: 'string', valueName: 'FILE', description: 'create/push: registry credentials per host, an auths file (default $REGISTRY_AUTH_FILE)' },
+    'insecure-registry': { type: 'string', multiple: true, valueName: 'HOST', description: 'create/push: this registry host may receive credentials over plain HTTP' },
     tar: { type: 'boolean', description: 'create: also pack the bundle into PATH.tar' },
     bundle: { type: 'string', valueName: 'PATH', description: 'verify/push: the bundle (default spec.offline.bundle)' },
     registry: { type: 'string', valueName: 'URL', description: 'push: the registry to push to' },

@@ -24,7 +24,7 @@ export const imagesCommand: CommandSpec = {
     for (const a of archives) {
       if (!existsSync(a)) throw new UsageError(`${a}: no such file`);
       try {
-        archiveImages(a);
+        await archiveImages(a);
       } catch (err) {
         throw new UsageError((err as Error).message);
       }

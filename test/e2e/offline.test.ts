@@ -50,7 +50,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
   }, 120_000);
 
   it('bundle create pulls from the registry and the file server, and a re-run fetches nothing', async () => {
-    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--packages', 'debian'];
+    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--allow-http-files', '--packages', 'debian'];
     const run = await kubesmith(args);
     expect(run.code, run.stderr).toBe(0);
     const m = readManifest(bundle);

@@ -39,7 +39,7 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     return { calls, f };
   };
   const create = (f: typeof fetch, extra: Partial<Parameters<typeof createBundle>[0]> = {}) =>
-    createBundle({ inventory, out, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, packages: ['debian'], fetch: f, ...extra });
+    createBundle({ inventory, out, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true, packages: ['debian'], fetch: f, ...extra });
 
   beforeAll(async () => {
     reg = await startRegistry();
@@ -90,7 +90,7 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
 
   it('verify finds truncated and corrupt files; match finds version mismatches and missing images', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'ks-bundle-bad-'));
-    await createBundle({ inventory, out: copy, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url });
+    await createBundle({ inventory, out: copy, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true });
     const m = readManifest(copy);
     const image = m.images[0]!.platforms['linux/amd64']!.file;
     const bin = 'files/linux-amd64/kubeadm';
