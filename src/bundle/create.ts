@@ -4,7 +4,8 @@
  * A re-run keeps every file whose checksum the previous manifest vouches for and fetches only what is missing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/schema.js';
 import { artifactsFor, type Family } from './artifacts.js';
@@ -14,6 +15,7 @@ import { BUNDLE_FORMAT, MANIFEST_FILE, readManifest, sha256File, type BundleFile
 import { pullImage } from './pull.js';
 import type { RegistryAuth } from './auth.js';
 import { RegistryClient } from './registry.js';
+import { signManifest, SIGNATURE_FILE } from './signature.js';
 
 export type BundleEvent =
   | { type: 'image'; ref: string; status: 'pulled' | 'kept' }
@@ -36,6 +38,8 @@ export interface CreateOptions {
   fetch?: typeof fetch;
   onEvent?: (e: BundleEvent) => void;
   now?: () => Date;
+  /** Sign manifest.json with this ed25519 key (manifest.json.sig); without it a stale signature is removed. */
+  signingKey?: KeyObject;
   /** Images / files fetched at once (default 4). */
   concurrency?: number;
 }
@@ -159,8 +163,17 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     images,
     files,
   };
+  const bytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+  // the signature first, then the manifest it signs; an unsigned re-run leaves no signature of older bytes
+  const sig = join(o.out, SIGNATURE_FILE);
+  if (o.signingKey) {
+    await writeFile(`${sig}.tmp`, signManifest(bytes, o.signingKey), { mode: 0o644 });
+    await rename(`${sig}.tmp`, sig);
+  } else {
+    await rm(sig, { force: true });
+  }
   const tmp = join(o.out, `.${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o644 });
+  await writeFile(tmp, bytes, { mode: 0o644 });
   await rename(tmp, join(o.out, MANIFEST_FILE));
   return manifest;
 }

@@ -57,7 +57,10 @@ export async function writeTar(out: string, entries: TarEntry[]): Promise<void> 
 
 /** One member of a tar: its type ('0' file, '5' directory, '2' symlink, '1' hard link, …), where its bytes are. */
 export interface TarMember {
+  /** The name with a leading "./" dropped. */
   name: string;
+  /** The name exactly as stored (what `tar -x` must be given to select this member). */
+  raw: string;
   type: string;
   /** Byte offset of the content in the tar file. */
   offset: number;
@@ -109,7 +112,7 @@ async function walk(read: (offset: number, length: number) => Promise<Buffer>, w
       const data = await read(off, size);
       longName = type === 'x' ? paxRecords(data).path : data.toString('utf8').replace(/\0.*$/s, '');
     } else if (type !== 'g') {
-      members.push({ name: name.replace(/^\.\//, ''), type: type === '\0' ? '0' : type, offset: off, size });
+      members.push({ name: name.replace(/^\.\//, ''), raw: name, type: type === '\0' ? '0' : type, offset: off, size });
     }
     off += Math.ceil(size / 512) * 512;
   }

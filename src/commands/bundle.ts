@@ -13,6 +13,7 @@ import { bundlePath, openBundle, packBundle } from '../bundle/open.js';
 import { pushBundle } from '../bundle/push.js';
 import { RegistryClient } from '../bundle/registry.js';
 import { AuthError, authKey, loadAuthFile, type RegistryAuth } from '../bundle/auth.js';
+import { generateSigningKey, loadSigningKey, SignatureError } from '../bundle/signature.js';
 import { loadInventoryFor } from './run-playbook.js';
 import { progress } from './bundle-progress.js';
 
@@ -76,6 +77,8 @@ async function create(ctx: CommandContext): Promise<number> {
     throw new UsageError(`--files-url ${filesUrl}: plain HTTP lets anyone on the path change the files; use https:// or add --allow-http-files`);
   }
   const auth = registryAuth(ctx);
+  const signWith = str(ctx.values.sign);
+  const signingKey = signWith ? keyOrUsage(() => loadSigningKey(isAbsolute(signWith) ? signWith : resolve(ctx.cwd, signWith))) : undefined;
   const p = progress(ctx);
   const manifest = await createBundle({
     inventory: loaded.inventory,
@@ -87,6 +90,7 @@ async function create(ctx: CommandContext): Promise<number> {
     ...(filesUrl ? { filesUrl } : {}),
     ...(auth ? { auth } : {}),
     ...(allowHttpFiles ? { allowHttpFiles } : {}),
+    ...(signingKey ? { signingKey } : {}),
     onEvent: (e) => p.event(e),
   }).finally(() => p.done());
   if (ctx.values.tar === true) {
@@ -103,6 +107,29 @@ async function create(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
+function keyOrUsage<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof SignatureError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+async function keygen(ctx: CommandContext): Promise<number> {
+  const out = str(ctx.values.file);
+  if (!out) throw new UsageError('missing -o KEY (the private key file; the public key goes to KEY.pub)');
+  const keys = keyOrUsage(() => generateSigningKey(isAbsolute(out) ? out : resolve(ctx.cwd, out)));
+  progress(ctx).line(`wrote ${keys.privateKey} (private, 0600: keep it off the cluster) and ${keys.publicKey} (set spec.offline.publicKey to it)`, keys);
+  return 0;
+}
+
+/** The inventory's spec.offline.publicKey as a path, for verifyBundle. */
+function publicKeyOf(loaded: Awaited<ReturnType<typeof loadInventoryFor>>): { publicKey?: string } {
+  const key = loaded.inventory.spec.offline?.publicKey;
+  return key ? { publicKey: bundlePath(key, loaded.dir) } : {};
+}
+
 async function openFor(ctx: CommandContext): Promise<{ dir: string; loaded: Awaited<ReturnType<typeof loadInventoryFor>> }> {
   const loaded = await loadInventoryFor(ctx);
   const spec = str(ctx.values.bundle);
@@ -113,7 +140,7 @@ async function openFor(ctx: CommandContext): Promise<{ dir: string; loaded: Awai
 
 async function verify(ctx: CommandContext): Promise<number> {
   const { dir, loaded } = await openFor(ctx);
-  const manifest = await verifyBundle(dir);
+  const manifest = await verifyBundle(dir, publicKeyOf(loaded));
   const match = matchBundle(manifest, loaded.inventory);
   const p = progress(ctx);
   for (const problem of match.problems) p.line(`problem: ${problem}`, { problem });
@@ -124,8 +151,8 @@ async function verify(ctx: CommandContext): Promise<number> {
 async function push(ctx: CommandContext): Promise<number> {
   const registry = str(ctx.values.registry);
   if (!registry || !/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(registry)) throw new UsageError('missing or bad --registry URL (e.g. http://10.0.0.5:5000)');
-  const { dir } = await openFor(ctx);
-  const manifest = await verifyBundle(dir);
+  const { dir, loaded } = await openFor(ctx);
+  const manifest = await verifyBundle(dir, publicKeyOf(loaded));
   const auth = registryAuth(ctx, new URL(registry));
   const p = progress(ctx);
   const prefix = str(ctx.values.prefix);
@@ -141,23 +168,26 @@ async function push(ctx: CommandContext): Promise<number> {
 
 export const bundleCommand: CommandSpec = {
   name: 'bundle',
-  summary: 'Air-gap bundles: create one for an inventory, verify it, or push its images to a registry',
-  usage: 'bundle create -i FILE -o PATH [--platform P,…] [--registry-mirror URL|REG=URL]… | bundle verify -i FILE [--bundle PATH] | bundle push -i FILE [--bundle PATH] --registry URL',
+  summary: 'Air-gap bundles: create (and sign) one for an inventory, verify it, or push its images to a registry',
+  usage: 'bundle create -i FILE -o PATH [--platform P,…] [--registry-mirror URL|REG=URL]… [--sign KEY] | bundle verify -i FILE [--bundle PATH] | bundle push -i FILE [--bundle PATH] --registry URL | bundle keygen -o KEY',
   description:
     'create (on a machine with network): pulls the exact image set of the inventory (kubeadm images for its version and imageRepository, CNI, kube-vip, ' +
     'spec.offline.extraImages) with kubesmith\'s own registry client, downloads kubeadm/kubelet/kubectl, crictl, CNI plugins and containerd ' +
     '(and --packages debian,rhel OS packages), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
     'Set spec.offline.bundle to install from it. push copies the images to a registry. Registry credentials come per host from an auths file ' +
     '(--registry-auth FILE or $REGISTRY_AUTH_FILE, {"auths":{"HOST[:PORT]":{"auth":"base64(user:password)"}}}; for push also ' +
-    'KUBESMITH_REGISTRY_USERNAME/PASSWORD for the --registry host) and go only to that host, over HTTPS unless --insecure-registry HOST names it.',
+    'KUBESMITH_REGISTRY_USERNAME/PASSWORD for the --registry host) and go only to that host, over HTTPS unless --insecure-registry HOST names it. ' +
+    'keygen writes an ed25519 key pair (KEY, KEY.pub); create --sign KEY signs manifest.json, and with spec.offline.publicKey set, ' +
+    'apply, verify and push refuse a bundle whose manifest that key did not sign.',
   examples: [
     'kubesmith bundle create -i cluster.yaml -o ./bundle --platform linux/amd64,linux/arm64 --packages debian',
     'kubesmith bundle create -i cluster.yaml -o ./bundle --registry-mirror https://mirror.internal --files-url https://files.internal --tar',
+    'kubesmith bundle keygen -o bundle.key && kubesmith bundle create -i cluster.yaml -o ./bundle --sign bundle.key',
     'kubesmith bundle verify -i cluster.yaml',
     'kubesmith bundle push -i cluster.yaml --bundle ./bundle --registry http://10.0.0.5:5000',
   ],
   flags: {
-    file: { type: 'string', short: 'o', valueName: 'PATH', description: 'create: the bundle directory to write' },
+    file: { type: 'string', short: 'o', valueName: 'PATH', description: 'create: the bundle directory to write; keygen: the private key file' },
     platform: { type: 'string', multiple: true, valueName: 'P', description: 'create: linux/amd64 (default) and/or linux/arm64' },
     'registry-mirror': { type: 'string', multiple: true, valueName: 'URL', description: 'create: pull through this mirror (URL for every registry, or REGISTRY=URL)' },
     'mirrors-only': { type: 'boolean', description: 'create: never fall back to the upstream registries' },
@@ -166,6 +196,7 @@ export const bundleCommand: CommandSpec = {
     'allow-http-files': { type: 'boolean', description: 'create: accept a plain-HTTP --files-url or packageRepository (files can be changed in transit)' },
     'registry-auth': { type: 'string', valueName: 'FILE', description: 'create/push: registry credentials per host, an auths file (default $REGISTRY_AUTH_FILE)' },
     'insecure-registry': { type: 'string', multiple: true, valueName: 'HOST', description: 'create/push: this registry host may receive credentials over plain HTTP' },
+    sign: { type: 'string', valueName: 'KEY', description: 'create: sign manifest.json with this ed25519 private key (bundle keygen makes one)' },
     tar: { type: 'boolean', description: 'create: also pack the bundle into PATH.tar' },
     bundle: { type: 'string', valueName: 'PATH', description: 'verify/push: the bundle (default spec.offline.bundle)' },
     registry: { type: 'string', valueName: 'URL', description: 'push: the registry to push to' },
@@ -177,6 +208,7 @@ export const bundleCommand: CommandSpec = {
     if (sub === 'create') return create(ctx);
     if (sub === 'verify') return verify(ctx);
     if (sub === 'push') return push(ctx);
-    throw new UsageError(`unknown bundle action "${sub}" (create, verify or push)`);
+    if (sub === 'keygen') return keygen(ctx);
+    throw new UsageError(`unknown bundle action "${sub}" (create, verify, push or keygen)`);
   },
 };

@@ -1,6 +1,8 @@
 /** A complete bundle on disk without any network: image archives from the lab's OCI writer, fixture file bytes. */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeTestImage, writeOciArchive } from '../../lab/emulators/src/runtime/oci-archive-writer.js';
 import type { Inventory } from '../../../src/inventory/schema.js';
@@ -10,6 +12,27 @@ import { BUNDLE_FORMAT, MANIFEST_FILE, type BundleManifest } from '../../../src/
 import { archivePath } from '../../../src/bundle/pull.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A .tar.gz made by GNU tar of these files (mode 0755), members named as given (e.g. "./bridge", "bin/ctr"). */
+export function tgz(files: Record<string, Buffer>): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-tgz-'));
+  for (const [name, data] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), data);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return execFileSync('tar', ['-czf', '-', '-C', dir, ...Object.keys(files)]);
+}
+
+const stub = Buffer.from('#!/bin/sh\nexit 0\n');
+
+/** Release archives laid out as upstream ships them (names as in the real tarballs), with stub executables. */
+function releaseArchive(a: Artifact): Buffer | undefined {
+  if (a.name === 'crictl') return tgz({ crictl: stub });
+  if (a.name === 'cni-plugins') return tgz({ './LICENSE': Buffer.from('Apache-2.0\n'), './bridge': stub, './host-local': stub, './loopback': stub, './portmap': stub });
+  if (a.name === 'containerd') return tgz({ 'bin/containerd': stub, 'bin/ctr': stub, 'bin/containerd-shim-runc-v2': stub });
+  return undefined;
+}
 
 /** content: real bytes for some artifacts (e.g. runnable stand-ins); others get fixture text. */
 export function writeFakeBundle(
@@ -43,7 +66,7 @@ export function writeFakeBundle(
     m.images.push(image);
   }
   for (const a of artifactsFor({ kubernetesVersion: inv.spec.kubernetes.version, platforms, packages: o.packages ?? [], runtime: inv.spec.containerRuntime.type })) {
-    const f = put(a.path, o.content?.(a) ?? Buffer.from(`fixture ${a.url}\n`));
+    const f = put(a.path, o.content?.(a) ?? (a.kind === 'archive' ? releaseArchive(a) : undefined) ?? Buffer.from(`fixture ${a.url}\n`));
     m.files.push({ ...f, kind: a.kind, platform: a.platform, name: a.name, version: a.version, ...(a.family ? { family: a.family } : {}) });
   }
   writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2));
