@@ -21,39 +21,26 @@ export class SignatureError extends Error {
   }
 }
 
-function readKey(path: string, what: string): string {
+/** A PEM ed25519 key from a file; errors name the file, never its content. */
+function loadKey(path: string, kind: 'private' | 'public'): KeyObject {
+  let pem: string;
   try {
-    return readFileSync(path, 'utf8');
+    pem = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new SignatureError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new SignatureError(`cannot read ${kind === 'private' ? 'signing' : 'public'} key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-}
-
-function ed25519(key: KeyObject, path: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
+  } catch {
+    throw new SignatureError(`${path}: not a PEM ${kind} key (kubesmith bundle keygen writes KEY and KEY.pub)`);
+  }
   if (key.asymmetricKeyType !== 'ed25519') throw new SignatureError(`${path}: an ${key.asymmetricKeyType ?? 'unknown'} key; bundles are signed with ed25519 (kubesmith bundle keygen)`);
   return key;
 }
 
-/** The signing key (PEM PKCS#8 ed25519); errors name the file, never its content. */
-export function loadSigningKey(path: string): KeyObject {
-  const pem = readKey(path, 'signing key');
-  try {
-    return ed25519(createPrivateKey(pem), path);
-  } catch (err) {
-    if (err instanceof SignatureError) throw err;
-    throw new SignatureError(`${path}: not a PEM private key (kubesmith bundle keygen makes one)`);
-  }
-}
-
-export function loadPublicKey(path: string): KeyObject {
-  const pem = readKey(path, 'public key');
-  try {
-    return ed25519(createPublicKey(pem), path);
-  } catch (err) {
-    if (err instanceof SignatureError) throw err;
-    throw new SignatureError(`${path}: not a PEM public key (kubesmith bundle keygen writes KEY.pub)`);
-  }
-}
+export const loadSigningKey = (path: string) => loadKey(path, 'private');
+export const loadPublicKey = (path: string) => loadKey(path, 'public');
 
 /** Write a new key pair: KEY (private, mode 0600) and KEY.pub; an existing file is never overwritten. */
 export function generateSigningKey(path: string): { privateKey: string; publicKey: string } {
