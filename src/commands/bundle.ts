@@ -22,16 +22,23 @@ const PLATFORM = /^linux\/(amd64|arm64)$/;
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
+/** user:password@ in a URL: refused wherever a URL is taken, so no secret rides along into logs and errors. */
+const hasUserinfo = (url: string) => /^[a-z]+:\/\/[^/?#]*@/i.test(url);
+
 /** --registry-mirror URL (every registry) or REGISTRY=URL, plus the inventory's containerRuntime.registryMirrors. */
 export function mirrorsFrom(flags: string[], inventoryMirrors: Record<string, string[]>): Record<string, string[]> {
   const mirrors: Record<string, string[]> = {};
   for (const m of flags) {
     const eq = m.indexOf('=');
     const [registry, url] = eq > 0 && !m.slice(0, eq).includes('/') ? [m.slice(0, eq), m.slice(eq + 1)] : ['*', m];
+    if (hasUserinfo(url)) throw new UsageError(`--registry-mirror for ${registry}: a URL with credentials in it is refused (it would show in logs); put them in an auths file (--registry-auth FILE)`);
     if (!/^https?:\/\/[^\s]+$/.test(url)) throw new UsageError(`--registry-mirror ${m}: expected URL or REGISTRY=URL with an http(s) URL`);
     (mirrors[registry] ??= []).push(url);
   }
-  for (const [registry, urls] of Object.entries(inventoryMirrors)) (mirrors[registry] ??= []).push(...urls);
+  for (const [registry, urls] of Object.entries(inventoryMirrors)) {
+    if (urls.some(hasUserinfo)) throw new UsageError(`containerRuntime.registryMirrors.${registry}: a URL with credentials in it is refused (it would show in logs); put them in an auths file (--registry-auth FILE)`);
+    (mirrors[registry] ??= []).push(...urls);
+  }
   return mirrors;
 }
 
@@ -71,6 +78,7 @@ async function create(ctx: CommandContext): Promise<number> {
   const packages = list(ctx.values.packages) as Family[];
   if (packages.some((p) => p !== 'debian' && p !== 'rhel')) throw new UsageError('--packages: expected debian and/or rhel');
   const filesUrl = str(ctx.values['files-url']);
+  if (filesUrl && hasUserinfo(filesUrl)) throw new UsageError('--files-url: a URL with credentials in it is refused (it would show in logs and in the manifest)');
   if (filesUrl && !/^https?:\/\/\S+$/.test(filesUrl)) throw new UsageError('--files-url: expected an http(s) URL');
   const allowHttpFiles = ctx.values['allow-http-files'] === true;
   if (filesUrl?.startsWith('http://') && !allowHttpFiles) {

@@ -238,6 +238,10 @@ describe('registry credentials go only where they are named', () => {
     const http = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--files-url', 'http://127.0.0.1:9/']);
     expect(http.code).toBe(2);
     expect(http.stderr).toContain('--files-url http://127.0.0.1:9/: plain HTTP lets anyone on the path change the files; use https:// or add --allow-http-files');
+    const userinfo = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--registry-mirror', `https://me:${SECRET}@mirror.example:5000`]);
+    expect(userinfo.code).toBe(2);
+    expect(userinfo.stderr).toContain('a URL with credentials in it is refused');
+    expect(userinfo.stderr).not.toContain(SECRET);
     expect(existsSync(join(dir, 'b'))).toBe(false);
   });
 });
