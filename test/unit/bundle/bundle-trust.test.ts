@@ -103,6 +103,16 @@ describe('signed bundles', () => {
 });
 
 describe('what a bundle may hold', () => {
+  it('every file bundle create makes is a known artifact (both runtimes, both families, both platforms)', async () => {
+    for (const runtime of ['containerd', 'docker'] as const) {
+      const dir = tmp('ks-known-');
+      const inv = makeInventory({ kubernetes: { version: '1.34.1' }, containerRuntime: { type: runtime } });
+      const m = writeFakeBundle(dir, inv, { platforms: ['linux/amd64', 'linux/arm64'], packages: ['debian', 'rhel'] });
+      expect(m.files.filter((f) => f.kind === 'package').length, runtime).toBeGreaterThan(20);
+      await expect(verifyBundle(dir), runtime).resolves.toBeTruthy();
+    }
+  });
+
   it('a symlink (to an admin-machine file) in place of a listed file is refused', async () => {
     const { dir } = signedBundle();
     const path = 'files/linux-amd64/kubeadm';
