@@ -51,6 +51,15 @@ describe('signed bundles', () => {
     const again = await kubesmith(['bundle', 'keygen', '-o', join(dir, 'k')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists; kubesmith never overwrites a key');
+
+    // create --sign with a key that is not ed25519 stops before any network request, naming the file only
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'ec.key')]);
+    const inv = join(dir, 'inv.yaml');
+    writeFileSync(inv, 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n');
+    const ec = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--sign', join(dir, 'ec.key')]);
+    expect(ec.code).toBe(2);
+    expect(ec.stderr).toContain(`${join(dir, 'ec.key')}: an ec key; bundles are signed with ed25519`);
+    expect(existsSync(join(dir, 'b'))).toBe(false);
   });
 
   it('a bundle signed by the inventory key passes offline.verify without touching the host', async () => {
