@@ -148,11 +148,13 @@ async function openFor(ctx: CommandContext): Promise<{ dir: string; loaded: Awai
 
 async function verify(ctx: CommandContext): Promise<number> {
   const { dir, loaded } = await openFor(ctx);
-  const manifest = await verifyBundle(dir, publicKeyOf(loaded));
+  const key = publicKeyOf(loaded);
+  const manifest = await verifyBundle(dir, key);
   const match = matchBundle(manifest, loaded.inventory);
   const p = progress(ctx);
   for (const problem of match.problems) p.line(`problem: ${problem}`, { problem });
-  p.line(match.problems.length ? `bundle ${dir} does not serve ${ctx.flags.inventory}` : `bundle ${dir}: every file matches its manifest and serves ${ctx.flags.inventory}`, { ok: match.problems.length === 0 });
+  const signed = key.publicKey ? `, is signed by ${key.publicKey}` : ' (unsigned: set spec.offline.publicKey to check who made it)';
+  p.line(match.problems.length ? `bundle ${dir} does not serve ${ctx.flags.inventory}` : `bundle ${dir}: every file matches its manifest${signed} and serves ${ctx.flags.inventory}`, { ok: match.problems.length === 0 });
   return match.problems.length ? 1 : 0;
 }
 

@@ -100,6 +100,7 @@ describe('signed bundles', () => {
     writeFileSync(invFile, stringify({ apiVersion: 'kubesmith.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo' }, spec: { hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }], kubernetes: { version: '1.34.1' }, offline: { bundle: './bundle', publicKey: './bundle.key.pub' } } }));
     const ok = await kubesmith(['bundle', 'verify', '-i', invFile]);
     expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain(`every file matches its manifest, is signed by ${keys.publicKey} and serves`);
     writeFileSync(join(dir, SIGNATURE_FILE), 'AAAA\n');
     const bad = await kubesmith(['bundle', 'verify', '-i', invFile]);
     expect(bad.code).toBe(1);
