@@ -222,6 +222,39 @@ describe('registry credentials go only where they are named', () => {
     expect(storage.seen).toEqual([{ method: 'GET', path: '/layer?sig=1' }]);
   });
 
+  it('bundle push: KUBESMITH_REGISTRY_USERNAME/PASSWORD go to the --registry host only, over HTTP only with --insecure-registry', async () => {
+    const { kubesmith } = await import('../../e2e/helpers.js');
+    const { writeFakeBundle } = await import('./fake-bundle.js');
+    const { makeInventory } = await import('../tasks/helpers/inventory.js');
+    const { stringify } = await import('yaml');
+    const want = `Basic ${b64(`me:${SECRET}`)}`;
+    const reg = await listen('127.0.0.1', (req, res) => {
+      if (req.headers.authorization !== want) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="reg"' }).end();
+      if (req.method === 'HEAD') return void res.writeHead(404).end();
+      if (req.method === 'POST') return void res.writeHead(202, { location: `${req.url}u1` }).end();
+      req.on('end', () => res.writeHead(201).end());
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'ks-push-cred-'));
+    mkdirSync(join(dir, 'bundle'));
+    writeFakeBundle(join(dir, 'bundle'), makeInventory({ kubernetes: { version: '1.34.1' } }));
+    const inv = join(dir, 'inv.yaml');
+    writeFileSync(inv, stringify({ apiVersion: 'kubesmith.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo' }, spec: { hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }], kubernetes: { version: '1.34.1' }, offline: { bundle: './bundle' } } }));
+    Object.assign(process.env, { KUBESMITH_REGISTRY_USERNAME: 'me', KUBESMITH_REGISTRY_PASSWORD: SECRET });
+    try {
+      const plain = await kubesmith(['bundle', 'push', '-i', inv, '--registry', reg.url]);
+      expect(plain.code).toBe(1);
+      expect(plain.stderr).toContain(`${reg.host} asks for credentials over plain HTTP`);
+      expect(plain.stderr + plain.stdout).not.toContain(SECRET);
+      expect(reg.seen.filter((s) => s.auth)).toEqual([]);
+      const insecure = await kubesmith(['bundle', 'push', '-i', inv, '--registry', reg.url, '--insecure-registry', reg.host]);
+      expect(insecure.code, insecure.stderr).toBe(0);
+      expect(reg.seen.filter((s) => s.auth === want).length).toBeGreaterThan(0);
+    } finally {
+      delete process.env.KUBESMITH_REGISTRY_USERNAME;
+      delete process.env.KUBESMITH_REGISTRY_PASSWORD;
+    }
+  });
+
   it('bundle create refuses credentials that name no registry, and a plain-HTTP file mirror without opt-in', async () => {
     const { kubesmith } = await import('../../e2e/helpers.js');
     const dir = mkdtempSync(join(tmpdir(), 'ks-cred-'));
