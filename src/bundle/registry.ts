@@ -17,6 +17,9 @@ import type { Readable } from 'node:stream';
 import { basicFor, type RegistryAuth } from './auth.js';
 import { checkDigest, MAX_MANIFEST_BYTES } from './digest.js';
 import { registryApiBase, type ImageRef } from './reference.js';
+import { MAX_REDIRECTS, parseChallenge, readCapped, REDIRECTS, RegistryError } from './registry-http.js';
+
+export { RegistryError } from './registry-http.js';
 
 export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -51,26 +54,9 @@ export interface BlobSpec {
   size: number;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
 
-export class RegistryError extends Error {
-  constructor(message: string, readonly status?: number) {
-    super(message);
-    this.name = 'RegistryError';
-  }
-}
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } | undefined {
-  if (!header) return undefined;
-  const m = /^(\w+)\s+(.*)$/.exec(header.trim());
-  if (!m) return undefined;
-  const params: Record<string, string> = {};
-  for (const p of m[2]!.matchAll(/(\w+)="([^"]*)"/g)) params[p[1]!] = p[2]!;
-  return { scheme: m[1]!.toLowerCase(), params };
-}
 
 export class RegistryClient {
   readonly #opts: RegistryOptions;
@@ -292,24 +278,4 @@ export class RegistryClient {
     if (res.status !== 201) throw new RegistryError(`${endpoint}: manifest PUT ${repository}:${reference} failed: HTTP ${res.status} ${text.slice(0, 300)}`, res.status);
     return res.headers.get('docker-content-digest') ?? sha256(bytes);
   }
-}
-
-/** A response body of at most `cap` bytes (refused as soon as more arrive, or when more are announced). */
-export async function readCapped(res: Response, cap: number, where: string): Promise<Buffer> {
-  const length = Number(res.headers.get('content-length') ?? NaN);
-  if (length > cap) {
-    await res.body?.cancel();
-    throw new RegistryError(`${where}: ${length} bytes announced, more than the ${cap}-byte cap`);
-  }
-  const chunks: Buffer[] = [];
-  let got = 0;
-  for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
-    got += chunk.length;
-    if (got > cap) {
-      await res.body?.cancel().catch(() => {});
-      throw new RegistryError(`${where}: more than the ${cap}-byte cap`);
-    }
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
 }
