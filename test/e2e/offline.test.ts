@@ -77,7 +77,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     }
   });
 
-  it('a corrupted bundle or a version mismatch is refused before any host is touched', async () => {
+  it('a corrupted bundle, a manifest changed after signing or a version mismatch is refused before any host is touched', async () => {
     const before = ['cp1', 'w1'].map((h) => lab.journal(h).length);
     const bad = join(lab.root, 'bundle-bad');
     cpSync(bundle, bad, { recursive: true });
