@@ -8,7 +8,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/schema.js';
-import { artifactsFor, type Family } from './artifacts.js';
+import { resolveArtifacts } from './artifacts.js';
 import { download } from './download.js';
 import { imageSet } from './image-set.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, readManifest, sha256File, type BundleFile, type BundleImage, type BundleManifest } from './manifest.js';
@@ -34,7 +34,8 @@ export interface CreateOptions {
   filesUrl?: string;
   /** Allow file downloads over plain HTTP (a --files-url or packageRepository with http://); refused otherwise. */
   allowHttpFiles?: boolean;
-  packages?: Family[];
+  /** Distro releases to fetch OS packages for ("debian-12", "rhel-9"). */
+  packages?: string[];
   fetch?: typeof fetch;
   onEvent?: (e: BundleEvent) => void;
   now?: () => Date;
@@ -75,21 +76,25 @@ function kept(out: string, prev: BundleManifest | undefined, path: string): Bund
   return f;
 }
 
+/** Where files and their index/checksum files come from: the files mirror, else the package repository (with --packages). */
+function fileSources(o: CreateOptions): string[] {
+  if (o.filesUrl) return [o.filesUrl];
+  const repo = o.inventory.spec.kubernetes.packageRepository;
+  return repo && o.packages?.length ? [repo] : [];
+}
+
+function refusePlainHttp(urls: string[], allowed: boolean | undefined): void {
+  const plain = urls.find((u) => !u.startsWith('https://'));
+  if (plain && !allowed) {
+    throw new Error(`${plain}: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept ${new URL(plain).origin}`);
+  }
+}
+
 export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
   const inv = o.inventory;
   const emit = o.onEvent ?? (() => {});
-  const artifacts = artifactsFor({
-    kubernetesVersion: inv.spec.kubernetes.version,
-    platforms: o.platforms,
-    packages: o.packages ?? [],
-    runtime: inv.spec.containerRuntime.type,
-    ...(inv.spec.kubernetes.packageRepository ? { packageRepository: inv.spec.kubernetes.packageRepository } : {}),
-    ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
-  });
-  const plain = artifacts.filter((a) => !a.url.startsWith('https://'));
-  if (plain.length && !o.allowHttpFiles) {
-    throw new Error(`${plain[0]!.url}: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept ${new URL(plain[0]!.url).origin}`);
-  }
+  // plain HTTP is refused before anything is fetched (index and checksum files included), and again for every file URL
+  refusePlainHttp(fileSources(o), o.allowHttpFiles);
 
   await mkdir(o.out, { recursive: true });
   const prev = previousManifest(o.out);
@@ -137,17 +142,27 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     files.push(...r.imageFiles);
   }
 
+  const artifacts = await resolveArtifacts({
+    kubernetesVersion: inv.spec.kubernetes.version,
+    platforms: o.platforms,
+    packages: o.packages ?? [],
+    runtime: inv.spec.containerRuntime.type,
+    ...(inv.spec.kubernetes.packageRepository ? { packageRepository: inv.spec.kubernetes.packageRepository } : {}),
+    ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+  });
+  refusePlainHttp(artifacts.map((a) => a.url), o.allowHttpFiles);
   const downloaded = await inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
-    const before = kept(o.out, prev, a.path);
+    // every file is checked against the sha256 its repository index or publisher gives (a kept one too)
     const r = await download(a.url, join(o.out, a.path), {
-      ...(before ? { sha256: before.sha256 } : {}),
+      sha256: a.sha256,
       ...(o.fetch ? { fetch: o.fetch } : {}),
       onBytes: (n) => emit({ type: 'bytes', n }),
     });
     emit({ type: 'file', path: a.path, status: r.transferred > 0 ? 'downloaded' : 'kept' });
     return {
       path: a.path, size: statSync(join(o.out, a.path)).size, sha256: r.sha256, kind: a.kind, platform: a.platform, name: a.name, version: a.version,
-      ...(a.family ? { family: a.family } : {}), source: a.url,
+      ...(a.family ? { family: a.family } : {}), ...(a.release ? { release: a.release } : {}), ...(a.depends ? { depends: a.depends } : {}), source: a.url,
     };
   });
   files.push(...downloaded);

@@ -1,7 +1,7 @@
 /**
  * Resumable HTTP downloads: bytes go to DEST.part; a re-run continues with a Range request (or restarts when
- * the server ignores it); DEST appears only when complete and, when the server publishes DEST_URL.sha256
- * (dl.k8s.io does), only when the checksum matches.
+ * the server ignores it); DEST appears only when complete and its sha256 is the expected one (from the repository
+ * index or the publisher's checksum file: see artifacts.ts). There is no download without an expected checksum.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
@@ -18,8 +18,8 @@ export class DownloadError extends Error {
 
 export interface DownloadOptions {
   fetch?: typeof fetch;
-  /** Known sha256 (hex): an existing DEST with this sum is kept without any request. */
-  sha256?: string;
+  /** The expected sha256 (hex): DEST must have it; an existing DEST with this sum is kept without any request. */
+  sha256: string;
   onBytes?: (n: number, total?: number) => void;
   timeoutMs?: number;
 }
@@ -39,22 +39,11 @@ async function get(f: typeof fetch, url: string, headers: Record<string, string>
   }
 }
 
-/** The published checksum (URL.sha256), or undefined when the server has none. */
-async function publishedSum(f: typeof fetch, url: string, timeoutMs: number): Promise<string | undefined> {
-  const res = await get(f, `${url}.sha256`, {}, timeoutMs).catch(() => undefined);
-  if (!res?.ok) {
-    await res?.body?.cancel();
-    return undefined;
-  }
-  const text = (await res.text()).trim().split(/\s+/)[0] ?? '';
-  return /^[a-f0-9]{64}$/.test(text) ? text : undefined;
-}
-
 /** Download url to dest; returns the file's sha256 and whether bytes moved. */
-export async function download(url: string, dest: string, opts: DownloadOptions = {}): Promise<{ sha256: string; transferred: number }> {
+export async function download(url: string, dest: string, opts: DownloadOptions): Promise<{ sha256: string; transferred: number }> {
   const f = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs ?? 600_000;
-  if (existsSync(dest) && opts.sha256 && (await sumOf(dest)) === opts.sha256) return { sha256: opts.sha256, transferred: 0 };
+  if (existsSync(dest) && (await sumOf(dest)) === opts.sha256) return { sha256: opts.sha256, transferred: 0 };
   await mkdir(dirname(dest), { recursive: true });
   const part = `${dest}.part`;
   const have = existsSync(part) ? statSync(part).size : 0;
@@ -80,10 +69,9 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     await once(ws, 'finish');
   }
   const sum = await sumOf(part);
-  const want = opts.sha256 ?? (await publishedSum(f, url, timeoutMs));
-  if (want && sum !== want) {
+  if (sum !== opts.sha256) {
     await rm(part, { force: true });
-    throw new DownloadError(url, `sha256 ${sum} does not match the published ${want}; the partial file was removed, run again`);
+    throw new DownloadError(url, `sha256 ${sum} does not match the expected ${opts.sha256}; the partial file was removed, run again`);
   }
   await rename(part, dest);
   return { sha256: sum, transferred };

@@ -15,8 +15,8 @@ export const BUNDLE_FORMAT = 'kubesmith.io/bundle/v1';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-/** Relative POSIX path inside the bundle, no "..", no leading "/". */
-const REL_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_.@+=,%-][A-Za-z0-9_.@+=,%/-]*$/;
+/** Relative POSIX path inside the bundle, no "..", no leading "/" (nor "~": Docker's deb names hold it, "…-1~debian.12~bookworm_amd64.deb"). */
+const REL_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_.@+=,%-][A-Za-z0-9_.@+=,%/~-]*$/;
 const PLATFORM = /^linux\/(amd64|arm64)$/;
 
 export const bundleFileSchema = z
@@ -32,6 +32,10 @@ export const bundleFileSchema = z
     version: z.string().optional(),
     /** Packages only: the distro family they install on. */
     family: z.enum(['debian', 'rhel']).optional(),
+    /** Packages only: the distro release they were resolved for ("debian-12", "ubuntu-22.04", "rhel-9"). */
+    release: z.string().optional(),
+    /** Packages only: the package names it depends on, from its repository index (offline.osdeps checks them). */
+    depends: z.array(z.string()).optional(),
     /** Where it came from (URL or image reference). */
     source: z.string().optional(),
   })

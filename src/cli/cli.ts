@@ -7,6 +7,7 @@ import { findCommand, commands } from './commands.js';
 import { EXIT, UsageError, type CommandContext, type ConnectionsFactory, type CommandSpec, type FlagSpec, type FlagValue } from './context.js';
 import { GLOBAL_FLAGS, globalFlags } from './flags.js';
 import { commandHelp, overviewHelp } from './help.js';
+import { openCluster, type Cluster } from '../commands/cluster.js';
 import { versionCommand } from './version.js';
 
 export interface CliIo {
@@ -83,7 +84,18 @@ function context(io: CliIo, cmd: CommandSpec, values: Record<string, FlagValue>,
   } catch (err) {
     throw err instanceof UsageError ? new UsageError(err.message, cmd.name) : err;
   }
-  const ctx: CommandContext = { flags, values, positionals, out: io.out, env: io.env, cwd: io.cwd, signal: io.signal, now: io.now ?? (() => new Date()) };
+  let cluster: Promise<Cluster> | undefined;
+  const ctx: CommandContext = {
+    flags,
+    values,
+    positionals,
+    out: io.out,
+    env: io.env,
+    cwd: io.cwd,
+    signal: io.signal,
+    now: io.now ?? (() => new Date()),
+    cluster: () => (cluster ??= openCluster(ctx)),
+  };
   if (io.connections) ctx.connections = io.connections;
   return ctx;
 }

@@ -13,6 +13,7 @@ import { resetCommand } from '../commands/reset.js';
 import { recoverCommand } from '../commands/recover.js';
 import { nodeCommand } from '../commands/node.js';
 import type { CommandSpec } from './context.js';
+import { completionCommand } from './completion.js';
 import { versionCommand } from './version.js';
 
 export const commands: CommandSpec[] = [
@@ -29,6 +30,7 @@ export const commands: CommandSpec[] = [
   recoverCommand,
   nodeCommand,
   certsCommand,
+  completionCommand,
   versionCommand,
 ];
 

@@ -1,6 +1,7 @@
 import type { Inventory } from '../inventory/schema.js';
 import type { Host } from '../model/host.js';
 import type { Transport } from '../transport/types.js';
+import type { Cluster } from '../commands/cluster.js';
 
 /** The connections a run uses: the SSH ConnectionPool, or recording transports in tests. */
 export interface HostConnections {
@@ -33,10 +34,18 @@ export interface GlobalFlags {
 
 export type FlagValue = string | boolean | string[] | undefined;
 
-export interface CommandContext {
+/** A command's own flag values, typed from its flag table: booleans, strings, or string lists for `multiple`. */
+export type FlagValues<F extends Record<string, FlagSpec>> = {
+  readonly [K in keyof F]?: F[K]['type'] extends 'boolean' ? boolean : F[K] extends { multiple: true } ? string[] : string;
+};
+
+/** The untyped table (the command list's element type) keeps the untyped bag; a literal table gets its own types. */
+type ValuesOf<F extends Record<string, FlagSpec>> = Record<string, FlagSpec> extends F ? Readonly<Record<string, FlagValue>> : FlagValues<F>;
+
+export interface CommandContext<V extends Readonly<Record<string, FlagValue>> = Readonly<Record<string, FlagValue>>> {
   flags: GlobalFlags;
-  /** This command's own flags, by long name. */
-  values: Readonly<Record<string, FlagValue>>;
+  /** This command's own flags, by long name, typed by defineCommand from the command's flag table. */
+  values: V;
   positionals: string[];
   out: Output;
   env: Readonly<Record<string, string | undefined>>;
@@ -46,6 +55,8 @@ export interface CommandContext {
   now(): Date;
   /** How runs connect to hosts (default: the SSH ConnectionPool). */
   connections?: ConnectionsFactory;
+  /** The inventory's cluster, loaded on first use and shared by everything this command does (src/commands/cluster.ts). */
+  cluster(): Promise<Cluster>;
 }
 
 export interface FlagSpec {
@@ -57,8 +68,8 @@ export interface FlagSpec {
   description: string;
 }
 
-/** One CLI command. Register it in src/cli/commands.ts (one line). */
-export interface CommandSpec {
+/** One CLI command, made with defineCommand. Register it in src/cli/commands.ts (one line). */
+export interface CommandSpec<F extends Record<string, FlagSpec> = Record<string, FlagSpec>> {
   name: string;
   summary: string;
   /** Usage after "kubesmith ", e.g. "plan -i FILE [PLAYBOOK]". */
@@ -66,13 +77,22 @@ export interface CommandSpec {
   description?: string;
   examples: string[];
   /** Flags of this command besides the global ones. */
-  flags?: Record<string, FlagSpec>;
+  flags?: F;
   /** Whether the run flags (--limit, --concurrency, --log-dir, --timeout, --yes) matter; -i and --output always apply. */
   runsPlaybook?: boolean;
+  /** The words the first positional argument takes (`certs check|renew|distribute`): help and shell completion. */
+  subcommands?: readonly string[];
+  /** The first positional argument names a playbook (completion offers playbooks/). */
+  takesPlaybook?: boolean;
   /** Positional arguments allowed: [min, max]. Default [0, 0]. */
   positionals?: [number, number];
   /** Returns the exit code: 0 ok, 1 a task failed, 2 invalid input or usage. */
-  run(ctx: CommandContext): Promise<number>;
+  run(ctx: CommandContext<ValuesOf<F>>): Promise<number>;
+}
+
+/** A command whose run() sees its own flags typed (`ctx.values.keep` is a string, `ctx.values.force` a boolean). */
+export function defineCommand<const F extends Record<string, FlagSpec> = Record<never, FlagSpec>>(spec: CommandSpec<F>): CommandSpec {
+  return spec as unknown as CommandSpec;
 }
 
 /** Bad usage or invalid input: printed as one message, exit code 2, no stack trace. */

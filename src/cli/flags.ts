@@ -14,6 +14,9 @@ export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   version: { type: 'boolean', short: 'V', description: 'Show the version' },
 };
 
+/** The longest delay a Node timer can hold is 2^31-1 ms. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} expects a whole number of at least 1, got "${value}"`);
@@ -40,6 +43,10 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
   const logDir = str('log-dir');
   if (logDir !== undefined) flags.logDir = logDir;
   const timeout = positiveInt('timeout', str('timeout'));
+  if (timeout !== undefined && timeout > MAX_TIMEOUT_SECONDS) {
+    // Node's timers hold at most 2^31-1 ms; a longer delay fires at once (TimeoutOverflowWarning), aborting every task.
+    throw new UsageError(`--timeout expects at most ${MAX_TIMEOUT_SECONDS} seconds (about 24 days), got "${str('timeout')}"`);
+  }
   if (timeout !== undefined) flags.timeoutSeconds = timeout;
   return flags;
 }

@@ -1,7 +1,8 @@
 import type { CommandSpec } from './context.js';
+import { defineCommand } from './context.js';
 import { packageVersion } from '../engine/paths.js';
 
-export const versionCommand: CommandSpec = {
+export const versionCommand = defineCommand({
   name: 'version',
   summary: 'Print the kubesmith version',
   usage: 'version',
@@ -10,4 +11,4 @@ export const versionCommand: CommandSpec = {
     ctx.out.stdout.write(ctx.flags.output === 'json' ? JSON.stringify({ version: packageVersion() }) + '\n' : `kubesmith ${packageVersion()}\n`);
     return 0;
   },
-};
+});

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { executePlaybook, type RunSession } from './run-playbook.js';
 import { localKubeconfigPath } from '../tasks/controlplane/kubeconfig.js';
 import { kubectl } from '../tasks/common/cluster.js';
@@ -19,7 +20,7 @@ export async function readSummary(s: RunSession, options: Record<string, unknown
   return buildSummary(s.inventory, { ...(nodesJson ? { nodesJson } : {}), kubeconfig, recap: s.result.recap });
 }
 
-export const applyCommand: CommandSpec = {
+export const applyCommand = defineCommand({
   name: 'apply',
   summary: 'Build or converge the cluster described by the inventory (playbooks/apply.yaml)',
   usage: 'apply -i FILE',
@@ -45,4 +46,4 @@ export const applyCommand: CommandSpec = {
     if (summary) ctx.out.stdout.write(ctx.flags.output === 'text' ? '\n' + formatSummary(summary, { color: ctx.out.color }) : JSON.stringify(summary) + '\n');
     return code;
   },
-};
+});

@@ -4,8 +4,9 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import type { Family } from '../bundle/artifacts.js';
+import { PACKAGE_RELEASES } from '../bundle/artifacts.js';
 import { createBundle } from '../bundle/create.js';
 import { verifyBundle } from '../bundle/manifest.js';
 import { matchBundle } from '../bundle/match.js';
@@ -75,8 +76,9 @@ async function create(ctx: CommandContext): Promise<number> {
   if (platforms.length === 0) platforms.push('linux/amd64');
   const bad = platforms.filter((p) => !PLATFORM.test(p));
   if (bad.length) throw new UsageError(`--platform ${bad.join(',')}: expected linux/amd64 and/or linux/arm64`);
-  const packages = list(ctx.values.packages) as Family[];
-  if (packages.some((p) => p !== 'debian' && p !== 'rhel')) throw new UsageError('--packages: expected debian and/or rhel');
+  const packages = list(ctx.values.packages);
+  const unknown = packages.filter((p) => !(PACKAGE_RELEASES as readonly string[]).includes(p));
+  if (unknown.length) throw new UsageError(`--packages ${unknown.join(',')}: expected distro releases, some of ${PACKAGE_RELEASES.join(', ')}`);
   const filesUrl = str(ctx.values['files-url']);
   if (filesUrl && hasUserinfo(filesUrl)) throw new UsageError('--files-url: a URL with credentials in it is refused (it would show in logs and in the manifest)');
   if (filesUrl && !/^https?:\/\/\S+$/.test(filesUrl)) throw new UsageError('--files-url: expected an http(s) URL');
@@ -176,21 +178,21 @@ async function push(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-export const bundleCommand: CommandSpec = {
+export const bundleCommand = defineCommand({
   name: 'bundle',
   summary: 'Air-gap bundles: create (and sign) one for an inventory, verify it, or push its images to a registry',
   usage: 'bundle create -i FILE -o PATH [--platform P,…] [--registry-mirror URL|REG=URL]… [--sign KEY] | bundle verify -i FILE [--bundle PATH] | bundle push -i FILE [--bundle PATH] --registry URL | bundle keygen -o KEY',
   description:
     'create (on a machine with network): pulls the exact image set of the inventory (kubeadm images for its version and imageRepository, CNI, kube-vip, ' +
     'spec.offline.extraImages) with kubesmith\'s own registry client, downloads kubeadm/kubelet/kubectl, crictl, CNI plugins and containerd ' +
-    '(and --packages debian,rhel OS packages), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
+    '(and --packages debian-12,rhel-9 OS packages, resolved from each repository index), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
     'Set spec.offline.bundle to install from it. push copies the images to a registry. Registry credentials come per host from an auths file ' +
     '(--registry-auth FILE or $REGISTRY_AUTH_FILE, {"auths":{"HOST[:PORT]":{"auth":"base64(user:password)"}}}; for push also ' +
     'KUBESMITH_REGISTRY_USERNAME/PASSWORD for the --registry host) and go only to that host, over HTTPS unless --insecure-registry HOST names it. ' +
     'keygen writes an ed25519 key pair (KEY, KEY.pub); create --sign KEY signs manifest.json, and with spec.offline.publicKey set, ' +
     'apply, verify and push refuse a bundle whose manifest that key did not sign.',
   examples: [
-    'kubesmith bundle create -i cluster.yaml -o ./bundle --platform linux/amd64,linux/arm64 --packages debian',
+    'kubesmith bundle create -i cluster.yaml -o ./bundle --platform linux/amd64,linux/arm64 --packages debian-12',
     'kubesmith bundle create -i cluster.yaml -o ./bundle --registry-mirror https://mirror.internal --files-url https://files.internal --tar',
     'kubesmith bundle keygen -o bundle.key && kubesmith bundle create -i cluster.yaml -o ./bundle --sign bundle.key',
     'kubesmith bundle verify -i cluster.yaml',
@@ -202,7 +204,7 @@ export const bundleCommand: CommandSpec = {
     'registry-mirror': { type: 'string', multiple: true, valueName: 'URL', description: 'create: pull through this mirror (URL for every registry, or REGISTRY=URL)' },
     'mirrors-only': { type: 'boolean', description: 'create: never fall back to the upstream registries' },
     'files-url': { type: 'string', valueName: 'URL', description: 'create: HTTP mirror for files (https://HOST/PATH is fetched as URL/HOST/PATH)' },
-    packages: { type: 'string', multiple: true, valueName: 'FAMILY', description: 'create: also fetch OS packages for debian and/or rhel' },
+    packages: { type: 'string', multiple: true, valueName: 'RELEASE', description: 'create: also fetch OS packages for these distro releases (debian-12, ubuntu-22.04, rhel-9 …)' },
     'allow-http-files': { type: 'boolean', description: 'create: accept a plain-HTTP --files-url or packageRepository (files can be changed in transit)' },
     'registry-auth': { type: 'string', valueName: 'FILE', description: 'create/push: registry credentials per host, an auths file (default $REGISTRY_AUTH_FILE)' },
     'insecure-registry': { type: 'string', multiple: true, valueName: 'HOST', description: 'create/push: this registry host may receive credentials over plain HTTP' },
@@ -212,6 +214,7 @@ export const bundleCommand: CommandSpec = {
     registry: { type: 'string', valueName: 'URL', description: 'push: the registry to push to' },
     prefix: { type: 'string', valueName: 'PATH', description: 'push: put images under REGISTRY/PATH/ (for kubernetes.imageRepository)' },
   },
+  subcommands: ['create', 'verify', 'push', 'keygen'],
   positionals: [1, 1],
   async run(ctx) {
     const sub = ctx.positionals[0];
@@ -221,4 +224,4 @@ export const bundleCommand: CommandSpec = {
     if (sub === 'keygen') return keygen(ctx);
     throw new UsageError(`unknown bundle action "${sub}" (create, verify, push or keygen)`);
   },
-};
+});

@@ -1,14 +1,15 @@
 /** `kubesmith certs check|renew|distribute -i FILE`: the certificate lifecycle of a kubeadm cluster. */
 import { join, resolve } from 'node:path';
 import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { formatReport, reportJson } from '../certs/report.js';
 import { InventoryError, formatIssue } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import { checkCluster } from '../tasks/certs/read.js';
 import type { CertsRunOptions } from '../tasks/certs/options.js';
-import { ConnectionPool } from '../transport/index.js';
-import { executePlaybook, loadInventoryFor } from './run-playbook.js';
+import { stampOf } from '../engine/stamp.js';
+import { executePlaybook, } from './run-playbook.js';
 
 const TIMER_REFUSAL = `--install-timer is deliberately not provided. A per-node systemd timer cannot do what a safe renewal needs:
   - order across nodes: every control plane would renew and restart its API server at the same moment (an outage in HA);
@@ -26,11 +27,6 @@ function whole(ctx: CommandContext, name: string, fallback: number, min = 0): nu
   return Number(v);
 }
 
-function connections(ctx: CommandContext, loaded: Awaited<ReturnType<typeof loadInventoryFor>>) {
-  const factory = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
-  return factory(loaded.inventory, { inventoryDir: loaded.dir, onCommand: () => {}, env: ctx.env });
-}
-
 function limited(hosts: Hosts, limit: readonly string[] | undefined): Host[] {
   if (!limit) return [...hosts.all];
   return hosts.all.filter((h) => limit.includes(h.name) || (limit.includes('control-plane') && h.isControlPlane) || (limit.includes('worker') && h.isWorker));
@@ -38,11 +34,10 @@ function limited(hosts: Hosts, limit: readonly string[] | undefined): Host[] {
 
 /** Read every node, print the table (or JSON), return the plugin exit code. */
 async function verify(ctx: CommandContext, warnDays: number): Promise<number> {
-  const loaded = await loadInventoryFor(ctx);
-  const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
-  const pool = connections(ctx, loaded);
+  const { inventory, hosts, connect } = await ctx.cluster();
+  const pool = connect();
   try {
-    const { report } = await checkCluster(loaded.inventory, limited(hosts, ctx.flags.limit), (h) => pool.get(h), { now: ctx.now(), warnDays });
+    const { report } = await checkCluster(inventory, limited(hosts, ctx.flags.limit), (h) => pool.get(h), { now: ctx.now(), warnDays });
     ctx.out.stdout.write(ctx.flags.output === 'json' ? reportJson(report) : formatReport(report));
     return report.exitCode;
   } finally {
@@ -63,15 +58,15 @@ async function check(ctx: CommandContext): Promise<number> {
 }
 
 async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-distribute'): Promise<number> {
-  const loaded = await loadInventoryFor(ctx);
-  const stamp = ctx.now().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const { inventory, adminDir } = await ctx.cluster();
+  const stamp = stampOf(ctx.now());
   const from = ctx.values.from;
-  if (typeof from === 'string' && !loaded.inventory.spec.hosts.some((h) => h.name === from && h.roles.includes('control-plane'))) {
+  if (typeof from === 'string' && !inventory.spec.hosts.some((h) => h.name === from && h.roles.includes('control-plane'))) {
     throw new UsageError(`--from ${from}: no control-plane host of that name in the inventory`, 'certs');
   }
   const certs: CertsRunOptions = {
     stamp,
-    localBackupDir: resolve(ctx.cwd, '.kubesmith', loaded.inventory.metadata.name, 'backups', stamp),
+    localBackupDir: join(adminDir, 'backups', stamp),
     offSeconds: whole(ctx, 'restart-wait', 20),
     healthTimeoutSeconds: whole(ctx, 'health-timeout', 300, 1),
     states: new Map(),
@@ -80,14 +75,14 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
   const verb = playbook === 'certs-renew' ? 'renew' : 'distribute';
   const out = ctx.values['kubeconfig-out'];
   // the admin machine's kubeconfig (refreshed by controlplane.kubeconfig): the same place `apply` wrote it
-  const kubeconfigOut = resolve(ctx.cwd, typeof out === 'string' ? out : join('.kubesmith', loaded.inventory.metadata.name, 'admin.conf'));
+  const kubeconfigOut = typeof out === 'string' ? resolve(ctx.cwd, out) : join(adminDir, 'admin.conf');
   if (!ctx.flags.yes) {
     const { code } = await executePlaybook(ctx, { playbook, dryRun: true, options: { certs, kubeconfigOut } });
     ctx.out.stderr.write(`kubesmith certs ${verb}: nothing was changed. This replaces certificates and restarts control planes one at a time; run again with --yes to do it.\n`);
     return code === 0 ? 2 : code;
   }
   const { code } = await executePlaybook(ctx, { playbook, dryRun: false, options: { certs, kubeconfigOut } });
-  const hosts = loaded.inventory.spec.hosts.filter((h) => h.roles.includes('control-plane'));
+  const hosts = inventory.spec.hosts.filter((h) => h.roles.includes('control-plane'));
   const states = hosts.map((h) => ({ node: h.name, state: certs.states.get(h.name) ?? (code === 0 ? 'nothing to do' : 'not touched (its certificates are as before the run)') }));
   if (ctx.flags.output === 'json') ctx.out.stdout.write(JSON.stringify({ type: `certs.${verb}`, ok: code === 0, backup: certs.localBackupDir, nodes: states }) + '\n');
   else {
@@ -101,7 +96,7 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
   return code !== 0 || checked >= 2 ? 1 : 0;
 }
 
-export const certsCommand: CommandSpec = {
+export const certsCommand = defineCommand({
   name: 'certs',
   summary: 'Check, renew or distribute the cluster certificates (check | renew | distribute)',
   usage: 'certs check|renew|distribute -i FILE [flags]',
@@ -137,6 +132,7 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
     'install-timer': { type: 'boolean', description: 'renew: refused on purpose; prints why the admin-driven renewal is preferred' },
   },
   runsPlaybook: true,
+  subcommands: ['check', 'renew', 'distribute'],
   positionals: [1, 1],
   async run(ctx) {
     const sub = ctx.positionals[0];
@@ -148,4 +144,4 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
     if (sub === 'distribute') return change(ctx, 'certs-distribute');
     throw new UsageError(`unknown certs subcommand "${sub}" (expected check, renew or distribute)`, 'certs');
   },
-};
+});

@@ -1,13 +1,13 @@
 /** `kubesmith etcd backup|status -i FILE`: a verified snapshot to the admin machine; members, leader, health, DB size. */
 import type { CommandContext, CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import { Host, Hosts } from '../model/host.js';
-import { ConnectionPool } from '../transport/index.js';
+import { Host, } from '../model/host.js';
 import type { Transport } from '../transport/types.js';
 import { endpointHealthArgv, endpointStatusArgv, formatBytes, parseEndpointHealth, parseEndpointStatus } from '../etcd/index.js';
 import { localEtcdHealthy, memberList, runEtcdctl } from '../tasks/etcd/node.js';
 import { backupOptions } from './destructive.js';
-import { executePlaybook, loadInventoryFor } from './run-playbook.js';
+import { executePlaybook, } from './run-playbook.js';
 
 export interface MemberRow {
   name: string;
@@ -29,10 +29,8 @@ export function formatStatus(rows: MemberRow[], via: string): string {
 }
 
 async function status(ctx: CommandContext): Promise<number> {
-  const loaded = await loadInventoryFor(ctx);
-  const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
-  const connections = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
-  const pool = connections(loaded.inventory, { inventoryDir: loaded.dir, onCommand: () => {}, env: ctx.env });
+  const { hosts, connect } = await ctx.cluster();
+  const pool = connect();
   try {
     let via: { host: Host; t: Transport } | undefined;
     for (const cp of hosts.controlPlanes) {
@@ -76,7 +74,7 @@ async function status(ctx: CommandContext): Promise<number> {
   }
 }
 
-export const etcdCommand: CommandSpec = {
+export const etcdCommand = defineCommand({
   name: 'etcd',
   summary: 'etcd backup: verified snapshot to .kubesmith/<cluster>/etcd/; etcd status: members, leader, health, DB size',
   usage: 'etcd backup|status -i FILE [--keep N]',
@@ -87,6 +85,7 @@ export const etcdCommand: CommandSpec = {
     'status: exit 1 when a member is unhealthy or there is no leader.',
   examples: ['kubesmith etcd backup -i cluster.yaml --keep 14', 'kubesmith etcd status -i cluster.yaml'],
   flags: { keep: { type: 'string', valueName: 'N', description: 'snapshots to keep on the admin machine and the node (default 7)' } },
+  subcommands: ['backup', 'status'],
   positionals: [1, 1],
   runsPlaybook: true,
   async run(ctx) {
@@ -99,4 +98,4 @@ export const etcdCommand: CommandSpec = {
     const { code } = await executePlaybook(ctx, { playbook: 'etcd-backup', dryRun: false, options });
     return code;
   },
-};
+});

@@ -2,11 +2,12 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { archiveImages } from '../bundle/archive-info.js';
 import { executePlaybook } from './run-playbook.js';
 
-export const imagesCommand: CommandSpec = {
+export const imagesCommand = defineCommand({
   name: 'images',
   summary: 'Load image archives (docker save / ctr export / OCI) onto the nodes, skipping nodes that hold them',
   usage: 'images load -i FILE ARCHIVE… [--limit HOSTS]',
@@ -16,6 +17,7 @@ export const imagesCommand: CommandSpec = {
     'archive (checksum-skipped upload) imported into containerd\'s k8s.io namespace (or docker load).',
   examples: ['kubesmith images load -i cluster.yaml app-1.4.tar', 'kubesmith images load -i cluster.yaml app.tar sidecar.tar --limit worker'],
   runsPlaybook: true,
+  subcommands: ['load'],
   positionals: [2, 64],
   async run(ctx) {
     const [sub, ...files] = ctx.positionals;
@@ -32,4 +34,4 @@ export const imagesCommand: CommandSpec = {
     const { code } = await executePlaybook(ctx, { playbook: 'images-load', dryRun: false, options: { archives } });
     return code;
   },
-};
+});

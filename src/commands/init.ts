@@ -1,10 +1,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { renderStarterInventory } from '../inventory/index.js';
 
-export const initCommand: CommandSpec = {
+export const initCommand = defineCommand({
   name: 'init',
   summary: 'Write a commented starter inventory',
   usage: 'init [--name N] [--control-plane ADDR]... [--worker ADDR]... [-o FILE] [--force]',
@@ -22,18 +23,17 @@ export const initCommand: CommandSpec = {
     force: { type: 'boolean', description: 'Overwrite an existing file' },
   },
   async run(ctx) {
-    const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
-    const name = typeof ctx.values.name === 'string' ? ctx.values.name : 'demo';
-    const text = renderStarterInventory({ name, controlPlanes: list(ctx.values['control-plane']), workers: list(ctx.values.worker) });
-    const file = typeof ctx.values.file === 'string' ? ctx.values.file : 'inventory.yaml';
+    const name = ctx.values.name ?? 'demo';
+    const text = renderStarterInventory({ name, controlPlanes: ctx.values['control-plane'] ?? [], workers: ctx.values.worker ?? [] });
+    const file = ctx.values.file ?? 'inventory.yaml';
     if (file === '-') {
       ctx.out.stdout.write(text);
       return 0;
     }
     const path = isAbsolute(file) ? file : join(ctx.cwd, file);
-    if (existsSync(path) && ctx.values.force !== true) throw new UsageError(`${file} exists; use --force to overwrite it`);
+    if (existsSync(path) && !ctx.values.force) throw new UsageError(`${file} exists; use --force to overwrite it`);
     writeFileSync(path, text, { mode: 0o644 });
     ctx.out.stderr.write(`wrote ${file}; next: kubesmith validate -i ${file}\n`);
     return 0;
   },
-};
+});

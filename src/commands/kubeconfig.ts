@@ -1,24 +1,18 @@
 /** `kubesmith kubeconfig -i FILE`: print the cluster's admin.conf, read over SSH from the first control plane. */
 import type { CommandSpec } from '../cli/context.js';
-import { Host, Hosts } from '../model/host.js';
-import { ConnectionPool } from '../transport/index.js';
+import { defineCommand } from '../cli/context.js';
 import { ADMIN_CONF } from '../render/views.js';
-import { loadInventoryFor } from './run-playbook.js';
 
-export const kubeconfigCommand: CommandSpec = {
+export const kubeconfigCommand = defineCommand({
   name: 'kubeconfig',
   summary: "Print the cluster's admin kubeconfig (read over SSH from the first control plane)",
   usage: 'kubeconfig -i FILE',
   description: `Reads ${ADMIN_CONF} on the first control plane of the inventory and prints it. It grants full admin rights: store it with mode 0600.`,
   examples: ['kubesmith kubeconfig -i cluster.yaml > ~/.kube/demo.conf', 'KUBECONFIG=<(kubesmith kubeconfig -i cluster.yaml) kubectl get nodes'],
   async run(ctx) {
-    const loaded = await loadInventoryFor(ctx);
-    const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
-    const first = hosts.firstControlPlane;
-    const connections =
-      ctx.connections ??
-      ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
-    const pool = connections(loaded.inventory, { inventoryDir: loaded.dir, onCommand: () => {}, env: ctx.env });
+    const cluster = await ctx.cluster();
+    const first = cluster.hosts.firstControlPlane;
+    const pool = cluster.connect();
     try {
       const t = await pool.get(first);
       const conf = await t.readFile(ADMIN_CONF);
@@ -32,4 +26,4 @@ export const kubeconfigCommand: CommandSpec = {
       await pool.closeAll();
     }
   },
-};
+});

@@ -1,7 +1,8 @@
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { executePlaybook } from './run-playbook.js';
 
-export const planCommand: CommandSpec = {
+export const planCommand = defineCommand({
   name: 'plan',
   summary: 'Connect, gather facts, run every check and show what would change — writing nothing',
   usage: 'plan -i FILE [PLAYBOOK]',
@@ -14,9 +15,10 @@ export const planCommand: CommandSpec = {
     'kubesmith plan -i cluster.yaml reset --output json > plan.jsonl',
   ],
   runsPlaybook: true,
+  takesPlaybook: true,
   positionals: [0, 1],
   async run(ctx) {
     const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0] ?? 'apply', dryRun: true });
     return code;
   },
-};
+});

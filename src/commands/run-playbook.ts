@@ -9,11 +9,10 @@ import { withLockStep, RunLocks } from '../engine/lock.js';
 import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
-import { runPlaybook, type RunListener, type RunResult } from '../engine/runner.js';
-import { formatIssue, loadInventory, type LoadedInventory } from '../inventory/index.js';
+import { runPlaybook, scope, type RunListener, type RunResult } from '../engine/runner.js';
+import { formatIssue, loadInventory, type LoadedInventory, type LocalFileChecks } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
-import { ConnectionPool } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
 import { jsonRenderer } from '../ui/json.js';
 import { listrRenderer } from '../ui/listr.js';
@@ -21,10 +20,14 @@ import { plainRenderer } from '../ui/plain.js';
 import { formatPlan } from '../ui/plan.js';
 import { formatRecap } from '../ui/recap.js';
 
-/** Load -i FILE (InventoryError propagates: the CLI prints every issue and exits 2); warnings go to stderr. */
-export async function loadInventoryFor(ctx: CommandContext): Promise<LoadedInventory> {
+/**
+ * The inventory alone, for commands that connect to no host (validate, bundle): loaded with the local file checks
+ * they ask for (InventoryError propagates: the CLI prints every issue and exits 2); warnings go to stderr.
+ * Commands that work on the cluster use ctx.cluster() instead, which loads it once.
+ */
+export async function loadInventoryFor(ctx: Pick<CommandContext, 'flags' | 'out'>, files: LocalFileChecks = {}): Promise<LoadedInventory> {
   if (!ctx.flags.inventory) throw new UsageError('missing -i/--inventory FILE');
-  const loaded = await loadInventory(ctx.flags.inventory);
+  const loaded = await loadInventory(ctx.flags.inventory, { files });
   for (const w of loaded.warnings) ctx.out.stderr.write(formatIssue(w) + '\n'); // stderr: stdout stays JSON-only
   return loaded;
 }
@@ -36,6 +39,14 @@ export function checkLimit(hosts: Hosts, limit: readonly string[] | undefined): 
   if (unknown.length) {
     throw new UsageError(`--limit names no host or role: ${unknown.join(', ')} (hosts: ${hosts.all.map((h) => h.name).join(', ')}; roles: control-plane, worker)`);
   }
+}
+
+/** "--limit worker selects: w1, w2" (or the named host), so the operator sees the scope before anything changes. */
+function announceScope(ctx: CommandContext, hosts: Hosts, only: readonly string[] | undefined, limit: readonly string[] | undefined): void {
+  if (!only && !limit) return;
+  const selected = scope({ hosts, only, limit }).all.map((h) => h.name);
+  const by = only ? `host name ${only.join(', ')}` : `--limit ${limit!.join(',')}`;
+  ctx.out.stderr.write(`${by} selects: ${selected.join(', ') || '(no host)'}\n`);
 }
 
 /** Secret values the run knows (SSH/sudo passwords from passwordEnv), masked again in every log line. */
@@ -51,6 +62,10 @@ export interface PlaybookRun {
   dryRun: boolean;
   /** Options tasks may read (ctx.options). */
   options?: Record<string, unknown>;
+  /** Exactly these hosts, by name only (node remove NAME, recover --node NAME); --limit is not consulted. */
+  only?: string[];
+  /** Print the hosts --limit (or `only`) selected on stderr before anything runs (destructive commands). */
+  announceScope?: boolean;
   /** Called after the run while the connections are still open (apply reads its summary here). */
   beforeClose?: (session: RunSession) => Promise<void>;
 }
@@ -64,20 +79,21 @@ export interface RunSession {
 }
 
 export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Promise<{ code: number; result: RunResult }> {
-  const loaded = await loadInventoryFor(ctx);
+  const cluster = await ctx.cluster();
+  const { loaded, hosts } = cluster;
   // Mutating runs over SSH take a per-host lock as their first step (src/engine/lock.ts); plan never does,
   // nor do runs on injected test transports.
   const locks = run.dryRun || ctx.connections ? undefined : new RunLocks({ command: run.playbook });
   const registry = new TaskRegistry(locks ? [...allTasks, locks.task()] : allTasks);
   const playbook = locks ? withLockStep(loadPlaybook(run.playbook, registry)) : loadPlaybook(run.playbook, registry);
-  const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
-  checkLimit(hosts, ctx.flags.limit);
+  if (!run.only) checkLimit(hosts, ctx.flags.limit);
+  const limit = run.only ? undefined : ctx.flags.limit;
+  if (run.announceScope) announceScope(ctx, hosts, run.only, limit);
 
   const log = new RunLog(ctx.flags.logDir ?? defaultLogDir(ctx.cwd, ctx.now()));
   const secrets = knownSecrets(loaded, ctx.env);
   log.addSecrets(secrets);
-  const connections = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
-  const pool = connections(loaded.inventory, { inventoryDir: loaded.dir, onCommand: (rec) => log.command(rec), env: ctx.env });
+  const pool = cluster.connect((rec) => log.command(rec));
 
   const text = ctx.flags.output === 'text';
   const listr = text && ctx.out.isTTY ? listrRenderer(ctx.out) : undefined;
@@ -101,7 +117,8 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
       secrets: () => secrets,
       onSecret: (value) => log.addSecrets([value]),
     };
-    if (ctx.flags.limit) opts.limit = ctx.flags.limit;
+    if (run.only) opts.only = run.only;
+    else if (limit) opts.limit = limit;
     if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;
     result = await runPlaybook(opts);
     await run.beforeClose?.({ connect: (host) => pool.get(host), hosts, inventory: loaded.inventory, result });

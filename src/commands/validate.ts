@@ -1,14 +1,16 @@
 import type { CommandSpec } from '../cli/context.js';
+import { defineCommand } from '../cli/context.js';
 import { loadInventoryFor } from './run-playbook.js';
 
-export const validateCommand: CommandSpec = {
+export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'Check an inventory file without connecting to any host',
   usage: 'validate -i FILE',
   description: 'Checks shape, defaults and cross-field rules. Every problem is printed as FILE:LINE:COL field.path: message.',
   examples: ['kubesmith validate -i inventory/example.yaml', 'kubesmith validate -i prod.yaml --output json'],
   async run(ctx) {
-    const loaded = await loadInventoryFor(ctx);
+    // validate also checks the files the inventory names on this machine (SSH keys, the offline bundle).
+    const loaded = await loadInventoryFor(ctx, { keys: true, bundle: true });
     const spec = loaded.inventory.spec;
     const cps = spec.hosts.filter((h) => h.roles.includes('control-plane')).length;
     const workers = spec.hosts.filter((h) => h.roles.includes('worker')).length;
@@ -26,4 +28,4 @@ export const validateCommand: CommandSpec = {
     }
     return 0;
   },
-};
+});

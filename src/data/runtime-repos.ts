@@ -5,7 +5,7 @@
  */
 import type { Facts } from '../model/facts.js';
 
-const CODENAMES: Readonly<Record<string, string>> = {
+export const CODENAMES: Readonly<Record<string, string>> = {
   'debian 11': 'bullseye',
   'debian 12': 'bookworm',
   'debian 13': 'trixie',

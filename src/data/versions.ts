@@ -34,6 +34,8 @@ export const runtimePackages: Readonly<Record<'debian' | 'rhel', { containerd: s
 };
 
 export const kubernetesPackages = ['kubeadm', 'kubelet', 'kubectl'] as const;
+/** crictl's package. pkgs.k8s.io's kubeadm depends on it only before 1.32 (kubernetes/release cmd/krel/templates/latest/metadata.yaml), so it is installed by name. */
+export const criToolsPackage = 'cri-tools';
 /** Tools kube-proxy needs in IPVS mode (same package names on both families). */
 export const ipvsPackages = ['ipset', 'ipvsadm'] as const;
 export const defaultPackageRepository = 'https://pkgs.k8s.io/core:/stable:';

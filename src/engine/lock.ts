@@ -7,11 +7,13 @@
  *   flock(1) on a sibling mutex file, so two runs deciding at once cannot both win; the file itself is
  *   replaced by rename, so it is never seen half written.
  * - The owner refreshes it every refreshSeconds while it runs. Another run may take it over when it was not
- *   refreshed for staleSeconds, or when its owner ran on this very machine and that process is gone.
+ *   refreshed for staleSeconds, or when its owner provably ran on this very machine (same machine-id, boot id and
+ *   pid namespace, not just the same host name: two laptops are often both called "laptop") and that process is gone.
  * - Only mutating runs take it (the CLI inserts the step; plan never does). Taking it is not a change to the
  *   cluster, so the step reports ok, not changed.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { sh } from '../transport/command.js';
 import type { Transport } from '../transport/types.js';
@@ -29,6 +31,12 @@ export interface LockOwner {
   pid: number;
   user: string;
   command: string;
+  /** The admin machine's /etc/machine-id, its current boot id and the pid namespace of the process ('' when unknown:
+   *  then only the TTL frees the lock). Containers of one image can share a machine-id and a kernel: the pid
+   *  namespace tells whether `pid` can be checked from here. */
+  machine: string;
+  boot: string;
+  pidns: string;
 }
 
 /** What a lock file says; times in seconds on the host's clock. */
@@ -62,7 +70,7 @@ export class LockHeldError extends Error {
     super(
       `${host}: another kubesmith run holds ${LOCK_PATH}: ${holder.command} by ${holder.user}@${holder.admin} (pid ${holder.pid}, run ${holder.id}) ` +
         `since ${since}, refreshed ${ageSeconds}s ago\nhint: wait for it to finish; the lock expires ${staleSeconds}s after its last refresh, ` +
-        `or at once when that process has ended (when it ran on this machine)`,
+        `or at once when that process has ended (when it ran on this machine: same machine-id)`,
     );
     this.name = 'LockHeldError';
   }
@@ -71,7 +79,10 @@ export class LockHeldError extends Error {
 export function parseLockFile(text: string): LockRecord | undefined {
   const kv = new Map(text.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
   const num = (k: string) => Number(kv.get(k) ?? NaN);
-  const rec = { id: kv.get('id') ?? '', admin: kv.get('admin') ?? '?', pid: num('pid'), user: kv.get('user') ?? '?', command: kv.get('command') ?? '?', started: num('started'), refreshed: num('refreshed') };
+  const rec = {
+    id: kv.get('id') ?? '', admin: kv.get('admin') ?? '?', pid: num('pid'), user: kv.get('user') ?? '?', command: kv.get('command') ?? '?',
+    machine: kv.get('machine') ?? '', boot: kv.get('boot') ?? '', pidns: kv.get('pidns') ?? '', started: num('started'), refreshed: num('refreshed'),
+  };
   return rec.id && Number.isFinite(rec.refreshed) ? rec : undefined;
 }
 
@@ -82,7 +93,8 @@ const oneLine = (s: string) => s.replace(/[\r\n]/g, ' ').slice(0, 200);
  * replaced (`replace`: the id of a stale holder); otherwise print "held <now>" and the file.
  */
 export function lockScript(owner: LockOwner, mode: 'acquire' | 'refresh' | 'release', replace = '', dir = LOCK_DIR): ReturnType<typeof sh> {
-  const body = [`id=${owner.id}`, `admin=${oneLine(owner.admin)}`, `pid=${owner.pid}`, `user=${oneLine(owner.user)}`, `command=${oneLine(owner.command)}`].join('\n');
+  const body = [`id=${owner.id}`, `admin=${oneLine(owner.admin)}`, `pid=${owner.pid}`, `user=${oneLine(owner.user)}`, `command=${oneLine(owner.command)}`,
+    `machine=${oneLine(owner.machine)}`, `boot=${oneLine(owner.boot)}`, `pidns=${oneLine(owner.pidns)}`].join('\n');
   // Few processes: the file is read with the shell's own `read`, and the clock only when a record is written.
   return sh`set -e
 mkdir -p -m 0755 ${dir}
@@ -107,6 +119,27 @@ umask 022
 printf '%s\nstarted=%s\nrefreshed=%s\n' ${body} "$started" "$now" > "$tmp"
 mv -f "$tmp" "$f"
 echo ok`;
+}
+
+/** A 32-hex-digit id from a file of this machine (machine-id, boot_id), or '' when there is none. */
+function machineFileId(path: string): string {
+  try {
+    const id = readFileSync(path, 'utf8').trim().replace(/-/g, '');
+    return /^[0-9a-f]{32}$/.test(id) ? id : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Which machine and boot this process runs in: what proves that a holder's pid belongs to this machine. */
+export function thisMachine(): { machine: string; boot: string; pidns: string } {
+  let pidns = '';
+  try {
+    pidns = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? '';
+  } catch {
+    /* not Linux */
+  }
+  return { machine: machineFileId('/etc/machine-id') || machineFileId('/var/lib/dbus/machine-id'), boot: machineFileId('/proc/sys/kernel/random/boot_id'), pidns };
 }
 
 function defaultPidAlive(pid: number): boolean {
@@ -140,7 +173,7 @@ export class RunLocks {
     } catch {
       /* no passwd entry */
     }
-    this.owner = { id: randomUUID(), admin: hostname(), pid: process.pid, user, command: opts.command, ...opts.owner };
+    this.owner = { id: randomUUID(), admin: hostname(), pid: process.pid, user, command: opts.command, ...thisMachine(), ...opts.owner };
   }
 
   /** Hosts whose lock this run holds. */
@@ -152,7 +185,14 @@ export class RunLocks {
   staleReason(holder: LockRecord, now: number): string | undefined {
     const age = now - holder.refreshed;
     if (age > this.staleSeconds) return `not refreshed for ${age}s`;
-    if (holder.admin === this.owner.admin && holder.pid !== this.owner.pid && !this.#pidAlive(holder.pid)) return `process ${holder.pid} on ${holder.admin} has ended`;
+    // A host name proves nothing (another admin machine may bear the same one), nor does a machine-id alone (cloned
+    // images share it): only the same machine-id, boot and pid namespace make the holder's pid one we can check.
+    // Anything less waits for the TTL.
+    const me = this.owner;
+    const same = (k: 'machine' | 'boot' | 'pidns') => me[k] !== '' && holder[k] === me[k];
+    if (same('machine') && same('boot') && same('pidns') && holder.pid !== me.pid && !this.#pidAlive(holder.pid)) {
+      return `process ${holder.pid} on ${holder.admin} has ended`;
+    }
     return undefined;
   }
 

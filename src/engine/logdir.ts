@@ -8,13 +8,12 @@ import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { maskSecrets } from '../transport/command.js';
 import type { CommandRecord } from '../transport/ssh.js';
+import { stampOf } from './stamp.js';
 import type { RunEvent } from './types.js';
 
 
-/** "2026-11-27T04-05-06Z": a folder name that sorts by time and has no colon. */
-export function runFolderName(at: Date): string {
-  return at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-}
+/** "20261127T040506Z": a folder name that sorts by time (src/engine/stamp.ts). */
+export const runFolderName = stampOf;
 
 /** Where a run's logs go: --log-dir as given, else <cwd>/.kubesmith/runs/<timestamp>[-n]/. */
 export function defaultLogDir(cwd: string, at: Date): string {

@@ -4,6 +4,14 @@ import { fileURLToPath } from 'node:url';
 
 let cachedRoot: string | undefined;
 
+/**
+ * Where the package's files are when they are not next to the code: the single executable unpacks its embedded
+ * playbooks, templates and example inventories into a directory and names it here before the CLI starts.
+ */
+export function usePackageRoot(dir: string): void {
+  cachedRoot = dir;
+}
+
 /** The kubesmith package root (holds playbooks/ and templates/), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
   if (cachedRoot) return cachedRoot;

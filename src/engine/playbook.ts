@@ -9,20 +9,18 @@
  *         - { task: facts.gather, hosts: all }
  *     - phase: Network
  *       steps:
- *         - { task: cni.flannel, hosts: first-control-plane, when: "network.plugin=flannel" }
+ *         - { task: cni.flannel, hosts: first-control-plane }
  *
- * `when` is one equality test on an inventory spec path: `path=value` or `path!=value`.
+ * Steps carry no conditions: a task says itself when it does not apply, and why (TaskSpec.skip), so the reason
+ * shows in the plan and the recap and no playbook repeats it.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { specSchema, type InventorySpec } from '../inventory/schema.js';
 import { playbooksDir } from './paths.js';
 import type { TaskRegistry } from './registry.js';
 import type { Playbook } from './types.js';
-
-const WHEN = /^([A-Za-z][A-Za-z0-9_.-]*)\s*(!=|=)\s*(.*)$/;
 
 const selectorSchema = z.enum([
   'all',
@@ -40,7 +38,8 @@ const stepSchema = z
     hosts: selectorSchema,
     serial: z.union([z.boolean(), z.number().int().min(1)]).optional(),
     critical: z.boolean().optional(),
-    when: z.string().regex(WHEN, 'expected "path=value" or "path!=value"').optional(),
+    /** Refused with a pointer to TaskSpec.skip (playbooks had `when` conditions once). */
+    when: z.unknown().optional(),
   })
   .strict();
 
@@ -97,8 +96,9 @@ export function parsePlaybook(text: string, file: string, registry: TaskRegistry
   result.data.phases.forEach((phase, p) =>
     phase.steps.forEach((step, s) => {
       if (!registry.has(step.task)) problems.push(`phases.${p}.steps.${s}.task: unknown task "${step.task}"`);
-      const path = step.when ? WHEN.exec(step.when)![1]! : undefined;
-      if (path && !isSpecPath(path)) problems.push(`phases.${p}.steps.${s}.when: "${path}" is not an inventory spec field`);
+      if (step.when !== undefined) {
+        problems.push(`phases.${p}.steps.${s}.when: steps have no conditions; the task itself says when it does not apply (its skip)`);
+      }
     }),
   );
   if (problems.length > 0) {
@@ -120,40 +120,4 @@ export function loadPlaybook(nameOrPath: string, registry: TaskRegistry, dir = p
     throw new PlaybookError(file, [`no such playbook "${nameOrPath}"; available: ${known.join(', ') || '(none)'}`]);
   }
   return parsePlaybook(readFileSync(file, 'utf8'), file, registry);
-}
-
-type SchemaNode = { _zod: { def: { type: string; innerType?: SchemaNode; shape?: Record<string, SchemaNode> } } };
-
-/** Whether a dotted path names a field of the inventory spec schema (so a typo in `when` fails at load time). */
-export function isSpecPath(path: string): boolean {
-  let node = specSchema as unknown as SchemaNode;
-  for (const key of path.replace(/^spec\./, '').split('.')) {
-    while (node._zod.def.innerType) node = node._zod.def.innerType; // default / optional wrappers
-    const shape = node._zod.def.type === 'object' ? node._zod.def.shape : undefined;
-    const next = shape?.[key];
-    if (!next) return false;
-    node = next;
-  }
-  return true;
-}
-
-function lookup(spec: unknown, path: string): unknown {
-  let value: unknown = spec;
-  for (const key of path.replace(/^spec\./, '').split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
-
-/** Evaluate a step's `when` against the inventory spec: "network.plugin=flannel", "hostPrep.swap!=keep". */
-export function evaluateWhen(when: string | undefined, spec: InventorySpec): boolean {
-  if (when === undefined) return true;
-  const m = WHEN.exec(when.trim());
-  if (!m) throw new Error(`bad when "${when}": expected "path=value" or "path!=value"`);
-  const [, path, op, expected] = m as unknown as [string, string, string, string];
-  const actual = lookup(spec, path);
-  const text = actual === undefined || actual === null ? '' : String(actual);
-  const equal = text === expected.trim();
-  return op === '=' ? equal : !equal;
 }

@@ -14,7 +14,6 @@ import type { Host, Hosts } from '../model/host.js';
 import { ConnectError, type Transport } from '../transport/types.js';
 import { describeFailure, failureLine } from './errors.js';
 import { forEachLimit } from './limit.js';
-import { evaluateWhen } from './playbook.js';
 import { PlanBuilder, RecapBuilder } from './recap.js';
 import type { TaskRegistry } from './registry.js';
 import { maskOutcome, runTask, withTimeout } from './step.js';
@@ -46,6 +45,8 @@ export interface RunnerOptions {
   hosts: Hosts;
   /** --limit: host names or roles. */
   limit?: readonly string[];
+  /** Exactly these hosts, by name only (a command's NAME argument); takes the place of limit. */
+  only?: readonly string[];
   concurrency?: number;
   /** plan: check only, never apply. */
   dryRun?: boolean;
@@ -86,11 +87,16 @@ export function stopsRun(step: PlaybookStep, failedHosts: readonly Host[]): Host
   return failedHosts.find((h) => h.isControlPlane);
 }
 
+/** The hosts a run may touch: `only` (names) when given, else --limit (names or roles), else all. */
+export function scope(opts: Pick<RunnerOptions, 'hosts' | 'limit' | 'only'>): Hosts {
+  return opts.only ? opts.hosts.named(opts.only) : opts.hosts.limit(opts.limit);
+}
+
 export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
   const started = Date.now();
   const dryRun = opts.dryRun ?? false;
   const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const inScope = new Set(opts.hosts.limit(opts.limit).all.map((h) => h.name));
+  const inScope = new Set(scope(opts).all.map((h) => h.name));
   const scopeNames = opts.hosts.all.map((h) => h.name).filter((n) => inScope.has(n));
   const recap = new RecapBuilder(scopeNames);
   const plan = new PlanBuilder(opts.playbook.name, scopeNames);
@@ -147,37 +153,33 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
         opts.hostLog?.(host.name, `[${task.id}] ${outcome}${extra.reason ? `: ${extra.reason}` : ''}${event.error ? `: ${event.error}` : ''}`);
       };
 
-      if (!evaluateWhen(step.when, opts.inventory.spec)) {
-        for (const host of selected) report(host, 'skipped', 0, { reason: `only when ${step.when}` });
-      } else {
-        const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
-        const failedHere: Host[] = [];
-        let halted: Host | undefined; // serial steps: no new host starts after a failure that stops the run
-        await forEachLimit(selected, bound, async (host) => {
-          if (halted) {
-            report(host, 'skipped', 0, { reason: `not started: ${task.id} failed on ${halted.name}` });
-            return;
-          }
-          const t0 = Date.now();
-          // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
-          const hostAbort = new AbortController();
-          try {
-            const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal);
-            const outcome = maskOutcome(await withTimeout(runTask(task, ctx, dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
-            if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
-            report(host, outcome.outcome, Date.now() - t0, outcome);
-          } catch (err) {
-            const failure = describeFailure(task.id, err, secrets());
-            failed.add(host.name);
-            failedHere.push(host);
-            if (step.serial !== undefined && step.serial !== false && stopsRun(step, [host])) halted ??= host;
-            if (dryRun) plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
-            report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
-          }
-        });
-        const stopper = stopsRun(step, failedHere);
-        if (stopper) stoppedBy = { task: task.id, host: stopper.name };
-      }
+      const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
+      const failedHere: Host[] = [];
+      let halted: Host | undefined; // serial steps: no new host starts after a failure that stops the run
+      await forEachLimit(selected, bound, async (host) => {
+        if (halted) {
+          report(host, 'skipped', 0, { reason: `not started: ${task.id} failed on ${halted.name}` });
+          return;
+        }
+        const t0 = Date.now();
+        // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
+        const hostAbort = new AbortController();
+        try {
+          const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal);
+          const outcome = maskOutcome(await withTimeout(runTask(task, ctx, dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
+          if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
+          report(host, outcome.outcome, Date.now() - t0, outcome);
+        } catch (err) {
+          const failure = describeFailure(task.id, err, secrets());
+          failed.add(host.name);
+          failedHere.push(host);
+          if (step.serial !== undefined && step.serial !== false && stopsRun(step, [host])) halted ??= host;
+          if (dryRun) plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
+          report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
+        }
+      });
+      const stopper = stopsRun(step, failedHere);
+      if (stopper) stoppedBy = { task: task.id, host: stopper.name };
       emit({ type: 'task.end', task: task.id, durationMs: Date.now() - stepStart, step: stepIndex });
     }
     const durationMs = Date.now() - phaseStart;

@@ -86,8 +86,6 @@ export interface PlaybookStep {
   serial?: boolean | number;
   /** When this step fails on a host, stop the whole run after the step (default: true for control-plane selectors). */
   critical?: boolean;
-  /** Only run when the inventory matches, e.g. "network.plugin=flannel". Data, not logic: equality tests only. */
-  when?: string;
 }
 
 export interface PlaybookPhase {

@@ -57,3 +57,11 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export function subnetCount(c: Cidr, nodePrefix: number): bigint {
   return c.prefix > nodePrefix ? 0n : 1n << BigInt(nodePrefix - c.prefix);
 }
+
+/** "10.244.0.0/16" or kubeadm's dual-stack "10.244.0.0/16,fd00:10:244::/56" → the CIDRs that parse (in order). */
+export function parseCidrs(text: string): Cidr[] {
+  return text.split(',').flatMap((part) => parseCidr(part.trim()) ?? []);
+}
+
+/** The written CIDR of each list entry, for messages. */
+export const cidrTexts = (text: string): string[] => text.split(',').map((part) => part.trim());

@@ -56,3 +56,20 @@ export function localPath(path: string, inventoryDir: string, home: string = hom
   if (path.startsWith('~/')) return join(home, path.slice(2));
   return resolve(inventoryDir, path);
 }
+
+/** The cluster's IP families, read from podSubnet: "ipv4", "ipv6", or "dual" (kubeadm's "IPv4-CIDR,IPv6-CIDR"). */
+export type IpStack = 'ipv4' | 'ipv6' | 'dual';
+
+export function ipStack(spec: InventorySpec): IpStack {
+  const parts = spec.kubernetes.podSubnet.split(',');
+  if (parts.length > 1) return 'dual';
+  return parts[0]!.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+/** The node CIDR mask the controller manager allocates per family (kubeadm's defaults: /24 and /64). */
+export const NODE_MASK = { 4: 24, 6: 64 } as const;
+
+/** The pod CIDR of one family in podSubnet, or undefined ("10.244.0.0/16,fd00::/56", 6 → "fd00::/56"). */
+export function podSubnetOf(spec: InventorySpec, family: 4 | 6): string | undefined {
+  return spec.kubernetes.podSubnet.split(',').find((c) => c.includes(':') === (family === 6));
+}

@@ -1,5 +1,6 @@
 /** The inventory module's public face: load, validate, format problems, and the inventory types. */
 export { loadInventory, parseInventory, MAX_INVENTORY_BYTES, MAX_ALIAS_COUNT, type LoadedInventory } from './load.js';
+export type { LocalFileChecks } from './local-files.js';
 export { InventoryError, formatIssue, formatIssues, formatPath, sortIssues, type Issue, type Severity } from './issues.js';
 export { checkRules, ALL_RULES, type Rule, type RuleIssue } from './rules.js';
 export {

@@ -23,13 +23,21 @@ export type PathSegment = string | number;
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/**
+ * A JSON-quoted string with everything outside printable ASCII escaped (\u043e): inventory fields are ASCII, so a
+ * look-alike shows as what it is, and a bidi override or zero-width character cannot rearrange or hide a message.
+ */
+export function quoteVisible(text: string): string {
+  return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** ['spec', 'hosts', 2, 'address'] → spec.hosts[2].address; odd keys are quoted: registryMirrors["docker.io"]. */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
     else if (PLAIN_KEY.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    else out += `[${quoteVisible(seg)}]`;
   }
   return out;
 }

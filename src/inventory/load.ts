@@ -10,7 +10,8 @@ import { InventoryError, fileIssue, formatPath, type Issue, type PathSegment, ty
 import { checkTextLimits, LIMITS } from './guard.js';
 import { nodeAt, pathAt, positionOf } from './locate.js';
 import { explain } from './messages.js';
-import { checkRules } from './rules.js';
+import { ALL_RULES, checkRules, type Rule } from './rules.js';
+import { localFileRules, type LocalFileChecks } from './local-files.js';
 import { inventorySchema, type Inventory } from './schema.js';
 
 export const MAX_INVENTORY_BYTES = LIMITS.bytes;
@@ -28,7 +29,8 @@ export interface LoadedInventory {
   dir: string;
 }
 
-export async function loadInventory(path: string): Promise<LoadedInventory> {
+/** `files`: also check the local files the inventory names (SSH keys, the offline bundle); see local-files.ts. */
+export async function loadInventory(path: string, options: { files?: LocalFileChecks } = {}): Promise<LoadedInventory> {
   const file = path;
   let bytes: Buffer;
   try {
@@ -49,7 +51,8 @@ export async function loadInventory(path: string): Promise<LoadedInventory> {
   } catch {
     throw new InventoryError(file, [fileIssue(file, 'is not UTF-8 text')]);
   }
-  return { ...parseInventory(text, file), file, dir: dirname(resolve(path)) };
+  const dir = dirname(resolve(path));
+  return { ...parseInventory(text, file, localFileRules(dir, options.files ?? {})), file, dir };
 }
 
 function tooLarge(file: string, size: number): InventoryError {
@@ -58,7 +61,7 @@ function tooLarge(file: string, size: number): InventoryError {
 }
 
 /** Parse and validate inventory text; `file` only names it in issues. Throws InventoryError. */
-export function parseInventory(text: string, file: string): { inventory: Inventory; warnings: Issue[] } {
+export function parseInventory(text: string, file: string, extraRules: readonly Rule[] = []): { inventory: Inventory; warnings: Issue[] } {
   const limit = checkTextLimits(text, file);
   if (limit) throw new InventoryError(file, [limit]);
   const lines = new LineCounter();
@@ -133,7 +136,7 @@ export function parseInventory(text: string, file: string): { inventory: Invento
     return fail([...shape, ...yamlWarnings]);
   }
 
-  const ruled = checkRules(parsed.data).map((r) => located(r.path, r.message, r.severity, r.rule));
+  const ruled = checkRules(parsed.data, [...ALL_RULES, ...extraRules]).map((r) => located(r.path, r.message, r.severity, r.rule));
   const issues = [...ruled, ...yamlWarnings];
   if (issues.some((i) => i.severity === 'error')) return fail(issues);
   return { inventory: parsed.data, warnings: issues };

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { inventorySchema } from './schema.js';
-import type { PathSegment } from './issues.js';
+import { quoteVisible, type PathSegment } from './issues.js';
 
 export interface FieldProblem {
   path: PathSegment[];
@@ -14,8 +14,8 @@ export interface FieldProblem {
 type Def = { type: string; shape?: Record<string, unknown>; innerType?: unknown; element?: unknown; in?: unknown; valueType?: unknown };
 const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
 
-/** The object schema found at `path` (through defaults, optionals, arrays, records), or undefined. */
-function objectKeysAt(path: readonly PathSegment[]): string[] | undefined {
+/** The schema found at `path` (through defaults, optionals, transforms, arrays, records), unwrapped; or undefined. */
+function schemaAt(path: readonly PathSegment[]): unknown {
   let schema: unknown = inventorySchema;
   const unwrap = () => {
     for (let def = defOf(schema); ; def = defOf(schema)) {
@@ -31,8 +31,15 @@ function objectKeysAt(path: readonly PathSegment[]): string[] | undefined {
     else if (def.type === 'record') schema = def.valueType;
     else return undefined;
   }
-  const def = unwrap();
-  return def.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
+  unwrap();
+  return schema;
+}
+
+/** The keys of the object schema at `path`, or undefined. */
+function objectKeysAt(path: readonly PathSegment[]): string[] | undefined {
+  const schema = schemaAt(path);
+  const def = schema ? defOf(schema) : undefined;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }
 
 function distance(a: string, b: string): number {
@@ -65,8 +72,10 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return Buffer.isBuffer(value) ? 'binary data' : 'a mapping';
   if (typeof value === 'string') {
-    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(shown);
+    // Never echo credentials written into an URL (scheme://user:password@host).
+    const masked = value.replace(/^([a-z]+:\/\/)[^/?#]*@/i, '$1***@');
+    const shown = masked.length > 60 ? `${masked.slice(0, 57)}...` : masked;
+    return quoteVisible(shown);
   }
   return String(value);
 }
@@ -117,8 +126,12 @@ export function explain(issue: z.core.$ZodIssue): FieldProblem[] {
       const key = path.length ? path[path.length - 1] : undefined;
       return [{ path, message: `invalid key ${describeValue(input ?? key)}: ${inner}` }];
     }
-    case 'too_big':
-      return [{ path, message: `must be at most ${issue.maximum}, got ${describeValue(input)}` }];
+    case 'too_big': {
+      // An integer field's safe-integer check fires first for huge numbers: name the field's own maximum instead.
+      const own = (schemaAt(path) as { maxValue?: number | null } | undefined)?.maxValue;
+      const maximum = typeof own === 'number' && Number.isFinite(own) ? own : issue.maximum;
+      return [{ path, message: `must be at most ${maximum}, got ${describeValue(input)}` }];
+    }
     case 'invalid_format':
     case 'custom':
     default: {

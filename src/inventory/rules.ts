@@ -4,7 +4,8 @@
  */
 import type { PathSegment, Severity } from './issues.js';
 import type { Inventory, InventorySpec } from './schema.js';
-import { contains, overlaps, parseCidr, parseIp, subnetCount } from './cidr.js';
+import { cidrTexts, contains, overlaps, parseCidr, parseCidrs, parseIp, subnetCount } from './cidr.js';
+import { NETWORK_RULES } from './network-rules.js';
 import {
   SUPPORTED_MINORS,
   TESTED_MINORS,
@@ -15,6 +16,7 @@ import {
 } from './derived.js';
 import { formatPath } from './issues.js';
 import { WARNING_RULES } from './warnings.js';
+import { SELECTOR_WORDS } from '../model/host.js';
 
 export interface RuleIssue {
   rule: string;
@@ -48,6 +50,18 @@ export const uniqueHostNames: Rule = {
       if (first === undefined) return seen.set(host.name, i) && [];
       return [error([...HOSTS, i, 'name'], `host name "${host.name}" is already used by spec.hosts[${first}]; node names must be unique`)];
     });
+  },
+};
+
+/** A host named like a role or selector (worker, control-plane, all …) would turn NAME and --limit into a group. */
+export const hostNameNotSelector: Rule = {
+  name: 'host-name-not-selector',
+  check(spec) {
+    return spec.hosts.flatMap((host, i) =>
+      SELECTOR_WORDS.includes(host.name)
+        ? [error([...HOSTS, i, 'name'], `host name "${host.name}" is a word that selects a group of hosts (${SELECTOR_WORDS.join(', ')}); --limit and node commands would read it as more than this host: rename it (e.g. ${host.name}1)`)]
+        : [],
+    );
   },
 };
 
@@ -100,14 +114,18 @@ export const subnetsDisjoint: Rule = {
   name: 'subnets-disjoint',
   check(spec) {
     const k8s = spec.kubernetes;
-    const nets = [
-      { name: 'podSubnet', text: k8s.podSubnet, cidr: parseCidr(k8s.podSubnet) },
-      { name: 'serviceSubnet', text: k8s.serviceSubnet, cidr: parseCidr(k8s.serviceSubnet) },
-    ];
+    // Dual-stack lists hold one CIDR per family: compare each entry.
+    const entries = (name: string, list: string) => cidrTexts(list).map((text) => ({ name, text, cidr: parseCidr(text) }));
+    const pods = entries('podSubnet', k8s.podSubnet);
+    const svcs = entries('serviceSubnet', k8s.serviceSubnet);
+    const nets = [...pods, ...svcs];
     const issues = [];
-    const [pod, svc] = nets;
-    if (pod?.cidr && svc?.cidr && overlaps(pod.cidr, svc.cidr)) {
-      issues.push(error([...K8S, 'serviceSubnet'], `serviceSubnet ${svc.text} overlaps podSubnet ${pod.text}; they must be disjoint`));
+    for (const pod of pods) {
+      for (const svc of svcs) {
+        if (pod.cidr && svc.cidr && overlaps(pod.cidr, svc.cidr)) {
+          issues.push(error([...K8S, 'serviceSubnet'], `serviceSubnet ${svc.text} overlaps podSubnet ${pod.text}; they must be disjoint`));
+        }
+      }
     }
     const addresses: { path: PathSegment[]; ip: string }[] = spec.hosts.flatMap((h, i) => [
       { path: [...HOSTS, i, 'address'], ip: h.address },
@@ -129,18 +147,21 @@ export const subnetsDisjoint: Rule = {
 export const podSubnetSize: Rule = {
   name: 'pod-subnet-size',
   check(spec) {
-    const pod = parseCidr(spec.kubernetes.podSubnet);
-    if (spec.network.plugin !== 'flannel' || !pod) return [];
-    const nodePrefix = pod.family === 4 ? 24 : 64;
-    const fits = subnetCount(pod, nodePrefix);
+    if (spec.network.plugin !== 'flannel') return [];
     const nodes = spec.hosts.length;
-    if (fits >= BigInt(nodes)) return [];
-    return [
-      error(
-        [...K8S, 'podSubnet'],
-        `podSubnet ${spec.kubernetes.podSubnet} holds ${fits} /${nodePrefix} node subnet(s) but flannel needs one per node (${nodes} hosts); use a larger network such as 10.244.0.0/16`,
-      ),
-    ];
+    // Each family of a dual-stack podSubnet needs room for every node.
+    return parseCidrs(spec.kubernetes.podSubnet).flatMap((pod) => {
+      const nodePrefix = pod.family === 4 ? 24 : 64;
+      const fits = subnetCount(pod, nodePrefix);
+      if (fits >= BigInt(nodes)) return [];
+      const example = pod.family === 4 ? '10.244.0.0/16' : 'fd00:10:244::/56';
+      return [
+        error(
+          [...K8S, 'podSubnet'],
+          `podSubnet ${spec.kubernetes.podSubnet} holds ${fits} /${nodePrefix} node subnet(s) but flannel needs one per node (${nodes} hosts); use a larger network such as ${example}`,
+        ),
+      ];
+    });
   },
 };
 
@@ -221,6 +242,7 @@ export const offlineBundleUnsigned: Rule = {
 /** Rules that can only produce errors or warnings about a broken setup, in the order they are reported. */
 export const ERROR_RULES: readonly Rule[] = [
   uniqueHostNames,
+  hostNameNotSelector,
   uniqueHostAddresses,
   controlPlaneRequired,
   haNeedsEndpoint,
@@ -231,6 +253,7 @@ export const ERROR_RULES: readonly Rule[] = [
   ciliumKubeProxyReplacement,
   offlinePublicKeyNeedsBundle,
   offlineBundleUnsigned,
+  ...NETWORK_RULES,
 ];
 
 export const ALL_RULES: readonly Rule[] = [...ERROR_RULES, ...WARNING_RULES];

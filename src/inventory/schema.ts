@@ -26,6 +26,11 @@ const URL_SAFE = /^https?:\/\/[A-Za-z0-9._~:/?@%=+,[\]-]+$/;
 const ENDPOINT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$/;
 const REGISTRY_HOST = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
 
+/** An endpoint's explicit port, when there is one, is 1-65535. */
+const endpointPortOk = (s: string): boolean => {
+  const port = /:(\d+)$/.exec(s.replace(/^\[[^\]]*\]/, ''))?.[1];
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+};
 const isIp = (s: string): boolean => isIPv4(s) || isIPv6(s.replace(/%.*$/, ''));
 /** A dotted all-numeric string is meant as IPv4 (999.1.1.1 is not a host name). */
 const isAddress = (s: string): boolean => (/^[\d.]+$/.test(s) || s.includes(':') ? isIp(s) : HOSTNAME.test(s));
@@ -49,13 +54,30 @@ export const cidr = z
     },
     { message: 'expected a CIDR such as 10.244.0.0/16' },
   );
+/** One CIDR, or kubeadm's dual-stack form: an IPv4 and an IPv6 CIDR separated by a comma (families are checked in network-rules.ts). */
+export const cidrList = z
+  .string()
+  .regex(/^[0-9A-Fa-f:.]+\/\d{1,3}(,[0-9A-Fa-f:.]+\/\d{1,3})?$/, {
+    message: 'expected a CIDR such as 10.244.0.0/16, or an IPv4 and an IPv6 CIDR separated by a comma (dual-stack)',
+    abort: true,
+  })
+  .refine((s) => s.split(',').every((c) => cidr.safeParse(c).success), {
+    message: 'expected a CIDR such as 10.244.0.0/16, or an IPv4 and an IPv6 CIDR separated by a comma (dual-stack)',
+  });
 const safePath = z.string().regex(SAFE_PATH, 'expected a path without spaces or shell metacharacters');
 const port = z.number().int().min(1).max(65535);
 const version = z
   .string()
   .regex(VERSION, 'expected a version such as 1.34.1')
   .transform((s) => s.replace(/^v/, ''));
-const url = z.string().regex(URL_SAFE, 'expected an http(s) URL without spaces, quotes or shell metacharacters');
+/** user:password@ in an URL's authority; such URLs would print the secret in plans, logs and world-readable files. */
+const hasUserinfo = (s: string): boolean => /^[a-z]+:\/\/[^/?#]*@/i.test(s);
+const url = z
+  .string()
+  .regex(URL_SAFE, 'expected an http(s) URL without spaces, quotes or shell metacharacters')
+  .refine((s) => !hasUserinfo(s), {
+    message: 'must not contain credentials (user:password@): they would show in plans, logs and world-readable files on the hosts; use a mirror that needs none, or an authenticating proxy on the hosts',
+  });
 const unixUser = z.string().regex(USER, 'expected a Unix user name');
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name');
 const iface = z.string().regex(IFACE, 'expected a network interface name');
@@ -106,6 +128,9 @@ export const hostSchema = z
     name: z.string().regex(RFC1123, 'expected an RFC 1123 name: lowercase letters, digits and -').describe('Node name (RFC 1123)'),
     address: address.describe('Where SSH connects'),
     internalAddress: ipAddress.optional().describe('Node IP / advertise address; defaults to address'),
+    address6: ipAddress
+      .optional()
+      .describe('Dual-stack: the node\'s IPv6 address, the second kubelet node-ip next to internalAddress (needs IPv4,IPv6 podSubnet and serviceSubnet)'),
     roles: z.array(roleSchema).min(1, 'a host needs at least one role').describe('control-plane and/or worker'),
     ssh: hostSshSchema.optional().describe('Per-host overrides of spec.ssh'),
     labels: z
@@ -133,11 +158,16 @@ export const kubernetesSchema = z
     controlPlaneEndpoint: z
       .string()
       .regex(ENDPOINT, 'expected host:port, e.g. lb.example.internal:6443')
+      .refine((s) => endpointPortOk(s), { message: 'the port must be between 1 and 65535' })
       .optional()
       .describe('Load balancer, DNS name or VIP with port; required with several control planes'),
     imageRepository: z.string().regex(IMAGE_REPO, 'expected a registry path such as registry.k8s.io').default('registry.k8s.io'),
-    podSubnet: cidr.default('10.244.0.0/16').describe('Pod network (default 10.244.0.0/16)'),
-    serviceSubnet: cidr.default('10.96.0.0/12').describe('Service network (default 10.96.0.0/12)'),
+    podSubnet: cidrList
+      .default('10.244.0.0/16')
+      .describe('Pod network (default 10.244.0.0/16); dual-stack: "IPv4-CIDR,IPv6-CIDR", e.g. 10.244.0.0/16,fd00:10:244::/56'),
+    serviceSubnet: cidrList
+      .default('10.96.0.0/12')
+      .describe('Service network (default 10.96.0.0/12); dual-stack: "IPv4-CIDR,IPv6-CIDR", e.g. 10.96.0.0/12,fd00:10:96::/112'),
     dnsDomain: z.string().regex(HOSTNAME, 'expected a DNS domain').default('cluster.local'),
     proxyMode: z.enum(['iptables', 'ipvs', 'nftables']).default('iptables').describe('kube-proxy mode (default iptables)'),
     certSANs: z.array(address).default([]).describe('Extra names/IPs in the API server certificate'),

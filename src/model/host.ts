@@ -50,6 +50,14 @@ export type HostSelector =
   | 'workers-only'
   | 'admin';
 
+/**
+ * Words that select a group of hosts: the playbook selectors, the roles --limit accepts, and their plurals. A host
+ * may not be named like one (inventory rule host-name-not-selector), so a name always means exactly one host.
+ */
+export const SELECTOR_WORDS: readonly string[] = [
+  'all', 'control-plane', 'control-planes', 'worker', 'workers', 'first-control-plane', 'other-control-planes', 'workers-only', 'admin',
+];
+
 export class Hosts {
   constructor(readonly all: readonly Host[]) {}
 
@@ -85,6 +93,10 @@ export class Hosts {
       case 'admin':
         return [];
     }
+  }
+  /** Exactly the hosts with these names (never a role): what commands taking a node name run on. */
+  named(names: readonly string[]): Hosts {
+    return new Hosts(this.all.filter((h) => names.includes(h.name)));
   }
   /** Narrow to hosts named in --limit (names or roles). */
   limit(names: readonly string[] | undefined): Hosts {

@@ -1,24 +1,18 @@
 /**
  * Rendering entry points: one function per file kubesmith writes, template + view model → text.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join, extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join, extname } from 'node:path';
+import { packageRoot } from '../engine/paths.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { Host, Hosts } from '../model/host.js';
 import { containerdConfigVersion, kubeadmApiVersion } from '../data/versions.js';
 import { renderTemplate, type TemplateFormat } from './template.js';
 import * as views from './views.js';
 
-/** The templates/ directory of the installed package (works from src/ under vitest and from dist/). */
+/** The templates/ directory of the installed package (src/ under vitest, dist/, or the single executable's files). */
 export function templatesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'templates'))) return join(dir, 'templates');
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('templates/ directory not found next to package.json');
-    dir = parent;
-  }
+  return join(packageRoot(), 'templates');
 }
 
 const cache = new Map<string, string>();
@@ -73,7 +67,7 @@ export const renderCrictl = (inv: Inventory): string => render('crictl/crictl.ya
 export const renderDockerDaemon = (inv: Inventory): string => render('docker/daemon.json', views.dockerDaemonView(inv));
 export const renderCriDockerDropIn = (inv: Inventory): string =>
   render('docker/cri-docker.conf', { sandboxImage: views.sandboxImage(inv) });
-export const renderSysctl = (): string => render('sysctl/k8s.conf', views.sysctlView());
+export const renderSysctl = (inv?: Inventory): string => render('sysctl/k8s.conf', views.sysctlView(inv));
 export const renderModules = (inv: Inventory): string => render('modules-load/k8s.conf', views.modulesView(inv));
 export const renderFlannel = (inv: Inventory): string => render('flannel/kube-flannel.yaml', views.flannelView(inv));
 export const renderCiliumValues = (inv: Inventory, hosts: Hosts): string => render('cilium/values.yaml', views.ciliumView(inv, hosts));

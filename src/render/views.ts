@@ -3,6 +3,7 @@
  * a fact such as the installed containerd version. Pure functions, no I/O, so golden tests pin the output.
  */
 import type { Inventory } from '../inventory/schema.js';
+import { ipStack, podSubnetOf } from '../inventory/derived.js';
 import type { Host, Hosts } from '../model/host.js';
 import {
   criSockets,
@@ -19,12 +20,16 @@ export const REGISTRY_CONFIG_PATH = '/etc/containerd/certs.d';
 
 export interface NodeView {
   name: string;
+  /** The primary node IP: the API server's advertise address on control planes. */
   ip: string;
+  /** The kubelet's node-ip: the primary IP, and for dual-stack ",<address6>" (kubeadm dual-stack docs). */
+  nodeIps: string;
   apiPort: number;
 }
 
 export function nodeView(host: Host): NodeView {
-  return { name: host.name, ip: host.internalAddress, apiPort: API_PORT };
+  const nodeIps = host.spec.address6 ? `${host.internalAddress},${host.spec.address6}` : host.internalAddress;
+  return { name: host.name, ip: host.internalAddress, nodeIps, apiPort: API_PORT };
 }
 
 export function criSocket(inv: Inventory): string {
@@ -97,6 +102,7 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secret
     sans.add(cp.name);
     sans.add(cp.internalAddress);
     if (cp.address !== cp.internalAddress) sans.add(cp.address);
+    if (cp.spec.address6) sans.add(cp.spec.address6);
   }
   const kpr = inv.spec.network.plugin === 'cilium' && inv.spec.network.cilium.kubeProxyReplacement;
   return {
@@ -200,14 +206,15 @@ export function dockerDaemonView(inv: Inventory): { registryMirrors: string[]; i
   return { registryMirrors: rt.registryMirrors['docker.io'] ?? [], insecureRegistries: [...rt.insecureRegistries] };
 }
 
-export function sysctlView(): { settings: { key: string; value: string }[] } {
-  return {
-    settings: [
-      { key: 'net.ipv4.ip_forward', value: '1' },
-      { key: 'net.bridge.bridge-nf-call-iptables', value: '1' },
-      { key: 'net.bridge.bridge-nf-call-ip6tables', value: '1' },
-    ],
-  };
+/** Dual-stack nodes also forward IPv6 (kubeadm's dual-stack prerequisite: net.ipv6.conf.all.forwarding=1). */
+export function sysctlView(inv?: Inventory): { settings: { key: string; value: string }[] } {
+  const settings = [
+    { key: 'net.ipv4.ip_forward', value: '1' },
+    { key: 'net.bridge.bridge-nf-call-iptables', value: '1' },
+    { key: 'net.bridge.bridge-nf-call-ip6tables', value: '1' },
+  ];
+  if (inv && ipStack(inv.spec) === 'dual') settings.push({ key: 'net.ipv6.conf.all.forwarding', value: '1' });
+  return { settings };
 }
 
 export const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'];
@@ -220,7 +227,10 @@ export function modulesView(inv: Inventory): { modules: string[] } {
 
 export interface FlannelView {
   version: string;
+  /** net-conf.json's Network: the IPv4 pod CIDR. */
   network: string;
+  /** Dual-stack: EnableIPv6 with IPv6Network (flannel Documentation/configuration.md, "Dual-stack"). */
+  ipv6Network?: string;
   enableNFTables: boolean;
   backend: Record<string, unknown>;
   images: { flannel: string; cniPlugin: string };
@@ -233,9 +243,11 @@ export function flannelView(inv: Inventory, registry = defaultFlannelRegistry): 
   if (f.backend === 'vxlan' && f.directRouting) backend.DirectRouting = true;
   const args = ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'];
   if (f.iface) args.push(`--iface=${f.iface}`);
+  const ipv6Network = podSubnetOf(inv.spec, 6);
   return {
     version: `v${f.version}`,
-    network: inv.spec.kubernetes.podSubnet,
+    network: podSubnetOf(inv.spec, 4) ?? inv.spec.kubernetes.podSubnet,
+    ...(ipv6Network ? { ipv6Network } : {}),
     enableNFTables: inv.spec.kubernetes.proxyMode === 'nftables',
     backend,
     images: {
@@ -248,6 +260,9 @@ export function flannelView(inv: Inventory, registry = defaultFlannelRegistry): 
 
 export interface CiliumView {
   version: string;
+  /** Helm values ipv4.enabled / ipv6.enabled: the families of podSubnet (ipam kubernetes reads each node's podCIDRs). */
+  ipv4: boolean;
+  ipv6: boolean;
   kubeProxyReplacement: boolean;
   k8sServiceHost?: string;
   k8sServicePort?: number;
@@ -258,6 +273,8 @@ export function ciliumView(inv: Inventory, hosts: Hosts): CiliumView {
   const c = inv.spec.network.cilium;
   const view: CiliumView = {
     version: c.version,
+    ipv4: podSubnetOf(inv.spec, 4) !== undefined,
+    ipv6: podSubnetOf(inv.spec, 6) !== undefined,
     kubeProxyReplacement: c.kubeProxyReplacement,
     operatorReplicas: hosts.all.length > 1 ? 2 : 1,
   };

@@ -1,8 +1,8 @@
 /**
  * known_hosts reading and host key verification, as OpenSSH does it:
  * plain and hashed (`|1|salt|hmac`) host patterns, `[host]:port` for non-22 ports, wildcards and `!` negation,
- * `@revoked` markers. `strict` refuses unknown keys; `accept-new` records first-seen keys;
- * a changed key is always refused.
+ * `@revoked` markers. `strict` refuses unknown keys; `accept-new` records the first key of a host never seen
+ * before; a changed key — or a key of a new type for a host already known with another — is always refused.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -82,6 +82,8 @@ export function fingerprint(blob: Buffer): string {
 export type HostKeyStatus =
   | { status: 'known'; entry: KnownHostEntry }
   | { status: 'unknown' }
+  /** The host is known, but only with keys of other types: never recorded automatically (accept-new refuses it). */
+  | { status: 'other-type'; entries: KnownHostEntry[] }
   | { status: 'changed'; entry: KnownHostEntry }
   | { status: 'revoked'; entry: KnownHostEntry };
 
@@ -95,7 +97,8 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
   const same = plain.find((e) => e.key === presented);
   if (same) return { status: 'known', entry: same };
   const changed = plain.find((e) => e.keyType === type);
-  return changed ? { status: 'changed', entry: changed } : { status: 'unknown' };
+  if (changed) return { status: 'changed', entry: changed };
+  return plain.length ? { status: 'other-type', entries: plain } : { status: 'unknown' };
 }
 
 /** Key types already recorded for host:port, so the handshake can prefer them (as OpenSSH does). */
@@ -158,6 +161,15 @@ export function verifyHostKey(check: HostKeyCheck, blob: Buffer): string | null 
         `This can be a man-in-the-middle attack or a reinstalled host. Check the fingerprint on the host's console ` +
         `(ssh-keygen -lf /etc/ssh/ssh_host_${shortType(type)}_key.pub); if the new key is expected, remove the old entry with ` +
         `ssh-keygen -R '${token}' -f ${file} and connect again.`
+      );
+    }
+    case 'other-type': {
+      const known = result.entries.map((e) => `${e.keyType} (${file}:${e.line})`).join(', ');
+      return (
+        `host key for ${token} is not the one recorded: the host presented ${type} ${fp}, but ${file} knows this host only ` +
+        `by ${known}. A host that stops offering its known key can be a man-in-the-middle; accept-new records keys of new hosts ` +
+        `only. Check the fingerprint on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_${shortType(type)}_key.pub); if it is ` +
+        `expected, add it with: ssh-keyscan -p ${port} -t ${shortType(type)} ${host} >> ${file}`
       );
     }
     case 'unknown':

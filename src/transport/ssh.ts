@@ -1,18 +1,20 @@
 /**
  * The SSH transport: ONE connection per host (node-ssh over ssh2) reused for every command, at most
  * `maxChannels` channels at once on it, sudo for non-root users, a timeout on every command that kills the
- * remote process tree, and secrets masked in everything logged or thrown.
+ * remote process tree, a keeper on the host that kills every command of a connection that dies (wrapper.ts),
+ * and secrets masked in everything logged or thrown.
  */
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { NodeSSH } from 'node-ssh';
 import { commandDisplay, commandSecrets, commandText, maskSecrets, type Command } from './command.js';
-import { runOnChannel, type ChannelResult, type ExecClient } from './channel.js';
+import { runOnChannel, type ChannelResult, type ExecChannel, type ExecClient } from './channel.js';
 import { connectWithRetry, type ConnectSpec } from './connect.js';
 import { readRemoteFile, uploadFile, writeRemoteFile, type RawRunner } from './files.js';
 import { Semaphore } from './semaphore.js';
 import { CommandAbortedError, CommandError, CommandTimeoutError, ConnectError } from './types.js';
 import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
-import { killTreeScript, wrapCommand, type Elevation } from './wrapper.js';
+import { KEEPER_HEARTBEAT_MS, KEEPER_READY, keeperCommand, killTreeScript, wrapCommand, type Elevation } from './wrapper.js';
 
 export interface CommandRecord {
   host: string;
@@ -70,6 +72,8 @@ export class SshTransport implements Transport, RawRunner {
   readonly #channels: Semaphore;
   #conn: Promise<NodeSSH> | undefined;
   #elevation: Promise<Elevation> | undefined;
+  /** The keeper of the current connection: its registry directory once it runs (undefined: it could not start). */
+  #keeper: { ssh: NodeSSH; registry: Promise<string | undefined>; stop: () => void } | undefined;
   #closed = false;
 
   constructor(opts: SshTransportOptions) {
@@ -133,10 +137,23 @@ export class SshTransport implements Transport, RawRunner {
     return elevation;
   }
 
-  async #channel(text: string, elevation: Elevation, opts: RawOptions, bypassLimit = false): Promise<ChannelResult> {
+  /** The registry of this connection's keeper, starting the keeper on first use. */
+  #keeperRegistry(ssh: NodeSSH): Promise<string | undefined> {
+    if (this.#keeper?.ssh !== ssh) {
+      this.#keeper?.stop();
+      let stop = () => undefined as void;
+      const registry = this.elevation().then((elevation) => startKeeper(ssh.connection as unknown as ExecClient, elevation, (s) => (stop = s), () => {
+        if (this.#keeper?.ssh === ssh) this.#keeper = undefined; // a new one starts with the next command
+      }));
+      this.#keeper = { ssh, registry, stop: () => stop() };
+    }
+    return this.#keeper.registry;
+  }
+
+  async #channel(text: string, elevation: Elevation, opts: RawOptions, bypassLimit = false, register = false): Promise<ChannelResult> {
     const ssh = await this.connection();
     const client = ssh.connection as unknown as ExecClient;
-    const wrapped = wrapCommand(text, elevation);
+    const wrapped = wrapCommand(text, elevation, register ? await this.#keeperRegistry(ssh) : undefined);
     const go = () =>
       runOnChannel(client, {
         text: wrapped.text,
@@ -162,7 +179,7 @@ export class SshTransport implements Transport, RawRunner {
     const display = maskSecrets(commandDisplay(cmd), secrets);
     if (opts.signal?.aborted) throw new CommandAbortedError(this.host, opts.label ?? display, '', '');
     const elevation = opts.noSudo ? ({ kind: 'none' } as const) : await this.elevation();
-    const r = await this.#channel(commandText(cmd), elevation, opts).catch((err: unknown) => {
+    const r = await this.#channel(commandText(cmd), elevation, opts, false, true).catch((err: unknown) => {
       // The connection dropped while the channel was being opened (ssh2: "No response from server", "Not connected").
       if (err instanceof Error && !(err instanceof ConnectError) && CHANNEL_LOST.test(err.message)) {
         throw new CommandError(this.host, opts.label ?? display, 255, '', '', `the SSH connection was lost before the command started (${err.message}); it may or may not have run`);
@@ -211,11 +228,70 @@ export class SshTransport implements Transport, RawRunner {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#keeper?.stop(); // the keeper sees its input end with the connection and kills whatever still runs
     const conn = this.#conn;
     this.#conn = undefined;
     const ssh = await conn?.catch(() => undefined);
     ssh?.dispose();
   }
+}
+
+/**
+ * Start the keeper on its own channel (see keeperCommand) and send its heartbeats. Resolves with the registry
+ * directory once the keeper reports it is ready, or undefined when it cannot run (commands then run unguarded).
+ */
+function startKeeper(client: ExecClient, elevation: Elevation, onStop: (stop: () => void) => void, onClose: () => void): Promise<string | undefined> {
+  const registry = `/tmp/.kubesmith-keeper-${randomBytes(12).toString('hex')}`;
+  const keeper = keeperCommand(registry, elevation);
+  return new Promise((resolve) => {
+    let beat: NodeJS.Timeout | undefined;
+    const give = setTimeout(() => resolve(undefined), 30_000);
+    const stop = () => {
+      clearInterval(beat);
+      clearTimeout(give);
+      resolve(undefined);
+    };
+    onStop(stop);
+    try {
+      client.exec(keeper.text, {}, (err: Error | undefined, chan: ExecChannel) => {
+        if (err) return stop();
+        let out = '';
+        chan.on('error', () => undefined);
+        chan.stderr.on('data', () => undefined);
+        chan.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes(KEEPER_READY)) {
+            clearTimeout(give);
+            resolve(registry);
+          }
+        });
+        chan.on('close', () => {
+          stop();
+          onClose();
+        });
+        const write = (text: string) => {
+          try {
+            chan.write(text);
+          } catch {
+            /* the channel is gone: 'close' follows */
+          }
+        };
+        if (keeper.preamble) write(keeper.preamble);
+        beat = setInterval(() => write('\n'), KEEPER_HEARTBEAT_MS);
+        beat.unref();
+        onStop(() => {
+          stop();
+          try {
+            chan.end();
+          } catch {
+            /* gone */
+          }
+        });
+      });
+    } catch {
+      stop();
+    }
+  });
 }
 
 function sudoHint(stderr: string): string | undefined {

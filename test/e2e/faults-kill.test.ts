@@ -11,23 +11,12 @@ import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { hostDigest, spawnKubesmith } from './faults-helpers.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
+import { random } from '../lab/helpers/random.js';
 
 const NAME = process.env.KUBESMITH_KILL_TASK ? 'e2e-faults-kill-task' : 'e2e-faults-kill';
 const TRIALS = Number(process.env.KUBESMITH_KILL_TRIALS ?? 5);
 const SEED = Number(process.env.KUBESMITH_KILL_SEED ?? Date.now() % 100_000);
 const HOSTS = ['cp1', 'w1'];
-
-/** mulberry32: a small seeded generator, so a failing trial can be replayed with KUBESMITH_KILL_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(!labReady())(`faults: kill -9 at ${TRIALS} random moments of an apply (seed ${SEED})`, () => {
   let lab: Lab | undefined;

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCK_PATH, parseLockFile } from '../../src/engine/lock.js';
+import { LOCK_PATH, parseLockFile, thisMachine } from '../../src/engine/lock.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { Host } from '../../src/model/host.js';
 import { ConnectionPool } from '../../src/transport/index.js';
@@ -70,7 +70,7 @@ describe.skipIf(!labReady())('faults: concurrent runs and a full disk', () => {
   it('a lock left by a dead run of this machine is taken over; a fresh lock of another machine stops apply, not plan', async () => {
     const dead = spawnSync('true').pid!;
     const now = await hostNow('cp1');
-    await writeLock('cp1', { id: 'killed-run', admin: hostname(), pid: dead, user: 'root', command: 'apply', started: now, refreshed: now });
+    await writeLock('cp1', { id: 'killed-run', admin: hostname(), pid: dead, user: 'root', command: 'apply', ...thisMachine(), started: now, refreshed: now });
     const taken = await kubesmith(['apply', '-i', inv]);
     expect(taken.code, taken.stdout.slice(-3000)).toBe(0);
     expect(lockOn('cp1')).toBeNull();

@@ -2,6 +2,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { dearmor } from '../../src/tasks/common/openpgp.js';
+import { quote } from '../../src/transport/command.js';
 import type { Output } from '../../src/ui/output.js';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
@@ -75,18 +77,20 @@ export function logText(dir: string): string {
 }
 
 /**
- * The lab has no internet and no curl emulator: put the two apt signing keys where `curl … | gpg --dearmor`
- * would have put them (the emulated apt checks that signed-by files exist). kubesmith then sees them and skips the fetch.
+ * Put the two apt signing keys where kubesmith puts them (the lab's repository key, a real OpenPGP key: dearmored for
+ * pkgs.k8s.io, armored for Docker), so tests that are not about key downloads skip the fetch. kubesmith judges a
+ * keyring by its content: a file that is not a valid key would be fetched again.
  */
+const LAB_REPO_KEY = readFileSync(join(import.meta.dirname, '..', 'lab', 'emulators', 'keys', 'lab-repo-key.asc'));
+
 export async function seedAptKeys(lab: Lab): Promise<void> {
   await Promise.all(
     lab.hosts
       .filter((h) => h.os !== 'rocky9')
       .map((h) =>
-        lab.exec(
-          h.name,
-          'mkdir -p -m 755 /etc/apt/keyrings && echo lab-key > /etc/apt/keyrings/kubernetes-apt-keyring.gpg && echo lab-key > /etc/apt/keyrings/docker.asc',
-        ),
+        lab.exec(h.name, `mkdir -p -m 755 /etc/apt/keyrings && printf '%s' ${quote(LAB_REPO_KEY.toString())} > /etc/apt/keyrings/docker.asc && base64 -d > /etc/apt/keyrings/kubernetes-apt-keyring.gpg`, {
+          input: dearmor(LAB_REPO_KEY.toString())!.toString('base64'),
+        }),
       ),
   );
 }

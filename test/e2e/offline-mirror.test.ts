@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { makeInventory } from '../unit/tasks/helpers/inventory.js';
-import { writeFakeBundle } from '../unit/bundle/fake-bundle.js';
+import { writeMirrorBundle } from '../unit/bundle/fake-bundle.js';
 import { haveRegistry, startRegistry, type LocalRegistry } from '../unit/bundle/local-registry.js';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
 import { bridgeIp } from './registry.js';
@@ -31,7 +31,7 @@ describe.skipIf(!ready)('mirror mode: bundle push → registryMirrors → Ready'
     await seedAptKeys(lab);
     reg = await startRegistry(bridgeIp(lab.subnet));
     bundle = mkdtempSync(join(lab.root, 'bundle-'));
-    manifest = writeFakeBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }));
+    manifest = await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }));
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, {
       controlPlanes: ['cp1'],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { makeInventory } from '../unit/tasks/helpers/inventory.js';
-import { writeFakeBundle } from '../unit/bundle/fake-bundle.js';
+import { writeMirrorBundle } from '../unit/bundle/fake-bundle.js';
 import { kubesmith, labReady } from './helpers.js';
 import { readyNodes } from './offline-helpers.js';
 
@@ -21,7 +21,7 @@ describe.skipIf(!labReady())('offline: retag for another imageRepository', () =>
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }] });
     const bundle = mkdtempSync(join(lab.root, 'bundle-'));
-    writeFakeBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { packages: ['debian'] });
+    await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { packages: ['debian-12'] });
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], extra: { kubernetes: { version: '1.34.1', imageRepository: REPO }, offline: { bundle } } });
   }, 180_000);

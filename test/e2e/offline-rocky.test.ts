@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { makeInventory } from '../unit/tasks/helpers/inventory.js';
-import { writeFakeBundle } from '../unit/bundle/fake-bundle.js';
+import { writeMirrorBundle } from '../unit/bundle/fake-bundle.js';
 import { changedCount, hostOutcomes, kubesmith, labReady } from './helpers.js';
 import { readyNodes } from './offline-helpers.js';
 
@@ -20,7 +20,7 @@ describe.skipIf(!labReady())('offline on Rocky 9 with a sudo user', () => {
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1', os: 'rocky9' }] });
     const bundle = mkdtempSync(join(lab.root, 'bundle-'));
-    writeFakeBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { packages: ['rhel'] });
+    await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { packages: ['rhel-9'] });
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], user: 'kube', extra: { kubernetes: { version: '1.34.1' }, offline: { bundle } } });
   }, 180_000);
@@ -39,7 +39,7 @@ describe.skipIf(!labReady())('offline on Rocky 9 with a sudo user', () => {
     expect(journal).toMatch(/dnf install -y --disableexcludes=all .*kubeadm-1\.34\.1-150500\.1\.1\.x86_64\.rpm/);
     expect(lab.readFile('cp1', '/etc/yum.repos.d/kubernetes.repo')).toBeNull();
     // uploaded through sudo by the kube user: root-owned on the host
-    expect((await lab.exec('cp1', 'stat -c %U /var/lib/kubesmith/bundle/packages/rhel/amd64/kubeadm-1.34.1-150500.1.1.x86_64.rpm')).stdout.trim()).toBe('root');
+    expect((await lab.exec('cp1', 'stat -c %U /var/lib/kubesmith/bundle/packages/rhel-9/amd64/kubeadm-1.34.1-150500.1.1.x86_64.rpm')).stdout.trim()).toBe('root');
     const again = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(again.code).toBe(0);
     expect(hostOutcomes(again).filter((o) => o.outcome === 'changed')).toEqual([]);

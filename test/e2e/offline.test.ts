@@ -1,8 +1,9 @@
 /**
- * Air-gapped install on the lab: `bundle create` against a real docker-registry and a fixture file server on
- * 127.0.0.1 (the admin machine's "internet"), then `apply` from the bundle on 1 control plane + 1 worker whose
- * hosts have no route out. The bundle is signed and the inventory names the public key: a corrupted bundle, a
- * manifest changed after signing or a version mismatch is refused before any host is touched;
+ * Air-gapped install on the lab: `bundle create` against a real docker-registry and the lab's real-layout files
+ * mirror on 127.0.0.1 (the admin machine's "internet": repository indexes, publisher checksum files; test/lab/mirror.ts),
+ * then `apply` from the bundle on 1 control plane + 1 worker whose hosts have no route out. The bundle is signed and
+ * the inventory names the public key: a corrupted bundle, a manifest changed after signing or a version mismatch is
+ * refused before any host is touched;
  * a second apply moves 0 bytes; `images load` skips nodes that hold the images.
  */
 import { createHash } from 'node:crypto';
@@ -18,7 +19,7 @@ import { readManifest } from '../../src/bundle/manifest.js';
 import { generateSigningKey } from '../../src/bundle/signature.js';
 import { haveRegistry, startRegistry, type LocalRegistry } from '../unit/bundle/local-registry.js';
 import { seedImages } from '../unit/bundle/seed.js';
-import { serveArtifacts, startFileServer, type FileServer } from '../unit/bundle/file-server.js';
+import { startMirror, type Mirror } from '../lab/mirror.js';
 import { changedCount, hostOutcomes, kubesmith, labReady, writesIn } from './helpers.js';
 import { readyNodes } from './offline-helpers.js';
 
@@ -29,7 +30,7 @@ if (!ready) console.warn('skipping test/e2e/offline.test.ts: needs root, the lab
 describe.skipIf(!ready)('offline: bundle create → apply with no route out → Ready', () => {
   let lab: Lab;
   let reg: LocalRegistry;
-  let files: FileServer;
+  let files: Mirror;
   let inv: string;
   let bundle: string;
   let keys: { privateKey: string; publicKey: string };
@@ -38,14 +39,13 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }, { name: 'w1' }] });
     reg = await startRegistry();
-    files = await startFileServer();
+    files = await startMirror({ minors: ['1.34'] });
     bundle = join(lab.root, 'bundle');
     inv = join(lab.root, 'inventory.yaml');
     keys = generateSigningKey(join(lab.root, 'bundle.key'));
     lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle, publicKey: keys.publicKey } } });
     const parsed = inventorySchema.parse((await import('yaml')).parse(readFileSync(inv, 'utf8')));
     await seedImages(reg.url, imageSet(parsed).map((i) => i.ref));
-    serveArtifacts(files, { kubernetesVersion: '1.34.1', platforms: ['linux/amd64'], packages: ['debian'], runtime: 'containerd' });
   }, 180_000);
 
   afterAll(async () => {
@@ -54,18 +54,29 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     if (lab) await labDown(NAME);
   }, 120_000);
 
-  it('bundle create (signed) pulls from the registry and the file server, and a re-run fetches nothing', async () => {
-    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--allow-http-files', '--packages', 'debian', '--sign', keys.privateKey];
+  it('bundle create (signed) resolves every file through the indexes and checksum files, and a re-run downloads nothing', async () => {
+    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--allow-http-files', '--packages', 'debian-12', '--sign', keys.privateKey];
     const run = await kubesmith(args);
     expect(run.code, run.stderr).toBe(0);
     const m = readManifest(bundle);
     expect(m.images.map((i) => i.ref)).toContain('registry.k8s.io/coredns/coredns:v1.12.1');
-    expect(m.files.some((f) => f.path === 'packages/debian/amd64/containerd.io_2.1.4-1_amd64.deb')).toBe(true);
+    const containerd = m.files.find((f) => f.path === 'packages/debian-12/amd64/containerd.io_2.1.4-1_amd64.deb');
+    // found where Docker's repository keeps it, with the sha256 its Packages index gives
+    expect(containerd?.source).toBe(`${files.url}/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/containerd.io_2.1.4-1_amd64.deb`);
+    for (const f of m.files.filter((x) => x.kind !== 'image')) {
+      expect(files.files.has(new URL(f.source!).pathname), f.path).toBe(true);
+    }
+    const indexes = files.requests.map((r) => r.split(' ')[1]!).filter((p) => files.indexPaths.has(p));
+    expect(indexes).toEqual(expect.arrayContaining([
+      '/pkgs.k8s.io/core:/stable:/v1.34/deb/InRelease', '/pkgs.k8s.io/core:/stable:/v1.34/deb/Packages',
+      '/download.docker.com/linux/debian/dists/bookworm/InRelease', '/download.docker.com/linux/debian/dists/bookworm/stable/binary-amd64/Packages',
+      '/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm.sha256',
+    ]));
     expect(readFileSync(join(bundle, 'manifest.json.sig'), 'utf8')).toMatch(/^[A-Za-z0-9+/]{86}==\n$/); // 64 bytes, base64
     files.requests.length = 0;
     const again = await kubesmith(args);
     expect(again.code, again.stderr).toBe(0);
-    expect(files.requests).toEqual([]);
+    expect(files.requests.map((r) => r.split(' ')[1]).filter((p) => !files.indexPaths.has(p!))).toEqual([]);
     expect(again.stderr).toMatch(/moved 0\.0 MiB/);
   }, 120_000);
 
@@ -81,7 +92,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     const before = ['cp1', 'w1'].map((h) => lab.journal(h).length);
     const bad = join(lab.root, 'bundle-bad');
     cpSync(bundle, bad, { recursive: true });
-    const kubelet = join(bad, 'packages/debian/amd64/kubelet_1.34.1-1.1_amd64.deb');
+    const kubelet = join(bad, 'packages/debian-12/amd64/kubelet_1.34.1-1.1_amd64.deb');
     const bytes = readFileSync(kubelet);
     bytes[10] = bytes[10]! ^ 0xff;
     writeFileSync(kubelet, bytes);
@@ -144,7 +155,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
       for (const image of m.images) expect(listed, `${h} ${image.ref}`).toContain(`${image.ref} `);
       expect(listed).toContain(m.images.find((i) => i.component === 'pause')!.platforms['linux/amd64']!.digest);
       const journal = lab.journal(h).join('\n');
-      expect(journal, h).toMatch(/apt-get install -y .*\/var\/lib\/kubesmith\/bundle\/packages\/debian\/amd64\/kubeadm_1\.34\.1-1\.1_amd64\.deb/);
+      expect(journal, h).toMatch(/apt-get install -y .*\/var\/lib\/kubesmith\/bundle\/packages\/debian-12\/amd64\/kubeadm_1\.34\.1-1\.1_amd64\.deb/);
       expect(journal, h).not.toMatch(/apt-get update|crictl pull|ctr .*pull/);
     }
   }, 900_000);

@@ -44,7 +44,7 @@ describe.skipIf(!labReady())('recover: etcd snapshot restore after a full crash;
     expect((await etcdctl(e.lab, 'cp1', 'put /registry/statefulsets/db/postgres pg-v1')).code).toBe(0);
     const backup = await kubesmith(['etcd', 'backup', '-i', e.inv], cwd);
     expect(backup.code, backup.stdout.slice(-3000)).toBe(0);
-    const dir = join(cwd, '.kubesmith', NAME, 'etcd');
+    const dir = join(cwd, '.kubesmith', e.lab.name, 'etcd');
     const snapshot = join(dir, readdirSync(dir).filter((f) => f.endsWith('.db')).sort().pop()!);
     expect((await etcdctl(e.lab, 'cp1', 'put /registry/deployments/default/after-backup late')).code).toBe(0);
     const ca = e.lab.readFile('cp1', '/etc/kubernetes/pki/ca.crt');

@@ -60,7 +60,7 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
       expect(run.code, run.stdout.slice(-3000)).toBe(0);
       await new Promise((r) => setTimeout(r, 1100)); // one snapshot per second-stamp
     }
-    const dir = join(cwd, '.kubesmith', NAME, 'etcd');
+    const dir = join(cwd, '.kubesmith', e.lab.name, 'etcd');
     const dbs = readdirSync(dir).filter((f) => f.endsWith('.db'));
     expect(dbs).toHaveLength(2);
     for (const f of dbs) {
@@ -107,11 +107,11 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
       expect(backups.length, h).toBeGreaterThan(0);
       expect(Number(backups[backups.length - 1]!.split(' ')[0]) * 1000).toBeLessThanOrEqual(resetMs);
     }
-    const local = join(cwd, '.kubesmith', NAME, 'backups');
+    const local = join(cwd, '.kubesmith', e.lab.name, 'backups');
     const stamp = readdirSync(local).sort().pop()!;
     expect(existsSync(join(local, stamp, 'cp1', 'etc-kubernetes.tgz'))).toBe(true);
     expect(existsSync(join(local, stamp, 'w1', 'etc-kubernetes.tgz'))).toBe(true);
-    expect(existsSync(join(cwd, '.kubesmith', NAME, 'etcd', `${stamp}-cp1.db`))).toBe(true);
+    expect(existsSync(join(cwd, '.kubesmith', e.lab.name, 'etcd', `${stamp}-cp1.db`))).toBe(true);
     const again = await kubesmith(['reset', '-i', e.inv, '--yes', '--output', 'json'], cwd);
     expect(again.code, again.stdout.slice(-2000)).toBe(0);
   }, 900_000);

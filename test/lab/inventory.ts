@@ -1,6 +1,7 @@
 /** Writes a kubesmith inventory (apiVersion kubesmith.io/v1alpha1) that targets a lab instance. */
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import { hostIp6 } from './paths.js';
 
 export interface InventoryOverrides {
   controlPlanes: string[];
@@ -11,6 +12,8 @@ export interface InventoryOverrides {
   extra?: Record<string, unknown>;
   /** metadata.name (default: the lab's name). */
   clusterName?: string;
+  /** Dual-stack: every host also gets address6, its IPv6 address on the lab network (paths.ts hostIp6). */
+  dualStack?: boolean;
 }
 
 export interface InventoryTarget {
@@ -30,6 +33,7 @@ export function buildInventory(lab: InventoryTarget, o: InventoryOverrides): Rec
     .map((h) => ({
       name: h.name,
       address: h.ip,
+      ...(o.dualStack ? { address6: hostIp6(h.ip) } : {}),
       roles: [...(o.controlPlanes.includes(h.name) ? ['control-plane'] : []), ...(o.workers.includes(h.name) ? ['worker'] : [])],
     }));
   const ssh = { user: o.user ?? 'root', keyPath: lab.keyPath, knownHostsPath: lab.knownHostsPath, hostKeyPolicy: 'strict' };

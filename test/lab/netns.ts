@@ -3,7 +3,7 @@
  * exists, never removed), one bridge per instance, one netns + veth pair per host. Nothing here has a default route.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
-import { LAB_SUPERNET, bridgeIp, bridgeOf, hostIp, netnsOf, subnetOf, vethOf } from './paths.js';
+import { LAB_SUPERNET, bridgeIp, bridgeOf, hostIp, hostIp6, netnsOf, subnetOf, vethOf } from './paths.js';
 import { run, runOk } from './run.js';
 
 /** Packets for lab addresses must never follow the default route out of the machine. */
@@ -41,6 +41,8 @@ export async function createHostNet(index: number, i: number, host: string): Pro
   await batch(['-n', ns], [
     'link set lo up',
     `addr add ${addr}/24 dev eth0`,
+    // IPv6 too, as cloud images have it: dual-stack clusters need a node IP of each family (no route beyond the bridge).
+    `addr add ${hostIp6(addr)}/64 dev eth0 nodad`,
     'link set eth0 up',
     `route change ${subnetOf(index)} dev eth0 proto kernel scope link src ${addr} quickack 1`,
   ]);

@@ -18,6 +18,11 @@ export const subnetOf = (index: number) => `10.199.${index}.0/24`;
 export const bridgeOf = (index: number) => `ksl${index}`;
 export const bridgeIp = (index: number) => `10.199.${index}.1`;
 export const hostIp = (index: number, i: number) => `10.199.${index}.${10 + i}`;
+/** Each host's IPv6 address (a ULA on the same eth0, for dual-stack clusters): 10.199.X.Y → fd00:199:X::Y. */
+export const hostIp6 = (ipv4: string) => {
+  const [, , x, y] = ipv4.split('.');
+  return `fd00:199:${x}::${y}`;
+};
 export const netnsOf = (index: number, host: string) => `ksl${index}-${host}`;
 /** Machine-side end of a host's veth pair (≤ 15 characters). */
 export const vethOf = (index: number, i: number) => `ksl${index}h${i}`;

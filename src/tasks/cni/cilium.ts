@@ -17,8 +17,8 @@ interface HelmRelease {
 export const cniCilium = defineTask({
   id: 'cni.cilium',
   title: 'CNI | Install cilium with helm (ipam kubernetes)',
+  skip: (ctx) => (ctx.inventory.spec.network.plugin !== 'cilium') && 'network.plugin is not cilium',
   async plan(ctx) {
-    if (ctx.inventory.spec.network.plugin !== 'cilium') return { skip: 'network.plugin is not cilium' };
     const t = ctx.transport;
     const missing = await requireCluster(ctx);
     if (missing) return missing;

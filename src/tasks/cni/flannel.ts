@@ -8,8 +8,8 @@ export const FLANNEL_MANIFEST = `${KUBESMITH_DIR}/kube-flannel.yaml`;
 export const cniFlannel = defineTask({
   id: 'cni.flannel',
   title: 'CNI | Apply the flannel manifest (net-conf from the inventory)',
+  skip: (ctx) => (ctx.inventory.spec.network.plugin !== 'flannel') && 'network.plugin is not flannel',
   async plan(ctx) {
-    if (ctx.inventory.spec.network.plugin !== 'flannel') return { skip: 'network.plugin is not flannel' };
     const t = ctx.transport;
     const missing = await requireCluster(ctx);
     if (missing) return missing;

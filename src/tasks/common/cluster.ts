@@ -4,7 +4,8 @@
 import { createHash, randomBytes, randomInt, X509Certificate } from 'node:crypto';
 import type { TaskContext } from '../../engine/types.js';
 import type { Transport } from '../../transport/types.js';
-import { secret, sh, type Secret } from '../../transport/command.js';
+import { secret, type Secret } from '../../transport/command.js';
+import { renderKubeadmInit } from '../../render/index.js';
 import { ADMIN_CONF } from '../../render/views.js';
 
 export { ADMIN_CONF };
@@ -122,17 +123,28 @@ export function newCertificateKey(): string {
   return randomBytes(32).toString('hex');
 }
 
+/**
+ * The first control plane's config for making join material: an InitConfiguration holding the new token (and key).
+ * 0600, removed right after: `kubeadm token create --config` and `kubeadm init phase upload-certs --config` read the
+ * secrets from it, so they never appear on a command line (/proc/PID/cmdline, sudo's log).
+ */
+export const JOIN_MATERIAL_CONFIG = `${KUBESMITH_DIR}/kubeadm-join-material.yaml`;
+
 async function makeJoinMaterial(ctx: TaskContext, controlPlane: boolean): Promise<JoinMaterial> {
   const t = controlPlaneTransport(ctx);
   const caHash = await clusterCaHash(ctx);
+  // The token and the key are generated here, reach the host only in a 0600 file, and are masked in every echo.
   const token = secret(newBootstrapToken());
-  // The token and the key are generated here and passed as secret(): every echo of them is masked.
-  await t.exec(sh`kubeadm token create ${token} --ttl 1h --description ${'kubesmith join'}`, { timeoutMs: 120_000 });
-  const material: JoinMaterial = { token, caCertHash: caHash };
-  if (controlPlane) {
-    const key = secret(newCertificateKey());
-    await t.exec(sh`kubeadm init phase upload-certs --upload-certs --certificate-key ${key}`, { timeoutMs: 120_000 });
-    material.certificateKey = key;
+  const key = controlPlane ? secret(newCertificateKey()) : undefined;
+  const secrets = [token.reveal(), ...(key ? [key.reveal()] : [])];
+  const first = ctx.hosts.firstControlPlane;
+  const config = renderKubeadmInit(ctx.inventory, first, ctx.hosts, { bootstrapToken: token.reveal(), ...(key ? { certificateKey: key.reveal() } : {}) });
+  await t.writeFile(JOIN_MATERIAL_CONFIG, config, { mode: '0600' });
+  try {
+    await t.exec(['kubeadm', 'token', 'create', '--config', JOIN_MATERIAL_CONFIG], { timeoutMs: 120_000, secrets });
+    if (key) await t.exec(['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', JOIN_MATERIAL_CONFIG], { timeoutMs: 120_000, secrets });
+  } finally {
+    await t.exec(['rm', '-f', JOIN_MATERIAL_CONFIG], { allowFailure: true });
   }
-  return material;
+  return { token, caCertHash: caHash, ...(key ? { certificateKey: key } : {}) };
 }

@@ -16,6 +16,11 @@ export type Plan = Action[] | { skip: string } | { unknown: string; changes?: Ch
 export interface TaskSpec {
   id: string;
   title: string;
+  /**
+   * When the task does not apply, why (from the inventory and the host's declared data; no look-up): the one way a
+   * task is gated. Playbooks list every step unconditionally. Conditions that need a look at the host stay in plan().
+   */
+  skip?(ctx: TaskContext): string | false | undefined;
   /** Read-only: look at the host and return what must change. Never write here. */
   plan(ctx: TaskContext): Promise<Plan>;
   verify?(ctx: TaskContext): Promise<void>;
@@ -38,11 +43,15 @@ export function defineTask(spec: TaskSpec): Task {
     id: spec.id,
     title: spec.title,
     async check(ctx) {
+      const reason = spec.skip?.(ctx);
+      if (reason) return { status: 'skip', reason };
       const plan = await spec.plan(ctx);
       planned.set(ctx, plan);
       return toResult(plan);
     },
     async apply(ctx, changes) {
+      const reason = spec.skip?.(ctx);
+      if (reason) throw new Error(`${spec.id}: nothing to apply (${reason})`);
       const plan = planned.get(ctx) ?? (await spec.plan(ctx));
       planned.delete(ctx);
       if (!Array.isArray(plan)) throw new Error(`${spec.id}: nothing to apply (${'skip' in plan ? plan.skip : plan.unknown})`);

@@ -1,4 +1,6 @@
 /** systemd unit state, read-only, and the actions that enable/start/restart units. */
+import { posix } from 'node:path';
+import { sh } from '../../transport/command.js';
 import type { ExecResult, Transport } from '../../transport/types.js';
 import { lookups, run } from '../../transport/lookups.js';
 import { action, type Action } from './define.js';
@@ -54,3 +56,17 @@ export function restartAction(t: Transport, unit: string, why: string): Action {
  * then already matches.
  */
 export const restartOwedPath = (unit: string) => `/var/lib/kubesmith/restart-owed/${unit}`;
+
+/** Why a unit is restarted when only its mark says so. */
+export const RESTART_OWED_REASON = 'a run stopped after changing its configuration, before restarting it';
+
+/** The same write, preceded by the mark on the host that `unit` owes a restart. */
+export function owingRestart(t: Transport, unit: string, write: Action): Action {
+  const path = restartOwedPath(unit);
+  return { change: write.change, run: async () => (await t.exec(sh`mkdir -p ${posix.dirname(path)} && : > ${path}`), await write.run()) };
+}
+
+/** Restart `unit` and clear its mark (only once the restart succeeded). */
+export function restartClearingOwed(t: Transport, unit: string, why: string): Action {
+  return action(`restart ${unit} (${why})`, async () => void (await t.exec(sh`systemctl restart ${unit} && rm -f ${restartOwedPath(unit)}`)));
+}

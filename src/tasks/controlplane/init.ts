@@ -1,7 +1,7 @@
 import { defineTask, action } from '../common/define.js';
 import { sh } from '../../transport/command.js';
 import { fileAction } from '../common/files.js';
-import { ADMIN_CONF, KUBESMITH_DIR, fileExists, kubectl, newBootstrapToken, newCertificateKey } from '../common/cluster.js';
+import { ADMIN_CONF, JOIN_MATERIAL_CONFIG, KUBESMITH_DIR, fileExists, kubectl, newBootstrapToken, newCertificateKey } from '../common/cluster.js';
 import { renderKubeadmInit } from '../../render/index.js';
 import type { TaskContext } from '../../engine/types.js';
 
@@ -73,9 +73,10 @@ export const controlplaneInit = defineTask({
     const t = ctx.transport;
     const state = await initState(ctx);
     if (state === 'done') {
-      // A run killed during init can leave the run config, which holds the token and certificate key.
-      if (!(await fileExists(t, KUBEADM_INIT_RUN_CONFIG))) return [];
-      return [action(`remove the leftover ${KUBEADM_INIT_RUN_CONFIG} (it holds a bootstrap token)`, async () => void (await t.exec(['rm', '-f', KUBEADM_INIT_RUN_CONFIG])))];
+      // A run killed during init (or while making join material) can leave a config holding a token and certificate key.
+      const leftovers = [];
+      for (const file of [KUBEADM_INIT_RUN_CONFIG, JOIN_MATERIAL_CONFIG]) if (await fileExists(t, file)) leftovers.push(file);
+      return leftovers.map((file) => action(`remove the leftover ${file} (it holds a bootstrap token)`, async () => void (await t.exec(['rm', '-f', file]))));
     }
     const config = renderKubeadmInit(ctx.inventory, ctx.host, ctx.hosts);
     const write = await fileAction(t, KUBEADM_INIT_CONFIG, config, { mode: '0600' });

@@ -1,5 +1,6 @@
 /** Where backups live: on the node under /var/backups/kubesmith, on the admin machine under .kubesmith/<cluster>/. */
 import { resolve } from 'node:path';
+import { stampOf } from '../../engine/stamp.js';
 import type { TaskContext } from '../../engine/types.js';
 
 export const NODE_BACKUP_DIR = '/var/backups/kubesmith';
@@ -17,9 +18,7 @@ export function runStamp(ctx: Pick<TaskContext, 'options'>): string {
   return typeof s === 'string' && s ? s : stampOf(new Date());
 }
 
-export function stampOf(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
+export { stampOf };
 
 /** Snapshots kept on the admin machine: options.keep (default 7). */
 export function keepCount(ctx: Pick<TaskContext, 'options'>): number {

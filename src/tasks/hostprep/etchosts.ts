@@ -32,8 +32,8 @@ export function withHostsBlock(current: string, block: string): string {
 export const hostprepEtcHosts = defineTask({
   id: 'hostprep.etchosts',
   title: 'Host prep | Add every node to /etc/hosts',
+  skip: (ctx) => (!ctx.inventory.spec.hostPrep.etcHosts) && 'hostPrep.etcHosts is false',
   async plan(ctx) {
-    if (!ctx.inventory.spec.hostPrep.etcHosts) return { skip: 'hostPrep.etcHosts is false' };
     const current = (await readText(ctx.transport, PATH)) ?? '';
     const edit = await fileAction(ctx.transport, PATH, withHostsBlock(current, hostsBlock(ctx.inventory, ctx.hosts)), { mode: '0644' }, current);
     return edit ? [edit] : ([] as Action[]);

@@ -7,9 +7,9 @@ import { firewallTools } from './firewall-tools.js';
 export const hostprepFirewall = defineTask({
   id: 'hostprep.firewall',
   title: 'Host prep | Disable the firewall or open the Kubernetes ports',
+  skip: (ctx) => ctx.inventory.spec.hostPrep.firewall === 'keep' && 'hostPrep.firewall is keep',
   async plan(ctx) {
     const mode = ctx.inventory.spec.hostPrep.firewall;
-    if (mode === 'keep') return { skip: 'hostPrep.firewall is keep' };
     const t = ctx.transport;
     const tool = firewallTools[ctx.host.requireDistro().firewall];
     if (mode === 'disable') {

@@ -19,8 +19,8 @@ export function fstabWithoutSwap(fstab: string): string {
 export const hostprepSwap = defineTask({
   id: 'hostprep.swap',
   title: 'Host prep | Turn swap off now and at boot',
+  skip: (ctx) => (ctx.inventory.spec.hostPrep.swap === 'keep') && 'hostPrep.swap is keep (kubelet failSwapOn: false)',
   async plan(ctx) {
-    if (ctx.inventory.spec.hostPrep.swap === 'keep') return { skip: 'hostPrep.swap is keep (kubelet failSwapOn: false)' };
     const t = ctx.transport;
     const actions: Action[] = [];
     const [active, fstab, units] = await lookups(t, [

@@ -12,9 +12,9 @@ export const hostprepSysctl = defineTask({
   async plan(ctx) {
     const t = ctx.transport;
     const actions: Action[] = [];
-    const settings = sysctlView().settings;
+    const settings = sysctlView(ctx.inventory).settings;
     const [current, ...values] = await lookups(t, [read(PATH), ...settings.map((s) => run(['sysctl', '-n', s.key]))]);
-    const file = await fileAction(t, PATH, renderSysctl(), {}, current);
+    const file = await fileAction(t, PATH, renderSysctl(ctx.inventory), {}, current);
     if (file) actions.push(file);
     const live: string[] = [];
     settings.forEach((s, i) => {

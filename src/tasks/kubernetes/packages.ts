@@ -1,19 +1,21 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { isEnabled, unitEnabledLookup } from '../common/services.js';
-import { ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
+import { onlyOnline } from '../common/gates.js';
+import { criToolsPackage, ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
 import { lookups, run } from '../../transport/lookups.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
 
 export const kubernetesPackagesTask = defineTask({
   id: 'kubernetes.packages',
   title: 'Kubernetes packages | Install kubeadm, kubelet and kubectl at the exact version, held',
+  skip: onlyOnline,
   async plan(ctx) {
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();
     const version = parseKubeVersion(ctx.inventory.spec.kubernetes.version).text;
     const ipvs = ctx.inventory.spec.kubernetes.proxyMode === 'ipvs';
     // One round trip: every package's version and hold, and the kubelet unit.
-    const [query, kubelet] = await lookups(t, [run(distro.packageStates([...kubernetesPackages, ...(ipvs ? ipvsPackages : [])])), unitEnabledLookup('kubelet')]);
+    const [query, kubelet] = await lookups(t, [run(distro.packageStates([...kubernetesPackages, criToolsPackage, ...(ipvs ? ipvsPackages : [])])), unitEnabledLookup('kubelet')]);
     const states = distro.parsePackageStates(query.stdout);
     const actions: Action[] = [];
     const wrong: string[] = [];
@@ -29,6 +31,10 @@ export const kubernetesPackagesTask = defineTask({
           await t.exec(distro.installPackages(pkgs), { timeoutMs: 900_000 });
         }),
       );
+    }
+    if (!states.has(criToolsPackage)) {
+      // crictl (the CNI image pulls and image checks use it): no kubeadm package from 1.32 on brings it along
+      actions.push(action(`install ${criToolsPackage} (crictl)`, async () => void (await ensureFreshPackageIndex(ctx), await t.exec(distro.installPackages([[criToolsPackage, undefined]]), { timeoutMs: 900_000 }))));
     }
     if (ipvs) {
       const absent = ipvsPackages.filter((p) => !states.has(p));

@@ -1,13 +1,15 @@
-import { defineTask, action, type Action } from '../common/define.js';
+import { defineTask, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
+import { onlyOnline } from '../common/gates.js';
 import { markPackageIndexStale } from '../common/package-index.js';
-import { lookups, read, run } from '../../transport/lookups.js';
+import { lookups, read } from '../../transport/lookups.js';
+import { signingKeyAction } from '../common/signing-key.js';
 import { defaultPackageRepository, minorTag } from '../../data/versions.js';
-import { sh } from '../../transport/command.js';
 
 export const kubernetesRepo = defineTask({
   id: 'kubernetes.repo',
   title: 'Kubernetes packages | Add the pkgs.k8s.io repository for this minor',
+  skip: onlyOnline,
   async plan(ctx) {
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();
@@ -16,15 +18,11 @@ export const kubernetesRepo = defineTask({
     const minor = minorTag(k.version);
     const actions: Action[] = [];
     const keyring = distro.kubernetesKeyringPath;
-    const [current, key] = await lookups(t, [read(distro.kubernetesRepoPath), ...(keyring ? [run(['test', '-e', keyring])] : [])]);
-    if (keyring && key?.code !== 0) {
-      const url = distro.kubernetesRepoKeyUrl(base, minor);
-      actions.push(
-        action(`fetch the repository signing key into ${keyring}`, async () => {
-          await t.exec(sh`mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL ${url} | gpg --dearmor --yes -o ${keyring}`, { timeoutMs: 120_000 });
-          markPackageIndexStale(ctx);
-        }),
-      );
+    const [current] = await lookups(t, [read(distro.kubernetesRepoPath)]);
+    if (keyring) {
+      const key = { url: distro.kubernetesRepoKeyUrl(base, minor), path: keyring, format: 'binary' as const };
+      const fetch = await signingKeyAction(ctx, key, `fetch the repository signing key into ${keyring}`);
+      if (fetch) actions.push(fetch);
     }
     const repo = await fileAction(t, distro.kubernetesRepoPath, distro.kubernetesRepoFile(base, minor), {}, current);
     if (repo) {

@@ -13,8 +13,8 @@ export const KUBE_VIP_MANIFEST = '/etc/kubernetes/manifests/kube-vip.yaml';
 export const kubevipManifest = defineTask({
   id: 'kubevip.manifest',
   title: 'Control plane | Run kube-vip for the control-plane VIP',
+  skip: (ctx) => (ctx.inventory.spec.kubernetes.loadBalancer?.type !== 'kube-vip') && 'kubernetes.loadBalancer.type is not kube-vip',
   async plan(ctx) {
-    if (ctx.inventory.spec.kubernetes.loadBalancer?.type !== 'kube-vip') return { skip: 'kubernetes.loadBalancer.type is not kube-vip' };
     const t = ctx.transport;
     const initialized = await fileExists(t, ADMIN_CONF);
     const edit = await fileAction(t, KUBE_VIP_MANIFEST, renderKubeVip(ctx.inventory, ctx.host, ctx.hosts, initialized), { mode: '0600' });

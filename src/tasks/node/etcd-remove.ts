@@ -6,8 +6,8 @@ import { healthyControlPlane, memberList, runEtcdctl } from '../etcd/node.js';
 export const nodeEtcdRemove = defineTask({
   id: 'node.etcd-remove',
   title: "Node | Remove the node's etcd member through a healthy control plane",
+  skip: (ctx) => (!ctx.host.isControlPlane) && 'not a control plane: no etcd member',
   async plan(ctx) {
-    if (!ctx.host.isControlPlane) return { skip: 'not a control plane: no etcd member' };
     const via = await healthyControlPlane(ctx, [ctx.host.name]);
     if (!via) throw new Error(`no other control plane has a healthy etcd member: cannot remove ${ctx.host.name}'s member safely (quorum lost? restore with \`kubesmith recover --from-snapshot\`)`);
     const t = ctx.transportFor(via);

@@ -7,6 +7,7 @@ import type { Host } from '../../model/host.js';
 import { BundleError, verifyBundle, type BundleFile, type BundleManifest } from '../../bundle/manifest.js';
 import { matchBundle, type ImageSource } from '../../bundle/match.js';
 import { bundlePath, openBundle } from '../../bundle/open.js';
+import { hostRelease } from '../../bundle/artifacts.js';
 
 /** Where a host keeps its part of the bundle (same relative paths as in the bundle). */
 export const REMOTE_BUNDLE_DIR = '/var/lib/kubesmith/bundle';
@@ -45,7 +46,7 @@ export interface HostFiles {
   platform: string;
   /** Image archives (one per distinct bundle image). */
   images: BundleFile[];
-  /** OS packages for the host's distro family, when the bundle has them. */
+  /** OS packages for the host's distro release, when the bundle has them. */
   packages: BundleFile[];
   /** Binaries and release archives, used when there are no packages for this family. */
   binaries: BundleFile[];
@@ -60,7 +61,14 @@ export function filesFor(bundle: OpenBundle, host: Host): HostFiles {
   const imagePaths = new Set(bundle.images.map((i) => i.image.platforms[platform]!.file));
   const family = host.requireDistro().family;
   const ours = bundle.manifest.files.filter((f) => f.platform === platform);
-  const packages = ours.filter((f) => f.kind === 'package' && f.family === family);
+  const forFamily = ours.filter((f) => f.kind === 'package' && f.family === family);
+  // packages are resolved per distro release (Docker's repository has one per release): only this host's release fits
+  const release = hostRelease(host.requireFacts());
+  const packages = forFamily.filter((f) => f.release === undefined || f.release === release);
+  if (forFamily.length && !packages.length) {
+    const have = [...new Set(forFamily.map((f) => f.release))].join(', ');
+    throw new BundleError(bundle.dir, [`${host.name} runs ${release}; the bundle's ${family} packages are for ${have} (bundle create --packages ${release})`]);
+  }
   return {
     platform,
     images: [...imagePaths].map((p) => byPath.get(p)!),

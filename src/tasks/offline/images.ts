@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { holds, importArchive, listImages, tagImage } from './runtime-images.js';
+import { onlyOffline } from '../common/gates.js';
 import { hostPlatform, REMOTE_BUNDLE_DIR, runBundle } from './bundle.js';
 
 /**
@@ -10,8 +11,8 @@ import { hostPlatform, REMOTE_BUNDLE_DIR, runBundle } from './bundle.js';
 export const offlineImages = defineTask({
   id: 'offline.images',
   title: 'Offline | Import the bundle images into the runtime and check every required image is present',
+  skip: onlyOffline,
   async plan(ctx) {
-    if (!ctx.inventory.spec.offline?.bundle) return { skip: 'spec.offline.bundle is not set' };
     const bundle = await runBundle(ctx);
     const runtime = ctx.inventory.spec.containerRuntime.type;
     const platform = hostPlatform(ctx.host);

@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { forgetInstalledVersions } from '../common/installed.js';
+import { onlyOffline } from '../common/gates.js';
 import { fileAction } from '../common/files.js';
 import { ensureRunning, unitEnabled } from '../common/services.js';
 import { sh, type Command } from '../../transport/command.js';
@@ -10,6 +11,7 @@ import { kubernetesPackages } from '../../data/versions.js';
 import { RELEASE_ARCHIVES, releaseMembers } from '../../bundle/release-archive.js';
 import { join } from 'node:path';
 import { filesFor, remotePath, runBundle, type OpenBundle } from './bundle.js';
+import { hostRelease } from '../../bundle/artifacts.js';
 import { UNIT_DIR, containerdService, kubeadmDropIn, kubeletService } from './units.js';
 
 /** Install local package files: the family's package manager resolves them from their paths (no repository). */
@@ -98,12 +100,12 @@ async function binaryActions(ctx: TaskContext, bundle: OpenBundle, files: Bundle
 export const offlineInstall = defineTask({
   id: 'offline.install',
   title: 'Offline | Install containerd, kubeadm, kubelet and kubectl from the bundle',
+  skip: onlyOffline,
   async plan(ctx) {
-    if (!ctx.inventory.spec.offline?.bundle) return { skip: 'spec.offline.bundle is not set' };
     const bundle = await runBundle(ctx);
     const need = filesFor(bundle, ctx.host);
     if (ctx.inventory.spec.containerRuntime.type === 'docker' && need.packages.length === 0) {
-      throw new Error(`containerRuntime docker installs offline from packages only: make the bundle with --packages ${ctx.host.requireDistro().family}`);
+      throw new Error(`containerRuntime docker installs offline from packages only: make the bundle with --packages ${hostRelease(ctx.host.requireFacts())}`);
     }
     const actions = need.packages.length ? await packageActions(ctx, need.packages) : await binaryActions(ctx, bundle, need.binaries);
     const t = ctx.transport;

@@ -1,5 +1,6 @@
 import { defineTask, action } from '../common/define.js';
 import { sh } from '../../transport/command.js';
+import { onlyOffline } from '../common/gates.js';
 import type { Transport } from '../../transport/types.js';
 import type { BundleFile } from '../../bundle/manifest.js';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { resumableUpload } from './resumable-upload.js';
 export const UPLOADS_PER_HOST = 2;
 
 /** sha256 of the files that exist on the host, by remote path. */
-async function remoteSums(t: Transport, paths: string[]): Promise<Map<string, string>> {
+export async function remoteSums(t: Transport, paths: string[]): Promise<Map<string, string>> {
   const out = await t.exec(sh`sha256sum -- ${paths} 2>/dev/null; true`, { allowFailure: true, timeoutMs: 600_000 });
   const sums = new Map<string, string>();
   for (const line of out.stdout.split('\n')) {
@@ -58,8 +59,8 @@ async function uploadAll(t: Transport, bundle: OpenBundle, files: BundleFile[], 
 export const offlineUpload = defineTask({
   id: 'offline.upload',
   title: 'Offline | Upload the bundle files this host needs (checksum skip)',
+  skip: onlyOffline,
   async plan(ctx) {
-    if (!ctx.inventory.spec.offline?.bundle) return { skip: 'spec.offline.bundle is not set' };
     const bundle = await runBundle(ctx);
     const need = filesFor(bundle, ctx.host);
     const files = [...need.images, ...need.packages, ...need.binaries];

@@ -1,7 +1,8 @@
 /**
  * recover.prepare (first control plane): pick the recovery id (re-used when a previous recover was interrupted)
  * and put the two inputs on the node, under /var/lib/kubesmith/recover/<id>/: snapshot.db (--from-snapshot, else a
- * snapshot taken now from a healthy member, else the newest on the admin machine) and etc-kubernetes.tgz (the
+ * snapshot taken now from a healthy member, else the newest on the admin machine if it is no older than
+ * --max-snapshot-age; the plan names it with its age and revision) and etc-kubernetes.tgz (the
  * PKI as it is now, else the newest PKI backup of this host on the admin machine).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { latestLocalSnapshot, takeSnapshot } from '../etcd/snapshot.js';
 import { missingToolReason, offlineTool, parseSnapshotStatus, snapshotStatusArgv } from '../../etcd/index.js';
 import { CONFIG_TARBALL } from '../reset/backup.js';
 import { CURRENT, recoverDir } from './marker.js';
+import { DEFAULT_MAX_SNAPSHOT_AGE_MS, describeSnapshot, formatAge, parseStamp, snapshotInfo } from './snapshot-age.js';
+import { ETCD_KEPT_DIR } from '../reset/keep-etcd.js';
 import type { TaskContext } from '../../engine/types.js';
 
 export const SNAPSHOT = 'snapshot.db';
@@ -35,6 +38,28 @@ function recordedWorkloads(snapshot: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The run's time (its stamp, so tests can fix it). */
+function runTime(ctx: TaskContext): Date {
+  return parseStamp(runStamp(ctx)) ?? new Date();
+}
+
+/**
+ * The newest local snapshot, described (age, revision), when it is no older than options.maxSnapshotAgeMs (default
+ * 24h); else an error: with no healthy member the members' own data may be newer, and it is kept, not restored over.
+ */
+function freshEnough(ctx: TaskContext, file: string): string {
+  const info = snapshotInfo(file);
+  const now = runTime(ctx);
+  const max = typeof ctx.options.maxSnapshotAgeMs === 'number' ? ctx.options.maxSnapshotAgeMs : DEFAULT_MAX_SNAPSHOT_AGE_MS;
+  const text = describeSnapshot(info, now);
+  if (now.getTime() - info.takenAt.getTime() <= max) return text;
+  throw new Error(
+    `etcd is not healthy on any control plane and the newest snapshot on this machine, ${text}, is older than --max-snapshot-age ${formatAge(max)}: ` +
+      `recover stopped before changing anything. The members' own data may be newer (reset and recover keep it in ${ETCD_KEPT_DIR}/, never delete it). ` +
+      `To restore this snapshot anyway, name it: --from-snapshot ${file}; or raise --max-snapshot-age`,
+  );
 }
 
 export const recoverPrepare = defineTask({
@@ -59,13 +84,13 @@ export const recoverPrepare = defineTask({
     let snapshotSource: string;
     let takeFrom: string | undefined;
     let localSnapshot: string | undefined = from;
-    if (from) snapshotSource = `--from-snapshot ${from}`;
+    if (from) snapshotSource = `--from-snapshot ${describeSnapshot(snapshotInfo(from), runTime(ctx))}`;
     else if (haveSnapshot) snapshotSource = `${dir}/${SNAPSHOT} (kept from the interrupted recovery)`;
     else {
       takeFrom = (await healthyControlPlane(ctx))?.name;
       localSnapshot = takeFrom ? undefined : await latestLocalSnapshot(join(adminDir(ctx), 'etcd'));
       if (!takeFrom && !localSnapshot) throw new Error('no etcd snapshot: etcd is not healthy on any control plane and the admin machine has none; pass --from-snapshot FILE');
-      snapshotSource = takeFrom ? `a snapshot taken now on ${takeFrom}` : `the newest snapshot on the admin machine, ${localSnapshot}`;
+      snapshotSource = takeFrom ? `a snapshot taken now on ${takeFrom}` : `the newest snapshot on the admin machine, ${freshEnough(ctx, localSnapshot!)}`;
     }
     let configSource: string;
     let localConfig: string | undefined;

@@ -7,6 +7,9 @@ import { ETCD_DATA_DIR, missingToolReason, offlineTool, peerUrl, snapshotRestore
 import { snapshotTools } from '../etcd/node.js';
 import { countWorkloads } from '../etcd/snapshot.js';
 import { resetActions } from '../reset/node.js';
+import { keepScript, keptDir } from '../reset/keep-etcd.js';
+import { runStamp } from '../etcd/paths.js';
+import { sh } from '../../transport/command.js';
 import { CONFIG_TARBALL } from '../reset/backup.js';
 import { CURRENT, hasMarker, recoverDir, recoverId, setMarker } from './marker.js';
 import { EXPECTED, SNAPSHOT } from './prepare.js';
@@ -76,13 +79,17 @@ export const recoverEtcd = defineTask({
     const tool = offlineTool(tools);
     if (!tool) throw new Error(`${ctx.host.name}: cannot restore: ${missingToolReason(tools)}`);
     const staging = `${ETCD_DATA_DIR}.restore-${id}`;
-    const aside = `${ETCD_DATA_DIR}.before-recover-${id}`;
+    const stamp = runStamp(ctx);
+    const kept = keptDir(ctx.host.name, stamp);
     const argv = snapshotRestoreArgv(tool, snap, { name: ctx.host.name, peerUrl: peerUrl(ctx.host.internalAddress), dataDir: staging });
     return [
-      action(`move the current ${ETCD_DATA_DIR} aside (${aside}) and restore ${snap} with ${tool.tool} (member ${ctx.host.name}, ${peerUrl(ctx.host.internalAddress)})`, async () => {
-        await t.exec(['rm', '-rf', '--', staging]); // a half-written restore of an interrupted run
+      action(`restore ${snap} with ${tool.tool} (member ${ctx.host.name}, ${peerUrl(ctx.host.internalAddress)}) and swap it in; whatever ${ETCD_DATA_DIR} holds is kept in ${kept}/`, async () => {
+        await t.exec(keepScript(staging, ctx.host.name, stamp)); // a half-written restore of an interrupted run: kept too
         await t.exec(argv, { timeoutMs: 600_000 });
-        await t.exec(['sh', '-c', `if [ -n "$(ls -A "$1" 2>/dev/null)" ]; then mv "$1" "$2.$(date +%s)"; else rm -rf "$1"; fi; mv "$3" "$1"; chmod 0700 "$1"`, 'sh', ETCD_DATA_DIR, aside, staging]);
+        // An empty data dir (kubeadm reset's work, its member kept before) is replaced; anything in it is kept.
+        await t.exec(sh`if [ -n "$(ls -A ${ETCD_DATA_DIR} 2>/dev/null)" ]; then (${keepScript(ETCD_DATA_DIR, ctx.host.name, stamp)}); else rmdir ${ETCD_DATA_DIR} 2>/dev/null || true; fi`);
+        await t.exec(['mv', '--', staging, ETCD_DATA_DIR]);
+        await t.exec(['chmod', '0700', ETCD_DATA_DIR]);
         await setMarker(t, id, 'restored');
       }),
     ];

@@ -1,7 +1,9 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import type { TaskContext } from '../../engine/types.js';
 import type { Transport } from '../../transport/types.js';
-import { iptablesCleanupScript, leftoversProbe, parseLeftovers, type Leftovers } from './cleanup.js';
+import { runStamp } from '../etcd/paths.js';
+import { ETCD_MEMBER_DIR, keepScript, keptDir } from './keep-etcd.js';
+import { cleanIptables, leftoversProbe, parseLeftovers, type Leftovers } from './cleanup.js';
 
 /** Home directories whose ~/.kube/config kubesmith installed: root's and the SSH user's. */
 async function homes(ctx: TaskContext, t: Transport): Promise<string[]> {
@@ -19,13 +21,17 @@ export async function leftovers(ctx: TaskContext, t: Transport = ctx.transport):
 }
 
 export function nothingLeft(l: Leftovers): boolean {
-  return !l.kubeadm.length && !l.paths.length && !l.links.length && !l.ipvs && !l.chains.length && !l.kubeconfigs.length;
+  return !l.kubeadm.length && !l.etcdMember && !l.paths.length && !l.links.length && !l.ipvs && !l.chains.length && !l.kubeconfigs.length;
 }
 
-/** kubeadm reset -f and the cleanup kubeadm leaves, one action per item found (the plan lists exactly these). */
+/**
+ * kubeadm reset -f and the cleanup kubeadm leaves, one action per item found (the plan lists exactly these). etcd's
+ * member directory is moved to /var/lib/etcd-kept first: kubeadm reset empties /var/lib/etcd.
+ */
 export async function resetActions(ctx: TaskContext, t: Transport = ctx.transport): Promise<Action[]> {
   const l = await leftovers(ctx, t);
   const actions: Action[] = [];
+  if (l.etcdMember) actions.push(keepEtcdMember(ctx, t));
   if (l.kubeadm.length) {
     actions.push(action(`kubeadm reset -f (found ${l.kubeadm.join(', ')})`, async () => {
       await t.exec(['kubeadm', 'reset', '-f'], { timeoutMs: 300_000 });
@@ -37,11 +43,20 @@ export async function resetActions(ctx: TaskContext, t: Transport = ctx.transpor
   if (l.chains.length) {
     const list = l.chains.map((c) => `${c.tool === 'ip6tables' ? 'ip6 ' : ''}${c.table}/${c.chain}`).join(', ');
     actions.push(action(`delete Kubernetes iptables chains and the rules jumping to them (built-in chains and policies untouched): ${list}`, async () => {
-      await t.exec(iptablesCleanupScript(), { timeoutMs: 120_000 });
+      await cleanIptables(t);
     }));
   }
   for (const k of l.kubeconfigs) actions.push(action(`remove ${k}`, async () => void (await t.exec(['rm', '-f', '--', k]))));
   return actions;
+}
+
+/** Move /var/lib/etcd/member aside, kept (keep-etcd.ts). */
+function keepEtcdMember(ctx: TaskContext, t: Transport): Action {
+  const stamp = runStamp(ctx);
+  return action(`keep the etcd data: move ${ETCD_MEMBER_DIR} to ${keptDir(ctx.host.name, stamp)}/member (never deleted)`, async () => {
+    const kept = (await t.exec(keepScript(ETCD_MEMBER_DIR, ctx.host.name, stamp))).stdout.trim();
+    ctx.log(`etcd data kept in ${kept}/member`);
+  });
 }
 
 export async function verifyReset(ctx: TaskContext, t: Transport = ctx.transport): Promise<void> {

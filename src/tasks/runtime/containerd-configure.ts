@@ -1,8 +1,7 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { restartOwedPath, unitState, unitStateLookups, unitStateOf } from '../common/services.js';
+import { RESTART_OWED_REASON, owingRestart, restartClearingOwed, restartOwedPath, unitState, unitStateLookups, unitStateOf } from '../common/services.js';
 import { sh } from '../../transport/command.js';
-import { posix } from 'node:path';
 import { renderContainerdConfig, renderCrictl, renderRegistryHosts } from '../../render/index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import type { ExecResult } from '../../transport/types.js';
@@ -19,8 +18,8 @@ export function parseContainerdVersion(out: string): string | undefined {
 export const runtimeContainerdConfigure = defineTask({
   id: 'runtime.containerd.configure',
   title: 'Container runtime | Configure containerd (systemd cgroups, pause image, mirrors) and keep it running',
+  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'containerd') && 'containerRuntime.type is not containerd',
   async plan(ctx) {
-    if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
     const t = ctx.transport;
     const hostsFiles = [...renderRegistryHosts(ctx.inventory)];
     // The version picks the config format; the facts of this run know it unless an install ran since.
@@ -44,7 +43,7 @@ export const runtimeContainerdConfigure = defineTask({
     const actions: Action[] = [];
     const written = await fileAction(t, CONTAINERD_CONFIG, renderContainerdConfig(ctx.inventory, version), {}, config0);
     // Before config.toml changes, the host notes that containerd owes a restart (cleared by the restart below).
-    const config = written && { change: written.change, run: async () => (await t.exec(sh`mkdir -p ${posix.dirname(owedPath)} && : > ${owedPath}`), await written.run()) };
+    const config = written && owingRestart(t, 'containerd', written);
     if (config) actions.push(config);
     for (const [i, [path, content]] of hostsFiles.entries()) {
       const hosts = await fileAction(t, path, content, {}, hosts0[i]);
@@ -57,8 +56,8 @@ export const runtimeContainerdConfigure = defineTask({
     const state = unitStateOf(enabled, active);
     if (!state.active) actions.push(action('enable and start containerd', async () => void (await t.exec(sh`systemctl enable --now containerd && rm -f ${owedPath}`))));
     else {
-      const why = config ? `${CONTAINERD_CONFIG} changed` : owed.code === 0 ? 'a run stopped after changing its configuration, before restarting it' : undefined;
-      if (why) actions.push(action(`restart containerd (${why})`, async () => void (await t.exec(sh`systemctl restart containerd && rm -f ${owedPath}`))));
+      const why = config ? `${CONTAINERD_CONFIG} changed` : owed.code === 0 ? RESTART_OWED_REASON : undefined;
+      if (why) actions.push(restartClearingOwed(t, 'containerd', why));
       if (!state.enabled) actions.push(action('enable containerd at boot', async () => void (await t.exec(['systemctl', 'enable', 'containerd']))));
     }
     return actions;

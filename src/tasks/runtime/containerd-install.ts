@@ -1,5 +1,6 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
+import { onlyOnline } from '../common/gates.js';
 import { forgetInstalledVersions } from '../common/installed.js';
 import { runtimePackages } from '../../data/versions.js';
 
@@ -7,8 +8,8 @@ export const runtimeContainerdInstall = defineTask({
   id: 'runtime.containerd.install',
   // Installed, not started: runtime.containerd.configure starts it once its configuration is in place.
   title: 'Container runtime | Install containerd',
+  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'containerd' && 'containerRuntime.type is not containerd') || onlyOnline(ctx),
   async plan(ctx) {
-    if (ctx.inventory.spec.containerRuntime.type !== 'containerd') return { skip: 'containerRuntime.type is not containerd' };
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();
     const pkg = runtimePackages[distro.family].containerd;

@@ -2,7 +2,8 @@ import { defineTask, action, type Action } from '../common/define.js';
 import { forgetInstalledVersions } from '../common/installed.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
 import { fileAction } from '../common/files.js';
-import { ensureRunning, restartAction } from '../common/services.js';
+import { RESTART_OWED_REASON, ensureRunning, owingRestart, restartClearingOwed, restartOwedPath } from '../common/services.js';
+import { lookups, run } from '../../transport/lookups.js';
 import { runtimePackages } from '../../data/versions.js';
 import { criDockerdPackage, criDockerdRelease, type ReleasePackage } from '../../data/runtime-repos.js';
 import { renderCriDockerDropIn, renderCrictl, renderDockerDaemon } from '../../render/index.js';
@@ -64,21 +65,26 @@ async function installActions(ctx: TaskContext): Promise<Action[]> {
 export const runtimeDocker = defineTask({
   id: 'runtime.docker',
   title: 'Container runtime | Install Docker with cri-dockerd (systemd cgroups)',
+  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'docker') && 'containerRuntime.type is not docker',
   async plan(ctx) {
-    if (ctx.inventory.spec.containerRuntime.type !== 'docker') return { skip: 'containerRuntime.type is not docker' };
     const t = ctx.transport;
     const actions: Action[] = await installActions(ctx);
+    // Before a configuration changes, the host notes that its daemon owes a restart (cleared by the restart), so a
+    // run killed in between restarts it next time, when the file already matches (as runtime.containerd.configure).
+    const [dockerOwed, criOwed] = await lookups(t, [run(['test', '-e', restartOwedPath('docker')]), run(['test', '-e', restartOwedPath('cri-docker.service')])]);
     const daemon = await fileAction(t, DOCKER_DAEMON, renderDockerDaemon(ctx.inventory));
-    if (daemon) actions.push(daemon);
+    if (daemon) actions.push(owingRestart(t, 'docker', daemon));
     const dropIn = await fileAction(t, CRI_DOCKER_DROPIN, renderCriDockerDropIn(ctx.inventory));
     if (dropIn) {
-      actions.push(dropIn);
+      actions.push(owingRestart(t, 'cri-docker.service', dropIn));
       actions.push(action('reload systemd units', async () => void (await t.exec(['systemctl', 'daemon-reload']))));
     }
     const crictl = await fileAction(t, CRICTL_CONFIG, renderCrictl(ctx.inventory));
     if (crictl) actions.push(crictl);
-    if (daemon) actions.push(restartAction(t, 'docker', `${DOCKER_DAEMON} changed`));
-    if (dropIn) actions.push(restartAction(t, 'cri-docker.service', 'pause image drop-in changed'));
+    const dockerWhy = daemon ? `${DOCKER_DAEMON} changed` : dockerOwed.code === 0 ? RESTART_OWED_REASON : undefined;
+    if (dockerWhy) actions.push(restartClearingOwed(t, 'docker', dockerWhy));
+    const criWhy = dropIn ? 'pause image drop-in changed' : criOwed.code === 0 ? RESTART_OWED_REASON : undefined;
+    if (criWhy) actions.push(restartClearingOwed(t, 'cri-docker.service', criWhy));
     for (const unit of ['docker', 'cri-docker.socket', 'cri-docker.service']) actions.push(...(await ensureRunning(t, unit)));
     return actions;
   },

@@ -17,7 +17,7 @@ import { generateSigningKey, loadSigningKey, signManifest, SIGNATURE_FILE } from
 import { offlineVerify } from '../../../src/tasks/offline/verify.js';
 import { harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
-import { tgz, writeFakeBundle } from './fake-bundle.js';
+import { tgz, writeFakeBundle, writeMirrorBundle } from './fake-bundle.js';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
@@ -113,14 +113,50 @@ describe('signed bundles', () => {
 });
 
 describe('what a bundle may hold', () => {
-  it('every file bundle create makes is a known artifact (both runtimes, both families, both platforms)', async () => {
+  it('every file bundle create resolves is a known artifact (both runtimes, deb and rpm releases, both platforms where served)', async () => {
+    // the product's own resolveArtifacts + download against the lab's real-layout mirror (the releases it serves;
+    // it has Docker's rhel repository for x86_64 only; cri-dockerd 0.3.15 publishes amd64 packages only, none for ubuntu-24.04)
     for (const runtime of ['containerd', 'docker'] as const) {
-      const dir = tmp('ks-known-');
-      const inv = makeInventory({ kubernetes: { version: '1.34.1' }, containerRuntime: { type: runtime } });
-      const m = writeFakeBundle(dir, inv, { platforms: ['linux/amd64', 'linux/arm64'], packages: ['debian', 'rhel'] });
-      expect(m.files.filter((f) => f.kind === 'package').length, runtime).toBeGreaterThan(20);
-      await expect(verifyBundle(dir), runtime).resolves.toBeTruthy();
+      const cases = runtime === 'containerd'
+        ? [{ platforms: ['linux/amd64', 'linux/arm64'], packages: ['debian-12', 'ubuntu-22.04', 'ubuntu-24.04'] }, { platforms: ['linux/amd64'], packages: ['rhel-9'] }]
+        : [{ platforms: ['linux/amd64'], packages: ['debian-12', 'ubuntu-22.04', 'rhel-9'] }];
+      for (const c of cases) {
+        const dir = tmp('ks-known-');
+        const inv = makeInventory({ kubernetes: { version: '1.34.1' }, containerRuntime: { type: runtime } });
+        const m = await writeMirrorBundle(dir, inv, c);
+        expect(new Set(m.files.filter((f) => f.kind === 'package').map((f) => f.release)), runtime).toEqual(new Set(c.packages));
+        if (runtime === 'docker') expect(m.files.some((f) => f.name === 'cri-dockerd' && f.platform === c.platforms.at(-1))).toBe(true);
+        await expect(verifyBundle(dir), `${runtime} ${c.packages.join(',')}`).resolves.toBeTruthy();
+      }
     }
+  }, 60_000);
+
+  it('a package entry is checked against the release it records: release, family, directory, name and pinned version', async () => {
+    const dir = tmp('ks-pkg-');
+    const inv = makeInventory({ kubernetes: { version: '1.34.1' } });
+    writeFakeBundle(dir, inv, { packages: ['debian-12', 'rhel-9'] });
+    const file = join(dir, MANIFEST_FILE);
+    const m = JSON.parse(readFileSync(file, 'utf8'));
+    const deb = m.files.find((f: { name: string; release?: string }) => f.name === 'kubeadm' && f.release === 'debian-12');
+    m.files.push(
+      { ...deb, release: 'debian-10' },
+      { ...deb, release: 'rhel-9' },
+      { ...deb, path: 'packages/debian-12/arm64/kubeadm_1.34.1-1.1_amd64.deb' },
+      { ...deb, path: 'packages/debian-12/amd64/kubeadm_1.34.1-1.1_amd64.tar' },
+      { ...deb, name: 'openssh-server' },
+      { ...deb, version: '1.33.5-1.1' },
+    );
+    writeFileSync(file, JSON.stringify(m));
+    const p = deb.path;
+    // (the two moved paths are also reported missing)
+    expect(await problemsOf(verifyBundle(dir))).toEqual(expect.arrayContaining([
+      `${p}: package "kubeadm" (linux/amd64) records release "debian-10", not one bundle create fetches (debian-11, debian-12, debian-13, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, rhel-8, rhel-9)`,
+      `${p}: package "kubeadm" (linux/amd64) records family "debian", but rhel-9 is rhel`,
+      'packages/debian-12/arm64/kubeadm_1.34.1-1.1_amd64.deb: package "kubeadm" (linux/amd64) is not a .deb file in packages/debian-12/<arch> of a platform the manifest lists',
+      'packages/debian-12/amd64/kubeadm_1.34.1-1.1_amd64.tar: package "kubeadm" (linux/amd64) is not a .deb file in packages/debian-12/<arch> of a platform the manifest lists',
+      `${p}: package "openssh-server" (linux/amd64) is not one of the packages a containerd bundle for Kubernetes 1.34.1 holds`,
+      `${p}: package "kubeadm" (linux/amd64) is version 1.33.5-1.1; a bundle for Kubernetes 1.34.1 holds 1.34.1`,
+    ]));
   });
 
   it('a symlink (to an admin-machine file) in place of a listed file is refused', async () => {

@@ -1,4 +1,4 @@
-/** bundle create against a real docker-registry and a fixture file server; verify and match against inventories. */
+/** bundle create against a real docker-registry and the lab's real-layout files mirror; verify and match against inventories. */
 import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { RegistryClient } from '../../../src/bundle/registry.js';
 import { kubesmith } from '../../e2e/helpers.js';
 import { haveRegistry, startRegistry, type LocalRegistry } from './local-registry.js';
 import { seedImages } from './seed.js';
-import { serveArtifacts, startFileServer, type FileServer } from './file-server.js';
+import { startMirror, type Mirror } from '../../lab/mirror.js';
 
 const inv = (spec: Partial<InventoryInput['spec']> = {}): Inventory =>
   inventorySchema.parse({
@@ -27,7 +27,7 @@ const inv = (spec: Partial<InventoryInput['spec']> = {}): Inventory =>
 
 describe.skipIf(!haveRegistry())('bundle create', () => {
   let reg: LocalRegistry;
-  let files: FileServer;
+  let files: Mirror;
   let out: string;
   const inventory = inv();
   const counted = () => {
@@ -39,13 +39,12 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     return { calls, f };
   };
   const create = (f: typeof fetch, extra: Partial<Parameters<typeof createBundle>[0]> = {}) =>
-    createBundle({ inventory, out, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true, packages: ['debian'], fetch: f, ...extra });
+    createBundle({ inventory, out, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true, packages: ['debian-12'], fetch: f, ...extra });
 
   beforeAll(async () => {
     reg = await startRegistry();
-    files = await startFileServer();
+    files = await startMirror({ minors: ['1.34'] });
     await seedImages(reg.url, imageSet(inventory).map((i) => i.ref), ['linux/amd64', 'linux/arm64']);
-    serveArtifacts(files, { kubernetesVersion: '1.34.1', platforms: ['linux/amd64'], packages: ['debian'], runtime: 'containerd' });
     out = mkdtempSync(join(tmpdir(), 'ks-bundle-'));
   }, 30_000);
   afterAll(async () => {
@@ -77,15 +76,16 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     expect(m.images.every((i) => /^sha256:/.test(i.platforms['linux/amd64']!.digest) && /^sha256:/.test(i.repoDigest ?? ''))).toBe(true);
     const kinds = new Set(m.files.map((f) => f.kind));
     expect([...kinds].sort()).toEqual(['archive', 'binary', 'image', 'package']);
-    expect(m.files.filter((f) => f.kind === 'package').map((f) => f.path)).toContain('packages/debian/amd64/kubeadm_1.34.1-1.1_amd64.deb');
+    expect(m.files.filter((f) => f.kind === 'package').map((f) => f.path)).toContain('packages/debian-12/amd64/kubeadm_1.34.1-1.1_amd64.deb');
   });
 
-  it('a second run makes no request at all', async () => {
+  it('a second run downloads nothing: it reads only the index and checksum files again', async () => {
     const { calls, f } = counted();
     files.requests.length = 0;
     await create(f);
-    expect(calls).toEqual([]);
-    expect(files.requests).toEqual([]);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((c) => c.startsWith(files.url))).toBe(true); // no registry request: every image was kept
+    expect(files.requests.map((r) => r.split(' ')[1]).filter((p) => !files.indexPaths.has(p!))).toEqual([]);
   });
 
   it('--sign writes manifest.json.sig that the public key verifies; an unsigned re-run removes it', async () => {

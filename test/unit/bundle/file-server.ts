@@ -1,10 +1,8 @@
 /**
- * A stand-in for dl.k8s.io / github.com / pkgs.k8s.io on 127.0.0.1 (the layout of a files mirror:
- * /HOST/PATH), serving fixture bytes with Range support and URL.sha256 files like dl.k8s.io.
+ * An HTTP files server on 127.0.0.1 (the layout of a files mirror: /HOST/PATH) serving the bytes put in `files`
+ * with Range support; anything else is a 404. test/lab/mirror.ts fills it with the real upstream layouts.
  */
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { artifactsFor, type ArtifactOptions } from '../../../src/bundle/artifacts.js';
 
 export interface FileServer {
   url: string;
@@ -23,8 +21,7 @@ export async function startFileServer(bindIp = '127.0.0.1'): Promise<FileServer>
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(`${req.method} ${path} ${req.headers.range ?? '-'}`);
-    const sum = path.endsWith('.sha256') ? files.get(path.slice(0, -7)) : undefined;
-    const body = files.get(path) ?? (sum && path.includes('/dl.k8s.io/') ? Buffer.from(createHash('sha256').update(sum).digest('hex')) : undefined);
+    const body = files.get(path);
     if (!body) {
       res.writeHead(404).end();
       return;
@@ -54,15 +51,3 @@ export async function startFileServer(bindIp = '127.0.0.1'): Promise<FileServer>
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
-
-/** Fill the server with deterministic fixture bytes for every artifact a bundle of these options needs. */
-export function serveArtifacts(server: FileServer, o: Omit<ArtifactOptions, 'filesUrl'>): void {
-  for (const a of artifactsFor({ ...o, filesUrl: server.url })) {
-    const path = decodeURIComponent(new URL(a.url).pathname);
-    const size = a.kind === 'binary' ? 200_000 : 5_000;
-    const seed = createHash('sha256').update(a.url).digest();
-    files(server).set(path, Buffer.concat(Array.from({ length: Math.ceil(size / 32) }, () => seed)).subarray(0, size));
-  }
-}
-
-const files = (s: FileServer) => s.files;

@@ -277,4 +277,20 @@ describe('registry credentials go only where they are named', () => {
     expect(userinfo.stderr).not.toContain(SECRET);
     expect(existsSync(join(dir, 'b'))).toBe(false);
   });
+
+  it('createBundle refuses a plain-HTTP packageRepository (with --packages) before any index or file is fetched', async () => {
+    const { makeInventory } = await import('../tasks/helpers/inventory.js');
+    const { createBundle } = await import('../../../src/bundle/create.js');
+    const calls: string[] = [];
+    const f: typeof fetch = async (input) => {
+      calls.push(String(input));
+      throw new Error('no request expected');
+    };
+    const inventory = makeInventory({ kubernetes: { version: '1.34.1', packageRepository: 'http://pkgs.example/core:/stable:' } });
+    const out = join(mkdtempSync(join(tmpdir(), 'ks-http-')), 'b');
+    await expect(createBundle({ inventory, out, platforms: ['linux/amd64'], packages: ['debian-12'], fetch: f }))
+      .rejects.toThrow('http://pkgs.example/core:/stable:: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept http://pkgs.example');
+    expect(calls).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+  });
 });

@@ -134,18 +134,18 @@ describe('offline.upload', () => {
 
 describe('offline.install', () => {
   it('rhel: installs the bundle rpms with dnf from their paths, enables containerd and kubelet', async () => {
-    const { inv } = setup({}, { packages: ['rhel'] });
-    const h = harness(inv, { family: 'rhel' });
+    const { inv } = setup({}, { packages: ['rhel-9'] });
+    const h = harness(inv, { family: 'rhel', facts: () => ({ os: { id: 'rocky', idLike: ['rhel', 'centos', 'fedora'], versionId: '9.4', prettyName: 'Rocky Linux 9.4 (Blue Onyx)', family: 'rhel' } }) });
     const t = h.t('cp1');
     t.allow('rpm -q', { code: 1 })
       .allow('containerd --version', { code: 127 })
       .allow('systemctl is-enabled kubelet', { code: 1 })
-      .expect(/^dnf install -y --disableexcludes=all .*kubeadm-1\.34\.1-150500\.1\.1\.x86_64\.rpm .*containerd\.io-2\.1\.4-3\.1\.el9\.x86_64\.rpm$/)
+      .expect(/^dnf install -y --disableexcludes=all .*kubeadm-1\.34\.1-150500\.1\.1\.x86_64\.rpm .*containerd\.io-2\.1\.4-1\.el9\.x86_64\.rpm$/)
       .expect('systemctl enable --now containerd')
       .expect('systemctl enable kubelet');
     const check = await offlineInstall.check(h.ctx('cp1'));
     expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
-      'install kubeadm 1.34.1, kubelet 1.34.1, kubectl 1.34.1, cri-tools 1.34.0, kubernetes-cni 1.7.1, containerd.io 2.1.4 from the bundle',
+      'install kubeadm 1.34.1-150500.1.1, kubelet 1.34.1-150500.1.1, kubectl 1.34.1-150500.1.1, cri-tools 1.34.0-150500.1.1, kubernetes-cni 1.7.1-150500.1.1, containerd.io 2.1.4-1.el9 from the bundle',
       'enable and start containerd',
       'enable kubelet',
     ]);

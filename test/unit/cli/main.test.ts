@@ -49,6 +49,17 @@ describe('kubesmith CLI: usage and validate', () => {
     }
   });
 
+  it('--timeout beyond what a Node timer holds (2^31-1 ms) is refused with exit 2; the largest that fits is accepted', async () => {
+    const dir = tempDir();
+    const inv = writeInventory(dir);
+    const r = await cli(['plan', '-i', inv, '--timeout', '2147484']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--timeout expects at most 2147483 seconds');
+    expect(r.stderr + r.stdout).not.toMatch(/\n\s+at /);
+    const ok = await cli(['validate', '-i', inv, '--timeout', '2147483']);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('a missing inventory file exits 2', async () => {
     const r = await cli(['validate', '-i', '/nonexistent/inv.yaml']);
     expect(r.code).toBe(2);
@@ -168,7 +179,7 @@ describe('kubesmith plan / run with recording transports', () => {
     expect(r.code).toBe(0);
     const runs = readdirSync(join(dir, '.kubesmith', 'runs'));
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    expect(runs[0]).toMatch(/^\d{8}T\d{6}Z$/);
     expect(existsSync(join(dir, '.kubesmith', 'runs', runs[0]!, 'cp1.log'))).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateWhen, isSpecPath, loadPlaybook, parsePlaybook, PlaybookError } from '../../../src/engine/playbook.js';
+import { loadPlaybook, parsePlaybook, PlaybookError } from '../../../src/engine/playbook.js';
 import { TaskRegistry } from '../../../src/engine/registry.js';
 import { fakeTask, inventory, Journal } from './fakes.js';
 
@@ -15,12 +15,12 @@ describe('playbook loader', () => {
     writeFileSync(
       join(dir, 'apply.yaml'),
       ['description: Provision', 'phases:', '  - phase: Facts', '    steps:', '      - {task: facts.gather, hosts: all}',
-        '  - phase: Prep', '    steps:', '      - {task: hostprep.swap, hosts: worker, serial: 2, when: "hostPrep.swap=disable"}'].join('\n'),
+        '  - phase: Prep', '    steps:', '      - {task: hostprep.swap, hosts: worker, serial: 2}'].join('\n'),
     );
     const pb = loadPlaybook('apply', registry, dir);
     expect(pb.name).toBe('apply');
     expect(pb.phases.map((p) => p.phase)).toEqual(['Facts', 'Prep']);
-    expect(pb.phases[1]!.steps[0]).toEqual({ task: 'hostprep.swap', hosts: 'worker', serial: 2, when: 'hostPrep.swap=disable' });
+    expect(pb.phases[1]!.steps[0]).toEqual({ task: 'hostprep.swap', hosts: 'worker', serial: 2 });
     expect(() => loadPlaybook('nope', registry, dir)).toThrow(/no such playbook "nope"; available: apply/);
   });
 
@@ -40,8 +40,8 @@ describe('playbook loader', () => {
     }
   });
 
-  it('rejects bad selectors, bad when and unknown keys', () => {
-    const bad = 'phases:\n  - phase: A\n    steps:\n      - {task: facts.gather, hosts: everyone, when: "rm -rf", retries: 3}\n';
+  it('rejects bad selectors and unknown keys', () => {
+    const bad = 'phases:\n  - phase: A\n    steps:\n      - {task: facts.gather, hosts: everyone, retries: 3}\n';
     expect(() => parsePlaybook(bad, 'x.yaml', registry)).toThrow(PlaybookError);
     const problems = (() => {
       try {
@@ -52,26 +52,11 @@ describe('playbook loader', () => {
       return '';
     })();
     expect(problems).toMatch(/phases.0.steps.0.hosts/);
-    expect(problems).toMatch(/phases.0.steps.0.when/);
     expect(problems).toMatch(/retries/);
   });
 
-  it('rejects a when= path that is not an inventory field', () => {
-    const text = 'phases:\n  - phase: A\n    steps:\n      - {task: facts.gather, hosts: all, when: "network.plugn=flannel"}\n';
-    expect(() => parsePlaybook(text, 'x.yaml', registry)).toThrow(/phases.0.steps.0.when: "network.plugn" is not an inventory spec field/);
-    expect(isSpecPath('network.flannel.backend')).toBe(true);
-    expect(isSpecPath('spec.offline.bundle')).toBe(true);
-    expect(isSpecPath('network.flannel.nope')).toBe(false);
-  });
-
-  it('evaluates when= as equality on inventory spec paths', () => {
-    const spec = inventory(undefined, { network: { plugin: 'cilium' } }).spec;
-    expect(evaluateWhen(undefined, spec)).toBe(true);
-    expect(evaluateWhen('network.plugin=flannel', spec)).toBe(false);
-    expect(evaluateWhen('network.plugin=cilium', spec)).toBe(true);
-    expect(evaluateWhen('network.plugin!=flannel', spec)).toBe(true);
-    expect(evaluateWhen('spec.containerRuntime.type=containerd', spec)).toBe(true);
-    expect(evaluateWhen('network.cilium.kubeProxyReplacement=false', spec)).toBe(true);
-    expect(evaluateWhen('offline.bundle!=', spec)).toBe(false); // no offline section
+  it('refuses a step condition, pointing at the task\'s own skip', () => {
+    const text = 'phases:\n  - phase: A\n    steps:\n      - {task: facts.gather, hosts: all, when: "network.plugin=flannel"}\n';
+    expect(() => parsePlaybook(text, 'x.yaml', registry)).toThrow(/phases.0.steps.0.when: steps have no conditions; the task itself says when it does not apply/);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectError } from '../../../src/transport/types.js';
 import { CommandError } from '../../../src/transport/types.js';
 import { fakeTask, inventory, Journal, manyHosts, playbook, run } from './fakes.js';
+import { action, defineTask } from '../../../src/tasks/common/define.js';
 
 describe('runner', () => {
   it('runs steps in playbook order, check → apply → verify per host, each step a sync point', async () => {
@@ -137,19 +138,20 @@ describe('runner', () => {
     expect(go.result.recap.hosts.find((h) => h.host === 'w1')!.changed).toBe(1);
   });
 
-  it('--limit narrows every step; when= skips steps that do not match the inventory', async () => {
+  it('--limit narrows every step; a task that says it does not apply is skipped with its reason', async () => {
     const j = new Journal();
-    const tasks = [fakeTask(j, { id: 'a' }), fakeTask(j, { id: 'flannel' }), fakeTask(j, { id: 'cilium' })];
+    const plugin = (id: string) =>
+      defineTask({ id, title: id, skip: (ctx) => ctx.inventory.spec.network.plugin !== id && `network.plugin is not ${id}`, plan: async () => [action(`${id} on`, async () => void j.lines.push(`apply:${id}:x`))] });
+    const tasks = [fakeTask(j, { id: 'a' }), plugin('flannel'), plugin('cilium')];
     const pb = playbook(['p', [
       { task: 'a', hosts: 'all' },
-      { task: 'flannel', hosts: 'all', when: 'network.plugin=flannel' },
-      { task: 'cilium', hosts: 'all', when: 'network.plugin=cilium' },
+      { task: 'flannel', hosts: 'all' },
+      { task: 'cilium', hosts: 'all' },
     ]]);
-    const { result } = await run(tasks, pb, { limit: ['w2'] });
-    expect(j.lines.map((l) => l.split(':').slice(0, 3).join(':'))).toEqual([
-      'check:a:w2', 'apply:a:w2', 'verify:a:w2', 'check:flannel:w2', 'apply:flannel:w2', 'verify:flannel:w2',
-    ]);
+    const { result, events } = await run(tasks, pb, { limit: ['w2'] });
+    expect(j.lines.map((l) => l.split(':').slice(0, 3).join(':'))).toEqual(['check:a:w2', 'apply:a:w2', 'verify:a:w2', 'apply:flannel:x']);
     expect(result.recap.hosts).toEqual([expect.objectContaining({ host: 'w2', changed: 2, skipped: 1 })]);
+    expect(events.find((e) => e.type === 'task.host' && e.task === 'cilium')).toMatchObject({ outcome: 'skipped', reason: 'network.plugin is not cilium' });
   });
 
   it('recap carries the failing command, exit code, stderr tail and hint; unreachable hosts fail', async () => {

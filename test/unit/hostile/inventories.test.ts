@@ -4,7 +4,7 @@
  * through `validate` and `plan`: exit 2, a clear message (file or field named), never a crash or a stack trace,
  * and plan never connects to anything.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,10 +22,10 @@ const BASE: Json = {
   kind: 'Cluster',
   metadata: { name: 'demo' },
   spec: {
-    ssh: { user: 'kube', port: 22, keyPath: '/root/.ssh/id_ed25519', knownHostsPath: '/root/.ssh/known_hosts', passwordEnv: 'KS_PW', sudo: 'auto' },
+    ssh: { user: 'kube', port: 22, keyPath: './keys/id_ed25519', knownHostsPath: '/root/.ssh/known_hosts', passwordEnv: 'KS_PW', sudo: 'auto' },
     hosts: [
       { name: 'cp1', address: '192.168.56.11', internalAddress: '10.0.0.11', roles: ['control-plane'], labels: { 'example.com/disk': 'ssd' } },
-      { name: 'w1', address: '192.168.56.21', roles: ['worker'], ssh: { user: 'ops', port: 2222, keyPath: '/keys/w1' } },
+      { name: 'w1', address: '192.168.56.21', roles: ['worker'], ssh: { user: 'ops', port: 2222, keyPath: './keys/w1' } },
     ],
     kubernetes: { version: '1.34.1', controlPlaneEndpoint: 'api.demo.internal:6443', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', imageRepository: 'registry.k8s.io', dnsDomain: 'cluster.local', certSANs: ['api.demo.internal'] },
     containerRuntime: { type: 'containerd', registryMirrors: { 'docker.io': ['https://mirror.example.com'] }, insecureRegistries: ['reg.example.com:5000'] },
@@ -123,6 +123,9 @@ function cases(): Case[] {
 
 const dir = mkdtempSync(join(tmpdir(), 'ks-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// validate checks that the key files BASE names exist (relative paths resolve next to the inventory).
+mkdirSync(join(dir, 'keys'));
+for (const key of ['id_ed25519', 'w1']) writeFileSync(join(dir, 'keys', key), 'key\n');
 
 const noConnections: ConnectionsFactory = () => ({
   get: async (host) => {

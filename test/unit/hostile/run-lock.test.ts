@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockHeldError, RunLocks, parseLockFile, withLockStep } from '../../../src/engine/lock.js';
+import { LockHeldError, RunLocks, parseLockFile, thisMachine, withLockStep } from '../../../src/engine/lock.js';
 import { commandText, type Command } from '../../../src/transport/command.js';
 import type { ExecResult, Transport } from '../../../src/transport/types.js';
 
@@ -97,7 +97,9 @@ describe('run lock', () => {
     await expect(make().acquire('h1', host)).rejects.toThrow(/apply by ops@elsewhere \(pid 1, run other\)/);
 
     const dead = spawnSync('true').pid!; // a pid that has ended
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'killed', admin: hostname(), pid: dead, user: 'ops', command: 'apply', started: now(), refreshed: now() }));
+    const me = thisMachine();
+    expect(me.machine).toMatch(/^[0-9a-f]{32}$/);
+    writeFileSync(join(dir, 'lock'), lockFile({ id: 'killed', admin: hostname(), pid: dead, user: 'ops', command: 'apply', ...me, started: now(), refreshed: now() }));
     const logs: string[] = [];
     const a = make();
     await a.acquire('h1', host, (m) => logs.push(m));
@@ -105,8 +107,30 @@ describe('run lock', () => {
 
     // a live process of this machine keeps its lock
     await a.release();
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'alive', admin: hostname(), pid: 1, user: 'ops', command: 'apply', started: now(), refreshed: now() }));
+    writeFileSync(join(dir, 'lock'), lockFile({ id: 'alive', admin: hostname(), pid: 1, user: 'ops', command: 'apply', ...me, started: now(), refreshed: now() }));
     await expect(make().acquire('h1', host)).rejects.toBeInstanceOf(LockHeldError);
+  });
+
+  it('a fresh lock of another admin machine with the same host name is never taken over, whatever its pid', async () => {
+    const dead = spawnSync('true').pid!; // ended here: but the holder's pid lives on another machine
+    const me = thisMachine();
+    const others: Record<string, string>[] = [
+      {}, // an owner that recorded no machine: nothing proves where its pid lives
+      { machine: 'f'.repeat(32), boot: me.boot, pidns: me.pidns },
+      { machine: me.machine, boot: 'e'.repeat(32), pidns: me.pidns }, // a clone of this machine's image, or an earlier boot
+      { machine: me.machine, boot: me.boot, pidns: '4026531999' }, // another container on this kernel
+    ];
+    for (const other of others) {
+      writeFileSync(join(dir, 'lock'), lockFile({ id: 'twin', admin: hostname(), pid: dead, user: 'ops', command: 'apply', ...other, started: now(), refreshed: now() }));
+      const err = await make().acquire('h1', host).catch((e: unknown) => e);
+      expect(err, JSON.stringify(other)).toBeInstanceOf(LockHeldError);
+      expect(parseLockFile(readFileSync(join(dir, 'lock'), 'utf8'))!.id).toBe('twin');
+    }
+    // our own record carries all three
+    const a = make();
+    writeFileSync(join(dir, 'lock'), '');
+    await a.acquire('h1', host);
+    expect(parseLockFile(readFileSync(join(dir, 'lock'), 'utf8'))).toMatchObject({ ...me, admin: hostname(), pid: process.pid });
   });
 
   it('an unreadable lock file is replaced', async () => {

@@ -22,20 +22,23 @@ function setup() {
 }
 
 describe('recover.etcd', () => {
-  it('etcd 3.4 (Debian, the lab): etcdctl snapshot restore into a staging dir named for this member, then swapped in and recorded', async () => {
+  it('etcd 3.4 (Debian, the lab): etcdctl snapshot restore into a staging dir named for this member, then swapped in and recorded; nothing removed', async () => {
     const h = setup();
     const t = tools(h.t('cp1'), { etcdctl: '3.4.23' });
     t.expect(`test -e /var/lib/kubesmith/recover/${ID}/restored.done`, { code: 1 });
     const check = await recoverEtcd.check(h.ctx('cp1'));
     expect(check.status).toBe('change');
     t.expect(`test -e /var/lib/kubesmith/recover/${ID}/restored.done`, { code: 1 })
-      .expect(`rm -rf -- /var/lib/etcd.restore-${ID}`)
+      .expect(/^set -e\n\[ -e \/var\/lib\/etcd\.restore-20260101T000000Z \] \|\| exit 0\n/)
       .expect(/^etcdctl snapshot restore /)
-      .expect(/mv "\$1" "\$2\.\$\(date \+%s\)"/)
+      .expect(/^if \[ -n "\$\(ls -A \/var\/lib\/etcd .*then \(set -e\n.*mv -- \/var\/lib\/etcd "\$d"\/\n/s)
+      .expect(`mv -- /var/lib/etcd.restore-${ID} /var/lib/etcd`)
+      .expect('chmod 0700 /var/lib/etcd')
       .expect(`install -d -m 0700 /var/lib/kubesmith/recover/${ID}`)
       .expect(`touch /var/lib/kubesmith/recover/${ID}/restored.done`);
     await recoverEtcd.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
     t.assertDone();
+    expect(t.commands.filter((c) => /\brm -[a-z]*r/.test(c))).toEqual([]);
     const restore = t.commands.find((c) => c.startsWith('etcdctl snapshot restore'))!;
     expect(restore).toBe(`etcdctl snapshot restore /var/lib/kubesmith/recover/${ID}/snapshot.db --data-dir=/var/lib/etcd.restore-${ID} --name=cp1 --initial-cluster=cp1=https://10.0.0.11:2380 --initial-advertise-peer-urls=https://10.0.0.11:2380`);
   });

@@ -150,4 +150,66 @@ describe('golden templates', () => {
     expect(parse(r.renderKubeVip(inv, h.firstControlPlane, h, true)).spec.volumes[0].hostPath.path).toBe('/etc/kubernetes/admin.conf');
     expect(parse(r.renderKubeVip(inv, h.byName('cp2')!, h, false)).spec.volumes[0].hostPath.path).toBe('/etc/kubernetes/admin.conf');
   });
+  describe('dual-stack (IPv4-primary)', () => {
+    const dualHosts = [
+      { name: 'cp1', address: '10.199.0.10', address6: 'fd00:199::10', roles: ['control-plane'] },
+      { name: 'w1', address: '10.199.0.11', address6: 'fd00:199::11', roles: ['worker'] },
+    ];
+    const networking = { podSubnet: '10.244.0.0/16,fd00:10:244::/56', serviceSubnet: '10.96.0.0/12,fd00:10:96::/112' };
+    const dual = makeInventory({ kubernetes: networking }, dualHosts);
+    const dh = hostsOf(dual);
+
+    it('kubeadm init: comma-separated subnets, node-ip of both families, IPv4 advertise address', async () => {
+      const out = r.renderKubeadmInit(dual, dh.firstControlPlane, dh);
+      await expect(out).toMatchFileSnapshot(golden('kubeadm-v1beta4-dualstack.yaml'));
+      const [init, cluster] = parseAllDocuments(out).map((d) => d.toJS());
+      expect(cluster.networking).toMatchObject(networking);
+      expect(init.nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: '10.199.0.10,fd00:199::10' }]);
+      expect(init.localAPIEndpoint.advertiseAddress).toBe('10.199.0.10');
+      expect(cluster.apiServer.certSANs).toContain('fd00:199::10');
+    });
+
+    it('kubeadm join (v1beta4 and the v1beta3 map form) carry both node IPs', () => {
+      const join = { token: 'abcdef.0123456789abcdef', caCertHash: 'sha256:' + 'a'.repeat(64) };
+      expect(parse(r.renderKubeadmJoin(dual, dh.byName('w1')!, dh, join)).nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: '10.199.0.11,fd00:199::11' }]);
+      const old = makeInventory({ kubernetes: { ...networking, version: '1.30.4' } }, dualHosts);
+      const oh = hostsOf(old);
+      expect(parse(r.renderKubeadmJoin(old, oh.byName('w1')!, oh, join)).nodeRegistration.kubeletExtraArgs).toEqual({ 'node-ip': '10.199.0.11,fd00:199::11' });
+      const [init] = parseAllDocuments(r.renderKubeadmInit(old, oh.firstControlPlane, oh)).map((d) => d.toJS());
+      expect(init.nodeRegistration.kubeletExtraArgs).toEqual({ 'node-ip': '10.199.0.10,fd00:199::10' });
+    });
+
+    it('flannel net-conf.json: Network is the IPv4 CIDR, EnableIPv6 with IPv6Network', async () => {
+      const out = r.renderFlannel(dual);
+      await expect(out).toMatchFileSnapshot(golden('kube-flannel-dualstack.yaml'));
+      const cm = parseAllDocuments(out)[4]!.toJS();
+      expect(JSON.parse(cm.data['net-conf.json'])).toEqual({
+        Network: '10.244.0.0/16',
+        EnableIPv6: true,
+        IPv6Network: 'fd00:10:244::/56',
+        EnableNFTables: false,
+        Backend: { Type: 'vxlan' },
+      });
+      // single-stack stays as it was: no IPv6 keys at all
+      const single4 = JSON.parse(parseAllDocuments(r.renderFlannel(single))[4]!.toJS().data['net-conf.json']);
+      expect(Object.keys(single4)).toEqual(['Network', 'EnableNFTables', 'Backend']);
+    });
+
+    it('cilium values enable both families; single-stack enables IPv4 only', async () => {
+      const inv = makeInventory({ kubernetes: networking, network: { plugin: 'cilium' } }, dualHosts);
+      const values = r.renderCiliumValues(inv, hostsOf(inv));
+      await expect(values).toMatchFileSnapshot(golden('cilium-values-dualstack.yaml'));
+      expect(parse(values)).toMatchObject({ ipam: { mode: 'kubernetes' }, ipv4: { enabled: true }, ipv6: { enabled: true } });
+      const v4 = makeInventory({ network: { plugin: 'cilium' } });
+      expect(parse(r.renderCiliumValues(v4, hostsOf(v4)))).toMatchObject({ ipv4: { enabled: true }, ipv6: { enabled: false } });
+    });
+
+    it('sysctl adds IPv6 forwarding only for dual-stack', async () => {
+      const out = r.renderSysctl(dual);
+      await expect(out).toMatchFileSnapshot(golden('sysctl-k8s-dualstack.conf'));
+      expect(out).toContain('net.ipv6.conf.all.forwarding = 1');
+      expect(r.renderSysctl(single)).toBe(r.renderSysctl());
+      expect(r.renderSysctl(single)).not.toContain('ipv6');
+    });
+  });
 });

@@ -16,7 +16,7 @@ import { controlplaneKubeconfig } from '../../../src/tasks/controlplane/kubeconf
 import { controlplaneJoin } from '../../../src/tasks/controlplane/join.js';
 import { workerJoin } from '../../../src/tasks/worker/join.js';
 import { KUBEADM_JOIN_CONFIG } from '../../../src/tasks/common/join.js';
-import { caCertHash } from '../../../src/tasks/common/cluster.js';
+import { JOIN_MATERIAL_CONFIG, caCertHash } from '../../../src/tasks/common/cluster.js';
 import { converge, expectReadOnly, harness } from './helpers/context.js';
 import { haHosts, makeInventory } from './helpers/inventory.js';
 
@@ -103,13 +103,16 @@ describe('controlplane.init', () => {
     expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
   });
 
-  it('a finished init with a leftover run config (it holds the token) removes only that file', async () => {
+  it.each([
+    ['the init run config', KUBEADM_INIT_RUN_CONFIG],
+    ['the join-material config (a run killed while making a token and key)', JOIN_MATERIAL_CONFIG],
+  ])('a finished init with a leftover %s (it holds a token) removes only that file', async (_, file) => {
     const h = harness(makeInventory());
-    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig').setFile(KUBEADM_INIT_RUN_CONFIG, 'secret');
+    const t = memoryFs(h.t('cp1')).setFile('/etc/kubernetes/admin.conf', 'kubeconfig').setFile(file, 'secret');
     t.allow('get node cp1', { stdout: 'node/cp1\n' });
     const changes = await converge(controlplaneInit, h.ctx('cp1'), [t]);
-    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${KUBEADM_INIT_RUN_CONFIG} (it holds a bootstrap token)`]);
-    expect(t.files.has(KUBEADM_INIT_RUN_CONFIG)).toBe(false);
+    expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${file} (it holds a bootstrap token)`]);
+    expect(t.files.has(file)).toBe(false);
     expect(t.commands.some((c) => /kubeadm (init|reset)/.test(c))).toBe(false);
   });
 });
@@ -151,8 +154,20 @@ describe('joins', () => {
     const cp1 = h.t('cp1').setFile('/etc/kubernetes/pki/ca.crt', CA);
     const tokens: string[] = [];
     const keys: string[] = [];
-    cp1.allow('kubeadm token create *** --ttl 1h', (c) => (tokens.push(/token create '?([a-z0-9.]+)/.exec(c.text!)![1]!), { stdout: `${tokens.at(-1)}\n` }));
-    cp1.allow('kubeadm init phase upload-certs --upload-certs --certificate-key ***', (c) => (keys.push(/certificate-key '?([a-f0-9]+)/.exec(c.text!)![1]!), {}));
+    // The secrets reach kubeadm only in the 0600 config (never on a command line), removed right after.
+    const material = () => {
+      const f = cp1.files.get(JOIN_MATERIAL_CONFIG)!;
+      expect(f.mode).toBe('0600');
+      return parse(f.content.toString().split('\n---\n')[0]!) as { bootstrapTokens: { token: string; ttl: string }[]; certificateKey?: string };
+    };
+    cp1.allow(`kubeadm token create --config ${JOIN_MATERIAL_CONFIG}`, () => {
+      const m = material();
+      expect(m.bootstrapTokens[0]!.ttl).toBe('1h0m0s');
+      tokens.push(m.bootstrapTokens[0]!.token);
+      return { stdout: `${tokens.at(-1)}\n` };
+    });
+    cp1.allow(`kubeadm init phase upload-certs --upload-certs --config ${JOIN_MATERIAL_CONFIG}`, () => (keys.push(material().certificateKey!), {}));
+    cp1.allow(`rm -f ${JOIN_MATERIAL_CONFIG}`, () => (cp1.files.delete(JOIN_MATERIAL_CONFIG), {}));
     return { inv, h, cp1, tokens, keys };
   }
 
@@ -184,6 +199,11 @@ describe('joins', () => {
     expect(tokens[0]).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     expect(keys[0]).toMatch(/^[a-f0-9]{64}$/);
     expect(t.files.has(KUBEADM_JOIN_CONFIG)).toBe(false);
+    expect(cp1.files.has(JOIN_MATERIAL_CONFIG)).toBe(false);
+    // no command line holds a secret, not even in the text sent to the shell
+    const sent = [...cp1.calls, ...t.calls].map((c) => `${c.command}\n${c.text ?? ''}`).join('\n');
+    expect(sent).not.toContain(tokens[0]);
+    expect(sent).not.toContain(keys[0]);
     const shown = [...cp1.calls, ...t.calls].map((c) => c.command).join('\n');
     expect(shown).not.toContain(tokens[0]);
     expect(shown).not.toContain(keys[0]);

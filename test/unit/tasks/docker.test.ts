@@ -6,14 +6,21 @@ import type { RecordingTransport } from '../../../src/transport/recording.js';
 import { converge, defaultFacts, harness } from './helpers/context.js';
 import { makeInventory } from './helpers/inventory.js';
 
-/** A tiny systemd: units enabled/active, mutated by systemctl enable/restart. */
-function systemd(t: RecordingTransport, log: string[] = []) {
+/** A tiny systemd: units enabled/active, mutated by systemctl enable/restart; restarts owed (kubesmith's marks) kept too. */
+function systemd(t: RecordingTransport, log: string[] = [], owed = new Set<string>()) {
   const units: Record<string, { enabled: boolean; active: boolean }> = {};
   const unit = (name: string) => (units[name] ??= { enabled: false, active: false });
-  t.allow(/^systemctl is-enabled /, (c) => (unit(c.command.split(' ')[2]!).enabled ? { stdout: 'enabled\n' } : { code: 1, stdout: 'disabled\n' }))
+  t.allow(/^test -e \/var\/lib\/kubesmith\/restart-owed\//, (c) => ({ code: owed.has(c.command.split('/').pop()!) ? 0 : 1 }))
+    .allow(/^mkdir -p \/var\/lib\/kubesmith\/restart-owed && : > /, (c) => (owed.add(c.command.split('/').pop()!), {}))
+    .allow(/^systemctl is-enabled /, (c) => (unit(c.command.split(' ')[2]!).enabled ? { stdout: 'enabled\n' } : { code: 1, stdout: 'disabled\n' }))
     .allow(/^systemctl is-active /, (c) => (unit(c.command.split(' ')[2]!).active ? { stdout: 'active\n' } : { code: 3, stdout: 'inactive\n' }))
     .allow(/^systemctl enable --now /, (c) => (Object.assign(unit(c.command.split(' ')[3]!), { enabled: true, active: true }), {}))
-    .allow(/^systemctl (restart|daemon-reload)/, (c) => (log.push(c.command), {}));
+    .allow(/^systemctl (restart|daemon-reload)/, (c) => {
+      const [command, cleared] = c.command.split(' && rm -f /var/lib/kubesmith/restart-owed/');
+      if (cleared) owed.delete(cleared);
+      log.push(command!);
+      return {};
+    });
 }
 
 /** dpkg-query/rpm -q answering from a map of installed packages → version. */
@@ -80,6 +87,7 @@ describe('runtime.docker online', () => {
       t2.setFile(path!, text!);
     }
     const units = { docker: true, 'cri-docker.socket': true, 'cri-docker.service': true };
+    t2.allow(/^test -e \/var\/lib\/kubesmith\/restart-owed\//, { code: 1 });
     t2.allow(/^systemctl is-(enabled|active) /, (c) => ({ stdout: c.command.includes('enabled') ? 'enabled\n' : 'active\n', code: c.command.split(' ')[2]! in units ? 0 : 1 }));
     packages(t2, new Map([['docker-ce', '5:27.3.1-1'], ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy']]));
     const r = await runtimeDocker.check(h2.ctx('w1'));
@@ -88,6 +96,29 @@ describe('runtime.docker online', () => {
       status: 'change',
       changes: [expect.objectContaining({ summary: 'update /etc/docker/daemon.json' }), { summary: 'restart docker (/etc/docker/daemon.json changed)' }],
     });
+  });
+
+  it('a run killed after writing daemon.json and the drop-in but before the restarts: the next run restarts both anyway', async () => {
+    const inv = makeInventory({ containerRuntime: { type: 'docker', registryMirrors: { 'docker.io': ['https://a.example'] } } });
+    const h = harness(inv, { facts: () => ubuntu });
+    const t = h.t('w1');
+    const restarts: string[] = [];
+    const owed = new Set<string>();
+    systemd(t, restarts, owed);
+    packages(t, new Map([['docker-ce', '5:27.3.1-1'], ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy']]));
+    // The killed run: both files written (the restarts are owed from then on), no restart happened.
+    const first = await runtimeDocker.check(h.ctx('w1'));
+    const changes = first.status === 'change' ? first.changes : [];
+    await runtimeDocker.apply(h.ctx('w1'), changes.filter((c) => /^create /.test(c.summary)));
+    expect(owed).toEqual(new Set(['docker', 'cri-docker.service']));
+    expect(restarts).toEqual([]);
+    // The next run: the files match, yet both daemons still run the old configuration.
+    const next = await converge(runtimeDocker, h.ctx('w1'), [t]);
+    const why = 'a run stopped after changing its configuration, before restarting it';
+    expect(next.map((c) => c.summary)).toEqual(expect.arrayContaining([`restart docker (${why})`, `restart cri-docker.service (${why})`]));
+    expect(next.map((c) => c.summary).filter((s) => /^(create|update) /.test(s))).toEqual([]);
+    expect(restarts).toEqual(['systemctl restart docker', 'systemctl restart cri-docker.service']);
+    expect(owed).toEqual(new Set());
   });
 
   it('an older cri-dockerd is replaced by the pinned release; a bundle install counts as the release', () => {

@@ -4,6 +4,7 @@ import { runtimeContainerdConfigure, parseContainerdVersion } from '../../../src
 import type { RecordingTransport } from '../../../src/transport/recording.js';
 import { converge, expectReadOnly, harness } from './helpers/context.js';
 import { makeInventory } from './helpers/inventory.js';
+import { LAB_KEY } from './helpers/signing-key.js';
 
 /** A tiny systemd: units enabled/active, mutated by systemctl enable/restart; restarts owed (kubesmith's marks) kept too. */
 function systemd(t: RecordingTransport, units: Record<string, { enabled: boolean; active: boolean }>, log: string[] = [], owed = new Set<string>()) {
@@ -54,11 +55,12 @@ describe('runtime.containerd.install', () => {
     const t = h.t('w1');
     const installed = new Set<string>();
     const units = systemd(t, { kubelet: { enabled: false, active: false } });
-    t.allow(/^test -e \/etc\/apt\/keyrings\//, { code: 0 })
-      .allow('apt-get update', {})
+    t.setFile('/etc/apt/keyrings/docker.asc', LAB_KEY).setFile('/etc/apt/keyrings/kubernetes-apt-keyring.gpg', LAB_KEY);
+    t.allow('apt-get update', {})
       .allow('dpkg-query -W', (c) => ({ stdout: [...installed].filter((p) => c.command.includes(` ${p}`)).map((p) => `${p}|hold ok installed|${p === 'containerd.io' ? '1.7.24-1' : '1.34.1-1.1'}\n`).join('') }))
       .allow(/apt-get install .* containerd.io/, () => (installed.add('containerd.io'), {}))
       .allow(/apt-get install .* kubeadm=/, () => (['kubeadm', 'kubelet', 'kubectl'].forEach((p) => installed.add(p)), {}))
+      .allow(/apt-get install .* cri-tools$/, () => (installed.add('cri-tools'), {}))
       .allow('apt-mark hold', {})
       .allow('systemctl enable kubelet', () => (Object.assign(units.kubelet!, { enabled: true }), {}));
     for (const task of [runtimeRepo, kubernetesRepo, runtimeContainerdInstall, kubernetesPackagesTask]) await converge(task, h.ctx('w1'), [t]);
@@ -202,9 +204,8 @@ describe('runtime.repo', () => {
     const { runtimeRepo } = await import('../../../src/tasks/runtime/repo.js');
     const h = harness(makeInventory());
     const t = h.t('w1');
-    let key = false;
-    t.allow('test -e /etc/apt/keyrings/docker.asc', () => ({ code: key ? 0 : 1 }))
-      .allow(/curl -fsSL https:\/\/download.docker.com\/linux\/debian\/gpg -o \/etc\/apt\/keyrings\/docker.asc/, () => ((key = true), {}))
+    t.allow(/curl -fsSL https:\/\/download.docker.com\/linux\/debian\/gpg -o \/etc\/apt\/keyrings\/docker.asc.download/, () => (t.setFile('/etc/apt/keyrings/docker.asc.download', LAB_KEY), {}))
+      .allow('rm -f /etc/apt/keyrings/docker.asc.download', {})
       .allow('apt-get update', {});
     await converge(runtimeRepo, h.ctx('w1'), [t]);
     expect(t.fileText('/etc/apt/sources.list.d/docker.list')).toBe(

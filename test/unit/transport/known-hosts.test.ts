@@ -113,4 +113,22 @@ describe('host key decisions', () => {
     expect(msg).toContain('ssh-keygen -R');
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
   });
+
+  it('accept-new refuses a key of a new type for a host already known with another type, and records nothing', () => {
+    const file = join(dir, 'kh-other-type');
+    const rsa = join(dir, 'rsa');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsa]);
+    const [rsaType, rsaB64] = readFileSync(`${rsa}.pub`, 'utf8').split(' ') as [string, string];
+    const before = `# ops\n[127.0.0.1]:2022 ${rsaType} ${rsaB64}\n`;
+    writeFileSync(file, before);
+    for (const policy of ['accept-new', 'strict'] as const) {
+      const msg = verifyHostKey({ host: '127.0.0.1', port: 2022, knownHostsPath: file, policy }, keyA.blob);
+      expect(msg).toContain(`presented ssh-ed25519 ${keyA.fp}`);
+      expect(msg).toContain(`knows this host only by ssh-rsa (${file}:2)`);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    // another host is still recorded on first sight; the known RSA key still passes
+    expect(verifyHostKey({ host: '127.0.0.3', port: 2022, knownHostsPath: file, policy: 'accept-new' }, keyA.blob)).toBeNull();
+    expect(verifyHostKey({ host: '127.0.0.1', port: 2022, knownHostsPath: file, policy: 'accept-new' }, Buffer.from(rsaB64, 'base64'))).toBeNull();
+  });
 });

@@ -76,6 +76,8 @@ describe('helm emulator', () => {
     expect(ds.spec.template.spec.containers[0].image).toMatch(/^quay\.io\/cilium\/cilium:v1\.19\.4@sha256:[0-9a-f]{64}$/);
     expect(docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image).toMatch(/^quay\.io\/cilium\/operator-generic:v1\.19\.4@sha256:/);
     expect(docs.find((d) => d.kind === 'ConfigMap').data).toMatchObject({ ipam: 'kubernetes', 'kube-proxy-replacement': 'true', 'k8s-service-host': '10.199.3.10', 'k8s-service-port': '6443' });
+    // the chart's defaults for the address families: IPv4 on, IPv6 off
+    expect(docs.find((d) => d.kind === 'ConfigMap').data).toMatchObject({ 'enable-ipv4': 'true', 'enable-ipv6': 'false' });
     expect(file('/run/kubectl-calls')).toContain('--kubeconfig /etc/kubernetes/admin.conf apply -f -');
     const [rel] = JSON.parse(helm(...HELM, 'list', '-n', 'kube-system', '-o', 'json').stdout);
     expect(rel).toMatchObject({ name: 'cilium', namespace: 'kube-system', revision: '1', status: 'deployed', chart: 'cilium-1.19.4', app_version: '1.19.4' });
@@ -86,6 +88,14 @@ describe('helm emulator', () => {
     expect(helm('uninstall', 'cilium', '-n', 'kube-system').stdout).toContain('release "cilium" uninstalled');
     expect(file('/run/kubectl-delete.yaml')).toContain('name: cilium');
     expect(helm('list', '-n', 'kube-system', '-o', 'json').stdout.trim()).toBe('[]');
+  });
+
+  it('maps ipv4.enabled / ipv6.enabled to the agent\'s enable-ipv4 / enable-ipv6', () => {
+    helm('repo', 'add', 'cilium', 'https://helm.cilium.io/');
+    writeValues('ipam:\n  mode: kubernetes\nipv4:\n  enabled: true\nipv6:\n  enabled: true\n');
+    expect(install().code).toBe(0);
+    const config = parseAllDocuments(file('/run/kubectl-apply.yaml')).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap');
+    expect(config.data).toMatchObject({ 'enable-ipv4': 'true', 'enable-ipv6': 'true' });
   });
 
   it('honours image values (repository, tag, useDigest false)', () => {

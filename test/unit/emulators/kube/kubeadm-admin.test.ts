@@ -90,4 +90,22 @@ describe.sequential("kubeadm emulator: admin commands", () => {
     const names = lab.run("cp9", "kubectl", ["--kubeconfig", "/etc/kubernetes/admin.conf", "get", "nodes", "-o", "name"]).stdout;
     expect(names).toBe("node/cp9\nnode/worker-nine\n");
   }, 120_000);
+
+  it("token create and init phase upload-certs take their secrets from an InitConfiguration file (--config), refusing mixed flags", () => {
+    const token = "q1w2e3.r4t5y6u7i8o9p0a1";
+    const key = "c".repeat(64);
+    lab.write("cp1", "/root/material.yaml", `apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- token: ${token}\n  ttl: 1h0m0s\n  description: from the file\n  usages: [signing, authentication]\n  groups: ["system:bootstrappers:kubeadm:default-node-token"]\ncertificateKey: ${key}\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.34.1\n`);
+    const created = lab.run("cp1", "kubeadm", ["token", "create", "--config", "/root/material.yaml"]);
+    expect(created.stderr).toBe("");
+    expect(created.stdout).toBe(`${token}\n`);
+    expect(lab.run("cp1", "kubeadm", ["token", "list"]).stdout).toMatch(new RegExp(`^${token.replace(".", "\\.")} +59m +\\S+ +authentication,signing +from the file +system:bootstrappers:kubeadm:default-node-token$`, "m"));
+    const up = lab.run("cp1", "kubeadm", ["init", "phase", "upload-certs", "--upload-certs", "--config", "/root/material.yaml"]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(`[upload-certs] Using certificate key:\n${key}\n`);
+    const mixed = lab.run("cp1", "kubeadm", ["token", "create", "--config", "/root/material.yaml", "--ttl", "2h"]);
+    expect(mixed.code).not.toBe(0);
+    expect(mixed.stderr).toContain("can not mix '--config' with arguments [ttl]");
+    const mixedKey = lab.run("cp1", "kubeadm", ["init", "phase", "upload-certs", "--upload-certs", "--config", "/root/material.yaml", "--certificate-key", key]);
+    expect(mixedKey.stderr).toContain("can not mix '--config' with arguments [certificate-key]");
+  });
 });

@@ -34,7 +34,9 @@ describe('apt on a Debian persona', () => {
     expect(sb.ok('apt-cache', 'madison', 'kubeadm').split('\n')[0]).toBe('   kubeadm | 1.34.4-1.1 | https://pkgs.k8s.io/core:/stable:/v1.34/deb  Packages');
     sb.ok('apt-get', 'install', '-y', 'kubelet=1.34.1-1.1', 'kubeadm=1.34.1-1.1', 'kubectl=1.34.1-1.1');
     expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubeadm')).toBe('1.34.1-1.1');
-    expect(sb.ok('dpkg-query', '-W', 'cri-tools')).toBe('cri-tools\t1.34.0-1.1\n');
+    // pkgs.k8s.io's Depends: kubelet pulls kubernetes-cni; kubeadm pulls nothing from 1.32 on (no cri-tools)
+    expect(sb.ok('dpkg-query', '-W', 'kubernetes-cni')).toBe('kubernetes-cni\t1.7.1-1.1\n');
+    expect(sb.run('dpkg-query', ['-W', 'cri-tools']).code).not.toBe(0);
     expect(sb.ok('lab-pkg-version', 'kubelet', '--upstream')).toBe('1.34.1\n');
     const db = JSON.parse(sb.read('/var/lib/lab/pkgdb.json')!);
     expect(db.format).toBe('deb');
@@ -123,7 +125,8 @@ describe('dnf on a Rocky persona', () => {
     sb.ok('dnf', 'install', '-y', 'kubeadm-1.34.1-*', 'kubelet-1.34.1-*', 'kubectl-1.34.1-*', '--disableexcludes=kubernetes');
     expect(sb.ok('rpm', '-q', 'kubeadm')).toBe('kubeadm-1.34.1-150500.1.1.x86_64\n');
     expect(sb.ok('rpm', '-q', '--qf', '%{VERSION}', 'kubelet')).toBe('1.34.1');
-    expect(sb.ok('rpm', '-q', 'conntrack-tools')).toMatch(/^conntrack-tools-1\.4\.7/);
+    expect(sb.ok('rpm', '-q', 'kubernetes-cni')).toMatch(/^kubernetes-cni-1\.7\.1-150500\.1\.1/);
+    expect(sb.run('rpm', ['-q', 'conntrack-tools']).code).not.toBe(0); // no Requires of the current kubelet
     sb.ok('yum', 'install', '-y', 'kubeadm-1.34.2', '--setopt=disable_excludes=kubernetes');
     expect(sb.ok('lab-pkg-version', 'kubeadm')).toBe('1.34.2-150500.1.1\n');
     // rpm scripts do not enable the kubelet
@@ -189,11 +192,36 @@ describe('release downloads of the lab internet', () => {
     expect(run('curl -fsSL https://github.com/containernetworking/plugins/releases/download/v1.7.1/cni-plugins-linux-amd64-v1.7.1.tgz | tar -tz').stdout)
       .toMatch(/^\.\/portmap$/m);
     expect(sb.run('apt-get', ['install', '-y', 'cri-dockerd']).stderr).toBe('E: Unable to locate package cri-dockerd\n');
-    const deb = 'cri-dockerd_0.3.20.3-0.debian-bookworm_amd64.deb';
-    expect(run(`curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.20/${deb} && apt-get install -y ./${deb}`).status).toBe(0);
-    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'cri-dockerd')).toBe('0.3.20.3-0.debian-bookworm');
+    // only the release's real asset names answer (repos.json releaseAssets): a made-up name is a 404, as on GitHub
+    expect(run('curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15-1_amd64.deb').status).toBe(22);
+    const deb = 'cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb';
+    expect(run(`curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/${deb} && apt-get install -y ./${deb}`).status).toBe(0);
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'cri-dockerd')).toBe('0.3.15.3-0.debian-bookworm');
     expect(sb.ok('systemctl', 'is-enabled', 'cri-docker.socket')).toBe('enabled\n');
-    expect(sb.ok('apt-get', 'install', '-y', 'cri-dockerd')).toMatch(/^cri-dockerd is already the newest version \(0\.3\.20\.3-0\.debian-bookworm\)\.$/m);
+    expect(sb.ok('apt-get', 'install', '-y', 'cri-dockerd')).toMatch(/^cri-dockerd is already the newest version \(0\.3\.15\.3-0\.debian-bookworm\)\.$/m);
+  });
+
+  it('local package files: dependencies nothing offers stop apt and dnf like the real ones; a deb gets its epoch', () => {
+    sb = new Sandbox('debian12').boot();
+    sb.write('/root/kubelet_1.34.1-1.1_amd64.deb', 'x');
+    const apt = sb.run('apt-get', ['install', '-y', '/root/kubelet_1.34.1-1.1_amd64.deb']);
+    expect(apt.code).toBe(100);
+    expect(apt.stdout).toContain('The following packages have unmet dependencies:\n kubelet : Depends: kubernetes-cni but it is not installable\n');
+    expect(apt.stderr).toBe('E: Unable to correct problems, you have held broken packages.\n');
+    expect(sb.run('dpkg-query', ['-W', 'kubelet']).code).not.toBe(0);
+    sb.write('/root/kubernetes-cni_1.7.1-1.1_amd64.deb', 'x');
+    sb.ok('apt-get', 'install', '-y', '/root/kubelet_1.34.1-1.1_amd64.deb', '/root/kubernetes-cni_1.7.1-1.1_amd64.deb');
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubelet')).toBe('1.34.1-1.1');
+    sb.write('/root/docker-ce-cli_29.0.1-1~debian.12~bookworm_amd64.deb', 'x');
+    sb.ok('apt-get', 'install', '-y', '/root/docker-ce-cli_29.0.1-1~debian.12~bookworm_amd64.deb');
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'docker-ce-cli')).toBe('5:29.0.1-1~debian.12~bookworm');
+
+    sb.dispose();
+    sb = new Sandbox('rocky9').boot();
+    sb.write('/root/kubelet-1.34.1-150500.1.1.x86_64.rpm', 'x');
+    const dnf = sb.run('dnf', ['install', '-y', '/root/kubelet-1.34.1-150500.1.1.x86_64.rpm']);
+    expect(dnf.code).toBe(1);
+    expect(dnf.stderr).toContain(' Problem: conflicting requests\n  - nothing provides kubernetes-cni needed by kubelet-1.34.1-150500.1.1.x86_64 from @commandline\n');
   });
 });
 

@@ -36,6 +36,9 @@ export function renderCilium(release: string, ns: string, chartVersion: string, 
     ipam: String(values.ipam?.mode ?? "cluster-pool"),
     "kube-proxy-replacement": kpr === true || kpr === "true" ? "true" : "false",
     "cluster-name": String(values.cluster?.name ?? "default"),
+    // the chart's ipv4.enabled (default true) / ipv6.enabled (default false) become the agent's enable-ipv4/enable-ipv6
+    "enable-ipv4": String(values.ipv4?.enabled ?? true),
+    "enable-ipv6": String(values.ipv6?.enabled ?? false),
   };
   if (values.k8sServiceHost) config["k8s-service-host"] = String(values.k8sServiceHost);
   if (values.k8sServicePort) config["k8s-service-port"] = String(values.k8sServicePort);

@@ -35,7 +35,9 @@ export interface KubeNode {
   labels: Record<string, string>;
   taints: { key: string; effect: string; value?: string }[];
   kubeletVersion: string;
+  /** The kubelet's --node-ip: one IP, or "v4,v6" on dual-stack nodes (each an InternalIP address). */
   internalIP: string;
+  /** One block per podSubnet family, comma-joined (spec.podCIDRs); "" without podSubnet. */
   podCIDR: string;
   unschedulable: boolean;
   created: number;
@@ -144,15 +146,46 @@ export function clusterAtEndpoint(s: ClusterState, endpoint: string): Cluster | 
   );
 }
 
-/** Next free /24 (or podSubnet-derived block) for a new node. */
+/**
+ * Next free block of podSubnet for a new node: a /24 (or podSubnet-derived block) of IPv4, and for dual-stack
+ * ("v4-CIDR,v6-CIDR", kubeadm's form) also the same-numbered /64 of the IPv6 CIDR, the kube-controller-manager's
+ * default --node-cidr-mask-size-ipv6. Stored comma-joined in `podCIDR`, in podSubnet's order (spec.podCIDRs).
+ */
 export function allocatePodCIDR(c: Cluster): string {
   const net = (c.clusterConfiguration.networking as { podSubnet?: string } | undefined)?.podSubnet;
   if (!net) return "";
-  const [base, bits] = net.split("/");
+  const index = c.nextPodSubnet++;
+  return net.split(",").map((cidr) => (cidr.includes(":") ? nodeBlock6(cidr.trim(), index) : nodeBlock4(cidr.trim(), index))).join(",");
+}
+
+function nodeBlock4(cidr: string, index: number): string {
+  const [base, bits] = cidr.split("/");
   const o = base!.split(".").map(Number);
   const start = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
   const mask = Math.max(Number(bits), 24) === 24 ? 24 : Number(bits) + 2;
-  const addr = (start + c.nextPodSubnet * 2 ** (32 - mask)) >>> 0;
-  c.nextPodSubnet++;
+  const addr = (start + index * 2 ** (32 - mask)) >>> 0;
   return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${mask}`;
+}
+
+function nodeBlock6(cidr: string, index: number): string {
+  const [base, bits] = cidr.split("/");
+  const [head = "", tail = ""] = base!.includes("::") ? base!.split("::") : [base!, ""];
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right].map((g) => parseInt(g, 16));
+  const hostBits = BigInt(128 - Number(bits));
+  // Go's net.ParseCIDR hands the allocator the network address: host bits of the written base are dropped.
+  const start = (groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n) >> hostBits) << hostBits;
+  const addr = start + (BigInt(index) << 64n);
+  const out = Array.from({ length: 8 }, (_, i) => Number((addr >> BigInt(16 * (7 - i))) & 0xffffn).toString(16));
+  // RFC 5952: the longest run of two or more zero groups becomes "::"
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && out[j] === "0") j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j > i ? j : i + 1;
+  }
+  const text = best.at < 0 ? out.join(":") : `${out.slice(0, best.at).join(":")}::${out.slice(best.at + best.len).join(":")}`;
+  return `${text}/64`;
 }

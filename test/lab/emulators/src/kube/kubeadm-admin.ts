@@ -4,6 +4,7 @@ import { ExitError, exists, now, readText, out } from "./lab.js";
 import { Parsed, bool, flag, flagAll, parseDuration } from "./args.js";
 import { TOKEN_RE, clusterFromKubeconfig, clusterHash, generateCertificateKey, generateToken, joinCommandLine, pkiContext, stackHint, uploadCerts } from "./kubeadm-common.js";
 import { rfc3339, shortHumanDuration, tabwrite, expiryDate } from "./table.js";
+import { initConfigurationFromFile, validateMixedArguments } from "./kubeadm-config.js";
 import { CAS, KUBECONFIGS, LEAVES, parseKubeconfig, renewKubeconfig, renewLeaf } from "./kubeadm-pki.js";
 import { certInfo } from "./pki.js";
 import { hostName } from "./lab.js";
@@ -14,14 +15,20 @@ export function tokenCommand(sub: string | undefined, p: Parsed): void {
   if (sub === "generate") return out(generateToken());
   const c = clusterFromKubeconfig(kubeconfigFlag(p));
   if (sub === "create") {
-    const token = p.positional[0] ?? generateToken();
+    validateMixedArguments(p.flags);
+    // With --config the token and its properties come from the file's InitConfiguration.bootstrapTokens[0] (the
+    // positional token and the flags are then ignored or refused, as kubeadm does): the secret stays off the command line.
+    const ic = initConfigurationFromFile(flag(p, "config"), readText);
+    const bt = ic ? ((ic.bootstrapTokens ?? [])[0] ?? {}) : undefined;
+    const token = (bt ? bt.token : p.positional[0]) ?? generateToken();
     if (!TOKEN_RE.test(token)) throw new ExitError(`error: the bootstrap token "${token}" was not of the form "[a-z0-9]{6}.[a-z0-9]{16}"\n${stackHint}`);
-    const ttl = parseDuration(flag(p, "ttl") ?? "24h0m0s");
+    const ttl = parseDuration(String((bt ? bt.ttl : flag(p, "ttl")) ?? "24h0m0s"));
+    const listed = (name: "usages" | "groups", fallback: string[]) => (bt ? (bt[name] as string[] | undefined) : flagAll(p, name).length ? flagAll(p, name) : undefined) ?? fallback;
     const [id, secret] = token.split(".") as [string, string];
     updateState((s) => {
       const cl = s.clusters[c.id]!;
-      cl.tokens[id] = { id, secret, description: flag(p, "description") ?? "", usages: flagAll(p, "usages").length ? flagAll(p, "usages") : ["signing", "authentication"],
-        groups: flagAll(p, "groups").length ? flagAll(p, "groups") : ["system:bootstrappers:kubeadm:default-node-token"], created: now(), expires: ttl === 0 ? null : now() + ttl };
+      cl.tokens[id] = { id, secret, description: (bt ? bt.description : flag(p, "description")) ?? "", usages: listed("usages", ["signing", "authentication"]),
+        groups: listed("groups", ["system:bootstrappers:kubeadm:default-node-token"]), created: now(), expires: ttl === 0 ? null : now() + ttl };
     });
     if (!bool(p, "print-join-command")) return out(token);
     const key = flag(p, "certificate-key");
@@ -56,8 +63,10 @@ export function tokenCommand(sub: string | undefined, p: Parsed): void {
 
 export function uploadCertsPhase(p: Parsed): void {
   if (!bool(p, "upload-certs")) return out("[upload-certs] Skipping phase. Please see --upload-certs");
+  validateMixedArguments(p.flags);
   const c = clusterFromKubeconfig(kubeconfigFlag(p));
-  const key = flag(p, "certificate-key") ?? generateCertificateKey();
+  const ic = initConfigurationFromFile(flag(p, "config"), readText);
+  const key = (ic ? ic.certificateKey : flag(p, "certificate-key")) ?? generateCertificateKey();
   const certDir = (c.clusterConfiguration as any).certificatesDir ?? "/etc/kubernetes/pki";
   if (!exists(`${certDir}/ca.key`)) throw new ExitError(`error: error execution phase upload-certs: error uploading certs: failed to load CA: couldn't load the private key file ${certDir}/ca.key: open ${certDir}/ca.key: no such file or directory\n${stackHint}`);
   updateState((s) => uploadCerts(s.clusters[c.id]!, key, certDir));

@@ -165,3 +165,24 @@ export function argsMap(v: unknown): Record<string, string> {
   if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]));
   return {};
 }
+
+/** Flags kubeadm lets --config be mixed with (kubeadm: cmd/kubeadm/app/apis/kubeadm/validation isAllowedFlag). */
+const ALLOWED_WITH_CONFIG = new Set(["config", "ignore-preflight-errors", "dry-run", "kubeconfig", "node-name", "kubeconfig-dir",
+  "upload-certs", "print-join-command", "rootfs", "v", "log-file"]);
+
+/** kubeadm's ValidateMixedArguments: with --config, only the allowed flags (and --skip-*) may be given. */
+export function validateMixedArguments(flags: Map<string, string[]>): void {
+  if (!flags.has("config")) return;
+  const mixed = [...flags.keys()].filter((f) => !ALLOWED_WITH_CONFIG.has(f) && !f.startsWith("skip-"));
+  if (mixed.length) throw new ExitError(`error: can not mix '--config' with arguments [${mixed.join(" ")}]\nTo see the stack trace of this error execute with --v=5 or higher`);
+}
+
+/** The InitConfiguration of a --config file (token create, init phase upload-certs), or undefined without --config. */
+export function initConfigurationFromFile(path: string | undefined, readText: (p: string) => string | undefined): Record<string, any> | undefined {
+  if (path === undefined) return undefined;
+  const text = readText(path);
+  if (text === undefined) throw new ExitError(`unable to read config from "${path}" : open ${path}: no such file or directory`);
+  const decoded = decodeConfig(text);
+  printWarnings(decoded.warnings);
+  return decoded.docs.get("InitConfiguration") ?? {};
+}

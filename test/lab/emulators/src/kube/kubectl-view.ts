@@ -1,6 +1,7 @@
 // The API objects kubectl shows that nobody applied: Nodes from registrations and Pods derived from
 // static pods, DaemonSets and Deployments, with status computed from each node's published state.
 import { createHash } from "node:crypto";
+import { cpus, totalmem } from "node:os";
 import { Cluster, KubeNode, KubeObject } from "./cluster-state.js";
 import { controlPlaneImages, imageOptionsFrom } from "./kube-versions.js";
 import { cniDaemonSet, imagePresent, notReadyReason, podImages } from "./node-state.js";
@@ -11,23 +12,47 @@ const suffix = (seed: string, n: number) => {
   return Array.from(h.subarray(0, n), (b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("");
 };
 
+/** A stable hex string for ids the lab does not track (uid, machine and boot ids). */
+const hexOf = (seed: string, n: number) => createHash("sha256").update(seed).digest("hex").slice(0, n);
+const uuidOf = (seed: string) => hexOf(seed, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+
+/** What a kubelet reports as capacity: this machine's CPUs and memory (lab hosts share it), kubelet's default pod limit. */
+function capacity(): Record<string, string> {
+  return { cpu: String(cpus().length), "ephemeral-storage": "20289264Ki", "hugepages-2Mi": "0", memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: "110" };
+}
+
+/** A Node as the API server returns it: the keys and types of a real kubeadm node (test/fixtures/real/kubectl). */
 export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
   const reason = notReadyReason(c, n);
+  const heartbeat = iso(n.status.updatedAt || n.created);
+  const since = iso(n.created);
+  const pressure = (type: string, why: string, message: string) => ({ lastHeartbeatTime: heartbeat, lastTransitionTime: since, message, reason: why, status: "False", type });
   return {
     apiVersion: "v1", kind: "Node",
-    metadata: { name: n.name, labels: n.labels, creationTimestamp: iso(n.created),
-      annotations: { "kubeadm.alpha.kubernetes.io/cri-socket": n.criSocket, "node.alpha.kubernetes.io/ttl": "0" } },
-    spec: { ...(n.podCIDR ? { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] } : {}),
+    metadata: { name: n.name, labels: { "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", ...n.labels }, creationTimestamp: since,
+      annotations: { "kubeadm.alpha.kubernetes.io/cri-socket": n.criSocket, "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true" },
+      resourceVersion: String(Math.trunc((n.status.updatedAt || n.created) / 1000) % 1_000_000), uid: uuidOf(`node/${n.name}/${n.created}`) },
+    // podCIDR and internalIP hold one entry per family, comma-joined (dual-stack): the API lists them separately.
+    spec: { ...(n.podCIDR ? { podCIDR: n.podCIDR.split(",")[0], podCIDRs: n.podCIDR.split(",") } : {}),
       ...(n.taints.length || n.unschedulable ? { taints: [...n.taints, ...(n.unschedulable ? [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] : [])] } : {}),
       ...(n.unschedulable ? { unschedulable: true } : {}) },
     status: {
-      addresses: [{ address: n.internalIP, type: "InternalIP" }, { address: n.name, type: "Hostname" }],
-      conditions: [{ type: "Ready", status: reason ? (n.status.kubeletActive ? "False" : "Unknown") : "True",
-        reason: reason ? (n.status.kubeletActive ? "KubeletNotReady" : "NodeStatusUnknown") : "KubeletReady",
-        message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: iso(n.status.updatedAt || n.created) }],
-      images: n.status.images.map((i) => ({ names: [i] })),
-      nodeInfo: { architecture: "amd64", containerRuntimeVersion: n.criSocket.includes("dockerd") ? "docker://28.0.0" : "containerd://2.1.4",
-        kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, operatingSystem: "linux", osImage: n.osImage ?? "Debian GNU/Linux 12 (bookworm)" },
+      addresses: [...n.internalIP.split(",").map((address) => ({ address, type: "InternalIP" })), { address: n.name, type: "Hostname" }],
+      allocatable: capacity(),
+      capacity: capacity(),
+      conditions: [
+        pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        pressure("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        { type: "Ready", status: reason ? (n.status.kubeletActive ? "False" : "Unknown") : "True",
+          reason: reason ? (n.status.kubeletActive ? "KubeletNotReady" : "NodeStatusUnknown") : "KubeletReady",
+          message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: heartbeat, lastTransitionTime: since }],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      // the lab keeps no image sizes: a stable stand-in so the field has its real type
+      images: n.status.images.map((i) => ({ names: [i], sizeBytes: parseInt(hexOf(i, 6), 16) })),
+      nodeInfo: { architecture: "amd64", bootID: uuidOf(`boot/${n.name}/${n.created}`), containerRuntimeVersion: n.criSocket.includes("dockerd") ? "docker://28.0.0" : "containerd://2.1.4",
+        kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, machineID: hexOf(`machine/${n.name}`, 32), operatingSystem: "linux",
+        osImage: n.osImage ?? "Debian GNU/Linux 12 (bookworm)", systemUUID: uuidOf(`system/${n.name}`) },
     },
   };
 }
@@ -49,7 +74,7 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
     apiVersion: "v1", kind: "Pod",
     metadata: { name: p.name, namespace: p.ns, labels: p.labels, creationTimestamp: iso(p.created), ...(p.owner ? { ownerReferences: [p.owner] } : {}) },
     spec: { nodeName: p.node?.name, hostNetwork: p.hostNetwork, containers: p.images.map((image, i) => ({ name: `c${i}`, image })) },
-    status: { phase, ...(reason ? { reason } : {}), podIP: p.node ? (p.hostNetwork ? p.node.internalIP : podIP(p.node, p.name)) : undefined,
+    status: { phase, ...(reason ? { reason } : {}), podIP: p.node ? (p.hostNetwork ? p.node.internalIP.split(",")[0] : podIP(p.node, p.name)) : undefined,
       conditions: [{ type: "Ready", status: running ? "True" : "False" }],
       containerStatuses: p.images.slice(-1).map((image) => ({ image, ready: running, restartCount: 0,
         state: running ? { running: {} } : { waiting: { reason: reason || "ContainerCreating" } } })) },
@@ -57,7 +82,7 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
 }
 
 function podIP(n: KubeNode, name: string): string {
-  const base = (n.podCIDR || "10.244.0.0/24").split("/")[0]!.split(".");
+  const base = (n.podCIDR.split(",")[0] || "10.244.0.0/24").split("/")[0]!.split(".");
   return `${base[0]}.${base[1]}.${base[2]}.${2 + (createHash("md5").update(name).digest()[0]! % 200)}`;
 }
 

@@ -1,6 +1,6 @@
 // Node status: what lab-node-sync publishes for this host, and the readiness rules kubectl applies.
 import { readdirSync } from "node:fs";
-import { Cluster, KubeNode, KubeObject, loadState, updateState } from "./cluster-state.js";
+import { Cluster, KubeNode, KubeObject, loadState, objectKey, updateState } from "./cluster-state.js";
 import { exists, hostName, hostPath, now, readText, writeText } from "./lab.js";
 import { parseKubeconfig } from "./kubeadm-pki.js";
 import { caCertHash } from "./pki.js";
@@ -33,6 +33,17 @@ export const CNI_CONF: Record<CniKind, { file: string; content: string }> = {
     { type: "cilium-cni", "enable-debug": false }] }, null, 2) + "\n" },
 };
 
+/**
+ * With ipam kubernetes the cilium agent waits until its node has a PodCIDR of every enabled family, and writes no CNI
+ * config meanwhile (docs.cilium.io/en/latest/network/concepts/ipam/kubernetes/): e.g. ipv6.enabled on an IPv4-only cluster.
+ */
+function ciliumWaitsForPodCIDR(c: Cluster, n: KubeNode): boolean {
+  const cfg = ((c.objects[objectKey("ConfigMap", "kube-system", "cilium-config")] as any)?.data ?? {}) as Record<string, string>;
+  if ((cfg.ipam ?? "cluster-pool") !== "kubernetes") return false;
+  const families = n.podCIDR ? n.podCIDR.split(",").map((cidr) => (cidr.includes(":") ? 6 : 4)) : [];
+  return (cfg["enable-ipv4"] !== "false" && !families.includes(4)) || (cfg["enable-ipv6"] === "true" && !families.includes(6));
+}
+
 /** Why a node is NotReady, or undefined when Ready. */
 export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
   if (!n.status.kubeletActive) return "Kubelet stopped posting node status.";
@@ -40,6 +51,7 @@ export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
   const msg = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized";
   if (!cni) return msg;
   if (!podImages(cni.obj).every((i) => imagePresent(n.status.images, i))) return msg;
+  if (cni.kind === "cilium" && ciliumWaitsForPodCIDR(c, n)) return msg;
   // the CNI DaemonSet writes its config itself once its pods run; a node whose status predates the
   // DaemonSet has not reported the file yet, but the pod would have written it by now.
   return undefined;

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { compareDeb } from './version-compare.js';
 import { Exit, exists, hostPath, type Out } from './lab-fs.js';
-import { globMatch, packageMeta } from './repos.js';
+import { globMatch, packageMeta, reposJson } from './repos.js';
 import { aptUpdate, candidates } from './apt-index.js';
 import { emulatedSystemctl, enablableUnits, loadDb, recordInstall, removeFiles, saveDb, type PkgDb } from './pkgdb.js';
 
@@ -43,6 +43,19 @@ function list(o: Out, title: string, names: string[]): void {
   o.out('  ' + [...names].sort().join(' '));
 }
 
+/**
+ * A .deb's file name drops the version's epoch (docker-ce_29.0.1-1~debian.12~bookworm_amd64.deb is 5:29.0.1-…); real dpkg
+ * reads it from the control file. The lab's packages have no control file: the epoch comes from the repository record.
+ */
+function withEpoch(name: string, version: string): string {
+  if (version.includes(':')) return version;
+  for (const r of reposJson().repos) {
+    const hit = (r.packages[name] ?? []).find((v) => v.replace(/^\d+:/, '') === version);
+    if (hit) return hit;
+  }
+  return version;
+}
+
 /** Decides the version for one spec; throws apt's errors. */
 function resolveSpec(o: Out, db: PkgDb, spec: string): Step | undefined {
   if (spec.endsWith('.deb')) {
@@ -51,7 +64,7 @@ function resolveSpec(o: Out, db: PkgDb, spec: string): Step | undefined {
     }
     const m = /^([^_]+)_([^_]+)_([^_.]+)\.deb$/.exec(basename(spec));
     if (!m) { o.err(`E: Unsupported file ${spec} given on commandline`); throw new Exit(100); }
-    return { name: m[1]!, version: decodeURIComponent(m[2]!.replace(/%3a/gi, ':')), from: spec, old: db.packages[m[1]!]?.version, auto: false };
+    return { name: m[1]!, version: withEpoch(m[1]!, decodeURIComponent(m[2]!.replace(/%3a/gi, ':'))), from: spec, old: db.packages[m[1]!]?.version, auto: false };
   }
   const [name, want] = spec.includes('=') ? [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)] : [spec, undefined];
   const avail = candidates(name);
@@ -88,13 +101,29 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgradeAll: boo
     if (s.old === s.version && !opts.reinstall) { newest.push(`${s.name} is already the newest version (${s.version}).`); continue; }
     steps.push(s);
   }
-  // dependencies that are not installed yet come along at their newest version
-  for (const s of [...steps]) {
+  // dependencies that are not installed yet come along at their newest version; one without a candidate (no
+  // configured, fetched repository offers it) stops the install, as in real apt
+  const unmet: string[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
     for (const dep of packageMeta(s.name).deps?.deb ?? []) {
       if (db.packages[dep] || steps.some((x) => x.name === dep)) continue;
       const c = candidates(dep)[0];
       if (c) steps.push({ name: dep, version: c.version, from: c.label, auto: true });
+      else unmet.push(` ${s.name} : Depends: ${dep} but it is not installable`);
     }
+  }
+  if (unmet.length) {
+    o.out('Some packages could not be installed. This may mean that you have');
+    o.out('requested an impossible situation or if you are using the unstable');
+    o.out('distribution that some required packages have not yet been created');
+    o.out('or been moved out of Incoming.');
+    o.out('The following information may help to resolve the situation:');
+    o.out('');
+    o.out('The following packages have unmet dependencies:');
+    unmet.forEach((l) => o.out(l));
+    o.err('E: Unable to correct problems, you have held broken packages.');
+    throw new Exit(100);
   }
   for (const line of newest) if (opts.quiet < 2) o.out(line);
   const fresh = steps.filter((s) => !s.old), up = steps.filter((s) => s.old && compareDeb(s.version, s.old) > 0);

@@ -136,12 +136,23 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgrade: boolea
     steps.push({ name: pick.name, version: pick.version, repo: pick.repo, old: old?.version, dep: false });
   }
   if (unmatched.length) { o.err(`Error: Unable to find a match: ${unmatched.join(' ')}`); throw new Exit(1); }
-  for (const s of [...steps]) {
+  // requirements come from the enabled repositories; one nothing provides stops the transaction, as in real dnf
+  const unmet: string[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
     for (const dep of packageMeta(s.name).deps?.rpm ?? []) {
       if (db.packages[dep] || steps.some((x) => x.name === dep)) continue;
       const c = avail.filter((a) => a.name === dep && !a.excluded).sort((a, b) => compareRpm(b.version, a.version))[0];
       if (c) steps.push({ name: dep, version: c.version, repo: c.repo, dep: true });
+      else unmet.push(`  - nothing provides ${dep} needed by ${nevra(s.name, s.version)} from ${s.repo}`);
     }
+  }
+  if (unmet.length) {
+    o.err('Error: ');
+    o.err(' Problem: conflicting requests');
+    unmet.forEach((l) => o.err(l));
+    o.err("(try to add '--skip-broken' to skip uninstallable packages or '--nobest' to use not only best candidate packages)");
+    throw new Exit(1);
   }
   if (!steps.length) { o.out('Dependencies resolved.'); o.out('Nothing to do.'); o.out('Complete!'); return; }
   const fresh = steps.filter((s) => !s.old && !s.dep), deps = steps.filter((s) => s.dep);

@@ -88,7 +88,7 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     case 'pull': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).pull(runtime, rest, io); }
     case 'rmi': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).rmi(runtime, rest, io); }
     case 'inspecti': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).inspecti(runtime, rest, io); }
-    case 'ps': { const runtime = connect(endpoint, 'runtime', io); return ps(runtime, rest, io, (await podCommands()).containers); }
+    case 'ps': { const runtime = connect(endpoint, 'runtime', io); return ps(runtime, rest, io, (await podCommands()).containers, (await import('./versions.js')).crictlVersion()); }
     case 'pods': { const runtime = connect(endpoint, 'runtime', io); return pods(runtime, rest, io, (await podCommands()).containers); }
     case 'stop': case 'rm': case 'stopp': case 'rmp': { const runtime = connect(endpoint, 'runtime', io); return removeContainers(runtime, command, rest, io, (await podCommands()).containers); }
     case 'info': return info(connect(endpoint, 'runtime', io), io);
@@ -101,14 +101,21 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
 
 type Containers = typeof import('./crictl-ps.js').containers;
 
-function ps(runtime: Runtime, argv: string[], io: Io, containers: Containers): number {
+/** cri-tools v1.32.0 added the NAMESPACE column to `crictl ps` (cmd/crictl/container.go; see test/fixtures/real/crictl). */
+function withNamespace(crictlVersion: string): boolean {
+  const [major = 0, minor = 0] = crictlVersion.split('.').map(Number);
+  return major > 1 || (major === 1 && minor >= 32);
+}
+
+function ps(runtime: Runtime, argv: string[], io: Io, containers: Containers, crictlVersion: string): number {
   const all = argv.includes('-a') || argv.includes('--all');
   const nameAt = argv.findIndex((a) => a === '--name');
   const name = nameAt !== -1 ? argv[nameAt + 1] : argv.find((a) => a.startsWith('--name='))?.slice(7);
   const shown = containers(runtime.store).filter((c) => (all || c.state === 'Running') && (!name || new RegExp(name).test(c.name)));
   if (argv.includes('-q') || argv.includes('--quiet')) { for (const c of shown) io.out(`${c.id}\n`); return 0; }
-  const rows = [['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD']];
-  for (const c of shown) rows.push([c.id.slice(0, 13), c.image.replace(/^sha256:/, '').slice(0, 13), c.created, c.state, c.name, String(c.attempt), c.podId.slice(0, 13), c.pod]);
+  const ns = withNamespace(crictlVersion);
+  const rows = [['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD', ...(ns ? ['NAMESPACE'] : [])]];
+  for (const c of shown) rows.push([c.id.slice(0, 13), c.image.replace(/^sha256:/, '').slice(0, 13), c.created, c.state, c.name, String(c.attempt), c.podId.slice(0, 13), c.pod, ...(ns ? [c.namespace] : [])]);
   io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
   return 0;
 }
