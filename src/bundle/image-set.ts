@@ -7,6 +7,7 @@
 import type { Inventory } from '../inventory/schema.js';
 import { byMinor, ciliumEnvoyTag, kubeadmImageTagsByMinor, parseKubeVersion, pauseTag } from '../data/versions.js';
 import { flannelView } from '../render/views.js';
+import { derived } from '../inventory/derived.js';
 import { normalizeImageRef } from './reference.js';
 
 export const DEFAULT_IMAGE_REPOSITORY = 'registry.k8s.io';
@@ -63,7 +64,8 @@ export function imageSet(inv: Inventory): WantedImage[] {
   const k = inv.spec.kubernetes;
   const kpr = inv.spec.network.plugin === 'cilium' && inv.spec.network.cilium.kubeProxyReplacement;
   const wanted: WantedImage[] = [...kubeadmImages(k.version, k.imageRepository, { kubeProxy: !kpr }), ...cniImages(inv)];
-  if (k.loadBalancer?.type === 'kube-vip') wanted.push({ component: 'kube-vip', ref: k.loadBalancer.image });
+  const kubeVip = derived(inv).images.kubeVip;
+  if (kubeVip) wanted.push({ component: 'kube-vip', ref: kubeVip });
   for (const ref of inv.spec.offline?.extraImages ?? []) wanted.push({ component: `extra:${normalizeImageRef(ref)}`, ref });
   const seen = new Set<string>();
   return wanted

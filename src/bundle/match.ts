@@ -7,6 +7,7 @@ import { parseKubeVersion } from '../data/versions.js';
 import { imageSet } from './image-set.js';
 import { parseImageRef } from './reference.js';
 import type { BundleImage, BundleManifest } from './manifest.js';
+import { derived } from '../inventory/derived.js';
 
 export interface ImageSource {
   /** The reference the node must hold (what kubeadm / the manifests ask for). */
@@ -26,7 +27,7 @@ export interface BundleMatch {
 export function matchBundle(manifest: BundleManifest, inv: Inventory): BundleMatch {
   const problems: string[] = [];
   const k = inv.spec.kubernetes;
-  if (parseKubeVersion(manifest.kubernetes.version).text !== parseKubeVersion(k.version).text) {
+  if (parseKubeVersion(manifest.kubernetes.version).text !== derived(inv).kubernetes.version.text) {
     problems.push(`the bundle serves Kubernetes ${manifest.kubernetes.version}, the inventory asks for ${k.version} (make a new bundle: kubesmith bundle create -i …)`);
   }
   const net = inv.spec.network;

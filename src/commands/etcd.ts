@@ -2,12 +2,11 @@
 import type { CommandContext, CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import { Host, } from '../model/host.js';
-import type { Transport } from '../transport/types.js';
+import type { Host } from '../model/host.js';
 import { endpointHealthArgv, endpointStatusArgv, formatBytes, parseEndpointHealth, parseEndpointStatus } from '../etcd/index.js';
-import { localEtcdHealthy, memberList, runEtcdctl } from '../tasks/etcd/node.js';
+import { etcdNode, localEtcdHealthy, memberList, runEtcdctl, type EtcdNode } from '../tasks/etcd/node.js';
 import { backupOptions } from './destructive.js';
-import { executePlaybook, } from './run-playbook.js';
+import { executePlaybook } from './run-playbook.js';
 
 export interface MemberRow {
   name: string;
@@ -29,14 +28,15 @@ export function formatStatus(rows: MemberRow[], via: string): string {
 }
 
 async function status(ctx: CommandContext): Promise<number> {
-  const { hosts, connect } = await ctx.cluster();
+  const { hosts, inventory, connect } = await ctx.cluster();
   const pool = connect();
   try {
-    let via: { host: Host; t: Transport } | undefined;
+    let via: { host: Host; e: EtcdNode } | undefined;
     for (const cp of hosts.controlPlanes) {
       const t = await pool.get(cp).catch(() => undefined);
-      if (t && (await localEtcdHealthy(t, cp.name).catch(() => false))) {
-        via = { host: cp, t };
+      const e = t && etcdNode(inventory, cp, t);
+      if (e && (await localEtcdHealthy(e).catch(() => false))) {
+        via = { host: cp, e };
         break;
       }
     }
@@ -44,13 +44,13 @@ async function status(ctx: CommandContext): Promise<number> {
       ctx.out.stderr.write(`no control plane has a healthy etcd member (${hosts.controlPlanes.map((h) => h.name).join(', ')})\n`);
       return 1;
     }
-    const members = await memberList(via.t, via.host.name);
+    const members = await memberList(via.e);
     const rows: MemberRow[] = [];
     for (const m of members) {
       const url = m.clientURLs[0] ?? '';
       const row: MemberRow = { name: m.name, id: m.id, clientURL: url, leader: false, healthy: false };
       if (url) {
-        const h = await runEtcdctl(via.t, via.host.name, endpointHealthArgv([url]), { retries: 1, allowFailure: true });
+        const h = await runEtcdctl(via.e, endpointHealthArgv([url]), { retries: 1, allowFailure: true });
         try {
           const parsed = parseEndpointHealth(h.stdout)[0];
           row.healthy = parsed?.health === true;
@@ -58,7 +58,7 @@ async function status(ctx: CommandContext): Promise<number> {
         } catch {
           row.error = h.stderr.trim().split('\n').pop() ?? `exit ${h.code}`;
         }
-        const s = await runEtcdctl(via.t, via.host.name, endpointStatusArgv([url]), { retries: 1, allowFailure: true });
+        const s = await runEtcdctl(via.e, endpointStatusArgv([url]), { retries: 1, allowFailure: true });
         if (s.code === 0) {
           const st = parseEndpointStatus(s.stdout)[0];
           if (st) Object.assign(row, { leader: st.isLeader, dbSize: st.dbSize, version: st.version });
@@ -80,7 +80,8 @@ export const etcdCommand = defineCommand({
   usage: 'etcd backup|status -i FILE [--keep N]',
   description:
     'backup: takes `etcdctl snapshot save` on a healthy control plane (kubeadm cert paths), verifies it with `snapshot status` ' +
-    '(etcdutl when installed, else etcdctl below 3.6), keeps it under /var/backups/kubesmith/etcd on the node and copies it to ' +
+    '(etcdutl of 3.5+, else etcdctl below 3.6) — both are the etcd image\'s own tools, reached with `crictl exec` into the etcd pod ' +
+    'and `ctr run`/`docker run` of the image: nothing is installed on the host — keeps it under /var/backups/kubesmith/etcd on the node and copies it to ' +
     '.kubesmith/<cluster>/etcd/<timestamp>-<node>.db (mode 0600) with a .json record; the newest --keep (default 7) are kept. ' +
     'status: exit 1 when a member is unhealthy or there is no leader.',
   examples: ['kubesmith etcd backup -i cluster.yaml --keep 14', 'kubesmith etcd status -i cluster.yaml'],

@@ -71,10 +71,3 @@ export function snapshotRestoreArgv(tool: OfflineTool, file: string, t: RestoreT
   if (tool.tool === 'etcdutl' && tool.bumpRevision) argv.push(`--bump-revision=${t.bumpRevision ?? 1_000_000_000}`, '--mark-compacted');
   return argv;
 }
-
-/** Version probes, each printing one line or nothing. */
-export const TOOL_PROBES = {
-  etcdctl: ['sh', '-c', 'command -v etcdctl >/dev/null 2>&1 && etcdctl version 2>/dev/null | head -n1 || true'],
-  etcdutl: ['sh', '-c', 'command -v etcdutl >/dev/null 2>&1 && etcdutl version 2>/dev/null | head -n1 || true'],
-  etcdutlBumpRevision: ['sh', '-c', 'command -v etcdutl >/dev/null 2>&1 && etcdutl snapshot restore --help 2>&1 | grep -c -- --bump-revision || true'],
-} as const;

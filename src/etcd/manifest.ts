@@ -14,3 +14,14 @@ export function etcdManifestFlags(manifest: string): EtcdFlags {
   }
   return flags;
 }
+
+/** The etcd container's image in the static pod manifest (what the kubelet runs), or undefined. */
+export function etcdManifestImage(manifest: string): string | undefined {
+  try {
+    const pod = YAML.parse(manifest) as { spec?: { containers?: { name?: string; image?: string }[] } };
+    const c = pod?.spec?.containers?.find((x) => x.name === 'etcd') ?? pod?.spec?.containers?.[0];
+    return c?.image || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -46,7 +46,7 @@ export function offlineTool(t: SnapshotTools): OfflineTool | undefined {
 /** Why offlineTool found nothing, in operator words. */
 export function missingToolReason(t: SnapshotTools): string {
   if (t.etcdctl && atLeast(t.etcdctl, 3, 6)) {
-    return `etcdctl ${formatVersion(t.etcdctl)} has no snapshot status/restore (removed in 3.6) and etcdutl is not installed: install etcdutl from the etcd release matching the cluster`;
+    return `the etcd image's etcdctl ${formatVersion(t.etcdctl)} has no snapshot status/restore (removed in 3.6) and the image holds no etcdutl`;
   }
-  return 'neither etcdutl nor etcdctl is installed on the node: install them from the etcd release matching the cluster';
+  return 'neither etcdutl nor etcdctl could be run from the etcd image on the node (is the image still there? `crictl images` lists it)';
 }

@@ -1,7 +1,9 @@
 /** Values derived from an inventory that rules and later layers must agree on (one definition each). */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { HostSpec, InventorySpec } from './schema.js';
+import { criSockets, kubeadmApiVersion, pauseTag } from '../data/versions.js';
+import { CONTROL_PLANE_TAINT, EVICTION_HARD_DEFAULTS, kubeletMaySetLabel } from '../data/kubelet.js';
+import type { HostSpec, Inventory, InventorySpec, Taint } from './schema.js';
 
 /** Kubernetes minors kubesmith accepts, and the narrower range it is tested with (kubeadm v1beta4 era). */
 export const SUPPORTED_MINORS = { min: 24, max: 36 } as const;
@@ -40,11 +42,155 @@ export function controlPlaneEndpoint(spec: InventorySpec): string | undefined {
   return undefined;
 }
 
+export interface Endpoint {
+  /** Name or IP, IPv6 without brackets. */
+  host: string;
+  port: number;
+  /** "host:port", IPv6 in brackets: what kubeadm and kubeconfigs take. */
+  address: string;
+}
+
+const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** "host:port" / "[v6]:port" / "host" → its parts; the port defaults to 6443. */
+export function parseEndpoint(endpoint: string): Endpoint {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(endpoint);
+  const i = endpoint.lastIndexOf(':');
+  const [host, port] = v6
+    ? [v6[1]!, Number(v6[2] ?? API_SERVER_PORT)]
+    : i > 0 && endpoint.indexOf(':') === i
+      ? [endpoint.slice(0, i), Number(endpoint.slice(i + 1))]
+      : [endpoint, API_SERVER_PORT];
+  return { host, port, address: hostPort(host, port) };
+}
+
 /** "host:port" / "[v6]:port" / "host" → host part. */
-export function endpointHost(endpoint: string): string {
-  const bracketed = /^\[([^\]]+)\]/.exec(endpoint);
-  if (bracketed) return bracketed[1]!;
-  return endpoint.replace(/:\d+$/, '');
+export const endpointHost = (endpoint: string): string => parseEndpoint(endpoint).host;
+
+/**
+ * Everything later layers derive from an inventory, computed once (parseInventory computes it at load): renderers,
+ * tasks and commands read these instead of re-deriving from raw fields.
+ */
+export interface DerivedValues {
+  /** The shared endpoint (controlPlaneEndpoint or kube-vip's "<vip>:6443"); absent for one control plane without one. */
+  controlPlaneEndpoint?: Endpoint;
+  /** Where joining nodes reach the API: the shared endpoint, else the first control plane's internal address. */
+  apiServer: Endpoint;
+  /** The port every kube-apiserver binds on its node (kubeadm's default). */
+  apiServerBindPort: number;
+  kubernetes: {
+    version: KubeVersion & { text: string };
+    /** "v1.34.1", as kubeadm's kubernetesVersion. */
+    tag: string;
+    kubeadmApiVersion: 'v1beta3' | 'v1beta4';
+  };
+  criSocket: string;
+  images: {
+    /** `<imageRepository>/pause:<tag kubeadm pins for this minor>`; absent when no tag is known for the minor. */
+    pause?: string;
+    /** With loadBalancer kube-vip only. */
+    kubeVip?: string;
+  };
+  /** KubeletConfiguration fields from spec.kubelet (evictionHard completed with the kubelet's defaults). */
+  kubeletConfiguration: Record<string, unknown>;
+  /** Per host name: what its Node must carry and how its kubelet is started. */
+  nodes: Record<string, NodeValues>;
+}
+
+export interface NodeValues {
+  /** The inventory's taints, plus kubeadm's control-plane taint on control planes unless spec.controlPlane.schedulable. */
+  taints: Taint[];
+  /** Taints that must be absent (the control-plane taint on a schedulable control plane). */
+  absentTaints: Taint[];
+  /** Every inventory label: `kubectl label` keeps them on the Node. */
+  labels: Record<string, string>;
+  /** kubelet flags for kubeadm's nodeRegistration.kubeletExtraArgs: node-ip, node-labels (those the kubelet may set), extraArgs. */
+  kubeletArgs: { name: string; value: string }[];
+}
+
+function nodeValues(spec: InventorySpec, host: HostSpec): NodeValues {
+  const controlPlane = host.roles.includes('control-plane');
+  const schedulable = spec.controlPlane.schedulable;
+  const own = host.taints ?? [];
+  const cpTaint = controlPlane && !own.some((t) => t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect);
+  const labels = host.labels ?? {};
+  const selfSet = Object.entries(labels)
+    .filter(([key]) => kubeletMaySetLabel(key))
+    .sort(([a], [b]) => a.localeCompare(b));
+  const extra = Object.entries(spec.kubelet.extraArgs ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return {
+    taints: [...own, ...(cpTaint && !schedulable ? [{ ...CONTROL_PLANE_TAINT }] : [])],
+    absentTaints: cpTaint && schedulable ? [{ ...CONTROL_PLANE_TAINT }] : [],
+    labels,
+    kubeletArgs: [
+      // dual-stack: both families, IPv4 first (kubeadm's dual-stack guide)
+      { name: 'node-ip', value: [host.internalAddress ?? host.address, ...(host.address6 ? [host.address6] : [])].join(',') },
+      ...(selfSet.length ? [{ name: 'node-labels', value: selfSet.map(([k, v]) => `${k}=${v}`).join(',') }] : []),
+      ...extra.map(([name, value]) => ({ name, value })),
+    ],
+  };
+}
+
+function kubeletConfiguration(spec: InventorySpec): Record<string, unknown> {
+  const k = spec.kubelet;
+  const nonEmpty = (o: Record<string, unknown> | undefined) => (o && Object.keys(o).length ? o : undefined);
+  const fields: Record<string, unknown> = {
+    maxPods: k.maxPods,
+    systemReserved: nonEmpty(k.systemReserved),
+    kubeReserved: nonEmpty(k.kubeReserved),
+    evictionHard: nonEmpty(k.evictionHard) && { ...EVICTION_HARD_DEFAULTS, ...k.evictionHard },
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+}
+
+function deriveValues(inv: Inventory): DerivedValues {
+  const k = inv.spec.kubernetes;
+  const version = parseKubeVersion(k.version);
+  if (!version) throw new Error(`not a version: ${k.version}`);
+  const shared = controlPlaneEndpoint(inv.spec);
+  const first = controlPlanes(inv.spec)[0] ?? inv.spec.hosts[0]!;
+  const firstIp = first.internalAddress ?? first.address;
+  return {
+    ...(shared ? { controlPlaneEndpoint: parseEndpoint(shared) } : {}),
+    apiServer: shared ? parseEndpoint(shared) : { host: firstIp, port: API_SERVER_PORT, address: hostPort(firstIp, API_SERVER_PORT) },
+    apiServerBindPort: API_SERVER_PORT,
+    kubernetes: {
+      version: { ...version, text: `${version.major}.${version.minor}.${version.patch}` },
+      tag: `v${version.major}.${version.minor}.${version.patch}`,
+      kubeadmApiVersion: kubeadmApiVersion(k.version),
+    },
+    criSocket: criSockets[inv.spec.containerRuntime.type],
+    images: {
+      ...(knownPauseTag(k.version) ? { pause: `${k.imageRepository}/pause:${knownPauseTag(k.version)}` } : {}),
+      ...(k.loadBalancer?.type === 'kube-vip' ? { kubeVip: k.loadBalancer.image } : {}),
+    },
+    kubeletConfiguration: kubeletConfiguration(inv.spec),
+    nodes: Object.fromEntries(inv.spec.hosts.map((h) => [h.name, nodeValues(inv.spec, h)])),
+  };
+}
+
+/** The pause tag, or undefined for a supported minor the version table has no row for (rendering then fails). */
+function knownPauseTag(version: string): string | undefined {
+  try {
+    return pauseTag(version);
+  } catch {
+    return undefined;
+  }
+}
+
+const computed = new WeakMap<Inventory, DerivedValues>();
+
+/**
+ * The derived values of an inventory. parseInventory computes them when it loads the file; an inventory built
+ * another way (tests) gets them computed on first use. Computed once per inventory object, never again.
+ */
+export function derived(inv: Inventory): DerivedValues {
+  let values = computed.get(inv);
+  if (!values) {
+    values = deriveValues(inv);
+    computed.set(inv, values);
+  }
+  return values;
 }
 
 /**

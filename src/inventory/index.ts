@@ -5,12 +5,16 @@ export { InventoryError, formatIssue, formatIssues, formatPath, sortIssues, type
 export { checkRules, ALL_RULES, type Rule, type RuleIssue } from './rules.js';
 export {
   controlPlaneEndpoint,
+  derived,
   endpointHost,
+  parseEndpoint,
   localPath,
   parseKubeVersion,
   SUPPORTED_MINORS,
   TESTED_MINORS,
   API_SERVER_PORT,
+  type DerivedValues,
+  type Endpoint,
   type KubeVersion,
 } from './derived.js';
 export { renderStarterInventory, type StarterOptions } from './starter.js';

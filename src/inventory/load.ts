@@ -10,6 +10,7 @@ import { InventoryError, fileIssue, formatPath, type Issue, type PathSegment, ty
 import { checkTextLimits, LIMITS } from './guard.js';
 import { nodeAt, pathAt, positionOf } from './locate.js';
 import { explain } from './messages.js';
+import { derived } from './derived.js';
 import { ALL_RULES, checkRules, type Rule } from './rules.js';
 import { localFileRules, type LocalFileChecks } from './local-files.js';
 import { inventorySchema, type Inventory } from './schema.js';
@@ -139,6 +140,7 @@ export function parseInventory(text: string, file: string, extraRules: readonly 
   const ruled = checkRules(parsed.data, [...ALL_RULES, ...extraRules]).map((r) => located(r.path, r.message, r.severity, r.rule));
   const issues = [...ruled, ...yamlWarnings];
   if (issues.some((i) => i.severity === 'error')) return fail(issues);
+  derived(parsed.data); // computed once, here: every later layer reads these values
   return { inventory: parsed.data, warnings: issues };
 }
 

@@ -17,6 +17,7 @@ import {
 import { formatPath } from './issues.js';
 import { WARNING_RULES } from './warnings.js';
 import { SELECTOR_WORDS } from '../model/host.js';
+import { NODE_RULES } from './node-rules.js';
 
 export interface RuleIssue {
   rule: string;
@@ -254,6 +255,7 @@ export const ERROR_RULES: readonly Rule[] = [
   offlinePublicKeyNeedsBundle,
   offlineBundleUnsigned,
   ...NETWORK_RULES,
+  ...NODE_RULES,
 ];
 
 export const ALL_RULES: readonly Rule[] = [...ERROR_RULES, ...WARNING_RULES];

@@ -123,6 +123,18 @@ export const hostSshSchema = z
 
 export const roleSchema = z.enum(['control-plane', 'worker']);
 
+/** A label key or taint key: an optional DNS-subdomain prefix and "/", then a name (Kubernetes qualified name). */
+export const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+export const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
+
+export const taintSchema = z
+  .object({
+    key: z.string().regex(QUALIFIED_NAME, 'expected a taint key such as example.com/dedicated').describe('Taint key'),
+    value: z.string().regex(LABEL_VALUE, 'expected a taint value: letters, digits, . _ - (at most 63)').optional().describe('Taint value (optional)'),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).describe('NoSchedule, PreferNoSchedule or NoExecute'),
+  })
+  .strict();
+
 export const hostSchema = z
   .object({
     name: z.string().regex(RFC1123, 'expected an RFC 1123 name: lowercase letters, digits and -').describe('Node name (RFC 1123)'),
@@ -139,7 +151,11 @@ export const hostSchema = z
         z.string().regex(/^[A-Za-z0-9._-]*$/, 'expected a label value: letters, digits, . _ -'),
       )
       .optional()
-      .describe('Node labels applied after join'),
+      .describe('Node labels: set by the kubelet at registration (--node-labels) and kept by `kubectl label`; node-role.kubernetes.io/* only by kubectl'),
+    taints: z
+      .array(taintSchema)
+      .optional()
+      .describe('Node taints: kubeadm nodeRegistration.taints at init/join, and `kubectl taint` on nodes that exist'),
   })
   .strict();
 
@@ -234,6 +250,57 @@ export const offlineSchema = z
   })
   .strict();
 
+/** Kubernetes resource quantity (500m, 1Gi, 100Mi, 2). */
+const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
+const quantity = z.string().regex(QUANTITY, 'expected a quantity such as 500m, 100Mi or 1Gi');
+/** An eviction threshold: a quantity or a percentage. */
+const threshold = z.string().regex(/^(\d+(\.\d+)?%|\d+(\.\d+)?(k|Ki|M|Mi|G|Gi|T|Ti)?)$/, 'expected a quantity such as 100Mi or a percentage such as 10%');
+
+export const reservedSchema = z
+  .object({
+    cpu: quantity.optional(),
+    memory: quantity.optional(),
+    'ephemeral-storage': quantity.optional(),
+    pid: z.string().regex(/^\d+$/, 'expected a number of process IDs').optional(),
+  })
+  .strict();
+
+export const kubeletSchema = z
+  .object({
+    maxPods: z.number().int().min(1).max(2500).optional().describe('KubeletConfiguration maxPods (kubelet default 110)'),
+    systemReserved: reservedSchema.optional().describe('KubeletConfiguration systemReserved: resources kept for the OS'),
+    kubeReserved: reservedSchema.optional().describe('KubeletConfiguration kubeReserved: resources kept for the kubelet and runtime'),
+    evictionHard: z
+      .object({
+        'memory.available': threshold.optional(),
+        'nodefs.available': threshold.optional(),
+        'nodefs.inodesFree': threshold.optional(),
+        'imagefs.available': threshold.optional(),
+        'imagefs.inodesFree': threshold.optional(),
+        'pid.available': threshold.optional(),
+      })
+      .strict()
+      .optional()
+      .describe('KubeletConfiguration evictionHard thresholds (a signal left out keeps the kubelet default)'),
+    extraArgs: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kubelet flag name without the leading --, e.g. v'),
+        z.string().regex(/^[A-Za-z0-9_.,:=/@+%-]*$/, 'expected a flag value without spaces, quotes or shell metacharacters'),
+      )
+      .optional()
+      .describe('More kubelet flags (kubeadm nodeRegistration.kubeletExtraArgs, written to kubeadm-flags.env)'),
+  })
+  .strict();
+
+export const controlPlaneSchema = z
+  .object({
+    schedulable: z
+      .boolean()
+      .default(false)
+      .describe('true: control planes run workloads (no node-role.kubernetes.io/control-plane:NoSchedule taint); default false'),
+  })
+  .strict();
+
 export const specSchema = z
   .object({
     ssh: sshSchema.default(sshSchema.parse({})),
@@ -243,6 +310,8 @@ export const specSchema = z
     network: networkSchema.default(networkSchema.parse({})),
     hostPrep: hostPrepSchema.default(hostPrepSchema.parse({})),
     offline: offlineSchema.optional().describe('Install from a bundle instead of the internet'),
+    controlPlane: controlPlaneSchema.default(controlPlaneSchema.parse({})).describe('How control-plane nodes are used'),
+    kubelet: kubeletSchema.default({}).describe('Kubelet settings for every node (KubeletConfiguration and flags kubeadm applies)'),
   })
   .strict();
 
@@ -260,3 +329,4 @@ export type InventoryInput = z.input<typeof inventorySchema>;
 export type InventorySpec = Inventory['spec'];
 export type HostSpec = Inventory['spec']['hosts'][number];
 export type Role = z.infer<typeof roleSchema>;
+export type Taint = z.infer<typeof taintSchema>;

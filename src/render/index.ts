@@ -6,7 +6,8 @@ import { join, extname } from 'node:path';
 import { packageRoot } from '../engine/paths.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { Host, Hosts } from '../model/host.js';
-import { containerdConfigVersion, kubeadmApiVersion } from '../data/versions.js';
+import { containerdConfigVersion } from '../data/versions.js';
+import { derived } from '../inventory/derived.js';
 import { renderTemplate, type TemplateFormat } from './template.js';
 import * as views from './views.js';
 
@@ -37,7 +38,7 @@ export function render(name: string, view: object): string {
 
 /** The kubeadm init configuration; with `secrets`, the transient variant init runs with (token and certificate key). */
 export function renderKubeadmInit(inv: Inventory, host: Host, hosts: Hosts, secrets?: views.InitSecrets): string {
-  return render(`kubeadm/${kubeadmApiVersion(inv.spec.kubernetes.version)}.yaml`, views.kubeadmInitView(inv, host, hosts, secrets));
+  return render(`kubeadm/${derived(inv).kubernetes.kubeadmApiVersion}.yaml`, views.kubeadmInitView(inv, host, hosts, secrets));
 }
 
 export function renderKubeadmJoin(
@@ -46,7 +47,7 @@ export function renderKubeadmJoin(
   hosts: Hosts,
   join: { token: string; caCertHash: string; certificateKey?: string },
 ): string {
-  const api = kubeadmApiVersion(inv.spec.kubernetes.version);
+  const api = derived(inv).kubernetes.kubeadmApiVersion;
   return render(`kubeadm/join-${api}.yaml`, views.kubeadmJoinView(inv, host, hosts, join));
 }
 

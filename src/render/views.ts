@@ -3,62 +3,47 @@
  * a fact such as the installed containerd version. Pure functions, no I/O, so golden tests pin the output.
  */
 import type { Inventory } from '../inventory/schema.js';
-import { ipStack, podSubnetOf } from '../inventory/derived.js';
+import { API_SERVER_PORT, derived, ipStack, parseEndpoint, podSubnetOf } from '../inventory/derived.js';
 import type { Host, Hosts } from '../model/host.js';
-import {
-  criSockets,
-  defaultFlannelCniPluginTag,
-  defaultFlannelRegistry,
-  flannelCniPluginTag,
-  needsSuperAdminForInit,
-  parseKubeVersion,
-  pauseTag,
-} from '../data/versions.js';
+import { defaultFlannelCniPluginTag, defaultFlannelRegistry, flannelCniPluginTag, needsSuperAdminForInit } from '../data/versions.js';
 
-export const API_PORT = 6443;
+export const API_PORT = API_SERVER_PORT;
 export const REGISTRY_CONFIG_PATH = '/etc/containerd/certs.d';
 
 export interface NodeView {
   name: string;
   /** The primary node IP: the API server's advertise address on control planes. */
   ip: string;
-  /** The kubelet's node-ip: the primary IP, and for dual-stack ",<address6>" (kubeadm dual-stack docs). */
-  nodeIps: string;
   apiPort: number;
+  /** kubeadm nodeRegistration.kubeletExtraArgs (node-ip, node-labels, spec.kubelet.extraArgs). */
+  kubeletArgs: { name: string; value: string }[];
+  /** kubeadm nodeRegistration.taints: written always, since an absent list means "the default taints" to kubeadm. */
+  taints: { key: string; value?: string; effect: string }[];
 }
 
-export function nodeView(host: Host): NodeView {
-  const nodeIps = host.spec.address6 ? `${host.internalAddress},${host.spec.address6}` : host.internalAddress;
-  return { name: host.name, ip: host.internalAddress, nodeIps, apiPort: API_PORT };
+export function nodeView(inv: Inventory, host: Host): NodeView {
+  const node = derived(inv).nodes[host.name];
+  if (!node) throw new Error(`${host.name} is not a host of the inventory`);
+  return { name: host.name, ip: host.internalAddress, apiPort: API_PORT, kubeletArgs: node.kubeletArgs, taints: node.taints };
 }
 
 export function criSocket(inv: Inventory): string {
-  return criSockets[inv.spec.containerRuntime.type];
+  return derived(inv).criSocket;
 }
 
 /** `<imageRepository>/pause:<tag kubeadm pins for this minor>`. */
 export function sandboxImage(inv: Inventory): string {
-  return `${inv.spec.kubernetes.imageRepository}/pause:${pauseTag(inv.spec.kubernetes.version)}`;
+  const pause = derived(inv).images.pause;
+  if (!pause) throw new Error(`no pause image tag known for Kubernetes ${inv.spec.kubernetes.version}`);
+  return pause;
 }
 
 /** Split "host:port" (or "[v6]:port"); port defaults to 6443. */
-export function splitEndpoint(endpoint: string): { host: string; port: number } {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(endpoint);
-  if (v6) return { host: v6[1]!, port: Number(v6[2] ?? API_PORT) };
-  const i = endpoint.lastIndexOf(':');
-  if (i > 0 && endpoint.indexOf(':') === i) return { host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) };
-  return { host: endpoint, port: API_PORT };
-}
+export const splitEndpoint = parseEndpoint;
 
-/** Where joining nodes reach the API: controlPlaneEndpoint, else the first control plane's node IP. */
-export function apiServerEndpoint(inv: Inventory, hosts: Hosts): string {
-  const ep = inv.spec.kubernetes.controlPlaneEndpoint;
-  if (ep) {
-    const { host, port } = splitEndpoint(ep);
-    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  }
-  const ip = hosts.firstControlPlane.internalAddress;
-  return `${ip.includes(':') ? `[${ip}]` : ip}:${API_PORT}`;
+/** Where joining nodes reach the API: the shared endpoint (explicit or the kube-vip VIP), else the first control plane. */
+export function apiServerEndpoint(inv: Inventory): string {
+  return derived(inv).apiServer.address;
 }
 
 export interface KubeadmInitView {
@@ -73,6 +58,8 @@ export interface KubeadmInitView {
   dnsDomain: string;
   certSANs: string[];
   failSwapOn: boolean;
+  /** KubeletConfiguration fields from spec.kubelet. */
+  kubelet: Record<string, unknown>;
   proxyMode: string;
   ipvs: boolean;
   skipPhases: string[];
@@ -95,8 +82,9 @@ export function imagePullPolicy(inv: Inventory): { imagePullPolicy?: 'Never' } {
 
 export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secrets?: InitSecrets): KubeadmInitView {
   const k = inv.spec.kubernetes;
+  const d = derived(inv);
   const sans = new Set<string>(k.certSANs);
-  if (k.controlPlaneEndpoint) sans.add(splitEndpoint(k.controlPlaneEndpoint).host);
+  if (d.controlPlaneEndpoint) sans.add(d.controlPlaneEndpoint.host);
   if (k.loadBalancer?.vip) sans.add(k.loadBalancer.vip);
   for (const cp of hosts.controlPlanes) {
     sans.add(cp.name);
@@ -106,17 +94,18 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secret
   }
   const kpr = inv.spec.network.plugin === 'cilium' && inv.spec.network.cilium.kubeProxyReplacement;
   return {
-    node: nodeView(host),
+    node: nodeView(inv, host),
     criSocket: criSocket(inv),
     clusterName: inv.metadata.name,
-    kubernetesVersion: `v${parseKubeVersion(k.version).text}`,
-    ...(k.controlPlaneEndpoint ? { controlPlaneEndpoint: apiServerEndpoint(inv, hosts) } : {}),
+    kubernetesVersion: d.kubernetes.tag,
+    ...(d.controlPlaneEndpoint ? { controlPlaneEndpoint: d.controlPlaneEndpoint.address } : {}),
     imageRepository: k.imageRepository,
     podSubnet: k.podSubnet,
     serviceSubnet: k.serviceSubnet,
     dnsDomain: k.dnsDomain,
     certSANs: [...sans],
     failSwapOn: inv.spec.hostPrep.swap === 'disable',
+    kubelet: d.kubeletConfiguration,
     proxyMode: k.proxyMode,
     ipvs: k.proxyMode === 'ipvs',
     skipPhases: kpr ? ['addon/kube-proxy'] : [],
@@ -145,9 +134,9 @@ export function kubeadmJoinView(
   join: { token: string; caCertHash: string; certificateKey?: string },
 ): KubeadmJoinView {
   return {
-    node: nodeView(host),
+    node: nodeView(inv, host),
     criSocket: criSocket(inv),
-    apiServerEndpoint: apiServerEndpoint(inv, hosts),
+    apiServerEndpoint: apiServerEndpoint(inv),
     token: join.token,
     caCertHashes: [join.caCertHash],
     controlPlane: join.certificateKey !== undefined,
@@ -279,8 +268,8 @@ export function ciliumView(inv: Inventory, hosts: Hosts): CiliumView {
     operatorReplicas: hosts.all.length > 1 ? 2 : 1,
   };
   if (c.kubeProxyReplacement) {
-    const { host, port } = splitEndpoint(apiServerEndpoint(inv, hosts));
-    view.k8sServiceHost = host.replace(/^\[|\]$/g, '');
+    const { host, port } = derived(inv).apiServer;
+    view.k8sServiceHost = host;
     view.k8sServicePort = port;
   }
   return view;
@@ -305,11 +294,11 @@ export interface KubeVipView {
 export function kubeVipView(inv: Inventory, host: Host, hosts: Hosts, clusterInitialized: boolean): KubeVipView {
   const lb = inv.spec.kubernetes.loadBalancer;
   if (!lb || lb.type !== 'kube-vip' || !lb.vip) throw new Error('kube-vip needs spec.kubernetes.loadBalancer {type: kube-vip, vip}');
-  const port = inv.spec.kubernetes.controlPlaneEndpoint ? splitEndpoint(inv.spec.kubernetes.controlPlaneEndpoint).port : API_PORT;
+  const port = derived(inv).controlPlaneEndpoint?.port ?? API_PORT;
   const isFirst = hosts.firstControlPlane.name === host.name;
-  const superAdmin = isFirst && !clusterInitialized && needsSuperAdminForInit(inv.spec.kubernetes.version);
+  const superAdmin = isFirst && !clusterInitialized && needsSuperAdminForInit(derived(inv).kubernetes.version.text);
   return {
-    image: lb.image,
+    image: derived(inv).images.kubeVip!,
     vip: lb.vip,
     interface: lb.interface ?? 'eth0',
     port: String(port),

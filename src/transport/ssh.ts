@@ -4,17 +4,17 @@
  * remote process tree, a keeper on the host that kills every command of a connection that dies (wrapper.ts),
  * and secrets masked in everything logged or thrown.
  */
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { NodeSSH } from 'node-ssh';
 import { commandDisplay, commandSecrets, commandText, maskSecrets, type Command } from './command.js';
-import { runOnChannel, type ChannelResult, type ExecChannel, type ExecClient } from './channel.js';
+import { runOnChannel, type ChannelResult, type ExecClient } from './channel.js';
 import { connectWithRetry, type ConnectSpec } from './connect.js';
 import { readRemoteFile, uploadFile, writeRemoteFile, type RawRunner } from './files.js';
 import { Semaphore } from './semaphore.js';
 import { CommandAbortedError, CommandError, CommandTimeoutError, ConnectError } from './types.js';
 import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
-import { KEEPER_HEARTBEAT_MS, KEEPER_READY, keeperCommand, killTreeScript, wrapCommand, type Elevation } from './wrapper.js';
+import { startKeeper } from './keeper.js';
+import { killTreeScript, wrapCommand, type Elevation } from './wrapper.js';
 
 export interface CommandRecord {
   host: string;
@@ -234,64 +234,6 @@ export class SshTransport implements Transport, RawRunner {
     const ssh = await conn?.catch(() => undefined);
     ssh?.dispose();
   }
-}
-
-/**
- * Start the keeper on its own channel (see keeperCommand) and send its heartbeats. Resolves with the registry
- * directory once the keeper reports it is ready, or undefined when it cannot run (commands then run unguarded).
- */
-function startKeeper(client: ExecClient, elevation: Elevation, onStop: (stop: () => void) => void, onClose: () => void): Promise<string | undefined> {
-  const registry = `/tmp/.kubesmith-keeper-${randomBytes(12).toString('hex')}`;
-  const keeper = keeperCommand(registry, elevation);
-  return new Promise((resolve) => {
-    let beat: NodeJS.Timeout | undefined;
-    const give = setTimeout(() => resolve(undefined), 30_000);
-    const stop = () => {
-      clearInterval(beat);
-      clearTimeout(give);
-      resolve(undefined);
-    };
-    onStop(stop);
-    try {
-      client.exec(keeper.text, {}, (err: Error | undefined, chan: ExecChannel) => {
-        if (err) return stop();
-        let out = '';
-        chan.on('error', () => undefined);
-        chan.stderr.on('data', () => undefined);
-        chan.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes(KEEPER_READY)) {
-            clearTimeout(give);
-            resolve(registry);
-          }
-        });
-        chan.on('close', () => {
-          stop();
-          onClose();
-        });
-        const write = (text: string) => {
-          try {
-            chan.write(text);
-          } catch {
-            /* the channel is gone: 'close' follows */
-          }
-        };
-        if (keeper.preamble) write(keeper.preamble);
-        beat = setInterval(() => write('\n'), KEEPER_HEARTBEAT_MS);
-        beat.unref();
-        onStop(() => {
-          stop();
-          try {
-            chan.end();
-          } catch {
-            /* gone */
-          }
-        });
-      });
-    } catch {
-      stop();
-    }
-  });
 }
 
 function sudoHint(stderr: string): string | undefined {

@@ -7,6 +7,7 @@ import type { Inventory } from '../inventory/schema.js';
 import type { Recap } from '../engine/types.js';
 import { criDockerdRelease } from '../data/runtime-repos.js';
 import { duration, painter } from './output.js';
+import { derived } from '../inventory/derived.js';
 
 export interface SummaryNode {
   name: string;
@@ -76,7 +77,7 @@ export function buildSummary(inv: Inventory, input: { nodesJson?: string; kubeco
     type: 'summary',
     cluster: inv.metadata.name,
     nodes: parsed?.nodes ?? null,
-    versions: { kubernetes: inv.spec.kubernetes.version.replace(/^v/, ''), runtime: runtimeText(inv, parsed?.runtimeVersion), cni: cniText(inv) },
+    versions: { kubernetes: derived(inv).kubernetes.version.text, runtime: runtimeText(inv, parsed?.runtimeVersion), cni: cniText(inv) },
     kubeconfig: input.kubeconfig,
     phases: input.recap.phases,
   };

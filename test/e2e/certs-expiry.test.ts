@@ -111,13 +111,13 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
     expect(onNode).toHaveLength(1);
     expect(onNode[0]).toMatch(/^600 /);
     const stamp = onNode[0]!.split('/')[4]!;
-    const local = join(admin, '.kubesmith', NAME, 'backups', stamp, 'cp1', 'etc-kubernetes.tar.gz');
+    const local = join(admin, '.kubesmith', lab.name, 'backups', stamp, 'cp1', 'etc-kubernetes.tar.gz');
     expect(statSync(local).mode & 0o777).toBe(0o600);
-    expect(statSync(join(admin, '.kubesmith', NAME, 'backups', stamp)).mode & 0o777).toBe(0o700);
+    expect(statSync(join(admin, '.kubesmith', lab.name, 'backups', stamp)).mode & 0o777).toBe(0o700);
     expect(await fileSum(lab, 'cp1', `/var/backups/kubesmith/${stamp}/etc-kubernetes.tar.gz`)).toBe(
       (await import('node:crypto')).createHash('sha256').update(readFileSync(local)).digest('hex'),
     );
-    expect(readFileSync(join(admin, '.kubesmith', NAME, 'admin.conf'), 'utf8')).toBe(lab.readFile('cp1', '/etc/kubernetes/admin.conf'));
+    expect(readFileSync(join(admin, '.kubesmith', lab.name, 'admin.conf'), 'utf8')).toBe(lab.readFile('cp1', '/etc/kubernetes/admin.conf'));
   }, 600_000);
 
   it('an unreachable node makes the check UNKNOWN (exit 3)', async () => {

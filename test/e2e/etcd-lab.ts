@@ -1,15 +1,29 @@
 /** Lab helpers for the reset/recover/etcd e2e tests: a cluster whose etcd is Debian's real etcd (3.4). */
 import { join } from 'node:path';
 import { labUp, type Lab } from '../lab/lab.js';
+import { REAL_BIN_DIR } from '../lab/hosts.js';
 import { kubesmith, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 
 export const ADMIN = '/etc/kubernetes/admin.conf';
 const TLS = '--cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key';
 
-/** etcdctl on a control plane against its local member (the lab's stand-in for `kubectl exec etcd-<node> -- etcdctl`). */
+/**
+ * The test's own etcdctl on a control plane against its local member: the etcd image's real binary in the lab's
+ * real-bin directory (the hosts have no etcdctl on their PATH, as stock hosts do not).
+ */
 export function etcdctl(lab: Lab, host: string, args: string, endpoint = 'https://127.0.0.1:2379') {
-  return lab.exec(host, `etcdctl --endpoints=${endpoint} ${TLS} --command-timeout=15s ${args}`, { timeoutMs: 60_000 });
+  return lab.exec(host, `${REAL_BIN_DIR}/etcdctl --endpoints=${endpoint} ${TLS} --command-timeout=15s ${args}`, { timeoutMs: 60_000 });
+}
+
+/** etcd tools a host offers on its PATH (root's and the kube user's): none on a stock host. */
+export async function etcdToolsOnPath(lab: Lab, host: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const user of ['root', 'kube'] as const) {
+    const r = await lab.exec(host, 'for t in etcd etcdctl etcdutl; do command -v "$t"; done; true', user === 'kube' ? { user } : {});
+    found.push(...r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  }
+  return [...new Set(found)];
 }
 
 /** Retry a write/read as against real hosts: after a leader crash the first request may time out. */

@@ -53,7 +53,7 @@ export function changedCount(run: CliRun): number {
 
 /** Journal entries that change state (anything but reads), to prove a plan wrote nothing. */
 export function writesIn(lines: readonly string[]): string[] {
-  const READ = /^\d+ (date \+%s|systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl (version|.*\bget\b)|kubectl version|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl (images|ps|info|inspecti)|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
+  const READ = /^\d+ (date \+%s|systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl (version|.*\bget\b)|kubectl version|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl( --runtime-endpoint \S+)? (images|ps|info|inspecti)|crictl( --runtime-endpoint \S+)? exec [0-9a-f]+ etcdctl .* (endpoint (health|status)|member list|get \S+ --prefix --keys-only)|ctr -n k8s\.io run --rm .* kubesmith-etcd-[0-9a-f]+ (etcdctl version|etcdutl version|etcdutl snapshot restore --help)$|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
   return lines.filter((l) => !READ.test(l));
 }
 

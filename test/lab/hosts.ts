@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } fr
 import { join } from 'node:path';
 import type { HostRecord, InstanceRecord } from './instance.js';
 import { initScript, manifestPath, repoRoot } from './paths.js';
+import { persona } from './personas.js';
 import { findPid1, isAlive, startTime } from './procs.js';
 import { runOk, sleep } from './run.js';
 
@@ -28,8 +29,12 @@ interface Manifest {
 }
 
 const EMULATOR_NAME = /^[A-Za-z0-9._-]+$/;
-/** Real machine binaries exposed read-only at REAL_BIN_DIR in every host (besides hidden package binaries). */
-const REAL_BINS = ['containerd-shim-runc-v2'];
+/**
+ * Real machine binaries exposed read-only at REAL_BIN_DIR in every host (besides hidden package binaries): the
+ * containerd shim, and the etcd image's programs (the lab's etcd static pod and `crictl exec`/`kubectl exec` into it
+ * run them; a stock host has none of them on its PATH).
+ */
+const REAL_BINS = ['containerd-shim-runc-v2', 'etcd', 'etcdctl', 'etcdutl'];
 export const REAL_BIN_DIR = '/usr/lib/kubesmith-lab/real-bin';
 /** The machine directories every host sees through its own overlay (helpers/host-init.sh mounts them). */
 const OVERLAY_DIRS = ['etc', 'var', 'opt', 'usr', 'home', 'srv'];
@@ -76,6 +81,9 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
   const consoleLog = join(dir, 'console.log');
   const from = existsSync(consoleLog) ? statSync(consoleLog).size : 0;
   const manifest = readManifest(inst.manifest, h.os);
+  // hidden on a fresh host: package binaries (until the emulated package manager installs them) and what the
+  // persona's cloud image lacks (personas.json); never a system emulator
+  const hidden = [...new Set([...manifest.packageBins, ...(persona(h.os)?.absent ?? [])])].filter((n) => !manifest.system.includes(n));
   for (const d of OVERLAY_DIRS) for (const layer of ['upper', 'work']) mkdirSync(join(dir, layer, d), { recursive: true });
   mkdirSync(join(dir, 'root'), { recursive: true });
   mkdirSync(join(inst.root, 'cluster'), { recursive: true });
@@ -93,7 +101,7 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
     HOST_DIR: dir,
     LAB_USERS: inst.users ? '1' : '0',
     LAB_SYSTEM_BINS: manifest.system.join(' '),
-    LAB_PACKAGE_BINS: manifest.packageBins.join(' '),
+    LAB_PACKAGE_BINS: hidden.join(' '),
     LAB_REAL_BINS: [...new Set([...manifest.packageBins, ...REAL_BINS])].join(' '),
     LAB_EXTRA_ENV: [`LAB_HOST_COUNT=${inst.hosts.length}`, `LAB_REAL_BIN_DIR=${REAL_BIN_DIR}`, envLines(inst.env)].filter(Boolean).join('\n'),
     ...(inst.emulatorDir ? { LAB_EMULATOR_DIR: inst.emulatorDir } : {}),

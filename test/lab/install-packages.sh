@@ -11,7 +11,7 @@ packages=(
   curl                             # the lab's curl front passes unknown URLs to the real one
   iptables nftables ipvsadm        # per-namespace firewall state inside lab hosts
   containerd                       # real containerd inside lab hosts (image import)
-  etcd-server etcd-client          # real etcd for snapshot / restore
+  etcd-server etcd-client          # real etcd: the lab etcd pod and image programs (real-bin only, never a host PATH)
   docker-registry skopeo           # a local registry on loopback for offline-bundle tests
 )
 if [ "$(id -u)" != 0 ]; then

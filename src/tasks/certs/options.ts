@@ -1,5 +1,6 @@
 /** What `kubesmith certs renew|distribute` passes to its tasks through ctx.options. */
 import type { TaskContext } from '../../engine/types.js';
+import { API_SERVER_PORT } from '../../inventory/derived.js';
 
 export interface CertsRunOptions {
   /** One timestamp per run: names the backup directory on nodes and on the admin machine. */
@@ -26,5 +27,5 @@ export const backupFile = (stamp: string) => `${BACKUP_ROOT}/${stamp}/etc-kubern
 
 /** https://<internal address>:6443 — this node's own API server (kubeadm's default bind port). */
 export function localApiServer(address: string): string {
-  return `https://${address.includes(':') ? `[${address}]` : address}:6443`;
+  return `https://${address.includes(':') ? `[${address}]` : address}:${API_SERVER_PORT}`;
 }

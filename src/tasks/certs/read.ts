@@ -5,7 +5,7 @@
  */
 import { analyze, type CheckReport, type NodeInput } from '../../certs/analyze.js';
 import { collectScript, parseCollected, type Collected } from '../../certs/collect.js';
-import { controlPlaneEndpoint, endpointHost } from '../../inventory/derived.js';
+import { derived } from '../../inventory/derived.js';
 import type { Inventory } from '../../inventory/schema.js';
 import type { Host } from '../../model/host.js';
 import type { Transport } from '../../transport/types.js';
@@ -40,7 +40,7 @@ export async function checkCluster(
   opts: { now: Date; warnDays: number },
 ): Promise<{ report: CheckReport; nodes: NodeInput[] }> {
   const nodes = await collectAll(hosts, connect);
-  const ep = controlPlaneEndpoint(inventory.spec);
-  const report = analyze(nodes, { ...opts, ...(ep ? { endpointHost: endpointHost(ep) } : {}) });
+  const ep = derived(inventory).controlPlaneEndpoint;
+  const report = analyze(nodes, { ...opts, ...(ep ? { endpointHost: ep.host } : {}) });
   return { report, nodes };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { defineTask, action } from '../common/define.js';
 import { adminDir, keepCount, runStamp, NODE_ETCD_BACKUP_DIR } from './paths.js';
-import { healthyControlPlane } from './node.js';
+import { etcdNodeOf, healthyControlPlane } from './node.js';
 import { pruneLocal, pruneRemote, takeSnapshot } from './snapshot.js';
 
 /** `kubesmith etcd backup`: one verified snapshot from a healthy member, copied to the admin machine, with retention. */
@@ -16,11 +16,11 @@ export const etcdBackup = defineTask({
     const keep = keepCount(ctx);
     return [
       action(`snapshot etcd on ${member.name} to ${NODE_ETCD_BACKUP_DIR}/${stamp}-${member.name}.db, verify, copy to ${local}/ (keep ${keep})`, async () => {
-        const t = ctx.transportFor(member);
-        const rec = await takeSnapshot(t, member.name, stamp, local);
+        const e = etcdNodeOf(ctx, member);
+        const rec = await takeSnapshot(e, stamp, local);
         ctx.log(`snapshot ${rec.file}: revision ${rec.status.revision}, ${rec.status.totalKey} keys, ${rec.status.totalSize} bytes, ${rec.workloads} workload objects`);
         for (const f of await pruneLocal(local, keep)) ctx.log(`retention: removed ${f}`);
-        await pruneRemote(t, keep);
+        await pruneRemote(e.t, keep);
       }),
     ];
   },

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { sh } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 import {
-  LOCAL_ENDPOINT, etcdctl, missingToolReason, offlineTool, parseEndpointStatus, parseSnapshotStatus, snapshotSaveArgv,
+  ETCD_DATA_DIR, LOCAL_ENDPOINT, etcdctl, missingToolReason, offlineTool, parseEndpointStatus, parseSnapshotStatus, snapshotSaveArgv,
   snapshotStatusArgv, endpointStatusArgv, type SnapshotStatus,
 } from '../../etcd/index.js';
 import { NODE_ETCD_BACKUP_DIR } from './paths.js';
-import { etcdctlMode, runEtcdctl, snapshotTools } from './node.js';
+import { runEtcdctl, runOffline, snapshotTools, type EtcdNode } from './node.js';
 
 /** Kinds whose keys stand for workloads: counted at backup, checked after a restore. */
 export const WORKLOAD_PREFIXES = ['/registry/deployments/', '/registry/statefulsets/', '/registry/daemonsets/'];
@@ -27,34 +27,46 @@ export interface SnapshotRecord {
   workloads: number;
 }
 
-export async function countWorkloads(t: Transport, node: string): Promise<number> {
+export async function countWorkloads(e: EtcdNode): Promise<number> {
   let n = 0;
   for (const prefix of WORKLOAD_PREFIXES) {
-    const r = await runEtcdctl(t, node, etcdctl(['get', prefix, '--prefix', '--keys-only']));
+    const r = await runEtcdctl(e, etcdctl(['get', prefix, '--prefix', '--keys-only']));
     n += r.stdout.split('\n').filter((l) => l.trim()).length;
   }
   return n;
 }
 
+/** `snapshot status` of a file under /var/lib with the etcd image's tool; throws unless it holds keys. */
+export async function verifySnapshot(e: EtcdNode, file: string): Promise<SnapshotStatus> {
+  const tools = await snapshotTools(e);
+  const tool = offlineTool(tools);
+  if (!tool) throw new Error(`${e.node}: cannot verify ${file}: ${missingToolReason(tools)}`);
+  const status = parseSnapshotStatus((await runOffline(e, snapshotStatusArgv(tool, file), { timeoutMs: 120_000 })).stdout);
+  if (status.totalKey <= 0) throw new Error(`${e.node}: snapshot ${file} holds no keys`);
+  return status;
+}
+
 /** Take, verify and fetch one snapshot. Returns the record (also written as <file>.json on the admin machine). */
-export async function takeSnapshot(t: Transport, node: string, stamp: string, localDir: string, remoteDir = NODE_ETCD_BACKUP_DIR): Promise<SnapshotRecord> {
+export async function takeSnapshot(e: EtcdNode, stamp: string, localDir: string, remoteDir = NODE_ETCD_BACKUP_DIR): Promise<SnapshotRecord> {
+  const { t, node } = e;
   const name = `${stamp}-${node}.db`;
   const remote = `${remoteDir}/${name}`;
   await t.exec(['install', '-d', '-m', '0700', remoteDir]);
-  const viaPod = (await etcdctlMode(t)) === 'pod';
-  // Through the pod, the file lands in the etcd data dir (a hostPath mount) and is moved out afterwards.
-  const target = viaPod ? `/var/lib/etcd/kubesmith-${name}` : remote;
-  await runEtcdctl(t, node, snapshotSaveArgv(target));
-  if (viaPod) await t.exec(['mv', target, remote]);
+  // etcdctl runs in the etcd pod: the file lands in the data dir (the pod's hostPath mount), is verified there by the
+  // image's offline tool (which sees /var/lib), and only then moved out as the backup.
+  const target = `${ETCD_DATA_DIR}/kubesmith-${name}`;
+  await runEtcdctl(e, snapshotSaveArgv(target));
+  let status: SnapshotStatus;
+  try {
+    status = await verifySnapshot(e, target);
+  } catch (err) {
+    await t.exec(['rm', '-f', '--', target], { allowFailure: true });
+    throw err;
+  }
+  await t.exec(['mv', target, remote]);
   await t.exec(['chmod', '0600', remote]);
-
-  const tools = await snapshotTools(t);
-  const tool = offlineTool(tools);
-  if (!tool) throw new Error(`${node}: cannot verify ${remote}: ${missingToolReason(tools)}`);
-  const status = parseSnapshotStatus((await t.exec(snapshotStatusArgv(tool, remote), { timeoutMs: 120_000 })).stdout);
-  if (status.totalKey <= 0) throw new Error(`${node}: snapshot ${remote} holds no keys`);
-  const version = parseEndpointStatus((await runEtcdctl(t, node, endpointStatusArgv([LOCAL_ENDPOINT]))).stdout)[0]?.version ?? '';
-  const workloads = await countWorkloads(t, node);
+  const version = parseEndpointStatus((await runEtcdctl(e, endpointStatusArgv([LOCAL_ENDPOINT]))).stdout)[0]?.version ?? '';
+  const workloads = await countWorkloads(e);
 
   const bytes = await t.readFile(remote);
   if (!bytes) throw new Error(`${node}: ${remote} vanished before it could be copied`);

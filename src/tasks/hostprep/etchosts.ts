@@ -1,6 +1,6 @@
 import { defineTask, type Action } from '../common/define.js';
 import { fileAction, readText } from '../common/files.js';
-import { splitEndpoint } from '../../render/views.js';
+import { derived } from '../../inventory/derived.js';
 import type { Inventory } from '../../inventory/schema.js';
 import type { Hosts } from '../../model/host.js';
 
@@ -12,9 +12,9 @@ export const END = '# END kubesmith';
 export function hostsBlock(inv: Inventory, hosts: Hosts): string {
   const lines = hosts.all.map((h) => `${h.internalAddress} ${h.name}`);
   const lb = inv.spec.kubernetes.loadBalancer;
-  const ep = inv.spec.kubernetes.controlPlaneEndpoint;
+  const ep = derived(inv).controlPlaneEndpoint;
   if (lb?.type === 'kube-vip' && lb.vip && ep) {
-    const name = splitEndpoint(ep).host;
+    const name = ep.host;
     if (!/^[\d.]+$/.test(name) && !name.includes(':')) lines.push(`${lb.vip} ${name}`);
   }
   return [BEGIN, ...lines, END].join('\n');

@@ -1,7 +1,8 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { isEnabled, unitEnabledLookup } from '../common/services.js';
 import { onlyOnline } from '../common/gates.js';
-import { criToolsPackage, ipvsPackages, kubernetesPackages, parseKubeVersion } from '../../data/versions.js';
+import { criToolsPackage, ipvsPackages, kubernetesPackages } from '../../data/versions.js';
+import { derived } from '../../inventory/derived.js';
 import { lookups, run } from '../../transport/lookups.js';
 import { ensureFreshPackageIndex } from '../common/package-index.js';
 
@@ -12,7 +13,7 @@ export const kubernetesPackagesTask = defineTask({
   async plan(ctx) {
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();
-    const version = parseKubeVersion(ctx.inventory.spec.kubernetes.version).text;
+    const version = derived(ctx.inventory).kubernetes.version.text;
     const ipvs = ctx.inventory.spec.kubernetes.proxyMode === 'ipvs';
     // One round trip: every package's version and hold, and the kubelet unit.
     const [query, kubelet] = await lookups(t, [run(distro.packageStates([...kubernetesPackages, criToolsPackage, ...(ipvs ? ipvsPackages : [])])), unitEnabledLookup('kubelet')]);

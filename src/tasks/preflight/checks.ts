@@ -7,6 +7,7 @@ import type { Host, Hosts } from '../../model/host.js';
 import type { Facts } from '../../model/facts.js';
 import { controlPlaneListenPorts, workerListenPorts } from '../../data/ports.js';
 import { lastMinorWithContainerd1, parseKubeVersion } from '../../data/versions.js';
+import { derived } from '../../inventory/derived.js';
 
 export const MIN_CP_CPUS = 2;
 export const MIN_CP_MEMORY_MIB = 1700;
@@ -61,7 +62,7 @@ export function checkClock(host: Host, hostEpochS: number, adminEpochS: number):
 /** Installed runtime and kube versions must fit the target version. */
 export function checkVersions(inv: Inventory, host: Host): string[] {
   const f = host.requireFacts();
-  const target = parseKubeVersion(inv.spec.kubernetes.version);
+  const target = derived(inv).kubernetes.version;
   const problems: string[] = [];
   if (inv.spec.containerRuntime.type === 'containerd' && f.versions.containerd) {
     const major = Number(/^v?(\d+)/.exec(f.versions.containerd)?.[1] ?? 0);

@@ -12,9 +12,8 @@ import { sh } from '../../transport/command.js';
 import { defineTask, action } from '../common/define.js';
 import { fileExists } from '../common/cluster.js';
 import { adminDir, runStamp } from '../etcd/paths.js';
-import { healthyControlPlane, snapshotTools } from '../etcd/node.js';
-import { latestLocalSnapshot, takeSnapshot } from '../etcd/snapshot.js';
-import { missingToolReason, offlineTool, parseSnapshotStatus, snapshotStatusArgv } from '../../etcd/index.js';
+import { etcdNodeOf, healthyControlPlane } from '../etcd/node.js';
+import { latestLocalSnapshot, takeSnapshot, verifySnapshot } from '../etcd/snapshot.js';
 import { CONFIG_TARBALL } from '../reset/backup.js';
 import { CURRENT, recoverDir } from './marker.js';
 import { DEFAULT_MAX_SNAPSHOT_AGE_MS, describeSnapshot, formatAge, parseStamp, snapshotInfo } from './snapshot-age.js';
@@ -112,14 +111,11 @@ export const recoverPrepare = defineTask({
           if (expected !== undefined) await t.writeFile(`${dir}/${EXPECTED}`, `${expected}\n`, { mode: '0600' });
         } else if (takeFrom) {
           const host = ctx.hosts.byName(takeFrom)!;
-          const rec = await takeSnapshot(ctx.transportFor(host), takeFrom, runStamp(ctx), join(adminDir(ctx), 'etcd'));
+          const rec = await takeSnapshot(etcdNodeOf(ctx, host), runStamp(ctx), join(adminDir(ctx), 'etcd'));
           await t.upload(rec.file, snap, { mode: '0600' });
           await t.writeFile(`${dir}/${EXPECTED}`, `${rec.workloads}\n`, { mode: '0600' });
         }
-        const tools = await snapshotTools(t);
-        const tool = offlineTool(tools);
-        if (!tool) throw new Error(`${ctx.host.name}: cannot restore: ${missingToolReason(tools)}`);
-        const status = parseSnapshotStatus((await t.exec(snapshotStatusArgv(tool, snap), { timeoutMs: 120_000 })).stdout);
+        const status = await verifySnapshot(etcdNodeOf(ctx), snap);
         ctx.log(`snapshot to restore: revision ${status.revision}, ${status.totalKey} keys`);
         if (localConfig) await t.upload(localConfig, `${dir}/${CONFIG_TARBALL}`, { mode: '0600' });
         else if (!haveConfig) await t.exec(sh`umask 077; tar -czf ${`${dir}/${CONFIG_TARBALL}`} -C / etc/kubernetes`);

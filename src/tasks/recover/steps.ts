@@ -4,7 +4,7 @@ import { ADMIN_CONF, fileExists, kubectl } from '../common/cluster.js';
 import { KUBEADM_INIT_CONFIG } from '../controlplane/init.js';
 import { renderKubeadmInit } from '../../render/index.js';
 import { ETCD_DATA_DIR, missingToolReason, offlineTool, peerUrl, snapshotRestoreArgv } from '../../etcd/index.js';
-import { snapshotTools } from '../etcd/node.js';
+import { etcdNodeOf, runOffline, snapshotTools } from '../etcd/node.js';
 import { countWorkloads } from '../etcd/snapshot.js';
 import { resetActions } from '../reset/node.js';
 import { keepScript, keptDir } from '../reset/keep-etcd.js';
@@ -75,7 +75,8 @@ export const recoverEtcd = defineTask({
     const t = ctx.transport;
     if (await hasMarker(t, id, 'restored')) return [];
     const snap = `${recoverDir(id)}/${SNAPSHOT}`;
-    const tools = await snapshotTools(t);
+    const etcd = etcdNodeOf(ctx);
+    const tools = await snapshotTools(etcd);
     const tool = offlineTool(tools);
     if (!tool) throw new Error(`${ctx.host.name}: cannot restore: ${missingToolReason(tools)}`);
     const staging = `${ETCD_DATA_DIR}.restore-${id}`;
@@ -85,7 +86,7 @@ export const recoverEtcd = defineTask({
     return [
       action(`restore ${snap} with ${tool.tool} (member ${ctx.host.name}, ${peerUrl(ctx.host.internalAddress)}) and swap it in; whatever ${ETCD_DATA_DIR} holds is kept in ${kept}/`, async () => {
         await t.exec(keepScript(staging, ctx.host.name, stamp)); // a half-written restore of an interrupted run: kept too
-        await t.exec(argv, { timeoutMs: 600_000 });
+        await runOffline(etcd, argv, { timeoutMs: 600_000 }); // the etcd image's tool, /var/lib mounted
         // An empty data dir (kubeadm reset's work, its member kept before) is replaced; anything in it is kept.
         await t.exec(sh`if [ -n "$(ls -A ${ETCD_DATA_DIR} 2>/dev/null)" ]; then (${keepScript(ETCD_DATA_DIR, ctx.host.name, stamp)}); else rmdir ${ETCD_DATA_DIR} 2>/dev/null || true; fi`);
         await t.exec(['mv', '--', staging, ETCD_DATA_DIR]);
@@ -130,7 +131,7 @@ export const recoverVerify = defineTask({
     const t = ctx.transport;
     const expected = Number((await t.readFile(`${recoverDir(id)}/${EXPECTED}`))?.toString('utf8').trim() ?? NaN);
     if (ctx.dryRun) return { unknown: 'checked once the cluster is rebuilt' };
-    const now = await countWorkloads(t, ctx.host.name);
+    const now = await countWorkloads(etcdNodeOf(ctx));
     if (Number.isFinite(expected) && now < expected) throw new Error(`etcd holds ${now} workload objects, the snapshot recorded ${expected}`);
     ctx.log(`etcd holds ${now} workload objects${Number.isFinite(expected) ? ` (snapshot: ${expected})` : ''}`);
     return [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sh } from '../../transport/command.js';
 import { defineTask, action, type Action } from '../common/define.js';
 import { adminDir, runStamp, NODE_BACKUP_DIR } from '../etcd/paths.js';
-import { localEtcdHealthy } from '../etcd/node.js';
+import { etcdNodeOf, localEtcdHealthy } from '../etcd/node.js';
 import { latestLocalSnapshot, takeSnapshot } from '../etcd/snapshot.js';
 import { describeSnapshot, parseStamp, snapshotInfo } from '../recover/snapshot-age.js';
 import { keptDir } from './keep-etcd.js';
@@ -39,7 +39,7 @@ function oncePerRun<T>(ctx: TaskContext, key: string, make: () => Promise<T>): P
 }
 
 const memberHealthy = (ctx: TaskContext, host: Host) =>
-  oncePerRun(ctx, `reset.etcd-healthy.${host.name}`, () => localEtcdHealthy(ctx.transportFor(host), host.name).catch(() => false));
+  oncePerRun(ctx, `reset.etcd-healthy.${host.name}`, () => localEtcdHealthy(etcdNodeOf(ctx, host)).catch(() => false));
 
 /**
  * A control plane's etcd data is snapshotted (verified) before its reset: through its own member when healthy, else
@@ -55,7 +55,7 @@ async function snapshotFirst(ctx: TaskContext, stamp: string): Promise<Action[]>
     const through = via === ctx.host ? 'this etcd member' : `the etcd cluster through ${via.name}'s healthy member (this host's is not healthy)`;
     return [
       action(`snapshot ${through} to /var/backups/kubesmith/etcd/${stamp}-${via.name}.db and ${local}/ (verified)`, async () => {
-        const rec = await oncePerRun(ctx, `reset.snapshot.${via.name}`, () => takeSnapshot(ctx.transportFor(via), via.name, stamp, local));
+        const rec = await oncePerRun(ctx, `reset.snapshot.${via.name}`, () => takeSnapshot(etcdNodeOf(ctx, via), stamp, local));
         ctx.run.set(`backup.snapshot.${ctx.host.name}`, rec);
         ctx.log(`snapshot ${rec.file}: revision ${rec.status.revision}, ${rec.status.totalKey} keys`);
       }),

@@ -104,7 +104,8 @@ if [ ${#all[@]} -gt 0 ]; then ln -sf -t /usr/local/bin "${all[@]}"; fi
 if [ ${#in_bin[@]} -gt 0 ]; then ln -sf -t /usr/bin "${in_bin[@]}"; fi
 if [ ${#in_sbin[@]} -gt 0 ]; then ln -sf -t /usr/sbin "${in_sbin[@]}"; fi
 if [ "$FIRST_BOOT" = 1 ]; then
-  # Package binaries are absent on a fresh host until the emulated package manager installs them.
+  # Package binaries are absent on a fresh host until the emulated package manager installs them, and so is every
+  # tool the persona's cloud image lacks (test/lab/personas.json): LAB_PACKAGE_BINS lists both.
   hide=()
   for n in ${LAB_PACKAGE_BINS:-}; do hide+=("/usr/bin/$n" "/usr/sbin/$n" "/usr/local/bin/$n"); done
   if [ ${#hide[@]} -gt 0 ]; then rm -f "${hide[@]}"; fi

@@ -160,7 +160,6 @@ describe('hostile inventories', () => {
     const file = join(dir, `inv-${i}.yaml`);
     writeFileSync(file, all[i]!.text, 'latin1');
     for (const cmd of ['validate', 'plan']) {
-      const started = Date.now();
       const r = await run([cmd, '-i', file]);
       const shown = `${cmd}: exit ${r.code}\n${r.stderr.slice(0, 1500)}\n${r.stdout.slice(0, 500)}`;
       expect(r.code, shown).toBe(2);
@@ -168,7 +167,6 @@ describe('hostile inventories', () => {
       expect(r.stderr.trim().length, shown).toBeGreaterThan(10);
       expect(r.stderr.length, shown).toBeLessThan(20_000); // a message, not a dump of the input
       expect(r.stderr, shown).toMatch(/inv-\d+\.yaml|spec\.|metadata\.|apiVersion|kind/);
-      expect(Date.now() - started, `${cmd} took too long`).toBeLessThan(5000);
     }
   });
 

@@ -68,12 +68,10 @@ const BROKEN: [string, string, number, RegExp][] = [
 
 describe('broken and hostile inventory files', () => {
   it.each(BROKEN)('%s', (_name, text, line, message) => {
-    const started = Date.now();
     const errors = issuesOf(text).filter((i) => i.severity === 'error');
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]!.line).toBe(line);
     expect(errors.map((e) => e.message).join('\n')).toMatch(message);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('the InventoryError message is the formatted issue list, without a stack frame', () => {
@@ -84,27 +82,22 @@ describe('broken and hostile inventory files', () => {
     expect(err.message).not.toMatch(/\n\s+at /);
   });
 
-  it('a YAML bomb is refused quickly, at the first alias', () => {
-    const started = Date.now();
+  // How long these take is bench material (no timed tests); what they must do is below.
+  it('a YAML bomb is refused at the first alias, without expanding it', () => {
     const [issue] = issuesOf(billionLaughs(12));
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(issue).toMatchObject({ line: 8, col: 10, severity: 'error' });
   });
 
-  it('a mapping with 19 000 unknown keys is reported quickly and briefly', () => {
+  it('a mapping with 19 000 unknown keys is reported briefly', () => {
     const text = `${HEAD}${HOSTS}${Array.from({ length: 19_000 }, (_, i) => `k${i}: v`).join('\n')}\n`;
-    const started = Date.now();
     const issues = issuesOf(text);
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(issues).toHaveLength(51);
     expect(issues[50]?.message).toBe('... and 18950 more problems');
   });
 
-  it('finds duplicate keys in every mapping of a large file, in linear time', () => {
+  it('finds duplicate keys in every mapping of a large file', () => {
     const text = `${HEAD}${HOSTS}  ssh:\n${Array.from({ length: 15_000 }, (_, i) => `    k${i % 14_999}: v`).join('\n')}\n`;
-    const started = Date.now();
     const issues = issuesOf(text);
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(issues).toEqual([expect.objectContaining({ line: 15_007, path: 'spec.ssh.k0', message: expect.stringMatching(/^duplicate key/) })]);
   });
 

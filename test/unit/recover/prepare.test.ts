@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { harness } from '../tasks/helpers/context.js';
 import { haHosts, makeInventory } from '../tasks/helpers/inventory.js';
 import { recoverPrepare } from '../../../src/tasks/recover/prepare.js';
+import { IMAGE_RUN } from './etcd-image.js';
 
 const STAMP = '20260102T030405Z';
 
@@ -24,8 +25,8 @@ describe('recover.prepare', () => {
     const t = h.t('cp1')
       .allow(/^test -e \/var\/lib\/kubesmith\/recover\/20260102T030405Z\//, { code: 1 })
       .allow('test -e /etc/kubernetes/pki/ca.crt')
-      .allow(/command -v etcdctl >\/dev\/null 2>&1 && etcdctl version/, { stdout: 'etcdctl version: 3.4.23\n' })
-      .allow(/command -v etcdutl/, { stdout: '' });
+      .allow(new RegExp(`${IMAGE_RUN.source}etcdctl version$`), { stdout: 'etcdctl version: 3.4.23\nAPI version: 3.4\n' })
+      .allow(new RegExp(`${IMAGE_RUN.source}etcdutl version$`), { code: 1, stderr: 'ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "etcdutl": executable file not found in $PATH: unknown\n' });
     const check = await recoverPrepare.check(h.ctx('cp1'));
     expect(check.status).toBe('change');
     const summary = check.status === 'change' ? check.changes[0]!.summary : '';
@@ -35,7 +36,7 @@ describe('recover.prepare', () => {
     expect(t.calls.filter((c) => c.kind !== 'exec' && c.kind !== 'readFile')).toEqual([]);
 
     t.expect(`install -d -m 0700 /var/lib/kubesmith/recover/${STAMP}`)
-      .expect(`etcdctl snapshot status /var/lib/kubesmith/recover/${STAMP}/snapshot.db -w json`, { stdout: '{"hash":1,"revision":9,"totalKey":40,"totalSize":20480}\n' })
+      .expect(new RegExp(`${IMAGE_RUN.source}etcdctl snapshot status /var/lib/kubesmith/recover/${STAMP}/snapshot.db -w json$`), { stdout: '{"hash":1,"revision":9,"totalKey":40,"totalSize":20480}\n' })
       .expect(`tar -czf /var/lib/kubesmith/recover/${STAMP}/etc-kubernetes.tgz -C / etc/kubernetes`);
     await recoverPrepare.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
     t.assertDone();

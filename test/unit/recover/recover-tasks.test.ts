@@ -5,14 +5,19 @@ import { haHosts, makeInventory } from '../tasks/helpers/inventory.js';
 import { recoverEtcd, recoverReset } from '../../../src/tasks/recover/steps.js';
 import { nodeEtcdRemove } from '../../../src/tasks/node/etcd-remove.js';
 import type { RecordingTransport } from '../../../src/transport/recording.js';
+import { IMAGE_RUN } from './etcd-image.js';
 
 const ID = '20260101T000000Z';
+const ETCD_ID = 'a'.repeat(64);
+
+const runc = (p: string) => ({ code: 1, stderr: `ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${p}": executable file not found in $PATH: unknown\n` });
 
 function tools(t: RecordingTransport, o: { etcdctl?: string; etcdutl?: string; bump?: boolean }): RecordingTransport {
+  const run = (argv: string) => new RegExp(`${IMAGE_RUN.source}${argv}$`);
   return t
-    .allow(/command -v etcdctl >\/dev\/null 2>&1 && etcdctl version/, { stdout: o.etcdctl ? `etcdctl version: ${o.etcdctl}\n` : '' })
-    .allow(/command -v etcdutl >\/dev\/null 2>&1 && etcdutl version/, { stdout: o.etcdutl ? `etcdutl version: ${o.etcdutl}\n` : '' })
-    .allow(/etcdutl snapshot restore --help/, { stdout: o.bump ? '1\n' : '0\n' });
+    .allow(run('etcdctl version'), o.etcdctl ? { stdout: `etcdctl version: ${o.etcdctl}\nAPI version: 3.4\n` } : runc('etcdctl'))
+    .allow(run('etcdutl version'), o.etcdutl ? { stdout: `etcdutl version: ${o.etcdutl}\nAPI version: 3.6\n` } : runc('etcdutl'))
+    .allow(run('etcdutl snapshot restore --help'), { stdout: o.bump ? '      --bump-revision uint  How much to increase the latest revision after restore\n' : '' });
 }
 
 function setup() {
@@ -30,7 +35,7 @@ describe('recover.etcd', () => {
     expect(check.status).toBe('change');
     t.expect(`test -e /var/lib/kubesmith/recover/${ID}/restored.done`, { code: 1 })
       .expect(/^set -e\n\[ -e \/var\/lib\/etcd\.restore-20260101T000000Z \] \|\| exit 0\n/)
-      .expect(/^etcdctl snapshot restore /)
+      .expect(new RegExp(`${IMAGE_RUN.source}etcdctl snapshot restore `))
       .expect(/^if \[ -n "\$\(ls -A \/var\/lib\/etcd .*then \(set -e\n.*mv -- \/var\/lib\/etcd "\$d"\/\n/s)
       .expect(`mv -- /var/lib/etcd.restore-${ID} /var/lib/etcd`)
       .expect('chmod 0700 /var/lib/etcd')
@@ -39,7 +44,7 @@ describe('recover.etcd', () => {
     await recoverEtcd.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
     t.assertDone();
     expect(t.commands.filter((c) => /\brm -[a-z]*r/.test(c))).toEqual([]);
-    const restore = t.commands.find((c) => c.startsWith('etcdctl snapshot restore'))!;
+    const restore = t.commands.find((c) => c.includes(' etcdctl snapshot restore'))!.replace(IMAGE_RUN, '');
     expect(restore).toBe(`etcdctl snapshot restore /var/lib/kubesmith/recover/${ID}/snapshot.db --data-dir=/var/lib/etcd.restore-${ID} --name=cp1 --initial-cluster=cp1=https://10.0.0.11:2380 --initial-advertise-peer-urls=https://10.0.0.11:2380`);
   });
 
@@ -50,7 +55,8 @@ describe('recover.etcd', () => {
     expect(check.status === 'change' && check.changes[0]!.summary).toMatch(/with etcdutl/);
     t.allow(/.*/);
     await recoverEtcd.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
-    const restore = t.commands.find((c) => c.startsWith('etcdutl snapshot restore'))!;
+    const restore = t.commands.find((c) => c.includes(' etcdutl snapshot restore /'))!;
+    expect(restore).toMatch(IMAGE_RUN);
     expect(restore).toContain('--bump-revision=1000000000 --mark-compacted');
   });
 
@@ -81,13 +87,13 @@ describe('node.etcd-remove', () => {
   it("removes the lost node's member by hex id through a healthy other control plane; the lost node runs nothing", async () => {
     const h = setup();
     const cp1 = h.t('cp1')
-      .allow("sh -c 'command -v etcdctl'")
+      .allow("crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock ps --name '^etcd$' -q", { stdout: `${ETCD_ID}\n` })
       .allow('test -f /etc/kubernetes/pki/etcd/healthcheck-client.crt')
-      .allow(/endpoint health/, { stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]' })
-      .allow(/member list -w json/, { stdout: members });
+      .allow(new RegExp(`^crictl --runtime-endpoint \\S+ exec ${ETCD_ID} etcdctl .*endpoint health`), { stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]' })
+      .allow(new RegExp(`^crictl --runtime-endpoint \\S+ exec ${ETCD_ID} etcdctl .*member list -w json`), { stdout: members });
     const check = await nodeEtcdRemove.check(h.ctx('cp3'));
     expect(check.status === 'change' && check.changes[0]!.summary).toBe('remove etcd member 2 (cp3, https://10.0.0.13:2380) via cp1');
-    cp1.expect(/member remove 2$/);
+    cp1.expect(new RegExp(`^crictl --runtime-endpoint \\S+ exec ${ETCD_ID} etcdctl .*member remove 2$`));
     await nodeEtcdRemove.apply(h.ctx('cp3'), check.status === 'change' ? check.changes : []);
     cp1.assertDone();
     expect(h.t('cp3').calls).toEqual([]);

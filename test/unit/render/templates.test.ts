@@ -80,6 +80,58 @@ describe('golden templates', () => {
     expect(parse(w3).discovery.bootstrapToken.apiServerEndpoint).toBe('10.199.0.10:6443');
   });
 
+  it('node registration and kubelet settings: labels, taints, schedulable control planes, KubeletConfiguration', async () => {
+    const inv = makeInventory(
+      {
+        controlPlane: { schedulable: true },
+        kubelet: {
+          maxPods: 64,
+          systemReserved: { cpu: '500m', memory: '512Mi' },
+          kubeReserved: { memory: '256Mi', 'ephemeral-storage': '1Gi' },
+          evictionHard: { 'memory.available': '300Mi' },
+          extraArgs: { v: '2', 'image-gc-high-threshold': '80' },
+        },
+      },
+      [
+        { name: 'cp1', address: '10.199.0.10', roles: ['control-plane'], labels: { 'node-role.kubernetes.io/ingress': '', 'example.com/rack': 'r1' } },
+        {
+          name: 'w1',
+          address: '10.199.0.11',
+          roles: ['worker'],
+          labels: { disk: 'ssd', 'node.kubernetes.io/pool': 'gpu' },
+          taints: [{ key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' }],
+        },
+      ],
+    );
+    const h = hostsOf(inv);
+    const out = r.renderKubeadmInit(inv, h.firstControlPlane, h);
+    await expect(out).toMatchFileSnapshot(golden('kubeadm-v1beta4-node-settings.yaml'));
+    const [init, , kubelet] = parseAllDocuments(out).map((d) => d.toJS());
+    // the kubelet may not set node-role.kubernetes.io/* itself: that label is left to kubectl
+    expect(init.nodeRegistration.kubeletExtraArgs).toEqual([
+      { name: 'node-ip', value: '10.199.0.10' },
+      { name: 'node-labels', value: 'example.com/rack=r1' },
+      { name: 'image-gc-high-threshold', value: '80' },
+      { name: 'v', value: '2' },
+    ]);
+    expect(init.nodeRegistration.taints).toEqual([]);
+    expect(kubelet).toMatchObject({
+      maxPods: 64,
+      systemReserved: { cpu: '500m', memory: '512Mi' },
+      kubeReserved: { memory: '256Mi', 'ephemeral-storage': '1Gi' },
+      evictionHard: { 'memory.available': '300Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%', 'imagefs.inodesFree': '5%' },
+    });
+    const join = parse(r.renderKubeadmJoin(inv, h.byName('w1')!, h, { token: 'abcdef.0123456789abcdef', caCertHash: 'sha256:' + 'a'.repeat(64) }));
+    expect(join.nodeRegistration.taints).toEqual([{ key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' }]);
+    expect(join.nodeRegistration.kubeletExtraArgs).toContainEqual({ name: 'node-labels', value: 'disk=ssd,node.kubernetes.io/pool=gpu' });
+    const old = makeInventory({ kubernetes: { version: '1.30.4' }, kubelet: { maxPods: 30 } });
+    const oh = hostsOf(old);
+    const [oldInit, , oldKubelet] = parseAllDocuments(r.renderKubeadmInit(old, oh.firstControlPlane, oh)).map((d) => d.toJS());
+    expect(oldInit.nodeRegistration.taints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+    expect(oldKubelet.maxPods).toBe(30);
+    expect(oldKubelet.evictionHard).toBeUndefined();
+  });
+
   it('containerd config v2 and v3 with the pause image kubeadm wants', async () => {
     const v2 = r.renderContainerdConfig(single, '1.7.24');
     await expect(v2).toMatchFileSnapshot(golden('containerd-config-v2.toml'));

@@ -92,8 +92,9 @@ describe('reset.backup: a verified fresh snapshot, or stop', () => {
   it("this member unhealthy, cp1's healthy: the snapshot is taken through cp1", async () => {
     const h = harness(makeInventory({}, haHosts()), { options: { stamp: STAMP, adminDir: mkdtempSync(join(tmpdir(), 'ks-admin-')) } });
     unhealthyEverywhere(h, 'cp1');
-    h.t('cp1').allow('test -f /etc/kubernetes/pki/etcd/healthcheck-client.crt').allow("sh -c 'command -v etcdctl'")
-      .allow(/endpoint health/, { stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]' });
+    h.t('cp1').allow('test -f /etc/kubernetes/pki/etcd/healthcheck-client.crt')
+      .allow("crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock ps --name '^etcd$' -q", { stdout: 'e7cd\n' })
+      .allow(/^crictl --runtime-endpoint \S+ exec e7cd etcdctl .*endpoint health/, { stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]' });
     const check = await resetBackup.check(h.ctx('cp2'));
     expect(check.status === 'change' && check.changes[1]!.summary).toMatch(new RegExp(`^snapshot the etcd cluster through cp1's healthy member \\(this host's is not healthy\\) to /var/backups/kubesmith/etcd/${STAMP}-cp1\\.db`));
   });

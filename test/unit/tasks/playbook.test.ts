@@ -27,6 +27,7 @@ describe('playbooks/apply.yaml', () => {
       'Control plane init',
       'Join control planes',
       'Join workers',
+      'Node settings',
       'CNI',
       'Wait for nodes Ready',
     ]);

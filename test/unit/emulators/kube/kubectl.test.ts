@@ -143,6 +143,10 @@ describe.sequential("kubectl emulator", () => {
   it("execs into a static pod of its own host only", () => {
     const r = kubectl("cp1", ["-n", "kube-system", "exec", "etcd-cp1", "--", "etcdctl", "--endpoints=https://127.0.0.1:2379", "member", "list"]);
     expect(r.stdout).toBe("etcdctl --endpoints=https://127.0.0.1:2379 member list\n");
+    // the etcd image's programs only, argv as given: no shell in a distroless image
+    const sh = kubectl("cp1", ["-n", "kube-system", "exec", "etcd-cp1", "--", "sh", "-c", "etcdctl member list"]);
+    expect(sh.code).toBe(1);
+    expect(sh.stderr).toMatch(/^error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: exec failed: unable to start container process: exec: "sh": executable file not found in \$PATH: unknown\n$/);
     lab.write("w1", "/etc/kubernetes/admin.conf", lab.read("cp1", "/etc/kubernetes/admin.conf"));
     const away = kubectl("w1", ["-n", "kube-system", "exec", "etcd-cp1", "--", "etcdctl", "member", "list"]);
     expect(away.code).toBe(1);

@@ -43,6 +43,9 @@ export interface KubeNode {
   created: number;
   criSocket: string;
   osImage?: string; // PRETTY_NAME of the host's /etc/os-release at registration
+  capacity?: Record<string, string>; // from the host and its kubelet configuration at registration
+  allocatable?: Record<string, string>;
+  kubeletConfigHash?: string; // sha256 of /var/lib/kubelet/config.yaml the capacity was computed from
   status: NodeStatus;
 }
 

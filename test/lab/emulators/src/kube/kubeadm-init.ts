@@ -8,7 +8,8 @@ import { preflightFailure, preflightWarnings, runPreflight } from "./preflight.j
 import { DEFAULT_CRI_SOCKET, runtimeImages, runEmulatorSafe, systemctl } from "./host-probe.js";
 import { createCAs, createKubeconfigs, createKubeletKubeconfig, createLeaves } from "./kubeadm-pki.js";
 import { caCertHash, certInfo } from "./pki.js";
-import { writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
+import { KUBELET_CONFIG, writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
+import { nodeResources, parseNodeLabels } from "./kubelet-node.js";
 import { kubeletRunning, syncNode } from "./node-state.js";
 import { HOUR, TOKEN_RE, defaultClusterConfiguration, generateCertificateKey, generateToken, joinCommandBlock, pkiContext, stackHint, uploadCerts } from "./kubeadm-common.js";
 import { addonObjects } from "./addons.js";
@@ -18,9 +19,11 @@ import { imagePresent } from "./image-ref.js";
 export interface NodeIdentity { name: string; address: string; bindPort: number; criSocket: string; kubeletExtraArgs: Record<string, string>; taints?: KubeNode["taints"] }
 
 export function newNode(c: Cluster, id: NodeIdentity, roles: string[], version: string): KubeNode {
-  const labels: Record<string, string> = { "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": id.name, "kubernetes.io/os": "linux" };
+  // the kubelet registers with its --node-labels; kubeadm then marks control planes
+  const labels: Record<string, string> = { ...parseNodeLabels(id.kubeletExtraArgs["node-labels"]), "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": id.name, "kubernetes.io/os": "linux" };
   if (roles.includes("control-plane")) Object.assign(labels, { "node-role.kubernetes.io/control-plane": "", "node.kubernetes.io/exclude-from-external-load-balancers": "" });
   return {
+    ...nodeResources(readText(KUBELET_CONFIG) ?? ""),
     name: id.name, host: hostName(), roles, labels,
     taints: id.taints ?? (roles.includes("control-plane") ? [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] : []),
     kubeletVersion: version, internalIP: id.kubeletExtraArgs["node-ip"] ?? id.address, podCIDR: allocatePodCIDR(c),

@@ -7,7 +7,7 @@ import { Parsed, bool, flag } from "./args.js";
 import { systemctl } from "./host-probe.js";
 import { localCluster } from "./node-state.js";
 import { decodeConfig, klogWarning, printWarnings } from "./kubeadm-config.js";
-import { hostPath, readText } from "./lab.js";
+import { hostPath, labEnv, readText } from "./lab.js";
 import { readdirSync } from "node:fs";
 import { realEtcdLeave } from "./static-etcd-members.js";
 
@@ -56,6 +56,15 @@ export function reset(p: Parsed): void {
         node.status = { ...node.status, kubeletActive: false, updatedAt: Date.now() };
         delete c.etcdMembers[node.name];
         delete c.controlPlane[node.name];
+      }
+      // this host's control-plane member even when its Node object was deleted first (kubectl delete node, as a
+      // reset of the last node does): kubeadm reset's local cleanup does not need the API's Node
+      const ip = labEnv("LAB_IP");
+      for (const [name, m] of Object.entries(c.controlPlane)) {
+        if (ip && m.advertiseAddress === ip) {
+          delete c.controlPlane[name];
+          delete c.etcdMembers[name];
+        }
       }
       if (Object.keys(c.controlPlane).length === 0) delete s.clusters[local.id];
     });

@@ -38,8 +38,9 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
       ...(n.unschedulable ? { unschedulable: true } : {}) },
     status: {
       addresses: [...n.internalIP.split(",").map((address) => ({ address, type: "InternalIP" })), { address: n.name, type: "Hostname" }],
-      allocatable: capacity(),
-      capacity: capacity(),
+      // what the kubelet reports: its configured limits (maxPods, reserved resources) where the lab knows them
+      allocatable: n.allocatable ?? capacity(),
+      capacity: n.capacity ?? capacity(),
       conditions: [
         pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
         pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),

@@ -1,15 +1,17 @@
 // Emulated kubectl over the shared cluster state: get, apply, delete, cordon/uncordon, drain, wait, label,
 // version, cluster-info.
+import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import YAML from "./yaml-lazy.js";
 import { Cluster, KubeObject, loadState, objectKey, updateState } from "./cluster-state.js";
-import { ExitError, hostName, main, out, runEmulator, sleepMs } from "./lab.js";
+import { ExitError, hostName, main, out, readText, sleepMs } from "./lab.js";
 import { Parsed, bool, flag, flagAll, parseArgs, parseDuration } from "./args.js";
 import { connect, listObjects, namespaces, qualified, readManifests, resolveResource, resourceForKind } from "./kubectl-resources.js";
 import { get, selectObjects } from "./kubectl-get.js";
 import { drain, label, setCordon, taint } from "./kubectl-nodes.js";
 import { binaryVersion, versionInfo } from "./kube-versions.js";
 import { syncNode } from "./node-state.js";
+import { loadFromStore, storageKey, storeDelete, storePut } from "./etcd-storage.js";
 
 const BOOLEANS = ["all-namespaces", "A", "ignore-daemonsets", "delete-emptydir-data", "force", "all", "overwrite", "client",
   "ignore-not-found", "wait", "help", "h", "quiet", "server-side", "no-headers"];
@@ -36,6 +38,7 @@ function apply(c: Cluster, p: Parsed): void {
         return prev ? "configured" : "created";
       });
       if (result.startsWith("Error")) throw new ExitError([...lines, result].join("\n"));
+      if (result !== "unchanged") storePut(c, storageKey(r, ns, obj.metadata.name), loadState().clusters[c.id]!.objects[objectKey(obj.kind, ns, obj.metadata.name)]!);
       lines.push(`${qualified(r)}/${obj.metadata.name} ${result}`);
       out(lines.at(-1)!);
     }
@@ -71,6 +74,7 @@ function del(c: Cluster, p: Parsed): void {
       return had;
     });
     if (!found && !bool(p, "ignore-not-found")) throw new ExitError(`Error from server (NotFound): ${t.r.group ? `${t.r.plural}.${t.r.group}` : t.r.plural} "${t.name}" not found`);
+    if (found && t.r.kind !== "Node") storeDelete(c, storageKey(t.r, t.ns, t.name));
     if (found) out(`${qualified(t.r)} "${t.name}" deleted`);
   }
   // a deleted namespace takes its contents with it (asynchronously in a real cluster)
@@ -107,10 +111,11 @@ function wait(c: Cluster, p: Parsed): void {
 }
 
 /**
- * kubectl exec into a pod of THIS host (e.g. the etcd static pod): the lab's static pods are the host's own
- * processes, so the command runs on the host (through PATH inside a host, LAB_EMULATOR_BIN under LAB_FS_ROOT).
+ * kubectl exec into a pod of THIS host (e.g. the etcd static pod): the command is a program of the container's
+ * image (argv as given, no shell; see runtime/image-exec.ts), with the static pod's hostPath mounts from the
+ * kubelet's manifest. A program the image lacks fails with the API server's relay of runc's error.
  */
-function exec(c: Cluster, p: Parsed, command: string[]): void {
+async function exec(c: Cluster, p: Parsed, command: string[]): Promise<void> {
   const name = p.positional[0] ?? "";
   const ns = flag(p, "namespace") ?? "default";
   const pod = listObjects(c, resolveResource("pod")).find((o) => o.metadata?.name === name && o.metadata?.namespace === ns) as any;
@@ -119,11 +124,25 @@ function exec(c: Cluster, p: Parsed, command: string[]): void {
   const self = Object.values(c.nodes).find((n) => n.host === hostName());
   if (pod.spec.nodeName !== self?.name) throw new ExitError(`error: the lab's kubectl execs only into pods of its own host (${name} runs on ${pod.spec.nodeName})`);
   if (!command.length) throw new ExitError("error: you must specify at least one command for the container");
-  const r = runEmulator(command[0]!, command.slice(1));
-  if (!r) throw new ExitError(`error: Internal error occurred: error executing command in container: failed to exec in container: exec: "${command[0]}": executable file not found in $PATH`);
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  const container = pod.spec.containers.find((x: any) => x.name === flag(p, "container")) ?? pod.spec.containers[0];
+  const { runInImage } = await import("./image-exec.js");
+  const mounts = staticPodMounts(name.slice(0, -(self!.name.length + 1)), container?.name);
+  const r = runInImage(container?.image ?? "", command, mounts, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  if (r.missing) {
+    const execId = createHash("sha256").update(`${name}/${command.join(" ")}/${Date.now()}`).digest("hex");
+    throw new ExitError(`error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "${execId}": OCI runtime exec failed: exec failed: ${r.missing}`);
+  }
   if (r.code !== 0) throw new ExitError(`command terminated with exit code ${r.code}`, r.code);
+}
+
+/** hostPath mounts of a static pod's container, from the kubelet's manifest of that pod (none for other pods). */
+function staticPodMounts(podName: string, containerName: string | undefined): { src: string; dst: string }[] {
+  const text = readText(`/etc/kubernetes/manifests/${podName}.yaml`);
+  if (!text) return [];
+  const pod = YAML.parse(text) as any;
+  const c = (pod?.spec?.containers ?? []).find((x: any) => x.name === containerName) ?? pod?.spec?.containers?.[0];
+  const volumes = new Map<string, string>((pod?.spec?.volumes ?? []).map((v: any) => [v.name, v.hostPath?.path]));
+  return (c?.volumeMounts ?? []).flatMap((m: any) => (volumes.get(m.name) && m.mountPath ? [{ src: volumes.get(m.name)!, dst: m.mountPath }] : []));
 }
 
 function rollout(c: Cluster, p: Parsed): void {
@@ -170,6 +189,7 @@ export async function kubectl(argv: string[]): Promise<void> {
   if (cmd === "version") return version(sub);
   if (!cmd) throw new ExitError("kubectl controls the Kubernetes cluster manager.\n\nerror: a command is required");
   const c = connect(p);
+  loadFromStore(c); // with real etcd, the API's objects are (also) what etcd holds
   switch (cmd) {
     case "get": return get(c, sub);
     case "apply": return apply(c, sub);

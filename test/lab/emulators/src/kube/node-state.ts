@@ -7,6 +7,7 @@ import { caCertHash } from "./pki.js";
 import { runtimeImages, serviceActive, swapOn } from "./host-probe.js";
 import { KUBELET_CONFIG, parseKubeletConfig } from "./node-files.js";
 import { imagePresent } from "./image-ref.js";
+import { configHash, nodeResources } from "./kubelet-node.js";
 export { imagePresent, normalizeImage } from "./image-ref.js";
 
 export function podImages(obj: KubeObject): string[] {
@@ -102,9 +103,12 @@ export function syncNode(): string | undefined {
     if (!exists(conf.file)) writeText(conf.file, conf.content);
   }
   const status = { kubeletActive: active, cniConfigured: cniConfigured(), images, updatedAt: now() };
+  // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
+  const config = active ? readText(KUBELET_CONFIG) ?? "" : "";
+  const resources = active && configHash(config) !== node.kubeletConfigHash ? nodeResources(config) : undefined;
   updateState((s) => {
     const n = s.clusters[local.id]?.nodes[node.name];
-    if (n) n.status = status;
+    if (n) Object.assign(n, { status }, resources ?? {});
   });
   return node.name;
 }

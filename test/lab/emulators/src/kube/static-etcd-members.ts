@@ -2,11 +2,11 @@
 // a control-plane join adds a member with `etcdctl member add`, kubeadm reset removes this node's member.
 import { spawnSync } from "node:child_process";
 import { ExitError, sleepMs } from "./lab.js";
-import { ETCD_MANIFEST, etcdAlive, staticEtcdEnabled, stopStaticEtcd } from "./static-etcd.js";
+import { ETCD_MANIFEST, etcdAlive, realEtcdBin, staticEtcdEnabled, stopStaticEtcd } from "./static-etcd.js";
 import { readText } from "./lab.js";
 
-function etcdctl(certDir: string, endpoints: string[], args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("/usr/bin/etcdctl", [
+export function etcdctl(certDir: string, endpoints: string[], args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(realEtcdBin("etcdctl"), [
     `--endpoints=${endpoints.join(",")}`, `--cacert=${certDir}/etcd/ca.crt`, `--cert=${certDir}/etcd/healthcheck-client.crt`,
     `--key=${certDir}/etcd/healthcheck-client.key`, "--dial-timeout=3s", "--command-timeout=10s", ...args,
   ], { encoding: "utf8", timeout: 30_000 });

@@ -1,6 +1,7 @@
 // The lab's static pod runner for etcd: while the kubelet unit is active and /etc/kubernetes/manifests/etcd.yaml
 // exists, Debian's real etcd (3.4) runs inside the host with the manifest's flags (translated to what 3.4 knows),
-// like the kubelet would run the etcd static pod. Opt-in per host: /etc/lab/real-etcd or LAB_REAL_ETCD=1.
+// like the kubelet would run the etcd static pod. The binary is the machine's, exposed in LAB_REAL_BIN_DIR: the etcd
+// image's program, not a tool on the host's PATH (a stock host has no etcd). Opt-in per host: /etc/lab/real-etcd or LAB_REAL_ETCD=1.
 //   lab-static-etcd ensure   start the runner when it should run and does not (kubelet start hook)
 //   lab-static-etcd stop     stop the runner and etcd (kubelet stop hook, kubeadm reset)
 //   lab-static-etcd run      the runner itself (detached): polls the manifest and the kubelet every second
@@ -13,7 +14,8 @@ import YAML from "./yaml-lazy.js";
 import { exists, fsRoot, hostPath, labEnv, readText, sleepMs } from "./lab.js";
 
 export const ETCD_MANIFEST = "/etc/kubernetes/manifests/etcd.yaml";
-export const ETCD_BIN = "/usr/bin/etcd";
+/** The etcd image's programs: the machine's real binaries in LAB_REAL_BIN_DIR (never on a host's PATH). */
+export const realEtcdBin = (name: "etcd" | "etcdctl"): string => `${labEnv("LAB_REAL_BIN_DIR") || "/usr/lib/kubesmith-lab/real-bin"}/${name}`;
 const PID_ETCD = "/run/lab/pids/etcd";
 const PID_RUNNER = "/run/lab/pids/etcd-runner";
 const LOG = "/var/log/lab/etcd.log";
@@ -32,7 +34,7 @@ export function staticEtcdEnabled(): boolean {
   if (fsRoot()) return false;
   if (!existsSync("/etc/lab/env")) return false;
   if (!(labEnv("LAB_REAL_ETCD") === "1" || exists("/etc/lab/real-etcd"))) return false;
-  return existsSync(ETCD_BIN);
+  return existsSync(realEtcdBin("etcd"));
 }
 
 /** The etcd container's `--k=v` flags → etcd 3.4 argv (unknown flags dropped). */
@@ -124,7 +126,7 @@ export async function runStaticEtcd(): Promise<void> {
     else if (child && key !== running) stopChild(); // manifest changed: the kubelet recreates the pod
     if (args && !child && now >= restartAt) {
       const log = openSync(hostPath(LOG), "a");
-      const c = spawn(ETCD_BIN, args, { stdio: ["ignore", log, log] });
+      const c = spawn(realEtcdBin("etcd"), args, { stdio: ["ignore", log, log] });
       closeSync(log);
       child = c;
       running = key;

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { labPath, readJson, readText } from './lab-paths.js';
 import { normalizeRef } from './image-ref.js';
 import type { ImageStore } from './image-store.js';
+import type { Mount } from '../kube/image-exec.js';
 
 export interface CriContainer {
   id: string;
@@ -19,6 +20,9 @@ export interface CriContainer {
   podId: string;
   pod: string;
   namespace: string;
+  /** the image reference and hostPath mounts of a static pod's container (what `crictl exec` runs in) */
+  imageRef?: string;
+  mounts?: Mount[];
 }
 
 const MANIFESTS = '/etc/kubernetes/manifests';
@@ -35,7 +39,19 @@ export function kubeletRunning(): boolean {
   return (readText('/run/lab/systemd/active/kubelet.service') ?? '').startsWith('active');
 }
 
-interface PodManifest { metadata?: { name?: string; namespace?: string }; spec?: { containers?: Array<{ name?: string; image?: string }> } }
+interface PodManifest {
+  metadata?: { name?: string; namespace?: string };
+  spec?: { containers?: Array<{ name?: string; image?: string; volumeMounts?: Array<{ name?: string; mountPath?: string }> }>; volumes?: Array<{ name?: string; hostPath?: { path?: string } }> };
+}
+
+/** The container's hostPath volume mounts (container path → host path). */
+function hostMounts(pod: PodManifest, c: NonNullable<NonNullable<PodManifest['spec']>['containers']>[number]): Mount[] {
+  const volumes = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v.hostPath?.path]));
+  return (c.volumeMounts ?? []).flatMap((m) => {
+    const src = volumes.get(m.name);
+    return src && m.mountPath ? [{ src, dst: m.mountPath }] : [];
+  });
+}
 
 function staticPodContainers(store: ImageStore): CriContainer[] {
   const dir = labPath(MANIFESTS);
@@ -55,7 +71,7 @@ function staticPodContainers(store: ImageStore): CriContainer[] {
       if (!imageId || !c.name) continue;
       out.push({
         id: hash(`${podId}/${c.name}`), image: imageId, created: ago(mtime), state: 'Running', name: c.name,
-        attempt: 0, podId, pod: podName, namespace: pod.metadata?.namespace ?? 'kube-system',
+        attempt: 0, podId, pod: podName, namespace: pod.metadata?.namespace ?? 'kube-system', imageRef: c.image, mounts: hostMounts(pod, c),
       });
     }
   }

@@ -1,6 +1,7 @@
 // Emulated crictl (cri-tools 1.3x): talks to the runtime named by /etc/crictl.yaml (or --runtime-endpoint),
 // answers from the host's image store; fails like the real one when that runtime is not running.
 import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { Exit, tabulate, crictlFatal as fatal, type Io } from './cli-util.js';
 import { ImageStore, K8S_NAMESPACE, DOCKER_NAMESPACE } from './image-store.js';
 import { labPath, readText, writeText } from './lab-paths.js';
@@ -91,6 +92,7 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     case 'ps': { const runtime = connect(endpoint, 'runtime', io); return ps(runtime, rest, io, (await podCommands()).containers, (await import('./versions.js')).crictlVersion()); }
     case 'pods': { const runtime = connect(endpoint, 'runtime', io); return pods(runtime, rest, io, (await podCommands()).containers); }
     case 'stop': case 'rm': case 'stopp': case 'rmp': { const runtime = connect(endpoint, 'runtime', io); return removeContainers(runtime, command, rest, io, (await podCommands()).containers); }
+    case 'exec': { const runtime = connect(endpoint, 'runtime', io); return exec(runtime, rest, io, (await podCommands()).containers); }
     case 'info': return info(connect(endpoint, 'runtime', io), io);
     case 'version': { const runtime = connect(endpoint, 'runtime', io); return version(runtime, io, await import('./versions.js')); }
     case 'config': return configCommand(configFile, configText, rest, io);
@@ -118,6 +120,31 @@ function ps(runtime: Runtime, argv: string[], io: Io, containers: Containers, cr
   for (const c of shown) rows.push([c.id.slice(0, 13), c.image.replace(/^sha256:/, '').slice(0, 13), c.created, c.state, c.name, String(c.attempt), c.podId.slice(0, 13), c.pod, ...(ns ? [c.namespace] : [])]);
   io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
   return 0;
+}
+
+/**
+ * `crictl exec [-s] [-i] [-t] [--timeout D] CONTAINER COMMAND [ARG...]`: runs COMMAND of the container's image (argv as
+ * given, no shell) with the container's mounts; exits with its code. A running container only.
+ */
+async function exec(runtime: Runtime, argv: string[], io: Io, containers: Containers): Promise<number> {
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+    const flag = argv[i]!.split('=')[0]!;
+    if (['-s', '--sync', '-i', '--interactive', '-t', '--tty', '-q', '--quiet'].includes(flag)) continue;
+    if (flag === '--timeout' || flag === '-e' || flag === '--env') { if (!argv[i]!.includes('=')) i++; continue; }
+    throw fatal(`flag provided but not defined: ${flag}`);
+  }
+  const [id, ...command] = argv.slice(i);
+  if (!id) throw fatal('ID cannot be empty');
+  if (command.length === 0) throw fatal('Command cannot be empty');
+  const found = containers(runtime.store).filter((c) => c.id.startsWith(id));
+  if (found.length === 0) throw fatal(`execing command in container: rpc error: code = NotFound desc = an error occurred when try to find container "${id}": not found`);
+  const c = found[0]!;
+  if (c.state !== 'Running') throw fatal(`execing command in container: rpc error: code = Unknown desc = container is in CONTAINER_EXITED state`);
+  const { runInImage } = await import('../kube/image-exec.js');
+  const r = runInImage(c.imageRef ?? '', command, c.mounts ?? [], io);
+  if (r.missing) throw fatal(`execing command in container: rpc error: code = Unknown desc = failed to exec in container: failed to start exec "${createHash('sha256').update(`${c.id}/${command.join(' ')}`).digest('hex')}": OCI runtime exec failed: exec failed: ${r.missing}`);
+  return r.code;
 }
 
 /**

@@ -1,4 +1,4 @@
-// Emulated `ctr` (containerd 1.6/1.7/2.x CLI): images import|ls|tag|rm|pull, namespaces ls, version.
+// Emulated `ctr` (containerd 1.6/1.7/2.x CLI): images import|ls|tag|rm|pull, namespaces ls, run, version.
 // When the host runs the real containerd, image commands go to the real ctr and the store is re-synced.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -47,6 +47,7 @@ export async function ctr(argv: string[], io: Io): Promise<number> {
   const rest = argv.slice(i + 1);
   if (command === 'version') return version(io);
   if (command === undefined) throw new Exit(0, 'NAME:\n   ctr - \n        __\n  _____/ /______\n / ___/ __/ ___/\n/ /__/ /_/ /\n\\___/\\__/_/\n\ncontainerd CLI');
+  if (command === 'run') return run(namespace, address, rest, io);
   if (!['images', 'image', 'i', 'namespaces', 'namespace', 'ns'].includes(command)) throw new Exit(1, `No help topic for '${command}'`);
 
   const real = realContainerd();
@@ -190,4 +191,37 @@ function namespaces(argv: string[], io: Io): number {
   if (rest.includes('-q') || rest.includes('--quiet')) { for (const n of names) io.out(`${n}\n`); return 0; }
   io.out(tabulate([['NAME', 'LABELS'], ...names.map((n) => [n, ''])], { trailingTab: true }));
   return 0;
+}
+
+/**
+ * `ctr run [--rm] [--net-host] [--mount type=bind,src=S,dst=D,options=…]… IMAGE ID COMMAND [ARG…]`: a throw-away
+ * container of an image the namespace holds, running COMMAND of that image (runtime/image-exec.ts) in the
+ * foreground; exits with its code. Always emulated (the lab's real containerd has no runc and no CRI).
+ */
+async function run(namespace: string, address: string, argv: string[], io: Io): Promise<number> {
+  if (!(realContainerd() || runtimeActive('containerd')) || labPath(address) !== labPath(CONTAINERD_SOCKET)) {
+    throw die(`failed to dial "${address}": context deadline exceeded: connection error: desc = "transport: error while dialing: dial unix://${address}: timeout"`);
+  }
+  const mounts: { src: string; dst: string }[] = [];
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s) as [string, string | undefined];
+    if (['--rm', '--net-host', '-t', '--tty', '--privileged', '--read-only'].includes(flag)) continue;
+    if (flag === '--mount') {
+      const spec = Object.fromEntries((inline ?? argv[++i] ?? '').split(',').map((kv) => kv.split(/=(.*)/s) as [string, string]));
+      if (spec.type !== 'bind' || !spec.src || !spec.dst) throw die(`invalid mount ${JSON.stringify(spec)}`);
+      mounts.push({ src: spec.src, dst: spec.dst });
+    } else if (flag === '--env' || flag === '--cwd' || flag === '--label') { if (inline === undefined) i++; }
+    else throw flagError(argv[i]!);
+  }
+  const [image, id, ...command] = argv.slice(i);
+  if (!image || !id) throw die('image ref and container id must be provided');
+  let ref: string;
+  try { ref = normalizeRef(image); } catch { throw die(`image "${image}": not found`); }
+  if (!new ImageStore(namespace).has(ref)) throw die(`image "${ref}": not found`);
+  if (command.length === 0) throw die('the lab runs no image default command: give COMMAND');
+  const { runInImage } = await import('../kube/image-exec.js');
+  const r = runInImage(ref, command, mounts, io);
+  if (r.missing) throw die(`failed to create shim task: OCI runtime create failed: runc create failed: ${r.missing}`);
+  return r.code;
 }

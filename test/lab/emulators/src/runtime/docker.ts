@@ -71,6 +71,7 @@ export async function docker(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'pull': return pull(rest, io);
+    case 'run': return run(rest, io);
     case 'ps': daemon(); if (!rest.includes('-q')) io.out('CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n'); return 0;
     case undefined: throw new Exit(0, 'Usage:  docker [OPTIONS] COMMAND');
     default: throw new Exit(1, `docker: '${command}' is not a docker command.\nSee 'docker --help'`);
@@ -172,4 +173,33 @@ export function criDockerd(argv: string[], io: Io): number {
     return 0;
   }
   throw new Exit(1, 'lab: cri-dockerd runs only as cri-docker.service here (systemctl start cri-docker)');
+}
+
+/**
+ * `docker run [--rm] [--network host] [-v SRC:DST[:ro]]… IMAGE COMMAND [ARG…]`: COMMAND of a held image
+ * (runtime/image-exec.ts) in the foreground; exits with its code (127 and dockerd's text when the image lacks it).
+ */
+async function run(argv: string[], io: Io): Promise<number> {
+  const store = daemon();
+  const mounts: { src: string; dst: string }[] = [];
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s) as [string, string | undefined];
+    if (['--rm', '-i', '-t', '-it', '--interactive', '--tty', '--privileged', '--init'].includes(flag)) continue;
+    if (flag === '-v' || flag === '--volume') {
+      const [src, dst] = (inline ?? argv[++i] ?? '').split(':');
+      if (!src || !dst) throw new Exit(125, `docker: invalid spec: ${inline ?? argv[i]}.`);
+      mounts.push({ src, dst });
+    } else if (['--network', '--net', '--name', '-e', '--env', '-w', '--workdir', '--entrypoint', '-u', '--user'].includes(flag)) { if (inline === undefined) i++; }
+    else throw new Exit(125, `unknown flag: ${flag}\nSee 'docker run --help'.`);
+  }
+  const [image, ...command] = argv.slice(i);
+  if (!image) throw new Exit(125, `"docker run" requires at least 1 argument.\nSee 'docker run --help'.`);
+  const ref = normalizeRef(image);
+  if (!store.has(ref)) throw new Exit(125, `Unable to find image '${familiarRef(ref)}' locally\ndocker: Error response from daemon: Get "https://${ref.split('/')[0]}/v2/": dial tcp: lookup ${ref.split('/')[0]}: no such host.`);
+  if (command.length === 0) throw new Exit(125, 'docker: the lab runs no image default command: give COMMAND.');
+  const { runInImage } = await import('../kube/image-exec.js');
+  const r = runInImage(ref, command, mounts, io);
+  if (r.missing) throw new Exit(127, `docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: ${r.missing}.`);
+  return r.code;
 }
