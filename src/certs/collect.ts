@@ -5,7 +5,7 @@
  * parseCollected() turns that output back into data. Nothing here opens a connection.
  */
 import { quote, raw, sh, type ShellScript } from '../transport/command.js';
-import { CAS, KUBECONFIGS, KUBELET_CLIENT_PEM, KUBELET_CONF, KUBELET_SERVING_CRT, KUBELET_SERVING_CURRENT, LEAVES, SHARED_FILES } from './catalog.js';
+import { CAS, KUBECONFIGS, KUBELET_CONF, KUBELET_SERVING_CRT, KUBELET_SERVING_CURRENT, LEAVES, SHARED_FILES } from './catalog.js';
 
 const FUNCTIONS = `b64() { base64 | tr -d '\\n'; echo; }
 cert() { if [ -r "$2" ]; then echo "@@cert $1 $2"; sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$2" | b64; else echo "@@missing $1 $2"; fi; }

@@ -1,4 +1,3 @@
-import type { CommandSpec } from './context.js';
 import { defineCommand } from './context.js';
 import { packageVersion } from '../engine/paths.js';
 

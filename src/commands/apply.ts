@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import type { CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { executePlaybook, type RunSession } from './run-playbook.js';
 import { localKubeconfigPath } from '../tasks/controlplane/kubeconfig.js';

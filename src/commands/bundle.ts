@@ -3,7 +3,7 @@
  * check one, or copy its images into a private registry (mirror mode).
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import type { CommandContext, CommandSpec } from '../cli/context.js';
+import type { CommandContext } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { PACKAGE_RELEASES } from '../bundle/artifacts.js';

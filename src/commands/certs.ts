@@ -1,6 +1,6 @@
 /** `kubesmith certs check|renew|distribute -i FILE`: the certificate lifecycle of a kubeadm cluster. */
 import { join, resolve } from 'node:path';
-import type { CommandContext, CommandSpec } from '../cli/context.js';
+import type { CommandContext } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { formatReport, reportJson } from '../certs/report.js';

@@ -1,5 +1,5 @@
 /** `kubesmith etcd backup|status -i FILE`: a verified snapshot to the admin machine; members, leader, health, DB size. */
-import type { CommandContext, CommandSpec } from '../cli/context.js';
+import type { CommandContext } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import type { Host } from '../model/host.js';

@@ -1,7 +1,6 @@
 /** `kubesmith images load -i FILE ARCHIVE…`: load image archives onto all (or --limit) nodes. */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { archiveImages } from '../bundle/archive-info.js';

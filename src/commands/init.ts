@@ -1,6 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { renderStarterInventory } from '../inventory/index.js';

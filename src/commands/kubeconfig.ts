@@ -1,5 +1,4 @@
 /** `kubesmith kubeconfig -i FILE`: print the cluster's admin.conf, read over SSH from the first control plane. */
-import type { CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { ADMIN_CONF } from '../render/views.js';
 

@@ -1,4 +1,3 @@
-import type { CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { backupOptions, refuseLimit, runDestructive } from './destructive.js';

@@ -1,4 +1,3 @@
-import type { CommandSpec } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { loadInventoryFor } from './run-playbook.js';
 

@@ -25,7 +25,7 @@ type Node =
   | { kind: 'text'; text: string }
   | { kind: 'value'; path: string }
   | { kind: 'each'; path: string; body: Node[] }
-  | { kind: 'if'; path: string; negate: boolean; then: Node[]; else: Node[] };
+  | { kind: 'if'; path: string; negate: boolean; body: Node[]; else: Node[] };
 
 export class TemplateError extends Error {
   constructor(template: string, message: string) {
@@ -49,7 +49,7 @@ function parse(source: string, name: string): Node[] {
     const top = stack[stack.length - 1];
     if (!top) return root;
     if (top.node.kind === 'each') return top.node.body;
-    return top.inElse ? top.node.else : top.node.then;
+    return top.inElse ? top.node.else : top.node.body;
   };
   let last = 0;
   for (const m of source.matchAll(TAG)) {
@@ -62,7 +62,7 @@ function parse(source: string, name: string): Node[] {
         target().push(node);
         stack.push({ node, inElse: false });
       } else if (keyword === 'if' || keyword === 'unless') {
-        const node: Node = { kind: 'if', path: arg ?? '', negate: keyword === 'unless', then: [], else: [] };
+        const node: Node = { kind: 'if', path: arg ?? '', negate: keyword === 'unless', body: [], else: [] };
         target().push(node);
         stack.push({ node, inElse: false });
       } else throw new TemplateError(name, `unknown block {{#${keyword ?? arg}}}`);
@@ -132,7 +132,7 @@ function evaluate(nodes: readonly Node[], scopes: unknown[], format: TemplateFor
       }
       case 'if': {
         const yes = truthy(lookup(scopes, node.path)) !== node.negate;
-        out += evaluate(yes ? node.then : node.else, scopes, format, name);
+        out += evaluate(yes ? node.body : node.else, scopes, format, name);
         break;
       }
     }

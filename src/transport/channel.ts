@@ -11,7 +11,7 @@ export const PID_MARKER = '@@KS:';
 /** Minimal view of ssh2's Client/ClientChannel that we use (ssh2 ships no types here). */
 export interface ExecChannel {
   stderr: NodeJS.EventEmitter;
-  on(event: string, listener: (...args: any[]) => void): this;
+  on(event: string, listener: (...args: never[]) => void): this;
   write(data: Buffer | string): boolean;
   end(data?: Buffer | string): void;
   close(): void;

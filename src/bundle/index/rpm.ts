@@ -6,7 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 
 const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
-const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const unescapeXml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 
 export interface RepomdEntry {
   href: string;
@@ -20,7 +20,7 @@ export function repomdPrimary(xml: string): RepomdEntry {
   const href = attr(/<location\b[^>]*>/.exec(block)?.[0] ?? '', 'href');
   const sum = /<checksum\s+type="sha256"\s*>\s*([a-f0-9]{64})\s*<\/checksum>/.exec(block)?.[1];
   if (!href || !sum) throw new Error('repomd.xml: the primary entry has no location href or sha256 checksum');
-  return { href: unescape(href), sha256: sum };
+  return { href: unescapeXml(href), sha256: sum };
 }
 
 /** The primary file's XML: gzip-compressed (primary.xml.gz) or plain. */
@@ -48,7 +48,7 @@ export function rpmPackages(xml: string): RpmPackage[] {
   const out: RpmPackage[] = [];
   for (const m of xml.matchAll(/<package\s+type="rpm"\s*>([\s\S]*?)<\/package>/g)) {
     const p = m[1]!;
-    const text = (tag: string) => unescape(new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(p)?.[1]?.trim() ?? '');
+    const text = (tag: string) => unescapeXml(new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(p)?.[1]?.trim() ?? '');
     const version = /<version\b[^>]*>/.exec(p)?.[0] ?? '';
     const sum = /<checksum\s+type="sha256"[^>]*>\s*([a-f0-9]{64})\s*<\/checksum>/.exec(p)?.[1];
     const href = attr(/<location\b[^>]*>/.exec(p)?.[0] ?? '', 'href');
@@ -61,10 +61,10 @@ export function rpmPackages(xml: string): RpmPackage[] {
       ver: attr(version, 'ver') ?? '',
       rel: attr(version, 'rel') ?? '',
       sha256: sum,
-      href: unescape(href),
+      href: unescapeXml(href),
       size: Number(attr(/<size\b[^>]*>/.exec(p)?.[0] ?? '', 'package') ?? NaN),
       requires: [...requires.matchAll(/<rpm:entry\b[^>]*>/g)]
-        .map((e) => unescape(attr(e[0], 'name') ?? ''))
+        .map((e) => unescapeXml(attr(e[0], 'name') ?? ''))
         .filter((n) => n && !n.startsWith('rpmlib(') && !n.startsWith('/')),
     });
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlaybook, parsePlaybook, PlaybookError } from '../../../src/engine/playbook.js';
 import { TaskRegistry } from '../../../src/engine/registry.js';
-import { fakeTask, inventory, Journal } from './fakes.js';
+import { fakeTask, Journal } from './fakes.js';
 
 const j = new Journal();
 const registry = new TaskRegistry([fakeTask(j, { id: 'facts.gather' }), fakeTask(j, { id: 'hostprep.swap' })]);

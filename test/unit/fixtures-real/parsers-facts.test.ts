@@ -1,6 +1,5 @@
 /** Kubesmith's parsers on the real outputs of test/fixtures/real: os-release, version lines, swapon, ss, /proc, getenforce and the whole facts script. */
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { parseFacts, parseOsRelease, parsePorts, parseSwap, parseSelinux, versionIn } from '../../../src/tasks/facts/parse.js';
 import { SECTION_MARK } from '../../../src/tasks/facts/script.js';
 import { parseContainerdVersion } from '../../../src/tasks/runtime/containerd-configure.js';

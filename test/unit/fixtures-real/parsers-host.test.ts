@@ -14,7 +14,7 @@ import { hostprepSysctl } from '../../../src/tasks/hostprep/sysctl.js';
 import { expectReadOnly, harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
 import { remoteSums } from '../../../src/tasks/offline/upload.js';
-import { lines, real, realResult, REAL_DIR } from './real.js';
+import { real, realResult, REAL_DIR } from './real.js';
 import { runSh, stubDir } from './shell.js';
 
 describe('dpkg-query 1.21.22 (recorded)', () => {

@@ -1,6 +1,5 @@
 /** Kubesmith's parsers on the real outputs of test/fixtures/real: crictl, ctr, docker, kubectl, helm, tar. */
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { parseCrictlPs, runningIds } from '../../../src/certs/crictl.js';
 import { heldTags, canonicalRef } from '../../../src/tasks/cni/images.js';
 import { listImages } from '../../../src/tasks/offline/runtime-images.js';

@@ -1,10 +1,7 @@
 /** Kubesmith's parsers on the real outputs of test/fixtures/real: openssl, ssh-keyscan, iptables-save and ip -o link (reset leftovers). */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { commandText } from '../../../src/transport/command.js';
 import { certFacts, parseSubjectAltName, publicKeyFingerprintOfPem } from '../../../src/certs/x509.js';
 import { entryMatches, fingerprint, keyTypeOf, parseKnownHosts } from '../../../src/transport/known-hosts.js';

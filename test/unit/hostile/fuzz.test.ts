@@ -350,7 +350,7 @@ async function validate(file: string): Promise<{ code: number; stderr: string }>
 }
 
 const STACK = /\n\s+at .+:\d+:\d+|TypeError|RangeError|ReferenceError|Maximum call stack|Cannot read propert|undefined is not/;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** What a case's output must show: exit 2, no stack trace, FILE:LINE:COL on a real line, the field named. */
 function check(c: Case, file: string, r: { code: number; stderr: string }, via: string): void {
@@ -359,7 +359,7 @@ function check(c: Case, file: string, r: { code: number; stderr: string }, via: 
   expect(r.stderr, shown).not.toMatch(STACK);
   // what the input smuggled in is shown escaped: no bidi override or zero-width character reaches the terminal
   expect(r.stderr, shown).not.toMatch(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/);
-  const located = [...r.stderr.matchAll(new RegExp(`^${escape(file)}:(\\d+):(\\d+) (\\S*)`, 'gm'))];
+  const located = [...r.stderr.matchAll(new RegExp(`^${escapeRegExp(file)}:(\\d+):(\\d+) (\\S*)`, 'gm'))];
   const lineCount = c.text.split(/\r?\n|\r/).length;
   expect(located.length, `${shown}\n(no FILE:LINE:COL)`).toBeGreaterThan(0);
   for (const [, line, col] of located) {

@@ -83,6 +83,8 @@ function cases(): Case[] {
     out.push({ name: `wrong shape ${field}`, text: yaml(setAt(BASE, field.split('.'), v as Json)) });
   }
   // numbers out of range
+  // 1e309 is Infinity on purpose: YAML's .inf
+  // biome-ignore lint/correctness/noPrecisionLoss: the point is a number no port can be
   for (const port of [0, -1, 65536, 1e309, 2.5]) out.push({ name: `ssh port ${port}`, text: yaml(setAt(BASE, ['spec', 'ssh', 'port'], port)).replace('port: Infinity', 'port: .inf') });
   // overlapping / bad networks
   out.push({ name: 'pod subnet overlaps service subnet', text: yaml(setAt(BASE, ['spec', 'kubernetes', 'podSubnet'], '10.96.0.0/16')) });

@@ -39,8 +39,8 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
     status: {
       addresses: [...n.internalIP.split(",").map((address) => ({ address, type: "InternalIP" })), { address: n.name, type: "Hostname" }],
       // what the kubelet reports: its configured limits (maxPods, reserved resources) where the lab knows them
-      allocatable: n.allocatable ?? capacity(),
-      capacity: n.capacity ?? capacity(),
+      allocatable: { ...capacity(), ...n.allocatable },
+      capacity: { ...capacity(), ...n.capacity },
       conditions: [
         pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
         pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),

@@ -81,7 +81,7 @@ function field(name: string, e: PkgEntry, key: string): string {
   }
 }
 
-const unescape = (f: string): string => f.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+const unescapeFormat = (f: string): string => f.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
 
 function matching(o: Out, db: PkgDb, patterns: string[]): [string, PkgEntry][] {
   const out: [string, PkgEntry][] = [];
@@ -114,7 +114,7 @@ export function dpkgQuery(o: Out, args: string[]): void {
   const db = loadDb('deb');
   if (mode === 'W') {
     const rows = names.length ? matching(o, db, names) : Object.entries(db.packages);
-    for (const [n, e] of rows) o.stdout += unescape(format).replace(/\$\{([^}]+)\}/g, (_, k: string) => field(n, e, k));
+    for (const [n, e] of rows) o.stdout += unescapeFormat(format).replace(/\$\{([^}]+)\}/g, (_, k: string) => field(n, e, k));
     return;
   }
   if (mode === 's') {
