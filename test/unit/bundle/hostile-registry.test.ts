@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pullImage } from '../../../src/bundle/pull.js';
-import { parseImageRef } from '../../../src/bundle/reference.js';
 import { RegistryClient } from '../../../src/bundle/registry.js';
 import { MAX_MANIFEST_BYTES } from '../../../src/bundle/digest.js';
 import type { RegistryAuth } from '../../../src/bundle/auth.js';
