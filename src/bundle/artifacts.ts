@@ -174,23 +174,34 @@ function pickRpm(index: RpmPackage[], name: string, arch: string, upstream: stri
   return hit;
 }
 
-interface Wanted {
+export interface Wanted {
   name: string;
   /** Upstream version to match; undefined: the newest, as apt/dnf would pick. */
   upstream?: string;
 }
 
-async function osPackages(up: Upstream, o: ArtifactOptions, t: PackageTarget, platform: string, arch: string): Promise<Artifact[]> {
-  const k = parseKubeVersion(o.kubernetesVersion).text;
+/**
+ * The OS packages bundle create takes for a family: from the Kubernetes repository (`kube`), from Docker's (`docker`),
+ * and with the docker runtime cri-dockerd from its GitHub release. Also what a bundle's packages are checked against.
+ */
+export function packagesWanted(kubernetesVersion: string, runtime: ArtifactOptions['runtime'], family: Family): { kube: Wanted[]; docker: Wanted[]; release: Wanted[] } {
+  const k = parseKubeVersion(kubernetesVersion).text;
   const v = byMinor(nodeArtifactVersionsByMinor, k, 'node artifact versions');
-  const kubeRepo = `${(o.packageRepository ?? 'https://pkgs.k8s.io/core:/stable:').replace(/\/+$/, '')}/${minorTag(k)}`;
-  const names = runtimePackages[t.family];
+  const names = runtimePackages[family];
   const kube: Wanted[] = [
     { name: 'kubeadm', upstream: k }, { name: 'kubelet', upstream: k }, { name: 'kubectl', upstream: k },
     { name: 'cri-tools', upstream: v.criToolsPkg }, { name: 'kubernetes-cni', upstream: v.kubernetesCniPkg },
   ];
   const docker: Wanted[] = [{ name: names.containerd, upstream: v.containerd }];
-  if (o.runtime === 'docker') docker.push({ name: names.docker }, { name: 'docker-ce-cli' });
+  if (runtime === 'docker') docker.push({ name: names.docker }, { name: 'docker-ce-cli' });
+  return { kube, docker, release: runtime === 'docker' ? [{ name: names.criDockerd }] : [] };
+}
+
+async function osPackages(up: Upstream, o: ArtifactOptions, t: PackageTarget, platform: string, arch: string): Promise<Artifact[]> {
+  const k = parseKubeVersion(o.kubernetesVersion).text;
+  const kubeRepo = `${(o.packageRepository ?? 'https://pkgs.k8s.io/core:/stable:').replace(/\/+$/, '')}/${minorTag(k)}`;
+  const names = runtimePackages[t.family];
+  const { kube, docker } = packagesWanted(o.kubernetesVersion, o.runtime, t.family);
   const dir = `packages/${t.release}/${arch}`;
   const out: Artifact[] = [];
   const add = (name: string, version: string, url: string, sum: string, depends: string[]) =>
@@ -268,12 +279,24 @@ async function criDockerd(up: Upstream, t: PackageTarget, platform: string, arch
   };
 }
 
-async function releaseFiles(up: Upstream, o: ArtifactOptions, platform: string, arch: string): Promise<Artifact[]> {
-  const k = parseKubeVersion(o.kubernetesVersion).text;
+/** A release file of a platform: where it is published, the checksum file that vouches for it, its path in the bundle. */
+export interface ReleaseFile {
+  path: string;
+  name: string;
+  version: string;
+  kind: Artifact['kind'];
+  url: string;
+  sums: string;
+}
+
+/** The release files (binaries, archives) bundle create takes for a platform; also what a bundle's files are checked against. */
+export function releaseFileList(kubernetesVersion: string, runtime: ArtifactOptions['runtime'], platform: string): ReleaseFile[] {
+  const arch = platform.split('/')[1]!;
+  const k = parseKubeVersion(kubernetesVersion).text;
   const v = byMinor(nodeArtifactVersionsByMinor, k, 'node artifact versions');
   const dir = `files/linux-${arch}`;
   const gh = (repo: string, tag: string, file: string) => `https://github.com/${repo}/releases/download/${tag}/${file}`;
-  const wanted: { name: string; version: string; kind: Artifact['kind']; url: string; sums: string; as?: string }[] = [];
+  const wanted: (Omit<ReleaseFile, 'path'> & { as?: string })[] = [];
   for (const bin of ['kubeadm', 'kubelet', 'kubectl']) {
     const url = `https://dl.k8s.io/release/v${k}/bin/linux/${arch}/${bin}`;
     wanted.push({ name: bin, version: k, kind: 'binary', url, sums: `${url}.sha256` });
@@ -282,7 +305,7 @@ async function releaseFiles(up: Upstream, o: ArtifactOptions, platform: string, 
   wanted.push({ name: 'crictl', version: v.crictl, kind: 'archive', url: crictl, sums: `${crictl}.sha256` });
   const cni = gh('containernetworking/plugins', `v${v.cniPlugins}`, `cni-plugins-linux-${arch}-v${v.cniPlugins}.tgz`);
   wanted.push({ name: 'cni-plugins', version: v.cniPlugins, kind: 'archive', url: cni, sums: `${cni}.sha256` });
-  if (o.runtime === 'containerd') {
+  if (runtime === 'containerd') {
     const containerd = gh('containerd/containerd', `v${v.containerd}`, `containerd-${v.containerd}-linux-${arch}.tar.gz`);
     wanted.push({ name: 'containerd', version: v.containerd, kind: 'archive', url: containerd, sums: `${containerd}.sha256sum` });
     wanted.push({
@@ -290,9 +313,13 @@ async function releaseFiles(up: Upstream, o: ArtifactOptions, platform: string, 
       sums: gh('opencontainers/runc', `v${v.runc}`, 'runc.sha256sum'), as: 'runc',
     });
   }
+  return wanted.map(({ as, ...w }) => ({ ...w, path: `${dir}/${as ?? posix.basename(w.url)}` }));
+}
+
+async function releaseFiles(up: Upstream, o: ArtifactOptions, platform: string): Promise<Artifact[]> {
   return Promise.all(
-    wanted.map(async (w) => ({
-      path: `${dir}/${w.as ?? posix.basename(w.url)}`, url: w.url, kind: w.kind, platform, name: w.name, version: w.version,
+    releaseFileList(o.kubernetesVersion, o.runtime, platform).map(async (w) => ({
+      path: w.path, url: w.url, kind: w.kind, platform, name: w.name, version: w.version,
       sha256: await up.publishedSum(w.sums, posix.basename(w.url)),
     })),
   );
@@ -305,7 +332,7 @@ export async function resolveArtifacts(o: ArtifactOptions): Promise<Artifact[]> 
   const out: Artifact[] = [];
   for (const platform of o.platforms) {
     const arch = platform.split('/')[1]!;
-    out.push(...(await releaseFiles(up, o, platform, arch)));
+    out.push(...(await releaseFiles(up, o, platform)));
     for (const t of targets) out.push(...(await osPackages(up, o, t, platform, arch)));
   }
   return out.map((a) => ({ ...a, url: up.url(a.url) }));

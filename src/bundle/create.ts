@@ -4,7 +4,8 @@
  * A re-run keeps every file whose checksum the previous manifest vouches for and fetches only what is missing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/schema.js';
 import { resolveArtifacts } from './artifacts.js';
@@ -12,7 +13,9 @@ import { download } from './download.js';
 import { imageSet } from './image-set.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, readManifest, sha256File, type BundleFile, type BundleImage, type BundleManifest } from './manifest.js';
 import { pullImage } from './pull.js';
-import { RegistryClient, type Credentials } from './registry.js';
+import type { RegistryAuth } from './auth.js';
+import { RegistryClient } from './registry.js';
+import { signManifest, SIGNATURE_FILE } from './signature.js';
 
 export type BundleEvent =
   | { type: 'image'; ref: string; status: 'pulled' | 'kept' }
@@ -26,13 +29,18 @@ export interface CreateOptions {
   /** Registry host (or "*") → mirror base URLs. */
   mirrors?: Record<string, string[]>;
   mirrorsOnly?: boolean;
-  credentials?: Credentials;
+  /** Registry credentials per host (auth.ts decides where each may go). */
+  auth?: RegistryAuth;
   filesUrl?: string;
+  /** Allow file downloads over plain HTTP (a --files-url or packageRepository with http://); refused otherwise. */
+  allowHttpFiles?: boolean;
   /** Distro releases to fetch OS packages for ("debian-12", "rhel-9"). */
   packages?: string[];
   fetch?: typeof fetch;
   onEvent?: (e: BundleEvent) => void;
   now?: () => Date;
+  /** Sign manifest.json with this ed25519 key (manifest.json.sig); without it a stale signature is removed. */
+  signingKey?: KeyObject;
   /** Images / files fetched at once (default 4). */
   concurrency?: number;
 }
@@ -68,15 +76,32 @@ function kept(out: string, prev: BundleManifest | undefined, path: string): Bund
   return f;
 }
 
+/** Where files and their index/checksum files come from: the files mirror, else the package repository (with --packages). */
+function fileSources(o: CreateOptions): string[] {
+  if (o.filesUrl) return [o.filesUrl];
+  const repo = o.inventory.spec.kubernetes.packageRepository;
+  return repo && o.packages?.length ? [repo] : [];
+}
+
+function refusePlainHttp(urls: string[], allowed: boolean | undefined): void {
+  const plain = urls.find((u) => !u.startsWith('https://'));
+  if (plain && !allowed) {
+    throw new Error(`${plain}: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept ${new URL(plain).origin}`);
+  }
+}
+
 export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
   const inv = o.inventory;
   const emit = o.onEvent ?? (() => {});
+  // plain HTTP is refused before anything is fetched (index and checksum files included), and again for every file URL
+  refusePlainHttp(fileSources(o), o.allowHttpFiles);
+
   await mkdir(o.out, { recursive: true });
   const prev = previousManifest(o.out);
   const client = new RegistryClient({
     mirrors: o.mirrors ?? {},
     ...(o.mirrorsOnly ? { mirrorsOnly: true } : {}),
-    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.auth ? { auth: o.auth } : {}),
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
   const files: BundleFile[] = [];
@@ -126,6 +151,7 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
+  refusePlainHttp(artifacts.map((a) => a.url), o.allowHttpFiles);
   const downloaded = await inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
     // every file is checked against the sha256 its repository index or publisher gives (a kept one too)
     const r = await download(a.url, join(o.out, a.path), {
@@ -152,8 +178,17 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     images,
     files,
   };
+  const bytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+  // the signature first, then the manifest it signs; an unsigned re-run leaves no signature of older bytes
+  const sig = join(o.out, SIGNATURE_FILE);
+  if (o.signingKey) {
+    await writeFile(`${sig}.tmp`, signManifest(bytes, o.signingKey), { mode: 0o644 });
+    await rename(`${sig}.tmp`, sig);
+  } else {
+    await rm(sig, { force: true });
+  }
   const tmp = join(o.out, `.${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o644 });
+  await writeFile(tmp, bytes, { mode: 0o644 });
   await rename(tmp, join(o.out, MANIFEST_FILE));
   return manifest;
 }

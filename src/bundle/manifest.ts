@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { pathProblems, unknownFiles } from './contents.js';
+import { checkSignature, loadPublicKey, SignatureError, SIGNATURE_FILE } from './signature.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const BUNDLE_FORMAT = 'kubesmith.io/bundle/v1';
@@ -84,12 +86,32 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export function readManifest(dir: string): BundleManifest {
+export interface ReadOptions {
+  /** An ed25519 public key (PEM file): manifest.json must carry its signature (manifest.json.sig). */
+  publicKey?: string;
+}
+
+/** Read manifest.json (its bytes once: the signature, when asked for, is checked on exactly what is parsed). */
+export function readManifest(dir: string, opts: ReadOptions = {}): BundleManifest {
   const file = join(dir, MANIFEST_FILE);
   if (!existsSync(file)) throw new BundleError(dir, [`${MANIFEST_FILE} is missing (not a bundle made by \`kubesmith bundle create\`?)`]);
+  for (const name of [MANIFEST_FILE, SIGNATURE_FILE]) {
+    const problem = pathProblems(dir, name);
+    if (problem) throw new BundleError(dir, [problem]);
+  }
+  const bytes = readFileSync(file);
+  if (opts.publicKey) {
+    try {
+      const sig = existsSync(join(dir, SIGNATURE_FILE)) ? readFileSync(join(dir, SIGNATURE_FILE), 'utf8') : undefined;
+      checkSignature(bytes, sig, loadPublicKey(opts.publicKey), opts.publicKey);
+    } catch (err) {
+      if (err instanceof SignatureError) throw new BundleError(dir, [err.message]);
+      throw err;
+    }
+  }
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new BundleError(dir, [`${MANIFEST_FILE} is not valid JSON: ${(err as Error).message}`]);
   }
@@ -102,7 +124,7 @@ export function readManifest(dir: string): BundleManifest {
 
 /** Every problem with the files on disk: missing, truncated (size), corrupt (sha256), and images without an archive. */
 export async function checkFiles(dir: string, manifest: BundleManifest, opts: { checksums?: boolean } = {}): Promise<string[]> {
-  const problems: string[] = [];
+  const problems: string[] = unknownFiles(manifest);
   const listed = new Set(manifest.files.map((f) => f.path));
   for (const image of manifest.images) {
     for (const [platform, p] of Object.entries(image.platforms)) {
@@ -111,6 +133,11 @@ export async function checkFiles(dir: string, manifest: BundleManifest, opts: { 
   }
   for (const f of manifest.files) {
     const path = join(dir, f.path);
+    const unsafe = pathProblems(dir, f.path);
+    if (unsafe) {
+      problems.push(unsafe);
+      continue;
+    }
     if (!existsSync(path)) {
       problems.push(`${f.path}: missing`);
       continue;
@@ -128,9 +155,9 @@ export async function checkFiles(dir: string, manifest: BundleManifest, opts: { 
   return problems;
 }
 
-/** Read and check a bundle directory; throws BundleError listing every problem. */
-export async function verifyBundle(dir: string, opts: { checksums?: boolean } = {}): Promise<BundleManifest> {
-  const manifest = readManifest(dir);
+/** Read and check a bundle directory (signature first, when a public key is given); throws BundleError listing every problem. */
+export async function verifyBundle(dir: string, opts: { checksums?: boolean } & ReadOptions = {}): Promise<BundleManifest> {
+  const manifest = readManifest(dir, opts);
   const problems = await checkFiles(dir, manifest, opts);
   if (problems.length) throw new BundleError(dir, problems);
   return manifest;

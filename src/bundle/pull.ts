@@ -6,20 +6,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { blobMember, blobPath, checkDigest, parseImageManifest, parseIndex, UntrustedContentError } from './digest.js';
 import { MEDIA, RegistryClient, RegistryError } from './registry.js';
 import { formatImageRef, imageFileName, parseImageRef } from './reference.js';
 import { writeTar } from './tar.js';
 
 export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
-
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: { os: string; architecture: string; variant?: string };
-  annotations?: Record<string, string>;
-}
 
 export interface PulledImage {
   ref: string;
@@ -40,12 +33,11 @@ export interface PullOptions {
 
 const isIndex = (t: string) => t === MEDIA.ociIndex || t === MEDIA.dockerList;
 
-function blobPath(cache: string, digest: string): string {
-  return join(cache, 'blobs', digest.replace(':', '/'));
-}
+/** An image config is read into memory only to learn a single-platform image's platform; real ones are KiBs. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
 async function cacheBytes(cache: string, digest: string, bytes: Buffer): Promise<void> {
-  const path = blobPath(cache, digest);
+  const path = blobPath(cache, checkDigest(digest, 'manifest'));
   if (existsSync(path)) return;
   await mkdir(join(cache, 'blobs', 'sha256'), { recursive: true });
   await writeFile(path, bytes);
@@ -64,18 +56,19 @@ export async function pullImage(text: string, opts: PullOptions): Promise<Pulled
   // platform → the manifest to take for it
   const chosen = new Map<string, { bytes: Buffer; mediaType: string; digest: string }>();
   if (isIndex(top.mediaType)) {
-    const index = JSON.parse(top.bytes.toString('utf8')) as { manifests: Descriptor[] };
+    const index = { manifests: parseIndex(top.bytes, `${name} index`) };
     for (const platform of opts.platforms) {
       const [os, arch] = platform.split('/');
       const d = index.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch && (arch !== 'arm64' || !m.platform?.variant || m.platform?.variant === 'v8'));
       if (!d) throw new RegistryError(`${name} has no ${platform} image (it offers ${index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ')})`);
-      const m = await opts.client.getManifest(ref, d.digest);
+      const m = await opts.client.getManifest(ref, d.digest, d.size);
       chosen.set(platform, { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest });
     }
   } else {
     // a single-platform image: its config says which platform it is
-    const manifest = JSON.parse(top.bytes.toString('utf8')) as { config: Descriptor };
-    await opts.client.fetchBlob(ref, top.endpoint, manifest.config.digest, blobPath(opts.cache, manifest.config.digest), opts.onBytes);
+    const manifest = parseImageManifest(top.bytes, `${name} manifest`);
+    if (manifest.config.size > MAX_CONFIG_BYTES) throw new UntrustedContentError(`${name}: config of ${manifest.config.size} bytes, more than the ${MAX_CONFIG_BYTES}-byte cap`);
+    await opts.client.fetchBlob(ref, top.endpoint, manifest.config, blobPath(opts.cache, manifest.config.digest), opts.onBytes);
     const config = JSON.parse((await readFile(blobPath(opts.cache, manifest.config.digest))).toString('utf8')) as { os?: string; architecture?: string };
     const platform = `${config.os ?? 'linux'}/${config.architecture ?? 'amd64'}`;
     const missing = opts.platforms.filter((p) => p !== platform);
@@ -84,10 +77,10 @@ export async function pullImage(text: string, opts: PullOptions): Promise<Pulled
   }
 
   for (const [platform, m] of chosen) {
-    const manifest = JSON.parse(m.bytes.toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
+    const manifest = parseImageManifest(m.bytes, `${name} ${platform} manifest`);
     await cacheBytes(opts.cache, m.digest, m.bytes);
     for (const d of [manifest.config, ...manifest.layers]) {
-      await opts.client.fetchBlob(ref, top.endpoint, d.digest, blobPath(opts.cache, d.digest), opts.onBytes);
+      await opts.client.fetchBlob(ref, top.endpoint, d, blobPath(opts.cache, d.digest), opts.onBytes);
     }
     const [os, architecture] = platform.split('/') as [string, string];
     const index = {
@@ -109,7 +102,7 @@ export async function pullImage(text: string, opts: PullOptions): Promise<Pulled
     await writeTar(join(opts.root, file), [
       { name: 'oci-layout', data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') },
       { name: 'index.json', data: Buffer.from(JSON.stringify(index)) },
-      ...[...new Set(blobs)].map((d) => ({ name: `blobs/${d.replace(':', '/')}`, file: blobPath(opts.cache, d) })),
+      ...[...new Set(blobs)].map((d) => ({ name: blobMember(d), file: blobPath(opts.cache, d) })),
     ]);
     result.platforms[platform] = { digest: m.digest, file };
   }

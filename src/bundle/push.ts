@@ -10,7 +10,8 @@ import type { BundleManifest } from './manifest.js';
 import { ANNOTATION_IMAGE_NAME } from './pull.js';
 import { parseImageRef } from './reference.js';
 import { MEDIA, RegistryClient } from './registry.js';
-import { readTar } from './tar.js';
+import { blobMember, MAX_MANIFEST_BYTES, parseImageManifest, parseIndex } from './digest.js';
+import { memberStream, readMember, tarMembers, type TarMember } from './tar.js';
 
 export interface PushOptions {
   client?: RegistryClient;
@@ -38,25 +39,32 @@ interface ArchiveManifest {
   digest: string;
   bytes: Buffer;
   platform: { os: string; architecture: string };
-  blobs: Map<string, Buffer>;
+  /** digest → the member holding it; layers are streamed from the archive, never read whole. */
+  blobs: Map<string, TarMember>;
 }
 
-function readArchive(path: string): ArchiveManifest {
-  const files = readTar(path);
-  const index = JSON.parse(files.get('index.json')?.toString('utf8') ?? 'null') as { manifests: { mediaType: string; digest: string; platform?: { os: string; architecture: string }; annotations?: Record<string, string> }[] } | null;
-  const d = index?.manifests[0];
+/** An OCI archive's one image: manifest and config read (capped), every blob located; digests checked first. */
+export async function readArchive(path: string): Promise<ArchiveManifest> {
+  const members = new Map((await tarMembers(path)).filter((m) => m.type === '0').map((m) => [m.name, m]));
+  const small = async (name: string) => readMember(path, members.get(name)!, MAX_MANIFEST_BYTES);
+  if (!members.has('index.json')) throw new Error(`${path}: not an OCI image archive (no index.json)`);
+  const d = parseIndex(await small('index.json'), `${path} index.json`)[0];
   if (!d) throw new Error(`${path}: not an OCI image archive (no index.json manifest)`);
-  const blob = (digest: string) => {
-    const b = files.get(`blobs/${digest.replace(':', '/')}`);
-    if (!b) throw new Error(`${path}: blob ${digest} is missing`);
-    return b;
+  const member = (digest: string) => {
+    const m = members.get(blobMember(digest));
+    if (!m) throw new Error(`${path}: blob ${digest} is missing`);
+    return m;
   };
-  const bytes = blob(d.digest);
-  const m = JSON.parse(bytes.toString('utf8')) as { config: { digest: string }; layers: { digest: string }[] };
-  const blobs = new Map<string, Buffer>();
-  for (const x of [m.config, ...m.layers]) blobs.set(x.digest, blob(x.digest));
+  const bytes = await readMember(path, member(d.digest), MAX_MANIFEST_BYTES);
+  const m = parseImageManifest(bytes, `${path} manifest ${d.digest}`);
+  const blobs = new Map<string, TarMember>();
+  for (const x of [m.config, ...m.layers]) {
+    const found = member(x.digest);
+    if (found.size !== x.size) throw new Error(`${path}: blob ${x.digest} has ${found.size} bytes, the manifest says ${x.size}`);
+    blobs.set(x.digest, found);
+  }
   // the config knows the platform even when the index descriptor does not say it
-  const config = JSON.parse(blobs.get(m.config.digest)!.toString('utf8')) as { os?: string; architecture?: string };
+  const config = JSON.parse((await readMember(path, blobs.get(m.config.digest)!, MAX_MANIFEST_BYTES)).toString('utf8')) as { os?: string; architecture?: string };
   const platform = d.platform ?? { os: config.os ?? 'linux', architecture: config.architecture ?? 'amd64' };
   return { mediaType: d.mediaType, digest: d.digest, bytes, platform, blobs };
 }
@@ -69,11 +77,12 @@ export async function pushBundle(dir: string, manifest: BundleManifest, o: PushO
   for (const image of manifest.images) {
     const { repository, tag } = pushTarget(image.ref, o.prefix);
     let sent = 0;
-    const archives = Object.values(image.platforms).map((p) => readArchive(join(dir, p.file)));
-    for (const a of archives) {
-      for (const [digest, data] of a.blobs) {
+    const archives = await Promise.all(Object.values(image.platforms).map((p) => readArchive(join(dir, p.file))));
+    for (const [i, a] of archives.entries()) {
+      const file = join(dir, Object.values(image.platforms)[i]!.file);
+      for (const [digest, m] of a.blobs) {
         if (await client.blobExists(endpoint, repository, digest)) continue;
-        await client.pushBlob(endpoint, repository, digest, data);
+        await client.pushBlob(endpoint, repository, digest, m.size, () => memberStream(file, m));
         sent++;
       }
       await client.putManifest(endpoint, repository, archives.length === 1 ? tag : a.digest, a.bytes, a.mediaType);

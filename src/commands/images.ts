@@ -25,7 +25,7 @@ export const imagesCommand = defineCommand({
     for (const a of archives) {
       if (!existsSync(a)) throw new UsageError(`${a}: no such file`);
       try {
-        archiveImages(a);
+        await archiveImages(a);
       } catch (err) {
         throw new UsageError((err as Error).message);
       }

@@ -222,6 +222,24 @@ export const ciliumKubeProxyReplacement: Rule = {
   },
 };
 
+/** spec.offline.publicKey authenticates a bundle; without spec.offline.bundle it would check nothing. */
+export const offlinePublicKeyNeedsBundle: Rule = {
+  name: 'offline-public-key-needs-bundle',
+  check(spec) {
+    if (!spec.offline?.publicKey || spec.offline.bundle) return [];
+    return [error(['spec', 'offline', 'publicKey'], 'publicKey verifies the signature of spec.offline.bundle, which is not set')];
+  },
+};
+
+/** A bundle without a public key is checked for integrity only: nothing proves who made its manifest. */
+export const offlineBundleUnsigned: Rule = {
+  name: 'offline-bundle-unsigned',
+  check(spec) {
+    if (!spec.offline?.bundle || spec.offline.publicKey) return [];
+    return [warning(['spec', 'offline', 'bundle'], 'the bundle is checked against its own manifest only; sign it (bundle create --sign KEY) and set spec.offline.publicKey so apply refuses a manifest someone else wrote')];
+  },
+};
+
 /** Rules that can only produce errors or warnings about a broken setup, in the order they are reported. */
 export const ERROR_RULES: readonly Rule[] = [
   uniqueHostNames,
@@ -234,6 +252,8 @@ export const ERROR_RULES: readonly Rule[] = [
   kubernetesVersion,
   kubeVipConfig,
   ciliumKubeProxyReplacement,
+  offlinePublicKeyNeedsBundle,
+  offlineBundleUnsigned,
   ...NETWORK_RULES,
   ...NODE_RULES,
 ];

@@ -244,6 +244,9 @@ export const offlineSchema = z
       .array(z.string().regex(IMAGE_REF, 'expected an image reference'))
       .default([])
       .describe('More images (an application\'s) that `kubesmith bundle create` adds to the bundle and apply loads on every node'),
+    publicKey: safePath
+      .optional()
+      .describe('ed25519 public key (PEM, relative to the inventory file) the bundle\'s manifest must be signed with (`kubesmith bundle create --sign KEY`; `kubesmith bundle keygen -o KEY` writes KEY and KEY.pub); checked before anything is uploaded'),
   })
   .strict();
 

@@ -4,30 +4,18 @@
  * packed into real .tar.gz archives and served by the lab's real-layout files mirror, so the node really runs what
  * offline.install put in /usr/local.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { makeInventory } from '../unit/tasks/helpers/inventory.js';
-import { writeMirrorBundle } from '../unit/bundle/fake-bundle.js';
+import { tgz, writeMirrorBundle } from '../unit/bundle/fake-bundle.js';
 import type { MirrorFile } from '../lab/mirror.js';
 import { changedCount, kubesmith, labReady, writesIn } from './helpers.js';
 import { readyNodes } from './offline-helpers.js';
 
 const NAME = 'e2e-offline-binaries';
 const BIN = join(import.meta.dirname, '..', 'lab', 'emulators', 'bin');
-
-function tgz(files: Record<string, Buffer>): Buffer {
-  const dir = mkdtempSync(join(tmpdir(), 'ks-tgz-'));
-  for (const [name, data] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), data);
-    chmodSync(join(dir, name), 0o755);
-  }
-  return execFileSync('tar', ['-czf', '-', '-C', dir, ...Object.keys(files)]);
-}
 
 const launcher = (name: string) => readFileSync(join(BIN, name));
 const stub = Buffer.from('#!/bin/sh\nexit 0\n');

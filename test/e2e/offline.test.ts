@@ -1,9 +1,12 @@
 /**
  * Air-gapped install on the lab: `bundle create` against a real docker-registry and the lab's real-layout files
- * mirror on 127.0.0.1 (the admin machine's "internet": repository indexes, publisher checksum files; test/lab/mirror.ts), then `apply` from the bundle on 1 control plane + 1 worker whose
- * hosts have no route out. A corrupted bundle or a version mismatch is refused before any host is touched;
+ * mirror on 127.0.0.1 (the admin machine's "internet": repository indexes, publisher checksum files; test/lab/mirror.ts),
+ * then `apply` from the bundle on 1 control plane + 1 worker whose hosts have no route out. The bundle is signed and
+ * the inventory names the public key: a corrupted bundle, a manifest changed after signing or a version mismatch is
+ * refused before any host is touched;
  * a second apply moves 0 bytes; `images load` skips nodes that hold the images.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,7 @@ import { writeOciArchive } from '../lab/emulators/src/runtime/oci-archive-writer
 import { inventorySchema } from '../../src/inventory/schema.js';
 import { imageSet } from '../../src/bundle/image-set.js';
 import { readManifest } from '../../src/bundle/manifest.js';
+import { generateSigningKey } from '../../src/bundle/signature.js';
 import { haveRegistry, startRegistry, type LocalRegistry } from '../unit/bundle/local-registry.js';
 import { seedImages } from '../unit/bundle/seed.js';
 import { startMirror, type Mirror } from '../lab/mirror.js';
@@ -29,6 +33,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
   let files: Mirror;
   let inv: string;
   let bundle: string;
+  let keys: { privateKey: string; publicKey: string };
   const extra = { kubernetes: { version: '1.34.1' }, network: { plugin: 'flannel' } };
 
   beforeAll(async () => {
@@ -37,7 +42,8 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     files = await startMirror({ minors: ['1.34'] });
     bundle = join(lab.root, 'bundle');
     inv = join(lab.root, 'inventory.yaml');
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle } } });
+    keys = generateSigningKey(join(lab.root, 'bundle.key'));
+    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle, publicKey: keys.publicKey } } });
     const parsed = inventorySchema.parse((await import('yaml')).parse(readFileSync(inv, 'utf8')));
     await seedImages(reg.url, imageSet(parsed).map((i) => i.ref));
   }, 180_000);
@@ -48,8 +54,8 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     if (lab) await labDown(NAME);
   }, 120_000);
 
-  it('bundle create resolves every file through the indexes and checksum files, and a re-run downloads nothing', async () => {
-    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--packages', 'debian-12'];
+  it('bundle create (signed) resolves every file through the indexes and checksum files, and a re-run downloads nothing', async () => {
+    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--allow-http-files', '--packages', 'debian-12', '--sign', keys.privateKey];
     const run = await kubesmith(args);
     expect(run.code, run.stderr).toBe(0);
     const m = readManifest(bundle);
@@ -66,6 +72,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
       '/download.docker.com/linux/debian/dists/bookworm/InRelease', '/download.docker.com/linux/debian/dists/bookworm/stable/binary-amd64/Packages',
       '/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm.sha256',
     ]));
+    expect(readFileSync(join(bundle, 'manifest.json.sig'), 'utf8')).toMatch(/^[A-Za-z0-9+/]{86}==\n$/); // 64 bytes, base64
     files.requests.length = 0;
     const again = await kubesmith(args);
     expect(again.code, again.stderr).toBe(0);
@@ -81,7 +88,7 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     }
   });
 
-  it('a corrupted bundle or a version mismatch is refused before any host is touched', async () => {
+  it('a corrupted bundle, a manifest changed after signing or a version mismatch is refused before any host is touched', async () => {
     const before = ['cp1', 'w1'].map((h) => lab.journal(h).length);
     const bad = join(lab.root, 'bundle-bad');
     cpSync(bundle, bad, { recursive: true });
@@ -100,6 +107,22 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     const skew = await kubesmith(['apply', '-i', skewInv]);
     expect(skew.code).toBe(1);
     expect(skew.stdout + skew.stderr).toContain('the bundle serves Kubernetes 1.34.1, the inventory asks for 1.35.0');
+
+    // a manifest changed after signing (here: a consistent forgery, the kubelet package swapped and its size and
+    // sha256 edited to match) is refused by its signature before any upload
+    const forged = join(lab.root, 'bundle-forged');
+    cpSync(bundle, forged, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(forged, 'manifest.json'), 'utf8')) as { files: { path: string; size: number; sha256: string }[] };
+    const entry = manifest.files.find((f) => f.path.endsWith('kubelet_1.34.1-1.1_amd64.deb'))!;
+    const evil = Buffer.from('not the kubelet package\n');
+    writeFileSync(join(forged, entry.path), evil);
+    Object.assign(entry, { size: evil.length, sha256: createHash('sha256').update(evil).digest('hex') });
+    writeFileSync(join(forged, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    const forgedInv = join(lab.root, 'forged.yaml');
+    lab.writeInventory(forgedInv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle: forged, publicKey: keys.publicKey } } });
+    const refused = await kubesmith(['apply', '-i', forgedInv]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain(`manifest.json is not signed by ${keys.publicKey} (changed after signing, or signed with another key)`);
 
     // nothing but reads reached the hosts (the engine's run lock aside): no upload, no package, no file
     ['cp1', 'w1'].forEach((h, i) => expect(writesIn(lab.journal(h).slice(before[i])), h).toEqual([]));

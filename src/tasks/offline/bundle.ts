@@ -28,7 +28,8 @@ export async function runBundle(ctx: TaskContext): Promise<OpenBundle> {
   if (!spec) throw new Error('spec.offline.bundle is not set');
   const promise = (async () => {
     const dir = await openBundle(bundlePath(spec, ctx.inventoryDir));
-    const manifest = await verifyBundle(dir);
+    const publicKey = ctx.inventory.spec.offline?.publicKey;
+    const manifest = await verifyBundle(dir, publicKey ? { publicKey: bundlePath(publicKey, ctx.inventoryDir) } : {});
     const match = matchBundle(manifest, ctx.inventory);
     if (match.problems.length) throw new BundleError(dir, match.problems);
     return { dir, manifest, images: match.images };

@@ -8,7 +8,9 @@ import type { Transport } from '../../transport/types.js';
 import type { TaskContext } from '../../engine/types.js';
 import type { BundleFile } from '../../bundle/manifest.js';
 import { kubernetesPackages } from '../../data/versions.js';
-import { filesFor, remotePath, runBundle } from './bundle.js';
+import { RELEASE_ARCHIVES, releaseMembers } from '../../bundle/release-archive.js';
+import { join } from 'node:path';
+import { filesFor, remotePath, runBundle, type OpenBundle } from './bundle.js';
 import { hostRelease } from '../../bundle/artifacts.js';
 import { UNIT_DIR, containerdService, kubeadmDropIn, kubeletService } from './units.js';
 
@@ -52,14 +54,7 @@ async function fileSum(t: Transport, path: string): Promise<string> {
   return (await t.exec(sh`sha256sum -- ${path} 2>/dev/null | cut -d' ' -f1`, { allowFailure: true })).stdout.trim();
 }
 
-/** Where each release archive unpacks. */
-const UNPACK: Record<string, { dir: string; members?: string[] }> = {
-  crictl: { dir: '/usr/local/bin', members: ['crictl'] },
-  'cni-plugins': { dir: '/opt/cni/bin' },
-  containerd: { dir: '/usr/local' },
-};
-
-async function binaryActions(ctx: TaskContext, files: BundleFile[]): Promise<Action[]> {
+async function binaryActions(ctx: TaskContext, bundle: OpenBundle, files: BundleFile[]): Promise<Action[]> {
   const t = ctx.transport;
   const actions: Action[] = [];
   for (const f of files) {
@@ -69,14 +64,16 @@ async function binaryActions(ctx: TaskContext, files: BundleFile[]): Promise<Act
       actions.push(action(`install ${f.name} ${f.version} to ${dest}`, async () => void (await t.exec(['install', '-m', '0755', remotePath(f), dest]), forgetInstalledVersions(ctx))));
       continue;
     }
-    const unpack = UNPACK[f.name];
+    const unpack = RELEASE_ARCHIVES[f.name];
     if (!unpack || (f.name === 'containerd' && ctx.inventory.spec.containerRuntime.type !== 'containerd')) continue;
     const mark = `${MARKS}/${f.name}`;
     const had = (await t.exec(['cat', mark], { allowFailure: true })).stdout.trim();
     if (had === f.sha256) continue;
+    // an explicit member list, read from the bundle's copy (offline.upload put the same bytes, sha256-checked, on the host)
+    const members = await releaseMembers(join(bundle.dir, f.path), f.name);
     actions.push(
       action(`unpack ${f.path.split('/').pop()} into ${unpack.dir}`, async () => {
-        await t.exec(sh`set -e; mkdir -p ${unpack.dir} ${MARKS}; tar -xzf ${remotePath(f)} -C ${unpack.dir} ${unpack.members ?? []}; echo ${f.sha256} > ${mark}`);
+        await t.exec(sh`set -e; mkdir -p ${unpack.dir} ${MARKS}; tar -xzf ${remotePath(f)} -C ${unpack.dir} --no-same-owner ${members}; echo ${f.sha256} > ${mark}`);
         forgetInstalledVersions(ctx);
       }),
     );
@@ -110,7 +107,7 @@ export const offlineInstall = defineTask({
     if (ctx.inventory.spec.containerRuntime.type === 'docker' && need.packages.length === 0) {
       throw new Error(`containerRuntime docker installs offline from packages only: make the bundle with --packages ${hostRelease(ctx.host.requireFacts())}`);
     }
-    const actions = need.packages.length ? await packageActions(ctx, need.packages) : await binaryActions(ctx, need.binaries);
+    const actions = need.packages.length ? await packageActions(ctx, need.packages) : await binaryActions(ctx, bundle, need.binaries);
     const t = ctx.transport;
     if (actions.length && ctx.dryRun) return { unknown: 'depends on offline.upload', changes: actions.map((a) => a.change) };
     if (ctx.inventory.spec.containerRuntime.type === 'containerd') {

@@ -11,11 +11,11 @@ interface LoadArchive {
   images: ArchiveImageInfo[];
 }
 
-/** The archives `kubesmith images load` was given (ctx.options.archives), read once per run. */
-function archives(options: Readonly<Record<string, unknown>>): LoadArchive[] {
+/** The archives `kubesmith images load` was given (ctx.options.archives), with the images each holds. */
+async function archives(options: Readonly<Record<string, unknown>>): Promise<LoadArchive[]> {
   const paths = options.archives;
   if (!Array.isArray(paths) || paths.length === 0) throw new Error('images.load needs archives (kubesmith images load -i FILE ARCHIVE…)');
-  return (paths as string[]).map((path) => ({ path, images: archiveImages(path) }));
+  return Promise.all((paths as string[]).map(async (path) => ({ path, images: await archiveImages(path) })));
 }
 
 /**
@@ -30,7 +30,7 @@ export const imagesLoad = defineTask({
     const t = ctx.transport;
     const have = await listImages(t, runtime);
     const actions: Action[] = [];
-    for (const a of archives(ctx.options)) {
+    for (const a of await archives(ctx.options)) {
       const missing = a.images.filter((i) => !holds(have, i.ref, i.digest));
       if (a.images.length > 0 && missing.length === 0) continue;
       const remote = `${REMOTE_IMAGES_DIR}/${basename(a.path)}`;
@@ -46,7 +46,7 @@ export const imagesLoad = defineTask({
   },
   async verify(ctx) {
     const have = await listImages(ctx.transport, ctx.inventory.spec.containerRuntime.type);
-    const missing = archives(ctx.options).flatMap((a) => a.images).filter((i) => !holds(have, i.ref, i.digest));
+    const missing = (await archives(ctx.options)).flatMap((a) => a.images).filter((i) => !holds(have, i.ref, i.digest));
     if (missing.length) throw new Error(`not in the runtime after import: ${missing.map((i) => `${i.ref}@${i.digest || '?'}`).join(', ')}`);
   },
 });

@@ -39,7 +39,7 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     return { calls, f };
   };
   const create = (f: typeof fetch, extra: Partial<Parameters<typeof createBundle>[0]> = {}) =>
-    createBundle({ inventory, out, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, packages: ['debian-12'], fetch: f, ...extra });
+    createBundle({ inventory, out, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true, packages: ['debian-12'], fetch: f, ...extra });
 
   beforeAll(async () => {
     reg = await startRegistry();
@@ -88,9 +88,19 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     expect(files.requests.map((r) => r.split(' ')[1]).filter((p) => !files.indexPaths.has(p!))).toEqual([]);
   });
 
+  it('--sign writes manifest.json.sig that the public key verifies; an unsigned re-run removes it', async () => {
+    const { generateSigningKey, loadSigningKey, SIGNATURE_FILE } = await import('../../../src/bundle/signature.js');
+    const keys = generateSigningKey(join(mkdtempSync(join(tmpdir(), 'ks-key-')), 'bundle.key'));
+    await create(counted().f, { signingKey: loadSigningKey(keys.privateKey) });
+    expect((await verifyBundle(out, { publicKey: keys.publicKey })).images.length).toBeGreaterThan(0);
+    await create(counted().f);
+    expect(existsSync(join(out, SIGNATURE_FILE))).toBe(false);
+    await expect(verifyBundle(out, { publicKey: keys.publicKey })).rejects.toThrow(/manifest\.json\.sig is missing/);
+  });
+
   it('verify finds truncated and corrupt files; match finds version mismatches and missing images', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'ks-bundle-bad-'));
-    await createBundle({ inventory, out: copy, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url });
+    await createBundle({ inventory, out: copy, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true });
     const m = readManifest(copy);
     const image = m.images[0]!.platforms['linux/amd64']!.file;
     const bin = 'files/linux-amd64/kubeadm';

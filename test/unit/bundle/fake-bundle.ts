@@ -3,9 +3,12 @@
  * - writeFakeBundle: a fixed fixture list (unit tests of the offline tasks; no network), or
  * - writeMirrorBundle: resolved and downloaded by the product (resolveArtifacts + download) from the lab's real-layout
  *   mirror (test/lab/mirror.ts), so every file was found through a repository index or a publisher checksum file.
+ * Release archives (crictl, CNI plugins, containerd) are real .tar.gz files with the member names upstream uses.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeTestImage, writeOciArchive } from '../../lab/emulators/src/runtime/oci-archive-writer.js';
 import type { Inventory } from '../../../src/inventory/schema.js';
@@ -17,6 +20,27 @@ import { archivePath } from '../../../src/bundle/pull.js';
 import { startMirror, type MirrorFile } from '../../lab/mirror.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A .tar.gz made by GNU tar of these files (mode 0755), members named as given (e.g. "./bridge", "bin/ctr"). */
+export function tgz(files: Record<string, Buffer>): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-tgz-'));
+  for (const [name, data] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), data);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return execFileSync('tar', ['-czf', '-', '-C', dir, ...Object.keys(files)]);
+}
+
+const stub = Buffer.from('#!/bin/sh\nexit 0\n');
+
+/** Release archives laid out as upstream ships them (names as in the real tarballs), with stub executables. */
+function releaseArchive(name: string): Buffer | undefined {
+  if (name === 'crictl') return tgz({ crictl: stub });
+  if (name === 'cni-plugins') return tgz({ './LICENSE': Buffer.from('Apache-2.0\n'), './bridge': stub, './host-local': stub, './loopback': stub, './portmap': stub });
+  if (name === 'containerd') return tgz({ 'bin/containerd': stub, 'bin/ctr': stub, 'bin/containerd-shim-runc-v2': stub });
+  return undefined;
+}
 
 type FileEntry = Omit<Artifact, 'sha256' | 'url'>;
 
@@ -93,7 +117,7 @@ export function writeFakeBundle(
   const m = baseManifest(dir, inv, platforms);
   for (const platform of platforms) {
     for (const f of fixtureFiles(inv, platform, o.packages ?? [])) {
-      const data = o.content?.(f) ?? Buffer.from(`fixture ${f.path}\n`);
+      const data = o.content?.(f) ?? (f.kind === 'archive' ? releaseArchive(f.name) : undefined) ?? Buffer.from(`fixture ${f.path}\n`);
       mkdirSync(dirname(join(dir, f.path)), { recursive: true });
       writeFileSync(join(dir, f.path), data);
       m.files.push(entry(f, sha(data), data.length));
@@ -112,7 +136,8 @@ export async function writeMirrorBundle(
   const platforms = o.platforms ?? ['linux/amd64'];
   const m = baseManifest(dir, inv, platforms);
   const k = inv.spec.kubernetes.version;
-  const mirror = await startMirror({ minors: [k.split('.').slice(0, 2).join('.')], ...(o.content ? { content: o.content } : {}) });
+  const content = (f: MirrorFile) => o.content?.(f) ?? (f.kind === 'archive' ? releaseArchive(f.name) : undefined);
+  const mirror = await startMirror({ minors: [k.split('.').slice(0, 2).join('.')], content });
   try {
     const artifacts = await resolveArtifacts({ kubernetesVersion: k, platforms, packages: o.packages ?? [], runtime: inv.spec.containerRuntime.type, filesUrl: mirror.url });
     for (const a of artifacts) {

@@ -170,8 +170,10 @@ describe('offline.install', () => {
     const cmds = t.calls.filter((c) => c.kind === 'exec').map((c) => c.command);
     expect(cmds).toContain(`install -m 0755 ${REMOTE_BUNDLE_DIR}/files/linux-amd64/kubelet /usr/local/bin/kubelet`);
     expect(cmds).toContain(`install -m 0755 ${REMOTE_BUNDLE_DIR}/files/linux-amd64/runc /usr/local/sbin/runc`);
-    expect(cmds.some((c) => /tar -xzf \/var\/lib\/kubesmith\/bundle\/files\/linux-amd64\/cni-plugins-linux-amd64-v1\.7\.1\.tgz -C \/opt\/cni\/bin/.test(c))).toBe(true);
-    expect(cmds.some((c) => /tar -xzf .*crictl-v1\.34\.0-linux-amd64\.tar\.gz -C \/usr\/local\/bin crictl/.test(c))).toBe(true);
+    // explicit member lists, as stored in each archive: LICENSE is not unpacked
+    expect(cmds.some((c) => /tar -xzf \/var\/lib\/kubesmith\/bundle\/files\/linux-amd64\/cni-plugins-linux-amd64-v1\.7\.1\.tgz -C \/opt\/cni\/bin --no-same-owner \.\/bridge \.\/host-local \.\/loopback \.\/portmap;/.test(c))).toBe(true);
+    expect(cmds.some((c) => /tar -xzf .*crictl-v1\.34\.0-linux-amd64\.tar\.gz -C \/usr\/local\/bin --no-same-owner crictl;/.test(c))).toBe(true);
+    expect(cmds.some((c) => /tar -xzf .*containerd-[\d.]+-linux-amd64\.tar\.gz -C \/usr\/local --no-same-owner bin\/containerd bin\/ctr bin\/containerd-shim-runc-v2;/.test(c))).toBe(true);
     expect(t.fileText('/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf')).toContain('EnvironmentFile=-/etc/default/kubelet');
     expect(t.fileText('/usr/lib/systemd/system/containerd.service')).toContain('ExecStart=/usr/local/bin/containerd');
   }, 20_000);

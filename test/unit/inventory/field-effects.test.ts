@@ -206,6 +206,8 @@ const TRANSPORT_FIELDS: Record<string, { why: string; provenBy: string }> = {
   'spec.hosts[].ssh.port': { why: 'per-host SSH override', provenBy: 'test/contract/ssh-connect.test.ts' },
   'spec.hosts[].ssh.keyPath': { why: 'per-host SSH override', provenBy: 'test/contract/ssh-connect.test.ts' },
   'spec.hosts[].ssh.passwordEnv': { why: 'per-host SSH override', provenBy: 'test/contract/ssh.test.ts' },
+  // not transport, but likewise nothing rendered or planned: the admin machine refuses an unsigned bundle before any host is reached
+  'spec.offline.publicKey': { why: 'bundle signature checked before anything is uploaded', provenBy: 'test/unit/bundle/bundle-trust.test.ts' },
 };
 
 describe('every inventory field has an effect', () => {
