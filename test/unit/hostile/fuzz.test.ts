@@ -100,10 +100,11 @@ function setAt(v: Json, path: Path, value: Json): Json {
   if (path.length === 0) return value;
   const copy = structuredClone(v) as Record<string | number, Json>;
   let cur = copy;
-  for (const k of path.slice(0, -1)) {
-    if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = {};
+  path.slice(0, -1).forEach((k, i) => {
+    // a missing container becomes a list when the next key is an index (taints[0] on a host without taints)
+    if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = typeof path[i + 1] === 'number' ? [] : {};
     cur = cur[k] as Record<string | number, Json>;
-  }
+  });
   cur[path[path.length - 1]!] = value;
   return copy as Json;
 }
@@ -218,7 +219,9 @@ function breakField(f: Field, rnd: () => number): { what: string; value: Json; a
       break;
     case 'enum': {
       const first = Object.values(def.entries ?? {})[0]!;
-      out.push({ what: 'capitalised', value: first[0]!.toUpperCase() + first.slice(1) }, { what: 'a suffix', value: `${first}x` }, { what: 'a number', value: 7 });
+      // the first letter's case flipped (an enum of capitalised words, like taint effects, gets a lower-case one)
+      const flipped = (first[0] === first[0]!.toUpperCase() ? first[0]!.toLowerCase() : first[0]!.toUpperCase()) + first.slice(1);
+      out.push({ what: 'case flipped', value: flipped }, { what: 'a suffix', value: `${first}x` }, { what: 'a number', value: 7 });
       const alike = lookAlike(first);
       if (alike) out.push({ what: `look-alike ${JSON.stringify(alike)}`, value: alike });
       break;
