@@ -58,7 +58,10 @@ function runCli(args: string[]): Promise<CliResult> {
   const started = Date.now();
   const busy0 = machineBusyS();
   let cliTicks = 0;
-  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubesmith'), ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubesmith'), ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let peak = 0;
@@ -82,12 +85,21 @@ function runCli(args: string[]): Promise<CliResult> {
         .split('\n')
         .filter((l) => l.startsWith('{"type":"run.end"'))
         .map((l) => JSON.parse(l) as { recap: Recap })[0];
-      resolve({ code: code ?? -1, wallMs: Date.now() - started, peakRssKiB: peak, machineCpuS: machineBusyS() - busy0, cliCpuS: cliTicks / 100, ...(end ? { recap: end.recap } : {}), stderr });
+      resolve({
+        code: code ?? -1,
+        wallMs: Date.now() - started,
+        peakRssKiB: peak,
+        machineCpuS: machineBusyS() - busy0,
+        cliCpuS: cliTicks / 100,
+        ...(end ? { recap: end.recap } : {}),
+        stderr,
+      });
     }),
   );
 }
 
-const accepted = (lab: Lab, host: string) => (lab.readFile(host, '/var/log/lab/sshd.log') ?? '').split('\n').filter((l) => /Accepted (publickey|password)/.test(l)).length;
+const accepted = (lab: Lab, host: string) =>
+  (lab.readFile(host, '/var/log/lab/sshd.log') ?? '').split('\n').filter((l) => /Accepted (publickey|password)/.test(l)).length;
 
 export async function applyBench(n: number, work: string, concurrency: number | undefined, log: (m: string) => void): Promise<ApplyRow> {
   const name = 'bench-apply';
@@ -110,7 +122,9 @@ export async function applyBench(n: number, work: string, concurrency: number | 
     log(`  ${(first.wallMs / 1000).toFixed(1)} s, exit ${first.code}; re-run…`);
     const second = await runCli([...args, '--log-dir', mkdtempSync(join(work, `rerun-${n}-`))]);
     log(`  re-run ${(second.wallMs / 1000).toFixed(1)} s, exit ${second.code}`);
-    const failures = (first.recap?.hosts ?? []).filter((h) => h.failure).map((h) => `${h.host}: ${h.failure!.task}: ${h.failure!.message.split('\n')[0]}`);
+    const failures = (first.recap?.hosts ?? [])
+      .filter((h) => h.failure)
+      .map((h) => `${h.host}: ${h.failure!.task}: ${h.failure!.message.split('\n')[0]}`);
     const row: ApplyRow = {
       hosts: n,
       ok: first.code === 0,

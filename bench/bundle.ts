@@ -24,7 +24,9 @@ export interface BundleRow {
 const FILES = [64, 32, 8, 1].map((mib, i) => ({ name: `part${i}.bin`, bytes: mib * 1024 * 1024 }));
 
 function scp(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile('scp', args, { timeout: 600_000 }, (err, _o, stderr) => (err ? reject(new Error(`scp: ${stderr}`)) : resolve())));
+  return new Promise((resolve, reject) =>
+    execFile('scp', args, { timeout: 600_000 }, (err, _o, stderr) => (err ? reject(new Error(`scp: ${stderr}`)) : resolve())),
+  );
 }
 
 export async function bundleBench(n: number, work: string, log: (m: string) => void): Promise<BundleRow> {

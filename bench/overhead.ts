@@ -58,7 +58,11 @@ export async function engineRun(lab: Lab, inventoryPath: string, work: string): 
   const started = Date.now();
   const loaded = await loadInventory(inventoryPath);
   const tasks = noopTasks();
-  const playbook: Playbook = { name: 'bench-noop', description: '10 no-op tasks', phases: [{ phase: 'Noop', steps: tasks.map((t) => ({ task: t.id, hosts: 'all' as const })) }] };
+  const playbook: Playbook = {
+    name: 'bench-noop',
+    description: '10 no-op tasks',
+    phases: [{ phase: 'Noop', steps: tasks.map((t) => ({ task: t.id, hosts: 'all' as const })) }],
+  };
   const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
   const log = new RunLog(mkdtempSync(join(work, 'engine-log-')));
   const pool = new ConnectionPool(loaded.inventory, { inventoryDir: loaded.dir, onCommand: (rec) => log.command(rec) });
@@ -135,13 +139,32 @@ export async function ansibleRun(lab: Lab, v: AnsibleVariant, work: string): Pro
   const ssh = `-o UserKnownHostsFile=${lab.knownHostsPath} -o StrictHostKeyChecking=yes`;
   writeFileSync(
     join(dir, 'hosts.ini'),
-    ['[lab]', ...lab.hosts.map((h) => `${h.name} ansible_host=${h.ip}`), '', '[lab:vars]', 'ansible_user=root', `ansible_ssh_private_key_file=${lab.keyPath}`, 'ansible_python_interpreter=/usr/bin/python3', ''].join('\n'),
+    [
+      '[lab]',
+      ...lab.hosts.map((h) => `${h.name} ansible_host=${h.ip}`),
+      '',
+      '[lab:vars]',
+      'ansible_user=root',
+      `ansible_ssh_private_key_file=${lab.keyPath}`,
+      'ansible_python_interpreter=/usr/bin/python3',
+      '',
+    ].join('\n'),
   );
-  const cfg = ['[defaults]', 'host_key_checking = True', 'retry_files_enabled = False', 'interpreter_python = /usr/bin/python3', `local_tmp = ${dir}/tmp`];
+  const cfg = [
+    '[defaults]',
+    'host_key_checking = True',
+    'retry_files_enabled = False',
+    'interpreter_python = /usr/bin/python3',
+    `local_tmp = ${dir}/tmp`,
+  ];
   if (v.tuned) cfg.push(`forks = ${lab.hosts.length}`);
   cfg.push('', '[ssh_connection]', `control_path_dir = ${cp}`);
   // Default ssh_args already carry ControlMaster=auto, ControlPersist=60s; tuned: a longer persist and pipelining.
-  cfg.push(v.tuned ? `ssh_args = -C -o ControlMaster=auto -o ControlPersist=600s ${ssh}` : `ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s ${ssh}`);
+  cfg.push(
+    v.tuned
+      ? `ssh_args = -C -o ControlMaster=auto -o ControlPersist=600s ${ssh}`
+      : `ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s ${ssh}`,
+  );
   if (v.tuned) cfg.push('pipelining = True');
   writeFileSync(join(dir, 'ansible.cfg'), cfg.join('\n') + '\n');
   const task = v.module === 'shell' ? '      shell: "true"' : '      raw: "true"';
@@ -152,8 +175,16 @@ export async function ansibleRun(lab: Lab, v: AnsibleVariant, work: string): Pro
     execFile(
       'ansible-playbook',
       ['-i', 'hosts.ini', 'play.yaml'],
-      { cwd: dir, env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024, timeout: 1_800_000 },
-      (err, stdout, stderr) => (err ? reject(new Error(`ansible-playbook failed: ${err.message}\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`)) : resolve(stdout)),
+      {
+        cwd: dir,
+        env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 1_800_000,
+      },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`ansible-playbook failed: ${err.message}\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`))
+          : resolve(stdout),
     ),
   );
   const wallMs = Date.now() - started;

@@ -14,7 +14,8 @@ try {
   await floorRun(lab);
   const best: Record<string, number> = {};
   for (let i = 0; i < 3; i++) {
-    for (const r of [await floorRun(lab), await floorRun(lab, true), await engineRun(lab, inv, work)]) best[r.tool] = Math.min(best[r.tool] ?? Infinity, r.wallMs);
+    for (const r of [await floorRun(lab), await floorRun(lab, true), await engineRun(lab, inv, work)])
+      best[r.tool] = Math.min(best[r.tool] ?? Infinity, r.wallMs);
   }
   for (const [tool, ms] of Object.entries(best)) console.log(`${n} hosts: ${tool}: ${(ms / 1000).toFixed(2)} s`);
 } finally {

@@ -14,7 +14,13 @@ import { bundleBench } from './bundle.js';
 import { ANSIBLE_VARIANTS, ansibleRun, engineRun, floorRun, workDir, type OverheadRow } from './overhead.js';
 import { chart, markdown, overheadChart, type Results } from './report.js';
 
-const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map((x) => Number(x.trim())).filter((x) => x > 0) : d);
+const list = (v: string | undefined, d: number[]) =>
+  v
+    ? v
+        .split(',')
+        .map((x) => Number(x.trim()))
+        .filter((x) => x > 0)
+    : d;
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 async function overhead(hostCounts: number[], work: string, skipAnsible: boolean): Promise<OverheadRow[]> {
@@ -80,7 +86,9 @@ async function main(): Promise<void> {
       memGiB: Math.round(totalmem() / 2 ** 30),
       node: process.versions.node,
       kernel: release(),
-      loadBefore: loadavg().map((l) => l.toFixed(1)).join(' '),
+      loadBefore: loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
       loadAfter: '',
     },
     overhead: [],
@@ -88,10 +96,15 @@ async function main(): Promise<void> {
     bundle: [],
   };
   const save = () => {
-    results.machine.loadAfter = loadavg().map((l) => l.toFixed(1)).join(' ');
+    results.machine.loadAfter = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
     const svg = `${date}-apply.svg`;
     writeFileSync(join(out, `${date}.json`), JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(join(out, `${date}.md`), markdown(results, svg) + (results.overhead.length ? `\n![overhead](${date}-overhead.svg)\n` : ''));
+    writeFileSync(
+      join(out, `${date}.md`),
+      markdown(results, svg) + (results.overhead.length ? `\n![overhead](${date}-overhead.svg)\n` : ''),
+    );
     if (results.apply.length) writeFileSync(join(out, svg), chart(results));
     if (results.overhead.length) writeFileSync(join(out, `${date}-overhead.svg`), overheadChart(results));
   };

@@ -23,7 +23,9 @@ const noNativeAddons: Plugin = {
   name: 'no-native-addons',
   setup(b) {
     b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, namespace: 'no-native-addon' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-native-addon' }, () => ({ contents: 'throw new Error("native addons are not part of the single executable");' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-native-addon' }, () => ({
+      contents: 'throw new Error("native addons are not part of the single executable");',
+    }));
   },
 };
 
@@ -69,7 +71,10 @@ async function main(): Promise<void> {
   const assets: Record<string, string> = { [FILE_LIST_ASSET]: join(work, FILE_LIST_ASSET) };
   for (const file of list.files) assets[file] = join(root, file);
   const blob = join(work, 'sea-prep.blob');
-  writeFileSync(join(work, 'sea-config.json'), JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, assets }, null, 2));
+  writeFileSync(
+    join(work, 'sea-config.json'),
+    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, assets }, null, 2),
+  );
   const made = spawnSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: 'inherit' });
   if (made.status !== 0) throw new Error(`node --experimental-sea-config exited ${made.status}`);
 
@@ -79,7 +84,9 @@ async function main(): Promise<void> {
   chmodSync(exe, 0o755);
   const { inject } = await import('postject');
   await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
-  process.stdout.write(`wrote ${relative(process.cwd(), exe) || exe} (${(statSync(exe).size / 1048576).toFixed(0)} MiB, ${list.files.length} embedded files)\n`);
+  process.stdout.write(
+    `wrote ${relative(process.cwd(), exe) || exe} (${(statSync(exe).size / 1048576).toFixed(0)} MiB, ${list.files.length} embedded files)\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -51,7 +51,16 @@ export interface PackageTarget {
   codename?: string;
 }
 
-export const PACKAGE_RELEASES = ['debian-11', 'debian-12', 'debian-13', 'ubuntu-20.04', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-8', 'rhel-9'] as const;
+export const PACKAGE_RELEASES = [
+  'debian-11',
+  'debian-12',
+  'debian-13',
+  'ubuntu-20.04',
+  'ubuntu-22.04',
+  'ubuntu-24.04',
+  'rhel-8',
+  'rhel-9',
+] as const;
 
 export function packageTarget(release: string): PackageTarget {
   const m = /^(debian|ubuntu|rhel)-(\d+(?:\.\d+)?)$/.exec(release);
@@ -127,7 +136,8 @@ class Upstream {
   /** An index file whose SHA-256 a parent index vouches for. */
   async verified(upstream: string, want: string): Promise<Buffer> {
     const bytes = await this.get(upstream);
-    if (sha256(bytes) !== want) throw new DownloadError(this.url(upstream), `sha256 ${sha256(bytes)} does not match ${want} from the repository's index`);
+    if (sha256(bytes) !== want)
+      throw new DownloadError(this.url(upstream), `sha256 ${sha256(bytes)} does not match ${want} from the repository's index`);
     return bytes;
   }
 
@@ -158,7 +168,9 @@ const newest = <T>(xs: T[], version: (x: T) => string) => [...xs].sort((a, b) =>
 
 function pickDeb(index: DebPackage[], name: string, arch: string, upstream: string | undefined, where: string): DebPackage {
   const hit = newest(
-    index.filter((p) => p.name === name && (p.arch === arch || p.arch === 'all') && (upstream === undefined || upstreamOf(p.version) === upstream)),
+    index.filter(
+      (p) => p.name === name && (p.arch === arch || p.arch === 'all') && (upstream === undefined || upstreamOf(p.version) === upstream),
+    ),
     (p) => p.version,
   );
   if (!hit) throw new Error(`${where} has no ${name}${upstream ? ` ${upstream}` : ''} for ${arch}`);
@@ -184,13 +196,20 @@ export interface Wanted {
  * The OS packages bundle create takes for a family: from the Kubernetes repository (`kube`), from Docker's (`docker`),
  * and with the docker runtime cri-dockerd from its GitHub release. Also what a bundle's packages are checked against.
  */
-export function packagesWanted(kubernetesVersion: string, runtime: ArtifactOptions['runtime'], family: Family): { kube: Wanted[]; docker: Wanted[]; release: Wanted[] } {
+export function packagesWanted(
+  kubernetesVersion: string,
+  runtime: ArtifactOptions['runtime'],
+  family: Family,
+): { kube: Wanted[]; docker: Wanted[]; release: Wanted[] } {
   const k = parseKubeVersion(kubernetesVersion).text;
   const v = byMinor(nodeArtifactVersionsByMinor, k, 'node artifact versions');
   const names = runtimePackages[family];
   const kube: Wanted[] = [
-    { name: 'kubeadm', upstream: k }, { name: 'kubelet', upstream: k }, { name: 'kubectl', upstream: k },
-    { name: 'cri-tools', upstream: v.criToolsPkg }, { name: 'kubernetes-cni', upstream: v.kubernetesCniPkg },
+    { name: 'kubeadm', upstream: k },
+    { name: 'kubelet', upstream: k },
+    { name: 'kubectl', upstream: k },
+    { name: 'cri-tools', upstream: v.criToolsPkg },
+    { name: 'kubernetes-cni', upstream: v.kubernetesCniPkg },
   ];
   const docker: Wanted[] = [{ name: names.containerd, upstream: v.containerd }];
   if (runtime === 'docker') docker.push({ name: names.docker }, { name: 'docker-ce-cli' });
@@ -205,7 +224,18 @@ async function osPackages(up: Upstream, o: ArtifactOptions, t: PackageTarget, pl
   const dir = `packages/${t.release}/${arch}`;
   const out: Artifact[] = [];
   const add = (name: string, version: string, url: string, sum: string, depends: string[]) =>
-    out.push({ path: `${dir}/${posix.basename(url)}`, url, kind: 'package', platform, name, version, family: t.family, release: t.release, sha256: sum, depends });
+    out.push({
+      path: `${dir}/${posix.basename(url)}`,
+      url,
+      kind: 'package',
+      platform,
+      name,
+      version,
+      family: t.family,
+      release: t.release,
+      sha256: sum,
+      depends,
+    });
 
   if (t.family === 'debian') {
     const debArch = DEB_ARCH[arch]!;
@@ -274,8 +304,15 @@ async function criDockerd(up: Upstream, t: PackageTarget, platform: string, arch
   const sum = /^sha256:([a-f0-9]{64})$/.exec(asset.digest ?? '')?.[1];
   if (!sum) throw new DownloadError(up.url(api), `GitHub lists no sha256 digest for ${asset.name}`);
   return {
-    path: `${dir}/${asset.name}`, url: asset.browser_download_url, kind: 'package', platform, name: 'cri-dockerd', version: installed,
-    family: t.family, release: t.release, sha256: sum,
+    path: `${dir}/${asset.name}`,
+    url: asset.browser_download_url,
+    kind: 'package',
+    platform,
+    name: 'cri-dockerd',
+    version: installed,
+    family: t.family,
+    release: t.release,
+    sha256: sum,
   };
 }
 
@@ -309,8 +346,12 @@ export function releaseFileList(kubernetesVersion: string, runtime: ArtifactOpti
     const containerd = gh('containerd/containerd', `v${v.containerd}`, `containerd-${v.containerd}-linux-${arch}.tar.gz`);
     wanted.push({ name: 'containerd', version: v.containerd, kind: 'archive', url: containerd, sums: `${containerd}.sha256sum` });
     wanted.push({
-      name: 'runc', version: v.runc, kind: 'binary', url: gh('opencontainers/runc', `v${v.runc}`, `runc.${arch}`),
-      sums: gh('opencontainers/runc', `v${v.runc}`, 'runc.sha256sum'), as: 'runc',
+      name: 'runc',
+      version: v.runc,
+      kind: 'binary',
+      url: gh('opencontainers/runc', `v${v.runc}`, `runc.${arch}`),
+      sums: gh('opencontainers/runc', `v${v.runc}`, 'runc.sha256sum'),
+      as: 'runc',
     });
   }
   return wanted.map(({ as, ...w }) => ({ ...w, path: `${dir}/${as ?? posix.basename(w.url)}` }));
@@ -319,7 +360,12 @@ export function releaseFileList(kubernetesVersion: string, runtime: ArtifactOpti
 async function releaseFiles(up: Upstream, o: ArtifactOptions, platform: string): Promise<Artifact[]> {
   return Promise.all(
     releaseFileList(o.kubernetesVersion, o.runtime, platform).map(async (w) => ({
-      path: w.path, url: w.url, kind: w.kind, platform, name: w.name, version: w.version,
+      path: w.path,
+      url: w.url,
+      kind: w.kind,
+      platform,
+      name: w.name,
+      version: w.version,
       sha256: await up.publishedSum(w.sums, posix.basename(w.url)),
     })),
   );

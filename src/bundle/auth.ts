@@ -30,7 +30,10 @@ const SAME_REGISTRY: Record<string, string[]> = { 'docker.io': ['registry-1.dock
 
 /** An auths key as a host[:port]: "https://index.docker.io/v1/" → docker.io, "reg:5000" stays. */
 export function authKey(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   const alias = Object.entries(SAME_REGISTRY).find(([, hosts]) => hosts.includes(host));
   return alias ? alias[0] : host;
 }
@@ -49,7 +52,8 @@ export function parseAuthFile(text: string, file: string): Record<string, string
   for (const [key, entry] of Object.entries(auths as Record<string, unknown>)) {
     const auth = (entry as { auth?: unknown } | null)?.auth;
     const decoded = typeof auth === 'string' ? Buffer.from(auth, 'base64').toString('utf8') : '';
-    if (!decoded.includes(':') || decoded.startsWith(':')) throw new AuthError(`${file}: auths.${key}.auth is not base64 of "user:password"`);
+    if (!decoded.includes(':') || decoded.startsWith(':'))
+      throw new AuthError(`${file}: auths.${key}.auth is not base64 of "user:password"`);
     out[authKey(key)] = auth as string;
   }
   return out;
@@ -81,7 +85,9 @@ export function basicFor(url: URL, auth: RegistryAuth | undefined): string | und
   if (!key) return undefined;
   const insecure = (auth.insecure ?? []).map(authKey);
   if (url.protocol !== 'https:' && !insecure.includes(key) && !insecure.includes(authKey(url.host))) {
-    throw new AuthError(`${url.host} asks for credentials over plain HTTP; kubesmith sends them over HTTP only to a registry named with --insecure-registry ${url.host}`);
+    throw new AuthError(
+      `${url.host} asks for credentials over plain HTTP; kubesmith sends them over HTTP only to a registry named with --insecure-registry ${url.host}`,
+    );
   }
   return `Basic ${auth.auths[key]}`;
 }

@@ -21,7 +21,8 @@ export function pathProblems(dir: string, path: string): string | undefined {
     } catch {
       return undefined;
     }
-    if (st.isSymbolicLink()) return `${path}: ${at === join(dir, path) ? 'is' : `goes through ${at.slice(dir.length + 1)}, which is`} a symlink (a bundle holds regular files only)`;
+    if (st.isSymbolicLink())
+      return `${path}: ${at === join(dir, path) ? 'is' : `goes through ${at.slice(dir.length + 1)}, which is`} a symlink (a bundle holds regular files only)`;
   }
   const st = lstatSync(join(dir, path));
   return st.isFile() ? undefined : `${path}: not a regular file`;
@@ -59,8 +60,13 @@ export function unknownFiles(m: BundleManifest): string[] {
     }
     const same = f.family || f.release ? [] : release.filter((a) => a.kind === f.kind && a.name === f.name && a.platform === f.platform);
     // binaries are installed by name: exact path; archives: same directory, a plain file name
-    const ok = same.some((a) => (f.kind === 'binary' ? a.path === f.path : posix.dirname(a.path) === posix.dirname(f.path) && PLAIN_NAME.test(posix.basename(f.path))));
-    if (!ok) problems.push(`${f.path}: ${f.kind} ${JSON.stringify(f.name)} (${f.platform}) is not one of the artifacts a bundle for Kubernetes ${m.kubernetes.version} holds`);
+    const ok = same.some((a) =>
+      f.kind === 'binary' ? a.path === f.path : posix.dirname(a.path) === posix.dirname(f.path) && PLAIN_NAME.test(posix.basename(f.path)),
+    );
+    if (!ok)
+      problems.push(
+        `${f.path}: ${f.kind} ${JSON.stringify(f.name)} (${f.platform}) is not one of the artifacts a bundle for Kubernetes ${m.kubernetes.version} holds`,
+      );
   }
   return problems;
 }
@@ -76,7 +82,12 @@ function packageProblem(m: BundleManifest, f: BundleFile): string | undefined {
   if (f.family !== t.family) return `records family ${JSON.stringify(f.family ?? '')}, but ${t.release} is ${t.family}`;
   const arch = m.platforms.includes(f.platform) ? f.platform.split('/')[1] : undefined;
   const ext = t.family === 'debian' ? '.deb' : '.rpm';
-  if (!arch || posix.dirname(f.path) !== `packages/${t.release}/${arch}` || !PLAIN_NAME.test(posix.basename(f.path)) || !f.path.endsWith(ext)) {
+  if (
+    !arch ||
+    posix.dirname(f.path) !== `packages/${t.release}/${arch}` ||
+    !PLAIN_NAME.test(posix.basename(f.path)) ||
+    !f.path.endsWith(ext)
+  ) {
     return `is not a ${ext} file in packages/${t.release}/<arch> of a platform the manifest lists`;
   }
   const wanted = packagesWanted(m.kubernetes.version, m.containerRuntime, t.family);
@@ -85,6 +96,7 @@ function packageProblem(m: BundleManifest, f: BundleFile): string | undefined {
   // deb: [epoch:]upstream[-revision]; rpm (as recorded): VERSION-RELEASE
   const version = f.version ?? '';
   const upstream = t.family === 'debian' ? upstreamOf(version) : version.split('-')[0];
-  if (w.upstream && upstream !== w.upstream) return `is version ${version}; a bundle for Kubernetes ${m.kubernetes.version} holds ${w.upstream}`;
+  if (w.upstream && upstream !== w.upstream)
+    return `is version ${version}; a bundle for Kubernetes ${m.kubernetes.version} holds ${w.upstream}`;
   return undefined;
 }

@@ -11,7 +11,15 @@ import type { Inventory } from '../inventory/schema.js';
 import { resolveArtifacts } from './artifacts.js';
 import { download } from './download.js';
 import { imageSet } from './image-set.js';
-import { BUNDLE_FORMAT, MANIFEST_FILE, readManifest, sha256File, type BundleFile, type BundleImage, type BundleManifest } from './manifest.js';
+import {
+  BUNDLE_FORMAT,
+  MANIFEST_FILE,
+  readManifest,
+  sha256File,
+  type BundleFile,
+  type BundleImage,
+  type BundleManifest,
+} from './manifest.js';
 import { pullImage } from './pull.js';
 import type { RegistryAuth } from './auth.js';
 import { RegistryClient } from './registry.js';
@@ -86,7 +94,9 @@ function fileSources(o: CreateOptions): string[] {
 function refusePlainHttp(urls: string[], allowed: boolean | undefined): void {
   const plain = urls.find((u) => !u.startsWith('https://'));
   if (plain && !allowed) {
-    throw new Error(`${plain}: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept ${new URL(plain).origin}`);
+    throw new Error(
+      `${plain}: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept ${new URL(plain).origin}`,
+    );
   }
 }
 
@@ -113,10 +123,14 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     const reuse =
       before &&
       o.platforms.every((p) => before.platforms[p]) &&
-      (await Promise.all(o.platforms.map(async (p) => {
-        const f = kept(o.out, prev, before.platforms[p]!.file);
-        return !!f && (await sha256File(join(o.out, f.path))) === f.sha256;
-      }))).every(Boolean);
+      (
+        await Promise.all(
+          o.platforms.map(async (p) => {
+            const f = kept(o.out, prev, before.platforms[p]!.file);
+            return !!f && (await sha256File(join(o.out, f.path))) === f.sha256;
+          }),
+        )
+      ).every(Boolean);
     let platforms: BundleImage['platforms'];
     let repoDigest: string | undefined;
     if (reuse) {
@@ -124,7 +138,13 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
       repoDigest = before.repoDigest;
       emit({ type: 'image', ref: want.ref, status: 'kept' });
     } else {
-      const pulled = await pullImage(want.ref, { client, root: o.out, cache: join(o.out, '.cache'), platforms: o.platforms, onBytes: (n) => emit({ type: 'bytes', n }) });
+      const pulled = await pullImage(want.ref, {
+        client,
+        root: o.out,
+        cache: join(o.out, '.cache'),
+        platforms: o.platforms,
+        onBytes: (n) => emit({ type: 'bytes', n }),
+      });
       platforms = pulled.platforms;
       repoDigest = pulled.repoDigest;
       emit({ type: 'image', ref: want.ref, status: 'pulled' });
@@ -133,7 +153,15 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     const imageFiles: BundleFile[] = [];
     for (const [platform, p] of Object.entries(platforms)) {
       const path = join(o.out, p.file);
-      imageFiles.push({ path: p.file, size: statSync(path).size, sha256: await sha256File(path), kind: 'image', platform, name: want.ref, source: want.ref });
+      imageFiles.push({
+        path: p.file,
+        size: statSync(path).size,
+        sha256: await sha256File(path),
+        kind: 'image',
+        platform,
+        name: want.ref,
+        source: want.ref,
+      });
     }
     return { image, imageFiles };
   });
@@ -151,7 +179,10 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     ...(o.filesUrl ? { filesUrl: o.filesUrl } : {}),
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
-  refusePlainHttp(artifacts.map((a) => a.url), o.allowHttpFiles);
+  refusePlainHttp(
+    artifacts.map((a) => a.url),
+    o.allowHttpFiles,
+  );
   const downloaded = await inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
     // every file is checked against the sha256 its repository index or publisher gives (a kept one too)
     const r = await download(a.url, join(o.out, a.path), {
@@ -161,8 +192,17 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     });
     emit({ type: 'file', path: a.path, status: r.transferred > 0 ? 'downloaded' : 'kept' });
     return {
-      path: a.path, size: statSync(join(o.out, a.path)).size, sha256: r.sha256, kind: a.kind, platform: a.platform, name: a.name, version: a.version,
-      ...(a.family ? { family: a.family } : {}), ...(a.release ? { release: a.release } : {}), ...(a.depends ? { depends: a.depends } : {}), source: a.url,
+      path: a.path,
+      size: statSync(join(o.out, a.path)).size,
+      sha256: r.sha256,
+      kind: a.kind,
+      platform: a.platform,
+      name: a.name,
+      version: a.version,
+      ...(a.family ? { family: a.family } : {}),
+      ...(a.release ? { release: a.release } : {}),
+      ...(a.depends ? { depends: a.depends } : {}),
+      source: a.url,
     };
   });
   files.push(...downloaded);
@@ -172,7 +212,10 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     format: BUNDLE_FORMAT,
     createdAt: (o.now ?? (() => new Date()))().toISOString(),
     kubernetes: { version: inv.spec.kubernetes.version, imageRepository: inv.spec.kubernetes.imageRepository },
-    network: { plugin: net.plugin, ...(net.plugin === 'flannel' ? { version: net.flannel.version } : net.plugin === 'cilium' ? { version: net.cilium.version } : {}) },
+    network: {
+      plugin: net.plugin,
+      ...(net.plugin === 'flannel' ? { version: net.flannel.version } : net.plugin === 'cilium' ? { version: net.cilium.version } : {}),
+    },
     containerRuntime: inv.spec.containerRuntime.type,
     platforms: [...o.platforms],
     images,

@@ -77,7 +77,8 @@ export function parseIndex(bytes: Buffer, where: string): Descriptor[] {
 }
 
 function parseJson(bytes: Buffer, where: string): unknown {
-  if (bytes.length > MAX_MANIFEST_BYTES) throw new UntrustedContentError(`${where}: ${bytes.length} bytes, more than the ${MAX_MANIFEST_BYTES}-byte cap`);
+  if (bytes.length > MAX_MANIFEST_BYTES)
+    throw new UntrustedContentError(`${where}: ${bytes.length} bytes, more than the ${MAX_MANIFEST_BYTES}-byte cap`);
   try {
     const v = JSON.parse(bytes.toString('utf8')) as unknown;
     if (!v || typeof v !== 'object') throw new Error('not an object');

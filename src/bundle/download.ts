@@ -10,7 +10,10 @@ import { dirname } from 'node:path';
 import { once } from 'node:events';
 
 export class DownloadError extends Error {
-  constructor(readonly url: string, message: string) {
+  constructor(
+    readonly url: string,
+    message: string,
+  ) {
     super(`${url}: ${message}`);
     this.name = 'DownloadError';
   }

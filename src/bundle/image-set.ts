@@ -19,7 +19,11 @@ export interface WantedImage {
 }
 
 /** kubeadm's images (what `kubeadm config images list --kubernetes-version V --image-repository R` prints). */
-export function kubeadmImages(version: string, imageRepository = DEFAULT_IMAGE_REPOSITORY, opts: { kubeProxy?: boolean } = {}): WantedImage[] {
+export function kubeadmImages(
+  version: string,
+  imageRepository = DEFAULT_IMAGE_REPOSITORY,
+  opts: { kubeProxy?: boolean } = {},
+): WantedImage[] {
   const v = `v${parseKubeVersion(version).text}`;
   const tags = byMinor(kubeadmImageTagsByMinor, version, 'coredns/etcd image tags');
   const repo = imageRepository;
@@ -49,7 +53,10 @@ export function cniImages(inv: Inventory): WantedImage[] {
   if (net.plugin === 'cilium') {
     const v = net.cilium.version;
     const envoy = ciliumEnvoyTag[v];
-    if (!envoy) throw new Error(`no cilium-envoy tag known for cilium ${v}; add it to ciliumEnvoyTag in src/data/versions.ts or list it in spec.offline.extraImages`);
+    if (!envoy)
+      throw new Error(
+        `no cilium-envoy tag known for cilium ${v}; add it to ciliumEnvoyTag in src/data/versions.ts or list it in spec.offline.extraImages`,
+      );
     return [
       { component: 'cilium', ref: `quay.io/cilium/cilium:v${v}` },
       { component: 'cilium-operator', ref: `quay.io/cilium/operator-generic:v${v}` },

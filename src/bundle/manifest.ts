@@ -49,7 +49,10 @@ export const bundleImageSchema = z
     /** Digest the source registry served for the tag (an index for multi-platform images). */
     repoDigest: z.string().regex(DIGEST).optional(),
     /** Per platform: the manifest digest containerd records after import, and the archive file. */
-    platforms: z.record(z.string().regex(PLATFORM), z.object({ digest: z.string().regex(DIGEST), file: z.string().regex(REL_PATH) }).strict()),
+    platforms: z.record(
+      z.string().regex(PLATFORM),
+      z.object({ digest: z.string().regex(DIGEST), file: z.string().regex(REL_PATH) }).strict(),
+    ),
   })
   .strict();
 
@@ -75,7 +78,9 @@ export class BundleError extends Error {
     readonly bundle: string,
     readonly problems: string[],
   ) {
-    super(`bundle ${bundle} is not usable:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
+    super(
+      `bundle ${bundle} is not usable:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`,
+    );
     this.name = 'BundleError';
   }
 }
@@ -117,7 +122,10 @@ export function readManifest(dir: string, opts: ReadOptions = {}): BundleManifes
   }
   const parsed = bundleManifestSchema.safeParse(data);
   if (!parsed.success) {
-    throw new BundleError(dir, parsed.error.issues.map((i) => `${MANIFEST_FILE} ${i.path.map(String).join('.') || '(root)'}: ${i.message}`));
+    throw new BundleError(
+      dir,
+      parsed.error.issues.map((i) => `${MANIFEST_FILE} ${i.path.map(String).join('.') || '(root)'}: ${i.message}`),
+    );
   }
   return parsed.data;
 }
@@ -149,7 +157,8 @@ export async function checkFiles(dir: string, manifest: BundleManifest, opts: { 
     }
     if (opts.checksums !== false) {
       const sum = await sha256File(path);
-      if (sum !== f.sha256) problems.push(`${f.path}: sha256 ${sum.slice(0, 12)}… does not match the manifest's ${f.sha256.slice(0, 12)}… (corrupt)`);
+      if (sum !== f.sha256)
+        problems.push(`${f.path}: sha256 ${sum.slice(0, 12)}… does not match the manifest's ${f.sha256.slice(0, 12)}… (corrupt)`);
     }
   }
   return problems;

@@ -28,12 +28,17 @@ export function matchBundle(manifest: BundleManifest, inv: Inventory): BundleMat
   const problems: string[] = [];
   const k = inv.spec.kubernetes;
   if (parseKubeVersion(manifest.kubernetes.version).text !== derived(inv).kubernetes.version.text) {
-    problems.push(`the bundle serves Kubernetes ${manifest.kubernetes.version}, the inventory asks for ${k.version} (make a new bundle: kubesmith bundle create -i …)`);
+    problems.push(
+      `the bundle serves Kubernetes ${manifest.kubernetes.version}, the inventory asks for ${k.version} (make a new bundle: kubesmith bundle create -i …)`,
+    );
   }
   const net = inv.spec.network;
   const netVersion = net.plugin === 'flannel' ? net.flannel.version : net.plugin === 'cilium' ? net.cilium.version : undefined;
   if (net.plugin !== 'none' && (manifest.network.plugin !== net.plugin || manifest.network.version !== netVersion)) {
-    problems.push(`the bundle serves ${manifest.network.plugin} ${manifest.network.version ?? ''}`.trimEnd() + `, the inventory asks for ${net.plugin} ${netVersion}`);
+    problems.push(
+      `the bundle serves ${manifest.network.plugin} ${manifest.network.version ?? ''}`.trimEnd() +
+        `, the inventory asks for ${net.plugin} ${netVersion}`,
+    );
   }
   if (manifest.containerRuntime !== inv.spec.containerRuntime.type) {
     problems.push(`the bundle was made for ${manifest.containerRuntime}, the inventory uses ${inv.spec.containerRuntime.type}`);

@@ -49,7 +49,10 @@ async function tarProblems(path: string): Promise<string[]> {
   }
   const problems: string[] = [];
   for (const m of members) {
-    if (m.type !== '0' && m.type !== '5') problems.push(`${m.name}: a ${m.type === '2' ? 'symlink' : m.type === '1' ? 'hard link' : `type ${m.type} member`} (a bundle holds regular files only)`);
+    if (m.type !== '0' && m.type !== '5')
+      problems.push(
+        `${m.name}: a ${m.type === '2' ? 'symlink' : m.type === '1' ? 'hard link' : `type ${m.type} member`} (a bundle holds regular files only)`,
+      );
     else if (m.name.startsWith('/') || m.name.split('/').includes('..')) problems.push(`${m.name}: a name outside the bundle`);
   }
   return problems;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { blobMember, blobPath, checkDigest, parseImageManifest, parseIndex, UntrustedContentError } from './digest.js';
-import { MEDIA, RegistryClient, RegistryError } from './registry.js';
+import { MEDIA, type RegistryClient, RegistryError } from './registry.js';
 import { formatImageRef, imageFileName, parseImageRef } from './reference.js';
 import { writeTar } from './tar.js';
 
@@ -59,17 +59,29 @@ export async function pullImage(text: string, opts: PullOptions): Promise<Pulled
     const index = { manifests: parseIndex(top.bytes, `${name} index`) };
     for (const platform of opts.platforms) {
       const [os, arch] = platform.split('/');
-      const d = index.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch && (arch !== 'arm64' || !m.platform?.variant || m.platform?.variant === 'v8'));
-      if (!d) throw new RegistryError(`${name} has no ${platform} image (it offers ${index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ')})`);
+      const d = index.manifests.find(
+        (m) =>
+          m.platform?.os === os &&
+          m.platform?.architecture === arch &&
+          (arch !== 'arm64' || !m.platform?.variant || m.platform?.variant === 'v8'),
+      );
+      if (!d)
+        throw new RegistryError(
+          `${name} has no ${platform} image (it offers ${index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ')})`,
+        );
       const m = await opts.client.getManifest(ref, d.digest, d.size);
       chosen.set(platform, { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest });
     }
   } else {
     // a single-platform image: its config says which platform it is
     const manifest = parseImageManifest(top.bytes, `${name} manifest`);
-    if (manifest.config.size > MAX_CONFIG_BYTES) throw new UntrustedContentError(`${name}: config of ${manifest.config.size} bytes, more than the ${MAX_CONFIG_BYTES}-byte cap`);
+    if (manifest.config.size > MAX_CONFIG_BYTES)
+      throw new UntrustedContentError(`${name}: config of ${manifest.config.size} bytes, more than the ${MAX_CONFIG_BYTES}-byte cap`);
     await opts.client.fetchBlob(ref, top.endpoint, manifest.config, blobPath(opts.cache, manifest.config.digest), opts.onBytes);
-    const config = JSON.parse((await readFile(blobPath(opts.cache, manifest.config.digest))).toString('utf8')) as { os?: string; architecture?: string };
+    const config = JSON.parse((await readFile(blobPath(opts.cache, manifest.config.digest))).toString('utf8')) as {
+      os?: string;
+      architecture?: string;
+    };
     const platform = `${config.os ?? 'linux'}/${config.architecture ?? 'amd64'}`;
     const missing = opts.platforms.filter((p) => p !== platform);
     if (missing.length) throw new RegistryError(`${name} is a single-platform image (${platform}); no ${missing.join(', ')} image exists`);

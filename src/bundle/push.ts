@@ -64,7 +64,10 @@ export async function readArchive(path: string): Promise<ArchiveManifest> {
     blobs.set(x.digest, found);
   }
   // the config knows the platform even when the index descriptor does not say it
-  const config = JSON.parse((await readMember(path, blobs.get(m.config.digest)!, MAX_MANIFEST_BYTES)).toString('utf8')) as { os?: string; architecture?: string };
+  const config = JSON.parse((await readMember(path, blobs.get(m.config.digest)!, MAX_MANIFEST_BYTES)).toString('utf8')) as {
+    os?: string;
+    architecture?: string;
+  };
   const platform = d.platform ?? { os: config.os ?? 'linux', architecture: config.architecture ?? 'amd64' };
   return { mediaType: d.mediaType, digest: d.digest, bytes, platform, blobs };
 }

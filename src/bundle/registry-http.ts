@@ -4,7 +4,10 @@
  */
 
 export class RegistryError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'RegistryError';
   }

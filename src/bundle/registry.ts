@@ -54,8 +54,6 @@ export interface BlobSpec {
   size: number;
 }
 
-
-
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 export class RegistryClient {
@@ -108,13 +106,20 @@ export class RegistryClient {
       const headers = new Headers(init.headers);
       if (auth && url.origin === start.origin) headers.set('authorization', auth);
       const streamed = body ? { body: body() as unknown as RequestInit['body'], duplex: 'half' } : {};
-      const res = await this.#fetch(url, { ...init, ...streamed, headers, redirect: 'manual', signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 600_000) } as RequestInit);
+      const res = await this.#fetch(url, {
+        ...init,
+        ...streamed,
+        headers,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 600_000),
+      } as RequestInit);
       const location = res.headers.get('location');
       if (!REDIRECTS.has(res.status) || !location) return res;
       await res.body?.cancel();
       const next = new URL(location, url);
       if (hop >= MAX_REDIRECTS) throw new RegistryError(`${start.origin}: more than ${MAX_REDIRECTS} redirects for ${start.pathname}`);
-      if (url.protocol === 'https:' && next.protocol !== 'https:') throw new RegistryError(`${start.origin}: refused a redirect from HTTPS to ${next.protocol}//${next.host}`);
+      if (url.protocol === 'https:' && next.protocol !== 'https:')
+        throw new RegistryError(`${start.origin}: refused a redirect from HTTPS to ${next.protocol}//${next.host}`);
       url = next;
     }
   }
@@ -129,7 +134,8 @@ export class RegistryClient {
     } catch {
       throw new RegistryError(`${url.origin}: token realm ${JSON.stringify(challenge.params.realm.slice(0, 100))} is not a URL`);
     }
-    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new RegistryError(`${url.origin}: token realm ${realm.protocol} is not HTTP(S)`);
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:')
+      throw new RegistryError(`${url.origin}: token realm ${realm.protocol} is not HTTP(S)`);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     realm.searchParams.set('scope', scope);
     // the realm gets a credential only when the user named its host (the registry's own host, or an auths entry)
@@ -139,7 +145,10 @@ export class RegistryClient {
       await res.body?.cancel();
       throw new RegistryError(`token request to ${realm.origin} failed: HTTP ${res.status}`, res.status);
     }
-    const body = JSON.parse((await readCapped(res, MAX_MANIFEST_BYTES, `token from ${realm.origin}`)).toString('utf8')) as { token?: string; access_token?: string };
+    const body = JSON.parse((await readCapped(res, MAX_MANIFEST_BYTES, `token from ${realm.origin}`)).toString('utf8')) as {
+      token?: string;
+      access_token?: string;
+    };
     const token = body.token ?? body.access_token;
     return token ? `Bearer ${token}` : undefined;
   }
@@ -154,7 +163,9 @@ export class RegistryClient {
     for (const endpoint of this.endpoints(ref.registry)) {
       let res: Response;
       try {
-        res = await this.request(endpoint, `/v2/${ref.repository}/manifests/${reference}`, `repository:${ref.repository}:pull`, { headers: { accept: ACCEPT } });
+        res = await this.request(endpoint, `/v2/${ref.repository}/manifests/${reference}`, `repository:${ref.repository}:pull`, {
+          headers: { accept: ACCEPT },
+        });
       } catch (err) {
         errors.push((err as Error).message);
         continue;
@@ -180,7 +191,10 @@ export class RegistryClient {
         errors.push(`${endpoint}: manifest ${reference} has digest ${digest}`);
         continue;
       }
-      const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim() || (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType || MEDIA.ociManifest;
+      const mediaType =
+        (res.headers.get('content-type') ?? '').split(';')[0]!.trim() ||
+        (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ||
+        MEDIA.ociManifest;
       return { bytes, mediaType, digest, endpoint };
     }
     throw new RegistryError(`cannot get ${ref.registry}/${ref.repository}:${reference}:\n    ${errors.join('\n    ')}`);
@@ -242,7 +256,12 @@ export class RegistryClient {
   }
 
   async blobExists(endpoint: string, repository: string, digest: string): Promise<boolean> {
-    const res = await this.request(endpoint, `/v2/${repository}/blobs/${checkDigest(digest, repository)}`, `repository:${repository}:pull,push`, { method: 'HEAD' });
+    const res = await this.request(
+      endpoint,
+      `/v2/${repository}/blobs/${checkDigest(digest, repository)}`,
+      `repository:${repository}:pull,push`,
+      { method: 'HEAD' },
+    );
     await res.body?.cancel();
     return res.ok;
   }
@@ -254,7 +273,8 @@ export class RegistryClient {
     const start = await this.request(endpoint, `/v2/${repository}/blobs/uploads/`, scope, { method: 'POST' });
     await start.body?.cancel();
     const location = start.headers.get('location');
-    if (start.status !== 202 || !location) throw new RegistryError(`${endpoint}: cannot start a blob upload to ${repository}: HTTP ${start.status}`, start.status);
+    if (start.status !== 202 || !location)
+      throw new RegistryError(`${endpoint}: cannot start a blob upload to ${repository}: HTTP ${start.status}`, start.status);
     const url = new URL(location, endpoint);
     url.searchParams.set('digest', digest);
     const put = await this.request(
@@ -265,7 +285,8 @@ export class RegistryClient {
       data,
     );
     await put.body?.cancel();
-    if (put.status !== 201) throw new RegistryError(`${endpoint}: blob ${digest} upload to ${repository} failed: HTTP ${put.status}`, put.status);
+    if (put.status !== 201)
+      throw new RegistryError(`${endpoint}: blob ${digest} upload to ${repository} failed: HTTP ${put.status}`, put.status);
   }
 
   async putManifest(endpoint: string, repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
@@ -275,7 +296,11 @@ export class RegistryClient {
       body: bytes,
     });
     const text = (await readCapped(res, 64 * 1024, `${endpoint}: manifest PUT`).catch(() => Buffer.alloc(0))).toString('utf8');
-    if (res.status !== 201) throw new RegistryError(`${endpoint}: manifest PUT ${repository}:${reference} failed: HTTP ${res.status} ${text.slice(0, 300)}`, res.status);
+    if (res.status !== 201)
+      throw new RegistryError(
+        `${endpoint}: manifest PUT ${repository}:${reference} failed: HTTP ${res.status} ${text.slice(0, 300)}`,
+        res.status,
+      );
     return res.headers.get('docker-content-digest') ?? sha256(bytes);
   }
 }

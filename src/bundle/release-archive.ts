@@ -23,7 +23,10 @@ export async function releaseMembers(path: string, artifact: string): Promise<st
   const members = await tarMembersOfStream(createReadStream(path).pipe(createGunzip()), path);
   const wanted = members.filter((m) => spec.members.test(m.name));
   const links = wanted.filter((m) => m.type !== '0');
-  if (links.length) throw new Error(`${path}: ${links.map((m) => m.name).join(', ')} ${links.length === 1 ? 'is not a regular file' : 'are not regular files'}; refusing to unpack it`);
+  if (links.length)
+    throw new Error(
+      `${path}: ${links.map((m) => m.name).join(', ')} ${links.length === 1 ? 'is not a regular file' : 'are not regular files'}; refusing to unpack it`,
+    );
   if (wanted.length === 0) throw new Error(`${path}: no member matches ${spec.members} (not a ${artifact} release archive)`);
   return wanted.map((m) => m.raw);
 }

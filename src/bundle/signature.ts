@@ -27,7 +27,9 @@ function loadKey(path: string, kind: 'private' | 'public'): KeyObject {
   try {
     pem = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new SignatureError(`cannot read ${kind === 'private' ? 'signing' : 'public'} key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new SignatureError(
+      `cannot read ${kind === 'private' ? 'signing' : 'public'} key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   let key: KeyObject;
   try {
@@ -35,7 +37,10 @@ function loadKey(path: string, kind: 'private' | 'public'): KeyObject {
   } catch {
     throw new SignatureError(`${path}: not a PEM ${kind} key (kubesmith bundle keygen writes KEY and KEY.pub)`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new SignatureError(`${path}: an ${key.asymmetricKeyType ?? 'unknown'} key; bundles are signed with ed25519 (kubesmith bundle keygen)`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new SignatureError(
+      `${path}: an ${key.asymmetricKeyType ?? 'unknown'} key; bundles are signed with ed25519 (kubesmith bundle keygen)`,
+    );
   return key;
 }
 
@@ -59,7 +64,10 @@ export function signManifest(bytes: Buffer, key: KeyObject): string {
 
 /** Throws unless `signature` (the .sig file's text, or undefined when absent) is the key's signature of `bytes`. */
 export function checkSignature(bytes: Buffer, signature: string | undefined, key: KeyObject, keyPath: string): void {
-  if (signature === undefined) throw new SignatureError(`${SIGNATURE_FILE} is missing: the inventory's publicKey ${keyPath} asks for a signed bundle (bundle create --sign KEY)`);
+  if (signature === undefined)
+    throw new SignatureError(
+      `${SIGNATURE_FILE} is missing: the inventory's publicKey ${keyPath} asks for a signed bundle (bundle create --sign KEY)`,
+    );
   const raw = Buffer.from(signature.trim(), 'base64');
   if (raw.length !== 64 || !verify(null, bytes, key, raw)) {
     throw new SignatureError(`manifest.json is not signed by ${keyPath} (changed after signing, or signed with another key)`);

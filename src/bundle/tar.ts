@@ -67,7 +67,11 @@ export interface TarMember {
   size: number;
 }
 
-const field = (h: Buffer, start: number, len: number) => h.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
+const field = (h: Buffer, start: number, len: number) =>
+  h
+    .subarray(start, start + len)
+    .toString('utf8')
+    .replace(/\0.*$/s, '');
 
 /** A numeric header field: octal text, or base-256 (first byte 0x80) for sizes of 8 GiB and more. */
 function numeric(h: Buffer, start: number, len: number): number {

@@ -99,7 +99,16 @@ class NodeChecker {
     const node = this.input.node;
     if (!pem) {
       if (file.optional) return undefined;
-      this.rows.push({ node, cert: file.name, path: file.path, expires: '', daysLeft: null, ca: file.ca ?? '-', status: 'critical', note: 'missing' });
+      this.rows.push({
+        node,
+        cert: file.name,
+        path: file.path,
+        expires: '',
+        daysLeft: null,
+        ca: file.ca ?? '-',
+        status: 'critical',
+        note: 'missing',
+      });
       this.findings.push({ severity: 'critical', node, message: `${file.name} is missing (${file.path})` });
       return undefined;
     }
@@ -107,7 +116,16 @@ class NodeChecker {
     try {
       f = certFacts(pem);
     } catch (err) {
-      this.rows.push({ node, cert: file.name, path: file.path, expires: '', daysLeft: null, ca: '?', status: 'critical', note: 'unreadable certificate' });
+      this.rows.push({
+        node,
+        cert: file.name,
+        path: file.path,
+        expires: '',
+        daysLeft: null,
+        ca: '?',
+        status: 'critical',
+        note: 'unreadable certificate',
+      });
       this.findings.push({ severity: 'critical', node, message: `${file.name}: cannot parse the certificate (${(err as Error).message})` });
       return undefined;
     }
@@ -125,8 +143,18 @@ class NodeChecker {
       status = 'critical';
       notes.push(`not signed by this node's ${expected ?? 'CA'}`);
     }
-    this.rows.push({ node, cert: file.name, path: file.path, expires: f.notAfter.toISOString(), daysLeft: daysLeft(f.notAfter, this.opts.now), ca: s.ca, status, ...(notes.length ? { note: notes.join('; ') } : {}) });
-    if (status !== 'ok') this.findings.push({ severity: status === 'warning' ? 'warning' : 'critical', node, message: `${file.name}: ${notes.join('; ')}` });
+    this.rows.push({
+      node,
+      cert: file.name,
+      path: file.path,
+      expires: f.notAfter.toISOString(),
+      daysLeft: daysLeft(f.notAfter, this.opts.now),
+      ca: s.ca,
+      status,
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+    });
+    if (status !== 'ok')
+      this.findings.push({ severity: status === 'warning' ? 'warning' : 'critical', node, message: `${file.name}: ${notes.join('; ')}` });
     return f;
   }
 
@@ -184,8 +212,14 @@ class NodeChecker {
     }
     const saKey = c.pubkeys.get('sa.key');
     const saPub = c.pubkeys.get('sa.pub');
-    if (!saKey || !saPub) this.findings.push({ severity: 'critical', node: this.input.node, message: `service-account key pair incomplete (${!saKey ? 'sa.key' : 'sa.pub'} missing)` });
-    else if (!saKey.der.equals(saPub.der)) this.findings.push({ severity: 'critical', node: this.input.node, message: 'sa.key does not match sa.pub' });
+    if (!saKey || !saPub)
+      this.findings.push({
+        severity: 'critical',
+        node: this.input.node,
+        message: `service-account key pair incomplete (${!saKey ? 'sa.key' : 'sa.pub'} missing)`,
+      });
+    else if (!saKey.der.equals(saPub.der))
+      this.findings.push({ severity: 'critical', node: this.input.node, message: 'sa.key does not match sa.pub' });
     for (const [name, pub] of c.pubkeys) {
       if (name.endsWith('.key') && pub.mode && pub.mode !== '600') {
         this.findings.push({ severity: 'warning', node: this.input.node, message: `${name} has mode ${pub.mode} (want 600)` });
@@ -199,7 +233,13 @@ class NodeChecker {
     if (!conf) return void this.row(KUBELET_CONF, undefined);
     const clusterCa = conf.lines.caData ? pemCertificates(conf.lines.caData)[0] : undefined;
     const client = conf.lines.clientCertData ?? c.certs.get('kubelet-client')?.pem;
-    const file: CertFile = { name: 'kubelet-client', path: conf.lines.clientCertFile ?? KUBELET_CONF.path, kind: 'kubelet', ca: 'ca', renewable: false };
+    const file: CertFile = {
+      name: 'kubelet-client',
+      path: conf.lines.clientCertFile ?? KUBELET_CONF.path,
+      kind: 'kubelet',
+      ca: 'ca',
+      renewable: false,
+    };
     this.row(file, pemCertificates(client ?? '')[0], clusterCa ? { caPem: clusterCa } : undefined);
     const serving = c.certs.get('kubelet-serving');
     if (serving) {
@@ -216,7 +256,16 @@ export function analyze(nodes: NodeInput[], opts: CheckOptions): CheckReport {
   for (const n of nodes) {
     if (!n.collected || n.unreachable) {
       findings.push({ severity: 'unknown', node: n.node, message: `unreachable: ${n.unreachable ?? 'no data'}` });
-      rows.push({ node: n.node, cert: '*', path: '', expires: '', daysLeft: null, ca: '', status: 'unknown', note: n.unreachable ?? 'no data' });
+      rows.push({
+        node: n.node,
+        cert: '*',
+        path: '',
+        expires: '',
+        daysLeft: null,
+        ca: '',
+        status: 'unknown',
+        note: n.unreachable ?? 'no data',
+      });
       continue;
     }
     const checker = new NodeChecker(n as NodeInput & { collected: Collected }, opts);
@@ -232,9 +281,18 @@ export function analyze(nodes: NodeInput[], opts: CheckOptions): CheckReport {
   }
   if (cps.length > 1) {
     for (const s of sharedStatus(cps)) {
-      if (!s.majority && s.differing.length) findings.push({ severity: 'critical', message: `${s.file.name}: control planes disagree and no version has a majority (${s.differing.join(', ')})` });
-      else if (s.differing.length) findings.push({ severity: 'critical', message: `${s.file.name} differs on ${s.differing.join(', ')} from the majority (${s.holders.join(', ')})` });
-      if (s.missing.length && s.holders.length) findings.push({ severity: 'critical', message: `${s.file.name} missing on ${s.missing.join(', ')}` });
+      if (!s.majority && s.differing.length)
+        findings.push({
+          severity: 'critical',
+          message: `${s.file.name}: control planes disagree and no version has a majority (${s.differing.join(', ')})`,
+        });
+      else if (s.differing.length)
+        findings.push({
+          severity: 'critical',
+          message: `${s.file.name} differs on ${s.differing.join(', ')} from the majority (${s.holders.join(', ')})`,
+        });
+      if (s.missing.length && s.holders.length)
+        findings.push({ severity: 'critical', message: `${s.file.name} missing on ${s.missing.join(', ')}` });
     }
   }
   const exitCode = exitCodeFor(findings.map((f) => f.severity));

@@ -48,7 +48,13 @@ export const KUBECONFIGS: CertFile[] = [
 ];
 
 /** On every node: kubelet.conf (embedded cert, or a path to the rotating client cert) and the serving cert. */
-export const KUBELET_CONF: CertFile = { name: 'kubelet.conf', path: `${KUBE_DIR}/kubelet.conf`, kind: 'kubeconfig', ca: 'ca', renewable: false };
+export const KUBELET_CONF: CertFile = {
+  name: 'kubelet.conf',
+  path: `${KUBE_DIR}/kubelet.conf`,
+  kind: 'kubeconfig',
+  ca: 'ca',
+  renewable: false,
+};
 
 /** Files every control plane must hold identically (the `--upload-certs` bundle). Keys are mode 0600. */
 export interface SharedFile {

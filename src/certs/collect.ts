@@ -26,9 +26,17 @@ pubkey() {
  * of catalog.ts; `root` prefixes them (unit tests run the script on a directory tree; hosts use '').
  */
 export function collectScript(controlPlane: boolean, root = ''): ShellScript {
-  const calls = (fn: string, entries: { name: string; path: string }[]) => entries.map((e) => `${fn} ${e.name} ${quote(root + e.path)}`).join('\n');
+  const calls = (fn: string, entries: { name: string; path: string }[]) =>
+    entries.map((e) => `${fn} ${e.name} ${quote(root + e.path)}`).join('\n');
   const cp = controlPlane
-    ? [calls('cert', [...CAS, ...LEAVES]), calls('kubeconfig', KUBECONFIGS), calls('pubkey', SHARED_FILES.filter((f) => f.key || f.name.endsWith('.pub')))].join('\n')
+    ? [
+        calls('cert', [...CAS, ...LEAVES]),
+        calls('kubeconfig', KUBECONFIGS),
+        calls(
+          'pubkey',
+          SHARED_FILES.filter((f) => f.key || f.name.endsWith('.pub')),
+        ),
+      ].join('\n')
     : '';
   const conf = quote(root + KUBELET_CONF.path);
   const kubelet = `kubeconfig ${KUBELET_CONF.name} ${conf}

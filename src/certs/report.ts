@@ -3,7 +3,14 @@ import type { CheckReport } from './analyze.js';
 
 function pad(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const STATUS = { ok: 'OK', warning: 'WARNING', critical: 'CRITICAL', unknown: 'UNKNOWN' } as const;
@@ -17,11 +24,23 @@ export function formatReport(report: CheckReport): string {
   }
   const lines = [pad(rows), ''];
   for (const f of report.findings) lines.push(`${STATUS[f.severity]}: ${f.node ? `${f.node}: ` : ''}${f.message}`);
-  const counts = (['critical', 'warning', 'unknown'] as const).map((s) => [s, report.findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
-  lines.push(`CERTS ${report.status}${counts.length ? ` - ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}` : ` - ${report.rows.length} certificates checked`}`);
+  const counts = (['critical', 'warning', 'unknown'] as const)
+    .map((s) => [s, report.findings.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0);
+  lines.push(
+    `CERTS ${report.status}${counts.length ? ` - ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}` : ` - ${report.rows.length} certificates checked`}`,
+  );
   return lines.join('\n') + '\n';
 }
 
 export function reportJson(report: CheckReport): string {
-  return JSON.stringify({ type: 'certs.check', status: report.status, exitCode: report.exitCode, certificates: report.rows, findings: report.findings }) + '\n';
+  return (
+    JSON.stringify({
+      type: 'certs.check',
+      status: report.status,
+      exitCode: report.exitCode,
+      certificates: report.rows,
+      findings: report.findings,
+    }) + '\n'
+  );
 }

@@ -54,4 +54,3 @@ export function sharedStatus(nodes: { node: string; collected: Collected }[]): S
     };
   });
 }
-

@@ -45,7 +45,10 @@ export function parseSubjectAltName(text: string | undefined): { dnsNames: strin
 
 /** Lower-case IPv6, drop leading zeros of groups, collapse the longest zero run; IPv4 unchanged. */
 export function normalizeIp(ip: string): string {
-  const s = ip.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const s = ip
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (!s.includes(':')) return s;
   const [head = '', tail] = s.split('::');
   const groups = (g: string) => (g ? g.split(':') : []);

@@ -4,7 +4,16 @@ import { PlaybookError } from '../engine/playbook.js';
 import { InventoryError, formatIssue } from '../inventory/index.js';
 import type { Output } from '../ui/output.js';
 import { findCommand, commands } from './commands.js';
-import { EXIT, UsageError, type CommandContext, type GlobalFlags, type ConnectionsFactory, type CommandSpec, type FlagSpec, type FlagValue } from './context.js';
+import {
+  EXIT,
+  UsageError,
+  type CommandContext,
+  type GlobalFlags,
+  type ConnectionsFactory,
+  type CommandSpec,
+  type FlagSpec,
+  type FlagValue,
+} from './context.js';
 import { GLOBAL_FLAGS, globalFlags } from './flags.js';
 import { commandHelp, overviewHelp } from './help.js';
 import { openCluster, type Cluster } from '../commands/cluster.js';

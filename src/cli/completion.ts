@@ -113,7 +113,10 @@ export const completionCommand = defineCommand({
   name: 'completion',
   summary: 'Print a shell completion script (bash, zsh or fish)',
   usage: 'completion bash|zsh|fish',
-  examples: ['kubesmith completion bash > /etc/bash_completion.d/kubesmith', 'kubesmith completion fish > ~/.config/fish/completions/kubesmith.fish'],
+  examples: [
+    'kubesmith completion bash > /etc/bash_completion.d/kubesmith',
+    'kubesmith completion fish > ~/.config/fish/completions/kubesmith.fish',
+  ],
   subcommands: SHELLS,
   positionals: [1, 1],
   async run(ctx) {

@@ -40,7 +40,8 @@ export type FlagValues<F extends Record<string, FlagSpec>> = {
 };
 
 /** The untyped table (the command list's element type) keeps the untyped bag; a literal table gets its own types. */
-type ValuesOf<F extends Record<string, FlagSpec>> = Record<string, FlagSpec> extends F ? Readonly<Record<string, FlagValue>> : FlagValues<F>;
+type ValuesOf<F extends Record<string, FlagSpec>> =
+  Record<string, FlagSpec> extends F ? Readonly<Record<string, FlagValue>> : FlagValues<F>;
 
 export interface CommandContext<V extends Readonly<Record<string, FlagValue>> = Readonly<Record<string, FlagValue>>> {
   flags: GlobalFlags;

@@ -4,7 +4,11 @@ import { UsageError } from './context.js';
 
 export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   inventory: { type: 'string', short: 'i', valueName: 'FILE', description: 'The inventory file' },
-  limit: { type: 'string', valueName: 'LIST', description: 'Only these hosts: comma-separated host names or roles (control-plane, worker)' },
+  limit: {
+    type: 'string',
+    valueName: 'LIST',
+    description: 'Only these hosts: comma-separated host names or roles (control-plane, worker)',
+  },
   concurrency: { type: 'string', valueName: 'N', description: 'Hosts worked on at once (default 20)' },
   output: { type: 'string', valueName: 'FORMAT', description: 'text (default) or json: one event per line on stdout' },
   'log-dir': { type: 'string', valueName: 'DIR', description: 'Where the per-host logs go (default .kubesmith/runs/<timestamp>/)' },
@@ -37,7 +41,10 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
   if (inventory !== undefined) flags.inventory = inventory;
   const limit = str('limit');
   if (limit !== undefined) {
-    flags.limit = limit.split(',').map((s) => s.trim()).filter(Boolean);
+    flags.limit = limit
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (flags.limit.length === 0) throw new UsageError('--limit expects host names or roles, separated by commas');
   }
   const logDir = str('log-dir');

@@ -30,7 +30,7 @@ export function overviewHelp(commands: readonly CommandSpec[]): string {
     '  kubesmith apply -i inventory.yaml',
     '',
     'Exit codes: 0 success, 1 a task failed, 2 invalid input or usage.',
-    'Run `kubesmith COMMAND --help` for a command\'s flags and examples.',
+    "Run `kubesmith COMMAND --help` for a command's flags and examples.",
     '',
   ].join('\n');
 }

@@ -7,7 +7,9 @@ export const versionCommand = defineCommand({
   usage: 'version',
   examples: ['kubesmith version', 'kubesmith --version'],
   async run(ctx) {
-    ctx.out.stdout.write(ctx.flags.output === 'json' ? JSON.stringify({ version: packageVersion() }) + '\n' : `kubesmith ${packageVersion()}\n`);
+    ctx.out.stdout.write(
+      ctx.flags.output === 'json' ? JSON.stringify({ version: packageVersion() }) + '\n' : `kubesmith ${packageVersion()}\n`,
+    );
     return 0;
   },
 });

@@ -25,7 +25,12 @@ export const applyCommand = defineCommand({
   usage: 'apply -i FILE',
   description:
     'Runs check → apply → verify for every step on every host. Running it twice changes nothing the second time. Ends with a summary: nodes, roles, versions, kubeconfig path, time per phase.',
-  examples: ['kubesmith apply -i cluster.yaml', 'kubesmith apply -i cluster.yaml --limit worker4 --concurrency 5', 'kubesmith apply -i cluster.yaml --output json', 'kubesmith apply -i cluster.yaml --kubeconfig-out ~/.kube/prod.conf'],
+  examples: [
+    'kubesmith apply -i cluster.yaml',
+    'kubesmith apply -i cluster.yaml --limit worker4 --concurrency 5',
+    'kubesmith apply -i cluster.yaml --output json',
+    'kubesmith apply -i cluster.yaml --kubeconfig-out ~/.kube/prod.conf',
+  ],
   flags: {
     'kubeconfig-out': {
       type: 'string',
@@ -42,7 +47,10 @@ export const applyCommand = defineCommand({
       if (s.result.ok) summary = await readSummary(s, options);
     };
     const { code } = await executePlaybook(ctx, { playbook: 'apply', dryRun: false, options, beforeClose });
-    if (summary) ctx.out.stdout.write(ctx.flags.output === 'text' ? '\n' + formatSummary(summary, { color: ctx.out.color }) : JSON.stringify(summary) + '\n');
+    if (summary)
+      ctx.out.stdout.write(
+        ctx.flags.output === 'text' ? '\n' + formatSummary(summary, { color: ctx.out.color }) : JSON.stringify(summary) + '\n',
+      );
     return code;
   },
 });

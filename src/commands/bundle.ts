@@ -20,7 +20,11 @@ import { progress } from './bundle-progress.js';
 
 const PLATFORM = /^linux\/(amd64|arm64)$/;
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+const list = (v: unknown): string[] =>
+  (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 /** user:password@ in a URL: refused wherever a URL is taken, so no secret rides along into logs and errors. */
@@ -32,12 +36,18 @@ export function mirrorsFrom(flags: string[], inventoryMirrors: Record<string, st
   for (const m of flags) {
     const eq = m.indexOf('=');
     const [registry, url] = eq > 0 && !m.slice(0, eq).includes('/') ? [m.slice(0, eq), m.slice(eq + 1)] : ['*', m];
-    if (hasUserinfo(url)) throw new UsageError(`--registry-mirror for ${registry}: a URL with credentials in it is refused (it would show in logs); put them in an auths file (--registry-auth FILE)`);
+    if (hasUserinfo(url))
+      throw new UsageError(
+        `--registry-mirror for ${registry}: a URL with credentials in it is refused (it would show in logs); put them in an auths file (--registry-auth FILE)`,
+      );
     if (!/^https?:\/\/[^\s]+$/.test(url)) throw new UsageError(`--registry-mirror ${m}: expected URL or REGISTRY=URL with an http(s) URL`);
     (mirrors[registry] ??= []).push(url);
   }
   for (const [registry, urls] of Object.entries(inventoryMirrors)) {
-    if (urls.some(hasUserinfo)) throw new UsageError(`containerRuntime.registryMirrors.${registry}: a URL with credentials in it is refused (it would show in logs); put them in an auths file (--registry-auth FILE)`);
+    if (urls.some(hasUserinfo))
+      throw new UsageError(
+        `containerRuntime.registryMirrors.${registry}: a URL with credentials in it is refused (it would show in logs); put them in an auths file (--registry-auth FILE)`,
+      );
     (mirrors[registry] ??= []).push(...urls);
   }
   return mirrors;
@@ -52,7 +62,9 @@ function registryAuth(ctx: CommandContext, pushTo?: URL): RegistryAuth | undefin
   const username = ctx.env.KUBESMITH_REGISTRY_USERNAME;
   const password = ctx.env.KUBESMITH_REGISTRY_PASSWORD;
   if ((username || password) && !pushTo) {
-    throw new UsageError('KUBESMITH_REGISTRY_USERNAME/PASSWORD name no registry; for bundle create put credentials per registry host in an auths file and pass --registry-auth FILE');
+    throw new UsageError(
+      'KUBESMITH_REGISTRY_USERNAME/PASSWORD name no registry; for bundle create put credentials per registry host in an auths file and pass --registry-auth FILE',
+    );
   }
   let auths: Record<string, string> = {};
   try {
@@ -78,13 +90,17 @@ async function create(ctx: CommandContext): Promise<number> {
   if (bad.length) throw new UsageError(`--platform ${bad.join(',')}: expected linux/amd64 and/or linux/arm64`);
   const packages = list(ctx.values.packages);
   const unknown = packages.filter((p) => !(PACKAGE_RELEASES as readonly string[]).includes(p));
-  if (unknown.length) throw new UsageError(`--packages ${unknown.join(',')}: expected distro releases, some of ${PACKAGE_RELEASES.join(', ')}`);
+  if (unknown.length)
+    throw new UsageError(`--packages ${unknown.join(',')}: expected distro releases, some of ${PACKAGE_RELEASES.join(', ')}`);
   const filesUrl = str(ctx.values['files-url']);
-  if (filesUrl && hasUserinfo(filesUrl)) throw new UsageError('--files-url: a URL with credentials in it is refused (it would show in logs and in the manifest)');
+  if (filesUrl && hasUserinfo(filesUrl))
+    throw new UsageError('--files-url: a URL with credentials in it is refused (it would show in logs and in the manifest)');
   if (filesUrl && !/^https?:\/\/\S+$/.test(filesUrl)) throw new UsageError('--files-url: expected an http(s) URL');
   const allowHttpFiles = ctx.values['allow-http-files'] === true;
   if (filesUrl?.startsWith('http://') && !allowHttpFiles) {
-    throw new UsageError(`--files-url ${filesUrl}: plain HTTP lets anyone on the path change the files; use https:// or add --allow-http-files`);
+    throw new UsageError(
+      `--files-url ${filesUrl}: plain HTTP lets anyone on the path change the files; use https:// or add --allow-http-files`,
+    );
   }
   const auth = registryAuth(ctx);
   const signWith = str(ctx.values.sign);
@@ -108,12 +124,15 @@ async function create(ctx: CommandContext): Promise<number> {
     p.line(`packed ${dir}.tar`);
   }
   const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
-  p.line(`bundle ${dir}: Kubernetes ${manifest.kubernetes.version}, ${manifest.images.length} images, ${manifest.files.length} files (${(bytes / 1048576).toFixed(1)} MiB), ${manifest.platforms.join(', ')}`, {
-    dir,
-    images: manifest.images.length,
-    files: manifest.files.length,
-    bytes,
-  });
+  p.line(
+    `bundle ${dir}: Kubernetes ${manifest.kubernetes.version}, ${manifest.images.length} images, ${manifest.files.length} files (${(bytes / 1048576).toFixed(1)} MiB), ${manifest.platforms.join(', ')}`,
+    {
+      dir,
+      images: manifest.images.length,
+      files: manifest.files.length,
+      bytes,
+    },
+  );
   return 0;
 }
 
@@ -130,7 +149,10 @@ async function keygen(ctx: CommandContext): Promise<number> {
   const out = str(ctx.values.file);
   if (!out) throw new UsageError('missing -o KEY (the private key file; the public key goes to KEY.pub)');
   const keys = keyOrUsage(() => generateSigningKey(isAbsolute(out) ? out : resolve(ctx.cwd, out)));
-  progress(ctx).line(`wrote ${keys.privateKey} (private, 0600: keep it off the cluster) and ${keys.publicKey} (set spec.offline.publicKey to it)`, keys);
+  progress(ctx).line(
+    `wrote ${keys.privateKey} (private, 0600: keep it off the cluster) and ${keys.publicKey} (set spec.offline.publicKey to it)`,
+    keys,
+  );
   return 0;
 }
 
@@ -143,7 +165,13 @@ function publicKeyOf(loaded: Awaited<ReturnType<typeof loadInventoryFor>>): { pu
 async function openFor(ctx: CommandContext): Promise<{ dir: string; loaded: Awaited<ReturnType<typeof loadInventoryFor>> }> {
   const loaded = await loadInventoryFor(ctx);
   const spec = str(ctx.values.bundle);
-  const path = spec ? (isAbsolute(spec) ? spec : join(ctx.cwd, spec)) : loaded.inventory.spec.offline?.bundle ? bundlePath(loaded.inventory.spec.offline.bundle, loaded.dir) : undefined;
+  const path = spec
+    ? isAbsolute(spec)
+      ? spec
+      : join(ctx.cwd, spec)
+    : loaded.inventory.spec.offline?.bundle
+      ? bundlePath(loaded.inventory.spec.offline.bundle, loaded.dir)
+      : undefined;
   if (!path) throw new UsageError('missing --bundle PATH (or spec.offline.bundle in the inventory)');
   return { dir: await openBundle(path), loaded };
 }
@@ -156,13 +184,19 @@ async function verify(ctx: CommandContext): Promise<number> {
   const p = progress(ctx);
   for (const problem of match.problems) p.line(`problem: ${problem}`, { problem });
   const signed = key.publicKey ? `, is signed by ${key.publicKey}` : ' (unsigned: set spec.offline.publicKey to check who made it)';
-  p.line(match.problems.length ? `bundle ${dir} does not serve ${ctx.flags.inventory}` : `bundle ${dir}: every file matches its manifest${signed} and serves ${ctx.flags.inventory}`, { ok: match.problems.length === 0 });
+  p.line(
+    match.problems.length
+      ? `bundle ${dir} does not serve ${ctx.flags.inventory}`
+      : `bundle ${dir}: every file matches its manifest${signed} and serves ${ctx.flags.inventory}`,
+    { ok: match.problems.length === 0 },
+  );
   return match.problems.length ? 1 : 0;
 }
 
 async function push(ctx: CommandContext): Promise<number> {
   const registry = str(ctx.values.registry);
-  if (!registry || !/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(registry)) throw new UsageError('missing or bad --registry URL (e.g. http://10.0.0.5:5000)');
+  if (!registry || !/^https?:\/\/[A-Za-z0-9.:[\]-]+\/?$/.test(registry))
+    throw new UsageError('missing or bad --registry URL (e.g. http://10.0.0.5:5000)');
   const { dir, loaded } = await openFor(ctx);
   const manifest = await verifyBundle(dir, publicKeyOf(loaded));
   const auth = registryAuth(ctx, new URL(registry));
@@ -181,11 +215,12 @@ async function push(ctx: CommandContext): Promise<number> {
 export const bundleCommand = defineCommand({
   name: 'bundle',
   summary: 'Air-gap bundles: create (and sign) one for an inventory, verify it, or push its images to a registry',
-  usage: 'bundle create -i FILE -o PATH [--platform P,…] [--registry-mirror URL|REG=URL]… [--sign KEY] | bundle verify -i FILE [--bundle PATH] | bundle push -i FILE [--bundle PATH] --registry URL | bundle keygen -o KEY',
+  usage:
+    'bundle create -i FILE -o PATH [--platform P,…] [--registry-mirror URL|REG=URL]… [--sign KEY] | bundle verify -i FILE [--bundle PATH] | bundle push -i FILE [--bundle PATH] --registry URL | bundle keygen -o KEY',
   description:
     'create (on a machine with network): pulls the exact image set of the inventory (kubeadm images for its version and imageRepository, CNI, kube-vip, ' +
-    'spec.offline.extraImages) with kubesmith\'s own registry client, downloads kubeadm/kubelet/kubectl, crictl, CNI plugins and containerd ' +
-    '(and --packages debian-12,rhel-9 OS packages, resolved from each repository index), and writes manifest.json with every file\'s size and sha256. Re-running resumes and re-fetches nothing valid. ' +
+    "spec.offline.extraImages) with kubesmith's own registry client, downloads kubeadm/kubelet/kubectl, crictl, CNI plugins and containerd " +
+    "(and --packages debian-12,rhel-9 OS packages, resolved from each repository index), and writes manifest.json with every file's size and sha256. Re-running resumes and re-fetches nothing valid. " +
     'Set spec.offline.bundle to install from it. push copies the images to a registry. Registry credentials come per host from an auths file ' +
     '(--registry-auth FILE or $REGISTRY_AUTH_FILE, {"auths":{"HOST[:PORT]":{"auth":"base64(user:password)"}}}; for push also ' +
     'KUBESMITH_REGISTRY_USERNAME/PASSWORD for the --registry host) and go only to that host, over HTTPS unless --insecure-registry HOST names it. ' +
@@ -199,16 +234,51 @@ export const bundleCommand = defineCommand({
     'kubesmith bundle push -i cluster.yaml --bundle ./bundle --registry http://10.0.0.5:5000',
   ],
   flags: {
-    file: { type: 'string', short: 'o', valueName: 'PATH', description: 'create: the bundle directory to write; keygen: the private key file' },
+    file: {
+      type: 'string',
+      short: 'o',
+      valueName: 'PATH',
+      description: 'create: the bundle directory to write; keygen: the private key file',
+    },
     platform: { type: 'string', multiple: true, valueName: 'P', description: 'create: linux/amd64 (default) and/or linux/arm64' },
-    'registry-mirror': { type: 'string', multiple: true, valueName: 'URL', description: 'create: pull through this mirror (URL for every registry, or REGISTRY=URL)' },
+    'registry-mirror': {
+      type: 'string',
+      multiple: true,
+      valueName: 'URL',
+      description: 'create: pull through this mirror (URL for every registry, or REGISTRY=URL)',
+    },
     'mirrors-only': { type: 'boolean', description: 'create: never fall back to the upstream registries' },
-    'files-url': { type: 'string', valueName: 'URL', description: 'create: HTTP mirror for files (https://HOST/PATH is fetched as URL/HOST/PATH)' },
-    packages: { type: 'string', multiple: true, valueName: 'RELEASE', description: 'create: also fetch OS packages for these distro releases (debian-12, ubuntu-22.04, rhel-9 …)' },
-    'allow-http-files': { type: 'boolean', description: 'create: accept a plain-HTTP --files-url or packageRepository (files can be changed in transit)' },
-    'registry-auth': { type: 'string', valueName: 'FILE', description: 'create/push: registry credentials per host, an auths file (default $REGISTRY_AUTH_FILE)' },
-    'insecure-registry': { type: 'string', multiple: true, valueName: 'HOST', description: 'create/push: this registry host may receive credentials over plain HTTP' },
-    sign: { type: 'string', valueName: 'KEY', description: 'create: sign manifest.json with this ed25519 private key (bundle keygen makes one)' },
+    'files-url': {
+      type: 'string',
+      valueName: 'URL',
+      description: 'create: HTTP mirror for files (https://HOST/PATH is fetched as URL/HOST/PATH)',
+    },
+    packages: {
+      type: 'string',
+      multiple: true,
+      valueName: 'RELEASE',
+      description: 'create: also fetch OS packages for these distro releases (debian-12, ubuntu-22.04, rhel-9 …)',
+    },
+    'allow-http-files': {
+      type: 'boolean',
+      description: 'create: accept a plain-HTTP --files-url or packageRepository (files can be changed in transit)',
+    },
+    'registry-auth': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'create/push: registry credentials per host, an auths file (default $REGISTRY_AUTH_FILE)',
+    },
+    'insecure-registry': {
+      type: 'string',
+      multiple: true,
+      valueName: 'HOST',
+      description: 'create/push: this registry host may receive credentials over plain HTTP',
+    },
+    sign: {
+      type: 'string',
+      valueName: 'KEY',
+      description: 'create: sign manifest.json with this ed25519 private key (bundle keygen makes one)',
+    },
     tar: { type: 'boolean', description: 'create: also pack the bundle into PATH.tar' },
     bundle: { type: 'string', valueName: 'PATH', description: 'verify/push: the bundle (default spec.offline.bundle)' },
     registry: { type: 'string', valueName: 'URL', description: 'push: the registry to push to' },

@@ -5,11 +5,11 @@ import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { formatReport, reportJson } from '../certs/report.js';
 import { InventoryError, formatIssue } from '../inventory/index.js';
-import { Host, Hosts } from '../model/host.js';
+import type { Host, Hosts } from '../model/host.js';
 import { checkCluster } from '../tasks/certs/read.js';
 import type { CertsRunOptions } from '../tasks/certs/options.js';
 import { stampOf } from '../engine/stamp.js';
-import { executePlaybook, } from './run-playbook.js';
+import { executePlaybook } from './run-playbook.js';
 
 const TIMER_REFUSAL = `--install-timer is deliberately not provided. A per-node systemd timer cannot do what a safe renewal needs:
   - order across nodes: every control plane would renew and restart its API server at the same moment (an outage in HA);
@@ -23,13 +23,16 @@ and let monitoring run \`kubesmith certs check\` (exit codes 0/1/2/3 like a moni
 function whole(ctx: CommandContext, name: string, fallback: number, min = 0): number {
   const v = ctx.values[name];
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} expects a whole number of at least ${min}, got "${String(v)}"`, 'certs');
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min)
+    throw new UsageError(`--${name} expects a whole number of at least ${min}, got "${String(v)}"`, 'certs');
   return Number(v);
 }
 
 function limited(hosts: Hosts, limit: readonly string[] | undefined): Host[] {
   if (!limit) return [...hosts.all];
-  return hosts.all.filter((h) => limit.includes(h.name) || (limit.includes('control-plane') && h.isControlPlane) || (limit.includes('worker') && h.isWorker));
+  return hosts.all.filter(
+    (h) => limit.includes(h.name) || (limit.includes('control-plane') && h.isControlPlane) || (limit.includes('worker') && h.isWorker),
+  );
 }
 
 /** Read every node, print the table (or JSON), return the plugin exit code. */
@@ -52,7 +55,8 @@ async function check(ctx: CommandContext): Promise<number> {
     // monitoring convention: a check that cannot run is UNKNOWN (3), not CRITICAL (2, our usual usage code)
     if (err instanceof InventoryError) ctx.out.stderr.write(err.issues.map(formatIssue).join('\n') + '\n');
     else ctx.out.stderr.write(`kubesmith certs check: ${(err as Error).message}\n`);
-    if (ctx.flags.output === 'json') ctx.out.stdout.write(JSON.stringify({ type: 'certs.check', status: 'UNKNOWN', exitCode: 3, message: (err as Error).message }) + '\n');
+    if (ctx.flags.output === 'json')
+      ctx.out.stdout.write(JSON.stringify({ type: 'certs.check', status: 'UNKNOWN', exitCode: 3, message: (err as Error).message }) + '\n');
     return 3;
   }
 }
@@ -78,16 +82,24 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
   const kubeconfigOut = typeof out === 'string' ? resolve(ctx.cwd, out) : join(adminDir, 'admin.conf');
   if (!ctx.flags.yes) {
     const { code } = await executePlaybook(ctx, { playbook, dryRun: true, options: { certs, kubeconfigOut } });
-    ctx.out.stderr.write(`kubesmith certs ${verb}: nothing was changed. This replaces certificates and restarts control planes one at a time; run again with --yes to do it.\n`);
+    ctx.out.stderr.write(
+      `kubesmith certs ${verb}: nothing was changed. This replaces certificates and restarts control planes one at a time; run again with --yes to do it.\n`,
+    );
     return code === 0 ? 2 : code;
   }
   const { code } = await executePlaybook(ctx, { playbook, dryRun: false, options: { certs, kubeconfigOut } });
   const hosts = inventory.spec.hosts.filter((h) => h.roles.includes('control-plane'));
-  const states = hosts.map((h) => ({ node: h.name, state: certs.states.get(h.name) ?? (code === 0 ? 'nothing to do' : 'not touched (its certificates are as before the run)') }));
-  if (ctx.flags.output === 'json') ctx.out.stdout.write(JSON.stringify({ type: `certs.${verb}`, ok: code === 0, backup: certs.localBackupDir, nodes: states }) + '\n');
+  const states = hosts.map((h) => ({
+    node: h.name,
+    state: certs.states.get(h.name) ?? (code === 0 ? 'nothing to do' : 'not touched (its certificates are as before the run)'),
+  }));
+  if (ctx.flags.output === 'json')
+    ctx.out.stdout.write(JSON.stringify({ type: `certs.${verb}`, ok: code === 0, backup: certs.localBackupDir, nodes: states }) + '\n');
   else {
     ctx.out.stdout.write(`\nControl planes after certs ${verb}:\n${states.map((s) => `  ${s.node}: ${s.state}`).join('\n')}\n`);
-    ctx.out.stdout.write(`Backups: /var/backups/kubesmith/${stamp}/ on each control plane; copies in ${certs.localBackupDir}\n\nVerification (same as certs check):\n`);
+    ctx.out.stdout.write(
+      `Backups: /var/backups/kubesmith/${stamp}/ on each control plane; copies in ${certs.localBackupDir}\n\nVerification (same as certs check):\n`,
+    );
   }
   const checked = await verify(ctx, whole(ctx, 'warn-days', 30)).catch((err: unknown) => {
     ctx.out.stderr.write(`verification could not run: ${(err as Error).message}\n`);
@@ -125,10 +137,26 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
   ],
   flags: {
     'warn-days': { type: 'string', valueName: 'N', description: 'check: WARNING when a certificate expires within N days (default 30)' },
-    'restart-wait': { type: 'string', valueName: 'SECONDS', description: "renew/distribute: keep the manifests out at least this long (default 20, the kubelet's fileCheckFrequency)" },
-    'health-timeout': { type: 'string', valueName: 'SECONDS', description: 'renew/distribute: wait this long for a restarted control plane to be healthy (default 300)' },
-    'kubeconfig-out': { type: 'string', valueName: 'FILE', description: "renew/distribute: the admin machine's kubeconfig to refresh (default .kubesmith/<cluster>/admin.conf)" },
-    from: { type: 'string', valueName: 'NODE', description: 'distribute: take the shared files from this control plane instead of the majority' },
+    'restart-wait': {
+      type: 'string',
+      valueName: 'SECONDS',
+      description: "renew/distribute: keep the manifests out at least this long (default 20, the kubelet's fileCheckFrequency)",
+    },
+    'health-timeout': {
+      type: 'string',
+      valueName: 'SECONDS',
+      description: 'renew/distribute: wait this long for a restarted control plane to be healthy (default 300)',
+    },
+    'kubeconfig-out': {
+      type: 'string',
+      valueName: 'FILE',
+      description: "renew/distribute: the admin machine's kubeconfig to refresh (default .kubesmith/<cluster>/admin.conf)",
+    },
+    from: {
+      type: 'string',
+      valueName: 'NODE',
+      description: 'distribute: take the shared files from this control plane instead of the majority',
+    },
     'install-timer': { type: 'boolean', description: 'renew: refused on purpose; prints why the admin-driven renewal is preferred' },
   },
   runsPlaybook: true,

@@ -16,7 +16,13 @@ export async function backupOptions(ctx: CommandContext): Promise<Record<string,
  * Plan without --yes, run with it. `only`: the one host a command's NAME argument names, matched by name only (never
  * as a role); the hosts selected (by NAME or --limit) are printed first.
  */
-export async function runDestructive(ctx: CommandContext, playbook: string, what: string, options: Record<string, unknown>, only?: string): Promise<number> {
+export async function runDestructive(
+  ctx: CommandContext,
+  playbook: string,
+  what: string,
+  options: Record<string, unknown>,
+  only?: string,
+): Promise<number> {
   const scope = only ? { only: [only], announceScope: true } : { announceScope: true };
   if (!ctx.flags.yes) {
     await executePlaybook(ctx, { playbook, dryRun: true, options, ...scope });

@@ -21,7 +21,15 @@ export interface MemberRow {
 
 export function formatStatus(rows: MemberRow[], via: string): string {
   const head = ['MEMBER', 'ID', 'CLIENT URL', 'LEADER', 'HEALTH', 'DB SIZE', 'VERSION'];
-  const body = rows.map((r) => [r.name || '(not started)', r.id, r.clientURL, r.leader ? 'yes' : '', r.healthy ? 'healthy' : `UNHEALTHY${r.error ? `: ${r.error}` : ''}`, r.dbSize === undefined ? '-' : formatBytes(r.dbSize), r.version ?? '-']);
+  const body = rows.map((r) => [
+    r.name || '(not started)',
+    r.id,
+    r.clientURL,
+    r.leader ? 'yes' : '',
+    r.healthy ? 'healthy' : `UNHEALTHY${r.error ? `: ${r.error}` : ''}`,
+    r.dbSize === undefined ? '-' : formatBytes(r.dbSize),
+    r.version ?? '-',
+  ]);
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(width[i]!))).join('  ');
   return [line(head), ...body.map(line), `(asked through ${via})`].join('\n') + '\n';
@@ -80,7 +88,7 @@ export const etcdCommand = defineCommand({
   usage: 'etcd backup|status -i FILE [--keep N]',
   description:
     'backup: takes `etcdctl snapshot save` on a healthy control plane (kubeadm cert paths), verifies it with `snapshot status` ' +
-    '(etcdutl of 3.5+, else etcdctl below 3.6) — both are the etcd image\'s own tools, reached with `crictl exec` into the etcd pod ' +
+    "(etcdutl of 3.5+, else etcdctl below 3.6) — both are the etcd image's own tools, reached with `crictl exec` into the etcd pod " +
     'and `ctr run`/`docker run` of the image: nothing is installed on the host — keeps it under /var/backups/kubesmith/etcd on the node and copies it to ' +
     '.kubesmith/<cluster>/etcd/<timestamp>-<node>.db (mode 0600) with a .json record; the newest --keep (default 7) are kept. ' +
     'status: exit 1 when a member is unhealthy or there is no leader.',
@@ -94,7 +102,8 @@ export const etcdCommand = defineCommand({
     if (sub === 'status') return status(ctx);
     if (sub !== 'backup') throw new UsageError(`etcd ${sub ?? ''}: expected backup or status`);
     const keep = ctx.values.keep;
-    if (keep !== undefined && !(typeof keep === 'string' && /^[1-9]\d*$/.test(keep))) throw new UsageError('--keep takes a positive integer');
+    if (keep !== undefined && !(typeof keep === 'string' && /^[1-9]\d*$/.test(keep)))
+      throw new UsageError('--keep takes a positive integer');
     const options = { ...(await backupOptions(ctx)), ...(typeof keep === 'string' ? { keep: Number(keep) } : {}) };
     const { code } = await executePlaybook(ctx, { playbook: 'etcd-backup', dryRun: false, options });
     return code;

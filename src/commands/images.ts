@@ -11,10 +11,13 @@ export const imagesCommand = defineCommand({
   summary: 'Load image archives (docker save / ctr export / OCI) onto the nodes, skipping nodes that hold them',
   usage: 'images load -i FILE ARCHIVE… [--limit HOSTS]',
   description:
-    'Reads each archive locally first (names and digests), then on every node compares with the runtime\'s own listing ' +
+    "Reads each archive locally first (names and digests), then on every node compares with the runtime's own listing " +
     '(ctr -n k8s.io images ls, or docker images): nodes that hold every image at the same digest get nothing; the others get the ' +
-    'archive (checksum-skipped upload) imported into containerd\'s k8s.io namespace (or docker load).',
-  examples: ['kubesmith images load -i cluster.yaml app-1.4.tar', 'kubesmith images load -i cluster.yaml app.tar sidecar.tar --limit worker'],
+    "archive (checksum-skipped upload) imported into containerd's k8s.io namespace (or docker load).",
+  examples: [
+    'kubesmith images load -i cluster.yaml app-1.4.tar',
+    'kubesmith images load -i cluster.yaml app.tar sidecar.tar --limit worker',
+  ],
   runsPlaybook: true,
   subcommands: ['load'],
   positionals: [2, 64],

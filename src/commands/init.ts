@@ -16,7 +16,12 @@ export const initCommand = defineCommand({
   ],
   flags: {
     name: { type: 'string', valueName: 'N', description: 'Cluster name (default demo)' },
-    'control-plane': { type: 'string', multiple: true, valueName: 'ADDR', description: 'A control-plane host address (repeat for several)' },
+    'control-plane': {
+      type: 'string',
+      multiple: true,
+      valueName: 'ADDR',
+      description: 'A control-plane host address (repeat for several)',
+    },
     worker: { type: 'string', multiple: true, valueName: 'ADDR', description: 'A worker host address (repeat for several)' },
     file: { type: 'string', short: 'o', valueName: 'FILE', description: 'Where to write (default inventory.yaml; - for stdout)' },
     force: { type: 'boolean', description: 'Overwrite an existing file' },

@@ -7,7 +7,10 @@ export const kubeconfigCommand = defineCommand({
   summary: "Print the cluster's admin kubeconfig (read over SSH from the first control plane)",
   usage: 'kubeconfig -i FILE',
   description: `Reads ${ADMIN_CONF} on the first control plane of the inventory and prints it. It grants full admin rights: store it with mode 0600.`,
-  examples: ['kubesmith kubeconfig -i cluster.yaml > ~/.kube/demo.conf', 'KUBECONFIG=<(kubesmith kubeconfig -i cluster.yaml) kubectl get nodes'],
+  examples: [
+    'kubesmith kubeconfig -i cluster.yaml > ~/.kube/demo.conf',
+    'KUBECONFIG=<(kubesmith kubeconfig -i cluster.yaml) kubectl get nodes',
+  ],
   async run(ctx) {
     const cluster = await ctx.cluster();
     const first = cluster.hosts.firstControlPlane;

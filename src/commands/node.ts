@@ -21,9 +21,12 @@ export const nodeCommand = defineCommand({
     const host = hosts.byName(name);
     if (!host) throw new UsageError(`node remove ${name}: no such host in the inventory`);
     if (hosts.firstControlPlane.name === name) {
-      throw new UsageError(`${name} is the first control plane, through which kubesmith reaches the API: list another control plane first in the inventory, then retry`);
+      throw new UsageError(
+        `${name} is the first control plane, through which kubesmith reaches the API: list another control plane first in the inventory, then retry`,
+      );
     }
-    if (host.isControlPlane && hosts.controlPlanes.length === 1) throw new UsageError(`${name} is the only control plane: use \`kubesmith reset\``);
+    if (host.isControlPlane && hosts.controlPlanes.length === 1)
+      throw new UsageError(`${name} is the only control plane: use \`kubesmith reset\``);
     const code = await runDestructive(ctx, 'node-remove', `node remove ${name}`, { ...(await backupOptions(ctx)), nodeName: name }, name);
     if (code === 0) ctx.out.stderr.write(`${name} removed; delete it from ${ctx.flags.inventory} so later runs leave it alone.\n`);
     return code;

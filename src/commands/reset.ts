@@ -17,11 +17,15 @@ export const resetCommand = defineCommand({
   flags: {
     'without-fresh-snapshot': {
       type: 'boolean',
-      description: 'reset even when no etcd member is healthy (no fresh snapshot): you accept restoring from an older snapshot or from the kept etcd data',
+      description:
+        'reset even when no etcd member is healthy (no fresh snapshot): you accept restoring from an older snapshot or from the kept etcd data',
     },
   },
   runsPlaybook: true,
   async run(ctx) {
-    return runDestructive(ctx, 'reset', 'reset', { ...(await backupOptions(ctx)), withoutFreshSnapshot: ctx.values['without-fresh-snapshot'] === true });
+    return runDestructive(ctx, 'reset', 'reset', {
+      ...(await backupOptions(ctx)),
+      withoutFreshSnapshot: ctx.values['without-fresh-snapshot'] === true,
+    });
   },
 });

@@ -11,7 +11,7 @@ import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
 import { runPlaybook, scope, type RunListener, type RunResult } from '../engine/runner.js';
 import { formatIssue, loadInventory, type LoadedInventory, type LocalFileChecks } from '../inventory/index.js';
-import { Host, Hosts } from '../model/host.js';
+import type { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
 import type { Transport } from '../transport/types.js';
 import { jsonRenderer } from '../ui/json.js';
@@ -37,7 +37,9 @@ export function checkLimit(hosts: Hosts, limit: readonly string[] | undefined): 
   const known = new Set<string>(['control-plane', 'worker', ...hosts.all.map((h) => h.name)]);
   const unknown = (limit ?? []).filter((n) => !known.has(n));
   if (unknown.length) {
-    throw new UsageError(`--limit names no host or role: ${unknown.join(', ')} (hosts: ${hosts.all.map((h) => h.name).join(', ')}; roles: control-plane, worker)`);
+    throw new UsageError(
+      `--limit names no host or role: ${unknown.join(', ')} (hosts: ${hosts.all.map((h) => h.name).join(', ')}; roles: control-plane, worker)`,
+    );
   }
 }
 
@@ -52,7 +54,10 @@ function announceScope(ctx: CommandContext, hosts: Hosts, only: readonly string[
 /** Secret values the run knows (SSH/sudo passwords from passwordEnv), masked again in every log line. */
 function knownSecrets(loaded: LoadedInventory, env: CommandContext['env']): string[] {
   const names = [loaded.inventory.spec.ssh.passwordEnv, ...loaded.inventory.spec.hosts.map((h) => h.ssh?.passwordEnv)];
-  return names.filter((n): n is string => !!n).map((n) => env[n] ?? '').filter((v) => v.length > 0);
+  return names
+    .filter((n): n is string => !!n)
+    .map((n) => env[n] ?? '')
+    .filter((v) => v.length > 0);
 }
 
 export interface PlaybookRun {

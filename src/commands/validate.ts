@@ -15,7 +15,15 @@ export const validateCommand = defineCommand({
     const workers = spec.hosts.filter((h) => h.roles.includes('worker')).length;
     if (ctx.flags.output === 'json') {
       ctx.out.stdout.write(
-        JSON.stringify({ type: 'validate', ok: true, file: loaded.file, hosts: spec.hosts.length, controlPlanes: cps, workers, warnings: loaded.warnings }) + '\n',
+        JSON.stringify({
+          type: 'validate',
+          ok: true,
+          file: loaded.file,
+          hosts: spec.hosts.length,
+          controlPlanes: cps,
+          workers,
+          warnings: loaded.warnings,
+        }) + '\n',
       );
     } else {
       ctx.out.stdout.write(

@@ -24,11 +24,36 @@ const minor = (inv: Inventory) => parseKubeVersion(inv.spec.kubernetes.version).
 export const osTools: readonly OsTool[] = [
   { command: 'mount', packages: { debian: 'mount', rhel: 'util-linux' }, why: 'kubeadm preflight (mandatory)', needed: () => true },
   { command: 'nsenter', packages: { debian: 'util-linux', rhel: 'util-linux' }, why: 'kubeadm preflight (mandatory)', needed: () => true },
-  { command: 'iptables', packages: { debian: 'iptables', rhel: 'iptables-nft' }, why: 'the CNI portmap plugin and kube-proxy rules', needed: () => true },
-  { command: 'ip', packages: { debian: 'iproute2', rhel: 'iproute' }, why: 'kubeadm preflight before 1.33 (mandatory)', needed: (inv) => minor(inv) < 33 },
-  { command: 'conntrack', packages: { debian: 'conntrack', rhel: 'conntrack-tools' }, why: 'kubeadm preflight before 1.32 (mandatory)', needed: (inv) => minor(inv) < 32 },
-  { command: 'ipset', packages: { debian: 'ipset', rhel: 'ipset' }, why: 'kube-proxy proxyMode ipvs', needed: (inv) => inv.spec.kubernetes.proxyMode === 'ipvs' },
-  { command: 'ipvsadm', packages: { debian: 'ipvsadm', rhel: 'ipvsadm' }, why: 'kube-proxy proxyMode ipvs', needed: (inv) => inv.spec.kubernetes.proxyMode === 'ipvs' },
+  {
+    command: 'iptables',
+    packages: { debian: 'iptables', rhel: 'iptables-nft' },
+    why: 'the CNI portmap plugin and kube-proxy rules',
+    needed: () => true,
+  },
+  {
+    command: 'ip',
+    packages: { debian: 'iproute2', rhel: 'iproute' },
+    why: 'kubeadm preflight before 1.33 (mandatory)',
+    needed: (inv) => minor(inv) < 33,
+  },
+  {
+    command: 'conntrack',
+    packages: { debian: 'conntrack', rhel: 'conntrack-tools' },
+    why: 'kubeadm preflight before 1.32 (mandatory)',
+    needed: (inv) => minor(inv) < 32,
+  },
+  {
+    command: 'ipset',
+    packages: { debian: 'ipset', rhel: 'ipset' },
+    why: 'kube-proxy proxyMode ipvs',
+    needed: (inv) => inv.spec.kubernetes.proxyMode === 'ipvs',
+  },
+  {
+    command: 'ipvsadm',
+    packages: { debian: 'ipvsadm', rhel: 'ipvsadm' },
+    why: 'kube-proxy proxyMode ipvs',
+    needed: (inv) => inv.spec.kubernetes.proxyMode === 'ipvs',
+  },
 ];
 
 /** The exact command that installs these OS packages from the host's configured repositories. */

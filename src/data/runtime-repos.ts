@@ -30,7 +30,15 @@ export function dockerRepo(family: 'debian' | 'rhel', facts: Facts): RuntimeRepo
     const base = `https://download.docker.com/linux/rhel/${major}/${rpmArch(facts.arch)}/stable`;
     return {
       path: '/etc/yum.repos.d/docker-ce.repo',
-      content: ['[docker-ce-stable]', 'name=Docker CE Stable', `baseurl=${base}`, 'enabled=1', 'gpgcheck=1', 'gpgkey=https://download.docker.com/linux/rhel/gpg', ''].join('\n'),
+      content: [
+        '[docker-ce-stable]',
+        'name=Docker CE Stable',
+        `baseurl=${base}`,
+        'enabled=1',
+        'gpgcheck=1',
+        'gpgkey=https://download.docker.com/linux/rhel/gpg',
+        '',
+      ].join('\n'),
     };
   }
   const distro = facts.os.id === 'ubuntu' ? 'ubuntu' : 'debian';

@@ -132,7 +132,9 @@ export const nodeArtifactVersionsByMinor: Readonly<
 /** Look a minor up in a per-minor table, falling back to the newest row not newer than it. */
 export function byMinor<T>(table: Readonly<Record<number, T>>, version: string, what: string): T {
   const { minor } = parseKubeVersion(version);
-  const known = Object.keys(table).map(Number).filter((m) => m <= minor);
+  const known = Object.keys(table)
+    .map(Number)
+    .filter((m) => m <= minor);
   const row = table[minor] ?? (known.length ? table[Math.max(...known)] : undefined);
   if (!row) throw new Error(`no ${what} known for Kubernetes 1.${minor}`);
   return row;

@@ -80,8 +80,16 @@ export function parseLockFile(text: string): LockRecord | undefined {
   const kv = new Map(text.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
   const num = (k: string) => Number(kv.get(k) ?? NaN);
   const rec = {
-    id: kv.get('id') ?? '', admin: kv.get('admin') ?? '?', pid: num('pid'), user: kv.get('user') ?? '?', command: kv.get('command') ?? '?',
-    machine: kv.get('machine') ?? '', boot: kv.get('boot') ?? '', pidns: kv.get('pidns') ?? '', started: num('started'), refreshed: num('refreshed'),
+    id: kv.get('id') ?? '',
+    admin: kv.get('admin') ?? '?',
+    pid: num('pid'),
+    user: kv.get('user') ?? '?',
+    command: kv.get('command') ?? '?',
+    machine: kv.get('machine') ?? '',
+    boot: kv.get('boot') ?? '',
+    pidns: kv.get('pidns') ?? '',
+    started: num('started'),
+    refreshed: num('refreshed'),
   };
   return rec.id && Number.isFinite(rec.refreshed) ? rec : undefined;
 }
@@ -93,8 +101,16 @@ const oneLine = (s: string) => s.replace(/[\r\n]/g, ' ').slice(0, 200);
  * replaced (`replace`: the id of a stale holder); otherwise print "held <now>" and the file.
  */
 export function lockScript(owner: LockOwner, mode: 'acquire' | 'refresh' | 'release', replace = '', dir = LOCK_DIR): ReturnType<typeof sh> {
-  const body = [`id=${owner.id}`, `admin=${oneLine(owner.admin)}`, `pid=${owner.pid}`, `user=${oneLine(owner.user)}`, `command=${oneLine(owner.command)}`,
-    `machine=${oneLine(owner.machine)}`, `boot=${oneLine(owner.boot)}`, `pidns=${oneLine(owner.pidns)}`].join('\n');
+  const body = [
+    `id=${owner.id}`,
+    `admin=${oneLine(owner.admin)}`,
+    `pid=${owner.pid}`,
+    `user=${oneLine(owner.user)}`,
+    `command=${oneLine(owner.command)}`,
+    `machine=${oneLine(owner.machine)}`,
+    `boot=${oneLine(owner.boot)}`,
+    `pidns=${oneLine(owner.pidns)}`,
+  ].join('\n');
   // Few processes: the file is read with the shell's own `read`, and the clock only when a record is written.
   return sh`set -e
 mkdir -p -m 0755 ${dir}
@@ -139,7 +155,11 @@ export function thisMachine(): { machine: string; boot: string; pidns: string } 
   } catch {
     /* not Linux */
   }
-  return { machine: machineFileId('/etc/machine-id') || machineFileId('/var/lib/dbus/machine-id'), boot: machineFileId('/proc/sys/kernel/random/boot_id'), pidns };
+  return {
+    machine: machineFileId('/etc/machine-id') || machineFileId('/var/lib/dbus/machine-id'),
+    boot: machineFileId('/proc/sys/kernel/random/boot_id'),
+    pidns,
+  };
 }
 
 function defaultPidAlive(pid: number): boolean {
@@ -223,7 +243,11 @@ export class RunLocks {
 
   /** Refresh every held lock now (a host that cannot be reached keeps its lock until it goes stale). */
   async refresh(): Promise<void> {
-    await Promise.all([...this.#held.values()].map((t) => t.exec(lockScript(this.owner, 'refresh', '', this.#dir), { timeoutMs: 30_000 }).catch(() => undefined)));
+    await Promise.all(
+      [...this.#held.values()].map((t) =>
+        t.exec(lockScript(this.owner, 'refresh', '', this.#dir), { timeoutMs: 30_000 }).catch(() => undefined),
+      ),
+    );
   }
 
   /** Release every lock this run holds; best effort (an unreachable host's lock expires by itself). */
@@ -232,7 +256,9 @@ export class RunLocks {
     this.#timer = undefined;
     const held = [...this.#held.values()];
     this.#held.clear();
-    await Promise.all(held.map((t) => t.exec(lockScript(this.owner, 'release', '', this.#dir), { timeoutMs: 15_000 }).catch(() => undefined)));
+    await Promise.all(
+      held.map((t) => t.exec(lockScript(this.owner, 'release', '', this.#dir), { timeoutMs: 15_000 }).catch(() => undefined)),
+    );
   }
 
   #startRefresh(): void {

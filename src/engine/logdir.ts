@@ -11,7 +11,6 @@ import type { CommandRecord } from '../transport/ssh.js';
 import { stampOf } from './stamp.js';
 import type { RunEvent } from './types.js';
 
-
 /** "20261127T040506Z": a folder name that sorts by time (src/engine/stamp.ts). */
 export const runFolderName = stampOf;
 

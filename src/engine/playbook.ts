@@ -22,15 +22,7 @@ import { playbooksDir } from './paths.js';
 import type { TaskRegistry } from './registry.js';
 import type { Playbook } from './types.js';
 
-const selectorSchema = z.enum([
-  'all',
-  'control-plane',
-  'worker',
-  'first-control-plane',
-  'other-control-planes',
-  'workers-only',
-  'admin',
-]);
+const selectorSchema = z.enum(['all', 'control-plane', 'worker', 'first-control-plane', 'other-control-planes', 'workers-only', 'admin']);
 
 const stepSchema = z
   .object({

@@ -117,8 +117,15 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
     return dryRun ? readOnlyTransport(t) : t;
   };
   const shared: SharedContext = {
-    hosts: opts.hosts, inventory: opts.inventory, inventoryDir: opts.inventoryDir, transportFor, run: state, dryRun,
-    options: opts.options ?? {}, registerSecret, hostLog: opts.hostLog,
+    hosts: opts.hosts,
+    inventory: opts.inventory,
+    inventoryDir: opts.inventoryDir,
+    transportFor,
+    run: state,
+    dryRun,
+    options: opts.options ?? {},
+    registerSecret,
+    hostLog: opts.hostLog,
   };
 
   const steps: StepInfo[] = [];
@@ -127,7 +134,15 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
       steps.push({ step: steps.length, phase: phase.phase, task: step.task, title: opts.registry.require(step.task).title }),
     ),
   );
-  emit({ type: 'run.start', playbook: opts.playbook.name, hosts: scopeNames, dryRun, logDir: opts.logDir ?? '', at: new Date(started).toISOString(), steps });
+  emit({
+    type: 'run.start',
+    playbook: opts.playbook.name,
+    hosts: scopeNames,
+    dryRun,
+    logDir: opts.logDir ?? '',
+    at: new Date(started).toISOString(),
+    steps,
+  });
 
   let stoppedBy: RunResult['stoppedBy'];
   let index = 0;
@@ -141,16 +156,31 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
       const task = opts.registry.require(step.task);
       const stepStart = Date.now();
       const selected = selectHosts(opts.hosts, step, inScope, failed);
-      emit({ type: 'task.start', task: task.id, title: task.title, hosts: selected.map((h) => h.name), step: stepIndex, phase: phase.phase });
+      emit({
+        type: 'task.start',
+        task: task.id,
+        title: task.title,
+        hosts: selected.map((h) => h.name),
+        step: stepIndex,
+        phase: phase.phase,
+      });
 
-      const report = (host: Host, outcome: HostOutcome | 'unknown', durationMs: number, extra: { reason?: string; failure?: HostFailure; changes?: Change[] } = {}) => {
+      const report = (
+        host: Host,
+        outcome: HostOutcome | 'unknown',
+        durationMs: number,
+        extra: { reason?: string; failure?: HostFailure; changes?: Change[] } = {},
+      ) => {
         recap.record(host.name, outcome, durationMs, extra.failure);
         const event: RunEvent = { type: 'task.host', task: task.id, host: host.name, outcome, durationMs, step: stepIndex };
         if (extra.changes) event.changes = extra.changes;
         if (extra.reason) event.reason = extra.reason;
         if (extra.failure) event.error = failureLine(extra.failure);
         emit(event);
-        opts.hostLog?.(host.name, `[${task.id}] ${outcome}${extra.reason ? `: ${extra.reason}` : ''}${event.error ? `: ${event.error}` : ''}`);
+        opts.hostLog?.(
+          host.name,
+          `[${task.id}] ${outcome}${extra.reason ? `: ${extra.reason}` : ''}${event.error ? `: ${event.error}` : ''}`,
+        );
       };
 
       const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
@@ -200,7 +230,10 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
 }
 
 /** What every task context of a run shares; taskContext() adds the host, its transport and the task's abort signal. */
-type SharedContext = Pick<TaskContext, 'hosts' | 'inventory' | 'inventoryDir' | 'transportFor' | 'run' | 'dryRun' | 'options' | 'registerSecret'> & {
+type SharedContext = Pick<
+  TaskContext,
+  'hosts' | 'inventory' | 'inventoryDir' | 'transportFor' | 'run' | 'dryRun' | 'options' | 'registerSecret'
+> & {
   hostLog: RunnerOptions['hostLog'];
 };
 

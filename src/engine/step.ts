@@ -19,7 +19,12 @@ export async function runTask(task: Task, ctx: TaskContext, dryRun: boolean): Pr
       return { outcome: 'skipped', reason: result.reason };
     case 'unknown':
       if (!dryRun) throw new Error(`cannot decide what to do: ${result.reason}`);
-      return { outcome: 'unknown', reason: result.reason, changes: result.changes ?? [], planned: { status: 'unknown', changes: result.changes ?? [] } };
+      return {
+        outcome: 'unknown',
+        reason: result.reason,
+        changes: result.changes ?? [],
+        planned: { status: 'unknown', changes: result.changes ?? [] },
+      };
     case 'change':
       if (result.changes.length === 0) return { outcome: 'ok' };
       if (dryRun) return { outcome: 'changed', changes: result.changes, planned: { status: 'change', changes: result.changes } };

@@ -107,7 +107,17 @@ export type RunEvent =
   | { type: 'phase.start'; phase: string }
   | { type: 'phase.end'; phase: string; durationMs: number }
   | { type: 'task.start'; task: string; title: string; hosts: string[]; step?: number; phase?: string }
-  | { type: 'task.host'; task: string; host: string; outcome: HostOutcome | 'unknown'; changes?: Change[]; reason?: string; error?: string; durationMs: number; step?: number }
+  | {
+      type: 'task.host';
+      task: string;
+      host: string;
+      outcome: HostOutcome | 'unknown';
+      changes?: Change[];
+      reason?: string;
+      error?: string;
+      durationMs: number;
+      step?: number;
+    }
   | { type: 'task.end'; task: string; durationMs: number; step?: number }
   | { type: 'log'; host?: string; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'plan'; plan: Plan }

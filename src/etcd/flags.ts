@@ -28,8 +28,21 @@ export function peerUrl(ip: string): string {
 }
 
 /** `etcdctl --endpoints=… --cacert … --cert … --key … <args>` (ETCDCTL_API=3 is the default since 3.4). */
-export function etcdctl(args: readonly string[], endpoints: readonly string[] = [LOCAL_ENDPOINT], tls: EtcdTls = KUBEADM_ETCD_TLS): string[] {
-  return ['etcdctl', `--endpoints=${endpoints.join(',')}`, `--cacert=${tls.cacert}`, `--cert=${tls.cert}`, `--key=${tls.key}`, '--dial-timeout=5s', '--command-timeout=30s', ...args];
+export function etcdctl(
+  args: readonly string[],
+  endpoints: readonly string[] = [LOCAL_ENDPOINT],
+  tls: EtcdTls = KUBEADM_ETCD_TLS,
+): string[] {
+  return [
+    'etcdctl',
+    `--endpoints=${endpoints.join(',')}`,
+    `--cacert=${tls.cacert}`,
+    `--cert=${tls.cert}`,
+    `--key=${tls.key}`,
+    '--dial-timeout=5s',
+    '--command-timeout=30s',
+    ...args,
+  ];
 }
 
 export const memberListArgv = (endpoints?: readonly string[]) => etcdctl(['member', 'list', '-w', 'json'], endpoints);
@@ -62,7 +75,10 @@ export interface RestoreTarget {
  */
 export function snapshotRestoreArgv(tool: OfflineTool, file: string, t: RestoreTarget): string[] {
   const argv = [
-    tool.tool, 'snapshot', 'restore', file,
+    tool.tool,
+    'snapshot',
+    'restore',
+    file,
     `--data-dir=${t.dataDir}`,
     `--name=${t.name}`,
     `--initial-cluster=${t.initialCluster ?? `${t.name}=${t.peerUrl}`}`,

@@ -57,7 +57,13 @@ function jsonPart(text: string, open: '{' | '['): string {
   return text.slice(i);
 }
 
-interface RawMember { ID?: string; name?: string; peerURLs?: string[]; clientURLs?: string[]; isLearner?: boolean }
+interface RawMember {
+  ID?: string;
+  name?: string;
+  peerURLs?: string[];
+  clientURLs?: string[];
+  isLearner?: boolean;
+}
 
 export function parseMemberList(text: string): EtcdMember[] {
   const data = parseBig(jsonPart(text, '{')) as { members?: RawMember[] };
@@ -73,7 +79,14 @@ export function parseMemberList(text: string): EtcdMember[] {
 
 interface RawStatus {
   Endpoint: string;
-  Status: { header?: { member_id?: string; revision?: number; raft_term?: number }; version?: string; dbSize?: number; dbSizeInUse?: number; leader?: string; raftTerm?: number };
+  Status: {
+    header?: { member_id?: string; revision?: number; raft_term?: number };
+    version?: string;
+    dbSize?: number;
+    dbSizeInUse?: number;
+    leader?: string;
+    raftTerm?: number;
+  };
 }
 
 export function parseEndpointStatus(text: string): EndpointStatus[] {
@@ -99,7 +112,12 @@ export function parseEndpointStatus(text: string): EndpointStatus[] {
 /** `endpoint health -w json`: etcdctl prints the JSON even when an endpoint is unhealthy (and exits 1). */
 export function parseEndpointHealth(text: string): EndpointHealth[] {
   const rows = JSON.parse(jsonPart(text, '[')) as EndpointHealth[];
-  return rows.map((r) => ({ endpoint: r.endpoint, health: r.health === true, ...(r.took ? { took: r.took } : {}), ...(r.error ? { error: r.error } : {}) }));
+  return rows.map((r) => ({
+    endpoint: r.endpoint,
+    health: r.health === true,
+    ...(r.took ? { took: r.took } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  }));
 }
 
 export function parseSnapshotStatus(text: string): SnapshotStatus {

@@ -20,7 +20,10 @@ function at(file: string, line: number, col: number, message: string): Issue {
 /** The first limit the text breaks, or undefined. */
 export function checkTextLimits(text: string, file: string): Issue | undefined {
   if (text.length > LIMITS.bytes) {
-    return fileIssue(file, `is ${(text.length / 1024 / 1024).toFixed(1)} MiB; an inventory must be at most 1 MiB (is this the right file?)`);
+    return fileIssue(
+      file,
+      `is ${(text.length / 1024 / 1024).toFixed(1)} MiB; an inventory must be at most 1 MiB (is this the right file?)`,
+    );
   }
   const lines = text.split(/\r?\n|\r/);
   if (lines.length > LIMITS.lines) return fileIssue(file, `has ${lines.length} lines; an inventory has at most ${LIMITS.lines}`);
@@ -28,9 +31,11 @@ export function checkTextLimits(text: string, file: string): Issue | undefined {
   let quote: string | undefined;
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!;
-    if (line.length > LIMITS.lineLength) return at(file, n + 1, 1, `line is ${line.length} characters long; at most ${LIMITS.lineLength} are allowed`);
+    if (line.length > LIMITS.lineLength)
+      return at(file, n + 1, 1, `line is ${line.length} characters long; at most ${LIMITS.lineLength} are allowed`);
     const indent = /^[ \t-]*/.exec(line)![0].length;
-    if (indent > LIMITS.indentation) return at(file, n + 1, 1, `nested too deeply (indented ${indent} columns; at most ${LIMITS.indentation})`);
+    if (indent > LIMITS.indentation)
+      return at(file, n + 1, 1, `nested too deeply (indented ${indent} columns; at most ${LIMITS.indentation})`);
     for (let c = 0; c < line.length; c++) {
       const ch = line[c]!;
       if (quote) {

@@ -104,7 +104,11 @@ export function parseInventory(text: string, file: string, extraRules: readonly 
     return fail([fileIssue(file, 'is empty; expected a mapping with apiVersion, kind, metadata and spec')]);
   }
   if (!isMap(root)) {
-    const found = isSeq(root) ? 'a list' : isAlias(root) ? 'an alias' : `the value ${JSON.stringify(String((root as { value?: unknown }).value)).slice(0, 60)}`;
+    const found = isSeq(root)
+      ? 'a list'
+      : isAlias(root)
+        ? 'an alias'
+        : `the value ${JSON.stringify(String((root as { value?: unknown }).value)).slice(0, 60)}`;
     return fail([at(root.range?.[0] ?? 0, '', `the top level must be a mapping with apiVersion, kind, metadata and spec; found ${found}`)]);
   }
 

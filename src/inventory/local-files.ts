@@ -64,7 +64,12 @@ export function localFileRules(dir: string, checks: LocalFileChecks): Rule[] {
       check(spec) {
         const bundle = spec.offline?.bundle;
         if (!bundle || statOf(localPath(bundle, dir))) return [];
-        return [error(['spec', 'offline', 'bundle'], `bundle ${bundle} does not exist (looked at ${localPath(bundle, dir)}); make it with \`kubesmith bundle create -i <inventory>\``)];
+        return [
+          error(
+            ['spec', 'offline', 'bundle'],
+            `bundle ${bundle} does not exist (looked at ${localPath(bundle, dir)}); make it with \`kubesmith bundle create -i <inventory>\``,
+          ),
+        ];
       },
     });
   }

@@ -119,7 +119,8 @@ export function explain(issue: z.core.$ZodIssue): FieldProblem[] {
       return [{ path, message: `expected ${list(issue.values)}${got}` }];
     }
     case 'too_small':
-      if (issue.origin === 'array') return [{ path, message: issue.message.startsWith('Too small') ? `needs at least ${issue.minimum} item(s)` : issue.message }];
+      if (issue.origin === 'array')
+        return [{ path, message: issue.message.startsWith('Too small') ? `needs at least ${issue.minimum} item(s)` : issue.message }];
       return [{ path, message: `must be at least ${issue.minimum}, got ${describeValue(input)}` }];
     case 'invalid_key': {
       const inner = issue.issues[0]?.message ?? 'not allowed here';

@@ -24,8 +24,7 @@ const MAX_NODE_MASK_DIFF = 16;
 /** schema.ts's default serviceSubnet. */
 const DEFAULT_SERVICE_SUBNET = kubernetesSchema.parse({}).serviceSubnet;
 
-const familyName = (cidrs: Cidr[]): string =>
-  cidrs.length === 2 ? 'dual-stack (IPv4,IPv6)' : cidrs[0]?.family === 6 ? 'IPv6' : 'IPv4';
+const familyName = (cidrs: Cidr[]): string => (cidrs.length === 2 ? 'dual-stack (IPv4,IPv6)' : cidrs[0]?.family === 6 ? 'IPv6' : 'IPv4');
 
 /** One or two CIDRs; two are an IPv4 then an IPv6 one. */
 function listShape(field: 'podSubnet' | 'serviceSubnet', text: string): Omit<RuleIssue, 'rule'>[] {
@@ -82,7 +81,10 @@ export const subnetSizes: Rule = {
       const bits = c.family === 4 ? 32 : 128;
       if (bits - c.prefix > MAX_SERVICE_HOST_BITS) {
         issues.push(
-          error([...K8S, 'serviceSubnet'], `serviceSubnet ${cidrTexts(k.serviceSubnet)[i]} is too large: kubeadm and the API server accept at most ${MAX_SERVICE_HOST_BITS} host bits, so an IPv${c.family} service subnet needs a /${bits - MAX_SERVICE_HOST_BITS} or longer prefix`),
+          error(
+            [...K8S, 'serviceSubnet'],
+            `serviceSubnet ${cidrTexts(k.serviceSubnet)[i]} is too large: kubeadm and the API server accept at most ${MAX_SERVICE_HOST_BITS} host bits, so an IPv${c.family} service subnet needs a /${bits - MAX_SERVICE_HOST_BITS} or longer prefix`,
+          ),
         );
       }
     });
@@ -90,9 +92,19 @@ export const subnetSizes: Rule = {
       const nodeMask = NODE_MASK[c.family];
       const text = cidrTexts(k.podSubnet)[i];
       if (c.prefix > nodeMask) {
-        issues.push(error([...K8S, 'podSubnet'], `podSubnet ${text} is smaller than one node's /${nodeMask} block (the controller manager gives each node an IPv${c.family} /${nodeMask}); use a /${nodeMask} or shorter prefix`));
+        issues.push(
+          error(
+            [...K8S, 'podSubnet'],
+            `podSubnet ${text} is smaller than one node's /${nodeMask} block (the controller manager gives each node an IPv${c.family} /${nodeMask}); use a /${nodeMask} or shorter prefix`,
+          ),
+        );
       } else if (nodeMask - c.prefix > MAX_NODE_MASK_DIFF) {
-        issues.push(error([...K8S, 'podSubnet'], `podSubnet ${text} is too large: kubeadm allows at most ${MAX_NODE_MASK_DIFF} bits between it and the /${nodeMask} node blocks; use a /${nodeMask - MAX_NODE_MASK_DIFF} to /${nodeMask} prefix`));
+        issues.push(
+          error(
+            [...K8S, 'podSubnet'],
+            `podSubnet ${text} is too large: kubeadm allows at most ${MAX_NODE_MASK_DIFF} bits between it and the /${nodeMask} node blocks; use a /${nodeMask - MAX_NODE_MASK_DIFF} to /${nodeMask} prefix`,
+          ),
+        );
       }
     });
     return issues;
@@ -114,25 +126,43 @@ export const nodeIpFamilies: Rule = {
       const nodeIp = host.internalAddress ?? host.address;
       if (parseIp(nodeIp)?.family === 6) {
         issues.push(
-          error([...HOSTS, i, field], `node IP ${nodeIp} is IPv6 but the cluster's primary family is IPv4 (podSubnet ${k.podSubnet}); set internalAddress to the host's IPv4 address${stack === 'dual' ? ' and address6 to this one' : ''}`),
+          error(
+            [...HOSTS, i, field],
+            `node IP ${nodeIp} is IPv6 but the cluster's primary family is IPv4 (podSubnet ${k.podSubnet}); set internalAddress to the host's IPv4 address${stack === 'dual' ? ' and address6 to this one' : ''}`,
+          ),
         );
       }
       const path = [...HOSTS, i, 'address6'];
       if (host.address6 === undefined) {
-        if (stack === 'dual') issues.push(error([...HOSTS, i], `dual-stack (podSubnet ${k.podSubnet}) needs address6 on every host: the node's IPv6 address, the kubelet's second node IP`));
+        if (stack === 'dual')
+          issues.push(
+            error(
+              [...HOSTS, i],
+              `dual-stack (podSubnet ${k.podSubnet}) needs address6 on every host: the node's IPv6 address, the kubelet's second node IP`,
+            ),
+          );
         return;
       }
       const ip = parseIp(host.address6);
       if (ip?.family !== 6) return void issues.push(error(path, `address6 must be an IPv6 address, got ${host.address6}`));
       if (stack !== 'dual') {
-        return void issues.push(error(path, `address6 only applies to dual-stack clusters: set podSubnet and serviceSubnet to IPv4,IPv6 pairs (e.g. ${k.podSubnet},fd00:10:244::/56), or remove address6`));
+        return void issues.push(
+          error(
+            path,
+            `address6 only applies to dual-stack clusters: set podSubnet and serviceSubnet to IPv4,IPv6 pairs (e.g. ${k.podSubnet},fd00:10:244::/56), or remove address6`,
+          ),
+        );
       }
       const key = ip.value.toString();
       const first = seen.get(key);
-      if (first !== undefined) issues.push(error(path, `${host.address6} is already spec.hosts[${first}].address6; every host needs its own address`));
+      if (first !== undefined)
+        issues.push(error(path, `${host.address6} is already spec.hosts[${first}].address6; every host needs its own address`));
       else seen.set(key, i);
       for (const net of v6Nets) {
-        if (contains(net, host.address6)) issues.push(error(path, `${host.address6} lies inside the cluster's IPv6 pod or service subnet; cluster routes would hide this address`));
+        if (contains(net, host.address6))
+          issues.push(
+            error(path, `${host.address6} lies inside the cluster's IPv6 pod or service subnet; cluster routes would hide this address`),
+          );
       }
     });
     return issues;

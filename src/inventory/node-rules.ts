@@ -12,9 +12,17 @@ export const nodeLabels: Rule = {
       Object.entries(host.labels ?? {}).flatMap(([key, value]) => {
         const path = ['spec', 'hosts', i, 'labels', key];
         if (!QUALIFIED_NAME.test(key) || key.split('/').pop()!.length > 63) {
-          return [error(path, `label key "${key}" is not a Kubernetes label key: [prefix/]name, name at most 63 letters, digits, . _ - starting and ending alphanumeric`)];
+          return [
+            error(
+              path,
+              `label key "${key}" is not a Kubernetes label key: [prefix/]name, name at most 63 letters, digits, . _ - starting and ending alphanumeric`,
+            ),
+          ];
         }
-        if (!LABEL_VALUE.test(value)) return [error(path, `label value "${value}" must be at most 63 letters, digits, . _ - starting and ending alphanumeric (or empty)`)];
+        if (!LABEL_VALUE.test(value))
+          return [
+            error(path, `label value "${value}" must be at most 63 letters, digits, . _ - starting and ending alphanumeric (or empty)`),
+          ];
         return [];
       }),
     );
@@ -29,7 +37,9 @@ export const uniqueTaints: Rule = {
       return (host.taints ?? []).flatMap((t, j) => {
         const id = `${t.key}:${t.effect}`;
         if (!seen.has(id)) return seen.add(id) && [];
-        return [error(['spec', 'hosts', i, 'taints', j], `taint ${id} appears twice on ${host.name}; a node holds one taint per key and effect`)];
+        return [
+          error(['spec', 'hosts', i, 'taints', j], `taint ${id} appears twice on ${host.name}; a node holds one taint per key and effect`),
+        ];
       });
     });
   },
@@ -37,7 +47,7 @@ export const uniqueTaints: Rule = {
 
 /** Kubelet flags kubesmith sets itself, or that have a typed field: extraArgs must not fight them. */
 const MANAGED_KUBELET_FLAGS: Readonly<Record<string, string>> = {
-  'node-ip': 'it is the host\'s internalAddress',
+  'node-ip': "it is the host's internalAddress",
   'node-labels': 'use spec.hosts[].labels',
   'register-with-taints': 'use spec.hosts[].taints',
   'max-pods': 'use spec.kubelet.maxPods',
@@ -55,7 +65,9 @@ export const kubeletExtraArgs: Rule = {
   check(spec) {
     return Object.keys(spec.kubelet.extraArgs ?? {})
       .filter((flag) => flag in MANAGED_KUBELET_FLAGS)
-      .map((flag) => error(['spec', 'kubelet', 'extraArgs', flag], `kubelet flag --${flag} is managed by kubesmith: ${MANAGED_KUBELET_FLAGS[flag]}`));
+      .map((flag) =>
+        error(['spec', 'kubelet', 'extraArgs', flag], `kubelet flag --${flag} is managed by kubesmith: ${MANAGED_KUBELET_FLAGS[flag]}`),
+      );
   },
 };
 

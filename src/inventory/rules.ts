@@ -6,14 +6,7 @@ import type { PathSegment, Severity } from './issues.js';
 import type { Inventory, InventorySpec } from './schema.js';
 import { cidrTexts, contains, overlaps, parseCidr, parseCidrs, parseIp, subnetCount } from './cidr.js';
 import { NETWORK_RULES } from './network-rules.js';
-import {
-  SUPPORTED_MINORS,
-  TESTED_MINORS,
-  controlPlaneEndpoint,
-  controlPlanes,
-  endpointHost,
-  parseKubeVersion,
-} from './derived.js';
+import { SUPPORTED_MINORS, TESTED_MINORS, controlPlaneEndpoint, controlPlanes, endpointHost, parseKubeVersion } from './derived.js';
 import { formatPath } from './issues.js';
 import { WARNING_RULES } from './warnings.js';
 import { SELECTOR_WORDS } from '../model/host.js';
@@ -60,7 +53,12 @@ export const hostNameNotSelector: Rule = {
   check(spec) {
     return spec.hosts.flatMap((host, i) =>
       SELECTOR_WORDS.includes(host.name)
-        ? [error([...HOSTS, i, 'name'], `host name "${host.name}" is a word that selects a group of hosts (${SELECTOR_WORDS.join(', ')}); --limit and node commands would read it as more than this host: rename it (e.g. ${host.name}1)`)]
+        ? [
+            error(
+              [...HOSTS, i, 'name'],
+              `host name "${host.name}" is a word that selects a group of hosts (${SELECTOR_WORDS.join(', ')}); --limit and node commands would read it as more than this host: rename it (e.g. ${host.name}1)`,
+            ),
+          ]
         : [],
     );
   },
@@ -137,7 +135,12 @@ export const subnetsDisjoint: Rule = {
     for (const { path, ip } of addresses) {
       for (const net of nets) {
         if (net.cidr && contains(net.cidr, ip)) {
-          issues.push(error(path, `${ip} lies inside ${net.name} ${net.text}; cluster routes would hide this address — choose a ${net.name} that contains no host address`));
+          issues.push(
+            error(
+              path,
+              `${ip} lies inside ${net.name} ${net.text}; cluster routes would hide this address — choose a ${net.name} that contains no host address`,
+            ),
+          );
         }
       }
     }
@@ -177,7 +180,9 @@ export const kubernetesVersion: Rule = {
       return [error(path, `Kubernetes ${spec.kubernetes.version} is not supported; kubesmith supports ${range(SUPPORTED_MINORS)}`)];
     }
     if (v.minor < TESTED_MINORS.min || v.minor > TESTED_MINORS.max) {
-      return [warning(path, `Kubernetes ${spec.kubernetes.version} is supported but not tested; tested versions are ${range(TESTED_MINORS)}`)];
+      return [
+        warning(path, `Kubernetes ${spec.kubernetes.version} is supported but not tested; tested versions are ${range(TESTED_MINORS)}`),
+      ];
     }
     return [];
   },
@@ -191,18 +196,27 @@ export const kubeVipConfig: Rule = {
     if (!lb) return [];
     if (lb.type === 'external') {
       if (spec.kubernetes.controlPlaneEndpoint) return [];
-      return [error([...K8S, 'controlPlaneEndpoint'], 'loadBalancer type external needs controlPlaneEndpoint: the address of your load balancer')];
+      return [
+        error([...K8S, 'controlPlaneEndpoint'], 'loadBalancer type external needs controlPlaneEndpoint: the address of your load balancer'),
+      ];
     }
     const issues = [];
-    if (!lb.vip) issues.push(error([...path, 'vip'], 'kube-vip needs vip: a free IP address in the control planes\' network'));
-    if (!lb.interface) issues.push(error([...path, 'interface'], 'kube-vip needs interface: the network interface that carries the VIP, e.g. eth0'));
+    if (!lb.vip) issues.push(error([...path, 'vip'], "kube-vip needs vip: a free IP address in the control planes' network"));
+    if (!lb.interface)
+      issues.push(error([...path, 'interface'], 'kube-vip needs interface: the network interface that carries the VIP, e.g. eth0'));
     if (lb.vip) {
       const taken = spec.hosts.findIndex((h) => [h.address, h.internalAddress].some((a) => a && addressKey(a) === addressKey(lb.vip!)));
-      if (taken >= 0) issues.push(error([...path, 'vip'], `vip ${lb.vip} is spec.hosts[${taken}]'s own address; the VIP must be a free address`));
+      if (taken >= 0)
+        issues.push(error([...path, 'vip'], `vip ${lb.vip} is spec.hosts[${taken}]'s own address; the VIP must be a free address`));
       const endpoint = spec.kubernetes.controlPlaneEndpoint;
       const host = endpoint && endpointHost(endpoint);
       if (host && parseIp(host) && addressKey(host) !== addressKey(lb.vip)) {
-        issues.push(error([...K8S, 'controlPlaneEndpoint'], `controlPlaneEndpoint ${endpoint} does not use the kube-vip vip ${lb.vip}; use the VIP (or a DNS name for it), or drop controlPlaneEndpoint to derive ${lb.vip}:6443`));
+        issues.push(
+          error(
+            [...K8S, 'controlPlaneEndpoint'],
+            `controlPlaneEndpoint ${endpoint} does not use the kube-vip vip ${lb.vip}; use the VIP (or a DNS name for it), or drop controlPlaneEndpoint to derive ${lb.vip}:6443`,
+          ),
+        );
       }
     }
     return issues;
@@ -218,7 +232,12 @@ export const ciliumKubeProxyReplacement: Rule = {
       return [warning(path, `kubeProxyReplacement only applies to cilium; it is ignored with plugin ${spec.network.plugin}`)];
     }
     if (controlPlanes(spec).length <= 1 || controlPlaneEndpoint(spec)) return [];
-    return [error(path, 'cilium kubeProxyReplacement needs one stable API address (there is no kube-proxy to reach the service IP): set controlPlaneEndpoint or use a single control plane')];
+    return [
+      error(
+        path,
+        'cilium kubeProxyReplacement needs one stable API address (there is no kube-proxy to reach the service IP): set controlPlaneEndpoint or use a single control plane',
+      ),
+    ];
   },
 };
 
@@ -236,7 +255,12 @@ export const offlineBundleUnsigned: Rule = {
   name: 'offline-bundle-unsigned',
   check(spec) {
     if (!spec.offline?.bundle || spec.offline.publicKey) return [];
-    return [warning(['spec', 'offline', 'bundle'], 'the bundle is checked against its own manifest only; sign it (bundle create --sign KEY) and set spec.offline.publicKey so apply refuses a manifest someone else wrote')];
+    return [
+      warning(
+        ['spec', 'offline', 'bundle'],
+        'the bundle is checked against its own manifest only; sign it (bundle create --sign KEY) and set spec.offline.publicKey so apply refuses a manifest someone else wrote',
+      ),
+    ];
   },
 };
 

@@ -76,7 +76,8 @@ const url = z
   .string()
   .regex(URL_SAFE, 'expected an http(s) URL without spaces, quotes or shell metacharacters')
   .refine((s) => !hasUserinfo(s), {
-    message: 'must not contain credentials (user:password@): they would show in plans, logs and world-readable files on the hosts; use a mirror that needs none, or an authenticating proxy on the hosts',
+    message:
+      'must not contain credentials (user:password@): they would show in plans, logs and world-readable files on the hosts; use a mirror that needs none, or an authenticating proxy on the hosts',
   });
 const unixUser = z.string().regex(USER, 'expected a Unix user name');
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name');
@@ -96,9 +97,7 @@ export const sshSchema = z
     user: unixUser.default('root').describe('SSH login user (default root)'),
     port: port.default(22).describe('SSH port (default 22)'),
     keyPath: safePath.optional().describe('Private key; when absent, the SSH agent and then default keys are tried'),
-    passwordEnv: envName
-      .optional()
-      .describe('Name of an environment variable holding the SSH/sudo password (never the password itself)'),
+    passwordEnv: envName.optional().describe('Name of an environment variable holding the SSH/sudo password (never the password itself)'),
     knownHostsPath: safePath.default('~/.ssh/known_hosts').describe('known_hosts file (default ~/.ssh/known_hosts)'),
     hostKeyPolicy: z
       .enum(['strict', 'accept-new'])
@@ -108,7 +107,13 @@ export const sshSchema = z
     bastion: bastionSchema.optional().describe('Jump host every connection goes through'),
     connectTimeoutSeconds: z.number().int().min(1).max(600).default(10).describe('Per connection attempt (default 10)'),
     commandTimeoutSeconds: z.number().int().min(1).max(86400).default(600).describe('Per remote command (default 600)'),
-    maxChannels: z.number().int().min(1).max(64).default(8).describe('Concurrent channels per connection (default 8; keep below sshd MaxSessions)'),
+    maxChannels: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(8)
+      .describe('Concurrent channels per connection (default 8; keep below sshd MaxSessions)'),
   })
   .strict();
 
@@ -124,13 +129,18 @@ export const hostSshSchema = z
 export const roleSchema = z.enum(['control-plane', 'worker']);
 
 /** A label key or taint key: an optional DNS-subdomain prefix and "/", then a name (Kubernetes qualified name). */
-export const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+export const QUALIFIED_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 export const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 
 export const taintSchema = z
   .object({
     key: z.string().regex(QUALIFIED_NAME, 'expected a taint key such as example.com/dedicated').describe('Taint key'),
-    value: z.string().regex(LABEL_VALUE, 'expected a taint value: letters, digits, . _ - (at most 63)').optional().describe('Taint value (optional)'),
+    value: z
+      .string()
+      .regex(LABEL_VALUE, 'expected a taint value: letters, digits, . _ - (at most 63)')
+      .optional()
+      .describe('Taint value (optional)'),
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).describe('NoSchedule, PreferNoSchedule or NoExecute'),
   })
   .strict();
@@ -142,7 +152,9 @@ export const hostSchema = z
     internalAddress: ipAddress.optional().describe('Node IP / advertise address; defaults to address'),
     address6: ipAddress
       .optional()
-      .describe('Dual-stack: the node\'s IPv6 address, the second kubelet node-ip next to internalAddress (needs IPv4,IPv6 podSubnet and serviceSubnet)'),
+      .describe(
+        "Dual-stack: the node's IPv6 address, the second kubelet node-ip next to internalAddress (needs IPv4,IPv6 podSubnet and serviceSubnet)",
+      ),
     roles: z.array(roleSchema).min(1, 'a host needs at least one role').describe('control-plane and/or worker'),
     ssh: hostSshSchema.optional().describe('Per-host overrides of spec.ssh'),
     labels: z
@@ -151,7 +163,9 @@ export const hostSchema = z
         z.string().regex(/^[A-Za-z0-9._-]*$/, 'expected a label value: letters, digits, . _ -'),
       )
       .optional()
-      .describe('Node labels: set by the kubelet at registration (--node-labels) and kept by `kubectl label`; node-role.kubernetes.io/* only by kubectl'),
+      .describe(
+        'Node labels: set by the kubelet at registration (--node-labels) and kept by `kubectl label`; node-role.kubernetes.io/* only by kubectl',
+      ),
     taints: z
       .array(taintSchema)
       .optional()
@@ -239,14 +253,18 @@ export const offlineSchema = z
   .object({
     bundle: safePath
       .optional()
-      .describe('Directory or tar made by `kubesmith bundle create`, relative to the inventory file; when set, apply installs from it and never reaches the internet'),
+      .describe(
+        'Directory or tar made by `kubesmith bundle create`, relative to the inventory file; when set, apply installs from it and never reaches the internet',
+      ),
     extraImages: z
       .array(z.string().regex(IMAGE_REF, 'expected an image reference'))
       .default([])
-      .describe('More images (an application\'s) that `kubesmith bundle create` adds to the bundle and apply loads on every node'),
+      .describe("More images (an application's) that `kubesmith bundle create` adds to the bundle and apply loads on every node"),
     publicKey: safePath
       .optional()
-      .describe('ed25519 public key (PEM, relative to the inventory file) the bundle\'s manifest must be signed with (`kubesmith bundle create --sign KEY`; `kubesmith bundle keygen -o KEY` writes KEY and KEY.pub); checked before anything is uploaded'),
+      .describe(
+        "ed25519 public key (PEM, relative to the inventory file) the bundle's manifest must be signed with (`kubesmith bundle create --sign KEY`; `kubesmith bundle keygen -o KEY` writes KEY and KEY.pub); checked before anything is uploaded",
+      ),
   })
   .strict();
 
@@ -254,7 +272,9 @@ export const offlineSchema = z
 const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
 const quantity = z.string().regex(QUANTITY, 'expected a quantity such as 500m, 100Mi or 1Gi');
 /** An eviction threshold: a quantity or a percentage. */
-const threshold = z.string().regex(/^(\d+(\.\d+)?%|\d+(\.\d+)?(k|Ki|M|Mi|G|Gi|T|Ti)?)$/, 'expected a quantity such as 100Mi or a percentage such as 10%');
+const threshold = z
+  .string()
+  .regex(/^(\d+(\.\d+)?%|\d+(\.\d+)?(k|Ki|M|Mi|G|Gi|T|Ti)?)$/, 'expected a quantity such as 100Mi or a percentage such as 10%');
 
 export const reservedSchema = z
   .object({

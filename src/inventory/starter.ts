@@ -37,7 +37,7 @@ function endpointLines(name: string, controlPlaneCount: number): string[] {
   }
   return [
     '    # controlPlaneEndpoint: api.example.internal:6443',
-    '    #   Not set: nodes use the control plane\'s address, and the cluster cannot grow to several control',
+    "    #   Not set: nodes use the control plane's address, and the cluster cannot grow to several control",
     '    #   planes later (kubesmith validate warns). Point a DNS name at the control plane to keep that option.',
   ];
 }

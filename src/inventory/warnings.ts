@@ -10,7 +10,9 @@ export const ipvsDeprecated: Rule = {
   check(spec) {
     const minor = parseKubeVersion(spec.kubernetes.version)?.minor ?? 0;
     if (spec.kubernetes.proxyMode !== 'ipvs' || minor < 35) return [];
-    return [warning(['spec', 'kubernetes', 'proxyMode'], `ipvs is deprecated in kube-proxy since Kubernetes 1.35; prefer nftables (or iptables)`)];
+    return [
+      warning(['spec', 'kubernetes', 'proxyMode'], `ipvs is deprecated in kube-proxy since Kubernetes 1.35; prefer nftables (or iptables)`),
+    ];
   },
 };
 
@@ -18,7 +20,12 @@ export const dockerRuntime: Rule = {
   name: 'docker-runtime',
   check(spec) {
     if (spec.containerRuntime.type !== 'docker') return [];
-    return [warning(['spec', 'containerRuntime', 'type'], 'docker needs cri-dockerd as an extra moving part (installed, upgraded and restarted with it); containerd is simpler')];
+    return [
+      warning(
+        ['spec', 'containerRuntime', 'type'],
+        'docker needs cri-dockerd as an extra moving part (installed, upgraded and restarted with it); containerd is simpler',
+      ),
+    ];
   },
 };
 
@@ -26,7 +33,12 @@ export const hostKeyAcceptNew: Rule = {
   name: 'host-key-accept-new',
   check(spec) {
     if (spec.ssh.hostKeyPolicy !== 'accept-new') return [];
-    return [warning(['spec', 'ssh', 'hostKeyPolicy'], 'accept-new trusts whatever key a host presents the first time; prefer strict with keys already in known_hosts')];
+    return [
+      warning(
+        ['spec', 'ssh', 'hostKeyPolicy'],
+        'accept-new trusts whatever key a host presents the first time; prefer strict with keys already in known_hosts',
+      ),
+    ];
   },
 };
 
@@ -35,7 +47,12 @@ export const etcdQuorum: Rule = {
   check(spec) {
     const count = controlPlanes(spec).length;
     if (count === 0 || count % 2 === 1) return [];
-    return [warning(['spec', 'hosts'], `${count} control-plane hosts: etcd tolerates no more failures than with ${count - 1}; use an odd number (3 or 5)`)];
+    return [
+      warning(
+        ['spec', 'hosts'],
+        `${count} control-plane hosts: etcd tolerates no more failures than with ${count - 1}; use an odd number (3 or 5)`,
+      ),
+    ];
   },
 };
 
@@ -52,4 +69,10 @@ export const singleControlPlaneWithoutEndpoint: Rule = {
   },
 };
 
-export const WARNING_RULES: readonly Rule[] = [ipvsDeprecated, dockerRuntime, hostKeyAcceptNew, etcdQuorum, singleControlPlaneWithoutEndpoint];
+export const WARNING_RULES: readonly Rule[] = [
+  ipvsDeprecated,
+  dockerRuntime,
+  hostKeyAcceptNew,
+  etcdQuorum,
+  singleControlPlaneWithoutEndpoint,
+];

@@ -41,21 +41,22 @@ export class Host {
 }
 
 /** Host selectors used by playbooks. */
-export type HostSelector =
-  | 'all'
-  | 'control-plane'
-  | 'worker'
-  | 'first-control-plane'
-  | 'other-control-planes'
-  | 'workers-only'
-  | 'admin';
+export type HostSelector = 'all' | 'control-plane' | 'worker' | 'first-control-plane' | 'other-control-planes' | 'workers-only' | 'admin';
 
 /**
  * Words that select a group of hosts: the playbook selectors, the roles --limit accepts, and their plurals. A host
  * may not be named like one (inventory rule host-name-not-selector), so a name always means exactly one host.
  */
 export const SELECTOR_WORDS: readonly string[] = [
-  'all', 'control-plane', 'control-planes', 'worker', 'workers', 'first-control-plane', 'other-control-planes', 'workers-only', 'admin',
+  'all',
+  'control-plane',
+  'control-planes',
+  'worker',
+  'workers',
+  'first-control-plane',
+  'other-control-planes',
+  'workers-only',
+  'admin',
 ];
 
 export class Hosts {

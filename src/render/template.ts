@@ -68,7 +68,7 @@ function parse(source: string, name: string): Node[] {
       } else throw new TemplateError(name, `unknown block {{#${keyword ?? arg}}}`);
     } else if (sigil === '/') {
       const top = stack.pop();
-      const expected = top?.node.kind === 'each' ? 'each' : top ? (top.node as { negate: boolean }).negate ? 'unless' : 'if' : undefined;
+      const expected = top?.node.kind === 'each' ? 'each' : top ? ((top.node as { negate: boolean }).negate ? 'unless' : 'if') : undefined;
       if (!top || keyword !== expected) throw new TemplateError(name, `unexpected {{/${keyword}}}`);
     } else if (keyword === 'else') {
       const top = stack[stack.length - 1];

@@ -141,7 +141,14 @@ export async function runOnChannel(client: ExecClient, run: ChannelRun): Promise
       if (err) return reject(err);
       const code = exit.code;
       const lost = code === null && !timedOut && !aborted;
-      resolve({ code: code ?? (timedOut ? 124 : aborted ? 130 : 255), stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr.chunks), timedOut, aborted, lost });
+      resolve({
+        code: code ?? (timedOut ? 124 : aborted ? 130 : 255),
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr.chunks),
+        timedOut,
+        aborted,
+        lost,
+      });
     };
     const stop = () => {
       const pid = stderr.pid;

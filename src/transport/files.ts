@@ -29,12 +29,16 @@ const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
  * as root or through sudo, the usual case: no chown, one process less per write); `desiredOwner` is always set when
  * elevated, to fix a file that exists already.
  */
-async function modeAndOwner(runner: RawRunner, opts: WriteFileOptions = {}): Promise<{ mode: string; owner?: string; desiredOwner?: string }> {
+async function modeAndOwner(
+  runner: RawRunner,
+  opts: WriteFileOptions = {},
+): Promise<{ mode: string; owner?: string; desiredOwner?: string }> {
   const mode = opts.mode ?? '0644';
   if (!MODE.test(mode)) throw new Error(`${runner.host}: invalid file mode ${JSON.stringify(mode)} (expected octal such as 0644)`);
   const elevated = await runner.elevated();
   const owner = opts.owner ?? (elevated ? 'root:root' : undefined);
-  if (owner !== undefined && !OWNER.test(owner)) throw new Error(`${runner.host}: invalid owner ${JSON.stringify(owner)} (expected user[:group])`);
+  if (owner !== undefined && !OWNER.test(owner))
+    throw new Error(`${runner.host}: invalid owner ${JSON.stringify(owner)} (expected user[:group])`);
   if (owner === undefined) return { mode };
   return elevated && owner === 'root:root' ? { mode, desiredOwner: owner } : { mode, owner, desiredOwner: owner };
 }
@@ -60,7 +64,14 @@ trap - EXIT`;
 
 function withDiskHint(err: unknown): never {
   if (err instanceof CommandError && /No space left on device|Disk quota exceeded/.test(err.stderr)) {
-    throw new CommandError(err.host, err.command, err.code, err.stdout, err.stderr, 'the target filesystem is full; nothing was written at the final path');
+    throw new CommandError(
+      err.host,
+      err.command,
+      err.code,
+      err.stdout,
+      err.stderr,
+      'the target filesystem is full; nothing was written at the final path',
+    );
   }
   throw err;
 }

@@ -10,7 +10,12 @@ import { KEEPER_HEARTBEAT_MS, KEEPER_READY, keeperCommand, type Elevation } from
  * Start the keeper on its own channel (see keeperCommand) and send its heartbeats. Resolves with the registry
  * directory once the keeper reports it is ready, or undefined when it cannot run (commands then run unguarded).
  */
-export function startKeeper(client: ExecClient, elevation: Elevation, onStop: (stop: () => void) => void, onClose: () => void): Promise<string | undefined> {
+export function startKeeper(
+  client: ExecClient,
+  elevation: Elevation,
+  onStop: (stop: () => void) => void,
+  onClose: () => void,
+): Promise<string | undefined> {
   const registry = `/tmp/.kubesmith-keeper-${randomBytes(12).toString('hex')}`;
   const keeper = keeperCommand(registry, elevation);
   return new Promise((resolve) => {

@@ -41,7 +41,10 @@ export function hostToken(host: string, port: number): string {
 }
 
 function wildcardMatch(pattern: string, text: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(text);
 }
 
@@ -126,7 +129,10 @@ export function appendKnownHost(path: string, host: string, port: number, blob: 
 }
 
 function shortType(type: string): string {
-  return type.replace(/^ssh-/, '').replace(/^ecdsa-sha2-.*/, 'ecdsa').replace(/^rsa-sha2-.*/, 'rsa');
+  return type
+    .replace(/^ssh-/, '')
+    .replace(/^ecdsa-sha2-.*/, 'ecdsa')
+    .replace(/^rsa-sha2-.*/, 'rsa');
 }
 
 export interface HostKeyCheck {

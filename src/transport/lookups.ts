@@ -59,7 +59,9 @@ export function lookupDisplay(l: Lookup): string {
  */
 export function lookupBatch(items: readonly Lookup[]): LookupBatch {
   const marker = `@@ks-${randomBytes(6).toString('hex')}`;
-  const text = items.map((l, i) => `printf '%s\\n' '${marker}:${i}'; (\n${itemText(l)}\n) </dev/null 2>/dev/null; printf '\\n%s\\n' "${marker}:${i}:$?"`).join('\n');
+  const text = items
+    .map((l, i) => `printf '%s\\n' '${marker}:${i}'; (\n${itemText(l)}\n) </dev/null 2>/dev/null; printf '\\n%s\\n' "${marker}:${i}:$?"`)
+    .join('\n');
   const display = [`# ${items.length} look-ups in one round trip:`, ...items.map(lookupDisplay)].join('\n');
   const secrets = items.flatMap((l) => (l.kind === 'run' && !Array.isArray(l.cmd) ? (l.cmd as ShellScript).secrets : []));
   return { kind: 'script', text, display, secrets, lookups: items, marker };
@@ -95,7 +97,15 @@ export function decodeLookupOutput(host: string, marker: string, count: number, 
     const endRe = new RegExp(`\\n${marker}:${i}:(\\d+)\\n`, 'g');
     endRe.lastIndex = at + start.length - 1;
     const end = at < 0 ? null : endRe.exec(stdout);
-    if (at < 0 || !end) throw new CommandError(host, `look-up ${i + 1} of ${count}`, -1, stdout.slice(-500), '', 'the batch of look-ups ended early (the connection dropped or the shell exited)');
+    if (at < 0 || !end)
+      throw new CommandError(
+        host,
+        `look-up ${i + 1} of ${count}`,
+        -1,
+        stdout.slice(-500),
+        '',
+        'the batch of look-ups ended early (the connection dropped or the shell exited)',
+      );
     out.push({ code: Number(end[1]), stdout: stdout.slice(at + start.length, end.index) });
     pos = end.index + end[0].length;
   }
@@ -110,10 +120,17 @@ function toResult(host: string, l: Lookup, r: { code: number; stdout: string }, 
 }
 
 /** Run the look-ups in one round trip (a single one goes as it is). Results come in the order asked. */
-export async function lookups<const L extends readonly Lookup[]>(t: Transport, items: L, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Results<L>> {
+export async function lookups<const L extends readonly Lookup[]>(
+  t: Transport,
+  items: L,
+  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<Results<L>> {
   if (items.length === 1) {
     const l = items[0]!;
-    const one = l.kind === 'read' ? await readOne(t, l.path) : await t.exec(l.cmd, { ...opts, allowFailure: true }).then((r) => ({ ...r, stderr: '' }));
+    const one =
+      l.kind === 'read'
+        ? await readOne(t, l.path)
+        : await t.exec(l.cmd, { ...opts, allowFailure: true }).then((r) => ({ ...r, stderr: '' }));
     return [one] as Results<L>;
   }
   const batch = lookupBatch(items);

@@ -71,7 +71,11 @@ export class ConnectionPool {
     this.#opts.onConnect?.(r);
   };
 
-  #auth(name: string, keyPath: string | undefined, passwordEnv: string | undefined): Pick<ConnectSpec, 'privateKey' | 'keyLabel' | 'agent' | 'password'> {
+  #auth(
+    name: string,
+    keyPath: string | undefined,
+    passwordEnv: string | undefined,
+  ): Pick<ConnectSpec, 'privateKey' | 'keyLabel' | 'agent' | 'password'> {
     const env = this.#opts.env ?? process.env;
     const auth: Pick<ConnectSpec, 'privateKey' | 'keyLabel' | 'agent' | 'password'> = {};
     const keyFile = keyPath ? this.#path(keyPath) : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).find((f) => existsSync(f));
@@ -86,7 +90,8 @@ export class ConnectionPool {
     if (env.SSH_AUTH_SOCK) auth.agent = env.SSH_AUTH_SOCK;
     if (passwordEnv) {
       const password = env[passwordEnv];
-      if (password === undefined) throw new ConnectError(name, `environment variable ${passwordEnv} (spec.ssh.passwordEnv) is not set`, true);
+      if (password === undefined)
+        throw new ConnectError(name, `environment variable ${passwordEnv} (spec.ssh.passwordEnv) is not set`, true);
       auth.password = password;
     }
     return auth;
@@ -100,7 +105,13 @@ export class ConnectionPool {
   }
 
   #hostKey(ssh: SshSettings, address: string, port: number): ConnectSpec['hostKey'] {
-    return { host: address, port, knownHostsPath: this.#path(ssh.knownHostsPath), knownHostsLabel: ssh.knownHostsPath, policy: ssh.hostKeyPolicy };
+    return {
+      host: address,
+      port,
+      knownHostsPath: this.#path(ssh.knownHostsPath),
+      knownHostsLabel: ssh.knownHostsPath,
+      policy: ssh.hostKeyPolicy,
+    };
   }
 
   #bastion(ssh: SshSettings): SshTransport | undefined {

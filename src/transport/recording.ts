@@ -135,7 +135,11 @@ export class RecordingTransport implements Transport {
     return this.files.get(path)?.content.toString('utf8');
   }
 
-  async upload(localPath: string, remotePath: string, opts: WriteFileOptions & { onProgress?: (sent: number, total: number) => void } = {}): Promise<UploadResult> {
+  async upload(
+    localPath: string,
+    remotePath: string,
+    opts: WriteFileOptions & { onProgress?: (sent: number, total: number) => void } = {},
+  ): Promise<UploadResult> {
     this.calls.push({ kind: 'upload', command: remotePath, opts });
     const content = await readFile(localPath);
     const sha256 = createHash('sha256').update(content).digest('hex');

@@ -93,7 +93,13 @@ export class SshTransport implements Transport, RawRunner {
     const started = Date.now();
     const attempt = connectWithRetry(this.#opts.connect).then((ssh) => {
       const c = this.#opts.connect;
-      this.#opts.onConnect?.({ host: this.host, address: c.address, port: c.port, viaBastion: !!c.tunnel, durationMs: Date.now() - started });
+      this.#opts.onConnect?.({
+        host: this.host,
+        address: c.address,
+        port: c.port,
+        viaBastion: !!c.tunnel,
+        durationMs: Date.now() - started,
+      });
       return ssh;
     });
     this.#conn = attempt;
@@ -126,14 +132,30 @@ export class SshTransport implements Transport, RawRunner {
     const nopasswd = await this.#channel('sudo -k -n true', { kind: 'none' }, {});
     if (nopasswd.code === 0) return { kind: 'sudo' };
     if (/not found/.test(nopasswd.stderr.toString())) {
-      throw new ConnectError(this.host, `sudo is not installed for user ${user}`, true, 'install sudo on the host, log in as root, or set spec.ssh.sudo: never');
+      throw new ConnectError(
+        this.host,
+        `sudo is not installed for user ${user}`,
+        true,
+        'install sudo on the host, log in as root, or set spec.ssh.sudo: never',
+      );
     }
     if (sudoPassword === undefined) {
-      throw new ConnectError(this.host, `sudo needs a password for user ${user}`, true, 'set spec.ssh.passwordEnv to the name of an environment variable holding it, or allow NOPASSWD sudo for this user');
+      throw new ConnectError(
+        this.host,
+        `sudo needs a password for user ${user}`,
+        true,
+        'set spec.ssh.passwordEnv to the name of an environment variable holding it, or allow NOPASSWD sudo for this user',
+      );
     }
     const elevation: Elevation = { kind: 'sudo-password', password: sudoPassword };
     const check = await this.#channel('true', elevation, {});
-    if (check.code !== 0) throw new ConnectError(this.host, `sudo refused the password for user ${user}`, true, 'check the password in the variable named by spec.ssh.passwordEnv and the sudoers rules');
+    if (check.code !== 0)
+      throw new ConnectError(
+        this.host,
+        `sudo refused the password for user ${user}`,
+        true,
+        'check the password in the variable named by spec.ssh.passwordEnv and the sudoers rules',
+      );
     return elevation;
   }
 
@@ -142,9 +164,16 @@ export class SshTransport implements Transport, RawRunner {
     if (this.#keeper?.ssh !== ssh) {
       this.#keeper?.stop();
       let stop = () => undefined as void;
-      const registry = this.elevation().then((elevation) => startKeeper(ssh.connection as unknown as ExecClient, elevation, (s) => (stop = s), () => {
-        if (this.#keeper?.ssh === ssh) this.#keeper = undefined; // a new one starts with the next command
-      }));
+      const registry = this.elevation().then((elevation) =>
+        startKeeper(
+          ssh.connection as unknown as ExecClient,
+          elevation,
+          (s) => (stop = s),
+          () => {
+            if (this.#keeper?.ssh === ssh) this.#keeper = undefined; // a new one starts with the next command
+          },
+        ),
+      );
       this.#keeper = { ssh, registry, stop: () => stop() };
     }
     return this.#keeper.registry;
@@ -182,7 +211,14 @@ export class SshTransport implements Transport, RawRunner {
     const r = await this.#channel(commandText(cmd), elevation, opts, false, true).catch((err: unknown) => {
       // The connection dropped while the channel was being opened (ssh2: "No response from server", "Not connected").
       if (err instanceof Error && !(err instanceof ConnectError) && CHANNEL_LOST.test(err.message)) {
-        throw new CommandError(this.host, opts.label ?? display, 255, '', '', `the SSH connection was lost before the command started (${err.message}); it may or may not have run`);
+        throw new CommandError(
+          this.host,
+          opts.label ?? display,
+          255,
+          '',
+          '',
+          `the SSH connection was lost before the command started (${err.message}); it may or may not have run`,
+        );
       }
       throw err;
     });
@@ -201,7 +237,15 @@ export class SshTransport implements Transport, RawRunner {
     const shown = opts.label ?? display;
     if (r.timedOut) throw new CommandTimeoutError(this.host, shown, opts.timeoutMs ?? this.#opts.defaultTimeoutMs, out, stderr);
     if (r.aborted) throw new CommandAbortedError(this.host, shown, out, stderr);
-    if (r.lost) throw new CommandError(this.host, shown, r.code, out, stderr, 'the SSH connection was lost before the command finished; it may or may not have completed');
+    if (r.lost)
+      throw new CommandError(
+        this.host,
+        shown,
+        r.code,
+        out,
+        stderr,
+        'the SSH connection was lost before the command finished; it may or may not have completed',
+      );
     if (r.code !== 0 && !opts.allowFailure) throw new CommandError(this.host, shown, r.code, out, stderr, sudoHint(stderr));
     // Results are the caller's data (a task may read back a value it wrote); only the sudo password is hidden.
     const pw = this.#opts.sudoPassword ? [this.#opts.sudoPassword] : [];
@@ -222,7 +266,11 @@ export class SshTransport implements Transport, RawRunner {
     return readRemoteFile(this, path);
   }
 
-  upload(localPath: string, remotePath: string, opts?: WriteFileOptions & { onProgress?: (sent: number, total: number) => void }): Promise<UploadResult> {
+  upload(
+    localPath: string,
+    remotePath: string,
+    opts?: WriteFileOptions & { onProgress?: (sent: number, total: number) => void },
+  ): Promise<UploadResult> {
     return uploadFile(this, localPath, remotePath, opts);
   }
 
@@ -237,7 +285,8 @@ export class SshTransport implements Transport, RawRunner {
 }
 
 function sudoHint(stderr: string): string | undefined {
-  if (/sudo: a password is required|sudo: a terminal is required/.test(stderr)) return 'sudo needs a password: set spec.ssh.passwordEnv or allow NOPASSWD';
+  if (/sudo: a password is required|sudo: a terminal is required/.test(stderr))
+    return 'sudo needs a password: set spec.ssh.passwordEnv or allow NOPASSWD';
   if (/is not in the sudoers file|not allowed to execute/.test(stderr)) return 'the SSH user may not use sudo on this host';
   return undefined;
 }

@@ -45,7 +45,11 @@ export interface Transport {
   /** Read a file's bytes; null when it does not exist. */
   readFile(path: string): Promise<Buffer | null>;
   /** Upload a large local file, skipping when the remote sha256 already matches; atomic. */
-  upload(localPath: string, remotePath: string, opts?: WriteFileOptions & { onProgress?: (sent: number, total: number) => void }): Promise<UploadResult>;
+  upload(
+    localPath: string,
+    remotePath: string,
+    opts?: WriteFileOptions & { onProgress?: (sent: number, total: number) => void },
+  ): Promise<UploadResult>;
   close(): Promise<void>;
 }
 
@@ -81,7 +85,13 @@ export class ConnectError extends Error {
 
 /** A command killed because it ran longer than its timeout (the remote process tree is killed too). */
 export class CommandTimeoutError extends CommandError {
-  constructor(host: string, command: string, readonly timeoutMs: number, stdout: string, stderr: string) {
+  constructor(
+    host: string,
+    command: string,
+    readonly timeoutMs: number,
+    stdout: string,
+    stderr: string,
+  ) {
     super(host, command, 124, stdout, stderr, `timed out after ${Math.round(timeoutMs / 100) / 10}s; the remote process was killed`);
     this.name = 'CommandTimeoutError';
   }

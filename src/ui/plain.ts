@@ -20,7 +20,10 @@ export function plainRenderer(out: Output): RunListener {
     switch (e.type) {
       case 'run.start':
         dryRun = e.dryRun;
-        line(paint('bold', `${dryRun ? 'Planning' : 'Running'} ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}`) + (e.logDir ? paint('dim', ` (logs: ${e.logDir})`) : ''));
+        line(
+          paint('bold', `${dryRun ? 'Planning' : 'Running'} ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}`) +
+            (e.logDir ? paint('dim', ` (logs: ${e.logDir})`) : ''),
+        );
         break;
       case 'phase.start':
         line(paint('cyan', `== ${e.phase}`));

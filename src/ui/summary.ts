@@ -87,9 +87,18 @@ export function formatSummary(s: Summary, opts: { color: boolean }): string {
   const paint = painter(opts.color);
   const lines = [paint('bold', `CLUSTER ${s.cluster}`)];
   if (s.nodes) {
-    const rows = s.nodes.map((n) => [n.name, n.roles.length ? n.roles.join(',') : 'worker', n.ready ? 'Ready' : 'NotReady', n.kubeletVersion]);
+    const rows = s.nodes.map((n) => [
+      n.name,
+      n.roles.length ? n.roles.join(',') : 'worker',
+      n.ready ? 'Ready' : 'NotReady',
+      n.kubeletVersion,
+    ]);
     const widths = [0, 1, 2].map((i) => Math.max(...[['NAME', 'ROLES', 'STATUS'][i]!, ...rows.map((r) => r[i]!)].map((c) => c.length)));
-    const row = (r: string[]) => `  ${r.slice(0, 3).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  ${r[3]}`.trimEnd();
+    const row = (r: string[]) =>
+      `  ${r
+        .slice(0, 3)
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')}  ${r[3]}`.trimEnd();
     lines.push(paint('dim', row(['NAME', 'ROLES', 'STATUS', 'VERSION'])));
     for (const r of rows) lines.push(r[2] === 'Ready' ? row(r) : paint('red', row(r)));
   } else {

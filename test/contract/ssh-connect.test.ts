@@ -22,7 +22,10 @@ afterAll(() => fx.stop());
 async function connectError(ssh: Record<string, unknown>, port: number, retry = { attempts: 4, baseDelayMs: 1000 }) {
   const { pool, host } = fx.pool(ssh, port, { retry });
   const started = Date.now();
-  const err = await pool.get(host).then(() => null, (e: unknown) => e);
+  const err = await pool.get(host).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConnectError);
   return { err: err as ConnectError, ms: Date.now() - started, pool };
 }

@@ -25,7 +25,10 @@ afterAll(async () => {
 describe('ssh timeouts from the inventory', () => {
   it('commandTimeoutSeconds kills a remote command that runs longer', async () => {
     const t = await fx.transport({ commandTimeoutSeconds: 1 }, sshd.port);
-    const err = await t.exec(['sleep', '30']).then(() => null, (e: unknown) => e);
+    const err = await t.exec(['sleep', '30']).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CommandTimeoutError);
     expect((err as CommandTimeoutError).timeoutMs).toBe(1000);
   }, 60_000);
@@ -33,7 +36,10 @@ describe('ssh timeouts from the inventory', () => {
   it('connectTimeoutSeconds ends an attempt on a host that never answers', async () => {
     const port = (silent.address() as { port: number }).port;
     const { pool, host } = fx.pool({ connectTimeoutSeconds: 1 }, port, { retry: { attempts: 1, baseDelayMs: 10 } });
-    const err = await pool.get(host).then(() => null, (e: unknown) => e);
+    const err = await pool.get(host).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).message).toMatch(/timed out|timeout/i);
     // the default (10 s) would outlast this test's own limit: the 1 s from the inventory ended the attempt

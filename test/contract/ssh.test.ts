@@ -21,7 +21,10 @@ beforeAll(async () => {
   root = await fx.transport({}, sshd.port, { onCommand: (r) => records.push(r) });
   if (withUsers) sudoer = await fx.transport({ user: NOPASSWD_USER.name }, sshd.port);
 });
-afterAll(async () => { if (process.env.KS_DEBUG) console.log(sshd?.log()); await fx.stop(); });
+afterAll(async () => {
+  if (process.env.KS_DEBUG) console.log(sshd?.log());
+  await fx.stop();
+});
 
 /** No process whose command line contains `sleep <tag>` is left (the [s] keeps pgrep from matching itself). */
 async function leftovers(t: SshTransport, tag: number): Promise<string> {
@@ -29,52 +32,56 @@ async function leftovers(t: SshTransport, tag: number): Promise<string> {
   return (await t.exec(sh`pgrep -af ${`[s]leep ${tag}`} || true`)).stdout;
 }
 
-describe.each([
-  ['root', () => root],
-  ...(withUsers ? [['sudo user', () => sudoer] as [string, () => SshTransport]] : []),
-])('commands as %s', (_, t) => {
-  it(`hostile strings survive quoting (${HOSTILE.length} strings, script and argv forms)`, async () => {
-    const script = await t().exec(sh`printf '%s\\0' ${HOSTILE}`);
-    expect(script.stdout.split('\0').slice(0, -1)).toEqual(HOSTILE);
-    const argv = await t().exec(['printf', '%s\\0', ...HOSTILE]);
-    expect(argv.stdout.split('\0').slice(0, -1)).toEqual(HOSTILE);
-  });
+describe.each([['root', () => root], ...(withUsers ? [['sudo user', () => sudoer] as [string, () => SshTransport]] : [])])(
+  'commands as %s',
+  (_, t) => {
+    it(`hostile strings survive quoting (${HOSTILE.length} strings, script and argv forms)`, async () => {
+      const script = await t().exec(sh`printf '%s\\0' ${HOSTILE}`);
+      expect(script.stdout.split('\0').slice(0, -1)).toEqual(HOSTILE);
+      const argv = await t().exec(['printf', '%s\\0', ...HOSTILE]);
+      expect(argv.stdout.split('\0').slice(0, -1)).toEqual(HOSTILE);
+    });
 
-  it('runs elevated (uid 0) unless noSudo', async () => {
-    expect((await t().exec(['id', '-u'])).stdout).toBe('0\n');
-    const plain = await t().exec(['id', '-u'], { noSudo: true });
-    expect(plain.stdout).toBe(t() === root ? '0\n' : `${NOPASSWD_USER.uid}\n`);
-  });
+    it('runs elevated (uid 0) unless noSudo', async () => {
+      expect((await t().exec(['id', '-u'])).stdout).toBe('0\n');
+      const plain = await t().exec(['id', '-u'], { noSudo: true });
+      expect(plain.stdout).toBe(t() === root ? '0\n' : `${NOPASSWD_USER.uid}\n`);
+    });
 
-  it('passes text and 5 MB binary stdin exactly', async () => {
-    expect((await t().exec(['cat'], { stdin: 'line 1\n\n  spaced  \n' })).stdout).toBe('line 1\n\n  spaced  \n');
-    const blob = randomBytes(5 * 1024 * 1024);
-    const sum = await t().exec(['sha256sum'], { stdin: blob });
-    expect(sum.stdout.split(' ')[0]).toBe(createHash('sha256').update(blob).digest('hex'));
-    const back = await t().run(['cat'], { stdin: blob, quietStdout: true });
-    expect(back.stdout.equals(blob)).toBe(true);
-  });
+    it('passes text and 5 MB binary stdin exactly', async () => {
+      expect((await t().exec(['cat'], { stdin: 'line 1\n\n  spaced  \n' })).stdout).toBe('line 1\n\n  spaced  \n');
+      const blob = randomBytes(5 * 1024 * 1024);
+      const sum = await t().exec(['sha256sum'], { stdin: blob });
+      expect(sum.stdout.split(' ')[0]).toBe(createHash('sha256').update(blob).digest('hex'));
+      const back = await t().run(['cat'], { stdin: blob, quietStdout: true });
+      expect(back.stdout.equals(blob)).toBe(true);
+    });
 
-  it('a timeout kills the remote process tree and throws CommandTimeoutError', async () => {
-    const tag = 4000 + Math.floor(Math.random() * 1000);
-    const started = Date.now();
-    const err = await t().exec(sh`sleep ${tag}.5 & sleep ${tag}.25; echo never`, { timeoutMs: 700 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CommandTimeoutError);
-    expect((err as CommandError).code).toBe(124);
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect(await leftovers(t(), tag)).toBe('');
-  });
+    it('a timeout kills the remote process tree and throws CommandTimeoutError', async () => {
+      const tag = 4000 + Math.floor(Math.random() * 1000);
+      const started = Date.now();
+      const err = await t()
+        .exec(sh`sleep ${tag}.5 & sleep ${tag}.25; echo never`, { timeoutMs: 700 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandTimeoutError);
+      expect((err as CommandError).code).toBe(124);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await leftovers(t(), tag)).toBe('');
+    });
 
-  it('an AbortSignal stops the command and kills it too', async () => {
-    const tag = 5000 + Math.floor(Math.random() * 1000);
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 400);
-    const err = await t().exec(sh`sleep ${tag}`, { signal: ac.signal }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CommandAbortedError);
-    expect(await leftovers(t(), tag)).toBe('');
-    await expect(t().exec(['true'], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(CommandAbortedError);
-  });
-});
+    it('an AbortSignal stops the command and kills it too', async () => {
+      const tag = 5000 + Math.floor(Math.random() * 1000);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 400);
+      const err = await t()
+        .exec(sh`sleep ${tag}`, { signal: ac.signal })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandAbortedError);
+      expect(await leftovers(t(), tag)).toBe('');
+      await expect(t().exec(['true'], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(CommandAbortedError);
+    });
+  },
+);
 
 describe('results and errors', () => {
   it('returns output untrimmed, and 10 MB of it', async () => {
@@ -108,7 +115,9 @@ describe('results and errors', () => {
 
   it('opts.secrets masks an argv command in the log record and the error', async () => {
     const key = 'f00dfeed'.repeat(8);
-    const err = (await root.exec(['sh', '-c', 'exit 3', 'sh', '--certificate-key', key], { secrets: [key] }).catch((e: unknown) => e)) as CommandError;
+    const err = (await root
+      .exec(['sh', '-c', 'exit 3', 'sh', '--certificate-key', key], { secrets: [key] })
+      .catch((e: unknown) => e)) as CommandError;
     expect(err).toBeInstanceOf(CommandError);
     expect(err.command).toContain('--certificate-key ***');
     expect(err.message).not.toContain(key);

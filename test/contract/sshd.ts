@@ -38,7 +38,8 @@ export interface Sshd {
 }
 
 /** Whether sshd can run in a private mount namespace here (root with CAP_SYS_ADMIN). */
-export const PRIVATE_MOUNTS = process.env.KS_TEST_NO_UNSHARE !== '1' && spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
+export const PRIVATE_MOUNTS =
+  process.env.KS_TEST_NO_UNSHARE !== '1' && spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

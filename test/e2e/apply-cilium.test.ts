@@ -18,13 +18,21 @@ describe.skipIf(!labReady())('apply: cilium with helm, Rocky 9, non-root user wi
   let inv: string;
 
   beforeAll(async () => {
-    c = await labCluster(NAME, HOSTS.map((name) => ({ name, os: 'rocky9' as const })));
+    c = await labCluster(
+      NAME,
+      HOSTS.map((name) => ({ name, os: 'rocky9' as const })),
+    );
     lab = c.lab;
     inv = c.inventory;
     const mirrors = { ...c.mirrors.containerRuntime.registryMirrors, 'quay.io': [c.registry.url] };
     lab.writeInventory(inv, {
-      controlPlanes: ['cp1'], workers: ['w1', 'w2'], user: 'kube',
-      extra: { containerRuntime: { registryMirrors: mirrors }, network: { plugin: 'cilium', cilium: { version: '1.19.4', kubeProxyReplacement: true } } },
+      controlPlanes: ['cp1'],
+      workers: ['w1', 'w2'],
+      user: 'kube',
+      extra: {
+        containerRuntime: { registryMirrors: mirrors },
+        network: { plugin: 'cilium', cilium: { version: '1.19.4', kubeProxyReplacement: true } },
+      },
     });
   }, 120_000);
 
@@ -41,11 +49,23 @@ describe.skipIf(!labReady())('apply: cilium with helm, Rocky 9, non-root user wi
     expect(ready.stdout.trim()).toBe('True True True');
     expect((await lab.exec('cp1', 'helm version --short')).stdout).toMatch(/^v3\.16\.4/);
     const list = await lab.exec('cp1', 'helm --kubeconfig /etc/kubernetes/admin.conf list -n kube-system -o json');
-    expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'cilium', namespace: 'kube-system', revision: '1', status: 'deployed', chart: 'cilium-1.19.4', app_version: '1.19.4' }]);
+    expect(JSON.parse(list.stdout)).toMatchObject([
+      { name: 'cilium', namespace: 'kube-system', revision: '1', status: 'deployed', chart: 'cilium-1.19.4', app_version: '1.19.4' },
+    ]);
     const values = parse(lab.readFile('cp1', '/etc/kubernetes/kubesmith/cilium-values.yaml') ?? '');
-    expect(values).toMatchObject({ ipam: { mode: 'kubernetes' }, kubeProxyReplacement: true, k8sServiceHost: lab.host('cp1').ip, k8sServicePort: 6443 });
+    expect(values).toMatchObject({
+      ipam: { mode: 'kubernetes' },
+      kubeProxyReplacement: true,
+      k8sServiceHost: lab.host('cp1').ip,
+      k8sServicePort: 6443,
+    });
     const config = JSON.parse((await lab.exec('cp1', `${KUBECTL} get configmap cilium-config -n kube-system -o json`)).stdout);
-    expect(config.data).toMatchObject({ ipam: 'kubernetes', 'kube-proxy-replacement': 'true', 'k8s-service-host': lab.host('cp1').ip, 'k8s-service-port': '6443' });
+    expect(config.data).toMatchObject({
+      ipam: 'kubernetes',
+      'kube-proxy-replacement': 'true',
+      'k8s-service-host': lab.host('cp1').ip,
+      'k8s-service-port': '6443',
+    });
     const ds = JSON.parse((await lab.exec('cp1', `${KUBECTL} get ds cilium -n kube-system -o json`)).stdout);
     expect(ds.status).toMatchObject({ desiredNumberScheduled: 3, numberReady: 3 });
     expect((await lab.exec('cp1', `${KUBECTL} get ds kube-proxy -n kube-system`)).code).not.toBe(0);

@@ -12,7 +12,8 @@ import { changedCount, hostOutcomes, kubesmith, labCluster, labReady, writesIn, 
 
 const NAME = 'e2e-apply-deb';
 
-if (!labReady()) console.warn('skipping test/e2e/apply-debian-flannel.test.ts: needs root and the lab emulators (test/lab/emulators/manifest.json)');
+if (!labReady())
+  console.warn('skipping test/e2e/apply-debian-flannel.test.ts: needs root and the lab emulators (test/lab/emulators/manifest.json)');
 
 describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flannel', () => {
   let c: LabCluster;
@@ -51,7 +52,9 @@ describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flanne
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stderr + run.stdout.slice(-5000)).toBe(0);
     const nodes = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json');
-    const items = (JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }).items;
+    const items = (
+      JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }
+    ).items;
     expect(items.map((n) => n.metadata.name).sort()).toEqual(['cp1', 'w1', 'w2']);
     for (const n of items) expect(n.status.conditions.find((c) => c.type === 'Ready')?.status, n.metadata.name).toBe('True');
   }, 900_000);
@@ -61,14 +64,20 @@ describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flanne
       expect(lab.readFile(h, '/etc/sysctl.d/k8s.conf'), h).toBe(renderSysctl());
       expect(lab.readFile(h, '/etc/modules-load.d/k8s.conf'), h).toContain('br_netfilter');
       const fstab = lab.readFile(h, '/etc/fstab') ?? '';
-      expect(fstab.split('\n').filter((l) => !l.startsWith('#') && /\sswap\s/.test(l)), h).toEqual([]);
+      expect(
+        fstab.split('\n').filter((l) => !l.startsWith('#') && /\sswap\s/.test(l)),
+        h,
+      ).toEqual([]);
       const containerd = lab.readFile(h, '/etc/containerd/config.toml') ?? '';
       expect(containerd, h).toContain('SystemdCgroup = true');
       expect(containerd, h).toMatch(/registry\.k8s\.io\/pause:3\.10\.1/);
       expect(lab.readFile(h, '/etc/hosts'), h).toContain('# BEGIN kubesmith\n10.199.');
     }
     const kubeadm = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kubeadm-init.yaml') ?? '').map((d) => d.toJS());
-    expect(kubeadm[1]).toMatchObject({ kubernetesVersion: 'v1.34.1', networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' } });
+    expect(kubeadm[1]).toMatchObject({
+      kubernetesVersion: 'v1.34.1',
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' },
+    });
     const flannel = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kube-flannel.yaml') ?? '').map((d) => d.toJS());
     expect(JSON.parse(flannel[4].data['net-conf.json'])).toMatchObject({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } });
     expect(lab.readFile('w1', '/etc/kubernetes/kubesmith/kubeadm-join.yaml')).toBeNull();

@@ -13,9 +13,15 @@ import { changedCount, events, kubesmith, labCluster, labReady, type LabCluster 
 const NAME = 'e2e-apply-docker';
 const IMAGE_REPO = 'docker.io/kubesmithlab';
 const IMAGES: [string, string?][] = [
-  ...['kube-apiserver:v1.34.1', 'kube-controller-manager:v1.34.1', 'kube-scheduler:v1.34.1', 'kube-proxy:v1.34.1', 'coredns:v1.12.1', 'pause:3.10.1', 'etcd:3.6.5-0'].map(
-    (i): [string] => [`${IMAGE_REPO}/${i}`],
-  ),
+  ...[
+    'kube-apiserver:v1.34.1',
+    'kube-controller-manager:v1.34.1',
+    'kube-scheduler:v1.34.1',
+    'kube-proxy:v1.34.1',
+    'coredns:v1.12.1',
+    'pause:3.10.1',
+    'etcd:3.6.5-0',
+  ].map((i): [string] => [`${IMAGE_REPO}/${i}`]),
   [`${IMAGE_REPO}/flannel:v0.28.9`, 'ghcr.io/flannel-io/flannel:v0.28.9'],
   [`${IMAGE_REPO}/flannel-cni-plugin:v1.9.1-flannel3`, 'ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3'],
 ];
@@ -36,7 +42,10 @@ describe.skipIf(!labReady())('apply: Ubuntu 22.04, docker + cri-dockerd, 1 contr
   let inv: string;
 
   beforeAll(async () => {
-    c = await labCluster(NAME, [{ name: 'cp1', os: 'ubuntu2204' }, { name: 'w1', os: 'ubuntu2204' }]);
+    c = await labCluster(NAME, [
+      { name: 'cp1', os: 'ubuntu2204' },
+      { name: 'w1', os: 'ubuntu2204' },
+    ]);
     lab = c.lab;
     inv = c.inventory;
     lab.writeInventory(inv, {
@@ -77,30 +86,44 @@ describe.skipIf(!labReady())('apply: Ubuntu 22.04, docker + cri-dockerd, 1 contr
     expect(nodes.stdout).toMatch(/^w1 +Ready /m);
     for (const h of ['cp1', 'w1']) {
       const journal = lab.journal(h).join('\n');
-      expect(journal, h).toMatch(/curl -fsSL --retry 3 https:\/\/github\.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.15\/cri-dockerd_0\.3\.15\.3-0\.ubuntu-jammy_amd64\.deb/);
+      expect(journal, h).toMatch(
+        /curl -fsSL --retry 3 https:\/\/github\.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.15\/cri-dockerd_0\.3\.15\.3-0\.ubuntu-jammy_amd64\.deb/,
+      );
       expect((await lab.exec(h, 'docker info')).stdout, h).toMatch(/Cgroup Driver: systemd/);
       expect((await lab.exec(h, "dpkg-query -W -f='${Version}' cri-dockerd")).stdout, h).toBe('0.3.15.3-0.ubuntu-jammy');
       expect(JSON.parse(lab.readFile(h, '/etc/docker/daemon.json') ?? '{}')['registry-mirrors'], h).toEqual([c.registry.url]);
-      expect(lab.readFile(h, '/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf'), h).toContain(`--pod-infra-container-image=${IMAGE_REPO}/pause:3.10.1`);
+      expect(lab.readFile(h, '/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf'), h).toContain(
+        `--pod-infra-container-image=${IMAGE_REPO}/pause:3.10.1`,
+      );
     }
-    const kubeadm = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kubeadm-init.yaml') ?? '').map((d) => d.toJS() as Record<string, any>);
+    const kubeadm = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kubeadm-init.yaml') ?? '').map(
+      (d) => d.toJS() as Record<string, any>,
+    );
     expect(kubeadm.find((d) => d.kind === 'InitConfiguration')?.nodeRegistration?.criSocket).toBe('unix:///var/run/cri-dockerd.sock');
     expect(kubeadm.find((d) => d.kind === 'KubeletConfiguration')?.cgroupDriver).toBe('systemd');
     const summary = events(run).find((e) => e.type === 'summary') as Record<string, any> | undefined;
     expect(summary, 'a summary event').toBeDefined();
-    expect(summary!.nodes.map((n: { name: string; roles: string[]; ready: boolean; kubeletVersion: string }) => [n.name, n.roles, n.ready, n.kubeletVersion]).sort()).toEqual([
+    expect(
+      summary!.nodes
+        .map((n: { name: string; roles: string[]; ready: boolean; kubeletVersion: string }) => [n.name, n.roles, n.ready, n.kubeletVersion])
+        .sort(),
+    ).toEqual([
       ['cp1', ['control-plane'], true, 'v1.34.1'],
       ['w1', [], true, 'v1.34.1'],
     ]);
-    expect(summary!.versions).toMatchObject({ kubernetes: '1.34.1', runtime: expect.stringMatching(/^docker /), cni: expect.stringMatching(/^flannel/) });
+    expect(summary!.versions).toMatchObject({
+      kubernetes: '1.34.1',
+      runtime: expect.stringMatching(/^docker /),
+      cni: expect.stringMatching(/^flannel/),
+    });
     expect(summary!.phases.length).toBeGreaterThan(3);
   }, 600_000);
 
   it('the text output ends with the summary; a second apply changes nothing', async () => {
     const text = await kubesmith(['apply', '-i', inv]);
     expect(text.code, text.stderr + text.stdout.slice(-3000)).toBe(0);
-    expect(text.stdout).toMatch(/CLUSTER e2e-apply-docker\n  NAME +ROLES +STATUS +VERSION\n/);
-    expect(text.stdout).toMatch(/kubeconfig: \/\S+admin\.conf\n  time: Connect and gather facts /);
+    expect(text.stdout).toMatch(/CLUSTER e2e-apply-docker\n {2}NAME +ROLES +STATUS +VERSION\n/);
+    expect(text.stdout).toMatch(/kubeconfig: \/\S+admin\.conf\n {2}time: Connect and gather facts /);
     expect(text.stdout).toMatch(/cp1 +control-plane +Ready +v1\.34\.1/);
     expect(text.stdout).toMatch(/w1 +worker +Ready +v1\.34\.1/);
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);

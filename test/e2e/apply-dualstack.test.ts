@@ -13,7 +13,8 @@ const NAME = 'e2e-dualstack';
 const POD = '10.244.0.0/16,fd00:10:244::/56';
 const SVC = '10.96.0.0/12,fd00:10:96::/112';
 
-if (!labReady()) console.warn('skipping test/e2e/apply-dualstack.test.ts: needs root and the lab emulators (test/lab/emulators/manifest.json)');
+if (!labReady())
+  console.warn('skipping test/e2e/apply-dualstack.test.ts: needs root and the lab emulators (test/lab/emulators/manifest.json)');
 
 /** "fd00:199:3::11" → "fd000199000300000000000000000011" (the form /proc/net/if_inet6 lists). */
 function hex32(ip: string): string {
@@ -61,7 +62,10 @@ describe.skipIf(!labReady())('apply: dual-stack IPv4/IPv6, flannel', () => {
     for (const n of items) {
       const host = lab.host(n.metadata.name);
       expect(n.status.conditions.find((x) => x.type === 'Ready')?.status, n.metadata.name).toBe('True');
-      expect(n.status.addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address), n.metadata.name).toEqual([host.ip, hostIp6(host.ip)]);
+      expect(
+        n.status.addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address),
+        n.metadata.name,
+      ).toEqual([host.ip, hostIp6(host.ip)]);
       const cidrs = n.spec.podCIDRs ?? [];
       expect(cidrs, n.metadata.name).toHaveLength(2);
       expect(cidrs[0], n.metadata.name).toMatch(/^10\.244\.\d+\.0\/24$/);
@@ -73,10 +77,16 @@ describe.skipIf(!labReady())('apply: dual-stack IPv4/IPv6, flannel', () => {
   it('the files on the hosts are the dual-stack ones', () => {
     const kubeadm = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kubeadm-init.yaml') ?? '').map((d) => d.toJS());
     expect(kubeadm[0].localAPIEndpoint.advertiseAddress).toBe(lab.host('cp1').ip);
-    expect(kubeadm[0].nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: `${lab.host('cp1').ip},${hostIp6(lab.host('cp1').ip)}` }]);
+    expect(kubeadm[0].nodeRegistration.kubeletExtraArgs).toEqual([
+      { name: 'node-ip', value: `${lab.host('cp1').ip},${hostIp6(lab.host('cp1').ip)}` },
+    ]);
     expect(kubeadm[1].networking).toMatchObject({ podSubnet: POD, serviceSubnet: SVC });
     const flannel = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kube-flannel.yaml') ?? '').map((d) => d.toJS());
-    expect(JSON.parse(flannel[4].data['net-conf.json'])).toMatchObject({ Network: '10.244.0.0/16', EnableIPv6: true, IPv6Network: 'fd00:10:244::/56' });
+    expect(JSON.parse(flannel[4].data['net-conf.json'])).toMatchObject({
+      Network: '10.244.0.0/16',
+      EnableIPv6: true,
+      IPv6Network: 'fd00:10:244::/56',
+    });
     for (const h of ['cp1', 'w1']) expect(lab.readFile(h, '/etc/sysctl.d/k8s.conf'), h).toContain('net.ipv6.conf.all.forwarding = 1');
   });
 
@@ -93,7 +103,11 @@ describe.skipIf(!labReady())('apply: dual-stack IPv4/IPv6, cilium (ipam kubernet
   beforeAll(async () => {
     c = await labCluster(`${NAME}-cilium`, [{ name: 'cp1' }]);
     const registryMirrors = { ...c.mirrors.containerRuntime.registryMirrors, 'quay.io': [c.registry.url] };
-    const extra = { kubernetes: { podSubnet: POD, serviceSubnet: SVC }, network: { plugin: 'cilium' }, containerRuntime: { registryMirrors } };
+    const extra = {
+      kubernetes: { podSubnet: POD, serviceSubnet: SVC },
+      network: { plugin: 'cilium' },
+      containerRuntime: { registryMirrors },
+    };
     c.lab.writeInventory(c.inventory, { controlPlanes: ['cp1'], workers: [], dualStack: true, extra });
   }, 120_000);
   afterAll(() => c?.down(), 120_000);

@@ -35,7 +35,10 @@ describe.skipIf(!labReady())('apply: HA with kube-vip and no controlPlaneEndpoin
   const host = (spec: Record<string, any>, name: string) => spec.hosts.find((h: { name: string }) => h.name === name);
 
   beforeAll(async () => {
-    c = await labCluster(NAME, ['cp1', 'cp2', 'cp3', 'w1'].map((name) => ({ name })));
+    c = await labCluster(
+      NAME,
+      ['cp1', 'cp2', 'cp3', 'w1'].map((name) => ({ name })),
+    );
     lab = c.lab;
     inv = c.inventory;
     vip = lab.subnet.replace(/\.0\/24$/, '.200');
@@ -45,7 +48,12 @@ describe.skipIf(!labReady())('apply: HA with kube-vip and no controlPlaneEndpoin
       extra: {
         kubernetes: { loadBalancer: { type: 'kube-vip', vip, interface: 'eth0' } },
         controlPlane: { schedulable: true },
-        kubelet: { maxPods: 64, systemReserved: { cpu: '250m', memory: '256Mi' }, evictionHard: { 'memory.available': '200Mi' }, extraArgs: { v: '2' } },
+        kubelet: {
+          maxPods: 64,
+          systemReserved: { cpu: '250m', memory: '256Mi' },
+          evictionHard: { 'memory.available': '200Mi' },
+          extraArgs: { v: '2' },
+        },
         ...c.mirrors,
       },
     });
@@ -63,14 +71,22 @@ describe.skipIf(!labReady())('apply: HA with kube-vip and no controlPlaneEndpoin
   it('the joins go to the VIP and the cluster forms; nodes carry the labels, taints and kubelet settings', async () => {
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stdout.slice(-5000)).toBe(0);
-    expect(hostOutcomes(run).filter((e) => e.task === 'controlplane.join' && e.outcome === 'changed').map((e) => e.host)).toEqual(['cp2', 'cp3']);
-    for (const h of ['cp2', 'cp3', 'w1']) expect(lab.readFile(h, '/etc/kubernetes/kubelet.conf'), h).toContain(`server: https://${vip}:6443`);
-    const cm = JSON.parse((await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get configmap kubeadm-config -o json')).stdout);
+    expect(
+      hostOutcomes(run)
+        .filter((e) => e.task === 'controlplane.join' && e.outcome === 'changed')
+        .map((e) => e.host),
+    ).toEqual(['cp2', 'cp3']);
+    for (const h of ['cp2', 'cp3', 'w1'])
+      expect(lab.readFile(h, '/etc/kubernetes/kubelet.conf'), h).toContain(`server: https://${vip}:6443`);
+    const cm = JSON.parse(
+      (await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get configmap kubeadm-config -o json')).stdout,
+    );
     expect(parse(cm.data.ClusterConfiguration).controlPlaneEndpoint).toBe(`${vip}:6443`);
 
     const n = await nodes();
     expect(Object.keys(n).sort()).toEqual(['cp1', 'cp2', 'cp3', 'w1']);
-    for (const node of Object.values(n)) expect(node.status.conditions.find((x) => x.type === 'Ready')?.status, node.metadata.name).toBe('True');
+    for (const node of Object.values(n))
+      expect(node.status.conditions.find((x) => x.type === 'Ready')?.status, node.metadata.name).toBe('True');
     // schedulable control planes: kubeadm registered them without the control-plane taint
     for (const cp of ['cp1', 'cp2', 'cp3']) expect(taints(n[cp]!), cp).toEqual([]);
     expect(taints(n.w1!)).toEqual(['example.com/dedicated=gpu:NoSchedule']);
@@ -82,7 +98,11 @@ describe.skipIf(!labReady())('apply: HA with kube-vip and no controlPlaneEndpoin
     expect(flags).toContain('--v=2');
     expect(flags).not.toContain('node-role.kubernetes.io');
     const kubelet = parse(lab.readFile('w1', '/var/lib/kubelet/config.yaml') ?? '');
-    expect(kubelet).toMatchObject({ maxPods: 64, systemReserved: { cpu: '250m', memory: '256Mi' }, evictionHard: { 'memory.available': '200Mi', 'nodefs.available': '10%' } });
+    expect(kubelet).toMatchObject({
+      maxPods: 64,
+      systemReserved: { cpu: '250m', memory: '256Mi' },
+      evictionHard: { 'memory.available': '200Mi', 'nodefs.available': '10%' },
+    });
     const { capacity, allocatable } = n.w1!.status;
     expect(capacity?.pods).toBe('64');
     const ki = (q: string | undefined) => Number(/^(\d+)Ki$/.exec(q ?? '')?.[1] ?? NaN);
@@ -98,7 +118,12 @@ describe.skipIf(!labReady())('apply: HA with kube-vip and no controlPlaneEndpoin
     });
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stdout.slice(-5000)).toBe(0);
-    expect(hostOutcomes(run).filter((e) => e.outcome === 'changed').map((e) => `${e.task} ${e.host}`).sort()).toEqual([
+    expect(
+      hostOutcomes(run)
+        .filter((e) => e.outcome === 'changed')
+        .map((e) => `${e.task} ${e.host}`)
+        .sort(),
+    ).toEqual([
       'node.kubelet-config cp1',
       'node.kubelet-config cp2',
       'node.kubelet-config cp3',
@@ -108,7 +133,10 @@ describe.skipIf(!labReady())('apply: HA with kube-vip and no controlPlaneEndpoin
       'node.metadata cp3',
       'node.metadata w1',
     ]);
-    expect(parse(lab.readFile('w1', '/var/lib/kubelet/config.yaml') ?? '')).toMatchObject({ maxPods: 80, systemReserved: { cpu: '250m', memory: '256Mi' } });
+    expect(parse(lab.readFile('w1', '/var/lib/kubelet/config.yaml') ?? '')).toMatchObject({
+      maxPods: 80,
+      systemReserved: { cpu: '250m', memory: '256Mi' },
+    });
     const n = await nodes();
     for (const cp of ['cp1', 'cp2', 'cp3']) expect(taints(n[cp]!), cp).toEqual(['node-role.kubernetes.io/control-plane:NoSchedule']);
     expect(taints(n.w1!)).toEqual(['example.com/dedicated=ml:NoSchedule']);

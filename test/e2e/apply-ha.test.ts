@@ -17,7 +17,10 @@ describe.skipIf(!labReady())('apply: HA, 3 control planes + 2 workers', () => {
   let inv: string;
 
   beforeAll(async () => {
-    c = await labCluster(NAME, ['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((name) => ({ name })));
+    c = await labCluster(
+      NAME,
+      ['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((name) => ({ name })),
+    );
     lab = c.lab;
     inv = c.inventory;
     const cp1 = lab.hosts.find((h) => h.name === 'cp1')!.ip;
@@ -40,11 +43,22 @@ describe.skipIf(!labReady())('apply: HA, 3 control planes + 2 workers', () => {
       items: { metadata: { name: string; labels: Record<string, string> }; status: { conditions: { type: string; status: string }[] } }[];
     };
     expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(['cp1', 'cp2', 'cp3', 'w1', 'w2']);
-    expect(nodes.items.filter((n) => 'node-role.kubernetes.io/control-plane' in n.metadata.labels).map((n) => n.metadata.name).sort()).toEqual(['cp1', 'cp2', 'cp3']);
+    expect(
+      nodes.items
+        .filter((n) => 'node-role.kubernetes.io/control-plane' in n.metadata.labels)
+        .map((n) => n.metadata.name)
+        .sort(),
+    ).toEqual(['cp1', 'cp2', 'cp3']);
     for (const n of nodes.items) expect(n.status.conditions.find((c) => c.type === 'Ready')?.status, n.metadata.name).toBe('True');
-    expect(hostOutcomes(run).filter((e) => e.task === 'controlplane.join' && e.outcome === 'changed').map((e) => e.host)).toEqual(['cp2', 'cp3']);
+    expect(
+      hostOutcomes(run)
+        .filter((e) => e.task === 'controlplane.join' && e.outcome === 'changed')
+        .map((e) => e.host),
+    ).toEqual(['cp2', 'cp3']);
 
-    const tokens = (await lab.exec('cp1', 'kubeadm token list --kubeconfig /etc/kubernetes/admin.conf')).stdout.match(/[a-z0-9]{6}\.[a-z0-9]{16}/g) ?? [];
+    const tokens =
+      (await lab.exec('cp1', 'kubeadm token list --kubeconfig /etc/kubernetes/admin.conf')).stdout.match(/[a-z0-9]{6}\.[a-z0-9]{16}/g) ??
+      [];
     expect(tokens.length).toBeGreaterThan(0);
     const everything = run.stdout + run.stderr + logText(logs);
     for (const token of tokens) expect(everything).not.toContain(token.split('.')[1]);

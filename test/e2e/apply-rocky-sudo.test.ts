@@ -14,7 +14,10 @@ describe.skipIf(!labReady())('apply: Rocky 9, non-root user with sudo', () => {
   let inv: string;
 
   beforeAll(async () => {
-    c = await labCluster(NAME, ['cp1', 'w1'].map((name) => ({ name, os: 'rocky9' as const })));
+    c = await labCluster(
+      NAME,
+      ['cp1', 'w1'].map((name) => ({ name, os: 'rocky9' as const })),
+    );
     lab = c.lab;
     inv = c.inventory;
     lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], user: 'kube', extra: c.mirrors });
@@ -39,7 +42,10 @@ describe.skipIf(!labReady())('apply: Rocky 9, non-root user with sudo', () => {
     expect(conf).toContain('kind: Config');
     const owner = await lab.exec('cp1', 'stat -c %U:%a /home/kube/.kube/config');
     expect(owner.stdout.trim()).toBe('kube:600');
-    const ready = await lab.exec('cp1', "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o jsonpath='{.items[*].status.conditions[?(@.type==\"Ready\")].status}'");
+    const ready = await lab.exec(
+      'cp1',
+      'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o jsonpath=\'{.items[*].status.conditions[?(@.type=="Ready")].status}\'',
+    );
     expect(ready.stdout.trim()).toBe('True True');
   }, 1_200_000);
 });

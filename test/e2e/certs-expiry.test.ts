@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { ageLeafCertificates, clusterExtra, emulatedRuntime, expireKubeletClient, fileSum, journalSince, startStaticPods } from './helpers/certs-lab.js';
+import {
+  ageLeafCertificates,
+  clusterExtra,
+  emulatedRuntime,
+  expireKubeletClient,
+  fileSum,
+  journalSince,
+  startStaticPods,
+} from './helpers/certs-lab.js';
 
 const NAME = 'e2e-certs-expiry';
 
@@ -42,8 +50,24 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
   it('a fresh cluster is OK: every certificate of both nodes in one table, exit 0', async () => {
     const r = await check();
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    for (const cert of ['ca', 'etcd-ca', 'front-proxy-ca', 'apiserver', 'apiserver-etcd-client', 'etcd-peer', 'etcd-server', 'front-proxy-client', 'admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet-client']) {
-      expect(r.stdout, cert).toMatch(new RegExp(`^cp1\\s+${cert.replace('.', '\\.')}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ\\s+\\d+\\s+\\S+\\s+OK`, 'm'));
+    for (const cert of [
+      'ca',
+      'etcd-ca',
+      'front-proxy-ca',
+      'apiserver',
+      'apiserver-etcd-client',
+      'etcd-peer',
+      'etcd-server',
+      'front-proxy-client',
+      'admin.conf',
+      'super-admin.conf',
+      'controller-manager.conf',
+      'scheduler.conf',
+      'kubelet-client',
+    ]) {
+      expect(r.stdout, cert).toMatch(
+        new RegExp(`^cp1\\s+${cert.replace('.', '\\.')}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ\\s+\\d+\\s+\\S+\\s+OK`, 'm'),
+      );
     }
     expect(r.stdout).toMatch(/^w1\s+kubelet-client\s.*\s+ca\s+OK$/m);
     expect(r.stdout).toMatch(/^cp1\s+apiserver\s.*\s(36[45])\s+ca\s+OK$/m);

@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { kubesmith, labReady, logText, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { clusterExtra, dropApiserverSans, emulatedRuntime, fileSum, giveOwnCa, journalSince, startStaticPods } from './helpers/certs-lab.js';
+import {
+  clusterExtra,
+  dropApiserverSans,
+  emulatedRuntime,
+  fileSum,
+  giveOwnCa,
+  journalSince,
+  startStaticPods,
+} from './helpers/certs-lab.js';
 
 const NAME = 'e2e-certs-ha';
 const CPS = ['cp1', 'cp2', 'cp3'];
@@ -34,7 +42,9 @@ describe.skipIf(!labReady())('certs on 3 control planes: rolling renewal, rollba
     lab.writeInventory(inv, { controlPlanes: CPS, workers: [], extra: clusterExtra(registry.url, `${cp1}:6443`) });
     let run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin);
     if (run.code !== 0 && /connection was lost/.test(run.stdout)) {
-      console.warn(`apply lost an SSH connection (lab under load?); sshd log of cp1:\n${lab.readFile('cp1', '/var/log/lab/sshd.log')?.slice(-3000)}`);
+      console.warn(
+        `apply lost an SSH connection (lab under load?); sshd log of cp1:\n${lab.readFile('cp1', '/var/log/lab/sshd.log')?.slice(-3000)}`,
+      );
       run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin); // apply is idempotent
     }
     if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`);
@@ -134,7 +144,8 @@ describe.skipIf(!labReady())('certs on 3 control planes: rolling renewal, rollba
     expect(everything).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     expect(everything).not.toContain(caKey);
     // on the admin machine only the explicit backups hold key material (tar.gz, 0600)
-    const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+    const walk = (d: string): string[] =>
+      readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
     for (const f of walk(admin).filter((f) => !f.endsWith('.tar.gz'))) {
       if (f.endsWith('admin.conf')) continue; // the admin kubeconfig (its client key is the point of it)
       expect(readFileSync(f, 'latin1'), f).not.toContain(caKey);
@@ -149,7 +160,11 @@ describe.skipIf(!labReady())('certs on 3 control planes: rolling renewal, rollba
     const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { findings: { node?: string; message: string }[] };
     const ip = lab.hosts.find((h) => h.name === 'cp2')!.ip;
     const endpoint = lab.hosts.find((h) => h.name === 'cp1')!.ip; // the controlPlaneEndpoint host went too
-    expect(report.findings).toContainEqual({ severity: 'critical', node: 'cp2', message: `apiserver certificate lacks SAN cp2, ${ip}, ${endpoint}` });
+    expect(report.findings).toContainEqual({
+      severity: 'critical',
+      node: 'cp2',
+      message: `apiserver certificate lacks SAN cp2, ${ip}, ${endpoint}`,
+    });
     expect(report.findings.filter((f) => f.node !== 'cp2')).toEqual([]);
   }, 120_000);
 });

@@ -30,7 +30,7 @@ describe.skipIf(!labReady())('lab: real etcd behind the etcd static pod', () => 
     expect((await etcdctl(e.lab, 'cp2', 'get /registry/deployments/default/web --print-value-only')).stdout.trim()).toBe('v1');
   }, 900_000);
 
-  it('the etcd tools are the etcd image\'s: in the pod through crictl/kubectl exec (argv only), never on a host PATH', async () => {
+  it("the etcd tools are the etcd image's: in the pod through crictl/kubectl exec (argv only), never on a host PATH", async () => {
     for (const h of e.cps) expect(await etcdToolsOnPath(e.lab, h)).toEqual([]);
     const id = (await e.lab.exec('cp1', "crictl ps --name '^etcd$' -q")).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
@@ -45,9 +45,14 @@ describe.skipIf(!labReady())('lab: real etcd behind the etcd static pod', () => 
     expect(k.code, k.stderr).toBe(0);
     expect(k.stdout).toMatch(/^etcdctl version: /m);
     const ks = await e.lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} -n kube-system exec etcd-cp1 -- sh`);
-    expect(ks.stderr).toContain('OCI runtime exec failed: exec failed: unable to start container process: exec: "sh": executable file not found in $PATH');
+    expect(ks.stderr).toContain(
+      'OCI runtime exec failed: exec failed: unable to start container process: exec: "sh": executable file not found in $PATH',
+    );
     // a path outside the pod's mounts does not exist inside it
-    const outside = await e.lab.exec('cp1', `crictl exec ${id} etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key snapshot save /root/x.db`);
+    const outside = await e.lab.exec(
+      'cp1',
+      `crictl exec ${id} etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key snapshot save /root/x.db`,
+    );
     expect(outside.code).not.toBe(0);
   }, 300_000);
 });

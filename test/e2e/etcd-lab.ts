@@ -6,7 +6,8 @@ import { kubesmith, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 
 export const ADMIN = '/etc/kubernetes/admin.conf';
-const TLS = '--cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key';
+const TLS =
+  '--cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key';
 
 /**
  * The test's own etcdctl on a control plane against its local member: the etcd image's real binary in the lab's
@@ -21,7 +22,12 @@ export async function etcdToolsOnPath(lab: Lab, host: string): Promise<string[]>
   const found: string[] = [];
   for (const user of ['root', 'kube'] as const) {
     const r = await lab.exec(host, 'for t in etcd etcdctl etcdutl; do command -v "$t"; done; true', user === 'kube' ? { user } : {});
-    found.push(...r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+    found.push(
+      ...r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    );
   }
   return [...new Set(found)];
 }
@@ -42,7 +48,8 @@ export async function waitEtcd(lab: Lab, host: string, timeoutMs = 60_000): Prom
   for (;;) {
     const r = await etcdctl(lab, host, 'endpoint health');
     if (r.code === 0) return;
-    if (Date.now() > end) throw new Error(`etcd on ${host} not healthy: ${r.stderr}\n${lab.readFile(host, '/var/log/lab/etcd.log')?.slice(-3000)}`);
+    if (Date.now() > end)
+      throw new Error(`etcd on ${host} not healthy: ${r.stderr}\n${lab.readFile(host, '/var/log/lab/etcd.log')?.slice(-3000)}`);
     await new Promise((res) => setTimeout(res, 1000));
   }
 }
@@ -60,7 +67,11 @@ export interface EtcdLab {
 export async function upEtcdLab(name: string, cps: string[], workers: string[]): Promise<EtcdLab> {
   // Real etcd on (the point of these tests); containerd stays emulated whatever the host count, so image pulls
   // are the lab's fast emulated ones (the real-containerd path is tested by its owner).
-  const lab = await labUp({ name, hosts: [...cps, ...workers].map((n) => ({ name: n })), env: { LAB_REAL_ETCD: '1', LAB_REAL_CONTAINERD: '0' } });
+  const lab = await labUp({
+    name,
+    hosts: [...cps, ...workers].map((n) => ({ name: n })),
+    env: { LAB_REAL_ETCD: '1', LAB_REAL_CONTAINERD: '0' },
+  });
   await seedAptKeys(lab);
   await Promise.all(lab.hosts.map((h) => lab.exec(h.name, 'mkdir -p /etc/lab && touch /etc/lab/real-etcd')));
   const inv = join(lab.root, 'inventory.yaml');
@@ -72,7 +83,17 @@ export async function upEtcdLab(name: string, cps: string[], workers: string[]):
     containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } },
   };
   lab.writeInventory(inv, { controlPlanes: cps, workers, extra });
-  return { lab, inv, cps, workers, registry, down: async () => { await registry.close(); await lab.down(); } };
+  return {
+    lab,
+    inv,
+    cps,
+    workers,
+    registry,
+    down: async () => {
+      await registry.close();
+      await lab.down();
+    },
+  };
 }
 
 export async function applyCluster(e: EtcdLab, cwd: string): Promise<void> {

@@ -37,7 +37,13 @@ describe.skipIf(!labReady())('lost etcd quorum: reset and recover keep the data'
     const backup = await kubesmith(['etcd', 'backup', '-i', e.inv], cwd);
     expect(backup.code, backup.stdout.slice(-3000)).toBe(0);
     const dir = join(cwd, '.kubesmith', e.lab.name, 'etcd');
-    snapshot = join(dir, readdirSync(dir).filter((f) => f.endsWith('.db')).sort().pop()!);
+    snapshot = join(
+      dir,
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.db'))
+        .sort()
+        .pop()!,
+    );
     expect((await etcdctlRetry(e.lab, 'cp1', 'put /registry/deployments/default/after-backup late-value-7f3a')).code).toBe(0);
     // Quorum lost: cp2's and cp3's etcd stop with their kubelets (the hosts stay reachable).
     for (const h of ['cp2', 'cp3']) expect((await e.lab.exec(h, 'systemctl stop kubelet')).code).toBe(0);
@@ -69,7 +75,7 @@ describe.skipIf(!labReady())('lost etcd quorum: reset and recover keep the data'
     for (const h of CPS) expect(await memberDb(h), h).toBe(0);
   }, 900_000);
 
-  it('recover --from-snapshot: rebuilt from the snapshot; every member dir kept, cp1\'s with the key written after the backup', async () => {
+  it("recover --from-snapshot: rebuilt from the snapshot; every member dir kept, cp1's with the key written after the backup", async () => {
     const run = await kubesmith(['recover', '-i', e.inv, '--from-snapshot', snapshot, '--yes', '--output', 'json'], cwd);
     expect(run.code, run.stdout.slice(-5000)).toBe(0);
     for (const h of CPS) expect(resets()[h], h).toBe(1);
@@ -78,11 +84,16 @@ describe.skipIf(!labReady())('lost etcd quorum: reset and recover keep the data'
     expect((await etcdctl(e.lab, 'cp1', 'get /registry/deployments/default/after-backup --print-value-only')).stdout.trim()).toBe('');
     expect(await memberNames(e.lab, 'cp1')).toEqual(CPS);
     for (const h of CPS) {
-      const kept = (await e.lab.exec(h, `ls -d /var/lib/etcd-kept/${h}-*/member/snap/db /var/lib/etcd-kept/${h}-*/member/wal`)).stdout.trim().split('\n');
+      const kept = (await e.lab.exec(h, `ls -d /var/lib/etcd-kept/${h}-*/member/snap/db /var/lib/etcd-kept/${h}-*/member/wal`)).stdout
+        .trim()
+        .split('\n');
       expect(kept, h).toHaveLength(2);
     }
     // The freshest copy survived: cp1's kept bbolt file holds the value written after the backup.
-    const grep = await e.lab.exec('cp1', 'grep -c -a late-value-7f3a /var/lib/etcd-kept/cp1-*/member/snap/db /var/lib/etcd-kept/cp1-*/member/wal/*.wal | grep -v ":0$"');
+    const grep = await e.lab.exec(
+      'cp1',
+      'grep -c -a late-value-7f3a /var/lib/etcd-kept/cp1-*/member/snap/db /var/lib/etcd-kept/cp1-*/member/wal/*.wal | grep -v ":0$"',
+    );
     expect(grep.stdout.trim(), grep.stderr).not.toBe('');
   }, 1_800_000);
 });

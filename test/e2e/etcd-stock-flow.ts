@@ -62,9 +62,15 @@ export async function backupResetRecover(f: StockFlow): Promise<void> {
   const backup = await kubesmith(['etcd', 'backup', '-i', e.inv], cwd);
   expect(backup.code, backup.stdout.slice(-3000) + backup.stderr).toBe(0);
   const dir = join(cwd, '.kubesmith', e.lab.name, 'etcd');
-  const first = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const first = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   expect(first).toHaveLength(1);
-  const rec = JSON.parse(readFileSync(join(dir, first[0]!), 'utf8')) as { status: { hash: number; revision: number; totalKey: number }; sha256: string; workloads: number };
+  const rec = JSON.parse(readFileSync(join(dir, first[0]!), 'utf8')) as {
+    status: { hash: number; revision: number; totalKey: number };
+    sha256: string;
+    workloads: number;
+  };
   expect(rec.status.totalKey).toBeGreaterThan(0);
   expect(rec.status.revision).toBeGreaterThan(0);
   expect(typeof rec.status.hash).toBe('number');
@@ -72,17 +78,27 @@ export async function backupResetRecover(f: StockFlow): Promise<void> {
   // how the tools were reached: crictl exec into the etcd pod, the etcd image run for the offline check
   const journal = e.lab.journal('cp1');
   expect(journal.some((l) => / crictl --runtime-endpoint \S+ exec [0-9a-f]{64} etcdctl .*snapshot save /.test(l))).toBe(true);
-  expect(journal.some((l) => / ctr -n k8s\.io run --rm .*registry\.k8s\.io\/etcd:\S+ kubesmith-etcd-[0-9a-f]+ etcdctl snapshot status /.test(l))).toBe(true);
+  expect(
+    journal.some((l) => / ctr -n k8s\.io run --rm .*registry\.k8s\.io\/etcd:\S+ kubesmith-etcd-[0-9a-f]+ etcdctl snapshot status /.test(l)),
+  ).toBe(true);
 
   const applied = await e.lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} apply -f -`, { input: WORKLOAD });
   expect(applied.code, applied.stderr).toBe(0);
   // the API's storage is etcd: the objects are there under the apiserver's keys
-  expect((await etcdctlRetry(e.lab, 'cp1', 'get /registry/deployments/default/shop --keys-only')).stdout.trim()).toBe('/registry/deployments/default/shop');
+  expect((await etcdctlRetry(e.lab, 'cp1', 'get /registry/deployments/default/shop --keys-only')).stdout.trim()).toBe(
+    '/registry/deployments/default/shop',
+  );
 
   const reset = await kubesmith(['reset', '-i', e.inv, '--yes'], cwd);
   expect(reset.code, reset.stdout.slice(-4000)).toBe(0);
-  expect((await e.lab.exec('cp1', 'ls -A /var/lib/etcd 2>/dev/null; test -e /etc/kubernetes/manifests/etcd.yaml && echo manifest; true')).stdout.trim()).toBe('');
-  const dbs = readdirSync(dir).filter((f) => f.endsWith('.db')).sort();
+  expect(
+    (
+      await e.lab.exec('cp1', 'ls -A /var/lib/etcd 2>/dev/null; test -e /etc/kubernetes/manifests/etcd.yaml && echo manifest; true')
+    ).stdout.trim(),
+  ).toBe('');
+  const dbs = readdirSync(dir)
+    .filter((f) => f.endsWith('.db'))
+    .sort();
   expect(dbs).toHaveLength(2);
   const resetSnapshot = join(dir, dbs[1]!);
   const resetRec = JSON.parse(readFileSync(resetSnapshot.replace(/\.db$/, '.json'), 'utf8')) as { workloads: number };
@@ -94,9 +110,14 @@ export async function backupResetRecover(f: StockFlow): Promise<void> {
   const recover = await kubesmith(['recover', '-i', e.inv, '--from-snapshot', resetSnapshot, '--yes', '--output', 'json'], cwd);
   expect(recover.code, recover.stdout.slice(-5000)).toBe(0);
   // no etcd ran during the restore: the image's tool restored the data dir
-  expect(e.lab.journal('cp1').some((l) => / ctr -n k8s\.io run --rm .* etcdctl snapshot restore \/var\/lib\/kubesmith\/recover\//.test(l))).toBe(true);
+  expect(
+    e.lab.journal('cp1').some((l) => / ctr -n k8s\.io run --rm .* etcdctl snapshot restore \/var\/lib\/kubesmith\/recover\//.test(l)),
+  ).toBe(true);
   await waitEtcd(e.lab, 'cp1');
-  const got = await e.lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} get deployment shop -o jsonpath='{.metadata.name}'; echo; kubectl --kubeconfig ${ADMIN} get configmap shop-config -o jsonpath='{.data.greeting}'`);
+  const got = await e.lab.exec(
+    'cp1',
+    `kubectl --kubeconfig ${ADMIN} get deployment shop -o jsonpath='{.metadata.name}'; echo; kubectl --kubeconfig ${ADMIN} get configmap shop-config -o jsonpath='{.data.greeting}'`,
+  );
   expect(got.code, got.stderr).toBe(0);
   expect(got.stdout).toBe('shop\nhello from before the reset');
   const nodes = await e.lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} get nodes -o name`);

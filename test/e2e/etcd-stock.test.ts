@@ -14,7 +14,7 @@ import { backupResetRecover } from './etcd-stock-flow.js';
 
 const NAME = 'e2e-etcd-stock';
 
-describe.skipIf(!labReady())('etcd backup / reset / recover on stock hosts (the etcd image\'s tools only)', () => {
+describe.skipIf(!labReady())("etcd backup / reset / recover on stock hosts (the etcd image's tools only)", () => {
   let e: EtcdLab;
   beforeAll(async () => {
     e = await upEtcdLab(NAME, ['cp1'], ['w1']);

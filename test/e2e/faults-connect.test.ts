@@ -19,7 +19,13 @@ const HOSTS = ['cp1', 'w1', 'w2'];
 interface RunEnd {
   ok: boolean;
   stoppedBy?: { task: string; host: string };
-  recap: { hosts: { host: string; failed: number; failure?: { task: string; message: string; command?: string; exitCode?: number; hint?: string } }[] };
+  recap: {
+    hosts: {
+      host: string;
+      failed: number;
+      failure?: { task: string; message: string; command?: string; exitCode?: number; hint?: string };
+    }[];
+  };
 }
 
 describe.skipIf(!labReady())('faults: unreachable host, hanging commands', () => {
@@ -30,10 +36,15 @@ describe.skipIf(!labReady())('faults: unreachable host, hanging commands', () =>
     lab.writeInventory(inv, {
       controlPlanes: ['cp1'],
       workers: ['w1', 'w2'],
-      extra: { ssh: { connectTimeoutSeconds: 2, ...ssh }, containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } },
+      extra: {
+        ssh: { connectTimeoutSeconds: 2, ...ssh },
+        containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } },
+      },
     });
-  const runEnd = (run: { stdout: string }) => events({ code: 0, stdout: run.stdout, stderr: '' }).find((e) => e.type === 'run.end') as unknown as RunEnd;
-  const sleepers = async (h: string) => (await lab.exec(h, 'pgrep -a -x sleep || true')).stdout.split('\n').filter((l) => l.includes('infinity'));
+  const runEnd = (run: { stdout: string }) =>
+    events({ code: 0, stdout: run.stdout, stderr: '' }).find((e) => e.type === 'run.end') as unknown as RunEnd;
+  const sleepers = async (h: string) =>
+    (await lab.exec(h, 'pgrep -a -x sleep || true')).stdout.split('\n').filter((l) => l.includes('infinity'));
 
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: HOSTS.map((name) => ({ name })) });
@@ -104,7 +115,11 @@ describe.skipIf(!labReady())('faults: unreachable host, hanging commands', () =>
     if (cp1.failed) expect(cp1.failure).toMatchObject({ task: 'cluster.wait-ready', message: expect.stringMatching(/w1: not joined/) });
     const w1 = end.recap.hosts.find((h) => h.host === 'w1')!;
     expect(w1.failure?.task).toBe('hostprep.sysctl');
-    expect(w1.failure).toMatchObject({ command: 'sysctl -n net.ipv4.ip_forward', exitCode: 124, hint: expect.stringMatching(/timed out after 20s; the remote process was killed/) });
+    expect(w1.failure).toMatchObject({
+      command: 'sysctl -n net.ipv4.ip_forward',
+      exitCode: 124,
+      hint: expect.stringMatching(/timed out after 20s; the remote process was killed/),
+    });
     expect(end.recap.hosts.find((r) => r.host === 'w2')?.failed).toBe(0);
     const cp = await hostDigest(lab, 'cp1', true);
     expect(cp.nodes).toEqual(['cp1 Ready=True', 'w2 Ready=True']);

@@ -13,11 +13,16 @@ export interface Child {
 
 /** bin/kubesmith (the built CLI) as a child process: a real process that can be killed with -9. */
 export function spawnKubesmith(argv: string[]): Child {
-  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubesmith'), ...argv], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubesmith'), ...argv], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { process: child, pid: child.pid!, stdout: () => out, exit };
 }
 
@@ -57,18 +62,31 @@ export function sshClients(): string[] {
  */
 export async function hostDigest(lab: Lab, host: string, controlPlane: boolean): Promise<Record<string, unknown>> {
   const norm = (s: string | null) => (s === null ? null : s.replace(/10\.199\.\d+\./g, '10.199.K.'));
-  const files = ['/etc/sysctl.d/k8s.conf', '/etc/modules-load.d/k8s.conf', '/etc/containerd/config.toml', '/etc/crictl.yaml', '/etc/fstab', '/etc/hosts', '/etc/hostname', '/etc/apt/sources.list.d/kubernetes.list'];
+  const files = [
+    '/etc/sysctl.d/k8s.conf',
+    '/etc/modules-load.d/k8s.conf',
+    '/etc/containerd/config.toml',
+    '/etc/crictl.yaml',
+    '/etc/fstab',
+    '/etc/hosts',
+    '/etc/hostname',
+    '/etc/apt/sources.list.d/kubernetes.list',
+  ];
   const digest: Record<string, unknown> = {};
   for (const f of files) digest[f] = norm(lab.readFile(host, f));
   const sh = async (cmd: string) => norm((await lab.exec(host, cmd)).stdout.trim());
-  digest.packages = await sh("dpkg-query -W -f '${Package} ${Version}\\n' kubeadm kubelet kubectl containerd containerd.io 2>/dev/null | sort");
+  digest.packages = await sh(
+    "dpkg-query -W -f '${Package} ${Version}\\n' kubeadm kubelet kubectl containerd containerd.io 2>/dev/null | sort",
+  );
   digest.holds = await sh('apt-mark showhold | sort');
   digest.enabled = await sh('for u in containerd kubelet; do echo "$u $(systemctl is-enabled $u 2>/dev/null)"; done');
   digest.active = await sh('for u in containerd kubelet; do echo "$u $(systemctl is-active $u 2>/dev/null)"; done');
   digest.kubernetesFiles = await sh('cd /etc/kubernetes 2>/dev/null && find . -type f ! -name "*.bak*" | sort');
   digest.kubeletConfigured = lab.readFile(host, '/etc/kubernetes/kubelet.conf') !== null;
   if (controlPlane) {
-    const nodes = JSON.parse((await lab.exec(host, 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json')).stdout || '{"items":[]}') as {
+    const nodes = JSON.parse(
+      (await lab.exec(host, 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json')).stdout || '{"items":[]}',
+    ) as {
       items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
     };
     digest.nodes = nodes.items.map((n) => `${n.metadata.name} Ready=${n.status.conditions.find((c) => c.type === 'Ready')?.status}`).sort();

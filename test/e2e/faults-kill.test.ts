@@ -30,7 +30,12 @@ describe.skipIf(!labReady())(`faults: kill -9 at ${TRIALS} random moments of an 
     registry = await startLabRegistry(bridgeIp(lab.subnet));
     const inv = join(lab.root, 'inventory.yaml');
     // clusterName fixed so every instance renders the same files
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], clusterName: 'killtest', extra: { containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } } });
+    lab.writeInventory(inv, {
+      controlPlanes: ['cp1'],
+      workers: ['w1'],
+      clusterName: 'killtest',
+      extra: { containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } },
+    });
     return { lab, inv };
   }
 
@@ -81,7 +86,9 @@ describe.skipIf(!labReady())(`faults: kill -9 at ${TRIALS} random moments of an 
       clearInterval(watch);
       const at = killedAt;
       const lastStep = [...child.stdout().matchAll(/"type":"task\.start","task":"([^"]+)"/g)].pop()?.[1] ?? '(none)';
-      report.push(`trial ${trial}: step ${step + 1}/${steps} + ${delay} ms (${at} ms): ${exit.signal === 'SIGKILL' ? `killed during ${lastStep}` : `finished first, exit ${exit.code}`}`);
+      report.push(
+        `trial ${trial}: step ${step + 1}/${steps} + ${delay} ms (${at} ms): ${exit.signal === 'SIGKILL' ? `killed during ${lastStep}` : `finished first, exit ${exit.code}`}`,
+      );
       const rerun = await kubesmith(['apply', '-i', inv]);
       const got = rerun.code === 0 ? await digest(l) : undefined;
       const same = got !== undefined && JSON.stringify(got) === JSON.stringify(expected);
@@ -101,7 +108,8 @@ function difference(expected: Record<string, unknown>, got: Record<string, unkno
     const e = expected[host] as Record<string, unknown>;
     const g = (got[host] ?? {}) as Record<string, unknown>;
     for (const key of new Set([...Object.keys(e), ...Object.keys(g)])) {
-      if (JSON.stringify(e[key]) !== JSON.stringify(g[key])) lines.push(`${host} ${key}: expected ${JSON.stringify(e[key])}, got ${JSON.stringify(g[key])}`);
+      if (JSON.stringify(e[key]) !== JSON.stringify(g[key]))
+        lines.push(`${host} ${key}: expected ${JSON.stringify(e[key])}, got ${JSON.stringify(g[key])}`);
     }
   }
   return lines.join('\n');

@@ -27,7 +27,9 @@ describe.skipIf(!labReady())('faults: concurrent runs and a full disk', () => {
   let registry: LabRegistry;
   const lockOn = (h: string) => lab.readFile(h, LOCK_PATH);
   const writeLock = async (h: string, fields: Record<string, string | number>) => {
-    const text = Object.entries(fields).map(([k, v]) => `${k}=${v}\n`).join('');
+    const text = Object.entries(fields)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join('');
     const r = await lab.exec(h, `mkdir -p /var/lib/kubesmith && cat > ${LOCK_PATH}`, { input: text });
     expect(r.code, r.stderr).toBe(0);
   };
@@ -38,7 +40,11 @@ describe.skipIf(!labReady())('faults: concurrent runs and a full disk', () => {
     await seedAptKeys(lab);
     registry = await startLabRegistry(bridgeIp(lab.subnet));
     inv = join(lab.root, 'inventory.yaml');
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } } });
+    lab.writeInventory(inv, {
+      controlPlanes: ['cp1'],
+      workers: ['w1'],
+      extra: { containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -70,13 +76,30 @@ describe.skipIf(!labReady())('faults: concurrent runs and a full disk', () => {
   it('a lock left by a dead run of this machine is taken over; a fresh lock of another machine stops apply, not plan', async () => {
     const dead = spawnSync('true').pid!;
     const now = await hostNow('cp1');
-    await writeLock('cp1', { id: 'killed-run', admin: hostname(), pid: dead, user: 'root', command: 'apply', ...thisMachine(), started: now, refreshed: now });
+    await writeLock('cp1', {
+      id: 'killed-run',
+      admin: hostname(),
+      pid: dead,
+      user: 'root',
+      command: 'apply',
+      ...thisMachine(),
+      started: now,
+      refreshed: now,
+    });
     const taken = await kubesmith(['apply', '-i', inv]);
     expect(taken.code, taken.stdout.slice(-3000)).toBe(0);
     expect(lockOn('cp1')).toBeNull();
     expect(readRunLog(taken.stdout)).toBeDefined();
 
-    const fresh = { id: 'laptop-run', admin: 'ops-laptop', pid: 4242, user: 'alice', command: 'reset', started: await hostNow('w1'), refreshed: await hostNow('w1') };
+    const fresh = {
+      id: 'laptop-run',
+      admin: 'ops-laptop',
+      pid: 4242,
+      user: 'alice',
+      command: 'reset',
+      started: await hostNow('w1'),
+      refreshed: await hostNow('w1'),
+    };
     await writeLock('w1', fresh);
     const before = lockOn('w1');
     const plan = await kubesmith(['plan', '-i', inv]);
@@ -84,7 +107,9 @@ describe.skipIf(!labReady())('faults: concurrent runs and a full disk', () => {
     expect(lockOn('w1')).toBe(before);
     const refused = await kubesmith(['apply', '-i', inv]);
     expect(refused.code).toBe(1);
-    expect(refused.stdout + refused.stderr).toContain('w1: another kubesmith run holds /var/lib/kubesmith/lock: reset by alice@ops-laptop (pid 4242, run laptop-run)');
+    expect(refused.stdout + refused.stderr).toContain(
+      'w1: another kubesmith run holds /var/lib/kubesmith/lock: reset by alice@ops-laptop (pid 4242, run laptop-run)',
+    );
     expect(lockOn('w1')).toBe(before);
     expect(lockOn('cp1')).toBeNull(); // released on the host it did take
     await lab.exec('w1', `rm -f ${LOCK_PATH}`);

@@ -24,7 +24,10 @@ describe.skipIf(!labReady())('faults: a worker lost mid-run', () => {
     lab.writeInventory(inv, {
       controlPlanes: ['cp1'],
       workers: ['w1', 'w2'],
-      extra: { ssh: { connectTimeoutSeconds: 2 }, containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } } },
+      extra: {
+        ssh: { connectTimeoutSeconds: 2 },
+        containerRuntime: { registryMirrors: { 'registry.k8s.io': [registry.url], 'ghcr.io': [registry.url] } },
+      },
     });
   }, 120_000);
 
@@ -53,7 +56,11 @@ describe.skipIf(!labReady())('faults: a worker lost mid-run', () => {
     // the run went on to the end; only its last step (wait for nodes Ready, on cp1) may report the missing nodes
     if (end.stoppedBy) expect(end.stoppedBy).toMatchObject({ task: 'cluster.wait-ready', host: 'cp1' });
     const cp1 = end.recap.hosts.find((h) => h.host === 'cp1')!;
-    if (cp1.failed) expect(cp1.failure).toMatchObject({ task: 'cluster.wait-ready', message: expect.stringMatching(/w1: not joined[\s\S]*w2: not joined/) });
+    if (cp1.failed)
+      expect(cp1.failure).toMatchObject({
+        task: 'cluster.wait-ready',
+        message: expect.stringMatching(/w1: not joined[\s\S]*w2: not joined/),
+      });
     const failed = end.recap.hosts.filter((h) => h.failed > 0 && h.host !== 'cp1').map((h) => h.host);
     expect(failed.sort()).toEqual(['w1', 'w2']);
     for (const h of ['w1', 'w2']) {

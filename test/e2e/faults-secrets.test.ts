@@ -70,13 +70,18 @@ describe.skipIf(!labReady())('no secret in any output, event or log', () => {
     // from 0600 config files that are gone afterwards.
     const journals = ['cp1', 'cp2', 'w1'].map((h) => lab.journal(h).join('\n')).join('\n');
     expect(journals).toContain('kubeadm token create --config /etc/kubernetes/kubesmith/kubeadm-join-material.yaml');
-    expect(journals).toContain('kubeadm init phase upload-certs --upload-certs --config /etc/kubernetes/kubesmith/kubeadm-join-material.yaml');
+    expect(journals).toContain(
+      'kubeadm init phase upload-certs --upload-certs --config /etc/kubernetes/kubesmith/kubeadm-join-material.yaml',
+    );
     expect(journals).toContain('kubeadm join --config /etc/kubernetes/kubesmith/kubeadm-join.yaml');
     expect(journals).not.toMatch(/--certificate-key|--token[ =]|--discovery-token-ca-cert-hash/);
     expect(journals.match(/[a-z0-9]{6}\.[a-z0-9]{16}/g) ?? []).toEqual([]);
     for (const h of ['cp1', 'cp2', 'w1']) {
       const left = await lab.exec(h, 'ls /etc/kubernetes/kubesmith/ 2>/dev/null');
-      expect(left.stdout.split('\n').filter((f) => /join|run\.yaml|material/.test(f)), h).toEqual([]);
+      expect(
+        left.stdout.split('\n').filter((f) => /join|run\.yaml|material/.test(f)),
+        h,
+      ).toEqual([]);
     }
     // the certificate key kubesmith chose went only into a file: the upload printed it, and the run log masks it
     const kubeadmLines = journals.split('\n').filter((l) => /^\d+ kubeadm /.test(l));

@@ -14,8 +14,15 @@ export const isRoot = () => process.getuid?.() === 0;
 export function labReady(): boolean {
   if (!isRoot()) return false;
   try {
-    const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'lab', 'emulators', 'manifest.json'), 'utf8')) as { system: string[]; packages: Record<string, unknown> };
-    return ['systemctl', 'swapon', 'sysctl', 'modprobe'].every((n) => manifest.system.includes(n)) && 'containerd.io' in manifest.packages && 'kubeadm' in manifest.packages;
+    const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'lab', 'emulators', 'manifest.json'), 'utf8')) as {
+      system: string[];
+      packages: Record<string, unknown>;
+    };
+    return (
+      ['systemctl', 'swapon', 'sysctl', 'modprobe'].every((n) => manifest.system.includes(n)) &&
+      'containerd.io' in manifest.packages &&
+      'kubeadm' in manifest.packages
+    );
   } catch {
     return false;
   }
@@ -30,7 +37,12 @@ export interface CliRun {
 export async function kubesmith(argv: string[], cwd = process.cwd()): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const out: Output = { stdout: { write: (s: string) => void (stdout += s) }, stderr: { write: (s: string) => void (stderr += s) }, isTTY: false, color: false };
+  const out: Output = {
+    stdout: { write: (s: string) => void (stdout += s) },
+    stderr: { write: (s: string) => void (stderr += s) },
+    isTTY: false,
+    color: false,
+  };
   const code = await main(argv, { out, env: { ...process.env, NO_COLOR: '1' }, cwd, signal: new AbortController().signal });
   process.exitCode = undefined;
   return { code, stdout, stderr };
@@ -53,7 +65,8 @@ export function changedCount(run: CliRun): number {
 
 /** Journal entries that change state (anything but reads), to prove a plan wrote nothing. */
 export function writesIn(lines: readonly string[]): string[] {
-  const READ = /^\d+ (date \+%s|systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl (version|.*\bget\b)|kubectl version|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl( --runtime-endpoint \S+)? (images|ps|info|inspecti)|crictl( --runtime-endpoint \S+)? exec [0-9a-f]+ etcdctl .* (endpoint (health|status)|member list|get \S+ --prefix --keys-only)|ctr -n k8s\.io run --rm .* kubesmith-etcd-[0-9a-f]+ (etcdctl version|etcdutl version|etcdutl snapshot restore --help)$|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
+  const READ =
+    /^\d+ (date \+%s|systemctl (is-enabled|is-active|list-unit-files|show|status)|swapon --show|lsmod|sysctl -n|getenforce|sestatus|hostname$|dpkg-query|dpkg -l|rpm -q|apt-mark showhold|apt-cache|kubectl (version|.*\bget\b)|kubectl version|kubeadm (version|config images list)|containerd --version|ufw status|firewall-cmd --(list|state)|crictl( --runtime-endpoint \S+)? (images|ps|info|inspecti)|crictl( --runtime-endpoint \S+)? exec [0-9a-f]+ etcdctl .* (endpoint (health|status)|member list|get \S+ --prefix --keys-only)|ctr -n k8s\.io run --rm .* kubesmith-etcd-[0-9a-f]+ (etcdctl version|etcdutl version|etcdutl snapshot restore --help)$|ctr .*(ls|list)|timedatectl( status)?$|kubelet --version|lab-node-sync)/;
   return lines.filter((l) => !READ.test(l));
 }
 
@@ -88,9 +101,13 @@ export async function seedAptKeys(lab: Lab): Promise<void> {
     lab.hosts
       .filter((h) => h.os !== 'rocky9')
       .map((h) =>
-        lab.exec(h.name, `mkdir -p -m 755 /etc/apt/keyrings && printf '%s' ${quote(LAB_REPO_KEY.toString())} > /etc/apt/keyrings/docker.asc && base64 -d > /etc/apt/keyrings/kubernetes-apt-keyring.gpg`, {
-          input: dearmor(LAB_REPO_KEY.toString())!.toString('base64'),
-        }),
+        lab.exec(
+          h.name,
+          `mkdir -p -m 755 /etc/apt/keyrings && printf '%s' ${quote(LAB_REPO_KEY.toString())} > /etc/apt/keyrings/docker.asc && base64 -d > /etc/apt/keyrings/kubernetes-apt-keyring.gpg`,
+          {
+            input: dearmor(LAB_REPO_KEY.toString())!.toString('base64'),
+          },
+        ),
       ),
   );
 }
@@ -106,7 +123,10 @@ export interface LabCluster {
   down(): Promise<void>;
 }
 
-export async function labCluster(name: string, hosts: Array<{ name: string; os?: 'debian12' | 'ubuntu2204' | 'ubuntu2404' | 'rocky9' }>): Promise<LabCluster> {
+export async function labCluster(
+  name: string,
+  hosts: Array<{ name: string; os?: 'debian12' | 'ubuntu2204' | 'ubuntu2404' | 'rocky9' }>,
+): Promise<LabCluster> {
   const lab = await labUp({ name, hosts });
   await seedAptKeys(lab);
   const registry = await startLabRegistry(bridgeIp(lab.subnet));

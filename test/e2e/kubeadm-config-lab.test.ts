@@ -11,7 +11,10 @@ const join = { token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'a'.repea
 
 describe.each(['1.34.1', '1.30.4', '1.36.0'])('kubeadm config for %s', (version) => {
   const inv = makeInventory(
-    { kubernetes: { version, controlPlaneEndpoint: 'lb.example:6443', proxyMode: 'ipvs' }, network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } } },
+    {
+      kubernetes: { version, controlPlaneEndpoint: 'lb.example:6443', proxyMode: 'ipvs' },
+      network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } },
+    },
     haHosts(),
   );
   const hosts = hostsOf(inv);
@@ -23,10 +26,16 @@ describe.each(['1.34.1', '1.30.4', '1.36.0'])('kubeadm config for %s', (version)
   });
 
   it('the transient init configuration with token and certificate key decodes without warnings', () => {
-    const withSecrets = renderKubeadmInit(inv, hosts.firstControlPlane, hosts, { bootstrapToken: join.token, certificateKey: join.certificateKey });
+    const withSecrets = renderKubeadmInit(inv, hosts.firstControlPlane, hosts, {
+      bootstrapToken: join.token,
+      certificateKey: join.certificateKey,
+    });
     const decoded = decodeConfig(withSecrets);
     expect(decoded.warnings).toEqual([]);
-    expect(decoded.docs.get('InitConfiguration')).toMatchObject({ bootstrapTokens: [{ token: join.token }], certificateKey: join.certificateKey });
+    expect(decoded.docs.get('InitConfiguration')).toMatchObject({
+      bootstrapTokens: [{ token: join.token }],
+      certificateKey: join.certificateKey,
+    });
   });
 
   it('join configurations decode without warnings', () => {

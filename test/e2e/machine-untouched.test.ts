@@ -63,7 +63,16 @@ function machineDaemons(): string[] {
 }
 
 function machineState(): Record<string, unknown> {
-  const sysctls = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables', 'vm.swappiness', 'vm.overcommit_memory', 'kernel.panic', 'kernel.hostname', 'fs.inotify.max_user_instances'];
+  const sysctls = [
+    'net.ipv4.ip_forward',
+    'net.bridge.bridge-nf-call-iptables',
+    'net.bridge.bridge-nf-call-ip6tables',
+    'vm.swappiness',
+    'vm.overcommit_memory',
+    'kernel.panic',
+    'kernel.hostname',
+    'fs.inotify.max_user_instances',
+  ];
   return {
     swaps: read('/proc/swaps'),
     modules: read('/proc/modules'),
@@ -73,9 +82,21 @@ function machineState(): Record<string, unknown> {
     iptables: run('iptables-save', []).replace(/^#.*$/gm, ''),
     nft: run('nft', ['list', 'ruleset']),
     hostname: read('/proc/sys/kernel/hostname'),
-    etc: Object.fromEntries(['/etc/hosts', '/etc/fstab', '/etc/hostname', '/etc/crictl.yaml', '/etc/default/kubelet'].map((p) => [p, read(p)])),
+    etc: Object.fromEntries(
+      ['/etc/hosts', '/etc/fstab', '/etc/hostname', '/etc/crictl.yaml', '/etc/default/kubelet'].map((p) => [p, read(p)]),
+    ),
     trees: Object.fromEntries(
-      ['/etc/sysctl.d', '/etc/modules-load.d', '/etc/containerd', '/etc/kubernetes', '/etc/cni', '/etc/apt/sources.list.d', '/etc/systemd/system', '/var/lib/kubelet', '/root/.kube'].map((d) => [d, digestTree(d)]),
+      [
+        '/etc/sysctl.d',
+        '/etc/modules-load.d',
+        '/etc/containerd',
+        '/etc/kubernetes',
+        '/etc/cni',
+        '/etc/apt/sources.list.d',
+        '/etc/systemd/system',
+        '/var/lib/kubelet',
+        '/root/.kube',
+      ].map((d) => [d, digestTree(d)]),
     ),
     daemons: machineDaemons(),
   };

@@ -26,7 +26,8 @@ function content(a: MirrorFile): Buffer | undefined {
   if (a.kind === 'binary') return a.name === 'runc' ? stub : launcher(a.name);
   if (a.name === 'crictl') return tgz({ crictl: launcher('crictl') });
   if (a.name === 'cni-plugins') return tgz({ bridge: stub, 'host-local': stub, loopback: stub, portmap: stub });
-  if (a.name === 'containerd') return tgz({ 'bin/containerd': launcher('containerd'), 'bin/ctr': launcher('ctr'), 'bin/containerd-shim-runc-v2': stub });
+  if (a.name === 'containerd')
+    return tgz({ 'bin/containerd': launcher('containerd'), 'bin/ctr': launcher('ctr'), 'bin/containerd-shim-runc-v2': stub });
   return undefined;
 }
 
@@ -49,7 +50,11 @@ describe.skipIf(!labReady())('offline from binaries (no packages in the bundle)'
 
   it('a tool the node needs from the OS and lacks (ipset/ipvsadm for IPVS) is named with its install command before anything changes', async () => {
     const ipvs = join(lab.root, 'ipvs.yaml');
-    lab.writeInventory(ipvs, { controlPlanes: ['cp1'], workers: [], extra: { kubernetes: { version: '1.34.1', proxyMode: 'ipvs' }, offline: { bundle } } });
+    lab.writeInventory(ipvs, {
+      controlPlanes: ['cp1'],
+      workers: [],
+      extra: { kubernetes: { version: '1.34.1', proxyMode: 'ipvs' }, offline: { bundle } },
+    });
     const before = lab.journal('cp1').length;
     const run = await kubesmith(['apply', '-i', ipvs]);
     expect(run.code).not.toBe(0);
@@ -67,7 +72,13 @@ describe.skipIf(!labReady())('offline from binaries (no packages in the bundle)'
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
     expect(await readyNodes(lab)).toEqual({ cp1: 'True' });
-    for (const f of ['/usr/local/bin/kubeadm', '/usr/local/bin/crictl', '/usr/local/bin/containerd', '/usr/local/sbin/runc', '/opt/cni/bin/bridge']) {
+    for (const f of [
+      '/usr/local/bin/kubeadm',
+      '/usr/local/bin/crictl',
+      '/usr/local/bin/containerd',
+      '/usr/local/sbin/runc',
+      '/opt/cni/bin/bridge',
+    ]) {
       expect((await lab.exec('cp1', `test -x ${f}`)).code, f).toBe(0);
     }
     expect(lab.readFile('cp1', '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf')).toContain('ExecStart=/usr/local/bin/kubelet');

@@ -15,8 +15,18 @@ import { changedCount, kubesmith, labReady } from './helpers.js';
 import { readyNodes } from './offline-helpers.js';
 
 const PERSONAS = [
-  { os: 'debian12', release: 'debian-12', install: /apt-get install -y .*docker-ce_29\.0\.1-1~debian\.12~bookworm_amd64\.deb/, criDockerd: /apt-get install -y .*cri-dockerd_0\.3\.15\.3-0\.debian-bookworm_amd64\.deb/ },
-  { os: 'rocky9', release: 'rhel-9', install: /dnf install -y --disableexcludes=all .*docker-ce-29\.0\.1-1\.el9\.x86_64\.rpm/, criDockerd: /dnf install -y .*cri-dockerd-0\.3\.15-3\.el8\.x86_64\.rpm/ },
+  {
+    os: 'debian12',
+    release: 'debian-12',
+    install: /apt-get install -y .*docker-ce_29\.0\.1-1~debian\.12~bookworm_amd64\.deb/,
+    criDockerd: /apt-get install -y .*cri-dockerd_0\.3\.15\.3-0\.debian-bookworm_amd64\.deb/,
+  },
+  {
+    os: 'rocky9',
+    release: 'rhel-9',
+    install: /dnf install -y --disableexcludes=all .*docker-ce-29\.0\.1-1\.el9\.x86_64\.rpm/,
+    criDockerd: /dnf install -y .*cri-dockerd-0\.3\.15-3\.el8\.x86_64\.rpm/,
+  },
 ] as const;
 
 describe.skipIf(!labReady()).each(PERSONAS)('offline with docker + cri-dockerd on $os', (persona) => {
@@ -28,12 +38,19 @@ describe.skipIf(!labReady()).each(PERSONAS)('offline with docker + cri-dockerd o
   beforeAll(async () => {
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1', os: persona.os }] });
     const bundle = mkdtempSync(join(lab.root, 'bundle-'));
-    manifest = await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' }, containerRuntime: { type: 'docker' } }), { packages: [persona.release] });
+    manifest = await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' }, containerRuntime: { type: 'docker' } }), {
+      packages: [persona.release],
+    });
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, {
       controlPlanes: ['cp1'],
       workers: [],
-      extra: { kubernetes: { version: '1.34.1' }, network: { plugin: 'flannel' }, containerRuntime: { type: 'docker' }, offline: { bundle } },
+      extra: {
+        kubernetes: { version: '1.34.1' },
+        network: { plugin: 'flannel' },
+        containerRuntime: { type: 'docker' },
+        offline: { bundle },
+      },
     });
   }, 180_000);
 

@@ -66,7 +66,9 @@ describe.skipIf(!ready)('mirror mode: bundle push → registryMirrors → Ready'
     const listed = (await lab.exec('cp1', 'ctr -n k8s.io images ls')).stdout;
     for (const component of ['kube-apiserver', 'etcd', 'flannel']) {
       const image = manifest.images.find((i) => i.component === component)!;
-      expect(listed, image.ref).toMatch(new RegExp(`${image.ref.replace(/[.]/g, '\\.')}\\s+\\S+\\s+${image.platforms['linux/amd64']!.digest}`));
+      expect(listed, image.ref).toMatch(
+        new RegExp(`${image.ref.replace(/[.]/g, '\\.')}\\s+\\S+\\s+${image.platforms['linux/amd64']!.digest}`),
+      );
     }
   }, 900_000);
 });

@@ -23,7 +23,11 @@ describe.skipIf(!labReady())('offline: retag for another imageRepository', () =>
     const bundle = mkdtempSync(join(lab.root, 'bundle-'));
     await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { packages: ['debian-12'] });
     inv = join(lab.root, 'inventory.yaml');
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], extra: { kubernetes: { version: '1.34.1', imageRepository: REPO }, offline: { bundle } } });
+    lab.writeInventory(inv, {
+      controlPlanes: ['cp1'],
+      workers: [],
+      extra: { kubernetes: { version: '1.34.1', imageRepository: REPO }, offline: { bundle } },
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -34,12 +38,20 @@ describe.skipIf(!labReady())('offline: retag for another imageRepository', () =>
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
     const listed = (await lab.exec('cp1', 'ctr -n k8s.io images ls -q')).stdout.split('\n');
-    for (const ref of [`${REPO}/kube-apiserver:v1.34.1`, `${REPO}/coredns:v1.12.1`, `${REPO}/pause:3.10.1`, `${REPO}/etcd:3.6.5-0`, 'registry.k8s.io/pause:3.10.1']) {
+    for (const ref of [
+      `${REPO}/kube-apiserver:v1.34.1`,
+      `${REPO}/coredns:v1.12.1`,
+      `${REPO}/pause:3.10.1`,
+      `${REPO}/etcd:3.6.5-0`,
+      'registry.k8s.io/pause:3.10.1',
+    ]) {
       expect(listed, ref).toContain(ref);
     }
     expect(lab.readFile('cp1', '/etc/containerd/config.toml')).toContain(`${REPO}/pause:3.10.1`);
     const journal = lab.journal('cp1').join('\n');
-    expect(journal).toMatch(/ctr -n k8s\.io images tag --force registry\.k8s\.io\/coredns\/coredns:v1\.12\.1 registry\.internal\/k8s\/coredns:v1\.12\.1/);
+    expect(journal).toMatch(
+      /ctr -n k8s\.io images tag --force registry\.k8s\.io\/coredns\/coredns:v1\.12\.1 registry\.internal\/k8s\/coredns:v1\.12\.1/,
+    );
     expect(await readyNodes(lab)).toEqual({ cp1: 'True' });
   }, 900_000);
 });

@@ -22,7 +22,12 @@ describe.skipIf(!labReady())('offline on Rocky 9 with a sudo user', () => {
     const bundle = mkdtempSync(join(lab.root, 'bundle-'));
     await writeMirrorBundle(bundle, makeInventory({ kubernetes: { version: '1.34.1' } }), { packages: ['rhel-9'] });
     inv = join(lab.root, 'inventory.yaml');
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], user: 'kube', extra: { kubernetes: { version: '1.34.1' }, offline: { bundle } } });
+    lab.writeInventory(inv, {
+      controlPlanes: ['cp1'],
+      workers: [],
+      user: 'kube',
+      extra: { kubernetes: { version: '1.34.1' }, offline: { bundle } },
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -39,7 +44,11 @@ describe.skipIf(!labReady())('offline on Rocky 9 with a sudo user', () => {
     expect(journal).toMatch(/dnf install -y --disableexcludes=all .*kubeadm-1\.34\.1-150500\.1\.1\.x86_64\.rpm/);
     expect(lab.readFile('cp1', '/etc/yum.repos.d/kubernetes.repo')).toBeNull();
     // uploaded through sudo by the kube user: root-owned on the host
-    expect((await lab.exec('cp1', 'stat -c %U /var/lib/kubesmith/bundle/packages/rhel-9/amd64/kubeadm-1.34.1-150500.1.1.x86_64.rpm')).stdout.trim()).toBe('root');
+    expect(
+      (
+        await lab.exec('cp1', 'stat -c %U /var/lib/kubesmith/bundle/packages/rhel-9/amd64/kubeadm-1.34.1-150500.1.1.x86_64.rpm')
+      ).stdout.trim(),
+    ).toBe('root');
     const again = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     expect(again.code).toBe(0);
     expect(hostOutcomes(again).filter((o) => o.outcome === 'changed')).toEqual([]);

@@ -43,9 +43,16 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     bundle = join(lab.root, 'bundle');
     inv = join(lab.root, 'inventory.yaml');
     keys = generateSigningKey(join(lab.root, 'bundle.key'));
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle, publicKey: keys.publicKey } } });
+    lab.writeInventory(inv, {
+      controlPlanes: ['cp1'],
+      workers: ['w1'],
+      extra: { ...extra, offline: { bundle, publicKey: keys.publicKey } },
+    });
     const parsed = inventorySchema.parse((await import('yaml')).parse(readFileSync(inv, 'utf8')));
-    await seedImages(reg.url, imageSet(parsed).map((i) => i.ref));
+    await seedImages(
+      reg.url,
+      imageSet(parsed).map((i) => i.ref),
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -55,23 +62,46 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
   }, 120_000);
 
   it('bundle create (signed) resolves every file through the indexes and checksum files, and a re-run downloads nothing', async () => {
-    const args = ['bundle', 'create', '-i', inv, '-o', bundle, '--registry-mirror', reg.url, '--mirrors-only', '--files-url', files.url, '--allow-http-files', '--packages', 'debian-12', '--sign', keys.privateKey];
+    const args = [
+      'bundle',
+      'create',
+      '-i',
+      inv,
+      '-o',
+      bundle,
+      '--registry-mirror',
+      reg.url,
+      '--mirrors-only',
+      '--files-url',
+      files.url,
+      '--allow-http-files',
+      '--packages',
+      'debian-12',
+      '--sign',
+      keys.privateKey,
+    ];
     const run = await kubesmith(args);
     expect(run.code, run.stderr).toBe(0);
     const m = readManifest(bundle);
     expect(m.images.map((i) => i.ref)).toContain('registry.k8s.io/coredns/coredns:v1.12.1');
     const containerd = m.files.find((f) => f.path === 'packages/debian-12/amd64/containerd.io_2.1.4-1_amd64.deb');
     // found where Docker's repository keeps it, with the sha256 its Packages index gives
-    expect(containerd?.source).toBe(`${files.url}/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/containerd.io_2.1.4-1_amd64.deb`);
+    expect(containerd?.source).toBe(
+      `${files.url}/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/containerd.io_2.1.4-1_amd64.deb`,
+    );
     for (const f of m.files.filter((x) => x.kind !== 'image')) {
       expect(files.files.has(new URL(f.source!).pathname), f.path).toBe(true);
     }
     const indexes = files.requests.map((r) => r.split(' ')[1]!).filter((p) => files.indexPaths.has(p));
-    expect(indexes).toEqual(expect.arrayContaining([
-      '/pkgs.k8s.io/core:/stable:/v1.34/deb/InRelease', '/pkgs.k8s.io/core:/stable:/v1.34/deb/Packages',
-      '/download.docker.com/linux/debian/dists/bookworm/InRelease', '/download.docker.com/linux/debian/dists/bookworm/stable/binary-amd64/Packages',
-      '/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm.sha256',
-    ]));
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        '/pkgs.k8s.io/core:/stable:/v1.34/deb/InRelease',
+        '/pkgs.k8s.io/core:/stable:/v1.34/deb/Packages',
+        '/download.docker.com/linux/debian/dists/bookworm/InRelease',
+        '/download.docker.com/linux/debian/dists/bookworm/stable/binary-amd64/Packages',
+        '/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm.sha256',
+      ]),
+    );
     expect(readFileSync(join(bundle, 'manifest.json.sig'), 'utf8')).toMatch(/^[A-Za-z0-9+/]{86}==\n$/); // 64 bytes, base64
     files.requests.length = 0;
     const again = await kubesmith(args);
@@ -103,7 +133,11 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     expect(corrupt.stdout + corrupt.stderr).toMatch(/kubelet_1\.34\.1-1\.1_amd64\.deb: sha256 .* \(corrupt\)/);
 
     const skewInv = join(lab.root, 'skew.yaml');
-    lab.writeInventory(skewInv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, kubernetes: { version: '1.35.0' }, offline: { bundle } } });
+    lab.writeInventory(skewInv, {
+      controlPlanes: ['cp1'],
+      workers: ['w1'],
+      extra: { ...extra, kubernetes: { version: '1.35.0' }, offline: { bundle } },
+    });
     const skew = await kubesmith(['apply', '-i', skewInv]);
     expect(skew.code).toBe(1);
     expect(skew.stdout + skew.stderr).toContain('the bundle serves Kubernetes 1.34.1, the inventory asks for 1.35.0');
@@ -112,17 +146,25 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     // sha256 edited to match) is refused by its signature before any upload
     const forged = join(lab.root, 'bundle-forged');
     cpSync(bundle, forged, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(forged, 'manifest.json'), 'utf8')) as { files: { path: string; size: number; sha256: string }[] };
+    const manifest = JSON.parse(readFileSync(join(forged, 'manifest.json'), 'utf8')) as {
+      files: { path: string; size: number; sha256: string }[];
+    };
     const entry = manifest.files.find((f) => f.path.endsWith('kubelet_1.34.1-1.1_amd64.deb'))!;
     const evil = Buffer.from('not the kubelet package\n');
     writeFileSync(join(forged, entry.path), evil);
     Object.assign(entry, { size: evil.length, sha256: createHash('sha256').update(evil).digest('hex') });
     writeFileSync(join(forged, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     const forgedInv = join(lab.root, 'forged.yaml');
-    lab.writeInventory(forgedInv, { controlPlanes: ['cp1'], workers: ['w1'], extra: { ...extra, offline: { bundle: forged, publicKey: keys.publicKey } } });
+    lab.writeInventory(forgedInv, {
+      controlPlanes: ['cp1'],
+      workers: ['w1'],
+      extra: { ...extra, offline: { bundle: forged, publicKey: keys.publicKey } },
+    });
     const refused = await kubesmith(['apply', '-i', forgedInv]);
     expect(refused.code).toBe(1);
-    expect(refused.stdout + refused.stderr).toContain(`manifest.json is not signed by ${keys.publicKey} (changed after signing, or signed with another key)`);
+    expect(refused.stdout + refused.stderr).toContain(
+      `manifest.json is not signed by ${keys.publicKey} (changed after signing, or signed with another key)`,
+    );
 
     // nothing but reads reached the hosts (the engine's run lock aside): no upload, no package, no file
     ['cp1', 'w1'].forEach((h, i) => expect(writesIn(lab.journal(h).slice(before[i])), h).toEqual([]));
@@ -155,7 +197,9 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
       for (const image of m.images) expect(listed, `${h} ${image.ref}`).toContain(`${image.ref} `);
       expect(listed).toContain(m.images.find((i) => i.component === 'pause')!.platforms['linux/amd64']!.digest);
       const journal = lab.journal(h).join('\n');
-      expect(journal, h).toMatch(/apt-get install -y .*\/var\/lib\/kubesmith\/bundle\/packages\/debian-12\/amd64\/kubeadm_1\.34\.1-1\.1_amd64\.deb/);
+      expect(journal, h).toMatch(
+        /apt-get install -y .*\/var\/lib\/kubesmith\/bundle\/packages\/debian-12\/amd64\/kubeadm_1\.34\.1-1\.1_amd64\.deb/,
+      );
       expect(journal, h).not.toMatch(/apt-get update|crictl pull|ctr .*pull/);
     }
   }, 900_000);
@@ -166,7 +210,10 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     expect(hostOutcomes(run).filter((o) => o.outcome !== 'ok' && o.outcome !== 'skipped')).toEqual([]);
     expect(changedCount(run)).toBe(0);
     const uploads = hostOutcomes(run).filter((o) => o.task === 'offline.upload');
-    expect(uploads.map((o) => [o.host, o.outcome]).sort()).toEqual([['cp1', 'ok'], ['w1', 'ok']]);
+    expect(uploads.map((o) => [o.host, o.outcome]).sort()).toEqual([
+      ['cp1', 'ok'],
+      ['w1', 'ok'],
+    ]);
   }, 600_000);
 
   it('images load puts an archive on --limit nodes only, then skips nodes that hold it', async () => {
@@ -178,7 +225,11 @@ describe.skipIf(!ready)('offline: bundle create → apply with no route out → 
     expect((await lab.exec('cp1', 'ctr -n k8s.io images ls -q')).stdout).not.toContain('registry.example.com/team/app:v1');
     const again = await kubesmith(['images', 'load', '-i', inv, archive, '--output', 'json']);
     expect(again.code, again.stderr).toBe(0);
-    const outcomes = Object.fromEntries(hostOutcomes(again).filter((o) => o.task === 'images.load').map((o) => [o.host, o.outcome]));
+    const outcomes = Object.fromEntries(
+      hostOutcomes(again)
+        .filter((o) => o.task === 'images.load')
+        .map((o) => [o.host, o.outcome]),
+    );
     expect(outcomes).toEqual({ cp1: 'changed', w1: 'ok' });
   }, 300_000);
 });

@@ -20,7 +20,9 @@ const HOSTS = ['cp1', 'cp2', 'cp3', 'w1'];
 
 async function nodesReady(e: EtcdLab): Promise<Record<string, string>> {
   const r = await e.lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} get nodes -o json`);
-  const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }).items;
+  const items = (
+    JSON.parse(r.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }
+  ).items;
   return Object.fromEntries(items.map((n) => [n.metadata.name, n.status.conditions.find((c) => c.type === 'Ready')?.status ?? '?']));
 }
 
@@ -45,7 +47,13 @@ describe.skipIf(!labReady())('recover: etcd snapshot restore after a full crash;
     const backup = await kubesmith(['etcd', 'backup', '-i', e.inv], cwd);
     expect(backup.code, backup.stdout.slice(-3000)).toBe(0);
     const dir = join(cwd, '.kubesmith', e.lab.name, 'etcd');
-    const snapshot = join(dir, readdirSync(dir).filter((f) => f.endsWith('.db')).sort().pop()!);
+    const snapshot = join(
+      dir,
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.db'))
+        .sort()
+        .pop()!,
+    );
     expect((await etcdctl(e.lab, 'cp1', 'put /registry/deployments/default/after-backup late')).code).toBe(0);
     const ca = e.lab.readFile('cp1', '/etc/kubernetes/pki/ca.crt');
     const oldAdmin = e.lab.readFile('cp1', ADMIN)!;
@@ -58,7 +66,11 @@ describe.skipIf(!labReady())('recover: etcd snapshot restore after a full crash;
     await e.lab.failNext('cp2', 'kubeadm', 2);
     const first = await kubesmith(['recover', '-i', e.inv, '--from-snapshot', snapshot, '--yes', '--output', 'json'], cwd);
     expect(first.code, first.stdout.slice(-3000)).toBe(1);
-    expect(hostOutcomes(first).filter((o) => o.outcome === 'failed').map((o) => `${o.task}@${o.host}`)).toEqual(['recover.reset@cp2']);
+    expect(
+      hostOutcomes(first)
+        .filter((o) => o.outcome === 'failed')
+        .map((o) => `${o.task}@${o.host}`),
+    ).toEqual(['recover.reset@cp2']);
     const run = await kubesmith(['recover', '-i', e.inv, '--from-snapshot', snapshot, '--yes', '--output', 'json'], cwd);
     expect(run.code, run.stdout.slice(-5000)).toBe(0);
     // w1 was reset once across both runs (its progress record made the re-run skip it)
@@ -96,8 +108,16 @@ describe.skipIf(!labReady())('recover: etcd snapshot restore after a full crash;
     const status = await kubesmith(['etcd', 'status', '-i', e.inv], cwd);
     expect(status.code, status.stdout + status.stderr).toBe(0);
 
-    const DESTRUCTIVE = /kubeadm (reset|join|init(?! phase upload-certs))|systemctl (stop|restart|disable)|kubectl .*(drain|delete node) (cp1|cp2|w1)\b/;
-    for (const h of ['cp1', 'cp2', 'w1']) expect(e.lab.journal(h).slice(mark[h]).filter((l) => DESTRUCTIVE.test(l)), h).toEqual([]);
+    const DESTRUCTIVE =
+      /kubeadm (reset|join|init(?! phase upload-certs))|systemctl (stop|restart|disable)|kubectl .*(drain|delete node) (cp1|cp2|w1)\b/;
+    for (const h of ['cp1', 'cp2', 'w1'])
+      expect(
+        e.lab
+          .journal(h)
+          .slice(mark[h])
+          .filter((l) => DESTRUCTIVE.test(l)),
+        h,
+      ).toEqual([]);
     expect(e.lab.journal('cp2').slice(mark.cp2)).toEqual([]);
     expect(e.lab.journal('w1').slice(mark.w1)).toEqual([]);
   }, 1_200_000);

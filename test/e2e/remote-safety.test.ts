@@ -52,28 +52,39 @@ describe.skipIf(!labReady())('remote safety: commands die with their connection,
   it.each([
     ['the link is cut', 'cut', 4241],
     ['sshd is killed with its sessions', 'kill', 4242],
-  ] as const)('a long command (elevated with sudo) is gone within seconds when %s', async (_, fault, tag) => {
-    const t = await transport();
-    const running = t.exec(['sh', '-c', `sleep ${tag}; echo done`], { timeoutMs: 3_600_000 }).catch((e: unknown) => e);
-    await until('the command runs on the host', async () => (await procs(String(tag))) !== '', 30_000);
-    expect(await procs(String(tag))).toMatch(/sleep/);
-    try {
-      if (fault === 'cut') await lab.cutLink('n1');
-      else await lab.killSshd('n1');
-      await until('the remote command to be killed', async () => (await procs(String(tag))) === '', 60_000, 500).catch(async (err: Error) => {
-        const ps = await lab.exec('n1', 'ps -eo pid,ppid,stat,args; ls -la /tmp/.kubesmith-keeper-* 2>&1');
-        throw new Error(`${err.message}\n${ps.stdout}`);
-      });
-    } finally {
-      if (fault === 'cut') await lab.restoreLink('n1');
-      else await lab.startSshd('n1');
-    }
-    await reconnect(); // the old connection is dead: its command's promise settles
-    expect(await running).toBeInstanceOf(Error);
-    // the keeper cleaned up after itself, and a new connection works
-    await until('no keeper registry left', async () => (await lab.exec('n1', 'ls -d /tmp/.kubesmith-keeper-* 2>/dev/null | wc -l')).stdout.trim() === '0', 60_000, 500);
-    expect((await (await transport()).exec(['echo', 'ok'])).stdout).toBe('ok\n');
-  }, 240_000);
+  ] as const)(
+    'a long command (elevated with sudo) is gone within seconds when %s',
+    async (_, fault, tag) => {
+      const t = await transport();
+      const running = t.exec(['sh', '-c', `sleep ${tag}; echo done`], { timeoutMs: 3_600_000 }).catch((e: unknown) => e);
+      await until('the command runs on the host', async () => (await procs(String(tag))) !== '', 30_000);
+      expect(await procs(String(tag))).toMatch(/sleep/);
+      try {
+        if (fault === 'cut') await lab.cutLink('n1');
+        else await lab.killSshd('n1');
+        await until('the remote command to be killed', async () => (await procs(String(tag))) === '', 60_000, 500).catch(
+          async (err: Error) => {
+            const ps = await lab.exec('n1', 'ps -eo pid,ppid,stat,args; ls -la /tmp/.kubesmith-keeper-* 2>&1');
+            throw new Error(`${err.message}\n${ps.stdout}`);
+          },
+        );
+      } finally {
+        if (fault === 'cut') await lab.restoreLink('n1');
+        else await lab.startSshd('n1');
+      }
+      await reconnect(); // the old connection is dead: its command's promise settles
+      expect(await running).toBeInstanceOf(Error);
+      // the keeper cleaned up after itself, and a new connection works
+      await until(
+        'no keeper registry left',
+        async () => (await lab.exec('n1', 'ls -d /tmp/.kubesmith-keeper-* 2>/dev/null | wc -l')).stdout.trim() === '0',
+        60_000,
+        500,
+      );
+      expect((await (await transport()).exec(['echo', 'ok'])).stdout).toBe('ok\n');
+    },
+    240_000,
+  );
 
   it('commands fed on stdin still work with the keeper (sudo user)', async () => {
     const t = await transport();
@@ -82,14 +93,17 @@ describe.skipIf(!labReady())('remote safety: commands die with their connection,
     expect((await t.exec(['wc', '-l'], { stdin: 'a\nb\nc\n' })).stdout.trim()).toBe('3');
   });
 
-  it('reset\'s iptables cleanup keeps a rule whose comment names a Kubernetes chain: with INPUT policy DROP, SSH survives', async () => {
+  it("reset's iptables cleanup keeps a rule whose comment names a Kubernetes chain: with INPUT policy DROP, SSH survives", async () => {
     const keep = `iptables -C INPUT -p tcp --dport 22 -m comment --comment "keep before -j KUBE-FIREWALL" -j ACCEPT`;
-    const setup = await lab.exec('n1', [
-      `iptables -A INPUT -p tcp --dport 22 -m comment --comment "keep before -j KUBE-FIREWALL" -j ACCEPT`,
-      'iptables -N KUBE-FIREWALL && iptables -A KUBE-FIREWALL -m comment --comment "kube firewall" -j RETURN && iptables -A INPUT -j KUBE-FIREWALL',
-      'iptables -t nat -N KUBE-SERVICES && iptables -t nat -A PREROUTING -j KUBE-SERVICES',
-      'iptables -P INPUT DROP',
-    ].join(' && '));
+    const setup = await lab.exec(
+      'n1',
+      [
+        `iptables -A INPUT -p tcp --dport 22 -m comment --comment "keep before -j KUBE-FIREWALL" -j ACCEPT`,
+        'iptables -N KUBE-FIREWALL && iptables -A KUBE-FIREWALL -m comment --comment "kube firewall" -j RETURN && iptables -A INPUT -j KUBE-FIREWALL',
+        'iptables -t nat -N KUBE-SERVICES && iptables -t nat -A PREROUTING -j KUBE-SERVICES',
+        'iptables -P INPUT DROP',
+      ].join(' && '),
+    );
     expect(setup.code, setup.stderr).toBe(0);
     try {
       // the real iptables-save line (the sample this cleanup parses) and what the tested code makes of it
@@ -101,7 +115,11 @@ describe.skipIf(!labReady())('remote safety: commands die with their connection,
       expect((await lab.exec('n1', keep)).code, 'the SSH rule').toBe(0);
       expect((await lab.exec('n1', "iptables-save | grep -v 'keep before' | grep -c KUBE- || true")).stdout.trim()).toBe('0');
       expect((await lab.exec('n1', 'iptables -S INPUT | head -1')).stdout).toBe('-P INPUT DROP\n');
-      expect(execFileSync('ssh', [...lab.sshArgs('n1'), 'echo ok']).toString().trim()).toBe('ok');
+      expect(
+        execFileSync('ssh', [...lab.sshArgs('n1'), 'echo ok'])
+          .toString()
+          .trim(),
+      ).toBe('ok');
     } finally {
       await lab.exec('n1', 'iptables -P INPUT ACCEPT');
     }
@@ -109,10 +127,20 @@ describe.skipIf(!labReady())('remote safety: commands die with their connection,
 
   it('an apt keyring left empty by a failed download is fetched again; a failing download never lands in place', async () => {
     const playbook = join(lab.root, 'repos.yaml');
-    writeFileSync(playbook, [
-      'name: repos', 'description: package repositories only', 'phases:', '  - phase: Repositories', '    steps:',
-      '      - { task: facts.gather, hosts: all, critical: true }', '      - { task: kubernetes.repo, hosts: all }', '      - { task: runtime.repo, hosts: all }', '',
-    ].join('\n'));
+    writeFileSync(
+      playbook,
+      [
+        'name: repos',
+        'description: package repositories only',
+        'phases:',
+        '  - phase: Repositories',
+        '    steps:',
+        '      - { task: facts.gather, hosts: all, critical: true }',
+        '      - { task: kubernetes.repo, hosts: all }',
+        '      - { task: runtime.repo, hosts: all }',
+        '',
+      ].join('\n'),
+    );
     // what a failed `curl … | gpg --dearmor -o KEYRING` leaves: an empty keyring
     expect((await lab.exec('n1', `mkdir -p /etc/apt/keyrings && : > ${KEYRING} && rm -f ${DOCKER_KEY}`)).code).toBe(0);
 
@@ -126,13 +154,20 @@ describe.skipIf(!labReady())('remote safety: commands die with their connection,
     const fixed = await kubesmith(['run', '-i', inv, playbook]);
     expect(fixed.code, fixed.stdout.slice(-3000)).toBe(0);
     const key = (await lab.exec('n1', `base64 -w0 ${KEYRING}`)).stdout;
-    const served = dearmor(execFileSync('cat', [join(import.meta.dirname, '..', 'lab', 'emulators', 'keys', 'lab-repo-key.asc')]).toString())!;
+    const served = dearmor(
+      execFileSync('cat', [join(import.meta.dirname, '..', 'lab', 'emulators', 'keys', 'lab-repo-key.asc')]).toString(),
+    )!;
     expect(Buffer.from(key, 'base64')).toEqual(served); // the key the (lab's) publisher serves, dearmored
     expect(lab.readFile('n1', DOCKER_KEY)).toContain('-----BEGIN PGP PUBLIC KEY BLOCK-----');
 
     const journal = lab.journal('n1').length;
     const again = await kubesmith(['run', '-i', inv, playbook]);
     expect(again.code).toBe(0);
-    expect(lab.journal('n1').slice(journal).filter((l) => / curl /.test(l))).toEqual([]);
+    expect(
+      lab
+        .journal('n1')
+        .slice(journal)
+        .filter((l) => / curl /.test(l)),
+    ).toEqual([]);
   }, 300_000);
 });

@@ -17,11 +17,14 @@ const KEEP_SSH = 'iptables -C INPUT -p tcp --dport 22 -m comment --comment lab-k
 
 /** What reset must remove, plus things it must keep, as one comparable text per host. */
 async function state(e: EtcdLab, host: string): Promise<string> {
-  const r = await e.lab.exec(host, [
-    'find /etc/kubernetes /var/lib/etcd /var/lib/kubelet /etc/cni /var/lib/cni /run/flannel /root/.kube -type f 2>/dev/null | sort | xargs -r md5sum',
-    'iptables-save | grep -v "^#" | sed "s/\\[[0-9:]*\\]//"',
-    "ip -o link show | awk -F': ' '{print $2}' | sort",
-  ].join('; echo ===; '));
+  const r = await e.lab.exec(
+    host,
+    [
+      'find /etc/kubernetes /var/lib/etcd /var/lib/kubelet /etc/cni /var/lib/cni /run/flannel /root/.kube -type f 2>/dev/null | sort | xargs -r md5sum',
+      'iptables-save | grep -v "^#" | sed "s/\\[[0-9:]*\\]//"',
+      "ip -o link show | awk -F': ' '{print $2}' | sort",
+    ].join('; echo ===; '),
+  );
   return r.stdout;
 }
 
@@ -38,14 +41,17 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
     ca = e.lab.readFile('cp1', '/etc/kubernetes/pki/ca.crt')!;
     // What CNIs and kube-proxy leave (the lab's kube-proxy/flannel are emulated, so make them for real in each host's netns)
     for (const h of ['cp1', 'w1']) {
-      const r = await e.lab.exec(h, [
-        'iptables -I INPUT 1 -p tcp --dport 22 -m comment --comment lab-keep-ssh -j ACCEPT',
-        'iptables -N KUBE-FIREWALL && iptables -A INPUT -j KUBE-FIREWALL && iptables -A KUBE-FIREWALL -m comment --comment "kube firewall" -j RETURN',
-        'iptables -N FLANNEL-FWD && iptables -A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD',
-        'iptables -t nat -N KUBE-SERVICES && iptables -t nat -N KUBE-SVC-X && iptables -t nat -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES && iptables -t nat -A KUBE-SERVICES -j KUBE-SVC-X',
-        'ip link add cni0 type bridge && ip link add kube-ipvs0 type bridge',
-        'mkdir -p /var/lib/cni/networks/cbr0 /run/flannel && echo FLANNEL_NETWORK=10.244.0.0/16 > /run/flannel/subnet.env && echo 10.244.0.2 > /var/lib/cni/networks/cbr0/last',
-      ].join(' && '));
+      const r = await e.lab.exec(
+        h,
+        [
+          'iptables -I INPUT 1 -p tcp --dport 22 -m comment --comment lab-keep-ssh -j ACCEPT',
+          'iptables -N KUBE-FIREWALL && iptables -A INPUT -j KUBE-FIREWALL && iptables -A KUBE-FIREWALL -m comment --comment "kube firewall" -j RETURN',
+          'iptables -N FLANNEL-FWD && iptables -A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD',
+          'iptables -t nat -N KUBE-SERVICES && iptables -t nat -N KUBE-SVC-X && iptables -t nat -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES && iptables -t nat -A KUBE-SERVICES -j KUBE-SVC-X',
+          'ip link add cni0 type bridge && ip link add kube-ipvs0 type bridge',
+          'mkdir -p /var/lib/cni/networks/cbr0 /run/flannel && echo FLANNEL_NETWORK=10.244.0.0/16 > /run/flannel/subnet.env && echo 10.244.0.2 > /var/lib/cni/networks/cbr0/last',
+        ].join(' && '),
+      );
       expect(r.code, r.stderr).toBe(0);
     }
   }, 1_200_000);
@@ -79,7 +85,21 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
     const journals = { cp1: e.lab.journal('cp1').length, w1: e.lab.journal('w1').length };
     const run = await kubesmith(['reset', '-i', e.inv], cwd);
     expect(run.code, run.stdout + run.stderr).toBe(2);
-    for (const item of ['back up /etc/kubernetes', 'snapshot this etcd member', 'keep the etcd data: /var/lib/etcd/member as /var/lib/etcd-kept/cp1-', 'kubeadm reset -f', 'remove /etc/cni/net.d', 'remove /var/lib/cni', 'remove /run/flannel', 'delete interface cni0', 'delete interface kube-ipvs0', 'nat/KUBE-SERVICES', 'filter/FLANNEL-FWD', 'remove /root/.kube/config', 'cordon, drain and delete node w1']) {
+    for (const item of [
+      'back up /etc/kubernetes',
+      'snapshot this etcd member',
+      'keep the etcd data: /var/lib/etcd/member as /var/lib/etcd-kept/cp1-',
+      'kubeadm reset -f',
+      'remove /etc/cni/net.d',
+      'remove /var/lib/cni',
+      'remove /run/flannel',
+      'delete interface cni0',
+      'delete interface kube-ipvs0',
+      'nat/KUBE-SERVICES',
+      'filter/FLANNEL-FWD',
+      'remove /root/.kube/config',
+      'cordon, drain and delete node w1',
+    ]) {
       expect(run.stdout, item).toContain(item);
     }
     expect(run.stderr).toMatch(/nothing was changed/);
@@ -94,11 +114,20 @@ describe.skipIf(!labReady())('reset: backup first, Kubernetes-only cleanup, SSH 
     const run = await kubesmith(['reset', '-i', e.inv, '--yes'], cwd);
     expect(run.code, run.stdout.slice(-4000)).toBe(0);
     for (const h of ['cp1', 'w1']) {
-      const gone = await e.lab.exec(h, 'for p in /etc/cni/net.d /var/lib/cni /run/flannel /root/.kube/config /etc/kubernetes/pki/ca.crt /etc/kubernetes/kubelet.conf /etc/kubernetes/manifests/etcd.yaml; do [ -e $p ] && echo "left: $p"; done; ls -A /var/lib/etcd 2>/dev/null; ip -o link show | grep -E "cni0|kube-ipvs0|flannel"; iptables-save | grep -E "KUBE-|FLANNEL"; true');
+      const gone = await e.lab.exec(
+        h,
+        'for p in /etc/cni/net.d /var/lib/cni /run/flannel /root/.kube/config /etc/kubernetes/pki/ca.crt /etc/kubernetes/kubelet.conf /etc/kubernetes/manifests/etcd.yaml; do [ -e $p ] && echo "left: $p"; done; ls -A /var/lib/etcd 2>/dev/null; ip -o link show | grep -E "cni0|kube-ipvs0|flannel"; iptables-save | grep -E "KUBE-|FLANNEL"; true',
+      );
       expect(gone.stdout, h).toBe('');
       expect((await e.lab.exec(h, KEEP_SSH)).code, `${h}: SSH-protecting rule`).toBe(0);
-      expect((await e.lab.exec(h, 'iptables -S INPUT | head -1; iptables -S FORWARD | head -1')).stdout).toBe('-P INPUT ACCEPT\n-P FORWARD ACCEPT\n');
-      expect(execFileSync('ssh', [...e.lab.sshArgs(h), 'echo ok']).toString().trim()).toBe('ok');
+      expect((await e.lab.exec(h, 'iptables -S INPUT | head -1; iptables -S FORWARD | head -1')).stdout).toBe(
+        '-P INPUT ACCEPT\n-P FORWARD ACCEPT\n',
+      );
+      expect(
+        execFileSync('ssh', [...e.lab.sshArgs(h), 'echo ok'])
+          .toString()
+          .trim(),
+      ).toBe('ok');
       // The backup was taken before kubeadm reset ran: compare the backup's mtime with the journal's reset entry.
       const reset = e.lab.journal(h).find((l) => / kubeadm reset /.test(l));
       expect(reset, `${h}: kubeadm reset in the journal`).toBeDefined();

@@ -15,7 +15,10 @@ describe.skipIf(!labReady())('scale out and partial failure', () => {
   const extra = () => c.mirrors;
 
   beforeAll(async () => {
-    c = await labCluster(NAME, ['cp1', 'w1', 'w2', 'w3'].map((name) => ({ name })));
+    c = await labCluster(
+      NAME,
+      ['cp1', 'w1', 'w2', 'w3'].map((name) => ({ name })),
+    );
     lab = c.lab;
   }, 120_000);
 
@@ -44,8 +47,17 @@ describe.skipIf(!labReady())('scale out and partial failure', () => {
     const run = await kubesmith(['apply', '-i', inv(), '--output', 'json']);
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     const changed = hostOutcomes(run).filter((e) => e.outcome === 'changed');
-    for (const h of ['w1', 'w2']) expect(changed.filter((e) => e.host === h).map((e) => e.task), h).toEqual(['hostprep.etchosts']);
-    expect(changed.filter((e) => e.host === 'cp1').map((e) => e.task).filter((t) => t !== 'cluster.wait-ready')).toEqual(['hostprep.etchosts']);
+    for (const h of ['w1', 'w2'])
+      expect(
+        changed.filter((e) => e.host === h).map((e) => e.task),
+        h,
+      ).toEqual(['hostprep.etchosts']);
+    expect(
+      changed
+        .filter((e) => e.host === 'cp1')
+        .map((e) => e.task)
+        .filter((t) => t !== 'cluster.wait-ready'),
+    ).toEqual(['hostprep.etchosts']);
     expect(changed.some((e) => e.host === 'w3' && e.task === 'worker.join')).toBe(true);
     // Their journals show no state change besides what joining w3 needs on cp1 (a token).
     for (const h of ['w1', 'w2']) expect(writesIn(lab.journal(h).slice(before[h])), h).toEqual([]);

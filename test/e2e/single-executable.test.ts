@@ -87,7 +87,9 @@ describe.skipIf(!labReady())('single executable: no Node.js on the admin machine
     const apply = await withoutNode([EXE, 'apply', '-i', c.inventory], env);
     expect(apply.code, apply.stderr + apply.stdout.slice(-3000)).toBe(0);
     const nodes = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json');
-    const items = (JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }).items;
+    const items = (
+      JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] }
+    ).items;
     expect(items.map((n) => n.metadata.name).sort()).toEqual(['cp1', 'w1']);
     for (const n of items) expect(n.status.conditions.find((x) => x.type === 'Ready')?.status, n.metadata.name).toBe('True');
   }, 900_000);

@@ -18,7 +18,12 @@ const fake = { emulatorDir: fakeDir, manifest: join(fakeDir, 'manifest.json') };
 describe.skipIf(!isRoot())('lab host boot', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await labUp({ name: 'labtest-boot', hosts: [{ name: 'a', os: 'rocky9' }, { name: 'b' }], env: { LAB_REGISTRIES: '127.0.0.1:5000' }, ...fake });
+    lab = await labUp({
+      name: 'labtest-boot',
+      hosts: [{ name: 'a', os: 'rocky9' }, { name: 'b' }],
+      env: { LAB_REGISTRIES: '127.0.0.1:5000' },
+      ...fake,
+    });
   });
   afterAll(async () => {
     if (lab) await labDown(lab.name);
@@ -48,8 +53,11 @@ describe.skipIf(!isRoot())('lab host boot', () => {
     const inHost = readFileSync(`/proc/${lab.host('b').pid}/root/usr/lib/kubesmith-lab/real-bin/ssh-keyscan`);
     expect(inHost.equals(readFileSync('/usr/bin/ssh-keyscan'))).toBe(true);
     // Never try a write here: if the bind were writable, that write would land on the machine's own binary.
-    const r = await lab.exec('b', 'd=/usr/lib/kubesmith-lab/real-bin; "$d/ssh-keyscan" 2>&1 | grep -c "usage: ssh-keyscan"; ' +
-      'findmnt -n -o OPTIONS "$d/ssh-keyscan" | cut -d, -f1; touch "$d/new" 2>/dev/null || echo read-only');
+    const r = await lab.exec(
+      'b',
+      'd=/usr/lib/kubesmith-lab/real-bin; "$d/ssh-keyscan" 2>&1 | grep -c "usage: ssh-keyscan"; ' +
+        'findmnt -n -o OPTIONS "$d/ssh-keyscan" | cut -d, -f1; touch "$d/new" 2>/dev/null || echo read-only',
+    );
     expect(r.stdout).toBe('1\nro\nread-only\n');
   });
 
@@ -114,7 +122,7 @@ describe.skipIf(!isRoot())('lab host boot', () => {
     }
   });
 
-  it('never takes an index whose network exists without a claim (someone else\'s, or a crashed run\'s)', async () => {
+  it("never takes an index whose network exists without a claim (someone else's, or a crashed run's)", async () => {
     const free = Array.from({ length: 100 }, (_, k) => k).find((k) => claimedBy(k) === undefined && !existsSync(`/sys/class/net/ksl${k}`))!;
     await runOk('ip', ['link', 'add', `ksl${free}`, 'type', 'bridge']);
     try {

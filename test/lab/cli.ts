@@ -66,7 +66,8 @@ function status() {
   const known = new Set(list.map((r) => r.index));
   const strayNetns = allLabNetns().filter((n) => !known.has(Number(/^ksl(\d+)-/.exec(n)?.[1])));
   if (strayNetns.length) console.log(`netns without an instance (a crashed run? \`down --all\`): ${strayNetns.join(' ')}`);
-  for (const n of instanceNames()) if (!list.some((r) => r.name === n)) console.log(`${n}: directory without instance.json (\`down --name ${n}\`)`);
+  for (const n of instanceNames())
+    if (!list.some((r) => r.name === n)) console.log(`${n}: directory without instance.json (\`down --name ${n}\`)`);
 }
 
 function allLabNetns(): string[] {
@@ -88,10 +89,14 @@ function ssh(args: string[]) {
 async function main(argv: string[]) {
   const [cmd, ...args] = argv;
   switch (cmd) {
-    case 'up': return up(args);
-    case 'down': return down(args);
-    case 'status': return status();
-    case 'ssh': return ssh(args);
+    case 'up':
+      return up(args);
+    case 'down':
+      return down(args);
+    case 'status':
+      return status();
+    case 'ssh':
+      return ssh(args);
     default:
       console.log('usage: npm run lab -- up N [--os X] [--name N] | down [--name N|--all] | status | ssh HOST [--name N]');
       if (cmd && cmd !== 'help' && cmd !== '--help') process.exitCode = 2;

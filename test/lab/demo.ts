@@ -50,7 +50,10 @@ async function main(): Promise<number> {
     // The lab has no internet: the apt signing keys are placed where `curl | gpg --dearmor` would put them.
     await Promise.all(
       lab.hosts.map((h) =>
-        lab.exec(h.name, 'mkdir -p -m 755 /etc/apt/keyrings && echo lab-key > /etc/apt/keyrings/kubernetes-apt-keyring.gpg && echo lab-key > /etc/apt/keyrings/docker.asc'),
+        lab.exec(
+          h.name,
+          'mkdir -p -m 755 /etc/apt/keyrings && echo lab-key > /etc/apt/keyrings/kubernetes-apt-keyring.gpg && echo lab-key > /etc/apt/keyrings/docker.asc',
+        ),
       ),
     );
     const inventory = join(lab.root, 'inventory.yaml');

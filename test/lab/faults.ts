@@ -16,7 +16,11 @@ const COMMAND_RE = /^[A-Za-z0-9._-]+$/;
 export abstract class Faults {
   abstract readonly record: InstanceRecord;
   abstract host(name: string): HostRecord;
-  abstract exec(host: string, cmd: string, opts?: { input?: string; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  abstract exec(
+    host: string,
+    cmd: string,
+    opts?: { input?: string; timeoutMs?: number },
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
 
   /** Takes the host's link down (machine side of its veth): packets to and from it are lost. */
   async cutLink(host: string): Promise<void> {
@@ -49,7 +53,10 @@ export abstract class Faults {
 
   /** Starts the host's sshd again (same config and host key). */
   async startSshd(host: string): Promise<void> {
-    const r = await this.exec(host, '/usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log && "$(sed -n "s/^LAB_REPO=//p" /etc/lab/env)"/test/lab/helpers/wait-listen.sh 22');
+    const r = await this.exec(
+      host,
+      '/usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log && "$(sed -n "s/^LAB_REPO=//p" /etc/lab/env)"/test/lab/helpers/wait-listen.sh 22',
+    );
     if (r.code !== 0) throw new Error(`lab: ${host}: sshd did not start: ${r.stderr.trim()}`);
   }
 

@@ -103,7 +103,9 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
     LAB_SYSTEM_BINS: manifest.system.join(' '),
     LAB_PACKAGE_BINS: hidden.join(' '),
     LAB_REAL_BINS: [...new Set([...manifest.packageBins, ...REAL_BINS])].join(' '),
-    LAB_EXTRA_ENV: [`LAB_HOST_COUNT=${inst.hosts.length}`, `LAB_REAL_BIN_DIR=${REAL_BIN_DIR}`, envLines(inst.env)].filter(Boolean).join('\n'),
+    LAB_EXTRA_ENV: [`LAB_HOST_COUNT=${inst.hosts.length}`, `LAB_REAL_BIN_DIR=${REAL_BIN_DIR}`, envLines(inst.env)]
+      .filter(Boolean)
+      .join('\n'),
     ...(inst.emulatorDir ? { LAB_EMULATOR_DIR: inst.emulatorDir } : {}),
   };
   // nsenter, not `ip netns exec`: the latter leaves a slave mount namespace per host that every later
@@ -126,7 +128,9 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
     if (/^lab: FAILED/m.test(out) || exited || Date.now() > deadline) {
       if (h.pid) await killPid1(h);
       const why = exited ? 'init exited' : Date.now() > deadline ? 'timed out' : 'init failed';
-      throw new Error(`lab: host ${h.name} did not boot (${why}); console (${consoleLog}):\n${out.trim().split('\n').slice(-15).join('\n')}`);
+      throw new Error(
+        `lab: host ${h.name} did not boot (${why}); console (${consoleLog}):\n${out.trim().split('\n').slice(-15).join('\n')}`,
+      );
     }
     await sleep(wait);
   }

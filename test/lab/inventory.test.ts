@@ -23,7 +23,12 @@ describe('lab inventory', () => {
       ['cp1', '10.199.3.11', ['control-plane', 'worker']],
       ['w1', '10.199.3.12', ['worker']],
     ]);
-    expect(parsed.spec.ssh).toMatchObject({ user: 'kube', keyPath: lab.keyPath, knownHostsPath: lab.knownHostsPath, hostKeyPolicy: 'strict' });
+    expect(parsed.spec.ssh).toMatchObject({
+      user: 'kube',
+      keyPath: lab.keyPath,
+      knownHostsPath: lab.knownHostsPath,
+      hostKeyPolicy: 'strict',
+    });
   });
 
   it('merges extra spec sections one level deep', () => {

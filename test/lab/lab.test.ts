@@ -46,7 +46,12 @@ describe.skipIf(!isRoot())('lab hosts', () => {
   });
 
   it('keeps writes on one host invisible to the others and to the machine', async () => {
-    const paths = ['/etc/kubesmith-lab-probe', '/var/lib/kubesmith-lab-probe', '/usr/local/bin/kubesmith-lab-probe', '/root/kubesmith-lab-probe'];
+    const paths = [
+      '/etc/kubesmith-lab-probe',
+      '/var/lib/kubesmith-lab-probe',
+      '/usr/local/bin/kubesmith-lab-probe',
+      '/root/kubesmith-lab-probe',
+    ];
     const w = await sshRun(lab, 'cp1', paths.map((p) => `echo on-cp1 > ${p}`).join(' && '));
     expect(w.code, w.stderr).toBe(0);
     for (const p of paths) {
@@ -66,8 +71,11 @@ describe.skipIf(!isRoot())('lab hosts', () => {
   });
 
   it('keeps / read-only outside the private mounts and /proc/sys read-only outside net', async () => {
-    const r = await lab.exec('w2', 'touch /kubesmith-probe; echo "root=$?"; echo 1 > /proc/sys/vm/swappiness; echo "vm=$?"; ' +
-      'echo 1 > /proc/sys/net/ipv4/ip_forward; echo "net=$?"; touch /work/kubesmith-probe 2>/dev/null; echo "work=$?"');
+    const r = await lab.exec(
+      'w2',
+      'touch /kubesmith-probe; echo "root=$?"; echo 1 > /proc/sys/vm/swappiness; echo "vm=$?"; ' +
+        'echo 1 > /proc/sys/net/ipv4/ip_forward; echo "net=$?"; touch /work/kubesmith-probe 2>/dev/null; echo "work=$?"',
+    );
     expect(r.stdout).toContain('root=1');
     expect(r.stdout).toContain('vm=1');
     expect(r.stdout).toContain('net=0');
@@ -154,8 +162,14 @@ describe.skipIf(!isRoot())('lab hosts', () => {
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
       const s = connect({ host: lab.hosts[0]!.ip, port: 22, timeout: 5000 });
       s.on('error', (e) => resolve(e));
-      s.on('timeout', () => { s.destroy(); resolve(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })); });
-      s.on('connect', () => { s.destroy(); resolve(Object.assign(new Error('connected'), { code: 'CONNECTED' })); });
+      s.on('timeout', () => {
+        s.destroy();
+        resolve(Object.assign(new Error('timeout'), { code: 'TIMEOUT' }));
+      });
+      s.on('connect', () => {
+        s.destroy();
+        resolve(Object.assign(new Error('connected'), { code: 'CONNECTED' }));
+      });
     });
     expect(err.code).toBe('EHOSTUNREACH');
     expect(Date.now() - t0).toBeLessThan(1000);

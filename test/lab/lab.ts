@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { Faults } from './faults.js';
 import { bootHost, envLines, hostDir, killPid1, prepareHost } from './hosts.js';
 import { readOffline } from './offline.js';
-import { type HostRecord, type InstanceRecord, claimIndex, claimedIndex, instanceNames, readInstance, releaseIndex, writeInstance } from './instance.js';
+import {
+  type HostRecord,
+  type InstanceRecord,
+  claimIndex,
+  claimedIndex,
+  instanceNames,
+  readInstance,
+  releaseIndex,
+  writeInstance,
+} from './instance.js';
 import { type InventoryOverrides, writeInventoryFile } from './inventory.js';
 import { createBridge, createHostNet, deleteHostNet, deleteInstanceNet, ensureUnreachableRoute, netnsNames } from './netns.js';
 import { LAB_BASE, MAX_HOSTS, NAME_RE, OSES, type Os, bridgeOf, hostIp, labRoot, netnsOf, subnetOf } from './paths.js';
@@ -68,17 +77,31 @@ export class Lab extends Faults {
   constructor(readonly record: InstanceRecord) {
     super();
   }
-  get name() { return this.record.name; }
-  get index() { return this.record.index; }
-  get subnet() { return this.record.subnet; }
+  get name() {
+    return this.record.name;
+  }
+  get index() {
+    return this.record.index;
+  }
+  get subnet() {
+    return this.record.subnet;
+  }
   /** LAB_ROOT: /var/lib/kubesmith-lab/<name> */
-  get root() { return this.record.root; }
+  get root() {
+    return this.record.root;
+  }
   /** Private key accepted by root and kube on every host. */
-  get keyPath() { return join(this.root, 'id_ed25519'); }
+  get keyPath() {
+    return join(this.root, 'id_ed25519');
+  }
   /** known_hosts with every host's key, for hostKeyPolicy strict. */
-  get knownHostsPath() { return join(this.root, 'known_hosts'); }
+  get knownHostsPath() {
+    return join(this.root, 'known_hosts');
+  }
   /** The shared cluster dir (mounted at /run/lab/cluster in every host). */
-  get clusterDir() { return join(this.root, 'cluster'); }
+  get clusterDir() {
+    return join(this.root, 'cluster');
+  }
   get hosts(): LabHost[] {
     return this.record.hosts.map(({ name, ip, os, netns, pid }) => ({ name, ip, os, netns, pid }));
   }
@@ -120,8 +143,19 @@ export class Lab extends Faults {
   /** Arguments for the system ssh client to reach `host` (strict host keys, the lab key, no agent). */
   sshArgs(host: string, user: 'root' | 'kube' = 'root'): string[] {
     return [
-      '-i', this.keyPath, '-o', `UserKnownHostsFile=${this.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `${user}@${this.host(host).ip}`,
+      '-i',
+      this.keyPath,
+      '-o',
+      `UserKnownHostsFile=${this.knownHostsPath}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=5',
+      `${user}@${this.host(host).ip}`,
     ];
   }
 
@@ -170,7 +204,9 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
     // Left over by a run that died (or a CLI `up`, which exits): replace it. Never take a live test's lab away.
     const owner = readInstance(name)?.owner;
     if (owner && owner.pid !== process.pid && isAlive(owner.pid, owner.start)) {
-      throw new Error(`lab: instance ${name} is in use by process ${owner.pid}; pick another name or \`npm run lab -- down --name ${name}\``);
+      throw new Error(
+        `lab: instance ${name} is in use by process ${owner.pid}; pick another name or \`npm run lab -- down --name ${name}\``,
+      );
     }
     await labDown(name);
   }
@@ -182,15 +218,28 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
     throw e;
   }
   // Overlay upper dirs cannot live on overlayfs (a machine that is itself a container): keep them on a tmpfs then.
-  if (statfsSync(LAB_BASE).type === OVERLAYFS_MAGIC) await runOk('mount', ['-t', 'tmpfs', '-o', 'mode=0755', `kubesmith-lab-${name}`, labRoot(name)]);
+  if (statfsSync(LAB_BASE).type === OVERLAYFS_MAGIC)
+    await runOk('mount', ['-t', 'tmpfs', '-o', 'mode=0755', `kubesmith-lab-${name}`, labRoot(name)]);
   const index = claimIndex(name, (k) => existsSync(`/sys/class/net/${bridgeOf(k)}`) || netnsNames(k).length > 0);
   const rec: InstanceRecord = {
-    name, index, subnet: subnetOf(index), root: labRoot(name), users: opts.users ?? true, createdAt: new Date().toISOString(),
-    ...(opts.emulatorDir ? { emulatorDir: opts.emulatorDir } : {}), ...(opts.manifest ? { manifest: opts.manifest } : {}),
+    name,
+    index,
+    subnet: subnetOf(index),
+    root: labRoot(name),
+    users: opts.users ?? true,
+    createdAt: new Date().toISOString(),
+    ...(opts.emulatorDir ? { emulatorDir: opts.emulatorDir } : {}),
+    ...(opts.manifest ? { manifest: opts.manifest } : {}),
     ...(opts.env ? { env: opts.env } : {}),
     owner: { pid: process.pid, start: startTime(process.pid) ?? 0 },
     hosts: specs.map((s, i) => ({
-      name: s.name, i: i + 1, ip: hostIp(index, i + 1), os: s.os ?? opts.os ?? 'debian12', netns: netnsOf(index, s.name), unsharePid: 0, pid: 0,
+      name: s.name,
+      i: i + 1,
+      ip: hostIp(index, i + 1),
+      os: s.os ?? opts.os ?? 'debian12',
+      netns: netnsOf(index, s.name),
+      unsharePid: 0,
+      pid: 0,
     })),
   };
   try {
@@ -245,7 +294,14 @@ export async function labDown(name: string): Promise<void> {
   const rec = readInstance(name);
   if (rec) {
     // Every host is tried; if one survives, stop before removing its network and disk (retry down later).
-    const failed = (await parallel(rec.hosts, 16, (h) => killPid1(h).then(() => '', (e: Error) => e.message))).filter(Boolean);
+    const failed = (
+      await parallel(rec.hosts, 16, (h) =>
+        killPid1(h).then(
+          () => '',
+          (e: Error) => e.message,
+        ),
+      )
+    ).filter(Boolean);
     if (failed.length) throw new Error(`lab ${name}: down stopped, hosts still running:\n${failed.join('\n')}`);
   }
   const index = rec?.index ?? claimedIndex(name);

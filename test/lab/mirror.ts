@@ -22,7 +22,10 @@ const EMULATORS = join(import.meta.dirname, 'emulators');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 interface ReposJson {
-  kubernetes: { release: Record<'deb' | 'rpm', string>; minors: Record<string, { patches: number; 'cri-tools': string[]; 'kubernetes-cni': string[] }> };
+  kubernetes: {
+    release: Record<'deb' | 'rpm', string>;
+    minors: Record<string, { patches: number; 'cri-tools': string[]; 'kubernetes-cni': string[] }>;
+  };
   repos: { id: string; format: 'deb' | 'rpm'; urls: string[]; suites?: string[]; packages: Record<string, string[]> }[];
   packages: Record<string, { description?: string; deps?: Partial<Record<'deb' | 'rpm', string[]>> }>;
   releaseAssets: Record<string, string[] | string>;
@@ -40,7 +43,10 @@ export const RELEASES = {
   runc: ['1.3.0'],
 };
 
-const ARCHES = [{ deb: 'amd64', rpm: 'x86_64', go: 'amd64' }, { deb: 'arm64', rpm: 'aarch64', go: 'arm64' }];
+const ARCHES = [
+  { deb: 'amd64', rpm: 'x86_64', go: 'amd64' },
+  { deb: 'arm64', rpm: 'aarch64', go: 'arm64' },
+];
 
 /** What a served file is, for `content`. */
 export interface MirrorFile {
@@ -72,13 +78,18 @@ function fixture(f: MirrorFile): Buffer {
 
 /** A clear-signed InRelease listing the given index files (the signature block is a lab placeholder). */
 function inRelease(fields: Record<string, string>, files: Map<string, Buffer>): string {
-  const head = Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('\n');
+  const head = Object.entries(fields)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
   const sums = [...files].map(([p, b]) => ` ${sha(b)} ${String(b.length).padStart(16)} ${p}`).join('\n');
   return `-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n${head}\nSHA256:\n${sums}\n-----BEGIN PGP SIGNATURE-----\n\nlab placeholder\n-----END PGP SIGNATURE-----\n`;
 }
 
 const debStanza = (s: Record<string, string | number | undefined>) =>
-  Object.entries(s).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}: ${v}`).join('\n');
+  Object.entries(s)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
 
 export async function startMirror(o: MirrorOptions): Promise<Mirror> {
   const server = await startFileServer(o.bindIp);
@@ -91,16 +102,32 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
   const deps = (name: string, fmt: 'deb' | 'rpm') => repos.packages[name]?.deps?.[fmt] ?? [];
 
   /** A deb repository: `dir` holds InRelease; `indexes` maps its relative Packages path to stanzas. */
-  const debRepo = (root: string, dir: string, suiteFields: Record<string, string>, pkgs: { name: string; version: string; arch: string; filename: string }[], indexRel: (arch: string) => string) => {
+  const debRepo = (
+    root: string,
+    dir: string,
+    suiteFields: Record<string, string>,
+    pkgs: { name: string; version: string; arch: string; filename: string }[],
+    indexRel: (arch: string) => string,
+  ) => {
     const byIndex = new Map<string, string[]>();
     for (const p of pkgs) {
       const bytes = content({ path: `${root}/${p.filename}`, kind: 'package', name: p.name, arch: p.arch });
       put(`${root}/${p.filename}`, bytes);
       const stanza = debStanza({
-        Package: p.name, Version: p.version, Architecture: p.arch, Maintainer: 'lab', 'Installed-Size': 1000,
-        Depends: deps(p.name, 'deb').join(', '), Filename: p.filename, Size: bytes.length,
-        MD5sum: createHash('md5').update(bytes).digest('hex'), SHA1: createHash('sha1').update(bytes).digest('hex'), SHA256: sha(bytes),
-        Section: 'admin', Priority: 'optional', Description: repos.packages[p.name]?.description ?? p.name,
+        Package: p.name,
+        Version: p.version,
+        Architecture: p.arch,
+        Maintainer: 'lab',
+        'Installed-Size': 1000,
+        Depends: deps(p.name, 'deb').join(', '),
+        Filename: p.filename,
+        Size: bytes.length,
+        MD5sum: createHash('md5').update(bytes).digest('hex'),
+        SHA1: createHash('sha1').update(bytes).digest('hex'),
+        SHA256: sha(bytes),
+        Section: 'admin',
+        Priority: 'optional',
+        Description: repos.packages[p.name]?.description ?? p.name,
       });
       const rel = indexRel(p.arch);
       byIndex.set(rel, [...(byIndex.get(rel) ?? []), stanza]);
@@ -121,13 +148,23 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
     const entries = pkgs.map((p) => {
       const bytes = content({ path: `${base}/${p.href}`, kind: 'package', name: p.name, arch: p.arch });
       put(`${base}/${p.href}`, bytes);
-      const requires = deps(p.name, 'rpm').map((d) => `      <rpm:entry name="${d}"/>`).join('\n');
+      const requires = deps(p.name, 'rpm')
+        .map((d) => `      <rpm:entry name="${d}"/>`)
+        .join('\n');
       return [
-        '<package type="rpm">', `  <name>${p.name}</name>`, `  <arch>${p.arch}</arch>`,
-        `  <version epoch="${p.epoch}" ver="${p.ver}" rel="${p.rel}"/>`, `  <checksum type="sha256" pkgid="YES">${sha(bytes)}</checksum>`,
-        `  <summary>${repos.packages[p.name]?.description ?? p.name}</summary>`, `  <size package="${bytes.length}" installed="1000" archive="1000"/>`,
-        `  <location href="${p.href}"/>`, '  <format>', '    <rpm:license>Apache-2.0</rpm:license>',
-        ...(requires ? ['    <rpm:requires>', requires, '    </rpm:requires>'] : []), '  </format>', '</package>',
+        '<package type="rpm">',
+        `  <name>${p.name}</name>`,
+        `  <arch>${p.arch}</arch>`,
+        `  <version epoch="${p.epoch}" ver="${p.ver}" rel="${p.rel}"/>`,
+        `  <checksum type="sha256" pkgid="YES">${sha(bytes)}</checksum>`,
+        `  <summary>${repos.packages[p.name]?.description ?? p.name}</summary>`,
+        `  <size package="${bytes.length}" installed="1000" archive="1000"/>`,
+        `  <location href="${p.href}"/>`,
+        '  <format>',
+        '    <rpm:license>Apache-2.0</rpm:license>',
+        ...(requires ? ['    <rpm:requires>', requires, '    </rpm:requires>'] : []),
+        '  </format>',
+        '</package>',
       ].join('\n');
     });
     const xml = Buffer.from(
@@ -149,16 +186,40 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
     const m = repos.kubernetes.minors[minor];
     if (!m) throw new Error(`repos.json has no Kubernetes ${minor}`);
     const versions: [string, string][] = [
-      ...['kubeadm', 'kubelet', 'kubectl'].flatMap((n) => Array.from({ length: m.patches + 1 }, (_, p): [string, string] => [n, `${minor}.${p}`])),
+      ...['kubeadm', 'kubelet', 'kubectl'].flatMap((n) =>
+        Array.from({ length: m.patches + 1 }, (_, p): [string, string] => [n, `${minor}.${p}`]),
+      ),
       ...m['cri-tools'].map((v): [string, string] => ['cri-tools', v]),
       ...m['kubernetes-cni'].map((v): [string, string] => ['kubernetes-cni', v]),
     ];
     const root = `/pkgs.k8s.io/core:/stable:/v${minor}`;
     const { deb, rpm } = repos.kubernetes.release;
-    debRepo(`${root}/deb`, `${root}/deb`, { Origin: 'obs://build.opensuse.org/isv:kubernetes:core:stable:v' + minor + '/deb', Label: 'isv:kubernetes:core:stable:v' + minor, Architectures: 'amd64 arm64' },
-      ARCHES.flatMap((a) => versions.map(([name, v]) => ({ name, version: `${v}-${deb}`, arch: a.deb, filename: `${a.deb}/${name}_${v}-${deb}_${a.deb}.deb` }))),
-      () => 'Packages');
-    rpmRepo(`${root}/rpm`, ARCHES.flatMap((a) => versions.map(([name, v]) => ({ name, epoch: '0', ver: v, rel: rpm, arch: a.rpm, href: `${a.rpm}/${name}-${v}-${rpm}.${a.rpm}.rpm` }))));
+    debRepo(
+      `${root}/deb`,
+      `${root}/deb`,
+      {
+        Origin: 'obs://build.opensuse.org/isv:kubernetes:core:stable:v' + minor + '/deb',
+        Label: 'isv:kubernetes:core:stable:v' + minor,
+        Architectures: 'amd64 arm64',
+      },
+      ARCHES.flatMap((a) =>
+        versions.map(([name, v]) => ({ name, version: `${v}-${deb}`, arch: a.deb, filename: `${a.deb}/${name}_${v}-${deb}_${a.deb}.deb` })),
+      ),
+      () => 'Packages',
+    );
+    rpmRepo(
+      `${root}/rpm`,
+      ARCHES.flatMap((a) =>
+        versions.map(([name, v]) => ({
+          name,
+          epoch: '0',
+          ver: v,
+          rel: rpm,
+          arch: a.rpm,
+          href: `${a.rpm}/${name}-${v}-${rpm}.${a.rpm}.rpm`,
+        })),
+      ),
+    );
     for (let p = 0; p <= m.patches; p++) {
       for (const a of ARCHES) {
         for (const bin of ['kubeadm', 'kubelet', 'kubectl']) {
@@ -176,14 +237,30 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
     const base = r.urls.find((u) => u.startsWith('https://download.docker.com/'))!.replace(/^https:\/\//, '/');
     if (r.format === 'deb') {
       const codename = r.suites![0]!;
-      const pkgs = ARCHES.flatMap((a) => Object.entries(r.packages).flatMap(([name, vs]) =>
-        vs.map((version) => ({ name, version, arch: a.deb, filename: `dists/${codename}/pool/stable/${a.deb}/${name}_${version.replace(/^\d+:/, '')}_${a.deb}.deb` }))));
-      debRepo(base, `${base}/dists/${codename}`, { Origin: 'Docker', Label: 'Docker CE', Suite: codename, Codename: codename, Architectures: 'amd64 arm64', Components: 'stable' }, pkgs, (arch) => `stable/binary-${arch}/Packages`);
+      const pkgs = ARCHES.flatMap((a) =>
+        Object.entries(r.packages).flatMap(([name, vs]) =>
+          vs.map((version) => ({
+            name,
+            version,
+            arch: a.deb,
+            filename: `dists/${codename}/pool/stable/${a.deb}/${name}_${version.replace(/^\d+:/, '')}_${a.deb}.deb`,
+          })),
+        ),
+      );
+      debRepo(
+        base,
+        `${base}/dists/${codename}`,
+        { Origin: 'Docker', Label: 'Docker CE', Suite: codename, Codename: codename, Architectures: 'amd64 arm64', Components: 'stable' },
+        pkgs,
+        (arch) => `stable/binary-${arch}/Packages`,
+      );
     } else if (base.includes('/linux/rhel/')) {
-      const pkgs = Object.entries(r.packages).flatMap(([name, vs]) => vs.map((v) => {
-        const [, epoch = '0', ver, rel] = /^(?:(\d+):)?([^-]+)-(.+)$/.exec(v)!;
-        return { name, epoch, ver: ver!, rel: rel!, arch: 'x86_64', href: `Packages/${name}-${ver}-${rel}.x86_64.rpm` };
-      }));
+      const pkgs = Object.entries(r.packages).flatMap(([name, vs]) =>
+        vs.map((v) => {
+          const [, epoch = '0', ver, rel] = /^(?:(\d+):)?([^-]+)-(.+)$/.exec(v)!;
+          return { name, epoch, ver: ver!, rel: rel!, arch: 'x86_64', href: `Packages/${name}-${ver}-${rel}.x86_64.rpm` };
+        }),
+      );
       rpmRepo(base, pkgs);
     }
   }
@@ -198,19 +275,30 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
   for (const a of ARCHES) {
     for (const v of RELEASES.crictl) {
       const f = `crictl-v${v}-linux-${a.go}.tar.gz`;
-      putIndex(`${gh('kubernetes-sigs/cri-tools', `v${v}`, f)}.sha256`, Buffer.from(`${sha(asset(gh('kubernetes-sigs/cri-tools', `v${v}`, f), 'archive', 'crictl', a.go))}  ${f}\n`));
+      putIndex(
+        `${gh('kubernetes-sigs/cri-tools', `v${v}`, f)}.sha256`,
+        Buffer.from(`${sha(asset(gh('kubernetes-sigs/cri-tools', `v${v}`, f), 'archive', 'crictl', a.go))}  ${f}\n`),
+      );
     }
     for (const v of RELEASES.cniPlugins) {
       const f = `cni-plugins-linux-${a.go}-v${v}.tgz`;
-      putIndex(`${gh('containernetworking/plugins', `v${v}`, f)}.sha256`, Buffer.from(`${sha(asset(gh('containernetworking/plugins', `v${v}`, f), 'archive', 'cni-plugins', a.go))}  ${f}\n`));
+      putIndex(
+        `${gh('containernetworking/plugins', `v${v}`, f)}.sha256`,
+        Buffer.from(`${sha(asset(gh('containernetworking/plugins', `v${v}`, f), 'archive', 'cni-plugins', a.go))}  ${f}\n`),
+      );
     }
     for (const v of RELEASES.containerd) {
       const f = `containerd-${v}-linux-${a.go}.tar.gz`;
-      putIndex(`${gh('containerd/containerd', `v${v}`, f)}.sha256sum`, Buffer.from(`${sha(asset(gh('containerd/containerd', `v${v}`, f), 'archive', 'containerd', a.go))}  ${f}\n`));
+      putIndex(
+        `${gh('containerd/containerd', `v${v}`, f)}.sha256sum`,
+        Buffer.from(`${sha(asset(gh('containerd/containerd', `v${v}`, f), 'archive', 'containerd', a.go))}  ${f}\n`),
+      );
     }
   }
   for (const v of RELEASES.runc) {
-    const lines = ARCHES.map((a) => `${sha(asset(gh('opencontainers/runc', `v${v}`, `runc.${a.go}`), 'binary', 'runc', a.go))}  runc.${a.go}`);
+    const lines = ARCHES.map(
+      (a) => `${sha(asset(gh('opencontainers/runc', `v${v}`, `runc.${a.go}`), 'binary', 'runc', a.go))}  runc.${a.go}`,
+    );
     putIndex(gh('opencontainers/runc', `v${v}`, 'runc.sha256sum'), Buffer.from(lines.join('\n') + '\n'));
   }
   for (const [base, names] of Object.entries(repos.releaseAssets)) {
@@ -219,10 +307,23 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
     const v = m[1]!;
     const assets = names.map((name) => {
       const path = gh('Mirantis/cri-dockerd', `v${v}`, name);
-      const bytes = asset(path, name.endsWith('.tgz') ? 'archive' : 'package', 'cri-dockerd', /arm64|aarch64/.test(name) ? 'arm64' : 'amd64');
-      return { name, size: bytes.length, digest: `sha256:${sha(bytes)}`, browser_download_url: `https://github.com${path.slice('/github.com'.length)}` };
+      const bytes = asset(
+        path,
+        name.endsWith('.tgz') ? 'archive' : 'package',
+        'cri-dockerd',
+        /arm64|aarch64/.test(name) ? 'arm64' : 'amd64',
+      );
+      return {
+        name,
+        size: bytes.length,
+        digest: `sha256:${sha(bytes)}`,
+        browser_download_url: `https://github.com${path.slice('/github.com'.length)}`,
+      };
     });
-    putIndex(`/api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v${v}`, Buffer.from(JSON.stringify({ tag_name: `v${v}`, assets }, null, 2)));
+    putIndex(
+      `/api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v${v}`,
+      Buffer.from(JSON.stringify({ tag_name: `v${v}`, assets }, null, 2)),
+    );
   }
   return Object.assign(server, { indexPaths });
 }

@@ -24,7 +24,21 @@ export async function createBridge(index: number): Promise<void> {
   // Defence in depth: even if a host adds a default route via the bridge and the machine forwards, not from here.
   writeFileSync(`/proc/sys/net/ipv4/conf/${br}/forwarding`, '0\n');
   // Delayed ACKs cost two ~40 ms stalls per new SSH connection (lab-notes.md).
-  await run('ip', ['route', 'change', subnetOf(index), 'dev', br, 'proto', 'kernel', 'scope', 'link', 'src', bridgeIp(index), 'quickack', '1']);
+  await run('ip', [
+    'route',
+    'change',
+    subnetOf(index),
+    'dev',
+    br,
+    'proto',
+    'kernel',
+    'scope',
+    'link',
+    'src',
+    bridgeIp(index),
+    'quickack',
+    '1',
+  ]);
 }
 
 /** One host's netns with eth0 on the instance's bridge; `lo` up, no default route. Two `ip -batch` runs. */
@@ -33,19 +47,25 @@ export async function createHostNet(index: number, i: number, host: string): Pro
   const veth = vethOf(index, i);
   const addr = hostIp(index, i);
   // A fixed MAC per address: neighbours' ARP caches stay right when the host reboots with a fresh netns.
-  await batch([], [
-    `netns add ${ns}`,
-    `link add ${veth} type veth peer name eth0 address ${macOf(index, 10 + i)} netns ${ns}`,
-    `link set ${veth} master ${bridgeOf(index)} up`,
-  ]);
-  await batch(['-n', ns], [
-    'link set lo up',
-    `addr add ${addr}/24 dev eth0`,
-    // IPv6 too, as cloud images have it: dual-stack clusters need a node IP of each family (no route beyond the bridge).
-    `addr add ${hostIp6(addr)}/64 dev eth0 nodad`,
-    'link set eth0 up',
-    `route change ${subnetOf(index)} dev eth0 proto kernel scope link src ${addr} quickack 1`,
-  ]);
+  await batch(
+    [],
+    [
+      `netns add ${ns}`,
+      `link add ${veth} type veth peer name eth0 address ${macOf(index, 10 + i)} netns ${ns}`,
+      `link set ${veth} master ${bridgeOf(index)} up`,
+    ],
+  );
+  await batch(
+    ['-n', ns],
+    [
+      'link set lo up',
+      `addr add ${addr}/24 dev eth0`,
+      // IPv6 too, as cloud images have it: dual-stack clusters need a node IP of each family (no route beyond the bridge).
+      `addr add ${hostIp6(addr)}/64 dev eth0 nodad`,
+      'link set eth0 up',
+      `route change ${subnetOf(index)} dev eth0 proto kernel scope link src ${addr} quickack 1`,
+    ],
+  );
 }
 
 /** Removes one host's netns and veth pair (the host must not be running). */

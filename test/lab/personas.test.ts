@@ -19,7 +19,12 @@ const NAME = 'labtest-personas';
 async function onPath(lab: Lab, host: string, names: string[], user?: 'kube'): Promise<Record<string, string>> {
   const script = names.map((n) => `printf '%s=%s\\n' ${n} "$(command -v ${n} || true)"`).join('; ');
   const r = await lab.exec(host, `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; ${script}`, user ? { user } : {});
-  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s) as [string, string]));
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/=(.*)/s) as [string, string]),
+  );
 }
 
 describe.skipIf(!isRoot())('stock lab hosts match their persona', () => {
@@ -39,11 +44,14 @@ describe.skipIf(!isRoot())('stock lab hosts match their persona', () => {
       expect(p.sources.length, os).toBeGreaterThan(0);
       for (const s of p.sources) expect(s, os).toMatch(/^https:\/\//);
       expect(p.absent, os).toEqual(expect.arrayContaining(['etcdctl', 'etcdutl', 'conntrack', 'socat']));
-      expect(p.present.filter((n) => p.absent.includes(n)), os).toEqual([]);
+      expect(
+        p.present.filter((n) => p.absent.includes(n)),
+        os,
+      ).toEqual([]);
     }
   });
 
-  it.each(OSES)('a fresh %s host offers the image\'s tools and none it lacks, for root and the kube user', async (os) => {
+  it.each(OSES)("a fresh %s host offers the image's tools and none it lacks, for root and the kube user", async (os) => {
     const p = persona(os)!;
     for (const user of [undefined, 'kube'] as const) {
       const found = await onPath(lab, os, [...p.present, ...p.absent], user);
@@ -53,7 +61,7 @@ describe.skipIf(!isRoot())('stock lab hosts match their persona', () => {
     }
   });
 
-  it('the cluster\'s own etcd stays available to the lab, outside every PATH (the etcd image\'s programs)', async () => {
+  it("the cluster's own etcd stays available to the lab, outside every PATH (the etcd image's programs)", async () => {
     const r = await lab.exec('debian12', `ls ${REAL_BIN_DIR}`);
     const listed = r.stdout.split('\n').filter(Boolean);
     for (const n of ['etcd', 'etcdctl']) if (existsSync(`/usr/bin/${n}`)) expect(listed, n).toContain(n);

@@ -25,7 +25,13 @@ afterAll(() => {
 /** A lab whose host h1 records `pid` (a machine process here) with start time `pidStart`. */
 function labWith(pidStart: number | undefined): Lab {
   const host = { name: 'h1', i: 1, ip: '10.199.250.11', os: 'debian12', netns: 'ksl250-h1', unsharePid: 0, pid, pidStart };
-  return new Lab({ name: 'stale', index: 250, subnet: '10.199.250.0/24', root: '/nonexistent', hosts: [host] } as unknown as InstanceRecord);
+  return new Lab({
+    name: 'stale',
+    index: 250,
+    subnet: '10.199.250.0/24',
+    root: '/nonexistent',
+    hosts: [host],
+  } as unknown as InstanceRecord);
 }
 
 describe('a host whose recorded PID 1 no longer runs', () => {

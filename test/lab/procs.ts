@@ -36,7 +36,10 @@ export function childrenOf(pid: number): number[] {
 export function findPid1(unsharePid: number): number | undefined {
   for (const c of childrenOf(unsharePid)) {
     try {
-      const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${c}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+      const nspid = /^NSpid:\s*(.*)$/m
+        .exec(readFileSync(`/proc/${c}/status`, 'utf8'))?.[1]
+        ?.trim()
+        .split(/\s+/);
       if (nspid && nspid.length > 1 && nspid[nspid.length - 1] === '1') return c;
     } catch {
       /* exited meanwhile */

@@ -19,7 +19,13 @@ describe.skipIf(!isRoot())('lab hosts through kubesmith transport', () => {
   beforeAll(async () => {
     lab = await labUp({
       name: 'labtest-transport',
-      hosts: [{ name: 'cp1' }, { name: 'w1', os: 'ubuntu2204' }, { name: 'w2', os: 'ubuntu2404' }, { name: 'w3', os: 'rocky9' }, { name: 'w4' }],
+      hosts: [
+        { name: 'cp1' },
+        { name: 'w1', os: 'ubuntu2204' },
+        { name: 'w2', os: 'ubuntu2404' },
+        { name: 'w3', os: 'rocky9' },
+        { name: 'w4' },
+      ],
     });
   });
   afterAll(async () => {
@@ -72,7 +78,14 @@ describe.skipIf(!isRoot())('lab hosts through kubesmith transport', () => {
     // ssh2 can deliver a fast command's exit-status in the same read as the channel-open confirmation.
     const { pool, hosts } = await connect('root');
     const t = await pool.get(hosts[0]!);
-    const codes = await Promise.all(Array.from({ length: 100 }, (_, i) => t.exec(sh`exit ${i % 3}`, { allowFailure: true }).then((r) => r.code, () => -1)));
+    const codes = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        t.exec(sh`exit ${i % 3}`, { allowFailure: true }).then(
+          (r) => r.code,
+          () => -1,
+        ),
+      ),
+    );
     expect(codes).toEqual(Array.from({ length: 100 }, (_, i) => i % 3));
   });
 });

@@ -32,7 +32,9 @@ const TOOLS: Record<string, string> = { typescript: 'tsc', vitest: 'vitest', '@b
 describe('declared dependencies', () => {
   it('every runtime dependency is imported by the product', () => {
     const product = ['src', 'bin'].flatMap((d) => sources(join(root, d))).map((f) => readFileSync(f, 'utf8'));
-    const unused = Object.keys(pkg.dependencies).filter((n) => !product.some((t) => t.includes(`from '${n}'`) || t.includes(`from '${n}/`)));
+    const unused = Object.keys(pkg.dependencies).filter(
+      (n) => !product.some((t) => t.includes(`from '${n}'`) || t.includes(`from '${n}/`)),
+    );
     expect(unused).toEqual([]);
   });
 

@@ -77,7 +77,10 @@ export function debPackages(text: string): DebPackage[] {
       filename: s.Filename,
       size: Number(s.Size ?? NaN),
       sha256: s.SHA256!,
-      depends: (s.Depends ?? '').split(',').map((d) => d.split('|')[0]!.trim().split(/[\s(]/)[0]!).filter(Boolean),
+      depends: (s.Depends ?? '')
+        .split(',')
+        .map((d) => d.split('|')[0]!.trim().split(/[\s(]/)[0]!)
+        .filter(Boolean),
     });
   }
   return out;

@@ -30,7 +30,8 @@ sha256sum ${file}`);
   const bytes = await ctx.transport.readFile(file);
   if (!bytes) throw new Error(`${file} vanished right after it was written on ${ctx.host.name}`);
   const localSum = createHash('sha256').update(bytes).digest('hex');
-  if (localSum !== remoteSum) throw new Error(`backup copy of ${file} from ${ctx.host.name} is corrupt (sha256 ${localSum} ≠ ${remoteSum})`);
+  if (localSum !== remoteSum)
+    throw new Error(`backup copy of ${file} from ${ctx.host.name} is corrupt (sha256 ${localSum} ≠ ${remoteSum})`);
   const local = localBackupPath(ctx);
   for (const dir of [certsOptions(ctx).localBackupDir, join(certsOptions(ctx).localBackupDir, ctx.host.name)]) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -53,7 +54,10 @@ export const certsBackup: Task = {
   title: 'Certs | Back up /etc/kubernetes on the node and on the admin machine',
   async check(ctx) {
     const { stamp } = certsOptions(ctx);
-    return { status: 'change', changes: [{ summary: `archive /etc/kubernetes to ${backupFile(stamp)} (0600) and copy it to ${localBackupPath(ctx)}` }] };
+    return {
+      status: 'change',
+      changes: [{ summary: `archive /etc/kubernetes to ${backupFile(stamp)} (0600) and copy it to ${localBackupPath(ctx)}` }],
+    };
   },
   async apply(ctx) {
     await takeBackup(ctx);

@@ -39,7 +39,10 @@ async function copiesFor(ctx: TaskContext): Promise<Copy[]> {
     const reference = from ? s.byNode.get(from) : s.majority;
     if (from && !reference) throw new Error(`--from ${from}: that node has no ${s.file.name}`);
     if (!reference) {
-      if (s.differing.length) throw new Error(`${s.file.name}: control planes disagree (${[...s.byNode].map(([n, fp]) => `${n}=${fp?.slice(0, 12) ?? 'missing'}`).join(', ')}) and no version has a majority; choose the good node with --from NODE`);
+      if (s.differing.length)
+        throw new Error(
+          `${s.file.name}: control planes disagree (${[...s.byNode].map(([n, fp]) => `${n}=${fp?.slice(0, 12) ?? 'missing'}`).join(', ')}) and no version has a majority; choose the good node with --from NODE`,
+        );
       throw new Error(`${s.file.name} exists on no control plane: nothing to distribute`);
     }
     if (s.byNode.get(me) === reference) continue;
@@ -60,10 +63,16 @@ done`;
 function changes(copies: Copy[], ctx: TaskContext): Change[] {
   const o = certsOptions(ctx);
   const bySource = new Map<string, string[]>();
-  for (const c of copies) bySource.set(c.source, [...(bySource.get(c.source) ?? []), `${c.status.file.name}${c.status.file.key ? ' (0600)' : ''}`]);
+  for (const c of copies)
+    bySource.set(c.source, [...(bySource.get(c.source) ?? []), `${c.status.file.name}${c.status.file.key ? ' (0600)' : ''}`]);
   return [
-    ...[...bySource].map(([src, files]) => ({ summary: `copy ${files.join(', ')} from ${src} (control plane to control plane, never via a local file)` })),
-    { summary: "re-sign this node's own certificates with them (kubeadm certs renew all), embed pki/ca.crt in its kubeconfigs, re-sign the kubelet client certificate if needed" },
+    ...[...bySource].map(([src, files]) => ({
+      summary: `copy ${files.join(', ')} from ${src} (control plane to control plane, never via a local file)`,
+    })),
+    {
+      summary:
+        "re-sign this node's own certificates with them (kubeadm certs renew all), embed pki/ca.crt in its kubeconfigs, re-sign the kubelet client certificate if needed",
+    },
     { summary: `restart its static pods (manifests out ≥${o.offSeconds}s) and wait until healthy` },
   ];
 }
@@ -75,9 +84,13 @@ export const certsDistribute: Task = {
     const copies = await copiesFor(ctx);
     if (!copies.length) return { status: 'ok' };
     // certs renew re-signs what exists; a node without its own certificates must be re-joined instead
-    const missing = (await ctx.transport.exec(sh`for f in ${LEAVES.map((l) => l.path)}; do [ -e "$f" ] || echo "$f"; done; true`)).stdout.split('\n').filter(Boolean);
+    const missing = (await ctx.transport.exec(sh`for f in ${LEAVES.map((l) => l.path)}; do [ -e "$f" ] || echo "$f"; done; true`)).stdout
+      .split('\n')
+      .filter(Boolean);
     if (missing.length) {
-      throw new Error(`${ctx.host.name} lacks its own certificates (${missing.join(', ')}): distribute re-signs existing ones only; re-join this control plane (kubeadm reset, then kubesmith apply)`);
+      throw new Error(
+        `${ctx.host.name} lacks its own certificates (${missing.join(', ')}): distribute re-signs existing ones only; re-join this control plane (kubeadm reset, then kubesmith apply)`,
+      );
     }
     return { status: 'change', changes: changes(copies, ctx) };
   },

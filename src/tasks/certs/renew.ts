@@ -56,7 +56,10 @@ export async function renewNode(ctx: TaskContext, renew: () => Promise<{ restart
       const pods = restarted ? '; its static pods were restarted during the attempt (they run again from the restored manifests)' : '';
       o.states.set(name, `FAILED during ${step}; backup ${file} restored: certificates and kubeconfigs as before the run${pods}`);
     } catch (restoreErr) {
-      o.states.set(name, `FAILED during ${step}; RESTORE FAILED (${(restoreErr as Error).message.split('\n')[0]}): restore by hand with: tar -xzf ${file} -C /`);
+      o.states.set(
+        name,
+        `FAILED during ${step}; RESTORE FAILED (${(restoreErr as Error).message.split('\n')[0]}): restore by hand with: tar -xzf ${file} -C /`,
+      );
     }
     throw err;
   }
@@ -70,18 +73,27 @@ export const certsRenew: Task = {
     return {
       status: 'change',
       changes: [
-        { summary: 'kubeadm certs renew all (this node\'s certificates and kubeconfigs, signed by its own CA files)' },
-        { summary: `restart etcd, kube-apiserver, kube-controller-manager, kube-scheduler: manifests out for ≥${o.offSeconds}s, back, wait ≤${o.healthTimeoutSeconds}s for new containers and ${localApiServer(ctx.host.internalAddress)}` },
-        { summary: "re-sign the kubelet's client certificate (same key, this node's CA) if it expires within 30 days or is not signed by pki/ca.crt" },
+        { summary: "kubeadm certs renew all (this node's certificates and kubeconfigs, signed by its own CA files)" },
+        {
+          summary: `restart etcd, kube-apiserver, kube-controller-manager, kube-scheduler: manifests out for ≥${o.offSeconds}s, back, wait ≤${o.healthTimeoutSeconds}s for new containers and ${localApiServer(ctx.host.internalAddress)}`,
+        },
+        {
+          summary:
+            "re-sign the kubelet's client certificate (same key, this node's CA) if it expires within 30 days or is not signed by pki/ca.crt",
+        },
         { summary: 'copy the renewed admin.conf to /root/.kube/config; restart kubelet if its certificate or kubelet.conf changed' },
       ],
     };
   },
   async apply(ctx) {
-    await renewNode(ctx, async () => {
-      await ctx.transport.exec(['kubeadm', 'certs', 'renew', 'all'], { timeoutMs: 300_000 });
-      // kubeadm leaves the kubelet's client certificate to rotation, which needs a working API: expired → re-sign here
-      return { restartKubelet: await refreshKubeletClient(ctx.transport, ctx.host.name, 30) };
-    }, 'kubeadm certs renew all');
+    await renewNode(
+      ctx,
+      async () => {
+        await ctx.transport.exec(['kubeadm', 'certs', 'renew', 'all'], { timeoutMs: 300_000 });
+        // kubeadm leaves the kubelet's client certificate to rotation, which needs a working API: expired → re-sign here
+        return { restartKubelet: await refreshKubeletClient(ctx.transport, ctx.host.name, 30) };
+      },
+      'kubeadm certs renew all',
+    );
   },
 };

@@ -38,7 +38,11 @@ async function containers(t: Transport): Promise<Map<string, Set<string>>> {
 }
 
 /** Poll until `ok()` or the deadline; returns the last failure reason when it never became true. */
-async function until(timeoutMs: number, signal: AbortSignal | undefined, ok: () => Promise<string | undefined>): Promise<string | undefined> {
+async function until(
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  ok: () => Promise<string | undefined>,
+): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = await ok();
@@ -48,7 +52,11 @@ async function until(timeoutMs: number, signal: AbortSignal | undefined, ok: () 
 }
 
 export async function restartStaticPods(t: Transport, o: RestartOptions): Promise<void> {
-  const present = (await t.exec(sh`cd ${MANIFEST_DIR} && for f in ${RESTARTED.map((p) => `${p}.yaml`)}; do [ -e "$f" ] && echo "\${f%.yaml}"; done; true`)).stdout.split('\n').filter(Boolean);
+  const present = (
+    await t.exec(sh`cd ${MANIFEST_DIR} && for f in ${RESTARTED.map((p) => `${p}.yaml`)}; do [ -e "$f" ] && echo "\${f%.yaml}"; done; true`)
+  ).stdout
+    .split('\n')
+    .filter(Boolean);
   if (!present.length) throw new Error(`no control-plane manifests in ${MANIFEST_DIR} on ${t.host}`);
   const before = await containers(t);
   const files = present.map((p) => `${p}.yaml`);
@@ -69,7 +77,23 @@ export async function restartStaticPods(t: Transport, o: RestartOptions): Promis
     const now = await containers(t);
     const waiting = present.filter((p) => ![...(now.get(p) ?? [])].some((id) => !before.get(p)?.has(id)));
     if (waiting.length) return `no new running container for ${waiting.join(', ')}`;
-    const api = await t.exec(['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', '--server', o.apiServer, '--request-timeout', '10s', 'get', 'node', o.node, '-o', 'name'], { allowFailure: true, timeoutMs: 30_000 });
+    const api = await t.exec(
+      [
+        'kubectl',
+        '--kubeconfig',
+        '/etc/kubernetes/admin.conf',
+        '--server',
+        o.apiServer,
+        '--request-timeout',
+        '10s',
+        'get',
+        'node',
+        o.node,
+        '-o',
+        'name',
+      ],
+      { allowFailure: true, timeoutMs: 30_000 },
+    );
     return api.code === 0 ? undefined : `API server ${o.apiServer}: ${api.stderr.trim().split('\n').pop() ?? `exit ${api.code}`}`;
   });
   if (unhealthy) throw new Error(`control plane on ${t.host} not healthy after ${o.healthTimeoutSeconds}s: ${unhealthy}`);

@@ -17,7 +17,7 @@ interface HelmRelease {
 export const cniCilium = defineTask({
   id: 'cni.cilium',
   title: 'CNI | Install cilium with helm (ipam kubernetes)',
-  skip: (ctx) => (ctx.inventory.spec.network.plugin !== 'cilium') && 'network.plugin is not cilium',
+  skip: (ctx) => ctx.inventory.spec.network.plugin !== 'cilium' && 'network.plugin is not cilium',
   async plan(ctx) {
     const t = ctx.transport;
     const missing = await requireCluster(ctx);
@@ -30,9 +30,12 @@ export const cniCilium = defineTask({
       const url = `https://get.helm.sh/helm-v${helmVersion}-linux-${arch}.tar.gz`;
       actions.push(
         action(`install helm ${helmVersion}`, async () => {
-          await t.exec(sh`set -e; d=$(mktemp -d); curl -fsSL ${url} | tar -xz -C "$d"; install -m 0755 "$d"/linux-${arch}/helm /usr/local/bin/helm; rm -rf "$d"`, {
-            timeoutMs: 300_000,
-          });
+          await t.exec(
+            sh`set -e; d=$(mktemp -d); curl -fsSL ${url} | tar -xz -C "$d"; install -m 0755 "$d"/linux-${arch}/helm /usr/local/bin/helm; rm -rf "$d"`,
+            {
+              timeoutMs: 300_000,
+            },
+          );
         }),
       );
     }
@@ -45,13 +48,31 @@ export const cniCilium = defineTask({
     }
     if (values || !release || release.chart !== `cilium-${version}` || release.status !== 'deployed') {
       actions.push(
-        action(`helm upgrade --install cilium ${version} (now: ${release ? `${release.chart} ${release.status}` : 'not installed'})`, async () => {
-          await t.exec([...HELM, 'repo', 'add', 'cilium', ciliumChartRepo, '--force-update'], { timeoutMs: 120_000 });
-          await t.exec(
-            [...HELM, 'upgrade', '--install', 'cilium', 'cilium/cilium', '--version', version, '-n', 'kube-system', '-f', CILIUM_VALUES, '--wait', '--timeout', '10m'],
-            { timeoutMs: 900_000 },
-          );
-        }),
+        action(
+          `helm upgrade --install cilium ${version} (now: ${release ? `${release.chart} ${release.status}` : 'not installed'})`,
+          async () => {
+            await t.exec([...HELM, 'repo', 'add', 'cilium', ciliumChartRepo, '--force-update'], { timeoutMs: 120_000 });
+            await t.exec(
+              [
+                ...HELM,
+                'upgrade',
+                '--install',
+                'cilium',
+                'cilium/cilium',
+                '--version',
+                version,
+                '-n',
+                'kube-system',
+                '-f',
+                CILIUM_VALUES,
+                '--wait',
+                '--timeout',
+                '10m',
+              ],
+              { timeoutMs: 900_000 },
+            );
+          },
+        ),
       );
     }
     return actions;

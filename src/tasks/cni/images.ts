@@ -13,7 +13,11 @@ export function cniImages(inv: Inventory): string[] {
   if (net.plugin === 'cilium') {
     const v = net.cilium.version;
     const envoy = ciliumEnvoyTag[v];
-    return [`quay.io/cilium/cilium:v${v}`, `quay.io/cilium/operator-generic:v${v}`, ...(envoy ? [`quay.io/cilium/cilium-envoy:${envoy}`] : [])];
+    return [
+      `quay.io/cilium/cilium:v${v}`,
+      `quay.io/cilium/operator-generic:v${v}`,
+      ...(envoy ? [`quay.io/cilium/cilium-envoy:${envoy}`] : []),
+    ];
   }
   if (net.plugin !== 'flannel') return [];
   const { images } = flannelView(inv);
@@ -33,7 +37,9 @@ export function heldTags(json: string): Set<string> | undefined {
   try {
     const parsed = JSON.parse(json) as { images?: { repoTags?: unknown }[] };
     if (!Array.isArray(parsed.images)) return undefined;
-    const tags = parsed.images.flatMap((i) => (Array.isArray(i.repoTags) ? i.repoTags.filter((x): x is string => typeof x === 'string') : []));
+    const tags = parsed.images.flatMap((i) =>
+      Array.isArray(i.repoTags) ? i.repoTags.filter((x): x is string => typeof x === 'string') : [],
+    );
     return new Set(tags.map(canonicalRef));
   } catch {
     return undefined;
@@ -58,7 +64,10 @@ export const cniImagesTask = defineTask({
       missing = images.filter((image) => !held.has(canonicalRef(image)));
     } else {
       // An answer we cannot read: ask image by image.
-      const found = await lookups(t, images.map((image) => run(['crictl', 'inspecti', '-q', image])));
+      const found = await lookups(
+        t,
+        images.map((image) => run(['crictl', 'inspecti', '-q', image])),
+      );
       missing = images.filter((_, i) => found[i]!.code !== 0);
     }
     if (missing.length === 0) return [];

@@ -138,11 +138,18 @@ async function makeJoinMaterial(ctx: TaskContext, controlPlane: boolean): Promis
   const key = controlPlane ? secret(newCertificateKey()) : undefined;
   const secrets = [token.reveal(), ...(key ? [key.reveal()] : [])];
   const first = ctx.hosts.firstControlPlane;
-  const config = renderKubeadmInit(ctx.inventory, first, ctx.hosts, { bootstrapToken: token.reveal(), ...(key ? { certificateKey: key.reveal() } : {}) });
+  const config = renderKubeadmInit(ctx.inventory, first, ctx.hosts, {
+    bootstrapToken: token.reveal(),
+    ...(key ? { certificateKey: key.reveal() } : {}),
+  });
   await t.writeFile(JOIN_MATERIAL_CONFIG, config, { mode: '0600' });
   try {
     await t.exec(['kubeadm', 'token', 'create', '--config', JOIN_MATERIAL_CONFIG], { timeoutMs: 120_000, secrets });
-    if (key) await t.exec(['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', JOIN_MATERIAL_CONFIG], { timeoutMs: 120_000, secrets });
+    if (key)
+      await t.exec(['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', JOIN_MATERIAL_CONFIG], {
+        timeoutMs: 120_000,
+        secrets,
+      });
   } finally {
     await t.exec(['rm', '-f', JOIN_MATERIAL_CONFIG], { allowFailure: true });
   }

@@ -5,4 +5,5 @@ import type { TaskContext } from '../../engine/types.js';
 export const onlyOffline = (ctx: TaskContext) => !ctx.inventory.spec.offline?.bundle && 'spec.offline.bundle is not set';
 
 /** Online install steps: with a bundle, offline.install installs from it instead. */
-export const onlyOnline = (ctx: TaskContext) => !!ctx.inventory.spec.offline?.bundle && 'spec.offline.bundle is set: offline.install installs from the bundle';
+export const onlyOnline = (ctx: TaskContext) =>
+  !!ctx.inventory.spec.offline?.bundle && 'spec.offline.bundle is set: offline.install installs from the bundle';

@@ -29,11 +29,19 @@ export function joinTask(id: string, title: string, controlPlane: boolean): Task
     id,
     title,
     async plan(ctx) {
-      const [kubelet, leftover] = await lookups(ctx.transport, [run(['test', '-e', KUBELET_CONF]), run(['test', '-e', KUBEADM_JOIN_CONFIG])]);
+      const [kubelet, leftover] = await lookups(ctx.transport, [
+        run(['test', '-e', KUBELET_CONF]),
+        run(['test', '-e', KUBEADM_JOIN_CONFIG]),
+      ]);
       if (kubelet.code === 0) {
         // A run killed during the join can leave its config, which holds the bootstrap token.
         if (leftover.code !== 0) return [];
-        return [action(`remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`, async () => void (await ctx.transport.exec(['rm', '-f', KUBEADM_JOIN_CONFIG])))];
+        return [
+          action(
+            `remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`,
+            async () => void (await ctx.transport.exec(['rm', '-f', KUBEADM_JOIN_CONFIG])),
+          ),
+        ];
       }
       const as = controlPlane ? 'a control plane' : 'a worker';
       return [action(`join the cluster as ${as} (kubeadm join with a fresh token)`, () => join(ctx, controlPlane))];

@@ -30,7 +30,10 @@ export function dearmor(text: string): Buffer | undefined {
   if (block === undefined) return undefined;
   const lines = block.split(/\r?\n/);
   const blank = lines.findIndex((l) => l.trim() === ''); // armor headers end at the first blank line
-  const body = lines.slice(blank + 1).map((l) => l.trim()).filter(Boolean);
+  const body = lines
+    .slice(blank + 1)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const sum = body.at(-1)?.startsWith('=') ? body.pop()!.slice(1) : undefined;
   const b64 = body.join('');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;

@@ -68,5 +68,8 @@ export function owingRestart(t: Transport, unit: string, write: Action): Action 
 
 /** Restart `unit` and clear its mark (only once the restart succeeded). */
 export function restartClearingOwed(t: Transport, unit: string, why: string): Action {
-  return action(`restart ${unit} (${why})`, async () => void (await t.exec(sh`systemctl restart ${unit} && rm -f ${restartOwedPath(unit)}`)));
+  return action(
+    `restart ${unit} (${why})`,
+    async () => void (await t.exec(sh`systemctl restart ${unit} && rm -f ${restartOwedPath(unit)}`)),
+  );
 }

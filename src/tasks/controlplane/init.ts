@@ -1,7 +1,15 @@
 import { defineTask, action } from '../common/define.js';
 import { sh } from '../../transport/command.js';
 import { fileAction } from '../common/files.js';
-import { ADMIN_CONF, JOIN_MATERIAL_CONFIG, KUBESMITH_DIR, fileExists, kubectl, newBootstrapToken, newCertificateKey } from '../common/cluster.js';
+import {
+  ADMIN_CONF,
+  JOIN_MATERIAL_CONFIG,
+  KUBESMITH_DIR,
+  fileExists,
+  kubectl,
+  newBootstrapToken,
+  newCertificateKey,
+} from '../common/cluster.js';
 import { renderKubeadmInit } from '../../render/index.js';
 import type { TaskContext } from '../../engine/types.js';
 
@@ -76,19 +84,36 @@ export const controlplaneInit = defineTask({
       // A run killed during init (or while making join material) can leave a config holding a token and certificate key.
       const leftovers = [];
       for (const file of [KUBEADM_INIT_RUN_CONFIG, JOIN_MATERIAL_CONFIG]) if (await fileExists(t, file)) leftovers.push(file);
-      return leftovers.map((file) => action(`remove the leftover ${file} (it holds a bootstrap token)`, async () => void (await t.exec(['rm', '-f', file]))));
+      return leftovers.map((file) =>
+        action(`remove the leftover ${file} (it holds a bootstrap token)`, async () => void (await t.exec(['rm', '-f', file]))),
+      );
     }
     const config = renderKubeadmInit(ctx.inventory, ctx.host, ctx.hosts);
     const write = await fileAction(t, KUBEADM_INIT_CONFIG, config, { mode: '0600' });
     const uploadCerts = ctx.hosts.controlPlanes.length > 1;
-    const argv = ['kubeadm', 'init', '--config', KUBEADM_INIT_RUN_CONFIG, ...(uploadCerts ? ['--upload-certs'] : []), '--skip-token-print', '--skip-certificate-key-print'];
+    const argv = [
+      'kubeadm',
+      'init',
+      '--config',
+      KUBEADM_INIT_RUN_CONFIG,
+      ...(uploadCerts ? ['--upload-certs'] : []),
+      '--skip-token-print',
+      '--skip-certificate-key-print',
+    ];
     return [
-      ...(state === 'interrupted' ? [action('reset the init an earlier run left unfinished (kubeadm reset -f; nothing has joined it)', () => resetInterruptedInit(ctx))] : []),
+      ...(state === 'interrupted'
+        ? [
+            action('reset the init an earlier run left unfinished (kubeadm reset -f; nothing has joined it)', () =>
+              resetInterruptedInit(ctx),
+            ),
+          ]
+        : []),
       ...(write ? [write] : []),
       action(`run ${argv.join(' ')}`, () => runInit(ctx, argv)),
     ];
   },
   async verify(ctx) {
-    if ((await initState(ctx)) !== 'done') throw new Error(`kubeadm init finished but ${ADMIN_CONF} is missing or the node is not registered`);
+    if ((await initState(ctx)) !== 'done')
+      throw new Error(`kubeadm init finished but ${ADMIN_CONF} is missing or the node is not registered`);
   },
 });

@@ -41,7 +41,11 @@ export const controlplaneKubeconfig = defineTask({
       const entry = (await t.exec(['getent', 'passwd', user], { allowFailure: true })).stdout.trim().split(':');
       const home = entry[5];
       if (home) {
-        const mine = await fileAction(t, `${home}/.kube/config`, admin, { mode: '0600', owner: `${user}:${entry[3] ?? user}`, sensitive: true });
+        const mine = await fileAction(t, `${home}/.kube/config`, admin, {
+          mode: '0600',
+          owner: `${user}:${entry[3] ?? user}`,
+          sensitive: true,
+        });
         if (mine) actions.push(mine);
       }
     }

@@ -24,8 +24,16 @@ import type { ExecResult, Transport } from '../../transport/types.js';
 import { kubeadmImages } from '../../bundle/image-set.js';
 import { criSocket } from '../../render/views.js';
 import {
-  ETCD_MANIFEST, LOCAL_ENDPOINT, endpointHealthArgv, etcdManifestImage, memberListArgv, parseEndpointHealth, parseEtcdVersion,
-  parseMemberList, type EtcdMember, type SnapshotTools,
+  ETCD_MANIFEST,
+  LOCAL_ENDPOINT,
+  endpointHealthArgv,
+  etcdManifestImage,
+  memberListArgv,
+  parseEndpointHealth,
+  parseEtcdVersion,
+  parseMemberList,
+  type EtcdMember,
+  type SnapshotTools,
 } from '../../etcd/index.js';
 
 /** A control plane's etcd, as kubesmith reaches it. */
@@ -59,11 +67,20 @@ const crictl = (n: EtcdNode, ...args: string[]) => ['crictl', '--runtime-endpoin
 /** The running etcd container's id (the kubelet names the static pod's container `etcd`), or undefined. */
 export async function etcdContainer(n: EtcdNode): Promise<string | undefined> {
   const r = await n.t.exec(crictl(n, 'ps', '--name', '^etcd$', '-q'), { allowFailure: true, timeoutMs: 60_000 });
-  return r.code === 0 ? r.stdout.split('\n').map((l) => l.trim()).find(Boolean) : undefined;
+  return r.code === 0
+    ? r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .find(Boolean)
+    : undefined;
 }
 
 /** etcdctl (argv from etcd/flags.ts) inside the running etcd container, with retries. */
-export async function runEtcdctl(n: EtcdNode, argv: string[], opts: { retries?: number; allowFailure?: boolean } = {}): Promise<ExecResult> {
+export async function runEtcdctl(
+  n: EtcdNode,
+  argv: string[],
+  opts: { retries?: number; allowFailure?: boolean } = {},
+): Promise<ExecResult> {
   const tries = opts.retries ?? 3;
   let r: ExecResult | undefined;
   let cmd: string[] = [];
@@ -78,7 +95,9 @@ export async function runEtcdctl(n: EtcdNode, argv: string[], opts: { retries?: 
     r = await n.t.exec(cmd, { allowFailure: true, timeoutMs: 120_000 });
   }
   if (r!.code !== 0 && !opts.allowFailure) {
-    throw new Error(`${n.node}: \`${cmd.join(' ') || argv.join(' ')}\` exited ${r!.code}: ${r!.stderr.trim().split('\n').slice(-3).join('\n')}`);
+    throw new Error(
+      `${n.node}: \`${cmd.join(' ') || argv.join(' ')}\` exited ${r!.code}: ${r!.stderr.trim().split('\n').slice(-3).join('\n')}`,
+    );
   }
   return r!;
 }
@@ -90,20 +109,43 @@ export async function toolImage(n: EtcdNode): Promise<string> {
 }
 
 /** The argv that runs `argv` (etcdutl/etcdctl …) from `image` in a throw-away container with /var/lib mounted. */
-export function imageRunArgv(n: EtcdNode, image: string, argv: readonly string[], name = `kubesmith-etcd-${randomBytes(4).toString('hex')}`): string[] {
+export function imageRunArgv(
+  n: EtcdNode,
+  image: string,
+  argv: readonly string[],
+  name = `kubesmith-etcd-${randomBytes(4).toString('hex')}`,
+): string[] {
   if (n.runtime === 'docker') return ['docker', 'run', '--rm', '--network', 'host', '-v', `${TOOL_MOUNT}:${TOOL_MOUNT}`, image, ...argv];
-  return ['ctr', '-n', 'k8s.io', 'run', '--rm', '--net-host', '--mount', `type=bind,src=${TOOL_MOUNT},dst=${TOOL_MOUNT},options=rbind:rw`, image, name, ...argv];
+  return [
+    'ctr',
+    '-n',
+    'k8s.io',
+    'run',
+    '--rm',
+    '--net-host',
+    '--mount',
+    `type=bind,src=${TOOL_MOUNT},dst=${TOOL_MOUNT},options=rbind:rw`,
+    image,
+    name,
+    ...argv,
+  ];
 }
 
 /** Run a file-only etcd tool from the etcd image (see the decision above). Paths must lie under /var/lib. */
-export async function runOffline(n: EtcdNode, argv: readonly string[], opts: { allowFailure?: boolean; timeoutMs?: number } = {}): Promise<ExecResult> {
+export async function runOffline(
+  n: EtcdNode,
+  argv: readonly string[],
+  opts: { allowFailure?: boolean; timeoutMs?: number } = {},
+): Promise<ExecResult> {
   for (const a of argv) {
     const path = /^(?:--[^=]+=)?(\/.*)$/.exec(a)?.[1];
-    if (path && !path.startsWith(`${TOOL_MOUNT}/`)) throw new Error(`${n.node}: ${path} is outside ${TOOL_MOUNT}, which is all the etcd tool container sees`);
+    if (path && !path.startsWith(`${TOOL_MOUNT}/`))
+      throw new Error(`${n.node}: ${path} is outside ${TOOL_MOUNT}, which is all the etcd tool container sees`);
   }
   const cmd = imageRunArgv(n, await toolImage(n), argv);
   const r = await n.t.exec(cmd, { allowFailure: true, timeoutMs: opts.timeoutMs ?? 600_000 });
-  if (r.code !== 0 && !opts.allowFailure) throw new Error(`${n.node}: \`${cmd.join(' ')}\` exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join('\n')}`);
+  if (r.code !== 0 && !opts.allowFailure)
+    throw new Error(`${n.node}: \`${cmd.join(' ')}\` exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join('\n')}`);
   return r;
 }
 

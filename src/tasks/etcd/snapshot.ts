@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { sh } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 import {
-  ETCD_DATA_DIR, LOCAL_ENDPOINT, etcdctl, missingToolReason, offlineTool, parseEndpointStatus, parseSnapshotStatus, snapshotSaveArgv,
-  snapshotStatusArgv, endpointStatusArgv, type SnapshotStatus,
+  ETCD_DATA_DIR,
+  LOCAL_ENDPOINT,
+  etcdctl,
+  missingToolReason,
+  offlineTool,
+  parseEndpointStatus,
+  parseSnapshotStatus,
+  snapshotSaveArgv,
+  snapshotStatusArgv,
+  endpointStatusArgv,
+  type SnapshotStatus,
 } from '../../etcd/index.js';
 import { NODE_ETCD_BACKUP_DIR } from './paths.js';
 import { runEtcdctl, runOffline, snapshotTools, type EtcdNode } from './node.js';
@@ -47,7 +56,12 @@ export async function verifySnapshot(e: EtcdNode, file: string): Promise<Snapsho
 }
 
 /** Take, verify and fetch one snapshot. Returns the record (also written as <file>.json on the admin machine). */
-export async function takeSnapshot(e: EtcdNode, stamp: string, localDir: string, remoteDir = NODE_ETCD_BACKUP_DIR): Promise<SnapshotRecord> {
+export async function takeSnapshot(
+  e: EtcdNode,
+  stamp: string,
+  localDir: string,
+  remoteDir = NODE_ETCD_BACKUP_DIR,
+): Promise<SnapshotRecord> {
   const { t, node } = e;
   const name = `${stamp}-${node}.db`;
   const remote = `${remoteDir}/${name}`;
@@ -74,7 +88,15 @@ export async function takeSnapshot(e: EtcdNode, stamp: string, localDir: string,
   const local = join(localDir, name);
   await writeFile(local, bytes, { mode: 0o600 });
   await chmod(local, 0o600);
-  const record: SnapshotRecord = { node, file: local, takenAt: stamp, etcdVersion: version, status, sha256: createHash('sha256').update(bytes).digest('hex'), workloads };
+  const record: SnapshotRecord = {
+    node,
+    file: local,
+    takenAt: stamp,
+    etcdVersion: version,
+    status,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    workloads,
+  };
   await writeFile(local.replace(/\.db$/, '.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   return record;
 }
@@ -92,7 +114,9 @@ export async function pruneLocal(dir: string, keep: number): Promise<string[]> {
 
 /** Same retention on the node. */
 export async function pruneRemote(t: Transport, keep: number, dir = NODE_ETCD_BACKUP_DIR): Promise<void> {
-  const list = (await t.exec(sh`ls -1 -- ${dir} 2>/dev/null | grep '\\.db$' | sort || true`, { allowFailure: true })).stdout.split('\n').filter(Boolean);
+  const list = (await t.exec(sh`ls -1 -- ${dir} 2>/dev/null | grep '\\.db$' | sort || true`, { allowFailure: true })).stdout
+    .split('\n')
+    .filter(Boolean);
   const old = list.slice(0, Math.max(0, list.length - keep)).map((f) => `${dir}/${f}`);
   if (old.length) await t.exec(['rm', '-f', ...old]);
 }

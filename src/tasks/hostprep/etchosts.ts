@@ -32,10 +32,16 @@ export function withHostsBlock(current: string, block: string): string {
 export const hostprepEtcHosts = defineTask({
   id: 'hostprep.etchosts',
   title: 'Host prep | Add every node to /etc/hosts',
-  skip: (ctx) => (!ctx.inventory.spec.hostPrep.etcHosts) && 'hostPrep.etcHosts is false',
+  skip: (ctx) => !ctx.inventory.spec.hostPrep.etcHosts && 'hostPrep.etcHosts is false',
   async plan(ctx) {
     const current = (await readText(ctx.transport, PATH)) ?? '';
-    const edit = await fileAction(ctx.transport, PATH, withHostsBlock(current, hostsBlock(ctx.inventory, ctx.hosts)), { mode: '0644' }, current);
+    const edit = await fileAction(
+      ctx.transport,
+      PATH,
+      withHostsBlock(current, hostsBlock(ctx.inventory, ctx.hosts)),
+      { mode: '0644' },
+      current,
+    );
     return edit ? [edit] : ([] as Action[]);
   },
 });

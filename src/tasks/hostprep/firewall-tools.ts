@@ -34,7 +34,10 @@ export const firewalld: FirewallTool = {
 
 export const ufw: FirewallTool = {
   unit: 'ufw',
-  disable: [['ufw', 'disable'], ['systemctl', 'disable', '--now', 'ufw']],
+  disable: [
+    ['ufw', 'disable'],
+    ['systemctl', 'disable', '--now', 'ufw'],
+  ],
   activeQuery: ['ufw', 'status'],
   isActive: (r) => r.code === 0 && /Status:\s*active/.test(r.stdout),
   rulesQuery: ['ufw', 'status'],

@@ -15,7 +15,12 @@ export const hostprepModules = defineTask({
     const [current, lsmod] = await lookups(t, [read(PATH), run(['lsmod'])]);
     const file = await fileAction(t, PATH, renderModules(ctx.inventory), {}, current);
     if (file) actions.push(file);
-    const loaded = new Set(lsmod.stdout.split('\n').slice(1).map((l) => l.split(/\s+/)[0]));
+    const loaded = new Set(
+      lsmod.stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    );
     const missing = modulesView(ctx.inventory).modules.filter((m) => !loaded.has(m));
     if (missing.length) {
       actions.push(

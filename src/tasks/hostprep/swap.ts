@@ -19,7 +19,7 @@ export function fstabWithoutSwap(fstab: string): string {
 export const hostprepSwap = defineTask({
   id: 'hostprep.swap',
   title: 'Host prep | Turn swap off now and at boot',
-  skip: (ctx) => (ctx.inventory.spec.hostPrep.swap === 'keep') && 'hostPrep.swap is keep (kubelet failSwapOn: false)',
+  skip: (ctx) => ctx.inventory.spec.hostPrep.swap === 'keep' && 'hostPrep.swap is keep (kubelet failSwapOn: false)',
   async plan(ctx) {
     const t = ctx.transport;
     const actions: Action[] = [];
@@ -29,7 +29,9 @@ export const hostprepSwap = defineTask({
       run(['systemctl', 'list-unit-files', '--type=swap', '--no-legend', '--plain']),
     ]);
     if (active.code === 0 && active.stdout.trim() !== '') {
-      actions.push(action(`turn swap off now: ${active.stdout.trim().split('\n').join(', ')}`, async () => void (await t.exec(['swapoff', '-a']))));
+      actions.push(
+        action(`turn swap off now: ${active.stdout.trim().split('\n').join(', ')}`, async () => void (await t.exec(['swapoff', '-a']))),
+      );
     }
     if (fstab !== null) {
       const edit = await fileAction(t, FSTAB, fstabWithoutSwap(fstab), { mode: '0644' }, fstab);

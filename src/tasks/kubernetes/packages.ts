@@ -16,7 +16,10 @@ export const kubernetesPackagesTask = defineTask({
     const version = derived(ctx.inventory).kubernetes.version.text;
     const ipvs = ctx.inventory.spec.kubernetes.proxyMode === 'ipvs';
     // One round trip: every package's version and hold, and the kubelet unit.
-    const [query, kubelet] = await lookups(t, [run(distro.packageStates([...kubernetesPackages, criToolsPackage, ...(ipvs ? ipvsPackages : [])])), unitEnabledLookup('kubelet')]);
+    const [query, kubelet] = await lookups(t, [
+      run(distro.packageStates([...kubernetesPackages, criToolsPackage, ...(ipvs ? ipvsPackages : [])])),
+      unitEnabledLookup('kubelet'),
+    ]);
     const states = distro.parsePackageStates(query.stdout);
     const actions: Action[] = [];
     const wrong: string[] = [];
@@ -27,20 +30,37 @@ export const kubernetesPackagesTask = defineTask({
     if (wrong.length) {
       const pkgs = kubernetesPackages.map((p) => [p, version] as const);
       actions.push(
-        action(`install ${kubernetesPackages.map((p) => `${p}=${distro.packageVersionGlob(version)}`).join(' ')} (now: ${wrong.join(', ')})`, async () => {
-          await ensureFreshPackageIndex(ctx);
-          await t.exec(distro.installPackages(pkgs), { timeoutMs: 900_000 });
-        }),
+        action(
+          `install ${kubernetesPackages.map((p) => `${p}=${distro.packageVersionGlob(version)}`).join(' ')} (now: ${wrong.join(', ')})`,
+          async () => {
+            await ensureFreshPackageIndex(ctx);
+            await t.exec(distro.installPackages(pkgs), { timeoutMs: 900_000 });
+          },
+        ),
       );
     }
     if (!states.has(criToolsPackage)) {
       // crictl (the CNI image pulls and image checks use it): no kubeadm package from 1.32 on brings it along
-      actions.push(action(`install ${criToolsPackage} (crictl)`, async () => void (await ensureFreshPackageIndex(ctx), await t.exec(distro.installPackages([[criToolsPackage, undefined]]), { timeoutMs: 900_000 }))));
+      actions.push(
+        action(
+          `install ${criToolsPackage} (crictl)`,
+          async () =>
+            void (await ensureFreshPackageIndex(ctx),
+            await t.exec(distro.installPackages([[criToolsPackage, undefined]]), { timeoutMs: 900_000 })),
+        ),
+      );
     }
     if (ipvs) {
       const absent = ipvsPackages.filter((p) => !states.has(p));
       if (absent.length) {
-        actions.push(action(`install ${absent.join(' ')} (proxyMode ipvs)`, async () => void (await ensureFreshPackageIndex(ctx), await t.exec(distro.installPackages(absent.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 }))));
+        actions.push(
+          action(
+            `install ${absent.join(' ')} (proxyMode ipvs)`,
+            async () =>
+              void (await ensureFreshPackageIndex(ctx),
+              await t.exec(distro.installPackages(absent.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 })),
+          ),
+        );
       }
     }
     const hold = distro.holdPackages(kubernetesPackages);

@@ -13,7 +13,7 @@ export const KUBE_VIP_MANIFEST = '/etc/kubernetes/manifests/kube-vip.yaml';
 export const kubevipManifest = defineTask({
   id: 'kubevip.manifest',
   title: 'Control plane | Run kube-vip for the control-plane VIP',
-  skip: (ctx) => (ctx.inventory.spec.kubernetes.loadBalancer?.type !== 'kube-vip') && 'kubernetes.loadBalancer.type is not kube-vip',
+  skip: (ctx) => ctx.inventory.spec.kubernetes.loadBalancer?.type !== 'kube-vip' && 'kubernetes.loadBalancer.type is not kube-vip',
   async plan(ctx) {
     const t = ctx.transport;
     const initialized = await fileExists(t, ADMIN_CONF);

@@ -25,7 +25,7 @@ export function withKubeletSettings(current: string, wanted: Record<string, unkn
 
 export const nodeKubeletConfig = defineTask({
   id: 'node.kubelet-config',
-  title: 'Kubelet | Apply the inventory\'s kubelet settings to nodes that joined before they changed',
+  title: "Kubelet | Apply the inventory's kubelet settings to nodes that joined before they changed",
   async plan(ctx) {
     const t = ctx.transport;
     const current = await readText(t, KUBELET_CONFIG);
@@ -36,7 +36,10 @@ export const nodeKubeletConfig = defineTask({
     const desired = withKubeletSettings(current, derived(ctx.inventory).kubeletConfiguration);
     if (desired === undefined) return [];
     const write = await fileAction(t, KUBELET_CONFIG, desired, { mode: '0644' }, current);
-    const restart = action('restart kubelet (it reads its config at start)', async () => void (await t.exec(['systemctl', 'restart', 'kubelet'])));
+    const restart = action(
+      'restart kubelet (it reads its config at start)',
+      async () => void (await t.exec(['systemctl', 'restart', 'kubelet'])),
+    );
     return [...(write ? [write] : []), restart] as Action[];
   },
 });

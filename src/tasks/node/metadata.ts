@@ -11,7 +11,10 @@ export interface NodeMetadata {
 
 export function parseNodeMetadata(json: string): NodeMetadata {
   const node = JSON.parse(json) as { metadata?: { labels?: Record<string, string> }; spec?: { taints?: Taint[] } };
-  return { labels: node.metadata?.labels ?? {}, taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect, ...(t.value ? { value: t.value } : {}) })) };
+  return {
+    labels: node.metadata?.labels ?? {},
+    taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect, ...(t.value ? { value: t.value } : {}) })),
+  };
 }
 
 const taintText = (t: Taint): string => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
@@ -35,7 +38,7 @@ export function metadataChanges(node: NodeMetadata, want: NodeValues): { labels:
 /** Labels and taints on nodes that exist: joins set them at registration, this keeps them when the inventory changes. */
 export const nodeMetadata = defineTask({
   id: 'node.metadata',
-  title: 'Node | Apply the inventory\'s labels and taints',
+  title: "Node | Apply the inventory's labels and taints",
   async plan(ctx) {
     const want = derived(ctx.inventory).nodes[ctx.host.name]!;
     const t = controlPlaneTransport(ctx);

@@ -55,7 +55,9 @@ export interface HostFiles {
 export function filesFor(bundle: OpenBundle, host: Host): HostFiles {
   const platform = hostPlatform(host);
   if (!bundle.manifest.platforms.includes(platform)) {
-    throw new BundleError(bundle.dir, [`${host.name} is ${platform}; the bundle holds ${bundle.manifest.platforms.join(', ')} (bundle create --platform …)`]);
+    throw new BundleError(bundle.dir, [
+      `${host.name} is ${platform}; the bundle holds ${bundle.manifest.platforms.join(', ')} (bundle create --platform …)`,
+    ]);
   }
   const byPath = new Map(bundle.manifest.files.map((f) => [f.path, f]));
   const imagePaths = new Set(bundle.images.map((i) => i.image.platforms[platform]!.file));
@@ -67,7 +69,9 @@ export function filesFor(bundle: OpenBundle, host: Host): HostFiles {
   const packages = forFamily.filter((f) => f.release === undefined || f.release === release);
   if (forFamily.length && !packages.length) {
     const have = [...new Set(forFamily.map((f) => f.release))].join(', ');
-    throw new BundleError(bundle.dir, [`${host.name} runs ${release}; the bundle's ${family} packages are for ${have} (bundle create --packages ${release})`]);
+    throw new BundleError(bundle.dir, [
+      `${host.name} runs ${release}; the bundle's ${family} packages are for ${have} (bundle create --packages ${release})`,
+    ]);
   }
   return {
     platform,

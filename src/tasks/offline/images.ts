@@ -17,7 +17,9 @@ export const offlineImages = defineTask({
     const runtime = ctx.inventory.spec.containerRuntime.type;
     const platform = hostPlatform(ctx.host);
     const t = ctx.transport;
-    const listed = await t.exec(runtime === 'containerd' ? ['ctr', '-n', 'k8s.io', 'images', 'ls', '-q'] : ['docker', 'images', '-q'], { allowFailure: true });
+    const listed = await t.exec(runtime === 'containerd' ? ['ctr', '-n', 'k8s.io', 'images', 'ls', '-q'] : ['docker', 'images', '-q'], {
+      allowFailure: true,
+    });
     if (listed.code !== 0) {
       if (ctx.dryRun) return { unknown: `${runtime} is not running yet (offline.install starts it)` };
       throw new Error(`cannot list the ${runtime} images: ${listed.stderr.trim().split('\n').pop() ?? ''}`);
@@ -29,7 +31,11 @@ export const offlineImages = defineTask({
       const { digest, file } = src.image.platforms[platform]!;
       if (!holds(have, src.image.ref, digest) && !imported.has(file)) {
         imported.add(file);
-        actions.push(action(`import ${src.image.ref} (${digest.slice(7, 19)})`, () => importArchive(t, runtime, `${REMOTE_BUNDLE_DIR}/${file}`, platform)));
+        actions.push(
+          action(`import ${src.image.ref} (${digest.slice(7, 19)})`, () =>
+            importArchive(t, runtime, `${REMOTE_BUNDLE_DIR}/${file}`, platform),
+          ),
+        );
       }
       if (src.retag && !holds(have, src.ref, digest)) {
         actions.push(action(`tag ${src.image.ref} as ${src.ref}`, () => tagImage(t, runtime, src.image.ref, src.ref)));

@@ -16,7 +16,16 @@ import { UNIT_DIR, containerdService, kubeadmDropIn, kubeletService } from './un
 
 /** Install local package files: the family's package manager resolves them from their paths (no repository). */
 const localInstall: Record<'debian' | 'rhel', (paths: string[]) => Command> = {
-  debian: (paths) => ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--allow-downgrades', '--allow-change-held-packages', ...paths],
+  debian: (paths) => [
+    'env',
+    'DEBIAN_FRONTEND=noninteractive',
+    'apt-get',
+    'install',
+    '-y',
+    '--allow-downgrades',
+    '--allow-change-held-packages',
+    ...paths,
+  ],
   rhel: (paths) => ['dnf', 'install', '-y', '--disableexcludes=all', ...paths],
 };
 
@@ -61,7 +70,12 @@ async function binaryActions(ctx: TaskContext, bundle: OpenBundle, files: Bundle
     if (f.kind === 'binary') {
       const dest = `${f.name === 'runc' ? '/usr/local/sbin' : '/usr/local/bin'}/${f.name}`;
       if ((await fileSum(t, dest)) === f.sha256) continue;
-      actions.push(action(`install ${f.name} ${f.version} to ${dest}`, async () => void (await t.exec(['install', '-m', '0755', remotePath(f), dest]), forgetInstalledVersions(ctx))));
+      actions.push(
+        action(
+          `install ${f.name} ${f.version} to ${dest}`,
+          async () => void (await t.exec(['install', '-m', '0755', remotePath(f), dest]), forgetInstalledVersions(ctx)),
+        ),
+      );
       continue;
     }
     const unpack = RELEASE_ARCHIVES[f.name];
@@ -73,7 +87,9 @@ async function binaryActions(ctx: TaskContext, bundle: OpenBundle, files: Bundle
     const members = await releaseMembers(join(bundle.dir, f.path), f.name);
     actions.push(
       action(`unpack ${f.path.split('/').pop()} into ${unpack.dir}`, async () => {
-        await t.exec(sh`set -e; mkdir -p ${unpack.dir} ${MARKS}; tar -xzf ${remotePath(f)} -C ${unpack.dir} --no-same-owner ${members}; echo ${f.sha256} > ${mark}`);
+        await t.exec(
+          sh`set -e; mkdir -p ${unpack.dir} ${MARKS}; tar -xzf ${remotePath(f)} -C ${unpack.dir} --no-same-owner ${members}; echo ${f.sha256} > ${mark}`,
+        );
         forgetInstalledVersions(ctx);
       }),
     );
@@ -105,14 +121,19 @@ export const offlineInstall = defineTask({
     const bundle = await runBundle(ctx);
     const need = filesFor(bundle, ctx.host);
     if (ctx.inventory.spec.containerRuntime.type === 'docker' && need.packages.length === 0) {
-      throw new Error(`containerRuntime docker installs offline from packages only: make the bundle with --packages ${hostRelease(ctx.host.requireFacts())}`);
+      throw new Error(
+        `containerRuntime docker installs offline from packages only: make the bundle with --packages ${hostRelease(ctx.host.requireFacts())}`,
+      );
     }
     const actions = need.packages.length ? await packageActions(ctx, need.packages) : await binaryActions(ctx, bundle, need.binaries);
     const t = ctx.transport;
     if (actions.length && ctx.dryRun) return { unknown: 'depends on offline.upload', changes: actions.map((a) => a.change) };
     if (ctx.inventory.spec.containerRuntime.type === 'containerd') {
       const installed = actions.length > 0 || (await t.exec(['containerd', '--version'], { allowFailure: true })).code !== 0;
-      if (installed) actions.push(action('enable and start containerd', async () => void (await t.exec(['systemctl', 'enable', '--now', 'containerd']))));
+      if (installed)
+        actions.push(
+          action('enable and start containerd', async () => void (await t.exec(['systemctl', 'enable', '--now', 'containerd']))),
+        );
       else actions.push(...(await ensureRunning(t, 'containerd')));
     }
     if (actions.length || !(await unitEnabled(t, 'kubelet'))) {

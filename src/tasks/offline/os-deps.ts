@@ -27,13 +27,23 @@ export class OsDependencyError extends Error {
 async function missingTools(ctx: TaskContext): Promise<string[]> {
   const family = ctx.host.requireDistro().family;
   const needed = osTools.filter((t) => t.needed(ctx.inventory));
-  const r = await ctx.transport.exec(sh`for c in ${needed.map((t) => t.command)}; do command -v "$c" >/dev/null 2>&1 || echo "$c"; done`, { allowFailure: true });
-  const absent = new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  const r = await ctx.transport.exec(sh`for c in ${needed.map((t) => t.command)}; do command -v "$c" >/dev/null 2>&1 || echo "$c"; done`, {
+    allowFailure: true,
+  });
+  const absent = new Set(
+    r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
   const missing = needed.filter((t) => absent.has(t.command));
   if (!missing.length) return [];
   return [
     ...missing.map((t) => `${t.command} is not installed (${t.why})`),
-    `install: ${osInstallCommand(family, missing.map((t) => t.packages[family]))}`,
+    `install: ${osInstallCommand(
+      family,
+      missing.map((t) => t.packages[family]),
+    )}`,
   ];
 }
 
@@ -43,7 +53,10 @@ function aptPolicy(stdout: string): Map<string, { installed: string; candidate: 
   for (const block of stdout.split(/\n(?=\S)/)) {
     const name = /^(\S+):\s*$/m.exec(block)?.[1];
     if (!name) continue;
-    out.set(name, { installed: /Installed:\s*(\S+)/.exec(block)?.[1] ?? '(none)', candidate: /Candidate:\s*(\S+)/.exec(block)?.[1] ?? '(none)' });
+    out.set(name, {
+      installed: /Installed:\s*(\S+)/.exec(block)?.[1] ?? '(none)',
+      candidate: /Candidate:\s*(\S+)/.exec(block)?.[1] ?? '(none)',
+    });
   }
   return out;
 }
@@ -65,12 +78,25 @@ async function unmetDependencies(ctx: TaskContext, packages: BundleFile[]): Prom
     why = 'no configured apt source offers it (apt-get update with the OS mirror reachable)';
   } else {
     const r = await t.exec([distro.packageManager, '-q', 'list', '--available', ...absent], { allowFailure: true });
-    const listed = new Set(r.stdout.split('\n').map((l) => /^(\S+)\.(?:x86_64|aarch64|noarch)\s/.exec(l)?.[1]).filter(Boolean));
+    const listed = new Set(
+      r.stdout
+        .split('\n')
+        .map((l) => /^(\S+)\.(?:x86_64|aarch64|noarch)\s/.exec(l)?.[1])
+        .filter(Boolean),
+    );
     unavailable = absent.filter((d) => !listed.has(d));
-    why = r.stderr.split('\n').find((l) => /error|fail/i.test(l))?.trim() || 'no enabled repository offers it';
+    why =
+      r.stderr
+        .split('\n')
+        .find((l) => /error|fail/i.test(l))
+        ?.trim() || 'no enabled repository offers it';
   }
   if (!unavailable.length) return [];
-  const needers = (d: string) => packages.filter((f) => f.depends?.includes(d)).map((f) => f.name).join(', ');
+  const needers = (d: string) =>
+    packages
+      .filter((f) => f.depends?.includes(d))
+      .map((f) => f.name)
+      .join(', ');
   return unavailable.map((d) => `${d} (needed by ${needers(d)}) is neither installed nor installable: ${why}`);
 }
 

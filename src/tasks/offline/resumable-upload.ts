@@ -38,7 +38,12 @@ async function localPrefixSum(path: string, bytes: number): Promise<string> {
 }
 
 /** Returns the bytes sent (0 when nothing was missing but the final rename). */
-export async function resumableUpload(t: Transport, local: string, remote: string, o: ResumableUploadOptions): Promise<{ sent: number; resumedAt: number }> {
+export async function resumableUpload(
+  t: Transport,
+  local: string,
+  remote: string,
+  o: ResumableUploadOptions,
+): Promise<{ sent: number; resumedAt: number }> {
   const part = `${remote}.part`;
   const probe = await t.exec(
     sh`set -e; mkdir -p -- ${posix.dirname(remote)}; if [ -f ${part} ]; then n=$(stat -c %s -- ${part}); echo "$n $(head -c "$n" -- ${part} | sha256sum | cut -d' ' -f1)"; else echo "0 -"; fi`,

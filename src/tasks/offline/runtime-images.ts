@@ -41,11 +41,13 @@ export function holds(images: Map<string, string>, ref: string, digest?: string)
 }
 
 export async function importArchive(t: Transport, runtime: RuntimeType, path: string, platform: string): Promise<void> {
-  const argv = runtime === 'containerd' ? ['ctr', '-n', 'k8s.io', 'images', 'import', '--platform', platform, path] : ['docker', 'load', '-i', path];
+  const argv =
+    runtime === 'containerd' ? ['ctr', '-n', 'k8s.io', 'images', 'import', '--platform', platform, path] : ['docker', 'load', '-i', path];
   await t.exec(argv, { timeoutMs: 900_000 });
 }
 
 export async function tagImage(t: Transport, runtime: RuntimeType, source: string, target: string): Promise<void> {
-  const argv = runtime === 'containerd' ? ['ctr', '-n', 'k8s.io', 'images', 'tag', '--force', source, target] : ['docker', 'tag', source, target];
+  const argv =
+    runtime === 'containerd' ? ['ctr', '-n', 'k8s.io', 'images', 'tag', '--force', source, target] : ['docker', 'tag', source, target];
   await t.exec(argv, { timeoutMs: 120_000 });
 }

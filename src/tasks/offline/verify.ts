@@ -13,10 +13,14 @@ export const offlineVerify = defineTask({
   async plan(ctx) {
     if (ctx.inventory.spec.network.plugin === 'cilium') {
       // cni.cilium fetches helm and the chart from the internet; the bundle carries neither yet
-      throw new Error('offline installs support network.plugin flannel or none; cilium needs helm and its chart, which the bundle does not carry yet');
+      throw new Error(
+        'offline installs support network.plugin flannel or none; cilium needs helm and its chart, which the bundle does not carry yet',
+      );
     }
     const b = await runBundle(ctx);
-    ctx.log(`bundle ${b.dir}: ${b.manifest.files.length} files, ${b.manifest.images.length} images, Kubernetes ${b.manifest.kubernetes.version}: verified`);
+    ctx.log(
+      `bundle ${b.dir}: ${b.manifest.files.length} files, ${b.manifest.images.length} images, Kubernetes ${b.manifest.kubernetes.version}: verified`,
+    );
     return [];
   },
 });

@@ -15,7 +15,8 @@ export const MAX_CLOCK_SKEW_S = 30;
 
 export function checkOs(host: Host): string[] {
   const f = host.requireFacts();
-  if (!host.distro || f.os.family === 'unknown') return [`unsupported OS "${f.os.prettyName || f.os.id}" (Debian/Ubuntu or RHEL family required)`];
+  if (!host.distro || f.os.family === 'unknown')
+    return [`unsupported OS "${f.os.prettyName || f.os.id}" (Debian/Ubuntu or RHEL family required)`];
   return [];
 }
 
@@ -51,12 +52,18 @@ export function checkPorts(host: Host): string[] {
   if (f.cluster.member) return [];
   const needed = host.isControlPlane ? controlPlaneListenPorts : workerListenPorts;
   const busy = needed.filter((p) => f.listeningPorts.includes(p));
-  return busy.length ? [`port(s) ${busy.join(', ')} already in use (needed by ${host.isControlPlane ? 'the control plane' : 'the kubelet'})`] : [];
+  return busy.length
+    ? [`port(s) ${busy.join(', ')} already in use (needed by ${host.isControlPlane ? 'the control plane' : 'the kubelet'})`]
+    : [];
 }
 
 export function checkClock(host: Host, hostEpochS: number, adminEpochS: number): string[] {
   const skew = Math.abs(hostEpochS - adminEpochS);
-  return skew >= MAX_CLOCK_SKEW_S ? [`clock differs from the admin machine by ${Math.round(skew)} s (limit ${MAX_CLOCK_SKEW_S} s): TLS and etcd break; run chrony/timesyncd`] : [];
+  return skew >= MAX_CLOCK_SKEW_S
+    ? [
+        `clock differs from the admin machine by ${Math.round(skew)} s (limit ${MAX_CLOCK_SKEW_S} s): TLS and etcd break; run chrony/timesyncd`,
+      ]
+    : [];
 }
 
 /** Installed runtime and kube versions must fit the target version. */
@@ -87,6 +94,9 @@ export function checkVersions(inv: Inventory, host: Host): string[] {
 export function checkClusterIdentity(host: Host, first: Host, hostCaHash: string | undefined, firstCaHash: string | undefined): string[] {
   if (!hostCaHash || host.name === first.name) return [];
   if (!firstCaHash) return [`already belongs to a cluster (CA ${hostCaHash.slice(0, 19)}…) but ${first.name} has none: reset it first`];
-  if (hostCaHash !== firstCaHash) return [`already belongs to a different cluster (CA ${hostCaHash.slice(0, 19)}… vs ${first.name}'s ${firstCaHash.slice(0, 19)}…): reset it first`];
+  if (hostCaHash !== firstCaHash)
+    return [
+      `already belongs to a different cluster (CA ${hostCaHash.slice(0, 19)}… vs ${first.name}'s ${firstCaHash.slice(0, 19)}…): reset it first`,
+    ];
   return [];
 }

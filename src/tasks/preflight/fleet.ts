@@ -23,7 +23,10 @@ function firstCaHash(ctx: TaskContext, first: Host): Promise<string | undefined>
   const key = `preflight.ca-hash:${first.name}`;
   let pending = ctx.run.get<Promise<string | undefined>>(key);
   if (!pending) {
-    pending = ctx.transportFor(first).readFile(CA_CERT).then((pem) => (pem ? caCertHash(pem) : undefined));
+    pending = ctx
+      .transportFor(first)
+      .readFile(CA_CERT)
+      .then((pem) => (pem ? caCertHash(pem) : undefined));
     pending.catch(() => ctx.run.set(key, undefined)); // a failed read is tried again by the next host
     ctx.run.set(key, pending);
   }

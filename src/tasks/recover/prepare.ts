@@ -67,7 +67,8 @@ export const recoverPrepare = defineTask({
   async plan(ctx) {
     const t = ctx.transport;
     const current = (await t.readFile(CURRENT))?.toString('utf8').trim();
-    if (current && !/^\d{8}T\d{6}Z$/.test(current)) throw new Error(`${CURRENT} holds ${JSON.stringify(current.slice(0, 40))}, not a recovery id: remove it and re-run`);
+    if (current && !/^\d{8}T\d{6}Z$/.test(current))
+      throw new Error(`${CURRENT} holds ${JSON.stringify(current.slice(0, 40))}, not a recovery id: remove it and re-run`);
     const id = current || runStamp(ctx);
     ctx.run.set('recover.id', id);
     const dir = recoverDir(id);
@@ -88,8 +89,13 @@ export const recoverPrepare = defineTask({
     else {
       takeFrom = (await healthyControlPlane(ctx))?.name;
       localSnapshot = takeFrom ? undefined : await latestLocalSnapshot(join(adminDir(ctx), 'etcd'));
-      if (!takeFrom && !localSnapshot) throw new Error('no etcd snapshot: etcd is not healthy on any control plane and the admin machine has none; pass --from-snapshot FILE');
-      snapshotSource = takeFrom ? `a snapshot taken now on ${takeFrom}` : `the newest snapshot on the admin machine, ${freshEnough(ctx, localSnapshot!)}`;
+      if (!takeFrom && !localSnapshot)
+        throw new Error(
+          'no etcd snapshot: etcd is not healthy on any control plane and the admin machine has none; pass --from-snapshot FILE',
+        );
+      snapshotSource = takeFrom
+        ? `a snapshot taken now on ${takeFrom}`
+        : `the newest snapshot on the admin machine, ${freshEnough(ctx, localSnapshot!)}`;
     }
     let configSource: string;
     let localConfig: string | undefined;
@@ -97,7 +103,10 @@ export const recoverPrepare = defineTask({
     else if (await fileExists(t, '/etc/kubernetes/pki/ca.crt')) configSource = '/etc/kubernetes as it is now';
     else {
       localConfig = await latestLocalConfig(ctx);
-      if (!localConfig) throw new Error(`no PKI on ${ctx.host.name} and no backup of it under ${join(adminDir(ctx), 'backups')}: the cluster CA cannot be kept`);
+      if (!localConfig)
+        throw new Error(
+          `no PKI on ${ctx.host.name} and no backup of it under ${join(adminDir(ctx), 'backups')}: the cluster CA cannot be kept`,
+        );
       configSource = localConfig;
     }
 

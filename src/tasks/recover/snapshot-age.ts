@@ -33,7 +33,8 @@ export function snapshotInfo(file: string): SnapshotInfo {
   } catch {
     // no record: name or mtime
   }
-  const takenAt = (typeof record.takenAt === 'string' ? parseStamp(record.takenAt) : undefined) ?? parseStamp(basename(file)) ?? statSync(file).mtime;
+  const takenAt =
+    (typeof record.takenAt === 'string' ? parseStamp(record.takenAt) : undefined) ?? parseStamp(basename(file)) ?? statSync(file).mtime;
   const revision = record.status?.revision;
   return { file, takenAt, ...(typeof revision === 'number' ? { revision } : {}) };
 }
@@ -41,10 +42,19 @@ export function snapshotInfo(file: string): SnapshotInfo {
 /** 90061000 → "1d 1h", 3720000 → "1h 2m", 59000 → "59s". */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
-  const parts: [number, string][] = [[Math.floor(s / 86400), 'd'], [Math.floor(s / 3600) % 24, 'h'], [Math.floor(s / 60) % 60, 'm'], [s % 60, 's']];
+  const parts: [number, string][] = [
+    [Math.floor(s / 86400), 'd'],
+    [Math.floor(s / 3600) % 24, 'h'],
+    [Math.floor(s / 60) % 60, 'm'],
+    [s % 60, 's'],
+  ];
   const first = parts.findIndex(([n]) => n > 0);
   if (first < 0) return '0s';
-  return parts.slice(first, first + 2).filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`).join(' ');
+  return parts
+    .slice(first, first + 2)
+    .filter(([n]) => n > 0)
+    .map(([n, u]) => `${n}${u}`)
+    .join(' ');
 }
 
 /** "24h", "90m", "2d", "3600s" → milliseconds; undefined when not such a duration. */

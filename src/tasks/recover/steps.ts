@@ -34,8 +34,14 @@ export const recoverReset = defineTask({
 
 /** CA keys, service-account keys and kubesmith's kubeadm config: what makes the rebuilt cluster the same cluster. */
 export const PKI_FILES = [
-  'etc/kubernetes/pki/ca.crt', 'etc/kubernetes/pki/ca.key', 'etc/kubernetes/pki/sa.key', 'etc/kubernetes/pki/sa.pub',
-  'etc/kubernetes/pki/front-proxy-ca.crt', 'etc/kubernetes/pki/front-proxy-ca.key', 'etc/kubernetes/pki/etcd/ca.crt', 'etc/kubernetes/pki/etcd/ca.key',
+  'etc/kubernetes/pki/ca.crt',
+  'etc/kubernetes/pki/ca.key',
+  'etc/kubernetes/pki/sa.key',
+  'etc/kubernetes/pki/sa.pub',
+  'etc/kubernetes/pki/front-proxy-ca.crt',
+  'etc/kubernetes/pki/front-proxy-ca.key',
+  'etc/kubernetes/pki/etcd/ca.crt',
+  'etc/kubernetes/pki/etcd/ca.key',
   'etc/kubernetes/kubesmith/kubeadm-init.yaml',
 ];
 
@@ -84,22 +90,29 @@ export const recoverEtcd = defineTask({
     const kept = keptDir(ctx.host.name, stamp);
     const argv = snapshotRestoreArgv(tool, snap, { name: ctx.host.name, peerUrl: peerUrl(ctx.host.internalAddress), dataDir: staging });
     return [
-      action(`restore ${snap} with ${tool.tool} (member ${ctx.host.name}, ${peerUrl(ctx.host.internalAddress)}) and swap it in; whatever ${ETCD_DATA_DIR} holds is kept in ${kept}/`, async () => {
-        await t.exec(keepScript(staging, ctx.host.name, stamp, 'move')); // a half-written restore of an interrupted run: kept too
-        await runOffline(etcd, argv, { timeoutMs: 600_000 }); // the etcd image's tool, /var/lib mounted
-        // An empty data dir (kubeadm reset's work, its member kept before) is replaced; anything in it is kept.
-        await t.exec(sh`if [ -n "$(ls -A ${ETCD_DATA_DIR} 2>/dev/null)" ]; then (${keepScript(ETCD_DATA_DIR, ctx.host.name, stamp, 'move')}); else rmdir ${ETCD_DATA_DIR} 2>/dev/null || true; fi`);
-        await t.exec(['mv', '--', staging, ETCD_DATA_DIR]);
-        await t.exec(['chmod', '0700', ETCD_DATA_DIR]);
-        await setMarker(t, id, 'restored');
-      }),
+      action(
+        `restore ${snap} with ${tool.tool} (member ${ctx.host.name}, ${peerUrl(ctx.host.internalAddress)}) and swap it in; whatever ${ETCD_DATA_DIR} holds is kept in ${kept}/`,
+        async () => {
+          await t.exec(keepScript(staging, ctx.host.name, stamp, 'move')); // a half-written restore of an interrupted run: kept too
+          await runOffline(etcd, argv, { timeoutMs: 600_000 }); // the etcd image's tool, /var/lib mounted
+          // An empty data dir (kubeadm reset's work, its member kept before) is replaced; anything in it is kept.
+          await t.exec(
+            sh`if [ -n "$(ls -A ${ETCD_DATA_DIR} 2>/dev/null)" ]; then (${keepScript(ETCD_DATA_DIR, ctx.host.name, stamp, 'move')}); else rmdir ${ETCD_DATA_DIR} 2>/dev/null || true; fi`,
+          );
+          await t.exec(['mv', '--', staging, ETCD_DATA_DIR]);
+          await t.exec(['chmod', '0700', ETCD_DATA_DIR]);
+          await setMarker(t, id, 'restored');
+        },
+      ),
     ];
   },
 });
 
 async function initialized(ctx: TaskContext): Promise<boolean> {
   if (!(await fileExists(ctx.transport, ADMIN_CONF))) return false;
-  return (await ctx.transport.exec(kubectl('get', 'node', ctx.host.name, '-o', 'name'), { allowFailure: true, timeoutMs: 60_000 })).code === 0;
+  return (
+    (await ctx.transport.exec(kubectl('get', 'node', ctx.host.name, '-o', 'name'), { allowFailure: true, timeoutMs: 60_000 })).code === 0
+  );
 }
 
 export const recoverInit = defineTask({
@@ -111,10 +124,22 @@ export const recoverInit = defineTask({
     const actions: Action[] = [];
     if (!(await fileExists(t, KUBEADM_INIT_CONFIG))) {
       const config = renderKubeadmInit(ctx.inventory, ctx.host, ctx.hosts);
-      actions.push(action(`create ${KUBEADM_INIT_CONFIG} (no saved config: rendered from the inventory)`, () => t.writeFile(KUBEADM_INIT_CONFIG, config, { mode: '0600' })));
+      actions.push(
+        action(`create ${KUBEADM_INIT_CONFIG} (no saved config: rendered from the inventory)`, () =>
+          t.writeFile(KUBEADM_INIT_CONFIG, config, { mode: '0600' }),
+        ),
+      );
     }
-    const argv = ['kubeadm', 'init', '--config', KUBEADM_INIT_CONFIG, ...(ctx.hosts.controlPlanes.length > 1 ? ['--upload-certs'] : []),
-      '--ignore-preflight-errors=DirAvailable--var-lib-etcd', '--skip-token-print', '--skip-certificate-key-print'];
+    const argv = [
+      'kubeadm',
+      'init',
+      '--config',
+      KUBEADM_INIT_CONFIG,
+      ...(ctx.hosts.controlPlanes.length > 1 ? ['--upload-certs'] : []),
+      '--ignore-preflight-errors=DirAvailable--var-lib-etcd',
+      '--skip-token-print',
+      '--skip-certificate-key-print',
+    ];
     actions.push(action(`run ${argv.join(' ')}`, async () => void (await t.exec(argv, { timeoutMs: 900_000 }))));
     return actions;
   },
@@ -132,7 +157,8 @@ export const recoverVerify = defineTask({
     const expected = Number((await t.readFile(`${recoverDir(id)}/${EXPECTED}`))?.toString('utf8').trim() ?? NaN);
     if (ctx.dryRun) return { unknown: 'checked once the cluster is rebuilt' };
     const now = await countWorkloads(etcdNodeOf(ctx));
-    if (Number.isFinite(expected) && now < expected) throw new Error(`etcd holds ${now} workload objects, the snapshot recorded ${expected}`);
+    if (Number.isFinite(expected) && now < expected)
+      throw new Error(`etcd holds ${now} workload objects, the snapshot recorded ${expected}`);
     ctx.log(`etcd holds ${now} workload objects${Number.isFinite(expected) ? ` (snapshot: ${expected})` : ''}`);
     return [];
   },

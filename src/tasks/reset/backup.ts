@@ -57,7 +57,8 @@ async function snapshotFirst(ctx: TaskContext, stamp: string): Promise<Action[]>
   }
   const via = own ? ctx.host : await firstHealthy(ctx);
   if (via) {
-    const through = via === ctx.host ? 'this etcd member' : `the etcd cluster through ${via.name}'s healthy member (this host's is not healthy)`;
+    const through =
+      via === ctx.host ? 'this etcd member' : `the etcd cluster through ${via.name}'s healthy member (this host's is not healthy)`;
     return [
       action(`snapshot ${through} to /var/backups/kubesmith/etcd/${stamp}-${via.name}.db and ${local}/ (verified)`, async () => {
         const rec = await oncePerRun(ctx, `reset.snapshot.${via.name}`, () => takeSnapshot(etcdNodeOf(ctx, via), stamp, local));
@@ -72,7 +73,9 @@ async function snapshotFirst(ctx: TaskContext, stamp: string): Promise<Action[]>
     return [];
   }
   const newest = await latestLocalSnapshot(local);
-  const older = newest ? `the newest snapshot on this machine is ${describeSnapshot(snapshotInfo(newest), parseStamp(stamp) ?? new Date())}` : `this machine holds no snapshot in ${local}`;
+  const older = newest
+    ? `the newest snapshot on this machine is ${describeSnapshot(snapshotInfo(newest), parseStamp(stamp) ?? new Date())}`
+    : `this machine holds no snapshot in ${local}`;
   throw new Error(
     `etcd is not healthy on ${ctx.host.name} nor on any other control plane: no fresh snapshot can be taken, so reset stopped before changing anything (${older}). ` +
       `Bring etcd back, or add --without-fresh-snapshot to accept restoring from an older snapshot or from the etcd data reset keeps in ${kept}`,
@@ -90,7 +93,10 @@ export const resetBackup = defineTask({
   async plan(ctx) {
     if (await doneInRecovery(ctx, 'reset')) return [];
     const t = ctx.transport;
-    const present = await t.exec(['sh', '-c', 'ls /etc/kubernetes/pki/ca.crt /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf 2>/dev/null'], { allowFailure: true });
+    const present = await t.exec(
+      ['sh', '-c', 'ls /etc/kubernetes/pki/ca.crt /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf 2>/dev/null'],
+      { allowFailure: true },
+    );
     if (!present.stdout.trim()) return { skip: 'no kubeadm configuration on this host: nothing to back up' };
     const stamp = runStamp(ctx);
     const actions = [await backupConfigAction(ctx, stamp)];

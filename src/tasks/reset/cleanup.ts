@@ -82,7 +82,14 @@ export function chainCleanup(table: string, save: string): string | undefined {
     return chain !== undefined && target !== undefined && !KUBE_CHAIN.test(chain) && KUBE_CHAIN.test(target);
   });
   if (chains.length === 0 && jumps.length === 0) return undefined;
-  return [`*${table}`, ...jumps.map((l) => l.replace(/^-A /, '-D ')), ...chains.map((c) => `-F ${c}`), ...chains.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
+  return [
+    `*${table}`,
+    ...jumps.map((l) => l.replace(/^-A /, '-D ')),
+    ...chains.map((c) => `-F ${c}`),
+    ...chains.map((c) => `-X ${c}`),
+    'COMMIT',
+    '',
+  ].join('\n');
 }
 
 const SAVE_MARKER = '@@KS-IPTABLES-SAVE';

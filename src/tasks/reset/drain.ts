@@ -27,7 +27,9 @@ export const resetDrain = defineTask({
     return [
       action(`cordon, drain and delete node ${name} (kubectl on ${api.host})`, async () => {
         await api.exec(kubectl('cordon', name), { timeoutMs: 60_000 });
-        await api.exec(kubectl('drain', name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=120s'), { timeoutMs: 180_000 });
+        await api.exec(kubectl('drain', name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=120s'), {
+          timeoutMs: 180_000,
+        });
         await api.exec(kubectl('delete', 'node', name, '--ignore-not-found'), { timeoutMs: 60_000 });
       }),
     ];

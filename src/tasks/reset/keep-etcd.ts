@@ -27,9 +27,10 @@ export const keptDir = (host: string, stamp: string, root = ETCD_KEPT_DIR) => `$
 export function keepScript(path: string, host: string, stamp: string, how: 'link' | 'move', root = ETCD_KEPT_DIR): ShellScript {
   const base = keptDir(host, stamp, root);
   const name = path.split('/').pop()!;
-  const keep = how === 'link'
-    ? sh`cp -al -- ${path} "$d"/.partial-links 2>/dev/null && mv -- "$d"/.partial-links "$d"/${name} || mv -- ${path} "$d"/`
-    : sh`mv -- ${path} "$d"/`;
+  const keep =
+    how === 'link'
+      ? sh`cp -al -- ${path} "$d"/.partial-links 2>/dev/null && mv -- "$d"/.partial-links "$d"/${name} || mv -- ${path} "$d"/`
+      : sh`mv -- ${path} "$d"/`;
   return sh`set -e
 [ -e ${path} ] || exit 0
 install -d -m 0700 ${root}

@@ -33,18 +33,28 @@ export async function resetActions(ctx: TaskContext, t: Transport = ctx.transpor
   const actions: Action[] = [];
   if (l.etcdMember) actions.push(keepEtcdMember(ctx, t));
   if (l.kubeadm.length) {
-    actions.push(action(`kubeadm reset -f (found ${l.kubeadm.join(', ')})`, async () => {
-      await t.exec(['kubeadm', 'reset', '-f'], { timeoutMs: 300_000 });
-    }));
+    actions.push(
+      action(`kubeadm reset -f (found ${l.kubeadm.join(', ')})`, async () => {
+        await t.exec(['kubeadm', 'reset', '-f'], { timeoutMs: 300_000 });
+      }),
+    );
   }
   for (const p of l.paths) actions.push(action(`remove ${p}`, async () => void (await t.exec(['rm', '-rf', '--', p]))));
-  for (const link of l.links) actions.push(action(`delete interface ${link}`, async () => void (await t.exec(['ip', 'link', 'delete', link], { allowFailure: true }))));
+  for (const link of l.links)
+    actions.push(
+      action(`delete interface ${link}`, async () => void (await t.exec(['ip', 'link', 'delete', link], { allowFailure: true }))),
+    );
   if (l.ipvs) actions.push(action('clear IPVS tables (ipvsadm --clear)', async () => void (await t.exec(['ipvsadm', '--clear']))));
   if (l.chains.length) {
     const list = l.chains.map((c) => `${c.tool === 'ip6tables' ? 'ip6 ' : ''}${c.table}/${c.chain}`).join(', ');
-    actions.push(action(`delete Kubernetes iptables chains and the rules jumping to them (built-in chains and policies untouched): ${list}`, async () => {
-      await cleanIptables(t);
-    }));
+    actions.push(
+      action(
+        `delete Kubernetes iptables chains and the rules jumping to them (built-in chains and policies untouched): ${list}`,
+        async () => {
+          await cleanIptables(t);
+        },
+      ),
+    );
   }
   for (const k of l.kubeconfigs) actions.push(action(`remove ${k}`, async () => void (await t.exec(['rm', '-f', '--', k]))));
   return actions;
@@ -53,10 +63,13 @@ export async function resetActions(ctx: TaskContext, t: Transport = ctx.transpor
 /** Keep /var/lib/etcd/member as hard links in /var/lib/etcd-kept (keep-etcd.ts) before kubeadm reset empties it. */
 function keepEtcdMember(ctx: TaskContext, t: Transport): Action {
   const stamp = runStamp(ctx);
-  return action(`keep the etcd data: ${ETCD_MEMBER_DIR} as ${keptDir(ctx.host.name, stamp)}/member (hard links; never deleted)`, async () => {
-    const kept = (await t.exec(keepScript(ETCD_MEMBER_DIR, ctx.host.name, stamp, 'link'))).stdout.trim();
-    ctx.log(`etcd data kept in ${kept}/member`);
-  });
+  return action(
+    `keep the etcd data: ${ETCD_MEMBER_DIR} as ${keptDir(ctx.host.name, stamp)}/member (hard links; never deleted)`,
+    async () => {
+      const kept = (await t.exec(keepScript(ETCD_MEMBER_DIR, ctx.host.name, stamp, 'link'))).stdout.trim();
+      ctx.log(`etcd data kept in ${kept}/member`);
+    },
+  );
 }
 
 export async function verifyReset(ctx: TaskContext, t: Transport = ctx.transport): Promise<void> {

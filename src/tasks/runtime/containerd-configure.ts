@@ -1,6 +1,14 @@
 import { defineTask, action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
-import { RESTART_OWED_REASON, owingRestart, restartClearingOwed, restartOwedPath, unitState, unitStateLookups, unitStateOf } from '../common/services.js';
+import {
+  RESTART_OWED_REASON,
+  owingRestart,
+  restartClearingOwed,
+  restartOwedPath,
+  unitState,
+  unitStateLookups,
+  unitStateOf,
+} from '../common/services.js';
 import { sh } from '../../transport/command.js';
 import { renderContainerdConfig, renderCrictl, renderRegistryHosts } from '../../render/index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
@@ -18,7 +26,7 @@ export function parseContainerdVersion(out: string): string | undefined {
 export const runtimeContainerdConfigure = defineTask({
   id: 'runtime.containerd.configure',
   title: 'Container runtime | Configure containerd (systemd cgroups, pause image, mirrors) and keep it running',
-  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'containerd') && 'containerRuntime.type is not containerd',
+  skip: (ctx) => ctx.inventory.spec.containerRuntime.type !== 'containerd' && 'containerRuntime.type is not containerd',
   async plan(ctx) {
     const t = ctx.transport;
     const hostsFiles = [...renderRegistryHosts(ctx.inventory)];
@@ -54,11 +62,15 @@ export const runtimeContainerdConfigure = defineTask({
     // A containerd that is not running yet (just installed) starts once, with its configuration already in place;
     // a running one restarts only when config.toml changed (hosts.toml and crictl.yaml are read live).
     const state = unitStateOf(enabled, active);
-    if (!state.active) actions.push(action('enable and start containerd', async () => void (await t.exec(sh`systemctl enable --now containerd && rm -f ${owedPath}`))));
+    if (!state.active)
+      actions.push(
+        action('enable and start containerd', async () => void (await t.exec(sh`systemctl enable --now containerd && rm -f ${owedPath}`))),
+      );
     else {
       const why = config ? `${CONTAINERD_CONFIG} changed` : owed.code === 0 ? RESTART_OWED_REASON : undefined;
       if (why) actions.push(restartClearingOwed(t, 'containerd', why));
-      if (!state.enabled) actions.push(action('enable containerd at boot', async () => void (await t.exec(['systemctl', 'enable', 'containerd']))));
+      if (!state.enabled)
+        actions.push(action('enable containerd at boot', async () => void (await t.exec(['systemctl', 'enable', 'containerd']))));
     }
     return actions;
   },

@@ -8,7 +8,8 @@ export const runtimeContainerdInstall = defineTask({
   id: 'runtime.containerd.install',
   // Installed, not started: runtime.containerd.configure starts it once its configuration is in place.
   title: 'Container runtime | Install containerd',
-  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'containerd' && 'containerRuntime.type is not containerd') || onlyOnline(ctx),
+  skip: (ctx) =>
+    (ctx.inventory.spec.containerRuntime.type !== 'containerd' && 'containerRuntime.type is not containerd') || onlyOnline(ctx),
   async plan(ctx) {
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();

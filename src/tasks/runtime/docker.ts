@@ -65,13 +65,16 @@ async function installActions(ctx: TaskContext): Promise<Action[]> {
 export const runtimeDocker = defineTask({
   id: 'runtime.docker',
   title: 'Container runtime | Install Docker with cri-dockerd (systemd cgroups)',
-  skip: (ctx) => (ctx.inventory.spec.containerRuntime.type !== 'docker') && 'containerRuntime.type is not docker',
+  skip: (ctx) => ctx.inventory.spec.containerRuntime.type !== 'docker' && 'containerRuntime.type is not docker',
   async plan(ctx) {
     const t = ctx.transport;
     const actions: Action[] = await installActions(ctx);
     // Before a configuration changes, the host notes that its daemon owes a restart (cleared by the restart), so a
     // run killed in between restarts it next time, when the file already matches (as runtime.containerd.configure).
-    const [dockerOwed, criOwed] = await lookups(t, [run(['test', '-e', restartOwedPath('docker')]), run(['test', '-e', restartOwedPath('cri-docker.service')])]);
+    const [dockerOwed, criOwed] = await lookups(t, [
+      run(['test', '-e', restartOwedPath('docker')]),
+      run(['test', '-e', restartOwedPath('cri-docker.service')]),
+    ]);
     const daemon = await fileAction(t, DOCKER_DAEMON, renderDockerDaemon(ctx.inventory));
     if (daemon) actions.push(owingRestart(t, 'docker', daemon));
     const dropIn = await fileAction(t, CRI_DOCKER_DROPIN, renderCriDockerDropIn(ctx.inventory));

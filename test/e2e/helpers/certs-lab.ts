@@ -57,7 +57,8 @@ done`;
  * not image transfer, and the emulated runtime keeps them fast and independent of the real containerd path.
  */
 export async function emulatedRuntime(lab: Lab): Promise<void> {
-  for (const h of lab.hosts) await sh(lab, h.name, 'grep -q "^LAB_REAL_CONTAINERD=" /etc/lab/env || echo LAB_REAL_CONTAINERD=0 >> /etc/lab/env');
+  for (const h of lab.hosts)
+    await sh(lab, h.name, 'grep -q "^LAB_REAL_CONTAINERD=" /etc/lab/env || echo LAB_REAL_CONTAINERD=0 >> /etc/lab/env');
 }
 
 /** Re-issue every leaf certificate of these control planes as if renewed `daysAgo` days ago (kubeadm under a skewed clock). */
@@ -80,31 +81,43 @@ const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:T]/g, '').s
  */
 export async function expireKubeletClient(lab: Lab, host: string, daysAgo: number): Promise<void> {
   const end = Date.now() - daysAgo * DAY_S * 1000;
-  await sh(lab, host, `set -e; d=$(mktemp -d); cd $d
+  await sh(
+    lab,
+    host,
+    `set -e; d=$(mktemp -d); cd $d
 printf '[ca]\ndefault_ca=lab\n[lab]\ndatabase=./index.txt\nserial=./serial\nnew_certs_dir=.\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\norganizationName=optional\ncommonName=supplied\n[ext]\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > ca.cnf
 : > index.txt; echo 1000 > serial
 p=$(readlink -f /var/lib/kubelet/pki/kubelet-client-current.pem)
 sed -n '/BEGIN .*PRIVATE KEY/,/END .*PRIVATE KEY/p' "$p" > k.pem
 openssl req -new -key k.pem -subj /O=system:nodes/CN=system:node:${host} -out r.csr 2>/dev/null
 openssl ca -batch -config ca.cnf -notext -in r.csr -out c.pem -cert /etc/kubernetes/pki/ca.crt -keyfile /etc/kubernetes/pki/ca.key -startdate ${stamp(end - 365 * DAY_S * 1000)} -enddate ${stamp(end)} -extensions ext 2>/dev/null
-cat c.pem k.pem > "$p"; cd /; rm -rf $d`);
+cat c.pem k.pem > "$p"; cd /; rm -rf $d`,
+  );
 }
 
 /** A rebuilt master: its own freshly made cluster CA, and its leaf certificates re-signed by it. */
 export async function giveOwnCa(lab: Lab, host: string): Promise<void> {
-  await sh(lab, host, `set -e; cd /etc/kubernetes/pki
+  await sh(
+    lab,
+    host,
+    `set -e; cd /etc/kubernetes/pki
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key.new -out ca.crt.new -days 3650 -subj /CN=kubernetes -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign 2>/dev/null
 chmod 600 ca.key.new; mv -f ca.key.new ca.key; mv -f ca.crt.new ca.crt
-LAB_JOURNAL_OFF=1 kubeadm certs renew all >/dev/null`);
+LAB_JOURNAL_OFF=1 kubeadm certs renew all >/dev/null`,
+  );
 }
 
 /** Re-sign the apiserver certificate (same key, same CA) with only the service names: no node name, no node IP. */
 export async function dropApiserverSans(lab: Lab, host: string): Promise<void> {
-  await sh(lab, host, `set -e; cd /etc/kubernetes/pki; d=$(mktemp -d)
+  await sh(
+    lab,
+    host,
+    `set -e; cd /etc/kubernetes/pki; d=$(mktemp -d)
 openssl req -new -key apiserver.key -subj /CN=kube-apiserver -out $d/r.csr
 printf 'subjectAltName=DNS:kubernetes,DNS:kubernetes.default,IP:10.96.0.1\\nextendedKeyUsage=serverAuth\\n' > $d/ext
 openssl x509 -req -in $d/r.csr -CA ca.crt -CAkey ca.key -set_serial 0x1234 -days 300 -extfile $d/ext -out apiserver.crt 2>/dev/null
-rm -rf $d`);
+rm -rf $d`,
+  );
 }
 
 /** sha256 of a file on a host (to prove it did or did not change). */
@@ -114,5 +127,8 @@ export async function fileSum(lab: Lab, host: string, path: string): Promise<str
 
 /** Journal entries of a host from index `from`, with their epoch-ms time. */
 export function journalSince(lab: Lab, host: string, from: number): { at: number; line: string }[] {
-  return lab.journal(host).slice(from).map((line) => ({ at: Number(line.split(' ')[0]), line: line.slice(line.indexOf(' ') + 1) }));
+  return lab
+    .journal(host)
+    .slice(from)
+    .map((line) => ({ at: Number(line.split(' ')[0]), line: line.slice(line.indexOf(' ') + 1) }));
 }

@@ -29,12 +29,17 @@ function signedBundle() {
   writeFakeBundle(dir, makeInventory({ kubernetes: { version: '1.34.1' } }));
   const keys = generateSigningKey(join(root, 'bundle.key'));
   writeFileSync(join(dir, SIGNATURE_FILE), signManifest(readFileSync(join(dir, MANIFEST_FILE)), loadSigningKey(keys.privateKey)));
-  const inv = makeInventory({ kubernetes: { version: '1.34.1' }, offline: { bundle: dir, publicKey: keys.publicKey } }, [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }]);
+  const inv = makeInventory({ kubernetes: { version: '1.34.1' }, offline: { bundle: dir, publicKey: keys.publicKey } }, [
+    { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
+  ]);
   return { root, dir, keys, inv };
 }
 
 const problemsOf = async (p: Promise<unknown>) => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(BundleError);
   return (err as BundleError).problems;
 };
@@ -47,7 +52,9 @@ describe('signed bundles', () => {
     expect(statSync(join(dir, 'k')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'k.pub'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     // openssl reads both as ed25519 keys
-    expect(execFileSync('openssl', ['pkey', '-in', join(dir, 'k'), '-noout', '-text'], { encoding: 'utf8' })).toMatch(/ED25519 Private-Key/);
+    expect(execFileSync('openssl', ['pkey', '-in', join(dir, 'k'), '-noout', '-text'], { encoding: 'utf8' })).toMatch(
+      /ED25519 Private-Key/,
+    );
     const again = await kubesmith(['bundle', 'keygen', '-o', join(dir, 'k')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists; kubesmith never overwrites a key');
@@ -55,7 +62,10 @@ describe('signed bundles', () => {
     // create --sign with a key that is not ed25519 stops before any network request, naming the file only
     execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'ec.key')]);
     const inv = join(dir, 'inv.yaml');
-    writeFileSync(inv, 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n');
+    writeFileSync(
+      inv,
+      'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n',
+    );
     const ec = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--sign', join(dir, 'ec.key')]);
     expect(ec.code).toBe(2);
     expect(ec.stderr).toContain(`${join(dir, 'ec.key')}: an ec key; bundles are signed with ed25519`);
@@ -80,7 +90,9 @@ describe('signed bundles', () => {
     Object.assign(kubelet, { size: evil.length, sha256: (await import('node:crypto')).createHash('sha256').update(evil).digest('hex') });
     writeFileSync(file, JSON.stringify(m, null, 2));
     const h = harness(tampered.inv);
-    await expect(offlineVerify.check(h.ctx('cp1'))).rejects.toThrow(/manifest\.json is not signed by .*bundle\.key\.pub \(changed after signing, or signed with another key\)/);
+    await expect(offlineVerify.check(h.ctx('cp1'))).rejects.toThrow(
+      /manifest\.json is not signed by .*bundle\.key\.pub \(changed after signing, or signed with another key\)/,
+    );
     expect(h.t('cp1').calls).toEqual([]);
 
     const unsigned = signedBundle();
@@ -97,7 +109,19 @@ describe('signed bundles', () => {
   it('bundle verify and bundle push refuse an unsigned bundle when the inventory names a key', async () => {
     const { root, dir, keys } = signedBundle();
     const invFile = join(root, 'inv.yaml');
-    writeFileSync(invFile, stringify({ apiVersion: 'kubesmith.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo' }, spec: { hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }], kubernetes: { version: '1.34.1' }, offline: { bundle: './bundle', publicKey: './bundle.key.pub' } } }));
+    writeFileSync(
+      invFile,
+      stringify({
+        apiVersion: 'kubesmith.io/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'demo' },
+        spec: {
+          hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }],
+          kubernetes: { version: '1.34.1' },
+          offline: { bundle: './bundle', publicKey: './bundle.key.pub' },
+        },
+      }),
+    );
     const ok = await kubesmith(['bundle', 'verify', '-i', invFile]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain(`every file matches its manifest, is signed by ${keys.publicKey} and serves`);
@@ -117,9 +141,13 @@ describe('what a bundle may hold', () => {
     // the product's own resolveArtifacts + download against the lab's real-layout mirror (the releases it serves;
     // it has Docker's rhel repository for x86_64 only; cri-dockerd 0.3.15 publishes amd64 packages only, none for ubuntu-24.04)
     for (const runtime of ['containerd', 'docker'] as const) {
-      const cases = runtime === 'containerd'
-        ? [{ platforms: ['linux/amd64', 'linux/arm64'], packages: ['debian-12', 'ubuntu-22.04', 'ubuntu-24.04'] }, { platforms: ['linux/amd64'], packages: ['rhel-9'] }]
-        : [{ platforms: ['linux/amd64'], packages: ['debian-12', 'ubuntu-22.04', 'rhel-9'] }];
+      const cases =
+        runtime === 'containerd'
+          ? [
+              { platforms: ['linux/amd64', 'linux/arm64'], packages: ['debian-12', 'ubuntu-22.04', 'ubuntu-24.04'] },
+              { platforms: ['linux/amd64'], packages: ['rhel-9'] },
+            ]
+          : [{ platforms: ['linux/amd64'], packages: ['debian-12', 'ubuntu-22.04', 'rhel-9'] }];
       for (const c of cases) {
         const dir = tmp('ks-known-');
         const inv = makeInventory({ kubernetes: { version: '1.34.1' }, containerRuntime: { type: runtime } });
@@ -149,14 +177,16 @@ describe('what a bundle may hold', () => {
     writeFileSync(file, JSON.stringify(m));
     const p = deb.path;
     // (the two moved paths are also reported missing)
-    expect(await problemsOf(verifyBundle(dir))).toEqual(expect.arrayContaining([
-      `${p}: package "kubeadm" (linux/amd64) records release "debian-10", not one bundle create fetches (debian-11, debian-12, debian-13, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, rhel-8, rhel-9)`,
-      `${p}: package "kubeadm" (linux/amd64) records family "debian", but rhel-9 is rhel`,
-      'packages/debian-12/arm64/kubeadm_1.34.1-1.1_amd64.deb: package "kubeadm" (linux/amd64) is not a .deb file in packages/debian-12/<arch> of a platform the manifest lists',
-      'packages/debian-12/amd64/kubeadm_1.34.1-1.1_amd64.tar: package "kubeadm" (linux/amd64) is not a .deb file in packages/debian-12/<arch> of a platform the manifest lists',
-      `${p}: package "openssh-server" (linux/amd64) is not one of the packages a containerd bundle for Kubernetes 1.34.1 holds`,
-      `${p}: package "kubeadm" (linux/amd64) is version 1.33.5-1.1; a bundle for Kubernetes 1.34.1 holds 1.34.1`,
-    ]));
+    expect(await problemsOf(verifyBundle(dir))).toEqual(
+      expect.arrayContaining([
+        `${p}: package "kubeadm" (linux/amd64) records release "debian-10", not one bundle create fetches (debian-11, debian-12, debian-13, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, rhel-8, rhel-9)`,
+        `${p}: package "kubeadm" (linux/amd64) records family "debian", but rhel-9 is rhel`,
+        'packages/debian-12/arm64/kubeadm_1.34.1-1.1_amd64.deb: package "kubeadm" (linux/amd64) is not a .deb file in packages/debian-12/<arch> of a platform the manifest lists',
+        'packages/debian-12/amd64/kubeadm_1.34.1-1.1_amd64.tar: package "kubeadm" (linux/amd64) is not a .deb file in packages/debian-12/<arch> of a platform the manifest lists',
+        `${p}: package "openssh-server" (linux/amd64) is not one of the packages a containerd bundle for Kubernetes 1.34.1 holds`,
+        `${p}: package "kubeadm" (linux/amd64) is version 1.33.5-1.1; a bundle for Kubernetes 1.34.1 holds 1.34.1`,
+      ]),
+    );
   });
 
   it('a symlink (to an admin-machine file) in place of a listed file is refused', async () => {
@@ -184,8 +214,12 @@ describe('what a bundle may hold', () => {
     m.files.push({ ...kubeadm, name: '../../etc/cron.d/evil' }, { ...kubeadm, name: 'kubeadm', path: 'files/linux-amd64/other/kubeadm' });
     writeFileSync(file, JSON.stringify(m));
     const problems = await problemsOf(verifyBundle(dir));
-    expect(problems).toContain('files/linux-amd64/kubeadm: binary "../../etc/cron.d/evil" (linux/amd64) is not one of the artifacts a bundle for Kubernetes 1.34.1 holds');
-    expect(problems).toContain('files/linux-amd64/other/kubeadm: binary "kubeadm" (linux/amd64) is not one of the artifacts a bundle for Kubernetes 1.34.1 holds');
+    expect(problems).toContain(
+      'files/linux-amd64/kubeadm: binary "../../etc/cron.d/evil" (linux/amd64) is not one of the artifacts a bundle for Kubernetes 1.34.1 holds',
+    );
+    expect(problems).toContain(
+      'files/linux-amd64/other/kubeadm: binary "kubeadm" (linux/amd64) is not one of the artifacts a bundle for Kubernetes 1.34.1 holds',
+    );
   });
 
   it('a bundle tar with a symlink or a climbing name is refused before anything is unpacked', async () => {
@@ -199,9 +233,12 @@ describe('what a bundle may hold', () => {
 });
 
 describe('release archives unpack an explicit member list', () => {
-  it('takes only the artifact\'s executables, as the archive names them', async () => {
+  it("takes only the artifact's executables, as the archive names them", async () => {
     const dir = tmp('ks-release-');
-    writeFileSync(join(dir, 'cni.tgz'), tgz({ './LICENSE': Buffer.from('x'), './bridge': Buffer.from('x'), './portmap': Buffer.from('x') }));
+    writeFileSync(
+      join(dir, 'cni.tgz'),
+      tgz({ './LICENSE': Buffer.from('x'), './bridge': Buffer.from('x'), './portmap': Buffer.from('x') }),
+    );
     expect(await releaseMembers(join(dir, 'cni.tgz'), 'cni-plugins')).toEqual(['./bridge', './portmap']);
     writeFileSync(join(dir, 'containerd.tgz'), tgz({ 'bin/ctr': Buffer.from('x'), 'etc/cron.d/evil': Buffer.from('x') }));
     expect(await releaseMembers(join(dir, 'containerd.tgz'), 'containerd')).toEqual(['bin/ctr']);

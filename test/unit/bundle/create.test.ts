@@ -22,7 +22,12 @@ const inv = (spec: Partial<InventoryInput['spec']> = {}): Inventory =>
     apiVersion: 'kubesmith.io/v1alpha1',
     kind: 'Cluster',
     metadata: { name: 'demo' },
-    spec: { hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }], kubernetes: { version: '1.34.1' }, offline: { extraImages: ['nginx:1.27'] }, ...spec },
+    spec: {
+      hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }],
+      kubernetes: { version: '1.34.1' },
+      offline: { extraImages: ['nginx:1.27'] },
+      ...spec,
+    },
   });
 
 describe.skipIf(!haveRegistry())('bundle create', () => {
@@ -39,12 +44,27 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     return { calls, f };
   };
   const create = (f: typeof fetch, extra: Partial<Parameters<typeof createBundle>[0]> = {}) =>
-    createBundle({ inventory, out, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true, packages: ['debian-12'], fetch: f, ...extra });
+    createBundle({
+      inventory,
+      out,
+      platforms: ['linux/amd64'],
+      mirrors: { '*': [reg.url] },
+      mirrorsOnly: true,
+      filesUrl: files.url,
+      allowHttpFiles: true,
+      packages: ['debian-12'],
+      fetch: f,
+      ...extra,
+    });
 
   beforeAll(async () => {
     reg = await startRegistry();
     files = await startMirror({ minors: ['1.34'] });
-    await seedImages(reg.url, imageSet(inventory).map((i) => i.ref), ['linux/amd64', 'linux/arm64']);
+    await seedImages(
+      reg.url,
+      imageSet(inventory).map((i) => i.ref),
+      ['linux/amd64', 'linux/arm64'],
+    );
     out = mkdtempSync(join(tmpdir(), 'ks-bundle-'));
   }, 30_000);
   afterAll(async () => {
@@ -76,7 +96,9 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     expect(m.images.every((i) => /^sha256:/.test(i.platforms['linux/amd64']!.digest) && /^sha256:/.test(i.repoDigest ?? ''))).toBe(true);
     const kinds = new Set(m.files.map((f) => f.kind));
     expect([...kinds].sort()).toEqual(['archive', 'binary', 'image', 'package']);
-    expect(m.files.filter((f) => f.kind === 'package').map((f) => f.path)).toContain('packages/debian-12/amd64/kubeadm_1.34.1-1.1_amd64.deb');
+    expect(m.files.filter((f) => f.kind === 'package').map((f) => f.path)).toContain(
+      'packages/debian-12/amd64/kubeadm_1.34.1-1.1_amd64.deb',
+    );
   });
 
   it('a second run downloads nothing: it reads only the index and checksum files again', async () => {
@@ -100,7 +122,15 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
 
   it('verify finds truncated and corrupt files; match finds version mismatches and missing images', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'ks-bundle-bad-'));
-    await createBundle({ inventory, out: copy, platforms: ['linux/amd64'], mirrors: { '*': [reg.url] }, mirrorsOnly: true, filesUrl: files.url, allowHttpFiles: true });
+    await createBundle({
+      inventory,
+      out: copy,
+      platforms: ['linux/amd64'],
+      mirrors: { '*': [reg.url] },
+      mirrorsOnly: true,
+      filesUrl: files.url,
+      allowHttpFiles: true,
+    });
     const m = readManifest(copy);
     const image = m.images[0]!.platforms['linux/amd64']!.file;
     const bin = 'files/linux-amd64/kubeadm';
@@ -129,7 +159,19 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
     const tar = `${out}.tar`;
     await packBundle(out, tar);
     const invFile = join(out, '..', `${out.split('/').pop()}-inv.yaml`);
-    writeFileSync(invFile, stringify({ apiVersion: 'kubesmith.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo' }, spec: { hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }], kubernetes: { version: '1.34.1' }, offline: { bundle: tar, extraImages: ['nginx:1.27'] } } }));
+    writeFileSync(
+      invFile,
+      stringify({
+        apiVersion: 'kubesmith.io/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'demo' },
+        spec: {
+          hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }],
+          kubernetes: { version: '1.34.1' },
+          offline: { bundle: tar, extraImages: ['nginx:1.27'] },
+        },
+      }),
+    );
     const verified = await kubesmith(['bundle', 'verify', '-i', invFile]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stderr).toMatch(/every file matches its manifest/);
@@ -144,7 +186,12 @@ describe.skipIf(!haveRegistry())('bundle create', () => {
       expect(got.digest, image.ref).toBe(image.platforms['linux/amd64']!.digest); // digests survive the mirror
     }
     const again = await kubesmith(['bundle', 'push', '-i', invFile, '--registry', reg.url, '--prefix', 'mirror', '--output', 'json']);
-    expect(again.stdout.split('\n').filter((l) => l.includes('"blobsSent"')).every((l) => l.includes('"blobsSent":0'))).toBe(true);
+    expect(
+      again.stdout
+        .split('\n')
+        .filter((l) => l.includes('"blobsSent"'))
+        .every((l) => l.includes('"blobsSent":0')),
+    ).toBe(true);
 
     const skewFile = invFile.replace('-inv.yaml', '-skew.yaml');
     writeFileSync(skewFile, readFileSync(invFile, 'utf8').replace('version: 1.34.1', 'version: 1.35.0'));

@@ -17,14 +17,18 @@ describe('download', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-dl-'));
     server.files.set('/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubectl', Buffer.from('the real kubectl'));
     const dest = join(dir, 'kubectl');
-    await expect(download(`${server.url}/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubectl`, dest, { sha256: '0'.repeat(64) })).rejects.toThrow(/does not match the expected 0{64}; the partial file was removed/);
+    await expect(
+      download(`${server.url}/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubectl`, dest, { sha256: '0'.repeat(64) }),
+    ).rejects.toThrow(/does not match the expected 0{64}; the partial file was removed/);
     expect(existsSync(dest)).toBe(false);
     expect(existsSync(`${dest}.part`)).toBe(false);
   });
 
   it('a 404 is an error naming the URL; a known sha256 skips the request entirely', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-dl-'));
-    await expect(download(`${server.url}/nope/file`, join(dir, 'x'), { sha256: '0'.repeat(64) })).rejects.toThrow(new RegExp(`${server.url}/nope/file: HTTP 404`));
+    await expect(download(`${server.url}/nope/file`, join(dir, 'x'), { sha256: '0'.repeat(64) })).rejects.toThrow(
+      new RegExp(`${server.url}/nope/file: HTTP 404`),
+    );
     server.files.set('/a/b', Buffer.from('abc'));
     const r = await download(`${server.url}/a/b`, join(dir, 'b'), { sha256: createHash('sha256').update('abc').digest('hex') });
     expect(r.transferred).toBe(3);

@@ -37,7 +37,8 @@ const stub = Buffer.from('#!/bin/sh\nexit 0\n');
 /** Release archives laid out as upstream ships them (names as in the real tarballs), with stub executables. */
 function releaseArchive(name: string): Buffer | undefined {
   if (name === 'crictl') return tgz({ crictl: stub });
-  if (name === 'cni-plugins') return tgz({ './LICENSE': Buffer.from('Apache-2.0\n'), './bridge': stub, './host-local': stub, './loopback': stub, './portmap': stub });
+  if (name === 'cni-plugins')
+    return tgz({ './LICENSE': Buffer.from('Apache-2.0\n'), './bridge': stub, './host-local': stub, './loopback': stub, './portmap': stub });
   if (name === 'containerd') return tgz({ 'bin/containerd': stub, 'bin/ctr': stub, 'bin/containerd-shim-runc-v2': stub });
   return undefined;
 }
@@ -71,8 +72,16 @@ function baseManifest(dir: string, inv: Inventory, platforms: string[]): BundleM
 }
 
 const entry = (f: FileEntry, sha256: string, size: number) => ({
-  path: f.path, size, sha256, kind: f.kind, platform: f.platform, name: f.name, version: f.version,
-  ...(f.family ? { family: f.family } : {}), ...(f.release ? { release: f.release } : {}), ...(f.depends ? { depends: f.depends } : {}),
+  path: f.path,
+  size,
+  sha256,
+  kind: f.kind,
+  platform: f.platform,
+  name: f.name,
+  version: f.version,
+  ...(f.family ? { family: f.family } : {}),
+  ...(f.release ? { release: f.release } : {}),
+  ...(f.depends ? { depends: f.depends } : {}),
 });
 
 /** The node files of a 1.34 bundle, named as the real repositories name them (fixture list for unit tests). */
@@ -93,16 +102,49 @@ function fixtureFiles(inv: Inventory, platform: string, packages: string[]): Fil
     const t = packageTarget(release);
     const d = `packages/${release}/${arch}`;
     const deb = t.family === 'debian';
-    const kube: [string, string][] = [['kubeadm', k], ['kubelet', k], ['kubectl', k], ['cri-tools', '1.34.0'], ['kubernetes-cni', '1.7.1']];
+    const kube: [string, string][] = [
+      ['kubeadm', k],
+      ['kubelet', k],
+      ['kubectl', k],
+      ['cri-tools', '1.34.0'],
+      ['kubernetes-cni', '1.7.1'],
+    ];
     for (const [name, v] of kube) {
       const version = deb ? `${v}-1.1` : `${v}-150500.1.1`;
       // kubelet's Depends as pkgs.k8s.io publishes them (kubernetes/release kubelet.spec)
       const depends = name === 'kubelet' ? (deb ? ['kubernetes-cni', 'mount', 'util-linux'] : ['kubernetes-cni', 'util-linux']) : undefined;
-      out.push({ path: `${d}/${deb ? `${name}_${version}_${arch}.deb` : `${name}-${version}.x86_64.rpm`}`, kind: 'package', platform, name, version, family: t.family, release, ...(depends ? { depends } : {}) });
+      out.push({
+        path: `${d}/${deb ? `${name}_${version}_${arch}.deb` : `${name}-${version}.x86_64.rpm`}`,
+        kind: 'package',
+        platform,
+        name,
+        version,
+        family: t.family,
+        release,
+        ...(depends ? { depends } : {}),
+      });
     }
-    out.push(deb
-      ? { path: `${d}/containerd.io_2.1.4-1_${arch}.deb`, kind: 'package', platform, name: 'containerd.io', version: '2.1.4-1', family: t.family, release }
-      : { path: `${d}/containerd.io-2.1.4-1.el9.x86_64.rpm`, kind: 'package', platform, name: 'containerd.io', version: '2.1.4-1.el9', family: t.family, release });
+    out.push(
+      deb
+        ? {
+            path: `${d}/containerd.io_2.1.4-1_${arch}.deb`,
+            kind: 'package',
+            platform,
+            name: 'containerd.io',
+            version: '2.1.4-1',
+            family: t.family,
+            release,
+          }
+        : {
+            path: `${d}/containerd.io-2.1.4-1.el9.x86_64.rpm`,
+            kind: 'package',
+            platform,
+            name: 'containerd.io',
+            version: '2.1.4-1.el9',
+            family: t.family,
+            release,
+          },
+    );
   }
   return out;
 }
@@ -139,7 +181,13 @@ export async function writeMirrorBundle(
   const content = (f: MirrorFile) => o.content?.(f) ?? (f.kind === 'archive' ? releaseArchive(f.name) : undefined);
   const mirror = await startMirror({ minors: [k.split('.').slice(0, 2).join('.')], content });
   try {
-    const artifacts = await resolveArtifacts({ kubernetesVersion: k, platforms, packages: o.packages ?? [], runtime: inv.spec.containerRuntime.type, filesUrl: mirror.url });
+    const artifacts = await resolveArtifacts({
+      kubernetesVersion: k,
+      platforms,
+      packages: o.packages ?? [],
+      runtime: inv.spec.containerRuntime.type,
+      filesUrl: mirror.url,
+    });
     for (const a of artifacts) {
       const r = await download(a.url, join(dir, a.path), { sha256: a.sha256 });
       m.files.push({ ...entry(a, r.sha256, statSync(join(dir, a.path)).size), source: a.url });

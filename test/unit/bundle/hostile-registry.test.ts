@@ -63,7 +63,15 @@ function image(tweak: (m: { config: { digest: string; size: number }; layers: { 
   };
   tweak(m);
   const manifest = Buffer.from(JSON.stringify(m));
-  return { config, layer, manifest, blobs: new Map([[sha(config), config], [sha(layer), layer]]) };
+  return {
+    config,
+    layer,
+    manifest,
+    blobs: new Map([
+      [sha(config), config],
+      [sha(layer), layer],
+    ]),
+  };
 }
 
 /** A registry serving one tag `app:v1` with `manifest` and the blobs; `blob` may replace what a blob GET returns. */
@@ -84,13 +92,18 @@ function registry(img: ReturnType<typeof image>, o: { blob?: (digest: string) =>
 const pull = (endpoint: string, auth?: RegistryAuth) => {
   const root = mkdtempSync(join(tmpdir(), 'ks-hostile-'));
   const client = new RegistryClient({ mirrors: { '*': [endpoint] }, mirrorsOnly: true, ...(auth ? { auth } : {}) });
-  return { root, run: () => pullImage('example.org/team/app:v1', { client, root, cache: join(root, '.cache'), platforms: ['linux/amd64'] }) };
+  return {
+    root,
+    run: () => pullImage('example.org/team/app:v1', { client, root, cache: join(root, '.cache'), platforms: ['linux/amd64'] }),
+  };
 };
 
 /** Every file under dir (relative paths). */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
 }
 
 describe('a hostile registry cannot put admin-machine files into a bundle', () => {
@@ -113,7 +126,15 @@ describe('a hostile registry cannot put admin-machine files into a bundle', () =
       const reg = await listen('127.0.0.1', registry(image((m) => (m.config.digest = bad))));
       await expect(pull(reg.url).run()).rejects.toThrow(/config: digest .* is not sha256:<64 lowercase hex>/);
     }
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: 'sha256:../../../etc/passwd', size: 100, platform: { os: 'linux', architecture: 'amd64' } }] }));
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: [
+          { mediaType: OCI_MANIFEST, digest: 'sha256:../../../etc/passwd', size: 100, platform: { os: 'linux', architecture: 'amd64' } },
+        ],
+      }),
+    );
     const reg = await listen('127.0.0.1', (req, res) => res.writeHead(200, { 'content-type': OCI_INDEX }).end(index));
     await expect(pull(reg.url).run()).rejects.toThrow(/index manifests\[0\]: digest "sha256:\.\.\/\.\.\/\.\.\/etc\/passwd"/);
     expect(reg.seen).toHaveLength(1);
@@ -121,12 +142,18 @@ describe('a hostile registry cannot put admin-machine files into a bundle', () =
 
   it('a blob whose bytes do not match its digest, or that runs past its size, is refused and nothing is kept', async () => {
     const img = image();
-    const swapped = await listen('127.0.0.1', registry(img, { blob: (d) => (d === sha(img.layer) ? Buffer.from('other bytes of the same length!!!') : undefined) }));
+    const swapped = await listen(
+      '127.0.0.1',
+      registry(img, { blob: (d) => (d === sha(img.layer) ? Buffer.from('other bytes of the same length!!!') : undefined) }),
+    );
     const a = pull(swapped.url);
     await expect(a.run()).rejects.toThrow(/blob sha256:[a-f0-9]{64} of team\/app arrived with digest sha256:/);
     expect(filesUnder(a.root).filter((f) => f.includes(sha(img.layer).slice(7)))).toEqual([]);
 
-    const longer = await listen('127.0.0.1', registry(img, { blob: (d) => (d === sha(img.layer) ? Buffer.concat([img.layer, Buffer.alloc(1 << 20)]) : undefined) }));
+    const longer = await listen(
+      '127.0.0.1',
+      registry(img, { blob: (d) => (d === sha(img.layer) ? Buffer.concat([img.layer, Buffer.alloc(1 << 20)]) : undefined) }),
+    );
     await expect(pull(longer.url).run()).rejects.toThrow(/announced with \d+ bytes, its descriptor says 33|sent more than the 33 bytes/);
 
     // no Content-Length (chunked): the stream itself is cut at the descriptor's size
@@ -146,8 +173,12 @@ describe('a hostile registry cannot put admin-machine files into a bundle', () =
     const huge = Buffer.alloc(MAX_MANIFEST_BYTES + 1, 0x20);
     const streamed = await listen('127.0.0.1', (req, res) => res.writeHead(200, { 'content-type': OCI_MANIFEST }).end(huge));
     await expect(pull(streamed.url).run()).rejects.toThrow(/manifest team\/app:v1: more than the 4194304-byte cap/);
-    const announced = await listen('127.0.0.1', (req, res) => res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': String(huge.length) }).end(huge));
-    await expect(pull(announced.url).run()).rejects.toThrow(/manifest team\/app:v1: 4194305 bytes announced, more than the 4194304-byte cap/);
+    const announced = await listen('127.0.0.1', (req, res) =>
+      res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': String(huge.length) }).end(huge),
+    );
+    await expect(pull(announced.url).run()).rejects.toThrow(
+      /manifest team\/app:v1: 4194305 bytes announced, more than the 4194304-byte cap/,
+    );
   });
 });
 
@@ -156,8 +187,8 @@ describe('registry credentials go only where they are named', () => {
   const SECRET = 'hunter2-s3cret';
 
   /** A registry on `ip` wanting Basic auth `want` (or a Bearer token from `realm`). */
-  const guarded = (img: ReturnType<typeof image>, o: { realm?: () => string; want: string }) =>
-    (req: IncomingMessage, res: ServerResponse) => {
+  const guarded =
+    (img: ReturnType<typeof image>, o: { realm?: () => string; want: string }) => (req: IncomingMessage, res: ServerResponse) => {
       if (req.headers.authorization !== o.want) {
         res.writeHead(401, { 'www-authenticate': o.realm ? `Bearer realm="${o.realm()}",service="reg.test"` : 'Basic realm="reg"' }).end();
         return;
@@ -170,7 +201,9 @@ describe('registry credentials go only where they are named', () => {
     const reg = await listen('127.0.0.1', guarded(img, { want: `Basic ${b64(`me:${SECRET}`)}` }));
     const auths = { [reg.host]: b64(`me:${SECRET}`) };
     const refused = pull(reg.url, { auths }).run();
-    await expect(refused).rejects.toThrow(`${reg.host} asks for credentials over plain HTTP; kubesmith sends them over HTTP only to a registry named with --insecure-registry ${reg.host}`);
+    await expect(refused).rejects.toThrow(
+      `${reg.host} asks for credentials over plain HTTP; kubesmith sends them over HTTP only to a registry named with --insecure-registry ${reg.host}`,
+    );
     await refused.catch((err: Error) => expect(err.message).not.toContain(SECRET));
     expect(reg.seen.filter((s) => s.auth)).toEqual([]);
 
@@ -189,7 +222,9 @@ describe('registry credentials go only where they are named', () => {
 
   it('a token realm on another host gets no credential unless that host is named too', async () => {
     const img = image();
-    const realm = await listen('127.0.0.2', (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'anon' })));
+    const realm = await listen('127.0.0.2', (req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'anon' })),
+    );
     const reg = await listen('127.0.0.1', guarded(img, { want: 'Bearer anon', realm: () => `${realm.url}/token` }));
     const auth: RegistryAuth = { auths: { [reg.host]: b64(`me:${SECRET}`) }, insecure: [reg.host, realm.host] };
     await pull(reg.url, auth).run();
@@ -237,7 +272,19 @@ describe('registry credentials go only where they are named', () => {
     mkdirSync(join(dir, 'bundle'));
     writeFakeBundle(join(dir, 'bundle'), makeInventory({ kubernetes: { version: '1.34.1' } }));
     const inv = join(dir, 'inv.yaml');
-    writeFileSync(inv, stringify({ apiVersion: 'kubesmith.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo' }, spec: { hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }], kubernetes: { version: '1.34.1' }, offline: { bundle: './bundle' } } }));
+    writeFileSync(
+      inv,
+      stringify({
+        apiVersion: 'kubesmith.io/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'demo' },
+        spec: {
+          hosts: [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }],
+          kubernetes: { version: '1.34.1' },
+          offline: { bundle: './bundle' },
+        },
+      }),
+    );
     Object.assign(process.env, { KUBESMITH_REGISTRY_USERNAME: 'me', KUBESMITH_REGISTRY_PASSWORD: SECRET });
     try {
       const plain = await kubesmith(['bundle', 'push', '-i', inv, '--registry', reg.url]);
@@ -258,7 +305,10 @@ describe('registry credentials go only where they are named', () => {
     const { kubesmith } = await import('../../e2e/helpers.js');
     const dir = mkdtempSync(join(tmpdir(), 'ks-cred-'));
     const inv = join(dir, 'inv.yaml');
-    writeFileSync(inv, 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n');
+    writeFileSync(
+      inv,
+      'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n',
+    );
     Object.assign(process.env, { KUBESMITH_REGISTRY_USERNAME: 'me', KUBESMITH_REGISTRY_PASSWORD: SECRET });
     const env = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b')]).finally(() => {
       delete process.env.KUBESMITH_REGISTRY_USERNAME;
@@ -269,8 +319,19 @@ describe('registry credentials go only where they are named', () => {
     expect(env.stderr).not.toContain(SECRET);
     const http = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--files-url', 'http://127.0.0.1:9/']);
     expect(http.code).toBe(2);
-    expect(http.stderr).toContain('--files-url http://127.0.0.1:9/: plain HTTP lets anyone on the path change the files; use https:// or add --allow-http-files');
-    const userinfo = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--registry-mirror', `https://me:${SECRET}@mirror.example:5000`]);
+    expect(http.stderr).toContain(
+      '--files-url http://127.0.0.1:9/: plain HTTP lets anyone on the path change the files; use https:// or add --allow-http-files',
+    );
+    const userinfo = await kubesmith([
+      'bundle',
+      'create',
+      '-i',
+      inv,
+      '-o',
+      join(dir, 'b'),
+      '--registry-mirror',
+      `https://me:${SECRET}@mirror.example:5000`,
+    ]);
     expect(userinfo.code).toBe(2);
     expect(userinfo.stderr).toContain('a URL with credentials in it is refused');
     expect(userinfo.stderr).not.toContain(SECRET);
@@ -287,8 +348,9 @@ describe('registry credentials go only where they are named', () => {
     };
     const inventory = makeInventory({ kubernetes: { version: '1.34.1', packageRepository: 'http://pkgs.example/core:/stable:' } });
     const out = join(mkdtempSync(join(tmpdir(), 'ks-http-')), 'b');
-    await expect(createBundle({ inventory, out, platforms: ['linux/amd64'], packages: ['debian-12'], fetch: f }))
-      .rejects.toThrow('http://pkgs.example/core:/stable:: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept http://pkgs.example');
+    await expect(createBundle({ inventory, out, platforms: ['linux/amd64'], packages: ['debian-12'], fetch: f })).rejects.toThrow(
+      'http://pkgs.example/core:/stable:: files are fetched over HTTPS only (a plain-HTTP mirror can change them in transit); pass --allow-http-files to accept http://pkgs.example',
+    );
     expect(calls).toEqual([]);
     expect(existsSync(out)).toBe(false);
   });

@@ -16,7 +16,11 @@ describe('image references', () => {
     expect(normalizeImageRef('nginx')).toBe('docker.io/library/nginx:latest');
     expect(normalizeImageRef('bitnami/redis:7')).toBe('docker.io/bitnami/redis:7');
     expect(parseImageRef('127.0.0.1:5000/a/b:c')).toEqual({ registry: '127.0.0.1:5000', repository: 'a/b', tag: 'c' });
-    expect(parseImageRef(`quay.io/x/y@sha256:${'a'.repeat(64)}`)).toEqual({ registry: 'quay.io', repository: 'x/y', digest: `sha256:${'a'.repeat(64)}` });
+    expect(parseImageRef(`quay.io/x/y@sha256:${'a'.repeat(64)}`)).toEqual({
+      registry: 'quay.io',
+      repository: 'x/y',
+      digest: `sha256:${'a'.repeat(64)}`,
+    });
     expect(() => parseImageRef('a b')).toThrow(/not an image reference/);
   });
 });
@@ -35,7 +39,10 @@ describe('image set', () => {
   });
 
   it('pins per minor (1.33, 1.35, 1.36)', () => {
-    const pick = (v: string) => kubeadmImages(v).filter((i) => ['coredns', 'pause', 'etcd'].includes(i.component)).map((i) => i.ref.split(':').pop());
+    const pick = (v: string) =>
+      kubeadmImages(v)
+        .filter((i) => ['coredns', 'pause', 'etcd'].includes(i.component))
+        .map((i) => i.ref.split(':').pop());
     expect(pick('1.33.4')).toEqual(['v1.12.0', '3.10', '3.5.21-0']);
     expect(pick('1.35.0')).toEqual(['v1.13.1', '3.10.1', '3.6.6-0']);
     expect(pick('1.36.2')).toEqual(['v1.13.1', '3.10.2', '3.6.8-0']);
@@ -52,7 +59,11 @@ describe('image set', () => {
   it('adds the flannel images, kube-vip and extra images, normalized and deduplicated', () => {
     const set = imageSet(
       inv({
-        kubernetes: { version: '1.34.1', controlPlaneEndpoint: '10.0.0.100:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth0', image: 'ghcr.io/kube-vip/kube-vip:v0.8.9' } },
+        kubernetes: {
+          version: '1.34.1',
+          controlPlaneEndpoint: '10.0.0.100:6443',
+          loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth0', image: 'ghcr.io/kube-vip/kube-vip:v0.8.9' },
+        },
         offline: { extraImages: ['nginx:1.27', 'docker.io/library/nginx:1.27'] },
       }),
     );
@@ -71,10 +82,20 @@ describe('image set', () => {
     expect(refs).toContain('quay.io/cilium/operator-generic:v1.19.4');
     expect(refs).toContain('quay.io/cilium/cilium-envoy:v1.36.6');
     expect(refs.some((r) => r.includes('kube-proxy'))).toBe(false);
-    expect(() => imageSet(inv({ network: { plugin: 'cilium', cilium: { version: '1.18.0', kubeProxyReplacement: false } } }))).toThrow(/no cilium-envoy tag known for cilium 1\.18\.0/);
+    expect(() => imageSet(inv({ network: { plugin: 'cilium', cilium: { version: '1.18.0', kubeProxyReplacement: false } } }))).toThrow(
+      /no cilium-envoy tag known for cilium 1\.18\.0/,
+    );
   });
 
   it('no CNI images with network.plugin none', () => {
-    expect(imageSet(inv({ network: { plugin: 'none' } })).map((i) => i.component)).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'pause', 'etcd']);
+    expect(imageSet(inv({ network: { plugin: 'none' } })).map((i) => i.component)).toEqual([
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kube-proxy',
+      'coredns',
+      'pause',
+      'etcd',
+    ]);
   });
 });

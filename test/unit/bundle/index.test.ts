@@ -24,11 +24,19 @@ describe('index readers on real samples', () => {
   it('reads pkgs.k8s.io Packages stanzas: path, sha256, size, depends, the revision as published', () => {
     const pkgs = debPackages(sample('pkgs-k8s-io-v1.27-deb-Packages'));
     expect(pkgs.map((p) => `${p.name} ${p.version} ${p.arch}`)).toEqual([
-      'cri-tools 1.25.0-1.1 amd64', 'kubeadm 1.27.0-2.1 amd64', 'kubeadm 1.27.0-2.1 arm64', 'kubeadm 1.27.1-1.1 amd64',
+      'cri-tools 1.25.0-1.1 amd64',
+      'kubeadm 1.27.0-2.1 amd64',
+      'kubeadm 1.27.0-2.1 arm64',
+      'kubeadm 1.27.1-1.1 amd64',
     ]);
     expect(pkgs[1]).toEqual({
-      name: 'kubeadm', version: '1.27.0-2.1', arch: 'amd64', filename: 'amd64/kubeadm_1.27.0-2.1_amd64.deb', size: 9934640,
-      sha256: '942b9d3c17efa014abfa21c89cd0e3f129a9910f0af7ca850d979635c10cdf9b', depends: ['kubelet', 'kubectl', 'kubernetes-cni', 'cri-tools'],
+      name: 'kubeadm',
+      version: '1.27.0-2.1',
+      arch: 'amd64',
+      filename: 'amd64/kubeadm_1.27.0-2.1_amd64.deb',
+      size: 9934640,
+      sha256: '942b9d3c17efa014abfa21c89cd0e3f129a9910f0af7ca850d979635c10cdf9b',
+      depends: ['kubelet', 'kubectl', 'kubernetes-cni', 'cri-tools'],
     });
     expect(parseStanzas(sample('pkgs-k8s-io-v1.27-deb-Packages'))[0]!.Description).toContain('\nCommand-line utility');
   });
@@ -41,7 +49,10 @@ describe('index readers on real samples', () => {
   });
 
   it('reads InRelease SHA256 lists, publisher checksum files, and orders versions like dpkg', () => {
-    const inrel = '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: Docker\nSHA256:\n ' + 'a'.repeat(64) + '   1234 stable/binary-amd64/Packages\n-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----\n';
+    const inrel =
+      '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: Docker\nSHA256:\n ' +
+      'a'.repeat(64) +
+      '   1234 stable/binary-amd64/Packages\n-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----\n';
     expect(releaseSums(inrel).get('stable/binary-amd64/Packages')).toEqual({ sha256: 'a'.repeat(64), size: 1234 });
     expect(checksumFor('b'.repeat(64), 'kubeadm')).toBe('b'.repeat(64));
     expect(checksumFor(`${'c'.repeat(64)}  runc.amd64\n${'d'.repeat(64)}  runc.arm64\n`, 'runc.arm64')).toBe('d'.repeat(64));
@@ -57,7 +68,11 @@ describe('index readers on real samples', () => {
     expect(packageTarget('rhel-9')).toMatchObject({ family: 'rhel', version: '9' });
     expect(() => packageTarget('debian')).toThrow(/expected one of debian-11, debian-12/);
     const os = (id: string, versionId: string) => ({ os: { id, versionId } }) as Parameters<typeof hostRelease>[0];
-    expect([hostRelease(os('rocky', '9.4')), hostRelease(os('ubuntu', '22.04')), hostRelease(os('debian', '12'))]).toEqual(['rhel-9', 'ubuntu-22.04', 'debian-12']);
+    expect([hostRelease(os('rocky', '9.4')), hostRelease(os('ubuntu', '22.04')), hostRelease(os('debian', '12'))]).toEqual([
+      'rhel-9',
+      'ubuntu-22.04',
+      'debian-12',
+    ]);
   });
 });
 
@@ -71,17 +86,28 @@ describe('the lab mirror: real layouts and formats, resolution and verification'
   it("serves indexes in the real formats (the samples' field and element sets)", () => {
     const real = parseStanzas(sample('pkgs-k8s-io-v1.27-deb-Packages'))[1]!;
     const ours = parseStanzas(mirror.files.get('/pkgs.k8s.io/core:/stable:/v1.34/deb/Packages')!.toString())[0]!;
-    expect(Object.keys(ours).sort()).toEqual(Object.keys(real).filter((k) => k !== 'Homepage' && (k !== 'Depends' || ours.Depends)).sort());
+    expect(Object.keys(ours).sort()).toEqual(
+      Object.keys(real)
+        .filter((k) => k !== 'Homepage' && (k !== 'Depends' || ours.Depends))
+        .sort(),
+    );
     const repomd = mirror.files.get('/download.docker.com/linux/rhel/9/x86_64/stable/repodata/repomd.xml')!.toString();
     const tags = (x: string) => [...new Set([...x.matchAll(/<([a-z-]+)[\s>/]/g)].map((m) => m[1]))].sort();
     expect(tags(repomd)).toEqual(tags(sample('fedora-repomd.xml').replace(/<data type="filelists">[\s\S]*?<\/data>/, '')));
     const primary = repomdPrimary(repomd);
     const rpms = rpmPackages(gunzipSync(mirror.files.get(`/download.docker.com/linux/rhel/9/x86_64/stable/${primary.href}`)!).toString());
-    expect(rpms.find((p) => p.name === 'docker-ce' && p.ver === '29.0.1')).toMatchObject({ epoch: '3', rel: '1.el9', href: 'Packages/docker-ce-29.0.1-1.el9.x86_64.rpm' });
+    expect(rpms.find((p) => p.name === 'docker-ce' && p.ver === '29.0.1')).toMatchObject({
+      epoch: '3',
+      rel: '1.el9',
+      href: 'Packages/docker-ce-29.0.1-1.el9.x86_64.rpm',
+    });
   });
 
   it("serves Docker's debs where the real server does (recorded real URLs)", () => {
-    const real = sample('docker-pool-urls.txt').trim().split('\n').map((u) => u.replace(/^https:\/\//, '/'));
+    const real = sample('docker-pool-urls.txt')
+      .trim()
+      .split('\n')
+      .map((u) => u.replace(/^https:\/\//, '/'));
     // a version the lab's Docker repository carries is at the very same path
     expect(mirror.files.has(real[0]!)).toBe(true);
     // every real name has the shape the mirror's Filename fields have: <name>_<version without epoch>_<arch>.deb
@@ -92,20 +118,31 @@ describe('the lab mirror: real layouts and formats, resolution and verification'
   });
 
   it('resolves every file to its real path with the index / publisher sha256, and each download verifies', async () => {
-    const arts = await resolveArtifacts({ kubernetesVersion: '1.34.1', platforms: ['linux/amd64'], packages: ['debian-12', 'rhel-9'], runtime: 'docker', filesUrl: mirror.url });
+    const arts = await resolveArtifacts({
+      kubernetesVersion: '1.34.1',
+      platforms: ['linux/amd64'],
+      packages: ['debian-12', 'rhel-9'],
+      runtime: 'docker',
+      filesUrl: mirror.url,
+    });
     const paths = arts.map((a) => new URL(a.url).pathname);
-    expect(paths).toEqual(expect.arrayContaining([
-      '/pkgs.k8s.io/core:/stable:/v1.34/deb/amd64/kubeadm_1.34.1-1.1_amd64.deb',
-      '/pkgs.k8s.io/core:/stable:/v1.34/rpm/x86_64/kubelet-1.34.1-150500.1.1.x86_64.rpm',
-      '/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/containerd.io_2.1.4-1_amd64.deb',
-      '/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/docker-ce_29.0.1-1~debian.12~bookworm_amd64.deb',
-      '/download.docker.com/linux/rhel/9/x86_64/stable/Packages/containerd.io-2.1.4-1.el9.x86_64.rpm',
-      '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb',
-      '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd-0.3.15-3.el8.x86_64.rpm',
-      '/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/pkgs.k8s.io/core:/stable:/v1.34/deb/amd64/kubeadm_1.34.1-1.1_amd64.deb',
+        '/pkgs.k8s.io/core:/stable:/v1.34/rpm/x86_64/kubelet-1.34.1-150500.1.1.x86_64.rpm',
+        '/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/containerd.io_2.1.4-1_amd64.deb',
+        '/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/docker-ce_29.0.1-1~debian.12~bookworm_amd64.deb',
+        '/download.docker.com/linux/rhel/9/x86_64/stable/Packages/containerd.io-2.1.4-1.el9.x86_64.rpm',
+        '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb',
+        '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd-0.3.15-3.el8.x86_64.rpm',
+        '/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm',
+      ]),
+    );
     for (const a of arts) expect(sha(mirror.files.get(new URL(a.url).pathname)!), a.path).toBe(a.sha256);
-    expect(arts.find((a) => a.name === 'docker-ce' && a.family === 'debian')).toMatchObject({ version: '5:29.0.1-1~debian.12~bookworm', release: 'debian-12' });
+    expect(arts.find((a) => a.name === 'docker-ce' && a.family === 'debian')).toMatchObject({
+      version: '5:29.0.1-1~debian.12~bookworm',
+      release: 'debian-12',
+    });
     expect(arts.find((a) => a.name === 'docker-ce-cli' && a.family === 'rhel')?.version).toBe('29.0.1-1.el9');
     // the hand-made URLs of before do not exist on the real server, nor on the mirror
     const old = await fetch(`${mirror.url}/download.docker.com/linux/debian/containerd.io_2.1.4-1_amd64.deb`);
@@ -114,18 +151,33 @@ describe('the lab mirror: real layouts and formats, resolution and verification'
 
   it('a file that differs from its index, or an index that differs from InRelease, is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-idx-'));
-    const arts = await resolveArtifacts({ kubernetesVersion: '1.34.1', platforms: ['linux/amd64'], packages: ['debian-12'], runtime: 'containerd', filesUrl: mirror.url });
+    const arts = await resolveArtifacts({
+      kubernetesVersion: '1.34.1',
+      platforms: ['linux/amd64'],
+      packages: ['debian-12'],
+      runtime: 'containerd',
+      filesUrl: mirror.url,
+    });
     const kubelet = arts.find((a) => a.name === 'kubelet' && a.kind === 'package')!;
     const path = new URL(kubelet.url).pathname;
     const good = mirror.files.get(path)!;
     mirror.files.set(path, Buffer.concat([good, Buffer.from('x')]));
-    await expect(download(kubelet.url, join(dir, 'kubelet.deb'), { sha256: kubelet.sha256 })).rejects.toThrow(/does not match the expected/);
+    await expect(download(kubelet.url, join(dir, 'kubelet.deb'), { sha256: kubelet.sha256 })).rejects.toThrow(
+      /does not match the expected/,
+    );
     mirror.files.set(path, good);
     const idx = '/pkgs.k8s.io/core:/stable:/v1.34/deb/Packages';
     const text = mirror.files.get(idx)!;
     mirror.files.set(idx, Buffer.from(text.toString().replace('kubelet', 'kubeIet')));
-    await expect(resolveArtifacts({ kubernetesVersion: '1.34.1', platforms: ['linux/amd64'], packages: ['debian-12'], runtime: 'containerd', filesUrl: mirror.url }))
-      .rejects.toThrow(/Packages: sha256 .* does not match .* from the repository's index/);
+    await expect(
+      resolveArtifacts({
+        kubernetesVersion: '1.34.1',
+        platforms: ['linux/amd64'],
+        packages: ['debian-12'],
+        runtime: 'containerd',
+        filesUrl: mirror.url,
+      }),
+    ).rejects.toThrow(/Packages: sha256 .* does not match .* from the repository's index/);
     mirror.files.set(idx, text);
   });
 });

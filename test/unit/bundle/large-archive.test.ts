@@ -51,14 +51,26 @@ function sparseArchive(path: string, ref: string) {
   const index = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(manifest), size: manifest.length, annotations: { 'io.containerd.image.name': ref } }],
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: sha(manifest),
+          size: manifest.length,
+          annotations: { 'io.containerd.image.name': ref },
+        },
+      ],
     }),
   );
   const fd = openSync(path, 'w');
   let pos = 0;
   const put = (b: Buffer) => (pos += writeSync(fd, b, 0, b.length, pos));
   const pad = (n: number) => (n % 512 ? 512 - (n % 512) : 0);
-  for (const [name, data] of [['oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')], ['index.json', index], [`blobs/${sha(manifest).replace(':', '/')}`, manifest], [`blobs/${sha(config).replace(':', '/')}`, config]] as const) {
+  for (const [name, data] of [
+    ['oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')],
+    ['index.json', index],
+    [`blobs/${sha(manifest).replace(':', '/')}`, manifest],
+    [`blobs/${sha(config).replace(':', '/')}`, config],
+  ] as const) {
     put(header(name, data.length));
     put(data);
     put(Buffer.alloc(pad(data.length)));
@@ -106,8 +118,12 @@ describe('image archives past 2 GiB', () => {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const manifest: BundleManifest = {
-      format: BUNDLE_FORMAT, createdAt: new Date(0).toISOString(), kubernetes: { version: '1.34.1', imageRepository: 'registry.k8s.io' },
-      network: { plugin: 'none' }, containerRuntime: 'containerd', platforms: ['linux/amd64'],
+      format: BUNDLE_FORMAT,
+      createdAt: new Date(0).toISOString(),
+      kubernetes: { version: '1.34.1', imageRepository: 'registry.k8s.io' },
+      network: { plugin: 'none' },
+      containerRuntime: 'containerd',
+      platforms: ['linux/amd64'],
       images: [{ component: 'extra', ref, platforms: { 'linux/amd64': { digest: archive.manifestDigest, file } } }],
       files: [],
     };

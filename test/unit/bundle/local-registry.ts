@@ -36,7 +36,17 @@ export async function startRegistry(bindIp = '127.0.0.1'): Promise<LocalRegistry
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, 'http:', `  addr: ${bindIp}:${port}`, ''].join('\n'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'data')}`,
+      'http:',
+      `  addr: ${bindIp}:${port}`,
+      '',
+    ].join('\n'),
   );
   const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

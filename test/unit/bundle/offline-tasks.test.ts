@@ -17,7 +17,9 @@ import { writeFakeBundle } from './fake-bundle.js';
 
 function setup(spec: Record<string, unknown> = {}, o: Parameters<typeof writeFakeBundle>[2] = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ks-fake-bundle-'));
-  const made = makeInventory({ kubernetes: { version: '1.34.1' }, ...spec, offline: { bundle: dir } }, [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }]);
+  const made = makeInventory({ kubernetes: { version: '1.34.1' }, ...spec, offline: { bundle: dir } }, [
+    { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
+  ]);
   const m = writeFakeBundle(dir, makeInventory({ kubernetes: { version: '1.34.1' } }), o);
   return { dir, inv: made, m };
 }
@@ -32,9 +34,13 @@ describe('offline.verify', () => {
 
   it('refuses cilium (helm and its chart are not in the bundle) and a bundle for another version', async () => {
     const { inv } = setup({ network: { plugin: 'cilium' } });
-    await expect(offlineVerify.check(harness(inv).ctx('cp1'))).rejects.toThrow(/support network\.plugin flannel or none; cilium needs helm/);
+    await expect(offlineVerify.check(harness(inv).ctx('cp1'))).rejects.toThrow(
+      /support network\.plugin flannel or none; cilium needs helm/,
+    );
     const other = setup({ kubernetes: { version: '1.35.0' } });
-    await expect(offlineVerify.check(harness(other.inv).ctx('cp1'))).rejects.toThrow(/the bundle serves Kubernetes 1\.34\.1, the inventory asks for 1\.35\.0/);
+    await expect(offlineVerify.check(harness(other.inv).ctx('cp1'))).rejects.toThrow(
+      /the bundle serves Kubernetes 1\.34\.1, the inventory asks for 1\.35\.0/,
+    );
   });
 });
 
@@ -43,7 +49,10 @@ describe('images load (CLI)', () => {
     const { dir } = setup();
     const bogus = join(dir, 'files/linux-amd64/kubeadm');
     const inv = join(dir, 'inv.yaml');
-    writeFileSync(inv, 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n');
+    writeFileSync(
+      inv,
+      'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n',
+    );
     const run = await kubesmith(['images', 'load', '-i', inv, bogus]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/not an image archive/);
@@ -57,7 +66,12 @@ describe('offline.upload', () => {
     const sum = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     const sent: number[] = [];
     t.allow(/^sha256sum -- /, (c) => ({
-      stdout: c.command.split(' ').slice(2).filter((p) => fs.has(p)).map((p) => `${sum(fs.get(p)!)}  ${p}`).join('\n'),
+      stdout: c.command
+        .split(' ')
+        .slice(2)
+        .filter((p) => fs.has(p))
+        .map((p) => `${sum(fs.get(p)!)}  ${p}`)
+        .join('\n'),
     }))
       .allow(/^set -e; mkdir -p -- /, (c) => {
         const part = /if \[ -f (\S+) \]/.exec(c.command)![1]!;
@@ -92,7 +106,10 @@ describe('offline.upload', () => {
     const first = files.find((f) => f.kind === 'image')!;
     fs.set(`${REMOTE_BUNDLE_DIR}/${first.path}`, readFileSync(join(dir, first.path))); // already on the host
     const check = await offlineUpload.check(h.ctx('cp1'));
-    expect(check).toEqual({ status: 'change', changes: [{ summary: expect.stringMatching(new RegExp(`^upload ${files.length - 1} of ${files.length} bundle files`)) }] });
+    expect(check).toEqual({
+      status: 'change',
+      changes: [{ summary: expect.stringMatching(new RegExp(`^upload ${files.length - 1} of ${files.length} bundle files`)) }],
+    });
     await offlineUpload.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
     expect(sent.reduce((a, b) => a + b, 0)).toBe(files.filter((f) => f !== first).reduce((n, f) => n + f.size, 0));
     for (const f of files) expect(fs.get(`${REMOTE_BUNDLE_DIR}/${f.path}`)?.equals(readFileSync(join(dir, f.path))), f.path).toBe(true);
@@ -128,19 +145,34 @@ describe('offline.upload', () => {
   it('refuses a host whose architecture the bundle does not hold', async () => {
     const { inv } = setup();
     const h = harness(inv, { facts: () => ({ arch: 'arm64' }) });
-    await expect(offlineUpload.check(h.ctx('cp1'))).rejects.toThrow(/cp1 is linux\/arm64; the bundle holds linux\/amd64 \(bundle create --platform …\)/);
+    await expect(offlineUpload.check(h.ctx('cp1'))).rejects.toThrow(
+      /cp1 is linux\/arm64; the bundle holds linux\/amd64 \(bundle create --platform …\)/,
+    );
   });
 });
 
 describe('offline.install', () => {
   it('rhel: installs the bundle rpms with dnf from their paths, enables containerd and kubelet', async () => {
     const { inv } = setup({}, { packages: ['rhel-9'] });
-    const h = harness(inv, { family: 'rhel', facts: () => ({ os: { id: 'rocky', idLike: ['rhel', 'centos', 'fedora'], versionId: '9.4', prettyName: 'Rocky Linux 9.4 (Blue Onyx)', family: 'rhel' } }) });
+    const h = harness(inv, {
+      family: 'rhel',
+      facts: () => ({
+        os: {
+          id: 'rocky',
+          idLike: ['rhel', 'centos', 'fedora'],
+          versionId: '9.4',
+          prettyName: 'Rocky Linux 9.4 (Blue Onyx)',
+          family: 'rhel',
+        },
+      }),
+    });
     const t = h.t('cp1');
     t.allow('rpm -q', { code: 1 })
       .allow('containerd --version', { code: 127 })
       .allow('systemctl is-enabled kubelet', { code: 1 })
-      .expect(/^dnf install -y --disableexcludes=all .*kubeadm-1\.34\.1-150500\.1\.1\.x86_64\.rpm .*containerd\.io-2\.1\.4-1\.el9\.x86_64\.rpm$/)
+      .expect(
+        /^dnf install -y --disableexcludes=all .*kubeadm-1\.34\.1-150500\.1\.1\.x86_64\.rpm .*containerd\.io-2\.1\.4-1\.el9\.x86_64\.rpm$/,
+      )
       .expect('systemctl enable --now containerd')
       .expect('systemctl enable kubelet');
     const check = await offlineInstall.check(h.ctx('cp1'));
@@ -149,7 +181,7 @@ describe('offline.install', () => {
       'enable and start containerd',
       'enable kubelet',
     ]);
-    await offlineInstall.apply(h.ctx('cp1'), check.status === "change" ? check.changes : []);
+    await offlineInstall.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
   });
 
   it('debian without packages in the bundle: binaries to /usr/local/bin, archives unpacked, systemd units', async () => {
@@ -166,14 +198,28 @@ describe('offline.install', () => {
       .allow('systemctl enable --now containerd')
       .allow('systemctl enable kubelet');
     const check = await offlineInstall.check(h.ctx('cp1'));
-    await offlineInstall.apply(h.ctx('cp1'), check.status === "change" ? check.changes : []);
+    await offlineInstall.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
     const cmds = t.calls.filter((c) => c.kind === 'exec').map((c) => c.command);
     expect(cmds).toContain(`install -m 0755 ${REMOTE_BUNDLE_DIR}/files/linux-amd64/kubelet /usr/local/bin/kubelet`);
     expect(cmds).toContain(`install -m 0755 ${REMOTE_BUNDLE_DIR}/files/linux-amd64/runc /usr/local/sbin/runc`);
     // explicit member lists, as stored in each archive: LICENSE is not unpacked
-    expect(cmds.some((c) => /tar -xzf \/var\/lib\/kubesmith\/bundle\/files\/linux-amd64\/cni-plugins-linux-amd64-v1\.7\.1\.tgz -C \/opt\/cni\/bin --no-same-owner \.\/bridge \.\/host-local \.\/loopback \.\/portmap;/.test(c))).toBe(true);
-    expect(cmds.some((c) => /tar -xzf .*crictl-v1\.34\.0-linux-amd64\.tar\.gz -C \/usr\/local\/bin --no-same-owner crictl;/.test(c))).toBe(true);
-    expect(cmds.some((c) => /tar -xzf .*containerd-[\d.]+-linux-amd64\.tar\.gz -C \/usr\/local --no-same-owner bin\/containerd bin\/ctr bin\/containerd-shim-runc-v2;/.test(c))).toBe(true);
+    expect(
+      cmds.some((c) =>
+        /tar -xzf \/var\/lib\/kubesmith\/bundle\/files\/linux-amd64\/cni-plugins-linux-amd64-v1\.7\.1\.tgz -C \/opt\/cni\/bin --no-same-owner \.\/bridge \.\/host-local \.\/loopback \.\/portmap;/.test(
+          c,
+        ),
+      ),
+    ).toBe(true);
+    expect(cmds.some((c) => /tar -xzf .*crictl-v1\.34\.0-linux-amd64\.tar\.gz -C \/usr\/local\/bin --no-same-owner crictl;/.test(c))).toBe(
+      true,
+    );
+    expect(
+      cmds.some((c) =>
+        /tar -xzf .*containerd-[\d.]+-linux-amd64\.tar\.gz -C \/usr\/local --no-same-owner bin\/containerd bin\/ctr bin\/containerd-shim-runc-v2;/.test(
+          c,
+        ),
+      ),
+    ).toBe(true);
     expect(t.fileText('/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf')).toContain('EnvironmentFile=-/etc/default/kubelet');
     expect(t.fileText('/usr/lib/systemd/system/containerd.service')).toContain('ExecStart=/usr/local/bin/containerd');
   }, 20_000);
@@ -198,7 +244,9 @@ describe('offline.images', () => {
     const summaries = check.status === 'change' ? check.changes.map((c) => c.summary) : [];
     expect(summaries.filter((s) => s.startsWith('import'))).toHaveLength(m.images.length - 1);
     expect(summaries.some((s) => s.startsWith('import registry.k8s.io/pause'))).toBe(false);
-    expect(summaries).toContain('import registry.k8s.io/kube-apiserver:v1.34.1 (' + apiserver.platforms['linux/amd64']!.digest.slice(7, 19) + ')');
+    expect(summaries).toContain(
+      'import registry.k8s.io/kube-apiserver:v1.34.1 (' + apiserver.platforms['linux/amd64']!.digest.slice(7, 19) + ')',
+    );
     expect(summaries).toContain('tag registry.k8s.io/kube-apiserver:v1.34.1 as registry.internal/k8s/kube-apiserver:v1.34.1');
     expect(summaries).toContain('tag registry.k8s.io/coredns/coredns:v1.12.1 as registry.internal/k8s/coredns:v1.12.1');
     expect(summaries.some((s) => s.includes('as registry.internal/k8s/pause'))).toBe(false);

@@ -8,12 +8,22 @@ import { harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
 import { writeFakeBundle } from './fake-bundle.js';
 
-const ROCKY = { os: { id: 'rocky', idLike: ['rhel', 'centos', 'fedora'], versionId: '9.4', prettyName: 'Rocky Linux 9.4 (Blue Onyx)', family: 'rhel' as const } };
+const ROCKY = {
+  os: {
+    id: 'rocky',
+    idLike: ['rhel', 'centos', 'fedora'],
+    versionId: '9.4',
+    prettyName: 'Rocky Linux 9.4 (Blue Onyx)',
+    family: 'rhel' as const,
+  },
+};
 
 function setup(spec: Record<string, unknown> = {}, packages: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'ks-osdeps-'));
   writeFakeBundle(dir, makeInventory({ kubernetes: { version: '1.34.1' } }), { packages });
-  return makeInventory({ kubernetes: { version: '1.34.1' }, ...spec, offline: { bundle: dir } }, [{ name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] }]);
+  return makeInventory({ kubernetes: { version: '1.34.1' }, ...spec, offline: { bundle: dir } }, [
+    { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
+  ]);
 }
 
 describe('offline.osdeps, binaries bundle', () => {
@@ -40,7 +50,7 @@ describe('offline.osdeps, binaries bundle', () => {
 });
 
 describe('offline.osdeps, packages bundle', () => {
-  it("Debian: a dependency the bundle lacks must be installed or have an apt candidate", async () => {
+  it('Debian: a dependency the bundle lacks must be installed or have an apt candidate', async () => {
     const h = harness(setup({}, ['debian-12']));
     h.t('cp1')
       .expect(/^dpkg-query -W[\s\S]* mount util-linux/, { stdout: 'util-linux|install ok installed|2.38.1-5+deb12u3\n' })
@@ -51,7 +61,10 @@ describe('offline.osdeps, packages bundle', () => {
     const ok = harness(setup({}, ['debian-12']));
     ok.t('cp1')
       .expect(/^dpkg-query -W/, { stdout: '' })
-      .expect('apt-cache policy mount util-linux', { stdout: 'mount:\n  Installed: (none)\n  Candidate: 2.38.1-5+deb12u3\nutil-linux:\n  Installed: (none)\n  Candidate: 2.38.1-5+deb12u3\n' });
+      .expect('apt-cache policy mount util-linux', {
+        stdout:
+          'mount:\n  Installed: (none)\n  Candidate: 2.38.1-5+deb12u3\nutil-linux:\n  Installed: (none)\n  Candidate: 2.38.1-5+deb12u3\n',
+      });
     expect(await offlineOsDeps.check(ok.ctx('cp1'))).toEqual({ status: 'ok' });
   });
 
@@ -59,7 +72,10 @@ describe('offline.osdeps, packages bundle', () => {
     const h = harness(setup({}, ['rhel-9']), { family: 'rhel', facts: () => ROCKY });
     h.t('cp1')
       .expect(/^rpm -q[\s\S]* util-linux/, { code: 1, stdout: 'package util-linux is not installed\n' })
-      .expect('dnf -q list --available util-linux', { code: 1, stderr: "Error: Failed to download metadata for repo 'baseos': Cannot download repomd.xml\n" });
+      .expect('dnf -q list --available util-linux', {
+        code: 1,
+        stderr: "Error: Failed to download metadata for repo 'baseos': Cannot download repomd.xml\n",
+      });
     await expect(offlineOsDeps.check(h.ctx('cp1'))).rejects.toThrow(
       "util-linux (needed by kubelet) is neither installed nor installable: Error: Failed to download metadata for repo 'baseos': Cannot download repomd.xml",
     );
@@ -68,8 +84,14 @@ describe('offline.osdeps, packages bundle', () => {
 
 describe('packages for another distro release', () => {
   it("are refused, naming the host's release to make the bundle for", async () => {
-    const h = harness(setup({}, ['debian-12']), { facts: () => ({ os: { id: 'ubuntu', idLike: ['debian'], versionId: '22.04', prettyName: 'Ubuntu 22.04.5 LTS', family: 'debian' as const } }) });
-    await expect(offlineOsDeps.check(h.ctx('cp1'))).rejects.toThrow("cp1 runs ubuntu-22.04; the bundle's debian packages are for debian-12 (bundle create --packages ubuntu-22.04)");
+    const h = harness(setup({}, ['debian-12']), {
+      facts: () => ({
+        os: { id: 'ubuntu', idLike: ['debian'], versionId: '22.04', prettyName: 'Ubuntu 22.04.5 LTS', family: 'debian' as const },
+      }),
+    });
+    await expect(offlineOsDeps.check(h.ctx('cp1'))).rejects.toThrow(
+      "cp1 runs ubuntu-22.04; the bundle's debian packages are for debian-12 (bundle create --packages ubuntu-22.04)",
+    );
     expect(h.t('cp1').calls).toEqual([]);
   });
 });

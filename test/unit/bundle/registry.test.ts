@@ -32,7 +32,12 @@ describe.skipIf(!haveRegistry())('registry client against docker-registry', () =
     await seedImages(reg.url, ['registry.k8s.io/pause:3.10.1'], ['linux/amd64', 'linux/arm64']);
     const root = mkdtempSync(join(tmpdir(), 'ks-pull-'));
     const client = new RegistryClient({ mirrors: { 'registry.k8s.io': [reg.url] }, mirrorsOnly: true });
-    const pulled = await pullImage('registry.k8s.io/pause:3.10.1', { client, root, cache: join(root, '.cache'), platforms: ['linux/amd64', 'linux/arm64'] });
+    const pulled = await pullImage('registry.k8s.io/pause:3.10.1', {
+      client,
+      root,
+      cache: join(root, '.cache'),
+      platforms: ['linux/amd64', 'linux/arm64'],
+    });
     expect(Object.keys(pulled.platforms).sort()).toEqual(['linux/amd64', 'linux/arm64']);
     for (const platform of ['linux/amd64', 'linux/arm64']) {
       const p = pulled.platforms[platform]!;
@@ -49,14 +54,16 @@ describe.skipIf(!haveRegistry())('registry client against docker-registry', () =
     await seedImages(reg.url, ['ghcr.io/flannel-io/flannel:v0.28.9']);
     const root = mkdtempSync(join(tmpdir(), 'ks-pull-'));
     const client = new RegistryClient({ mirrors: { '*': [reg.url] }, mirrorsOnly: true });
-    await expect(pullImage('ghcr.io/flannel-io/flannel:v0.28.9', { client, root, cache: join(root, '.c'), platforms: ['linux/arm64'] })).rejects.toThrow(
-      /single-platform image \(linux\/amd64\); no linux\/arm64/,
-    );
+    await expect(
+      pullImage('ghcr.io/flannel-io/flannel:v0.28.9', { client, root, cache: join(root, '.c'), platforms: ['linux/arm64'] }),
+    ).rejects.toThrow(/single-platform image \(linux\/amd64\); no linux\/arm64/);
   });
 
   it('a missing tag is a clear error naming the image', async () => {
     const client = new RegistryClient({ mirrors: { '*': [reg.url] }, mirrorsOnly: true });
-    await expect(client.getManifest(parseImageRef('registry.k8s.io/nope:v1'), 'v1')).rejects.toThrow(/cannot get registry\.k8s\.io\/nope:v1:[\s\S]*HTTP 404/);
+    await expect(client.getManifest(parseImageRef('registry.k8s.io/nope:v1'), 'v1')).rejects.toThrow(
+      /cannot get registry\.k8s\.io\/nope:v1:[\s\S]*HTTP 404/,
+    );
   });
 });
 
@@ -64,7 +71,9 @@ describe('registry client without a registry', () => {
   it('an unreachable registry is a clear error', async () => {
     const port = await freePort();
     const client = new RegistryClient({ mirrors: { '*': [`http://127.0.0.1:${port}`] }, mirrorsOnly: true });
-    await expect(client.getManifest(parseImageRef('registry.k8s.io/pause:3.10'), '3.10')).rejects.toThrow(/cannot reach registry http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    await expect(client.getManifest(parseImageRef('registry.k8s.io/pause:3.10'), '3.10')).rejects.toThrow(
+      /cannot reach registry http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/,
+    );
   });
 
   it('follows the Bearer token handshake (realm, service, scope) and reuses the token', async () => {
@@ -78,7 +87,11 @@ describe('registry client without a registry', () => {
         return;
       }
       if (req.headers.authorization !== 'Bearer tok123') {
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${(server.address() as { port: number }).port}/token",service="reg.test"` }).end();
+        res
+          .writeHead(401, {
+            'www-authenticate': `Bearer realm="http://127.0.0.1:${(server.address() as { port: number }).port}/token",service="reg.test"`,
+          })
+          .end();
         return;
       }
       res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(image.manifest);
@@ -109,11 +122,28 @@ describe('bundle create with no registry reachable', () => {
     const { kubesmith } = await import('../../e2e/helpers.js');
     const dir = mkdtempSync(join(tmpdir(), 'ks-unreach-'));
     const inv = join(dir, 'inv.yaml');
-    writeFileSync(inv, 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n');
+    writeFileSync(
+      inv,
+      'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: [{name: cp1, address: 10.0.0.1, roles: [control-plane]}]\n',
+    );
     const port = await freePort();
-    const run = await kubesmith(['bundle', 'create', '-i', inv, '-o', join(dir, 'b'), '--registry-mirror', `http://127.0.0.1:${port}`, '--mirrors-only']);
+    const run = await kubesmith([
+      'bundle',
+      'create',
+      '-i',
+      inv,
+      '-o',
+      join(dir, 'b'),
+      '--registry-mirror',
+      `http://127.0.0.1:${port}`,
+      '--mirrors-only',
+    ]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`cannot get registry\\.k8s\\.io/kube-apiserver:v1\\.34\\.1:[\\s\\S]*cannot reach registry http://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `cannot get registry\\.k8s\\.io/kube-apiserver:v1\\.34\\.1:[\\s\\S]*cannot reach registry http://127\\.0\\.0\\.1:${port}: ECONNREFUSED`,
+      ),
+    );
     expect(existsSync(join(dir, 'b', 'manifest.json'))).toBe(false);
   });
 });

@@ -11,8 +11,14 @@ import { imageFileName, normalizeImageRef } from '../../../src/bundle/reference.
 export async function seedImages(registryUrl: string, refs: string[], platforms = ['linux/amd64']): Promise<PushedImage[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ks-seed-'));
   const manifest: BundleManifest = {
-    format: BUNDLE_FORMAT, createdAt: new Date(0).toISOString(), kubernetes: { version: '0.0.0', imageRepository: 'x' },
-    network: { plugin: 'none' }, containerRuntime: 'containerd', platforms, images: [], files: [],
+    format: BUNDLE_FORMAT,
+    createdAt: new Date(0).toISOString(),
+    kubernetes: { version: '0.0.0', imageRepository: 'x' },
+    network: { plugin: 'none' },
+    containerRuntime: 'containerd',
+    platforms,
+    images: [],
+    files: [],
   };
   for (const text of refs) {
     const ref = normalizeImageRef(text);

@@ -26,7 +26,18 @@ describe('certs check analysis', () => {
     expect(r.findings).toEqual([]);
     expect(r.exitCode).toBe(0);
     const cp1 = r.rows.filter((x) => x.node === 'cp1').map((x) => x.cert);
-    expect(cp1).toEqual(expect.arrayContaining(['ca', 'etcd-ca', 'apiserver', 'etcd-server', 'admin.conf', 'super-admin.conf', 'kubelet-client', 'kubelet-serving']));
+    expect(cp1).toEqual(
+      expect.arrayContaining([
+        'ca',
+        'etcd-ca',
+        'apiserver',
+        'etcd-server',
+        'admin.conf',
+        'super-admin.conf',
+        'kubelet-client',
+        'kubelet-serving',
+      ]),
+    );
     expect(r.rows.filter((x) => x.node === 'w1').map((x) => x.cert)).toEqual(['kubelet-client', 'kubelet-serving']);
     const api = r.rows.find((x) => x.node === 'cp2' && x.cert === 'apiserver')!;
     expect(api.ca).toBe('ca');
@@ -104,7 +115,10 @@ describe('certs check analysis', () => {
   });
 
   it('table and JSON output', () => {
-    const r = analyze([node('cp1', true, { cas, leafDays: [-355, 10] }), { node: 'w1', controlPlane: false, expectedSans: [], unreachable: 'refused' }], opts);
+    const r = analyze(
+      [node('cp1', true, { cas, leafDays: [-355, 10] }), { node: 'w1', controlPlane: false, expectedSans: [], unreachable: 'refused' }],
+      opts,
+    );
     const text = formatReport(r);
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^NODE\s+CERTIFICATE\s+EXPIRES\s+DAYS LEFT\s+SIGNING CA\s+STATUS$/);

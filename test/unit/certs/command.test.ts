@@ -8,7 +8,8 @@ const cas = makeCas();
 const trees = { cp1: tempRoot(), w1: tempRoot() };
 writeNodeTree(trees.cp1, { node: 'cp1', ip: '10.199.0.10', cas });
 writeNodeTree(trees.w1, { node: 'w1', ip: '10.199.0.11', cas });
-const collected = (host: 'cp1' | 'w1') => execFileSync('bash', ['-c', collectScript(host === 'cp1', trees[host]).text], { encoding: 'utf8' });
+const collected = (host: 'cp1' | 'w1') =>
+  execFileSync('bash', ['-c', collectScript(host === 'cp1', trees[host]).text], { encoding: 'utf8' });
 
 describe('kubesmith certs (command)', () => {
   it('check: one read-only command per node, the table, exit 0', async () => {
@@ -28,7 +29,10 @@ describe('kubesmith certs (command)', () => {
   it('check: an unreachable node is UNKNOWN (3); a broken inventory is UNKNOWN too, not 2', async () => {
     const inv = writeInventory(tempDir());
     const r = await cli(['certs', 'check', '-i', inv], {
-      prepare: (t) => (t.host === 'w1' ? t.expect(/^b64/, { code: 255, stderr: 'ssh: connect to host 10.199.0.11 port 22: Connection refused' }) : t.expect(/^b64/, { stdout: collected('cp1') })),
+      prepare: (t) =>
+        t.host === 'w1'
+          ? t.expect(/^b64/, { code: 255, stderr: 'ssh: connect to host 10.199.0.11 port 22: Connection refused' })
+          : t.expect(/^b64/, { stdout: collected('cp1') }),
     });
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^w1\s+\*.*UNKNOWN/m);

@@ -52,7 +52,11 @@ export function writeNodeTree(root: string, o: NodeTreeOptions): SharedCas {
   const leaf = (cn: string, signer: KeyPair, extra: { dnsNames?: string[]; ips?: string[]; orgs?: string[] } = {}) =>
     signCert({ cn, ...extra, usages: ['client'], notBefore: NOW + from * DAY, notAfter: NOW + to * DAY }, LEAF_KEY, signer);
   const pki = '/etc/kubernetes/pki';
-  for (const [file, pair] of [['ca', cas.ca], ['front-proxy-ca', cas.frontProxy], ['etcd/ca', cas.etcd]] as const) {
+  for (const [file, pair] of [
+    ['ca', cas.ca],
+    ['front-proxy-ca', cas.frontProxy],
+    ['etcd/ca', cas.etcd],
+  ] as const) {
     write(`${pki}/${file}.crt`, pair.cert);
     write(`${pki}/${file}.key`, pair.key, 0o600);
   }
@@ -65,11 +69,19 @@ export function writeNodeTree(root: string, o: NodeTreeOptions): SharedCas {
   write(`${pki}/front-proxy-client.crt`, leaf('front-proxy-client', cas.frontProxy));
   for (const f of ['etcd/server', 'etcd/peer', 'etcd/healthcheck-client']) write(`${pki}/${f}.crt`, leaf(o.node, cas.etcd));
   for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
-    write(`/etc/kubernetes/${name}`, kubeconfigYaml('k', `https://${o.ip}:6443`, cas.ca.cert, name, { cert: leaf(name, cas.ca), key: LEAF_KEY }), 0o600);
+    write(
+      `/etc/kubernetes/${name}`,
+      kubeconfigYaml('k', `https://${o.ip}:6443`, cas.ca.cert, name, { cert: leaf(name, cas.ca), key: LEAF_KEY }),
+      0o600,
+    );
   }
   const pem = '/var/lib/kubelet/pki/kubelet-client-current.pem';
   write(pem, leaf(`system:node:${o.node}`, cas.ca) + LEAF_KEY, 0o600);
-  write('/etc/kubernetes/kubelet.conf', kubeconfigYaml('default-cluster', `https://${o.ip}:6443`, cas.ca.cert, 'default-auth', { certFile: pem, keyFile: pem }), 0o600);
+  write(
+    '/etc/kubernetes/kubelet.conf',
+    kubeconfigYaml('default-cluster', `https://${o.ip}:6443`, cas.ca.cert, 'default-auth', { certFile: pem, keyFile: pem }),
+    0o600,
+  );
   const servingKey = generateKey();
   write('/var/lib/kubelet/pki/kubelet.crt', signCert({ cn: `${o.node}@1`, notBefore: NOW - DAY, notAfter: NOW + 365 * DAY }, servingKey));
   return cas;

@@ -17,16 +17,33 @@ function fakeNode(opts: { apiHealthy?: () => boolean } = {}) {
   let running = true;
   t.allow(/^cd \/etc\/kubernetes\/manifests && for f in/, { stdout: PODS.join('\n') + '\n' });
   t.allow('mv -f -- etcd.yaml', (call) => {
-    out = call.command.includes('/etc/kubernetes/manifests.kubesmith-off/') && !call.command.startsWith('set -e; cd /etc/kubernetes/manifests.kubesmith-off');
+    out =
+      call.command.includes('/etc/kubernetes/manifests.kubesmith-off/') &&
+      !call.command.startsWith('set -e; cd /etc/kubernetes/manifests.kubesmith-off');
     return {};
   });
   t.allow(/^crictl ps$/, () => {
     if (out) running = false;
     else if (!running) (running = true), generation++;
-    const rows = running ? PODS.map((p) => `${p.slice(0, 4)}${generation}abc      registry.k8s.io/x   1 minute ago   Running   ${p}   0   pod${generation}   ${p}-cp1`) : [];
-    return { stdout: ['CONTAINER           IMAGE               CREATED             STATE               NAME                ATTEMPT             POD ID              POD', ...rows].join('\n') + '\n' };
+    const rows = running
+      ? PODS.map(
+          (p) =>
+            `${p.slice(0, 4)}${generation}abc      registry.k8s.io/x   1 minute ago   Running   ${p}   0   pod${generation}   ${p}-cp1`,
+        )
+      : [];
+    return {
+      stdout:
+        [
+          'CONTAINER           IMAGE               CREATED             STATE               NAME                ATTEMPT             POD ID              POD',
+          ...rows,
+        ].join('\n') + '\n',
+    };
   });
-  t.allow(/^kubectl --kubeconfig \/etc\/kubernetes\/admin.conf --server https:\/\/10.0.0.1:6443/, () => (opts.apiHealthy?.() ?? true ? { stdout: 'node/cp1\n' } : { code: 1, stderr: 'Unable to connect to the server: x509: certificate has expired' }));
+  t.allow(/^kubectl --kubeconfig \/etc\/kubernetes\/admin.conf --server https:\/\/10.0.0.1:6443/, () =>
+    (opts.apiHealthy?.() ?? true)
+      ? { stdout: 'node/cp1\n' }
+      : { code: 1, stderr: 'Unable to connect to the server: x509: certificate has expired' },
+  );
   return t;
 }
 
@@ -45,16 +62,22 @@ describe('static pod restart', () => {
     expect(cmds.slice(outAt + 1, backAt)).toContain('crictl ps');
     expect(backAt).toBeGreaterThan(outAt);
     expect(apiAt).toBeGreaterThan(backAt);
-    expect(cmds[outAt]).toContain('mv -f -- etcd.yaml kube-apiserver.yaml kube-controller-manager.yaml kube-scheduler.yaml /etc/kubernetes/manifests.kubesmith-off/');
+    expect(cmds[outAt]).toContain(
+      'mv -f -- etcd.yaml kube-apiserver.yaml kube-controller-manager.yaml kube-scheduler.yaml /etc/kubernetes/manifests.kubesmith-off/',
+    );
   });
 
   it('an API server that never answers fails the restart after the health timeout, naming the reason', async () => {
     const t = fakeNode({ apiHealthy: () => false });
-    await expect(restartStaticPods(t, { ...restartOpts, healthTimeoutSeconds: 1 })).rejects.toThrow(/not healthy after 1s: API server https:\/\/10.0.0.1:6443: Unable to connect.*x509/);
+    await expect(restartStaticPods(t, { ...restartOpts, healthTimeoutSeconds: 1 })).rejects.toThrow(
+      /not healthy after 1s: API server https:\/\/10.0.0.1:6443: Unable to connect.*x509/,
+    );
   });
 
   it('crictl table parsing (header names, 3+ space columns)', () => {
-    const rows = parseCrictlPs('CONTAINER           IMAGE               CREATED              STATE     NAME             ATTEMPT   POD ID          POD\n3f1e2d   sha256:ab   About a minute ago   Running   kube-apiserver   1         9a8b7c   kube-apiserver-cp1\n');
+    const rows = parseCrictlPs(
+      'CONTAINER           IMAGE               CREATED              STATE     NAME             ATTEMPT   POD ID          POD\n3f1e2d   sha256:ab   About a minute ago   Running   kube-apiserver   1         9a8b7c   kube-apiserver-cp1\n',
+    );
     expect(rows).toEqual([{ id: '3f1e2d', name: 'kube-apiserver', state: 'Running' }]);
     expect(parseCrictlPs('')).toEqual([]);
   });
@@ -78,9 +101,19 @@ describe('renewNode rollback', () => {
     t.expect(/manifests.kubesmith-off/);
     t.expect(/tar -xzf \/var\/backups\/kubesmith\/S\/etc-kubernetes.tar.gz -C \//);
     const states = new Map<string, string>();
-    await expect(renewNode(ctx(t, states), async () => { throw new Error('lab: injected failure'); }, 'kubeadm certs renew all')).rejects.toThrow('injected');
+    await expect(
+      renewNode(
+        ctx(t, states),
+        async () => {
+          throw new Error('lab: injected failure');
+        },
+        'kubeadm certs renew all',
+      ),
+    ).rejects.toThrow('injected');
     t.assertDone();
-    expect(states.get('cp2')).toBe('FAILED during kubeadm certs renew all; backup /var/backups/kubesmith/S/etc-kubernetes.tar.gz restored: certificates and kubeconfigs as before the run');
+    expect(states.get('cp2')).toBe(
+      'FAILED during kubeadm certs renew all; backup /var/backups/kubesmith/S/etc-kubernetes.tar.gz restored: certificates and kubeconfigs as before the run',
+    );
   });
 
   it('a failing restore is said loudly, with the command to restore by hand', async () => {
@@ -89,7 +122,17 @@ describe('renewNode rollback', () => {
     t.allow(/manifests.kubesmith-off/);
     t.allow(/tar -xzf/, { code: 2, stderr: 'tar: short read' });
     const states = new Map<string, string>();
-    await expect(renewNode(ctx(t, states), async () => { throw new Error('boom'); }, 'kubeadm certs renew all')).rejects.toThrow('boom');
-    expect(states.get('cp2')).toMatch(/RESTORE FAILED .*restore by hand with: tar -xzf \/var\/backups\/kubesmith\/S\/etc-kubernetes.tar.gz -C \//);
+    await expect(
+      renewNode(
+        ctx(t, states),
+        async () => {
+          throw new Error('boom');
+        },
+        'kubeadm certs renew all',
+      ),
+    ).rejects.toThrow('boom');
+    expect(states.get('cp2')).toMatch(
+      /RESTORE FAILED .*restore by hand with: tar -xzf \/var\/backups\/kubesmith\/S\/etc-kubernetes.tar.gz -C \//,
+    );
   });
 });

@@ -2,7 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { certFacts, daysLeft, normalizeIp, parseSubjectAltName, pemCertificates, publicKeyFingerprintOfPem, signedBy } from '../../../src/certs/x509.js';
+import {
+  certFacts,
+  daysLeft,
+  normalizeIp,
+  parseSubjectAltName,
+  pemCertificates,
+  publicKeyFingerprintOfPem,
+  signedBy,
+} from '../../../src/certs/x509.js';
 import { makeCas, tempRoot } from './fixture.js';
 import { generateKey, signCert } from '../../lab/emulators/src/kube/pki.js';
 
@@ -11,9 +19,26 @@ describe('x509 helpers', () => {
 
   it('facts: CN, issuer, SANs, CA flag, validity', () => {
     const key = generateKey();
-    const pem = signCert({ cn: 'kube-apiserver', usages: ['server'], dnsNames: ['cp1', 'kubernetes'], ips: ['10.0.0.1', '0:0:0:0:0:0:0:1'], notBefore: Date.UTC(2026, 0, 1), notAfter: Date.UTC(2027, 0, 1) }, key, cas.ca);
+    const pem = signCert(
+      {
+        cn: 'kube-apiserver',
+        usages: ['server'],
+        dnsNames: ['cp1', 'kubernetes'],
+        ips: ['10.0.0.1', '0:0:0:0:0:0:0:1'],
+        notBefore: Date.UTC(2026, 0, 1),
+        notAfter: Date.UTC(2027, 0, 1),
+      },
+      key,
+      cas.ca,
+    );
     const f = certFacts(pem);
-    expect(f).toMatchObject({ subjectCN: 'kube-apiserver', issuerCN: 'kubernetes', isCA: false, dnsNames: ['cp1', 'kubernetes'], ips: ['10.0.0.1', '::1'] });
+    expect(f).toMatchObject({
+      subjectCN: 'kube-apiserver',
+      issuerCN: 'kubernetes',
+      isCA: false,
+      dnsNames: ['cp1', 'kubernetes'],
+      ips: ['10.0.0.1', '::1'],
+    });
     expect(f.notAfter.toISOString()).toBe('2027-01-01T00:00:00.000Z');
     expect(signedBy(pem, cas.ca.cert)).toBe(true);
     expect(signedBy(pem, cas.etcd.cert)).toBe(false);
@@ -23,7 +48,9 @@ describe('x509 helpers', () => {
   it('public key fingerprint equals openssl pkey -pubout -outform DER | sha256sum (what nodes compute)', () => {
     const dir = tempRoot();
     writeFileSync(join(dir, 'k'), cas.sa, { mode: 0o600 });
-    const viaOpenssl = execFileSync('bash', ['-c', `openssl pkey -in ${dir}/k -pubout -outform DER | sha256sum | cut -d' ' -f1`], { encoding: 'utf8' }).trim();
+    const viaOpenssl = execFileSync('bash', ['-c', `openssl pkey -in ${dir}/k -pubout -outform DER | sha256sum | cut -d' ' -f1`], {
+      encoding: 'utf8',
+    }).trim();
     const pub = execFileSync('openssl', ['pkey', '-in', join(dir, 'k'), '-pubout'], { encoding: 'utf8' });
     expect(publicKeyFingerprintOfPem(pub)).toBe(viaOpenssl);
     expect(publicKeyFingerprintOfPem(cas.ca.cert)).toBe(certFacts(cas.ca.cert).publicKeyFingerprint);

@@ -34,6 +34,6 @@ describe('shell completion', () => {
     for (const c of commands) expect(fish).toContain(`-n __fish_use_subcommand -a ${c.name} -d `);
     expect(fish).toContain("-n '__fish_seen_subcommand_from certs' -a 'check renew distribute'");
     expect(fish).toContain("-n '__fish_seen_subcommand_from etcd' -l keep -r");
-    expect(fish).toContain("-l inventory -s i -r -F");
+    expect(fish).toContain('-l inventory -s i -r -F');
   });
 });

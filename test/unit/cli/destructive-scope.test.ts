@@ -32,18 +32,40 @@ spec:
 `;
 
 /** Every word --limit or a playbook's `hosts:` understands as a group, and the plurals an operator might type. */
-const SELECTOR_WORDS = ['all', 'control-plane', 'control-planes', 'worker', 'workers', 'first-control-plane', 'other-control-planes', 'workers-only', 'admin'];
+const SELECTOR_WORDS = [
+  'all',
+  'control-plane',
+  'control-planes',
+  'worker',
+  'workers',
+  'first-control-plane',
+  'other-control-planes',
+  'workers-only',
+  'admin',
+];
 
-interface HostEvent { type: string; host?: string }
+interface HostEvent {
+  type: string;
+  host?: string;
+}
 const touched = (stdout: string) =>
-  new Set(stdout.trim().split('\n').map((l) => JSON.parse(l) as HostEvent).filter((e) => e.type === 'task.host').map((e) => e.host));
+  new Set(
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as HostEvent)
+      .filter((e) => e.type === 'task.host')
+      .map((e) => e.host),
+  );
 
 describe('a host named like a role or selector word', () => {
   it.each(SELECTOR_WORDS)('validate refuses a host named "%s": exit 2, file:line:col, the rule named', async (word) => {
     const file = writeInventory(tempDir(), FOUR.replace('name: w2', `name: ${word}`));
     const r = await cli(['validate', '-i', file]);
     expect(r.code, r.stdout + r.stderr).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, '\\.')}:18:7 spec\\.hosts\\[3\\]\\.name: host name "${word}" is a word that selects a group`));
+    expect(r.stderr).toMatch(
+      new RegExp(`${file.replace(/[.]/g, '\\.')}:18:7 spec\\.hosts\\[3\\]\\.name: host name "${word}" is a word that selects a group`),
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const json = await cli(['validate', '-i', file, '--output', 'json']);
     const issues = (JSON.parse(json.stdout.trim()) as { issues: { rule?: string; line: number; col: number }[] }).issues;
@@ -52,7 +74,11 @@ describe('a host named like a role or selector word', () => {
 
   it('node remove worker (w1 and a host named worker are workers): refused at load, no host contacted', async () => {
     const file = writeInventory(tempDir(), FOUR.replace('name: w2', 'name: worker'));
-    for (const argv of [['node', 'remove', 'worker'], ['recover', '--node', 'worker'], ['reset', '--limit', 'worker']]) {
+    for (const argv of [
+      ['node', 'remove', 'worker'],
+      ['recover', '--node', 'worker'],
+      ['reset', '--limit', 'worker'],
+    ]) {
       const r = await cli([...argv, '-i', file, '--yes', '--output', 'json']);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.transports.size, argv.join(' ')).toBe(0);
@@ -80,7 +106,10 @@ describe('what destructive commands select', () => {
 
   it('node remove and recover --node refuse --limit (the name alone says what they touch)', async () => {
     const file = writeInventory(tempDir(), FOUR);
-    for (const argv of [['node', 'remove', 'w1', '--limit', 'w2'], ['recover', '--node', 'w1', '--limit', 'worker']]) {
+    for (const argv of [
+      ['node', 'remove', 'w1', '--limit', 'w2'],
+      ['recover', '--node', 'w1', '--limit', 'worker'],
+    ]) {
       const r = await cli([...argv, '-i', file, '--yes']);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr, argv.join(' ')).toMatch(/touches only the host it names: drop --limit/);
@@ -99,7 +128,8 @@ describe('what destructive commands select', () => {
 
 describe('scope(): a NAME is a host name, never a role', () => {
   it('only: [worker] is the host named worker, not every worker (even if an inventory slipped past validate)', () => {
-    const host = (name: string, role: 'worker' | 'control-plane') => new Host({ name, address: `10.0.0.${name.length}`, roles: [role] } as HostSpec);
+    const host = (name: string, role: 'worker' | 'control-plane') =>
+      new Host({ name, address: `10.0.0.${name.length}`, roles: [role] } as HostSpec);
     const hosts = new Hosts([host('cp1', 'control-plane'), host('worker', 'worker'), host('w22', 'worker')]);
     expect(scope({ hosts, only: ['worker'] }).all.map((h) => h.name)).toEqual(['worker']);
     expect(scope({ hosts, limit: ['worker'] }).all.map((h) => h.name)).toEqual(['worker', 'w22']);

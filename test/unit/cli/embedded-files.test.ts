@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filesDigest, unpackAssets, type FileList } from '../../../src/cli/embedded-files.js';
 
-const files: Record<string, string> = { 'playbooks/apply.yaml': 'tasks: []\n', 'templates/a/b.toml': 'x = 1\n', 'package.json': '{"name":"kubesmith"}' };
+const files: Record<string, string> = {
+  'playbooks/apply.yaml': 'tasks: []\n',
+  'templates/a/b.toml': 'x = 1\n',
+  'package.json': '{"name":"kubesmith"}',
+};
 
 function listOf(content: Record<string, string>): FileList {
   const d = filesDigest();

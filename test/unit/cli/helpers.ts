@@ -46,10 +46,18 @@ export interface Captured {
 }
 
 /** Run main() with captured output and recording transports (set up by `prepare` per host). */
-export async function cli(argv: string[], opts: { cwd?: string; isTTY?: boolean; env?: Record<string, string>; prepare?: (t: RecordingTransport) => void } = {}): Promise<Captured> {
+export async function cli(
+  argv: string[],
+  opts: { cwd?: string; isTTY?: boolean; env?: Record<string, string>; prepare?: (t: RecordingTransport) => void } = {},
+): Promise<Captured> {
   let stdout = '';
   let stderr = '';
-  const out: Output = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, isTTY: opts.isTTY ?? false, color: false };
+  const out: Output = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    isTTY: opts.isTTY ?? false,
+    color: false,
+  };
   const transports = new Map<string, RecordingTransport>();
   const connections: ConnectionsFactory = (_inv, poolOpts) => ({
     async get(host) {
@@ -75,7 +83,13 @@ export async function cli(argv: string[], opts: { cwd?: string; isTTY?: boolean;
     },
     async closeAll() {},
   });
-  const code = await main(argv, { out, env: opts.env ?? {}, cwd: opts.cwd ?? tempDir(), signal: new AbortController().signal, connections });
+  const code = await main(argv, {
+    out,
+    env: opts.env ?? {},
+    cwd: opts.cwd ?? tempDir(),
+    signal: new AbortController().signal,
+    connections,
+  });
   process.exitCode = undefined;
   return { code, stdout, stderr, transports };
 }

@@ -25,7 +25,13 @@ describe('kubesmith CLI: usage and validate', () => {
 
   it('validate --output json on a bad inventory: exit 2 and one JSON error line with the issues', async () => {
     const dir = tempDir();
-    const r = await cli(['validate', '-i', writeInventory(dir, GOOD_INVENTORY.replace('roles: [worker]', 'roles: [boss]')), '--output', 'json']);
+    const r = await cli([
+      'validate',
+      '-i',
+      writeInventory(dir, GOOD_INVENTORY.replace('roles: [worker]', 'roles: [boss]')),
+      '--output',
+      'json',
+    ]);
     expect(r.code).toBe(2);
     const line = JSON.parse(r.stdout.trim());
     expect(line).toMatchObject({ type: 'error', exitCode: 2 });
@@ -71,7 +77,7 @@ describe('kubesmith CLI: usage and validate', () => {
       const r = await cli([c.name, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: kubesmith ${c.usage}`);
-      expect(r.stdout).toMatch(/Examples:\n  kubesmith /);
+      expect(r.stdout).toMatch(/Examples:\n {2}kubesmith /);
     }
     const top = await cli(['--help']);
     expect(top.stdout).toMatch(/Commands:[\s\S]*validate[\s\S]*Exit codes/);
@@ -83,7 +89,10 @@ describe('kubesmith CLI: usage and validate', () => {
 describe('kubesmith init', () => {
   it('writes a starter inventory that validates, and refuses to overwrite without --force', async () => {
     const dir = tempDir();
-    const r = await cli(['init', '--name', 'lab', '--control-plane', '10.0.0.11', '--worker', '10.0.0.21', '--worker', '10.0.0.22', '-o', 'c.yaml'], { cwd: dir });
+    const r = await cli(
+      ['init', '--name', 'lab', '--control-plane', '10.0.0.11', '--worker', '10.0.0.21', '--worker', '10.0.0.22', '-o', 'c.yaml'],
+      { cwd: dir },
+    );
     expect(r.code).toBe(0);
     const text = readFileSync(join(dir, 'c.yaml'), 'utf8');
     expect(text).toContain('10.0.0.22');
@@ -120,14 +129,17 @@ describe('kubesmith plan / run with recording transports', () => {
     const pb = writePlaybook(dir, ['{task: facts.gather, hosts: all}']);
     const r = await cli(['plan', '-i', writeInventory(dir), pb, '--log-dir', join(dir, 'logs')], { prepare: facts });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/cp1:\n  no changes/);
-    expect(r.stdout).toMatch(/PLAN RECAP\n  cp1 +ok=1/);
+    expect(r.stdout).toMatch(/cp1:\n {2}no changes/);
+    expect(r.stdout).toMatch(/PLAN RECAP\n {2}cp1 +ok=1/);
     for (const t of r.transports.values()) {
       expect(t.calls.filter((c) => c.kind === 'writeFile' || c.kind === 'upload')).toEqual([]);
       t.assertDone();
     }
     expect(readFileSync(join(dir, 'logs', 'cp1.log'), 'utf8')).toMatch(/\$ s\(\) \{[\s\S]*exit 0[\s\S]*Debian GNU\/Linux 12/);
-    const events = readFileSync(join(dir, 'logs', 'run.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(join(dir, 'logs', 'run.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events[0].type).toBe('run.start');
     expect(events.at(-1).type).toBe('run.end');
     expect(r.stderr).toContain('-> Facts | Gather');

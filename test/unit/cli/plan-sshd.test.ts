@@ -39,14 +39,24 @@ describe.skipIf(!canRun)('kubesmith plan over real SSH', () => {
     const pb = writePlaybook(fx.dir, ['{task: facts.gather, hosts: all}']);
     let stdout = '';
     let stderr = '';
-    const out: Output = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, isTTY: false, color: false };
+    const out: Output = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      isTTY: false,
+      color: false,
+    };
     const logs = join(fx.dir, 'logs');
-    const code = await main(['plan', '-i', inv, pb, '--log-dir', logs], { out, env: {}, cwd: fx.dir, signal: new AbortController().signal });
+    const code = await main(['plan', '-i', inv, pb, '--log-dir', logs], {
+      out,
+      env: {},
+      cwd: fx.dir,
+      signal: new AbortController().signal,
+    });
     process.exitCode = undefined;
     expect(stderr).toContain('Planning test on 1 host');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/node1:\n  no changes/);
-    expect(stdout).toMatch(/PLAN RECAP\n  node1 +ok=1 +would-change=0 +failed=0/);
+    expect(stdout).toMatch(/node1:\n {2}no changes/);
+    expect(stdout).toMatch(/PLAN RECAP\n {2}node1 +ok=1 +would-change=0 +failed=0/);
     const log = readFileSync(join(logs, 'node1.log'), 'utf8');
     expect(log).toMatch(/exit 0/);
     expect(log).toMatch(/facts: .*\((debian|rhel)\)/);

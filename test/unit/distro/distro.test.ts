@@ -4,7 +4,11 @@ import { commandDisplay } from '../../../src/transport/command.js';
 import type { Facts } from '../../../src/model/facts.js';
 
 const os = (id: string, versionId: string, idLike: string[] = [], prettyName = ''): Facts['os'] => ({
-  id, idLike, versionId, prettyName, family: osFamily(id, idLike),
+  id,
+  idLike,
+  versionId,
+  prettyName,
+  family: osFamily(id, idLike),
 });
 
 describe('distro detection', () => {
@@ -19,7 +23,9 @@ describe('distro detection', () => {
 
   it('refuses an unsupported OS with a clear message', () => {
     expect(() => detectDistro(os('alpine', '3.20', [], 'Alpine Linux v3.20'))).toThrow(UnsupportedOsError);
-    expect(() => detectDistro(os('alpine', '3.20', [], 'Alpine Linux v3.20'))).toThrow(/unsupported OS "Alpine Linux v3.20" \(ID=alpine\).*Debian/);
+    expect(() => detectDistro(os('alpine', '3.20', [], 'Alpine Linux v3.20'))).toThrow(
+      /unsupported OS "Alpine Linux v3.20" \(ID=alpine\).*Debian/,
+    );
   });
 });
 
@@ -37,12 +43,25 @@ describe('debian strategy', () => {
   });
   it('installs exact versions, holds and queries', () => {
     expect(d.packageVersionGlob('1.34.1')).toBe('1.34.1-1.1');
-    expect(commandDisplay(d.installPackages([['kubeadm', '1.34.1'], ['kubelet', 'v1.34.1'], ['containerd', undefined]]))).toBe(
+    expect(
+      commandDisplay(
+        d.installPackages([
+          ['kubeadm', '1.34.1'],
+          ['kubelet', 'v1.34.1'],
+          ['containerd', undefined],
+        ]),
+      ),
+    ).toBe(
       'env DEBIAN_FRONTEND=noninteractive apt-get install -y --allow-downgrades --allow-change-held-packages kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 containerd',
     );
     expect(commandDisplay(d.holdPackages(['kubelet', 'kubeadm'])!)).toBe('apt-mark hold kubelet kubeadm');
-    expect(commandDisplay(d.packageStates(['kubeadm', 'kubelet']))).toBe("dpkg-query -W -f='${Package}|${Status}|${Version}\n' kubeadm kubelet 2>/dev/null");
-    expect([...d.parsePackageStates('kubeadm|hold ok installed|1.34.1-1.1\nkubelet|install ok installed|1.34.1-1.1\n')]).toEqual([['kubeadm', { version: '1.34.1-1.1', held: true }], ['kubelet', { version: '1.34.1-1.1', held: false }]]);
+    expect(commandDisplay(d.packageStates(['kubeadm', 'kubelet']))).toBe(
+      "dpkg-query -W -f='${Package}|${Status}|${Version}\n' kubeadm kubelet 2>/dev/null",
+    );
+    expect([...d.parsePackageStates('kubeadm|hold ok installed|1.34.1-1.1\nkubelet|install ok installed|1.34.1-1.1\n')]).toEqual([
+      ['kubeadm', { version: '1.34.1-1.1', held: true }],
+      ['kubelet', { version: '1.34.1-1.1', held: false }],
+    ]);
     expect(commandDisplay(d.installedVersion('kubeadm'))).toContain("dpkg-query -W -f='${Status}|${Version}");
     expect(d.kubeletDefaultsPath).toBe('/etc/default/kubelet');
   });
@@ -66,9 +85,14 @@ describe('rhel strategy', () => {
   });
   it('installs name-version with --disableexcludes, and has no hold command', () => {
     expect(d.packageVersionGlob('1.34.1')).toBe('1.34.1-150500.1.1');
-    expect(commandDisplay(d.installPackages([['kubeadm', '1.34.1'], ['kubectl', '1.34.1']]))).toBe(
-      'dnf install -y --disableexcludes=kubernetes kubeadm-1.34.1 kubectl-1.34.1',
-    );
+    expect(
+      commandDisplay(
+        d.installPackages([
+          ['kubeadm', '1.34.1'],
+          ['kubectl', '1.34.1'],
+        ]),
+      ),
+    ).toBe('dnf install -y --disableexcludes=kubernetes kubeadm-1.34.1 kubectl-1.34.1');
     expect(d.holdPackages(['kubeadm'])).toBeUndefined();
     expect(d.kubeletDefaultsPath).toBe('/etc/sysconfig/kubelet');
     expect(d.firewall).toBe('firewalld');

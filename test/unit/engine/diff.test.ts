@@ -57,7 +57,11 @@ describe('unifiedDiff', () => {
   const cases: [string, string, string][] = [
     ['insert in middle', 'a\nb\nc\nd\n', 'a\nb\nX\nc\nd\n'],
     ['swap blocks', 'a\nb\nc\nd\ne\nf\n', 'd\ne\nf\na\nb\nc\n'],
-    ['mixed edits', 'one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n', 'zero\none\nthree\nFOUR\nfive\nsix\nseven\neight\nnine\nten\neleven\n'],
+    [
+      'mixed edits',
+      'one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n',
+      'zero\none\nthree\nFOUR\nfive\nsix\nseven\neight\nnine\nten\neleven\n',
+    ],
     ['repeated lines', 'x\nx\ny\nx\nx\n', 'x\ny\ny\nx\n'],
   ];
   for (const [name, a, b] of cases) {
@@ -67,7 +71,11 @@ describe('unifiedDiff', () => {
       const ours = body(unifiedDiff(a, b));
       // Same hunk headers and the same old/new line sets (LCS choices may order ties differently).
       const headers = (s: string) => s.split('\n').filter((l) => l.startsWith('@@'));
-      const side = (s: string, c: string) => s.split('\n').filter((l) => l.startsWith(c) || l.startsWith(' ')).map((l) => l.slice(1));
+      const side = (s: string, c: string) =>
+        s
+          .split('\n')
+          .filter((l) => l.startsWith(c) || l.startsWith(' '))
+          .map((l) => l.slice(1));
       expect(headers(ours)).toEqual(headers(gnu));
       expect(side(ours, '-')).toEqual(side(gnu, '-'));
       expect(side(ours, '+')).toEqual(side(gnu, '+'));

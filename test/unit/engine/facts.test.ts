@@ -11,12 +11,15 @@ import { fakeTask, inventory, Journal, playbook, run } from './fakes.js';
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', `facts-${name}.txt`), 'utf8');
 
 describe('facts parser', () => {
-  it('computes the CA hash from the ca.crt the script prints (kubeadm\'s discovery hash); a broken one gives none', () => {
+  it("computes the CA hash from the ca.crt the script prints (kubeadm's discovery hash); a broken one gives none", () => {
     const pem = readFileSync(join(import.meta.dirname, '..', 'tasks', 'fixtures', 'ca.crt'), 'utf8');
     const withCa = `${fixture('debian12')}\n@@ks:ca-crt\n${pem}`;
     expect(parseFacts(withCa).cluster.caHash).toBe(caCertHash(pem));
     expect(parseFacts(withCa).cluster.caHash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(parseFacts(`${fixture('debian12')}\n@@ks:ca-crt\n-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n`).cluster.caHash).toBeUndefined();
+    expect(
+      parseFacts(`${fixture('debian12')}\n@@ks:ca-crt\n-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n`).cluster
+        .caHash,
+    ).toBeUndefined();
   });
 
   it('parses a Debian 12 capture (this machine: no swap, cgroup v1 tmpfs, no SELinux)', () => {
@@ -45,7 +48,11 @@ describe('facts parser', () => {
     expect(f.productUuid).toBe('4c4c4544-0042-3510-8052-b4c04f564433');
     expect(f.macs).toEqual(['bc:24:11:5a:0f:3e', 'f2:4b:8e:11:22:33']);
     expect(f.versions).toEqual({ kubeadm: '1.34.1', kubelet: '1.34.1', kubectl: '1.34.1', containerd: '2.1.4', docker: '' });
-    expect(f.cluster).toEqual({ member: true, endpoint: 'https://10.0.0.11:6443', caHash: 'sha256:7b1c3e5f0a2d4c6e8f9a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e' });
+    expect(f.cluster).toEqual({
+      member: true,
+      endpoint: 'https://10.0.0.11:6443',
+      caHash: 'sha256:7b1c3e5f0a2d4c6e8f9a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e',
+    });
     expect(f.listeningPorts).toEqual([53, 2379, 2381, 6443, 10248, 10250]);
   });
 
@@ -82,8 +89,17 @@ describe('facts.gather task', () => {
   it('runs one command, sets host facts and distro, and answers ok (so plan runs it too)', async () => {
     const out = fixture('rocky9');
     const { result, transports, hosts } = await run(
-      [gatherFacts, fakeTask(new Journal(), { id: 'after', result: (ctx) => ({ status: 'skip', reason: ctx.host.requireDistro().packageManager }) })],
-      playbook(['facts', [{ task: 'facts.gather', hosts: 'all' }, { task: 'after', hosts: 'all' }]]),
+      [
+        gatherFacts,
+        fakeTask(new Journal(), { id: 'after', result: (ctx) => ({ status: 'skip', reason: ctx.host.requireDistro().packageManager }) }),
+      ],
+      playbook([
+        'facts',
+        [
+          { task: 'facts.gather', hosts: 'all' },
+          { task: 'after', hosts: 'all' },
+        ],
+      ]),
       { dryRun: true, connect: async (h) => new RecordingTransport(h.name).expect('@@ks:', { stdout: out }) },
     );
     expect(result.ok).toBe(true);
@@ -107,7 +123,10 @@ describe('facts.gather task', () => {
       connect: async (h) => new RecordingTransport(h.name).expect('@@ks:', { stdout: cut, code: 1 }),
     });
     expect(a.result.recap.hosts[0]!.failure!.hint).toMatch(/did not finish/);
-    const alpine = fixture('ubuntu2404').replace('ID=ubuntu', 'ID=alpine').replace('ID_LIKE=debian', '').replace('Ubuntu 24.04.1 LTS', 'Alpine Linux v3.20');
+    const alpine = fixture('ubuntu2404')
+      .replace('ID=ubuntu', 'ID=alpine')
+      .replace('ID_LIKE=debian', '')
+      .replace('Ubuntu 24.04.1 LTS', 'Alpine Linux v3.20');
     const b = await run([gatherFacts], playbook(['f', [{ task: 'facts.gather', hosts: 'first-control-plane' }]]), {
       connect: async (h) => new RecordingTransport(h.name).expect('@@ks:', { stdout: alpine }),
     });

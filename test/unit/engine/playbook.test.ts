@@ -14,8 +14,16 @@ describe('playbook loader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-pb-'));
     writeFileSync(
       join(dir, 'apply.yaml'),
-      ['description: Provision', 'phases:', '  - phase: Facts', '    steps:', '      - {task: facts.gather, hosts: all}',
-        '  - phase: Prep', '    steps:', '      - {task: hostprep.swap, hosts: worker, serial: 2}'].join('\n'),
+      [
+        'description: Provision',
+        'phases:',
+        '  - phase: Facts',
+        '    steps:',
+        '      - {task: facts.gather, hosts: all}',
+        '  - phase: Prep',
+        '    steps:',
+        '      - {task: hostprep.swap, hosts: worker, serial: 2}',
+      ].join('\n'),
     );
     const pb = loadPlaybook('apply', registry, dir);
     expect(pb.name).toBe('apply');
@@ -55,8 +63,10 @@ describe('playbook loader', () => {
     expect(problems).toMatch(/retries/);
   });
 
-  it('refuses a step condition, pointing at the task\'s own skip', () => {
+  it("refuses a step condition, pointing at the task's own skip", () => {
     const text = 'phases:\n  - phase: A\n    steps:\n      - {task: facts.gather, hosts: all, when: "network.plugin=flannel"}\n';
-    expect(() => parsePlaybook(text, 'x.yaml', registry)).toThrow(/phases.0.steps.0.when: steps have no conditions; the task itself says when it does not apply/);
+    expect(() => parsePlaybook(text, 'x.yaml', registry)).toThrow(
+      /phases.0.steps.0.when: steps have no conditions; the task itself says when it does not apply/,
+    );
   });
 });

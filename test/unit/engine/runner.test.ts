@@ -15,7 +15,9 @@ describe('runner', () => {
     expect(j.lines.filter((l) => l.includes(':a:'))).toHaveLength(9);
     expect(j.lines.filter((l) => l.includes(':b:')).map((l) => l.split(':')[2])).not.toContain('cp1');
     for (const host of ['cp1', 'w1', 'w2']) {
-      const mine = j.lines.filter((l) => l.startsWith('check:a:' + host) || l.startsWith('apply:a:' + host) || l.startsWith('verify:a:' + host));
+      const mine = j.lines.filter(
+        (l) => l.startsWith('check:a:' + host) || l.startsWith('apply:a:' + host) || l.startsWith('verify:a:' + host),
+      );
       expect(mine.map((l) => l.split(':')[0])).toEqual(['check', 'apply', 'verify']);
     }
   });
@@ -48,12 +50,22 @@ describe('runner', () => {
       fakeTask(j, { id: 'u', result: () => ({ status: 'unknown', reason: 'until a runs' }) }),
       fakeTask(j, { id: 'k', result: () => ({ status: 'ok' }) }),
     ];
-    const pb = playbook(['p', [{ task: 'a', hosts: 'all' }, { task: 'u', hosts: 'all' }, { task: 'k', hosts: 'all' }]]);
+    const pb = playbook([
+      'p',
+      [
+        { task: 'a', hosts: 'all' },
+        { task: 'u', hosts: 'all' },
+        { task: 'k', hosts: 'all' },
+      ],
+    ]);
     const { result, events } = await run(tasks, pb, { dryRun: true });
     expect(j.lines.some((l) => l.startsWith('apply') || l.startsWith('verify'))).toBe(false);
     expect(j.lines.filter((l) => l.startsWith('check'))).toHaveLength(9);
     const cp1 = result.plan!.hosts.find((h) => h.host === 'cp1')!;
-    expect(cp1.tasks.map((t) => [t.task, t.status])).toEqual([['a', 'change'], ['u', 'unknown']]);
+    expect(cp1.tasks.map((t) => [t.task, t.status])).toEqual([
+      ['a', 'change'],
+      ['u', 'unknown'],
+    ]);
     expect(cp1.tasks[0]!.changes[0]!.summary).toBe('do a');
     expect(cp1.tasks[1]!.reason).toBe('until a runs');
     expect(result.recap.hosts.find((h) => h.host === 'cp1')).toMatchObject({ changed: 1, unknown: 1, ok: 1, failed: 0 });
@@ -79,12 +91,20 @@ describe('runner', () => {
   it('a failing control-plane step stops the run after the step', async () => {
     const j = new Journal();
     const tasks = [fakeTask(j, { id: 'cp', failApplyOn: ['cp1'] }), fakeTask(j, { id: 'next' })];
-    const inv = inventory([
-      { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
-      { name: 'cp2', address: '10.0.0.2', roles: ['control-plane'] },
-      { name: 'w1', address: '10.0.0.3', roles: ['worker'] },
-    ], { kubernetes: { controlPlaneEndpoint: 'lb:6443' } });
-    const { result, events } = await run(tasks, playbook(['a', [{ task: 'cp', hosts: 'control-plane' }]], ['b', [{ task: 'next', hosts: 'all' }]]), {}, inv);
+    const inv = inventory(
+      [
+        { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
+        { name: 'cp2', address: '10.0.0.2', roles: ['control-plane'] },
+        { name: 'w1', address: '10.0.0.3', roles: ['worker'] },
+      ],
+      { kubernetes: { controlPlaneEndpoint: 'lb:6443' } },
+    );
+    const { result, events } = await run(
+      tasks,
+      playbook(['a', [{ task: 'cp', hosts: 'control-plane' }]], ['b', [{ task: 'next', hosts: 'all' }]]),
+      {},
+      inv,
+    );
     expect(result.ok).toBe(false);
     expect(result.stoppedBy).toEqual({ task: 'cp', host: 'cp1' });
     expect(j.lines).toContain('verify:cp:cp2'); // the other host of the step finished
@@ -95,25 +115,50 @@ describe('runner', () => {
 
   it('a serial control-plane step starts no further host after a failure', async () => {
     const j = new Journal();
-    const inv = inventory([
-      { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
-      { name: 'cp2', address: '10.0.0.2', roles: ['control-plane'] },
-      { name: 'cp3', address: '10.0.0.3', roles: ['control-plane'] },
-    ], { kubernetes: { controlPlaneEndpoint: 'lb:6443' } });
-    const { result, events } = await run([fakeTask(j, { id: 'join', failApplyOn: ['cp2'] })], playbook(['a', [{ task: 'join', hosts: 'other-control-planes', serial: true }]]), {}, inv);
+    const inv = inventory(
+      [
+        { name: 'cp1', address: '10.0.0.1', roles: ['control-plane'] },
+        { name: 'cp2', address: '10.0.0.2', roles: ['control-plane'] },
+        { name: 'cp3', address: '10.0.0.3', roles: ['control-plane'] },
+      ],
+      { kubernetes: { controlPlaneEndpoint: 'lb:6443' } },
+    );
+    const { result, events } = await run(
+      [fakeTask(j, { id: 'join', failApplyOn: ['cp2'] })],
+      playbook(['a', [{ task: 'join', hosts: 'other-control-planes', serial: true }]]),
+      {},
+      inv,
+    );
     expect(j.lines.some((l) => l.endsWith(':cp3') || l.includes(':cp3:'))).toBe(false);
-    expect(events.find((e) => e.type === 'task.host' && e.host === 'cp3')).toMatchObject({ outcome: 'skipped', reason: 'not started: join failed on cp2' });
+    expect(events.find((e) => e.type === 'task.host' && e.host === 'cp3')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'not started: join failed on cp2',
+    });
     expect(result.stoppedBy).toEqual({ task: 'join', host: 'cp2' });
   });
 
   it('a failing worker does not stop other workers and is left out of later steps', async () => {
     const j = new Journal();
     const tasks = [fakeTask(j, { id: 'join', failApplyOn: ['w1'] }), fakeTask(j, { id: 'label' })];
-    const { result } = await run(tasks, playbook(['a', [{ task: 'join', hosts: 'worker' }, { task: 'label', hosts: 'all' }]]));
+    const { result } = await run(
+      tasks,
+      playbook([
+        'a',
+        [
+          { task: 'join', hosts: 'worker' },
+          { task: 'label', hosts: 'all' },
+        ],
+      ]),
+    );
     expect(result.ok).toBe(false);
     expect(result.stoppedBy).toBeUndefined();
     expect(j.lines).toContain('verify:join:w2');
-    expect(j.lines.filter((l) => l.startsWith('check:label')).map((l) => l.split(':')[2]).sort()).toEqual(['cp1', 'w2']);
+    expect(
+      j.lines
+        .filter((l) => l.startsWith('check:label'))
+        .map((l) => l.split(':')[2])
+        .sort(),
+    ).toEqual(['cp1', 'w2']);
     const w1 = result.recap.hosts.find((h) => h.host === 'w1')!;
     expect(w1).toMatchObject({ failed: 1, changed: 0 });
     expect(w1.failure).toMatchObject({ task: 'join', message: 'apply broke on w1' });
@@ -122,7 +167,16 @@ describe('runner', () => {
   it('in an all-hosts step, a control-plane failure stops the run and is named, whoever failed first', async () => {
     const j = new Journal();
     const tasks = [fakeTask(j, { id: 'prep', failApplyOn: ['w1', 'cp1'] }), fakeTask(j, { id: 'next' })];
-    const { result } = await run(tasks, playbook(['a', [{ task: 'prep', hosts: 'all' }, { task: 'next', hosts: 'all' }]]));
+    const { result } = await run(
+      tasks,
+      playbook([
+        'a',
+        [
+          { task: 'prep', hosts: 'all' },
+          { task: 'next', hosts: 'all' },
+        ],
+      ]),
+    );
     expect(result.stoppedBy).toEqual({ task: 'prep', host: 'cp1' });
     expect(j.lines.some((l) => l.includes(':next:'))).toBe(false);
   });
@@ -130,10 +184,28 @@ describe('runner', () => {
   it('critical: true stops on a worker failure; critical: false never stops', async () => {
     const j = new Journal();
     const tasks = [fakeTask(j, { id: 'x', failCheckOn: ['w1'] }), fakeTask(j, { id: 'y' })];
-    const stop = await run(tasks, playbook(['a', [{ task: 'x', hosts: 'worker', critical: true }, { task: 'y', hosts: 'all' }]]));
+    const stop = await run(
+      tasks,
+      playbook([
+        'a',
+        [
+          { task: 'x', hosts: 'worker', critical: true },
+          { task: 'y', hosts: 'all' },
+        ],
+      ]),
+    );
     expect(stop.result.stoppedBy).toEqual({ task: 'x', host: 'w1' });
     const tasks2 = [fakeTask(j, { id: 'x', failCheckOn: ['cp1'] }), fakeTask(j, { id: 'y' })];
-    const go = await run(tasks2, playbook(['a', [{ task: 'x', hosts: 'control-plane', critical: false }, { task: 'y', hosts: 'all' }]]));
+    const go = await run(
+      tasks2,
+      playbook([
+        'a',
+        [
+          { task: 'x', hosts: 'control-plane', critical: false },
+          { task: 'y', hosts: 'all' },
+        ],
+      ]),
+    );
     expect(go.result.stoppedBy).toBeUndefined();
     expect(go.result.recap.hosts.find((h) => h.host === 'w1')!.changed).toBe(1);
   });
@@ -141,17 +213,28 @@ describe('runner', () => {
   it('--limit narrows every step; a task that says it does not apply is skipped with its reason', async () => {
     const j = new Journal();
     const plugin = (id: string) =>
-      defineTask({ id, title: id, skip: (ctx) => ctx.inventory.spec.network.plugin !== id && `network.plugin is not ${id}`, plan: async () => [action(`${id} on`, async () => void j.lines.push(`apply:${id}:x`))] });
+      defineTask({
+        id,
+        title: id,
+        skip: (ctx) => ctx.inventory.spec.network.plugin !== id && `network.plugin is not ${id}`,
+        plan: async () => [action(`${id} on`, async () => void j.lines.push(`apply:${id}:x`))],
+      });
     const tasks = [fakeTask(j, { id: 'a' }), plugin('flannel'), plugin('cilium')];
-    const pb = playbook(['p', [
-      { task: 'a', hosts: 'all' },
-      { task: 'flannel', hosts: 'all' },
-      { task: 'cilium', hosts: 'all' },
-    ]]);
+    const pb = playbook([
+      'p',
+      [
+        { task: 'a', hosts: 'all' },
+        { task: 'flannel', hosts: 'all' },
+        { task: 'cilium', hosts: 'all' },
+      ],
+    ]);
     const { result, events } = await run(tasks, pb, { limit: ['w2'] });
     expect(j.lines.map((l) => l.split(':').slice(0, 3).join(':'))).toEqual(['check:a:w2', 'apply:a:w2', 'verify:a:w2', 'apply:flannel:x']);
     expect(result.recap.hosts).toEqual([expect.objectContaining({ host: 'w2', changed: 2, skipped: 1 })]);
-    expect(events.find((e) => e.type === 'task.host' && e.task === 'cilium')).toMatchObject({ outcome: 'skipped', reason: 'network.plugin is not cilium' });
+    expect(events.find((e) => e.type === 'task.host' && e.task === 'cilium')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'network.plugin is not cilium',
+    });
   });
 
   it('recap carries the failing command, exit code, stderr tail and hint; unreachable hosts fail', async () => {
@@ -220,17 +303,33 @@ describe('runner', () => {
       },
       async apply() {},
     };
-    const { result } = await run([learn, leak], playbook(['p', [{ task: 'learn', hosts: 'first-control-plane' }, { task: 'leak2', hosts: 'workers-only' }]]), {
-      onSecret: (v) => told.push(v),
-    });
+    const { result } = await run(
+      [learn, leak],
+      playbook([
+        'p',
+        [
+          { task: 'learn', hosts: 'first-control-plane' },
+          { task: 'leak2', hosts: 'workers-only' },
+        ],
+      ]),
+      {
+        onSecret: (v) => told.push(v),
+      },
+    );
     expect(told).toEqual(['abcdef.0123456789abcdef']);
     expect(result.recap.hosts.find((h) => h.host === 'w1')!.failure!.message).toBe('kubeadm join --token *** failed');
   });
 
   it('masks known secrets in planned changes and diffs', async () => {
     const j = new Journal();
-    const leaky = fakeTask(j, { id: 'leaky', result: () => ({ status: 'change', changes: [{ summary: 'join with s3cr3t-token', diff: '+token: s3cr3t-token\n' }] }) });
-    const { result, events } = await run([leaky], playbook(['p', [{ task: 'leaky', hosts: 'first-control-plane' }]]), { dryRun: true, secrets: () => ['s3cr3t-token'] });
+    const leaky = fakeTask(j, {
+      id: 'leaky',
+      result: () => ({ status: 'change', changes: [{ summary: 'join with s3cr3t-token', diff: '+token: s3cr3t-token\n' }] }),
+    });
+    const { result, events } = await run([leaky], playbook(['p', [{ task: 'leaky', hosts: 'first-control-plane' }]]), {
+      dryRun: true,
+      secrets: () => ['s3cr3t-token'],
+    });
     expect(JSON.stringify(result.plan)).not.toContain('s3cr3t');
     expect(JSON.stringify(events)).not.toContain('s3cr3t');
     expect(result.plan!.hosts[0]!.tasks[0]!.changes[0]).toEqual({ summary: 'join with ***', diff: '+token: ***\n' });
@@ -245,7 +344,17 @@ describe('runner', () => {
       controller.abort();
       return origCheck(ctx);
     };
-    const { result } = await run([first, fakeTask(j, { id: 'second' })], playbook(['p', [{ task: 'first', hosts: 'all' }, { task: 'second', hosts: 'all' }]]), { signal: controller.signal });
+    const { result } = await run(
+      [first, fakeTask(j, { id: 'second' })],
+      playbook([
+        'p',
+        [
+          { task: 'first', hosts: 'all' },
+          { task: 'second', hosts: 'all' },
+        ],
+      ]),
+      { signal: controller.signal },
+    );
     expect(j.lines.filter((l) => l.startsWith('verify:first'))).toHaveLength(3);
     expect(j.lines.some((l) => l.includes(':second:'))).toBe(false);
     expect(result.ok).toBe(false);
@@ -263,7 +372,11 @@ describe('runner', () => {
 
   it('a task timeout fails the host with a clear message', async () => {
     const j = new Journal();
-    const { result } = await run([fakeTask(j, { id: 'slow', delayMs: 200 })], playbook(['p', [{ task: 'slow', hosts: 'first-control-plane' }]]), { taskTimeoutMs: 20 });
+    const { result } = await run(
+      [fakeTask(j, { id: 'slow', delayMs: 200 })],
+      playbook(['p', [{ task: 'slow', hosts: 'first-control-plane' }]]),
+      { taskTimeoutMs: 20 },
+    );
     expect(result.recap.hosts.find((h) => h.host === 'cp1')!.failure!.message).toMatch(/slow did not finish within/);
     let seen: AbortSignal | undefined;
     const waits = {

@@ -15,14 +15,22 @@ import { tempDir } from '../cli/helpers.js';
 
 function sink(isTTY = false, color = false): { out: Output; text: { stdout: string; stderr: string } } {
   const text = { stdout: '', stderr: '' };
-  return { text, out: { stdout: { write: (s: string) => (text.stdout += s) }, stderr: { write: (s: string) => (text.stderr += s) }, isTTY, color } };
+  return {
+    text,
+    out: { stdout: { write: (s: string) => (text.stdout += s) }, stderr: { write: (s: string) => (text.stderr += s) }, isTTY, color },
+  };
 }
 
 describe('plain renderer', () => {
   it('collapses 100 hosts into one summary line per step and lists failures', async () => {
     const { out, text } = sink();
     const j = new Journal();
-    await run([fakeTask(j, { id: 'a', failApplyOn: ['w7'] })], playbook(['Prep', [{ task: 'a', hosts: 'all' }]]), { listeners: [plainRenderer(out)] }, inventory(manyHosts(99)));
+    await run(
+      [fakeTask(j, { id: 'a', failApplyOn: ['w7'] })],
+      playbook(['Prep', [{ task: 'a', hosts: 'all' }]]),
+      { listeners: [plainRenderer(out)] },
+      inventory(manyHosts(99)),
+    );
     const lines = text.stderr.trim().split('\n');
     expect(lines.length).toBeLessThan(8);
     expect(text.stderr).toMatch(/100\/100 hosts · 99 changed · 1 failed/);
@@ -38,8 +46,22 @@ describe('json renderer', () => {
     const { out, text } = sink();
     const j = new Journal();
     await run([fakeTask(j, { id: 'a' })], playbook(['P', [{ task: 'a', hosts: 'all' }]]), { listeners: [jsonRenderer(out)], dryRun: true });
-    const events = text.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
-    expect(events.map((e) => e.type)).toEqual(['run.start', 'phase.start', 'task.start', 'task.host', 'task.host', 'task.host', 'task.end', 'phase.end', 'plan', 'run.end']);
+    const events = text.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
+    expect(events.map((e) => e.type)).toEqual([
+      'run.start',
+      'phase.start',
+      'task.start',
+      'task.host',
+      'task.host',
+      'task.host',
+      'task.end',
+      'phase.end',
+      'plan',
+      'run.end',
+    ]);
     expect(text.stderr).toBe('');
   });
 });
@@ -51,7 +73,14 @@ describe('listr renderer', () => {
     const j = new Journal();
     await run(
       [fakeTask(j, { id: 'a' }), fakeTask(j, { id: 'b', failCheckOn: ['cp1'] }), fakeTask(j, { id: 'c' })],
-      playbook(['P', [{ task: 'a', hosts: 'all' }, { task: 'b', hosts: 'control-plane' }, { task: 'c', hosts: 'all' }]]),
+      playbook([
+        'P',
+        [
+          { task: 'a', hosts: 'all' },
+          { task: 'b', hosts: 'control-plane' },
+          { task: 'c', hosts: 'all' },
+        ],
+      ]),
       { listeners: [ui.listener] },
     );
     await ui.done();
@@ -68,8 +97,21 @@ describe('recap and plan printers', () => {
     hosts: [
       { host: 'cp1', ok: 3, changed: 2, failed: 0, skipped: 1, unknown: 0, durationMs: 1500 },
       {
-        host: 'worker1', ok: 1, changed: 0, failed: 1, skipped: 0, unknown: 0, durationMs: 300,
-        failure: { task: 'kubeadm.join', message: '`kubeadm join` exited 1', command: 'kubeadm join --token ***', exitCode: 1, stderrTail: 'error execution phase preflight\ncannot reach 10.0.0.11:6443', hint: 'is the API server reachable from this host?' },
+        host: 'worker1',
+        ok: 1,
+        changed: 0,
+        failed: 1,
+        skipped: 0,
+        unknown: 0,
+        durationMs: 300,
+        failure: {
+          task: 'kubeadm.join',
+          message: '`kubeadm join` exited 1',
+          command: 'kubeadm join --token ***',
+          exitCode: 1,
+          stderrTail: 'error execution phase preflight\ncannot reach 10.0.0.11:6443',
+          hint: 'is the API server reachable from this host?',
+        },
       },
     ],
     phases: [{ phase: 'Join', durationMs: 2000 }],
@@ -79,7 +121,9 @@ describe('recap and plan printers', () => {
     const text = formatRecap(recap, { color: false });
     expect(text).toContain('  cp1      ok=3  changed=2  failed=0  skipped=1  unknown=0  1.5s');
     expect(text).toContain('phases: Join 2.0s');
-    expect(text).toMatch(/FAILED worker1: kubeadm.join\n  `kubeadm join` exited 1\n  command: kubeadm join --token \*\*\*\n  exit code: 1\n  stderr:\n    error execution phase preflight\n    cannot reach 10.0.0.11:6443\n  hint: is the API server/);
+    expect(text).toMatch(
+      /FAILED worker1: kubeadm.join\n {2}`kubeadm join` exited 1\n {2}command: kubeadm join --token \*\*\*\n {2}exit code: 1\n {2}stderr:\n {4}error execution phase preflight\n {4}cannot reach 10.0.0.11:6443\n {2}hint: is the API server/,
+    );
     expect(formatRecap(recap, { color: true })).toContain('\u001b[31m');
   });
 
@@ -87,10 +131,29 @@ describe('recap and plan printers', () => {
     const plan: Plan = {
       playbook: 'apply',
       hosts: [
-        { host: 'cp1', tasks: [
-          { task: 'hostprep.sysctl', title: 'Host prep | Set sysctls', status: 'change', changes: [{ summary: 'write /etc/sysctl.d/k8s.conf', diff: '--- /dev/null\n+++ /etc/sysctl.d/k8s.conf\n@@ -0,0 +1 @@\n+net.ipv4.ip_forward = 1\n' }] },
-          { task: 'kubeadm.init', title: 'Kubeadm | Init', status: 'unknown', changes: [], reason: 'until runtime.containerd.install runs' },
-        ] },
+        {
+          host: 'cp1',
+          tasks: [
+            {
+              task: 'hostprep.sysctl',
+              title: 'Host prep | Set sysctls',
+              status: 'change',
+              changes: [
+                {
+                  summary: 'write /etc/sysctl.d/k8s.conf',
+                  diff: '--- /dev/null\n+++ /etc/sysctl.d/k8s.conf\n@@ -0,0 +1 @@\n+net.ipv4.ip_forward = 1\n',
+                },
+              ],
+            },
+            {
+              task: 'kubeadm.init',
+              title: 'Kubeadm | Init',
+              status: 'unknown',
+              changes: [],
+              reason: 'until runtime.containerd.install runs',
+            },
+          ],
+        },
         { host: 'w1', tasks: [] },
       ],
     };
@@ -121,8 +184,8 @@ describe('run log folder', () => {
     log.event({ type: 'phase.start', phase: 'x' });
     log.close();
     const cp1 = readFileSync(join(dir, 'cp1.log'), 'utf8');
-    expect(cp1).toMatch(/\$ echo 'hi'\n  exit 0 \(4 ms\)\n  stdout:\n    hi\n/);
-    expect(cp1).toMatch(/exit 1 \(9 ms\)\n  stderr:\n    bad password \*\*\*\n/);
+    expect(cp1).toMatch(/\$ echo 'hi'\n {2}exit 0 \(4 ms\)\n {2}stdout:\n {4}hi\n/);
+    expect(cp1).toMatch(/exit 1 \(9 ms\)\n {2}stderr:\n {4}bad password \*\*\*\n/);
     expect(cp1).not.toContain('hunter2');
     expect(readFileSync(join(dir, 'w1.log'), 'utf8')).toMatch(/# \[facts.gather\] ok/);
     expect(JSON.parse(readFileSync(join(dir, 'run.jsonl'), 'utf8'))).toEqual({ type: 'phase.start', phase: 'x' });

@@ -38,7 +38,9 @@ describe('runtime emulators vs ctr/containerd 1.6.20 and the crictl 1.34 layout'
     expect(lab.systemctl('containerd', 'start').code).toBe(0);
     expect(ctr('images', 'ls').stdout).toBe(real('ctr', 'images-ls-empty.txt'));
     lab.write('/tmp/img.tar', writeOciArchive(PAIR));
-    expect(ctr('images', 'import', '--platform', 'linux/amd64', '--snapshotter', 'native', '/tmp/img.tar').stdout).toBe(real('ctr', 'images-import.txt'));
+    expect(ctr('images', 'import', '--platform', 'linux/amd64', '--snapshotter', 'native', '/tmp/img.tar').stdout).toBe(
+      real('ctr', 'images-import.txt'),
+    );
     expect(ctr('images', 'ls').stdout).toBe(real('ctr', 'images-ls.txt'));
     expect(ctr('images', 'ls', '-q').stdout).toBe(real('ctr', 'images-ls-q.txt'));
   });
@@ -49,7 +51,9 @@ describe('runtime emulators vs ctr/containerd 1.6.20 and the crictl 1.34 layout'
     lab.write('/tmp/idx.tar', writeOciArchive([INDEX], { platforms: ['linux/amd64', 'linux/arm64'] }));
     ctr('images', 'import', '--platform', 'linux/amd64', '--snapshotter', 'native', '/tmp/img.tar');
     ctr('images', 'tag', 'registry.k8s.io/pause:3.10', '10.199.0.1:5000/pause:3.10');
-    expect(ctr('images', 'import', '--platform', 'linux/amd64', '--snapshotter', 'native', '/tmp/idx.tar').stdout).toBe(real('ctr', 'images-import-index.txt'));
+    expect(ctr('images', 'import', '--platform', 'linux/amd64', '--snapshotter', 'native', '/tmp/idx.tar').stdout).toBe(
+      real('ctr', 'images-import-index.txt'),
+    );
     expect(ctr('images', 'ls').stdout).toBe(real('ctr', 'images-ls-index.txt'));
   });
 
@@ -65,11 +69,18 @@ describe('runtime emulators vs ctr/containerd 1.6.20 and the crictl 1.34 layout'
     lab.write('/tmp/d.tar', writeDockerArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/kube-apiserver:v1.34.1' }]));
     expect(lab.run('docker', ['load', '-i', '/tmp/d.tar']).code).toBe(0);
     const got = lines(lab.run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout).sort();
-    expect(got).toEqual(lines(real('docker', 'images-format-repo-tag.txt')).filter((l) => !l.includes('<none>')).sort());
+    expect(got).toEqual(
+      lines(real('docker', 'images-format-repo-tag.txt'))
+        .filter((l) => !l.includes('<none>'))
+        .sort(),
+    );
   });
 
   it('crictl images -o json: the keys and types of the real ListImagesResponse', () => {
-    lab.write('/etc/crictl.yaml', 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\ndebug: false\n');
+    lab.write(
+      '/etc/crictl.yaml',
+      'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\ndebug: false\n',
+    );
     expect(lab.systemctl('containerd', 'start').code).toBe(0);
     lab.write('/tmp/img.tar', writeOciArchive(PAIR));
     ctr('images', 'import', '/tmp/img.tar');
@@ -80,9 +91,13 @@ describe('runtime emulators vs ctr/containerd 1.6.20 and the crictl 1.34 layout'
   });
 
   it('crictl ps: the v1.34 header cells and tabwriter columns (each max(20, widest cell + 3) wide, the last unpadded)', () => {
-    lab.write('/etc/crictl.yaml', 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\ndebug: false\n');
+    lab.write(
+      '/etc/crictl.yaml',
+      'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\ndebug: false\n',
+    );
     expect(lab.systemctl('containerd', 'start').code).toBe(0);
-    const pod = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}-cp1\n  namespace: kube-system\nspec:\n  containers:\n  - name: ${name}\n    image: ${image}\n`;
+    const pod = (name: string, image: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}-cp1\n  namespace: kube-system\nspec:\n  containers:\n  - name: ${name}\n    image: ${image}\n`;
     lab.write('/etc/kubernetes/manifests/kube-controller-manager.yaml', pod('kube-controller-manager', 'registry.k8s.io/pause:3.10'));
     lab.write('/tmp/img.tar', writeOciArchive(PAIR));
     ctr('images', 'import', '/tmp/img.tar');
@@ -91,10 +106,19 @@ describe('runtime emulators vs ctr/containerd 1.6.20 and the crictl 1.34 layout'
     const got = lab.run('crictl', ['ps']).stdout;
     expect(got).toBe(tabwriter(lines(got).map((l) => l.split(/ {2,}/))));
     expect(lines(got)[0]!.split(/ {2,}/)).toEqual(lines(real('crictl', 'ps.txt'))[0]!.split(/ {2,}/));
-    expect(lines(got)[1]!.split(/ {2,}/).slice(3)).toEqual(['Running', 'kube-controller-manager', '0', expect.stringMatching(/^[0-9a-f]{13}$/), 'kube-controller-manager-cp1', 'kube-system']);
+    expect(lines(got)[1]!.split(/ {2,}/).slice(3)).toEqual([
+      'Running',
+      'kube-controller-manager',
+      '0',
+      expect.stringMatching(/^[0-9a-f]{13}$/),
+      'kube-controller-manager-cp1',
+      'kube-system',
+    ]);
     // cri-tools before v1.32 (cmd/crictl/container.go@v1.31.0) had no NAMESPACE column
     lab.installed('cri-tools', '1.31.1-1.1');
-    expect(lines(lab.run('crictl', ['ps']).stdout)[0]!.split(/ {2,}/)).toEqual(lines(real('crictl', 'ps.txt'))[0]!.split(/ {2,}/).slice(0, -1));
+    expect(lines(lab.run('crictl', ['ps']).stdout)[0]!.split(/ {2,}/)).toEqual(
+      lines(real('crictl', 'ps.txt'))[0]!.split(/ {2,}/).slice(0, -1),
+    );
   });
 });
 
@@ -130,18 +154,26 @@ describe('system emulators vs dpkg-query, rpm, systemctl, swapon, /proc/swaps, s
   it('rpm -q --qf: NAME|VERSION-RELEASE, "package X is not installed" on stdout in argument order, exit = number absent', () => {
     const s = box('rocky9');
     const r = s.run('rpm', ['-q', '--qf', '%{NAME}|%{VERSION}-%{RELEASE}\n', 'openssh-server', 'kubectl', 'cri-tools']);
-    const shape = (l: string) => (/^package \S+ is not installed$/.test(l) ? 'ABSENT' : /^[^|\s]+\|[^|\s]+-[^|\s]+$/.test(l) ? 'NAME|V-R' : l);
+    const shape = (l: string) =>
+      /^package \S+ is not installed$/.test(l) ? 'ABSENT' : /^[^|\s]+\|[^|\s]+-[^|\s]+$/.test(l) ? 'NAME|V-R' : l;
     expect(lines(r.stdout).map(shape)).toEqual(['NAME|V-R', 'ABSENT', 'ABSENT']);
     expect(lines(r.stdout).slice(1)).toEqual(lines(real('rpm', 'package-states.txt')).filter((l) => l.startsWith('package ')));
     expect(r.code).toBe(manifest('rpm').files['package-states.txt']!.exit);
-    expect(s.run('rpm', ['-q', 'kubectl'])).toMatchObject({ stdout: real('rpm', 'q-not-installed.txt'), code: manifest('rpm').files['q-not-installed.txt']!.exit });
+    expect(s.run('rpm', ['-q', 'kubectl'])).toMatchObject({
+      stdout: real('rpm', 'q-not-installed.txt'),
+      code: manifest('rpm').files['q-not-installed.txt']!.exit,
+    });
   });
 
   it('systemctl is-enabled / is-active: the real words, exit codes and the not-found message', () => {
     const s = box();
     const sc = (...args: string[]) => s.run('systemctl', args);
     expect(sc('is-enabled', 'ssh')).toMatchObject({ stdout: real('systemctl', 'is-enabled-enabled.txt'), code: 0 });
-    expect(sc('is-enabled', 'kubelet.service')).toMatchObject({ stdout: '', stderr: real('systemctl', 'is-enabled-not-found.stderr'), code: 1 });
+    expect(sc('is-enabled', 'kubelet.service')).toMatchObject({
+      stdout: '',
+      stderr: real('systemctl', 'is-enabled-not-found.stderr'),
+      code: 1,
+    });
     expect(sc('is-active', 'ssh')).toMatchObject({ stdout: real('systemctl', 'is-active-active.txt'), code: 0 });
     expect(sc('is-active', 'kubelet')).toMatchObject({ stdout: real('systemctl', 'is-active-inactive.txt'), code: 3 });
     s.ok('systemctl', 'mask', 'swap.img.swap');
@@ -150,7 +182,11 @@ describe('system emulators vs dpkg-query, rpm, systemctl, swapon, /proc/swaps, s
 
   it('systemctl list-unit-files --type=swap --no-legend --plain: unit, state, preset columns', () => {
     const s = box();
-    const states = new Set(lines(real('systemctl', 'list-unit-files-swap.txt')).map((l) => l.split(/\s+/)[1]).concat(['generated', 'disabled', 'alias', 'indirect']));
+    const states = new Set(
+      lines(real('systemctl', 'list-unit-files-swap.txt'))
+        .map((l) => l.split(/\s+/)[1])
+        .concat(['generated', 'disabled', 'alias', 'indirect']),
+    );
     const rows = lines(s.ok('systemctl', 'list-unit-files', '--type=swap', '--no-legend', '--plain')).map((l) => l.split(/\s+/));
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
@@ -207,8 +243,18 @@ describe('system emulators vs dpkg-query, rpm, systemctl, swapon, /proc/swaps, s
     const word = /^\d+(-\d+)?\/(tcp|udp)$/;
     const got = s.ok('firewall-cmd', '--list-ports');
     expect(got).toMatch(/^\S+( \S+)*\n$/);
-    expect(got.trim().split(' ').every((w) => word.test(w))).toBe(true);
-    expect(real('firewall-cmd', 'list-ports.txt').trim().split(' ').every((w) => word.test(w))).toBe(true);
+    expect(
+      got
+        .trim()
+        .split(' ')
+        .every((w) => word.test(w)),
+    ).toBe(true);
+    expect(
+      real('firewall-cmd', 'list-ports.txt')
+        .trim()
+        .split(' ')
+        .every((w) => word.test(w)),
+    ).toBe(true);
     expect(s.ok('getenforce')).toMatch(/^(Enforcing|Permissive|Disabled)\n$/);
   });
 });
@@ -240,25 +286,49 @@ describe('kube emulators vs kubeadm/kubelet version lines and kubectl get nodes 
   it('kubectl get node NAME -o name: "node/NAME", and the NotFound error of the real kubectl', () => {
     const kc = (...args: string[]) => lab.run('cp1', 'kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', ...args]);
     expect(kc('get', 'node', 'cp1', '-o', 'name')).toMatchObject({ code: 0, stdout: real('kubectl', 'get-node-o-name.txt') });
-    expect(kc('get', 'node', 'w9', '-o', 'name')).toMatchObject({ code: 1, stdout: '', stderr: real('kubectl', 'get-node-not-found.stderr') });
+    expect(kc('get', 'node', 'w9', '-o', 'name')).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: real('kubectl', 'get-node-not-found.stderr'),
+    });
   });
 });
 
 describe('helm emulator vs helm list -o json', () => {
-  it('one compact JSON line, the keys and types of helm\'s releaseElement; [] when empty', () => {
+  it("one compact JSON line, the keys and types of helm's releaseElement; [] when empty", () => {
     const root = mkdtempSync(join(tmpdir(), 'fx-helm-'));
     try {
       mkdirSync(join(root, 'run'), { recursive: true });
-      const helm = (...args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist/test/lab/emulators/src/helm/helm.js'), ...args], {
-        encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/root', LAB_FS_ROOT: root, LAB_EMULATOR_BIN: join(REPO, 'test/unit/emulators/helm/fake-bin') },
-      }).stdout;
+      const helm = (...args: string[]) =>
+        spawnSync(process.execPath, [join(REPO, 'dist/test/lab/emulators/src/helm/helm.js'), ...args], {
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            HOME: '/root',
+            LAB_FS_ROOT: root,
+            LAB_EMULATOR_BIN: join(REPO, 'test/unit/emulators/helm/fake-bin'),
+          },
+        }).stdout;
       const KC = ['--kubeconfig', '/etc/kubernetes/admin.conf'];
       expect(helm(...KC, 'list', '-n', 'kube-system', '-o', 'json')).toBe(real('helm', 'list-o-json-empty.json'));
       helm('repo', 'add', 'cilium', 'https://helm.cilium.io/');
       mkdirSync(join(root, 'etc/kubernetes/kubesmith'), { recursive: true });
       writeFileSync(join(root, 'etc/kubernetes/kubesmith/cilium-values.yaml'), 'ipam:\n  mode: kubernetes\n');
       writeFileSync(join(root, 'run/pods-ready'), '');
-      helm(...KC, 'upgrade', '--install', 'cilium', 'cilium/cilium', '--version', '1.19.4', '-n', 'kube-system', '-f', '/etc/kubernetes/kubesmith/cilium-values.yaml', '--wait');
+      helm(
+        ...KC,
+        'upgrade',
+        '--install',
+        'cilium',
+        'cilium/cilium',
+        '--version',
+        '1.19.4',
+        '-n',
+        'kube-system',
+        '-f',
+        '/etc/kubernetes/kubesmith/cilium-values.yaml',
+        '--wait',
+      );
       const out = helm(...KC, 'list', '-n', 'kube-system', '-o', 'json');
       expect(out.split('\n')).toHaveLength(2); // one line and its newline, like json.Encoder
       expect(shapeDiff(shapeOf(JSON.parse(real('helm', 'list-o-json.json'))), shapeOf(JSON.parse(out)))).toEqual([]);

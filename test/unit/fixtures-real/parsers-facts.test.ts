@@ -7,7 +7,11 @@ import { detectDistro, osFamily } from '../../../src/distro/index.js';
 import { lines, real } from './real.js';
 
 function factsOutput(sections: Record<string, string>): string {
-  return Object.entries(sections).map(([name, body]) => `\n${SECTION_MARK}${name}\n${body}`).join('') + `\n${SECTION_MARK}end\n`;
+  return (
+    Object.entries(sections)
+      .map(([name, body]) => `\n${SECTION_MARK}${name}\n${body}`)
+      .join('') + `\n${SECTION_MARK}end\n`
+  );
 }
 
 describe('os-release (Debian 12 recorded; Ubuntu 24.04, Rocky 9 quoted)', () => {
@@ -30,19 +34,31 @@ describe('os-release (Debian 12 recorded; Ubuntu 24.04, Rocky 9 quoted)', () => 
 describe('facts: version lines of the real tools', () => {
   const line = (tool: string, text: string) => `${tool} ${text.trim().split('\n')[0]}`;
   it('containerd 1.6 (Debian), kubectl client, docker: the x.y.z of each', () => {
-    const f = parseFacts(factsOutput({
-      'os-release': real('os-release', 'debian12.txt'),
-      versions: [line('containerd', real('containerd', 'version.txt')), line('kubectl', real('kubectl', 'version-client.txt')), line('docker', real('docker', 'version.txt'))].join('\n'),
-    }));
+    const f = parseFacts(
+      factsOutput({
+        'os-release': real('os-release', 'debian12.txt'),
+        versions: [
+          line('containerd', real('containerd', 'version.txt')),
+          line('kubectl', real('kubectl', 'version-client.txt')),
+          line('docker', real('docker', 'version.txt')),
+        ].join('\n'),
+      }),
+    );
     expect(f.versions).toMatchObject({ containerd: '1.6.20', kubectl: '1.32.4', docker: '28.2.2' });
     expect(f.os).toMatchObject({ id: 'debian', family: 'debian', versionId: '12' });
   });
   it('containerd 2.2.1 ("…/containerd/v2 v2.2.1 <sha>"), kubeadm -o short, kubelet --version, kubectl 1.33', () => {
-    const f = parseFacts(factsOutput({
-      'os-release': real('os-release', 'ubuntu2404.txt'),
-      versions: [line('containerd', real('containerd', 'version-2.2.1.txt')), line('kubeadm', real('kubeadm', 'version-o-short.txt')),
-        line('kubelet', real('kubelet', 'version.txt')), line('kubectl', real('kubectl', 'version-1.33.8.txt'))].join('\n'),
-    }));
+    const f = parseFacts(
+      factsOutput({
+        'os-release': real('os-release', 'ubuntu2404.txt'),
+        versions: [
+          line('containerd', real('containerd', 'version-2.2.1.txt')),
+          line('kubeadm', real('kubeadm', 'version-o-short.txt')),
+          line('kubelet', real('kubelet', 'version.txt')),
+          line('kubectl', real('kubectl', 'version-1.33.8.txt')),
+        ].join('\n'),
+      }),
+    );
     expect(f.versions).toMatchObject({ containerd: '2.2.1', kubeadm: '1.34.1', kubelet: '1.34.1', kubectl: '1.33.8' });
   });
   it('versionIn on each raw version text', () => {
@@ -65,7 +81,9 @@ describe('facts: swap, ports, SELinux', () => {
     expect(parsePorts(['ss', ...lines(real('ss', 'Htln.txt'))])).toEqual([22, 2379, 6443, 10248, 10257]);
   });
   it('/proc/net/tcp and tcp6 of the same listeners give the same ports', () => {
-    expect(parsePorts(['proc', ...lines(real('proc', 'net-tcp.txt')), ...lines(real('proc', 'net-tcp6.txt'))])).toEqual([22, 2379, 6443, 10248, 10257]);
+    expect(parsePorts(['proc', ...lines(real('proc', 'net-tcp.txt')), ...lines(real('proc', 'net-tcp6.txt'))])).toEqual([
+      22, 2379, 6443, 10248, 10257,
+    ]);
   });
   it('getenforce: Enforcing (Rocky) / Disabled (the real selinux-utils on a machine without SELinux)', () => {
     expect(parseSelinux(lines(real('getenforce', 'enforcing.txt')))).toBe('enforcing');
@@ -85,10 +103,20 @@ describe('facts.gather: the whole facts script run on a real Debian 12 machine',
     const f = parseFacts(real('facts-script', 'debian12-machine.txt'));
     expect(f).toMatchObject({
       os: { id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', family: 'debian' },
-      arch: 'amd64', hostname: 'vm', kernel: '6.18.44-fc-v1272', cpus: 2, memoryMiB: 24105, cgroupVersion: 1,
-      swapOn: false, selinux: 'absent', machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4', productUuid: '',
+      arch: 'amd64',
+      hostname: 'vm',
+      kernel: '6.18.44-fc-v1272',
+      cpus: 2,
+      memoryMiB: 24105,
+      cgroupVersion: 1,
+      swapOn: false,
+      selinux: 'absent',
+      machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4',
+      productUuid: '',
       versions: { kubeadm: '', kubelet: '', kubectl: '1.32.4', containerd: '1.6.20', docker: '28.2.2' },
-      cluster: { member: false }, listeningPorts: [2024, 44143], isRoot: true,
+      cluster: { member: false },
+      listeningPorts: [2024, 44143],
+      isRoot: true,
     });
     expect(f.macs[0]).toBe('02:fc:00:00:00:01');
     expect(f.epochSeconds).toBeGreaterThan(1_700_000_000);

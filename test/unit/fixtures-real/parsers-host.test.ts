@@ -53,7 +53,13 @@ describe('rpm 4.18 (recorded)', () => {
 });
 
 describe('systemctl (systemd 252)', () => {
-  const cases = [['enabled', true], ['static', true], ['disabled', false], ['masked', false], ['not-found', false]] as const;
+  const cases = [
+    ['enabled', true],
+    ['static', true],
+    ['disabled', false],
+    ['masked', false],
+    ['not-found', false],
+  ] as const;
   for (const [state, expected] of cases) {
     it(`is-enabled ${state} → ${expected}`, () => {
       expect(isEnabled(realResult('systemctl', `is-enabled-${state}.txt`))).toBe(expected);
@@ -77,7 +83,13 @@ describe('firewalls', () => {
     expect(ufw.isActive(realResult('ufw', 'status-inactive.txt'))).toBe(false);
   });
   it('firewall-cmd --list-ports', () => {
-    expect([...firewalld.openRules(realResult('firewall-cmd', 'list-ports.txt'))]).toEqual(['6443/tcp', '2379-2380/tcp', '10250/tcp', '10259/tcp', '10257/tcp']);
+    expect([...firewalld.openRules(realResult('firewall-cmd', 'list-ports.txt'))]).toEqual([
+      '6443/tcp',
+      '2379-2380/tcp',
+      '10250/tcp',
+      '10259/tcp',
+      '10257/tcp',
+    ]);
   });
 });
 
@@ -85,17 +97,25 @@ describe('host-prep checks on real outputs (swapon, systemctl list-unit-files, l
   it('hostprep.swap: swapon --show=NAME and list-unit-files --plain → swapoff, and mask every swap unit not already masked', async () => {
     const h = harness(makeInventory());
     const t = h.t('cp1');
-    t.allow('swapon --show=NAME --noheadings', () => realResult('swapon', 'show-name-noheadings.txt'))
-      .allow('systemctl list-unit-files --type=swap --no-legend --plain', () => realResult('systemctl', 'list-unit-files-swap.txt'));
+    t.allow('swapon --show=NAME --noheadings', () => realResult('swapon', 'show-name-noheadings.txt')).allow(
+      'systemctl list-unit-files --type=swap --no-legend --plain',
+      () => realResult('systemctl', 'list-unit-files-swap.txt'),
+    );
     const check = await hostprepSwap.check(h.ctx('cp1'));
     expectReadOnly(t);
-    expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual(['turn swap off now: /swap.img', 'mask dev-sda2.swap', 'mask swap.img.swap']);
+    expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
+      'turn swap off now: /swap.img',
+      'mask dev-sda2.swap',
+      'mask swap.img.swap',
+    ]);
   });
   it('hostprep.swap: no swap active (swapon prints nothing at all)', async () => {
     const h = harness(makeInventory());
     const t = h.t('cp1');
-    t.allow('swapon --show=NAME --noheadings', () => realResult('swapon', 'show-name-noheadings-none.txt'))
-      .allow('systemctl list-unit-files --type=swap --no-legend --plain', () => ({ code: 1, stdout: '' }));
+    t.allow('swapon --show=NAME --noheadings', () => realResult('swapon', 'show-name-noheadings-none.txt')).allow(
+      'systemctl list-unit-files --type=swap --no-legend --plain',
+      () => ({ code: 1, stdout: '' }),
+    );
     expect(await hostprepSwap.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
   });
   it('hostprep.modules: lsmod with br_netfilter and overlay loaded → nothing to load (the file is written)', async () => {
@@ -108,8 +128,10 @@ describe('host-prep checks on real outputs (swapon, systemctl list-unit-files, l
   it('hostprep.sysctl: sysctl -n values with their newline; ip_forward 0 differs, bridge-nf-call-iptables 1 matches', async () => {
     const h = harness(makeInventory());
     const t = h.t('cp1');
-    t.allow('sysctl -n net.ipv4.ip_forward', () => realResult('sysctl', 'n-ip_forward.txt'))
-      .allow(/^sysctl -n net\.bridge\.bridge-nf-call-ip6?tables$/, () => realResult('sysctl', 'n-bridge-nf-call-iptables.txt'));
+    t.allow('sysctl -n net.ipv4.ip_forward', () => realResult('sysctl', 'n-ip_forward.txt')).allow(
+      /^sysctl -n net\.bridge\.bridge-nf-call-ip6?tables$/,
+      () => realResult('sysctl', 'n-bridge-nf-call-iptables.txt'),
+    );
     const check = await hostprepSysctl.check(h.ctx('cp1'));
     const apply = check.status === 'change' ? check.changes.map((c) => c.summary).find((s) => s.startsWith('apply sysctl')) : '';
     expect(apply).toBe('apply sysctl settings: net.ipv4.ip_forward=1');

@@ -16,7 +16,10 @@ describe('crictl (cri-tools 1.34 layout)', () => {
   it('ps: the four static pods running, by name', () => {
     const containers = parseCrictlPs(real('crictl', 'ps.txt'));
     expect(containers.map((c) => [c.name, c.state])).toEqual([
-      ['kube-apiserver', 'Running'], ['kube-controller-manager', 'Running'], ['etcd', 'Running'], ['kube-scheduler', 'Running'],
+      ['kube-apiserver', 'Running'],
+      ['kube-controller-manager', 'Running'],
+      ['etcd', 'Running'],
+      ['kube-scheduler', 'Running'],
     ]);
     const ids = runningIds(containers, ['kube-apiserver', 'etcd', 'kube-vip']);
     expect([...ids.get('kube-apiserver')!]).toEqual(['6f1b2a9c0d3e4']);
@@ -69,7 +72,13 @@ describe('kubectl get nodes -o json (v1.34 API shape)', () => {
   });
   it('cluster nodes: the Ready condition reason and message', () => {
     const nodes = parseNodes(json);
-    expect(nodes[0]).toEqual({ name: 'cp1', ready: true, detail: 'KubeletReady: kubelet is posting ready status', roles: ['control-plane'], version: 'v1.34.1' });
+    expect(nodes[0]).toEqual({
+      name: 'cp1',
+      ready: true,
+      detail: 'KubeletReady: kubelet is posting ready status',
+      roles: ['control-plane'],
+      version: 'v1.34.1',
+    });
     expect(nodes[1]!.detail).toMatch(/^KubeletNotReady: container runtime network not ready/);
   });
 });
@@ -85,7 +94,10 @@ describe('helm list -o json', () => {
 describe('docker images --format and tar -tzf', () => {
   it('listImages(docker): names from {{.Repository}}:{{.Tag}}, <none> skipped', async () => {
     const t = { host: 'n1', exec: async () => realResult('docker', 'images-format-repo-tag.txt') } as unknown as Transport;
-    expect([...(await listImages(t, 'docker')).keys()].sort()).toEqual(['registry.k8s.io/kube-apiserver:v1.34.1', 'registry.k8s.io/pause:3.10']);
+    expect([...(await listImages(t, 'docker')).keys()].sort()).toEqual([
+      'registry.k8s.io/kube-apiserver:v1.34.1',
+      'registry.k8s.io/pause:3.10',
+    ]);
   });
   it('recover.pki reads the GNU tar 1.34 listing of the backup: the PKI files it holds are compared and restored', async () => {
     const h = harness(makeInventory());
@@ -119,11 +131,13 @@ describe('reset.drain on real kubectl errors (kubectl 1.32 against a loopback AP
     x.t('cp1').allow(/get node w1 -o name$/, () => stderrOf('get-node-not-found.stderr'));
     expect(await resetDrain.check(x.ctx('w1'))).toEqual({ status: 'ok' });
   });
-  it('connection refused: skipped, naming kubectl\'s last line', async () => {
+  it("connection refused: skipped, naming kubectl's last line", async () => {
     const x = h();
     x.t('cp1').allow(/get node w1 -o name$/, () => stderrOf('get-node-refused.stderr'));
     const check = await resetDrain.check(x.ctx('w1'));
     expect(check).toMatchObject({ status: 'skip' });
-    expect(JSON.stringify(check)).toContain('The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?');
+    expect(JSON.stringify(check)).toContain(
+      'The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?',
+    );
   });
 });

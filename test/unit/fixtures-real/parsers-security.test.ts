@@ -19,7 +19,10 @@ describe('openssl 3.0.19 (recorded)', () => {
     expect(facts.serial).toBe(real('openssl', 'apiserver.crt.fields.txt').match(/^serial=(\S+)/)![1]);
   });
   it('SANs: DNS names and IPs, IPv6 compressed (openssl prints FD00:0:0:0:0:0:0:1)', () => {
-    expect(certFacts(pem)).toMatchObject({ dnsNames: ['cp1', 'kubernetes', 'kubernetes.default.svc.cluster.local'], ips: ['10.96.0.1', '10.199.0.11', 'fd00::1', '2001:db8::a'] });
+    expect(certFacts(pem)).toMatchObject({
+      dnsNames: ['cp1', 'kubernetes', 'kubernetes.default.svc.cluster.local'],
+      ips: ['10.96.0.1', '10.199.0.11', 'fd00::1', '2001:db8::a'],
+    });
     const opensslSan = lines(real('openssl', 'apiserver.crt.san.txt'))[1]!.trim();
     expect(parseSubjectAltName(opensslSan).ips).toEqual(['10.96.0.1', '10.199.0.11', 'fd00::1', '2001:db8::a']);
   });
@@ -32,7 +35,9 @@ describe('openssl 3.0.19 (recorded)', () => {
 
 describe('ssh-keyscan / OpenSSH 9.2 (recorded)', () => {
   const entries = parseKnownHosts(real('ssh-keyscan', 'keyscan-port.txt'));
-  const sshKeygen = new Map(lines(real('ssh-keyscan', 'host-key-fingerprints.txt')).map((l) => [l.match(/\((\w+)\)$/)![1]!, l.split(' ')[1]!]));
+  const sshKeygen = new Map(
+    lines(real('ssh-keyscan', 'host-key-fingerprints.txt')).map((l) => [l.match(/\((\w+)\)$/)![1]!, l.split(' ')[1]!]),
+  );
   it('three host keys for [127.0.0.1]:22741, each matching host and port', () => {
     expect(entries.map((e) => e.keyType)).toEqual(['ssh-rsa', 'ecdsa-sha2-nistp256', 'ssh-ed25519']);
     for (const e of entries) {
@@ -69,16 +74,25 @@ describe('reset leftovers: iptables-save 1.8.9 and ip -o link (recorded in a net
   };
 
   it('chainCleanup on the nat and filter dumps: jumps deleted, Kubernetes chains flushed and removed', () => {
-    expect(chainCleanup('nat', real('iptables-save', 'kube-chains-nat.txt'))).toBe([
-      '*nat',
-      '-D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
-      '-D OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
-      '-D POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
-      '-D POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG',
-      '-F FLANNEL-POSTRTG', '-F KUBE-POSTROUTING', '-F KUBE-SERVICES', '-F KUBE-SVC-NPX46M4PTMTKRN6Y',
-      '-X FLANNEL-POSTRTG', '-X KUBE-POSTROUTING', '-X KUBE-SERVICES', '-X KUBE-SVC-NPX46M4PTMTKRN6Y',
-      'COMMIT', '',
-    ].join('\n'));
+    expect(chainCleanup('nat', real('iptables-save', 'kube-chains-nat.txt'))).toBe(
+      [
+        '*nat',
+        '-D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+        '-D OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+        '-D POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+        '-D POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG',
+        '-F FLANNEL-POSTRTG',
+        '-F KUBE-POSTROUTING',
+        '-F KUBE-SERVICES',
+        '-F KUBE-SVC-NPX46M4PTMTKRN6Y',
+        '-X FLANNEL-POSTRTG',
+        '-X KUBE-POSTROUTING',
+        '-X KUBE-SERVICES',
+        '-X KUBE-SVC-NPX46M4PTMTKRN6Y',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
     const filter = chainCleanup('filter', real('iptables-save', 'kube-chains-filter.txt'))!;
     expect(filter).toContain('-D INPUT -j KUBE-FIREWALL\n');
     expect(filter).toContain('-D INPUT -m comment --comment "cilium-feeder: CILIUM_INPUT" -j CILIUM_INPUT\n');
@@ -107,9 +121,19 @@ describe('reset leftovers: iptables-save 1.8.9 and ip -o link (recorded in a net
     const bin = stubDir(stubs);
     try {
       const probe = runSh(commandText(leftoversProbe([])), bin);
-      const l = parseLeftovers(probe.split('\n').filter((x) => /^(chain|link) /.test(x)).join('\n'));
+      const l = parseLeftovers(
+        probe
+          .split('\n')
+          .filter((x) => /^(chain|link) /.test(x))
+          .join('\n'),
+      );
       expect(l.links).toEqual(['cni0', 'flannel.1', 'cilium_net', 'cilium_host']);
-      expect(l.chains.filter((c) => c.table === 'nat').map((c) => c.chain)).toEqual(['FLANNEL-POSTRTG', 'KUBE-POSTROUTING', 'KUBE-SERVICES', 'KUBE-SVC-NPX46M4PTMTKRN6Y']);
+      expect(l.chains.filter((c) => c.table === 'nat').map((c) => c.chain)).toEqual([
+        'FLANNEL-POSTRTG',
+        'KUBE-POSTROUTING',
+        'KUBE-SERVICES',
+        'KUBE-SVC-NPX46M4PTMTKRN6Y',
+      ]);
       expect(l.chains.filter((c) => c.table === 'filter').map((c) => c.chain)).toEqual(['CILIUM_INPUT', 'FLANNEL-FWD', 'KUBE-FIREWALL']);
       expect(l.chains.every((c) => c.tool === 'iptables')).toBe(true);
     } finally {

@@ -8,7 +8,9 @@ describe('test/fixtures/real provenance', () => {
   for (const tool of toolDirs()) {
     it(`${tool}: every file is listed with a command, an exit code and where it came from`, () => {
       const m = manifest(tool);
-      const files = readdirSync(join(REAL_DIR, tool)).filter((f) => f !== 'fixtures.json').sort();
+      const files = readdirSync(join(REAL_DIR, tool))
+        .filter((f) => f !== 'fixtures.json')
+        .sort();
       expect(Object.keys(m.files).sort()).toEqual(files);
       for (const [file, entry] of Object.entries(m.files)) {
         const origin = entry.origin ?? m.origin;

@@ -59,7 +59,14 @@ const BASE: Json = {
       maxChannels: 8,
     },
     hosts: [
-      { name: 'cp1', address: '192.168.56.11', internalAddress: '10.0.0.11', roles: ['control-plane'], ssh: { user: 'ops', port: 2222, keyPath: './keys/id', passwordEnv: 'KS_PW2' }, labels: { 'example.com/disk': 'ssd' } },
+      {
+        name: 'cp1',
+        address: '192.168.56.11',
+        internalAddress: '10.0.0.11',
+        roles: ['control-plane'],
+        ssh: { user: 'ops', port: 2222, keyPath: './keys/id', passwordEnv: 'KS_PW2' },
+        labels: { 'example.com/disk': 'ssd' },
+      },
       { name: 'cp2', address: '192.168.56.12', internalAddress: '10.0.0.12', roles: ['control-plane'] },
       { name: 'cp3', address: '192.168.56.13', internalAddress: '10.0.0.13', roles: ['control-plane'] },
       { name: 'w1', address: '192.168.56.21', roles: ['worker'] },
@@ -76,7 +83,11 @@ const BASE: Json = {
       packageRepository: 'https://mirror.example.com/k8s',
       loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth0', image: 'ghcr.io/kube-vip/kube-vip:v0.8.9' },
     },
-    containerRuntime: { type: 'containerd', registryMirrors: { 'docker.io': ['https://mirror.example.com'] }, insecureRegistries: ['reg.example.com:5000'] },
+    containerRuntime: {
+      type: 'containerd',
+      registryMirrors: { 'docker.io': ['https://mirror.example.com'] },
+      insecureRegistries: ['reg.example.com:5000'],
+    },
     network: {
       plugin: 'flannel',
       flannel: { version: '0.28.9', backend: 'vxlan', directRouting: false, iface: 'eth1' },
@@ -169,7 +180,9 @@ const fullwidthDigits = (text: string) => text.replace(/\d/g, (d) => String.from
 /** A plausible misspelling of a key: two neighbouring letters swapped, or one doubled. */
 const typo = (key: string, rnd: () => number) => {
   const i = Math.floor(rnd() * (key.length - 1));
-  return rnd() < 0.5 && key[i] !== key[i + 1] ? key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2) : key.slice(0, i + 1) + key[i] + key.slice(i + 1);
+  return rnd() < 0.5 && key[i] !== key[i + 1]
+    ? key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2)
+    : key.slice(0, i + 1) + key[i] + key.slice(i + 1);
 };
 
 function breakField(f: Field, rnd: () => number): { what: string; value: Json; at?: Path; mentions?: string }[] {
@@ -183,7 +196,12 @@ function breakField(f: Field, rnd: () => number): { what: string; value: Json; a
       const keys = Object.keys(def.shape ?? {});
       const key = keys[Math.floor(rnd() * keys.length)]!;
       const wrong = typo(key, rnd);
-      if (!keys.includes(wrong)) out.push({ what: `unknown key ${wrong}`, value: { ...((current as Record<string, Json>) ?? {}), [wrong]: 'x' }, at: [...f.path, wrong] });
+      if (!keys.includes(wrong))
+        out.push({
+          what: `unknown key ${wrong}`,
+          value: { ...((current as Record<string, Json>) ?? {}), [wrong]: 'x' },
+          at: [...f.path, wrong],
+        });
       break;
     }
     case 'array':
@@ -193,7 +211,12 @@ function breakField(f: Field, rnd: () => number): { what: string; value: Json; a
       out.push({ what: 'a list for a mapping', value: ['x'] }, { what: 'a key with a space', value: { 'bad key': 'x' } });
       break;
     case 'string':
-      out.push({ what: 'a number', value: [7, 12345, 0.5][Math.floor(rnd() * 3)]! }, { what: 'null', value: null }, { what: 'a list', value: [asText ?? 'x'] }, { what: 'a mapping', value: { v: asText ?? 'x' } });
+      out.push(
+        { what: 'a number', value: [7, 12345, 0.5][Math.floor(rnd() * 3)]! },
+        { what: 'null', value: null },
+        { what: 'a list', value: [asText ?? 'x'] },
+        { what: 'a mapping', value: { v: asText ?? 'x' } },
+      );
       if (asText) {
         const alike = lookAlike(asText);
         if (alike) out.push({ what: `look-alike ${JSON.stringify(alike)}`, value: alike });
@@ -211,11 +234,20 @@ function breakField(f: Field, rnd: () => number): { what: string; value: Json; a
       if (min !== undefined) out.push({ what: `min-1 (${min - 1})`, value: min - 1, mentions: `at least ${min}` });
       if (max !== undefined) out.push({ what: `max+1 (${max + 1})`, value: max + 1, mentions: `at most ${max}` });
       if (s.isInt) out.push({ what: 'a fraction', value: (min ?? 0) + 1.5 });
-      out.push({ what: 'infinity', value: Infinity }, { what: 'NaN', value: NaN }, { what: 'a huge number', value: 1e21, ...(max !== undefined ? { mentions: `at most ${max}` } : {}) });
+      out.push(
+        { what: 'infinity', value: Infinity },
+        { what: 'NaN', value: NaN },
+        { what: 'a huge number', value: 1e21, ...(max !== undefined ? { mentions: `at most ${max}` } : {}) },
+      );
       break;
     }
     case 'boolean':
-      out.push({ what: '"yes"', value: 'yes' }, { what: '"true" as a string', value: 'true' }, { what: '1', value: 1 }, { what: 'null', value: null });
+      out.push(
+        { what: '"yes"', value: 'yes' },
+        { what: '"true" as a string', value: 'true' },
+        { what: '1', value: 1 },
+        { what: 'null', value: null },
+      );
       break;
     case 'enum': {
       const first = Object.values(def.entries ?? {})[0]!;
@@ -261,11 +293,23 @@ function extraCases(rnd: () => number): Case[] {
 
   // role-like host names and selector words
   for (const word of RESERVED_NAMES) {
-    out.push({ name: `host named like a selector: ${word}`, text: yaml(setAt(BASE, ['spec', 'hosts', 3, 'name'], word)), field: ['spec', 'hosts', 3, 'name'] });
+    out.push({
+      name: `host named like a selector: ${word}`,
+      text: yaml(setAt(BASE, ['spec', 'hosts', 3, 'name'], word)),
+      field: ['spec', 'hosts', 3, 'name'],
+    });
   }
   // look-alikes of those words, and fullwidth digits in every IP field
-  out.push({ name: 'host named wоrker (Cyrillic о)', text: yaml(setAt(BASE, ['spec', 'hosts', 3, 'name'], 'wоrker')), field: ['spec', 'hosts', 3, 'name'] });
-  out.push({ name: 'role cоntrol-plane (Cyrillic о)', text: yaml(setAt(BASE, ['spec', 'hosts', 0, 'roles', 0], 'cоntrol-plane')), field: ['spec', 'hosts', 0, 'roles', 0] });
+  out.push({
+    name: 'host named wоrker (Cyrillic о)',
+    text: yaml(setAt(BASE, ['spec', 'hosts', 3, 'name'], 'wоrker')),
+    field: ['spec', 'hosts', 3, 'name'],
+  });
+  out.push({
+    name: 'role cоntrol-plane (Cyrillic о)',
+    text: yaml(setAt(BASE, ['spec', 'hosts', 0, 'roles', 0], 'cоntrol-plane')),
+    field: ['spec', 'hosts', 0, 'roles', 0],
+  });
   const ipFields: Path[] = [
     ['spec', 'hosts', 1, 'address'],
     ['spec', 'hosts', 1, 'internalAddress'],
@@ -276,7 +320,11 @@ function extraCases(rnd: () => number): Case[] {
     ['spec', 'ssh', 'bastion', 'address'],
   ];
   for (const path of ipFields) {
-    out.push({ name: `fullwidth digits in ${formatPath(path)}`, text: yaml(setAt(BASE, path, fullwidthDigits(String(getAt(BASE, path))))), field: path });
+    out.push({
+      name: `fullwidth digits in ${formatPath(path)}`,
+      text: yaml(setAt(BASE, path, fullwidthDigits(String(getAt(BASE, path))))),
+      field: path,
+    });
   }
 
   // deep block nesting under a label value: beyond the indentation limit the guard stops it, below it the schema does
@@ -285,16 +333,27 @@ function extraCases(rnd: () => number): Case[] {
     let nested: Json = 'leaf';
     for (let d = 0; d < depth; d++) nested = { [`k${d}`]: nested };
     const path = ['spec', 'hosts', 0, 'labels', 'example.com/disk'];
-    out.push({ name: `labels value nested ${depth} mappings deep`, text: yaml(setAt(BASE, path, nested)), field: depth * 2 + 10 > 200 ? undefined : path });
+    out.push({
+      name: `labels value nested ${depth} mappings deep`,
+      text: yaml(setAt(BASE, path, nested)),
+      field: depth * 2 + 10 > 200 ? undefined : path,
+    });
   }
   // deep flow nesting: over the bracket limit, and just under it (then a list where a string belongs)
   for (let n = 0; n < 3; n++) {
     const depth = between(rnd, 65, 5000);
-    out.push({ name: `metadata.name nested in ${depth} brackets`, text: yaml(BASE).replace('name: fuzz', `name: ${'['.repeat(depth)}${']'.repeat(depth)}`) });
+    out.push({
+      name: `metadata.name nested in ${depth} brackets`,
+      text: yaml(BASE).replace('name: fuzz', `name: ${'['.repeat(depth)}${']'.repeat(depth)}`),
+    });
   }
   for (let n = 0; n < 2; n++) {
     const depth = between(rnd, 2, 60);
-    out.push({ name: `metadata.name as ${depth} nested lists`, text: yaml(BASE).replace('name: fuzz', `name: ${'['.repeat(depth)}x${']'.repeat(depth)}`), field: ['metadata', 'name'] });
+    out.push({
+      name: `metadata.name as ${depth} nested lists`,
+      text: yaml(BASE).replace('name: fuzz', `name: ${'['.repeat(depth)}x${']'.repeat(depth)}`),
+      field: ['metadata', 'name'],
+    });
   }
   // huge documents: thousands of valid hosts and one broken one somewhere among them
   for (let n = 0; n < 3; n++) {
@@ -303,25 +362,58 @@ function extraCases(rnd: () => number): Case[] {
     const hosts = [...(getAt(BASE, ['spec', 'hosts']) as Json[]), ...Array.from({ length: count }, (_, i) => host(i + 1))];
     const index = 4 + bad;
     const broken = setAt(setAt(BASE, ['spec', 'hosts'], hosts), ['spec', 'hosts', index, 'address'], `10.0.0.${between(rnd, 256, 999)}`);
-    out.push({ name: `${count + 4} hosts, hosts[${index}].address broken`, text: yaml(broken), field: ['spec', 'hosts', index, 'address'] });
+    out.push({
+      name: `${count + 4} hosts, hosts[${index}].address broken`,
+      text: yaml(broken),
+      field: ['spec', 'hosts', index, 'address'],
+    });
   }
-  out.push({ name: 'a line longer than the limit', text: yaml(setAt(BASE, ['metadata', 'name'], 'a'.repeat(between(rnd, 16_400, 60_000)))) });
-  out.push({ name: 'a long name under the line limit', text: yaml(setAt(BASE, ['metadata', 'name'], 'a'.repeat(between(rnd, 300, 16_000)))), field: ['metadata', 'name'] });
+  out.push({
+    name: 'a line longer than the limit',
+    text: yaml(setAt(BASE, ['metadata', 'name'], 'a'.repeat(between(rnd, 16_400, 60_000)))),
+  });
+  out.push({
+    name: 'a long name under the line limit',
+    text: yaml(setAt(BASE, ['metadata', 'name'], 'a'.repeat(between(rnd, 300, 16_000)))),
+    field: ['metadata', 'name'],
+  });
   const many = between(rnd, 500, 3000);
-  out.push({ name: `${many} unknown keys in spec`, text: yaml(setAt(BASE, ['spec'], { ...(getAt(BASE, ['spec']) as Record<string, Json>), ...Object.fromEntries(Array.from({ length: many }, (_, i) => [`extra${i}`, i])) })), field: ['spec'] });
+  out.push({
+    name: `${many} unknown keys in spec`,
+    text: yaml(
+      setAt(BASE, ['spec'], {
+        ...(getAt(BASE, ['spec']) as Record<string, Json>),
+        ...Object.fromEntries(Array.from({ length: many }, (_, i) => [`extra${i}`, i])),
+      }),
+    ),
+    field: ['spec'],
+  });
 
   // alias bombs: each level repeats the one before `width` times
   for (let n = 0; n < 4; n++) {
     const width = between(rnd, 3, 10);
     const depth = between(rnd, 4, 9);
     const lines = [`a0: &a0 [${Array(width).fill('"lol"').join(', ')}]`];
-    for (let d = 1; d < depth; d++) lines.push(`a${d}: &a${d} [${Array(width).fill(`*a${d - 1}`).join(', ')}]`);
+    for (let d = 1; d < depth; d++)
+      lines.push(
+        `a${d}: &a${d} [${Array(width)
+          .fill(`*a${d - 1}`)
+          .join(', ')}]`,
+      );
     // at the top level, or nested inside a host's labels (each level one more label)
     const where = n % 2 === 0 ? 'at the top level' : 'inside hosts[0].labels';
     const text = n % 2 === 0 ? yaml(BASE) + lines.join('\n') + '\n' : yaml(BASE).replace('example.com/disk: ssd', lines.join('\n        '));
     out.push({ name: `alias bomb ${width}^${depth} ${where}`, text });
   }
-  out.push({ name: 'hosts as an alias of a huge list', text: `big: &big [${Array(200).fill('{name: x, address: 10.0.0.1, roles: [worker]}').join(', ')}]\n` + yaml(BASE).replace(/hosts:\n(?:  +.*\n)+?(?=  kubernetes:)/, 'hosts: [*big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big]\n') });
+  out.push({
+    name: 'hosts as an alias of a huge list',
+    text:
+      `big: &big [${Array(200).fill('{name: x, address: 10.0.0.1, roles: [worker]}').join(', ')}]\n` +
+      yaml(BASE).replace(
+        /hosts:\n(?: {2,}.*\n)+?(?= {2}kubernetes:)/,
+        'hosts: [*big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big]\n',
+      ),
+  });
 
   // duplicate keys: a scalar line of the valid file, written twice
   const lines = yaml(BASE).split('\n');
@@ -332,7 +424,10 @@ function extraCases(rnd: () => number): Case[] {
     copy.splice(i + 1, 0, l);
     out.push({ name: `duplicate key on line ${i + 2}: ${l.trim()}`, text: copy.join('\n'), line: i + 2 });
   }
-  out.push({ name: 'merge key bringing a hostile user', text: yaml(BASE).replace('metadata:', 'base: &b { user: "$(id)" }\nmetadata:').replace('  ssh:\n', '  ssh:\n    <<: *b\n') });
+  out.push({
+    name: 'merge key bringing a hostile user',
+    text: yaml(BASE).replace('metadata:', 'base: &b { user: "$(id)" }\nmetadata:').replace('  ssh:\n', '  ssh:\n    <<: *b\n'),
+  });
   return out;
 }
 
@@ -346,8 +441,18 @@ mkdirSync(join(dir, 'bundle'));
 
 async function validate(file: string): Promise<{ code: number; stderr: string }> {
   let stderr = '';
-  const out: Output = { stdout: { write: () => undefined }, stderr: { write: (s: string) => void (stderr += s) }, isTTY: false, color: false };
-  const code = await main(['validate', '-i', file], { out, env: { PATH: process.env.PATH ?? '' }, cwd: dir, signal: new AbortController().signal });
+  const out: Output = {
+    stdout: { write: () => undefined },
+    stderr: { write: (s: string) => void (stderr += s) },
+    isTTY: false,
+    color: false,
+  };
+  const code = await main(['validate', '-i', file], {
+    out,
+    env: { PATH: process.env.PATH ?? '' },
+    cwd: dir,
+    signal: new AbortController().signal,
+  });
   process.exitCode = undefined;
   return { code, stderr };
 }
@@ -371,7 +476,11 @@ function check(c: Case, file: string, r: { code: number; stderr: string }, via: 
     expect(Number(col), shown).toBeGreaterThanOrEqual(1);
   }
   if (c.mentions !== undefined) expect(r.stderr, shown).toContain(c.mentions);
-  if (c.line !== undefined) expect(located.map(([, line]) => Number(line)), `${shown}\n(expected an error on line ${c.line})`).toContain(c.line);
+  if (c.line !== undefined)
+    expect(
+      located.map(([, line]) => Number(line)),
+      `${shown}\n(expected an error on line ${c.line})`,
+    ).toContain(c.line);
   if (c.field) {
     const want = formatPath(c.field);
     const names = located.some(([, , , path]) => path === `${want}:` || path!.startsWith(`${want}.`) || path!.startsWith(`${want}[`));
@@ -418,7 +527,11 @@ describe(`fuzz: hostile inventories generated from the schema (seed ${SEED})`, (
       const c = all[i]!;
       const file = join(dir, `bin-${i}.yaml`);
       writeFileSync(file, c.text);
-      const r = spawnSync(process.execPath, [bin, 'validate', '-i', file], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      const r = spawnSync(process.execPath, [bin, 'validate', '-i', file], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      });
       check(c, file, { code: r.status ?? -1, stderr: r.stderr }, 'bin/kubesmith validate');
     }
   });

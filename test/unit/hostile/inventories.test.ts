@@ -22,13 +22,38 @@ const BASE: Json = {
   kind: 'Cluster',
   metadata: { name: 'demo' },
   spec: {
-    ssh: { user: 'kube', port: 22, keyPath: './keys/id_ed25519', knownHostsPath: '/root/.ssh/known_hosts', passwordEnv: 'KS_PW', sudo: 'auto' },
+    ssh: {
+      user: 'kube',
+      port: 22,
+      keyPath: './keys/id_ed25519',
+      knownHostsPath: '/root/.ssh/known_hosts',
+      passwordEnv: 'KS_PW',
+      sudo: 'auto',
+    },
     hosts: [
-      { name: 'cp1', address: '192.168.56.11', internalAddress: '10.0.0.11', roles: ['control-plane'], labels: { 'example.com/disk': 'ssd' } },
+      {
+        name: 'cp1',
+        address: '192.168.56.11',
+        internalAddress: '10.0.0.11',
+        roles: ['control-plane'],
+        labels: { 'example.com/disk': 'ssd' },
+      },
       { name: 'w1', address: '192.168.56.21', roles: ['worker'], ssh: { user: 'ops', port: 2222, keyPath: './keys/w1' } },
     ],
-    kubernetes: { version: '1.34.1', controlPlaneEndpoint: 'api.demo.internal:6443', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', imageRepository: 'registry.k8s.io', dnsDomain: 'cluster.local', certSANs: ['api.demo.internal'] },
-    containerRuntime: { type: 'containerd', registryMirrors: { 'docker.io': ['https://mirror.example.com'] }, insecureRegistries: ['reg.example.com:5000'] },
+    kubernetes: {
+      version: '1.34.1',
+      controlPlaneEndpoint: 'api.demo.internal:6443',
+      podSubnet: '10.244.0.0/16',
+      serviceSubnet: '10.96.0.0/12',
+      imageRepository: 'registry.k8s.io',
+      dnsDomain: 'cluster.local',
+      certSANs: ['api.demo.internal'],
+    },
+    containerRuntime: {
+      type: 'containerd',
+      registryMirrors: { 'docker.io': ['https://mirror.example.com'] },
+      insecureRegistries: ['reg.example.com:5000'],
+    },
     network: { plugin: 'flannel' },
   },
 };
@@ -48,7 +73,18 @@ function setAt(v: Json, path: (string | number)[], value: Json): Json {
   return copy as Json;
 }
 
-const METACHARS = ['$(reboot)', '`id`', 'a;rm -rf /', "x' || true; '", 'a && touch /tmp/pwn', 'a|nc 1.2.3.4 9', 'a > /etc/passwd', 'a\nb', '${IFS}x', '../../etc/shadow'];
+const METACHARS = [
+  '$(reboot)',
+  '`id`',
+  'a;rm -rf /',
+  "x' || true; '",
+  'a && touch /tmp/pwn',
+  'a|nc 1.2.3.4 9',
+  'a > /etc/passwd',
+  'a\nb',
+  '${IFS}x',
+  '../../etc/shadow',
+];
 
 interface Case {
   name: string;
@@ -64,10 +100,14 @@ function cases(): Case[] {
     const payload = METACHARS[i % METACHARS.length]!;
     out.push({ name: `metachar ${l.path.join('.')} = ${JSON.stringify(payload)}`, text: yaml(setAt(BASE, l.path, payload)) });
   });
-  for (const p of METACHARS) out.push({ name: `metachar spec.ssh.user = ${JSON.stringify(p)}`, text: yaml(setAt(BASE, ['spec', 'ssh', 'user'], p)) });
+  for (const p of METACHARS)
+    out.push({ name: `metachar spec.ssh.user = ${JSON.stringify(p)}`, text: yaml(setAt(BASE, ['spec', 'ssh', 'user'], p)) });
   // metacharacters in keys: label keys and mirror hosts
   out.push({ name: 'metachar in a label key', text: yaml(setAt(BASE, ['spec', 'hosts', 0, 'labels'], { '$(reboot)': 'x' })) });
-  out.push({ name: 'metachar in a mirror registry host', text: yaml(setAt(BASE, ['spec', 'containerRuntime', 'registryMirrors'], { 'a;b': ['https://m.example.com'] })) });
+  out.push({
+    name: 'metachar in a mirror registry host',
+    text: yaml(setAt(BASE, ['spec', 'containerRuntime', 'registryMirrors'], { 'a;b': ['https://m.example.com'] })),
+  });
   // wrong types at every leaf
   const wrong: Json[] = [12345, true, null, ['a'], { x: 1 }];
   leaves(BASE).forEach((l, i) => {
@@ -85,11 +125,15 @@ function cases(): Case[] {
   // numbers out of range
   // 1e309 is Infinity on purpose: YAML's .inf
   // biome-ignore lint/correctness/noPrecisionLoss: the point is a number no port can be
-  for (const port of [0, -1, 65536, 1e309, 2.5]) out.push({ name: `ssh port ${port}`, text: yaml(setAt(BASE, ['spec', 'ssh', 'port'], port)).replace('port: Infinity', 'port: .inf') });
+  for (const port of [0, -1, 65536, 1e309, 2.5])
+    out.push({ name: `ssh port ${port}`, text: yaml(setAt(BASE, ['spec', 'ssh', 'port'], port)).replace('port: Infinity', 'port: .inf') });
   // overlapping / bad networks
   out.push({ name: 'pod subnet overlaps service subnet', text: yaml(setAt(BASE, ['spec', 'kubernetes', 'podSubnet'], '10.96.0.0/16')) });
   out.push({ name: 'pod subnet contains a host address', text: yaml(setAt(BASE, ['spec', 'kubernetes', 'podSubnet'], '192.168.0.0/16')) });
-  out.push({ name: 'service subnet contains a host internal address', text: yaml(setAt(BASE, ['spec', 'kubernetes', 'serviceSubnet'], '10.0.0.0/12')) });
+  out.push({
+    name: 'service subnet contains a host internal address',
+    text: yaml(setAt(BASE, ['spec', 'kubernetes', 'serviceSubnet'], '10.0.0.0/12')),
+  });
   out.push({ name: 'subnet not a CIDR', text: yaml(setAt(BASE, ['spec', 'kubernetes', 'podSubnet'], '10.244.0.0/33')) });
   // inventory-level rules
   out.push({ name: 'duplicate host names', text: yaml(setAt(BASE, ['spec', 'hosts', 1, 'name'], 'cp1')) });
@@ -98,12 +142,23 @@ function cases(): Case[] {
   out.push({ name: 'unknown role', text: yaml(setAt(BASE, ['spec', 'hosts', 0, 'roles'], ['master'])) });
   out.push({ name: 'unknown field', text: yaml(setAt(BASE, ['spec', 'sshh'], { user: 'root' })) });
   out.push({ name: 'unsupported version', text: yaml(setAt(BASE, ['spec', 'kubernetes', 'version'], '1.12.0')) });
-  out.push({ name: 'prototype pollution keys', text: yaml(BASE).replace('kind: Cluster', 'kind: Cluster\n__proto__:\n  polluted: true\nconstructor:\n  prototype: 1') });
+  out.push({
+    name: 'prototype pollution keys',
+    text: yaml(BASE).replace('kind: Cluster', 'kind: Cluster\n__proto__:\n  polluted: true\nconstructor:\n  prototype: 1'),
+  });
   // YAML attacks and broken files
   const laugh = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 10; i++) laugh.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 10; i++)
+    laugh.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   out.push({ name: 'billion laughs (alias bomb)', text: laugh.join('\n') + '\n' });
-  out.push({ name: 'alias bomb inside a valid inventory', text: yaml(BASE) + 'x: &x [1,2,3,4,5,6,7,8,9,10]\n' + Array.from({ length: 150 }, (_, i) => `y${i}: [*x, *x, *x]`).join('\n') + '\n' });
+  out.push({
+    name: 'alias bomb inside a valid inventory',
+    text: yaml(BASE) + 'x: &x [1,2,3,4,5,6,7,8,9,10]\n' + Array.from({ length: 150 }, (_, i) => `y${i}: [*x, *x, *x]`).join('\n') + '\n',
+  });
   out.push({ name: 'huge file', text: yaml(BASE) + '# ' + 'x'.repeat(MAX_INVENTORY_BYTES + 10) + '\n' });
   out.push({ name: 'deep nesting', text: 'a: ' + '['.repeat(20_000) + ']'.repeat(20_000) + '\n' });
   out.push({ name: 'very long string', text: yaml(setAt(BASE, ['metadata', 'name'], 'a'.repeat(100_000))) });
@@ -116,7 +171,10 @@ function cases(): Case[] {
   out.push({ name: 'binary garbage', text: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)).toString('latin1') });
   out.push({ name: 'custom tag !!js/function', text: yaml(BASE).replace('name: demo', 'name: !!js/function "function(){ return 1 }"') });
   out.push({ name: 'binary tag', text: yaml(BASE).replace('name: demo', 'name: !!binary aGVsbG8=') });
-  out.push({ name: 'merge key into hosts', text: yaml(BASE).replace('metadata:', 'base: &b { user: "$(id)" }\nmetadata:').replace('  ssh:\n', '  ssh:\n    <<: *b\n') });
+  out.push({
+    name: 'merge key into hosts',
+    text: yaml(BASE).replace('metadata:', 'base: &b { user: "$(id)" }\nmetadata:').replace('  ssh:\n', '  ssh:\n    <<: *b\n'),
+  });
   out.push({ name: 'duplicate keys', text: yaml(BASE).replace('kind: Cluster', 'kind: Cluster\nkind: Other') });
   out.push({ name: 'wrong apiVersion', text: yaml(setAt(BASE, ['apiVersion'], 'v1')) });
   out.push({ name: 'NUL byte in a name', text: yaml(BASE).replace('name: demo', 'name: "de\\0mo"') });
@@ -139,8 +197,19 @@ const noConnections: ConnectionsFactory = () => ({
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const out: Output = { stdout: { write: (s: string) => void (stdout += s) }, stderr: { write: (s: string) => void (stderr += s) }, isTTY: false, color: false };
-  const code = await main(argv, { out, env: { PATH: process.env.PATH ?? '' }, cwd: dir, signal: new AbortController().signal, connections: noConnections });
+  const out: Output = {
+    stdout: { write: (s: string) => void (stdout += s) },
+    stderr: { write: (s: string) => void (stderr += s) },
+    isTTY: false,
+    color: false,
+  };
+  const code = await main(argv, {
+    out,
+    env: { PATH: process.env.PATH ?? '' },
+    cwd: dir,
+    signal: new AbortController().signal,
+    connections: noConnections,
+  });
   process.exitCode = undefined;
   return { code, stdout, stderr };
 }

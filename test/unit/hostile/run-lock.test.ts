@@ -24,7 +24,9 @@ function localHost(name: string): Transport {
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
         child.stderr.on('data', (d) => (stderr += d));
-        child.on('close', (code) => (code === 0 ? resolve({ code, stdout, stderr, durationMs: Date.now() - started }) : reject(new Error(`exit ${code}: ${stderr}`))));
+        child.on('close', (code) =>
+          code === 0 ? resolve({ code, stdout, stderr, durationMs: Date.now() - started }) : reject(new Error(`exit ${code}: ${stderr}`)),
+        );
       }),
     writeFile: async () => undefined,
     readFile: async () => null,
@@ -78,13 +80,26 @@ describe('run lock', () => {
     const runs = Array.from({ length: 10 }, () => make());
     const results = await Promise.allSettled(runs.map((r) => r.acquire('h1', host)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof LockHeldError)).toBe(true);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof LockHeldError)).toBe(
+      true,
+    );
     const winner = runs[results.findIndex((r) => r.status === 'fulfilled')]!;
     expect(parseLockFile(readFileSync(join(dir, 'lock'), 'utf8'))!.id).toBe(winner.owner.id);
   });
 
   it('a lock not refreshed for staleSeconds is taken over', async () => {
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'old-run', admin: 'elsewhere', pid: 4242, user: 'ops', command: 'apply', started: now() - 500, refreshed: now() - 100 }));
+    writeFileSync(
+      join(dir, 'lock'),
+      lockFile({
+        id: 'old-run',
+        admin: 'elsewhere',
+        pid: 4242,
+        user: 'ops',
+        command: 'apply',
+        started: now() - 500,
+        refreshed: now() - 100,
+      }),
+    );
     const logs: string[] = [];
     const a = make('apply', { command: 'apply', staleSeconds: 60 });
     await a.acquire('h1', host, (m) => logs.push(m));
@@ -93,13 +108,19 @@ describe('run lock', () => {
   });
 
   it('a fresh lock of another machine is respected; one of this machine whose process ended is taken over', async () => {
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'other', admin: 'elsewhere', pid: 1, user: 'ops', command: 'apply', started: now(), refreshed: now() }));
+    writeFileSync(
+      join(dir, 'lock'),
+      lockFile({ id: 'other', admin: 'elsewhere', pid: 1, user: 'ops', command: 'apply', started: now(), refreshed: now() }),
+    );
     await expect(make().acquire('h1', host)).rejects.toThrow(/apply by ops@elsewhere \(pid 1, run other\)/);
 
     const dead = spawnSync('true').pid!; // a pid that has ended
     const me = thisMachine();
     expect(me.machine).toMatch(/^[0-9a-f]{32}$/);
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'killed', admin: hostname(), pid: dead, user: 'ops', command: 'apply', ...me, started: now(), refreshed: now() }));
+    writeFileSync(
+      join(dir, 'lock'),
+      lockFile({ id: 'killed', admin: hostname(), pid: dead, user: 'ops', command: 'apply', ...me, started: now(), refreshed: now() }),
+    );
     const logs: string[] = [];
     const a = make();
     await a.acquire('h1', host, (m) => logs.push(m));
@@ -107,7 +128,10 @@ describe('run lock', () => {
 
     // a live process of this machine keeps its lock
     await a.release();
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'alive', admin: hostname(), pid: 1, user: 'ops', command: 'apply', ...me, started: now(), refreshed: now() }));
+    writeFileSync(
+      join(dir, 'lock'),
+      lockFile({ id: 'alive', admin: hostname(), pid: 1, user: 'ops', command: 'apply', ...me, started: now(), refreshed: now() }),
+    );
     await expect(make().acquire('h1', host)).rejects.toBeInstanceOf(LockHeldError);
   });
 
@@ -121,8 +145,13 @@ describe('run lock', () => {
       { machine: me.machine, boot: me.boot, pidns: '4026531999' }, // another container on this kernel
     ];
     for (const other of others) {
-      writeFileSync(join(dir, 'lock'), lockFile({ id: 'twin', admin: hostname(), pid: dead, user: 'ops', command: 'apply', ...other, started: now(), refreshed: now() }));
-      const err = await make().acquire('h1', host).catch((e: unknown) => e);
+      writeFileSync(
+        join(dir, 'lock'),
+        lockFile({ id: 'twin', admin: hostname(), pid: dead, user: 'ops', command: 'apply', ...other, started: now(), refreshed: now() }),
+      );
+      const err = await make()
+        .acquire('h1', host)
+        .catch((e: unknown) => e);
       expect(err, JSON.stringify(other)).toBeInstanceOf(LockHeldError);
       expect(parseLockFile(readFileSync(join(dir, 'lock'), 'utf8'))!.id).toBe('twin');
     }
@@ -141,7 +170,10 @@ describe('run lock', () => {
   });
 
   it('refresh moves the time; release removes only our own lock', async () => {
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'x', admin: 'elsewhere', pid: 1, user: 'ops', command: 'apply', started: 1, refreshed: 1 }));
+    writeFileSync(
+      join(dir, 'lock'),
+      lockFile({ id: 'x', admin: 'elsewhere', pid: 1, user: 'ops', command: 'apply', started: 1, refreshed: 1 }),
+    );
     const a = make();
     await a.acquire('h1', host); // stale since 1970
     const before = parseLockFile(readFileSync(join(dir, 'lock'), 'utf8'))!;
@@ -152,7 +184,10 @@ describe('run lock', () => {
     expect(after.started).toBe(before.started);
 
     // someone else took it (e.g. after we were presumed dead): our release leaves theirs alone
-    writeFileSync(join(dir, 'lock'), lockFile({ id: 'newer', admin: 'elsewhere', pid: 1, user: 'ops', command: 'apply', started: now(), refreshed: now() }));
+    writeFileSync(
+      join(dir, 'lock'),
+      lockFile({ id: 'newer', admin: 'elsewhere', pid: 1, user: 'ops', command: 'apply', started: now(), refreshed: now() }),
+    );
     await a.release();
     expect(parseLockFile(readFileSync(join(dir, 'lock'), 'utf8'))!.id).toBe('newer');
 

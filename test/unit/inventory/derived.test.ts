@@ -26,7 +26,11 @@ describe('derived values', () => {
     expect(derived(inventory)).toBe(d);
     expect(d.controlPlaneEndpoint).toEqual({ host: '10.0.0.100', port: 6443, address: '10.0.0.100:6443' });
     expect(d.apiServer.address).toBe('10.0.0.100:6443');
-    expect(d.kubernetes).toEqual({ version: { major: 1, minor: 33, patch: 2, text: '1.33.2' }, tag: 'v1.33.2', kubeadmApiVersion: 'v1beta4' });
+    expect(d.kubernetes).toEqual({
+      version: { major: 1, minor: 33, patch: 2, text: '1.33.2' },
+      tag: 'v1.33.2',
+      kubeadmApiVersion: 'v1beta4',
+    });
     expect(d.images).toEqual({ pause: 'registry.k8s.io/pause:3.10', kubeVip: 'ghcr.io/kube-vip/kube-vip:v0.8.9' });
     expect(d.criSocket).toBe('unix:///var/run/containerd/containerd.sock');
   });
@@ -58,9 +62,18 @@ describe('derived values', () => {
     const manifest = parse(r.renderKubeVip(vipOnly, hosts.byName('cp2')!, hosts, true));
     const env = Object.fromEntries((manifest.spec.containers[0].env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ address: '10.0.0.100', port: '6443' });
-    expect(hostsBlock(vipOnly, hosts).split('\n').filter((l) => l.startsWith('10.0.0.100'))).toEqual([]);
+    expect(
+      hostsBlock(vipOnly, hosts)
+        .split('\n')
+        .filter((l) => l.startsWith('10.0.0.100')),
+    ).toEqual([]);
     const named = makeInventory(
-      { kubernetes: { controlPlaneEndpoint: 'api.demo.internal:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth1' } } },
+      {
+        kubernetes: {
+          controlPlaneEndpoint: 'api.demo.internal:6443',
+          loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth1' },
+        },
+      },
       haHosts(),
     );
     expect(hostsBlock(named, hostsOf(named))).toContain('10.0.0.100 api.demo.internal');
@@ -68,7 +81,10 @@ describe('derived values', () => {
 
   it('cilium without kube-proxy reaches the API at the VIP', () => {
     const inv = makeInventory(
-      { kubernetes: { loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth1' } }, network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } } },
+      {
+        kubernetes: { loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth1' } },
+        network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } },
+      },
       haHosts(),
     );
     const values = parse(r.renderCiliumValues(inv, hostsOf(inv)));

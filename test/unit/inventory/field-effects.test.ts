@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseInventory, type Inventory } from '../../../src/inventory/index.js';
 import { inventorySchema } from '../../../src/inventory/schema.js';
@@ -58,8 +58,19 @@ async function plannedWork(inv: Inventory): Promise<unknown[]> {
   for (const step of apply.phases.flatMap((p) => p.steps)) {
     for (const host of h.hosts.select(step.hosts)) {
       const before = h.t(host.name).calls.length;
-      const result = await registry.require(step.task).check(h.ctx(host.name, { dryRun: true })).catch(() => ({ status: 'error' }));
-      out.push({ task: step.task, host: host.name, result, calls: h.t(host.name).calls.slice(before).map((c) => c.command) });
+      const result = await registry
+        .require(step.task)
+        .check(h.ctx(host.name, { dryRun: true }))
+        .catch(() => ({ status: 'error' }));
+      out.push({
+        task: step.task,
+        host: host.name,
+        result,
+        calls: h
+          .t(host.name)
+          .calls.slice(before)
+          .map((c) => c.command),
+      });
     }
   }
   return out;
@@ -80,7 +91,9 @@ async function surface(inv: Inventory): Promise<string> {
   const first = hosts.firstControlPlane;
   const files: Record<string, unknown> = {
     init: r.renderKubeadmInit(inv, first, hosts),
-    joins: hosts.all.filter((h) => h !== first).map((h) => r.renderKubeadmJoin(inv, h, hosts, h.isControlPlane ? { ...JOIN, certificateKey: 'f'.repeat(64) } : JOIN)),
+    joins: hosts.all
+      .filter((h) => h !== first)
+      .map((h) => r.renderKubeadmJoin(inv, h, hosts, h.isControlPlane ? { ...JOIN, certificateKey: 'f'.repeat(64) } : JOIN)),
     containerd: [r.renderContainerdConfig(inv, '1.7.27'), r.renderContainerdConfig(inv, '2.1.4'), [...r.renderRegistryHosts(inv)]],
     crictl: r.renderCrictl(inv),
     docker: [r.renderDockerDaemon(inv), r.renderCriDockerDropIn(inv)],
@@ -101,18 +114,30 @@ async function load(edit: Edit): Promise<Inventory> {
   return parseInventory(stringify(raw), 'field-effects.yaml').inventory;
 }
 
-const host = (i: number, edit: (h: Record<string, any>) => void): Edit => (inv) => edit(inv.spec.hosts[i]);
-const k8s = (edit: (k: Record<string, any>) => void): Edit => (inv) => edit(inv.spec.kubernetes);
-const set = (section: string, value: Record<string, unknown>): Edit => (inv) => {
-  inv.spec[section] = { ...(inv.spec[section] ?? {}), ...value };
-};
+const host =
+  (i: number, edit: (h: Record<string, any>) => void): Edit =>
+  (inv) =>
+    edit(inv.spec.hosts[i]);
+const k8s =
+  (edit: (k: Record<string, any>) => void): Edit =>
+  (inv) =>
+    edit(inv.spec.kubernetes);
+const set =
+  (section: string, value: Record<string, unknown>): Edit =>
+  (inv) => {
+    inv.spec[section] = { ...(inv.spec[section] ?? {}), ...value };
+  };
 const kubeVip = k8s((k) => {
   delete k.controlPlaneEndpoint;
   k.loadBalancer = { type: 'kube-vip', vip: '10.199.0.100', interface: 'eth0' };
 });
 /** Dual-stack subnets and an IPv6 address on every host: the context address6 needs to validate. */
 const dualStack: Edit = (inv) => {
-  inv.spec.kubernetes = { ...inv.spec.kubernetes, podSubnet: '10.244.0.0/16,fd00:10:244::/56', serviceSubnet: '10.96.0.0/12,fd00:10:96::/112' };
+  inv.spec.kubernetes = {
+    ...inv.spec.kubernetes,
+    podSubnet: '10.244.0.0/16,fd00:10:244::/56',
+    serviceSubnet: '10.96.0.0/12,fd00:10:96::/112',
+  };
   inv.spec.hosts.forEach((h: Record<string, unknown>, i: number) => (h.address6 = `fd00:56::${11 + i}`));
 };
 const cilium: Edit = (inv) => (inv.spec.network = { plugin: 'cilium' });
@@ -129,9 +154,18 @@ const EFFECTS: Record<string, { change: Edit; context?: Edit }> = {
   'spec.hosts[].address6': { change: host(1, (h) => (h.address6 = 'fd00:56::99')), context: dualStack },
   'spec.hosts[].roles': { change: host(1, (h) => (h.roles = ['control-plane', 'worker'])) },
   'spec.hosts[].labels': { change: host(1, (h) => (h.labels = { 'example.com/rack': 'r7' })) },
-  'spec.hosts[].taints[].key': { change: host(1, (h) => (h.taints[0].key = 'example.com/other')), context: host(1, (h) => (h.taints = [{ key: 'example.com/gpu', effect: 'NoSchedule' }])) },
-  'spec.hosts[].taints[].value': { change: host(1, (h) => (h.taints[0].value = 'a100')), context: host(1, (h) => (h.taints = [{ key: 'example.com/gpu', effect: 'NoSchedule' }])) },
-  'spec.hosts[].taints[].effect': { change: host(1, (h) => (h.taints[0].effect = 'NoExecute')), context: host(1, (h) => (h.taints = [{ key: 'example.com/gpu', effect: 'NoSchedule' }])) },
+  'spec.hosts[].taints[].key': {
+    change: host(1, (h) => (h.taints[0].key = 'example.com/other')),
+    context: host(1, (h) => (h.taints = [{ key: 'example.com/gpu', effect: 'NoSchedule' }])),
+  },
+  'spec.hosts[].taints[].value': {
+    change: host(1, (h) => (h.taints[0].value = 'a100')),
+    context: host(1, (h) => (h.taints = [{ key: 'example.com/gpu', effect: 'NoSchedule' }])),
+  },
+  'spec.hosts[].taints[].effect': {
+    change: host(1, (h) => (h.taints[0].effect = 'NoExecute')),
+    context: host(1, (h) => (h.taints = [{ key: 'example.com/gpu', effect: 'NoSchedule' }])),
+  },
   'spec.kubernetes.version': { change: k8s((k) => (k.version = '1.33.4')) },
   'spec.kubernetes.controlPlaneEndpoint': { change: k8s((k) => (k.controlPlaneEndpoint = 'lb.demo.internal:8443')) },
   'spec.kubernetes.imageRepository': { change: k8s((k) => (k.imageRepository = 'registry.example.internal/k8s')) },
@@ -141,12 +175,20 @@ const EFFECTS: Record<string, { change: Edit; context?: Edit }> = {
   'spec.kubernetes.proxyMode': { change: k8s((k) => (k.proxyMode = 'ipvs')) },
   'spec.kubernetes.certSANs': { change: k8s((k) => (k.certSANs = ['api.example.com'])) },
   'spec.kubernetes.packageRepository': { change: k8s((k) => (k.packageRepository = 'https://mirror.example.internal/k8s')) },
-  'spec.kubernetes.loadBalancer.type': { change: k8s((k) => (k.loadBalancer.type = 'external')), context: k8s((k) => (k.loadBalancer = { type: 'kube-vip', vip: '10.199.0.100', interface: 'eth0' })) },
+  'spec.kubernetes.loadBalancer.type': {
+    change: k8s((k) => (k.loadBalancer.type = 'external')),
+    context: k8s((k) => (k.loadBalancer = { type: 'kube-vip', vip: '10.199.0.100', interface: 'eth0' })),
+  },
   'spec.kubernetes.loadBalancer.vip': { change: k8s((k) => (k.loadBalancer.vip = '10.199.0.101')), context: kubeVip },
   'spec.kubernetes.loadBalancer.interface': { change: k8s((k) => (k.loadBalancer.interface = 'ens3')), context: kubeVip },
-  'spec.kubernetes.loadBalancer.image': { change: k8s((k) => (k.loadBalancer.image = 'registry.example.internal/kube-vip:v0.9.0')), context: kubeVip },
+  'spec.kubernetes.loadBalancer.image': {
+    change: k8s((k) => (k.loadBalancer.image = 'registry.example.internal/kube-vip:v0.9.0')),
+    context: kubeVip,
+  },
   'spec.containerRuntime.type': { change: set('containerRuntime', { type: 'docker' }) },
-  'spec.containerRuntime.registryMirrors': { change: set('containerRuntime', { registryMirrors: { 'docker.io': ['https://mirror.example.internal'] } }) },
+  'spec.containerRuntime.registryMirrors': {
+    change: set('containerRuntime', { registryMirrors: { 'docker.io': ['https://mirror.example.internal'] } }),
+  },
   'spec.containerRuntime.insecureRegistries': { change: set('containerRuntime', { insecureRegistries: ['reg.example.internal:5000'] }) },
   'spec.network.plugin': { change: (inv) => (inv.spec.network = { plugin: 'none' }) },
   'spec.network.flannel.version': { change: (inv) => (inv.spec.network = { flannel: { version: '0.27.0' } }) },
@@ -154,7 +196,10 @@ const EFFECTS: Record<string, { change: Edit; context?: Edit }> = {
   'spec.network.flannel.directRouting': { change: (inv) => (inv.spec.network = { flannel: { directRouting: true } }) },
   'spec.network.flannel.iface': { change: (inv) => (inv.spec.network = { flannel: { iface: 'ens4' } }) },
   'spec.network.cilium.version': { change: (inv) => (inv.spec.network.cilium = { version: '1.18.0' }), context: cilium },
-  'spec.network.cilium.kubeProxyReplacement': { change: (inv) => (inv.spec.network.cilium = { kubeProxyReplacement: true }), context: cilium },
+  'spec.network.cilium.kubeProxyReplacement': {
+    change: (inv) => (inv.spec.network.cilium = { kubeProxyReplacement: true }),
+    context: cilium,
+  },
   'spec.hostPrep.swap': { change: set('hostPrep', { swap: 'keep' }) },
   'spec.hostPrep.selinux': { change: set('hostPrep', { selinux: 'keep' }) },
   'spec.hostPrep.firewall': { change: set('hostPrep', { firewall: 'keep' }) },
@@ -207,7 +252,10 @@ const TRANSPORT_FIELDS: Record<string, { why: string; provenBy: string }> = {
   'spec.hosts[].ssh.keyPath': { why: 'per-host SSH override', provenBy: 'test/contract/ssh-connect.test.ts' },
   'spec.hosts[].ssh.passwordEnv': { why: 'per-host SSH override', provenBy: 'test/contract/ssh.test.ts' },
   // not transport, but likewise nothing rendered or planned: the admin machine refuses an unsigned bundle before any host is reached
-  'spec.offline.publicKey': { why: 'bundle signature checked before anything is uploaded', provenBy: 'test/unit/bundle/bundle-trust.test.ts' },
+  'spec.offline.publicKey': {
+    why: 'bundle signature checked before anything is uploaded',
+    provenBy: 'test/unit/bundle/bundle-trust.test.ts',
+  },
 };
 
 describe('every inventory field has an effect', () => {

@@ -4,7 +4,15 @@ import { controlPlaneEndpoint, endpointHost, localPath, parseKubeVersion } from 
 import { formatIssue, formatPath, InventoryError, type Issue } from '../../../src/inventory/index.js';
 import { suggest } from '../../../src/inventory/messages.js';
 
-const issue = (over: Partial<Issue>): Issue => ({ file: 'inventory/prod.yaml', line: 14, col: 7, path: 'spec.hosts[2].address', message: 'expected an IP address or hostname', severity: 'error', ...over });
+const issue = (over: Partial<Issue>): Issue => ({
+  file: 'inventory/prod.yaml',
+  line: 14,
+  col: 7,
+  path: 'spec.hosts[2].address',
+  message: 'expected an IP address or hostname',
+  severity: 'error',
+  ...over,
+});
 
 describe('formatIssue', () => {
   it('matches the documented format exactly', () => {
@@ -24,7 +32,9 @@ describe('formatIssue', () => {
 describe('formatPath', () => {
   it('formats keys, indexes and odd keys', () => {
     expect(formatPath(['spec', 'hosts', 2, 'address'])).toBe('spec.hosts[2].address');
-    expect(formatPath(['spec', 'containerRuntime', 'registryMirrors', 'docker.io', 0])).toBe('spec.containerRuntime.registryMirrors["docker.io"][0]');
+    expect(formatPath(['spec', 'containerRuntime', 'registryMirrors', 'docker.io', 0])).toBe(
+      'spec.containerRuntime.registryMirrors["docker.io"][0]',
+    );
     expect(formatPath([])).toBe('');
   });
 });
@@ -59,7 +69,9 @@ describe('cidr math', () => {
 describe('derived values', () => {
   const spec = (k8s: Record<string, unknown>) => ({ kubernetes: k8s }) as never;
   it('controlPlaneEndpoint: explicit, derived from the kube-vip vip, or undefined', () => {
-    expect(controlPlaneEndpoint(spec({ controlPlaneEndpoint: 'lb:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.9' } }))).toBe('lb:6443');
+    expect(controlPlaneEndpoint(spec({ controlPlaneEndpoint: 'lb:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.9' } }))).toBe(
+      'lb:6443',
+    );
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'kube-vip', vip: '10.0.0.9' } }))).toBe('10.0.0.9:6443');
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'kube-vip', vip: 'fd00::9' } }))).toBe('[fd00::9]:6443');
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'external' } }))).toBeUndefined();

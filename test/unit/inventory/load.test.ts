@@ -31,7 +31,12 @@ const BROKEN: [string, string, number, RegExp][] = [
   ['three documents', `a: 1\n---\nb: 2\n---\nc: 3\n`, 2, /contains 3 YAML documents/],
   ['duplicate top-level key', `${HEAD}kind: Cluster\n${HOSTS}`, 4, /duplicate key/],
   ['duplicate nested key', `${HEAD}${HOSTS}  ssh:\n    user: a\n    user: b\n`, 9, /duplicate key/],
-  ['duplicate key in a flow mapping', `${HEAD}spec:\n  hosts:\n    - {name: a, name: b, address: 10.0.0.1, roles: [worker]}\n`, 6, /duplicate key/],
+  [
+    'duplicate key in a flow mapping',
+    `${HEAD}spec:\n  hosts:\n    - {name: a, name: b, address: 10.0.0.1, roles: [worker]}\n`,
+    6,
+    /duplicate key/,
+  ],
   ['YAML bomb (billion laughs)', billionLaughs(9), 8, /YAML bomb/],
   ['tab indentation', `${HEAD}spec:\n\thosts: []\n`, 5, /./],
   ['unclosed quote (reported where the file ends)', `${HEAD}spec:\n  hosts: "oops\n`, 6, /./],
@@ -45,13 +50,23 @@ const BROKEN: [string, string, number, RegExp][] = [
   ['empty hosts list', `${HEAD}spec:\n  hosts: []\n`, 5, /at least one host/],
   ['hosts is a mapping', `${HEAD}spec:\n  hosts: {cp1: 10.0.0.1}\n`, 5, /expected a list, got a mapping/],
   ['a host without roles', `${HEAD}spec:\n  hosts:\n    - {name: a, address: 10.0.0.1, roles: []}\n`, 6, /at least one role/],
-  ['an unknown role', `${HEAD}spec:\n  hosts:\n    - {name: a, address: 10.0.0.1, roles: [master]}\n`, 6, /expected one of control-plane, worker; got "master"/],
+  [
+    'an unknown role',
+    `${HEAD}spec:\n  hosts:\n    - {name: a, address: 10.0.0.1, roles: [master]}\n`,
+    6,
+    /expected one of control-plane, worker; got "master"/,
+  ],
   ['port as a string', `${HEAD}${HOSTS}  ssh: {port: "22"}\n`, 7, /expected a number, got "22"/],
   ['port out of range', `${HEAD}${HOSTS}  ssh: {port: 70000}\n`, 7, /at most 65535/],
   ['fractional port', `${HEAD}${HOSTS}  ssh: {port: 22.5}\n`, 7, /integer/],
   ['boolean as yes', `${HEAD}${HOSTS}  hostPrep: {etcHosts: yes}\n`, 7, /expected true or false, got "yes"/],
   ['binary data', `${HEAD}${HOSTS}  offline: {bundle: !!binary aGVsbG8=}\n`, 7, /expected a string, got binary data/],
-  ['unknown field in a host, with a suggestion', `${HEAD}spec:\n  hosts:\n    - {name: a, adress: 10.0.0.1, roles: [worker]}\n`, 6, /did you mean "address"/],
+  [
+    'unknown field in a host, with a suggestion',
+    `${HEAD}spec:\n  hosts:\n    - {name: a, adress: 10.0.0.1, roles: [worker]}\n`,
+    6,
+    /did you mean "address"/,
+  ],
   ['hostKeyPolicy typo', `${HEAD}${HOSTS}  ssh: {hostKeyPolicy: strikt}\n`, 7, /expected one of strict, accept-new/],
   ['null value for a mapping', `${HEAD}${HOSTS}  kubernetes:\n`, 7, /expected a mapping, got null/],
   ['more than 20000 lines', `${HEAD}${HOSTS}${'# padding\n'.repeat(20_000)}`, 0, /has 20007 lines; an inventory has at most 20000/],
@@ -59,7 +74,12 @@ const BROKEN: [string, string, number, RegExp][] = [
   ['a million unclosed brackets (crashes the YAML parser unguarded)', `x: ${'['.repeat(1_000_000)}`, 1, /line is 1000003 characters/],
   ['brackets nested 65 deep', `${HEAD}${HOSTS}x: ${'['.repeat(65)}${']'.repeat(65)}\n`, 7, /nested more than 64 levels/],
   ['brackets in quotes and comments do not count', `${HEAD}${HOSTS}x: "${'['.repeat(100)}" # ${'{'.repeat(100)}\n`, 7, /unknown field/],
-  ['indentation deeper than 200 columns', `a:\n${Array.from({ length: 120 }, (_, i) => `${' '.repeat(2 * i + 2)}k:`).join('\n')}\n`, 102, /nested too deeply/],
+  [
+    'indentation deeper than 200 columns',
+    `a:\n${Array.from({ length: 120 }, (_, i) => `${' '.repeat(2 * i + 2)}k:`).join('\n')}\n`,
+    102,
+    /nested too deeply/,
+  ],
   ['an alias to an anchor that does not exist', `${HEAD}${HOSTS}  ssh: {user: *nobody}\n`, 7, /YAML: .*nobody/],
   ['a self-referencing alias', `${HEAD}spec: &s\n  hosts: *s\n`, 5, /expected a list, got a mapping/],
   ['missing apiVersion and kind', `metadata: {name: a}\n${HOSTS}`, 1, /required field is missing \(expected kubesmith\.io\/v1alpha1\)/],
@@ -98,7 +118,9 @@ describe('broken and hostile inventory files', () => {
   it('finds duplicate keys in every mapping of a large file', () => {
     const text = `${HEAD}${HOSTS}  ssh:\n${Array.from({ length: 15_000 }, (_, i) => `    k${i % 14_999}: v`).join('\n')}\n`;
     const issues = issuesOf(text);
-    expect(issues).toEqual([expect.objectContaining({ line: 15_007, path: 'spec.ssh.k0', message: expect.stringMatching(/^duplicate key/) })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ line: 15_007, path: 'spec.ssh.k0', message: expect.stringMatching(/^duplicate key/) }),
+    ]);
   });
 
   it('a few small aliases are fine', () => {
@@ -146,10 +168,11 @@ describe('loadInventory (files)', () => {
     writeFileSync(path, content);
     return path;
   };
-  const failure = (path: string) => loadInventory(path).then(
-    () => Promise.reject(new Error('expected InventoryError')),
-    (err: unknown) => (err instanceof InventoryError ? err : Promise.reject(err)),
-  );
+  const failure = (path: string) =>
+    loadInventory(path).then(
+      () => Promise.reject(new Error('expected InventoryError')),
+      (err: unknown) => (err instanceof InventoryError ? err : Promise.reject(err)),
+    );
 
   it('loads a valid file and reports file and absolute dir', async () => {
     const path = write('ok.yaml', inventoryYaml());
@@ -176,7 +199,10 @@ describe('loadInventory (files)', () => {
     expect((await failure(write('bin.yaml', Buffer.from([0xff, 0xfe, 0x00, 0x80])))).message).toMatch(/is not UTF-8 text$/);
   });
   it('names the file as given in every issue', async () => {
-    const path = write('bad.yaml', inventoryYaml((i) => (i.spec.hosts[0].address = '$(reboot)')));
+    const path = write(
+      'bad.yaml',
+      inventoryYaml((i) => (i.spec.hosts[0].address = '$(reboot)')),
+    );
     const err = await failure(path);
     expect(err.issues.every((i) => i.file === path)).toBe(true);
     expect(err.errors).toHaveLength(1);

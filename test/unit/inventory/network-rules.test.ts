@@ -11,7 +11,8 @@ const dual = (i: Record<string, any>) => {
   Object.assign(i.spec.kubernetes, DUAL);
   i.spec.hosts.forEach((h: Record<string, any>, n: number) => (h.address6 = `fd00:56::${n + 11}`));
 };
-const errors = (edit: (i: Record<string, any>) => void) => errorsOf(inventoryYaml(edit)).map((e) => ({ path: e.path, rule: e.rule, message: e.message, line: e.line }));
+const errors = (edit: (i: Record<string, any>) => void) =>
+  errorsOf(inventoryYaml(edit)).map((e) => ({ path: e.path, rule: e.rule, message: e.message, line: e.line }));
 
 describe('dual-stack inventories', () => {
   it('a complete dual-stack inventory validates without any issue', () => {
@@ -44,7 +45,9 @@ describe('dual-stack inventories', () => {
   });
 
   it('refuses two CIDRs of one family, and IPv6 listed first', () => {
-    expect(errors((i) => (dual(i), (i.spec.kubernetes.podSubnet = '10.244.0.0/16,10.245.0.0/16')))[0]!.message).toContain('lists two IPv4 CIDRs');
+    expect(errors((i) => (dual(i), (i.spec.kubernetes.podSubnet = '10.244.0.0/16,10.245.0.0/16')))[0]!.message).toContain(
+      'lists two IPv4 CIDRs',
+    );
     const [first] = errors((i) => (dual(i), (i.spec.kubernetes.podSubnet = 'fd00:10:244::/56,10.244.0.0/16')));
     expect(first).toMatchObject({ path: 'spec.kubernetes.podSubnet' });
     expect(first!.message).toContain('write 10.244.0.0/16,fd00:10:244::/56');
@@ -53,7 +56,10 @@ describe('dual-stack inventories', () => {
   it('refuses garbage lists in the schema (three entries, an empty entry, a bad CIDR)', () => {
     for (const bad of ['10.244.0.0/16,fd00::/56,fd01::/56', '10.244.0.0/16,', '10.244.0.0/16,fd00::/129']) {
       const found = errors((i) => (dual(i), (i.spec.kubernetes.podSubnet = bad)));
-      expect(found.map((e) => e.path), bad).toEqual(['spec.kubernetes.podSubnet']);
+      expect(
+        found.map((e) => e.path),
+        bad,
+      ).toEqual(['spec.kubernetes.podSubnet']);
       expect(found[0]!.message, bad).toContain('dual-stack');
     }
   });
@@ -72,16 +78,26 @@ describe('dual-stack inventories', () => {
   });
 
   it('refuses an IPv4 address6, a repeated address6 and one inside the IPv6 pod subnet', () => {
-    expect(errors((i) => (dual(i), (i.spec.hosts[1].address6 = '10.1.1.1')))[0]).toMatchObject({ path: 'spec.hosts[1].address6', message: 'address6 must be an IPv6 address, got 10.1.1.1' });
-    expect(errors((i) => (dual(i), (i.spec.hosts[2].address6 = 'fd00:56:0::11')))[0]!.message).toContain('is already spec.hosts[0].address6');
-    expect(errors((i) => (dual(i), (i.spec.hosts[2].address6 = 'fd00:10:244::5')))[0]!.message).toContain('inside the cluster\'s IPv6 pod or service subnet');
+    expect(errors((i) => (dual(i), (i.spec.hosts[1].address6 = '10.1.1.1')))[0]).toMatchObject({
+      path: 'spec.hosts[1].address6',
+      message: 'address6 must be an IPv6 address, got 10.1.1.1',
+    });
+    expect(errors((i) => (dual(i), (i.spec.hosts[2].address6 = 'fd00:56:0::11')))[0]!.message).toContain(
+      'is already spec.hosts[0].address6',
+    );
+    expect(errors((i) => (dual(i), (i.spec.hosts[2].address6 = 'fd00:10:244::5')))[0]!.message).toContain(
+      "inside the cluster's IPv6 pod or service subnet",
+    );
   });
 
   it('refuses an IPv6 node IP in an IPv4 cluster at the field that set it', () => {
-    expect(errors((i) => (i.spec.hosts[1].address = 'fd00:56::21'))[0]).toMatchObject({ path: 'spec.hosts[1].address', rule: 'node-ip-families' });
+    expect(errors((i) => (i.spec.hosts[1].address = 'fd00:56::21'))[0]).toMatchObject({
+      path: 'spec.hosts[1].address',
+      rule: 'node-ip-families',
+    });
     const [e] = errors((i) => (i.spec.hosts[1].internalAddress = 'fd00:56::21'));
     expect(e).toMatchObject({ path: 'spec.hosts[1].internalAddress' });
-    expect(e!.message).toContain('set internalAddress to the host\'s IPv4 address');
+    expect(e!.message).toContain("set internalAddress to the host's IPv4 address");
     // an IPv6 SSH address is fine when the node IP is IPv4
     expect(errors((i) => Object.assign(i.spec.hosts[1], { address: 'fd00:56::21', internalAddress: '10.0.0.21' }))).toEqual([]);
   });
@@ -109,8 +125,12 @@ describe('subnet-sizes (kubeadm networking checks)', () => {
     expect(errors((i) => (dual(i), (i.spec.kubernetes.serviceSubnet = '10.96.0.0/12,fd00:10:96::/108')))).toEqual([]);
   });
   it('refuses pod subnets outside the node mask window (IPv4 /8-/24, IPv6 /48-/64)', () => {
-    expect(errors((i) => (dual(i), (i.spec.kubernetes.podSubnet = '10.244.0.0/16,fd00::/40')))[0]!.message).toContain('use a /48 to /64 prefix');
-    expect(errors((i) => ((i.spec.kubernetes.podSubnet = '8.0.0.0/7'), (i.spec.network = { plugin: 'cilium' })))[0]!.message).toContain('use a /8 to /24 prefix');
+    expect(errors((i) => (dual(i), (i.spec.kubernetes.podSubnet = '10.244.0.0/16,fd00::/40')))[0]!.message).toContain(
+      'use a /48 to /64 prefix',
+    );
+    expect(errors((i) => ((i.spec.kubernetes.podSubnet = '8.0.0.0/7'), (i.spec.network = { plugin: 'cilium' })))[0]!.message).toContain(
+      'use a /8 to /24 prefix',
+    );
     const small = errors((i) => ((i.spec.kubernetes.podSubnet = '10.244.0.0/25'), (i.spec.network = { plugin: 'cilium' })));
     expect(small.map((e) => e.rule)).toEqual(['subnet-sizes']);
     expect(small[0]!.message).toContain("smaller than one node's /24 block");

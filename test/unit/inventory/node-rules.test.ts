@@ -5,7 +5,9 @@ const byRule = (text: string, rule: string) => issuesOf(text).filter((i) => i.ru
 
 describe('node-labels', () => {
   it('accepts qualified keys, role labels and empty values', () => {
-    const text = inventoryYaml((i) => (i.spec.hosts[1].labels = { disk: 'ssd', 'example.com/rack': 'r-1', 'node-role.kubernetes.io/ingress': '' }));
+    const text = inventoryYaml(
+      (i) => (i.spec.hosts[1].labels = { disk: 'ssd', 'example.com/rack': 'r-1', 'node-role.kubernetes.io/ingress': '' }),
+    );
     expect(errorsOf(text)).toEqual([]);
   });
   it('refuses a key the API server would refuse, at its line', () => {
@@ -23,19 +25,32 @@ describe('node-labels', () => {
 
 describe('taints (schema and unique-taints)', () => {
   it('accepts key, optional value and the three effects', () => {
-    const text = inventoryYaml((i) => (i.spec.hosts[1].taints = [
-      { key: 'example.com/gpu', value: 'a100', effect: 'NoSchedule' },
-      { key: 'example.com/gpu', effect: 'NoExecute' },
-      { key: 'spot', effect: 'PreferNoSchedule' },
-    ]));
+    const text = inventoryYaml(
+      (i) =>
+        (i.spec.hosts[1].taints = [
+          { key: 'example.com/gpu', value: 'a100', effect: 'NoSchedule' },
+          { key: 'example.com/gpu', effect: 'NoExecute' },
+          { key: 'spot', effect: 'PreferNoSchedule' },
+        ]),
+    );
     expect(errorsOf(text)).toEqual([]);
   });
   it('refuses an unknown effect and a key with spaces', () => {
     const text = inventoryYaml((i) => (i.spec.hosts[1].taints = [{ key: 'a b', effect: 'NoWay' }]));
-    expect(errorsOf(text).map((x) => x.path).sort()).toEqual(['spec.hosts[1].taints[0].effect', 'spec.hosts[1].taints[0].key']);
+    expect(
+      errorsOf(text)
+        .map((x) => x.path)
+        .sort(),
+    ).toEqual(['spec.hosts[1].taints[0].effect', 'spec.hosts[1].taints[0].key']);
   });
   it('refuses the same key and effect twice on one host', () => {
-    const text = inventoryYaml((i) => (i.spec.hosts[1].taints = [{ key: 'k', value: 'a', effect: 'NoSchedule' }, { key: 'k', value: 'b', effect: 'NoSchedule' }]));
+    const text = inventoryYaml(
+      (i) =>
+        (i.spec.hosts[1].taints = [
+          { key: 'k', value: 'a', effect: 'NoSchedule' },
+          { key: 'k', value: 'b', effect: 'NoSchedule' },
+        ]),
+    );
     const [issue] = byRule(text, 'unique-taints');
     expect(issue?.path).toBe('spec.hosts[1].taints[1]');
     expect(issue?.message).toContain('k:NoSchedule appears twice on worker1');
@@ -44,17 +59,26 @@ describe('taints (schema and unique-taints)', () => {
 
 describe('kubelet settings', () => {
   it('accepts quantities, percentages and plain flags', () => {
-    const text = inventoryYaml((i) => (i.spec.kubelet = {
-      maxPods: 200,
-      systemReserved: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '10Gi', pid: '1000' },
-      evictionHard: { 'memory.available': '5%', 'nodefs.available': '1Gi' },
-      extraArgs: { v: '2', 'feature-gates': 'Foo=true,Bar=false' },
-    }));
+    const text = inventoryYaml(
+      (i) =>
+        (i.spec.kubelet = {
+          maxPods: 200,
+          systemReserved: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '10Gi', pid: '1000' },
+          evictionHard: { 'memory.available': '5%', 'nodefs.available': '1Gi' },
+          extraArgs: { v: '2', 'feature-gates': 'Foo=true,Bar=false' },
+        }),
+    );
     expect(errorsOf(text)).toEqual([]);
   });
   it('refuses a malformed quantity, an unknown eviction signal and a flag value with a space', () => {
-    const text = inventoryYaml((i) => (i.spec.kubelet = { systemReserved: { memory: '1 GB' }, evictionHard: { 'memory.free': '1Gi' }, extraArgs: { v: '2 --x' } }));
-    expect(errorsOf(text).map((x) => x.path).sort()).toEqual(['spec.kubelet.evictionHard["memory.free"]', 'spec.kubelet.extraArgs.v', 'spec.kubelet.systemReserved.memory']);
+    const text = inventoryYaml(
+      (i) => (i.spec.kubelet = { systemReserved: { memory: '1 GB' }, evictionHard: { 'memory.free': '1Gi' }, extraArgs: { v: '2 --x' } }),
+    );
+    expect(
+      errorsOf(text)
+        .map((x) => x.path)
+        .sort(),
+    ).toEqual(['spec.kubelet.evictionHard["memory.free"]', 'spec.kubelet.extraArgs.v', 'spec.kubelet.systemReserved.memory']);
   });
   it('refuses extraArgs that kubesmith sets or that have a field', () => {
     const text = inventoryYaml((i) => (i.spec.kubelet = { extraArgs: { 'node-labels': 'a=b', 'max-pods': '10' } }));

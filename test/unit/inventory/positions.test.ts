@@ -96,9 +96,12 @@ describe('positions of missing top-level and rule issues', () => {
     );
   });
   it('a rule about a field left at its default points at the parent', () => {
-    const text = 'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: a}\nspec:\n  hosts:\n    - {name: a, address: 10.0.0.1, roles: [control-plane]}\n';
+    const text =
+      'apiVersion: kubesmith.io/v1alpha1\nkind: Cluster\nmetadata: {name: a}\nspec:\n  hosts:\n    - {name: a, address: 10.0.0.1, roles: [control-plane]}\n';
     const [w] = issuesOf(text);
     expect(w).toMatchObject({ path: 'spec.kubernetes.controlPlaneEndpoint', line: 4, col: 1, severity: 'warning' });
-    expect(formatIssue(w!)).toMatch(/^inventory\/test\.yaml:4:1 spec\.kubernetes\.controlPlaneEndpoint: warning: without controlPlaneEndpoint/);
+    expect(formatIssue(w!)).toMatch(
+      /^inventory\/test\.yaml:4:1 spec\.kubernetes\.controlPlaneEndpoint: warning: without controlPlaneEndpoint/,
+    );
   });
 });

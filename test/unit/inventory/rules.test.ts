@@ -77,7 +77,12 @@ describe('ha-needs-endpoint', () => {
     expect(issue?.message).toMatch(/^3 control-plane hosts need a shared endpoint/);
   });
   it('accepts an explicit endpoint', () => {
-    expect(byRule(inventoryYaml((i) => (i.spec.hosts = hosts3cp)), 'ha-needs-endpoint')).toEqual([]);
+    expect(
+      byRule(
+        inventoryYaml((i) => (i.spec.hosts = hosts3cp)),
+        'ha-needs-endpoint',
+      ),
+    ).toEqual([]);
   });
   it('derives the endpoint from a kube-vip vip', () => {
     const text = inventoryYaml((i) => {
@@ -159,16 +164,27 @@ describe('pod-subnet-size', () => {
 
 describe('kubernetes-version', () => {
   it.each(['1.23.9', '1.37.0', '2.0.0', '0.34.1'])('rejects unsupported %s', (version) => {
-    const [issue] = byRule(inventoryYaml((i) => (i.spec.kubernetes.version = version)), 'kubernetes-version');
+    const [issue] = byRule(
+      inventoryYaml((i) => (i.spec.kubernetes.version = version)),
+      'kubernetes-version',
+    );
     expect(issue?.severity).toBe('error');
     expect(issue?.message).toContain('supports 1.24-1.36');
   });
   it.each(['1.24.0', '1.30.14'])('warns for supported but untested %s', (version) => {
-    const [issue] = byRule(inventoryYaml((i) => (i.spec.kubernetes.version = version)), 'kubernetes-version');
+    const [issue] = byRule(
+      inventoryYaml((i) => (i.spec.kubernetes.version = version)),
+      'kubernetes-version',
+    );
     expect(issue?.severity).toBe('warning');
   });
   it.each(['1.31.0', '1.36.2', 'v1.34.1'])('accepts %s silently', (version) => {
-    expect(byRule(inventoryYaml((i) => (i.spec.kubernetes.version = version)), 'kubernetes-version')).toEqual([]);
+    expect(
+      byRule(
+        inventoryYaml((i) => (i.spec.kubernetes.version = version)),
+        'kubernetes-version',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -185,10 +201,11 @@ describe('load-balancer-config', () => {
       i.spec.kubernetes.loadBalancer = { type: 'kube-vip', vip: '192.168.56.11', interface: 'eth0' };
       i.spec.kubernetes.controlPlaneEndpoint = '192.168.56.99:6443';
     });
-    expect(byRule(text, 'load-balancer-config').map((i) => i.path).sort()).toEqual([
-      'spec.kubernetes.controlPlaneEndpoint',
-      'spec.kubernetes.loadBalancer.vip',
-    ]);
+    expect(
+      byRule(text, 'load-balancer-config')
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['spec.kubernetes.controlPlaneEndpoint', 'spec.kubernetes.loadBalancer.vip']);
   });
   it('external needs controlPlaneEndpoint', () => {
     const text = inventoryYaml((i) => {
@@ -219,7 +236,15 @@ describe('cilium-kube-proxy-replacement', () => {
       delete i.spec.kubernetes.controlPlaneEndpoint;
     });
     expect(byRule(single, 'cilium-kube-proxy-replacement')).toEqual([]);
-    expect(byRule(inventoryYaml((i) => { kpr(i); i.spec.hosts = hosts3cp; }), 'cilium-kube-proxy-replacement')).toEqual([]);
+    expect(
+      byRule(
+        inventoryYaml((i) => {
+          kpr(i);
+          i.spec.hosts = hosts3cp;
+        }),
+        'cilium-kube-proxy-replacement',
+      ),
+    ).toEqual([]);
   });
   it('warns that the flag is ignored with flannel', () => {
     const text = inventoryYaml((i) => (i.spec.network = { plugin: 'flannel', cilium: { kubeProxyReplacement: true } }));
@@ -230,7 +255,9 @@ describe('cilium-kube-proxy-replacement', () => {
 describe('warnings', () => {
   const only = (text: string) => warningsOf(text).map((w) => w.rule);
   it('ipvs on >= 1.35 only', () => {
-    expect(only(inventoryYaml((i) => Object.assign(i.spec.kubernetes, { proxyMode: 'ipvs', version: '1.35.0' })))).toEqual(['ipvs-deprecated']);
+    expect(only(inventoryYaml((i) => Object.assign(i.spec.kubernetes, { proxyMode: 'ipvs', version: '1.35.0' })))).toEqual([
+      'ipvs-deprecated',
+    ]);
     expect(only(inventoryYaml((i) => Object.assign(i.spec.kubernetes, { proxyMode: 'ipvs', version: '1.34.1' })))).toEqual([]);
   });
   it('docker runtime', () => {

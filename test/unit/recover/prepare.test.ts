@@ -11,7 +11,9 @@ import { IMAGE_RUN } from './etcd-image.js';
 const STAMP = '20260102T030405Z';
 
 function setup(options: Record<string, unknown>) {
-  const h = harness(makeInventory({}, haHosts()), { options: { stamp: STAMP, adminDir: mkdtempSync(join(tmpdir(), 'ks-prep-')), ...options } });
+  const h = harness(makeInventory({}, haHosts()), {
+    options: { stamp: STAMP, adminDir: mkdtempSync(join(tmpdir(), 'ks-prep-')), ...options },
+  });
   return h;
 }
 
@@ -22,11 +24,16 @@ describe('recover.prepare', () => {
     writeFileSync(snap, 'snapshot bytes');
     writeFileSync(snap.replace(/\.db$/, '.json'), JSON.stringify({ workloads: 3 }));
     const h = setup({ fromSnapshot: snap });
-    const t = h.t('cp1')
+    const t = h
+      .t('cp1')
       .allow(/^test -e \/var\/lib\/kubesmith\/recover\/20260102T030405Z\//, { code: 1 })
       .allow('test -e /etc/kubernetes/pki/ca.crt')
       .allow(new RegExp(`${IMAGE_RUN.source}etcdctl version$`), { stdout: 'etcdctl version: 3.4.23\nAPI version: 3.4\n' })
-      .allow(new RegExp(`${IMAGE_RUN.source}etcdutl version$`), { code: 1, stderr: 'ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "etcdutl": executable file not found in $PATH: unknown\n' });
+      .allow(new RegExp(`${IMAGE_RUN.source}etcdutl version$`), {
+        code: 1,
+        stderr:
+          'ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "etcdutl": executable file not found in $PATH: unknown\n',
+      });
     const check = await recoverPrepare.check(h.ctx('cp1'));
     expect(check.status).toBe('change');
     const summary = check.status === 'change' ? check.changes[0]!.summary : '';
@@ -36,7 +43,9 @@ describe('recover.prepare', () => {
     expect(t.calls.filter((c) => c.kind !== 'exec' && c.kind !== 'readFile')).toEqual([]);
 
     t.expect(`install -d -m 0700 /var/lib/kubesmith/recover/${STAMP}`)
-      .expect(new RegExp(`${IMAGE_RUN.source}etcdctl snapshot status /var/lib/kubesmith/recover/${STAMP}/snapshot.db -w json$`), { stdout: '{"hash":1,"revision":9,"totalKey":40,"totalSize":20480}\n' })
+      .expect(new RegExp(`${IMAGE_RUN.source}etcdctl snapshot status /var/lib/kubesmith/recover/${STAMP}/snapshot.db -w json$`), {
+        stdout: '{"hash":1,"revision":9,"totalKey":40,"totalSize":20480}\n',
+      })
       .expect(`tar -czf /var/lib/kubesmith/recover/${STAMP}/etc-kubernetes.tgz -C / etc/kubernetes`);
     await recoverPrepare.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : []);
     t.assertDone();
@@ -47,7 +56,10 @@ describe('recover.prepare', () => {
 
   it('an interrupted recovery is resumed: same id, nothing to do', async () => {
     const h = setup({});
-    const t = h.t('cp1').setFile('/var/lib/kubesmith/recover/current', '20250101T000000Z\n').allow(/^test -e \/var\/lib\/kubesmith\/recover\/20250101T000000Z\/(snapshot\.db|etc-kubernetes\.tgz)$/);
+    const t = h
+      .t('cp1')
+      .setFile('/var/lib/kubesmith/recover/current', '20250101T000000Z\n')
+      .allow(/^test -e \/var\/lib\/kubesmith\/recover\/20250101T000000Z\/(snapshot\.db|etc-kubernetes\.tgz)$/);
     expect(await recoverPrepare.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
     expect(h.run.get('recover.id')).toBe('20250101T000000Z');
     expect(t.commands).toHaveLength(2);

@@ -10,14 +10,19 @@ import { IMAGE_RUN } from './etcd-image.js';
 const ID = '20260101T000000Z';
 const ETCD_ID = 'a'.repeat(64);
 
-const runc = (p: string) => ({ code: 1, stderr: `ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${p}": executable file not found in $PATH: unknown\n` });
+const runc = (p: string) => ({
+  code: 1,
+  stderr: `ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${p}": executable file not found in $PATH: unknown\n`,
+});
 
 function tools(t: RecordingTransport, o: { etcdctl?: string; etcdutl?: string; bump?: boolean }): RecordingTransport {
   const run = (argv: string) => new RegExp(`${IMAGE_RUN.source}${argv}$`);
   return t
     .allow(run('etcdctl version'), o.etcdctl ? { stdout: `etcdctl version: ${o.etcdctl}\nAPI version: 3.4\n` } : runc('etcdctl'))
     .allow(run('etcdutl version'), o.etcdutl ? { stdout: `etcdutl version: ${o.etcdutl}\nAPI version: 3.6\n` } : runc('etcdutl'))
-    .allow(run('etcdutl snapshot restore --help'), { stdout: o.bump ? '      --bump-revision uint  How much to increase the latest revision after restore\n' : '' });
+    .allow(run('etcdutl snapshot restore --help'), {
+      stdout: o.bump ? '      --bump-revision uint  How much to increase the latest revision after restore\n' : '',
+    });
 }
 
 function setup() {
@@ -45,7 +50,9 @@ describe('recover.etcd', () => {
     t.assertDone();
     expect(t.commands.filter((c) => /\brm -[a-z]*r/.test(c))).toEqual([]);
     const restore = t.commands.find((c) => c.includes(' etcdctl snapshot restore'))!.replace(IMAGE_RUN, '');
-    expect(restore).toBe(`etcdctl snapshot restore /var/lib/kubesmith/recover/${ID}/snapshot.db --data-dir=/var/lib/etcd.restore-${ID} --name=cp1 --initial-cluster=cp1=https://10.0.0.11:2380 --initial-advertise-peer-urls=https://10.0.0.11:2380`);
+    expect(restore).toBe(
+      `etcdctl snapshot restore /var/lib/kubesmith/recover/${ID}/snapshot.db --data-dir=/var/lib/etcd.restore-${ID} --name=cp1 --initial-cluster=cp1=https://10.0.0.11:2380 --initial-advertise-peer-urls=https://10.0.0.11:2380`,
+    );
   });
 
   it('etcd 3.6 with etcdutl: etcdutl with --bump-revision and --mark-compacted', async () => {
@@ -83,13 +90,17 @@ describe('recover.reset', () => {
 });
 
 describe('node.etcd-remove', () => {
-  const members = '{"header":{"cluster_id":1,"member_id":2},"members":[{"ID":13668033151171901709,"name":"cp1","peerURLs":["https://10.0.0.11:2380"],"clientURLs":["https://10.0.0.11:2379"]},{"ID":2,"name":"cp3","peerURLs":["https://10.0.0.13:2380"],"clientURLs":["https://10.0.0.13:2379"]}]}';
+  const members =
+    '{"header":{"cluster_id":1,"member_id":2},"members":[{"ID":13668033151171901709,"name":"cp1","peerURLs":["https://10.0.0.11:2380"],"clientURLs":["https://10.0.0.11:2379"]},{"ID":2,"name":"cp3","peerURLs":["https://10.0.0.13:2380"],"clientURLs":["https://10.0.0.13:2379"]}]}';
   it("removes the lost node's member by hex id through a healthy other control plane; the lost node runs nothing", async () => {
     const h = setup();
-    const cp1 = h.t('cp1')
+    const cp1 = h
+      .t('cp1')
       .allow("crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock ps --name '^etcd$' -q", { stdout: `${ETCD_ID}\n` })
       .allow('test -f /etc/kubernetes/pki/etcd/healthcheck-client.crt')
-      .allow(new RegExp(`^crictl --runtime-endpoint \\S+ exec ${ETCD_ID} etcdctl .*endpoint health`), { stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]' })
+      .allow(new RegExp(`^crictl --runtime-endpoint \\S+ exec ${ETCD_ID} etcdctl .*endpoint health`), {
+        stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]',
+      })
       .allow(new RegExp(`^crictl --runtime-endpoint \\S+ exec ${ETCD_ID} etcdctl .*member list -w json`), { stdout: members });
     const check = await nodeEtcdRemove.check(h.ctx('cp3'));
     expect(check.status === 'change' && check.changes[0]!.summary).toBe('remove etcd member 2 (cp3, https://10.0.0.13:2380) via cp1');

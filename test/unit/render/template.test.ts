@@ -14,12 +14,17 @@ describe('renderTemplate', () => {
   });
 
   it('emits numbers and booleans bare, lists as flow sequences', () => {
-    expect(renderTemplate('a: {{ n }}\nb: {{ b }}\nc: {{ l }}\n', { n: 3, b: false, l: ['x', 'y'] }, 'yaml')).toBe('a: 3\nb: false\nc: ["x","y"]\n');
+    expect(renderTemplate('a: {{ n }}\nb: {{ b }}\nc: {{ l }}\n', { n: 3, b: false, l: ['x', 'y'] }, 'yaml')).toBe(
+      'a: 3\nb: false\nc: ["x","y"]\n',
+    );
   });
 
   it('each/if/unless/else with standalone block lines removed', () => {
-    const src = 'list:\n{{#each items}}\n  - {{ name }}\n{{#if extra}}\n    # extra {{ . }}\n{{/if}}\n{{/each}}\n{{#unless items}}\nnone\n{{else}}\nsome\n{{/unless}}\n';
-    expect(renderTemplate(src, { items: [{ name: 'a', extra: true }, { name: 'b' }] }, 'text')).toBe('list:\n  - a\n    # extra [object Object]\n  - b\nsome\n');
+    const src =
+      'list:\n{{#each items}}\n  - {{ name }}\n{{#if extra}}\n    # extra {{ . }}\n{{/if}}\n{{/each}}\n{{#unless items}}\nnone\n{{else}}\nsome\n{{/unless}}\n';
+    expect(renderTemplate(src, { items: [{ name: 'a', extra: true }, { name: 'b' }] }, 'text')).toBe(
+      'list:\n  - a\n    # extra [object Object]\n  - b\nsome\n',
+    );
     expect(renderTemplate(src, { items: [] }, 'text')).toBe('list:\nnone\n');
   });
 

@@ -31,7 +31,12 @@ describe('golden templates', () => {
     const out = r.renderKubeadmInit(single, singleHosts.firstControlPlane, singleHosts);
     await expect(out).toMatchFileSnapshot(golden('kubeadm-v1beta4-single.yaml'));
     const docs = parseAllDocuments(out).map((d) => d.toJS());
-    expect(docs.map((d) => d.kind)).toEqual(['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration', 'KubeProxyConfiguration']);
+    expect(docs.map((d) => d.kind)).toEqual([
+      'InitConfiguration',
+      'ClusterConfiguration',
+      'KubeletConfiguration',
+      'KubeProxyConfiguration',
+    ]);
     expect(docs[0].nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: '10.199.0.10' }]);
     expect(docs[1].controlPlaneEndpoint).toBeUndefined();
     expect(docs[2].cgroupDriver).toBe('systemd');
@@ -43,7 +48,9 @@ describe('golden templates', () => {
     const [init, cluster, , proxy] = parseAllDocuments(out).map((d) => d.toJS());
     expect(init.localAPIEndpoint.advertiseAddress).toBe('10.0.0.11');
     expect(cluster.controlPlaneEndpoint).toBe('k8s-api.example.internal:6443');
-    expect(cluster.apiServer.certSANs).toEqual(expect.arrayContaining(['10.0.0.100', 'k8s-api.example.internal', 'cp2', '10.0.0.13', '192.168.1.17']));
+    expect(cluster.apiServer.certSANs).toEqual(
+      expect.arrayContaining(['10.0.0.100', 'k8s-api.example.internal', 'cp2', '10.0.0.13', '192.168.1.17']),
+    );
     expect(proxy).toMatchObject({ mode: 'ipvs', ipvs: { strictARP: true } });
   });
 
@@ -72,7 +79,10 @@ describe('golden templates', () => {
     expect(parse(w).controlPlane).toBeUndefined();
     const cp = r.renderKubeadmJoin(ha, haH.byName('cp2')!, haH, { ...join, certificateKey: 'f'.repeat(64) });
     await expect(cp).toMatchFileSnapshot(golden('join-v1beta4-cp.yaml'));
-    expect(parse(cp).controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: '10.0.0.12', bindPort: 6443 }, certificateKey: 'f'.repeat(64) });
+    expect(parse(cp).controlPlane).toEqual({
+      localAPIEndpoint: { advertiseAddress: '10.0.0.12', bindPort: 6443 },
+      certificateKey: 'f'.repeat(64),
+    });
     const old = makeInventory({ kubernetes: { version: '1.29.9' } });
     const oh = hostsOf(old);
     const w3 = r.renderKubeadmJoin(old, oh.byName('w1')!, oh, join);
@@ -93,7 +103,12 @@ describe('golden templates', () => {
         },
       },
       [
-        { name: 'cp1', address: '10.199.0.10', roles: ['control-plane'], labels: { 'node-role.kubernetes.io/ingress': '', 'example.com/rack': 'r1' } },
+        {
+          name: 'cp1',
+          address: '10.199.0.10',
+          roles: ['control-plane'],
+          labels: { 'node-role.kubernetes.io/ingress': '', 'example.com/rack': 'r1' },
+        },
         {
           name: 'w1',
           address: '10.199.0.11',
@@ -119,9 +134,17 @@ describe('golden templates', () => {
       maxPods: 64,
       systemReserved: { cpu: '500m', memory: '512Mi' },
       kubeReserved: { memory: '256Mi', 'ephemeral-storage': '1Gi' },
-      evictionHard: { 'memory.available': '300Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%', 'imagefs.inodesFree': '5%' },
+      evictionHard: {
+        'memory.available': '300Mi',
+        'nodefs.available': '10%',
+        'nodefs.inodesFree': '5%',
+        'imagefs.available': '15%',
+        'imagefs.inodesFree': '5%',
+      },
     });
-    const join = parse(r.renderKubeadmJoin(inv, h.byName('w1')!, h, { token: 'abcdef.0123456789abcdef', caCertHash: 'sha256:' + 'a'.repeat(64) }));
+    const join = parse(
+      r.renderKubeadmJoin(inv, h.byName('w1')!, h, { token: 'abcdef.0123456789abcdef', caCertHash: 'sha256:' + 'a'.repeat(64) }),
+    );
     expect(join.nodeRegistration.taints).toEqual([{ key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' }]);
     expect(join.nodeRegistration.kubeletExtraArgs).toContainEqual({ name: 'node-labels', value: 'disk=ssd,node.kubernetes.io/pool=gpu' });
     const old = makeInventory({ kubernetes: { version: '1.30.4' }, kubelet: { maxPods: 30 } });
@@ -136,7 +159,10 @@ describe('golden templates', () => {
     const v2 = r.renderContainerdConfig(single, '1.7.24');
     await expect(v2).toMatchFileSnapshot(golden('containerd-config-v2.toml'));
     expect(v2).toContain('sandbox_image = "registry.k8s.io/pause:3.10.1"');
-    const v3 = r.renderContainerdConfig(makeInventory({ kubernetes: { version: '1.36.0', imageRepository: 'registry.aliyuncs.com/google_containers' } }), '2.2.1');
+    const v3 = r.renderContainerdConfig(
+      makeInventory({ kubernetes: { version: '1.36.0', imageRepository: 'registry.aliyuncs.com/google_containers' } }),
+      '2.2.1',
+    );
     await expect(v3).toMatchFileSnapshot(golden('containerd-config-v3.toml'));
     expect(v3).toContain('sandbox = "registry.aliyuncs.com/google_containers/pause:3.10.2"');
     expect(v3).toContain('SystemdCgroup = true');
@@ -160,7 +186,10 @@ describe('golden templates', () => {
     expect(parse(r.renderCrictl(docker))['runtime-endpoint']).toBe('unix:///var/run/cri-dockerd.sock');
     const daemon = r.renderDockerDaemon(docker);
     await expect(daemon).toMatchFileSnapshot(golden('docker-daemon.json'));
-    expect(JSON.parse(daemon)).toMatchObject({ 'exec-opts': ['native.cgroupdriver=systemd'], 'registry-mirrors': ['https://mirror.example'] });
+    expect(JSON.parse(daemon)).toMatchObject({
+      'exec-opts': ['native.cgroupdriver=systemd'],
+      'registry-mirrors': ['https://mirror.example'],
+    });
     await expect(r.renderCriDockerDropIn(docker)).toMatchFileSnapshot(golden('cri-docker.conf'));
   });
 
@@ -182,20 +211,31 @@ describe('golden templates', () => {
     expect(pod.containers[0].image).toBe('ghcr.io/flannel-io/flannel:v0.28.9');
     expect(pod.initContainers[0].image).toBe('ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3');
     expect(pod.containers[0].args).toContain('--iface=eth1');
-    const hostgw = makeInventory({ network: { plugin: 'flannel', flannel: { backend: 'host-gw' } }, kubernetes: { podSubnet: '10.32.0.0/16' } });
+    const hostgw = makeInventory({
+      network: { plugin: 'flannel', flannel: { backend: 'host-gw' } },
+      kubernetes: { podSubnet: '10.32.0.0/16' },
+    });
     const cm = parseAllDocuments(r.renderFlannel(hostgw))[4]!.toJS();
     expect(JSON.parse(cm.data['net-conf.json'])).toMatchObject({ Network: '10.32.0.0/16', Backend: { Type: 'host-gw' } });
   });
 
   it('cilium values and kube-vip manifest', async () => {
     const inv = makeInventory(
-      { kubernetes: { controlPlaneEndpoint: '10.0.0.100:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.100' } }, network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } } },
+      {
+        kubernetes: { controlPlaneEndpoint: '10.0.0.100:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.100' } },
+        network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } },
+      },
       haHosts(),
     );
     const h = hostsOf(inv);
     const values = r.renderCiliumValues(inv, h);
     await expect(values).toMatchFileSnapshot(golden('cilium-values.yaml'));
-    expect(parse(values)).toMatchObject({ ipam: { mode: 'kubernetes' }, kubeProxyReplacement: true, k8sServiceHost: '10.0.0.100', k8sServicePort: 6443 });
+    expect(parse(values)).toMatchObject({
+      ipam: { mode: 'kubernetes' },
+      kubeProxyReplacement: true,
+      k8sServiceHost: '10.0.0.100',
+      k8sServicePort: 6443,
+    });
     const initVip = r.renderKubeVip(inv, h.firstControlPlane, h, false);
     await expect(initVip).toMatchFileSnapshot(golden('kube-vip-init.yaml'));
     expect(parse(initVip).spec.volumes[0].hostPath.path).toBe('/etc/kubernetes/super-admin.conf');
@@ -223,10 +263,14 @@ describe('golden templates', () => {
 
     it('kubeadm join (v1beta4 and the v1beta3 map form) carry both node IPs', () => {
       const join = { token: 'abcdef.0123456789abcdef', caCertHash: 'sha256:' + 'a'.repeat(64) };
-      expect(parse(r.renderKubeadmJoin(dual, dh.byName('w1')!, dh, join)).nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: '10.199.0.11,fd00:199::11' }]);
+      expect(parse(r.renderKubeadmJoin(dual, dh.byName('w1')!, dh, join)).nodeRegistration.kubeletExtraArgs).toEqual([
+        { name: 'node-ip', value: '10.199.0.11,fd00:199::11' },
+      ]);
       const old = makeInventory({ kubernetes: { ...networking, version: '1.30.4' } }, dualHosts);
       const oh = hostsOf(old);
-      expect(parse(r.renderKubeadmJoin(old, oh.byName('w1')!, oh, join)).nodeRegistration.kubeletExtraArgs).toEqual({ 'node-ip': '10.199.0.11,fd00:199::11' });
+      expect(parse(r.renderKubeadmJoin(old, oh.byName('w1')!, oh, join)).nodeRegistration.kubeletExtraArgs).toEqual({
+        'node-ip': '10.199.0.11,fd00:199::11',
+      });
       const [init] = parseAllDocuments(r.renderKubeadmInit(old, oh.firstControlPlane, oh)).map((d) => d.toJS());
       expect(init.nodeRegistration.kubeletExtraArgs).toEqual({ 'node-ip': '10.199.0.10,fd00:199::10' });
     });

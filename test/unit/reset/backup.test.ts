@@ -14,10 +14,13 @@ describe('backupConfigAction', () => {
     const adminDir = mkdtempSync(join(tmpdir(), 'ks-backup-'));
     const h = harness(makeInventory({}, haHosts()), { options: { adminDir } });
     const remote = `/var/backups/kubesmith/${stamp}/etc-kubernetes.tgz`;
-    const t = h.t('cp1').expect('install -d -m 0700').expect('tar -czf', () => {
-      t.setFile(remote, 'tgz bytes', '0600');
-      return {};
-    });
+    const t = h
+      .t('cp1')
+      .expect('install -d -m 0700')
+      .expect('tar -czf', () => {
+        t.setFile(remote, 'tgz bytes', '0600');
+        return {};
+      });
     const step = await backupConfigAction(h.ctx('cp1'), stamp);
     await step.run();
     t.assertDone();

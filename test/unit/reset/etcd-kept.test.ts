@@ -22,7 +22,9 @@ const STAMP = '20260102T030405Z';
 
 /** The probe resetActions runs, answered with these lines; the home lookup of the SSH user. */
 function probe(t: RecordingTransport, lines: string): RecordingTransport {
-  return t.allow(/^getent passwd/, { stdout: 'root:x:0:0::/root:/bin/bash\n' }).allow(/^for f in \/etc\/kubernetes\/kubelet\.conf/, { stdout: lines });
+  return t
+    .allow(/^getent passwd/, { stdout: 'root:x:0:0::/root:/bin/bash\n' })
+    .allow(/^for f in \/etc\/kubernetes\/kubelet\.conf/, { stdout: lines });
 }
 
 describe('reset.node keeps the etcd data', () => {
@@ -37,15 +39,20 @@ describe('reset.node keeps the etcd data', () => {
     t.expect(/^set -e\n\[ -e \/var\/lib\/etcd\/member \]/, { stdout: `/var/lib/etcd-kept/cp1-${STAMP}\n` }).expect('kubeadm reset -f');
     for (const a of actions) await a.run();
     t.assertDone();
-    expect(t.commands.indexOf('kubeadm reset -f')).toBeGreaterThan(t.commands.findIndex((c) => c.includes('cp -al -- /var/lib/etcd/member')));
+    expect(t.commands.indexOf('kubeadm reset -f')).toBeGreaterThan(
+      t.commands.findIndex((c) => c.includes('cp -al -- /var/lib/etcd/member')),
+    );
     expect(t.commands.filter((c) => /\brm\b/.test(c))).toEqual([]);
   });
 
-  it('the keep script (run on a temp tree, never this machine\'s /var): link keeps the live dir and shares its files, move renames; -2 for a second keep; a missing path is no error', () => {
+  it("the keep script (run on a temp tree, never this machine's /var): link keeps the live dir and shares its files, move renames; -2 for a second keep; a missing path is no error", () => {
     const root = mkdtempSync(join(tmpdir(), 'ks-keep-'));
     const data = join(root, 'etcd');
     const kept = join(root, 'kept');
-    const run = (path: string, how: 'link' | 'move') => execFileSync('sh', ['-c', keepScript(path, 'cp1', STAMP, how, kept).text]).toString().trim();
+    const run = (path: string, how: 'link' | 'move') =>
+      execFileSync('sh', ['-c', keepScript(path, 'cp1', STAMP, how, kept).text])
+        .toString()
+        .trim();
     mkdirSync(join(data, 'member', 'snap'), { recursive: true });
     writeFileSync(join(data, 'member', 'snap', 'db'), 'bbolt v1');
     expect(run(join(data, 'member'), 'link')).toBe(join(kept, `cp1-${STAMP}`));
@@ -78,7 +85,10 @@ describe('reset.backup: a verified fresh snapshot, or stop', () => {
     const adminDir = mkdtempSync(join(tmpdir(), 'ks-admin-'));
     mkdirSync(join(adminDir, 'etcd'));
     writeFileSync(join(adminDir, 'etcd', '20251230T000000Z-cp1.db'), 'x');
-    writeFileSync(join(adminDir, 'etcd', '20251230T000000Z-cp1.json'), JSON.stringify({ takenAt: '20251230T000000Z', status: { revision: 4711 } }));
+    writeFileSync(
+      join(adminDir, 'etcd', '20251230T000000Z-cp1.json'),
+      JSON.stringify({ takenAt: '20251230T000000Z', status: { revision: 4711 } }),
+    );
     const h = harness(makeInventory({}, haHosts()), { options: { stamp: STAMP, adminDir } });
     unhealthyEverywhere(h);
     await expect(resetBackup.check(h.ctx('cp2'))).rejects.toThrow(
@@ -88,7 +98,9 @@ describe('reset.backup: a verified fresh snapshot, or stop', () => {
   });
 
   it('--without-fresh-snapshot: the config backup only (the etcd data is kept by reset.node)', async () => {
-    const h = harness(makeInventory({}, haHosts()), { options: { stamp: STAMP, adminDir: mkdtempSync(join(tmpdir(), 'ks-admin-')), withoutFreshSnapshot: true } });
+    const h = harness(makeInventory({}, haHosts()), {
+      options: { stamp: STAMP, adminDir: mkdtempSync(join(tmpdir(), 'ks-admin-')), withoutFreshSnapshot: true },
+    });
     unhealthyEverywhere(h);
     const check = await resetBackup.check(h.ctx('cp2'));
     expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([expect.stringMatching(/^back up \/etc\/kubernetes/)]);
@@ -97,11 +109,18 @@ describe('reset.backup: a verified fresh snapshot, or stop', () => {
   it("this member unhealthy, cp1's healthy: the snapshot is taken through cp1", async () => {
     const h = harness(makeInventory({}, haHosts()), { options: { stamp: STAMP, adminDir: mkdtempSync(join(tmpdir(), 'ks-admin-')) } });
     unhealthyEverywhere(h, 'cp1');
-    h.t('cp1').allow('test -f /etc/kubernetes/pki/etcd/healthcheck-client.crt')
+    h.t('cp1')
+      .allow('test -f /etc/kubernetes/pki/etcd/healthcheck-client.crt')
       .allow("crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock ps --name '^etcd$' -q", { stdout: 'e7cd\n' })
-      .allow(/^crictl --runtime-endpoint \S+ exec e7cd etcdctl .*endpoint health/, { stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]' });
+      .allow(/^crictl --runtime-endpoint \S+ exec e7cd etcdctl .*endpoint health/, {
+        stdout: '[{"endpoint":"https://127.0.0.1:2379","health":true}]',
+      });
     const check = await resetBackup.check(h.ctx('cp2'));
-    expect(check.status === 'change' && check.changes[1]!.summary).toMatch(new RegExp(`^snapshot the etcd cluster through cp1's healthy member \\(this host's is not healthy\\) to /var/backups/kubesmith/etcd/${STAMP}-cp1\\.db`));
+    expect(check.status === 'change' && check.changes[1]!.summary).toMatch(
+      new RegExp(
+        `^snapshot the etcd cluster through cp1's healthy member \\(this host's is not healthy\\) to /var/backups/kubesmith/etcd/${STAMP}-cp1\\.db`,
+      ),
+    );
   });
 });
 
@@ -111,9 +130,13 @@ describe('recover.prepare: the snapshot it picks itself is named and must be fre
     mkdirSync(join(adminDir, 'etcd'));
     writeFileSync(join(adminDir, 'etcd', `${taken}-cp1.db`), 'x');
     writeFileSync(join(adminDir, 'etcd', `${taken}-cp1.json`), JSON.stringify({ takenAt: taken, status: { revision: 812 } }));
-    const h = harness(makeInventory({}, haHosts()), { options: { stamp: STAMP, adminDir, ...(maxSnapshotAgeMs ? { maxSnapshotAgeMs } : {}) } });
+    const h = harness(makeInventory({}, haHosts()), {
+      options: { stamp: STAMP, adminDir, ...(maxSnapshotAgeMs ? { maxSnapshotAgeMs } : {}) },
+    });
     unhealthyEverywhere(h);
-    h.t('cp1').allow(/^test -e \/var\/lib\/kubesmith\/recover\//, { code: 1 }).allow('test -e /etc/kubernetes/pki/ca.crt');
+    h.t('cp1')
+      .allow(/^test -e \/var\/lib\/kubesmith\/recover\//, { code: 1 })
+      .allow('test -e /etc/kubernetes/pki/ca.crt');
     return h;
   }
 
@@ -127,12 +150,23 @@ describe('recover.prepare: the snapshot it picks itself is named and must be fre
 
   it('within the limit: the plan names it with age and revision; --max-snapshot-age changes the limit', async () => {
     const check = await recoverPrepare.check(withLocal('20260102T010405Z').ctx('cp1'));
-    expect(check.status === 'change' && check.changes[0]!.summary).toMatch(/etcd data from the newest snapshot on the admin machine, \S+20260102T010405Z-cp1\.db \(taken 2026-01-02T01:04:05\.000Z, 2h old, revision 812\)/);
-    await expect(recoverPrepare.check(withLocal('20260102T010405Z', parseAge('1h')).ctx('cp1'))).rejects.toThrow(/2h old, revision 812\), is older than --max-snapshot-age 1h/);
+    expect(check.status === 'change' && check.changes[0]!.summary).toMatch(
+      /etcd data from the newest snapshot on the admin machine, \S+20260102T010405Z-cp1\.db \(taken 2026-01-02T01:04:05\.000Z, 2h old, revision 812\)/,
+    );
+    await expect(recoverPrepare.check(withLocal('20260102T010405Z', parseAge('1h')).ctx('cp1'))).rejects.toThrow(
+      /2h old, revision 812\), is older than --max-snapshot-age 1h/,
+    );
   });
 
   it('ages and durations', () => {
-    expect([parseAge('24h'), parseAge('90m'), parseAge('2d'), parseAge('30s'), parseAge('1.5h'), parseAge('h')]).toEqual([86_400_000, 5_400_000, 172_800_000, 30_000, undefined, undefined]);
+    expect([parseAge('24h'), parseAge('90m'), parseAge('2d'), parseAge('30s'), parseAge('1.5h'), parseAge('h')]).toEqual([
+      86_400_000,
+      5_400_000,
+      172_800_000,
+      30_000,
+      undefined,
+      undefined,
+    ]);
     expect([formatAge(90_061_000), formatAge(3_720_000), formatAge(59_000), formatAge(0)]).toEqual(['1d 1h', '1h 2m', '59s', '0s']);
   });
 });

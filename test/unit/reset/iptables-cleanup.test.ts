@@ -66,9 +66,14 @@ describe('chainCleanup (restore input per table)', () => {
       '-D INPUT -j KUBE-FIREWALL',
       '-D FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
       '-D FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD',
-      '-F KUBE-FIREWALL', '-F KUBE-FORWARD', '-F FLANNEL-FWD',
-      '-X KUBE-FIREWALL', '-X KUBE-FORWARD', '-X FLANNEL-FWD',
-      'COMMIT', '',
+      '-F KUBE-FIREWALL',
+      '-F KUBE-FORWARD',
+      '-F FLANNEL-FWD',
+      '-X KUBE-FIREWALL',
+      '-X KUBE-FORWARD',
+      '-X FLANNEL-FWD',
+      'COMMIT',
+      '',
     ]);
     expect(input).not.toContain('dport 22');
     expect(input).not.toContain('LAB-KEEP');
@@ -98,7 +103,10 @@ describe('cleanIptables on a host (stub iptables-save/-restore)', () => {
   // iptables-save -t TABLE prints the fixture; ip6tables has no Kubernetes chains
   stub('iptables-save', `[[ $1 == -t ]] || exit 9; f="${dir}/$2.save"; [[ -f $f ]] && cat "$f"; exit 0`);
   stub('ip6tables-save', 'exit 0');
-  stub('iptables-restore', `[[ $1 == --noflush ]] || { echo "restore without --noflush" >&2; exit 9; }; cat >> "${dir}/restored"; echo --- >> "${dir}/restored"`);
+  stub(
+    'iptables-restore',
+    `[[ $1 == --noflush ]] || { echo "restore without --noflush" >&2; exit 9; }; cat >> "${dir}/restored"; echo --- >> "${dir}/restored"`,
+  );
   stub('ip6tables-restore', `cat >> "${dir}/restored6"`);
   const env = { PATH: `${dir}:/usr/bin:/bin` };
   /** A "host" whose commands run in a local bash with the stubs first on PATH. */
@@ -117,7 +125,10 @@ describe('cleanIptables on a host (stub iptables-save/-restore)', () => {
 
   it('feeds exactly the per-table cleanup to iptables-restore --noflush and nothing to ip6tables', async () => {
     // guard: the stubs, never the machine's iptables
-    expect(execFileSync('bash', ['-c', 'command -v iptables-save iptables-restore'], { env }).toString().trim().split('\n')).toEqual([join(dir, 'iptables-save'), join(dir, 'iptables-restore')]);
+    expect(execFileSync('bash', ['-c', 'command -v iptables-save iptables-restore'], { env }).toString().trim().split('\n')).toEqual([
+      join(dir, 'iptables-save'),
+      join(dir, 'iptables-restore'),
+    ]);
     await cleanIptables(host);
     const restored = readFileSync(join(dir, 'restored'), 'utf8');
     const [filter, nat] = restored.split('---\n');
@@ -141,9 +152,16 @@ describe('ruleTarget (issue 13 item 7: words inside quoted strings are never the
 
 describe('leftovers', () => {
   it('parses the probe and keeps only CNI interfaces', () => {
-    const l = parseLeftovers('kubeadm /etc/kubernetes/kubelet.conf\npath /etc/cni/net.d\nlink lo\nlink eth0\nlink cni0\nlink flannel.1\nlink cilium_host\nipvs\nchain iptables nat KUBE-SERVICES\nkubeconfig /root/.kube/config\n');
+    const l = parseLeftovers(
+      'kubeadm /etc/kubernetes/kubelet.conf\npath /etc/cni/net.d\nlink lo\nlink eth0\nlink cni0\nlink flannel.1\nlink cilium_host\nipvs\nchain iptables nat KUBE-SERVICES\nkubeconfig /root/.kube/config\n',
+    );
     expect(l.links).toEqual(['cni0', 'flannel.1', 'cilium_host']);
-    expect(l).toMatchObject({ kubeadm: ['/etc/kubernetes/kubelet.conf'], paths: ['/etc/cni/net.d'], ipvs: true, kubeconfigs: ['/root/.kube/config'] });
+    expect(l).toMatchObject({
+      kubeadm: ['/etc/kubernetes/kubelet.conf'],
+      paths: ['/etc/cni/net.d'],
+      ipvs: true,
+      kubeconfigs: ['/root/.kube/config'],
+    });
     expect(l.chains).toEqual([{ tool: 'iptables', table: 'nat', chain: 'KUBE-SERVICES' }]);
     expect(isCniInterface('cni0')).toBe(true);
     expect(isCniInterface('cni01')).toBe(false);

@@ -16,7 +16,14 @@ function nodesJson(nodes: Record<string, boolean | 'absent'>): string {
       .map(([name, ready]) => ({
         metadata: { name, labels: name.startsWith('cp') ? { 'node-role.kubernetes.io/control-plane': '' } : {} },
         status: {
-          conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', message: ready ? '' : 'cni plugin not initialized' }],
+          conditions: [
+            {
+              type: 'Ready',
+              status: ready ? 'True' : 'False',
+              reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+              message: ready ? '' : 'cni plugin not initialized',
+            },
+          ],
           nodeInfo: { kubeletVersion: 'v1.34.1' },
         },
       })),
@@ -53,7 +60,10 @@ describe('cni.flannel', () => {
 
 describe('cni.cilium', () => {
   it('writes values and runs helm upgrade --install at the pinned version; ok once deployed', async () => {
-    const inv = makeInventory({ network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } }, kubernetes: { controlPlaneEndpoint: '10.199.0.100:6443' } });
+    const inv = makeInventory({
+      network: { plugin: 'cilium', cilium: { kubeProxyReplacement: true } },
+      kubernetes: { controlPlaneEndpoint: '10.199.0.100:6443' },
+    });
     const h = harness(inv);
     const t = h.t('cp1');
     let release = '[]';
@@ -67,16 +77,25 @@ describe('cni.cilium', () => {
       });
     const changes = await converge(cniCilium, h.ctx('cp1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual([`create ${CILIUM_VALUES}`, 'helm upgrade --install cilium 1.19.4 (now: not installed)']);
-    expect(parse(t.fileText(CILIUM_VALUES)!)).toMatchObject({ ipam: { mode: 'kubernetes' }, kubeProxyReplacement: true, k8sServiceHost: '10.199.0.100' });
+    expect(parse(t.fileText(CILIUM_VALUES)!)).toMatchObject({
+      ipam: { mode: 'kubernetes' },
+      kubeProxyReplacement: true,
+      k8sServiceHost: '10.199.0.100',
+    });
   });
 });
 
 describe('cluster.wait-ready', () => {
   it('waits until every inventory node is Ready', async () => {
     const h = harness(makeInventory(), { options: { readyPollMs: 1, readyTimeoutSeconds: 5 } });
-    for (const n of ['cp1', 'w1', 'w2']) h.t(n).setFile('/etc/kubernetes/kubelet.conf', 'x').allow('test -e /etc/kubernetes/kubelet.conf', {});
+    for (const n of ['cp1', 'w1', 'w2'])
+      h.t(n).setFile('/etc/kubernetes/kubelet.conf', 'x').allow('test -e /etc/kubernetes/kubelet.conf', {});
     const t = h.t('cp1');
-    const states = [nodesJson({ cp1: true, w1: false, w2: 'absent' }), nodesJson({ cp1: true, w1: false, w2: false }), nodesJson({ cp1: true, w1: true, w2: true })];
+    const states = [
+      nodesJson({ cp1: true, w1: false, w2: 'absent' }),
+      nodesJson({ cp1: true, w1: false, w2: false }),
+      nodesJson({ cp1: true, w1: true, w2: true }),
+    ];
     let i = 0;
     t.allow('test -e /etc/kubernetes/admin.conf', {}).allow('get nodes -o json', () => ({ stdout: states[Math.min(i++, 2)] }));
     const changes = await converge(clusterWaitReady, h.ctx('cp1'), [t]);
@@ -86,7 +105,9 @@ describe('cluster.wait-ready', () => {
   it('times out naming each node that is not Ready and why', async () => {
     const h = harness(makeInventory(), { options: { readyPollMs: 5, readyTimeoutSeconds: 0.05 } });
     for (const n of ['w1', 'w2']) h.t(n).allow('test -e /etc/kubernetes/kubelet.conf', {});
-    h.t('cp1').allow('test -e', {}).allow('get nodes -o json', { stdout: nodesJson({ cp1: true, w1: false, w2: 'absent' }) });
+    h.t('cp1')
+      .allow('test -e', {})
+      .allow('get nodes -o json', { stdout: nodesJson({ cp1: true, w1: false, w2: 'absent' }) });
     const r = await clusterWaitReady.check(h.ctx('cp1'));
     await expect(clusterWaitReady.apply(h.ctx('cp1'), r.status === 'change' ? r.changes : [])).rejects.toThrow(
       'nodes not Ready after 0.05s:\n  w1: KubeletNotReady: cni plugin not initialized\n  w2: not registered',
@@ -97,7 +118,9 @@ describe('cluster.wait-ready', () => {
     const h = harness(makeInventory(), { options: { readyPollMs: 1, readyTimeoutSeconds: 600 } });
     h.t('w1').allow('test -e /etc/kubernetes/kubelet.conf', {});
     h.t('w2').allow('test -e /etc/kubernetes/kubelet.conf', { code: 1 });
-    h.t('cp1').allow('test -e', {}).allow('get nodes -o json', { stdout: nodesJson({ cp1: true, w1: true, w2: 'absent' }) });
+    h.t('cp1')
+      .allow('test -e', {})
+      .allow('get nodes -o json', { stdout: nodesJson({ cp1: true, w1: true, w2: 'absent' }) });
     const r = await clusterWaitReady.check(h.ctx('cp1'));
     await expect(clusterWaitReady.apply(h.ctx('cp1'), r.status === 'change' ? r.changes : [])).rejects.toThrow(
       'nodes not Ready:\n  w2: not joined (no /etc/kubernetes/kubelet.conf)',
@@ -115,7 +138,10 @@ describe('cluster.wait-ready', () => {
 
 describe('kubevip.manifest', () => {
   it('first control plane: super-admin.conf before init, admin.conf after; others admin.conf', async () => {
-    const inv = makeInventory({ kubernetes: { controlPlaneEndpoint: '10.0.0.100:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth1' } } }, haHosts());
+    const inv = makeInventory(
+      { kubernetes: { controlPlaneEndpoint: '10.0.0.100:6443', loadBalancer: { type: 'kube-vip', vip: '10.0.0.100', interface: 'eth1' } } },
+      haHosts(),
+    );
     const h = harness(inv);
     const t = h.t('cp1');
     t.allow('test -e /etc/kubernetes/admin.conf', () => ({ code: t.files.has('/etc/kubernetes/admin.conf') ? 0 : 1 }));
@@ -141,8 +167,10 @@ describe('cni.images', () => {
     const h = harness(makeInventory());
     const t = h.t('w1');
     const held = new Set(['ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3']);
-    t.allow('crictl images -o json', () => ({ stdout: criImagesJson(held) }))
-      .allow('crictl pull', (c) => (held.add(c.command.split(' ')[2]!), {}));
+    t.allow('crictl images -o json', () => ({ stdout: criImagesJson(held) })).allow(
+      'crictl pull',
+      (c) => (held.add(c.command.split(' ')[2]!), {}),
+    );
     const changes = await converge(cniImagesTask, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual(['pull ghcr.io/flannel-io/flannel:v0.28.9']);
     // A check asks crictl once for every image it holds.
@@ -157,7 +185,11 @@ describe('cluster.wait-ready while the API comes up', () => {
     const h = harness(makeInventory(), { options: { readyPollMs: 1, readyTimeoutSeconds: 5 } });
     let calls = 0;
     for (const n of ['w1', 'w2']) h.t(n).allow('test -e /etc/kubernetes/kubelet.conf', {});
-    h.t('cp1').allow('test -e', {}).allow('get nodes -o json', () => (calls++ === 0 ? { code: 1, stderr: 'connection refused' } : { stdout: nodesJson({ cp1: true, w1: true, w2: true }) }));
+    h.t('cp1')
+      .allow('test -e', {})
+      .allow('get nodes -o json', () =>
+        calls++ === 0 ? { code: 1, stderr: 'connection refused' } : { stdout: nodesJson({ cp1: true, w1: true, w2: true }) },
+      );
     const r = await clusterWaitReady.check(h.ctx('cp1'));
     expect(r.status === 'change' && r.changes[0]!.summary).toBe('wait up to 5s for the API to be Ready');
     await clusterWaitReady.apply(h.ctx('cp1'), r.status === 'change' ? r.changes : []);

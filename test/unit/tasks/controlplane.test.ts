@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { controlplaneInit, INIT_INCOMPLETE, KUBEADM_INIT_CONFIG, KUBEADM_INIT_RUN_CONFIG, LEFTOVER_INIT } from '../../../src/tasks/controlplane/init.js';
+import {
+  controlplaneInit,
+  INIT_INCOMPLETE,
+  KUBEADM_INIT_CONFIG,
+  KUBEADM_INIT_RUN_CONFIG,
+  LEFTOVER_INIT,
+} from '../../../src/tasks/controlplane/init.js';
 import type { RecordingTransport } from '../../../src/transport/recording.js';
 
 /** `test -e PATH` and `rm -f PATH` answered from the transport's in-memory files. */
@@ -35,14 +41,15 @@ describe('controlplane.init', () => {
     const inv = makeInventory({ kubernetes: { controlPlaneEndpoint: 'lb.example:6443' } }, haHosts());
     const h = harness(inv);
     const t = memoryFs(h.t('cp1'));
-    t.allow('kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp1 -o name', { stdout: 'node/cp1\n' })
-      .expect('kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.run.yaml --upload-certs --skip-token-print --skip-certificate-key-print', (call) => {
+    t.allow('kubectl --kubeconfig /etc/kubernetes/admin.conf get node cp1 -o name', { stdout: 'node/cp1\n' }).expect(
+      'kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.run.yaml --upload-certs --skip-token-print --skip-certificate-key-print',
+      (call) => {
         runConfig = t.fileText(KUBEADM_INIT_RUN_CONFIG)!;
         secrets = (call.opts as { secrets?: string[] }).secrets ?? [];
         t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig');
         return { stdout: `[bootstrap-token] Using token: ${secrets[0]}\n` };
-      })
-      ;
+      },
+    );
     let runConfig = '';
     let secrets: string[] = [];
     const check = await controlplaneInit.check(h.ctx('cp1'));
@@ -91,7 +98,10 @@ describe('controlplane.init', () => {
       .setFile('/etc/kubernetes/admin.conf', 'kubeconfig')
       .setFile(KUBEADM_INIT_RUN_CONFIG, 'token: abcdef.0123456789abcdef\n');
     t.allow('get node cp1', () => ({ code: t.files.has('/etc/kubernetes/admin.conf') ? 0 : 1, stdout: 'node/cp1\n' }))
-      .expect(/^pkill -f -- 'kubeadm\[\.a-z\]\* \[i\]nit --config \/etc\/kubernetes\/kubesmith\/kubeadm-init\.run\.yaml'; i=0; while pgrep/, { code: 0 })
+      .expect(
+        /^pkill -f -- 'kubeadm\[\.a-z\]\* \[i\]nit --config \/etc\/kubernetes\/kubesmith\/kubeadm-init\.run\.yaml'; i=0; while pgrep/,
+        { code: 0 },
+      )
       .expect('kubeadm reset -f', () => (t.files.delete('/etc/kubernetes/admin.conf'), {}))
       .expect(/^kubeadm init --config /, () => (t.setFile('/etc/kubernetes/admin.conf', 'kubeconfig'), {}));
     const check = await controlplaneInit.check(h.ctx('cp1'));
@@ -158,7 +168,10 @@ describe('joins', () => {
     const material = () => {
       const f = cp1.files.get(JOIN_MATERIAL_CONFIG)!;
       expect(f.mode).toBe('0600');
-      return parse(f.content.toString().split('\n---\n')[0]!) as { bootstrapTokens: { token: string; ttl: string }[]; certificateKey?: string };
+      return parse(f.content.toString().split('\n---\n')[0]!) as {
+        bootstrapTokens: { token: string; ttl: string }[];
+        certificateKey?: string;
+      };
     };
     cp1.allow(`kubeadm token create --config ${JOIN_MATERIAL_CONFIG}`, () => {
       const m = material();
@@ -166,7 +179,10 @@ describe('joins', () => {
       tokens.push(m.bootstrapTokens[0]!.token);
       return { stdout: `${tokens.at(-1)}\n` };
     });
-    cp1.allow(`kubeadm init phase upload-certs --upload-certs --config ${JOIN_MATERIAL_CONFIG}`, () => (keys.push(material().certificateKey!), {}));
+    cp1.allow(
+      `kubeadm init phase upload-certs --upload-certs --config ${JOIN_MATERIAL_CONFIG}`,
+      () => (keys.push(material().certificateKey!), {}),
+    );
     cp1.allow(`rm -f ${JOIN_MATERIAL_CONFIG}`, () => (cp1.files.delete(JOIN_MATERIAL_CONFIG), {}));
     return { inv, h, cp1, tokens, keys };
   }

@@ -12,8 +12,12 @@ function systemd(t: RecordingTransport, log: string[] = [], owed = new Set<strin
   const unit = (name: string) => (units[name] ??= { enabled: false, active: false });
   t.allow(/^test -e \/var\/lib\/kubesmith\/restart-owed\//, (c) => ({ code: owed.has(c.command.split('/').pop()!) ? 0 : 1 }))
     .allow(/^mkdir -p \/var\/lib\/kubesmith\/restart-owed && : > /, (c) => (owed.add(c.command.split('/').pop()!), {}))
-    .allow(/^systemctl is-enabled /, (c) => (unit(c.command.split(' ')[2]!).enabled ? { stdout: 'enabled\n' } : { code: 1, stdout: 'disabled\n' }))
-    .allow(/^systemctl is-active /, (c) => (unit(c.command.split(' ')[2]!).active ? { stdout: 'active\n' } : { code: 3, stdout: 'inactive\n' }))
+    .allow(/^systemctl is-enabled /, (c) =>
+      unit(c.command.split(' ')[2]!).enabled ? { stdout: 'enabled\n' } : { code: 1, stdout: 'disabled\n' },
+    )
+    .allow(/^systemctl is-active /, (c) =>
+      unit(c.command.split(' ')[2]!).active ? { stdout: 'active\n' } : { code: 3, stdout: 'inactive\n' },
+    )
     .allow(/^systemctl enable --now /, (c) => (Object.assign(unit(c.command.split(' ')[3]!), { enabled: true, active: true }), {}))
     .allow(/^systemctl (restart|daemon-reload)/, (c) => {
       const [command, cleared] = c.command.split(' && rm -f /var/lib/kubesmith/restart-owed/');
@@ -36,21 +40,30 @@ const ubuntu = defaultFacts({ os: { id: 'ubuntu', idLike: ['debian'], versionId:
 
 describe('runtime.docker online', () => {
   it('installs docker-ce from the repository and cri-dockerd from its release .deb, configures, starts; second check ok', async () => {
-    const h = harness(makeInventory({ containerRuntime: { type: 'docker', registryMirrors: { 'docker.io': ['https://mirror.example'] } } }), {
-      facts: () => ubuntu,
-    });
+    const h = harness(
+      makeInventory({ containerRuntime: { type: 'docker', registryMirrors: { 'docker.io': ['https://mirror.example'] } } }),
+      {
+        facts: () => ubuntu,
+      },
+    );
     const t = h.t('w1');
     const log: string[] = [];
     const installed = new Map<string, string>();
     systemd(t, log);
     packages(t, installed);
     t.allow('apt-get update', {})
-      .allow(/apt-get install -y --allow-downgrades --allow-change-held-packages docker-ce$/, () => (installed.set('docker-ce', '5:27.3.1-1'), {}))
-      .allow(/curl -fsSL --retry 3 https:\/\/github.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.15\/cri-dockerd_0\.3\.15\.3-0\.ubuntu-jammy_amd64\.deb/, (c) => {
-        expect(c.command).toContain(`apt-get install -y --allow-downgrades "$d"/cri-dockerd_0.3.15.3-0.ubuntu-jammy_amd64.deb`);
-        installed.set('cri-dockerd', '0.3.15.3-0.ubuntu-jammy');
-        return {};
-      });
+      .allow(
+        /apt-get install -y --allow-downgrades --allow-change-held-packages docker-ce$/,
+        () => (installed.set('docker-ce', '5:27.3.1-1'), {}),
+      )
+      .allow(
+        /curl -fsSL --retry 3 https:\/\/github.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.15\/cri-dockerd_0\.3\.15\.3-0\.ubuntu-jammy_amd64\.deb/,
+        (c) => {
+          expect(c.command).toContain(`apt-get install -y --allow-downgrades "$d"/cri-dockerd_0.3.15.3-0.ubuntu-jammy_amd64.deb`);
+          installed.set('cri-dockerd', '0.3.15.3-0.ubuntu-jammy');
+          return {};
+        },
+      );
     const changes = await converge(runtimeDocker, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual([
       'install docker-ce',
@@ -68,7 +81,9 @@ describe('runtime.docker online', () => {
     const daemon = JSON.parse(t.fileText('/etc/docker/daemon.json')!);
     expect(daemon['exec-opts']).toEqual(['native.cgroupdriver=systemd']);
     expect(daemon['registry-mirrors']).toEqual(['https://mirror.example']);
-    expect(t.fileText('/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf')).toMatch(/--pod-infra-container-image=registry\.k8s\.io\/pause:3\.10\.1\n/);
+    expect(t.fileText('/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf')).toMatch(
+      /--pod-infra-container-image=registry\.k8s\.io\/pause:3\.10\.1\n/,
+    );
     expect(t.fileText('/etc/crictl.yaml')).toContain('unix:///var/run/cri-dockerd.sock');
     expect(log).toEqual(['systemctl daemon-reload', 'systemctl restart docker', 'systemctl restart cri-docker.service']);
   });
@@ -78,23 +93,47 @@ describe('runtime.docker online', () => {
     const h = harness(makeInventory({ containerRuntime: base }), { facts: () => ubuntu });
     const t = h.t('w1');
     systemd(t);
-    packages(t, new Map([['docker-ce', '5:27.3.1-1'], ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy']]));
+    packages(
+      t,
+      new Map([
+        ['docker-ce', '5:27.3.1-1'],
+        ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy'],
+      ]),
+    );
     t.allow(/apt-get|curl/, () => ({ code: 1, stderr: 'should not run' }));
     await converge(runtimeDocker, h.ctx('w1'), [t]);
-    const h2 = harness(makeInventory({ containerRuntime: { ...base, registryMirrors: { 'docker.io': ['https://b.example'] } } }), { facts: () => ubuntu });
+    const h2 = harness(makeInventory({ containerRuntime: { ...base, registryMirrors: { 'docker.io': ['https://b.example'] } } }), {
+      facts: () => ubuntu,
+    });
     const t2 = h2.t('w1');
-    for (const [path, text] of [['/etc/docker/daemon.json'], ['/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf'], ['/etc/crictl.yaml']].map(([p]) => [p!, t.fileText(p!)!])) {
+    for (const [path, text] of [
+      ['/etc/docker/daemon.json'],
+      ['/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf'],
+      ['/etc/crictl.yaml'],
+    ].map(([p]) => [p!, t.fileText(p!)!])) {
       t2.setFile(path!, text!);
     }
     const units = { docker: true, 'cri-docker.socket': true, 'cri-docker.service': true };
     t2.allow(/^test -e \/var\/lib\/kubesmith\/restart-owed\//, { code: 1 });
-    t2.allow(/^systemctl is-(enabled|active) /, (c) => ({ stdout: c.command.includes('enabled') ? 'enabled\n' : 'active\n', code: c.command.split(' ')[2]! in units ? 0 : 1 }));
-    packages(t2, new Map([['docker-ce', '5:27.3.1-1'], ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy']]));
+    t2.allow(/^systemctl is-(enabled|active) /, (c) => ({
+      stdout: c.command.includes('enabled') ? 'enabled\n' : 'active\n',
+      code: c.command.split(' ')[2]! in units ? 0 : 1,
+    }));
+    packages(
+      t2,
+      new Map([
+        ['docker-ce', '5:27.3.1-1'],
+        ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy'],
+      ]),
+    );
     const r = await runtimeDocker.check(h2.ctx('w1'));
     expect(t2.calls.filter((c) => c.kind === 'writeFile' || c.kind === 'upload')).toEqual([]);
     expect(r).toEqual({
       status: 'change',
-      changes: [expect.objectContaining({ summary: 'update /etc/docker/daemon.json' }), { summary: 'restart docker (/etc/docker/daemon.json changed)' }],
+      changes: [
+        expect.objectContaining({ summary: 'update /etc/docker/daemon.json' }),
+        { summary: 'restart docker (/etc/docker/daemon.json changed)' },
+      ],
     });
   });
 
@@ -105,11 +144,20 @@ describe('runtime.docker online', () => {
     const restarts: string[] = [];
     const owed = new Set<string>();
     systemd(t, restarts, owed);
-    packages(t, new Map([['docker-ce', '5:27.3.1-1'], ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy']]));
+    packages(
+      t,
+      new Map([
+        ['docker-ce', '5:27.3.1-1'],
+        ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy'],
+      ]),
+    );
     // The killed run: both files written (the restarts are owed from then on), no restart happened.
     const first = await runtimeDocker.check(h.ctx('w1'));
     const changes = first.status === 'change' ? first.changes : [];
-    await runtimeDocker.apply(h.ctx('w1'), changes.filter((c) => /^create /.test(c.summary)));
+    await runtimeDocker.apply(
+      h.ctx('w1'),
+      changes.filter((c) => /^create /.test(c.summary)),
+    );
     expect(owed).toEqual(new Set(['docker', 'cri-docker.service']));
     expect(restarts).toEqual([]);
     // The next run: the files match, yet both daemons still run the old configuration.
@@ -139,7 +187,9 @@ describe('runtime.docker online', () => {
     systemd(t);
     packages(t, new Map([['docker-ce', '27.3.1-1.el9']]));
     const r = await runtimeDocker.check(h.ctx('w1'));
-    expect(r.status === 'change' && r.changes[0]!.summary).toBe('install cri-dockerd 0.3.15 from its release package cri-dockerd-0.3.15-3.el8.x86_64.rpm');
+    expect(r.status === 'change' && r.changes[0]!.summary).toBe(
+      'install cri-dockerd 0.3.15 from its release package cri-dockerd-0.3.15-3.el8.x86_64.rpm',
+    );
   });
 
   it('verifies a known checksum before installing, with every value quoted', () => {

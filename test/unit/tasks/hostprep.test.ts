@@ -29,7 +29,9 @@ describe('hostprep.swap', () => {
       'mask swapfile.swap',
     ]);
     await converge(hostprepSwap, h.ctx('cp1'), [t]);
-    expect(t.fileText('/etc/fstab')).toBe('UUID=abc / ext4 defaults 0 1\n#kubesmith-swap-off# /swapfile none swap sw 0 0\n# /old none swap sw 0 0\n');
+    expect(t.fileText('/etc/fstab')).toBe(
+      'UUID=abc / ext4 defaults 0 1\n#kubesmith-swap-off# /swapfile none swap sw 0 0\n# /old none swap sw 0 0\n',
+    );
   });
 
   it('fstabWithoutSwap is idempotent and leaves other lines alone', () => {
@@ -76,8 +78,9 @@ describe('hostprep.firewall', () => {
     const h = harness(makeInventory({ hostPrep: { firewall: 'open-ports' } }));
     const t = h.t('cp1');
     const open = new Set(['6443/tcp']);
-    t.allow('ufw status', () => ({ stdout: `Status: active\n\nTo Action From\n${[...open].map((p) => `${p.replace('-', ':')} ALLOW Anywhere`).join('\n')}\n` }))
-      .allow(/^ufw allow /, (call) => (open.add(call.command.split(' ')[2]!.replace(':', '-')), {}));
+    t.allow('ufw status', () => ({
+      stdout: `Status: active\n\nTo Action From\n${[...open].map((p) => `${p.replace('-', ':')} ALLOW Anywhere`).join('\n')}\n`,
+    })).allow(/^ufw allow /, (call) => (open.add(call.command.split(' ')[2]!.replace(':', '-')), {}));
     const changes = await converge(hostprepFirewall, h.ctx('cp1'), [t]);
     expect(changes[0]!.summary).toBe('open 2379-2380/tcp 10250/tcp 10257/tcp 10259/tcp 8472/udp in ufw');
     expect(t.commands.filter((c) => c.startsWith('ufw allow'))).toContain('ufw allow 2379:2380/tcp');
@@ -89,9 +92,21 @@ describe('hostprep.modules and hostprep.sysctl', () => {
     const h = harness(makeInventory({ kubernetes: { proxyMode: 'ipvs' } }));
     const t = h.t('w1');
     const loaded = new Set(['overlay']);
-    t.allow('lsmod', () => ({ stdout: `Module Size Used\n${[...loaded].map((m) => `${m} 1 0`).join('\n')}\n` })).allow(/^modprobe -a /, (c) => (c.command.split(' ').slice(2).forEach((m) => loaded.add(m)), {}));
+    t.allow('lsmod', () => ({ stdout: `Module Size Used\n${[...loaded].map((m) => `${m} 1 0`).join('\n')}\n` })).allow(
+      /^modprobe -a /,
+      (c) => (
+        c.command
+          .split(' ')
+          .slice(2)
+          .forEach((m) => loaded.add(m)),
+        {}
+      ),
+    );
     const changes = await converge(hostprepModules, h.ctx('w1'), [t]);
-    expect(changes.map((c) => c.summary)).toEqual(['create /etc/modules-load.d/k8s.conf', 'load br_netfilter ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack']);
+    expect(changes.map((c) => c.summary)).toEqual([
+      'create /etc/modules-load.d/k8s.conf',
+      'load br_netfilter ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack',
+    ]);
     expect(t.fileText('/etc/modules-load.d/k8s.conf')).toContain('\nbr_netfilter\nip_vs\n');
   });
 

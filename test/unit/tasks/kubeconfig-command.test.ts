@@ -5,7 +5,9 @@ describe('kubesmith kubeconfig', () => {
   it('prints admin.conf read from the first control plane only', async () => {
     const dir = tempDir();
     const inv = writeInventory(dir);
-    const r = await cli(['kubeconfig', '-i', inv], { prepare: (t) => t.setFile('/etc/kubernetes/admin.conf', 'apiVersion: v1\nkind: Config\n') });
+    const r = await cli(['kubeconfig', '-i', inv], {
+      prepare: (t) => t.setFile('/etc/kubernetes/admin.conf', 'apiVersion: v1\nkind: Config\n'),
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('apiVersion: v1\nkind: Config\n');
     expect([...r.transports.keys()]).toEqual(['cp1']);

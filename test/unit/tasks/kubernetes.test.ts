@@ -9,8 +9,10 @@ describe('kubernetes.repo', () => {
   it('Debian: fetches the key and writes the per-minor source; the index is refreshed by the next install, not here', async () => {
     const h = harness(makeInventory({ kubernetes: { version: '1.33.5' } }));
     const t = h.t('w1');
-    t.allow(/curl -fsSL https:\/\/pkgs.k8s.io\/core:\/stable:\/v1.33\/deb\/Release.key -o /, () => (t.setFile('/etc/apt/keyrings/kubernetes-apt-keyring.gpg.download', LAB_KEY), {}))
-      .allow('rm -f /etc/apt/keyrings/kubernetes-apt-keyring.gpg.download', {});
+    t.allow(
+      /curl -fsSL https:\/\/pkgs.k8s.io\/core:\/stable:\/v1.33\/deb\/Release.key -o /,
+      () => (t.setFile('/etc/apt/keyrings/kubernetes-apt-keyring.gpg.download', LAB_KEY), {}),
+    ).allow('rm -f /etc/apt/keyrings/kubernetes-apt-keyring.gpg.download', {});
     const changes = await converge(kubernetesRepo, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual([
       'fetch the repository signing key into /etc/apt/keyrings/kubernetes-apt-keyring.gpg',
@@ -23,7 +25,9 @@ describe('kubernetes.repo', () => {
   });
 
   it('RHEL with a mirror: repo file with exclude=, no key fetch', async () => {
-    const h = harness(makeInventory({ kubernetes: { packageRepository: 'https://mirrors.aliyun.com/kubernetes-new/core/stable/' } }), { family: 'rhel' });
+    const h = harness(makeInventory({ kubernetes: { packageRepository: 'https://mirrors.aliyun.com/kubernetes-new/core/stable/' } }), {
+      family: 'rhel',
+    });
     const t = h.t('w1').allow('dnf makecache', {});
     await converge(kubernetesRepo, h.ctx('w1'), [t]);
     const repo = t.fileText('/etc/yum.repos.d/kubernetes.repo')!;
@@ -41,7 +45,10 @@ function dpkgQuery(db: FakeDb) {
   return (c: { command: string }) => {
     const names = queried(c.command);
     const known = names.filter((n) => db.has(n));
-    return { code: known.length === names.length ? 0 : 1, stdout: known.map((n) => `${n}|${db.get(n)!.held ? 'hold' : 'install'} ok installed|${db.get(n)!.version}\n`).join('') };
+    return {
+      code: known.length === names.length ? 0 : 1,
+      stdout: known.map((n) => `${n}|${db.get(n)!.held ? 'hold' : 'install'} ok installed|${db.get(n)!.version}\n`).join(''),
+    };
   };
 }
 
@@ -49,7 +56,10 @@ function dpkgQuery(db: FakeDb) {
 function rpmQuery(db: FakeDb) {
   return (c: { command: string }) => {
     const names = queried(c.command);
-    return { code: names.every((n) => db.has(n)) ? 0 : 1, stdout: names.map((n) => (db.has(n) ? `${n}|${db.get(n)!.version}\n` : `package ${n} is not installed\n`)).join('') };
+    return {
+      code: names.every((n) => db.has(n)) ? 0 : 1,
+      stdout: names.map((n) => (db.has(n) ? `${n}|${db.get(n)!.version}\n` : `package ${n} is not installed\n`)).join(''),
+    };
   };
 }
 
@@ -62,7 +72,7 @@ describe('kubernetes.packages', () => {
     t.allow('dpkg-query -W', dpkgQuery(db))
       .allow('apt-get update', {})
       .allow('apt-get install', (c) => {
-        if (c.command.endsWith(' cri-tools')) return db.set('cri-tools', { version: '1.34.0-1.1', held: false }), {};
+        if (c.command.endsWith(' cri-tools')) return (db.set('cri-tools', { version: '1.34.0-1.1', held: false }), {});
         expect(c.command).toContain('kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 kubectl=1.34.1-1.1');
         for (const p of ['kubeadm', 'kubelet', 'kubectl']) db.set(p, { version: '1.34.1-1.1', held: db.get(p)?.held ?? false });
         return {};
@@ -90,8 +100,11 @@ describe('kubernetes.packages', () => {
   it('a package half-installed or removed (not "ok installed") counts as absent', async () => {
     const h = harness(makeInventory());
     const t = h.t('w1');
-    t.allow('dpkg-query -W', { code: 0, stdout: 'kubeadm|install ok half-configured|1.34.1-1.1\nkubelet|deinstall ok config-files|1.34.1-1.1\nkubectl|hold ok installed|1.34.1-1.1\ncri-tools|install ok installed|1.34.0-1.1\n' })
-      .allow('systemctl is-enabled kubelet', { stdout: 'enabled' });
+    t.allow('dpkg-query -W', {
+      code: 0,
+      stdout:
+        'kubeadm|install ok half-configured|1.34.1-1.1\nkubelet|deinstall ok config-files|1.34.1-1.1\nkubectl|hold ok installed|1.34.1-1.1\ncri-tools|install ok installed|1.34.0-1.1\n',
+    }).allow('systemctl is-enabled kubelet', { stdout: 'enabled' });
     const r = await kubernetesPackagesTask.check(h.ctx('w1'));
     expect(r.status === 'change' && r.changes.map((c) => c.summary)).toEqual([
       'install kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 kubectl=1.34.1-1.1 (now: kubeadm (absent), kubelet (absent))',
@@ -102,7 +115,10 @@ describe('kubernetes.packages', () => {
   it('RHEL: a wrong installed version is replaced; holds come from the repo exclude=', async () => {
     const h = harness(makeInventory(), { family: 'rhel' });
     const t = h.t('w1');
-    const db: FakeDb = new Map([...['kubeadm', 'kubelet', 'kubectl'].map((p) => [p, { version: '1.33.2-150500.1.1', held: false }] as const), ['cri-tools', { version: '1.34.0-150500.1.1', held: false }]]);
+    const db: FakeDb = new Map([
+      ...['kubeadm', 'kubelet', 'kubectl'].map((p) => [p, { version: '1.33.2-150500.1.1', held: false }] as const),
+      ['cri-tools', { version: '1.34.0-150500.1.1', held: false }],
+    ]);
     t.allow('rpm -q', rpmQuery(db))
       .allow('dnf makecache', {})
       .allow('dnf install -y --disableexcludes=kubernetes kubeadm-1.34.1 kubelet-1.34.1 kubectl-1.34.1', () => {
@@ -121,11 +137,18 @@ describe('kubernetes.packages with proxyMode ipvs', () => {
   it('also installs ipset and ipvsadm', async () => {
     const h = harness(makeInventory({ kubernetes: { proxyMode: 'ipvs' } }), { family: 'rhel' });
     const t = h.t('w1');
-    const db: FakeDb = new Map([...['kubeadm', 'kubelet', 'kubectl', 'cri-tools'].map((p) => [p, { version: '1.34.1-150500.1.1', held: false }] as const)]);
+    const db: FakeDb = new Map([
+      ...['kubeadm', 'kubelet', 'kubectl', 'cri-tools'].map((p) => [p, { version: '1.34.1-150500.1.1', held: false }] as const),
+    ]);
     t.allow('rpm -q', rpmQuery(db))
       .allow('dnf makecache', {})
-      .allow('dnf install -y --disableexcludes=kubernetes ipset ipvsadm', () => (db.set('ipset', { version: '7.11-8.el9', held: false }).set('ipvsadm', { version: '1.31-6.el9', held: false }), {}))
+      .allow(
+        'dnf install -y --disableexcludes=kubernetes ipset ipvsadm',
+        () => (db.set('ipset', { version: '7.11-8.el9', held: false }).set('ipvsadm', { version: '1.31-6.el9', held: false }), {}),
+      )
       .allow('systemctl is-enabled kubelet', { stdout: 'enabled' });
-    expect((await converge(kubernetesPackagesTask, h.ctx('w1'), [t])).map((c) => c.summary)).toEqual(['install ipset ipvsadm (proxyMode ipvs)']);
+    expect((await converge(kubernetesPackagesTask, h.ctx('w1'), [t])).map((c) => c.summary)).toEqual([
+      'install ipset ipvsadm (proxyMode ipvs)',
+    ]);
   });
 });

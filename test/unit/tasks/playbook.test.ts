@@ -12,7 +12,17 @@ import { workerTasks } from '../../../src/tasks/worker/index.js';
 import { cniTasks } from '../../../src/tasks/cni/index.js';
 import { clusterTasks } from '../../../src/tasks/cluster/index.js';
 
-const provisioning = [...preflightTasks, ...hostprepTasks, ...runtimeTasks, ...kubernetesTasks, ...kubevipTasks, ...controlplaneTasks, ...workerTasks, ...cniTasks, ...clusterTasks];
+const provisioning = [
+  ...preflightTasks,
+  ...hostprepTasks,
+  ...runtimeTasks,
+  ...kubernetesTasks,
+  ...kubevipTasks,
+  ...controlplaneTasks,
+  ...workerTasks,
+  ...cniTasks,
+  ...clusterTasks,
+];
 
 describe('playbooks/apply.yaml', () => {
   it('loads with every task registered, in the runbook order', () => {

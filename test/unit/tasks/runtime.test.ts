@@ -7,10 +7,17 @@ import { makeInventory } from './helpers/inventory.js';
 import { LAB_KEY } from './helpers/signing-key.js';
 
 /** A tiny systemd: units enabled/active, mutated by systemctl enable/restart; restarts owed (kubesmith's marks) kept too. */
-function systemd(t: RecordingTransport, units: Record<string, { enabled: boolean; active: boolean }>, log: string[] = [], owed = new Set<string>()) {
+function systemd(
+  t: RecordingTransport,
+  units: Record<string, { enabled: boolean; active: boolean }>,
+  log: string[] = [],
+  owed = new Set<string>(),
+) {
   const unit = (name: string) => (units[name] ??= { enabled: false, active: false });
-  t.allow(/^test -e \/var\/lib\/kubesmith\/restart-owed\//, (c) => ({ code: owed.has(c.command.split('/').pop()!) ? 0 : 1 }))
-    .allow(/^mkdir -p \/var\/lib\/kubesmith\/restart-owed && : > /, (c) => (owed.add(c.command.split('/').pop()!), {}));
+  t.allow(/^test -e \/var\/lib\/kubesmith\/restart-owed\//, (c) => ({ code: owed.has(c.command.split('/').pop()!) ? 0 : 1 })).allow(
+    /^mkdir -p \/var\/lib\/kubesmith\/restart-owed && : > /,
+    (c) => (owed.add(c.command.split('/').pop()!), {}),
+  );
   const clearOwed = (command: string) => {
     const m = / && rm -f \/var\/lib\/kubesmith\/restart-owed\/(\S+)$/.exec(command);
     if (m) owed.delete(m[1]!);
@@ -41,7 +48,10 @@ describe('runtime.containerd.install', () => {
     // The query asks dpkg for the package's status and version in one line; absent: nothing, exit 1.
     t.allow("dpkg-query -W -f='${Package}|${Status}|${Version}\n' containerd.io", () => (installed ? { stdout: installed } : { code: 1 }))
       .allow('apt-get update', {})
-      .allow('apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io', () => ((installed = 'containerd.io|install ok installed|1.7.24-1\n'), {}));
+      .allow(
+        'apt-get install -y --allow-downgrades --allow-change-held-packages containerd.io',
+        () => ((installed = 'containerd.io|install ok installed|1.7.24-1\n'), {}),
+      );
     const changes = await converge(runtimeContainerdInstall, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual(['install containerd.io']);
     expect(t.commands.filter((c) => c.startsWith('systemctl'))).toEqual([]);
@@ -57,15 +67,23 @@ describe('runtime.containerd.install', () => {
     const units = systemd(t, { kubelet: { enabled: false, active: false } });
     t.setFile('/etc/apt/keyrings/docker.asc', LAB_KEY).setFile('/etc/apt/keyrings/kubernetes-apt-keyring.gpg', LAB_KEY);
     t.allow('apt-get update', {})
-      .allow('dpkg-query -W', (c) => ({ stdout: [...installed].filter((p) => c.command.includes(` ${p}`)).map((p) => `${p}|hold ok installed|${p === 'containerd.io' ? '1.7.24-1' : '1.34.1-1.1'}\n`).join('') }))
+      .allow('dpkg-query -W', (c) => ({
+        stdout: [...installed]
+          .filter((p) => c.command.includes(` ${p}`))
+          .map((p) => `${p}|hold ok installed|${p === 'containerd.io' ? '1.7.24-1' : '1.34.1-1.1'}\n`)
+          .join(''),
+      }))
       .allow(/apt-get install .* containerd.io/, () => (installed.add('containerd.io'), {}))
       .allow(/apt-get install .* kubeadm=/, () => (['kubeadm', 'kubelet', 'kubectl'].forEach((p) => installed.add(p)), {}))
       .allow(/apt-get install .* cri-tools$/, () => (installed.add('cri-tools'), {}))
       .allow('apt-mark hold', {})
       .allow('systemctl enable kubelet', () => (Object.assign(units.kubelet!, { enabled: true }), {}));
-    for (const task of [runtimeRepo, kubernetesRepo, runtimeContainerdInstall, kubernetesPackagesTask]) await converge(task, h.ctx('w1'), [t]);
+    for (const task of [runtimeRepo, kubernetesRepo, runtimeContainerdInstall, kubernetesPackagesTask])
+      await converge(task, h.ctx('w1'), [t]);
     expect(t.commands.filter((c) => c.includes('apt-get update'))).toHaveLength(1);
-    expect(t.commands.findIndex((c) => c.includes('apt-get update'))).toBeLessThan(t.commands.findIndex((c) => c.includes('apt-get install')));
+    expect(t.commands.findIndex((c) => c.includes('apt-get update'))).toBeLessThan(
+      t.commands.findIndex((c) => c.includes('apt-get install')),
+    );
     // A new run knows nothing about the index: it refreshes before installing.
     installed.clear();
     const next = harness(makeInventory());
@@ -87,7 +105,7 @@ describe('runtime.containerd.install', () => {
 describe('runtime.containerd.configure', () => {
   const inv = makeInventory({ containerRuntime: { registryMirrors: { 'docker.io': ['https://mirror.example'] } } });
 
-  it('takes the containerd version from this run\'s facts, and asks the host again after an install', async () => {
+  it("takes the containerd version from this run's facts, and asks the host again after an install", async () => {
     const h = harness(inv, { facts: () => ({ versions: { kubeadm: '', kubelet: '', kubectl: '', containerd: '2.1.4', docker: '' } }) });
     const t = h.t('w1');
     systemd(t, { containerd: { enabled: true, active: true } });
@@ -153,12 +171,17 @@ describe('runtime.containerd.configure', () => {
     // The killed run: the config is written (the restart is owed from then on), the restart never happens.
     const first = await runtimeContainerdConfigure.check(h.ctx('w1'));
     const changes = first.status === 'change' ? first.changes : [];
-    await runtimeContainerdConfigure.apply(h.ctx('w1'), changes.filter((c) => c.summary === 'create /etc/containerd/config.toml'));
+    await runtimeContainerdConfigure.apply(
+      h.ctx('w1'),
+      changes.filter((c) => c.summary === 'create /etc/containerd/config.toml'),
+    );
     expect(owed).toEqual(new Set(['containerd']));
     expect(restarts).toEqual([]);
     // The next run: the file matches, yet containerd still runs the old config.
     const next = await converge(runtimeContainerdConfigure, h.ctx('w1'), [t]);
-    expect(next.map((c) => c.summary)).toContain('restart containerd (a run stopped after changing its configuration, before restarting it)');
+    expect(next.map((c) => c.summary)).toContain(
+      'restart containerd (a run stopped after changing its configuration, before restarting it)',
+    );
     expect(restarts).toEqual(['systemctl restart containerd']);
     expect(owed).toEqual(new Set());
   });
@@ -180,7 +203,9 @@ describe('runtime.containerd.configure', () => {
     expect(units.containerd).toEqual({ enabled: true, active: true });
     // The config was written before the start.
     const cmds = t.calls.map((c) => `${c.kind} ${c.command}`);
-    expect(cmds.indexOf('writeFile /etc/containerd/config.toml')).toBeLessThan(cmds.findIndex((c) => c.startsWith('exec systemctl enable --now containerd')));
+    expect(cmds.indexOf('writeFile /etc/containerd/config.toml')).toBeLessThan(
+      cmds.findIndex((c) => c.startsWith('exec systemctl enable --now containerd')),
+    );
     expect(cmds.findIndex((c) => c.startsWith('exec systemctl enable --now containerd'))).toBeGreaterThan(0);
   });
 
@@ -204,7 +229,10 @@ describe('runtime.repo', () => {
     const { runtimeRepo } = await import('../../../src/tasks/runtime/repo.js');
     const h = harness(makeInventory());
     const t = h.t('w1');
-    t.allow(/curl -fsSL https:\/\/download.docker.com\/linux\/debian\/gpg -o \/etc\/apt\/keyrings\/docker.asc.download/, () => (t.setFile('/etc/apt/keyrings/docker.asc.download', LAB_KEY), {}))
+    t.allow(
+      /curl -fsSL https:\/\/download.docker.com\/linux\/debian\/gpg -o \/etc\/apt\/keyrings\/docker.asc.download/,
+      () => (t.setFile('/etc/apt/keyrings/docker.asc.download', LAB_KEY), {}),
+    )
       .allow('rm -f /etc/apt/keyrings/docker.asc.download', {})
       .allow('apt-get update', {});
     await converge(runtimeRepo, h.ctx('w1'), [t]);
@@ -215,7 +243,10 @@ describe('runtime.repo', () => {
 
   it('Rocky 9: a docker-ce.repo with explicit release and arch', async () => {
     const { runtimeRepo } = await import('../../../src/tasks/runtime/repo.js');
-    const h = harness(makeInventory(), { family: 'rhel', facts: () => ({ os: { id: 'rocky', idLike: ['rhel'], versionId: '9.4', prettyName: 'Rocky Linux 9.4', family: 'rhel' } }) });
+    const h = harness(makeInventory(), {
+      family: 'rhel',
+      facts: () => ({ os: { id: 'rocky', idLike: ['rhel'], versionId: '9.4', prettyName: 'Rocky Linux 9.4', family: 'rhel' } }),
+    });
     const t = h.t('w1').allow('dnf makecache', {});
     await converge(runtimeRepo, h.ctx('w1'), [t]);
     expect(t.fileText('/etc/yum.repos.d/docker-ce.repo')).toContain('baseurl=https://download.docker.com/linux/rhel/9/x86_64/stable\n');

@@ -44,12 +44,17 @@ describe('signing keys on hosts', () => {
   it('kubernetes.repo: an empty keyring left by an earlier failed download is replaced by the downloaded key (dearmored)', async () => {
     const h = harness(makeInventory());
     const t = h.t('w1').setFile(KEYRING, '');
-    t.allow(/curl -fsSL https:\/\/pkgs.k8s.io\/core:\/stable:\/v1.34\/deb\/Release.key -o \/etc\/apt\/keyrings\/kubernetes-apt-keyring.gpg.download/, () => {
-      t.setFile(`${KEYRING}.download`, ARMORED);
-      return {};
-    }).allow(`rm -f ${KEYRING}.download`, () => (t.files.delete(`${KEYRING}.download`), {}));
+    t.allow(
+      /curl -fsSL https:\/\/pkgs.k8s.io\/core:\/stable:\/v1.34\/deb\/Release.key -o \/etc\/apt\/keyrings\/kubernetes-apt-keyring.gpg.download/,
+      () => {
+        t.setFile(`${KEYRING}.download`, ARMORED);
+        return {};
+      },
+    ).allow(`rm -f ${KEYRING}.download`, () => (t.files.delete(`${KEYRING}.download`), {}));
     const changes = await converge(kubernetesRepo, h.ctx('w1'), [t]);
-    expect(changes[0]!.summary).toBe(`fetch the repository signing key into ${KEYRING} (the file there is not an OpenPGP public key: 0 bytes)`);
+    expect(changes[0]!.summary).toBe(
+      `fetch the repository signing key into ${KEYRING} (the file there is not an OpenPGP public key: 0 bytes)`,
+    );
     expect(t.files.get(KEYRING)!.content).toEqual(fixture('lab-repo-key.gpg'));
     expect(t.files.has(`${KEYRING}.download`)).toBe(false);
   });
@@ -62,7 +67,9 @@ describe('signing keys on hosts', () => {
       return {};
     }).allow('rm -f /etc/apt/keyrings/docker.asc.download', () => (t.files.delete('/etc/apt/keyrings/docker.asc.download'), {}));
     const err = await converge(runtimeRepo, h.ctx('w1'), [t]).catch((e: unknown) => e);
-    expect(String(err)).toContain('https://download.docker.com/linux/debian/gpg did not return an OpenPGP public key (29 bytes); /etc/apt/keyrings/docker.asc was left as it was');
+    expect(String(err)).toContain(
+      'https://download.docker.com/linux/debian/gpg did not return an OpenPGP public key (29 bytes); /etc/apt/keyrings/docker.asc was left as it was',
+    );
     expect(t.files.has('/etc/apt/keyrings/docker.asc')).toBe(false);
     expect(t.files.has('/etc/apt/keyrings/docker.asc.download')).toBe(false);
 

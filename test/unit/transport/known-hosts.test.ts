@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkHostKey, entryMatches, fingerprint, hashHostToken, hostToken, keyTypeOf, knownKeyTypes, parseKnownHosts, verifyHostKey,
+  checkHostKey,
+  entryMatches,
+  fingerprint,
+  hashHostToken,
+  hostToken,
+  keyTypeOf,
+  knownKeyTypes,
+  parseKnownHosts,
+  verifyHostKey,
 } from '../../../src/transport/known-hosts.js';
 
 let dir: string;
@@ -78,7 +86,12 @@ describe('host key decisions', () => {
   });
 
   it('prefers key types already recorded', () => {
-    expect(knownKeyTypes(parseKnownHosts(`h ssh-rsa AAAA\nh ssh-ed25519 AAAA`), 'h', 22)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']);
+    expect(knownKeyTypes(parseKnownHosts(`h ssh-rsa AAAA\nh ssh-ed25519 AAAA`), 'h', 22)).toEqual([
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+      'ssh-ed25519',
+    ]);
   });
 
   it('accept-new writes hashed entries when the file already uses them', () => {
@@ -129,6 +142,8 @@ describe('host key decisions', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
     // another host is still recorded on first sight; the known RSA key still passes
     expect(verifyHostKey({ host: '127.0.0.3', port: 2022, knownHostsPath: file, policy: 'accept-new' }, keyA.blob)).toBeNull();
-    expect(verifyHostKey({ host: '127.0.0.1', port: 2022, knownHostsPath: file, policy: 'accept-new' }, Buffer.from(rsaB64, 'base64'))).toBeNull();
+    expect(
+      verifyHostKey({ host: '127.0.0.1', port: 2022, knownHostsPath: file, policy: 'accept-new' }, Buffer.from(rsaB64, 'base64')),
+    ).toBeNull();
   });
 });

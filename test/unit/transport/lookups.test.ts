@@ -34,7 +34,7 @@ describe('lookups (one round trip for several read-only look-ups)', () => {
   const file = join(dir, 'a file');
   writeFileSync(file, 'line one\nno newline at the end');
 
-  it('returns each command\'s exit code and exact stdout, and each file or null, in one shell run', async () => {
+  it("returns each command's exit code and exact stdout, and each file or null, in one shell run", async () => {
     const t = localShell();
     const [a, b, c, d, e, f] = await lookups(t, [
       run(sh`printf 'x\\n\\ny'`),
@@ -58,7 +58,10 @@ describe('lookups (one round trip for several read-only look-ups)', () => {
     const batch = lookupBatch([run(['cat']), run(sh`echo '@@ks-0123456789ab:0:7'`)]);
     const r = spawnSync('sh', ['-c', batch.text], { encoding: 'utf8', input: 'must not be read\n' });
     const parts = decodeLookupOutput('local', batch.marker, 2, r.stdout);
-    expect(parts).toEqual([{ code: 0, stdout: '' }, { code: 0, stdout: '@@ks-0123456789ab:0:7\n' }]);
+    expect(parts).toEqual([
+      { code: 0, stdout: '' },
+      { code: 0, stdout: '@@ks-0123456789ab:0:7\n' },
+    ]);
     expect(batch.marker).toMatch(/^@@ks-[0-9a-f]{12}$/);
     expect(t.sent).toEqual([]);
   });
@@ -69,7 +72,9 @@ describe('lookups (one round trip for several read-only look-ups)', () => {
 
   it('a batch cut short (connection lost) is an error naming the look-up', () => {
     const batch = lookupBatch([run(['true']), run(['true'])]);
-    expect(() => decodeLookupOutput('h1', batch.marker, 2, `${batch.marker}:0\n\n${batch.marker}:0:0\n${batch.marker}:1\npartial`)).toThrow(/look-up 2 of 2/);
+    expect(() => decodeLookupOutput('h1', batch.marker, 2, `${batch.marker}:0\n\n${batch.marker}:0:0\n${batch.marker}:1\npartial`)).toThrow(
+      /look-up 2 of 2/,
+    );
   });
 
   it('a batch that times out names the look-up that was running, not the whole batch', async () => {
@@ -79,7 +84,9 @@ describe('lookups (one round trip for several read-only look-ups)', () => {
       // The first look-up finished, the second started and hung until the transport killed it.
       throw new CommandTimeoutError('w1', b.display, 20_000, `${b.marker}:0\n1\n${b.marker}:0:0\n${b.marker}:1\n`, '');
     };
-    const err = await lookups(t, [read('/etc/sysctl.d/k8s.conf'), run(['sysctl', '-n', 'net.ipv4.ip_forward']), run(['true'])]).catch((e: unknown) => e);
+    const err = await lookups(t, [read('/etc/sysctl.d/k8s.conf'), run(['sysctl', '-n', 'net.ipv4.ip_forward']), run(['true'])]).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CommandTimeoutError);
     expect(err).toMatchObject({ command: 'sysctl -n net.ipv4.ip_forward', code: 124, timeoutMs: 20_000 });
     expect((err as Error).message).toMatch(/timed out after 20s/);
@@ -111,7 +118,11 @@ describe('lookups (one round trip for several read-only look-ups)', () => {
     expect(unit).toMatchObject({ code: 1, stdout: 'disabled\n' });
     expect(hosts).toBe('127.0.0.1 localhost\n');
     expect(none).toBeNull();
-    expect(t.calls.map((c) => `${c.kind} ${c.command}`)).toEqual(['exec systemctl is-enabled kubelet', 'readFile /etc/hosts', 'readFile /etc/none']);
+    expect(t.calls.map((c) => `${c.kind} ${c.command}`)).toEqual([
+      'exec systemctl is-enabled kubelet',
+      'readFile /etc/hosts',
+      'readFile /etc/none',
+    ]);
     await expect(lookups(t, [run(['unexpected']), read('/etc/hosts')])).rejects.toThrow(/unexpected command/);
   });
 });

@@ -31,7 +31,9 @@ describe('RecordingTransport', () => {
   });
 
   it('reply functions see the call (stdin, exact text) and secrets stay masked in the record', async () => {
-    const t = new RecordingTransport().expect('kubeadm join', (call) => ({ stdout: `${call.stdin}|${call.text?.includes('abcdef.0123') ? 'real' : 'masked'}` }));
+    const t = new RecordingTransport().expect('kubeadm join', (call) => ({
+      stdout: `${call.stdin}|${call.text?.includes('abcdef.0123') ? 'real' : 'masked'}`,
+    }));
     const r = await t.exec(sh`kubeadm join --token ${secret('abcdef.0123456789abcdef')}`, { stdin: 'in' });
     expect(r.stdout).toBe('in|real');
     expect(t.calls[0]!.command).toBe('kubeadm join --token ***');

@@ -39,7 +39,9 @@ describe('wrapCommand', () => {
     const child = spawn('/bin/sh', ['-c', 'sleep 300 & sleep 300 & wait'], { detached: true, stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 200));
     const pid = child.pid!;
-    const kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n');
+    const kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(kids).toHaveLength(2);
     const exited = new Promise((r) => child.on('exit', r));
     execFileSync('/bin/sh', ['-c', killTreeScript(pid)]);
@@ -65,7 +67,8 @@ describe('keeperCommand (issue 13 item 9: commands die with their connection)', 
     keeper.stdout.on('data', (d) => (out += d));
     await until('the keeper is ready', () => out.includes(KEEPER_READY));
     // two commands registered through the wrapper (one with a child), one that was not
-    const cmd = (text: string, reg?: string) => spawn('/bin/sh', ['-c', wrapCommand(text, { kind: 'none' }, reg).text], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    const cmd = (text: string, reg?: string) =>
+      spawn('/bin/sh', ['-c', wrapCommand(text, { kind: 'none' }, reg).text], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     const a = cmd('sleep 301; true', registry);
     const b = cmd('sleep 302 & wait', registry);
     const c = cmd('sleep 303; true');
@@ -86,7 +89,14 @@ describe('keeperCommand (issue 13 item 9: commands die with their connection)', 
     keeper.stdin.end();
     await until('a, b and its child are killed', () => ![a.pid!, b.pid!, child].some(running));
     expect(running(c.pid!)).toBe(true); // not registered with this keeper: left alone
-    await until('the registry is removed', () => { try { readdirSync(registry); return false; } catch { return true; } });
+    await until('the registry is removed', () => {
+      try {
+        readdirSync(registry);
+        return false;
+      } catch {
+        return true;
+      }
+    });
   });
 
   it('a registered PID reused by another process (other start time) is not killed', async () => {
@@ -98,7 +108,14 @@ describe('keeperCommand (issue 13 item 9: commands die with their connection)', 
     started.push(other.pid!);
     execFileSync('sh', ['-c', `echo 1 > ${registry}/${other.pid}`]); // start time 1: not this process
     keeper.stdin.end();
-    await until('the registry is removed', () => { try { readdirSync(registry); return false; } catch { return true; } });
+    await until('the registry is removed', () => {
+      try {
+        readdirSync(registry);
+        return false;
+      } catch {
+        return true;
+      }
+    });
     expect(running(other.pid!)).toBe(true);
   });
 

@@ -5,7 +5,12 @@ import { harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
 
 const nodes = JSON.stringify({
-  items: [{ metadata: { name: 'cp1', labels: { 'node-role.kubernetes.io/control-plane': '' } }, status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.34.1' } } }],
+  items: [
+    {
+      metadata: { name: 'cp1', labels: { 'node-role.kubernetes.io/control-plane': '' } },
+      status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.34.1' } },
+    },
+  ],
 });
 
 function session(kubectlReply: { code?: number; stdout?: string }) {

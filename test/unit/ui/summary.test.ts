@@ -4,10 +4,22 @@ import { makeInventory } from '../tasks/helpers/inventory.js';
 
 const node = (name: string, roles: string[], ready: string, version = 'v1.34.1', runtime = 'docker://27.3.1') => ({
   metadata: { name, labels: Object.fromEntries(roles.map((r) => [`node-role.kubernetes.io/${r}`, ''])) },
-  status: { conditions: [{ type: 'MemoryPressure', status: 'False' }, { type: 'Ready', status: ready }], nodeInfo: { kubeletVersion: version, containerRuntimeVersion: runtime } },
+  status: {
+    conditions: [
+      { type: 'MemoryPressure', status: 'False' },
+      { type: 'Ready', status: ready },
+    ],
+    nodeInfo: { kubeletVersion: version, containerRuntimeVersion: runtime },
+  },
 });
 const nodesJson = JSON.stringify({ items: [node('w1', [], 'False'), node('cp1', ['control-plane'], 'True')] });
-const recap = { hosts: [], phases: [{ phase: 'Host prep', durationMs: 1500 }, { phase: 'CNI', durationMs: 61_000 }] };
+const recap = {
+  hosts: [],
+  phases: [
+    { phase: 'Host prep', durationMs: 1500 },
+    { phase: 'CNI', durationMs: 61_000 },
+  ],
+};
 
 describe('apply summary', () => {
   it('reads nodes (sorted), roles, kubelet version, Ready, and the runtime the API reports', () => {

@@ -14,13 +14,41 @@ let js = '';
 let root = '';
 
 beforeAll(() => {
-  const files = ['helm', 'kube'].flatMap((d) => readdirSync(join(SRC, d)).filter((f) => f.endsWith('.ts')).map((f) => join(SRC, d, f)));
-  const stamp = createHash('sha1').update(files.map((f) => `${f}:${statSync(f).mtimeMs}`).join(',')).digest('hex').slice(0, 12);
+  const files = ['helm', 'kube'].flatMap((d) =>
+    readdirSync(join(SRC, d))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(SRC, d, f)),
+  );
+  const stamp = createHash('sha1')
+    .update(files.map((f) => `${f}:${statSync(f).mtimeMs}`).join(','))
+    .digest('hex')
+    .slice(0, 12);
   const out = join(REPO, 'dist/.helm-emu-test', stamp);
   js = join(out, 'helm/helm.js');
   if (existsSync(js)) return;
-  const r = spawnSync('npx', ['tsc', '--outDir', out, '--rootDir', SRC, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
-    '--lib', 'ES2023', '--types', 'node', '--skipLibCheck', join(SRC, 'helm/helm.ts')], { cwd: REPO, encoding: 'utf8' });
+  const r = spawnSync(
+    'npx',
+    [
+      'tsc',
+      '--outDir',
+      out,
+      '--rootDir',
+      SRC,
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--target',
+      'ES2022',
+      '--lib',
+      'ES2023',
+      '--types',
+      'node',
+      '--skipLibCheck',
+      join(SRC, 'helm/helm.ts'),
+    ],
+    { cwd: REPO, encoding: 'utf8' },
+  );
   if (!existsSync(js)) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
 }, 180_000);
 
@@ -43,7 +71,8 @@ function writeValues(text: string) {
   mkdirSync(join(root, dirname(VALUES)), { recursive: true });
   writeFileSync(join(root, VALUES), text);
 }
-const install = (...extra: string[]) => helm(...HELM, 'upgrade', '--install', 'cilium', 'cilium/cilium', '--version', '1.19.4', '-n', 'kube-system', '-f', VALUES, ...extra);
+const install = (...extra: string[]) =>
+  helm(...HELM, 'upgrade', '--install', 'cilium', 'cilium/cilium', '--version', '1.19.4', '-n', 'kube-system', '-f', VALUES, ...extra);
 
 describe('helm emulator', () => {
   it('version --short prints the version the launcher was downloaded as', () => {
@@ -53,7 +82,9 @@ describe('helm emulator', () => {
   it('repo add: a reachable repository is recorded; an unknown host fails like helm; a name clash needs --force-update', () => {
     const bad = helm('repo', 'add', 'nope', 'https://charts.example.invalid/');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('Error: looks like "https://charts.example.invalid/" is not a valid chart repository or cannot be reached');
+    expect(bad.stderr).toContain(
+      'Error: looks like "https://charts.example.invalid/" is not a valid chart repository or cannot be reached',
+    );
     expect(helm('repo', 'add', 'cilium', 'https://helm.cilium.io/').stdout).toContain('"cilium" has been added to your repositories');
     expect(file('/root/.config/helm/repositories.yaml')).toContain('url: https://helm.cilium.io/');
     expect(helm('repo', 'add', 'cilium', 'https://helm.cilium.io/').stdout).toContain('already exists with the same configuration');
@@ -64,23 +95,41 @@ describe('helm emulator', () => {
 
   it('upgrade --install renders cilium from the values, applies it through kubectl, waits, and records the release', () => {
     helm('repo', 'add', 'cilium', 'https://helm.cilium.io/');
-    writeValues('ipam:\n  mode: kubernetes\nkubeProxyReplacement: true\nk8sServiceHost: 10.199.3.10\nk8sServicePort: 6443\noperator:\n  replicas: 2\n');
+    writeValues(
+      'ipam:\n  mode: kubernetes\nkubeProxyReplacement: true\nk8sServiceHost: 10.199.3.10\nk8sServicePort: 6443\noperator:\n  replicas: 2\n',
+    );
     expect(helm(...HELM, 'list', '-n', 'kube-system', '-o', 'json').stdout.trim()).toBe('[]');
     writeFileSync(join(root, 'run/pods-ready'), '');
     const r = install('--wait', '--timeout', '10m');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const docs = parseAllDocuments(file('/run/kubectl-apply.yaml')).map((d) => d.toJS()).filter(Boolean);
+    const docs = parseAllDocuments(file('/run/kubectl-apply.yaml'))
+      .map((d) => d.toJS())
+      .filter(Boolean);
     const ds = docs.find((d) => d.kind === 'DaemonSet');
     expect(ds.metadata).toMatchObject({ name: 'cilium', namespace: 'kube-system' });
     expect(ds.spec.template.spec.containers[0].image).toMatch(/^quay\.io\/cilium\/cilium:v1\.19\.4@sha256:[0-9a-f]{64}$/);
-    expect(docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image).toMatch(/^quay\.io\/cilium\/operator-generic:v1\.19\.4@sha256:/);
-    expect(docs.find((d) => d.kind === 'ConfigMap').data).toMatchObject({ ipam: 'kubernetes', 'kube-proxy-replacement': 'true', 'k8s-service-host': '10.199.3.10', 'k8s-service-port': '6443' });
+    expect(docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image).toMatch(
+      /^quay\.io\/cilium\/operator-generic:v1\.19\.4@sha256:/,
+    );
+    expect(docs.find((d) => d.kind === 'ConfigMap').data).toMatchObject({
+      ipam: 'kubernetes',
+      'kube-proxy-replacement': 'true',
+      'k8s-service-host': '10.199.3.10',
+      'k8s-service-port': '6443',
+    });
     // the chart's defaults for the address families: IPv4 on, IPv6 off
     expect(docs.find((d) => d.kind === 'ConfigMap').data).toMatchObject({ 'enable-ipv4': 'true', 'enable-ipv6': 'false' });
     expect(file('/run/kubectl-calls')).toContain('--kubeconfig /etc/kubernetes/admin.conf apply -f -');
     const [rel] = JSON.parse(helm(...HELM, 'list', '-n', 'kube-system', '-o', 'json').stdout);
-    expect(rel).toMatchObject({ name: 'cilium', namespace: 'kube-system', revision: '1', status: 'deployed', chart: 'cilium-1.19.4', app_version: '1.19.4' });
+    expect(rel).toMatchObject({
+      name: 'cilium',
+      namespace: 'kube-system',
+      revision: '1',
+      status: 'deployed',
+      chart: 'cilium-1.19.4',
+      app_version: '1.19.4',
+    });
     expect(rel.updated).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} \+0000 UTC$/);
     expect(JSON.parse(helm('list', '-o', 'json').stdout)).toEqual([]); // default namespace
     expect(install().code).toBe(0);
@@ -90,11 +139,13 @@ describe('helm emulator', () => {
     expect(helm('list', '-n', 'kube-system', '-o', 'json').stdout.trim()).toBe('[]');
   });
 
-  it('maps ipv4.enabled / ipv6.enabled to the agent\'s enable-ipv4 / enable-ipv6', () => {
+  it("maps ipv4.enabled / ipv6.enabled to the agent's enable-ipv4 / enable-ipv6", () => {
     helm('repo', 'add', 'cilium', 'https://helm.cilium.io/');
     writeValues('ipam:\n  mode: kubernetes\nipv4:\n  enabled: true\nipv6:\n  enabled: true\n');
     expect(install().code).toBe(0);
-    const config = parseAllDocuments(file('/run/kubectl-apply.yaml')).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap');
+    const config = parseAllDocuments(file('/run/kubectl-apply.yaml'))
+      .map((d) => d.toJS())
+      .find((d) => d?.kind === 'ConfigMap');
     expect(config.data).toMatchObject({ 'enable-ipv4': 'true', 'enable-ipv6': 'true' });
   });
 

@@ -6,7 +6,9 @@ import { parseToml } from '../../../lab/emulators/src/runtime/toml.js';
 
 let lab: LabRoot;
 beforeAll(() => ensureBuilt());
-beforeEach(() => { lab = new LabRoot(); });
+beforeEach(() => {
+  lab = new LabRoot();
+});
 afterEach(() => lab.cleanup());
 
 const effective = (): Record<string, unknown> => JSON.parse(readFileSync(lab.path('/run/lab/containerd/effective.json'), 'utf8'));
@@ -17,7 +19,9 @@ describe('containerd config default', () => {
     const doc = parseToml(out);
     expect(doc.version).toBe(2);
     expect(out).toContain('sandbox_image = "registry.k8s.io/pause:3.6"');
-    expect(out).toMatch(/\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc\.options\]\n(\s+\w+ = .*\n)*\s+SystemdCgroup = false/);
+    expect(out).toMatch(
+      /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc\.options\]\n(\s+\w+ = .*\n)*\s+SystemdCgroup = false/,
+    );
     expect(out).toContain('config_path = ""');
   });
 
@@ -33,15 +37,21 @@ describe('containerd config default', () => {
 
 describe('containerd.service start hook', () => {
   it('accepts the default v2 config with SystemdCgroup switched on and records it', () => {
-    const text = lab.run('containerd', ['config', 'default']).stdout
-      .replace('SystemdCgroup = false', 'SystemdCgroup = true')
+    const text = lab
+      .run('containerd', ['config', 'default'])
+      .stdout.replace('SystemdCgroup = false', 'SystemdCgroup = true')
       .replace('registry.k8s.io/pause:3.6', 'registry.k8s.io/pause:3.10')
       .replace(/(\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n\s+config_path = )""/, '$1"/etc/containerd/certs.d"');
     lab.write('/etc/containerd/config.toml', text);
     expect(lab.systemctl('containerd', 'start').code).toBe(0);
     expect(effective()).toMatchObject({
-      active: true, mode: 'emulated', configVersion: 2, systemdCgroup: true,
-      sandboxImage: 'registry.k8s.io/pause:3.10', configPath: '/etc/containerd/certs.d', criDisabled: false,
+      active: true,
+      mode: 'emulated',
+      configVersion: 2,
+      systemdCgroup: true,
+      sandboxImage: 'registry.k8s.io/pause:3.10',
+      configPath: '/etc/containerd/certs.d',
+      criDisabled: false,
     });
     expect(lab.run('lab-runtime-active', ['containerd']).code).toBe(0);
     expect(lab.exists('/run/containerd/containerd.sock')).toBe(true);
@@ -55,31 +65,46 @@ describe('containerd.service start hook', () => {
 
   it('accepts a v3 config on containerd 2.x', () => {
     lab.installed('containerd.io', '2.1.4-1');
-    lab.write('/etc/containerd/config.toml', [
-      'version = 3',
-      "[plugins.'io.containerd.cri.v1.images'.pinned_images]",
-      "  sandbox = 'registry.k8s.io/pause:3.10.1'",
-      "[plugins.'io.containerd.cri.v1.images'.registry]",
-      "  config_path = '/etc/containerd/certs.d'",
-      "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
-      '  SystemdCgroup = true', '',
-    ].join('\n'));
+    lab.write(
+      '/etc/containerd/config.toml',
+      [
+        'version = 3',
+        "[plugins.'io.containerd.cri.v1.images'.pinned_images]",
+        "  sandbox = 'registry.k8s.io/pause:3.10.1'",
+        "[plugins.'io.containerd.cri.v1.images'.registry]",
+        "  config_path = '/etc/containerd/certs.d'",
+        "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
+        '  SystemdCgroup = true',
+        '',
+      ].join('\n'),
+    );
     expect(lab.systemctl('containerd', 'start').code).toBe(0);
-    expect(effective()).toMatchObject({ configVersion: 3, systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.10.1', configPath: '/etc/containerd/certs.d', version: '2.1.4' });
+    expect(effective()).toMatchObject({
+      configVersion: 3,
+      systemdCgroup: true,
+      sandboxImage: 'registry.k8s.io/pause:3.10.1',
+      configPath: '/etc/containerd/certs.d',
+      version: '2.1.4',
+    });
   });
 
   it('fails to start on broken TOML, leaving the runtime inactive', () => {
     lab.write('/etc/containerd/config.toml', 'version = 2\n[plugins."io.containerd.grpc.v1.cri"\n  sandbox_image = "x"\n');
     const r = lab.systemctl('containerd', 'start');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toBe('containerd: failed to load TOML: /etc/containerd/config.toml: (2, 2): unexpected token unclosed table key, was expecting a table key\n');
+    expect(r.stderr).toBe(
+      'containerd: failed to load TOML: /etc/containerd/config.toml: (2, 2): unexpected token unclosed table key, was expecting a table key\n',
+    );
     expect(lab.exists('/run/lab/containerd/effective.json')).toBe(false);
     expect(lab.run('lab-runtime-active', ['containerd']).code).toBe(1);
     expect(readFileSync(lab.path('/var/log/lab/containerd.log'), 'utf8')).toContain('failed to load TOML');
   });
 
   it('containerd 1.x starts on a v3 file but ignores its v3 sections (SystemdCgroup stays false)', () => {
-    lab.write('/etc/containerd/config.toml', "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = true\n");
+    lab.write(
+      '/etc/containerd/config.toml',
+      "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = true\n",
+    );
     expect(lab.systemctl('containerd', 'start').code).toBe(0);
     expect(effective()).toMatchObject({ configVersion: 2, systemdCgroup: false, sandboxImage: 'registry.k8s.io/pause:3.6' });
     expect((effective().warnings as string[])[0]).toContain('config version 3 is not known to containerd 1.6.20~ds1');
@@ -97,7 +122,10 @@ describe('containerd.service start hook', () => {
 
   it('a v2 config on containerd 2.x still starts (migrated), reading the v2 CRI keys', () => {
     lab.installed('containerd.io', '2.1.4-1');
-    lab.write('/etc/containerd/config.toml', 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n');
+    lab.write(
+      '/etc/containerd/config.toml',
+      'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n',
+    );
     expect(lab.systemctl('containerd', 'start').code).toBe(0);
     expect(effective()).toMatchObject({ configVersion: 2, systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.10' });
   });
@@ -112,7 +140,10 @@ describe('containerd.service start hook', () => {
   });
 
   it('stop removes the socket and the state; config dump reflects the file', () => {
-    lab.write('/etc/containerd/config.toml', 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n');
+    lab.write(
+      '/etc/containerd/config.toml',
+      'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n',
+    );
     lab.systemctl('containerd', 'start');
     expect(lab.run('containerd', ['config', 'dump']).stdout).toContain('SystemdCgroup = true');
     expect(lab.systemctl('containerd', 'stop').code).toBe(0);
@@ -133,7 +164,9 @@ describe.skipIf(!realContainerd)('agreement with the real containerd 1.6 parser'
   for (const [name, text] of Object.entries(cases)) {
     it(`${name}: same verdict and message`, () => {
       lab.write('/etc/containerd/config.toml', text);
-      const real = spawnSync('/usr/bin/containerd', ['-c', lab.path('/etc/containerd/config.toml'), 'config', 'dump'], { encoding: 'utf8' });
+      const real = spawnSync('/usr/bin/containerd', ['-c', lab.path('/etc/containerd/config.toml'), 'config', 'dump'], {
+        encoding: 'utf8',
+      });
       const emulated = lab.systemctl('containerd', 'start');
       expect(emulated.code === 0).toBe(real.status === 0);
       expect(emulated.stderr).toBe(real.stderr.replace(lab.path('/etc/containerd/config.toml'), '/etc/containerd/config.toml'));
@@ -144,7 +177,7 @@ describe.skipIf(!realContainerd)('agreement with the real containerd 1.6 parser'
 
 describe('toml parser', () => {
   it('parses quoted dotted table names, literal strings, arrays and inline tables', () => {
-    const doc = parseToml("a = 1\n[x.'y.z'.\"w\"]\nk = ['a', \"b\"] # c\nt = { p = true }\n[[h]]\nn = 1\n[[h]]\nn = 2\n");
+    const doc = parseToml('a = 1\n[x.\'y.z\'."w"]\nk = [\'a\', "b"] # c\nt = { p = true }\n[[h]]\nn = 1\n[[h]]\nn = 2\n');
     expect(doc).toEqual({ a: 1, x: { 'y.z': { w: { k: ['a', 'b'], t: { p: true } } } }, h: [{ n: 1 }, { n: 2 }] });
   });
   it('rejects duplicate keys and unquoted values', () => {

@@ -32,10 +32,14 @@ function tree(l: LabRoot): string[] {
 }
 
 const nodeStop = (l: LabRoot) =>
-  spawnSync(process.execPath, [join(REPO, 'dist/test/lab/emulators/src/runtime/main.js'), 'lab-runtime-hook', 'containerd.service', 'stop'], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_FS_ROOT: l.dir, LAB_REPO: REPO },
-  });
+  spawnSync(
+    process.execPath,
+    [join(REPO, 'dist/test/lab/emulators/src/runtime/main.js'), 'lab-runtime-hook', 'containerd.service', 'stop'],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_FS_ROOT: l.dir, LAB_REPO: REPO },
+    },
+  );
 
 describe('containerd stop hook', () => {
   it('an emulated containerd: the bash hook leaves exactly what the TypeScript hook leaves', () => {
@@ -47,7 +51,11 @@ describe('containerd stop hook', () => {
     expect(nodeStop(b).status).toBe(0);
     expect(tree(a)).toEqual(tree(b));
     expect(a.exists('/run/lab/containerd/effective.json')).toBe(false);
-    expect(spawnSync(join(BIN, 'lab-runtime-active'), ['containerd'], { env: { PATH: process.env.PATH ?? '', LAB_FS_ROOT: a.dir, LAB_REPO: REPO } }).status).toBe(1);
+    expect(
+      spawnSync(join(BIN, 'lab-runtime-active'), ['containerd'], {
+        env: { PATH: process.env.PATH ?? '', LAB_FS_ROOT: a.dir, LAB_REPO: REPO },
+      }).status,
+    ).toBe(1);
   });
 
   it('never started (no state): nothing to do, both succeed', () => {

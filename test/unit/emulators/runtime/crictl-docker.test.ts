@@ -5,17 +5,22 @@ import { writeDockerArchive, writeOciArchive, makeTestImage } from '../../../lab
 
 let lab: LabRoot;
 beforeAll(() => ensureBuilt());
-beforeEach(() => { lab = new LabRoot(); });
+beforeEach(() => {
+  lab = new LabRoot();
+});
 afterEach(() => lab.cleanup());
 
-const CRICTL_YAML = 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\ndebug: false\n';
+const CRICTL_YAML =
+  'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\ndebug: false\n';
 
 describe('crictl', () => {
   it('fails like the real one when the runtime is not running', () => {
     lab.write('/etc/crictl.yaml', CRICTL_YAML);
     const images = lab.run('crictl', ['images']);
     expect(images.code).toBe(1);
-    expect(images.stderr).toBe('FATA[0000] validate service connection: validate CRI v1 image API for endpoint "unix:///run/containerd/containerd.sock": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"\n');
+    expect(images.stderr).toBe(
+      'FATA[0000] validate service connection: validate CRI v1 image API for endpoint "unix:///run/containerd/containerd.sock": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"\n',
+    );
     expect(lab.run('crictl', ['ps']).stderr).toContain('validate CRI v1 runtime API for endpoint');
   });
 
@@ -38,7 +43,9 @@ describe('crictl', () => {
     // Go tabwriter(minwidth 20, padding 3): the widest IMAGE (registry.k8s.io/kube-proxy, 26) + 3
     expect(table[0]).toBe(`${'IMAGE'.padEnd(29)}${'TAG'.padEnd(20)}${'IMAGE ID'.padEnd(20)}SIZE`);
     const size = `${Number(((pause.manifest.length + pause.config.length + pause.layer.length) / 1000).toPrecision(4))}kB`;
-    expect(table).toContain(`${'registry.k8s.io/pause'.padEnd(29)}${'3.10'.padEnd(20)}${pause.configDigest.slice(7, 20).padEnd(20)}${size}`);
+    expect(table).toContain(
+      `${'registry.k8s.io/pause'.padEnd(29)}${'3.10'.padEnd(20)}${pause.configDigest.slice(7, 20).padEnd(20)}${size}`,
+    );
     expect(lab.run('crictl', ['images', '-q']).stdout.trim().split('\n')).toHaveLength(2);
     const json = JSON.parse(lab.run('crictl', ['images', '-o', 'json']).stdout) as { images: Array<{ id: string; repoTags: string[] }> };
     expect(json.images.find((i) => i.id === pause.configDigest)?.repoTags).toEqual(['my.mirror/pause:3.10', 'registry.k8s.io/pause:3.10']);
@@ -47,7 +54,10 @@ describe('crictl', () => {
 
   it('rmi removes, pull fails offline with the CRI wording, version/info answer', () => {
     lab.write('/etc/crictl.yaml', CRICTL_YAML);
-    lab.write('/etc/containerd/config.toml', 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n');
+    lab.write(
+      '/etc/containerd/config.toml',
+      'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n',
+    );
     lab.systemctl('containerd', 'start');
     lab.write('/tmp/i.tar', writeOciArchive({ ref: 'registry.k8s.io/pause:3.10' }));
     lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/i.tar']);
@@ -55,8 +65,12 @@ describe('crictl', () => {
     expect(lab.run('lab-images').stdout).toBe('');
     const pull = lab.run('crictl', ['pull', 'registry.k8s.io/pause:3.10']);
     expect(pull.code).toBe(1);
-    expect(pull.stderr).toContain('FATA[0000] pulling image: rpc error: code = Unknown desc = failed to pull and unpack image "registry.k8s.io/pause:3.10": failed to resolve reference');
-    expect(lab.run('crictl', ['version']).stdout).toBe('Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  1.6.20~ds1\nRuntimeApiVersion:  v1\n');
+    expect(pull.stderr).toContain(
+      'FATA[0000] pulling image: rpc error: code = Unknown desc = failed to pull and unpack image "registry.k8s.io/pause:3.10": failed to resolve reference',
+    );
+    expect(lab.run('crictl', ['version']).stdout).toBe(
+      'Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  1.6.20~ds1\nRuntimeApiVersion:  v1\n',
+    );
     const info = JSON.parse(lab.run('crictl', ['info']).stdout);
     expect(info.config.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
     expect(info.status.conditions[1]).toMatchObject({ type: 'NetworkReady', status: false });
@@ -67,7 +81,8 @@ describe('crictl', () => {
   it('ps shows the static pods kubelet runs from /etc/kubernetes/manifests, only with their images present', () => {
     lab.write('/etc/crictl.yaml', CRICTL_YAML);
     lab.systemctl('containerd', 'start');
-    const manifest = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}-cp1\n  namespace: kube-system\nspec:\n  containers:\n  - name: ${name}\n    image: ${image}\n`;
+    const manifest = (name: string, image: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}-cp1\n  namespace: kube-system\nspec:\n  containers:\n  - name: ${name}\n    image: ${image}\n`;
     lab.write('/etc/kubernetes/manifests/kube-apiserver.yaml', manifest('kube-apiserver', 'registry.k8s.io/kube-apiserver:v1.31.1'));
     lab.write('/etc/kubernetes/manifests/etcd.yaml', manifest('etcd', 'registry.k8s.io/etcd:3.5.15-0'));
     lab.write('/tmp/i.tar', writeOciArchive({ ref: 'registry.k8s.io/kube-apiserver:v1.31.1' }));
@@ -123,7 +138,9 @@ describe('docker and cri-dockerd', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('unable to configure the Docker daemon with file /etc/docker/daemon.json');
     lab.write('/etc/docker/daemon.json', '{ "cgroup-driver": "systemd" }');
-    expect(lab.systemctl('docker', 'start').stderr).toContain("the following directives don't match any configuration option: cgroup-driver");
+    expect(lab.systemctl('docker', 'start').stderr).toContain(
+      "the following directives don't match any configuration option: cgroup-driver",
+    );
     const images = lab.run('docker', ['images']);
     expect(images.code).toBe(1);
     expect(images.stderr).toBe('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n');
@@ -134,10 +151,15 @@ describe('docker and cri-dockerd', () => {
     lab.write('/tmp/d.tar', writeDockerArchive([{ ref: 'registry.k8s.io/pause:3.9' }, { ref: 'flannel/flannel:v0.25.1' }]));
     const load = lab.run('docker', ['load', '-i', '/tmp/d.tar']);
     expect(load.stdout).toBe('Loaded image: registry.k8s.io/pause:3.9\nLoaded image: flannel/flannel:v0.25.1\n');
-    expect(lab.run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout).toBe('flannel/flannel:v0.25.1\nregistry.k8s.io/pause:3.9\n');
+    expect(lab.run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout).toBe(
+      'flannel/flannel:v0.25.1\nregistry.k8s.io/pause:3.9\n',
+    );
     expect(lab.run('lab-images').stdout).toBe(''); // k8s.io namespace is containerd's, not docker's
     expect(lab.run('lab-images', ['-n', 'moby']).stdout).toBe('docker.io/flannel/flannel:v0.25.1\nregistry.k8s.io/pause:3.9\n');
-    lab.write('/etc/systemd/system/cri-docker.service', '[Service]\nExecStart=/usr/bin/cri-dockerd --container-runtime-endpoint fd:// --pod-infra-container-image=registry.k8s.io/pause:3.10\n');
+    lab.write(
+      '/etc/systemd/system/cri-docker.service',
+      '[Service]\nExecStart=/usr/bin/cri-dockerd --container-runtime-endpoint fd:// --pod-infra-container-image=registry.k8s.io/pause:3.10\n',
+    );
     expect(lab.systemctl('cri-docker', 'start').code).toBe(0);
     lab.write('/etc/crictl.yaml', 'runtime-endpoint: unix:///var/run/cri-dockerd.sock\n');
     expect(lab.run('crictl', ['images', '-q']).stdout.trim().split('\n')).toHaveLength(2);
@@ -175,11 +197,18 @@ describe('launchers: journal and fault hook', () => {
     lab.systemctl('containerd', 'start');
     lab.write('/tmp/i.tar', writeOciArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/etcd:3.5.15-0' }]));
     lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/i.tar']);
-    const journal = () => readFileSync(lab.path('/var/log/lab/journal.log'), 'utf8').trim().split('\n').map((l) => l.replace(/^\d{13} /, ''));
+    const journal = () =>
+      readFileSync(lab.path('/var/log/lab/journal.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^\d{13} /, ''));
     expect(lab.run('crictl', ['rmi', 'registry.k8s.io/pause:3.10']).code).toBe(0);
     expect(journal().at(-1)).toBe('crictl rmi registry.k8s.io/pause:3.10'); // not joined: no lab-node-sync
     lab.write('/etc/kubernetes/kubelet.conf', 'apiVersion: v1\nkind: Config\n');
-    expect(lab.run('crictl', ['rmi', 'registry.k8s.io/etcd:3.5.15-0'])).toMatchObject({ code: 0, stdout: 'Deleted: registry.k8s.io/etcd:3.5.15-0\n' });
+    expect(lab.run('crictl', ['rmi', 'registry.k8s.io/etcd:3.5.15-0'])).toMatchObject({
+      code: 0,
+      stdout: 'Deleted: registry.k8s.io/etcd:3.5.15-0\n',
+    });
     expect(journal().slice(-2)).toEqual(['crictl rmi registry.k8s.io/etcd:3.5.15-0', 'lab-node-sync']); // as bin/lab-node-sync journals
     // a pending lab-node-sync fault goes through the launcher, which consumes it (the image command still succeeds)
     lab.write('/var/lib/lab/faults/lab-node-sync', '1 fail\n');

@@ -15,17 +15,24 @@ const DIST = join(REPO, 'dist/test/lab/emulators/src/runtime');
 
 /** Compiles when any runtime source is newer than its own compiled file (others may be building dist/ too). */
 export function ensureBuilt(): void {
-  const stale = () => readdirSync(SRC).filter((f) => f.endsWith('.ts')).some((f) => {
-    const js = join(DIST, f.replace(/\.ts$/, '.js'));
-    return !existsSync(js) || statSync(js).mtimeMs < statSync(join(SRC, f)).mtimeMs;
-  });
+  const stale = () =>
+    readdirSync(SRC)
+      .filter((f) => f.endsWith('.ts'))
+      .some((f) => {
+        const js = join(DIST, f.replace(/\.ts$/, '.js'));
+        return !existsSync(js) || statSync(js).mtimeMs < statSync(join(SRC, f)).mtimeMs;
+      });
   if (!stale()) return;
   // tsc emits even when files owned by others have type errors; only our output matters here
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
   if (stale()) throw new Error('build did not produce the runtime emulators');
 }
 
-export interface Result { code: number; stdout: string; stderr: string }
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export class LabRoot {
   readonly dir = mkdtempSync(join(tmpdir(), 'ks-rt-'));
@@ -52,7 +59,10 @@ export class LabRoot {
   runWithTimeout(tool: string, args: string[], timeout: number, input?: string | Buffer): Result {
     const path = tool.includes('/') ? tool : join(BIN, tool);
     const r = spawnSync(path, args, {
-      encoding: 'utf8', input, timeout, killSignal: 'SIGKILL',
+      encoding: 'utf8',
+      input,
+      timeout,
+      killSignal: 'SIGKILL',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dir, LAB_FS_ROOT: this.dir, LAB_REPO: REPO, ...this.env },
     });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -60,11 +70,17 @@ export class LabRoot {
   /** Like run(), without blocking this process's event loop (needed when the test itself serves a registry). */
   runAsync(tool: string, args: string[] = []): Promise<Result> {
     return new Promise((resolve) => {
-      const child = spawn(join(BIN, tool), args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_FS_ROOT: this.dir, LAB_REPO: REPO, ...this.env } });
+      const child = spawn(join(BIN, tool), args, {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_FS_ROOT: this.dir, LAB_REPO: REPO, ...this.env },
+      });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d) => { stdout += d; });
-      child.stderr.on('data', (d) => { stderr += d; });
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     });
   }
@@ -77,7 +93,11 @@ export class LabRoot {
 }
 
 /** Routes a registry serves for one test image: its manifest by tag and its blobs (config, layer). */
-export function imageRoutes(repo: string, tag: string, image: { manifest: Buffer; config: Buffer; layer: Buffer }): Record<string, { bytes: Buffer; mediaType: string }> {
+export function imageRoutes(
+  repo: string,
+  tag: string,
+  image: { manifest: Buffer; config: Buffer; layer: Buffer },
+): Record<string, { bytes: Buffer; mediaType: string }> {
   const digest = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
   return {
     [`/v2/${repo}/manifests/${tag}`]: { bytes: image.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' },
@@ -88,16 +108,25 @@ export function imageRoutes(repo: string, tag: string, image: { manifest: Buffer
 }
 
 /** A minimal registry on loopback (manifests and blobs by path, GET and HEAD), recording every request. */
-export async function manifestRegistry(routes: Record<string, { bytes: Buffer; mediaType: string }>): Promise<{ port: number; hits: string[]; close: () => Promise<void> }> {
+export async function manifestRegistry(
+  routes: Record<string, { bytes: Buffer; mediaType: string }>,
+): Promise<{ port: number; hits: string[]; close: () => Promise<void> }> {
   const hits: string[] = [];
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     hits.push(req.url ?? '');
-    if (path === '/v2/' || path === '/v2') { res.writeHead(200, { 'content-type': 'application/json' }).end('{}'); return; }
+    if (path === '/v2/' || path === '/v2') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
     const route = routes[path];
-    if (!route) { res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}'); return; }
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+      return;
+    }
     res.writeHead(200, {
-      'content-type': route.mediaType, 'content-length': route.bytes.length,
+      'content-type': route.mediaType,
+      'content-length': route.bytes.length,
       'docker-content-digest': `sha256:${createHash('sha256').update(route.bytes).digest('hex')}`,
     });
     res.end(req.method === 'HEAD' ? undefined : route.bytes);

@@ -26,7 +26,18 @@ describe('ctr run', () => {
     expect(lab.run('ctr', ['-n', 'k8s.io', 'images', 'import', '/tmp/i.tar']).code).toBe(0);
   });
   const run = (image: string, ...argv: string[]) =>
-    lab.run('ctr', ['-n', 'k8s.io', 'run', '--rm', '--net-host', '--mount', 'type=bind,src=/var/lib,dst=/data,options=rbind:rw', image, 'kubesmith-etcd-1', ...argv]);
+    lab.run('ctr', [
+      '-n',
+      'k8s.io',
+      'run',
+      '--rm',
+      '--net-host',
+      '--mount',
+      'type=bind,src=/var/lib,dst=/data,options=rbind:rw',
+      image,
+      'kubesmith-etcd-1',
+      ...argv,
+    ]);
 
   it("runs the etcd image's etcdctl with file arguments seen through the bind mount", () => {
     const r = run(ETCD, 'etcdctl', 'snapshot', 'status', '/data/etcd/x.db', '-w', 'json');
@@ -40,12 +51,16 @@ describe('ctr run', () => {
   it("a program the image lacks (no shell: distroless) fails with runc's error", () => {
     const sh = run(ETCD, 'sh', '-c', 'etcdctl version');
     expect(sh.code).toBe(1);
-    expect(sh.stderr).toBe('ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown\n');
+    expect(sh.stderr).toBe(
+      'ctr: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown\n',
+    );
     expect(run(ETCD, 'etcdutl', 'version').stderr).toContain('exec: "etcdutl": executable file not found in $PATH');
     expect(run('registry.k8s.io/pause:3.10', 'etcdctl', 'version').stderr).toContain('exec: "etcdctl": executable file not found in $PATH');
   });
   it('an image the namespace does not hold is not found', () => {
-    expect(run('registry.k8s.io/etcd:3.5.15-0', 'etcdctl', 'version').stderr).toBe('ctr: image "registry.k8s.io/etcd:3.5.15-0": not found\n');
+    expect(run('registry.k8s.io/etcd:3.5.15-0', 'etcdctl', 'version').stderr).toBe(
+      'ctr: image "registry.k8s.io/etcd:3.5.15-0": not found\n',
+    );
   });
 });
 
@@ -54,10 +69,25 @@ describe('docker run', () => {
     expect(lab.systemctl('docker', 'start').code).toBe(0);
     lab.write('/tmp/i.tar', writeOciArchive({ ref: ETCD }));
     expect(lab.run('docker', ['load', '-i', '/tmp/i.tar']).code).toBe(0);
-    const ok = lab.run('docker', ['run', '--rm', '--network', 'host', '-v', '/var/lib:/var/lib', ETCD, 'etcdctl', 'snapshot', 'restore', '/var/lib/s.db', '--data-dir=/var/lib/etcd.new']);
+    const ok = lab.run('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '-v',
+      '/var/lib:/var/lib',
+      ETCD,
+      'etcdctl',
+      'snapshot',
+      'restore',
+      '/var/lib/s.db',
+      '--data-dir=/var/lib/etcd.new',
+    ]);
     expect(ok).toMatchObject({ code: 0, stdout: 'etcdctl\nsnapshot\nrestore\n/var/lib/s.db\n--data-dir=/var/lib/etcd.new\n' });
     const sh = lab.run('docker', ['run', '--rm', ETCD, 'sh']);
     expect(sh.code).toBe(127);
-    expect(sh.stderr).toBe('docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown.\n');
+    expect(sh.stderr).toBe(
+      'docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown.\n',
+    );
   });
 });

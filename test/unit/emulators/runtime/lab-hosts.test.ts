@@ -31,16 +31,22 @@ describe.skipIf(!isRoot())('runtime emulators in lab hosts', () => {
       await sh(host, 'apt-get install -y containerd >/dev/null 2>&1');
       expect(await sh(host, 'systemctl is-active containerd')).toBe('active\n');
       const root = `/proc/${lab.host(host).pid}/root`;
-      writeFileSync(join(root, 'tmp/images.tar'), writeOciArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/etcd:3.5.15-0' }]));
+      writeFileSync(
+        join(root, 'tmp/images.tar'),
+        writeOciArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/etcd:3.5.15-0' }]),
+      );
       writeFileSync(join(root, 'tmp/docker.tar'), writeDockerArchive({ ref: 'registry.k8s.io/coredns/coredns:v1.11.3' }));
     }
     expect(JSON.parse(lab.readFile('real', '/run/lab/containerd/effective.json')!)).toMatchObject({ mode: 'real' });
     expect(JSON.parse(lab.readFile('emu', '/run/lab/containerd/effective.json')!)).toMatchObject({ mode: 'emulated' });
-    const steps = 'ctr -n k8s.io images import /tmp/images.tar; ctr -n k8s.io images import /tmp/docker.tar; ' +
+    const steps =
+      'ctr -n k8s.io images import /tmp/images.tar; ctr -n k8s.io images import /tmp/docker.tar; ' +
       'ctr -n k8s.io images tag registry.k8s.io/pause:3.10 mirror.local/pause:3.10; ctr -n k8s.io images ls; lab-images';
     const [real, emu] = [await sh('real', steps), await sh('emu', steps)];
     expect(real).toBe(emu);
-    expect(real).toContain('mirror.local/pause:3.10\nregistry.k8s.io/coredns/coredns:v1.11.3\nregistry.k8s.io/etcd:3.5.15-0\nregistry.k8s.io/pause:3.10\n');
+    expect(real).toContain(
+      'mirror.local/pause:3.10\nregistry.k8s.io/coredns/coredns:v1.11.3\nregistry.k8s.io/etcd:3.5.15-0\nregistry.k8s.io/pause:3.10\n',
+    );
     // only the recorded PID is stopped; the runtime is then inactive for crictl-style checks
     const pid = lab.readFile('real', '/run/lab/pids/containerd')!.trim();
     expect(await sh('real', `cat /proc/${pid}/comm`)).toBe('containerd\n');

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { readImageArchive, writeDockerArchive, writeOciArchive, makeTestImage, sha256 } from '../../../lab/emulators/src/runtime/oci-archive.js';
+import {
+  readImageArchive,
+  writeDockerArchive,
+  writeOciArchive,
+  makeTestImage,
+  sha256,
+} from '../../../lab/emulators/src/runtime/oci-archive.js';
 import { readTar, writeTar } from '../../../lab/emulators/src/runtime/tar.js';
 import { normalizeRef } from '../../../lab/emulators/src/runtime/image-ref.js';
 
@@ -45,7 +51,10 @@ describe('image archives', () => {
   it('multi-platform indexes: host platform blobs suffice by default, --all-platforms needs every platform', () => {
     const ref = { ref: 'registry.k8s.io/pause:3.10' };
     const full = readImageArchive(writeOciArchive(ref, { platforms: ['linux/amd64', 'linux/arm64'] }));
-    expect(full.images[0]).toMatchObject({ mediaType: 'application/vnd.oci.image.index.v1+json', platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(full.images[0]).toMatchObject({
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      platforms: ['linux/amd64', 'linux/arm64'],
+    });
     expect(full.images[0]!.configDigest).toBe(makeTestImage(ref).configDigest); // the amd64 one
     const amd64Only = writeOciArchive(ref, { platforms: ['linux/amd64', 'linux/arm64'], blobsFor: 'linux/amd64' });
     expect(readImageArchive(amd64Only).images[0]!.digest).toBe(full.images[0]!.digest);

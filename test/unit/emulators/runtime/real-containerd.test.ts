@@ -7,21 +7,35 @@ import { existsSync, readFileSync } from 'node:fs';
 import { BIN, LabRoot, REPO, UNITS, ensureBuilt, imageRoutes, manifestRegistry } from './helpers.js';
 import { makeTestImage, writeDockerArchive, writeOciArchive } from '../../../lab/emulators/src/runtime/oci-archive.js';
 
-const canRun = process.getuid?.() === 0 && existsSync('/usr/bin/containerd') && existsSync('/usr/bin/ctr')
-  && spawnSync('unshare', ['--mount', '--pid', '--fork', 'true']).status === 0;
+const canRun =
+  process.getuid?.() === 0 &&
+  existsSync('/usr/bin/containerd') &&
+  existsSync('/usr/bin/ctr') &&
+  spawnSync('unshare', ['--mount', '--pid', '--fork', 'true']).status === 0;
 
 /** Runs a bash script as PID 1 of a fresh PID namespace (all it starts dies with it); async so the registry answers. */
 function inNamespace(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('unshare', ['--mount', '--pid', '--fork', '--mount-proc', 'bash', '--norc', '--noprofile', '-eo', 'pipefail', '-c', script], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_REPO: REPO, ...env },
-    });
+    const child = spawn(
+      'unshare',
+      ['--mount', '--pid', '--fork', '--mount-proc', 'bash', '--norc', '--noprofile', '-eo', 'pipefail', '-c', script],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAB_REPO: REPO, ...env },
+      },
+    );
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -30,7 +44,10 @@ const ARCHIVES = {
   '/tmp/images.tar': writeOciArchive([{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'ghcr.io/flannel-io/flannel:v0.26.1' }]),
   '/tmp/docker.tar': writeDockerArchive({ ref: 'registry.k8s.io/coredns/coredns:v1.11.3' }),
   // a manifest list exported with the amd64 blobs only: fine by default, "not found" with --all-platforms
-  '/tmp/multi.tar': writeOciArchive({ ref: 'registry.k8s.io/kube-proxy:v1.31.1' }, { platforms: ['linux/amd64', 'linux/arm64'], blobsFor: 'linux/amd64' }),
+  '/tmp/multi.tar': writeOciArchive(
+    { ref: 'registry.k8s.io/kube-proxy:v1.31.1' },
+    { platforms: ['linux/amd64', 'linux/arm64'], blobsFor: 'linux/amd64' },
+  ),
 };
 /** The same steps for both paths: [tool, args, tolerate failure]. */
 const STEPS: Array<[string, string[], boolean?]> = [
@@ -53,8 +70,14 @@ beforeEach(async () => {
   [real, emulated] = [new LabRoot(), new LabRoot()];
   for (const root of [real, emulated]) {
     for (const [path, data] of Object.entries(ARCHIVES)) root.write(path, data);
-    root.write('/etc/containerd/config.toml', 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n');
-    root.write('/etc/containerd/certs.d/registry.k8s.io/hosts.toml', `server = "https://registry.k8s.io"\n[host."http://127.0.0.1:${registry.port}"]\n  capabilities = ["pull", "resolve"]\n`);
+    root.write(
+      '/etc/containerd/config.toml',
+      'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n',
+    );
+    root.write(
+      '/etc/containerd/certs.d/registry.k8s.io/hosts.toml',
+      `server = "https://registry.k8s.io"\n[host."http://127.0.0.1:${registry.port}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
     root.write('/etc/crictl.yaml', 'runtime-endpoint: unix:///run/containerd/containerd.sock\n');
   }
 });
@@ -64,8 +87,10 @@ afterEach(async () => {
   emulated.cleanup();
 });
 
-const storeRecords = (root: LabRoot) => (JSON.parse(readFileSync(root.path('/var/lib/lab/images/k8s.io.json'), 'utf8')).images as Array<Record<string, unknown>>)
-  .map(({ name, digest, configDigest, size, mediaType, labels }) => ({ name, digest, configDigest, size, mediaType, labels }));
+const storeRecords = (root: LabRoot) =>
+  (JSON.parse(readFileSync(root.path('/var/lib/lab/images/k8s.io.json'), 'utf8')).images as Array<Record<string, unknown>>).map(
+    ({ name, digest, configDigest, size, mediaType, labels }) => ({ name, digest, configDigest, size, mediaType, labels }),
+  );
 
 describe.skipIf(!canRun)('real containerd inside a private namespace', () => {
   it('gives the same outputs, listing and store as the emulated path; stop kills only its PID', async () => {

@@ -20,20 +20,30 @@ describe('systemctl + runtime hooks', () => {
     expect(lab.run('systemctl', ['start', 'containerd']).code).toBe(0);
     expect(lab.run('systemctl', ['is-active', 'containerd']).stdout).toBe('active\n');
     expect(lab.run('crictl', ['images']).stderr).toContain('unknown service runtime.v1.ImageService');
-    lab.write('/etc/containerd/config.toml', lab.run('containerd', ['config', 'default']).stdout.replace('SystemdCgroup = false', 'SystemdCgroup = true'));
+    lab.write(
+      '/etc/containerd/config.toml',
+      lab.run('containerd', ['config', 'default']).stdout.replace('SystemdCgroup = false', 'SystemdCgroup = true'),
+    );
     expect(lab.run('systemctl', ['restart', 'containerd']).code).toBe(0);
     expect(lab.run('crictl', ['images']).code).toBe(0);
-    expect(JSON.parse(readFileSync(lab.path('/run/lab/containerd/effective.json'), 'utf8'))).toMatchObject({ systemdCgroup: true, sandboxImage: 'registry.k8s.io/pause:3.8' });
+    expect(JSON.parse(readFileSync(lab.path('/run/lab/containerd/effective.json'), 'utf8'))).toMatchObject({
+      systemdCgroup: true,
+      sandboxImage: 'registry.k8s.io/pause:3.8',
+    });
   });
 
   it('a broken config.toml makes the unit fail the way systemd reports it; the reason is in the service log', () => {
     lab.write('/etc/containerd/config.toml', 'version = 2\n[plugins\n');
     const r = lab.run('systemctl', ['start', 'containerd']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('Job for containerd.service failed because the control process exited with error code.\nSee "systemctl status containerd.service" and "journalctl -xeu containerd.service" for details.\n');
+    expect(r.stderr).toBe(
+      'Job for containerd.service failed because the control process exited with error code.\nSee "systemctl status containerd.service" and "journalctl -xeu containerd.service" for details.\n',
+    );
     expect(lab.run('systemctl', ['is-active', 'containerd']).stdout).toBe('failed\n');
     expect(lab.run('lab-runtime-active', ['containerd']).code).toBe(1);
-    expect(readFileSync(lab.path('/var/log/lab/containerd.log'), 'utf8')).toContain('containerd: failed to load TOML: /etc/containerd/config.toml: (2, 2): ');
+    expect(readFileSync(lab.path('/var/log/lab/containerd.log'), 'utf8')).toContain(
+      'containerd: failed to load TOML: /etc/containerd/config.toml: (2, 2): ',
+    );
   });
 
   it('stop makes crictl fail with "no such file or directory" again', () => {

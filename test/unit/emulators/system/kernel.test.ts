@@ -8,13 +8,16 @@ describe('modprobe / lsmod / rmmod', () => {
   it('loads dependencies, shows the lsmod table and the /proc/modules view', () => {
     sb = new Sandbox();
     sb.ok('modprobe', 'br_netfilter');
-    expect(sb.ok('lsmod')).toBe([
-      'Module                  Size  Used by',
-      'br_netfilter           32768  0',
-      'bridge                311296  1 br_netfilter',
-      'stp                    16384  1 bridge',
-      'llc                    16384  2 stp,bridge',
-      ''].join('\n'));
+    expect(sb.ok('lsmod')).toBe(
+      [
+        'Module                  Size  Used by',
+        'br_netfilter           32768  0',
+        'bridge                311296  1 br_netfilter',
+        'stp                    16384  1 bridge',
+        'llc                    16384  2 stp,bridge',
+        '',
+      ].join('\n'),
+    );
     expect(sb.read('/run/lab/proc-modules')).toMatch(/^bridge 311296 1 br_netfilter, Live 0x0+$/m);
     expect(sb.run('rmmod', ['bridge'])).toMatchObject({ code: 1, stderr: 'rmmod: ERROR: Module bridge is in use by: br_netfilter\n' });
     sb.ok('modprobe', '-r', 'br_netfilter');
@@ -46,7 +49,10 @@ describe('sysctl', () => {
   it('net.bridge keys exist only with br_netfilter loaded', () => {
     sb = new Sandbox();
     const r = sb.run('sysctl', ['net.bridge.bridge-nf-call-iptables']);
-    expect(r).toMatchObject({ code: 255, stderr: 'sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory\n' });
+    expect(r).toMatchObject({
+      code: 255,
+      stderr: 'sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory\n',
+    });
     expect(sb.run('sysctl', ['-w', 'net.bridge.bridge-nf-call-iptables=1']).code).toBe(255);
     sb.ok('modprobe', 'br_netfilter');
     expect(sb.ok('sysctl', 'net.bridge.bridge-nf-call-iptables')).toBe('net.bridge.bridge-nf-call-iptables = 1\n');
@@ -62,19 +68,35 @@ describe('sysctl', () => {
     sb = new Sandbox();
     sb.write('/usr/lib/sysctl.d/50-default.conf', 'vm.swappiness = 10\nkernel.pid_max = 4194304\n');
     sb.write('/usr/lib/sysctl.d/99-k8s.conf', 'vm.swappiness = 1\n');
-    sb.write('/etc/sysctl.d/99-k8s.conf', '# kubesmith\nvm.swappiness=30\nnet.ipv4.ip_forward = 1\n-net.bridge.bridge-nf-call-iptables = 1\n');
+    sb.write(
+      '/etc/sysctl.d/99-k8s.conf',
+      '# kubesmith\nvm.swappiness=30\nnet.ipv4.ip_forward = 1\n-net.bridge.bridge-nf-call-iptables = 1\n',
+    );
     sb.write('/etc/sysctl.d/10-a.conf', 'vm.overcommit_memory = 1\n');
     sb.write('/etc/sysctl.conf', 'vm.overcommit_memory = 2\n');
     const r = sb.run('sysctl', ['--system']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe([
-      '* Applying /etc/sysctl.d/10-a.conf ...', 'vm.overcommit_memory = 1',
-      '* Applying /usr/lib/sysctl.d/50-default.conf ...', 'vm.swappiness = 10', 'kernel.pid_max = 4194304',
-      '* Applying /etc/sysctl.d/99-k8s.conf ...', 'vm.swappiness = 30', 'net.ipv4.ip_forward = 1',
-      '* Applying /etc/sysctl.conf ...', 'vm.overcommit_memory = 2', ''].join('\n'));
+    expect(r.stdout).toBe(
+      [
+        '* Applying /etc/sysctl.d/10-a.conf ...',
+        'vm.overcommit_memory = 1',
+        '* Applying /usr/lib/sysctl.d/50-default.conf ...',
+        'vm.swappiness = 10',
+        'kernel.pid_max = 4194304',
+        '* Applying /etc/sysctl.d/99-k8s.conf ...',
+        'vm.swappiness = 30',
+        'net.ipv4.ip_forward = 1',
+        '* Applying /etc/sysctl.conf ...',
+        'vm.overcommit_memory = 2',
+        '',
+      ].join('\n'),
+    );
     expect(r.stderr).toBe('');
     expect(sb.ok('sysctl', '-n', 'vm.swappiness', 'net.ipv4.ip_forward', 'vm.overcommit_memory')).toBe('30\n1\n2\n');
-    expect(sb.run('sysctl', ['-w', 'no.such.key=1'])).toMatchObject({ code: 255, stderr: 'sysctl: cannot stat /proc/sys/no/such/key: No such file or directory\n' });
+    expect(sb.run('sysctl', ['-w', 'no.such.key=1'])).toMatchObject({
+      code: 255,
+      stderr: 'sysctl: cannot stat /proc/sys/no/such/key: No such file or directory\n',
+    });
   });
 
   it('-p applies one file', () => {

@@ -31,7 +31,9 @@ describe('apt on a Debian persona', () => {
     expect(before).toMatchObject({ code: 100 });
     expect(before.stderr).toBe('E: Unable to locate package kubeadm\n');
     sb.ok('apt-get', 'update');
-    expect(sb.ok('apt-cache', 'madison', 'kubeadm').split('\n')[0]).toBe('   kubeadm | 1.34.4-1.1 | https://pkgs.k8s.io/core:/stable:/v1.34/deb  Packages');
+    expect(sb.ok('apt-cache', 'madison', 'kubeadm').split('\n')[0]).toBe(
+      '   kubeadm | 1.34.4-1.1 | https://pkgs.k8s.io/core:/stable:/v1.34/deb  Packages',
+    );
     sb.ok('apt-get', 'install', '-y', 'kubelet=1.34.1-1.1', 'kubeadm=1.34.1-1.1', 'kubectl=1.34.1-1.1');
     expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubeadm')).toBe('1.34.1-1.1');
     // pkgs.k8s.io's Depends: kubelet pulls kubernetes-cni; kubeadm pulls nothing from 1.32 on (no cri-tools)
@@ -70,12 +72,13 @@ describe('apt on a Debian persona', () => {
     const r = sb.run('apt-get', ['install', '-y', 'kubeadm=1.34.2-1.1']);
     expect(r.code).toBe(100);
     expect(r.stderr).toBe('E: Held packages were changed and -y was used without --allow-change-held-packages.\n');
-    expect(r.stdout).toMatch(/The following held packages will be changed:\n  kubeadm\n/);
+    expect(r.stdout).toMatch(/The following held packages will be changed:\n {2}kubeadm\n/);
     expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubeadm')).toBe('1.34.1-1.1');
     sb.ok('apt-get', 'install', '-y', '--allow-change-held-packages', 'kubeadm=1.34.2-1.1');
     expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'kubeadm')).toBe('1.34.2-1.1');
-    expect(sb.run('apt-get', ['install', '-y', '--allow-change-held-packages', 'kubeadm=1.34.1-1.1']).stderr)
-      .toBe('E: Packages were downgraded and -y was used without --allow-downgrades.\n');
+    expect(sb.run('apt-get', ['install', '-y', '--allow-change-held-packages', 'kubeadm=1.34.1-1.1']).stderr).toBe(
+      'E: Packages were downgraded and -y was used without --allow-downgrades.\n',
+    );
     expect(sb.ok('apt-mark', 'unhold', 'kubeadm')).toBe('Canceled hold on kubeadm.\n');
   });
 
@@ -84,18 +87,23 @@ describe('apt on a Debian persona', () => {
     sb.write(K8S_LIST, 'deb https://apt.kubernetes.io/ kubernetes-xenial main\n');
     const dead = sb.run('apt-get', ['update']);
     expect(dead.code).toBe(100);
-    expect(dead.stderr).toMatch(/^E: The repository 'https:\/\/apt\.kubernetes\.io kubernetes-xenial Release' does not have a Release file\.$/m);
+    expect(dead.stderr).toMatch(
+      /^E: The repository 'https:\/\/apt\.kubernetes\.io kubernetes-xenial Release' does not have a Release file\.$/m,
+    );
     sb.write(K8S_LIST, `deb [signed-by=${KEYRING}] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /\n`);
     const unsigned = sb.run('apt-get', ['update']);
     expect(unsigned.code).toBe(100);
     expect(unsigned.stderr).toMatch(/is not signed\.$/m);
   });
 
-  it('serves the aliyun mirror of pkgs.k8s.io and Docker\'s containerd.io with its cri-less config', () => {
+  it("serves the aliyun mirror of pkgs.k8s.io and Docker's containerd.io with its cri-less config", () => {
     sb = new Sandbox('debian12').boot();
     addK8sApt('1.33', 'https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.33/deb/');
     sb.write('/etc/apt/keyrings/docker.asc', 'key');
-    sb.write('/etc/apt/sources.list.d/docker.list', 'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable\n');
+    sb.write(
+      '/etc/apt/sources.list.d/docker.list',
+      'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable\n',
+    );
     sb.ok('apt-get', 'update');
     sb.ok('apt-get', 'install', '-y', 'kubeadm=1.33.7-1.1', 'containerd.io');
     expect(sb.ok('dpkg-query', '-W', '-f=${Version}\\n', 'kubeadm', 'containerd.io')).toBe('1.33.7-1.1\n2.2.0-2\n');
@@ -110,7 +118,7 @@ describe('apt on a Debian persona', () => {
     sb.ok('apt-mark', 'hold', 'kubectl');
     const out = sb.ok('dpkg', '-l', 'kubectl');
     expect(out.split('\n')[0]).toBe('Desired=Unknown/Install/Remove/Purge/Hold');
-    expect(out).toMatch(/^hi  kubectl\s+1\.34\.0-1\.1\s+amd64\s+Command-line utility for interacting with a Kubernetes cluster$/m);
+    expect(out).toMatch(/^hi {2}kubectl\s+1\.34\.0-1\.1\s+amd64\s+Command-line utility for interacting with a Kubernetes cluster$/m);
     expect(sb.run('dpkg', ['-l', 'nope'])).toMatchObject({ code: 1, stderr: 'dpkg-query: no packages found matching nope\n' });
   });
 });
@@ -121,7 +129,9 @@ describe('dnf on a Rocky persona', () => {
     sb.write('/etc/yum.repos.d/kubernetes.repo', K8S_REPO('1.34'));
     const r = sb.run('dnf', ['install', '-y', 'kubeadm']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('All matches were filtered out by exclude filtering for argument: kubeadm\nError: Unable to find a match: kubeadm\n');
+    expect(r.stderr).toBe(
+      'All matches were filtered out by exclude filtering for argument: kubeadm\nError: Unable to find a match: kubeadm\n',
+    );
     sb.ok('dnf', 'install', '-y', 'kubeadm-1.34.1-*', 'kubelet-1.34.1-*', 'kubectl-1.34.1-*', '--disableexcludes=kubernetes');
     expect(sb.ok('rpm', '-q', 'kubeadm')).toBe('kubeadm-1.34.1-150500.1.1.x86_64\n');
     expect(sb.ok('rpm', '-q', '--qf', '%{VERSION}', 'kubelet')).toBe('1.34.1');
@@ -172,8 +182,10 @@ describe('curl front for the lab internet', () => {
     expect(key.stdout).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----\n[\s\S]+-----END PGP PUBLIC KEY BLOCK-----\n$/);
     sb.ok('curl', '-fsSL', 'https://download.docker.com/linux/debian/gpg', '-o', '/etc/apt/keyrings/docker.asc');
     expect(sb.read('/etc/apt/keyrings/docker.asc')).toBe(key.stdout);
-    expect(sb.run('curl', ['-fsSL', 'https://pkgs.k8s.io/core:/stable:/v1.20/deb/Release.key']))
-      .toMatchObject({ code: 22, stderr: 'curl: (22) The requested URL returned error: 404\n' });
+    expect(sb.run('curl', ['-fsSL', 'https://pkgs.k8s.io/core:/stable:/v1.20/deb/Release.key'])).toMatchObject({
+      code: 22,
+      stderr: 'curl: (22) The requested URL returned error: 404\n',
+    });
     expect(sb.run('curl', ['-fsSL', 'https://packages.cloud.google.com/apt/doc/apt-key.gpg']).code).toBe(22);
     expect(sb.ok('curl', '-fsSL', 'https://download.docker.com/linux/rhel/docker-ce.repo')).toMatch(/^\[docker-ce-stable\]\n/);
   });
@@ -186,19 +198,29 @@ describe('release downloads of the lab internet', () => {
     mkdirSync(work, { recursive: true });
     const run = (cmd: string) => spawnSync('bash', ['-c', cmd], { cwd: work, env: sb.env, encoding: 'utf8' });
     expect(run('curl -sSL https://dl.k8s.io/release/stable.txt').stdout).toMatch(/^v1\.\d+\.\d+\n$/);
-    const dl = run('curl -sSLO https://dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm && curl -sSLO https://dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm.sha256 && echo "$(cat kubeadm.sha256)  kubeadm" | sha256sum --check');
+    const dl = run(
+      'curl -sSLO https://dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm && curl -sSLO https://dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm.sha256 && echo "$(cat kubeadm.sha256)  kubeadm" | sha256sum --check',
+    );
     expect(dl.stdout).toBe('kubeadm: OK\n');
     expect(readFileSync(`${work}/kubeadm`, 'utf8')).toMatch(/^export LAB_KUBE_VERSION=1\.34\.1$/m);
-    expect(run('curl -fsSL https://github.com/containernetworking/plugins/releases/download/v1.7.1/cni-plugins-linux-amd64-v1.7.1.tgz | tar -tz').stdout)
-      .toMatch(/^\.\/portmap$/m);
+    expect(
+      run('curl -fsSL https://github.com/containernetworking/plugins/releases/download/v1.7.1/cni-plugins-linux-amd64-v1.7.1.tgz | tar -tz')
+        .stdout,
+    ).toMatch(/^\.\/portmap$/m);
     expect(sb.run('apt-get', ['install', '-y', 'cri-dockerd']).stderr).toBe('E: Unable to locate package cri-dockerd\n');
     // only the release's real asset names answer (repos.json releaseAssets): a made-up name is a 404, as on GitHub
-    expect(run('curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15-1_amd64.deb').status).toBe(22);
+    expect(run('curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15-1_amd64.deb').status).toBe(
+      22,
+    );
     const deb = 'cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb';
-    expect(run(`curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/${deb} && apt-get install -y ./${deb}`).status).toBe(0);
+    expect(
+      run(`curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/${deb} && apt-get install -y ./${deb}`).status,
+    ).toBe(0);
     expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'cri-dockerd')).toBe('0.3.15.3-0.debian-bookworm');
     expect(sb.ok('systemctl', 'is-enabled', 'cri-docker.socket')).toBe('enabled\n');
-    expect(sb.ok('apt-get', 'install', '-y', 'cri-dockerd')).toMatch(/^cri-dockerd is already the newest version \(0\.3\.15\.3-0\.debian-bookworm\)\.$/m);
+    expect(sb.ok('apt-get', 'install', '-y', 'cri-dockerd')).toMatch(
+      /^cri-dockerd is already the newest version \(0\.3\.15\.3-0\.debian-bookworm\)\.$/m,
+    );
   });
 
   it('local package files: dependencies nothing offers stop apt and dnf like the real ones; a deb gets its epoch', () => {
@@ -206,7 +228,9 @@ describe('release downloads of the lab internet', () => {
     sb.write('/root/kubelet_1.34.1-1.1_amd64.deb', 'x');
     const apt = sb.run('apt-get', ['install', '-y', '/root/kubelet_1.34.1-1.1_amd64.deb']);
     expect(apt.code).toBe(100);
-    expect(apt.stdout).toContain('The following packages have unmet dependencies:\n kubelet : Depends: kubernetes-cni but it is not installable\n');
+    expect(apt.stdout).toContain(
+      'The following packages have unmet dependencies:\n kubelet : Depends: kubernetes-cni but it is not installable\n',
+    );
     expect(apt.stderr).toBe('E: Unable to correct problems, you have held broken packages.\n');
     expect(sb.run('dpkg-query', ['-W', 'kubelet']).code).not.toBe(0);
     sb.write('/root/kubernetes-cni_1.7.1-1.1_amd64.deb', 'x');
@@ -221,17 +245,24 @@ describe('release downloads of the lab internet', () => {
     sb.write('/root/kubelet-1.34.1-150500.1.1.x86_64.rpm', 'x');
     const dnf = sb.run('dnf', ['install', '-y', '/root/kubelet-1.34.1-150500.1.1.x86_64.rpm']);
     expect(dnf.code).toBe(1);
-    expect(dnf.stderr).toContain(' Problem: conflicting requests\n  - nothing provides kubernetes-cni needed by kubelet-1.34.1-150500.1.1.x86_64 from @commandline\n');
+    expect(dnf.stderr).toContain(
+      ' Problem: conflicting requests\n  - nothing provides kubernetes-cni needed by kubelet-1.34.1-150500.1.1.x86_64 from @commandline\n',
+    );
   });
 });
 
 describe('Docker repository on Rocky', () => {
   it('dnf config-manager --add-repo writes docker-ce.repo; containerd.io installs from it', () => {
     sb = new Sandbox('rocky9').boot();
-    expect(sb.run('dnf', ['install', '-y', 'containerd.io']).stderr).toBe('No match for argument: containerd.io\nError: Unable to find a match: containerd.io\n');
-    expect(sb.ok('dnf', 'config-manager', '--add-repo', 'https://download.docker.com/linux/rhel/docker-ce.repo'))
-      .toBe('Adding repo from: https://download.docker.com/linux/rhel/docker-ce.repo\n');
-    expect(sb.read('/etc/yum.repos.d/docker-ce.repo')).toMatch(/^baseurl=https:\/\/download\.docker\.com\/linux\/rhel\/\$releasever\/\$basearch\/stable$/m);
+    expect(sb.run('dnf', ['install', '-y', 'containerd.io']).stderr).toBe(
+      'No match for argument: containerd.io\nError: Unable to find a match: containerd.io\n',
+    );
+    expect(sb.ok('dnf', 'config-manager', '--add-repo', 'https://download.docker.com/linux/rhel/docker-ce.repo')).toBe(
+      'Adding repo from: https://download.docker.com/linux/rhel/docker-ce.repo\n',
+    );
+    expect(sb.read('/etc/yum.repos.d/docker-ce.repo')).toMatch(
+      /^baseurl=https:\/\/download\.docker\.com\/linux\/rhel\/\$releasever\/\$basearch\/stable$/m,
+    );
     sb.ok('dnf', 'install', '-y', 'containerd.io-1.7.28');
     expect(sb.ok('rpm', '-q', 'containerd.io')).toBe('containerd.io-1.7.28-1.el9.x86_64\n');
     expect(sb.read('/etc/containerd/config.toml')).toMatch(/^disabled_plugins = \["cri"\]$/m);
@@ -241,12 +272,19 @@ describe('Docker repository on Rocky', () => {
 describe('package lock', () => {
   it('apt-get fails at once while another process holds the dpkg lock, or waits with DPkg::Lock::Timeout', async () => {
     sb = new Sandbox('debian12').boot();
-    const holder = spawn('bash', ['-c', 'exec 8<>"$1"; flock 8; echo 4321 > "$1"; echo locked; exec sleep 3', 'x', `${sb.root}/var/lib/lab/apt.lock`]);
+    const holder = spawn('bash', [
+      '-c',
+      'exec 8<>"$1"; flock 8; echo 4321 > "$1"; echo locked; exec sleep 3',
+      'x',
+      `${sb.root}/var/lib/lab/apt.lock`,
+    ]);
     await new Promise<void>((done) => holder.stdout.once('data', () => done()));
     const r = sb.run('apt-get', ['install', '-y', 'socat']);
     expect(r.code).toBe(100);
-    expect(r.stderr).toBe('E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4321 (apt-get)\n'
-      + 'E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n');
+    expect(r.stderr).toBe(
+      'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4321 (apt-get)\n' +
+        'E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n',
+    );
     expect(sb.run('dpkg-query', ['-W', 'socat']).code).toBe(1);
     const waited = sb.run('apt-get', ['-o', 'DPkg::Lock::Timeout=10', 'install', '-y', 'socat']);
     expect(waited.code).toBe(0);
@@ -258,7 +296,10 @@ describe('package lock', () => {
 describe('read-only queries answered in bash (bin/lab-pkgdb.sh)', () => {
   // the launcher's bash answer must be byte for byte the Node emulator's (src/pkg/apt-tools.ts)
   const node = (tool: string, args: string[]) => {
-    const r = spawnSync('node', [`${sb.env.LAB_REPO}/dist/test/lab/emulators/src/pkg/main.js`, tool, ...args], { env: sb.env, encoding: 'utf8' });
+    const r = spawnSync('node', [`${sb.env.LAB_REPO}/dist/test/lab/emulators/src/pkg/main.js`, tool, ...args], {
+      env: sb.env,
+      encoding: 'utf8',
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const same = (tool: string, ...args: string[]) => {
@@ -271,7 +312,13 @@ describe('read-only queries answered in bash (bin/lab-pkgdb.sh)', () => {
     ['dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'kubelet', 'nope', 'containerd.io', 'kubelet'],
     ['dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'nope', 'nada'],
     ['dpkg-query', '-W', 'kubectl', 'openssh-server'],
-    ['dpkg-query', '--show', '--showformat=${Package;-20}:${binary:Package} ${Architecture} ${db:Status-Abbrev}${db:Status-Want} ${db:Status-Status} ${Maintainer} ${Unknown}$ ${}x${Version\\t}|\\t|$$\\n', 'kubeadm', 'cri-tools'],
+    [
+      'dpkg-query',
+      '--show',
+      '--showformat=${Package;-20}:${binary:Package} ${Architecture} ${db:Status-Abbrev}${db:Status-Want} ${db:Status-Status} ${Maintainer} ${Unknown}$ ${}x${Version\\t}|\\t|$$\\n',
+      'kubeadm',
+      'cri-tools',
+    ],
     ['dpkg-query', '-f', '${Version}', '-W', 'kubeadm'],
     ['dpkg-query', '-Wf', '${Version}\\\\n', 'kubeadm'],
     ['dpkg-query', '-W', '-f${Status}', 'kubeadm'],
@@ -283,7 +330,7 @@ describe('read-only queries answered in bash (bin/lab-pkgdb.sh)', () => {
     ['apt-mark', 'showholds', 'kubelet', 'nope', 'kubectl'],
     ['apt-mark', 'showhold', '-q'],
   ];
-  it('gives the Node emulator\'s output and exit code, held or not, installed or not', () => {
+  it("gives the Node emulator's output and exit code, held or not, installed or not", () => {
     sb = new Sandbox('debian12').boot();
     addK8sApt('1.34');
     sb.ok('apt-get', 'update');
@@ -291,7 +338,9 @@ describe('read-only queries answered in bash (bin/lab-pkgdb.sh)', () => {
     sb.ok('apt-get', 'install', '-y', 'kubelet=1.34.1-1.1', 'kubeadm=1.34.1-1.1', 'kubectl=1.34.1-1.1');
     sb.ok('apt-mark', 'hold', 'kubeadm', 'kubelet');
     for (const call of CALLS) same(call[0]!, ...call.slice(1));
-    expect(same('dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'kubeadm', 'kubectl').stdout).toBe('hold ok installed|1.34.1-1.1\ninstall ok installed|1.34.1-1.1\n');
+    expect(same('dpkg-query', '-W', '-f=${Status}|${Version}\\n', 'kubeadm', 'kubectl').stdout).toBe(
+      'hold ok installed|1.34.1-1.1\ninstall ok installed|1.34.1-1.1\n',
+    );
     expect(same('apt-mark', 'showhold').stdout).toBe('kubeadm\nkubelet\n');
     // a database in another layout (or with escapes) is left to the Node emulator
     const db = JSON.parse(sb.read('/var/lib/lab/pkgdb.json')!);

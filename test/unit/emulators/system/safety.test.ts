@@ -6,13 +6,29 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { BIN, ensureBuilt, Sandbox } from './sandbox.js';
 
-const read = (p: string): string => { try { return readFileSync(p, 'utf8'); } catch { return '<absent>'; } };
-const list = (p: string): string => { try { return readdirSync(p).sort().join(','); } catch { return '<absent>'; } };
+const read = (p: string): string => {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '<absent>';
+  }
+};
+const list = (p: string): string => {
+  try {
+    return readdirSync(p).sort().join(',');
+  } catch {
+    return '<absent>';
+  }
+};
 
 function machineState(): Record<string, string> {
   return {
     swaps: read('/proc/swaps'),
-    modules: read('/proc/modules').split('\n').map((l) => l.split(' ')[0]).sort().join(','),
+    modules: read('/proc/modules')
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .sort()
+      .join(','),
     swappiness: read('/proc/sys/vm/swappiness'),
     ipForward: read('/proc/sys/net/ipv4/ip_forward'),
     bridgeNf: read('/proc/sys/net/bridge/bridge-nf-call-iptables'),
@@ -71,9 +87,23 @@ describe('safety: emulators leave the machine alone', () => {
   it('without LAB_FS_ROOT, outside a lab host, every emulator refuses before acting', () => {
     const before = machineState();
     const env: Record<string, string> = { PATH: `${BIN}:/usr/bin:/bin`, HOME: '/tmp' };
-    for (const cmd of ['swapoff -a', 'swapon -a', 'modprobe br_netfilter', 'sysctl -w vm.swappiness=1', 'systemctl enable --now ssh',
-      'hostnamectl set-hostname evil', 'reboot', 'setenforce 0', 'ufw --force enable', 'firewall-cmd --reload', 'date -s @0',
-      'apt-get install -y curl', 'dnf install -y socat', 'lab-host-init', 'lab-boot']) {
+    for (const cmd of [
+      'swapoff -a',
+      'swapon -a',
+      'modprobe br_netfilter',
+      'sysctl -w vm.swappiness=1',
+      'systemctl enable --now ssh',
+      'hostnamectl set-hostname evil',
+      'reboot',
+      'setenforce 0',
+      'ufw --force enable',
+      'firewall-cmd --reload',
+      'date -s @0',
+      'apt-get install -y curl',
+      'dnf install -y socat',
+      'lab-host-init',
+      'lab-boot',
+    ]) {
       const r = spawnSync('bash', ['-c', cmd], { env, encoding: 'utf8' });
       expect(r.status, cmd).toBe(2);
     }

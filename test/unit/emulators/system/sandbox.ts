@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const BIN = join(REPO, 'test/lab/emulators/bin');
 
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Builds the TypeScript emulators once when dist/ is missing (CI runs `npm ci`, which builds). */
 export function ensureBuilt(): void {
@@ -19,7 +23,10 @@ export function ensureBuilt(): void {
 export class Sandbox {
   readonly root = mkdtempSync(join(tmpdir(), 'ks-emu-'));
   env: Record<string, string>;
-  constructor(readonly os = 'debian12', extra: Record<string, string> = {}) {
+  constructor(
+    readonly os = 'debian12',
+    extra: Record<string, string> = {},
+  ) {
     this.env = { PATH: `${BIN}:/usr/bin:/bin`, LAB_FS_ROOT: this.root, LAB_OS: os, LAB_REPO: REPO, HOME: this.root, ...extra };
   }
   run(cmd: string, args: string[] = [], input = ''): Run {
@@ -37,11 +44,25 @@ export class Sandbox {
     writeFileSync(this.root + path, text);
   }
   read(path: string): string | undefined {
-    try { return readFileSync(this.root + path, 'utf8'); } catch { return undefined; }
+    try {
+      return readFileSync(this.root + path, 'utf8');
+    } catch {
+      return undefined;
+    }
   }
-  exists(path: string): boolean { return existsSync(this.root + path); }
+  exists(path: string): boolean {
+    return existsSync(this.root + path);
+  }
   /** A fresh persona: lab-host-init then lab-boot, like host creation. */
-  boot(): this { this.ok('lab-host-init'); this.ok('lab-boot'); return this; }
-  journal(): string[] { return (this.read('/var/log/lab/journal.log') ?? '').split('\n').filter(Boolean); }
-  dispose(): void { rmSync(this.root, { recursive: true, force: true }); }
+  boot(): this {
+    this.ok('lab-host-init');
+    this.ok('lab-boot');
+    return this;
+  }
+  journal(): string[] {
+    return (this.read('/var/log/lab/journal.log') ?? '').split('\n').filter(Boolean);
+  }
+  dispose(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
 }

@@ -53,8 +53,10 @@ describe('firewalls', () => {
     expect(sb.ok('ufw', 'enable')).toMatch(/Aborted\n$/);
     expect(sb.ok('ufw', '--force', 'enable')).toBe('Firewall is active and enabled on system startup\n');
     expect(sb.read('/etc/ufw/ufw.conf')).toMatch(/^ENABLED=yes$/m);
-    expect(sb.ok('ufw', 'status')).toBe('Status: active\n\nTo                         Action      From\n--                         ------      ----\n'
-      + '6443/tcp                   ALLOW       Anywhere                  \n6443/tcp (v6)              ALLOW       Anywhere (v6)             \n\n'); // as ufw 0.36.2 pads and ends it
+    expect(sb.ok('ufw', 'status')).toBe(
+      'Status: active\n\nTo                         Action      From\n--                         ------      ----\n' +
+        '6443/tcp                   ALLOW       Anywhere                  \n6443/tcp (v6)              ALLOW       Anywhere (v6)             \n\n',
+    ); // as ufw 0.36.2 pads and ends it
     expect(sb.run('firewall-cmd', ['--state']).code).toBe(127);
   });
 });

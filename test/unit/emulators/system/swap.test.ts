@@ -12,7 +12,8 @@ describe('swap emulation', () => {
     expect(sb.ok('swapon', '--show')).toBe('NAME      TYPE SIZE USED PRIO\n/swap.img file   2G   0B   -2\n');
     expect(sb.ok('swapon', '--show=NAME', '--noheadings')).toBe('/swap.img\n');
     expect(sb.read('/run/lab/swaps')).toBe(
-      'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/swap.img                               file\t\t2097148\t\t0\t\t-2\n');
+      'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/swap.img                               file\t\t2097148\t\t0\t\t-2\n',
+    );
     expect(sb.ok('free')).toMatch(/^Swap:\s+2097148\s+0\s+2097148$/m);
 
     sb.ok('swapoff', '-a');
@@ -48,6 +49,9 @@ describe('swap emulation', () => {
   it('swapon of something that is no swap area fails like util-linux', () => {
     sb = new Sandbox().boot();
     expect(sb.run('swapon', ['/nope'])).toMatchObject({ code: 4, stderr: 'swapon: cannot open /nope: No such file or directory\n' });
-    expect(sb.run('swapon', ['/swap.img'])).toMatchObject({ code: 4, stderr: 'swapon: /swap.img: swapon failed: Device or resource busy\n' });
+    expect(sb.run('swapon', ['/swap.img'])).toMatchObject({
+      code: 4,
+      stderr: 'swapon: /swap.img: swapon failed: Device or resource busy\n',
+    });
   });
 });

@@ -24,7 +24,10 @@ beforeEach(() => {
   sb.write('/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf', '[Service]\nExecStart=\n');
   sb.write('/etc/fstab', '/swap.img none swap sw 0 0\n');
 });
-afterEach(() => { sb.dispose(); rmSync(hooks, { recursive: true, force: true }); });
+afterEach(() => {
+  sb.dispose();
+  rmSync(hooks, { recursive: true, force: true });
+});
 
 function hook(unit: string, kind: string, body: string): void {
   mkdirSync(hooks, { recursive: true });
@@ -38,7 +41,9 @@ describe('systemctl emulator', () => {
     expect(sb.run('systemctl', ['is-active', 'kubelet'])).toMatchObject({ code: 3, stdout: 'inactive\n' });
     const en = sb.run('systemctl', ['enable', '--now', 'kubelet']);
     expect(en.code).toBe(0);
-    expect(en.stderr).toBe('Created symlink /etc/systemd/system/multi-user.target.wants/kubelet.service → /usr/lib/systemd/system/kubelet.service.\n');
+    expect(en.stderr).toBe(
+      'Created symlink /etc/systemd/system/multi-user.target.wants/kubelet.service → /usr/lib/systemd/system/kubelet.service.\n',
+    );
     expect(sb.run('systemctl', ['is-enabled', 'kubelet.service'])).toMatchObject({ code: 0, stdout: 'enabled\n' });
     expect(sb.run('systemctl', ['is-active', '--quiet', 'kubelet'])).toMatchObject({ code: 0, stdout: '' });
     const dis = sb.run('systemctl', ['disable', '--now', 'kubelet']);
@@ -48,17 +53,32 @@ describe('systemctl emulator', () => {
   });
 
   it('fails on unknown units like systemd', () => {
-    expect(sb.run('systemctl', ['start', 'foo'])).toMatchObject({ code: 5, stderr: 'Failed to start foo.service: Unit foo.service not found.\n' });
-    expect(sb.run('systemctl', ['stop', 'foo'])).toMatchObject({ code: 5, stderr: 'Failed to stop foo.service: Unit foo.service not loaded.\n' });
+    expect(sb.run('systemctl', ['start', 'foo'])).toMatchObject({
+      code: 5,
+      stderr: 'Failed to start foo.service: Unit foo.service not found.\n',
+    });
+    expect(sb.run('systemctl', ['stop', 'foo'])).toMatchObject({
+      code: 5,
+      stderr: 'Failed to stop foo.service: Unit foo.service not loaded.\n',
+    });
     expect(sb.run('systemctl', ['status', 'foo'])).toMatchObject({ code: 4, stderr: 'Unit foo.service could not be found.\n' });
-    expect(sb.run('systemctl', ['enable', 'foo'])).toMatchObject({ code: 1, stderr: 'Failed to enable unit, unit foo.service does not exist.\n' });
-    expect(sb.run('systemctl', ['is-enabled', 'foo'])).toMatchObject({ code: 1, stderr: 'Failed to get unit file state for foo.service: No such file or directory\n' });
+    expect(sb.run('systemctl', ['enable', 'foo'])).toMatchObject({
+      code: 1,
+      stderr: 'Failed to enable unit, unit foo.service does not exist.\n',
+    });
+    expect(sb.run('systemctl', ['is-enabled', 'foo'])).toMatchObject({
+      code: 1,
+      stderr: 'Failed to get unit file state for foo.service: No such file or directory\n',
+    });
   });
 
   it('mask refuses start; unmask restores it', () => {
     expect(sb.run('systemctl', ['mask', 'kubelet']).stderr).toBe('Created symlink /etc/systemd/system/kubelet.service → /dev/null.\n');
     expect(sb.run('systemctl', ['is-enabled', 'kubelet']).stdout).toBe('masked\n');
-    expect(sb.run('systemctl', ['start', 'kubelet'])).toMatchObject({ code: 1, stderr: 'Failed to start kubelet.service: Unit kubelet.service is masked.\n' });
+    expect(sb.run('systemctl', ['start', 'kubelet'])).toMatchObject({
+      code: 1,
+      stderr: 'Failed to start kubelet.service: Unit kubelet.service is masked.\n',
+    });
     sb.ok('systemctl', 'unmask', 'kubelet');
     expect(sb.run('systemctl', ['start', 'kubelet']).code).toBe(0);
   });
@@ -80,8 +100,10 @@ describe('systemctl emulator', () => {
     hook('kubelet.service', 'start', 'exit 1');
     const r = sb.run('systemctl', ['restart', 'kubelet']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('Job for kubelet.service failed because the control process exited with error code.\n'
-      + 'See "systemctl status kubelet.service" and "journalctl -xeu kubelet.service" for details.\n');
+    expect(r.stderr).toBe(
+      'Job for kubelet.service failed because the control process exited with error code.\n' +
+        'See "systemctl status kubelet.service" and "journalctl -xeu kubelet.service" for details.\n',
+    );
     expect(sb.run('systemctl', ['is-failed', 'kubelet'])).toMatchObject({ code: 0, stdout: 'failed\n' });
     sb.ok('systemctl', 'reset-failed', 'kubelet');
     expect(sb.run('systemctl', ['is-failed', 'kubelet'])).toMatchObject({ code: 1, stdout: 'inactive\n' });
@@ -96,7 +118,7 @@ describe('systemctl emulator', () => {
     expect(lines[1]).toBe('     Loaded: loaded (/usr/lib/systemd/system/kubelet.service; enabled; preset: enabled)');
     expect(lines[2]).toBe('    Drop-In: /usr/lib/systemd/system/kubelet.service.d');
     expect(lines[3]).toBe('             └─10-kubeadm.conf');
-    expect(lines[4]).toMatch(/^     Active: active \(running\) since \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+; \d+s ago$/);
+    expect(lines[4]).toMatch(/^ {5}Active: active \(running\) since \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+; \d+s ago$/);
     expect(lines[5]).toBe('       Docs: https://kubernetes.io/docs/');
     sb.ok('systemctl', 'stop', 'kubelet');
     expect(sb.run('systemctl', ['status', 'kubelet']).code).toBe(3);
@@ -106,7 +128,8 @@ describe('systemctl emulator', () => {
     sb.write('/var/lib/lab/swap/devices', '/swap.img 2097148\n');
     sb.ok('swapon', '-a');
     expect(sb.ok('systemctl', 'list-unit-files', '*.swap')).toBe(
-      'UNIT FILE     STATE     PRESET\nswap.img.swap generated -\n\n1 unit files listed.\n');
+      'UNIT FILE     STATE     PRESET\nswap.img.swap generated -\n\n1 unit files listed.\n',
+    );
     expect(sb.ok('systemctl', 'is-active', 'swap.img.swap')).toBe('active\n');
     sb.ok('systemctl', 'stop', 'swap.img.swap');
     expect(sb.ok('swapon', '--show')).toBe('');
@@ -117,7 +140,12 @@ describe('systemctl emulator', () => {
   it('journals the calls, not the package scripts or boot', () => {
     sb.ok('systemctl', 'daemon-reload');
     sb.ok('systemctl', 'restart', 'kubelet');
-    expect(sb.journal().map((l) => l.replace(/^\d+ /, '')).filter((l) => l.startsWith('systemctl'))).toEqual(['systemctl daemon-reload', 'systemctl restart kubelet']);
+    expect(
+      sb
+        .journal()
+        .map((l) => l.replace(/^\d+ /, ''))
+        .filter((l) => l.startsWith('systemctl')),
+    ).toEqual(['systemctl daemon-reload', 'systemctl restart kubelet']);
   });
 });
 
@@ -128,7 +156,8 @@ describe('systemctl daemon-reload bookkeeping', () => {
     const later = new Date(Date.now() + 2000);
     sb.write('/etc/systemd/system/kubelet.service.d/20-extra.conf', '[Service]\nEnvironment=A=1\n');
     utimesSync(sb.root + '/etc/systemd/system/kubelet.service.d/20-extra.conf', later, later);
-    const warning = "Warning: The unit file, source configuration file or drop-ins of kubelet.service changed on disk. Run 'systemctl daemon-reload' to reload units.\n";
+    const warning =
+      "Warning: The unit file, source configuration file or drop-ins of kubelet.service changed on disk. Run 'systemctl daemon-reload' to reload units.\n";
     expect(sb.run('systemctl', ['restart', 'kubelet']).stderr).toBe(warning);
     expect(sb.ok('systemctl', 'status', 'kubelet').split('\n')[1]).toBe('     ' + warning.trim());
     sb.ok('systemctl', 'daemon-reload');
@@ -139,8 +168,9 @@ describe('systemctl daemon-reload bookkeeping', () => {
   it('list-units --type swap --all --plain --no-legend prints kubespray-parsable lines', () => {
     sb.write('/var/lib/lab/swap/devices', '/swap.img 2097148\n');
     sb.ok('swapon', '-a');
-    expect(sb.ok('systemctl', 'list-units', '--type', 'swap', '--all', '--plain', '--no-legend'))
-      .toBe('swap.img.swap loaded active     active       /swap.img\n');
+    expect(sb.ok('systemctl', 'list-units', '--type', 'swap', '--all', '--plain', '--no-legend')).toBe(
+      'swap.img.swap loaded active     active       /swap.img\n',
+    );
   });
   it('publishes the node status (lab-node-sync) after a kubelet/runtime change only once the host joined a cluster', () => {
     const fake = mkdtempSync(join(tmpdir(), 'ks-sync-'));

@@ -1,26 +1,70 @@
 // API objects kubeadm creates at init: CoreDNS, kube-proxy and the configuration ConfigMaps.
-import YAML from "./yaml-lazy.js";
-import { KubeObject } from "./cluster-state.js";
+import YAML from './yaml-lazy.js';
+import type { KubeObject } from './cluster-state.js';
 
 export function addonObjects(cc: Record<string, any>, images: Record<string, string>, skip: string[]): KubeObject[] {
   const { apiVersion: _a, kind: _k, ...ccBody } = cc;
-  const stored = { apiVersion: "kubeadm.k8s.io/v1beta4", kind: "ClusterConfiguration", ...ccBody };
+  const stored = { apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'ClusterConfiguration', ...ccBody };
   const objs: KubeObject[] = [
-    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kubeadm-config", namespace: "kube-system" }, data: { ClusterConfiguration: YAML.stringify(stored) } },
-    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kubelet-config", namespace: "kube-system" }, data: { kubelet: "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n" } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+      data: { ClusterConfiguration: YAML.stringify(stored) },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kubelet-config', namespace: 'kube-system' },
+      data: { kubelet: 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n' },
+    },
   ];
-  const skipAll = skip.includes("addon") || skip.includes("addon/all");
-  if (!skipAll && !skip.includes("addon/coredns") && !cc.dns?.disabled) {
-    objs.push({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "coredns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" } },
-      spec: { replicas: 2, selector: { matchLabels: { "k8s-app": "kube-dns" } }, template: { metadata: { labels: { "k8s-app": "kube-dns" } },
-        spec: { containers: [{ name: "coredns", image: images.coredns }], priorityClassName: "system-cluster-critical",
-          tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }, { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] } } } });
+  const skipAll = skip.includes('addon') || skip.includes('addon/all');
+  if (!skipAll && !skip.includes('addon/coredns') && !cc.dns?.disabled) {
+    objs.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        template: {
+          metadata: { labels: { 'k8s-app': 'kube-dns' } },
+          spec: {
+            containers: [{ name: 'coredns', image: images.coredns }],
+            priorityClassName: 'system-cluster-critical',
+            tolerations: [
+              { key: 'CriticalAddonsOnly', operator: 'Exists' },
+              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+            ],
+          },
+        },
+      },
+    });
   }
-  if (!skipAll && !skip.includes("addon/kube-proxy") && !cc.proxy?.disabled) {
-    objs.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kube-proxy", namespace: "kube-system" }, data: { "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n" } });
-    objs.push({ apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "kube-proxy", namespace: "kube-system", labels: { "k8s-app": "kube-proxy" } },
-      spec: { selector: { matchLabels: { "k8s-app": "kube-proxy" } }, template: { metadata: { labels: { "k8s-app": "kube-proxy" } },
-        spec: { containers: [{ name: "kube-proxy", image: images["kube-proxy"] }], hostNetwork: true, priorityClassName: "system-node-critical" } } } });
+  if (!skipAll && !skip.includes('addon/kube-proxy') && !cc.proxy?.disabled) {
+    objs.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kube-proxy', namespace: 'kube-system' },
+      data: { 'config.conf': 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n' },
+    });
+    objs.push({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { 'k8s-app': 'kube-proxy' } },
+      spec: {
+        selector: { matchLabels: { 'k8s-app': 'kube-proxy' } },
+        template: {
+          metadata: { labels: { 'k8s-app': 'kube-proxy' } },
+          spec: {
+            containers: [{ name: 'kube-proxy', image: images['kube-proxy'] }],
+            hostNetwork: true,
+            priorityClassName: 'system-node-critical',
+          },
+        },
+      },
+    });
   }
   return objs;
 }

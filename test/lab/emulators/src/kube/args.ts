@@ -1,5 +1,5 @@
 // Minimal cobra-like flag parsing: --name value, --name=value, -x value, booleans, repeats.
-import { ExitError } from "./lab.js";
+import { ExitError } from './lab.js';
 
 export interface Parsed {
   positional: string[];
@@ -13,12 +13,18 @@ export function parseArgs(argv: string[], booleans: string[], aliases: Record<st
   const add = (k: string, v: string) => flags.set(k, [...(flags.get(k) ?? []), v]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--") { positional.push(...argv.slice(i + 1)); break; }
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
     const m = /^--?([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m || a === "-") { positional.push(a); continue; }
+    if (!m || a === '-') {
+      positional.push(a);
+      continue;
+    }
     const name = aliases[m[1]!] ?? m[1]!;
     if (m[2] !== undefined) add(name, m[2]);
-    else if (booleans.includes(name)) add(name, "true");
+    else if (booleans.includes(name)) add(name, 'true');
     else {
       const v = argv[i + 1];
       if (v === undefined) throw new ExitError(`error: flag needs an argument: ${a}`);
@@ -31,21 +37,21 @@ export function parseArgs(argv: string[], booleans: string[], aliases: Record<st
 
 export const flag = (p: Parsed, name: string): string | undefined => p.flags.get(name)?.at(-1);
 export const flagAll = (p: Parsed, name: string): string[] =>
-  (p.flags.get(name) ?? []).flatMap((v) => v.split(",")).filter((v) => v !== "");
+  (p.flags.get(name) ?? []).flatMap((v) => v.split(',')).filter((v) => v !== '');
 export const bool = (p: Parsed, name: string): boolean => {
   const v = flag(p, name);
-  return v !== undefined && v !== "false";
+  return v !== undefined && v !== 'false';
 };
 
 /** Go duration ("24h0m0s", "2h", "90s", "0") → ms. */
 export function parseDuration(text: string): number {
-  if (text === "0") return 0;
+  if (text === '0') return 0;
   const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
   let total = 0;
-  let consumed = "";
+  let consumed = '';
   for (const m of text.matchAll(re)) {
     const n = Number(m[1]);
-    total += m[2] === "h" ? n * 3600e3 : m[2] === "m" ? n * 60e3 : m[2] === "s" ? n * 1e3 : n;
+    total += m[2] === 'h' ? n * 3600e3 : m[2] === 'm' ? n * 60e3 : m[2] === 's' ? n * 1e3 : n;
     consumed += m[0];
   }
   if (consumed !== text) throw new ExitError(`invalid duration "${text}"`);

@@ -1,8 +1,8 @@
 // The shared cluster state in $LAB_CLUSTER_DIR/state.json: every cluster of a lab instance, keyed by
 // its CA hash. Writers take an O_EXCL lock file (stale after 15 s) and replace the file atomically.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { clusterDir, ExitError, sleepMs } from "./lab.js";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterDir, ExitError, sleepMs } from './lab.js';
 
 export interface BootstrapToken {
   id: string;
@@ -93,13 +93,13 @@ export interface ClusterState {
   clusters: Record<string, Cluster>;
 }
 
-const stateFile = () => join(clusterDir(), "state.json");
-const lockFile = () => join(clusterDir(), "state.lock");
+const stateFile = () => join(clusterDir(), 'state.json');
+const lockFile = () => join(clusterDir(), 'state.lock');
 
 export function loadState(): ClusterState {
   const f = stateFile();
   if (!existsSync(f)) return { clusters: {} };
-  return JSON.parse(readFileSync(f, "utf8")) as ClusterState;
+  return JSON.parse(readFileSync(f, 'utf8')) as ClusterState;
 }
 
 function acquireLock(): void {
@@ -107,14 +107,16 @@ function acquireLock(): void {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      closeSync(openSync(lockFile(), "wx"));
+      closeSync(openSync(lockFile(), 'wx'));
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       try {
         if (Date.now() - statSync(lockFile()).mtimeMs > 15_000) rmSync(lockFile(), { force: true });
-      } catch { /* lock vanished meanwhile */ }
-      if (Date.now() > deadline) throw new ExitError("lab: timed out waiting for the cluster state lock");
+      } catch {
+        /* lock vanished meanwhile */
+      }
+      if (Date.now() > deadline) throw new ExitError('lab: timed out waiting for the cluster state lock');
       sleepMs(5 + Math.random() * 20);
     }
   }
@@ -135,17 +137,15 @@ export function updateState<T>(fn: (s: ClusterState) => T): T {
   }
 }
 
-export const objectKey = (kind: string, namespace: string | undefined, name: string): string =>
-  `${kind}/${namespace ?? ""}/${name}`;
+export const objectKey = (kind: string, namespace: string | undefined, name: string): string => `${kind}/${namespace ?? ''}/${name}`;
 
 /** The cluster whose API answers at host:port: its endpoint or any control-plane member's address. */
 export function clusterAtEndpoint(s: ClusterState, endpoint: string): Cluster | undefined {
-  const withPort = endpoint.includes(":") ? endpoint : `${endpoint}:6443`;
+  const withPort = endpoint.includes(':') ? endpoint : `${endpoint}:6443`;
   return Object.values(s.clusters).find(
     (c) =>
       Object.keys(c.controlPlane).length > 0 &&
-      (c.endpoint === withPort ||
-        Object.values(c.controlPlane).some((m) => `${m.advertiseAddress}:${m.bindPort}` === withPort)),
+      (c.endpoint === withPort || Object.values(c.controlPlane).some((m) => `${m.advertiseAddress}:${m.bindPort}` === withPort)),
   );
 }
 
@@ -156,14 +156,17 @@ export function clusterAtEndpoint(s: ClusterState, endpoint: string): Cluster | 
  */
 export function allocatePodCIDR(c: Cluster): string {
   const net = (c.clusterConfiguration.networking as { podSubnet?: string } | undefined)?.podSubnet;
-  if (!net) return "";
+  if (!net) return '';
   const index = c.nextPodSubnet++;
-  return net.split(",").map((cidr) => (cidr.includes(":") ? nodeBlock6(cidr.trim(), index) : nodeBlock4(cidr.trim(), index))).join(",");
+  return net
+    .split(',')
+    .map((cidr) => (cidr.includes(':') ? nodeBlock6(cidr.trim(), index) : nodeBlock4(cidr.trim(), index)))
+    .join(',');
 }
 
 function nodeBlock4(cidr: string, index: number): string {
-  const [base, bits] = cidr.split("/");
-  const o = base!.split(".").map(Number);
+  const [base, bits] = cidr.split('/');
+  const o = base!.split('.').map(Number);
   const start = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
   const mask = Math.max(Number(bits), 24) === 24 ? 24 : Number(bits) + 2;
   const addr = (start + index * 2 ** (32 - mask)) >>> 0;
@@ -171,11 +174,11 @@ function nodeBlock4(cidr: string, index: number): string {
 }
 
 function nodeBlock6(cidr: string, index: number): string {
-  const [base, bits] = cidr.split("/");
-  const [head = "", tail = ""] = base!.includes("::") ? base!.split("::") : [base!, ""];
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right].map((g) => parseInt(g, 16));
+  const [base, bits] = cidr.split('/');
+  const [head = '', tail = ''] = base!.includes('::') ? base!.split('::') : [base!, ''];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right].map((g) => parseInt(g, 16));
   const hostBits = BigInt(128 - Number(bits));
   // Go's net.ParseCIDR hands the allocator the network address: host bits of the written base are dropped.
   const start = (groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n) >> hostBits) << hostBits;
@@ -185,10 +188,10 @@ function nodeBlock6(cidr: string, index: number): string {
   let best = { at: -1, len: 1 };
   for (let i = 0; i < 8; ) {
     let j = i;
-    while (j < 8 && out[j] === "0") j++;
+    while (j < 8 && out[j] === '0') j++;
     if (j - i > best.len) best = { at: i, len: j - i };
     i = j > i ? j : i + 1;
   }
-  const text = best.at < 0 ? out.join(":") : `${out.slice(0, best.at).join(":")}::${out.slice(best.at + best.len).join(":")}`;
+  const text = best.at < 0 ? out.join(':') : `${out.slice(0, best.at).join(':')}::${out.slice(best.at + best.len).join(':')}`;
   return `${text}/64`;
 }

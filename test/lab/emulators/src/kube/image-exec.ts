@@ -58,14 +58,27 @@ export function hostPathOf(path: string, mounts: readonly Mount[]): string | und
 }
 
 /** Flags of etcd's tools whose value is a file or directory the tool opens. */
-const FILE_FLAGS = new Set(['cacert', 'cert', 'key', 'data-dir', 'wal-dir', 'trusted-ca-file', 'cert-file', 'key-file', 'peer-trusted-ca-file', 'peer-cert-file', 'peer-key-file']);
+const FILE_FLAGS = new Set([
+  'cacert',
+  'cert',
+  'key',
+  'data-dir',
+  'wal-dir',
+  'trusted-ca-file',
+  'cert-file',
+  'key-file',
+  'peer-trusted-ca-file',
+  'peer-cert-file',
+  'peer-key-file',
+]);
 
 /** Which arguments name files: values of FILE_FLAGS, and the file after `snapshot save|status|restore`. */
 function isFileArg(argv: readonly string[], i: number): { prefix: string; path: string } | undefined {
   const a = argv[i]!;
   const flag = /^--([^=]+)=(\/.*)$/.exec(a);
   if (flag && FILE_FLAGS.has(flag[1]!)) return { prefix: `--${flag[1]}=`, path: flag[2]! };
-  if (a.startsWith('/') && i >= 2 && argv[i - 2] === 'snapshot' && ['save', 'status', 'restore'].includes(argv[i - 1]!)) return { prefix: '', path: a };
+  if (a.startsWith('/') && i >= 2 && argv[i - 2] === 'snapshot' && ['save', 'status', 'restore'].includes(argv[i - 1]!))
+    return { prefix: '', path: a };
   return undefined;
 }
 
@@ -74,14 +87,22 @@ function isFileArg(argv: readonly string[], i: number): { prefix: string; path: 
  * exit code and output. File arguments (isFileArg) are translated through the mounts; a file outside them makes the
  * tool fail as it would: it cannot open it.
  */
-export function runInImage(image: string, argv: readonly string[], mounts: readonly Mount[], io: { out: (t: string) => void; err: (t: string) => void }): { missing?: string; code: number } {
+export function runInImage(
+  image: string,
+  argv: readonly string[],
+  mounts: readonly Mount[],
+  io: { out: (t: string) => void; err: (t: string) => void },
+): { missing?: string; code: number } {
   const program = argv[0] ?? '';
   const file = imageExecutable(image, program);
   if (!file) return { missing: notFound(program), code: 127 };
   const args: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const f = isFileArg(argv, i);
-    if (!f) { args.push(argv[i]!); continue; }
+    if (!f) {
+      args.push(argv[i]!);
+      continue;
+    }
     const host = hostPathOf(f.path, mounts);
     if (host === undefined) {
       io.err(`Error: open ${f.path}: no such file or directory\n`);

@@ -4,39 +4,41 @@
 //  - inside a host: `lab-node-sync keypool fill N [ALGORITHM]`
 //  - on the machine (lab up, tests): seedKeyPool(clusterDir, n) copies keys from a machine-wide cache that is
 //    generated once (default <repo>/dist/.kube-emu-test/keys; keys are reused across labs, never within one).
-import { generateKeyPairSync } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export type PoolAlgorithm = "RSA-2048" | "RSA-3072" | "RSA-4096" | "ECDSA-P256";
+export type PoolAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'ECDSA-P256';
 
 export function generatePem(alg: PoolAlgorithm): string {
-  if (alg === "ECDSA-P256") {
-    return generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "sec1", format: "pem" }).toString();
+  if (alg === 'ECDSA-P256') {
+    return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
   }
-  return generateKeyPairSync("rsa", { modulusLength: Number(alg.split("-")[1]) }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  return generateKeyPairSync('rsa', { modulusLength: Number(alg.split('-')[1]) })
+    .privateKey.export({ type: 'pkcs1', format: 'pem' })
+    .toString();
 }
 
 export function claimPooledKey(clusterDir: string, alg: PoolAlgorithm): string | undefined {
-  const dir = join(clusterDir, "keypool", alg);
+  const dir = join(clusterDir, 'keypool', alg);
   if (!existsSync(dir)) return undefined;
   for (const f of readdirSync(dir)) {
-    if (!f.endsWith(".pem")) continue;
+    if (!f.endsWith('.pem')) continue;
     const claimed = join(dir, `${f}.${process.pid}.claimed`);
     try {
       renameSync(join(dir, f), claimed);
     } catch {
       continue; // another process took it
     }
-    const pem = readFileSync(claimed, "utf8");
+    const pem = readFileSync(claimed, 'utf8');
     rmSync(claimed, { force: true });
     return pem;
   }
   return undefined;
 }
 
-const pemFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".pem"));
+const pemFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.pem'));
 
 function addKeys(dir: string, count: number, alg: PoolAlgorithm): void {
   mkdirSync(dir, { recursive: true });
@@ -49,25 +51,30 @@ function addKeys(dir: string, count: number, alg: PoolAlgorithm): void {
 
 /** Generate `count` new keys into the pool; returns how many the pool holds. */
 export function fillKeyPool(clusterDir: string, alg: PoolAlgorithm, count: number): number {
-  const dir = join(clusterDir, "keypool", alg);
+  const dir = join(clusterDir, 'keypool', alg);
   addKeys(dir, count, alg);
   return pemFiles(dir).length;
 }
 
 function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
-  while (d !== "/" && !(existsSync(join(d, "package.json")) && existsSync(join(d, "test/lab")))) d = dirname(d);
+  while (d !== '/' && !(existsSync(join(d, 'package.json')) && existsSync(join(d, 'test/lab')))) d = dirname(d);
   return d;
 }
 
-export const DEFAULT_KEY_CACHE = join(repoRoot(), "dist/.kube-emu-test/keys");
+export const DEFAULT_KEY_CACHE = join(repoRoot(), 'dist/.kube-emu-test/keys');
 
 /** Copy `count` keys from the machine-wide cache (topped up first) into a lab's pool. Machine side only. */
-export function seedKeyPool(clusterDir: string, count: number, alg: PoolAlgorithm = "RSA-2048", cache = join(DEFAULT_KEY_CACHE, alg)): void {
+export function seedKeyPool(
+  clusterDir: string,
+  count: number,
+  alg: PoolAlgorithm = 'RSA-2048',
+  cache = join(DEFAULT_KEY_CACHE, alg),
+): void {
   mkdirSync(cache, { recursive: true });
   const missing = count - pemFiles(cache).length;
   if (missing > 0) addKeys(cache, missing, alg);
-  const pool = join(clusterDir, "keypool", alg);
+  const pool = join(clusterDir, 'keypool', alg);
   mkdirSync(pool, { recursive: true });
   for (const f of pemFiles(cache).slice(0, count)) copyFileSync(join(cache, f), join(pool, f));
 }

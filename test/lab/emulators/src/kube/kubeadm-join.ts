@@ -1,77 +1,106 @@
 // kubeadm join: token discovery with CA pinning, optional control-plane join with uploaded certs.
-import { Cluster, loadState, updateState } from "./cluster-state.js";
-import { ExitError, hostIP, hostName, now, readText, writeText, out } from "./lab.js";
-import { Parsed, bool, flag, flagAll } from "./args.js";
-import { argsMap, decodeConfig, printWarnings } from "./kubeadm-config.js";
-import { controlPlaneImages, imageOptionsFrom } from "./kube-versions.js";
-import { preflightFailure, preflightWarnings, runPreflight } from "./preflight.js";
-import { DEFAULT_CRI_SOCKET, runtimeImages } from "./host-probe.js";
-import { imagePresent } from "./image-ref.js";
-import { createKubeconfigs, createKubeletKubeconfig, createLeaves, SHARED_FILES } from "./kubeadm-pki.js";
-import { caCertHash, certInfo } from "./pki.js";
-import { writeControlPlaneManifests, writeKubeletFiles } from "./node-files.js";
-import { notReadyReason, syncNode } from "./node-state.js";
-import { decryptBundle, pkiContext, stackHint } from "./kubeadm-common.js";
-import { NodeIdentity, controlPlaneCheck, etcdMemberId, newNode, pullImages, startKubelet } from "./kubeadm-init.js";
-import { binaryVersion } from "./kube-versions.js";
-import { realEtcdMemberAdd } from "./static-etcd-members.js";
+import { type Cluster, loadState, updateState } from './cluster-state.js';
+import { ExitError, hostIP, hostName, now, readText, writeText, out } from './lab.js';
+import { type Parsed, bool, flag, flagAll } from './args.js';
+import { argsMap, decodeConfig, printWarnings } from './kubeadm-config.js';
+import { controlPlaneImages, imageOptionsFrom } from './kube-versions.js';
+import { preflightFailure, preflightWarnings, runPreflight } from './preflight.js';
+import { DEFAULT_CRI_SOCKET, runtimeImages } from './host-probe.js';
+import { imagePresent } from './image-ref.js';
+import { createKubeconfigs, createKubeletKubeconfig, createLeaves, SHARED_FILES } from './kubeadm-pki.js';
+import { caCertHash, certInfo } from './pki.js';
+import { writeControlPlaneManifests, writeKubeletFiles } from './node-files.js';
+import { notReadyReason, syncNode } from './node-state.js';
+import { decryptBundle, pkiContext, stackHint } from './kubeadm-common.js';
+import { type NodeIdentity, controlPlaneCheck, etcdMemberId, newNode, pullImages, startKubelet } from './kubeadm-init.js';
+import { binaryVersion } from './kube-versions.js';
+import { realEtcdMemberAdd } from './static-etcd-members.js';
 
-const fail = (phase: string, msg: string): never => { throw new ExitError(`error: error execution phase ${phase}: ${msg}\n${stackHint}`); };
+const fail = (phase: string, msg: string): never => {
+  throw new ExitError(`error: error execution phase ${phase}: ${msg}\n${stackHint}`);
+};
 
 /** Discovery: reach the API at the endpoint, validate the token's JWS, pin the CA. */
 function discover(endpoint: string, token: string, hashes: string[], unsafe: boolean): Cluster {
   const state = loadState();
-  const host = endpoint.includes(":") ? endpoint : `${endpoint}:6443`;
-  const c = Object.values(state.clusters).find((x) => Object.keys(x.controlPlane).length > 0 &&
-    (x.endpoint === host || Object.values(x.controlPlane).some((m) => `${m.advertiseAddress}:${m.bindPort}` === host)));
-  if (!c) fail("preflight", `couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://${host}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp ${host}: connect: connection refused`);
-  const [id, secret] = token.split(".");
+  const host = endpoint.includes(':') ? endpoint : `${endpoint}:6443`;
+  const c = Object.values(state.clusters).find(
+    (x) =>
+      Object.keys(x.controlPlane).length > 0 &&
+      (x.endpoint === host || Object.values(x.controlPlane).some((m) => `${m.advertiseAddress}:${m.bindPort}` === host)),
+  );
+  if (!c)
+    fail(
+      'preflight',
+      `couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: Get "https://${host}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp ${host}: connect: connection refused`,
+    );
+  const [id, secret] = token.split('.');
   const t = c!.tokens[id!];
   if (!t || t.secret !== secret || (t.expires !== null && t.expires <= now())) {
-    fail("preflight", `couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`);
+    fail(
+      'preflight',
+      `couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`,
+    );
   }
   if (!unsafe) {
-    if (hashes.length === 0) fail("preflight", `discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue`);
+    if (hashes.length === 0)
+      fail(
+        'preflight',
+        `discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue`,
+      );
     const actual = caCertHash(c!.caCert);
     if (!hashes.map((h) => h.toLowerCase()).includes(actual)) {
-      fail("preflight", `couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${actual}" are pinned`);
+      fail(
+        'preflight',
+        `couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${actual}" are pinned`,
+      );
     }
   }
   return c!;
 }
 
 export async function join(p: Parsed): Promise<void> {
-  const configPath = flag(p, "config");
-  const decoded = configPath ? decodeConfig(readText(configPath) ?? fail("preflight", `unable to read config from "${configPath}"`)) : undefined;
-  if (decoded) printWarnings(decoded.warnings, "joinconfiguration.go:104");
-  const jc = decoded?.docs.get("JoinConfiguration") ?? {};
+  const configPath = flag(p, 'config');
+  const decoded = configPath
+    ? decodeConfig(readText(configPath) ?? fail('preflight', `unable to read config from "${configPath}"`))
+    : undefined;
+  if (decoded) printWarnings(decoded.warnings, 'joinconfiguration.go:104');
+  const jc = decoded?.docs.get('JoinConfiguration') ?? {};
   const bt = jc.discovery?.bootstrapToken ?? {};
   const endpoint = p.positional[0] ?? bt.apiServerEndpoint;
-  const token = flag(p, "token") ?? flag(p, "discovery-token") ?? bt.token ?? jc.discovery?.tlsBootstrapToken;
+  const token = flag(p, 'token') ?? flag(p, 'discovery-token') ?? bt.token ?? jc.discovery?.tlsBootstrapToken;
   if (!endpoint || !token) throw new ExitError(`error: discovery: Invalid value: "": bootstrapToken or file must be set\n${stackHint}`);
-  const controlPlane = bool(p, "control-plane") || !!jc.controlPlane;
+  const controlPlane = bool(p, 'control-plane') || !!jc.controlPlane;
   const nr = jc.nodeRegistration ?? {};
   const id: NodeIdentity = {
-    name: flag(p, "node-name") ?? nr.name ?? hostName(),
-    address: flag(p, "apiserver-advertise-address") ?? jc.controlPlane?.localAPIEndpoint?.advertiseAddress ?? hostIP(),
-    bindPort: Number(flag(p, "apiserver-bind-port") ?? jc.controlPlane?.localAPIEndpoint?.bindPort ?? 6443),
-    criSocket: flag(p, "cri-socket") ?? nr.criSocket ?? DEFAULT_CRI_SOCKET,
+    name: flag(p, 'node-name') ?? nr.name ?? hostName(),
+    address: flag(p, 'apiserver-advertise-address') ?? jc.controlPlane?.localAPIEndpoint?.advertiseAddress ?? hostIP(),
+    bindPort: Number(flag(p, 'apiserver-bind-port') ?? jc.controlPlane?.localAPIEndpoint?.bindPort ?? 6443),
+    criSocket: flag(p, 'cri-socket') ?? nr.criSocket ?? DEFAULT_CRI_SOCKET,
     kubeletExtraArgs: argsMap(nr.kubeletExtraArgs),
     taints: nr.taints === null ? [] : nr.taints,
   };
-  const ignore = [...flagAll(p, "ignore-preflight-errors"), ...(nr.ignorePreflightErrors ?? [])].map((s: string) => s.toLowerCase());
-  const pullPolicy = nr.imagePullPolicy ?? "IfNotPresent";
+  const ignore = [...flagAll(p, 'ignore-preflight-errors'), ...(nr.ignorePreflightErrors ?? [])].map((s: string) => s.toLowerCase());
+  const pullPolicy = nr.imagePullPolicy ?? 'IfNotPresent';
 
-  out("[preflight] Running pre-flight checks");
+  out('[preflight] Running pre-flight checks');
   const pre = runPreflight({ controlPlane, join: true, criSocket: id.criSocket, images: [], pullPolicy, ignore, bindPort: id.bindPort });
   process.stdout.write(preflightWarnings(pre));
   if (pre.errors.length) throw new ExitError(preflightFailure(pre));
 
-  const hashes = [...flagAll(p, "discovery-token-ca-cert-hash"), ...(bt.caCertHashes ?? [])];
-  const c = discover(endpoint, token, hashes, bool(p, "discovery-token-unsafe-skip-ca-verification") || bt.unsafeSkipCAVerification === true);
+  const hashes = [...flagAll(p, 'discovery-token-ca-cert-hash'), ...(bt.caCertHashes ?? [])];
+  const c = discover(
+    endpoint,
+    token,
+    hashes,
+    bool(p, 'discovery-token-unsafe-skip-ca-verification') || bt.unsafeSkipCAVerification === true,
+  );
   const existing = c.nodes[id.name];
   if (existing && !notReadyReason(c, existing) && existing.host !== hostName()) {
-    fail("kubelet-start", `a Node with name "${id.name}" and status "Ready" already exists in the cluster. You must delete the existing Node or change the name of this new joining Node`);
+    fail(
+      'kubelet-start',
+      `a Node with name "${id.name}" and status "Ready" already exists in the cluster. You must delete the existing Node or change the name of this new joining Node`,
+    );
   }
   out('[preflight] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
   out("[preflight] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.");
@@ -81,24 +110,32 @@ export async function join(p: Parsed): Promise<void> {
   else writeText(`${cc.certificatesDir}/ca.crt`, c.caCert);
 
   // kubelet client certificate, signed by the cluster's CSR signer (TLS bootstrap)
-  createKubeletKubeconfig(ctx, "/etc/kubernetes", `https://${c.endpoint}`, { cert: c.caCert, key: c.caKey });
+  createKubeletKubeconfig(ctx, '/etc/kubernetes', `https://${c.endpoint}`, { cert: c.caCert, key: c.caKey });
   out('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"');
   out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"');
   writeKubeletFiles(c.kubeletConfiguration, cc, id.criSocket, id.kubeletExtraArgs);
-  startKubelet("kubelet-start");
+  startKubelet('kubelet-start');
   pendingControlPlaneCheck?.();
-  out("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap");
+  out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap');
   updateState((s) => {
     const cl = s.clusters[c.id];
     if (!cl) return;
     const previous = cl.nodes[id.name]?.podCIDR;
-    const node = newNode(cl, id, controlPlane ? ["control-plane"] : [], binaryVersion("kubelet"));
-    if (previous) { node.podCIDR = previous; cl.nextPodSubnet--; }
+    const node = newNode(cl, id, controlPlane ? ['control-plane'] : [], binaryVersion('kubelet'));
+    if (previous) {
+      node.podCIDR = previous;
+      cl.nextPodSubnet--;
+    }
     cl.nodes[id.name] = node;
     if (controlPlane) {
       const api = certInfo(readText(`${cc.certificatesDir}/apiserver.crt`)!);
       cl.controlPlane[id.name] = { name: id.name, advertiseAddress: id.address, bindPort: id.bindPort, apiserverNotAfter: api.notAfter };
-      cl.etcdMembers[id.name] = { id: etcdMemberId(), name: id.name, peerURL: `https://${id.address}:2380`, clientURL: `https://${id.address}:2379` };
+      cl.etcdMembers[id.name] = {
+        id: etcdMemberId(),
+        name: id.name,
+        peerURL: `https://${id.address}:2380`,
+        clientURL: `https://${id.address}:2379`,
+      };
     }
   });
   syncNode();
@@ -107,50 +144,95 @@ export async function join(p: Parsed): Promise<void> {
 
 let pendingControlPlaneCheck: (() => void) | undefined;
 
-function joinControlPlane(p: Parsed, jc: Record<string, any>, c: Cluster, id: NodeIdentity, ctx: ReturnType<typeof pkiContext>, pullPolicy: string, ignore: string[]): void {
+function joinControlPlane(
+  p: Parsed,
+  jc: Record<string, any>,
+  c: Cluster,
+  id: NodeIdentity,
+  ctx: ReturnType<typeof pkiContext>,
+  pullPolicy: string,
+  ignore: string[],
+): void {
   const cc = c.clusterConfiguration as Record<string, any>;
   if (!cc.controlPlaneEndpoint) {
-    fail("preflight", "\nOne or more conditions for hosting a new control plane instance is not satisfied.\n\nunable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.\n");
+    fail(
+      'preflight',
+      "\nOne or more conditions for hosting a new control plane instance is not satisfied.\n\nunable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.\n",
+    );
   }
   const images = controlPlaneImages(c.kubernetesVersion, imageOptionsFrom(cc));
-  out("[preflight] Running pre-flight checks before initializing the new control plane instance");
-  if (pullPolicy === "Never") {
+  out('[preflight] Running pre-flight checks before initializing the new control plane instance');
+  if (pullPolicy === 'Never') {
     const held = runtimeImages(id.criSocket);
     const missing = Object.values(images).filter((i) => !imagePresent(held, i));
-    if (missing.length && !ignore.includes("imagepull") && !ignore.includes("all")) {
-      throw new ExitError(preflightFailure({ warnings: [], errors: missing.map((i) => ({ name: "ImagePull", message: `image ${i} does not exist and the image pull policy is "Never"` })) }));
+    if (missing.length && !ignore.includes('imagepull') && !ignore.includes('all')) {
+      throw new ExitError(
+        preflightFailure({
+          warnings: [],
+          errors: missing.map((i) => ({ name: 'ImagePull', message: `image ${i} does not exist and the image pull policy is "Never"` })),
+        }),
+      );
     }
   }
   pullImages(Object.values(images), id.criSocket, pullPolicy, ignore);
-  const key = flag(p, "certificate-key") ?? jc.controlPlane?.certificateKey;
+  const key = flag(p, 'certificate-key') ?? jc.controlPlane?.certificateKey;
   if (key) {
     out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
     const u = c.uploadedCerts;
     if (!u || u.expires <= now()) {
-      fail("control-plane-prepare/download-certs", 'error downloading certs: error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one');
+      fail(
+        'control-plane-prepare/download-certs',
+        'error downloading certs: error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one',
+      );
     }
     const files = decryptBundle(key, u!);
-    for (const [f, content] of Object.entries(files)) writeText(`${cc.certificatesDir}/${f}`, content, f.endsWith(".key") ? 0o600 : 0o644);
+    for (const [f, content] of Object.entries(files)) writeText(`${cc.certificatesDir}/${f}`, content, f.endsWith('.key') ? 0o600 : 0o644);
   }
   const missing = SHARED_FILES.filter((f) => !readText(`${cc.certificatesDir}/${f}`));
   if (missing.length) {
-    fail("preflight", `\nOne or more conditions for hosting a new control plane instance is not satisfied.\n\n[failure loading certificate for CA: couldn't load the certificate file ${cc.certificatesDir}/${missing[0]}: open ${cc.certificatesDir}/${missing[0]}: no such file or directory]\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.\n`);
+    fail(
+      'preflight',
+      `\nOne or more conditions for hosting a new control plane instance is not satisfied.\n\n[failure loading certificate for CA: couldn't load the certificate file ${cc.certificatesDir}/${missing[0]}: open ${cc.certificatesDir}/${missing[0]}: no such file or directory]\n\nPlease ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among control plane instances are provided.\n`,
+    );
   }
-  if (caCertHash(readText(`${cc.certificatesDir}/ca.crt`)!) !== c.id) fail("control-plane-prepare/certs", "the local ca.crt does not match the cluster CA");
+  if (caCertHash(readText(`${cc.certificatesDir}/ca.crt`)!) !== c.id)
+    fail('control-plane-prepare/certs', 'the local ca.crt does not match the cluster CA');
   out(`[certs] Using certificateDir folder "${cc.certificatesDir}"`);
   createLeaves(ctx);
-  for (const l of ["apiserver", "apiserver-kubelet-client", "front-proxy-client", "etcd/server", "etcd/peer", "etcd/healthcheck-client", "apiserver-etcd-client"]) out(`[certs] Generating "${l}" certificate and key`);
-  out("[certs] Valid certificates and keys now exist in \"" + cc.certificatesDir + "\"\n[certs] Using the existing \"sa\" key");
+  for (const l of [
+    'apiserver',
+    'apiserver-kubelet-client',
+    'front-proxy-client',
+    'etcd/server',
+    'etcd/peer',
+    'etcd/healthcheck-client',
+    'apiserver-etcd-client',
+  ])
+    out(`[certs] Generating "${l}" certificate and key`);
+  out('[certs] Valid certificates and keys now exist in "' + cc.certificatesDir + '"\n[certs] Using the existing "sa" key');
   out('[kubeconfig] Generating kubeconfig files\n[kubeconfig] Using kubeconfig folder "/etc/kubernetes"');
-  createKubeconfigs(ctx, "/etc/kubernetes", ["admin.conf", "controller-manager.conf", "scheduler.conf"]);
-  for (const k of ["admin.conf", "controller-manager.conf", "scheduler.conf"]) out(`[kubeconfig] Writing "${k}" kubeconfig file`);
-  const members = realEtcdMemberAdd(id.name, id.address, cc.certificatesDir, Object.values(c.etcdMembers).map((m) => m.clientURL)) ??
-    [...Object.values(c.etcdMembers).map((m) => `${m.name}=${m.peerURL}`), `${id.name}=https://${id.address}:2380`];
-  writeControlPlaneManifests({ nodeName: id.name, advertiseAddress: id.address, bindPort: id.bindPort, cc, images, etcdInitialCluster: members, etcdExisting: true });
+  createKubeconfigs(ctx, '/etc/kubernetes', ['admin.conf', 'controller-manager.conf', 'scheduler.conf']);
+  for (const k of ['admin.conf', 'controller-manager.conf', 'scheduler.conf']) out(`[kubeconfig] Writing "${k}" kubeconfig file`);
+  const members = realEtcdMemberAdd(
+    id.name,
+    id.address,
+    cc.certificatesDir,
+    Object.values(c.etcdMembers).map((m) => m.clientURL),
+  ) ?? [...Object.values(c.etcdMembers).map((m) => `${m.name}=${m.peerURL}`), `${id.name}=https://${id.address}:2380`];
+  writeControlPlaneManifests({
+    nodeName: id.name,
+    advertiseAddress: id.address,
+    bindPort: id.bindPort,
+    cc,
+    images,
+    etcdInitialCluster: members,
+    etcdExisting: true,
+  });
   out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"');
-  for (const x of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) out(`[control-plane] Creating static Pod manifest for "${x}"`);
-  out("[check-etcd] Checking that the etcd cluster is healthy");
-  pendingControlPlaneCheck = () => controlPlaneCheck(id, images, "control-plane-join/etcd");
+  for (const x of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'])
+    out(`[control-plane] Creating static Pod manifest for "${x}"`);
+  out('[check-etcd] Checking that the etcd cluster is healthy');
+  pendingControlPlaneCheck = () => controlPlaneCheck(id, images, 'control-plane-join/etcd');
 }
 
 const WORKER_JOINED = `

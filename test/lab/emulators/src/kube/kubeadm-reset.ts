@@ -1,23 +1,29 @@
 // kubeadm reset: remove this node's etcd member and everything kubeadm wrote; leave CNI config,
 // iptables/IPVS state and $HOME/.kube/config, and say so.
-import { readSync } from "node:fs";
-import { updateState } from "./cluster-state.js";
-import { ExitError, exists, hostName, out, remove } from "./lab.js";
-import { Parsed, bool, flag } from "./args.js";
-import { systemctl } from "./host-probe.js";
-import { localCluster } from "./node-state.js";
-import { decodeConfig, klogWarning, printWarnings } from "./kubeadm-config.js";
-import { hostPath, labEnv, readText } from "./lab.js";
-import { readdirSync } from "node:fs";
-import { realEtcdLeave } from "./static-etcd-members.js";
+import { readSync } from 'node:fs';
+import { updateState } from './cluster-state.js';
+import { ExitError, exists, hostName, out, remove } from './lab.js';
+import { type Parsed, bool, flag } from './args.js';
+import { systemctl } from './host-probe.js';
+import { localCluster } from './node-state.js';
+import { decodeConfig, klogWarning, printWarnings } from './kubeadm-config.js';
+import { hostPath, labEnv, readText } from './lab.js';
+import { readdirSync } from 'node:fs';
+import { realEtcdLeave } from './static-etcd-members.js';
 
-const FILES = ["admin.conf", "super-admin.conf", "kubelet.conf", "bootstrap-kubelet.conf", "controller-manager.conf", "scheduler.conf"].map((f) => `/etc/kubernetes/${f}`);
+const FILES = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'].map(
+  (f) => `/etc/kubernetes/${f}`,
+);
 
 function confirm(): boolean {
-  process.stdout.write("[reset] Are you sure you want to proceed? [y/N]: ");
+  process.stdout.write('[reset] Are you sure you want to proceed? [y/N]: ');
   const buf = Buffer.alloc(64);
   let n = 0;
-  try { n = readSync(0, buf, 0, 64, null); } catch { n = 0; }
+  try {
+    n = readSync(0, buf, 0, 64, null);
+  } catch {
+    n = 0;
+  }
   return /^[yY]/.test(buf.subarray(0, n).toString().trim());
 }
 
@@ -27,24 +33,31 @@ const clearDir = (dir: string) => {
 };
 
 export function reset(p: Parsed): void {
-  const cfgPath = flag(p, "config");
-  const decoded = cfgPath ? decodeConfig(readText(cfgPath) ?? "") : undefined;
-  if (decoded) printWarnings(decoded.warnings, "resetconfiguration.go:120");
-  const rc = decoded?.docs.get("ResetConfiguration") ?? {};
-  const certDir = flag(p, "cert-dir") ?? rc.certificatesDir ?? "/etc/kubernetes/pki";
+  const cfgPath = flag(p, 'config');
+  const decoded = cfgPath ? decodeConfig(readText(cfgPath) ?? '') : undefined;
+  if (decoded) printWarnings(decoded.warnings, 'resetconfiguration.go:120');
+  const rc = decoded?.docs.get('ResetConfiguration') ?? {};
+  const certDir = flag(p, 'cert-dir') ?? rc.certificatesDir ?? '/etc/kubernetes/pki';
   const local = localCluster();
   if (local) {
     out('[reset] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
     out("[reset] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.");
   } else {
-    process.stderr.write(klogWarning("reset.go:141", "[reset] Unable to fetch the kubeadm-config ConfigMap from cluster: failed to get node registration: failed to get corresponding node: kubelet.conf does not exist"));
+    process.stderr.write(
+      klogWarning(
+        'reset.go:141',
+        '[reset] Unable to fetch the kubeadm-config ConfigMap from cluster: failed to get node registration: failed to get corresponding node: kubelet.conf does not exist',
+      ),
+    );
   }
-  process.stderr.write(klogWarning("preflight.go:56", "[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted."));
-  if (!bool(p, "force") && !rc.force && !confirm()) {
+  process.stderr.write(
+    klogWarning('preflight.go:56', "[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted."),
+  );
+  if (!bool(p, 'force') && !rc.force && !confirm()) {
     throw new ExitError("error: won't proceed; the user didn't answer (Y|y) in order to continue");
   }
-  out("[preflight] Running pre-flight checks");
-  const isControlPlane = exists("/etc/kubernetes/manifests/etcd.yaml");
+  out('[preflight] Running pre-flight checks');
+  const isControlPlane = exists('/etc/kubernetes/manifests/etcd.yaml');
   const etcdNote = realEtcdLeave(certDir); // real etcd in the lab: remove-etcd-member, then stop it
   if (etcdNote) out(etcdNote);
   if (local) {
@@ -59,7 +72,7 @@ export function reset(p: Parsed): void {
       }
       // this host's control-plane member even when its Node object was deleted first (kubectl delete node, as a
       // reset of the last node does): kubeadm reset's local cleanup does not need the API's Node
-      const ip = labEnv("LAB_IP");
+      const ip = labEnv('LAB_IP');
       for (const [name, m] of Object.entries(c.controlPlane)) {
         if (ip && m.advertiseAddress === ip) {
           delete c.controlPlane[name];
@@ -69,21 +82,21 @@ export function reset(p: Parsed): void {
       if (Object.keys(c.controlPlane).length === 0) delete s.clusters[local.id];
     });
   }
-  if (isControlPlane || exists("/var/lib/etcd")) {
-    clearDir("/var/lib/etcd");
-    if (isControlPlane) out("[reset] Deleted contents of the etcd data directory: /var/lib/etcd");
+  if (isControlPlane || exists('/var/lib/etcd')) {
+    clearDir('/var/lib/etcd');
+    if (isControlPlane) out('[reset] Deleted contents of the etcd data directory: /var/lib/etcd');
   } else {
-    process.stderr.write(klogWarning("removeetcdmember.go:106", "[reset] No kubeadm config, using etcd pod spec to get data directory"));
-    out("[reset] No etcd config found. Assuming external etcd\n[reset] Please, manually reset etcd to prevent further issues");
+    process.stderr.write(klogWarning('removeetcdmember.go:106', '[reset] No kubeadm config, using etcd pod spec to get data directory'));
+    out('[reset] No etcd config found. Assuming external etcd\n[reset] Please, manually reset etcd to prevent further issues');
   }
-  out("[reset] Stopping the kubelet service");
-  systemctl("stop", "kubelet");
+  out('[reset] Stopping the kubelet service');
+  systemctl('stop', 'kubelet');
   out('[reset] Unmounting mounted directories in "/var/lib/kubelet"');
-  const dirs = ["/etc/kubernetes/manifests", "/var/lib/kubelet", certDir];
+  const dirs = ['/etc/kubernetes/manifests', '/var/lib/kubelet', certDir];
   for (const d of dirs) clearDir(d);
-  out(`[reset] Deleting contents of directories: [${dirs.join(" ")}]`);
+  out(`[reset] Deleting contents of directories: [${dirs.join(' ')}]`);
   for (const f of FILES) remove(f);
-  out(`[reset] Deleting files: [${FILES.join(" ")}]`);
+  out(`[reset] Deleting files: [${FILES.join(' ')}]`);
   out(RESET_NOTE);
 }
 

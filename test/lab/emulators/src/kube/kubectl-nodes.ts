@@ -1,9 +1,9 @@
 // kubectl verbs on nodes: cordon/uncordon, drain, label, taint.
-import { Cluster, loadState, updateState } from "./cluster-state.js";
-import { ExitError, out } from "./lab.js";
-import { Parsed, bool } from "./args.js";
-import { resolveResource } from "./kubectl-resources.js";
-import { selectObjects } from "./kubectl-get.js";
+import { type Cluster, loadState, updateState } from './cluster-state.js';
+import { ExitError, out } from './lab.js';
+import { type Parsed, bool } from './args.js';
+import { resolveResource } from './kubectl-resources.js';
+import { selectObjects } from './kubectl-get.js';
 
 export function setCordon(c: Cluster, name: string, on: boolean): void {
   const was = updateState((s) => {
@@ -14,7 +14,7 @@ export function setCordon(c: Cluster, name: string, on: boolean): void {
     return prev;
   });
   if (was === undefined) throw new ExitError(`Error from server (NotFound): nodes "${name}" not found`);
-  out(`node/${name} ${was === on ? "already " : ""}${on ? "cordoned" : "uncordoned"}`);
+  out(`node/${name} ${was === on ? 'already ' : ''}${on ? 'cordoned' : 'uncordoned'}`);
 }
 
 export function drain(c: Cluster, p: Parsed): void {
@@ -22,16 +22,26 @@ export function drain(c: Cluster, p: Parsed): void {
   if (!name) throw new ExitError("error: USAGE: drain NODE [flags]\nSee 'kubectl drain -h' for help and examples");
   setCordon(c, name, true);
   const fresh = loadState().clusters[c.id]!;
-  const pods = selectObjects(fresh, { ...p, flags: new Map([["all-namespaces", ["true"]]]) }, resolveResource("pod"), []).filter((o: any) => o.spec.nodeName === name);
-  const ds = pods.filter((o: any) => o.metadata.ownerReferences?.[0]?.kind === "DaemonSet");
+  const pods = selectObjects(fresh, { ...p, flags: new Map([['all-namespaces', ['true']]]) }, resolveResource('pod'), []).filter(
+    (o: any) => o.spec.nodeName === name,
+  );
+  const ds = pods.filter((o: any) => o.metadata.ownerReferences?.[0]?.kind === 'DaemonSet');
   const statics = pods.filter((o: any) => !o.metadata.ownerReferences);
-  if (ds.length && !bool(p, "ignore-daemonsets")) {
-    throw new ExitError(`error: unable to drain node "${name}" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}, continuing command...\nThere are pending nodes to be drained:\n ${name}\ncannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`);
+  if (ds.length && !bool(p, 'ignore-daemonsets')) {
+    throw new ExitError(
+      `error: unable to drain node "${name}" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}, continuing command...\nThere are pending nodes to be drained:\n ${name}\ncannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`,
+    );
   }
-  const warn = [...(ds.length ? [`ignoring DaemonSet-managed Pods: ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`] : []),
-    ...(statics.length ? [`deleting Pods that declare no controller: ${statics.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(", ")}`] : [])];
-  if (warn.length) process.stderr.write(`Warning: ${warn.join("; ")}\n`);
-  for (const o of pods.filter((x: any) => x.metadata.ownerReferences?.[0]?.kind === "ReplicaSet") as any[]) {
+  const warn = [
+    ...(ds.length
+      ? [`ignoring DaemonSet-managed Pods: ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`]
+      : []),
+    ...(statics.length
+      ? [`deleting Pods that declare no controller: ${statics.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`]
+      : []),
+  ];
+  if (warn.length) process.stderr.write(`Warning: ${warn.join('; ')}\n`);
+  for (const o of pods.filter((x: any) => x.metadata.ownerReferences?.[0]?.kind === 'ReplicaSet') as any[]) {
     out(`evicting pod ${o.metadata.namespace}/${o.metadata.name}`);
     out(`pod/${o.metadata.name} evicted`);
   }
@@ -40,28 +50,33 @@ export function drain(c: Cluster, p: Parsed): void {
 
 export function label(c: Cluster, p: Parsed): void {
   const [type, name, ...pairs] = p.positional;
-  const r = resolveResource(type ?? "");
-  if (r.kind !== "Node") throw new ExitError("error: the lab's kubectl labels nodes only");
+  const r = resolveResource(type ?? '');
+  if (r.kind !== 'Node') throw new ExitError("error: the lab's kubectl labels nodes only");
   const result = updateState((s) => {
-    const n = s.clusters[c.id]!.nodes[name ?? ""];
+    const n = s.clusters[c.id]!.nodes[name ?? ''];
     if (!n) return `Error from server (NotFound): nodes "${name}" not found`;
     let removed = false;
     for (const kv of pairs) {
-      if (kv.endsWith("-")) { delete n.labels[kv.slice(0, -1)]; removed = true; continue; }
-      const [k, v = ""] = kv.split("=");
-      if (n.labels[k!] !== undefined && n.labels[k!] !== v && !bool(p, "overwrite")) return `error: '${k}' already has a value (${n.labels[k!]}), and --overwrite is false`;
+      if (kv.endsWith('-')) {
+        delete n.labels[kv.slice(0, -1)];
+        removed = true;
+        continue;
+      }
+      const [k, v = ''] = kv.split('=');
+      if (n.labels[k!] !== undefined && n.labels[k!] !== v && !bool(p, 'overwrite'))
+        return `error: '${k}' already has a value (${n.labels[k!]}), and --overwrite is false`;
       n.labels[k!] = v;
     }
-    return removed && pairs.every((x) => x.endsWith("-")) ? "unlabeled" : "labeled";
+    return removed && pairs.every((x) => x.endsWith('-')) ? 'unlabeled' : 'labeled';
   });
-  if (result.includes(" ")) throw new ExitError(result);
+  if (result.includes(' ')) throw new ExitError(result);
   out(`node/${name} ${result}`);
 }
 
 export function taint(c: Cluster, p: Parsed): void {
   const [type, ...rest] = p.positional;
-  if (resolveResource(type ?? "").kind !== "Node") throw new ExitError("error: the lab's kubectl taints nodes only");
-  const names = bool(p, "all") ? Object.keys(c.nodes).sort() : [rest.shift() ?? ""];
+  if (resolveResource(type ?? '').kind !== 'Node') throw new ExitError("error: the lab's kubectl taints nodes only");
+  const names = bool(p, 'all') ? Object.keys(c.nodes).sort() : [rest.shift() ?? ''];
   for (const name of names) {
     const result = updateState((s) => {
       const n = s.clusters[c.id]!.nodes[name];
@@ -74,18 +89,19 @@ export function taint(c: Cluster, p: Parsed): void {
         if (minus) {
           const before = n.taints.length;
           n.taints = n.taints.filter((t) => !(t.key === key && (!effect || t.effect === effect)));
-          if (n.taints.length === before) return `error: taint "${key}${effect ? `:${effect}` : ""}" not found`;
+          if (n.taints.length === before) return `error: taint "${key}${effect ? `:${effect}` : ''}" not found`;
           removed = true;
         } else {
           if (!effect) return `error: unknown taint spec: ${spec}`;
           const existing = n.taints.find((t) => t.key === key && t.effect === effect);
-          if (existing && !bool(p, "overwrite")) return `error: node ${name} already has ${key} taint(s) with same effect(s) and --overwrite is false`;
+          if (existing && !bool(p, 'overwrite'))
+            return `error: node ${name} already has ${key} taint(s) with same effect(s) and --overwrite is false`;
           n.taints = [...n.taints.filter((t) => t !== existing), { key: key!, effect, ...(value ? { value } : {}) }];
         }
       }
-      return removed ? "untainted" : "tainted";
+      return removed ? 'untainted' : 'tainted';
     });
-    if (result.includes(" ")) throw new ExitError(result);
+    if (result.includes(' ')) throw new ExitError(result);
     out(`node/${name} ${result}`);
   }
 }

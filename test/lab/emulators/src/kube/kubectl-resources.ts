@@ -1,40 +1,61 @@
 // kubectl resource names, API connection (kubeconfig + client certificate checks) and object listing.
-import YAML from "./yaml-lazy.js";
-import { readFileSync } from "node:fs";
-import { Cluster, KubeObject, loadState } from "./cluster-state.js";
-import { ExitError, labEnv, now, readText } from "./lab.js";
-import { parseKubeconfig } from "./kubeadm-pki.js";
-import { caCertHash, certInfo, signedBy } from "./pki.js";
-import { nodeObject, podObjects } from "./kubectl-view.js";
-import { Parsed, flag } from "./args.js";
+import YAML from './yaml-lazy.js';
+import { readFileSync } from 'node:fs';
+import { type Cluster, type KubeObject, loadState } from './cluster-state.js';
+import { ExitError, labEnv, now, readText } from './lab.js';
+import { parseKubeconfig } from './kubeadm-pki.js';
+import { caCertHash, certInfo, signedBy } from './pki.js';
+import { nodeObject, podObjects } from './kubectl-view.js';
+import { type Parsed, flag } from './args.js';
 
-export interface Resource { kind: string; plural: string; group: string; namespaced: boolean }
+export interface Resource {
+  kind: string;
+  plural: string;
+  group: string;
+  namespaced: boolean;
+}
 
-const R = (kind: string, group: string, namespaced: boolean, ...aliases: string[]): [string[], Resource] =>
-  [[kind.toLowerCase(), `${kind.toLowerCase()}s`, ...aliases], { kind, plural: `${kind.toLowerCase()}s`, group, namespaced }];
+const R = (kind: string, group: string, namespaced: boolean, ...aliases: string[]): [string[], Resource] => [
+  [kind.toLowerCase(), `${kind.toLowerCase()}s`, ...aliases],
+  { kind, plural: `${kind.toLowerCase()}s`, group, namespaced },
+];
 
 const TABLE = [
-  R("Node", "", false, "no"), R("Pod", "", true, "po"), R("Namespace", "", false, "ns"), R("ConfigMap", "", true, "cm"),
-  R("Secret", "", true), R("Service", "", true, "svc"), R("ServiceAccount", "", true, "sa"), R("DaemonSet", "apps", true, "ds"),
-  R("Deployment", "apps", true, "deploy"), R("ReplicaSet", "apps", true, "rs"), R("StatefulSet", "apps", true, "sts"),
-  R("ClusterRole", "rbac.authorization.k8s.io", false), R("ClusterRoleBinding", "rbac.authorization.k8s.io", false),
-  R("Role", "rbac.authorization.k8s.io", true), R("RoleBinding", "rbac.authorization.k8s.io", true),
-  R("CustomResourceDefinition", "apiextensions.k8s.io", false, "crd", "crds"), R("PriorityClass", "scheduling.k8s.io", false, "pc"),
-  R("StorageClass", "storage.k8s.io", false, "sc"), R("PodDisruptionBudget", "policy", true, "pdb"), R("Job", "batch", true),
-  R("IngressClass", "networking.k8s.io", false), R("NetworkPolicy", "networking.k8s.io", true, "netpol"),
+  R('Node', '', false, 'no'),
+  R('Pod', '', true, 'po'),
+  R('Namespace', '', false, 'ns'),
+  R('ConfigMap', '', true, 'cm'),
+  R('Secret', '', true),
+  R('Service', '', true, 'svc'),
+  R('ServiceAccount', '', true, 'sa'),
+  R('DaemonSet', 'apps', true, 'ds'),
+  R('Deployment', 'apps', true, 'deploy'),
+  R('ReplicaSet', 'apps', true, 'rs'),
+  R('StatefulSet', 'apps', true, 'sts'),
+  R('ClusterRole', 'rbac.authorization.k8s.io', false),
+  R('ClusterRoleBinding', 'rbac.authorization.k8s.io', false),
+  R('Role', 'rbac.authorization.k8s.io', true),
+  R('RoleBinding', 'rbac.authorization.k8s.io', true),
+  R('CustomResourceDefinition', 'apiextensions.k8s.io', false, 'crd', 'crds'),
+  R('PriorityClass', 'scheduling.k8s.io', false, 'pc'),
+  R('StorageClass', 'storage.k8s.io', false, 'sc'),
+  R('PodDisruptionBudget', 'policy', true, 'pdb'),
+  R('Job', 'batch', true),
+  R('IngressClass', 'networking.k8s.io', false),
+  R('NetworkPolicy', 'networking.k8s.io', true, 'netpol'),
 ];
 
 export function resolveResource(name: string): Resource {
-  const n = name.toLowerCase().split(".")[0]!;
+  const n = name.toLowerCase().split('.')[0]!;
   const hit = TABLE.find(([names]) => names.includes(n));
   if (!hit) throw new ExitError(`error: the server doesn't have a resource type "${name}"`);
   return hit[1];
 }
 
-export function resourceForKind(kind: string, apiVersion = "v1"): Resource {
+export function resourceForKind(kind: string, apiVersion = 'v1'): Resource {
   const hit = TABLE.find(([, r]) => r.kind === kind);
   if (hit) return hit[1];
-  const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+  const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
   return { kind, plural: `${kind.toLowerCase()}s`, group, namespaced: true };
 }
 
@@ -42,15 +63,15 @@ export const qualified = (r: Resource): string => (r.group ? `${r.kind.toLowerCa
 
 /** Load the kubeconfig, find the cluster behind its server and authenticate the client certificate. */
 export function connect(p: Parsed): Cluster {
-  const home = labEnv("HOME") ?? "/root";
-  const path = flag(p, "kubeconfig") ?? process.env.KUBECONFIG?.split(":")[0] ?? `${home}/.kube/config`;
+  const home = labEnv('HOME') ?? '/root';
+  const path = flag(p, 'kubeconfig') ?? process.env.KUBECONFIG?.split(':')[0] ?? `${home}/.kube/config`;
   const text = readText(path);
   if (!text) {
-    if (flag(p, "kubeconfig")) throw new ExitError(`error: stat ${path}: no such file or directory`);
+    if (flag(p, 'kubeconfig')) throw new ExitError(`error: stat ${path}: no such file or directory`);
     throw new ExitError('The connection to the server localhost:8080 was refused - did you specify the right host or port?');
   }
   const kc = parseKubeconfig(text);
-  const hostPort = kc.server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  const hostPort = kc.server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
   const c = kc.caCert ? loadState().clusters[caCertHash(kc.caCert)] : undefined;
   const members = c ? Object.values(c.controlPlane) : [];
   if (!c || members.length === 0 || !(c.endpoint === hostPort || members.some((m) => `${m.advertiseAddress}:${m.bindPort}` === hostPort))) {
@@ -59,27 +80,32 @@ export function connect(p: Parsed): Cluster {
   const t = now();
   const serving = members.find((m) => `${m.advertiseAddress}:${m.bindPort}` === hostPort) ?? members[0]!;
   if (serving.apiserverNotAfter <= t) {
-    throw new ExitError(`Unable to connect to the server: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time ${new Date(t).toISOString().replace(/\.\d+Z$/, "Z")} is after ${new Date(serving.apiserverNotAfter).toISOString().replace(/\.\d+Z$/, "Z")}`);
+    throw new ExitError(
+      `Unable to connect to the server: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time ${new Date(t).toISOString().replace(/\.\d+Z$/, 'Z')} is after ${new Date(serving.apiserverNotAfter).toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    );
   }
-  if (!kc.cert || !signedBy(kc.cert, c.caCert)) throw new ExitError("error: You must be logged in to the server (Unauthorized)");
+  if (!kc.cert || !signedBy(kc.cert, c.caCert)) throw new ExitError('error: You must be logged in to the server (Unauthorized)');
   const info = certInfo(kc.cert);
-  if (info.notAfter <= t || info.notBefore > t) throw new ExitError("error: You must be logged in to the server (Unauthorized)");
+  if (info.notAfter <= t || info.notBefore > t) throw new ExitError('error: You must be logged in to the server (Unauthorized)');
   return c;
 }
 
 /** Every object of a resource type as the API would list it. */
 export function listObjects(c: Cluster, r: Resource): KubeObject[] {
-  if (r.kind === "Node") return Object.values(c.nodes).map((n) => nodeObject(c, n)).sort(byName);
-  if (r.kind === "Pod") {
+  if (r.kind === 'Node')
+    return Object.values(c.nodes)
+      .map((n) => nodeObject(c, n))
+      .sort(byName);
+  if (r.kind === 'Pod') {
     const key = (o: KubeObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
     return podObjects(c).sort((a, b) => key(a).localeCompare(key(b)));
   }
   const stored = Object.values(c.objects).filter((o) => o.kind === r.kind);
-  if (r.kind === "DaemonSet" || r.kind === "Deployment") return stored.map((o) => withWorkloadStatus(c, o)).sort(byName);
-  if (r.kind === "Namespace") {
+  if (r.kind === 'DaemonSet' || r.kind === 'Deployment') return stored.map((o) => withWorkloadStatus(c, o)).sort(byName);
+  if (r.kind === 'Namespace') {
     const names = new Set(stored.map((o) => o.metadata?.name));
-    for (const ns of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
-      if (!names.has(ns)) stored.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns }, status: { phase: "Active" } });
+    for (const ns of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) {
+      if (!names.has(ns)) stored.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
     }
   }
   return stored.sort(byName);
@@ -87,27 +113,38 @@ export function listObjects(c: Cluster, r: Resource): KubeObject[] {
 
 /** DaemonSet/Deployment status counted from the pods the emulator derives for them. */
 function withWorkloadStatus(c: Cluster, o: KubeObject): KubeObject {
-  const owned = (ref: { kind: string; name: string } | undefined) => o.kind === "DaemonSet"
-    ? ref?.kind === "DaemonSet" && ref.name === o.metadata?.name
-    : ref?.kind === "ReplicaSet" && ref.name.replace(/-[^-]+$/, "") === o.metadata?.name;
-  const pods = podObjects(c).filter((p: any) => p.metadata.namespace === (o.metadata?.namespace ?? "default") && owned(p.metadata.ownerReferences?.[0]));
-  const ready = pods.filter((p: any) => p.status.phase === "Running").length;
-  const status = o.kind === "DaemonSet"
-    ? { currentNumberScheduled: pods.length, desiredNumberScheduled: pods.length, numberAvailable: ready, numberMisscheduled: 0, numberReady: ready, updatedNumberScheduled: pods.length }
-    : { availableReplicas: ready, readyReplicas: ready, replicas: pods.length, updatedReplicas: pods.length };
+  const owned = (ref: { kind: string; name: string } | undefined) =>
+    o.kind === 'DaemonSet'
+      ? ref?.kind === 'DaemonSet' && ref.name === o.metadata?.name
+      : ref?.kind === 'ReplicaSet' && ref.name.replace(/-[^-]+$/, '') === o.metadata?.name;
+  const pods = podObjects(c).filter(
+    (p: any) => p.metadata.namespace === (o.metadata?.namespace ?? 'default') && owned(p.metadata.ownerReferences?.[0]),
+  );
+  const ready = pods.filter((p: any) => p.status.phase === 'Running').length;
+  const status =
+    o.kind === 'DaemonSet'
+      ? {
+          currentNumberScheduled: pods.length,
+          desiredNumberScheduled: pods.length,
+          numberAvailable: ready,
+          numberMisscheduled: 0,
+          numberReady: ready,
+          updatedNumberScheduled: pods.length,
+        }
+      : { availableReplicas: ready, readyReplicas: ready, replicas: pods.length, updatedReplicas: pods.length };
   return { ...o, status };
 }
 
-const byName = (a: KubeObject, b: KubeObject) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
+const byName = (a: KubeObject, b: KubeObject) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
 
 export function namespaces(c: Cluster): Set<string> {
-  return new Set(listObjects(c, resolveResource("ns")).map((o) => o.metadata!.name!));
+  return new Set(listObjects(c, resolveResource('ns')).map((o) => o.metadata!.name!));
 }
 
 /** Documents of a manifest file or stdin ("-"), List kinds flattened. */
 export function readManifests(file: string): KubeObject[] {
   let text: string | undefined;
-  if (file === "-") text = readStdin();
+  if (file === '-') text = readStdin();
   else text = readText(file);
   if (text === undefined) throw new ExitError(`error: the path "${file}" does not exist`);
   const docs: KubeObject[] = [];
@@ -115,12 +152,16 @@ export function readManifests(file: string): KubeObject[] {
     if (d.errors.length) throw new ExitError(`error: error parsing ${file}: error converting YAML to JSON: yaml: ${d.errors[0]!.message}`);
     const o = d.toJS() as KubeObject | null;
     if (!o) continue;
-    if (o.kind === "List" && Array.isArray((o as any).items)) docs.push(...((o as any).items as KubeObject[]));
+    if (o.kind === 'List' && Array.isArray((o as any).items)) docs.push(...((o as any).items as KubeObject[]));
     else docs.push(o);
   }
   return docs;
 }
 
 function readStdin(): string {
-  try { return readFileSync(0, "utf8"); } catch { return ""; }
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    return '';
+  }
 }

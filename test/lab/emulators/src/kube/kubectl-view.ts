@@ -1,24 +1,30 @@
 // The API objects kubectl shows that nobody applied: Nodes from registrations and Pods derived from
 // static pods, DaemonSets and Deployments, with status computed from each node's published state.
-import { createHash } from "node:crypto";
-import { cpus, totalmem } from "node:os";
-import { Cluster, KubeNode, KubeObject } from "./cluster-state.js";
-import { controlPlaneImages, imageOptionsFrom } from "./kube-versions.js";
-import { cniDaemonSet, imagePresent, notReadyReason, podImages } from "./node-state.js";
+import { createHash } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import type { Cluster, KubeNode, KubeObject } from './cluster-state.js';
+import { controlPlaneImages, imageOptionsFrom } from './kube-versions.js';
+import { cniDaemonSet, imagePresent, notReadyReason, podImages } from './node-state.js';
 
-const iso = (ms: number) => new Date(Math.trunc(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+const iso = (ms: number) => new Date(Math.trunc(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 const suffix = (seed: string, n: number) => {
-  const h = createHash("sha256").update(seed).digest();
-  return Array.from(h.subarray(0, n), (b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("");
+  const h = createHash('sha256').update(seed).digest();
+  return Array.from(h.subarray(0, n), (b) => 'bcdfghjklmnpqrstvwxz2456789'[b % 27]).join('');
 };
 
 /** A stable hex string for ids the lab does not track (uid, machine and boot ids). */
-const hexOf = (seed: string, n: number) => createHash("sha256").update(seed).digest("hex").slice(0, n);
-const uuidOf = (seed: string) => hexOf(seed, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+const hexOf = (seed: string, n: number) => createHash('sha256').update(seed).digest('hex').slice(0, n);
+const uuidOf = (seed: string) => hexOf(seed, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 
 /** What a kubelet reports as capacity: this machine's CPUs and memory (lab hosts share it), kubelet's default pod limit. */
 function capacity(): Record<string, string> {
-  return { cpu: String(cpus().length), "ephemeral-storage": "20289264Ki", "hugepages-2Mi": "0", memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: "110" };
+  return {
+    cpu: String(cpus().length),
+    'ephemeral-storage': '20289264Ki',
+    'hugepages-2Mi': '0',
+    memory: `${Math.floor(totalmem() / 1024)}Ki`,
+    pods: '110',
+  };
 }
 
 /** A Node as the API server returns it: the keys and types of a real kubeadm node (test/fixtures/real/kubectl). */
@@ -26,70 +32,136 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
   const reason = notReadyReason(c, n);
   const heartbeat = iso(n.status.updatedAt || n.created);
   const since = iso(n.created);
-  const pressure = (type: string, why: string, message: string) => ({ lastHeartbeatTime: heartbeat, lastTransitionTime: since, message, reason: why, status: "False", type });
+  const pressure = (type: string, why: string, message: string) => ({
+    lastHeartbeatTime: heartbeat,
+    lastTransitionTime: since,
+    message,
+    reason: why,
+    status: 'False',
+    type,
+  });
   return {
-    apiVersion: "v1", kind: "Node",
-    metadata: { name: n.name, labels: { "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", ...n.labels }, creationTimestamp: since,
-      annotations: { "kubeadm.alpha.kubernetes.io/cri-socket": n.criSocket, "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true" },
-      resourceVersion: String(Math.trunc((n.status.updatedAt || n.created) / 1000) % 1_000_000), uid: uuidOf(`node/${n.name}/${n.created}`) },
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: n.name,
+      labels: { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', ...n.labels },
+      creationTimestamp: since,
+      annotations: {
+        'kubeadm.alpha.kubernetes.io/cri-socket': n.criSocket,
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
+      resourceVersion: String(Math.trunc((n.status.updatedAt || n.created) / 1000) % 1_000_000),
+      uid: uuidOf(`node/${n.name}/${n.created}`),
+    },
     // podCIDR and internalIP hold one entry per family, comma-joined (dual-stack): the API lists them separately.
-    spec: { ...(n.podCIDR ? { podCIDR: n.podCIDR.split(",")[0], podCIDRs: n.podCIDR.split(",") } : {}),
-      ...(n.taints.length || n.unschedulable ? { taints: [...n.taints, ...(n.unschedulable ? [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] : [])] } : {}),
-      ...(n.unschedulable ? { unschedulable: true } : {}) },
+    spec: {
+      ...(n.podCIDR ? { podCIDR: n.podCIDR.split(',')[0], podCIDRs: n.podCIDR.split(',') } : {}),
+      ...(n.taints.length || n.unschedulable
+        ? { taints: [...n.taints, ...(n.unschedulable ? [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] : [])] }
+        : {}),
+      ...(n.unschedulable ? { unschedulable: true } : {}),
+    },
     status: {
-      addresses: [...n.internalIP.split(",").map((address) => ({ address, type: "InternalIP" })), { address: n.name, type: "Hostname" }],
+      addresses: [...n.internalIP.split(',').map((address) => ({ address, type: 'InternalIP' })), { address: n.name, type: 'Hostname' }],
       // what the kubelet reports: its configured limits (maxPods, reserved resources) where the lab knows them
       allocatable: { ...capacity(), ...n.allocatable },
       capacity: { ...capacity(), ...n.capacity },
       conditions: [
-        pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        pressure("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        { type: "Ready", status: reason ? (n.status.kubeletActive ? "False" : "Unknown") : "True",
-          reason: reason ? (n.status.kubeletActive ? "KubeletNotReady" : "NodeStatusUnknown") : "KubeletReady",
-          message: reason ?? "kubelet is posting ready status", lastHeartbeatTime: heartbeat, lastTransitionTime: since }],
+        pressure('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        pressure('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        pressure('PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        {
+          type: 'Ready',
+          status: reason ? (n.status.kubeletActive ? 'False' : 'Unknown') : 'True',
+          reason: reason ? (n.status.kubeletActive ? 'KubeletNotReady' : 'NodeStatusUnknown') : 'KubeletReady',
+          message: reason ?? 'kubelet is posting ready status',
+          lastHeartbeatTime: heartbeat,
+          lastTransitionTime: since,
+        },
+      ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       // the lab keeps no image sizes: a stable stand-in so the field has its real type
       images: n.status.images.map((i) => ({ names: [i], sizeBytes: parseInt(hexOf(i, 6), 16) })),
-      nodeInfo: { architecture: "amd64", bootID: uuidOf(`boot/${n.name}/${n.created}`), containerRuntimeVersion: n.criSocket.includes("dockerd") ? "docker://28.0.0" : "containerd://2.1.4",
-        kernelVersion: "6.1.0-lab", kubeProxyVersion: "", kubeletVersion: n.kubeletVersion, machineID: hexOf(`machine/${n.name}`, 32), operatingSystem: "linux",
-        osImage: n.osImage ?? "Debian GNU/Linux 12 (bookworm)", systemUUID: uuidOf(`system/${n.name}`) },
+      nodeInfo: {
+        architecture: 'amd64',
+        bootID: uuidOf(`boot/${n.name}/${n.created}`),
+        containerRuntimeVersion: n.criSocket.includes('dockerd') ? 'docker://28.0.0' : 'containerd://2.1.4',
+        kernelVersion: '6.1.0-lab',
+        kubeProxyVersion: '',
+        kubeletVersion: n.kubeletVersion,
+        machineID: hexOf(`machine/${n.name}`, 32),
+        operatingSystem: 'linux',
+        osImage: n.osImage ?? 'Debian GNU/Linux 12 (bookworm)',
+        systemUUID: uuidOf(`system/${n.name}`),
+      },
     },
   };
 }
 
-interface PodSpecIn { ns: string; name: string; node?: KubeNode; images: string[]; hostNetwork: boolean; owner?: { kind: string; name: string }; labels: Record<string, string>; created: number }
+interface PodSpecIn {
+  ns: string;
+  name: string;
+  node?: KubeNode;
+  images: string[];
+  hostNetwork: boolean;
+  owner?: { kind: string; name: string };
+  labels: Record<string, string>;
+  created: number;
+}
 
 function podObject(c: Cluster, p: PodSpecIn): KubeObject {
-  let phase = "Pending";
-  let reason = "";
+  let phase = 'Pending';
+  let reason = '';
   if (p.node) {
     const ready = !notReadyReason(c, p.node);
-    if (!p.node.status.kubeletActive) { phase = "Pending"; reason = "NodeNotReady"; }
-    else if (!p.images.every((i) => imagePresent(p.node!.status.images, i))) { phase = "Pending"; reason = "ImagePullBackOff"; }
-    else if (!p.hostNetwork && !ready) { phase = "Pending"; reason = "ContainerCreating"; }
-    else phase = "Running";
+    if (!p.node.status.kubeletActive) {
+      phase = 'Pending';
+      reason = 'NodeNotReady';
+    } else if (!p.images.every((i) => imagePresent(p.node!.status.images, i))) {
+      phase = 'Pending';
+      reason = 'ImagePullBackOff';
+    } else if (!p.hostNetwork && !ready) {
+      phase = 'Pending';
+      reason = 'ContainerCreating';
+    } else phase = 'Running';
   }
-  const running = phase === "Running";
+  const running = phase === 'Running';
   return {
-    apiVersion: "v1", kind: "Pod",
-    metadata: { name: p.name, namespace: p.ns, labels: p.labels, creationTimestamp: iso(p.created), ...(p.owner ? { ownerReferences: [p.owner] } : {}) },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: p.name,
+      namespace: p.ns,
+      labels: p.labels,
+      creationTimestamp: iso(p.created),
+      ...(p.owner ? { ownerReferences: [p.owner] } : {}),
+    },
     spec: { nodeName: p.node?.name, hostNetwork: p.hostNetwork, containers: p.images.map((image, i) => ({ name: `c${i}`, image })) },
-    status: { phase, ...(reason ? { reason } : {}), podIP: p.node ? (p.hostNetwork ? p.node.internalIP.split(",")[0] : podIP(p.node, p.name)) : undefined,
-      conditions: [{ type: "Ready", status: running ? "True" : "False" }],
-      containerStatuses: p.images.slice(-1).map((image) => ({ image, ready: running, restartCount: 0,
-        state: running ? { running: {} } : { waiting: { reason: reason || "ContainerCreating" } } })) },
+    status: {
+      phase,
+      ...(reason ? { reason } : {}),
+      podIP: p.node ? (p.hostNetwork ? p.node.internalIP.split(',')[0] : podIP(p.node, p.name)) : undefined,
+      conditions: [{ type: 'Ready', status: running ? 'True' : 'False' }],
+      containerStatuses: p.images.slice(-1).map((image) => ({
+        image,
+        ready: running,
+        restartCount: 0,
+        state: running ? { running: {} } : { waiting: { reason: reason || 'ContainerCreating' } },
+      })),
+    },
   };
 }
 
 function podIP(n: KubeNode, name: string): string {
-  const base = (n.podCIDR.split(",")[0] || "10.244.0.0/24").split("/")[0]!.split(".");
-  return `${base[0]}.${base[1]}.${base[2]}.${2 + (createHash("md5").update(name).digest()[0]! % 200)}`;
+  const base = (n.podCIDR.split(',')[0] || '10.244.0.0/24').split('/')[0]!.split('.');
+  return `${base[0]}.${base[1]}.${base[2]}.${2 + (createHash('md5').update(name).digest()[0]! % 200)}`;
 }
 
 const tolerates = (obj: KubeObject, n: KubeNode): boolean => {
   const tol = ((obj as any).spec?.template?.spec?.tolerations ?? []) as { key?: string; operator?: string }[];
-  return n.taints.every((t) => tol.some((x) => x.operator === "Exists" && !x.key) || tol.some((x) => x.key === t.key)) && !n.unschedulable;
+  return n.taints.every((t) => tol.some((x) => x.operator === 'Exists' && !x.key) || tol.some((x) => x.key === t.key)) && !n.unschedulable;
 };
 
 export function podObjects(c: Cluster): KubeObject[] {
@@ -97,30 +169,61 @@ export function podObjects(c: Cluster): KubeObject[] {
   const images = controlPlaneImages(c.kubernetesVersion, imageOptionsFrom(c.clusterConfiguration));
   const nodes = Object.values(c.nodes);
   for (const n of nodes.filter((x) => c.controlPlane[x.name])) {
-    for (const comp of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
-      pods.push(podObject(c, { ns: "kube-system", name: `${comp}-${n.name}`, node: n, images: [images[comp]!], hostNetwork: true,
-        labels: { component: comp, tier: "control-plane" }, created: n.created }));
+    for (const comp of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
+      pods.push(
+        podObject(c, {
+          ns: 'kube-system',
+          name: `${comp}-${n.name}`,
+          node: n,
+          images: [images[comp]!],
+          hostNetwork: true,
+          labels: { component: comp, tier: 'control-plane' },
+          created: n.created,
+        }),
+      );
     }
   }
   const cni = cniDaemonSet(c);
   for (const obj of Object.values(c.objects)) {
-    const ns = obj.metadata?.namespace ?? "default";
-    const name = obj.metadata?.name ?? "";
+    const ns = obj.metadata?.namespace ?? 'default';
+    const name = obj.metadata?.name ?? '';
     const labels = ((obj as any).spec?.template?.metadata?.labels ?? {}) as Record<string, string>;
     const hostNetwork = !!(obj as any).spec?.template?.spec?.hostNetwork || obj === cni?.obj;
-    if (obj.kind === "DaemonSet") {
+    if (obj.kind === 'DaemonSet') {
       for (const n of nodes) {
-        pods.push(podObject(c, { ns, name: `${name}-${suffix(name + n.name, 5)}`, node: n, images: podImages(obj), hostNetwork, owner: { kind: "DaemonSet", name }, labels, created: n.created }));
+        pods.push(
+          podObject(c, {
+            ns,
+            name: `${name}-${suffix(name + n.name, 5)}`,
+            node: n,
+            images: podImages(obj),
+            hostNetwork,
+            owner: { kind: 'DaemonSet', name },
+            labels,
+            created: n.created,
+          }),
+        );
       }
-    } else if (obj.kind === "Deployment") {
+    } else if (obj.kind === 'Deployment') {
       const replicas = Number((obj as any).spec?.replicas ?? 1);
       const candidates = nodes.filter((n) => tolerates(obj, n) && !notReadyReason(c, n));
-      const fallback = nodes.filter((n) => tolerates(obj, n) || (name === "coredns" && !n.unschedulable));
+      const fallback = nodes.filter((n) => tolerates(obj, n) || (name === 'coredns' && !n.unschedulable));
       const pool = candidates.length ? candidates : fallback;
-      const rs = suffix(name + "rs", 10);
+      const rs = suffix(name + 'rs', 10);
       for (let i = 0; i < replicas; i++) {
-        const node = name === "coredns" && !candidates.length ? undefined : pool[i % Math.max(pool.length, 1)];
-        pods.push(podObject(c, { ns, name: `${name}-${rs}-${suffix(name + i, 5)}`, node, images: podImages(obj), hostNetwork, owner: { kind: "ReplicaSet", name: `${name}-${rs}` }, labels, created: c.created }));
+        const node = name === 'coredns' && !candidates.length ? undefined : pool[i % Math.max(pool.length, 1)];
+        pods.push(
+          podObject(c, {
+            ns,
+            name: `${name}-${rs}-${suffix(name + i, 5)}`,
+            node,
+            images: podImages(obj),
+            hostNetwork,
+            owner: { kind: 'ReplicaSet', name: `${name}-${rs}` },
+            labels,
+            created: c.created,
+          }),
+        );
       }
     }
   }

@@ -1,37 +1,54 @@
 // Node status: what lab-node-sync publishes for this host, and the readiness rules kubectl applies.
-import { readdirSync } from "node:fs";
-import { Cluster, KubeNode, KubeObject, loadState, objectKey, updateState } from "./cluster-state.js";
-import { exists, hostName, hostPath, now, readText, writeText } from "./lab.js";
-import { parseKubeconfig } from "./kubeadm-pki.js";
-import { caCertHash } from "./pki.js";
-import { runtimeImages, serviceActive, swapOn } from "./host-probe.js";
-import { KUBELET_CONFIG, parseKubeletConfig } from "./node-files.js";
-import { imagePresent } from "./image-ref.js";
-import { configHash, nodeResources } from "./kubelet-node.js";
-export { imagePresent, normalizeImage } from "./image-ref.js";
+import { readdirSync } from 'node:fs';
+import { type Cluster, type KubeNode, type KubeObject, loadState, objectKey, updateState } from './cluster-state.js';
+import { exists, hostName, hostPath, now, readText, writeText } from './lab.js';
+import { parseKubeconfig } from './kubeadm-pki.js';
+import { caCertHash } from './pki.js';
+import { runtimeImages, serviceActive, swapOn } from './host-probe.js';
+import { KUBELET_CONFIG, parseKubeletConfig } from './node-files.js';
+import { imagePresent } from './image-ref.js';
+import { configHash, nodeResources } from './kubelet-node.js';
+export { imagePresent, normalizeImage } from './image-ref.js';
 
 export function podImages(obj: KubeObject): string[] {
   const spec = (obj as any).spec?.template?.spec ?? {};
   return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c: any) => String(c.image)).filter(Boolean);
 }
 
-export type CniKind = "flannel" | "cilium";
+export type CniKind = 'flannel' | 'cilium';
 
 export function cniDaemonSet(c: Cluster): { kind: CniKind; obj: KubeObject } | undefined {
   for (const obj of Object.values(c.objects)) {
-    if (obj.kind !== "DaemonSet") continue;
-    const name = obj.metadata?.name ?? "";
-    if (name.includes("flannel")) return { kind: "flannel", obj };
-    if (name === "cilium") return { kind: "cilium", obj };
+    if (obj.kind !== 'DaemonSet') continue;
+    const name = obj.metadata?.name ?? '';
+    if (name.includes('flannel')) return { kind: 'flannel', obj };
+    if (name === 'cilium') return { kind: 'cilium', obj };
   }
   return undefined;
 }
 
 export const CNI_CONF: Record<CniKind, { file: string; content: string }> = {
-  flannel: { file: "/etc/cni/net.d/10-flannel.conflist", content: JSON.stringify({ name: "cbr0", cniVersion: "0.3.1", plugins: [
-    { type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: "portmap", capabilities: { portMappings: true } }] }, null, 2) + "\n" },
-  cilium: { file: "/etc/cni/net.d/05-cilium.conflist", content: JSON.stringify({ cniVersion: "0.3.1", name: "cilium", plugins: [
-    { type: "cilium-cni", "enable-debug": false }] }, null, 2) + "\n" },
+  flannel: {
+    file: '/etc/cni/net.d/10-flannel.conflist',
+    content:
+      JSON.stringify(
+        {
+          name: 'cbr0',
+          cniVersion: '0.3.1',
+          plugins: [
+            { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },
+            { type: 'portmap', capabilities: { portMappings: true } },
+          ],
+        },
+        null,
+        2,
+      ) + '\n',
+  },
+  cilium: {
+    file: '/etc/cni/net.d/05-cilium.conflist',
+    content:
+      JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', plugins: [{ type: 'cilium-cni', 'enable-debug': false }] }, null, 2) + '\n',
+  },
 };
 
 /**
@@ -39,20 +56,21 @@ export const CNI_CONF: Record<CniKind, { file: string; content: string }> = {
  * config meanwhile (docs.cilium.io/en/latest/network/concepts/ipam/kubernetes/): e.g. ipv6.enabled on an IPv4-only cluster.
  */
 function ciliumWaitsForPodCIDR(c: Cluster, n: KubeNode): boolean {
-  const cfg = ((c.objects[objectKey("ConfigMap", "kube-system", "cilium-config")] as any)?.data ?? {}) as Record<string, string>;
-  if ((cfg.ipam ?? "cluster-pool") !== "kubernetes") return false;
-  const families = n.podCIDR ? n.podCIDR.split(",").map((cidr) => (cidr.includes(":") ? 6 : 4)) : [];
-  return (cfg["enable-ipv4"] !== "false" && !families.includes(4)) || (cfg["enable-ipv6"] === "true" && !families.includes(6));
+  const cfg = ((c.objects[objectKey('ConfigMap', 'kube-system', 'cilium-config')] as any)?.data ?? {}) as Record<string, string>;
+  if ((cfg.ipam ?? 'cluster-pool') !== 'kubernetes') return false;
+  const families = n.podCIDR ? n.podCIDR.split(',').map((cidr) => (cidr.includes(':') ? 6 : 4)) : [];
+  return (cfg['enable-ipv4'] !== 'false' && !families.includes(4)) || (cfg['enable-ipv6'] === 'true' && !families.includes(6));
 }
 
 /** Why a node is NotReady, or undefined when Ready. */
 export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
-  if (!n.status.kubeletActive) return "Kubelet stopped posting node status.";
+  if (!n.status.kubeletActive) return 'Kubelet stopped posting node status.';
   const cni = cniDaemonSet(c);
-  const msg = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized";
+  const msg =
+    'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
   if (!cni) return msg;
   if (!podImages(cni.obj).every((i) => imagePresent(n.status.images, i))) return msg;
-  if (cni.kind === "cilium" && ciliumWaitsForPodCIDR(c, n)) return msg;
+  if (cni.kind === 'cilium' && ciliumWaitsForPodCIDR(c, n)) return msg;
   // the CNI DaemonSet writes its config itself once its pods run; a node whose status predates the
   // DaemonSet has not reported the file yet, but the pod would have written it by now.
   return undefined;
@@ -60,11 +78,11 @@ export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
 
 /** Kubelet "runs" when its unit is active, it has a config, and swap does not stop it. */
 export function kubeletRunning(): boolean {
-  if (!serviceActive("kubelet")) return false;
+  if (!serviceActive('kubelet')) return false;
   const text = readText(KUBELET_CONFIG);
   if (!text) return false;
   // what kubeadm writes is a mapping (truthy): parse it (loading yaml costs ~30 ms) only when failSwapOn matters
-  const written = text.startsWith("apiVersion: kubelet.config.k8s.io/");
+  const written = text.startsWith('apiVersion: kubelet.config.k8s.io/');
   const cfg = written ? undefined : parseKubeletConfig(text);
   if (!written && !cfg) return false;
   if (swapOn() && (cfg ?? parseKubeletConfig(text))!.failSwapOn !== false) return false;
@@ -72,13 +90,13 @@ export function kubeletRunning(): boolean {
 }
 
 const cniConfigured = (): boolean => {
-  if (!exists("/etc/cni/net.d")) return false;
-  return readdirSync(hostPath("/etc/cni/net.d")).some((f) => /\.(conf|conflist|json)$/.test(f));
+  if (!exists('/etc/cni/net.d')) return false;
+  return readdirSync(hostPath('/etc/cni/net.d')).some((f) => /\.(conf|conflist|json)$/.test(f));
 };
 
 /** The cluster this host belongs to, found through its kubelet.conf's CA. */
 export function localCluster(): { id: string } | undefined {
-  const kc = readText("/etc/kubernetes/kubelet.conf");
+  const kc = readText('/etc/kubernetes/kubelet.conf');
   if (!kc) return undefined;
   try {
     const ca = parseKubeconfig(kc).caCert;
@@ -104,7 +122,7 @@ export function syncNode(): string | undefined {
   }
   const status = { kubeletActive: active, cniConfigured: cniConfigured(), images, updatedAt: now() };
   // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
-  const config = active ? readText(KUBELET_CONFIG) ?? "" : "";
+  const config = active ? (readText(KUBELET_CONFIG) ?? '') : '';
   const resources = active && configHash(config) !== node.kubeletConfigHash ? nodeResources(config) : undefined;
   updateState((s) => {
     const n = s.clusters[local.id]?.nodes[node.name];

@@ -7,40 +7,62 @@
 //   lab-static-etcd run      the runner itself (detached): polls the manifest and the kubelet every second
 //   lab-static-etcd status   "running <pid>" / "stopped"
 // PIDs: /run/lab/pids/etcd (etcd), /run/lab/pids/etcd-runner (runner); etcd's output: /var/log/lab/etcd.log.
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import YAML from "./yaml-lazy.js";
-import { exists, fsRoot, hostPath, labEnv, readText, sleepMs } from "./lab.js";
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import YAML from './yaml-lazy.js';
+import { exists, fsRoot, hostPath, labEnv, readText, sleepMs } from './lab.js';
 
-export const ETCD_MANIFEST = "/etc/kubernetes/manifests/etcd.yaml";
+export const ETCD_MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
 /** The etcd image's programs: the machine's real binaries in LAB_REAL_BIN_DIR (never on a host's PATH). */
-export const realEtcdBin = (name: "etcd" | "etcdctl"): string => `${labEnv("LAB_REAL_BIN_DIR") || "/usr/lib/kubesmith-lab/real-bin"}/${name}`;
-const PID_ETCD = "/run/lab/pids/etcd";
-const PID_RUNNER = "/run/lab/pids/etcd-runner";
-const LOG = "/var/log/lab/etcd.log";
-const KUBELET_ACTIVE = "/run/lab/systemd/active/kubelet.service";
+export const realEtcdBin = (name: 'etcd' | 'etcdctl'): string =>
+  `${labEnv('LAB_REAL_BIN_DIR') || '/usr/lib/kubesmith-lab/real-bin'}/${name}`;
+const PID_ETCD = '/run/lab/pids/etcd';
+const PID_RUNNER = '/run/lab/pids/etcd-runner';
+const LOG = '/var/log/lab/etcd.log';
+const KUBELET_ACTIVE = '/run/lab/systemd/active/kubelet.service';
 
 /** Flags etcd 3.4 accepts from kubeadm's manifest; others (3.5/3.6 experimental/feature flags) are dropped. */
 const KNOWN_34 = new Set([
-  "name", "data-dir", "wal-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
-  "initial-cluster", "initial-cluster-state", "initial-cluster-token", "cert-file", "key-file", "trusted-ca-file", "client-cert-auth",
-  "peer-cert-file", "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "snapshot-count", "listen-metrics-urls",
-  "heartbeat-interval", "election-timeout", "quota-backend-bytes", "auto-compaction-retention", "auto-compaction-mode",
+  'name',
+  'data-dir',
+  'wal-dir',
+  'listen-client-urls',
+  'advertise-client-urls',
+  'listen-peer-urls',
+  'initial-advertise-peer-urls',
+  'initial-cluster',
+  'initial-cluster-state',
+  'initial-cluster-token',
+  'cert-file',
+  'key-file',
+  'trusted-ca-file',
+  'client-cert-auth',
+  'peer-cert-file',
+  'peer-key-file',
+  'peer-trusted-ca-file',
+  'peer-client-cert-auth',
+  'snapshot-count',
+  'listen-metrics-urls',
+  'heartbeat-interval',
+  'election-timeout',
+  'quota-backend-bytes',
+  'auto-compaction-retention',
+  'auto-compaction-mode',
 ]);
 
 /** Real etcd only inside a lab host (never under LAB_FS_ROOT), when opted in and the binary is there. */
 export function staticEtcdEnabled(): boolean {
   if (fsRoot()) return false;
-  if (!existsSync("/etc/lab/env")) return false;
-  if (!(labEnv("LAB_REAL_ETCD") === "1" || exists("/etc/lab/real-etcd"))) return false;
-  return existsSync(realEtcdBin("etcd"));
+  if (!existsSync('/etc/lab/env')) return false;
+  if (!(labEnv('LAB_REAL_ETCD') === '1' || exists('/etc/lab/real-etcd'))) return false;
+  return existsSync(realEtcdBin('etcd'));
 }
 
 /** The etcd container's `--k=v` flags → etcd 3.4 argv (unknown flags dropped). */
 export function etcdArgsFromManifest(manifest: string): string[] {
   const pod = YAML.parse(manifest) as { spec?: { containers?: { name?: string; command?: string[] }[] } };
-  const c = pod?.spec?.containers?.find((x) => x.name === "etcd") ?? pod?.spec?.containers?.[0];
+  const c = pod?.spec?.containers?.find((x) => x.name === 'etcd') ?? pod?.spec?.containers?.[0];
   const args: string[] = [];
   for (const a of c?.command ?? []) {
     const m = /^--([^=]+)=(.*)$/.exec(a);
@@ -51,7 +73,7 @@ export function etcdArgsFromManifest(manifest: string): string[] {
 
 function readPid(file: string): number | undefined {
   try {
-    const pid = Number(readFileSync(hostPath(file), "utf8").trim());
+    const pid = Number(readFileSync(hostPath(file), 'utf8').trim());
     return pid > 0 ? pid : undefined;
   } catch {
     return undefined;
@@ -62,38 +84,51 @@ function readPid(file: string): number | undefined {
 function alive(pid: number | undefined, needle: string): boolean {
   if (!pid) return false;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(needle);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
   } catch {
     return false;
   }
 }
 
-const runnerAlive = () => alive(readPid(PID_RUNNER), "static-etcd");
-export const etcdAlive = () => alive(readPid(PID_ETCD), "etcd");
-const kubeletActive = () => (readText(KUBELET_ACTIVE) ?? "").startsWith("active");
+const runnerAlive = () => alive(readPid(PID_RUNNER), 'static-etcd');
+export const etcdAlive = () => alive(readPid(PID_ETCD), 'etcd');
+const kubeletActive = () => (readText(KUBELET_ACTIVE) ?? '').startsWith('active');
 
 function kill(pidFile: string, needle: string): void {
   const pid = readPid(pidFile);
   if (alive(pid, needle)) {
-    try { process.kill(pid!, "SIGTERM"); } catch { /* gone */ }
+    try {
+      process.kill(pid!, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
     for (let i = 0; i < 50 && alive(pid, needle); i++) sleepMs(100);
-    if (alive(pid, needle)) try { process.kill(pid!, "SIGKILL"); } catch { /* gone */ }
+    if (alive(pid, needle))
+      try {
+        process.kill(pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
   }
   rmSync(hostPath(pidFile), { force: true });
 }
 
 export function stopStaticEtcd(): void {
-  kill(PID_RUNNER, "static-etcd");
-  kill(PID_ETCD, "etcd");
+  kill(PID_RUNNER, 'static-etcd');
+  kill(PID_ETCD, 'etcd');
 }
 
 /** Start the runner (detached) when the manifest exists and it is not running yet. */
 export function ensureStaticEtcd(): boolean {
   if (!staticEtcdEnabled() || !exists(ETCD_MANIFEST) || runnerAlive()) return false;
-  mkdirSync(hostPath("/run/lab/pids"), { recursive: true });
-  mkdirSync(hostPath("/var/log/lab"), { recursive: true });
-  const log = openSync(hostPath(LOG), "a");
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "run"], { detached: true, stdio: ["ignore", log, log], env: { ...process.env, LAB_JOURNAL_OFF: "1" } });
+  mkdirSync(hostPath('/run/lab/pids'), { recursive: true });
+  mkdirSync(hostPath('/var/log/lab'), { recursive: true });
+  const log = openSync(hostPath(LOG), 'a');
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'run'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, LAB_JOURNAL_OFF: '1' },
+  });
   writeFileSync(hostPath(PID_RUNNER), `${child.pid}\n`);
   child.unref();
   closeSync(log);
@@ -108,7 +143,7 @@ export async function runStaticEtcd(): Promise<void> {
   let inactiveSince = 0;
   const stopChild = () => {
     if (!child) return;
-    kill(PID_ETCD, "etcd");
+    kill(PID_ETCD, 'etcd');
     child = undefined;
     running = undefined;
   };
@@ -121,17 +156,17 @@ export async function runStaticEtcd(): Promise<void> {
     } else inactiveSince = 0;
     const manifest = readText(ETCD_MANIFEST);
     const args = manifest ? etcdArgsFromManifest(manifest) : undefined;
-    const key = args?.join(" ");
+    const key = args?.join(' ');
     if (!args) stopChild();
     else if (child && key !== running) stopChild(); // manifest changed: the kubelet recreates the pod
     if (args && !child && now >= restartAt) {
-      const log = openSync(hostPath(LOG), "a");
-      const c = spawn(realEtcdBin("etcd"), args, { stdio: ["ignore", log, log] });
+      const log = openSync(hostPath(LOG), 'a');
+      const c = spawn(realEtcdBin('etcd'), args, { stdio: ['ignore', log, log] });
       closeSync(log);
       child = c;
       running = key;
       writeFileSync(hostPath(PID_ETCD), `${c.pid}\n`);
-      c.on("exit", () => {
+      c.on('exit', () => {
         if (child === c) {
           child = undefined;
           running = undefined;
@@ -147,14 +182,22 @@ export async function runStaticEtcd(): Promise<void> {
 
 async function cli(argv: string[]): Promise<void> {
   switch (argv[0]) {
-    case "ensure": ensureStaticEtcd(); return;
-    case "stop": stopStaticEtcd(); return;
-    case "run": await runStaticEtcd(); return;
-    case "status": process.stdout.write(etcdAlive() ? `running ${readPid(PID_ETCD)}\n` : "stopped\n"); return;
+    case 'ensure':
+      ensureStaticEtcd();
+      return;
+    case 'stop':
+      stopStaticEtcd();
+      return;
+    case 'run':
+      await runStaticEtcd();
+      return;
+    case 'status':
+      process.stdout.write(etcdAlive() ? `running ${readPid(PID_ETCD)}\n` : 'stopped\n');
+      return;
     default:
-      process.stderr.write("usage: lab-static-etcd ensure|stop|run|status\n");
+      process.stderr.write('usage: lab-static-etcd ensure|stop|run|status\n');
       process.exitCode = 2;
   }
 }
 
-if (process.argv[1]?.endsWith("static-etcd.js")) await cli(process.argv.slice(2));
+if (process.argv[1]?.endsWith('static-etcd.js')) await cli(process.argv.slice(2));

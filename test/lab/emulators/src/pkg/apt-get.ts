@@ -8,8 +8,21 @@ import { globMatch, packageMeta, reposJson } from './repos.js';
 import { aptUpdate, candidates } from './apt-index.js';
 import { emulatedSystemctl, enablableUnits, loadDb, recordInstall, removeFiles, saveDb, type PkgDb } from './pkgdb.js';
 
-interface Opts { yes: boolean; quiet: number; allowDowngrades: boolean; allowHeld: boolean; reinstall: boolean; simulate: boolean }
-interface Step { name: string; version: string; from: string; old?: string; auto: boolean }
+interface Opts {
+  yes: boolean;
+  quiet: number;
+  allowDowngrades: boolean;
+  allowHeld: boolean;
+  reinstall: boolean;
+  simulate: boolean;
+}
+interface Step {
+  name: string;
+  version: string;
+  from: string;
+  old?: string;
+  auto: boolean;
+}
 
 function parse(args: string[]): { verb: string; opts: Opts; names: string[] } {
   const opts: Opts = { yes: false, quiet: 0, allowDowngrades: false, allowHeld: false, reinstall: false, simulate: false };
@@ -17,16 +30,19 @@ function parse(args: string[]): { verb: string; opts: Opts; names: string[] } {
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '-y' || a === '--yes' || a === '--assume-yes' || a === '-qy' || a === '-yq') { opts.yes = true; if (a.includes('q')) opts.quiet++; }
-    else if (a === '-q' || a === '--quiet') opts.quiet++;
+    if (a === '-y' || a === '--yes' || a === '--assume-yes' || a === '-qy' || a === '-yq') {
+      opts.yes = true;
+      if (a.includes('q')) opts.quiet++;
+    } else if (a === '-q' || a === '--quiet') opts.quiet++;
     else if (a === '-qq') opts.quiet += 2;
     else if (a === '--allow-downgrades') opts.allowDowngrades = true;
     else if (a === '--allow-change-held-packages') opts.allowHeld = true;
     else if (a === '--reinstall') opts.reinstall = true;
     else if (a === '-s' || a === '--simulate' || a === '--dry-run') opts.simulate = true;
     else if (a === '-o' || a === '-t' || a === '--target-release') i++;
-    else if (a.startsWith('-')) { /* --no-install-recommends, --fix-broken, -f, --allow-unauthenticated ... */ }
-    else if (!verb) verb = a;
+    else if (a.startsWith('-')) {
+      /* --no-install-recommends, --fix-broken, -f, --allow-unauthenticated ... */
+    } else if (!verb) verb = a;
     else names.push(a);
   }
   return { verb, opts, names };
@@ -34,7 +50,9 @@ function parse(args: string[]): { verb: string; opts: Opts; names: string[] } {
 
 function header(o: Out, opts: Opts): void {
   if (opts.quiet >= 2) return;
-  o.out('Reading package lists...'); o.out('Building dependency tree...'); o.out('Reading state information...');
+  o.out('Reading package lists...');
+  o.out('Building dependency tree...');
+  o.out('Reading state information...');
 }
 
 function list(o: Out, title: string, names: string[]): void {
@@ -60,23 +78,39 @@ function withEpoch(name: string, version: string): string {
 function resolveSpec(o: Out, db: PkgDb, spec: string): Step | undefined {
   if (spec.endsWith('.deb')) {
     if (!exists(hostPath(spec))) {
-      o.err(`E: Unsupported file ${spec} given on commandline`); throw new Exit(100);
+      o.err(`E: Unsupported file ${spec} given on commandline`);
+      throw new Exit(100);
     }
     const m = /^([^_]+)_([^_]+)_([^_.]+)\.deb$/.exec(basename(spec));
-    if (!m) { o.err(`E: Unsupported file ${spec} given on commandline`); throw new Exit(100); }
-    return { name: m[1]!, version: withEpoch(m[1]!, decodeURIComponent(m[2]!.replace(/%3a/gi, ':'))), from: spec, old: db.packages[m[1]!]?.version, auto: false };
+    if (!m) {
+      o.err(`E: Unsupported file ${spec} given on commandline`);
+      throw new Exit(100);
+    }
+    return {
+      name: m[1]!,
+      version: withEpoch(m[1]!, decodeURIComponent(m[2]!.replace(/%3a/gi, ':'))),
+      from: spec,
+      old: db.packages[m[1]!]?.version,
+      auto: false,
+    };
   }
   const [name, want] = spec.includes('=') ? [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)] : [spec, undefined];
   const avail = candidates(name);
   const installed = db.packages[name];
-  if (!avail.length && !installed) { o.err(`E: Unable to locate package ${name}`); throw new Exit(100); }
+  if (!avail.length && !installed) {
+    o.err(`E: Unable to locate package ${name}`);
+    throw new Exit(100);
+  }
   let pick = avail[0];
   if (want !== undefined) {
     pick = avail.find((c) => (want.includes('*') ? globMatch(want, c.version) : c.version === want));
     if (!pick && installed && (installed.version === want || (want.includes('*') && globMatch(want, installed.version)))) {
       pick = { name, version: installed.version, label: installed.repo };
     }
-    if (!pick) { o.err(`E: Version '${want}' for '${name}' was not found`); throw new Exit(100); }
+    if (!pick) {
+      o.err(`E: Version '${want}' for '${name}' was not found`);
+      throw new Exit(100);
+    }
   }
   if (!pick) return { name, version: installed!.version, from: installed!.repo, old: installed!.version, auto: false }; // local install, no repo
   return { name, version: pick.version, from: pick.label, old: installed?.version, auto: false };
@@ -91,14 +125,20 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgradeAll: boo
     for (const [name, e] of Object.entries(db.packages)) {
       const c = candidates(name)[0];
       if (!c || compareDeb(c.version, e.version) <= 0) continue;
-      if (e.hold) { keptBack.push(name); continue; }
+      if (e.hold) {
+        keptBack.push(name);
+        continue;
+      }
       steps.push({ name, version: c.version, from: c.label, old: e.version, auto: false });
     }
   }
   for (const spec of specs) {
     const s = resolveSpec(o, db, spec);
     if (!s) continue;
-    if (s.old === s.version && !opts.reinstall) { newest.push(`${s.name} is already the newest version (${s.version}).`); continue; }
+    if (s.old === s.version && !opts.reinstall) {
+      newest.push(`${s.name} is already the newest version (${s.version}).`);
+      continue;
+    }
     steps.push(s);
   }
   // dependencies that are not installed yet come along at their newest version; one without a candidate (no
@@ -126,23 +166,44 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgradeAll: boo
     throw new Exit(100);
   }
   for (const line of newest) if (opts.quiet < 2) o.out(line);
-  const fresh = steps.filter((s) => !s.old), up = steps.filter((s) => s.old && compareDeb(s.version, s.old) > 0);
+  const fresh = steps.filter((s) => !s.old),
+    up = steps.filter((s) => s.old && compareDeb(s.version, s.old) > 0);
   const down = steps.filter((s) => s.old && compareDeb(s.version, s.old) < 0);
   const held = steps.filter((s) => s.old && s.old !== s.version && db.packages[s.name]?.hold).map((s) => s.name);
   if (opts.quiet < 2) {
-    list(o, 'The following additional packages will be installed:', steps.filter((s) => s.auto).map((s) => s.name));
+    list(
+      o,
+      'The following additional packages will be installed:',
+      steps.filter((s) => s.auto).map((s) => s.name),
+    );
     list(o, 'The following packages have been kept back:', keptBack);
     list(o, 'The following held packages will be changed:', held);
-    list(o, 'The following NEW packages will be installed:', fresh.map((s) => s.name));
-    list(o, 'The following packages will be upgraded:', up.map((s) => s.name));
-    list(o, 'The following packages will be DOWNGRADED:', down.map((s) => s.name));
-    o.out(`${up.length} upgraded, ${fresh.length} newly installed, ${down.length} downgraded, 0 to remove and ${keptBack.length} not upgraded.`);
+    list(
+      o,
+      'The following NEW packages will be installed:',
+      fresh.map((s) => s.name),
+    );
+    list(
+      o,
+      'The following packages will be upgraded:',
+      up.map((s) => s.name),
+    );
+    list(
+      o,
+      'The following packages will be DOWNGRADED:',
+      down.map((s) => s.name),
+    );
+    o.out(
+      `${up.length} upgraded, ${fresh.length} newly installed, ${down.length} downgraded, 0 to remove and ${keptBack.length} not upgraded.`,
+    );
   }
   if (held.length && !opts.allowHeld) {
-    o.err('E: Held packages were changed and -y was used without --allow-change-held-packages.'); throw new Exit(100);
+    o.err('E: Held packages were changed and -y was used without --allow-change-held-packages.');
+    throw new Exit(100);
   }
   if (down.length && !opts.allowDowngrades) {
-    o.err('E: Packages were downgraded and -y was used without --allow-downgrades.'); throw new Exit(100);
+    o.err('E: Packages were downgraded and -y was used without --allow-downgrades.');
+    throw new Exit(100);
   }
   if (!steps.length || opts.simulate) return;
   if (!opts.yes) confirm(o);
@@ -159,7 +220,11 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgradeAll: boo
     if (!units.length) continue;
     if (!s.old) {
       const said = emulatedSystemctl(['enable', '--now', ...units]);
-      if (opts.quiet < 2) said.split('\n').filter((l) => l.startsWith('Created symlink')).forEach((l) => o.out(l));
+      if (opts.quiet < 2)
+        said
+          .split('\n')
+          .filter((l) => l.startsWith('Created symlink'))
+          .forEach((l) => o.out(l));
     } else {
       emulatedSystemctl(['daemon-reload']);
       emulatedSystemctl(['try-restart', ...units.filter((u) => u.endsWith('.service'))]);
@@ -170,8 +235,15 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgradeAll: boo
 function confirm(o: Out): void {
   o.stdout += 'Do you want to continue? [Y/n] ';
   let answer = '';
-  try { answer = readFileSync(0, 'utf8').trim(); } catch { /* no stdin */ }
-  if (!/^y/i.test(answer)) { o.out('Abort.'); throw new Exit(1); }
+  try {
+    answer = readFileSync(0, 'utf8').trim();
+  } catch {
+    /* no stdin */
+  }
+  if (!/^y/i.test(answer)) {
+    o.out('Abort.');
+    throw new Exit(1);
+  }
 }
 
 function remove(o: Out, db: PkgDb, names: string[], opts: Opts, purge: boolean): void {
@@ -179,7 +251,10 @@ function remove(o: Out, db: PkgDb, names: string[], opts: Opts, purge: boolean):
   const gone: string[] = [];
   for (const name of names) {
     if (!db.packages[name]) {
-      if (!candidates(name).length) { o.err(`E: Unable to locate package ${name}`); throw new Exit(100); }
+      if (!candidates(name).length) {
+        o.err(`E: Unable to locate package ${name}`);
+        throw new Exit(100);
+      }
       if (opts.quiet < 2) o.out(`Package '${name}' is not installed, so not removed`);
       continue;
     }
@@ -188,11 +263,16 @@ function remove(o: Out, db: PkgDb, names: string[], opts: Opts, purge: boolean):
   const held = gone.filter((n) => db.packages[n]!.hold);
   if (opts.quiet < 2) {
     list(o, 'The following held packages will be changed:', held);
-    list(o, 'The following packages will be REMOVED:', gone.map((n) => (purge ? `${n}*` : n)));
+    list(
+      o,
+      'The following packages will be REMOVED:',
+      gone.map((n) => (purge ? `${n}*` : n)),
+    );
     o.out(`0 upgraded, 0 newly installed, ${gone.length} to remove and 0 not upgraded.`);
   }
   if (held.length && !opts.allowHeld) {
-    o.err('E: Held packages were changed and -y was used without --allow-change-held-packages.'); throw new Exit(100);
+    o.err('E: Held packages were changed and -y was used without --allow-change-held-packages.');
+    throw new Exit(100);
   }
   if (!gone.length || opts.simulate) return;
   if (!opts.yes) confirm(o);
@@ -220,12 +300,26 @@ export function aptGet(o: Out, args: string[], tool: string): void {
       if (r.errors.length) throw new Exit(100);
       return;
     }
-    case 'install': return install(o, db, names, opts, false);
-    case 'upgrade': case 'dist-upgrade': case 'full-upgrade': return install(o, db, names, opts, true);
-    case 'remove': case 'autoremove': return remove(o, db, names, opts, false);
-    case 'purge': return remove(o, db, names, opts, true);
-    case 'clean': case 'autoclean': case 'check': return;
-    case '': o.err('E: No command given'); throw new Exit(100);
-    default: o.err(`E: Invalid operation ${verb}`); throw new Exit(100);
+    case 'install':
+      return install(o, db, names, opts, false);
+    case 'upgrade':
+    case 'dist-upgrade':
+    case 'full-upgrade':
+      return install(o, db, names, opts, true);
+    case 'remove':
+    case 'autoremove':
+      return remove(o, db, names, opts, false);
+    case 'purge':
+      return remove(o, db, names, opts, true);
+    case 'clean':
+    case 'autoclean':
+    case 'check':
+      return;
+    case '':
+      o.err('E: No command given');
+      throw new Exit(100);
+    default:
+      o.err(`E: Invalid operation ${verb}`);
+      throw new Exit(100);
   }
 }

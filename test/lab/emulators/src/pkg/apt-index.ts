@@ -6,15 +6,25 @@ import { exists, readText, writeText } from './lab-fs.js';
 
 const INDEX = '/var/lib/apt/lists/lab-index.json';
 
-export interface AptCandidate { name: string; version: string; label: string }
+export interface AptCandidate {
+  name: string;
+  version: string;
+  label: string;
+}
 
 export function indexedSources(): AptSource[] {
-  try { return (JSON.parse(readText(INDEX) ?? '{}') as { sources?: AptSource[] }).sources ?? []; } catch { return []; }
+  try {
+    return (JSON.parse(readText(INDEX) ?? '{}') as { sources?: AptSource[] }).sources ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /** apt-get update: fetches every configured source; returns the output lines and whether an error (E:) occurred. */
 export function aptUpdate(quiet: number): { lines: string[]; errors: string[]; warnings: string[] } {
-  const lines: string[] = [], errors: string[] = [], warnings: string[] = [];
+  const lines: string[] = [],
+    errors: string[] = [],
+    warnings: string[] = [];
   const ok: AptSource[] = [];
   let n = 0;
   for (const s of aptSources()) {
@@ -33,8 +43,11 @@ export function aptUpdate(quiet: number): { lines: string[]; errors: string[]; w
       continue;
     }
     if (s.signedBy && !exists(s.signedBy)) {
-      lines.push(`Get:${n} ${aptLabel(s, 'InRelease')} [1,186 B]`, `Err:${n} ${aptLabel(s, 'InRelease')}`,
-        `  The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 234654DA9A296436`);
+      lines.push(
+        `Get:${n} ${aptLabel(s, 'InRelease')} [1,186 B]`,
+        `Err:${n} ${aptLabel(s, 'InRelease')}`,
+        `  The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 234654DA9A296436`,
+      );
       errors.push(`E: The repository '${s.uri.replace(/\/+$/, '')} ${s.suite} InRelease' is not signed.`);
       continue;
     }

@@ -10,19 +10,43 @@ export function aptMark(o: Out, args: string[]): void {
   const [verb, ...rest] = args.filter((a) => !a.startsWith('-'));
   const db = loadDb('deb');
   switch (verb) {
-    case 'hold': case 'unhold':
+    case 'hold':
+    case 'unhold':
       for (const n of rest) {
         const e = db.packages[n];
-        if (!e && !candidates(n).length) { o.err(`E: Unable to locate package ${n}`); throw new Exit(100); }
-        if (!e) { o.out(verb === 'hold' ? `${n} set on hold.` : `${n} was already not on hold.`); continue; }
-        if (verb === 'hold') { o.out(e.hold ? `${n} was already set on hold.` : `${n} set on hold.`); e.hold = true; }
-        else { o.out(e.hold ? `Canceled hold on ${n}.` : `${n} was already not on hold.`); delete e.hold; }
+        if (!e && !candidates(n).length) {
+          o.err(`E: Unable to locate package ${n}`);
+          throw new Exit(100);
+        }
+        if (!e) {
+          o.out(verb === 'hold' ? `${n} set on hold.` : `${n} was already not on hold.`);
+          continue;
+        }
+        if (verb === 'hold') {
+          o.out(e.hold ? `${n} was already set on hold.` : `${n} set on hold.`);
+          e.hold = true;
+        } else {
+          o.out(e.hold ? `Canceled hold on ${n}.` : `${n} was already not on hold.`);
+          delete e.hold;
+        }
       }
-      saveDb(db); return;
-    case 'showhold': case 'showholds':
-      Object.entries(db.packages).filter(([n, e]) => e.hold && (!rest.length || rest.includes(n))).forEach(([n]) => o.out(n)); return;
-    case 'manual': case 'auto': case 'showmanual': case 'showauto': case 'minimize-manual': return;
-    default: o.err(`E: Invalid operation ${verb ?? ''}`); throw new Exit(100);
+      saveDb(db);
+      return;
+    case 'showhold':
+    case 'showholds':
+      Object.entries(db.packages)
+        .filter(([n, e]) => e.hold && (!rest.length || rest.includes(n)))
+        .forEach(([n]) => o.out(n));
+      return;
+    case 'manual':
+    case 'auto':
+    case 'showmanual':
+    case 'showauto':
+    case 'minimize-manual':
+      return;
+    default:
+      o.err(`E: Invalid operation ${verb ?? ''}`);
+      throw new Exit(100);
   }
 }
 
@@ -33,13 +57,17 @@ export function aptCache(o: Out, args: string[]): void {
     case 'madison':
       for (const n of names) {
         const c = candidates(n);
-        if (!c.length) { o.err(`N: Unable to locate package ${n}`); continue; }
+        if (!c.length) {
+          o.err(`N: Unable to locate package ${n}`);
+          continue;
+        }
         for (const x of c) o.out(`${n.padStart(10)} | ${x.version.padStart(10)} | ${x.label}`);
       }
       return;
     case 'policy':
       for (const n of names) {
-        const c = candidates(n), e = db.packages[n];
+        const c = candidates(n),
+          e = db.packages[n];
         if (!c.length && !e) continue;
         o.out(`${n}:`);
         o.out(`  Installed: ${e ? e.version : '(none)'}`);
@@ -56,11 +84,21 @@ export function aptCache(o: Out, args: string[]): void {
       return;
     case 'show': {
       const c = candidates(names[0] ?? '')[0];
-      if (!c) { o.err(`E: No packages found`); throw new Exit(100); }
-      o.out(`Package: ${c.name}\nVersion: ${c.version}\nArchitecture: amd64\n`); return;
+      if (!c) {
+        o.err(`E: No packages found`);
+        throw new Exit(100);
+      }
+      o.out(`Package: ${c.name}\nVersion: ${c.version}\nArchitecture: amd64\n`);
+      return;
     }
-    case 'search': case 'pkgnames': case 'depends': case 'rdepends': return;
-    default: o.err(`E: Invalid operation ${verb ?? ''}`); throw new Exit(100);
+    case 'search':
+    case 'pkgnames':
+    case 'depends':
+    case 'rdepends':
+      return;
+    default:
+      o.err(`E: Invalid operation ${verb ?? ''}`);
+      throw new Exit(100);
   }
 }
 
@@ -68,16 +106,28 @@ const status = (e: PkgEntry): string => `${e.hold ? 'hold' : 'install'} ok insta
 
 function field(name: string, e: PkgEntry, key: string): string {
   switch (key.replace(/;.*$/, '')) {
-    case 'Package': case 'binary:Package': return name;
-    case 'Version': return e.version;
-    case 'Status': return status(e);
-    case 'db:Status-Abbrev': return `${e.hold ? 'h' : 'i'}i `;
-    case 'db:Status-Want': return e.hold ? 'hold' : 'install';
-    case 'db:Status-Status': return 'installed';
-    case 'Architecture': return e.arch;
-    case 'Description': case 'binary:Summary': return e.description ?? '';
-    case 'Maintainer': return 'Kubernetes Authors <dev@kubernetes.io>';
-    default: return '';
+    case 'Package':
+    case 'binary:Package':
+      return name;
+    case 'Version':
+      return e.version;
+    case 'Status':
+      return status(e);
+    case 'db:Status-Abbrev':
+      return `${e.hold ? 'h' : 'i'}i `;
+    case 'db:Status-Want':
+      return e.hold ? 'hold' : 'install';
+    case 'db:Status-Status':
+      return 'installed';
+    case 'Architecture':
+      return e.arch;
+    case 'Description':
+    case 'binary:Summary':
+      return e.description ?? '';
+    case 'Maintainer':
+      return 'Kubernetes Authors <dev@kubernetes.io>';
+    default:
+      return '';
   }
 }
 
@@ -88,7 +138,10 @@ function matching(o: Out, db: PkgDb, patterns: string[]): [string, PkgEntry][] {
   let missing = false;
   for (const p of patterns) {
     const hit = Object.entries(db.packages).filter(([n]) => globMatch(p, n));
-    if (!hit.length) { o.err(`dpkg-query: no packages found matching ${p}`); missing = true; }
+    if (!hit.length) {
+      o.err(`dpkg-query: no packages found matching ${p}`);
+      missing = true;
+    }
     out.push(...hit);
   }
   if (missing && !out.length) throw new Exit(1);
@@ -97,7 +150,8 @@ function matching(o: Out, db: PkgDb, patterns: string[]): [string, PkgEntry][] {
 }
 
 export function dpkgQuery(o: Out, args: string[]): void {
-  let mode = '', format = '${binary:Package}\t${Version}\n';
+  let mode = '',
+    format = '${binary:Package}\t${Version}\n';
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -108,8 +162,10 @@ export function dpkgQuery(o: Out, args: string[]): void {
     else if (a === '-f' || a === '--showformat') format = args[++i] ?? '';
     else if (a.startsWith('--showformat=')) format = a.slice(13);
     else if (a.startsWith('-f') && a.length > 2) format = a.slice(2).replace(/^=/, '');
-    else if (a === '-Wf') { mode = 'W'; format = args[++i] ?? ''; }
-    else if (!a.startsWith('-')) names.push(a);
+    else if (a === '-Wf') {
+      mode = 'W';
+      format = args[++i] ?? '';
+    } else if (!a.startsWith('-')) names.push(a);
   }
   const db = loadDb('deb');
   if (mode === 'W') {
@@ -121,54 +177,83 @@ export function dpkgQuery(o: Out, args: string[]): void {
     let bad = false;
     for (const n of names) {
       const e = db.packages[n];
-      if (!e) { o.err(`dpkg-query: package '${n}' is not installed and no information is available`); bad = true; continue; }
-      o.out(`Package: ${n}\nStatus: ${status(e)}\nPriority: optional\nSection: admin\nMaintainer: Kubernetes Authors <dev@kubernetes.io>\nArchitecture: ${e.arch}\nVersion: ${e.version}\nDescription: ${e.description ?? n}\n`);
+      if (!e) {
+        o.err(`dpkg-query: package '${n}' is not installed and no information is available`);
+        bad = true;
+        continue;
+      }
+      o.out(
+        `Package: ${n}\nStatus: ${status(e)}\nPriority: optional\nSection: admin\nMaintainer: Kubernetes Authors <dev@kubernetes.io>\nArchitecture: ${e.arch}\nVersion: ${e.version}\nDescription: ${e.description ?? n}\n`,
+      );
     }
-    if (bad) { o.err('Use dpkg --info (= dpkg-deb --info) to examine archive files.'); throw new Exit(1); }
+    if (bad) {
+      o.err('Use dpkg --info (= dpkg-deb --info) to examine archive files.');
+      throw new Exit(1);
+    }
     return;
   }
   if (mode === 'L') {
-    for (const n of names) { const e = db.packages[n]; if (!e) { o.err(`dpkg-query: package '${n}' is not installed`); throw new Exit(1); } e.files.forEach((f) => o.out(f)); }
+    for (const n of names) {
+      const e = db.packages[n];
+      if (!e) {
+        o.err(`dpkg-query: package '${n}' is not installed`);
+        throw new Exit(1);
+      }
+      e.files.forEach((f) => o.out(f));
+    }
     return;
   }
   // -l
   const rows = names.length ? matching(o, db, names) : Object.entries(db.packages);
-  const w = Math.max(14, ...rows.map(([n]) => n.length)), v = Math.max(12, ...rows.map(([, e]) => e.version.length));
+  const w = Math.max(14, ...rows.map(([n]) => n.length)),
+    v = Math.max(12, ...rows.map(([, e]) => e.version.length));
   o.out('Desired=Unknown/Install/Remove/Purge/Hold');
   o.out('| Status=Not/Inst/Conf-files/Unpacked/halF-conf/Half-inst/trig-aWait/Trig-pend');
   o.out('|/ Err?=(none)/Reinst-required (Status,Err: uppercase=bad)');
   o.out(`||/ ${'Name'.padEnd(w)} ${'Version'.padEnd(v)} Architecture Description`);
   o.out(`+++-${'='.repeat(w)}-${'='.repeat(v)}-============-${'='.repeat(40)}`);
-  for (const [n, e] of rows) o.out(`${e.hold ? 'hi' : 'ii'}  ${n.padEnd(w)} ${e.version.padEnd(v)} ${e.arch.padEnd(12)} ${e.description ?? ''}`);
+  for (const [n, e] of rows)
+    o.out(`${e.hold ? 'hi' : 'ii'}  ${n.padEnd(w)} ${e.version.padEnd(v)} ${e.arch.padEnd(12)} ${e.description ?? ''}`);
 }
 
 export function dpkg(o: Out, args: string[]): void {
   const a0 = args[0] ?? '';
   if (['-l', '--list', '-s', '--status', '-L', '--listfiles', '-W'].includes(a0)) return dpkgQuery(o, args);
-  if (a0 === '--print-architecture') { o.out('amd64'); return; }
+  if (a0 === '--print-architecture') {
+    o.out('amd64');
+    return;
+  }
   const db = loadDb('deb');
   if (a0 === '-i' || a0 === '--install') {
     for (const f of args.slice(1).filter((x) => !x.startsWith('-'))) {
       const path = hostPath(f);
       const m = /^([^_]+)_([^_]+)_([^_.]+)\.deb$/.exec(basename(f));
-      if (!m || !exists(path)) { o.err(`dpkg: error: cannot access archive '${f}': No such file or directory`); throw new Exit(2); }
+      if (!m || !exists(path)) {
+        o.err(`dpkg: error: cannot access archive '${f}': No such file or directory`);
+        throw new Exit(2);
+      }
       const old = db.packages[m[1]!];
       o.out(old ? `Preparing to unpack ${f} ...` : `Selecting previously unselected package ${m[1]}.`);
       o.out(`Unpacking ${m[1]} (${m[2]}) ...`);
       recordInstall(db, m[1]!, m[2]!, '@commandline', m[3]!);
       o.out(`Setting up ${m[1]} (${m[2]}) ...`);
     }
-    saveDb(db); return;
+    saveDb(db);
+    return;
   }
   if (a0 === '-r' || a0 === '--remove' || a0 === '-P' || a0 === '--purge') {
     for (const n of args.slice(1)) {
       const e = db.packages[n];
-      if (!e) { o.err(`dpkg: warning: ignoring request to remove ${n} which isn't installed`); continue; }
+      if (!e) {
+        o.err(`dpkg: warning: ignoring request to remove ${n} which isn't installed`);
+        continue;
+      }
       o.out(`Removing ${n} (${e.version}) ...`);
       removeFiles(n, e, a0 === '-P' || a0 === '--purge');
       delete db.packages[n];
     }
-    saveDb(db); return;
+    saveDb(db);
+    return;
   }
   if (a0 === '--set-selections') {
     const text = readFileSync(0, 'utf8');
@@ -176,13 +261,16 @@ export function dpkg(o: Out, args: string[]): void {
       const [n, sel] = line.trim().split(/\s+/);
       const e = n ? db.packages[n] : undefined;
       if (!e) continue;
-      if (sel === 'hold') e.hold = true; else if (sel === 'install') delete e.hold;
+      if (sel === 'hold') e.hold = true;
+      else if (sel === 'install') delete e.hold;
     }
-    saveDb(db); return;
+    saveDb(db);
+    return;
   }
   if (a0 === '--get-selections') {
     for (const [n, e] of Object.entries(db.packages)) o.out(`${n.padEnd(48)}${e.hold ? 'hold' : 'install'}`);
     return;
   }
-  o.err(`dpkg: error: unknown option ${a0}`); throw new Exit(2);
+  o.err(`dpkg: error: unknown option ${a0}`);
+  throw new Exit(2);
 }

@@ -7,8 +7,20 @@ import { Exit, exists, hostPath, writeText, type Out } from './lab-fs.js';
 import { globMatch, lookupUrl, packageMeta, reposJson, yumRepos, type YumRepo } from './repos.js';
 import { loadDb, recordInstall, removeFiles, saveDb, type PkgDb } from './pkgdb.js';
 
-interface Avail { name: string; version: string; repo: string; excluded: boolean }
-interface Opts { yes: boolean; quiet: boolean; disableExcludes: string[]; showDuplicates: boolean; enableRepos: string[]; disableRepos: string[] }
+interface Avail {
+  name: string;
+  version: string;
+  repo: string;
+  excluded: boolean;
+}
+interface Opts {
+  yes: boolean;
+  quiet: boolean;
+  disableExcludes: string[];
+  showDuplicates: boolean;
+  enableRepos: string[];
+  disableRepos: string[];
+}
 
 export const stripEpoch = (v: string): string => v.replace(/^\d+:/, '');
 export const nevra = (name: string, v: string): string => `${name}-${stripEpoch(v)}.x86_64`;
@@ -19,11 +31,16 @@ function parse(args: string[]): { verb: string; opts: Opts; rest: string[] } {
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const val = (p: string) => (a === p ? args[++i] ?? '' : a.slice(p.length + 1));
+    const val = (p: string) => (a === p ? (args[++i] ?? '') : a.slice(p.length + 1));
     if (a === '-y' || a === '--assumeyes') opts.yes = true;
     else if (a === '-q' || a === '--quiet') opts.quiet = true;
     else if (a === '--showduplicates') opts.showDuplicates = true;
-    else if (a === '--disableexcludes' || a.startsWith('--disableexcludes=') || a === '--disableexcludepkgs' || a.startsWith('--disableexcludepkgs='))
+    else if (
+      a === '--disableexcludes' ||
+      a.startsWith('--disableexcludes=') ||
+      a === '--disableexcludepkgs' ||
+      a.startsWith('--disableexcludepkgs=')
+    )
       opts.disableExcludes.push(...val(a.startsWith('--disableexcludepkgs') ? '--disableexcludepkgs' : '--disableexcludes').split(','));
     else if (a === '--setopt' || a.startsWith('--setopt=')) {
       const kv = val('--setopt');
@@ -32,16 +49,18 @@ function parse(args: string[]): { verb: string; opts: Opts; rest: string[] } {
     } else if (a === '--enablerepo' || a.startsWith('--enablerepo=')) opts.enableRepos.push(...val('--enablerepo').split(','));
     else if (a === '--disablerepo' || a.startsWith('--disablerepo=')) opts.disableRepos.push(...val('--disablerepo').split(','));
     else if (a === '-e' || a === '-d' || a === '--releasever' || a === '-x' || a === '--exclude') i++;
-    else if (a.startsWith('-')) { /* --nogpgcheck, --best, --allowerasing, -v ... */ }
-    else if (!verb) verb = a;
+    else if (a.startsWith('-')) {
+      /* --nogpgcheck, --best, --allowerasing, -v ... */
+    } else if (!verb) verb = a;
     else rest.push(a);
   }
   return { verb, opts, rest };
 }
 
 function enabledRepos(opts: Opts): YumRepo[] {
-  return yumRepos().filter((r) => (r.enabled || opts.enableRepos.some((p) => globMatch(p, r.id)))
-    && !opts.disableRepos.some((p) => globMatch(p, r.id)));
+  return yumRepos().filter(
+    (r) => (r.enabled || opts.enableRepos.some((p) => globMatch(p, r.id))) && !opts.disableRepos.some((p) => globMatch(p, r.id)),
+  );
 }
 
 /** Loads every enabled repo's metadata (failing like dnf on an unreachable one) and returns what it offers. */
@@ -53,9 +72,14 @@ function available(o: Out, opts: Opts): Avail[] {
       const url = r.urls[0] ?? '';
       const host = /^\w+:\/\/([^/]+)/.exec(url)?.[1] ?? url;
       o.err(`Errors during downloading metadata for repository '${r.id}':`);
-      o.err(served === 'dead' ? `  - Status code: 404 for ${url.replace(/\/+$/, '')}/repodata/repomd.xml (IP: 10.199.255.254)`
-        : `  - Curl error (6): Couldn't resolve host name for ${url.replace(/\/+$/, '')}/repodata/repomd.xml [Could not resolve host: ${host}]`);
-      o.err(`Error: Failed to download metadata for repo '${r.id}': Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were tried`);
+      o.err(
+        served === 'dead'
+          ? `  - Status code: 404 for ${url.replace(/\/+$/, '')}/repodata/repomd.xml (IP: 10.199.255.254)`
+          : `  - Curl error (6): Couldn't resolve host name for ${url.replace(/\/+$/, '')}/repodata/repomd.xml [Could not resolve host: ${host}]`,
+      );
+      o.err(
+        `Error: Failed to download metadata for repo '${r.id}': Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were tried`,
+      );
       throw new Exit(1);
     }
     const lifted = opts.disableExcludes.some((d) => d === 'all' || d === r.id);
@@ -69,16 +93,24 @@ function available(o: Out, opts: Opts): Avail[] {
 
 /** Does a dnf/rpm argument (name, name-version[-release][.arch], epoch, globs) select this package version? */
 export function specMatches(spec: string, name: string, version: string): boolean {
-  const v = stripEpoch(version), e = /^(\d+):/.exec(version)?.[1] ?? '0';
-  return [name, `${name}.x86_64`, `${name}-${v}`, `${name}-${v}.x86_64`, `${name}-${e}:${v}`, `${name}-${v.replace(/-[^-]*$/, '')}`]
-    .some((s) => globMatch(spec, s));
+  const v = stripEpoch(version),
+    e = /^(\d+):/.exec(version)?.[1] ?? '0';
+  return [name, `${name}.x86_64`, `${name}-${v}`, `${name}-${v}.x86_64`, `${name}-${e}:${v}`, `${name}-${v.replace(/-[^-]*$/, '')}`].some(
+    (s) => globMatch(spec, s),
+  );
 }
 
 function metadataLine(o: Out, opts: Opts): void {
   if (!opts.quiet) o.out('Last metadata expiration check: 0:00:07 ago.');
 }
 
-interface Step { name: string; version: string; repo: string; old?: string; dep: boolean }
+interface Step {
+  name: string;
+  version: string;
+  repo: string;
+  old?: string;
+  dep: boolean;
+}
 
 function table(o: Out, sections: [string, Step[]][]): void {
   o.out('Dependencies resolved.');
@@ -88,7 +120,8 @@ function table(o: Out, sections: [string, Step[]][]): void {
   for (const [title, steps] of sections) {
     if (!steps.length) continue;
     o.out(`${title}:`);
-    for (const s of steps) o.out(` ${s.name.padEnd(24)} ${'x86_64'.padEnd(12)} ${stripEpoch(s.version).padEnd(26)} ${s.repo.padEnd(12)} 10 M`);
+    for (const s of steps)
+      o.out(` ${s.name.padEnd(24)} ${'x86_64'.padEnd(12)} ${stripEpoch(s.version).padEnd(26)} ${s.repo.padEnd(12)} 10 M`);
   }
   o.out('');
   o.out('Transaction Summary');
@@ -99,20 +132,31 @@ function confirm(o: Out, opts: Opts): void {
   if (opts.yes) return;
   o.stdout += 'Is this ok [y/N]: ';
   let answer = '';
-  try { answer = readFileSync(0, 'utf8').trim(); } catch { /* no stdin */ }
-  if (!/^y/i.test(answer)) { o.out('Operation aborted.'); throw new Exit(1); }
+  try {
+    answer = readFileSync(0, 'utf8').trim();
+  } catch {
+    /* no stdin */
+  }
+  if (!/^y/i.test(answer)) {
+    o.out('Operation aborted.');
+    throw new Exit(1);
+  }
 }
 
 function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgrade: boolean): void {
   const avail = available(o, opts);
   metadataLine(o, opts);
   const steps: Step[] = [];
-  let unmatched: string[] = [];
+  const unmatched: string[] = [];
   const targets = upgrade && !specs.length ? Object.keys(db.packages) : specs;
   for (const spec of targets) {
     if (spec.endsWith('.rpm')) {
       const m = /^(.+)-([^-]+-[^-]+)\.([^.]+)\.rpm$/.exec(basename(spec));
-      if (!m || !exists(hostPath(spec))) { o.err(`Can not load RPM file: ${spec}.`); o.err(`Could not open: ${spec}`); throw new Exit(1); }
+      if (!m || !exists(hostPath(spec))) {
+        o.err(`Can not load RPM file: ${spec}.`);
+        o.err(`Could not open: ${spec}`);
+        throw new Exit(1);
+      }
       steps.push({ name: m[1]!, version: m[2]!, repo: '@commandline', old: db.packages[m[1]!]?.version, dep: false });
       continue;
     }
@@ -120,7 +164,10 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgrade: boolea
     const ok = all.filter((a) => !a.excluded).sort((a, b) => compareRpm(b.version, a.version));
     if (!ok.length) {
       const installed = Object.entries(db.packages).find(([n, e]) => specMatches(spec, n, e.version));
-      if (installed && !upgrade) { o.out(`Package ${nevra(installed[0], installed[1].version)} is already installed.`); continue; }
+      if (installed && !upgrade) {
+        o.out(`Package ${nevra(installed[0], installed[1].version)} is already installed.`);
+        continue;
+      }
       if (upgrade && db.packages[spec]) continue;
       o.err(all.length ? `All matches were filtered out by exclude filtering for argument: ${spec}` : `No match for argument: ${spec}`);
       unmatched.push(spec);
@@ -135,7 +182,10 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgrade: boolea
     if (old && upgrade && compareRpm(pick.version, old.version) <= 0) continue;
     steps.push({ name: pick.name, version: pick.version, repo: pick.repo, old: old?.version, dep: false });
   }
-  if (unmatched.length) { o.err(`Error: Unable to find a match: ${unmatched.join(' ')}`); throw new Exit(1); }
+  if (unmatched.length) {
+    o.err(`Error: Unable to find a match: ${unmatched.join(' ')}`);
+    throw new Exit(1);
+  }
   // requirements come from the enabled repositories; one nothing provides stops the transaction, as in real dnf
   const unmet: string[] = [];
   for (let i = 0; i < steps.length; i++) {
@@ -154,10 +204,22 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgrade: boolea
     o.err("(try to add '--skip-broken' to skip uninstallable packages or '--nobest' to use not only best candidate packages)");
     throw new Exit(1);
   }
-  if (!steps.length) { o.out('Dependencies resolved.'); o.out('Nothing to do.'); o.out('Complete!'); return; }
-  const fresh = steps.filter((s) => !s.old && !s.dep), deps = steps.filter((s) => s.dep);
-  const up = steps.filter((s) => s.old && compareRpm(s.version, s.old) > 0), down = steps.filter((s) => s.old && compareRpm(s.version, s.old) < 0);
-  table(o, [['Installing', fresh], ['Upgrading', up], ['Installing dependencies', deps], ['Downgrading', down]]);
+  if (!steps.length) {
+    o.out('Dependencies resolved.');
+    o.out('Nothing to do.');
+    o.out('Complete!');
+    return;
+  }
+  const fresh = steps.filter((s) => !s.old && !s.dep),
+    deps = steps.filter((s) => s.dep);
+  const up = steps.filter((s) => s.old && compareRpm(s.version, s.old) > 0),
+    down = steps.filter((s) => s.old && compareRpm(s.version, s.old) < 0);
+  table(o, [
+    ['Installing', fresh],
+    ['Upgrading', up],
+    ['Installing dependencies', deps],
+    ['Downgrading', down],
+  ]);
   if (fresh.length + deps.length) o.out(`Install  ${fresh.length + deps.length} Package${fresh.length + deps.length > 1 ? 's' : ''}`);
   if (up.length) o.out(`Upgrade  ${up.length} Package${up.length > 1 ? 's' : ''}`);
   if (down.length) o.out(`Downgrade  ${down.length} Package${down.length > 1 ? 's' : ''}`);
@@ -168,9 +230,18 @@ function install(o: Out, db: PkgDb, specs: string[], opts: Opts, upgrade: boolea
   for (const s of steps) recordInstall(db, s.name, s.version, s.repo, 'x86_64');
   saveDb(db);
   o.out('');
-  if (up.length) { o.out('Upgraded:'); o.out('  ' + up.map((s) => nevra(s.name, s.version)).join(' ')); }
-  if (down.length) { o.out('Downgraded:'); o.out('  ' + down.map((s) => nevra(s.name, s.version)).join(' ')); }
-  if (fresh.length + deps.length) { o.out('Installed:'); o.out('  ' + [...fresh, ...deps].map((s) => nevra(s.name, s.version)).join(' ')); }
+  if (up.length) {
+    o.out('Upgraded:');
+    o.out('  ' + up.map((s) => nevra(s.name, s.version)).join(' '));
+  }
+  if (down.length) {
+    o.out('Downgraded:');
+    o.out('  ' + down.map((s) => nevra(s.name, s.version)).join(' '));
+  }
+  if (fresh.length + deps.length) {
+    o.out('Installed:');
+    o.out('  ' + [...fresh, ...deps].map((s) => nevra(s.name, s.version)).join(' '));
+  }
   o.out('');
   o.out('Complete!');
 }
@@ -181,7 +252,10 @@ function remove(o: Out, db: PkgDb, names: string[], opts: Opts): void {
     if (!hit.length) o.out(`No match for argument: ${n}`);
     return hit;
   });
-  if (!gone.length) { o.err('Error: No packages marked for removal.'); throw new Exit(1); }
+  if (!gone.length) {
+    o.err('Error: No packages marked for removal.');
+    throw new Exit(1);
+  }
   table(o, [['Removing', gone.map((n) => ({ name: n, version: db.packages[n]!.version, repo: '@System', dep: false }))]]);
   o.out(`Remove  ${gone.length} Package${gone.length > 1 ? 's' : ''}`);
   o.out('');
@@ -190,7 +264,10 @@ function remove(o: Out, db: PkgDb, names: string[], opts: Opts): void {
   o.out('');
   o.out('Removed:');
   o.out('  ' + gone.map((n) => nevra(n, db.packages[n]!.version)).join(' '));
-  for (const n of gone) { removeFiles(n, db.packages[n]!, false); delete db.packages[n]; }
+  for (const n of gone) {
+    removeFiles(n, db.packages[n]!, false);
+    delete db.packages[n];
+  }
   saveDb(db);
   o.out('');
   o.out('Complete!');
@@ -204,28 +281,53 @@ function list(o: Out, db: PkgDb, rest: string[], opts: Opts): void {
   const inst = Object.entries(db.packages).filter(([n]) => pats.some((p) => globMatch(p, n)));
   let printed = 0;
   if (which === 'all' || which === 'installed') {
-    if (inst.length) { o.out('Installed Packages'); inst.forEach(([n, e]) => row(n, e.version, e.repo.startsWith('@') ? e.repo : `@${e.repo}`)); printed++; }
+    if (inst.length) {
+      o.out('Installed Packages');
+      inst.forEach(([n, e]) => row(n, e.version, e.repo.startsWith('@') ? e.repo : `@${e.repo}`));
+      printed++;
+    }
   }
   if (which !== 'installed') {
-    let av = available(o, opts).filter((a) => !a.excluded && pats.some((p) => globMatch(p, a.name)))
+    let av = available(o, opts)
+      .filter((a) => !a.excluded && pats.some((p) => globMatch(p, a.name)))
       .filter((a) => opts.showDuplicates || db.packages[a.name]?.version !== a.version);
     av.sort((a, b) => a.name.localeCompare(b.name) || compareRpm(a.version, b.version));
     if (!opts.showDuplicates) av = av.filter((a, i) => av[i + 1]?.name !== a.name);
-    if (av.length) { o.out('Available Packages'); av.forEach((a) => row(a.name, a.version, a.repo)); printed++; }
+    if (av.length) {
+      o.out('Available Packages');
+      av.forEach((a) => row(a.name, a.version, a.repo));
+      printed++;
+    }
   }
-  if (!printed) { o.err('Error: No matching Packages to list'); throw new Exit(1); }
+  if (!printed) {
+    o.err('Error: No matching Packages to list');
+    throw new Exit(1);
+  }
 }
 
 export function dnf(o: Out, args: string[]): void {
   const { verb, opts, rest } = parse(args);
   const db = loadDb('rpm');
   switch (verb) {
-    case 'install': case 'reinstall': return install(o, db, rest, opts, false);
-    case 'upgrade': case 'update': case 'downgrade': return install(o, db, rest, opts, verb !== 'downgrade');
-    case 'remove': case 'erase': return remove(o, db, rest, opts);
-    case 'list': return list(o, db, rest, opts);
-    case 'makecache': available(o, opts); o.out('Metadata cache created.'); return;
-    case 'clean': o.out('0 files removed'); return;
+    case 'install':
+    case 'reinstall':
+      return install(o, db, rest, opts, false);
+    case 'upgrade':
+    case 'update':
+    case 'downgrade':
+      return install(o, db, rest, opts, verb !== 'downgrade');
+    case 'remove':
+    case 'erase':
+      return remove(o, db, rest, opts);
+    case 'list':
+      return list(o, db, rest, opts);
+    case 'makecache':
+      available(o, opts);
+      o.out('Metadata cache created.');
+      return;
+    case 'clean':
+      o.out('0 files removed');
+      return;
     case 'repolist':
       o.out(`${'repo id'.padEnd(30)} repo name`);
       for (const r of enabledRepos(opts)) o.out(`${r.id.padEnd(30)} ${r.name}`);
@@ -240,14 +342,24 @@ export function dnf(o: Out, args: string[]): void {
       const url = i >= 0 ? args[i + 1] : args.find((a) => a.startsWith('--add-repo='))?.slice(11);
       if (url) {
         const text = reposJson().repoFiles[url];
-        if (!text) { o.err(`Error: Configuration of repo failed`); throw new Exit(1); }
+        if (!text) {
+          o.err(`Error: Configuration of repo failed`);
+          throw new Exit(1);
+        }
         o.out(`Adding repo from: ${url}`);
         writeText(`/etc/yum.repos.d/${basename(url)}`, text);
       }
       return;
     }
-    case 'versionlock': case 'check-update': case 'history': return;
-    case '': o.err('Error: No command given'); throw new Exit(1);
-    default: o.err(`No such command: ${verb}. Please use /usr/bin/dnf --help`); throw new Exit(1);
+    case 'versionlock':
+    case 'check-update':
+    case 'history':
+      return;
+    case '':
+      o.err('Error: No command given');
+      throw new Exit(1);
+    default:
+      o.err(`No such command: ${verb}. Please use /usr/bin/dnf --help`);
+      throw new Exit(1);
   }
 }

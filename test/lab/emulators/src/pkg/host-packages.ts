@@ -6,7 +6,10 @@ import { reposJson } from './repos.js';
 import { loadDb, recordInstall, saveDb } from './pkgdb.js';
 
 export function hostPackages(o: Out, args: string[]): void {
-  if (args[0] !== 'init') { o.err('usage: lab-host-packages init'); throw new Exit(2); }
+  if (args[0] !== 'init') {
+    o.err('usage: lab-host-packages init');
+    throw new Exit(2);
+  }
   const os = labOs();
   const format = isRpmOs(os) ? 'rpm' : 'deb';
   const data = reposJson();

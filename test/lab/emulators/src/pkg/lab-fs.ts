@@ -22,14 +22,22 @@ export function labOs(): string {
 export const isRpmOs = (os: string): boolean => os.startsWith('rocky') || os.startsWith('rhel') || os.startsWith('alma');
 
 export function readText(path: string): string | undefined {
-  try { return readFileSync(at(path), 'utf8'); } catch { return undefined; }
+  try {
+    return readFileSync(at(path), 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 export function writeText(path: string, text: string, mode?: number): void {
   mkdirSync(dirname(at(path)), { recursive: true });
   writeFileSync(at(path), text, mode === undefined ? undefined : { mode });
 }
 export function listDir(path: string): string[] {
-  try { return readdirSync(at(path)).sort(); } catch { return []; }
+  try {
+    return readdirSync(at(path)).sort();
+  } catch {
+    return [];
+  }
 }
 export const exists = (path: string): boolean => existsSync(at(path));
 
@@ -46,11 +54,17 @@ export function hostPath(arg: string): string {
 export class Out {
   stdout = '';
   stderr = '';
-  out(line = ''): void { this.stdout += line + '\n'; }
-  err(line: string): void { this.stderr += line + '\n'; }
+  out(line = ''): void {
+    this.stdout += line + '\n';
+  }
+  err(line: string): void {
+    this.stderr += line + '\n';
+  }
 }
 
 /** Thrown to end a command with an exit code (its message, if any, already in Out). */
 export class Exit extends Error {
-  constructor(readonly code: number) { super(`exit ${code}`); }
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
 }

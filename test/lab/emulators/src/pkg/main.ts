@@ -13,7 +13,10 @@ const tools: Record<string, () => Promise<Tool>> = {
   dnf: async () => (await import('./dnf.js')).dnf,
   rpm: async () => (await import('./rpm.js')).rpm,
   'lab-host-packages': async () => (await import('./host-packages.js')).hostPackages,
-  'yum-config-manager': async () => { const { dnf } = await import('./dnf.js'); return (o, args) => dnf(o, ['config-manager', ...args]); },
+  'yum-config-manager': async () => {
+    const { dnf } = await import('./dnf.js');
+    return (o, args) => dnf(o, ['config-manager', ...args]);
+  },
 };
 tools.apt = tools['apt-get']!;
 tools.yum = tools.dnf!;
@@ -23,10 +26,16 @@ const o = new Out();
 let code = 0;
 try {
   const load = tools[tool];
-  if (!load) { o.err(`lab: unknown package tool ${tool}`); code = 2; } else (await load())(o, args, tool);
+  if (!load) {
+    o.err(`lab: unknown package tool ${tool}`);
+    code = 2;
+  } else (await load())(o, args, tool);
 } catch (e) {
   if (e instanceof Exit) code = e.code;
-  else { o.err(`lab: ${tool} emulator failed: ${(e as Error).stack ?? e}`); code = 70; }
+  else {
+    o.err(`lab: ${tool} emulator failed: ${(e as Error).stack ?? e}`);
+    code = 70;
+  }
 }
 process.stdout.write(o.stdout);
 process.stderr.write(o.stderr);

@@ -16,7 +16,10 @@ export interface PkgEntry {
   files: string[];
   description?: string;
 }
-export interface PkgDb { format: Format; packages: Record<string, PkgEntry> }
+export interface PkgDb {
+  format: Format;
+  packages: Record<string, PkgEntry>;
+}
 
 const DB = '/var/lib/lab/pkgdb.json';
 
@@ -32,29 +35,43 @@ export function saveDb(db: PkgDb): void {
   const sorted = Object.fromEntries(Object.entries(db.packages).sort(([a], [b]) => a.localeCompare(b)));
   writeText(DB, JSON.stringify({ format: db.format, packages: sorted }, null, 1) + '\n');
   // compatibility view for emulators that read a flat name -> {version} map
-  writeText('/var/lib/lab/packages.json', JSON.stringify(Object.fromEntries(Object.entries(sorted).map(([n, e]) => [n, { version: e.version }]))) + '\n');
+  writeText(
+    '/var/lib/lab/packages.json',
+    JSON.stringify(Object.fromEntries(Object.entries(sorted).map(([n, e]) => [n, { version: e.version }]))) + '\n',
+  );
 }
 
-interface Manifest { packages?: Record<string, { bin?: string[] }> }
+interface Manifest {
+  packages?: Record<string, { bin?: string[] }>;
+}
 function manifestBins(pkg: string): string[] {
   try {
     const m = JSON.parse(readFileSync(join(emulatorsDir(), 'manifest.json'), 'utf8')) as Manifest;
     return m.packages?.[pkg]?.bin ?? [];
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }
 
-const upstream = (v: string): string => v.replace(/^\d+:/, '').replace(/-[^-]*$/, '').replace(/~ds\d+$/, '');
+const upstream = (v: string): string =>
+  v
+    .replace(/^\d+:/, '')
+    .replace(/-[^-]*$/, '')
+    .replace(/~ds\d+$/, '');
 
 function placeholder(bin: string, pkg: string, version: string): string {
-  return `#!/bin/bash\n# lab placeholder: ${bin} from package ${pkg} ${version} (no emulator provides it)\n` +
-    `case "\${1:-}" in --version|-v|version|-V) echo "${bin} version v${upstream(version)}" ;; esac\nexit 0\n`;
+  return (
+    `#!/bin/bash\n# lab placeholder: ${bin} from package ${pkg} ${version} (no emulator provides it)\n` +
+    `case "\${1:-}" in --version|-v|version|-V) echo "${bin} version v${upstream(version)}" ;; esac\nexit 0\n`
+  );
 }
 
 function walk(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p)); else out.push(p);
+    if (e.isDirectory()) out.push(...walk(p));
+    else out.push(p);
   }
   return out;
 }
@@ -78,7 +95,10 @@ export function placeFiles(pkg: string, version: string, format: Format): string
     for (const f of walk(root)) {
       const dest = '/' + relative(root, f);
       const keep = dest.startsWith('/etc/') && existsSync(at(dest)); // conffiles the admin already has are kept
-      if (!keep) { mkdirSync(dirname(at(dest)), { recursive: true }); cpSync(f, at(dest)); }
+      if (!keep) {
+        mkdirSync(dirname(at(dest)), { recursive: true });
+        cpSync(f, at(dest));
+      }
       files.push(dest);
     }
   }
@@ -90,7 +110,12 @@ export function placeFiles(pkg: string, version: string, format: Format): string
 export function removeFiles(pkg: string, entry: PkgEntry, purge: boolean): void {
   for (const f of entry.files) {
     if (f.startsWith('/etc/') && !purge) continue;
-    try { lstatSync(at(f)); rmSync(at(f), { force: true }); } catch { /* already gone */ }
+    try {
+      lstatSync(at(f));
+      rmSync(at(f), { force: true });
+    } catch {
+      /* already gone */
+    }
   }
   rmSync(at(`/var/lib/lab/pkgversions/${pkg}`), { force: true });
 }
@@ -108,7 +133,8 @@ export function recordInstall(db: PkgDb, name: string, version: string, repo: st
 
 /** Unit files a package installed that have an [Install] section (enabled + started by deb maintainer scripts). */
 export function enablableUnits(entry: PkgEntry): string[] {
-  return entry.files.filter((f) => /^\/usr\/lib\/systemd\/system\/[^/]+\.(service|socket)$/.test(f))
+  return entry.files
+    .filter((f) => /^\/usr\/lib\/systemd\/system\/[^/]+\.(service|socket)$/.test(f))
     .filter((f) => /^\[Install\]/m.test(readText(f) ?? ''))
     .map((f) => f.slice(f.lastIndexOf('/') + 1));
 }

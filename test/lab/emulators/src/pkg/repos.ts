@@ -4,10 +4,25 @@ import { join } from 'node:path';
 import { emulatorsDir, listDir, readText } from './lab-fs.js';
 
 export type Format = 'deb' | 'rpm';
-interface RepoData { id: string; format: Format; os: string[]; name?: string; urls: string[]; suites?: string[]; packages: Record<string, string[]> }
-interface PackageMeta { description?: string; deps?: Partial<Record<Format, string[]>> }
+interface RepoData {
+  id: string;
+  format: Format;
+  os: string[];
+  name?: string;
+  urls: string[];
+  suites?: string[];
+  packages: Record<string, string[]>;
+}
+interface PackageMeta {
+  description?: string;
+  deps?: Partial<Record<Format, string[]>>;
+}
 export interface ReposJson {
-  kubernetes: { urls: string[]; release: Record<Format, string>; minors: Record<string, { patches: number; 'cri-tools': string[]; 'kubernetes-cni': string[] }> };
+  kubernetes: {
+    urls: string[];
+    release: Record<Format, string>;
+    minors: Record<string, { patches: number; 'cri-tools': string[]; 'kubernetes-cni': string[] }>;
+  };
   repos: RepoData[];
   deadUrls: string[];
   repoFiles: Record<string, string>;
@@ -21,7 +36,11 @@ export function reposJson(): ReposJson {
   return cache;
 }
 
-export const normUrl = (u: string): string => u.trim().replace(/\/+$/, '').replace(/^(https?:\/\/[^/]+)/i, (h) => h.toLowerCase());
+export const normUrl = (u: string): string =>
+  u
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/^(https?:\/\/[^/]+)/i, (h) => h.toLowerCase());
 
 /** What a URL serves: its packages (name -> versions), "dead" (a removed repository), or undefined (unknown host). */
 export function lookupUrl(format: Format, url: string, suite?: string): Record<string, string[]> | 'dead' | undefined {
@@ -29,7 +48,14 @@ export function lookupUrl(format: Format, url: string, suite?: string): Record<s
   const u = normUrl(url);
   if (data.deadUrls.some((d) => u === normUrl(d) || u.startsWith(normUrl(d) + '/'))) return 'dead';
   for (const pattern of data.kubernetes.urls) {
-    const re = new RegExp('^' + normUrl(pattern).replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace('{minor}', '(1\\.\\d+)').replace('{format}', '(deb|rpm)') + '$');
+    const re = new RegExp(
+      '^' +
+        normUrl(pattern)
+          .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+          .replace('{minor}', '(1\\.\\d+)')
+          .replace('{format}', '(deb|rpm)') +
+        '$',
+    );
     const m = re.exec(u);
     if (!m) continue;
     const minor = data.kubernetes.minors[m[1]!];
@@ -37,7 +63,9 @@ export function lookupUrl(format: Format, url: string, suite?: string): Record<s
     const rel = data.kubernetes.release[format];
     const k8s = Array.from({ length: minor.patches + 1 }, (_, p) => `${m[1]}.${p}-${rel}`);
     return {
-      kubeadm: k8s, kubelet: k8s, kubectl: k8s,
+      kubeadm: k8s,
+      kubelet: k8s,
+      kubectl: k8s,
       'cri-tools': minor['cri-tools'].map((v) => `${v}-${rel}`),
       'kubernetes-cni': minor['kubernetes-cni'].map((v) => `${v}-${rel}`),
     };
@@ -53,7 +81,13 @@ export function lookupUrl(format: Format, url: string, suite?: string): Record<s
 export const packageMeta = (name: string): PackageMeta => reposJson().packages[name] ?? {};
 
 /** A configured apt source. */
-export interface AptSource { uri: string; suite: string; components: string[]; signedBy?: string; file: string }
+export interface AptSource {
+  uri: string;
+  suite: string;
+  components: string[];
+  signedBy?: string;
+  file: string;
+}
 
 export function aptSources(): AptSource[] {
   const out: AptSource[] = [];
@@ -75,7 +109,13 @@ export function aptSources(): AptSource[] {
         if (!/\bdeb\b/.test(field('Types') ?? '') || /^no$/i.test(field('Enabled') ?? '')) continue;
         for (const uri of (field('URIs') ?? '').split(/\s+/).filter(Boolean)) {
           for (const suite of (field('Suites') ?? '').split(/\s+/).filter(Boolean)) {
-            out.push({ uri, suite, components: (field('Components') ?? '').split(/\s+/).filter(Boolean), signedBy: field('Signed-By'), file });
+            out.push({
+              uri,
+              suite,
+              components: (field('Components') ?? '').split(/\s+/).filter(Boolean),
+              signedBy: field('Signed-By'),
+              file,
+            });
           }
         }
       }
@@ -92,12 +132,25 @@ export function aptLabel(s: AptSource, what: string): string {
 }
 
 /** A yum/dnf repository from /etc/yum.repos.d. */
-export interface YumRepo { id: string; name: string; urls: string[]; enabled: boolean; excludes: string[]; file: string }
+export interface YumRepo {
+  id: string;
+  name: string;
+  urls: string[];
+  enabled: boolean;
+  excludes: string[];
+  file: string;
+}
 
 export function yumRepos(): YumRepo[] {
   const out: YumRepo[] = [];
-  const vars = (s: string) => s.replace(/\$releasever/g, '9').replace(/\$basearch/g, 'x86_64').replace(/\$arch/g, 'x86_64')
-    .replace(/\$contentdir/g, 'pub/rocky').replace(/\$rltype/g, '').replace(/\$infra/g, '');
+  const vars = (s: string) =>
+    s
+      .replace(/\$releasever/g, '9')
+      .replace(/\$basearch/g, 'x86_64')
+      .replace(/\$arch/g, 'x86_64')
+      .replace(/\$contentdir/g, 'pub/rocky')
+      .replace(/\$rltype/g, '')
+      .replace(/\$infra/g, '');
   for (const f of listDir('/etc/yum.repos.d').filter((n) => n.endsWith('.repo'))) {
     const text = readText(`/etc/yum.repos.d/${f}`) ?? '';
     let cur: YumRepo | undefined;
@@ -105,7 +158,11 @@ export function yumRepos(): YumRepo[] {
     for (const raw of text.split('\n')) {
       const line = raw.replace(/^\s*[#;].*$/, '');
       const sec = /^\s*\[([^\]]+)\]\s*$/.exec(line);
-      if (sec) { cur = { id: sec[1]!, name: sec[1]!, urls: [], enabled: true, excludes: [], file: f }; out.push(cur); continue; }
+      if (sec) {
+        cur = { id: sec[1]!, name: sec[1]!, urls: [], enabled: true, excludes: [], file: f };
+        out.push(cur);
+        continue;
+      }
       if (!cur) continue;
       const kv = /^([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
       const cont = /^\s+(\S.*)$/.exec(line);
@@ -113,10 +170,16 @@ export function yumRepos(): YumRepo[] {
         lastKey = kv[1]!.toLowerCase();
         const v = vars(kv[2]!.trim());
         if (lastKey === 'name') cur.name = v;
-        else if (lastKey === 'baseurl' || lastKey === 'mirrorlist' || lastKey === 'metalink') cur.urls.push(...v.split(/[\s,]+/).filter(Boolean));
+        else if (lastKey === 'baseurl' || lastKey === 'mirrorlist' || lastKey === 'metalink')
+          cur.urls.push(...v.split(/[\s,]+/).filter(Boolean));
         else if (lastKey === 'enabled') cur.enabled = !/^(0|false|no)$/i.test(v);
         else if (lastKey === 'exclude' || lastKey === 'excludepkgs') cur.excludes.push(...v.split(/[\s,]+/).filter(Boolean));
-      } else if (cont && (lastKey === 'baseurl')) cur.urls.push(...vars(cont[1]!).split(/[\s,]+/).filter(Boolean));
+      } else if (cont && lastKey === 'baseurl')
+        cur.urls.push(
+          ...vars(cont[1]!)
+            .split(/[\s,]+/)
+            .filter(Boolean),
+        );
     }
   }
   return out;
@@ -124,6 +187,12 @@ export function yumRepos(): YumRepo[] {
 
 /** Shell-style glob match (* ? [..]) used by dnf specs, excludes and dpkg patterns. */
 export function globMatch(pattern: string, s: string): boolean {
-  const re = '^' + pattern.replace(/[.+^$(){}|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$';
+  const re =
+    '^' +
+    pattern
+      .replace(/[.+^$(){}|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.') +
+    '$';
   return new RegExp(re).test(s);
 }

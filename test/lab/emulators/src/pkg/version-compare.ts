@@ -9,19 +9,23 @@ function dpkgOrder(c: string): number {
 }
 
 function dpkgPart(a: string, b: string): number {
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < a.length || j < b.length) {
     let first = 0;
     while ((i < a.length && !/\d/.test(a[i]!)) || (j < b.length && !/\d/.test(b[j]!))) {
-      const ac = dpkgOrder(a[i] ?? ''), bc = dpkgOrder(b[j] ?? '');
+      const ac = dpkgOrder(a[i] ?? ''),
+        bc = dpkgOrder(b[j] ?? '');
       if (ac !== bc) return ac - bc;
-      i++; j++;
+      i++;
+      j++;
     }
     while (a[i] === '0') i++;
     while (b[j] === '0') j++;
     while (i < a.length && /\d/.test(a[i]!) && j < b.length && /\d/.test(b[j]!)) {
       if (!first) first = a.charCodeAt(i) - b.charCodeAt(j);
-      i++; j++;
+      i++;
+      j++;
     }
     if (i < a.length && /\d/.test(a[i]!)) return 1;
     if (j < b.length && /\d/.test(b[j]!)) return -1;
@@ -36,29 +40,41 @@ function splitEvr(v: string): [number, string, string] {
 }
 
 export function compareDeb(a: string, b: string): number {
-  const [ea, ua, ra] = splitEvr(a), [eb, ub, rb] = splitEvr(b);
+  const [ea, ua, ra] = splitEvr(a),
+    [eb, ub, rb] = splitEvr(b);
   if (ea !== eb) return ea - eb;
   return dpkgPart(ua, ub) || dpkgPart(ra, rb);
 }
 
 function rpmvercmp(a: string, b: string): number {
   if (a === b) return 0;
-  const sa = a.match(/~|\^|\d+|[A-Za-z]+/g) ?? [], sb = b.match(/~|\^|\d+|[A-Za-z]+/g) ?? [];
+  const sa = a.match(/~|\^|\d+|[A-Za-z]+/g) ?? [],
+    sb = b.match(/~|\^|\d+|[A-Za-z]+/g) ?? [];
   for (let k = 0; k < Math.max(sa.length, sb.length); k++) {
-    const x = sa[k], y = sb[k];
-    if (x === '~' || y === '~') { if (x !== y) return x === '~' ? -1 : 1; continue; }
+    const x = sa[k],
+      y = sb[k];
+    if (x === '~' || y === '~') {
+      if (x !== y) return x === '~' ? -1 : 1;
+      continue;
+    }
     if (x === undefined) return -1;
     if (y === undefined) return 1;
-    const xn = /^\d/.test(x), yn = /^\d/.test(y);
+    const xn = /^\d/.test(x),
+      yn = /^\d/.test(y);
     if (xn !== yn) return xn ? 1 : -1;
-    if (xn) { const d = Number(x) - Number(y); if (d) return d > 0 ? 1 : -1; continue; }
+    if (xn) {
+      const d = Number(x) - Number(y);
+      if (d) return d > 0 ? 1 : -1;
+      continue;
+    }
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
 }
 
 export function compareRpm(a: string, b: string): number {
-  const [ea, ua, ra] = splitEvr(a), [eb, ub, rb] = splitEvr(b);
+  const [ea, ua, ra] = splitEvr(a),
+    [eb, ub, rb] = splitEvr(b);
   if (ea !== eb) return ea - eb;
   return rpmvercmp(ua, ub) || rpmvercmp(ra, rb);
 }

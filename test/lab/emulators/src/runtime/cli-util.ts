@@ -2,7 +2,10 @@
 
 /** Thrown to end a command with a message on stderr and an exit code. */
 export class Exit extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -20,11 +23,22 @@ export function tabulate(rows: string[][], options: { trailingTab?: boolean; pad
   const pad = options.padding ?? 1;
   const min = options.minWidth ?? 0;
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
-  return rows.map((row) => row.map((cell, i) => {
-    const last = i === row.length - 1;
-    return last && !options.trailingTab ? cell : cell.padEnd(Math.max(widths[i]! + pad, min));
-  }).join('')).join('\n') + '\n';
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, i) => {
+            const last = i === row.length - 1;
+            return last && !options.trailingTab ? cell : cell.padEnd(Math.max(widths[i]! + pad, min));
+          })
+          .join(''),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** containerd's progress.Bytes: 2627 -> "2.6 KiB". */
@@ -32,7 +46,10 @@ export function ctrBytes(size: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = size;
   let i = 0;
-  while (value >= 1024 && i < units.length - 1) { value /= 1024; i++; }
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
   return `${value.toFixed(1)} ${units[i]}`;
 }
 
@@ -41,7 +58,10 @@ export function humanSize(size: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = size;
   let i = 0;
-  while (value >= 1000 && i < units.length - 1) { value /= 1000; i++; }
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
   return `${Number(value.toPrecision(4))}${units[i]}`;
 }
 
@@ -54,13 +74,23 @@ export interface ParsedArgs {
  * Parses argv against known flags: `valued` take a value (--flag v or --flag=v), others are booleans.
  * Aliases map short to long names. Unknown flags raise an Exit with the tool's wording.
  */
-export function parseArgs(argv: string[], spec: { valued?: string[]; bool?: string[]; alias?: Record<string, string> }, unknown: (flag: string) => Exit): ParsedArgs {
+export function parseArgs(
+  argv: string[],
+  spec: { valued?: string[]; bool?: string[]; alias?: Record<string, string> },
+  unknown: (flag: string) => Exit,
+): ParsedArgs {
   const flags = new Map<string, string | true>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--') { positional.push(...argv.slice(i + 1)); break; }
-    if (!arg.startsWith('-') || arg === '-') { positional.push(arg); continue; }
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positional.push(arg);
+      continue;
+    }
     const eq = arg.indexOf('=');
     let name = (eq === -1 ? arg : arg.slice(0, eq)).replace(/^--?/, '');
     name = spec.alias?.[name] ?? name;

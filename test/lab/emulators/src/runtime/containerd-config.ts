@@ -50,10 +50,13 @@ export function effectiveConfig(text: string | undefined, release: ContainerdRel
     }
   }
   const declared = doc.version;
-  if (declared !== undefined && typeof declared !== 'number') throw new ContainerdConfigError(`failed to load TOML: ${file}: version must be an integer`);
+  if (declared !== undefined && typeof declared !== 'number')
+    throw new ContainerdConfigError(`failed to load TOML: ${file}: version must be an integer`);
   const declaredVersion = text === undefined ? (release.major < 2 ? 2 : 3) : (declared ?? 1);
   if (declaredVersion === 1 && release.major >= 2) {
-    throw new ContainerdConfigError(`failed to load TOML: ${file}: config version \`1\` is no longer supported; please migrate the config to the latest version`);
+    throw new ContainerdConfigError(
+      `failed to load TOML: ${file}: config version \`1\` is no longer supported; please migrate the config to the latest version`,
+    );
   }
   const maxVersion = release.major < 2 ? Infinity : release.minor >= 3 ? 4 : 3;
   if (declaredVersion > maxVersion) {
@@ -63,12 +66,20 @@ export function effectiveConfig(text: string | undefined, release: ContainerdRel
   // containerd 1.x knows nothing newer than version 2: it starts, reads the v2 plugin keys and ignores the rest
   // (checked against Debian's 1.6.20), so a v3 file silently leaves SystemdCgroup and the sandbox at their defaults.
   const version = release.major < 2 && declaredVersion > 2 ? 2 : declaredVersion;
-  if (version !== declaredVersion) warnings.push(`config version ${declaredVersion} is not known to containerd ${release.version}: read as version 2, v3 plugin sections ignored`);
-  if (version === 1) warnings.push('containerd config version `1` has been deprecated and will be converted on each startup in containerd v2.0, use `containerd config migrate` after upgrading to containerd 2.0 to avoid conversion on startup');
+  if (version !== declaredVersion)
+    warnings.push(
+      `config version ${declaredVersion} is not known to containerd ${release.version}: read as version 2, v3 plugin sections ignored`,
+    );
+  if (version === 1)
+    warnings.push(
+      'containerd config version `1` has been deprecated and will be converted on each startup in containerd v2.0, use `containerd config migrate` after upgrading to containerd 2.0 to avoid conversion on startup',
+    );
   const plugins = tomlGet(doc, 'plugins') as TomlTable | undefined;
   const v2 = version <= 2;
   const cri = v2 ? (tomlGet(plugins, version === 1 ? 'cri' : 'io.containerd.grpc.v1.cri') as TomlTable | undefined) : undefined;
-  const runtimeTable = v2 ? tomlGet(cri, 'containerd') as TomlTable | undefined : tomlGet(plugins, 'io.containerd.cri.v1.runtime', 'containerd') as TomlTable | undefined;
+  const runtimeTable = v2
+    ? (tomlGet(cri, 'containerd') as TomlTable | undefined)
+    : (tomlGet(plugins, 'io.containerd.cri.v1.runtime', 'containerd') as TomlTable | undefined);
   const images = v2 ? cri : (tomlGet(plugins, 'io.containerd.cri.v1.images') as TomlTable | undefined);
   const runtimeName = str(tomlGet(runtimeTable, 'default_runtime_name'), 'runc');
   const systemd = tomlGet(runtimeTable, 'runtimes', runtimeName, 'options', 'SystemdCgroup');
@@ -84,7 +95,10 @@ export function effectiveConfig(text: string | undefined, release: ContainerdRel
   const legacyRegistry = ['mirrors', 'configs', 'auths'].filter(nonEmpty);
   if (legacyRegistry.length > 0) {
     if (configPath && nonEmpty('mirrors')) criError = '`mirrors` cannot be set when `config_path` is provided';
-    else if (!configPath) warnings.push(`The "${legacyRegistry.join('", "')}" properties of [plugins."io.containerd.grpc.v1.cri".registry] are deprecated; use config_path instead`);
+    else if (!configPath)
+      warnings.push(
+        `The "${legacyRegistry.join('", "')}" properties of [plugins."io.containerd.grpc.v1.cri".registry] are deprecated; use config_path instead`,
+      );
   }
   const effective: EffectiveContainerdConfig = {
     configVersion: version,

@@ -6,7 +6,11 @@ import { labPath } from './lab-paths.js';
 import { normalizeRef, splitRepoTag } from './image-ref.js';
 import { nodeSync, readState, realBinDir, realContainerd } from './runtime-state.js';
 
-export interface Runtime { endpoint: string; kind: 'containerd' | 'cri-docker'; store: ImageStore }
+export interface Runtime {
+  endpoint: string;
+  kind: 'containerd' | 'cri-docker';
+  store: ImageStore;
+}
 
 /** The real containerd serving this host with its binaries, when there is one (see real-containerd.ts). */
 function withRealContainerd(): { bin: string; socket: string } | undefined {
@@ -15,12 +19,30 @@ function withRealContainerd(): { bin: string; socket: string } | undefined {
   return real && bin ? { bin, socket: real.socket } : undefined;
 }
 
-interface CriImage { id: string; repoTags: string[]; repoDigests: string[]; size: string; uid: null; username: string; spec: null; pinned: boolean }
+interface CriImage {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: string;
+  uid: null;
+  username: string;
+  spec: null;
+  pinned: boolean;
+}
 
 function criImages(images: StoredImage[], sandbox: string | undefined): CriImage[] {
   const byId = new Map<string, CriImage>();
   for (const image of images) {
-    const entry = byId.get(image.configDigest) ?? { id: image.configDigest, repoTags: [], repoDigests: [], size: String(image.size), uid: null, username: '', spec: null, pinned: false };
+    const entry = byId.get(image.configDigest) ?? {
+      id: image.configDigest,
+      repoTags: [],
+      repoDigests: [],
+      size: String(image.size),
+      uid: null,
+      username: '',
+      spec: null,
+      pinned: false,
+    };
     const { repository } = splitRepoTag(image.name);
     if (!image.name.includes('@')) entry.repoTags.push(image.name);
     const repoDigest = `${repository}@${image.digest}`;
@@ -43,16 +65,24 @@ export function images(runtime: Runtime, argv: string[], io: Io): number {
     const wantRepo = splitRepoTag(want).repository;
     list = list.filter((image) => image.name === want || (!filter.includes(':') && splitRepoTag(image.name).repository === wantRepo));
   }
-  const sandbox = runtime.kind === 'containerd' ? readState('containerd')?.sandboxImage as string | undefined : undefined;
+  const sandbox = runtime.kind === 'containerd' ? (readState('containerd')?.sandboxImage as string | undefined) : undefined;
   const cri = criImages(list, sandbox);
-  if (output === 'json') { io.out(`${JSON.stringify({ images: cri }, null, 2)}\n`); return 0; }
-  if (quiet) { for (const image of cri) io.out(`${image.id}\n`); return 0; }
+  if (output === 'json') {
+    io.out(`${JSON.stringify({ images: cri }, null, 2)}\n`);
+    return 0;
+  }
+  if (quiet) {
+    for (const image of cri) io.out(`${image.id}\n`);
+    return 0;
+  }
   const header = digests ? ['IMAGE', 'TAG', 'DIGEST', 'IMAGE ID', 'SIZE'] : ['IMAGE', 'TAG', 'IMAGE ID', 'SIZE'];
   const rows = [header];
   for (const image of list) {
     const { repository, tag } = splitRepoTag(image.name);
     const id = image.configDigest.replace(/^sha256:/, '').slice(0, 13);
-    const row = digests ? [repository, tag, image.digest.replace(/^sha256:/, '').slice(0, 13), id, humanSize(image.size)] : [repository, tag, id, humanSize(image.size)];
+    const row = digests
+      ? [repository, tag, image.digest.replace(/^sha256:/, '').slice(0, 13), id, humanSize(image.size)]
+      : [repository, tag, id, humanSize(image.size)];
     rows.push(row);
   }
   io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
@@ -69,9 +99,21 @@ export async function pull(runtime: Runtime, argv: string[], io: Io): Promise<nu
     // the real containerd runs without its CRI plugin: pull through its ctr (same hosts dir), then mirror the store
     const hostsDir = configPath ? ['--hosts-dir', labPath(configPath.split(':')[0]!)] : [];
     const { realCtr, syncStoreFromReal } = await import('./real-containerd.js');
-    const r = realCtr(real.bin, real.socket, ['-n', K8S_NAMESPACE, 'images', 'pull', ...hostsDir, '--label', 'io.cri-containerd.image=managed', name]);
+    const r = realCtr(real.bin, real.socket, [
+      '-n',
+      K8S_NAMESPACE,
+      'images',
+      'pull',
+      ...hostsDir,
+      '--label',
+      'io.cri-containerd.image=managed',
+      name,
+    ]);
     syncStoreFromReal(real.bin, real.socket, K8S_NAMESPACE);
-    if (r.status !== 0) throw fatal(`pulling image: rpc error: code = Unknown desc = failed to pull and unpack image "${name}": ${(r.stderr ?? '').trim().replace(/^ctr: /, '')}`);
+    if (r.status !== 0)
+      throw fatal(
+        `pulling image: rpc error: code = Unknown desc = failed to pull and unpack image "${name}": ${(r.stderr ?? '').trim().replace(/^ctr: /, '')}`,
+      );
     io.out(`Image is up to date for ${runtime.store.get(name)?.configDigest ?? ''}\n`);
     nodeSync();
     return 0;
@@ -85,7 +127,10 @@ export async function pull(runtime: Runtime, argv: string[], io: Io): Promise<nu
     return 0;
   } catch (error) {
     if (!(error instanceof PullError)) throw error;
-    const desc = runtime.kind === 'containerd' ? `failed to pull and unpack image "${name}": ${error.message}` : `Error response from daemon: Get "https://${name.split('/')[0]}/v2/": dial tcp: lookup ${name.split('/')[0]}: no such host`;
+    const desc =
+      runtime.kind === 'containerd'
+        ? `failed to pull and unpack image "${name}": ${error.message}`
+        : `Error response from daemon: Get "https://${name.split('/')[0]}/v2/": dial tcp: lookup ${name.split('/')[0]}: no such host`;
     throw fatal(`pulling image: rpc error: code = Unknown desc = ${desc}`);
   }
 }
@@ -95,9 +140,13 @@ export async function rmi(runtime: Runtime, argv: string[], io: Io): Promise<num
   const prune = argv.includes('--prune');
   // --prune: every image no running container uses (here: the static pods' images stay)
   const inUse = new Set(prune ? (await import('./crictl-ps.js')).containers(runtime.store).map((c) => c.image) : []);
-  const refs = all || prune
-    ? runtime.store.list().filter((i) => !inUse.has(i.configDigest)).map((i) => i.name)
-    : argv.filter((a) => !a.startsWith('-'));
+  const refs =
+    all || prune
+      ? runtime.store
+          .list()
+          .filter((i) => !inUse.has(i.configDigest))
+          .map((i) => i.name)
+      : argv.filter((a) => !a.startsWith('-'));
   if (prune && refs.length === 0) return 0;
   if (refs.length === 0) throw fatal('No IDs provided or nothing to delete');
   for (const ref of refs) {
@@ -125,8 +174,13 @@ export function inspecti(runtime: Runtime, argv: string[], io: Io): number {
   for (const ref of refs) {
     const match = list.find((i) => i.name === normalizeRef(ref) || i.configDigest === ref || i.configDigest.slice(7).startsWith(ref));
     if (!match) throw fatal(`no such image "${ref}" present`);
-    const [status] = criImages(list.filter((i) => i.configDigest === match.configDigest), undefined);
-    io.out(`${JSON.stringify({ status, info: { imageSpec: { os: match.platforms[0]?.split('/')[0], architecture: match.platforms[0]?.split('/')[1] } } }, null, 2)}\n`);
+    const [status] = criImages(
+      list.filter((i) => i.configDigest === match.configDigest),
+      undefined,
+    );
+    io.out(
+      `${JSON.stringify({ status, info: { imageSpec: { os: match.platforms[0]?.split('/')[0], architecture: match.platforms[0]?.split('/')[1] } } }, null, 2)}\n`,
+    );
   }
   return 0;
 }

@@ -41,7 +41,10 @@ export function kubeletRunning(): boolean {
 
 interface PodManifest {
   metadata?: { name?: string; namespace?: string };
-  spec?: { containers?: Array<{ name?: string; image?: string; volumeMounts?: Array<{ name?: string; mountPath?: string }> }>; volumes?: Array<{ name?: string; hostPath?: { path?: string } }> };
+  spec?: {
+    containers?: Array<{ name?: string; image?: string; volumeMounts?: Array<{ name?: string; mountPath?: string }> }>;
+    volumes?: Array<{ name?: string; hostPath?: { path?: string } }>;
+  };
 }
 
 /** The container's hostPath volume mounts (container path → host path). */
@@ -58,20 +61,39 @@ function staticPodContainers(store: ImageStore): CriContainer[] {
   if (!kubeletRunning() || !existsSync(dir)) return [];
   const held = new Map(store.list().map((image) => [image.name, image.configDigest]));
   const out: CriContainer[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort()) {
     const text = readText(`${MANIFESTS}/${file}`) ?? '';
     let pod: PodManifest;
-    try { pod = parseYaml(text) as PodManifest; } catch { continue; }
+    try {
+      pod = parseYaml(text) as PodManifest;
+    } catch {
+      continue;
+    }
     const mtime = statSync(`${dir}/${file}`).mtimeMs;
     const podName = pod.metadata?.name ?? file.replace(/\.\w+$/, '');
     const podId = hash(`${podName}\n${mtime}\n${text}`);
     for (const c of pod.spec?.containers ?? []) {
       let imageId: string | undefined;
-      try { imageId = c.image ? held.get(normalizeRef(c.image)) : undefined; } catch { imageId = undefined; }
+      try {
+        imageId = c.image ? held.get(normalizeRef(c.image)) : undefined;
+      } catch {
+        imageId = undefined;
+      }
       if (!imageId || !c.name) continue;
       out.push({
-        id: hash(`${podId}/${c.name}`), image: imageId, created: ago(mtime), state: 'Running', name: c.name,
-        attempt: 0, podId, pod: podName, namespace: pod.metadata?.namespace ?? 'kube-system', imageRef: c.image, mounts: hostMounts(pod, c),
+        id: hash(`${podId}/${c.name}`),
+        image: imageId,
+        created: ago(mtime),
+        state: 'Running',
+        name: c.name,
+        attempt: 0,
+        podId,
+        pod: podName,
+        namespace: pod.metadata?.namespace ?? 'kube-system',
+        imageRef: c.image,
+        mounts: hostMounts(pod, c),
       });
     }
   }

@@ -42,7 +42,9 @@ function serving(kind: Runtime['kind'] | undefined): boolean {
 function connect(endpoint: string | undefined, api: 'image' | 'runtime', io: Io): Runtime {
   let candidates = endpoint ? [endpoint] : [];
   if (candidates.length === 0) {
-    io.err(`WARN[0000] ${api === 'image' ? 'Image' : 'runtime'} connect using default endpoints: [${DEFAULT_ENDPOINTS.join(' ')}]. As the default settings are now deprecated, you should set the endpoint instead.\n`);
+    io.err(
+      `WARN[0000] ${api === 'image' ? 'Image' : 'runtime'} connect using default endpoints: [${DEFAULT_ENDPOINTS.join(' ')}]. As the default settings are now deprecated, you should set the endpoint instead.\n`,
+    );
     candidates = DEFAULT_ENDPOINTS;
   }
   let failure = '';
@@ -75,29 +77,68 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     else if (flag === '-c' || flag === '--config') configFile = value();
     else if (flag === '-t' || flag === '--timeout') value();
     else if (flag === '-D' || flag === '--debug') continue;
-    else if (flag === '-v' || flag === '--version') { io.out(`crictl version v${(await import('./versions.js')).crictlVersion()}\n`); return 0; }
-    else throw fatal(`flag provided but not defined: ${flag}`);
+    else if (flag === '-v' || flag === '--version') {
+      io.out(`crictl version v${(await import('./versions.js')).crictlVersion()}\n`);
+      return 0;
+    } else throw fatal(`flag provided but not defined: ${flag}`);
   }
   const [command, ...rest] = argv.slice(i);
   const configText = readText(configFile);
   const config = (configText ? await parseYaml(configText) : {}) as Record<string, unknown> | null;
-  if (configText === undefined && command !== 'config') io.err(`WARN[0000] Config "${configFile}" does not exist, trying next: "/usr/bin/crictl.yaml"\n`);
+  if (configText === undefined && command !== 'config')
+    io.err(`WARN[0000] Config "${configFile}" does not exist, trying next: "/usr/bin/crictl.yaml"\n`);
   endpoint ??= (config?.['runtime-endpoint'] as string | undefined) || undefined;
   imageEndpoint ??= (config?.['image-endpoint'] as string | undefined) || endpoint;
   switch (command) {
-    case 'images': case 'image': case 'img': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).images(runtime, rest, io); }
-    case 'pull': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).pull(runtime, rest, io); }
-    case 'rmi': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).rmi(runtime, rest, io); }
-    case 'inspecti': { const runtime = connect(imageEndpoint, 'image', io); return (await imageCommands()).inspecti(runtime, rest, io); }
-    case 'ps': { const runtime = connect(endpoint, 'runtime', io); return ps(runtime, rest, io, (await podCommands()).containers, (await import('./versions.js')).crictlVersion()); }
-    case 'pods': { const runtime = connect(endpoint, 'runtime', io); return pods(runtime, rest, io, (await podCommands()).containers); }
-    case 'stop': case 'rm': case 'stopp': case 'rmp': { const runtime = connect(endpoint, 'runtime', io); return removeContainers(runtime, command, rest, io, (await podCommands()).containers); }
-    case 'exec': { const runtime = connect(endpoint, 'runtime', io); return exec(runtime, rest, io, (await podCommands()).containers); }
-    case 'info': return info(connect(endpoint, 'runtime', io), io);
-    case 'version': { const runtime = connect(endpoint, 'runtime', io); return version(runtime, io, await import('./versions.js')); }
-    case 'config': return configCommand(configFile, configText, rest, io);
-    case undefined: throw new Exit(0, 'NAME:\n   crictl - client for CRI');
-    default: throw fatal(`No help topic for '${command}'`);
+    case 'images':
+    case 'image':
+    case 'img': {
+      const runtime = connect(imageEndpoint, 'image', io);
+      return (await imageCommands()).images(runtime, rest, io);
+    }
+    case 'pull': {
+      const runtime = connect(imageEndpoint, 'image', io);
+      return (await imageCommands()).pull(runtime, rest, io);
+    }
+    case 'rmi': {
+      const runtime = connect(imageEndpoint, 'image', io);
+      return (await imageCommands()).rmi(runtime, rest, io);
+    }
+    case 'inspecti': {
+      const runtime = connect(imageEndpoint, 'image', io);
+      return (await imageCommands()).inspecti(runtime, rest, io);
+    }
+    case 'ps': {
+      const runtime = connect(endpoint, 'runtime', io);
+      return ps(runtime, rest, io, (await podCommands()).containers, (await import('./versions.js')).crictlVersion());
+    }
+    case 'pods': {
+      const runtime = connect(endpoint, 'runtime', io);
+      return pods(runtime, rest, io, (await podCommands()).containers);
+    }
+    case 'stop':
+    case 'rm':
+    case 'stopp':
+    case 'rmp': {
+      const runtime = connect(endpoint, 'runtime', io);
+      return removeContainers(runtime, command, rest, io, (await podCommands()).containers);
+    }
+    case 'exec': {
+      const runtime = connect(endpoint, 'runtime', io);
+      return exec(runtime, rest, io, (await podCommands()).containers);
+    }
+    case 'info':
+      return info(connect(endpoint, 'runtime', io), io);
+    case 'version': {
+      const runtime = connect(endpoint, 'runtime', io);
+      return version(runtime, io, await import('./versions.js'));
+    }
+    case 'config':
+      return configCommand(configFile, configText, rest, io);
+    case undefined:
+      throw new Exit(0, 'NAME:\n   crictl - client for CRI');
+    default:
+      throw fatal(`No help topic for '${command}'`);
   }
 }
 
@@ -114,10 +155,24 @@ function ps(runtime: Runtime, argv: string[], io: Io, containers: Containers, cr
   const nameAt = argv.findIndex((a) => a === '--name');
   const name = nameAt !== -1 ? argv[nameAt + 1] : argv.find((a) => a.startsWith('--name='))?.slice(7);
   const shown = containers(runtime.store).filter((c) => (all || c.state === 'Running') && (!name || new RegExp(name).test(c.name)));
-  if (argv.includes('-q') || argv.includes('--quiet')) { for (const c of shown) io.out(`${c.id}\n`); return 0; }
+  if (argv.includes('-q') || argv.includes('--quiet')) {
+    for (const c of shown) io.out(`${c.id}\n`);
+    return 0;
+  }
   const ns = withNamespace(crictlVersion);
   const rows = [['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD', ...(ns ? ['NAMESPACE'] : [])]];
-  for (const c of shown) rows.push([c.id.slice(0, 13), c.image.replace(/^sha256:/, '').slice(0, 13), c.created, c.state, c.name, String(c.attempt), c.podId.slice(0, 13), c.pod, ...(ns ? [c.namespace] : [])]);
+  for (const c of shown)
+    rows.push([
+      c.id.slice(0, 13),
+      c.image.replace(/^sha256:/, '').slice(0, 13),
+      c.created,
+      c.state,
+      c.name,
+      String(c.attempt),
+      c.podId.slice(0, 13),
+      c.pod,
+      ...(ns ? [c.namespace] : []),
+    ]);
   io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
   return 0;
 }
@@ -131,19 +186,33 @@ async function exec(runtime: Runtime, argv: string[], io: Io, containers: Contai
   for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
     const flag = argv[i]!.split('=')[0]!;
     if (['-s', '--sync', '-i', '--interactive', '-t', '--tty', '-q', '--quiet'].includes(flag)) continue;
-    if (flag === '--timeout' || flag === '-e' || flag === '--env') { if (!argv[i]!.includes('=')) i++; continue; }
+    if (flag === '--timeout' || flag === '-e' || flag === '--env') {
+      if (!argv[i]!.includes('=')) i++;
+      continue;
+    }
     throw fatal(`flag provided but not defined: ${flag}`);
   }
   const [id, ...command] = argv.slice(i);
   if (!id) throw fatal('ID cannot be empty');
   if (command.length === 0) throw fatal('Command cannot be empty');
   const found = containers(runtime.store).filter((c) => c.id.startsWith(id));
-  if (found.length === 0) throw fatal(`execing command in container: rpc error: code = NotFound desc = an error occurred when try to find container "${id}": not found`);
+  if (found.length === 0)
+    throw fatal(
+      `execing command in container: rpc error: code = NotFound desc = an error occurred when try to find container "${id}": not found`,
+    );
   const c = found[0]!;
-  if (c.state !== 'Running') throw fatal(`execing command in container: rpc error: code = Unknown desc = container is in CONTAINER_EXITED state`);
+  if (c.state !== 'Running')
+    throw fatal(`execing command in container: rpc error: code = Unknown desc = container is in CONTAINER_EXITED state`);
   const { runInImage } = await import('../kube/image-exec.js');
   const r = runInImage(c.imageRef ?? '', command, c.mounts ?? [], io);
-  if (r.missing) throw fatal(`execing command in container: rpc error: code = Unknown desc = failed to exec in container: failed to start exec "${createHash('sha256').update(`${c.id}/${command.join(' ')}`).digest('hex')}": OCI runtime exec failed: exec failed: ${r.missing}`);
+  if (r.missing)
+    throw fatal(
+      `execing command in container: rpc error: code = Unknown desc = failed to exec in container: failed to start exec "${createHash(
+        'sha256',
+      )
+        .update(`${c.id}/${command.join(' ')}`)
+        .digest('hex')}": OCI runtime exec failed: exec failed: ${r.missing}`,
+    );
   return r.code;
 }
 
@@ -154,7 +223,10 @@ async function exec(runtime: Runtime, argv: string[], io: Io, containers: Contai
 function removeContainers(runtime: Runtime, command: string, argv: string[], io: Io, containers: Containers): number {
   const pod = command.endsWith('p');
   const list = containers(runtime.store);
-  const ids = argv.includes('-a') || argv.includes('--all') ? [...new Set(list.map((c) => (pod ? c.podId : c.id)))] : argv.filter((a) => !a.startsWith('-'));
+  const ids =
+    argv.includes('-a') || argv.includes('--all')
+      ? [...new Set(list.map((c) => (pod ? c.podId : c.id)))]
+      : argv.filter((a) => !a.startsWith('-'));
   if (ids.length === 0 && !argv.includes('-a') && !argv.includes('--all')) throw fatal(`ID cannot be empty`);
   for (const id of ids) {
     const found = list.find((c) => (pod ? c.podId : c.id).startsWith(id));
@@ -168,7 +240,10 @@ function removeContainers(runtime: Runtime, command: string, argv: string[], io:
 function pods(runtime: Runtime, argv: string[], io: Io, containers: Containers): number {
   const seen = new Map<string, CriContainer>();
   for (const c of containers(runtime.store)) if (!seen.has(c.podId)) seen.set(c.podId, c);
-  if (argv.includes('-q') || argv.includes('--quiet')) { for (const id of seen.keys()) io.out(`${id}\n`); return 0; }
+  if (argv.includes('-q') || argv.includes('--quiet')) {
+    for (const id of seen.keys()) io.out(`${id}\n`);
+    return 0;
+  }
   const rows = [['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME']];
   for (const c of seen.values()) rows.push([c.podId.slice(0, 13), c.created, 'Ready', c.pod, c.namespace, '0', '(default)']);
   io.out(tabulate(rows, { minWidth: 20, padding: 3 }));
@@ -187,25 +262,43 @@ function info(runtime: Runtime, io: Io): number {
     { type: 'RuntimeReady', status: true, reason: '', message: '' },
     network
       ? { type: 'NetworkReady', status: true, reason: '', message: '' }
-      : { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'Network plugin returns error: cni plugin not initialized' },
+      : {
+          type: 'NetworkReady',
+          status: false,
+          reason: 'NetworkPluginNotReady',
+          message: 'Network plugin returns error: cni plugin not initialized',
+        },
   ];
-  const config = runtime.kind === 'containerd'
-    ? {
-        containerd: { snapshotter: state?.snapshotter, defaultRuntimeName: 'runc', runtimes: { runc: { runtimeType: 'io.containerd.runc.v2', options: { SystemdCgroup: state?.systemdCgroup } } } },
-        cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' },
-        registry: { configPath: state?.configPath },
-        sandboxImage: state?.sandboxImage,
-      }
-    : { cgroupDriver: readState('docker')?.cgroupDriver, podInfraContainerImage: state?.podInfraImage };
-  io.out(`${JSON.stringify({ status: { conditions }, config, lastCNILoadStatus: network ? 'OK' : 'cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config' }, null, 2)}\n`);
+  const config =
+    runtime.kind === 'containerd'
+      ? {
+          containerd: {
+            snapshotter: state?.snapshotter,
+            defaultRuntimeName: 'runc',
+            runtimes: { runc: { runtimeType: 'io.containerd.runc.v2', options: { SystemdCgroup: state?.systemdCgroup } } },
+          },
+          cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' },
+          registry: { configPath: state?.configPath },
+          sandboxImage: state?.sandboxImage,
+        }
+      : { cgroupDriver: readState('docker')?.cgroupDriver, podInfraContainerImage: state?.podInfraImage };
+  io.out(
+    `${JSON.stringify({ status: { conditions }, config, lastCNILoadStatus: network ? 'OK' : 'cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config' }, null, 2)}\n`,
+  );
   return 0;
 }
 
 function version(runtime: Runtime, io: Io, { containerdInstall, dockerVersion }: typeof import('./versions.js')): number {
   const isContainerd = runtime.kind === 'containerd';
   const install = containerdInstall();
-  const runtimeVersion = isContainerd ? (install.pkg === 'containerd.io' ? `v${install.release.version}` : install.release.version) : dockerVersion();
-  io.out(`Version:  0.1.0\nRuntimeName:  ${isContainerd ? 'containerd' : 'docker'}\nRuntimeVersion:  ${runtimeVersion}\nRuntimeApiVersion:  v1\n`);
+  const runtimeVersion = isContainerd
+    ? install.pkg === 'containerd.io'
+      ? `v${install.release.version}`
+      : install.release.version
+    : dockerVersion();
+  io.out(
+    `Version:  0.1.0\nRuntimeName:  ${isContainerd ? 'containerd' : 'docker'}\nRuntimeVersion:  ${runtimeVersion}\nRuntimeApiVersion:  v1\n`,
+  );
   return 0;
 }
 
@@ -213,7 +306,10 @@ async function configCommand(file: string, text: string | undefined, argv: strin
   const doc = ((text ? await parseYaml(text) : {}) ?? {}) as Record<string, unknown>;
   const setIndex = argv.indexOf('--set');
   const getIndex = argv.indexOf('--get');
-  if (getIndex !== -1) { io.out(`${String(doc[argv[getIndex + 1] ?? ''] ?? '')}\n`); return 0; }
+  if (getIndex !== -1) {
+    io.out(`${String(doc[argv[getIndex + 1] ?? ''] ?? '')}\n`);
+    return 0;
+  }
   const pairs = setIndex !== -1 ? (argv[setIndex + 1] ?? '').split(',') : argv.filter((a) => a.includes('='));
   for (const pair of pairs) {
     const [key, ...value] = pair.split('=');

@@ -1,12 +1,58 @@
 // /etc/docker/daemon.json as dockerd reads it: bad JSON or unknown directives stop the daemon.
 const KNOWN = new Set([
-  'exec-opts', 'log-driver', 'log-opts', 'log-level', 'storage-driver', 'storage-opts', 'registry-mirrors',
-  'insecure-registries', 'data-root', 'live-restore', 'bip', 'default-address-pools', 'max-concurrent-downloads',
-  'max-concurrent-uploads', 'features', 'dns', 'dns-opts', 'dns-search', 'iptables', 'ip6tables', 'ip-forward', 'ip-masq',
-  'hosts', 'debug', 'experimental', 'cgroup-parent', 'default-ulimits', 'mtu', 'userland-proxy', 'containerd',
-  'runtimes', 'default-runtime', 'ipv6', 'fixed-cidr', 'fixed-cidr-v6', 'group', 'labels', 'metrics-addr', 'tls',
-  'tlsverify', 'tlscacert', 'tlscert', 'tlskey', 'proxies', 'shutdown-timeout', 'selinux-enabled', 'userns-remap',
-  'default-cgroupns-mode', 'exec-root', 'oom-score-adjust', 'icc', 'allow-nondistributable-artifacts', 'builder',
+  'exec-opts',
+  'log-driver',
+  'log-opts',
+  'log-level',
+  'storage-driver',
+  'storage-opts',
+  'registry-mirrors',
+  'insecure-registries',
+  'data-root',
+  'live-restore',
+  'bip',
+  'default-address-pools',
+  'max-concurrent-downloads',
+  'max-concurrent-uploads',
+  'features',
+  'dns',
+  'dns-opts',
+  'dns-search',
+  'iptables',
+  'ip6tables',
+  'ip-forward',
+  'ip-masq',
+  'hosts',
+  'debug',
+  'experimental',
+  'cgroup-parent',
+  'default-ulimits',
+  'mtu',
+  'userland-proxy',
+  'containerd',
+  'runtimes',
+  'default-runtime',
+  'ipv6',
+  'fixed-cidr',
+  'fixed-cidr-v6',
+  'group',
+  'labels',
+  'metrics-addr',
+  'tls',
+  'tlsverify',
+  'tlscacert',
+  'tlscert',
+  'tlskey',
+  'proxies',
+  'shutdown-timeout',
+  'selinux-enabled',
+  'userns-remap',
+  'default-cgroupns-mode',
+  'exec-root',
+  'oom-score-adjust',
+  'icc',
+  'allow-nondistributable-artifacts',
+  'builder',
 ]);
 
 export interface DockerDaemonConfig {
@@ -35,7 +81,8 @@ export function dockerDaemonConfig(text: string | undefined): DockerDaemonConfig
   for (const opt of (doc['exec-opts'] as string[] | undefined) ?? []) {
     const m = /^native\.cgroupdriver=(.*)$/.exec(opt);
     if (!m) continue;
-    if (m[1] !== 'systemd' && m[1] !== 'cgroupfs') throw new Error(`failed to start daemon: native.cgroupdriver option ${m[1]} not supported`);
+    if (m[1] !== 'systemd' && m[1] !== 'cgroupfs')
+      throw new Error(`failed to start daemon: native.cgroupdriver option ${m[1]} not supported`);
     cgroupDriver = m[1];
   }
   return {

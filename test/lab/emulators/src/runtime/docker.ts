@@ -28,7 +28,9 @@ function ago(iso: string): string {
 
 /** Fills a Go template of simple {{.Field}} / {{json .}} placeholders. */
 function format(template: string, fields: Record<string, unknown>): string {
-  return template.replace(/\{\{\s*json \.\s*\}\}/g, JSON.stringify(fields)).replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k: string) => String(fields[k] ?? '<no value>'));
+  return template
+    .replace(/\{\{\s*json \.\s*\}\}/g, JSON.stringify(fields))
+    .replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k: string) => String(fields[k] ?? '<no value>'));
 }
 
 function formatFlag(argv: string[]): string | undefined {
@@ -41,16 +43,27 @@ export async function docker(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   const version = dockerVersion();
   switch (command) {
-    case '--version': case '-v': io.out(`Docker version ${version}, build ${build(version)}\n`); return 0;
+    case '--version':
+    case '-v':
+      io.out(`Docker version ${version}, build ${build(version)}\n`);
+      return 0;
     case 'version': {
-      io.out(`Client: Docker Engine - Community\n Version:           ${version}\n API version:       1.47\n OS/Arch:           linux/amd64\n\n`);
+      io.out(
+        `Client: Docker Engine - Community\n Version:           ${version}\n API version:       1.47\n OS/Arch:           linux/amd64\n\n`,
+      );
       if (!runtimeActive('docker')) throw new Exit(1, NOT_RUNNING);
-      io.out(`Server: Docker Engine - Community\n Engine:\n  Version:          ${version}\n  API version:      1.47 (minimum version 1.24)\n`);
+      io.out(
+        `Server: Docker Engine - Community\n Engine:\n  Version:          ${version}\n  API version:      1.47 (minimum version 1.24)\n`,
+      );
       return 0;
     }
-    case 'info': return info(rest, io);
-    case 'images': case 'image': return images(rest[0] === 'ls' ? rest.slice(1) : rest, io);
-    case 'load': return load(rest, io);
+    case 'info':
+      return info(rest, io);
+    case 'images':
+    case 'image':
+      return images(rest[0] === 'ls' ? rest.slice(1) : rest, io);
+    case 'load':
+      return load(rest, io);
     case 'tag': {
       const [source, target] = rest;
       if (!source || !target) throw new Exit(1, '"docker tag" requires exactly 2 arguments.');
@@ -70,11 +83,18 @@ export async function docker(argv: string[], io: Io): Promise<number> {
       nodeSync();
       return 0;
     }
-    case 'pull': return pull(rest, io);
-    case 'run': return run(rest, io);
-    case 'ps': daemon(); if (!rest.includes('-q')) io.out('CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n'); return 0;
-    case undefined: throw new Exit(0, 'Usage:  docker [OPTIONS] COMMAND');
-    default: throw new Exit(1, `docker: '${command}' is not a docker command.\nSee 'docker --help'`);
+    case 'pull':
+      return pull(rest, io);
+    case 'run':
+      return run(rest, io);
+    case 'ps':
+      daemon();
+      if (!rest.includes('-q')) io.out('CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n');
+      return 0;
+    case undefined:
+      throw new Exit(0, 'Usage:  docker [OPTIONS] COMMAND');
+    default:
+      throw new Exit(1, `docker: '${command}' is not a docker command.\nSee 'docker --help'`);
   }
 }
 
@@ -88,18 +108,45 @@ function info(argv: string[], io: Io): number {
   const state = readState('docker')!;
   const images = new ImageStore(DOCKER_NAMESPACE).list().length;
   const fields: Record<string, unknown> = {
-    ServerVersion: dockerVersion(), CgroupDriver: state.cgroupDriver, CgroupVersion: '2', Driver: state.storageDriver,
-    DockerRootDir: state.dataRoot, Images: images, Containers: 0, Name: process.env.LAB_HOST ?? 'localhost',
+    ServerVersion: dockerVersion(),
+    CgroupDriver: state.cgroupDriver,
+    CgroupVersion: '2',
+    Driver: state.storageDriver,
+    DockerRootDir: state.dataRoot,
+    Images: images,
+    Containers: 0,
+    Name: process.env.LAB_HOST ?? 'localhost',
   };
-  if (template) { io.out(`${format(template, fields)}\n`); return 0; }
+  if (template) {
+    io.out(`${format(template, fields)}\n`);
+    return 0;
+  }
   const mirrors = (state.registryMirrors as string[] | undefined) ?? [];
-  io.out([
-    'Client: Docker Engine - Community', ` Version:    ${dockerVersion()}`, ' Context:    default', ' Debug Mode: false', '',
-    'Server:', ' Containers: 0', '  Running: 0', '  Paused: 0', '  Stopped: 0', ` Images: ${images}`,
-    ` Server Version: ${dockerVersion()}`, ` Storage Driver: ${state.storageDriver}`, ' Logging Driver: json-file',
-    ` Cgroup Driver: ${state.cgroupDriver}`, ' Cgroup Version: 2', ` Docker Root Dir: ${state.dataRoot}`, ' Debug Mode: false',
-    ...(mirrors.length ? [' Registry Mirrors:', ...mirrors.map((m) => `  ${m}`)] : []), ' Live Restore Enabled: false', '',
-  ].join('\n'));
+  io.out(
+    [
+      'Client: Docker Engine - Community',
+      ` Version:    ${dockerVersion()}`,
+      ' Context:    default',
+      ' Debug Mode: false',
+      '',
+      'Server:',
+      ' Containers: 0',
+      '  Running: 0',
+      '  Paused: 0',
+      '  Stopped: 0',
+      ` Images: ${images}`,
+      ` Server Version: ${dockerVersion()}`,
+      ` Storage Driver: ${state.storageDriver}`,
+      ' Logging Driver: json-file',
+      ` Cgroup Driver: ${state.cgroupDriver}`,
+      ' Cgroup Version: 2',
+      ` Docker Root Dir: ${state.dataRoot}`,
+      ' Debug Mode: false',
+      ...(mirrors.length ? [' Registry Mirrors:', ...mirrors.map((m) => `  ${m}`)] : []),
+      ' Live Restore Enabled: false',
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 
@@ -110,11 +157,28 @@ function images(argv: string[], io: Io): number {
   const quiet = argv.includes('-q') || argv.includes('--quiet');
   const rows = list.map((image) => {
     const { repository, tag } = splitRepoTag(familiarRef(image.name));
-    return { Repository: repository, Tag: tag, ID: image.configDigest.replace('sha256:', '').slice(0, 12), CreatedSince: ago(image.createdAt), Size: humanSize(image.size) };
+    return {
+      Repository: repository,
+      Tag: tag,
+      ID: image.configDigest.replace('sha256:', '').slice(0, 12),
+      CreatedSince: ago(image.createdAt),
+      Size: humanSize(image.size),
+    };
   });
-  if (template) { for (const row of rows) io.out(`${format(template, row)}\n`); return 0; }
-  if (quiet) { for (const id of new Set(rows.map((r) => r.ID))) io.out(`${id}\n`); return 0; }
-  io.out(tabulate([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])], { minWidth: 10, padding: 3 }));
+  if (template) {
+    for (const row of rows) io.out(`${format(template, row)}\n`);
+    return 0;
+  }
+  if (quiet) {
+    for (const id of new Set(rows.map((r) => r.ID))) io.out(`${id}\n`);
+    return 0;
+  }
+  io.out(
+    tabulate(
+      [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])],
+      { minWidth: 10, padding: 3 },
+    ),
+  );
   return 0;
 }
 
@@ -146,12 +210,14 @@ async function pull(argv: string[], io: Io): Promise<number> {
   const ref = argv.find((a) => !a.startsWith('-'));
   if (!ref) throw new Exit(1, '"docker pull" requires exactly 1 argument.');
   const name = normalizeRef(ref);
-  const mirrors = ((readState('docker')?.registryMirrors as string[] | undefined) ?? []);
+  const mirrors = (readState('docker')?.registryMirrors as string[] | undefined) ?? [];
   try {
     // dockerd's registry-mirrors apply to Docker Hub images only
     const image = await pullImage(name, { mirrors: name.startsWith('docker.io/') ? mirrors : [] });
     store.put([image]);
-    io.out(`${splitRepoTag(familiarRef(name)).tag}: Pulling from ${familiarRef(splitRepoTag(name).repository)}\nDigest: ${image.digest}\nStatus: Downloaded newer image for ${familiarRef(name)}\n${name}\n`);
+    io.out(
+      `${splitRepoTag(familiarRef(name)).tag}: Pulling from ${familiarRef(splitRepoTag(name).repository)}\nDigest: ${image.digest}\nStatus: Downloaded newer image for ${familiarRef(name)}\n${name}\n`,
+    );
     nodeSync();
     return 0;
   } catch (error) {
@@ -162,7 +228,10 @@ async function pull(argv: string[], io: Io): Promise<number> {
 }
 
 export function dockerd(argv: string[], io: Io): number {
-  if (argv.includes('--version') || argv.includes('-v')) { io.out(`Docker version ${dockerVersion()}, build ${build(dockerVersion())}\n`); return 0; }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    io.out(`Docker version ${dockerVersion()}, build ${build(dockerVersion())}\n`);
+    return 0;
+  }
   throw new Exit(1, 'lab: dockerd runs only as docker.service here (systemctl start docker)');
 }
 
@@ -190,16 +259,25 @@ async function run(argv: string[], io: Io): Promise<number> {
       const [src, dst] = (inline ?? argv[++i] ?? '').split(':');
       if (!src || !dst) throw new Exit(125, `docker: invalid spec: ${inline ?? argv[i]}.`);
       mounts.push({ src, dst });
-    } else if (['--network', '--net', '--name', '-e', '--env', '-w', '--workdir', '--entrypoint', '-u', '--user'].includes(flag)) { if (inline === undefined) i++; }
-    else throw new Exit(125, `unknown flag: ${flag}\nSee 'docker run --help'.`);
+    } else if (['--network', '--net', '--name', '-e', '--env', '-w', '--workdir', '--entrypoint', '-u', '--user'].includes(flag)) {
+      if (inline === undefined) i++;
+    } else throw new Exit(125, `unknown flag: ${flag}\nSee 'docker run --help'.`);
   }
   const [image, ...command] = argv.slice(i);
   if (!image) throw new Exit(125, `"docker run" requires at least 1 argument.\nSee 'docker run --help'.`);
   const ref = normalizeRef(image);
-  if (!store.has(ref)) throw new Exit(125, `Unable to find image '${familiarRef(ref)}' locally\ndocker: Error response from daemon: Get "https://${ref.split('/')[0]}/v2/": dial tcp: lookup ${ref.split('/')[0]}: no such host.`);
+  if (!store.has(ref))
+    throw new Exit(
+      125,
+      `Unable to find image '${familiarRef(ref)}' locally\ndocker: Error response from daemon: Get "https://${ref.split('/')[0]}/v2/": dial tcp: lookup ${ref.split('/')[0]}: no such host.`,
+    );
   if (command.length === 0) throw new Exit(125, 'docker: the lab runs no image default command: give COMMAND.');
   const { runInImage } = await import('../kube/image-exec.js');
   const r = runInImage(ref, command, mounts, io);
-  if (r.missing) throw new Exit(127, `docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: ${r.missing}.`);
+  if (r.missing)
+    throw new Exit(
+      127,
+      `docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: ${r.missing}.`,
+    );
   return r.code;
 }

@@ -6,8 +6,18 @@ import { dirname } from 'node:path';
 import { Exit, type Io } from './cli-util.js';
 import { labPath, readText, labRoot } from './lab-paths.js';
 import {
-  CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, DOCKER_SOCKET, PID_FILE, clearState, pidAlive, readState,
-  realBinDir, runtimeActive, wantRealContainerd, writeState, type RuntimeService,
+  CONTAINERD_SOCKET,
+  CRI_DOCKERD_SOCKET,
+  DOCKER_SOCKET,
+  PID_FILE,
+  clearState,
+  pidAlive,
+  readState,
+  realBinDir,
+  runtimeActive,
+  wantRealContainerd,
+  writeState,
+  type RuntimeService,
 } from './runtime-state.js';
 
 // A hook is a Node process per systemctl start/stop: what only a start needs (the config parsers, the version tables,
@@ -45,13 +55,19 @@ function failStart(service: string, message: string): never {
 
 function unitPidFile(pid: number): void {
   const file = process.env.LAB_UNIT_PIDFILE;
-  if (file) { mkdirSync(dirname(file), { recursive: true }); writeFileSync(file, `${pid}\n`); }
+  if (file) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${pid}\n`);
+  }
   mkdirSync(dirname(labPath(PID_FILE)), { recursive: true });
   writeFileSync(labPath(PID_FILE), `${pid}\n`);
 }
 
 async function startContainerd(): Promise<void> {
-  const [{ CONFIG_FILE, ContainerdConfigError, effectiveConfig }, { containerdInstall }] = await Promise.all([import('./containerd-config.js'), import('./versions.js')]);
+  const [{ CONFIG_FILE, ContainerdConfigError, effectiveConfig }, { containerdInstall }] = await Promise.all([
+    import('./containerd-config.js'),
+    import('./versions.js'),
+  ]);
   const install = containerdInstall();
   let effective;
   try {
@@ -61,11 +77,19 @@ async function startContainerd(): Promise<void> {
     throw error;
   }
   for (const warning of effective.warnings) serviceLog('containerd', `level=warning msg="${warning}"`);
-  if (effective.criError) serviceLog('containerd', `level=warning msg="failed to load plugin io.containerd.grpc.v1.cri" error="invalid plugin config: ${effective.criError}"`);
+  if (effective.criError)
+    serviceLog(
+      'containerd',
+      `level=warning msg="failed to load plugin io.containerd.grpc.v1.cri" error="invalid plugin config: ${effective.criError}"`,
+    );
   const bin = realBinDir();
   const inHost = labRoot() === '' || process.env.LAB_REAL_CONTAINERD === '1';
   let pid: number | undefined;
-  if (wantRealContainerd() && !bin) serviceLog('containerd', 'lab: real containerd wanted but its binaries are not exposed in this host (LAB_REAL_BIN_DIR); running emulated');
+  if (wantRealContainerd() && !bin)
+    serviceLog(
+      'containerd',
+      'lab: real containerd wanted but its binaries are not exposed in this host (LAB_REAL_BIN_DIR); running emulated',
+    );
   if (wantRealContainerd() && bin && inHost) {
     pid = await (await import('./real-containerd.js')).startRealContainerd(bin, labPath(CONTAINERD_SOCKET));
     unitPidFile(pid);
@@ -73,8 +97,14 @@ async function startContainerd(): Promise<void> {
     await socketNode(CONTAINERD_SOCKET);
   }
   writeState('containerd', {
-    active: true, mode: pid ? 'real' : 'emulated', startedAt: new Date().toISOString(), ...(pid ? { pid } : {}),
-    version: install.release.version, package: install.pkg, ...effective, criDisabled: effective.criDisabled || Boolean(effective.criError),
+    active: true,
+    mode: pid ? 'real' : 'emulated',
+    startedAt: new Date().toISOString(),
+    ...(pid ? { pid } : {}),
+    version: install.release.version,
+    package: install.pkg,
+    ...effective,
+    criDisabled: effective.criDisabled || Boolean(effective.criError),
   });
 }
 
@@ -105,10 +135,16 @@ async function startDocker(): Promise<void> {
 
 /** cri-dockerd's settings come from its unit's ExecStart (and drop-ins): --pod-infra-container-image, --network-plugin. */
 function criDockerdFlags(): Record<string, string> {
-  const unit = ['/etc/systemd/system/cri-docker.service', '/usr/lib/systemd/system/cri-docker.service', '/lib/systemd/system/cri-docker.service']
-    .map((f) => readText(f)).find((t) => t !== undefined) ?? '';
+  const unit =
+    ['/etc/systemd/system/cri-docker.service', '/usr/lib/systemd/system/cri-docker.service', '/lib/systemd/system/cri-docker.service']
+      .map((f) => readText(f))
+      .find((t) => t !== undefined) ?? '';
   const dropInDir = '/etc/systemd/system/cri-docker.service.d';
-  const dropIns = existsSync(labPath(dropInDir)) ? readdirSync(labPath(dropInDir)).filter((f) => f.endsWith('.conf')).sort() : [];
+  const dropIns = existsSync(labPath(dropInDir))
+    ? readdirSync(labPath(dropInDir))
+        .filter((f) => f.endsWith('.conf'))
+        .sort()
+    : [];
   let execStart = '';
   for (const text of [unit, ...dropIns.map((f) => readText(`${dropInDir}/${f}`) ?? '')]) {
     // an empty ExecStart= resets the list, the last non-empty one wins (Type=notify allows only one)
@@ -120,12 +156,16 @@ function criDockerdFlags(): Record<string, string> {
 }
 
 async function startCriDocker(): Promise<void> {
-  if (!runtimeActive('docker')) failStart('cri-docker', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+  if (!runtimeActive('docker'))
+    failStart('cri-docker', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
   const flags = criDockerdFlags();
   await socketNode(CRI_DOCKERD_SOCKET);
   writeState('cri-docker', {
-    active: true, mode: 'emulated', startedAt: new Date().toISOString(),
-    podInfraImage: flags['pod-infra-container-image'] ?? 'registry.k8s.io/pause:3.9', networkPlugin: flags['network-plugin'] ?? '',
+    active: true,
+    mode: 'emulated',
+    startedAt: new Date().toISOString(),
+    podInfraImage: flags['pod-infra-container-image'] ?? 'registry.k8s.io/pause:3.9',
+    networkPlugin: flags['network-plugin'] ?? '',
   });
 }
 

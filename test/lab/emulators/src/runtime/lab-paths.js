@@ -3,93 +3,88 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 export function labRoot() {
-    return process.env.LAB_FS_ROOT ?? '';
+  return process.env.LAB_FS_ROOT ?? '';
 }
 export function labPath(path) {
-    return join(labRoot() || '/', path);
+  return join(labRoot() || '/', path);
 }
 export function readText(path) {
-    const full = labPath(path);
-    return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+  const full = labPath(path);
+  return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
 }
 /** Atomic write (tmp + rename) so concurrent readers never see half a file. */
 export function writeText(path, text) {
-    const full = labPath(path);
-    mkdirSync(dirname(full), { recursive: true });
-    const tmp = `${full}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, full);
+  const full = labPath(path);
+  mkdirSync(dirname(full), { recursive: true });
+  const tmp = `${full}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, full);
 }
 export function removePath(path) {
-    rmSync(labPath(path), { force: true, recursive: true });
+  rmSync(labPath(path), { force: true, recursive: true });
 }
 export function readJson(path) {
-    const text = readText(path);
-    return text === undefined ? undefined : JSON.parse(text);
+  const text = readText(path);
+  return text === undefined ? undefined : JSON.parse(text);
 }
 export function writeJson(path, value) {
-    writeText(path, `${JSON.stringify(value, null, 2)}\n`);
+  writeText(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 /** KEY=value lines of /etc/lab/env (the host's identity), overridden by the process environment. */
 export function labEnv(key) {
-    if (process.env[key] !== undefined)
-        return process.env[key];
-    const text = readText('/etc/lab/env') ?? '';
-    for (const line of text.split('\n')) {
-        const eq = line.indexOf('=');
-        if (eq > 0 && line.slice(0, eq).trim() === key)
-            return line.slice(eq + 1).trim().replace(/^["']|["']$/g, '');
-    }
-    return undefined;
+  if (process.env[key] !== undefined) return process.env[key];
+  const text = readText('/etc/lab/env') ?? '';
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && line.slice(0, eq).trim() === key)
+      return line
+        .slice(eq + 1)
+        .trim()
+        .replace(/^["']|["']$/g, '');
+  }
+  return undefined;
 }
 function ownerAlive(lock) {
-    const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (!pid)
-        return true; // being written: treat as held
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch {
-        return false;
-    }
+  const pid = Number(readFileSync(lock, 'utf8').trim());
+  if (!pid) return true; // being written: treat as held
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 /**
  * Runs fn holding an exclusive lock file (O_EXCL create holding our PID): concurrent emulator calls on one host
  * (parallel imports) must not lose each other's read-modify-write. A lock whose owner died is taken over.
  */
 export function withLock(path, fn) {
-    const lock = `${labPath(path)}.lock`;
-    mkdirSync(dirname(lock), { recursive: true });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-        try {
-            const fd = openSync(lock, 'wx');
-            writeFileSync(fd, `${process.pid}\n`);
-            closeSync(fd);
-            break;
-        }
-        catch (error) {
-            if (error.code !== 'EEXIST')
-                throw error;
-            try {
-                if (!ownerAlive(lock)) {
-                    rmSync(lock, { force: true });
-                    continue;
-                }
-            }
-            catch {
-                continue; /* released meanwhile */
-            }
-            if (Date.now() > deadline)
-                throw new Error(`lock ${path} held too long`);
-            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-        }
-    }
+  const lock = `${labPath(path)}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     try {
-        return fn();
+      const fd = openSync(lock, 'wx');
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      try {
+        if (!ownerAlive(lock)) {
+          rmSync(lock, { force: true });
+          continue;
+        }
+      } catch {
+        continue; /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`lock ${path} held too long`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
-    finally {
-        rmSync(lock, { force: true });
-    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }

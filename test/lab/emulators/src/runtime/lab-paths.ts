@@ -44,7 +44,11 @@ export function labEnv(key: string): string | undefined {
   const text = readText('/etc/lab/env') ?? '';
   for (const line of text.split('\n')) {
     const eq = line.indexOf('=');
-    if (eq > 0 && line.slice(0, eq).trim() === key) return line.slice(eq + 1).trim().replace(/^["']|["']$/g, '');
+    if (eq > 0 && line.slice(0, eq).trim() === key)
+      return line
+        .slice(eq + 1)
+        .trim()
+        .replace(/^["']|["']$/g, '');
   }
   return undefined;
 }
@@ -77,8 +81,13 @@ export function withLock<T>(path: string, fn: () => T): T {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       try {
-        if (!ownerAlive(lock)) { rmSync(lock, { force: true }); continue; }
-      } catch { continue; /* released meanwhile */ }
+        if (!ownerAlive(lock)) {
+          rmSync(lock, { force: true });
+          continue;
+        }
+      } catch {
+        continue; /* released meanwhile */
+      }
       if (Date.now() > deadline) throw new Error(`lock ${path} held too long`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }

@@ -16,7 +16,7 @@ const tools: Record<string, () => Promise<Tool>> = {
   'lab-images': async () => {
     const { heldImages } = await import('./image-store.js');
     return (argv, io) => {
-      const ns = argv[0] === '-n' || argv[0] === '--namespace' ? argv[1] ?? 'k8s.io' : 'k8s.io';
+      const ns = argv[0] === '-n' || argv[0] === '--namespace' ? (argv[1] ?? 'k8s.io') : 'k8s.io';
       for (const ref of heldImages(ns)) io.out(`${ref}\n`);
       return 0;
     };
@@ -25,7 +25,8 @@ const tools: Record<string, () => Promise<Tool>> = {
     const { runtimeActive } = await import('./runtime-state.js');
     return (argv) => {
       const service = argv[0] ?? 'containerd';
-      if (service !== 'containerd' && service !== 'docker' && service !== 'cri-docker') throw new Exit(2, `lab-runtime-active: unknown runtime ${service}`);
+      if (service !== 'containerd' && service !== 'docker' && service !== 'cri-docker')
+        throw new Exit(2, `lab-runtime-active: unknown runtime ${service}`);
       return runtimeActive(service) ? 0 : 1;
     };
   },

@@ -26,15 +26,22 @@ export function makeTestImage(spec: TestImageSpec): TestImage {
   const ref = normalizeRef(spec.ref);
   const [os, architecture] = (spec.platform ?? 'linux/amd64').split('/');
   const layer = writeTar(Object.entries(spec.files ?? { 'etc/lab-image': `${ref}\n` }).map(([name, data]) => ({ name, data })));
-  const config = Buffer.from(JSON.stringify({
-    architecture, os, config: { Cmd: ['/bin/true'] },
-    rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
-  }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MEDIA.ociManifest,
-    config: { mediaType: MEDIA.ociConfig, digest: sha256(config), size: config.length },
-    layers: [{ mediaType: MEDIA.ociLayer, digest: sha256(layer), size: layer.length }],
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture,
+      os,
+      config: { Cmd: ['/bin/true'] },
+      rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: sha256(config), size: config.length },
+      layers: [{ mediaType: MEDIA.ociLayer, digest: sha256(layer), size: layer.length }],
+    }),
+  );
   return { ref, layer, config, manifest, manifestDigest: sha256(manifest), configDigest: sha256(config) };
 }
 
@@ -51,7 +58,12 @@ export interface OciWriteOptions {
   blobsFor?: string;
 }
 
-interface Target { ref: string; bytes: Buffer; mediaType: string; blobs: Buffer[] }
+interface Target {
+  ref: string;
+  bytes: Buffer;
+  mediaType: string;
+  blobs: Buffer[];
+}
 
 function target(spec: TestImageSpec, options: OciWriteOptions): Target {
   if (!options.platforms) {
@@ -59,14 +71,18 @@ function target(spec: TestImageSpec, options: OciWriteOptions): Target {
     return { ref: image.ref, bytes: image.manifest, mediaType: MEDIA.ociManifest, blobs: [image.layer, image.config, image.manifest] };
   }
   const images = options.platforms.map((platform) => ({ platform, image: makeTestImage({ ...spec, platform }) }));
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MEDIA.ociIndex,
-    manifests: images.map(({ platform, image }) => {
-      const [os, architecture] = platform.split('/');
-      return { mediaType: MEDIA.ociManifest, digest: image.manifestDigest, size: image.manifest.length, platform: { architecture, os } };
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociIndex,
+      manifests: images.map(({ platform, image }) => {
+        const [os, architecture] = platform.split('/');
+        return { mediaType: MEDIA.ociManifest, digest: image.manifestDigest, size: image.manifest.length, platform: { architecture, os } };
+      }),
     }),
-  }));
-  const blobs = images.filter(({ platform }) => !options.blobsFor || platform === options.blobsFor)
+  );
+  const blobs = images
+    .filter(({ platform }) => !options.blobsFor || platform === options.blobsFor)
     .flatMap(({ image }) => [image.layer, image.config, image.manifest]);
   return { ref: images[0]!.image.ref, bytes: index, mediaType: MEDIA.ociIndex, blobs: [...blobs, index] };
 }
@@ -77,7 +93,8 @@ export function writeOciArchive(specs: TestImageSpec | TestImageSpec[], options:
   const blobs = new Map<string, { name: string; data: Buffer }>();
   for (const t of targets) for (const data of t.blobs) blobs.set(sha256(data), blob(data));
   const index = {
-    schemaVersion: 2, mediaType: MEDIA.ociIndex,
+    schemaVersion: 2,
+    mediaType: MEDIA.ociIndex,
     manifests: targets.map((t) => {
       const tag = splitRepoTag(t.ref).tag;
       const annotations: Record<string, string> = options.tagOnly
@@ -87,7 +104,9 @@ export function writeOciArchive(specs: TestImageSpec | TestImageSpec[], options:
     }),
   };
   return writeTar([
-    { name: 'blobs/' }, { name: 'blobs/sha256/' }, ...blobs.values(),
+    { name: 'blobs/' },
+    { name: 'blobs/sha256/' },
+    ...blobs.values(),
     { name: 'oci-layout', data: JSON.stringify({ imageLayoutVersion: '1.0.0' }) },
     { name: 'index.json', data: JSON.stringify(index) },
   ]);

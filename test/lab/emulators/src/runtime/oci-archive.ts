@@ -67,8 +67,17 @@ class Blobs {
   }
 }
 
-interface ManifestJson { mediaType?: string; config: Descriptor; layers: Descriptor[]; manifests?: Descriptor[] }
-interface ConfigJson { os?: string; architecture?: string; variant?: string }
+interface ManifestJson {
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  manifests?: Descriptor[];
+}
+interface ConfigJson {
+  os?: string;
+  architecture?: string;
+  variant?: string;
+}
 
 function platformOf(config: ConfigJson): string {
   return [config.os ?? 'linux', config.architecture ?? 'amd64', config.variant].filter(Boolean).join('/');
@@ -95,8 +104,11 @@ function describeTarget(blobs: Blobs, target: Descriptor, hostPlatform: string, 
   for (const layer of doc.layers) blobs.get(layer.digest, 'layer');
   const layers = doc.layers.reduce((sum, l) => sum + l.size, 0);
   return {
-    digest: target.digest, mediaType, size: target.size + doc.config.size + layers,
-    configDigest: doc.config.digest, platforms: [platformOf(config)],
+    digest: target.digest,
+    mediaType,
+    size: target.size + doc.config.size + layers,
+    configDigest: doc.config.digest,
+    platforms: [platformOf(config)],
   };
 }
 
@@ -110,7 +122,11 @@ function ociName(annotations: Record<string, string> | undefined, baseName?: str
   return /[/:]/.test(refName) ? normalizeRef(refName) : '';
 }
 
-interface DockerSaveEntry { Config: string; RepoTags?: string[] | null; Layers: string[] }
+interface DockerSaveEntry {
+  Config: string;
+  RepoTags?: string[] | null;
+  Layers: string[];
+}
 
 function readDocker(files: Map<string, Buffer>): ArchiveImage[] {
   const raw = files.get('manifest.json');
@@ -128,22 +144,31 @@ function readDocker(files: Map<string, Buffer>): ArchiveImage[] {
     });
     // containerd converts a docker-save entry into a schema2 manifest; the digest is of these exact bytes.
     const manifest = JSON.stringify({
-      schemaVersion: 2, mediaType: MEDIA.dockerManifest,
-      config: { mediaType: MEDIA.dockerConfig, digest: sha256(config), size: config.length }, layers,
+      schemaVersion: 2,
+      mediaType: MEDIA.dockerManifest,
+      config: { mediaType: MEDIA.dockerConfig, digest: sha256(config), size: config.length },
+      layers,
     });
     const parsed = JSON.parse(config.toString('utf8')) as ConfigJson;
     for (const tag of entry.RepoTags ?? []) {
       images.push({
-        name: normalizeRef(tag), digest: sha256(manifest), mediaType: MEDIA.dockerManifest,
+        name: normalizeRef(tag),
+        digest: sha256(manifest),
+        mediaType: MEDIA.dockerManifest,
         size: manifest.length + config.length + layers.reduce((s, l) => s + l.size, 0),
-        configDigest: sha256(config), platforms: [platformOf(parsed)],
+        configDigest: sha256(config),
+        platforms: [platformOf(parsed)],
       });
     }
   }
   return images;
 }
 
-export interface ReadOptions { baseName?: string; platform?: string; allPlatforms?: boolean }
+export interface ReadOptions {
+  baseName?: string;
+  platform?: string;
+  allPlatforms?: boolean;
+}
 
 /** Lists exactly the named images an archive holds, with the digests containerd would record. */
 export function readImageArchive(archive: Buffer, options: ReadOptions = {}): ImageArchive {

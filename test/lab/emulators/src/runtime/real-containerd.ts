@@ -35,7 +35,9 @@ export async function startRealContainerd(binDir: string, socket: string): Promi
   mkdirSync(labPath('/var/log/lab'), { recursive: true });
   const log = openSync(labPath('/var/log/lab/containerd.log'), 'a');
   const child = spawn(join(binDir, 'containerd'), ['--config', config], {
-    detached: true, stdio: ['ignore', log, log], env: { PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin` },
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin` },
   });
   child.unref();
   const pid = child.pid;
@@ -45,13 +47,19 @@ export async function startRealContainerd(binDir: string, socket: string): Promi
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
   throw new Error('containerd: did not become ready (see /var/log/lab/containerd.log)');
 }
 
 export function realCtr(binDir: string, socket: string, args: string[], inherit = false) {
   return spawnSync(join(binDir, 'ctr'), ['--address', socket, ...args], {
-    stdio: inherit ? 'inherit' : 'pipe', encoding: 'utf8', timeout: 120_000,
+    stdio: inherit ? 'inherit' : 'pipe',
+    encoding: 'utf8',
+    timeout: 120_000,
     env: { ...process.env, CONTAINERD_SNAPSHOTTER: 'native', PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}` },
   });
 }
@@ -79,7 +87,10 @@ export function syncStoreFromReal(binDir: string, socket: string, namespace: str
     const [name, mediaType, digest, , , platformsCol, labelsCol] = line.trim().split(/\s+/);
     if (!name || !mediaType || !digest) continue;
     const old = known.get(name);
-    if (old && old.digest === digest) { images.push({ ...old, labels: parseLabels(labelsCol) }); continue; }
+    if (old && old.digest === digest) {
+      images.push({ ...old, labels: parseLabels(labelsCol) });
+      continue;
+    }
     type Doc = { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
     const raw = content(binDir, socket, namespace, digest);
     let doc = JSON.parse(raw) as Doc;
@@ -91,8 +102,14 @@ export function syncStoreFromReal(binDir: string, socket: string, namespace: str
     }
     size += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
     images.push({
-      name, mediaType, digest, size, configDigest: doc.config?.digest ?? '',
-      platforms: (platformsCol ?? 'linux/amd64').split(','), createdAt: new Date().toISOString(), labels: parseLabels(labelsCol),
+      name,
+      mediaType,
+      digest,
+      size,
+      configDigest: doc.config?.digest ?? '',
+      platforms: (platformsCol ?? 'linux/amd64').split(','),
+      createdAt: new Date().toISOString(),
+      labels: parseLabels(labelsCol),
     });
   }
   store.replace(images);

@@ -10,7 +10,10 @@ import { parseRef, normalizeRef } from './image-ref.js';
 import { parseToml, tomlGet, type TomlTable } from './toml.js';
 import { MEDIA, sha256, type ArchiveImage, type Descriptor } from './oci-archive.js';
 
-interface Endpoint { url: string; mirror: boolean }
+interface Endpoint {
+  url: string;
+  mirror: boolean;
+}
 
 const ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(', ');
 
@@ -44,34 +47,52 @@ export function endpoints(domain: string, hostsDirs: string[], plainHttp: boolea
 export function reachable(host: string): boolean {
   const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   if (name === 'localhost' || name === '::1' || /^127\./.test(name) || /^10\.199\./.test(name)) return true;
-  const listed = (labEnv('LAB_REGISTRIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const listed = (labEnv('LAB_REGISTRIES') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return listed.includes(host) || listed.includes(name);
 }
 
 export class PullError extends Error {}
 
-interface ManifestResponse { status: number; statusText: string; header: (name: string) => string | undefined; bytes: () => Promise<Buffer> }
+interface ManifestResponse {
+  status: number;
+  statusText: string;
+  header: (name: string) => string | undefined;
+  bytes: () => Promise<Buffer>;
+}
 
 /** GET over node:http: the lab's registries speak plain HTTP, and fetch() costs every pull ~10 ms of CPU to load. */
 function httpGet(url: string, signal: AbortSignal): Promise<ManifestResponse | 'redirect'> {
-  return import('node:http').then(({ get }) => new Promise((resolve, reject) => {
-    // like fetch(): a failed request is "fetch failed", a timeout the signal's reason
-    const fail = (): void => reject(signal.aborted ? signal.reason : new TypeError('fetch failed'));
-    const request = get(url, { headers: { Accept: ACCEPT }, signal }, (response) => {
-      const status = response.statusCode ?? 0;
-      if (status >= 300 && status < 400) { response.resume(); resolve('redirect'); return; }
-      const body = new Promise<Buffer>((done, failed) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => done(Buffer.concat(chunks)));
-        response.on('error', () => failed(signal.aborted ? signal.reason : new TypeError('terminated')));
-      });
-      body.catch(() => undefined);
-      const header = (name: string): string | undefined => { const v = response.headers[name]; return Array.isArray(v) ? v.join(', ') : v; };
-      resolve({ status, statusText: response.statusMessage ?? '', header, bytes: () => body });
-    });
-    request.on('error', fail);
-  }));
+  return import('node:http').then(
+    ({ get }) =>
+      new Promise((resolve, reject) => {
+        // like fetch(): a failed request is "fetch failed", a timeout the signal's reason
+        const fail = (): void => reject(signal.aborted ? signal.reason : new TypeError('fetch failed'));
+        const request = get(url, { headers: { Accept: ACCEPT }, signal }, (response) => {
+          const status = response.statusCode ?? 0;
+          if (status >= 300 && status < 400) {
+            response.resume();
+            resolve('redirect');
+            return;
+          }
+          const body = new Promise<Buffer>((done, failed) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => done(Buffer.concat(chunks)));
+            response.on('error', () => failed(signal.aborted ? signal.reason : new TypeError('terminated')));
+          });
+          body.catch(() => undefined);
+          const header = (name: string): string | undefined => {
+            const v = response.headers[name];
+            return Array.isArray(v) ? v.join(', ') : v;
+          };
+          resolve({ status, statusText: response.statusMessage ?? '', header, bytes: () => body });
+        });
+        request.on('error', fail);
+      }),
+  );
 }
 
 async function get(url: string): Promise<ManifestResponse> {
@@ -80,20 +101,29 @@ async function get(url: string): Promise<ManifestResponse> {
   if (plain !== 'redirect') return plain;
   // https, or a redirect to follow: fetch() does both
   const response = await fetch(url, { headers: { Accept: ACCEPT }, signal });
-  return { status: response.status, statusText: response.statusText, header: (name) => response.headers.get(name) ?? undefined, bytes: async () => Buffer.from(await response.arrayBuffer()) };
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    header: (name) => response.headers.get(name) ?? undefined,
+    bytes: async () => Buffer.from(await response.arrayBuffer()),
+  };
 }
 
 async function fetchManifest(url: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
   const response = await get(url);
   if (response.status === 404) throw new PullError('not found');
-  if (response.status < 200 || response.status > 299) throw new PullError(`unexpected status from GET request to ${url}: ${response.status} ${response.statusText}`);
+  if (response.status < 200 || response.status > 299)
+    throw new PullError(`unexpected status from GET request to ${url}: ${response.status} ${response.statusText}`);
   const bytes = await response.bytes();
   const mediaType = (response.header('content-type') ?? '').split(';')[0]!.trim() || MEDIA.ociManifest;
   return { bytes, mediaType, digest: response.header('docker-content-digest') ?? sha256(bytes) };
 }
 
 /** Resolves a reference like containerd: returns the image record or throws PullError with containerd's text. */
-export async function pullImage(ref: string, options: { hostsDirs?: string[]; plainHttp?: boolean; platform?: string; mirrors?: string[] } = {}): Promise<ArchiveImage> {
+export async function pullImage(
+  ref: string,
+  options: { hostsDirs?: string[]; plainHttp?: boolean; platform?: string; mirrors?: string[] } = {},
+): Promise<ArchiveImage> {
   const name = normalizeRef(ref);
   const parsed = parseRef(name);
   const reference = parsed.digest ?? parsed.tag ?? 'latest';
@@ -108,7 +138,11 @@ export async function pullImage(ref: string, options: { hostsDirs?: string[]; pl
     if (!reachable(url.host)) {
       const isIp = /^[\d.]+$/.test(url.hostname);
       const port = url.port || (url.protocol === 'http:' ? '80' : '443');
-      firstError ||= `failed to do request: Head "${manifestUrl}": dial tcp ${isIp ? `${url.hostname}:${port}: connect: network is unreachable` : `: lookup ${url.hostname}: no such host`}`.replace('tcp : lookup', 'tcp: lookup');
+      firstError ||=
+        `failed to do request: Head "${manifestUrl}": dial tcp ${isIp ? `${url.hostname}:${port}: connect: network is unreachable` : `: lookup ${url.hostname}: no such host`}`.replace(
+          'tcp : lookup',
+          'tcp: lookup',
+        );
       continue;
     }
     try {
@@ -131,7 +165,8 @@ export async function pullImage(ref: string, options: { hostsDirs?: string[]; pl
       return { name, digest: top.digest, mediaType: top.mediaType, size, configDigest: doc.config.digest, platforms };
     } catch (error) {
       if (error instanceof PullError && error.message === 'not found') continue;
-      firstError ||= error instanceof PullError ? error.message : `failed to do request: Head "${manifestUrl}": ${(error as Error).message}`;
+      firstError ||=
+        error instanceof PullError ? error.message : `failed to do request: Head "${manifestUrl}": ${(error as Error).message}`;
     }
   }
   throw new PullError(`failed to resolve reference "${name}": ${firstError || `${name}: not found`}`);

@@ -101,8 +101,14 @@ export function readTar(input: Buffer): TarEntry[] {
     if (start + size > buf.length) throw new Error('tar: unexpected end of archive (truncated)');
     const data = buf.subarray(start, start + size);
     offset = start + size + padding(size).length;
-    if (typeflag === 'L') { longName = field(data, 0, data.length); continue; }
-    if (typeflag === 'x') { pax = parsePax(data); continue; }
+    if (typeflag === 'L') {
+      longName = field(data, 0, data.length);
+      continue;
+    }
+    if (typeflag === 'x') {
+      pax = parsePax(data);
+      continue;
+    }
     if (typeflag === 'g') continue;
     const prefix = field(h, 345, 155);
     const name = pax.path ?? longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));

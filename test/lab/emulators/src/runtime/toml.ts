@@ -2,10 +2,16 @@
 // quoted keys, strings, numbers, booleans, arrays, inline tables, arrays of tables). Errors carry
 // "(line, column)" like go-toml's, so a broken config fails the way containerd reports it.
 export type TomlValue = string | number | boolean | TomlValue[] | TomlTable;
-export interface TomlTable { [key: string]: TomlValue }
+export interface TomlTable {
+  [key: string]: TomlValue;
+}
 
 export class TomlError extends Error {
-  constructor(readonly line: number, readonly column: number, reason: string) {
+  constructor(
+    readonly line: number,
+    readonly column: number,
+    reason: string,
+  ) {
     super(`(${line}, ${column}): ${reason}`);
   }
 }
@@ -19,19 +25,32 @@ class Parser {
     const line = before.split('\n').length;
     throw new TomlError(line, this.pos - before.lastIndexOf('\n'), reason);
   }
-  peek(): string { return this.src[this.pos] ?? ''; }
-  eof(): boolean { return this.pos >= this.src.length; }
-  skipSpace(): void { while (this.peek() === ' ' || this.peek() === '\t') this.pos++; }
-  skipComment(): void { if (this.peek() === '#') while (!this.eof() && this.peek() !== '\n') this.pos++; }
+  peek(): string {
+    return this.src[this.pos] ?? '';
+  }
+  eof(): boolean {
+    return this.pos >= this.src.length;
+  }
+  skipSpace(): void {
+    while (this.peek() === ' ' || this.peek() === '\t') this.pos++;
+  }
+  skipComment(): void {
+    if (this.peek() === '#') while (!this.eof() && this.peek() !== '\n') this.pos++;
+  }
   skipBlank(): void {
     for (;;) {
-      this.skipSpace(); this.skipComment();
-      if (this.peek() === '\n' || this.peek() === '\r') { this.pos++; continue; }
+      this.skipSpace();
+      this.skipComment();
+      if (this.peek() === '\n' || this.peek() === '\r') {
+        this.pos++;
+        continue;
+      }
       return;
     }
   }
   endOfLine(): void {
-    this.skipSpace(); this.skipComment();
+    this.skipSpace();
+    this.skipComment();
     if (this.peek() === '\r') this.pos++;
     if (!this.eof() && this.peek() !== '\n') this.fail(`expected end of line, found ${JSON.stringify(this.peek())}`);
   }
@@ -46,7 +65,8 @@ class Parser {
       else {
         const m = /^[A-Za-z0-9_-]+/.exec(this.src.slice(this.pos));
         if (!m) this.fail(`invalid key character ${JSON.stringify(c)}`);
-        parts.push(m[0]); this.pos += m[0].length;
+        parts.push(m[0]);
+        this.pos += m[0].length;
       }
       this.skipSpace();
       if (this.peek() !== '.') return parts;
@@ -63,15 +83,20 @@ class Parser {
       if (c === '' || c === '\n') this.fail('unterminated basic string');
       this.pos++;
       if (c === '"') return out;
-      if (c !== '\\') { out += c; continue; }
-      const e = this.peek(); this.pos++;
+      if (c !== '\\') {
+        out += c;
+        continue;
+      }
+      const e = this.peek();
+      this.pos++;
       const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\' };
       if (simple[e] !== undefined) out += simple[e];
       else if (e === 'u' || e === 'U') {
         const len = e === 'u' ? 4 : 8;
         const hex = this.src.slice(this.pos, this.pos + len);
         if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) this.fail('invalid unicode escape');
-        out += String.fromCodePoint(Number.parseInt(hex, 16)); this.pos += len;
+        out += String.fromCodePoint(Number.parseInt(hex, 16));
+        this.pos += len;
       } else this.fail(`invalid escape sequence \\${e}`);
     }
   }
@@ -80,12 +105,16 @@ class Parser {
     const end = this.src.indexOf("'", this.pos + 1);
     const nl = this.src.indexOf('\n', this.pos);
     if (end === -1 || (nl !== -1 && nl < end)) this.fail('unterminated literal string');
-    const s = this.src.slice(this.pos + 1, end); this.pos = end + 1; return s;
+    const s = this.src.slice(this.pos + 1, end);
+    this.pos = end + 1;
+    return s;
   }
   multiline(quote: string): string {
     const end = this.src.indexOf(quote, this.pos + 3);
     if (end === -1) this.fail('unterminated multi-line string');
-    const s = this.src.slice(this.pos + 3, end).replace(/^\r?\n/, ''); this.pos = end + 3; return s;
+    const s = this.src.slice(this.pos + 3, end).replace(/^\r?\n/, '');
+    this.pos = end + 3;
+    return s;
   }
 
   value(): TomlValue {
@@ -112,11 +141,20 @@ class Parser {
     const out: TomlValue[] = [];
     for (;;) {
       this.skipBlank();
-      if (this.peek() === ']') { this.pos++; return out; }
+      if (this.peek() === ']') {
+        this.pos++;
+        return out;
+      }
       out.push(this.value());
       this.skipBlank();
-      if (this.peek() === ',') { this.pos++; continue; }
-      if (this.peek() === ']') { this.pos++; return out; }
+      if (this.peek() === ',') {
+        this.pos++;
+        continue;
+      }
+      if (this.peek() === ']') {
+        this.pos++;
+        return out;
+      }
       this.fail('expected , or ] in array');
     }
   }
@@ -124,15 +162,24 @@ class Parser {
     this.pos++;
     const table: TomlTable = {};
     this.skipSpace();
-    if (this.peek() === '}') { this.pos++; return table; }
+    if (this.peek() === '}') {
+      this.pos++;
+      return table;
+    }
     for (;;) {
       const key = this.key();
       if (this.peek() !== '=') this.fail('expected = after key');
       this.pos++;
       this.assign(table, key, this.value());
       this.skipSpace();
-      if (this.peek() === ',') { this.pos++; continue; }
-      if (this.peek() === '}') { this.pos++; return table; }
+      if (this.peek() === ',') {
+        this.pos++;
+        continue;
+      }
+      if (this.peek() === '}') {
+        this.pos++;
+        return table;
+      }
       this.fail('expected , or } in inline table');
     }
   }
@@ -152,10 +199,16 @@ class Parser {
         cur[part] = next;
       }
       if (Array.isArray(next)) {
-        if (arrayLast && i === path.length - 1) { const t: TomlTable = {}; next.push(t); cur = t; return; }
+        if (arrayLast && i === path.length - 1) {
+          const t: TomlTable = {};
+          next.push(t);
+          cur = t;
+          return;
+        }
         const lastItem = next[next.length - 1];
         if (typeof lastItem !== 'object' || Array.isArray(lastItem)) this.fail(`key ${part} is not a table`);
-        cur = lastItem as TomlTable; return;
+        cur = lastItem as TomlTable;
+        return;
       }
       if (typeof next !== 'object') this.fail(`key ${JSON.stringify(part)} is already defined as a value`);
       cur = next;

@@ -31,14 +31,16 @@ export function containerdInstall(): ContainerdInstall {
   const { name, version } = installedVersion(['containerd.io', 'containerd'], { name: 'containerd', version: '1.6.20~ds1-1+deb12u3' });
   const upstream = upstreamVersion(version);
   const release = parseRelease(upstream);
-  if (name === 'containerd.io') return { pkg: name, pkgVersion: version, release, goPackage: 'containerd.io', revision: fakeRevision(version) };
+  if (name === 'containerd.io')
+    return { pkg: name, pkgVersion: version, release, goPackage: 'containerd.io', revision: fakeRevision(version) };
   const goPackage = release.major >= 2 ? 'github.com/containerd/containerd/v2' : 'github.com/containerd/containerd';
   return { pkg: name, pkgVersion: version, release, goPackage, revision: version };
 }
 
 /** `containerd --version` */
 export function containerdVersionLine(install = containerdInstall()): string {
-  const v = install.pkg === 'containerd.io' ? `${install.release.major >= 2 ? 'v' : ''}${install.release.version}` : install.release.version;
+  const v =
+    install.pkg === 'containerd.io' ? `${install.release.major >= 2 ? 'v' : ''}${install.release.version}` : install.release.version;
   return `containerd ${install.goPackage} ${v} ${install.revision}`;
 }
 
