@@ -40,7 +40,7 @@ while :; do
       [ -n "$id" ] || id=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
       next="$next$n $id
 "
-      json="$json$sep{\\"id\\":\\"$id\\",\\"image\\":\\"registry.k8s.io/$n\\",\\"created\\":\\"$(date +%s)\\",\\"state\\":\\"Running\\",\\"name\\":\\"$n\\",\\"attempt\\":0,\\"podId\\":\\"$id\\",\\"pod\\":\\"$n-${host}\\"}"; sep=','
+      json="$json$sep{\\"id\\":\\"$id\\",\\"image\\":\\"registry.k8s.io/$n\\",\\"created\\":\\"$(date +%s)\\",\\"state\\":\\"Running\\",\\"name\\":\\"$n\\",\\"attempt\\":0,\\"podId\\":\\"$id\\",\\"pod\\":\\"$n-${host}\\",\\"namespace\\":\\"kube-system\\"}"; sep=','
     done
   fi
   printf '%s' "$next" > $ids.tmp && mv -f $ids.tmp $ids

@@ -101,6 +101,10 @@ function staticPodContainers(store: ImageStore): CriContainer[] {
 }
 
 export function containers(store: ImageStore): CriContainer[] {
-  const extra = readJson<CriContainer[]>('/run/lab/cri/containers.json') ?? [];
+  // entries other emulators and tests publish; a pod without a namespace is a static pod's (kube-system)
+  const extra = (readJson<CriContainer[]>('/run/lab/cri/containers.json') ?? []).map((c) => ({
+    ...c,
+    namespace: c.namespace ?? 'kube-system',
+  }));
   return [...staticPodContainers(store), ...extra];
 }
