@@ -22,7 +22,7 @@ describe.skipIf(!labReady())('etcd backup / reset / recover on an air-gapped sto
     lab = await labUp({ name: NAME, hosts: [{ name: 'cp1', os: 'rocky9' }], env: { LAB_REAL_ETCD: '1', LAB_REAL_CONTAINERD: '0' } });
     const bundle = mkdtempSync(join(lab.root, 'bundle-'));
     const extra = { kubernetes: { version: '1.34.1' }, network: { plugin: 'flannel' } };
-    writeFakeBundle(bundle, makeInventory(extra), { packages: ['rhel'] });
+    writeFakeBundle(bundle, makeInventory(extra), { packages: ['rhel-9'] });
     inv = join(lab.root, 'inventory.yaml');
     lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: [], user: 'kube', extra: { ...extra, offline: { bundle } } });
   }, 300_000);
