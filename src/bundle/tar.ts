@@ -16,7 +16,8 @@ export interface TarEntry {
   file?: string;
 }
 
-function header(name: string, size: number): Buffer {
+/** A ustar header (mode 0644, owner 0, mtime 0): what writeTar puts before each member. */
+export function tarHeader(name: string, size: number): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
   const h = Buffer.alloc(512, 0);
   h.write(name, 0, 100, 'utf8');
@@ -44,7 +45,7 @@ export async function writeTar(out: string, entries: TarEntry[]): Promise<void> 
   };
   for (const e of entries) {
     const size = e.data ? e.data.length : (await stat(e.file!)).size;
-    await write(header(e.name, size));
+    await write(tarHeader(e.name, size));
     if (e.data) await write(e.data);
     else for await (const chunk of createReadStream(e.file!)) await write(chunk as Buffer);
     if (size % 512) await write(Buffer.alloc(512 - (size % 512)));

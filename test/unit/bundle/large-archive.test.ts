@@ -12,30 +12,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { archiveImages } from '../../../src/bundle/archive-info.js';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../../src/bundle/manifest.js';
 import { pushBundle } from '../../../src/bundle/push.js';
+import { tarHeader } from '../../../src/bundle/tar.js';
 
 const LAYER_BYTES = 2 * 1024 ** 3 + 1024 ** 2;
 /** sha256 of LAYER_BYTES zero bytes: `head -c 2148532224 /dev/zero | sha256sum` (coreutils 9.x). */
 const LAYER_DIGEST = 'sha256:f9c8466cdac8f598a9dbbe999b62b47c2745c7b7368cd6bfcee1b636368a9071';
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-/** A ustar header (the format GNU tar writes with --format=ustar); sizes past 8 GiB are not needed here. */
-function header(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0);
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
-}
 
 /** An OCI archive of one image whose only layer is LAYER_BYTES zeros, left as a hole in the file. */
 function sparseArchive(path: string, ref: string) {
@@ -71,11 +53,11 @@ function sparseArchive(path: string, ref: string) {
     [`blobs/${sha(manifest).replace(':', '/')}`, manifest],
     [`blobs/${sha(config).replace(':', '/')}`, config],
   ] as const) {
-    put(header(name, data.length));
+    put(tarHeader(name, data.length));
     put(data);
     put(Buffer.alloc(pad(data.length)));
   }
-  put(header(`blobs/${LAYER_DIGEST.replace(':', '/')}`, LAYER_BYTES));
+  put(tarHeader(`blobs/${LAYER_DIGEST.replace(':', '/')}`, LAYER_BYTES));
   // the layer's zeros, its padding and the two zero end blocks: a hole, not written bytes
   ftruncateSync(fd, pos + LAYER_BYTES + pad(LAYER_BYTES) + 1024);
   closeSync(fd);
