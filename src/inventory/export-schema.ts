@@ -1,6 +1,7 @@
 /**
  * Generates inventory/schema.json (JSON Schema for editors) from the zod schema.
- * `npm run schema` runs this file from dist/ and rewrites the committed copy; a unit test fails when it is stale.
+ * `npm run build` (and `npm run schema`) runs this file from dist/; the file is generated, not committed, and a unit test
+ * fails when it is stale.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -1,3 +1,4 @@
 import { joinTask } from '../common/join.js';
+import type { Task } from '../../engine/types.js';
 
-export const workerJoin = joinTask('worker.join', 'Workers | Join workers with a fresh token', false);
+export const workerJoin: Task = joinTask('worker.join', 'Workers | Join workers with a fresh token', false);

@@ -2,27 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { loadPlaybook } from '../../../src/engine/playbook.js';
 import { TaskRegistry } from '../../../src/engine/registry.js';
 import { allTasks } from '../../../src/tasks/index.js';
-import { preflightTasks } from '../../../src/tasks/preflight/index.js';
-import { hostprepTasks } from '../../../src/tasks/hostprep/index.js';
-import { runtimeTasks } from '../../../src/tasks/runtime/index.js';
-import { kubernetesTasks } from '../../../src/tasks/kubernetes/index.js';
-import { kubevipTasks } from '../../../src/tasks/kubevip/index.js';
-import { controlplaneTasks } from '../../../src/tasks/controlplane/index.js';
-import { workerTasks } from '../../../src/tasks/worker/index.js';
-import { cniTasks } from '../../../src/tasks/cni/index.js';
-import { clusterTasks } from '../../../src/tasks/cluster/index.js';
 
-const provisioning = [
-  ...preflightTasks,
-  ...hostprepTasks,
-  ...runtimeTasks,
-  ...kubernetesTasks,
-  ...kubevipTasks,
-  ...controlplaneTasks,
-  ...workerTasks,
-  ...cniTasks,
-  ...clusterTasks,
-];
+const PROVISIONING = ['preflight', 'hostprep', 'runtime', 'kubernetes', 'kubevip', 'controlplane', 'worker', 'cni', 'cluster'];
+const provisioning = allTasks.filter((t) => PROVISIONING.includes(t.id.split('.')[0]!));
 
 describe('playbooks/apply.yaml', () => {
   it('loads with every task registered, in the runbook order', () => {
