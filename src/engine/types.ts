@@ -76,7 +76,16 @@ export interface Task {
   apply(ctx: TaskContext, changes: Change[]): Promise<void>;
   /** Confirm the desired state after apply (throw when not reached). */
   verify?(ctx: TaskContext): Promise<void>;
+  /** When the task does not apply to this host and configuration, why (from the inventory only, no look-up). */
+  skip?(ctx: TaskContext): string | false | undefined;
+  /**
+   * Packages the task installs from the host's own OS repositories (not from pkgs.k8s.io or a bundle), per distro
+   * family: with a bundle, offline.osdeps checks before anything changes that each is installed or installable.
+   */
+  osPackages?: OsPackages;
 }
+
+export type OsPackages = Readonly<Record<'debian' | 'rhel', readonly string[]>>;
 
 /** A step of a playbook: which task, on which hosts, how. */
 export interface PlaybookStep {

@@ -4,7 +4,7 @@
  * change check() reported. apply() reuses the plan check() made for the same task context (the runner calls them
  * back to back), so the look-ups run once per host, not twice; called on its own, apply() plans again.
  */
-import type { Change, CheckResult, Task, TaskContext } from '../../engine/types.js';
+import type { Change, CheckResult, OsPackages, Task, TaskContext } from '../../engine/types.js';
 
 export interface Action {
   change: Change;
@@ -24,6 +24,8 @@ export interface TaskSpec {
   /** Read-only: look at the host and return what must change. Never write here. */
   plan(ctx: TaskContext): Promise<Plan>;
   verify?(ctx: TaskContext): Promise<void>;
+  /** Packages installed from the host's OS repositories (Task.osPackages): checked up front by offline installs. */
+  osPackages?: OsPackages;
 }
 
 export function action(summary: string, run: () => Promise<void>, diff?: string): Action {
@@ -62,5 +64,7 @@ export function defineTask(spec: TaskSpec): Task {
     },
   };
   if (spec.verify) task.verify = spec.verify;
+  if (spec.skip) task.skip = spec.skip;
+  if (spec.osPackages) task.osPackages = spec.osPackages;
   return task;
 }

@@ -5,6 +5,8 @@
  * - packages: every dependency of the bundle's .deb/.rpm files that the bundle does not carry is installed, or
  *   installable from the host's configured OS repositories (apt's candidate / dnf's available list; dnf contacts
  *   the repositories, so an unreachable one shows here); else the install would stop half way.
+ * - either way: every package a task of the run installs from the OS repositories (Task.osPackages, e.g. chrony for
+ *   hostPrep.timeSync) is installed or installable the same way.
  */
 import { defineTask } from '../common/define.js';
 import { onlyOffline } from '../common/gates.js';
@@ -61,14 +63,13 @@ function aptPolicy(stdout: string): Map<string, { installed: string; candidate: 
   return out;
 }
 
-async function unmetDependencies(ctx: TaskContext, packages: BundleFile[]): Promise<string[]> {
+/** Of these package names, the ones neither installed nor installable from the host's configured OS repositories. */
+async function uninstallable(ctx: TaskContext, names: readonly string[], neededBy: (name: string) => string): Promise<string[]> {
   const t = ctx.transport;
   const distro = ctx.host.requireDistro();
-  const bundled = new Set(packages.map((f) => f.name));
-  const deps = [...new Set(packages.flatMap((f) => f.depends ?? []))].filter((d) => !bundled.has(d)).sort();
-  if (!deps.length) return [];
-  const installed = distro.parsePackageStates((await t.exec(distro.packageStates(deps), { allowFailure: true })).stdout);
-  const absent = deps.filter((d) => !installed.has(d));
+  if (!names.length) return [];
+  const installed = distro.parsePackageStates((await t.exec(distro.packageStates(names), { allowFailure: true })).stdout);
+  const absent = names.filter((d) => !installed.has(d));
   if (!absent.length) return [];
   let unavailable: string[];
   let why = '';
@@ -91,13 +92,32 @@ async function unmetDependencies(ctx: TaskContext, packages: BundleFile[]): Prom
         .find((l) => /error|fail/i.test(l))
         ?.trim() || 'no enabled repository offers it';
   }
-  if (!unavailable.length) return [];
+  return unavailable.map((d) => `${d} (needed by ${neededBy(d)}) is neither installed nor installable: ${why}`);
+}
+
+/** Dependencies of the bundle's packages that the bundle does not carry. */
+function unmetDependencies(ctx: TaskContext, packages: BundleFile[]): Promise<string[]> {
+  const bundled = new Set(packages.map((f) => f.name));
+  const deps = [...new Set(packages.flatMap((f) => f.depends ?? []))].filter((d) => !bundled.has(d)).sort();
   const needers = (d: string) =>
     packages
       .filter((f) => f.depends?.includes(d))
       .map((f) => f.name)
       .join(', ');
-  return unavailable.map((d) => `${d} (needed by ${needers(d)}) is neither installed nor installable: ${why}`);
+  return uninstallable(ctx, deps, needers);
+}
+
+/** Packages the run's other tasks install from the OS repositories (Task.osPackages), for the tasks that apply here. */
+async function taskPackages(ctx: TaskContext): Promise<string[]> {
+  // Imported when it runs: the registry imports this module, so a static import would be a cycle.
+  const { allTasks } = await import('../index.js');
+  const family = ctx.host.requireDistro().family;
+  const needers = new Map<string, string[]>();
+  for (const task of allTasks) {
+    if (!task.osPackages || task.skip?.(ctx)) continue;
+    for (const name of task.osPackages[family]) needers.set(name, [...(needers.get(name) ?? []), task.id]);
+  }
+  return uninstallable(ctx, [...needers.keys()].sort(), (name) => needers.get(name)!.join(', '));
 }
 
 export const offlineOsDeps = defineTask({
@@ -106,7 +126,10 @@ export const offlineOsDeps = defineTask({
   skip: onlyOffline,
   async plan(ctx) {
     const need = filesFor(await runBundle(ctx), ctx.host);
-    const problems = need.packages.length ? await unmetDependencies(ctx, need.packages) : await missingTools(ctx);
+    const problems = [
+      ...(need.packages.length ? await unmetDependencies(ctx, need.packages) : await missingTools(ctx)),
+      ...(await taskPackages(ctx)),
+    ];
     if (problems.length) throw new OsDependencyError(ctx.host.name, problems);
     return [];
   },
