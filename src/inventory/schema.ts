@@ -246,6 +246,15 @@ export const hostPrepSchema = z
     firewall: z.enum(['disable', 'open-ports', 'keep']).default('disable'),
     etcHosts: z.boolean().default(true),
     setHostname: z.boolean().default(true),
+    timeSync: z
+      .object({
+        servers: z.array(address).min(1).describe('NTP servers (names or addresses) every host syncs its clock from'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Keep every host's clock in sync with chrony from these servers (certificates and etcd break on skewed clocks); unset: the hosts' own time sync is left alone",
+      ),
   })
   .strict();
 

@@ -30,6 +30,7 @@ describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flanne
       extra: {
         kubernetes: { version: '1.34.1', podSubnet: '10.244.0.0/16' },
         network: { plugin: 'flannel', flannel: { backend: 'vxlan' } },
+        hostPrep: { timeSync: { servers: ['ntp.lab.internal'] } },
         ...c.mirrors,
       },
     });
@@ -72,6 +73,7 @@ describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flanne
       expect(containerd, h).toContain('SystemdCgroup = true');
       expect(containerd, h).toMatch(/registry\.k8s\.io\/pause:3\.10\.1/);
       expect(lab.readFile(h, '/etc/hosts'), h).toContain('# BEGIN kubesmith\n10.199.');
+      expect(lab.readFile(h, '/etc/chrony/chrony.conf'), h).toMatch(/^server ntp\.lab\.internal iburst$/m);
     }
     const kubeadm = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kubeadm-init.yaml') ?? '').map((d) => d.toJS());
     expect(kubeadm[1]).toMatchObject({

@@ -20,14 +20,19 @@ describe.skipIf(!labReady())('apply: Rocky 9, non-root user with sudo', () => {
     );
     lab = c.lab;
     inv = c.inventory;
-    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], user: 'kube', extra: c.mirrors });
+    lab.writeInventory(inv, {
+      controlPlanes: ['cp1'],
+      workers: ['w1'],
+      user: 'kube',
+      extra: { ...c.mirrors, hostPrep: { timeSync: { servers: ['ntp.lab.internal'] } } },
+    });
   }, 120_000);
 
   afterAll(async () => {
     await c?.down();
   }, 120_000);
 
-  it('every node Ready; SELinux permissive, firewalld off, repo with exclude=, kubeconfig for kube', async () => {
+  it('every node Ready; SELinux permissive, firewalld off, repo with exclude=, chronyd from the inventory, kubeconfig for kube', async () => {
     const run = await kubesmith(['apply', '-i', inv, '--output', 'json']);
     const failed = hostOutcomes(run).filter((e) => e.outcome === 'failed');
     expect(failed.map((e) => `${e.task}@${e.host}: ${e.error}`)).toEqual([]);
@@ -37,6 +42,10 @@ describe.skipIf(!labReady())('apply: Rocky 9, non-root user with sudo', () => {
       expect((await lab.exec(h, 'getenforce')).stdout.trim(), h).toBe('Permissive');
       expect((await lab.exec(h, 'systemctl is-enabled firewalld')).stdout.trim(), h).not.toBe('enabled');
       expect(lab.readFile(h, '/etc/yum.repos.d/kubernetes.repo'), h).toContain('exclude=kubelet kubeadm kubectl');
+      // hostPrep.timeSync: Rocky's chronyd follows the inventory's server only
+      expect(lab.readFile(h, '/etc/chrony.conf'), h).toMatch(/^server ntp\.lab\.internal iburst$/m);
+      expect(lab.readFile(h, '/etc/chrony.conf'), h).not.toMatch(/^pool /m);
+      expect((await lab.exec(h, 'systemctl is-active chronyd')).stdout.trim(), h).toBe('active');
     }
     const conf = lab.readFile('cp1', '/home/kube/.kube/config') ?? '';
     expect(conf).toContain('kind: Config');

@@ -95,3 +95,30 @@ describe('packages for another distro release', () => {
     expect(h.t('cp1').calls).toEqual([]);
   });
 });
+
+describe("packages a task installs from the host's OS repositories (Task.osPackages)", () => {
+  const withTimeSync = { hostPrep: { timeSync: { servers: ['ntp.example.internal'] } } };
+
+  it('hostPrep.timeSync: chrony must be installed or installable, named with the task that needs it', async () => {
+    const h = harness(setup(withTimeSync));
+    h.t('cp1')
+      .expect(/^for c in/, { stdout: '' })
+      .expect(/^dpkg-query -W[\s\S]* chrony 2>/, { code: 1, stdout: '' })
+      .expect('apt-cache policy chrony', { stdout: 'chrony:\n  Installed: (none)\n  Candidate: (none)\n' });
+    await expect(offlineOsDeps.check(h.ctx('cp1'))).rejects.toThrow(
+      'chrony (needed by hostprep.timesync) is neither installed nor installable: no configured apt source offers it',
+    );
+    const ok = harness(setup(withTimeSync), { family: 'rhel', facts: () => ROCKY });
+    ok.t('cp1')
+      .expect(/^for c in/, { stdout: '' })
+      .expect(/^rpm -q[\s\S]* chrony/, { code: 1, stdout: 'package chrony is not installed\n' })
+      .expect('dnf -q list --available chrony', { stdout: 'Available Packages\nchrony.x86_64    4.6.1-1.el9    baseos\n' });
+    expect(await offlineOsDeps.check(ok.ctx('cp1'))).toEqual({ status: 'ok' });
+  });
+
+  it('nothing is asked for a task that does not apply (timeSync unset)', async () => {
+    const h = harness(setup());
+    h.t('cp1').expect(/^for c in/, { stdout: '' });
+    expect(await offlineOsDeps.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
+  });
+});

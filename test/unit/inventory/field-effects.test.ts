@@ -205,6 +205,7 @@ const EFFECTS: Record<string, { change: Edit; context?: Edit }> = {
   'spec.hostPrep.firewall': { change: set('hostPrep', { firewall: 'keep' }) },
   'spec.hostPrep.etcHosts': { change: set('hostPrep', { etcHosts: false }) },
   'spec.hostPrep.setHostname': { change: set('hostPrep', { setHostname: false }) },
+  'spec.hostPrep.timeSync.servers': { change: set('hostPrep', { timeSync: { servers: ['ntp.example.internal'] } }) },
   'spec.offline.bundle': { change: set('offline', { bundle: 'bundle-1.34' }) },
   'spec.offline.extraImages': { change: set('offline', { extraImages: ['registry.example.internal/app:1.0'] }) },
   'spec.controlPlane.schedulable': { change: set('controlPlane', { schedulable: true }) },
