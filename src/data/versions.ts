@@ -55,6 +55,11 @@ export function parseKubeVersion(version: string): KubeVersion {
   return { major, minor, patch, text: `${major}.${minor}.${patch}` };
 }
 
+/** An inventory's version field: exactly "x.y.z" or "vx.y.z", else undefined (the schema reports it). */
+export function tryKubeVersion(text: string): KubeVersion | undefined {
+  return /^v?\d+\.\d+\.\d+$/.test(text) ? parseKubeVersion(text) : undefined;
+}
+
 /** "v1.34": the pkgs.k8s.io repository path segment for a version. */
 export function minorTag(version: string): string {
   const v = parseKubeVersion(version);

@@ -1,26 +1,13 @@
 /** Values derived from an inventory that rules and later layers must agree on (one definition each). */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { criSockets, kubeadmApiVersion, pauseTag } from '../data/versions.js';
+import { criSockets, kubeadmApiVersion, parseKubeVersion, pauseTag, type KubeVersion } from '../data/versions.js';
 import { CONTROL_PLANE_TAINT, EVICTION_HARD_DEFAULTS, kubeletMaySetLabel } from '../data/kubelet.js';
 import type { HostSpec, Inventory, InventorySpec, Taint } from './schema.js';
 
 /** Kubernetes minors kubesmith accepts, and the narrower range it is tested with (kubeadm v1beta4 era). */
 export const SUPPORTED_MINORS = { min: 24, max: 36 } as const;
 export const TESTED_MINORS = { min: 31, max: 36 } as const;
-
-export interface KubeVersion {
-  major: number;
-  minor: number;
-  patch: number;
-}
-
-/** "1.34.1" or "v1.34.1" → {1, 34, 1}; undefined when malformed. */
-export function parseKubeVersion(text: string): KubeVersion | undefined {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (!m) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
-}
 
 export const controlPlanes = (spec: InventorySpec): HostSpec[] => spec.hosts.filter((h) => h.roles.includes('control-plane'));
 
@@ -79,7 +66,7 @@ export interface DerivedValues {
   /** The port every kube-apiserver binds on its node (kubeadm's default). */
   apiServerBindPort: number;
   kubernetes: {
-    version: KubeVersion & { text: string };
+    version: KubeVersion;
     /** "v1.34.1", as kubeadm's kubernetesVersion. */
     tag: string;
     kubeadmApiVersion: 'v1beta3' | 'v1beta4';
@@ -146,7 +133,6 @@ function kubeletConfiguration(spec: InventorySpec): Record<string, unknown> {
 function deriveValues(inv: Inventory): DerivedValues {
   const k = inv.spec.kubernetes;
   const version = parseKubeVersion(k.version);
-  if (!version) throw new Error(`not a version: ${k.version}`);
   const shared = controlPlaneEndpoint(inv.spec);
   const first = controlPlanes(inv.spec)[0] ?? inv.spec.hosts[0]!;
   const firstIp = first.internalAddress ?? first.address;

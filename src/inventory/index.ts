@@ -9,13 +9,12 @@ export {
   endpointHost,
   parseEndpoint,
   localPath,
-  parseKubeVersion,
   SUPPORTED_MINORS,
   TESTED_MINORS,
   API_SERVER_PORT,
   type DerivedValues,
   type Endpoint,
-  type KubeVersion,
 } from './derived.js';
+export { parseKubeVersion, tryKubeVersion, type KubeVersion } from '../data/versions.js';
 export { renderStarterInventory, type StarterOptions } from './starter.js';
 export { inventorySchema, type Inventory, type InventoryInput, type InventorySpec, type HostSpec, type Role } from './schema.js';

@@ -6,7 +6,8 @@ import type { PathSegment, Severity } from './issues.js';
 import type { Inventory, InventorySpec } from './schema.js';
 import { cidrTexts, contains, overlaps, parseCidr, parseCidrs, parseIp, subnetCount } from './cidr.js';
 import { NETWORK_RULES } from './network-rules.js';
-import { SUPPORTED_MINORS, TESTED_MINORS, controlPlaneEndpoint, controlPlanes, endpointHost, parseKubeVersion } from './derived.js';
+import { SUPPORTED_MINORS, TESTED_MINORS, controlPlaneEndpoint, controlPlanes, endpointHost } from './derived.js';
+import { tryKubeVersion } from '../data/versions.js';
 import { formatPath } from './issues.js';
 import { WARNING_RULES } from './warnings.js';
 import { SELECTOR_WORDS } from '../model/host.js';
@@ -173,7 +174,7 @@ export const kubernetesVersion: Rule = {
   name: 'kubernetes-version',
   check(spec) {
     const path = [...K8S, 'version'];
-    const v = parseKubeVersion(spec.kubernetes.version);
+    const v = tryKubeVersion(spec.kubernetes.version);
     const range = (r: { min: number; max: number }) => `1.${r.min}-1.${r.max}`;
     if (!v) return [error(path, 'expected a version such as 1.34.1')];
     if (v.major !== 1 || v.minor < SUPPORTED_MINORS.min || v.minor > SUPPORTED_MINORS.max) {

@@ -1,14 +1,15 @@
 /** Layer 3, part two: risky-but-legal choices. Each rule only ever warns. */
 import type { PathSegment } from './issues.js';
 import type { Rule } from './rules.js';
-import { controlPlaneEndpoint, controlPlanes, parseKubeVersion } from './derived.js';
+import { controlPlaneEndpoint, controlPlanes } from './derived.js';
+import { tryKubeVersion } from '../data/versions.js';
 
 const warning = (path: PathSegment[], message: string) => ({ severity: 'warning' as const, path, message });
 
 export const ipvsDeprecated: Rule = {
   name: 'ipvs-deprecated',
   check(spec) {
-    const minor = parseKubeVersion(spec.kubernetes.version)?.minor ?? 0;
+    const minor = tryKubeVersion(spec.kubernetes.version)?.minor ?? 0;
     if (spec.kubernetes.proxyMode !== 'ipvs' || minor < 35) return [];
     return [
       warning(['spec', 'kubernetes', 'proxyMode'], `ipvs is deprecated in kube-proxy since Kubernetes 1.35; prefer nftables (or iptables)`),

@@ -7,7 +7,6 @@ import { API_SERVER_PORT, derived, ipStack, parseEndpoint, podSubnetOf } from '.
 import type { Host, Hosts } from '../model/host.js';
 import { defaultFlannelCniPluginTag, defaultFlannelRegistry, flannelCniPluginTag, needsSuperAdminForInit } from '../data/versions.js';
 
-export const API_PORT = API_SERVER_PORT;
 export const REGISTRY_CONFIG_PATH = '/etc/containerd/certs.d';
 
 export interface NodeView {
@@ -18,13 +17,13 @@ export interface NodeView {
   /** kubeadm nodeRegistration.kubeletExtraArgs (node-ip, node-labels, spec.kubelet.extraArgs). */
   kubeletArgs: { name: string; value: string }[];
   /** kubeadm nodeRegistration.taints: written always, since an absent list means "the default taints" to kubeadm. */
-  taints: { key: string; value?: string; effect: string }[];
+  taints: { key: string; value?: string | undefined; effect: string }[];
 }
 
 export function nodeView(inv: Inventory, host: Host): NodeView {
   const node = derived(inv).nodes[host.name];
   if (!node) throw new Error(`${host.name} is not a host of the inventory`);
-  return { name: host.name, ip: host.internalAddress, apiPort: API_PORT, kubeletArgs: node.kubeletArgs, taints: node.taints };
+  return { name: host.name, ip: host.internalAddress, apiPort: API_SERVER_PORT, kubeletArgs: node.kubeletArgs, taints: node.taints };
 }
 
 export function criSocket(inv: Inventory): string {
@@ -37,9 +36,6 @@ export function sandboxImage(inv: Inventory): string {
   if (!pause) throw new Error(`no pause image tag known for Kubernetes ${inv.spec.kubernetes.version}`);
   return pause;
 }
-
-/** Split "host:port" (or "[v6]:port"); port defaults to 6443. */
-export const splitEndpoint = parseEndpoint;
 
 /** Where joining nodes reach the API: the shared endpoint (explicit or the kube-vip VIP), else the first control plane. */
 export function apiServerEndpoint(inv: Inventory): string {
@@ -294,7 +290,7 @@ export interface KubeVipView {
 export function kubeVipView(inv: Inventory, host: Host, hosts: Hosts, clusterInitialized: boolean): KubeVipView {
   const lb = inv.spec.kubernetes.loadBalancer;
   if (!lb || lb.type !== 'kube-vip' || !lb.vip) throw new Error('kube-vip needs spec.kubernetes.loadBalancer {type: kube-vip, vip}');
-  const port = derived(inv).controlPlaneEndpoint?.port ?? API_PORT;
+  const port = derived(inv).controlPlaneEndpoint?.port ?? API_SERVER_PORT;
   const isFirst = hosts.firstControlPlane.name === host.name;
   const superAdmin = isFirst && !clusterInitialized && needsSuperAdminForInit(derived(inv).kubernetes.version.text);
   return {

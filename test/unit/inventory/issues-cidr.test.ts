@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { contains, overlaps, parseCidr, parseIp, subnetCount } from '../../../src/inventory/cidr.js';
-import { controlPlaneEndpoint, endpointHost, localPath, parseKubeVersion } from '../../../src/inventory/derived.js';
+import { controlPlaneEndpoint, endpointHost, localPath } from '../../../src/inventory/derived.js';
+import { tryKubeVersion } from '../../../src/data/versions.js';
 import { formatIssue, formatPath, InventoryError, type Issue } from '../../../src/inventory/index.js';
 import { suggest } from '../../../src/inventory/messages.js';
 
@@ -76,12 +77,13 @@ describe('derived values', () => {
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'kube-vip', vip: 'fd00::9' } }))).toBe('[fd00::9]:6443');
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'external' } }))).toBeUndefined();
   });
-  it('endpointHost and parseKubeVersion', () => {
+  it('endpointHost and tryKubeVersion', () => {
     expect(endpointHost('[fd00::9]:6443')).toBe('fd00::9');
     expect(endpointHost('lb.example:6443')).toBe('lb.example');
     expect(endpointHost('lb.example')).toBe('lb.example');
-    expect(parseKubeVersion('v1.35.2')).toEqual({ major: 1, minor: 35, patch: 2 });
-    expect(parseKubeVersion('1.35')).toBeUndefined();
+    expect(tryKubeVersion('v1.35.2')).toEqual({ major: 1, minor: 35, patch: 2, text: '1.35.2' });
+    expect(tryKubeVersion('1.35')).toBeUndefined();
+    expect(tryKubeVersion('1.35.2-rc.1')).toBeUndefined();
   });
   it('localPath expands ~ and resolves relative paths against the inventory directory', () => {
     expect(localPath('~/.ssh/id', '/inv', '/home/me')).toBe('/home/me/.ssh/id');
