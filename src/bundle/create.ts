@@ -100,37 +100,31 @@ function refusePlainHttp(urls: string[], allowed: boolean | undefined): void {
   }
 }
 
-export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
-  const inv = o.inventory;
-  const emit = o.onEvent ?? (() => {});
-  // plain HTTP is refused before anything is fetched (index and checksum files included), and again for every file URL
-  refusePlainHttp(fileSources(o), o.allowHttpFiles);
+type Emit = (e: BundleEvent) => void;
 
-  await mkdir(o.out, { recursive: true });
-  const prev = previousManifest(o.out);
+/** Every image of the inventory's image set, each platform's archive pulled, or kept when its checksum still holds. */
+async function bundleImages(
+  o: CreateOptions,
+  prev: BundleManifest | undefined,
+  emit: Emit,
+): Promise<{ images: BundleImage[]; files: BundleFile[] }> {
   const client = new RegistryClient({
     mirrors: o.mirrors ?? {},
     ...(o.mirrorsOnly ? { mirrorsOnly: true } : {}),
     ...(o.auth ? { auth: o.auth } : {}),
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
-  const files: BundleFile[] = [];
-  const images: BundleImage[] = [];
-
-  // images and files are fetched a few at a time; results keep the image-set / artifact order (stable manifests)
-  const pulledImages = await inParallel(imageSet(inv), o.concurrency ?? 4, async (want) => {
+  const keptArchive = async (before: BundleImage, p: string) => {
+    const f = kept(o.out, prev, before.platforms[p]!.file);
+    return !!f && (await sha256File(join(o.out, f.path))) === f.sha256;
+  };
+  // a few at a time; results keep the image-set order (stable manifests)
+  const pulled = await inParallel(imageSet(o.inventory), o.concurrency ?? 4, async (want) => {
     const before = prev?.images.find((i) => i.ref === want.ref);
     const reuse =
       before &&
       o.platforms.every((p) => before.platforms[p]) &&
-      (
-        await Promise.all(
-          o.platforms.map(async (p) => {
-            const f = kept(o.out, prev, before.platforms[p]!.file);
-            return !!f && (await sha256File(join(o.out, f.path))) === f.sha256;
-          }),
-        )
-      ).every(Boolean);
+      (await Promise.all(o.platforms.map((p) => keptArchive(before, p)))).every(Boolean);
     let platforms: BundleImage['platforms'];
     let repoDigest: string | undefined;
     if (reuse) {
@@ -138,15 +132,15 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
       repoDigest = before.repoDigest;
       emit({ type: 'image', ref: want.ref, status: 'kept' });
     } else {
-      const pulled = await pullImage(want.ref, {
+      const fresh = await pullImage(want.ref, {
         client,
         root: o.out,
         cache: join(o.out, '.cache'),
         platforms: o.platforms,
         onBytes: (n) => emit({ type: 'bytes', n }),
       });
-      platforms = pulled.platforms;
-      repoDigest = pulled.repoDigest;
+      platforms = fresh.platforms;
+      repoDigest = fresh.repoDigest;
       emit({ type: 'image', ref: want.ref, status: 'pulled' });
     }
     const image: BundleImage = { component: want.component, ref: want.ref, ...(repoDigest ? { repoDigest } : {}), platforms };
@@ -165,11 +159,12 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     }
     return { image, imageFiles };
   });
-  for (const r of pulledImages) {
-    images.push(r.image);
-    files.push(...r.imageFiles);
-  }
+  return { images: pulled.map((r) => r.image), files: pulled.flatMap((r) => r.imageFiles) };
+}
 
+/** The node files (binaries, archives, packages), each downloaded or kept, and checked against its index's sha256. */
+async function bundleNodeFiles(o: CreateOptions, emit: Emit): Promise<BundleFile[]> {
+  const inv = o.inventory;
   const artifacts = await resolveArtifacts({
     kubernetesVersion: inv.spec.kubernetes.version,
     platforms: o.platforms,
@@ -183,7 +178,7 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     artifacts.map((a) => a.url),
     o.allowHttpFiles,
   );
-  const downloaded = await inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
+  return inParallel(artifacts, o.concurrency ?? 4, async (a): Promise<BundleFile> => {
     // every file is checked against the sha256 its repository index or publisher gives (a kept one too)
     const r = await download(a.url, join(o.out, a.path), {
       sha256: a.sha256,
@@ -205,8 +200,31 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
       source: a.url,
     };
   });
-  files.push(...downloaded);
+}
 
+/** The signature first, then the manifest it signs (each written whole, then renamed); unsigned: no stale signature. */
+async function writeManifest(out: string, manifest: BundleManifest, signingKey: CreateOptions['signingKey']): Promise<void> {
+  const bytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+  const sig = join(out, SIGNATURE_FILE);
+  if (signingKey) {
+    await writeFile(`${sig}.tmp`, signManifest(bytes, signingKey), { mode: 0o644 });
+    await rename(`${sig}.tmp`, sig);
+  } else {
+    await rm(sig, { force: true });
+  }
+  const tmp = join(out, `.${MANIFEST_FILE}.tmp`);
+  await writeFile(tmp, bytes, { mode: 0o644 });
+  await rename(tmp, join(out, MANIFEST_FILE));
+}
+
+export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
+  const inv = o.inventory;
+  const emit: Emit = o.onEvent ?? (() => {});
+  // plain HTTP is refused before anything is fetched (index and checksum files included), and again for every file URL
+  refusePlainHttp(fileSources(o), o.allowHttpFiles);
+  await mkdir(o.out, { recursive: true });
+  const images = await bundleImages(o, previousManifest(o.out), emit);
+  const nodeFiles = await bundleNodeFiles(o, emit);
   const net = inv.spec.network;
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
@@ -218,20 +236,9 @@ export async function createBundle(o: CreateOptions): Promise<BundleManifest> {
     },
     containerRuntime: inv.spec.containerRuntime.type,
     platforms: [...o.platforms],
-    images,
-    files,
+    images: images.images,
+    files: [...images.files, ...nodeFiles],
   };
-  const bytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
-  // the signature first, then the manifest it signs; an unsigned re-run leaves no signature of older bytes
-  const sig = join(o.out, SIGNATURE_FILE);
-  if (o.signingKey) {
-    await writeFile(`${sig}.tmp`, signManifest(bytes, o.signingKey), { mode: 0o644 });
-    await rename(`${sig}.tmp`, sig);
-  } else {
-    await rm(sig, { force: true });
-  }
-  const tmp = join(o.out, `.${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, bytes, { mode: 0o644 });
-  await rename(tmp, join(o.out, MANIFEST_FILE));
+  await writeManifest(o.out, manifest, o.signingKey);
   return manifest;
 }
