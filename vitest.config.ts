@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Lists the tasks into src/tasks/registry.generated.ts (as npm run build does), so a new task needs no build first.
-    globalSetup: ['test/setup/task-registry.ts'],
+    // Generates the task registry and inventory/schema.json from the sources, as npm run build does.
+    globalSetup: ['test/setup/generated.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Lab suites share one machine's namespaces and CPU: run files one at a time.
