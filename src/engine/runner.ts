@@ -44,9 +44,9 @@ export interface RunnerOptions {
   /** Every host of the inventory. */
   hosts: Hosts;
   /** --limit: host names or roles. */
-  limit?: readonly string[];
+  limit?: readonly string[] | undefined;
   /** Exactly these hosts, by name only (a command's NAME argument); takes the place of limit. */
-  only?: readonly string[];
+  only?: readonly string[] | undefined;
   concurrency?: number;
   /** plan: check only, never apply. */
   dryRun?: boolean;

@@ -92,9 +92,9 @@ export interface PlaybookStep {
   task: string;
   hosts: HostSelector;
   /** Run one host at a time (true) or this many at a time (number). Default: parallel within --concurrency. */
-  serial?: boolean | number;
+  serial?: boolean | number | undefined;
   /** When this step fails on a host, stop the whole run after the step (default: true for control-plane selectors). */
-  critical?: boolean;
+  critical?: boolean | undefined;
 }
 
 export interface PlaybookPhase {

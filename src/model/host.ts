@@ -4,7 +4,7 @@ import type { Distro } from '../distro/types.js';
 
 /** A host = declared inventory data + facts found at run time + the distro strategy chosen from them. */
 export class Host {
-  facts?: Facts;
+  facts?: Facts | undefined;
   distro?: Distro;
 
   constructor(readonly spec: HostSpec) {}

@@ -15,11 +15,11 @@ export interface HostRecord {
   netns: string;
   /** The `unshare` process (parent of the host's PID 1). */
   unsharePid: number;
-  unshareStart?: number;
+  unshareStart?: number | undefined;
   /** The host's PID 1 as seen from the machine; killing it ends every process of the host. */
   pid: number;
   /** Start time of `pid` (from /proc/<pid>/stat): guards against killing a reused PID. */
-  pidStart?: number;
+  pidStart?: number | undefined;
 }
 
 export interface InstanceRecord {

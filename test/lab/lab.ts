@@ -61,7 +61,7 @@ export interface LabUpOptions {
   /** A count (hosts h1..hN) or explicit hosts. */
   hosts: number | Array<{ name: string; os?: Os }>;
   /** Persona for hosts without their own; default debian12. */
-  os?: Os;
+  os?: Os | undefined;
   /** Create the sudo user kube (uid 1000); default true. */
   users?: boolean;
   /** Hosts booting at once; default 8. */

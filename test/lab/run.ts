@@ -8,7 +8,7 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  input?: string;
+  input?: string | undefined;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }

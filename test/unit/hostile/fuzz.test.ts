@@ -32,7 +32,7 @@ interface Case {
   name: string;
   text: string;
   /** The field the error must name (the reported path starts with it); undefined: any located error will do. */
-  field?: Path;
+  field?: Path | undefined;
   /** The line an error must be reported on, when the generator knows it. */
   line?: number;
   /** Text the message must contain (a bound the value broke). */

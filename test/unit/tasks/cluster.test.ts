@@ -97,7 +97,7 @@ describe('cluster.wait-ready', () => {
       nodesJson({ cp1: true, w1: true, w2: true }),
     ];
     let i = 0;
-    t.allow('test -e /etc/kubernetes/admin.conf', {}).allow('get nodes -o json', () => ({ stdout: states[Math.min(i++, 2)] }));
+    t.allow('test -e /etc/kubernetes/admin.conf', {}).allow('get nodes -o json', () => ({ stdout: states[Math.min(i++, 2)]! }));
     const changes = await converge(clusterWaitReady, h.ctx('cp1'), [t]);
     expect(changes[0]!.summary).toBe('wait up to 5s for w1, w2 to be Ready');
   });

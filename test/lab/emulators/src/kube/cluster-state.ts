@@ -33,7 +33,7 @@ export interface KubeNode {
   host: string;
   roles: string[];
   labels: Record<string, string>;
-  taints: { key: string; effect: string; value?: string }[];
+  taints: { key: string; effect: string; value?: string | undefined }[];
   kubeletVersion: string;
   /** The kubelet's --node-ip: one IP, or "v4,v6" on dual-stack nodes (each an InternalIP address). */
   internalIP: string;
@@ -42,7 +42,7 @@ export interface KubeNode {
   unschedulable: boolean;
   created: number;
   criSocket: string;
-  osImage?: string; // PRETTY_NAME of the host's /etc/os-release at registration
+  osImage?: string | undefined; // PRETTY_NAME of the host's /etc/os-release at registration
   capacity?: Record<string, string>; // from the host and its kubelet configuration at registration
   allocatable?: Record<string, string>;
   kubeletConfigHash?: string; // sha256 of /var/lib/kubelet/config.yaml the capacity was computed from

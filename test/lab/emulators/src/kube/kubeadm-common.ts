@@ -113,7 +113,7 @@ export interface JoinCommandInput {
   endpoint: string;
   token: string;
   hash: string;
-  certificateKey?: string;
+  certificateKey?: string | undefined;
   controlPlane?: boolean;
 }
 

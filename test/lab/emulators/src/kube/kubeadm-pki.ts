@@ -142,8 +142,8 @@ export function createLeaves(ctx: PkiContext): string[] {
 }
 
 export interface KubeconfigUser {
-  cert?: string;
-  key?: string;
+  cert?: string | undefined;
+  key?: string | undefined;
   certFile?: string;
   keyFile?: string;
 }
@@ -235,8 +235,8 @@ const normIP = (ip: string) => (ip === '::1' ? '0:0:0:0:0:0:0:1' : ip);
 export interface ParsedKubeconfig {
   server: string;
   caCert: string;
-  cert?: string;
-  key?: string;
+  cert?: string | undefined;
+  key?: string | undefined;
   userName: string;
   clusterName: string;
 }
@@ -275,7 +275,7 @@ export function canonicalKubeconfig(text: string): ParsedKubeconfig | undefined 
 const fromB64 = (s?: string) => (s ? Buffer.from(s, 'base64').toString() : undefined);
 
 /** A kubeconfig user's client certificate and key: inline data, else the files it names. */
-function credentials(u: Record<string, string | undefined>): { cert?: string; key?: string } {
+function credentials(u: Record<string, string | undefined>): { cert?: string | undefined; key?: string | undefined } {
   return {
     cert: fromB64(u['client-certificate-data']) ?? (u['client-certificate'] ? readText(u['client-certificate']) : undefined),
     key: fromB64(u['client-key-data']) ?? (u['client-key'] ? readText(u['client-key']) : undefined),

@@ -103,7 +103,7 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
 interface PodSpecIn {
   ns: string;
   name: string;
-  node?: KubeNode;
+  node?: KubeNode | undefined;
   images: string[];
   hostNetwork: boolean;
   owner?: { kind: string; name: string };

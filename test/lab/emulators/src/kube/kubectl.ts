@@ -73,7 +73,7 @@ function apply(c: Cluster, p: Parsed): void {
 }
 
 function del(c: Cluster, p: Parsed): void {
-  const targets: { r: ReturnType<typeof resolveResource>; ns?: string; name: string }[] = [];
+  const targets: { r: ReturnType<typeof resolveResource>; ns?: string | undefined; name: string }[] = [];
   for (const file of flagAll(p, 'filename')) {
     for (const o of readManifests(file)) {
       const r = resourceForKind(o.kind!, o.apiVersion);

@@ -20,7 +20,7 @@ interface Step {
   name: string;
   version: string;
   from: string;
-  old?: string;
+  old?: string | undefined;
   auto: boolean;
 }
 

@@ -108,7 +108,7 @@ interface Step {
   name: string;
   version: string;
   repo: string;
-  old?: string;
+  old?: string | undefined;
   dep: boolean;
 }
 

@@ -14,7 +14,7 @@ export interface PkgEntry {
   repo: string;
   hold?: boolean;
   files: string[];
-  description?: string;
+  description?: string | undefined;
 }
 export interface PkgDb {
   format: Format;

@@ -85,7 +85,7 @@ export interface AptSource {
   uri: string;
   suite: string;
   components: string[];
-  signedBy?: string;
+  signedBy?: string | undefined;
   file: string;
 }
 

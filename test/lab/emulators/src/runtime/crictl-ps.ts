@@ -21,7 +21,7 @@ export interface CriContainer {
   pod: string;
   namespace: string;
   /** the image reference and hostPath mounts of a static pod's container (what `crictl exec` runs in) */
-  imageRef?: string;
+  imageRef?: string | undefined;
   mounts?: Mount[];
 }
 
