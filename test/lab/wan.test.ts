@@ -72,6 +72,24 @@ describe.skipIf(!isRoot())('WAN lab', () => {
     expect((await lab.exec('h1', 'stat -c %s /root/wan-probe.bin')).stdout.trim()).toBe(String(data.length));
   });
 
+  it('keeps the proxy while sshd is killed: connects fail until startSshd, then work again', async () => {
+    await pool.closeAll();
+    await lab.killSshd('h1');
+    const down = new ConnectionPool((await loadInventory(join(lab.root, 'inventory.yaml'))).inventory, { inventoryDir: lab.root });
+    try {
+      await expect(down.get(host)).rejects.toThrow();
+    } finally {
+      await down.closeAll();
+    }
+    await lab.startSshd('h1');
+    const up = new ConnectionPool((await loadInventory(join(lab.root, 'inventory.yaml'))).inventory, { inventoryDir: lab.root });
+    try {
+      expect((await (await up.get(host)).exec(sh`hostname`)).stdout.trim()).toBe('h1');
+    } finally {
+      await up.closeAll();
+    }
+  });
+
   it('comes back with the proxy after a reboot', async () => {
     await pool.closeAll();
     await lab.boot('h1');
