@@ -35,7 +35,7 @@ export interface ApplyRow {
   failures?: string[];
 }
 
-interface CliResult {
+export interface CliResult {
   code: number;
   wallMs: number;
   peakRssKiB: number;
@@ -47,14 +47,14 @@ interface CliResult {
 }
 
 /** Busy CPU seconds of the whole machine so far (/proc/stat: everything but idle and iowait). */
-function machineBusyS(): number {
+export function machineBusyS(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, , , irq, softirq, steal] = f;
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
 }
 
 /** Run bin/kubesmith and sample its /proc/<pid>/status VmHWM (peak RSS) and CPU until it exits. */
-function runCli(args: string[]): Promise<CliResult> {
+export function runCli(args: string[]): Promise<CliResult> {
   const started = Date.now();
   const busy0 = machineBusyS();
   let cliTicks = 0;

@@ -31,6 +31,10 @@ export interface OverheadRow {
   rate: number;
   note?: string;
   connectionsOpened?: number;
+  /** Remote commands the tool ran (engine: the pool's command records; Ansible: its ssh invocations). */
+  commands?: number;
+  /** CPU seconds of the tool itself (engine and floor: the bench process; Ansible: ansible-playbook and its children). */
+  cpuS?: number;
 }
 
 const row = (tool: string, hosts: number, wallMs: number, extra: Partial<OverheadRow> = {}): OverheadRow => ({
@@ -56,6 +60,8 @@ function noopTasks(): Task[] {
 /** kubesmith's engine: runPlaybook with the real pool, the run log (events + per-host files) and a formatted recap. */
 export async function engineRun(lab: Lab, inventoryPath: string, work: string): Promise<OverheadRow> {
   const started = Date.now();
+  const cpu0 = process.cpuUsage();
+  let commands = 0;
   const loaded = await loadInventory(inventoryPath);
   const tasks = noopTasks();
   const playbook: Playbook = {
@@ -65,7 +71,13 @@ export async function engineRun(lab: Lab, inventoryPath: string, work: string): 
   };
   const hosts = new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h)));
   const log = new RunLog(mkdtempSync(join(work, 'engine-log-')));
-  const pool = new ConnectionPool(loaded.inventory, { inventoryDir: loaded.dir, onCommand: (rec) => log.command(rec) });
+  const pool = new ConnectionPool(loaded.inventory, {
+    inventoryDir: loaded.dir,
+    onCommand: (rec) => {
+      commands++;
+      log.command(rec);
+    },
+  });
   let recapText = '';
   try {
     const result = await runPlaybook({
@@ -88,7 +100,11 @@ export async function engineRun(lab: Lab, inventoryPath: string, work: string): 
   }
   const wallMs = Date.now() - started;
   if (!recapText.includes('h1')) throw new Error('engine recap is missing hosts');
-  return row('kubesmith engine', lab.hosts.length, wallMs, { connectionsOpened: pool.stats().connectionsOpened });
+  return row('kubesmith engine', lab.hosts.length, wallMs, {
+    connectionsOpened: pool.stats().connectionsOpened,
+    commands,
+    cpuS: cpuSince(cpu0),
+  });
 }
 
 /** kubesmith's remote command text for `true` as root (src/transport/wrapper.ts): a PID line, then sh -c. */
@@ -101,6 +117,7 @@ const WRAPPED_TRUE = wrapCommand('true', { kind: 'none' }).text;
 export async function floorRun(lab: Lab, wrapped = false): Promise<OverheadRow> {
   const key = readFileSync(lab.keyPath, 'utf8');
   const started = Date.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     lab.hosts.map(async (h) => {
       const ssh = new NodeSSH();
@@ -116,8 +133,17 @@ export async function floorRun(lab: Lab, wrapped = false): Promise<OverheadRow> 
     }),
   );
   const tool = wrapped ? "node-ssh loop sending kubesmith's wrapper (PID line + sh -c)" : 'bare node-ssh loop (floor)';
-  return row(tool, lab.hosts.length, Date.now() - started, { connectionsOpened: lab.hosts.length });
+  return row(tool, lab.hosts.length, Date.now() - started, {
+    connectionsOpened: lab.hosts.length,
+    commands: TASKS * lab.hosts.length,
+    cpuS: cpuSince(cpu0),
+  });
 }
+
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+};
 
 export interface AnsibleVariant {
   module: 'shell' | 'raw';
@@ -166,6 +192,10 @@ export async function ansibleRun(lab: Lab, v: AnsibleVariant, work: string): Pro
       : `ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s ${ssh}`,
   );
   if (v.tuned) cfg.push('pipelining = True');
+  // Every remote command Ansible runs is one ssh invocation: a wrapper counts them (one line each).
+  const calls = join(dir, 'ssh-calls');
+  writeFileSync(join(dir, 'ssh'), `#!/bin/sh\necho >> '${calls}'\nexec ssh "$@"\n`, { mode: 0o755 });
+  cfg.push(`ssh_executable = ${join(dir, 'ssh')}`);
   writeFileSync(join(dir, 'ansible.cfg'), cfg.join('\n') + '\n');
   const task = v.module === 'shell' ? '      shell: "true"' : '      raw: "true"';
   const tasks = Array.from({ length: TASKS }, (_, i) => [`    - name: noop ${i + 1}`, task].join('\n'));
@@ -173,8 +203,9 @@ export async function ansibleRun(lab: Lab, v: AnsibleVariant, work: string): Pro
   const started = Date.now();
   const out = await new Promise<string>((resolve, reject) =>
     execFile(
-      'ansible-playbook',
-      ['-i', 'hosts.ini', 'play.yaml'],
+      'bash',
+      // `times`: the CPU of ansible-playbook and every process it waited for (forks, ssh), on the last line
+      ['-c', 'ansible-playbook -i hosts.ini play.yaml || exit; times'],
       {
         cwd: dir,
         env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' },
@@ -192,7 +223,15 @@ export async function ansibleRun(lab: Lab, v: AnsibleVariant, work: string): Pro
   if (okHosts !== lab.hosts.length) throw new Error(`ansible recap shows ${okHosts}/${lab.hosts.length} clean hosts:\n${out.slice(-3000)}`);
   const forks = v.tuned ? lab.hosts.length : 5;
   const note = v.tuned ? `pipelining, ControlPersist=600s, forks=${forks}` : 'defaults (forks=5, ControlPersist=60s, no pipelining)';
-  return row(`Ansible ${v.module} ${v.tuned ? 'tuned' : 'default'}`, lab.hosts.length, wallMs, { note });
+  const commands = readFileSync(calls, 'utf8').split('\n').length - 1;
+  return row(`Ansible ${v.module} ${v.tuned ? 'tuned' : 'default'}`, lab.hosts.length, wallMs, { note, commands, cpuS: childCpuS(out) });
+}
+
+/** bash `times`' last line ("0m1.234s 0m0.567s": children's user and system time) → seconds. */
+export function childCpuS(out: string): number | undefined {
+  const last = out.trim().split('\n').at(-1) ?? '';
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(last.trim());
+  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : undefined;
 }
 
 export function workDir(): string {

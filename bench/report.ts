@@ -2,6 +2,7 @@
 import type { ApplyRow } from './apply.js';
 import type { BundleRow } from './bundle.js';
 import type { OverheadRow } from './overhead.js';
+import type { ScaleRow, WanRow } from './wan.js';
 
 export interface Results {
   date: string;
@@ -9,6 +10,10 @@ export interface Results {
   overhead: OverheadRow[];
   apply: ApplyRow[];
   bundle: BundleRow[];
+  wan: WanRow[];
+  scale: ScaleRow[];
+  /** The command that reproduces this file. */
+  command?: string;
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -22,6 +27,7 @@ export function markdown(r: Results, chartFile: string): string {
       `Load average before: ${r.machine.loadBefore}, after: ${r.machine.loadAfter} (other work shared the machine; figures are comparable with each other, not with a real fleet).`,
     '',
   );
+  if (r.command) out.push(`Reproduce: \`npm run build && ${r.command}\` (as root).`, '');
   if (r.overhead.length) {
     out.push('## Orchestration overhead: 10 no-op shell tasks (`true`) per host', '');
     out.push('| hosts | tool | wall time (s) | task-hosts/s | × floor | notes |', '|---:|---|---:|---:|---:|---|');

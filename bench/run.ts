@@ -1,9 +1,12 @@
 /**
- * `npm run bench [-- --hosts 10,50 --apply-hosts 10,50,100 --only overhead|apply|bundle --concurrency N --out DIR]`
+ * `npm run bench [-- --hosts 10,50 --apply-hosts 10,50,100 --only overhead|apply|bundle|wan|scale --concurrency N --out DIR]`
+ * WAN matrix (`--only wan`): `--rtt 0,50,150` (ms), `--wan-hosts 10`, `--rate 100mbit`, `--no-cluster` (overhead only),
+ * `--targets`: also the issue's target point, 50 hosts at 100 ms RTT (no Ansible there).
+ * Scale (`--only scale`): `--scale 30` (hosts; a list runs each size).
  * Needs root (the lab). Writes DIR/<date>.md (tables), DIR/<date>-apply.svg and DIR/<date>-overhead.svg (charts),
  * and DIR/<date>.json (every figure). Default DIR: bench/results.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +16,9 @@ import { applyBench } from './apply.js';
 import { bundleBench } from './bundle.js';
 import { ANSIBLE_VARIANTS, ansibleRun, engineRun, floorRun, workDir, type OverheadRow } from './overhead.js';
 import { chart, markdown, overheadChart, type Results } from './report.js';
+import { parseRate } from '../test/lab/wan-proxy.js';
+import { scaleBench, wanMatrix } from './wan.js';
+import { scaleTable, targets, wanTable } from './wan-report.js';
 
 const list = (v: string | undefined, d: number[]) =>
   v
@@ -58,6 +64,12 @@ async function overhead(hostCounts: number[], work: string, skipAnsible: boolean
   return rows;
 }
 
+function ansibleInstalled(): boolean {
+  const found = (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, 'ansible-playbook')));
+  if (!found) log('ansible-playbook not found: the Ansible rows are left out (Debian: apt-get install ansible-core)');
+  return found;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -68,6 +80,12 @@ async function main(): Promise<void> {
       concurrency: { type: 'string' },
       out: { type: 'string' },
       'no-ansible': { type: 'boolean' },
+      rtt: { type: 'string' },
+      'wan-hosts': { type: 'string' },
+      rate: { type: 'string' },
+      'no-cluster': { type: 'boolean' },
+      targets: { type: 'boolean' },
+      scale: { type: 'string' },
     },
   });
   if (process.getuid?.() !== 0) throw new Error('the benchmarks need root (they bring up a lab: see test/lab/README.md)');
@@ -94,6 +112,9 @@ async function main(): Promise<void> {
     overhead: [],
     apply: [],
     bundle: [],
+    wan: [],
+    scale: [],
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
   };
   const save = () => {
     results.machine.loadAfter = loadavg()
@@ -103,7 +124,9 @@ async function main(): Promise<void> {
     writeFileSync(join(out, `${date}.json`), JSON.stringify(results, null, 2) + '\n');
     writeFileSync(
       join(out, `${date}.md`),
-      markdown(results, svg) + (results.overhead.length ? `\n![overhead](${date}-overhead.svg)\n` : ''),
+      markdown(results, svg) +
+        (results.overhead.length ? `\n![overhead](${date}-overhead.svg)\n` : '') +
+        [...targets(results.wan), ...wanTable(results.wan), ...scaleTable(results.scale)].map((l) => `${l}\n`).join(''),
     );
     if (results.apply.length) writeFileSync(join(out, svg), chart(results));
     if (results.overhead.length) writeFileSync(join(out, `${date}-overhead.svg`), overheadChart(results));
@@ -117,6 +140,29 @@ async function main(): Promise<void> {
       const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
       for (const n of list(values['apply-hosts'] ?? values.hosts, [10, 50, 100])) {
         results.apply.push(await applyBench(n, work, concurrency, log));
+        save();
+      }
+    }
+    if (only.has('wan')) {
+      const matrix = {
+        rtts: (values.rtt ?? '0,50,150').split(',').map((x) => Number(x.trim())),
+        hosts: Number(values['wan-hosts'] ?? 10),
+        rateBps: parseRate(values.rate ?? '100mbit'),
+        ansible: values['no-ansible'] !== true && ansibleInstalled(),
+        cluster: values['no-cluster'] !== true,
+        work,
+        log,
+      };
+      results.wan = await wanMatrix(matrix);
+      save();
+      if (values.targets) {
+        results.wan.push(...(await wanMatrix({ ...matrix, rtts: [100], hosts: 50, ansible: false })));
+        save();
+      }
+    }
+    if (only.has('scale')) {
+      for (const n of list(values.scale, [30])) {
+        results.scale.push(await scaleBench(n, work, log));
         save();
       }
     }

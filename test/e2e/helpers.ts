@@ -6,6 +6,7 @@ import { dearmor } from '../../src/tasks/common/openpgp.js';
 import { quote } from '../../src/transport/command.js';
 import type { Output } from '../../src/ui/output.js';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { repoRoot } from '../lab/paths.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 
 export const isRoot = () => process.getuid?.() === 0;
@@ -14,7 +15,7 @@ export const isRoot = () => process.getuid?.() === 0;
 export function labReady(): boolean {
   if (!isRoot()) return false;
   try {
-    const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'lab', 'emulators', 'manifest.json'), 'utf8')) as {
+    const manifest = JSON.parse(readFileSync(join(repoRoot(), 'test', 'lab', 'emulators', 'manifest.json'), 'utf8')) as {
       system: string[];
       packages: Record<string, unknown>;
     };
@@ -94,7 +95,8 @@ export function logText(dir: string): string {
  * pkgs.k8s.io, armored for Docker), so tests that are not about key downloads skip the fetch. kubesmith judges a
  * keyring by its content: a file that is not a valid key would be fetched again.
  */
-const LAB_REPO_KEY = readFileSync(join(import.meta.dirname, '..', 'lab', 'emulators', 'keys', 'lab-repo-key.asc'));
+// from the repository, not this file's folder: the benchmarks load this module from dist/
+const LAB_REPO_KEY = readFileSync(join(repoRoot(), 'test', 'lab', 'emulators', 'keys', 'lab-repo-key.asc'));
 
 export async function seedAptKeys(lab: Lab): Promise<void> {
   await Promise.all(

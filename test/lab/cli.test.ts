@@ -43,6 +43,12 @@ describe.skipIf(!ready)('lab CLI', () => {
     const bad = await lab('up', '3', '--os', 'windows');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--os must be one of debian12, ubuntu2204, ubuntu2404, rocky9/);
+    const rtt = await lab('up', '1', '--name', 'labtest-cli', '--rtt', 'fast');
+    expect(rtt.code).toBe(1);
+    expect(rtt.stderr).toMatch(/--rtt: expected a duration like 100ms/);
+    const rate = await lab('up', '1', '--name', 'labtest-cli', '--rate', '100 furlongs');
+    expect(rate.code).toBe(1);
+    expect(rate.stderr).toMatch(/--rate: expected a rate like 100mbit/);
     const unknown = await lab('frobnicate');
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toMatch(/^usage: npm run lab -- up N/);

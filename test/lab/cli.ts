@@ -1,5 +1,7 @@
 /**
- * `npm run lab -- up N [--os X] [--name NAME] [--no-users]`   bring up N hosts, print time and memory per host
+ * `npm run lab -- up N [--os X] [--name NAME] [--no-users] [--rtt 100ms] [--rate 100mbit]`
+ *                                                             bring up N hosts, print time and memory per host;
+ *                                                             --rtt/--rate: a WAN in front of each sshd (wan-proxy.ts)
  * `npm run lab -- down [--name NAME | --all]`                  remove an instance (or all of them)
  * `npm run lab -- status`                                      list instances and hosts
  * `npm run lab -- ssh HOST [--name NAME] [--user kube]`        print the ssh command that reaches HOST
@@ -9,6 +11,7 @@ import { instanceNames } from './instance.js';
 import { labDown, labGet, labList, labUp } from './lab.js';
 import { OSES, type Os } from './paths.js';
 import { hostProcesses, memoryOf, pidsByNamespace, startTime } from './procs.js';
+import { parseRate, parseRtt } from './wan-proxy.js';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -30,16 +33,20 @@ async function up(args: string[]) {
   const os = flag(args, '--os') as Os | undefined;
   if (os && !OSES.includes(os)) throw new Error(`--os must be one of ${OSES.join(', ')}`);
   const users = !bool(args, '--no-users');
+  const rtt = flag(args, '--rtt');
+  const rate = flag(args, '--rate');
+  const wan = rtt || rate ? { rttMs: rtt ? parseRtt(rtt) : 0, rateBps: rate ? parseRate(rate) : 0 } : undefined;
   const n = Number(args[0] ?? '3');
   if (!Number.isInteger(n) || n < 1) throw new Error('usage: lab up N');
   const t0 = performance.now();
-  const lab = await labUp({ name, hosts: n, os, users });
+  const lab = await labUp({ name, hosts: n, os, users, ...(wan ? { wan } : {}) });
   const seconds = (performance.now() - t0) / 1000;
   const byNs = pidsByNamespace();
   const mems = lab.hosts.map((h) => memoryOf(hostProcesses(h.pid, byNs)));
   const rss = mems.reduce((a, m) => a + m.rssKiB, 0) / mems.length / 1024;
   const pss = mems.reduce((a, m) => a + m.pssKiB, 0) / mems.length / 1024;
   console.log(`lab ${lab.name}: ${n} hosts up in ${seconds.toFixed(1)} s (subnet ${lab.subnet}, LAB_ROOT ${lab.root})`);
+  if (wan) console.log(`WAN: ${wan.rttMs} ms RTT, ${wan.rateBps ? `${wan.rateBps / 1e6} Mbit/s each way per host` : 'no rate limit'}`);
   console.log(`memory per host: ${rss.toFixed(1)} MiB RSS (sum over its processes), ${pss.toFixed(1)} MiB PSS`);
   for (const h of lab.hosts.slice(0, 10)) console.log(`  ${h.name.padEnd(12)} ${h.ip.padEnd(14)} ${h.os}`);
   if (lab.hosts.length > 10) console.log(`  … and ${lab.hosts.length - 10} more (npm run lab -- status)`);
@@ -98,7 +105,9 @@ async function main(argv: string[]) {
     case 'ssh':
       return ssh(args);
     default:
-      console.log('usage: npm run lab -- up N [--os X] [--name N] | down [--name N|--all] | status | ssh HOST [--name N]');
+      console.log(
+        'usage: npm run lab -- up N [--os X] [--name N] [--rtt 100ms] [--rate 100mbit] | down [--name N|--all] | status | ssh HOST [--name N]',
+      );
       if (cmd && cmd !== 'help' && cmd !== '--help') process.exitCode = 2;
   }
 }

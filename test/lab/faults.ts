@@ -55,7 +55,8 @@ export abstract class Faults {
   async startSshd(host: string): Promise<void> {
     const r = await this.exec(
       host,
-      '/usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log && "$(sed -n "s/^LAB_REPO=//p" /etc/lab/env)"/test/lab/helpers/wait-listen.sh 22',
+      // sshd's own address (127.0.0.1 behind the WAN proxy, which holds LAB_IP:22 all along)
+      '/usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log && "$(sed -n "s/^LAB_REPO=//p" /etc/lab/env)"/test/lab/helpers/wait-listen.sh 22 10 "$(sed -n "s/^ListenAddress \\(.*\\):22$/\\1/p" /etc/ssh/lab_sshd_config)"',
     );
     if (r.code !== 0) throw new Error(`lab: ${host}: sshd did not start: ${r.stderr.trim()}`);
   }

@@ -107,6 +107,7 @@ export async function bootHost(inst: InstanceRecord, h: HostRecord, timeoutMs = 
       .filter(Boolean)
       .join('\n'),
     ...(inst.emulatorDir ? { LAB_EMULATOR_DIR: inst.emulatorDir } : {}),
+    ...(inst.wan ? { LAB_WAN: `${inst.wan.rttMs} ${inst.wan.rateBps}` } : {}),
   };
   // nsenter, not `ip netns exec`: the latter leaves a slave mount namespace per host that every later
   // `ip netns add/del` propagates into (quadratic bring-up and teardown).

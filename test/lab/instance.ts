@@ -36,6 +36,8 @@ export interface InstanceRecord {
   owner?: { pid: number; start: number };
   /** Extra KEY=value entries of every host's /etc/lab/env (e.g. LAB_REGISTRIES, LAB_REAL_CONTAINERD). */
   env?: Record<string, string>;
+  /** WAN emulation in front of every host's sshd (test/lab/wan-proxy.ts); absent = the lab's plain bridge. */
+  wan?: { rttMs: number; rateBps: number };
   hosts: HostRecord[];
 }
 

@@ -71,6 +71,11 @@ export interface LabUpOptions {
   manifest?: string;
   /** Extra KEY=value entries for every host's /etc/lab/env, e.g. { LAB_REGISTRIES: '127.0.0.1:5000' }. */
   env?: Record<string, string>;
+  /**
+   * A WAN between the machine and every host (test/lab/wan-proxy.ts in front of each sshd): `rttMs` added to every
+   * round trip, each direction capped at `rateBps` bits per second (0 or absent = unlimited).
+   */
+  wan?: { rttMs: number; rateBps?: number };
 }
 
 export class Lab extends Faults {
@@ -101,6 +106,10 @@ export class Lab extends Faults {
   /** The shared cluster dir (mounted at /run/lab/cluster in every host). */
   get clusterDir() {
     return join(this.root, 'cluster');
+  }
+  /** The WAN in front of every host's sshd, if any (labUp's `wan`). */
+  get wan(): InstanceRecord['wan'] {
+    return this.record.wan;
   }
   get hosts(): LabHost[] {
     return this.record.hosts.map(({ name, ip, os, netns, pid }) => ({ name, ip, os, netns, pid }));
@@ -198,6 +207,7 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
   const specs: Array<{ name: string; os?: Os }> =
     typeof opts.hosts === 'number' ? Array.from({ length: opts.hosts }, (_, i) => ({ name: `h${i + 1}` })) : opts.hosts;
   validateHosts(specs, opts.os);
+  const wan = wanSpec(opts.wan);
   envLines(opts.env);
   await ensureUnreachableRoute();
   if (existsSync(labRoot(name))) {
@@ -231,6 +241,7 @@ export async function labUp(opts: LabUpOptions): Promise<Lab> {
     ...(opts.emulatorDir ? { emulatorDir: opts.emulatorDir } : {}),
     ...(opts.manifest ? { manifest: opts.manifest } : {}),
     ...(opts.env ? { env: opts.env } : {}),
+    ...(wan ? { wan } : {}),
     owner: { pid: process.pid, start: startTime(process.pid) ?? 0 },
     hosts: specs.map((s, i) => ({
       name: s.name,
@@ -274,6 +285,14 @@ function validateHosts(specs: ReadonlyArray<{ name: string; os?: Os }>, os?: Os)
     seen.add(s.name);
     for (const o of [s.os, os]) if (o && !OSES.includes(o)) throw new Error(`lab: unknown os ${o} (one of ${OSES.join(', ')})`);
   }
+}
+
+function wanSpec(wan: LabUpOptions['wan']): InstanceRecord['wan'] {
+  if (!wan) return undefined;
+  const rateBps = wan.rateBps ?? 0;
+  if (!Number.isFinite(wan.rttMs) || wan.rttMs < 0 || wan.rttMs > 10_000) throw new Error('lab: wan.rttMs must be 0..10000');
+  if (!Number.isFinite(rateBps) || rateBps < 0) throw new Error('lab: wan.rateBps must be 0 (unlimited) or more');
+  return { rttMs: wan.rttMs, rateBps };
 }
 
 /** Attaches to a running instance by name. */

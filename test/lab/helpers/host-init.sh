@@ -4,7 +4,8 @@
 # Inputs (environment, set by hosts.ts): LAB_HOST LAB_IP LAB_OS LAB_INSTANCE LAB_REPO LAB_ROOT HOST_DIR
 #   LAB_USERS (1|0) LAB_SYSTEM_BINS LAB_PACKAGE_BINS (space-separated emulator names, validated by the caller),
 #   LAB_EMULATOR_DIR (optional; default $LAB_REPO/test/lab/emulators/bin), LAB_REAL_BINS (machine binaries exposed
-#   read-only in /usr/lib/kubesmith-lab/real-bin), LAB_EXTRA_ENV (KEY=value lines appended to /etc/lab/env).
+#   read-only in /usr/lib/kubesmith-lab/real-bin), LAB_EXTRA_ENV (KEY=value lines appended to /etc/lab/env),
+#   LAB_WAN (optional "RTT_MS RATE_BPS": sshd behind the WAN proxy, see step 9).
 # Builds the host's private view of the machine, then runs the hooks and sshd, then idles as init.
 # Any failure before "lab: ready" makes the host fail its bring-up (the caller reads this log).
 set -euo pipefail
@@ -164,8 +165,12 @@ if [ "$FIRST_BOOT" = 1 ] && [ -x "$EMU/lab-host-init" ]; then say "running lab-h
 touch /etc/lab/created
 if [ -x "$EMU/lab-boot" ]; then say "running lab-boot"; "$EMU/lab-boot"; fi
 
+# LAB_WAN="RTT_MS RATE_BPS" (labUp's `wan`): sshd listens on loopback only and the WAN proxy
+# (test/lab/wan-proxy.ts) takes LAB_IP:22, delaying and capping every byte in front of it.
+SSHD_ADDR=$LAB_IP
+[ -z "${LAB_WAN:-}" ] || SSHD_ADDR=127.0.0.1
 cat > /etc/ssh/lab_sshd_config <<EOF
-ListenAddress $LAB_IP:22
+ListenAddress $SSHD_ADDR:22
 HostKey /etc/ssh/lab_host_ed25519_key
 PidFile /run/sshd.pid
 PermitRootLogin prohibit-password
@@ -183,7 +188,12 @@ Subsystem sftp internal-sftp
 EOF
 mkdir -p /run/sshd && chmod 0755 /run/sshd
 /usr/sbin/sshd -f /etc/ssh/lab_sshd_config -E /var/log/lab/sshd.log
-"$LAB_REPO/test/lab/helpers/wait-listen.sh" 22
+"$LAB_REPO/test/lab/helpers/wait-listen.sh" 22 10 "$SSHD_ADDR"
+if [ -n "${LAB_WAN:-}" ]; then
+  read -r wan_rtt wan_rate <<< "$LAB_WAN"
+  node "$LAB_REPO/dist/test/lab/wan-proxy.js" "$LAB_IP:22" 127.0.0.1:22 "$wan_rtt" "$wan_rate" >> /var/log/lab/wan-proxy.log 2>&1 &
+  "$LAB_REPO/test/lab/helpers/wait-listen.sh" 22 30 "$LAB_IP"
+fi
 say "ready"
 
 # 10. Idle as init: block on a fifo (no child process); bash reaps orphans on SIGCHLD.
