@@ -34,7 +34,7 @@ export interface OverheadRow {
   /** Remote commands the tool ran (engine: the pool's command records; Ansible: its ssh invocations). */
   commands?: number;
   /** CPU seconds of the tool itself (engine and floor: the bench process; Ansible: ansible-playbook and its children). */
-  cpuS?: number;
+  cpuS?: number | undefined;
 }
 
 const row = (tool: string, hosts: number, wallMs: number, extra: Partial<OverheadRow> = {}): OverheadRow => ({
