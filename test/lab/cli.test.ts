@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { labDown } from './lab.js';
+import { labDown, labGet } from './lab.js';
 import { repoRoot } from './paths.js';
 import { run } from './run.js';
 import { isRoot, ROOT_SKIP_MESSAGE } from './helpers/ssh.js';
@@ -33,6 +33,15 @@ describe.skipIf(!ready)('lab CLI', () => {
     expect(argv[0]).toBe('ssh');
     const r = await run('ssh', [...argv.slice(1), 'hostname; sudo -n id -u']);
     expect(r.stdout).toBe('h2\n0\n');
+
+    const clock = await lab('clock', '+400d', '--name', 'labtest-cli', '--host', 'h2');
+    expect(clock.code, clock.stderr).toBe(0);
+    expect(clock.stdout).toMatch(/^ {2}h2 +lab clock \+400\.00 days/m);
+    const dates = await Promise.all(['h1', 'h2'].map((h) => run('ssh', [...labGet('labtest-cli').sshArgs(h, 'root'), 'date +%s'])));
+    const now = Date.now() / 1000;
+    expect(Math.abs(Number(dates[0]!.stdout) - now)).toBeLessThan(60);
+    expect(Math.abs(Number(dates[1]!.stdout) - now - 400 * 86_400)).toBeLessThan(60);
+    expect((await lab('clock', 'soon', '--name', 'labtest-cli')).stderr).toMatch(/usage: lab clock \+Nd/);
 
     const down = await lab('down', '--name', 'labtest-cli');
     expect(down.code, down.stderr).toBe(0);
