@@ -1,0 +1,150 @@
+/**
+ * An expired cluster comes back (issue 15 item 2), on one control plane + one worker with a workload: the lab clock of
+ * every host moves 400 days forward → every leaf certificate expired, the API refuses kubectl with the real x509 text,
+ * both nodes NotReady, the worker's kubelet cannot even start again → `certs check` exit 2 naming them → `certs renew
+ * --yes` (control plane renewed locally, kubelet client re-signed on the node's clock, static pods restarted one by one,
+ * the worker re-bootstrapped with a fresh token, admin.conf fetched) → `certs check` exit 0, nodes Ready, the workload
+ * still there, nothing reset, old files backed up first.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { kubesmith, labReady, seedAptKeys } from './helpers.js';
+import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
+import { clusterExtra, emulatedRuntime, journalSince, startStaticPods } from './helpers/certs-lab.js';
+
+const NAME = 'e2e-certs-revive';
+const LEAVES = [
+  'apiserver',
+  'apiserver-etcd-client',
+  'apiserver-kubelet-client',
+  'etcd-healthcheck-client',
+  'etcd-peer',
+  'etcd-server',
+  'front-proxy-client',
+  'admin.conf',
+  'super-admin.conf',
+  'controller-manager.conf',
+  'scheduler.conf',
+  'kubelet-client',
+];
+
+const workload = (image: string) => `apiVersion: v1
+kind: ConfigMap
+metadata: { name: shop-config, namespace: default }
+data: { greeting: still here }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: shop, namespace: default }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: shop } }
+  template:
+    metadata: { labels: { app: shop } }
+    spec:
+      tolerations: [{ key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule }]
+      containers: [{ name: shop, image: ${image} }]
+`;
+
+describe.skipIf(!labReady())('certs: a cluster whose every certificate expired comes back (1 control plane + 1 worker)', () => {
+  let lab: Lab;
+  let inv: string;
+  let registry: LabRegistry;
+  const admin = mkdtempSync(join(tmpdir(), 'ks-certs-revive-'));
+  const check = () => kubesmith(['certs', 'check', '-i', inv], admin);
+  const kubectl = (args: string) => lab.exec('cp1', `kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`);
+  const nodes = async () =>
+    (await kubectl('get nodes --no-headers')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/).slice(0, 2).join(' '));
+
+  beforeAll(async () => {
+    lab = await labUp({ name: NAME, hosts: [{ name: 'cp1' }, { name: 'w1' }] });
+    await seedAptKeys(lab);
+    await emulatedRuntime(lab);
+    inv = join(lab.root, 'inventory.yaml');
+    registry = await startLabRegistry(bridgeIp(lab.subnet));
+    lab.writeInventory(inv, { controlPlanes: ['cp1'], workers: ['w1'], user: 'kube', extra: clusterExtra(registry.url) });
+    const run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin);
+    if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`);
+    await startStaticPods(lab, 'cp1');
+    // the workload runs an image both nodes hold (the sandbox image: there is no internet in the lab)
+    const pause = (await lab.exec('w1', 'lab-images')).stdout.split('\n').find((i) => /\/pause:/.test(i));
+    if (!pause) throw new Error('no pause image on w1');
+    const applied = await lab.exec('cp1', 'kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f -', { input: workload(pause) });
+    if (applied.code !== 0) throw new Error(`workload: ${applied.stderr}`);
+  }, 1_200_000);
+
+  afterAll(async () => {
+    await registry?.close();
+    if (lab) await labDown(NAME);
+  }, 120_000);
+
+  it('fresh: certs check OK, both nodes Ready, the workload ready', async () => {
+    expect((await check()).code).toBe(0);
+    expect(await nodes()).toEqual(['cp1 Ready', 'w1 Ready']);
+    expect((await kubectl('get deploy shop -o jsonpath={.status.readyReplicas}')).stdout).toBe('2');
+  }, 120_000);
+
+  it('400 days later: API refuses kubectl, nodes NotReady, the worker kubelet cannot restart, check exit 2 names every expired certificate', async () => {
+    const offsets = await lab.advanceClock('all', 400);
+    expect(offsets).toEqual({ cp1: 400 * 86_400, w1: 400 * 86_400 });
+    const refused = await kubectl('get nodes');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /^Unable to connect to the server: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time \S+ is after \S+/,
+    );
+    // the worker was rebooted while the cluster was down: its kubelet exits at start (the real kubelet's messages)
+    await lab.exec('w1', 'systemctl restart kubelet');
+    expect((await lab.exec('w1', 'systemctl is-active kubelet')).stdout.trim()).not.toBe('active');
+    expect(lab.readFile('w1', '/var/log/lab/kubelet.log')).toMatch(
+      /part of the existing bootstrap client certificate in \/etc\/kubernetes\/kubelet.conf is expired: \d{4}-\d\d-\d\d [\d:]+ \+0000 UTC\n.*unable to load bootstrap kubeconfig: stat \/etc\/kubernetes\/bootstrap-kubelet.conf: no such file or directory/,
+    );
+
+    const r = await check();
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    for (const cert of LEAVES)
+      expect(r.stdout, cert).toMatch(
+        new RegExp(`^cp1\\s+${cert.replace('.', '\\.')}\\s.*CRITICAL \\(expired 3[45] day\\(s\\) ago\\)$`, 'm'),
+      );
+    expect(r.stdout).toMatch(/^w1\s+kubelet-client\s.*CRITICAL \(expired 3[45] day\(s\) ago\)$/m);
+    expect(r.stdout).toMatch(/^cp1\s+ca\s.*OK$/m);
+  }, 300_000);
+
+  it('certs renew --yes brings it back: check exit 0, nodes Ready, workload still there, files backed up, admin.conf fetched', async () => {
+    const marks = { cp1: lab.journal('cp1').length, w1: lab.journal('w1').length };
+    const r = await kubesmith(['certs', 'renew', '-i', inv, '--yes', '--restart-wait', '2', '--health-timeout', '120'], admin);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}cp1: done: kubeadm certs renew all, static pods restarted and healthy/m);
+    expect(r.stdout).toMatch(/^ {2}w1: done: kubelet re-bootstrapped \(client certificate was expired 3[45] day\(s\) ago\), node Ready$/m);
+    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^CERTS OK/);
+
+    const again = await check();
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/^w1\s+kubelet-client\s.*\s36[45]\s+ca\s+OK$/m);
+    expect(await nodes()).toEqual(['cp1 Ready', 'w1 Ready']);
+    expect((await kubectl('get deploy shop -o jsonpath={.status.readyReplicas}')).stdout).toBe('2');
+    expect((await kubectl('get configmap shop-config -o jsonpath={.data.greeting}')).stdout).toBe('still here');
+
+    // the worker did a TLS bootstrap: kubelet.conf points at the rotating PEM, the bootstrap file (and its token) is gone
+    expect(lab.readFile('w1', '/etc/kubernetes/kubelet.conf')).toContain(
+      'client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem',
+    );
+    expect(lab.readFile('w1', '/etc/kubernetes/bootstrap-kubelet.conf')).toBeNull();
+    expect((await lab.exec('w1', 'systemctl is-active kubelet')).stdout.trim()).toBe('active');
+    // nothing reset or re-joined: no kubeadm reset/init/join ran during the renewal
+    for (const h of ['cp1', 'w1'] as const)
+      expect(journalSince(lab, h, marks[h]).filter((e) => /^kubeadm (reset|init|join)\b/.test(e.line))).toEqual([]);
+    // old files backed up first, on both nodes, with the kubelet's certificates
+    for (const h of ['cp1', 'w1']) {
+      const list = await lab.exec(h, 'tar -tzf /var/backups/kubesmith/*/etc-kubernetes.tar.gz');
+      expect(list.stdout, h).toMatch(/^etc\/kubernetes\/kubelet.conf$/m);
+      expect(list.stdout, h).toMatch(/^var\/lib\/kubelet\/pki\/kubelet-client-current.pem$/m);
+    }
+    expect(readFileSync(join(admin, '.kubesmith', lab.name, 'admin.conf'), 'utf8')).toBe(lab.readFile('cp1', '/etc/kubernetes/admin.conf'));
+  }, 900_000);
+});
