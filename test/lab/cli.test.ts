@@ -21,12 +21,12 @@ describe.skipIf(!ready)('lab CLI', () => {
   it('up prints bring-up time and memory per host, ssh prints a working command, down removes it', async () => {
     const up = await lab('up', '3', '--name', 'labtest-cli', '--os', 'ubuntu2204');
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/^lab labtest-cli: 3 hosts up in \d+\.\d s \(subnet 10\.199\.\d+\.0\/24/m);
+    expect(up.stdout).toMatch(/^lab (\S+-)?labtest-cli: 3 hosts up in \d+\.\d s \(subnet 10\.199\.\d+\.0\/24/m); // LAB_INSTANCE_PREFIX may lead
     expect(up.stdout).toMatch(/^memory per host: \d+\.\d MiB RSS \(sum over its processes\), \d+\.\d MiB PSS$/m);
     expect(up.stdout).toMatch(/^ {2}h3 +10\.199\.\d+\.13 +ubuntu2204$/m);
 
     const status = await lab('status');
-    expect(status.stdout).toMatch(/^labtest-cli: index \d+, subnet 10\.199\.\d+\.0\/24, 3\/3 hosts running/m);
+    expect(status.stdout).toMatch(/^(\S+-)?labtest-cli: index \d+, subnet 10\.199\.\d+\.0\/24, 3\/3 hosts running/m);
 
     const ssh = await lab('ssh', 'h2', '--name', 'labtest-cli', '--user', 'kube');
     const argv = ssh.stdout.trim().split(' ');
