@@ -268,7 +268,9 @@ export function analyze(nodes: NodeInput[], opts: CheckOptions): CheckReport {
       });
       continue;
     }
-    const checker = new NodeChecker(n as NodeInput & { collected: Collected }, opts);
+    // judged at the node's own clock, as its TLS peers judge them (the admin machine's when the node did not say)
+    const hostNow = n.collected!.hostNow;
+    const checker = new NodeChecker(n as NodeInput & { collected: Collected }, hostNow ? { ...opts, now: new Date(hostNow * 1000) } : opts);
     if (!n.collected.complete) checker.findings.push({ severity: 'unknown', node: n.node, message: 'the certificate read stopped early' });
     for (const e of n.collected.errors) checker.findings.push({ severity: 'critical', node: n.node, message: e });
     if (n.controlPlane) {

@@ -44,6 +44,7 @@ p=$(sed -n 's/^[[:space:]]*client-certificate:[[:space:]]*//p' ${conf} 2>/dev/nu
 [ -n "$p" ] && cert kubelet-client ${quote(root)}"$p"
 if [ -r ${quote(root + KUBELET_SERVING_CURRENT)} ]; then cert kubelet-serving ${quote(root + KUBELET_SERVING_CURRENT)}; else cert kubelet-serving ${quote(root + KUBELET_SERVING_CRT)}; fi
 echo "@@hostname $(hostname)"
+echo "@@now $(date +%s)"
 echo "@@end"`;
   return sh`${raw(FUNCTIONS)}
 ${raw(cp)}
@@ -66,6 +67,8 @@ export interface Collected {
   missing: Map<string, string>;
   errors: string[];
   hostname?: string;
+  /** The node's clock (Unix seconds) when it was read: certificates are judged at this time. */
+  hostNow?: number | undefined;
   /** The script ran to its end (a truncated read is an error, not "all missing"). */
   complete: boolean;
 }
@@ -99,6 +102,7 @@ export function parseCollected(stdout: string): Collected {
     else if (tag === 'missing') c.missing.set(name, rest[0] ?? '');
     else if (tag === 'error') c.errors.push(`${name}: ${rest.join(' ')}`);
     else if (tag === 'hostname') c.hostname = name;
+    else if (tag === 'now' && /^\d+$/.test(name)) c.hostNow = Number(name);
     else if (tag === 'end') c.complete = true;
   }
   return c;

@@ -88,7 +88,8 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
     return code === 0 ? 2 : code;
   }
   const { code } = await executePlaybook(ctx, { playbook, dryRun: false, options: { certs, kubeconfigOut } });
-  const hosts = inventory.spec.hosts.filter((h) => h.roles.includes('control-plane'));
+  // control planes always; workers when their kubelet was re-bootstrapped (or that was tried)
+  const hosts = inventory.spec.hosts.filter((h) => h.roles.includes('control-plane') || certs.states.has(h.name));
   const states = hosts.map((h) => ({
     node: h.name,
     state: certs.states.get(h.name) ?? (code === 0 ? 'nothing to do' : 'not touched (its certificates are as before the run)'),
@@ -96,9 +97,9 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
   if (ctx.flags.output === 'json')
     ctx.out.stdout.write(JSON.stringify({ type: `certs.${verb}`, ok: code === 0, backup: certs.localBackupDir, nodes: states }) + '\n');
   else {
-    ctx.out.stdout.write(`\nControl planes after certs ${verb}:\n${states.map((s) => `  ${s.node}: ${s.state}`).join('\n')}\n`);
+    ctx.out.stdout.write(`\nNodes after certs ${verb}:\n${states.map((s) => `  ${s.node}: ${s.state}`).join('\n')}\n`);
     ctx.out.stdout.write(
-      `Backups: /var/backups/kubesmith/${stamp}/ on each control plane; copies in ${certs.localBackupDir}\n\nVerification (same as certs check):\n`,
+      `Backups: /var/backups/kubesmith/${stamp}/ on each node; copies in ${certs.localBackupDir}\n\nVerification (same as certs check):\n`,
     );
   }
   const checked = await verify(ctx, whole(ctx, 'warn-days', 30)).catch((err: unknown) => {
@@ -118,12 +119,15 @@ export const certsCommand = defineCommand({
             Exit codes follow the monitoring-plugin convention, NOT kubesmith's usual ones:
               0 OK, 1 WARNING (expires within --warn-days), 2 CRITICAL (expired, not yet valid, CA mismatch,
               missing SAN or file), 3 UNKNOWN (a node unreachable, or the check could not run). CRITICAL wins over UNKNOWN.
-renew       back up /etc/kubernetes on every control plane (/var/backups/kubesmith/<time>/, 0600, and a copy under
-            .kubesmith/<cluster>/backups/<time>/<node>/ here), then per control plane, one at a time: kubeadm certs renew
-            all, static pods restarted by moving their manifests out and back, wait until etcd, API server,
-            controller-manager and scheduler run new containers and the API answers, refresh /root/.kube/config;
-            then refresh the kubeconfigs (and the admin machine's). The first failure stops the run and restores that
-            node's backup; the report says what state each node is in. Works with long-expired certificates.
+renew       back up /etc/kubernetes and /var/lib/kubelet/pki on every node (/var/backups/kubesmith/<time>/, 0600, and a
+            copy under .kubesmith/<cluster>/backups/<time>/<node>/ here), then per control plane, one at a time: kubeadm
+            certs renew all, the kubelet's client certificate re-signed on the node when it expires within 30 days,
+            static pods restarted (etcd, API server, controller-manager, scheduler, one after the other, each healthy
+            before the next), refresh /root/.kube/config; then refresh the kubeconfigs (and the admin machine's); then
+            each worker whose kubelet client certificate expired (or expires within 30 days) is re-bootstrapped with a
+            fresh bootstrap token until its node is Ready. The first failure on a control plane stops the run and
+            restores that node's backup; the report says what state each node is in. Works on a cluster whose every
+            certificate expired and whose API is down. Certificates are judged at each node's own clock.
 distribute  copy the shared files (ca, sa, front-proxy-ca, etcd ca) to control planes that lack or differ in them,
             from a node holding the majority version (or --from), then re-sign that node's own certificates.
 renew and distribute show their plan and change nothing without --yes (exit 2).

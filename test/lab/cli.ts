@@ -5,6 +5,7 @@
  * `npm run lab -- down [--name NAME | --all]`                  remove an instance (or all of them)
  * `npm run lab -- status`                                      list instances and hosts
  * `npm run lab -- ssh HOST [--name NAME] [--user kube]`        print the ssh command that reaches HOST
+ * `npm run lab -- clock +400d [--name NAME] [--host HOST]`     move the lab clock of every host (or one) forward
  */
 import { readdirSync } from 'node:fs';
 import { instanceNames } from './instance.js';
@@ -93,6 +94,23 @@ function ssh(args: string[]) {
   console.log(['ssh', ...labGet(name).sshArgs(host, user)].join(' '));
 }
 
+/** "+400d", "-2d", "+12h", "90" (days): the step in days. */
+function parseClockStep(text: string | undefined): number {
+  const m = /^([+-]?\d+(?:\.\d+)?)(d|h)?$/.exec(text ?? '');
+  if (!m) throw new Error('usage: lab clock +Nd|-Nd|+Nh [--name NAME] [--host HOST]');
+  return Number(m[1]) / (m[2] === 'h' ? 24 : 1);
+}
+
+async function clock(args: string[]) {
+  const name = flag(args, '--name') ?? 'lab';
+  const host = flag(args, '--host') ?? 'all';
+  const offsets = await labGet(name).advanceClock(host, parseClockStep(args[0]));
+  for (const [h, s] of Object.entries(offsets))
+    console.log(
+      `  ${h.padEnd(12)} lab clock ${s >= 0 ? '+' : ''}${(s / 86_400).toFixed(2)} days (${new Date(Date.now() + s * 1000).toISOString()})`,
+    );
+}
+
 async function main(argv: string[]) {
   const [cmd, ...args] = argv;
   switch (cmd) {
@@ -104,9 +122,11 @@ async function main(argv: string[]) {
       return status();
     case 'ssh':
       return ssh(args);
+    case 'clock':
+      return clock(args);
     default:
       console.log(
-        'usage: npm run lab -- up N [--os X] [--name N] [--rtt 100ms] [--rate 100mbit] | down [--name N|--all] | status | ssh HOST [--name N]',
+        'usage: npm run lab -- up N [--os X] [--name N] [--rtt 100ms] [--rate 100mbit] | down [--name N|--all] | status | ssh HOST [--name N] | clock +Nd [--name N] [--host H]',
       );
       if (cmd && cmd !== 'help' && cmd !== '--help') process.exitCode = 2;
   }

@@ -45,6 +45,19 @@ describe.skipIf(!isRoot())('lab faults with the emulators', () => {
     expect(Math.abs(Date.now() / 1000 - now)).toBeLessThan(30);
   });
 
+  it.skipIf(!installed.has('date'))('advanceClock moves one host or every host forward by days, on top of the offset it had', async () => {
+    await lab.skewClock('f1', 0);
+    await lab.skewClock('f2', 0);
+    expect(await lab.advanceClock('f2', 1.5)).toEqual({ f2: 129_600 });
+    expect(await lab.advanceClock('all', 400)).toEqual({ f1: 400 * 86_400, f2: 400 * 86_400 + 129_600 });
+    const [f1, f2] = await Promise.all([lab.exec('f1', 'date +%s'), lab.exec('f2', 'date +%s')]);
+    const now = Date.now() / 1000;
+    expect(Math.abs(Number(f1.stdout) - now - 400 * 86_400)).toBeLessThan(30);
+    expect(Math.abs(Number(f2.stdout) - now - 401.5 * 86_400)).toBeLessThan(30);
+    await lab.skewClock('f1', 0);
+    await lab.skewClock('f2', 0);
+  });
+
   it.skipIf(!installed.has('reboot'))('applyPowerRequest reboots a host that ran reboot, keeping its disk', async () => {
     expect(await lab.applyPowerRequest('f2')).toBeNull();
     await lab.exec('f2', 'echo kept > /var/lib/reboot-probe; reboot');

@@ -119,6 +119,23 @@ export abstract class Faults {
     if (r.code !== 0) throw new Error(`lab: ${host}: skewClock failed: ${r.stderr.trim()}`);
   }
 
+  /**
+   * Moves the lab clock of one host (or every host) forward by `days` (negative: back): the offset in
+   * /etc/lab/clock-skew grows, so `date`, kubeadm, kubectl and the kubelet of that host see the later time
+   * (hosts lack CAP_SYS_TIME: the machine's clock never changes). Returns the new offset in seconds per host.
+   */
+  async advanceClock(host: string | 'all', days: number): Promise<Record<string, number>> {
+    if (!Number.isFinite(days)) throw new Error('lab: advanceClock needs a number of days');
+    const names = host === 'all' ? this.record.hosts.map((h) => h.name) : [this.host(host).name];
+    const result: Record<string, number> = {};
+    for (const name of names) {
+      const current = Number((await this.exec(name, 'cat /etc/lab/clock-skew 2>/dev/null')).stdout.trim()) || 0;
+      result[name] = current + Math.round(days * 86_400);
+      await this.skewClock(name, result[name]);
+    }
+    return result;
+  }
+
   /** True when the host's PID 1 is running. */
   isRunning(host: string): boolean {
     return runningPid1(this.host(host)) !== undefined;

@@ -1,5 +1,5 @@
 /**
- * Certs | Back up /etc/kubernetes (and /root/.kube/config) on the node, mode 0600 under /var/backups/kubesmith/<stamp>/,
+ * Certs | Back up /etc/kubernetes (and /root/.kube/config, the kubelet's /var/lib/kubelet/pki) on the node, mode 0600 under /var/backups/kubesmith/<stamp>/,
  * and keep a copy on the admin machine under .kubesmith/<cluster>/backups/<stamp>/<node>/ (0600, directories 0700).
  * The archive holds private keys: it is read with the transport's unlogged file read and never printed.
  */
@@ -23,6 +23,7 @@ umask 077
 mkdir -p ${`${BACKUP_ROOT}/${stamp}`}
 chmod 0700 ${BACKUP_ROOT} ${`${BACKUP_ROOT}/${stamp}`}
 extra=; [ -e /root/.kube/config ] && extra=root/.kube/config
+[ -d /var/lib/kubelet/pki ] && extra="$extra var/lib/kubelet/pki"
 tar -czf ${file} -C / etc/kubernetes $extra
 chmod 0600 ${file}
 sha256sum ${file}`);
@@ -51,12 +52,16 @@ export async function restoreBackup(ctx: TaskContext): Promise<void> {
 
 export const certsBackup: Task = {
   id: 'certs.backup',
-  title: 'Certs | Back up /etc/kubernetes on the node and on the admin machine',
+  title: "Certs | Back up /etc/kubernetes and the kubelet's certificates on the node and on the admin machine",
   async check(ctx) {
     const { stamp } = certsOptions(ctx);
     return {
       status: 'change',
-      changes: [{ summary: `archive /etc/kubernetes to ${backupFile(stamp)} (0600) and copy it to ${localBackupPath(ctx)}` }],
+      changes: [
+        {
+          summary: `archive /etc/kubernetes and /var/lib/kubelet/pki to ${backupFile(stamp)} (0600) and copy it to ${localBackupPath(ctx)}`,
+        },
+      ],
     };
   },
   async apply(ctx) {

@@ -2,25 +2,51 @@
  * The kubelet's client certificate on a control plane. kubeadm does not renew it (the kubelet rotates it through the
  * API) — but a cluster whose certificates expired long ago has no API to rotate through, and a CA change leaves it
  * signed by the old CA. Then it is re-signed here, on the node, with the node's own CA and the SAME key (the key never
- * leaves the node; openssl reads it from the rotating PEM into a temp dir that is removed).
+ * leaves the node; openssl reads it from the rotating PEM into a temp dir that is removed). Like kubeadm's own
+ * troubleshooting procedure ("Kubelet client certificate rotation fails") this needs no API: it works on a node
+ * whose kubelet cannot start any more. Time comes from the node's clock (`date`), the clock its API server judges
+ * the certificate by: validity is compared with `date +%s` and the new certificate's window is set explicitly
+ * (`openssl ca -startdate/-enddate`), so openssl's own reading of the time never decides anything.
  */
 import { KUBELET_CLIENT_PEM, PKI_DIR } from '../../certs/catalog.js';
 import { sh } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 
+/** A one-shot `openssl ca` setup: explicit validity dates need it (`openssl x509 -req` takes only -days from openssl's clock). */
+const CA_CONF = `[ca]
+default_ca = k
+[k]
+database = ./index.txt
+serial = ./serial
+new_certs_dir = .
+default_md = sha256
+policy = p
+unique_subject = no
+[p]
+organizationName = optional
+commonName = supplied
+[ext]
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+basicConstraints = critical,CA:FALSE
+`;
+
 /** Prints "re-signed" when it re-signed the certificate; nothing when it was valid for `minDays` more days and signed by pki/ca.crt. */
 export const kubeletClientScript = (node: string, minDays: number) => sh`set -e
 p=$(readlink -f ${KUBELET_CLIENT_PEM} 2>/dev/null) || exit 0
 [ -e "$p" ] && [ -e ${`${PKI_DIR}/ca.key`} ] || exit 0
-d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
-sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$p" > "$d/c.pem"
-if openssl verify -CAfile ${`${PKI_DIR}/ca.crt`} "$d/c.pem" >/dev/null 2>&1 && openssl x509 -noout -checkend ${String(minDays * 86_400)} -in "$d/c.pem" >/dev/null 2>&1; then exit 0; fi
-(umask 077; sed -n '/BEGIN .*PRIVATE KEY/,/END .*PRIVATE KEY/p' "$p" > "$d/k.pem")
-printf 'keyUsage=critical,digitalSignature,keyEncipherment\\nextendedKeyUsage=clientAuth\\n' > "$d/ext"
-openssl req -new -key "$d/k.pem" -subj ${`/O=system:nodes/CN=system:node:${node}`} -out "$d/r.csr" 2>/dev/null
-openssl x509 -req -in "$d/r.csr" -CA ${`${PKI_DIR}/ca.crt`} -CAkey ${`${PKI_DIR}/ca.key`} -set_serial 0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \\n') -days 365 -extfile "$d/ext" -out "$d/n.pem" 2>/dev/null
-new=/var/lib/kubelet/pki/kubelet-client-kubesmith-$(date +%s).pem
-(umask 077; cat "$d/n.pem" "$d/k.pem" > "$new")
+d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; cd "$d"
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$p" > c.pem
+now=$(date +%s)
+end=$(date -d "$(openssl x509 -noout -enddate -in c.pem | cut -d= -f2)" +%s)
+if openssl verify -no_check_time -CAfile ${`${PKI_DIR}/ca.crt`} c.pem >/dev/null 2>&1 && [ $((end - now)) -gt ${String(minDays * 86_400)} ]; then exit 0; fi
+(umask 077; sed -n '/BEGIN .*PRIVATE KEY/,/END .*PRIVATE KEY/p' "$p" > k.pem)
+printf '%s' ${CA_CONF} > ca.cnf; : > index.txt; od -An -N8 -tx1 /dev/urandom | tr -d ' \\n' > serial
+openssl req -new -key k.pem -subj ${`/O=system:nodes/CN=system:node:${node}`} -out r.csr 2>/dev/null
+openssl ca -batch -config ca.cnf -notext -in r.csr -out n.pem -cert ${`${PKI_DIR}/ca.crt`} -keyfile ${`${PKI_DIR}/ca.key`} -extensions ext \
+  -startdate $(date -u -d @$((now - 300)) +%Y%m%d%H%M%SZ) -enddate $(date -u -d @$((now + 365 * 86400)) +%Y%m%d%H%M%SZ) 2>/dev/null
+new=/var/lib/kubelet/pki/kubelet-client-kubesmith-$now.pem
+(umask 077; cat n.pem k.pem > "$new")
 ln -sfn "$new" ${KUBELET_CLIENT_PEM}
 echo re-signed`;
 

@@ -75,11 +75,11 @@ export const certsRenew: Task = {
       changes: [
         { summary: "kubeadm certs renew all (this node's certificates and kubeconfigs, signed by its own CA files)" },
         {
-          summary: `restart etcd, kube-apiserver, kube-controller-manager, kube-scheduler: manifests out for ≥${o.offSeconds}s, back, wait ≤${o.healthTimeoutSeconds}s for new containers and ${localApiServer(ctx.host.internalAddress)}`,
+          summary: `restart etcd, kube-apiserver, kube-controller-manager, kube-scheduler one after the other: each manifest out for ≥${o.offSeconds}s, back, wait ≤${o.healthTimeoutSeconds}s for its new container (and, from the API server on, ${localApiServer(ctx.host.internalAddress)})`,
         },
         {
           summary:
-            "re-sign the kubelet's client certificate (same key, this node's CA) if it expires within 30 days or is not signed by pki/ca.crt",
+            "re-sign the kubelet's client certificate (same key, this node's CA, a year from the node's clock) if it expires within 30 days or is not signed by pki/ca.crt",
         },
         { summary: 'copy the renewed admin.conf to /root/.kube/config; restart kubelet if its certificate or kubelet.conf changed' },
       ],

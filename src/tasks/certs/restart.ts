@@ -1,8 +1,8 @@
 /**
- * Restart a control plane's static pods the way the kubeadm docs say: move the manifests out, wait until the
- * kubelet has noticed (its fileCheckFrequency is 20 s by default; the containers disappear from crictl), move
- * them back, then wait until every component runs in a NEW container and this node's API server answers with
- * the renewed admin.conf. Everything runs on the node over SSH: nothing needs a working API beforehand.
+ * Restart a control plane's static pods the way the kubeadm docs say, one component at a time: move its manifest
+ * out, wait until the kubelet has noticed (its fileCheckFrequency is 20 s by default; the container disappears from
+ * crictl), move it back, then wait until it runs in a NEW container and — from the API server on — this node's API
+ * server answers with the renewed admin.conf. Everything runs on the node over SSH: nothing needs a working API beforehand.
  */
 import { MANIFEST_DIR, STATIC_PODS } from '../../certs/catalog.js';
 import { parseCrictlPs, runningIds } from '../../certs/crictl.js';
@@ -58,43 +58,53 @@ export async function restartStaticPods(t: Transport, o: RestartOptions): Promis
     .split('\n')
     .filter(Boolean);
   if (!present.length) throw new Error(`no control-plane manifests in ${MANIFEST_DIR} on ${t.host}`);
-  const before = await containers(t);
-  const files = present.map((p) => `${p}.yaml`);
-  o.log(`moving ${files.join(' ')} to ${OFF_DIR}`);
-  await t.exec(sh`set -e; mkdir -p -m 0700 ${OFF_DIR}; cd ${MANIFEST_DIR}; mv -f -- ${files} ${OFF_DIR}/`);
+  // one component at a time, in dependency order (etcd, API server, controller-manager, scheduler, kube-vip):
+  // each runs a new container and passes its health check before the next one goes down
+  for (const pod of RESTARTED.filter((p) => present.includes(p))) await restartOne(t, o, pod);
+}
+
+async function apiAnswers(t: Transport, o: RestartOptions): Promise<string | undefined> {
+  const api = await t.exec(
+    [
+      'kubectl',
+      '--kubeconfig',
+      '/etc/kubernetes/admin.conf',
+      '--server',
+      o.apiServer,
+      '--request-timeout',
+      '10s',
+      'get',
+      'node',
+      o.node,
+      '-o',
+      'name',
+    ],
+    { allowFailure: true, timeoutMs: 30_000 },
+  );
+  return api.code === 0 ? undefined : `API server ${o.apiServer}: ${api.stderr.trim().split('\n').pop() ?? `exit ${api.code}`}`;
+}
+
+async function restartOne(t: Transport, o: RestartOptions, pod: string): Promise<void> {
+  const file = `${pod}.yaml`;
+  const before = (await containers(t)).get(pod) ?? new Set<string>();
+  o.log(`moving ${file} to ${OFF_DIR}`);
+  await t.exec(sh`set -e; mkdir -p -m 0700 ${OFF_DIR}; cd ${MANIFEST_DIR}; mv -f -- ${file} ${OFF_DIR}/`);
   const started = Date.now();
   const gone = await until(o.healthTimeoutSeconds * 1000, o.signal, async () => {
     const now = await containers(t);
-    const left = present.filter((p) => [...(before.get(p) ?? [])].some((id) => now.get(p)?.has(id)));
-    return left.length ? `still running: ${left.join(', ')}` : undefined;
+    return [...before].some((id) => now.get(pod)?.has(id)) ? `still running: ${pod}` : undefined;
   });
   if (gone) throw new Error(`the kubelet on ${t.host} did not stop the static pods (${gone}); manifests are in ${OFF_DIR}`);
   const rest = o.offSeconds * 1000 - (Date.now() - started);
   if (rest > 0) await sleep(rest, o.signal);
-  await t.exec(sh`set -e; cd ${OFF_DIR}; mv -f -- ${files} ${MANIFEST_DIR}/; rmdir ${OFF_DIR} 2>/dev/null || true`);
-  o.log(`manifests back in ${MANIFEST_DIR}; waiting for new containers and the API server`);
+  await t.exec(sh`set -e; cd ${OFF_DIR}; mv -f -- ${file} ${MANIFEST_DIR}/; rmdir ${OFF_DIR} 2>/dev/null || true`);
+  // etcd is judged by its new container only: the API server in front of it may still hold expired certificates
+  const needsApi = pod !== 'etcd';
+  o.log(`${file} back in ${MANIFEST_DIR}; waiting for a new ${pod} container${needsApi ? ' and the API server' : ''}`);
   const unhealthy = await until(o.healthTimeoutSeconds * 1000, o.signal, async () => {
     const now = await containers(t);
-    const waiting = present.filter((p) => ![...(now.get(p) ?? [])].some((id) => !before.get(p)?.has(id)));
-    if (waiting.length) return `no new running container for ${waiting.join(', ')}`;
-    const api = await t.exec(
-      [
-        'kubectl',
-        '--kubeconfig',
-        '/etc/kubernetes/admin.conf',
-        '--server',
-        o.apiServer,
-        '--request-timeout',
-        '10s',
-        'get',
-        'node',
-        o.node,
-        '-o',
-        'name',
-      ],
-      { allowFailure: true, timeoutMs: 30_000 },
-    );
-    return api.code === 0 ? undefined : `API server ${o.apiServer}: ${api.stderr.trim().split('\n').pop() ?? `exit ${api.code}`}`;
+    if (![...(now.get(pod) ?? [])].some((id) => !before.has(id))) return `no new running container for ${pod}`;
+    return needsApi ? apiAnswers(t, o) : undefined;
   });
   if (unhealthy) throw new Error(`control plane on ${t.host} not healthy after ${o.healthTimeoutSeconds}s: ${unhealthy}`);
 }

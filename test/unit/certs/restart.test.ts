@@ -9,28 +9,27 @@ import { RecordingTransport } from '../../../src/transport/index.js';
 
 const PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
-/** A node whose kubelet stops static pods whose manifest is gone and starts new ones when it returns (at each crictl poll). */
+/** A node whose kubelet stops a static pod whose manifest is gone and starts a new one when it returns (at each crictl poll). */
 function fakeNode(opts: { apiHealthy?: () => boolean } = {}) {
   const t = new RecordingTransport('cp1');
-  let out = false;
-  let generation = 1;
-  let running = true;
+  const out = new Set<string>();
+  const generation = new Map(PODS.map((p) => [p, 1]));
+  const running = new Set(PODS);
   t.allow(/^cd \/etc\/kubernetes\/manifests && for f in/, { stdout: PODS.join('\n') + '\n' });
-  t.allow('mv -f -- etcd.yaml', (call) => {
-    out =
-      call.command.includes('/etc/kubernetes/manifests.kubesmith-off/') &&
-      !call.command.startsWith('set -e; cd /etc/kubernetes/manifests.kubesmith-off');
+  t.allow(/mv -f -- [a-z-]+\.yaml/, (call) => {
+    const pod = /mv -f -- ([a-z-]+)\.yaml/.exec(call.command)![1]!;
+    if (call.command.startsWith('set -e; cd /etc/kubernetes/manifests.kubesmith-off')) out.delete(pod);
+    else out.add(pod);
     return {};
   });
   t.allow(/^crictl ps$/, () => {
-    if (out) running = false;
-    else if (!running) (running = true), generation++;
-    const rows = running
-      ? PODS.map(
-          (p) =>
-            `${p.slice(0, 4)}${generation}abc      registry.k8s.io/x   1 minute ago   Running   ${p}   0   pod${generation}   ${p}-cp1`,
-        )
-      : [];
+    for (const p of PODS) {
+      if (out.has(p)) running.delete(p);
+      else if (!running.has(p)) running.add(p), generation.set(p, generation.get(p)! + 1);
+    }
+    const rows = [...running].map(
+      (p) => `${p.slice(0, 4)}${generation.get(p)}abc      registry.k8s.io/x   1 minute ago   Running   ${p}   0   pod1   ${p}-cp1`,
+    );
     return {
       stdout:
         [
@@ -50,21 +49,27 @@ function fakeNode(opts: { apiHealthy?: () => boolean } = {}) {
 const restartOpts = { node: 'cp1', apiServer: 'https://10.0.0.1:6443', offSeconds: 0, healthTimeoutSeconds: 5, log: () => {} };
 
 describe('static pod restart', () => {
-  it('moves the manifests out, waits until the kubelet stopped them, moves them back, waits for NEW containers and the API', async () => {
+  it('one component at a time (etcd, API server, controller-manager, scheduler): out, stopped, back, NEW container, then the API', async () => {
     const t = fakeNode();
     await restartStaticPods(t, restartOpts);
     const cmds = t.commands;
-    const outAt = cmds.findIndex((c) => c.startsWith('set -e; mkdir -p -m 0700 /etc/kubernetes/manifests.kubesmith-off'));
-    const backAt = cmds.findIndex((c) => c.startsWith('set -e; cd /etc/kubernetes/manifests.kubesmith-off'));
-    const apiAt = cmds.findIndex((c) => c.startsWith('kubectl'));
-    expect(outAt).toBeGreaterThan(0);
-    expect(cmds.slice(0, outAt)).toContain('crictl ps');
-    expect(cmds.slice(outAt + 1, backAt)).toContain('crictl ps');
-    expect(backAt).toBeGreaterThan(outAt);
-    expect(apiAt).toBeGreaterThan(backAt);
-    expect(cmds[outAt]).toContain(
-      'mv -f -- etcd.yaml kube-apiserver.yaml kube-controller-manager.yaml kube-scheduler.yaml /etc/kubernetes/manifests.kubesmith-off/',
-    );
+    const moves = cmds
+      .filter((c) => /mv -f -- /.test(c))
+      .map((c) => `${c.includes('set -e; cd /etc/kubernetes/manifests.kubesmith-off') ? 'back' : 'out'} ${/mv -f -- (\S+)/.exec(c)![1]}`);
+    expect(moves).toEqual(PODS.flatMap((p) => [`out ${p}.yaml`, `back ${p}.yaml`]));
+    for (const p of PODS) {
+      const outAt = cmds.findIndex((c) => c.includes(`mv -f -- ${p}.yaml /etc/kubernetes/manifests.kubesmith-off/`));
+      const backAt = cmds.findIndex((c) => c.startsWith('set -e; cd /etc/kubernetes/manifests.kubesmith-off') && c.includes(`${p}.yaml`));
+      expect(cmds.slice(outAt + 1, backAt), p).toContain('crictl ps');
+      const next = cmds.findIndex((c, i) => i > backAt && / mv -f -- /.test(c) && !c.includes(`${p}.yaml`));
+      const between = cmds.slice(backAt + 1, next < 0 ? undefined : next);
+      expect(between, p).toContain('crictl ps');
+      // the API is asked once the API server itself was restarted, never while only etcd was
+      expect(
+        between.some((c) => c.startsWith('kubectl')),
+        p,
+      ).toBe(p !== 'etcd');
+    }
   });
 
   it('an API server that never answers fails the restart after the health timeout, naming the reason', async () => {

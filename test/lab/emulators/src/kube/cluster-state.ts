@@ -26,6 +26,8 @@ export interface NodeStatus {
   cniConfigured: boolean;
   images: string[];
   updatedAt: number;
+  /** notAfter (ms) of the kubelet's client certificate at the last sync: past it, the kubelet cannot post status. */
+  clientNotAfter?: number;
 }
 
 export interface KubeNode {

@@ -8,6 +8,7 @@ import { runtimeImages, serviceActive, swapOn } from './host-probe.js';
 import { KUBELET_CONFIG, parseKubeletConfig } from './node-files.js';
 import { imagePresent } from './image-ref.js';
 import { configHash, nodeResources } from './kubelet-node.js';
+import { BOOTSTRAP_KUBECONFIG, clientState, tlsBootstrap } from './kubelet-client.js';
 export { imagePresent, normalizeImage } from './image-ref.js';
 
 export function podImages(obj: KubeObject): string[] {
@@ -65,6 +66,8 @@ function ciliumWaitsForPodCIDR(c: Cluster, n: KubeNode): boolean {
 /** Why a node is NotReady, or undefined when Ready. */
 export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
   if (!n.status.kubeletActive) return 'Kubelet stopped posting node status.';
+  // an expired client certificate: the API refuses the kubelet (Unauthorized), its status goes stale
+  if (n.status.clientNotAfter !== undefined && n.status.clientNotAfter <= now()) return 'Kubelet stopped posting node status.';
   const cni = cniDaemonSet(c);
   const msg =
     'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
@@ -120,7 +123,14 @@ export function syncNode(): string | undefined {
     const conf = CNI_CONF[cni.kind];
     if (!exists(conf.file)) writeText(conf.file, conf.content);
   }
-  const status = { kubeletActive: active, cniConfigured: cniConfigured(), images, updatedAt: now() };
+  const client = clientState(snapshot);
+  const status = {
+    kubeletActive: active && client.valid,
+    cniConfigured: cniConfigured(),
+    images,
+    updatedAt: now(),
+    ...(client.notAfter !== undefined ? { clientNotAfter: client.notAfter } : {}),
+  };
   // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
   const config = active ? (readText(KUBELET_CONFIG) ?? '') : '';
   const resources = active && configHash(config) !== node.kubeletConfigHash ? nodeResources(config) : undefined;
@@ -129,4 +139,33 @@ export function syncNode(): string | undefined {
     if (n) Object.assign(n, { status }, resources ?? {});
   });
   return node.name;
+}
+
+/**
+ * `lab-node-sync kubelet-start` (the kubelet unit's start hook): the kubelet's client identity at start. Exit 0 when
+ * kubelet.conf is valid or a TLS bootstrap renewed it; else the kubelet's error goes to /var/log/lab/kubelet.log and
+ * the hook fails (exit 3: the unit crash-loops, as the real kubelet exits). Outside a known cluster: nothing to do.
+ */
+export function kubeletStart(): number {
+  const text = readText('/etc/kubernetes/kubelet.conf') ?? readText(BOOTSTRAP_KUBECONFIG);
+  let id: string | undefined;
+  try {
+    const ca = text ? parseKubeconfig(text).caCert : undefined;
+    id = ca ? caCertHash(ca) : undefined;
+  } catch {
+    id = undefined;
+  }
+  const c = id ? loadState().clusters[id] : undefined;
+  if (!c) return 0;
+  const client = clientState(c);
+  if (client.valid) return 0;
+  const nodeName = Object.values(c.nodes).find((n) => n.host === hostName())?.name ?? hostName();
+  const failed = tlsBootstrap(c, nodeName);
+  const log = [
+    `E kubelet bootstrap.go:266] ${client.problem}`,
+    ...(failed ? [`E kubelet run.go:74] "command failed" err="${failed}"`] : []),
+  ];
+  const file = '/var/log/lab/kubelet.log';
+  writeText(file, (readText(file) ?? '') + log.join('\n') + '\n');
+  return failed ? 3 : 0;
 }

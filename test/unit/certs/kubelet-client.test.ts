@@ -1,0 +1,56 @@
+/**
+ * The control plane's kubelet client re-signing script (src/tasks/certs/kubelet-client.ts), run by bash on a PKI tree
+ * under a temp root, with a `date` on PATH that is `offset` days ahead of the machine: the script must take both its
+ * decision and the new certificate's window from `date` (the node's clock), never from openssl's own time.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kubeletClientScript } from '../../../src/tasks/certs/kubelet-client.js';
+import { certFacts, pemCertificates, signedBy } from '../../../src/certs/x509.js';
+import { NOW, tempRoot, writeNodeTree } from './fixture.js';
+
+const DAY_MS = 86_400_000;
+
+function run(root: string, offsetDays: number): string {
+  const bin = join(root, 'bin');
+  mkdirSync(bin, { recursive: true });
+  // a node clock `offsetDays` ahead: plain `date` and `date +FMT` shift, `date -d …` is left as asked
+  const date = `#!/bin/bash\nfor a in "$@"; do case $a in -d|--date*) exec /bin/date "$@";; esac; done\nexec /bin/date -d @$(( $(/bin/date +%s) + ${offsetDays * 86_400} )) "$@"\n`;
+  writeFileSync(join(bin, 'date'), date);
+  chmodSync(join(bin, 'date'), 0o755);
+  const text = kubeletClientScript('cp1', 30)
+    .text.replaceAll('/etc/kubernetes/', `${root}/etc/kubernetes/`)
+    .replaceAll('/var/lib/kubelet/', `${root}/var/lib/kubelet/`);
+  return execFileSync('bash', ['-c', text], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+}
+
+describe('kubelet client certificate of a control plane, on the node clock', () => {
+  it('valid at the node clock: left alone', () => {
+    const root = tempRoot();
+    writeNodeTree(root, { node: 'cp1', ip: '10.0.0.1' });
+    const before = readFileSync(join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem'), 'utf8');
+    expect(run(root, 0)).toBe('');
+    expect(readFileSync(join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem'), 'utf8')).toBe(before);
+  });
+
+  it('expired at a node clock 400 days ahead (valid for openssl): re-signed for a year from the node clock, same key, same CA', () => {
+    const root = tempRoot();
+    const cas = writeNodeTree(root, { node: 'cp1', ip: '10.0.0.1' });
+    const pem = join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem');
+    const oldKey = readFileSync(pem, 'utf8').replace(/[\s\S]*(?=-----BEGIN [A-Z ]*PRIVATE KEY)/, '');
+    expect(run(root, 400)).toBe('re-signed\n');
+    expect(realpathSync(pem)).toMatch(/kubelet-client-kubesmith-\d+\.pem$/);
+    const text = readFileSync(pem, 'utf8');
+    const cert = pemCertificates(text)[0]!;
+    const f = certFacts(cert);
+    expect(f.subjectCN).toBe('system:node:cp1');
+    expect(f.subjectOrgs).toEqual(['system:nodes']);
+    expect(signedBy(cert, cas.ca.cert)).toBe(true);
+    expect(Math.abs(f.notAfter.getTime() - (NOW + 765 * DAY_MS))).toBeLessThan(10 * 60_000);
+    expect(f.notBefore.getTime()).toBeGreaterThan(NOW + 399 * DAY_MS);
+    expect(text.endsWith(oldKey)).toBe(true);
+    expect(run(root, 400)).toBe(''); // valid now: a second run changes nothing
+  });
+});
