@@ -19,6 +19,7 @@ import { etcdTasks } from './etcd/index.js';
 import { resetTasks } from './reset/index.js';
 import { recoverTasks } from './recover/index.js';
 import { nodeTasks } from './node/index.js';
+import { upgradeTasks } from './upgrade/index.js';
 
 export const allTasks: Task[] = [
   ...factsTasks,
@@ -37,4 +38,5 @@ export const allTasks: Task[] = [
   ...resetTasks,
   ...recoverTasks,
   ...nodeTasks,
+  ...upgradeTasks,
 ];
