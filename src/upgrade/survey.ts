@@ -175,7 +175,6 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   const metrics = await metricsChecks(t, from, target);
   add(metrics.blockers, `no requested API is removed by ${target}`);
   add(
-    'packages',
     [],
     `kubeadm, kubelet, kubectl ${route.steps.join(', ')} offered by ${minorRepository(source, major, toMinor).replace(/\/v[^/]+\//, '/v…/')}`,
   );

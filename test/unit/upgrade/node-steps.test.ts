@@ -7,60 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { upgradeControlPlane } from '../../../src/tasks/upgrade/control-plane.js';
 import { recordPath } from '../../../src/tasks/upgrade/record.js';
 import { APISERVER_MANIFEST, manifestVersion } from '../../../src/tasks/upgrade/node-steps.js';
-import type { UpgradeRun } from '../../../src/upgrade/options.js';
 import type { RecordingTransport } from '../../../src/transport/recording.js';
+import { manifest, run, simulate, TARGET } from './simulated-host.js';
 import { harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
-
-const TARGET = '1.34.1';
-const manifest = (v: string) =>
-  `spec:\n  containers:\n  - command:\n    - kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v${v}\n`;
-const run = (over: Partial<UpgradeRun> = {}): UpgradeRun => ({
-  target: TARGET,
-  from: '1.33.5',
-  maxUnavailable: 1,
-  drainTimeoutSeconds: 120,
-  onDrainTimeout: 'stop',
-  controlPlaneOnly: false,
-  certificateRenewal: true,
-  ...over,
-});
-
-/** A Debian control plane at `from`: dpkg-query, apt-get install, apt-mark hold, kubeadm and kubectl behave. */
-function simulate(t: RecordingTransport, from: string) {
-  const db = new Map(['kubeadm', 'kubelet', 'kubectl'].map((p) => [p, { version: `${from}-1.1`, held: true }]));
-  t.setFile(APISERVER_MANIFEST, manifest(from));
-  t.setFile(
-    '/etc/apt/sources.list.d/kubernetes.list',
-    `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${from.split('.').slice(0, 2).join('.')}/deb/ /\n`,
-  );
-  t.allow(/^dpkg-query /, () => ({
-    stdout: [...db].map(([n, s]) => `${n}|${s.held ? 'hold' : 'install'} ok installed|${s.version}\n`).join(''),
-  }));
-  t.allow(/apt-get .*install /, (c) => {
-    for (const m of c.command.matchAll(/(kubeadm|kubelet|kubectl)=(\S+)/g))
-      db.set(m[1]!, { version: m[2]!.replace('*', '1.1'), held: db.get(m[1]!)!.held });
-    return {};
-  });
-  t.allow(/apt-get .*update$/, {});
-  t.allow(
-    /^apt-mark hold /,
-    (c) => (
-      c.command
-        .split(' ')
-        .slice(2)
-        .forEach((p) => (db.get(p)!.held = true)),
-      {}
-    ),
-  );
-  t.allow(/^kubeadm config images pull /, {});
-  t.allow(/^kubeadm upgrade apply /, (c) => (t.setFile(APISERVER_MANIFEST, manifest(/apply v(\S+)/.exec(c.command)![1]!)), {}));
-  t.allow(/^kubeadm upgrade node/, {});
-  t.allow(/^kubectl --kubeconfig \S+ (drain|uncordon) /, {});
-  t.allow(/^systemctl (daemon-reload|restart kubelet)$/, {});
-  t.allow(/^install -d -m 0755 \/var\/lib\/kubesmith\/upgrade$/, {});
-  return db;
-}
 
 const inventory = () =>
   makeInventory({ kubernetes: { version: TARGET } }, [
