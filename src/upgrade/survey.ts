@@ -113,7 +113,7 @@ async function certChecks(inventory: Inventory, hosts: Hosts, connect: Connect, 
 
 async function diskChecks(hosts: Hosts, connect: Connect): Promise<Blocker[]> {
   const out: Blocker[] = [];
-  for (const h of hosts.all) {
+  for (const h of hosts.all.filter((x) => x.facts)) {
     const r = await (await connect(h)).exec(['df', '-Pk', '/var/lib'], { allowFailure: true });
     const avail = parseDfAvailable(r.stdout);
     if (avail === undefined)
@@ -128,14 +128,29 @@ async function diskChecks(hosts: Hosts, connect: Connect): Promise<Blocker[]> {
   return out;
 }
 
-async function metricsChecks(t: Transport, from: string, target: string): Promise<{ blockers: Blocker[]; read: boolean }> {
+async function metricsChecks(t: Transport, from: string, target: string): Promise<Blocker[]> {
   const r = await t.exec(kubectl('get', '--raw', '/metrics'), { allowFailure: true, timeoutMs: 60_000 });
   if (r.code !== 0)
-    return {
-      blockers: [{ check: 'removed APIs', message: `cannot read the API server's /metrics: ${r.stderr.trim().split('\n').pop()}` }],
-      read: false,
-    };
-  return { blockers: removedApisInUse(parseDeprecatedApis(r.stdout), from, target), read: true };
+    return [{ check: 'removed APIs', message: `cannot read the API server's /metrics: ${r.stderr.trim().split('\n').pop()}` }];
+  return removedApisInUse(parseDeprecatedApis(r.stdout), from, target);
+}
+
+/**
+ * Pods a drain could not evict, per node: `kubectl drain --dry-run=server` (the API server evaluates each eviction,
+ * PodDisruptionBudgets included, without doing it) with a short timeout; a budget with no disruption left shows as a
+ * timeout, a pod without a controller as kubectl's refusal. The upgrade's own drains wait --drain-timeout.
+ */
+async function drainChecks(t: Transport, hosts: Hosts): Promise<Blocker[]> {
+  const out: Blocker[] = [];
+  for (const h of hosts.all) {
+    const argv = kubectl('drain', h.name, '--ignore-daemonsets', '--delete-emptydir-data', '--dry-run=server', '--timeout=20s');
+    const r = await t.exec(argv, { allowFailure: true, timeoutMs: 120_000 });
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split('\n').slice(-2).join(' ');
+      out.push({ check: 'drain', node: h.name, message: `${h.name}: a drain would not finish (kubectl drain --dry-run=server): ${why}` });
+    }
+  }
+  return out;
 }
 
 /** Route and pre-checks, read-only. */
@@ -172,8 +187,8 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   add(await etcdChecks(inventory, hosts, connect), `etcd: ${hosts.controlPlanes.length} member(s) healthy, one leader`);
   add(await certChecks(inventory, hosts, connect, opts.now), 'no certificate expired');
   add(await diskChecks(hosts, connect), 'at least 2048 MiB free under /var/lib on every node');
-  const metrics = await metricsChecks(t, from, target);
-  add(metrics.blockers, `no requested API is removed by ${target}`);
+  add(await drainChecks(t, hosts), 'every node can be drained (server-side dry run)');
+  add(await metricsChecks(t, from, target), `no requested API is removed by ${target}`);
   add(
     [],
     `kubeadm, kubelet, kubectl ${route.steps.join(', ')} offered by ${minorRepository(source, major, toMinor).replace(/\/v[^/]+\//, '/v…/')}`,

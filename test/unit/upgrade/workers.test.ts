@@ -37,7 +37,7 @@ function cluster(over: Partial<UpgradeRun>, drainFails: string[] = []) {
     api.commands
       .map((c) => c.replace(/^kubectl --kubeconfig \S+ /, ''))
       .filter((c) => /^(cordon|drain|uncordon) /.test(c))
-      .map((c) => c.split(' --')[0]);
+      .map((c) => c.split(' --')[0] ?? c);
   return { h, dbs, kubectlOps };
 }
 
