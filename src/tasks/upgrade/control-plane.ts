@@ -14,10 +14,15 @@ import {
 } from './node-steps.js';
 import { markDone } from './record.js';
 
+export const DRAIN_SUMMARY = 'cordon and drain';
+
+/** Does this node's remaining work drain it (and so uncordon it at the end)? */
+export const drains = (actions: readonly Action[]) => actions.some((a) => a.change.summary.startsWith(DRAIN_SUMMARY));
+
 /** Drain this node; on failure it is uncordoned again and the run stops here (named in the recap). */
 export function drainStep(ctx: TaskContext, state: NodeState, allowDisableEviction: boolean): Action {
   const u = upgradeRun(ctx.options);
-  return action(`cordon and drain ${ctx.host.name} (PodDisruptionBudgets honoured, timeout ${u.drainTimeoutSeconds}s)`, async () => {
+  return action(`${DRAIN_SUMMARY} ${ctx.host.name} (PodDisruptionBudgets honoured, timeout ${u.drainTimeoutSeconds}s)`, async () => {
     let r = await drain(ctx, ctx.host, u.drainTimeoutSeconds);
     if (r.code !== 0 && isDrainTimeout(r.stderr) && allowDisableEviction && u.onDrainTimeout === 'disable-eviction') {
       ctx.log(`${ctx.host.name}: drain timed out; --on-drain-timeout disable-eviction: deleting the remaining pods instead`);

@@ -119,7 +119,8 @@ export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: Upgrad
       },
     );
   }
-  if (ctx.host.isControlPlane && state.apiserver === u.target && at(state, 'kubelet', u.target)) return undefined;
+  // a control plane whose kube-apiserver manifest names the target has run it (a worker re-runs it: it is idempotent)
+  if (ctx.host.isControlPlane && state.apiserver === u.target) return undefined;
   return step(ctx, state, 'kubeadm-upgrade', `kubeadm upgrade node${renewal.length ? ' --certificate-renewal=false' : ''}`, async () => {
     await ctx.transport.exec(['kubeadm', 'upgrade', 'node', ...renewal], { timeoutMs: 1_800_000 });
   });

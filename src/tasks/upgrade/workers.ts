@@ -11,7 +11,7 @@ import type { Host } from '../../model/host.js';
 import { batches, upgradeRun } from '../../upgrade/options.js';
 import { kubectl } from '../common/cluster.js';
 import { action, defineTask, type Action } from '../common/define.js';
-import { nodeActions } from './control-plane.js';
+import { drains, nodeActions } from './control-plane.js';
 import { healthGate } from './health.js';
 import { apiTransport, isDrainTimeout, uncordon } from './node-steps.js';
 
@@ -43,7 +43,8 @@ async function upgradeWorker(ctx: TaskContext, host: Host, actions: Action[]): P
 
 async function runBatch(ctx: TaskContext, batch: { host: Host; actions: Action[] }[]): Promise<Outcome[]> {
   const api = apiTransport(ctx);
-  for (const { host } of batch) await api.exec(kubectl('cordon', host.name), { timeoutMs: 60_000 });
+  // the whole batch is cordoned first: no pod evicted from one of its nodes lands on another of them
+  for (const { host, actions } of batch) if (drains(actions)) await api.exec(kubectl('cordon', host.name), { timeoutMs: 60_000 });
   return Promise.all(batch.map(({ host, actions }) => upgradeWorker(ctx, host, actions)));
 }
 

@@ -109,6 +109,15 @@ describe('upgrade.control-plane', () => {
     ]);
   });
 
+  it('another control plane whose manifest names the target has run `kubeadm upgrade node`: not again', async () => {
+    const h = harness(inventory(), { options: { upgrade: run() } });
+    const t = h.t('cp2');
+    simulate(t, '1.33.5');
+    t.setFile(APISERVER_MANIFEST, manifest(TARGET));
+    const check = await upgradeControlPlane.check(h.ctx('cp2'));
+    expect(check.status === 'change' && check.changes.map((c) => c.summary).filter((s) => s.includes('kubeadm upgrade'))).toEqual([]);
+  });
+
   it('a drain that times out uncordons the node and stops with the reason (default policy: stop)', async () => {
     const h = harness(inventory(), { options: { upgrade: run() } });
     const t = h.t('cp1');
