@@ -54,6 +54,8 @@ export interface ControlPlaneMember {
   advertiseAddress: string;
   bindPort: number;
   apiserverNotAfter: number;
+  /** Version of this member's static pods once `kubeadm upgrade` rewrote them (absent: the cluster's version). */
+  version?: string;
 }
 
 export interface EtcdMember {

@@ -169,13 +169,16 @@ export function podObjects(c: Cluster): KubeObject[] {
   const images = controlPlaneImages(c.kubernetesVersion, imageOptionsFrom(c.clusterConfiguration));
   const nodes = Object.values(c.nodes);
   for (const n of nodes.filter((x) => c.controlPlane[x.name])) {
+    // a control plane runs the static pods `kubeadm upgrade` last wrote on it (its member version)
+    const version = c.controlPlane[n.name]!.version;
+    const own = version ? controlPlaneImages(version, imageOptionsFrom(c.clusterConfiguration)) : images;
     for (const comp of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
       pods.push(
         podObject(c, {
           ns: 'kube-system',
           name: `${comp}-${n.name}`,
           node: n,
-          images: [images[comp]!],
+          images: [own[comp]!],
           hostNetwork: true,
           labels: { component: comp, tier: 'control-plane' },
           created: n.created,
