@@ -22,7 +22,7 @@ export function nodeSteps(s: Survey, hosts: Hosts, step: string, f: Flags): stri
   const tail = `drain, kubelet + kubectl ${step} (held), restart kubelet, uncordon, health gate`;
   const lines = hosts.controlPlanes.map((cp, i) => {
     if (!below(version(cp.name), step) && s.server && !below(s.server, step)) return `${cp.name}: at ${step} already`;
-    const kubeadm = i === 0 ? `pull images, kubeadm upgrade apply v${step}${renew}` : `kubeadm upgrade node${renew}`;
+    const kubeadm = i === 0 ? `kubeadm upgrade apply v${step}${renew} (pulls the images first)` : `kubeadm upgrade node${renew}`;
     return `${cp.name}: repository v1.${parseKubeVersion(step).minor}, kubeadm ${step} (held), ${kubeadm}, ${tail}`;
   });
   const workers = hosts.workers.filter((w) => !w.isControlPlane && below(version(w.name), step)).map((w) => w.name);

@@ -8,7 +8,6 @@
 import type { TaskContext } from '../../engine/types.js';
 import type { Host } from '../../model/host.js';
 import { defaultPackageRepository, kubernetesPackages, minorTag } from '../../data/versions.js';
-import { criSocket } from '../../render/views.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import { action, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
@@ -105,16 +104,15 @@ export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: Upgrad
   const renewal = u.certificateRenewal ? [] : ['--certificate-renewal=false'];
   if (first) {
     if (state.apiserver === u.target) return undefined; // the control plane runs the target already: never apply twice
-    const repo = ctx.inventory.spec.kubernetes.imageRepository;
-    const pull = ['kubeadm', 'config', 'images', 'pull', `--kubernetes-version=v${u.target}`, `--cri-socket=${criSocket(ctx.inventory)}`];
-    if (repo) pull.push(`--image-repository=${repo}`);
+    // kubeadm upgrade apply pulls every image of the target in its preflight, before it rewrites any manifest
+    // ("[upgrade/preflight] Pulling images required for setting up a Kubernetes cluster"): the images are on the
+    // node before anything changes, from the repository the cluster's ClusterConfiguration names.
     return step(
       ctx,
       state,
       'kubeadm-upgrade',
-      `pull the ${u.target} images, then kubeadm upgrade apply v${u.target}${renewal.length ? ' --certificate-renewal=false' : ''}`,
+      `kubeadm upgrade apply v${u.target}${renewal.length ? ' --certificate-renewal=false' : ''} (images pulled first)`,
       async () => {
-        await ctx.transport.exec(pull, { timeoutMs: 1_800_000 });
         await ctx.transport.exec(['kubeadm', 'upgrade', 'apply', `v${u.target}`, '--yes', ...renewal], { timeoutMs: 1_800_000 });
       },
     );

@@ -34,7 +34,7 @@ describe('upgrade.control-plane', () => {
     expect(changes.map((c) => c.summary)).toEqual([
       'update /etc/apt/sources.list.d/kubernetes.list: the v1.34 repository',
       'install kubeadm 1.34.1 (held)',
-      'pull the 1.34.1 images, then kubeadm upgrade apply v1.34.1',
+      'kubeadm upgrade apply v1.34.1 (images pulled first)',
       'cordon and drain cp1 (PodDisruptionBudgets honoured, timeout 120s)',
       'install kubelet and kubectl 1.34.1 (held), restart the kubelet',
       'uncordon cp1',
@@ -44,7 +44,6 @@ describe('upgrade.control-plane', () => {
       expect.stringMatching(/apt-get .*update$/),
       expect.stringMatching(/apt-get .*install -y .*kubeadm=1\.34\.1-1\.1$/),
       'apt-mark hold kubeadm',
-      'kubeadm config images pull --kubernetes-version=v1.34.1 --cri-socket=unix:///var/run/containerd/containerd.sock --image-repository=registry.k8s.io',
       'kubeadm upgrade apply v1.34.1 --yes',
       'kubectl drain cp1 --ignore-daemonsets --delete-emptydir-data --timeout=120s',
       expect.stringMatching(/apt-get .*install -y .*kubelet=1\.34\.1-1\.1 kubectl=1\.34\.1-1\.1$/),

@@ -76,7 +76,9 @@ describe('kubesmith plan upgrade', () => {
     const r = await cli(['plan', 'upgrade', '-i', inv()], { prepare: (t) => cluster(t, true) });
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stdout).toContain('Upgrade route: 1.33.5 → 1.34.1');
-    expect(r.stdout).toContain('cp1: repository v1.34, kubeadm 1.34.1 (held), pull images, kubeadm upgrade apply v1.34.1, drain');
+    expect(r.stdout).toContain(
+      'cp1: repository v1.34, kubeadm 1.34.1 (held), kubeadm upgrade apply v1.34.1 (pulls the images first), drain',
+    );
     expect(r.stdout).toContain('workers in batches of 1 [w1]: cordon the batch');
     expect(r.stdout).toContain('ok  etcd: 1 member(s) healthy, one leader');
     expect(r.stdout).toContain('ok  no requested API is removed by 1.34.1');

@@ -44,7 +44,6 @@ export function simulate(t: RecordingTransport, from: string) {
       {}
     ),
   );
-  t.allow(/^kubeadm config images pull /, {});
   t.allow(/^kubeadm upgrade apply /, (c) => (t.setFile(APISERVER_MANIFEST, manifest(/apply v(\S+)/.exec(c.command)![1]!)), {}));
   t.allow(/^kubeadm upgrade node/, {});
   t.allow(/^kubectl --kubeconfig \S+ (drain|uncordon) /, {});
