@@ -175,3 +175,18 @@ export function workerJoinArgs(initStdout: string): string[] {
     .split(/\s+/)
     .slice(1);
 }
+
+/** A one-container flannel DaemonSet in kube-system: nodes holding its image become Ready. */
+export const flannelDaemonSet = (image: string): string => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: kube-flannel-ds
+  namespace: kube-system
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      containers:
+      - name: kube-flannel
+        image: ${image}
+`;

@@ -2,26 +2,14 @@
 // the health checks, then a real upgrade to 1.34 (manifests, kubeadm-config, certificates, addons, kubelet config).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
-import { INIT_CONFIG, Lab, REPO, ensureBuilt, openssl, workerJoinArgs } from './harness.js';
+import { INIT_CONFIG, Lab, REPO, ensureBuilt, flannelDaemonSet, openssl, workerJoinArgs } from './harness.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
 const lab = new Lab();
 const KC = ['--kubeconfig', '/etc/kubernetes/admin.conf'];
 const FLANNEL = ['ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3', 'ghcr.io/flannel-io/flannel:v0.28.9'];
-const CNI = `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: kube-flannel-ds
-  namespace: kube-system
-spec:
-  template:
-    spec:
-      hostNetwork: true
-      containers:
-      - name: kube-flannel
-        image: ${FLANNEL[1]}
-`;
+const CNI = flannelDaemonSet(FLANNEL[1]!);
 const kubectl = (args: string[]) => lab.run('cp1', 'kubectl', [...KC, ...args]);
 /** kubeadm of a given package version on a host (the package DB the package-manager emulators keep). */
 const withKubeadm = (host: string, v: string) =>

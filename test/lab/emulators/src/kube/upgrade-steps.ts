@@ -169,6 +169,7 @@ export function recordControlPlane(c: Cluster, r: StaticPodRun, clusterWide: boo
     const cl = s.clusters[c.id]!;
     const m = cl.controlPlane[r.nodeName];
     if (m) Object.assign(m, { version: r.version, apiserverNotAfter: notAfter });
+    delete cl.deprecatedRequested; // the API server restarted: its gauges start empty
     if (!clusterWide) return;
     cl.kubernetesVersion = r.version;
     cl.clusterConfiguration = { ...cl.clusterConfiguration, kubernetesVersion: r.version };
