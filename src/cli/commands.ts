@@ -12,6 +12,7 @@ import { etcdCommand } from '../commands/etcd.js';
 import { resetCommand } from '../commands/reset.js';
 import { recoverCommand } from '../commands/recover.js';
 import { nodeCommand } from '../commands/node.js';
+import { upgradeCommand } from '../commands/upgrade.js';
 import type { CommandSpec } from './context.js';
 import { completionCommand } from './completion.js';
 import { versionCommand } from './version.js';
@@ -21,6 +22,7 @@ export const commands: CommandSpec[] = [
   validateCommand,
   planCommand,
   applyCommand,
+  upgradeCommand,
   runCommand,
   kubeconfigCommand,
   bundleCommand,

@@ -1,5 +1,6 @@
 import { defineCommand } from '../cli/context.js';
 import { executePlaybook } from './run-playbook.js';
+import { planUpgrade, upgradeFlags } from './upgrade.js';
 
 export const planCommand = defineCommand({
   name: 'plan',
@@ -12,11 +13,14 @@ export const planCommand = defineCommand({
     'kubesmith plan -i cluster.yaml',
     'kubesmith plan -i cluster.yaml --limit worker3',
     'kubesmith plan -i cluster.yaml reset --output json > plan.jsonl',
+    "kubesmith plan -i cluster.yaml upgrade   # the upgrade route, each node's steps and every blocker (exit 2 when blocked)",
   ],
   runsPlaybook: true,
   takesPlaybook: true,
   positionals: [0, 1],
   async run(ctx) {
+    // `plan upgrade`: the upgrade's route, each node's steps and every blocker (the same as `upgrade --plan`)
+    if (ctx.positionals[0] === 'upgrade') return (await planUpgrade(ctx, await upgradeFlags(ctx))).code ?? 0;
     const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0] ?? 'apply', dryRun: true });
     return code;
   },

@@ -3,7 +3,7 @@
  * a fact such as the installed containerd version. Pure functions, no I/O, so golden tests pin the output.
  */
 import type { Inventory } from '../inventory/schema.js';
-import { API_SERVER_PORT, derived, ipStack, parseEndpoint, podSubnetOf } from '../inventory/derived.js';
+import { API_SERVER_PORT, derived, ipStack, podSubnetOf } from '../inventory/derived.js';
 import type { Host, Hosts } from '../model/host.js';
 import { defaultFlannelCniPluginTag, defaultFlannelRegistry, flannelCniPluginTag, needsSuperAdminForInit } from '../data/versions.js';
 

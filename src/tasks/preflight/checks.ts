@@ -83,8 +83,12 @@ export function checkVersions(inv: Inventory, host: Host): string[] {
     const v = parseKubeVersion(installed);
     if (v.minor > target.minor || (v.minor === target.minor && v.patch > target.patch)) {
       problems.push(`${tool} ${installed} is newer than kubernetes.version ${target.text}; kubesmith does not downgrade`);
-    } else if (f.cluster.member && v.minor !== target.minor) {
-      problems.push(`${tool} ${installed} runs a different minor than ${target.text}; use the upgrade playbook, not apply`);
+    } else if (f.cluster.member && v.text !== target.text) {
+      // A running cluster at another version (a patch included) is upgraded by `upgrade`, never silently by apply.
+      problems.push(
+        `${tool} ${v.text} runs on this cluster member, kubernetes.version says ${target.text}: apply does not change a running ` +
+          `cluster's version; see the route with \`kubesmith plan upgrade\`, then run \`kubesmith upgrade\``,
+      );
     }
   }
   return problems;

@@ -74,4 +74,24 @@ describe('preflight.fleet', () => {
     const h = harness(makeInventory(), { facts: () => ({ listeningPorts: [6443, 10250], cluster: { member: true } }) });
     expect(await preflightFleet.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
   });
+
+  it('refuses to apply another version to a running cluster member, a patch drift included, pointing at upgrade', async () => {
+    const versions = (v: string) => ({ kubeadm: v, kubelet: v, kubectl: v, containerd: '2.1.4', docker: '' });
+    const h = harness(makeInventory({ kubernetes: { version: '1.34.1' } }), {
+      facts: (n) => ({
+        cluster: { member: n !== 'w2' },
+        versions: versions(n === 'cp1' ? '1.34.0' : '1.33.5'),
+        macs: [`02:00:00:00:00:0${n.length}${n}`],
+      }),
+    });
+    const err = (await preflightFleet.check(h.ctx('cp1')).catch((e: unknown) => e)) as PreflightError;
+    expect(err.problems).toEqual([
+      expect.stringContaining('kubelet 1.34.0 runs on this cluster member, kubernetes.version says 1.34.1: apply does not change'),
+      expect.stringContaining('kubeadm 1.34.0 runs on this cluster member'),
+    ]);
+    expect(err.problems[0]).toContain('`kubesmith plan upgrade`, then run `kubesmith upgrade`');
+    await expect(preflightFleet.check(h.ctx('w1'))).rejects.toThrow(/kubelet 1\.33\.5 runs on this cluster member/);
+    // a host not yet in the cluster with older packages left over: apply installs the exact version
+    expect(await preflightFleet.check(h.ctx('w2'))).toEqual({ status: 'ok' });
+  });
 });

@@ -165,3 +165,28 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
 `;
+
+/** The worker join command of `kubeadm init`'s closing text, as argv for `kubeadm`. */
+export function workerJoinArgs(initStdout: string): string[] {
+  const block = /kubeadm join [^\n]+\\\n\t[^\n]+/.exec(initStdout.slice(initStdout.lastIndexOf('worker nodes')))![0];
+  return block
+    .replace(/\\\n\t/g, '')
+    .trim()
+    .split(/\s+/)
+    .slice(1);
+}
+
+/** A one-container flannel DaemonSet in kube-system: nodes holding its image become Ready. */
+export const flannelDaemonSet = (image: string): string => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: kube-flannel-ds
+  namespace: kube-system
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      containers:
+      - name: kube-flannel
+        image: ${image}
+`;

@@ -56,6 +56,8 @@ export interface ControlPlaneMember {
   advertiseAddress: string;
   bindPort: number;
   apiserverNotAfter: number;
+  /** Version of this member's static pods once `kubeadm upgrade` rewrote them (absent: the cluster's version). */
+  version?: string;
 }
 
 export interface EtcdMember {
@@ -87,6 +89,10 @@ export interface Cluster {
   etcdMembers: Record<string, EtcdMember>;
   nodes: Record<string, KubeNode>;
   objects: Record<string, KubeObject>; // "<kind>/<namespace>/<name>" → object
+  /** Deployment replicas pinned to nodes once a cordon or an eviction happened (pod-placement.ts). */
+  placements?: Record<string, { pod: string; node: string; since: number }[]>;
+  /** apiserver_requested_deprecated_apis series since the API server (re)started (api-deprecations.ts). */
+  deprecatedRequested?: Record<string, Record<string, string>>;
   nextPodSubnet: number;
   resourceVersion: number;
 }

@@ -78,10 +78,10 @@ export function startKubelet(phase: string): void {
   out('[kubelet-check] The kubelet is healthy after 1.001234567s');
 }
 
-export function pullImages(images: string[], criSocket: string, policy: string, ignore: string[]): void {
+export function pullImages(images: string[], criSocket: string, policy: string, ignore: string[], tag = '[preflight]'): void {
   if (policy === 'Never') return;
   out(
-    "[preflight] Pulling images required for setting up a Kubernetes cluster\n[preflight] This might take a minute or two, depending on the speed of your internet connection\n[preflight] You can also perform this action beforehand using 'kubeadm config images pull'",
+    `${tag} Pulling images required for setting up a Kubernetes cluster\n${tag} This might take a minute or two, depending on the speed of your internet connection\n${tag} You can also perform this action beforehand using 'kubeadm config images pull'`,
   );
   const held = runtimeImages(criSocket);
   const failed: string[] = [];

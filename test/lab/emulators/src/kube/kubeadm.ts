@@ -7,6 +7,7 @@ import { decodeConfig, printWarnings } from './kubeadm-config.js';
 import { init } from './kubeadm-init.js';
 import { join } from './kubeadm-join.js';
 import { reset } from './kubeadm-reset.js';
+import { upgrade } from './kubeadm-upgrade.js';
 import { checkExpiration, renew, tokenCommand, uploadCertsPhase } from './kubeadm-admin.js';
 import { generateCertificateKey, stackHint } from './kubeadm-common.js';
 import { hostIP, hostName } from './lab.js';
@@ -23,6 +24,10 @@ const BOOLEANS = [
   'dry-run',
   'allow-experimental-upgrades',
   'cleanup-tmp-dir',
+  'yes',
+  'certificate-renewal',
+  'etcd-upgrade',
+  'allow-release-candidate-upgrades',
   'h',
   'help',
 ];
@@ -145,7 +150,7 @@ ${TIMEOUTS}
 }
 
 export async function kubeadm(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, BOOLEANS, { o: 'output', f: 'force' });
+  const p = parseArgs(argv, BOOLEANS, { o: 'output', f: 'force', y: 'yes' });
   const [cmd, sub] = p.positional;
   const rest = (n: number): Parsed => ({ ...p, positional: p.positional.slice(n) });
   switch (cmd) {
@@ -161,6 +166,8 @@ export async function kubeadm(argv: string[]): Promise<void> {
       return join(rest(1));
     case 'reset':
       return reset(rest(1));
+    case 'upgrade':
+      return upgrade(rest(1));
     case 'token':
       return tokenCommand(sub, rest(2));
     case 'certs':

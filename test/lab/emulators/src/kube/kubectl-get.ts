@@ -76,6 +76,15 @@ function genericRow(o: any, allNs: boolean, r: Resource): string[] {
   }
   if (r.kind === 'Deployment')
     return [...ns, o.metadata.name, `${st.readyReplicas}/${st.replicas}`, String(st.updatedReplicas), String(st.availableReplicas), age(o)];
+  if (r.kind === 'PodDisruptionBudget')
+    return [
+      ...ns,
+      o.metadata.name,
+      String(o.spec?.minAvailable ?? 'N/A'),
+      String(o.spec?.maxUnavailable ?? 'N/A'),
+      String(st.disruptionsAllowed),
+      age(o),
+    ];
   return [...ns, o.metadata.name, age(o)];
 }
 
@@ -96,6 +105,7 @@ function headers(r: Resource, wide: boolean, allNs: boolean): string[] {
   if (r.kind === 'Namespace') return ['NAME', 'STATUS', 'AGE'];
   if (r.kind === 'DaemonSet') return [...ns, 'NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'];
   if (r.kind === 'Deployment') return [...ns, 'NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'];
+  if (r.kind === 'PodDisruptionBudget') return [...ns, 'NAME', 'MIN AVAILABLE', 'MAX UNAVAILABLE', 'ALLOWED DISRUPTIONS', 'AGE'];
   return [...ns, 'NAME', 'AGE'];
 }
 

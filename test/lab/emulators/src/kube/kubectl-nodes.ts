@@ -1,51 +1,22 @@
-// kubectl verbs on nodes: cordon/uncordon, drain, label, taint.
-import { type Cluster, loadState, updateState } from './cluster-state.js';
+// kubectl verbs on nodes: cordon/uncordon, label, taint (drain: kubectl-drain.ts).
+import { type Cluster, updateState } from './cluster-state.js';
+import { pinPlacements } from './pod-placement.js';
 import { ExitError, out } from './lab.js';
 import { type Parsed, bool } from './args.js';
 import { resolveResource } from './kubectl-resources.js';
-import { selectObjects } from './kubectl-get.js';
 
 export function setCordon(c: Cluster, name: string, on: boolean): void {
   const was = updateState((s) => {
     const n = s.clusters[c.id]!.nodes[name];
     if (!n) return undefined;
+    // replicas stay where they run: a cordon only stops new pods from landing here
+    if (on) pinPlacements(s.clusters[c.id]!);
     const prev = n.unschedulable;
     n.unschedulable = on;
     return prev;
   });
   if (was === undefined) throw new ExitError(`Error from server (NotFound): nodes "${name}" not found`);
   out(`node/${name} ${was === on ? 'already ' : ''}${on ? 'cordoned' : 'uncordoned'}`);
-}
-
-export function drain(c: Cluster, p: Parsed): void {
-  const name = p.positional[0];
-  if (!name) throw new ExitError("error: USAGE: drain NODE [flags]\nSee 'kubectl drain -h' for help and examples");
-  setCordon(c, name, true);
-  const fresh = loadState().clusters[c.id]!;
-  const pods = selectObjects(fresh, { ...p, flags: new Map([['all-namespaces', ['true']]]) }, resolveResource('pod'), []).filter(
-    (o: any) => o.spec.nodeName === name,
-  );
-  const ds = pods.filter((o: any) => o.metadata.ownerReferences?.[0]?.kind === 'DaemonSet');
-  const statics = pods.filter((o: any) => !o.metadata.ownerReferences);
-  if (ds.length && !bool(p, 'ignore-daemonsets')) {
-    throw new ExitError(
-      `error: unable to drain node "${name}" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}, continuing command...\nThere are pending nodes to be drained:\n ${name}\ncannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`,
-    );
-  }
-  const warn = [
-    ...(ds.length
-      ? [`ignoring DaemonSet-managed Pods: ${ds.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`]
-      : []),
-    ...(statics.length
-      ? [`deleting Pods that declare no controller: ${statics.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`]
-      : []),
-  ];
-  if (warn.length) process.stderr.write(`Warning: ${warn.join('; ')}\n`);
-  for (const o of pods.filter((x: any) => x.metadata.ownerReferences?.[0]?.kind === 'ReplicaSet') as any[]) {
-    out(`evicting pod ${o.metadata.namespace}/${o.metadata.name}`);
-    out(`pod/${o.metadata.name} evicted`);
-  }
-  out(`node/${name} drained`);
 }
 
 export function label(c: Cluster, p: Parsed): void {

@@ -6,6 +6,7 @@ import { ExitError, labEnv, now, readText } from './lab.js';
 import { parseKubeconfig } from './kubeadm-pki.js';
 import { caCertHash, certInfo, signedBy } from './pki.js';
 import { nodeObject, podObjects } from './kubectl-view.js';
+import { pdbStatus } from './pdb.js';
 import { type Parsed, flag } from './args.js';
 
 export interface Resource {
@@ -102,6 +103,10 @@ export function listObjects(c: Cluster, r: Resource): KubeObject[] {
   }
   const stored = Object.values(c.objects).filter((o) => o.kind === r.kind);
   if (r.kind === 'DaemonSet' || r.kind === 'Deployment') return stored.map((o) => withWorkloadStatus(c, o)).sort(byName);
+  if (r.kind === 'PodDisruptionBudget') {
+    const pods = podObjects(c);
+    return stored.map((o) => ({ ...o, status: pdbStatus(o, pods) })).sort(byName);
+  }
   if (r.kind === 'Namespace') {
     const names = new Set(stored.map((o) => o.metadata?.name));
     for (const ns of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) {

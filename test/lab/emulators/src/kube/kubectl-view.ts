@@ -5,13 +5,10 @@ import { cpus, totalmem } from 'node:os';
 import type { Cluster, KubeNode, KubeObject } from './cluster-state.js';
 import { controlPlaneImages, imageOptionsFrom } from './kube-versions.js';
 import { cniDaemonSet, imagePresent, notReadyReason, podImages } from './node-state.js';
+import { podStartMs, replicaSlots, suffix } from './pod-placement.js';
+import { now } from './lab.js';
 
 const iso = (ms: number) => new Date(Math.trunc(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-const suffix = (seed: string, n: number) => {
-  const h = createHash('sha256').update(seed).digest();
-  return Array.from(h.subarray(0, n), (b) => 'bcdfghjklmnpqrstvwxz2456789'[b % 27]).join('');
-};
-
 /** A stable hex string for ids the lab does not track (uid, machine and boot ids). */
 const hexOf = (seed: string, n: number) => createHash('sha256').update(seed).digest('hex').slice(0, n);
 const uuidOf = (seed: string) => hexOf(seed, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
@@ -109,6 +106,7 @@ interface PodSpecIn {
   owner?: { kind: string; name: string };
   labels: Record<string, string>;
   created: number;
+  since?: number | undefined; // scheduled at: its containers start LAB_POD_START_MS later
 }
 
 function podObject(c: Cluster, p: PodSpecIn): KubeObject {
@@ -122,7 +120,7 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
     } else if (!p.images.every((i) => imagePresent(p.node!.status.images, i))) {
       phase = 'Pending';
       reason = 'ImagePullBackOff';
-    } else if (!p.hostNetwork && !ready) {
+    } else if ((!p.hostNetwork && !ready) || (p.since && now() < p.since + podStartMs())) {
       phase = 'Pending';
       reason = 'ContainerCreating';
     } else phase = 'Running';
@@ -159,23 +157,21 @@ function podIP(n: KubeNode, name: string): string {
   return `${base[0]}.${base[1]}.${base[2]}.${2 + (createHash('md5').update(name).digest()[0]! % 200)}`;
 }
 
-const tolerates = (obj: KubeObject, n: KubeNode): boolean => {
-  const tol = ((obj as any).spec?.template?.spec?.tolerations ?? []) as { key?: string; operator?: string }[];
-  return n.taints.every((t) => tol.some((x) => x.operator === 'Exists' && !x.key) || tol.some((x) => x.key === t.key)) && !n.unschedulable;
-};
-
 export function podObjects(c: Cluster): KubeObject[] {
   const pods: KubeObject[] = [];
   const images = controlPlaneImages(c.kubernetesVersion, imageOptionsFrom(c.clusterConfiguration));
   const nodes = Object.values(c.nodes);
   for (const n of nodes.filter((x) => c.controlPlane[x.name])) {
+    // a control plane runs the static pods `kubeadm upgrade` last wrote on it (its member version)
+    const version = c.controlPlane[n.name]!.version;
+    const own = version ? controlPlaneImages(version, imageOptionsFrom(c.clusterConfiguration)) : images;
     for (const comp of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
       pods.push(
         podObject(c, {
           ns: 'kube-system',
           name: `${comp}-${n.name}`,
           node: n,
-          images: [images[comp]!],
+          images: [own[comp]!],
           hostNetwork: true,
           labels: { component: comp, tier: 'control-plane' },
           created: n.created,
@@ -205,23 +201,19 @@ export function podObjects(c: Cluster): KubeObject[] {
         );
       }
     } else if (obj.kind === 'Deployment') {
-      const replicas = Number((obj as any).spec?.replicas ?? 1);
-      const candidates = nodes.filter((n) => tolerates(obj, n) && !notReadyReason(c, n));
-      const fallback = nodes.filter((n) => tolerates(obj, n) || (name === 'coredns' && !n.unschedulable));
-      const pool = candidates.length ? candidates : fallback;
-      const rs = suffix(name + 'rs', 10);
-      for (let i = 0; i < replicas; i++) {
-        const node = name === 'coredns' && !candidates.length ? undefined : pool[i % Math.max(pool.length, 1)];
+      const rs = suffix(`${name}rs`, 10);
+      for (const slot of replicaSlots(c, obj)) {
         pods.push(
           podObject(c, {
             ns,
-            name: `${name}-${rs}-${suffix(name + i, 5)}`,
-            node,
+            name: slot.name,
+            node: slot.node,
             images: podImages(obj),
             hostNetwork,
             owner: { kind: 'ReplicaSet', name: `${name}-${rs}` },
             labels,
-            created: c.created,
+            created: slot.since || c.created,
+            since: slot.since,
           }),
         );
       }

@@ -8,7 +8,9 @@ import { ExitError, hostName, main, out, readText, sleepMs } from './lab.js';
 import { type Parsed, bool, flag, flagAll, parseArgs, parseDuration } from './args.js';
 import { connect, listObjects, namespaces, qualified, readManifests, resolveResource, resourceForKind } from './kubectl-resources.js';
 import { get, selectObjects } from './kubectl-get.js';
-import { drain, label, setCordon, taint } from './kubectl-nodes.js';
+import { label, setCordon, taint } from './kubectl-nodes.js';
+import { drain } from './kubectl-drain.js';
+import { deprecationOf, metricsText, recordDeprecated } from './api-deprecations.js';
 import { binaryVersion, versionInfo } from './kube-versions.js';
 import { syncNode } from './node-state.js';
 import { loadFromStore, storageKey, storeDelete, storePut } from './etcd-storage.js';
@@ -29,6 +31,7 @@ const BOOLEANS = [
   'quiet',
   'server-side',
   'no-headers',
+  'disable-eviction',
 ];
 const ALIASES = { A: 'all-namespaces', n: 'namespace', o: 'output', f: 'filename', l: 'selector' };
 
@@ -43,6 +46,18 @@ function apply(c: Cluster, p: Parsed): void {
           `error: error validating "${file}": error validating data: [apiVersion not set, kind not set]; if you choose to ignore these errors, turn validation off with --validate=false`,
         );
       const r = resourceForKind(obj.kind, obj.apiVersion);
+      const deprecated = deprecationOf(obj.apiVersion ?? 'v1', obj.kind, c.kubernetesVersion);
+      if (deprecated && 'removed' in deprecated)
+        throw new ExitError(
+          [
+            ...lines,
+            `error: resource mapping not found for name: "${obj.metadata.name}" namespace: "${obj.metadata.namespace ?? ''}" from "${file}": ${deprecated.removed}\nensure CRDs are installed first`,
+          ].join('\n'),
+        );
+      if (deprecated) {
+        process.stderr.write(`Warning: ${deprecated.warning}\n`);
+        updateState((s) => recordDeprecated(s.clusters[c.id]!, deprecated.labels));
+      }
       const ns = r.namespaced ? (obj.metadata.namespace ?? flag(p, 'namespace') ?? 'default') : undefined;
       const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, ...(ns ? { namespace: ns } : {}) } };
       const result = updateState((s) => {
@@ -215,6 +230,13 @@ function rollout(c: Cluster, p: Parsed): void {
   }
 }
 
+/** kubectl get --raw PATH: the API server's non-resource endpoints. */
+function rawGet(c: Cluster, path: string): void {
+  if (path === '/metrics') return void process.stdout.write(metricsText(c));
+  if (['/healthz', '/livez', '/readyz'].includes(path)) return void process.stdout.write('ok');
+  throw new ExitError('Error from server (NotFound): the server could not find the requested resource');
+}
+
 function version(p: Parsed): void {
   const v = binaryVersion('kubectl');
   const c = bool(p, 'client') ? undefined : connect(p);
@@ -238,6 +260,7 @@ export async function kubectl(argv: string[]): Promise<void> {
   loadFromStore(c); // with real etcd, the API's objects are (also) what etcd holds
   switch (cmd) {
     case 'get':
+      if (flag(sub, 'raw')) return rawGet(c, flag(sub, 'raw')!);
       return get(c, sub);
     case 'apply':
       return apply(c, sub);

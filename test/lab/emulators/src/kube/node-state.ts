@@ -134,9 +134,12 @@ export function syncNode(): string | undefined {
   // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
   const config = active ? (readText(KUBELET_CONFIG) ?? '') : '';
   const resources = active && configHash(config) !== node.kubeletConfigHash ? nodeResources(config) : undefined;
+  // the kubelet reports the version of the binary it was started from (recorded by the unit's start hook)
+  const running = active ? readText('/run/lab/kubelet.version')?.trim() : undefined;
+  const version = running && /^v\d+\.\d+\.\d+$/.test(running) ? { kubeletVersion: running } : {};
   updateState((s) => {
     const n = s.clusters[local.id]?.nodes[node.name];
-    if (n) Object.assign(n, { status }, resources ?? {});
+    if (n) Object.assign(n, { status }, resources ?? {}, version);
   });
   return node.name;
 }

@@ -1,0 +1,144 @@
+/**
+ * A control plane's upgrade steps on a simulated Debian host (recording transport): package DB, holds, the
+ * kube-apiserver manifest that `kubeadm upgrade apply` rewrites. Proves the order, the exact versions, the record
+ * written after each step, and that a re-run never repeats a completed `kubeadm upgrade apply`.
+ */
+import { describe, expect, it } from 'vitest';
+import { upgradeControlPlane } from '../../../src/tasks/upgrade/control-plane.js';
+import { recordPath } from '../../../src/tasks/upgrade/record.js';
+import { APISERVER_MANIFEST, manifestVersion } from '../../../src/tasks/upgrade/node-steps.js';
+import type { RecordingTransport } from '../../../src/transport/recording.js';
+import { manifest, run, simulate, TARGET } from './simulated-host.js';
+import { harness } from '../tasks/helpers/context.js';
+import { makeInventory } from '../tasks/helpers/inventory.js';
+
+const inventory = () =>
+  makeInventory({ kubernetes: { version: TARGET } }, [
+    { name: 'cp1', address: '10.199.0.10', roles: ['control-plane'] },
+    { name: 'cp2', address: '10.199.0.11', roles: ['control-plane'] },
+    { name: 'w1', address: '10.199.0.12', roles: ['worker'] },
+  ]);
+
+const kinds = (t: RecordingTransport) =>
+  t.commands.filter((c) => !/^(dpkg-query|install -d)/.test(c)).map((c) => c.replace(/^kubectl --kubeconfig \S+ /, 'kubectl '));
+
+describe('upgrade.control-plane', () => {
+  it('first control plane: repository, kubeadm, images then upgrade apply, drain, kubelet+kubectl held, restart, uncordon', async () => {
+    const h = harness(inventory(), { options: { upgrade: run() } });
+    const t = h.t('cp1');
+    const db = simulate(t, '1.33.5');
+    const check = await upgradeControlPlane.check(h.ctx('cp1'));
+    expect(check.status).toBe('change');
+    expect(t.calls.filter((c) => c.kind === 'writeFile')).toEqual([]); // check wrote nothing
+    const changes = check.status === 'change' ? check.changes : [];
+    expect(changes.map((c) => c.summary)).toEqual([
+      'update /etc/apt/sources.list.d/kubernetes.list: the v1.34 repository',
+      'install kubeadm 1.34.1 (held)',
+      'kubeadm upgrade apply v1.34.1 (images pulled first)',
+      'cordon and drain cp1 (PodDisruptionBudgets honoured, timeout 120s)',
+      'install kubelet and kubectl 1.34.1 (held), restart the kubelet',
+      'uncordon cp1',
+    ]);
+    await upgradeControlPlane.apply(h.ctx('cp1'), changes);
+    expect(kinds(t)).toEqual([
+      expect.stringMatching(/apt-get .*update$/),
+      expect.stringMatching(/apt-get .*install -y .*kubeadm=1\.34\.1-1\.1$/),
+      'apt-mark hold kubeadm',
+      'kubeadm upgrade apply v1.34.1 --yes',
+      'kubectl drain cp1 --ignore-daemonsets --delete-emptydir-data --timeout=120s',
+      expect.stringMatching(/apt-get .*install -y .*kubelet=1\.34\.1-1\.1 kubectl=1\.34\.1-1\.1$/),
+      'apt-mark hold kubelet kubectl',
+      'systemctl daemon-reload',
+      'systemctl restart kubelet',
+      'kubectl uncordon cp1',
+    ]);
+    expect([...db].map(([n, s]) => `${n} ${s.version} ${s.held}`)).toEqual([
+      'kubeadm 1.34.1-1.1 true',
+      'kubelet 1.34.1-1.1 true',
+      'kubectl 1.34.1-1.1 true',
+    ]);
+    expect(JSON.parse(t.fileText(recordPath(TARGET))!)).toEqual({
+      target: TARGET,
+      done: ['repository', 'kubeadm', 'kubeadm-upgrade', 'drain', 'kubelet', 'uncordon'],
+    });
+    expect(await upgradeControlPlane.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
+  });
+
+  it('a re-run after a kill between `kubeadm upgrade apply` and its record never applies again: the manifest says it is done', async () => {
+    const h = harness(inventory(), { options: { upgrade: run() } });
+    const t = h.t('cp1');
+    simulate(t, '1.33.5');
+    t.setFile(APISERVER_MANIFEST, manifest(TARGET)); // apply finished, the record was never written
+    t.setFile(recordPath(TARGET), JSON.stringify({ target: TARGET, done: ['repository', 'kubeadm'] }));
+    const check = await upgradeControlPlane.check(h.ctx('cp1'));
+    const summaries = check.status === 'change' ? check.changes.map((c) => c.summary) : [];
+    expect(summaries.some((s) => s.includes('kubeadm upgrade'))).toBe(false);
+    expect(summaries).toContain('cordon and drain cp1 (PodDisruptionBudgets honoured, timeout 120s)');
+  });
+
+  it('a re-run after a recorded drain continues with the kubelet and does not drain again', async () => {
+    const h = harness(inventory(), { options: { upgrade: run() } });
+    const t = h.t('cp1');
+    simulate(t, '1.33.5');
+    t.setFile(APISERVER_MANIFEST, manifest(TARGET));
+    t.setFile(recordPath(TARGET), JSON.stringify({ target: TARGET, done: ['repository', 'kubeadm', 'kubeadm-upgrade', 'drain'] }));
+    const check = await upgradeControlPlane.check(h.ctx('cp1'));
+    expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
+      'update /etc/apt/sources.list.d/kubernetes.list: the v1.34 repository',
+      'install kubeadm 1.34.1 (held)',
+      'install kubelet and kubectl 1.34.1 (held), restart the kubelet',
+      'uncordon cp1',
+    ]);
+  });
+
+  it('other control planes run `kubeadm upgrade node`; --certificate-renewal=false is passed through', async () => {
+    const h = harness(inventory(), { options: { upgrade: run({ certificateRenewal: false }) } });
+    const t = h.t('cp2');
+    simulate(t, '1.33.5');
+    h.t('cp1').allow(/^kubectl --kubeconfig \S+ (drain|uncordon) cp2/, {});
+    const check = await upgradeControlPlane.check(h.ctx('cp2'));
+    const changes = check.status === 'change' ? check.changes : [];
+    expect(changes.map((c) => c.summary)).toContain('kubeadm upgrade node --certificate-renewal=false');
+    await upgradeControlPlane.apply(h.ctx('cp2'), changes);
+    expect(t.commands).toContain('kubeadm upgrade node --certificate-renewal=false');
+    expect(t.commands.some((c) => c.startsWith('kubeadm upgrade apply'))).toBe(false);
+    expect(h.t('cp1').commands.map((c) => c.replace(/^kubectl --kubeconfig \S+ /, ''))).toEqual([
+      'drain cp2 --ignore-daemonsets --delete-emptydir-data --timeout=120s',
+      'uncordon cp2',
+    ]);
+  });
+
+  it('another control plane whose manifest names the target has run `kubeadm upgrade node`: not again', async () => {
+    const h = harness(inventory(), { options: { upgrade: run() } });
+    const t = h.t('cp2');
+    simulate(t, '1.33.5');
+    t.setFile(APISERVER_MANIFEST, manifest(TARGET));
+    const check = await upgradeControlPlane.check(h.ctx('cp2'));
+    expect(check.status === 'change' && check.changes.map((c) => c.summary).filter((s) => s.includes('kubeadm upgrade'))).toEqual([]);
+  });
+
+  it('a drain that times out uncordons the node and stops with the reason (default policy: stop)', async () => {
+    const h = harness(inventory(), { options: { upgrade: run() } });
+    const t = h.t('cp1');
+    const timeout = 'error: error when evicting pods/"web-1" -n "default": global timeout reached: 2m0s';
+    t.expect(/ drain cp1 /, { code: 1, stderr: `evicting pod default/web-1\n${timeout}\n` }); // before simulate()'s allow
+    simulate(t, '1.33.5');
+    t.setFile(APISERVER_MANIFEST, manifest(TARGET));
+    t.setFile(recordPath(TARGET), JSON.stringify({ target: TARGET, done: ['repository', 'kubeadm', 'kubeadm-upgrade'] }));
+    const check = await upgradeControlPlane.check(h.ctx('cp1'));
+    await expect(upgradeControlPlane.apply(h.ctx('cp1'), check.status === 'change' ? check.changes : [])).rejects.toThrow(
+      /drain of cp1 failed, so it was uncordoned and not upgraded: .*global timeout reached/,
+    );
+    expect(t.commands.filter((c) => / (uncordon|restart) /.test(` ${c} `)).map((c) => c.replace(/^kubectl --kubeconfig \S+ /, ''))).toEqual(
+      ['uncordon cp1'],
+    );
+  });
+});
+
+describe('manifestVersion', () => {
+  it('the kube-apiserver image tag of the static pod manifest', () => {
+    expect(manifestVersion(manifest('1.34.1'))).toBe('1.34.1');
+    expect(manifestVersion('image: registry.k8s.io/etcd:3.6.4-0\n')).toBeUndefined();
+    expect(manifestVersion(null)).toBeUndefined();
+  });
+});

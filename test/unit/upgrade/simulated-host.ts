@@ -1,0 +1,53 @@
+/** A simulated Debian node for the upgrade tasks' unit tests (recording transport). */
+import type { RecordingTransport } from '../../../src/transport/recording.js';
+import { APISERVER_MANIFEST } from '../../../src/tasks/upgrade/node-steps.js';
+import type { UpgradeRun } from '../../../src/upgrade/options.js';
+
+export const TARGET = '1.34.1';
+export const manifest = (v: string) =>
+  `spec:\n  containers:\n  - command:\n    - kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v${v}\n`;
+export const run = (over: Partial<UpgradeRun> = {}): UpgradeRun => ({
+  target: TARGET,
+  from: '1.33.5',
+  maxUnavailable: 1,
+  drainTimeoutSeconds: 120,
+  onDrainTimeout: 'stop',
+  controlPlaneOnly: false,
+  certificateRenewal: true,
+  ...over,
+});
+
+/** A Debian control plane at `from`: dpkg-query, apt-get install, apt-mark hold, kubeadm and kubectl behave. */
+export function simulate(t: RecordingTransport, from: string) {
+  const db = new Map(['kubeadm', 'kubelet', 'kubectl'].map((p) => [p, { version: `${from}-1.1`, held: true }]));
+  t.setFile(APISERVER_MANIFEST, manifest(from));
+  t.setFile(
+    '/etc/apt/sources.list.d/kubernetes.list',
+    `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${from.split('.').slice(0, 2).join('.')}/deb/ /\n`,
+  );
+  t.allow(/^dpkg-query /, () => ({
+    stdout: [...db].map(([n, s]) => `${n}|${s.held ? 'hold' : 'install'} ok installed|${s.version}\n`).join(''),
+  }));
+  t.allow(/apt-get .*install /, (c) => {
+    for (const m of c.command.matchAll(/(kubeadm|kubelet|kubectl)=(\S+)/g))
+      db.set(m[1]!, { version: m[2]!.replace('*', '1.1'), held: db.get(m[1]!)!.held });
+    return {};
+  });
+  t.allow(/apt-get .*update$/, {});
+  t.allow(
+    /^apt-mark hold /,
+    (c) => (
+      c.command
+        .split(' ')
+        .slice(2)
+        .forEach((p) => (db.get(p)!.held = true)),
+      {}
+    ),
+  );
+  t.allow(/^kubeadm upgrade apply /, (c) => (t.setFile(APISERVER_MANIFEST, manifest(/apply v(\S+)/.exec(c.command)![1]!)), {}));
+  t.allow(/^kubeadm upgrade node/, {});
+  t.allow(/^kubectl --kubeconfig \S+ (drain|uncordon) /, {});
+  t.allow(/^systemctl (daemon-reload|restart kubelet)$/, {});
+  t.allow(/^install -d -m 0755 \/var\/lib\/kubesmith\/upgrade$/, {});
+  return db;
+}
