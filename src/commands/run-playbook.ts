@@ -71,10 +71,10 @@ function convergeFor(ctx: CommandContext, loaded: LoadedInventory, hosts: Hosts,
     clusterHosts: hosts.controlPlanes.map((h) => h.name),
     hostLog: (host, message) => log.hostLine(host, message),
   });
-  const save = (result: RunResult) => {
+  const save = (result: RunResult, secrets: readonly string[]) => {
     const failed = new Set(result.recap.hosts.filter((h) => h.failed > 0).map((h) => h.host));
     try {
-      saveChecks(file, previous, cache.recorded(), (host) => !failed.has(host));
+      saveChecks(file, previous, cache.recorded(), (host) => !failed.has(host), secrets);
     } catch (err) {
       ctx.out.stderr.write(`warning: could not save ${file}: ${(err as Error).message}\n`);
     }
@@ -121,6 +121,7 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
   const secrets = knownSecrets(loaded, ctx.env);
   log.addSecrets(secrets);
   const pool = cluster.connect((rec) => log.command(rec));
+  const learned: string[] = []; // secrets tasks registered: never written to the checks file
   const converge = ctx.connections ? undefined : convergeFor(ctx, loaded, hosts, playbook.name, log);
   const connectAfter = async (host: Host) => {
     const t = await pool.get(host);
@@ -147,7 +148,10 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
       logDir: log.dir,
       hostLog: (host, message) => log.hostLine(host, message),
       secrets: () => secrets,
-      onSecret: (value) => log.addSecrets([value]),
+      onSecret: (value) => {
+        learned.push(value);
+        log.addSecrets([value]);
+      },
     };
     if (converge) opts.checks = converge.cache;
     if (run.only) opts.only = run.only;
@@ -155,7 +159,7 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
     if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;
     result = await runPlaybook(opts);
     await run.beforeClose?.({ connect: connectAfter, hosts, inventory: loaded.inventory, result });
-    converge?.save(result);
+    converge?.save(result, [...secrets, ...learned]);
   } finally {
     await listr?.done();
     await locks?.release();

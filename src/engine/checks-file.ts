@@ -39,15 +39,23 @@ export function loadChecks(path: string): Record<string, CheckEntry[]> {
   );
 }
 
-/** Keep this run's checks for the hosts in `keep` (those that ran without failing), the previous ones for the rest. */
+/**
+ * Keep this run's checks for the hosts in `keep` (those that ran without failing), the previous ones for the rest.
+ * An entry holding one of the run's known secrets (passwords, tokens a task registered) is left out.
+ */
 export function saveChecks(
   path: string,
   previous: Readonly<Record<string, CheckEntry[]>>,
   recorded: Readonly<Record<string, CheckEntry[]>>,
   keep: (host: string) => boolean,
+  secrets: readonly string[] = [],
 ): void {
+  const clean = (e: CheckEntry) => {
+    const text = e.kind === 'exec' ? `${e.text}\n${e.display}` : e.path;
+    return !secrets.some((s) => s.length > 0 && text.includes(s));
+  };
   const hosts: Record<string, CheckEntry[]> = { ...previous };
-  for (const [host, list] of Object.entries(recorded)) if (keep(host)) hosts[host] = list;
+  for (const [host, list] of Object.entries(recorded)) if (keep(host)) hosts[host] = list.filter(clean);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify({ version: packageVersion(), hosts } satisfies ChecksFile), { mode: 0o600 });
