@@ -159,7 +159,8 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
     if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;
     result = await runPlaybook(opts);
     await run.beforeClose?.({ connect: connectAfter, hosts, inventory: loaded.inventory, result });
-    converge?.save(result, [...secrets, ...learned]);
+    // plan reads the list apply keeps but never replaces it (apply's checks include its summary's)
+    if (!run.dryRun) converge?.save(result, [...secrets, ...learned]);
   } finally {
     await listr?.done();
     await locks?.release();

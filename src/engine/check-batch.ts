@@ -105,5 +105,8 @@ export async function runCheckBatch(t: Transport, entries: readonly CheckEntry[]
     return decodeCheckBatch(entries, batch.marker, r.stdout.toString('latin1'), 'latin1');
   }
   const r = await t.exec(batch, { allowFailure: true, timeoutMs });
-  return decodeCheckBatch(entries, batch.marker, r.stdout, 'utf8');
+  // Text only: a file whose bytes were not UTF-8 cannot be told apart after decoding, so it is read again on its own.
+  return decodeCheckBatch(entries, batch.marker, r.stdout, 'utf8').map((a) =>
+    a?.kind === 'read' && a.bytes?.toString('utf8').includes('\uFFFD') ? undefined : a,
+  );
 }

@@ -39,6 +39,9 @@ export interface ConvergeOptions {
   timeoutMs?: number;
 }
 
+/** The connection a host's batch is sent through. */
+type Sender = () => Promise<Transport>;
+
 class HostChecks {
   answers = new Map<string, CheckAnswer[]>();
   pending: Promise<void> | undefined;
@@ -97,19 +100,19 @@ export class ConvergeCache {
   }
 
   /** The answer to `entry` from the host's batch (sent on first need), or undefined: ask the host. */
-  async #take(host: string, inner: Transport, entry: CheckEntry): Promise<CheckAnswer | undefined> {
+  async #take(host: string, sender: Sender, entry: CheckEntry): Promise<CheckAnswer | undefined> {
     const h = this.#of(host);
     const previous = this.#opts.previous?.[host] ?? [];
     if (!h.valid || previous.length === 0) return undefined;
-    await (h.pending ??= this.#prefetch(host, h, inner, previous));
+    await (h.pending ??= this.#prefetch(host, h, sender, previous));
     const answer = h.valid ? h.answers.get(entryKey(entry))?.shift() : undefined;
     if (answer) h.served++;
     return answer;
   }
 
-  async #prefetch(host: string, h: HostChecks, inner: Transport, entries: readonly CheckEntry[]): Promise<void> {
+  async #prefetch(host: string, h: HostChecks, sender: Sender, entries: readonly CheckEntry[]): Promise<void> {
     try {
-      const answers = await runCheckBatch(inner, entries, this.#opts.timeoutMs ?? 120_000);
+      const answers = await runCheckBatch(await sender(), entries, this.#opts.timeoutMs ?? 120_000);
       if (!h.valid) return;
       entries.forEach((e, i) => {
         const a = answers[i];
@@ -122,8 +125,12 @@ export class ConvergeCache {
     }
   }
 
-  /** The transport a task call goes through; `mode` says, at each call, whether the task is checking or changing. */
-  view(inner: Transport, mode: () => CallMode): Transport {
+  /**
+   * The transport a task call goes through; `mode` says, at each call, whether the task is checking or changing.
+   * `sender` gives the host's own connection for the batch (one that hands back raw bytes: binary files stay exact);
+   * by default the batch goes through `inner`.
+   */
+  view(inner: Transport, mode: () => CallMode, sender: Sender = () => Promise.resolve(inner)): Transport {
     const host = inner.host;
     return {
       host,
@@ -131,13 +138,13 @@ export class ConvergeCache {
         const m = mode();
         if (m === 'change' || m === 'host-change') this.changed(host, m === 'host-change');
         if (m !== 'check') return inner.exec(cmd, opts);
-        return (await this.#served(host, inner, cmd, opts)) ?? inner.exec(cmd, opts);
+        return (await this.#served(host, sender, cmd, opts)) ?? inner.exec(cmd, opts);
       },
       readFile: async (path) => {
         if (mode() !== 'check') return inner.readFile(path);
         const entry: CheckEntry = { kind: 'read', path };
         this.#record(host, entry);
-        const a = await this.#take(host, inner, entry);
+        const a = await this.#take(host, sender, entry);
         return a?.kind === 'read' ? a.bytes : inner.readFile(path);
       },
       writeFile: (path, content, opts) => {
@@ -153,26 +160,26 @@ export class ConvergeCache {
   }
 
   /** A check command's result from the batch (recorded either way), or undefined when it must go to the host. */
-  async #served(host: string, inner: Transport, cmd: Command, opts: ExecOptions = {}): Promise<ExecResult | undefined> {
+  async #served(host: string, sender: Sender, cmd: Command, opts: ExecOptions = {}): Promise<ExecResult | undefined> {
     if (opts.stdin !== undefined || opts.noSudo || (opts.secrets?.length ?? 0) > 0) return undefined;
-    if (isLookupBatch(cmd)) return this.#servedLookups(host, inner, cmd);
+    if (isLookupBatch(cmd)) return this.#servedLookups(host, sender, cmd);
     const entry = execEntry(cmd);
     if (!entry) return undefined;
     this.#record(host, entry);
-    const a = await this.#take(host, inner, entry);
+    const a = await this.#take(host, sender, entry);
     if (a?.kind !== 'exec') return undefined;
     if (a.code !== 0 && !opts.allowFailure) throw new CommandError(host, entry.display, a.code, a.stdout, a.stderr);
     return { code: a.code, stdout: a.stdout, stderr: a.stderr, durationMs: 0 };
   }
 
   /** A batch of look-ups, answered look-up by look-up: all from the batch, or the whole batch from the host. */
-  async #servedLookups(host: string, inner: Transport, batch: LookupBatch): Promise<ExecResult | undefined> {
+  async #servedLookups(host: string, sender: Sender, batch: LookupBatch): Promise<ExecResult | undefined> {
     const entries = batch.lookups.map((l) => (l.kind === 'read' ? ({ kind: 'read', path: l.path } as const) : execEntry(l.cmd)));
     if (entries.some((e) => !e)) return undefined;
     const results: { code: number; stdout: string }[] = [];
     for (const e of entries as CheckEntry[]) {
       this.#record(host, e);
-      results.push(lookupResult(await this.#take(host, inner, e)) ?? { code: -1, stdout: '' });
+      results.push(lookupResult(await this.#take(host, sender, e)) ?? { code: -1, stdout: '' });
     }
     if (results.some((r) => r.code < 0)) return undefined;
     return { code: 0, stdout: encodeLookupOutput(batch.marker, results), stderr: '', durationMs: 0 };

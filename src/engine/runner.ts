@@ -198,7 +198,8 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
         // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
         const hostAbort = new AbortController();
         let mode: CallMode = task.liveCheck ? 'live' : 'check';
-        const view = (t: Transport) => opts.checks?.view(t, () => mode) ?? t;
+        const sender = (t: Transport) => () => opts.connect(opts.hosts.byName(t.host) ?? host);
+        const view = (t: Transport) => opts.checks?.view(t, () => mode, sender(t)) ?? t;
         try {
           const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal, view);
           const changing = () => void (mode = task.changesStayOnHost ? 'host-change' : 'change');

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { Lab } from '../lab/lab.js';
 import { renderSysctl } from '../../src/render/index.js';
 import { changedCount, hostOutcomes, kubesmith, labCluster, labReady, writesIn, type LabCluster } from './helpers.js';
@@ -30,7 +31,6 @@ describe.skipIf(!labReady())('converge: a no-change re-run costs one round trip 
   const logs = mkdtempSync(join(tmpdir(), 'kubesmith-converge-'));
 
   beforeAll(async () => {
-    rmSync(join(process.cwd(), '.kubesmith', NAME), { recursive: true, force: true }); // no checks from an earlier test run
     c = await labCluster(
       NAME,
       HOSTS.map((name) => ({ name })),
@@ -46,6 +46,9 @@ describe.skipIf(!labReady())('converge: a no-change re-run costs one round trip 
         ...c.mirrors,
       },
     });
+    // no checks kept by an earlier run of this test: the fresh apply starts without any
+    const cluster = (parse(readFileSync(inv, 'utf8')) as { metadata: { name: string } }).metadata.name;
+    rmSync(join(process.cwd(), '.kubesmith', cluster, 'checks'), { recursive: true, force: true });
   }, 120_000);
 
   afterAll(async () => {
@@ -73,6 +76,11 @@ describe.skipIf(!labReady())('converge: a no-change re-run costs one round trip 
     console.log(`no-change re-run, remote commands: ${HOSTS.map((h, i) => `${h}=${counts[i]}`).join(' ')}`);
     for (const [i, h] of HOSTS.entries()) expect(counts[i], h).toBeLessThanOrEqual(3);
     HOSTS.forEach((h, i) => expect(writesIn(lab.journal(h).slice(before[i])), h).toEqual([]));
+    const planDir = join(logs, 'plan');
+    const plan = await kubesmith(['plan', '-i', inv, '--log-dir', planDir]);
+    expect(plan.code, plan.stdout.slice(-3000)).toBe(0);
+    expect(plan.stdout.toLowerCase()).toContain('no changes');
+    for (const h of HOSTS) expect(commandsSent(planDir, h), `plan on ${h}: the batch, no lock`).toBe(1);
   }, 600_000);
 
   it('a file drifted on one host is found and fixed there; the others stay on the fast path', async () => {

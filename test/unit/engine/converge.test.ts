@@ -4,7 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkBatch, decodeCheckBatch, encodeCheckBatch, isCheckBatch, type CheckEntry } from '../../../src/engine/check-batch.js';
+import {
+  checkBatch,
+  decodeCheckBatch,
+  encodeCheckBatch,
+  isCheckBatch,
+  runCheckBatch,
+  type CheckEntry,
+} from '../../../src/engine/check-batch.js';
 import { checksFilePath, loadChecks, saveChecks } from '../../../src/engine/checks-file.js';
 import { ConvergeCache, type CallMode } from '../../../src/engine/converge.js';
 import { commandText, secret, sh, type Command } from '../../../src/transport/command.js';
@@ -122,6 +129,23 @@ describe('check batch script', () => {
     ]);
     const cut = full.slice(0, full.lastIndexOf('M:1:err'));
     expect(decodeCheckBatch(entries, 'M', cut, 'utf8')).toEqual([{ kind: 'exec', code: 0, stdout: 'a', stderr: '' }, undefined]);
+  });
+});
+
+describe('check batch through a transport without a raw runner', () => {
+  it('reads a text file again on its own when its bytes were not UTF-8 (they cannot be told apart after decoding)', async () => {
+    const h = new FakeHost('w1');
+    h.files.set('/text', 'plain\n');
+    h.files.set('/key.gpg', '\uFFFD\u0001binary');
+    const answers = await runCheckBatch(
+      h,
+      [
+        { kind: 'read', path: '/text' },
+        { kind: 'read', path: '/key.gpg' },
+      ],
+      1000,
+    );
+    expect(answers).toEqual([{ kind: 'read', bytes: Buffer.from('plain\n') }, undefined]);
   });
 });
 
