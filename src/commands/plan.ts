@@ -17,7 +17,8 @@ export const planCommand = defineCommand({
   takesPlaybook: true,
   positionals: [0, 1],
   async run(ctx) {
-    const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0] ?? 'apply', dryRun: true });
+    const playbook = ctx.positionals[0] ?? 'apply';
+    const { code } = await executePlaybook(ctx, { playbook, dryRun: true, converge: playbook === 'apply' });
     return code;
   },
 });

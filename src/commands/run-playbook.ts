@@ -93,6 +93,11 @@ export interface PlaybookRun {
   only?: string[];
   /** Print the hosts --limit (or `only`) selected on stderr before anything runs (destructive commands). */
   announceScope?: boolean;
+  /**
+   * Answer the checks from one batch per host (src/engine/converge.ts): apply and its plan, whose checks are all
+   * read-only look-ups; the one-shot operations (reset, recover, certs, etcd) ask one by one.
+   */
+  converge?: boolean;
   /** Called after the run while the connections are still open (apply reads its summary here). */
   beforeClose?: (session: RunSession) => Promise<void>;
 }
@@ -122,7 +127,7 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
   log.addSecrets(secrets);
   const pool = cluster.connect((rec) => log.command(rec));
   const learned: string[] = []; // secrets tasks registered: never written to the checks file
-  const converge = ctx.connections ? undefined : convergeFor(ctx, loaded, hosts, playbook.name, log);
+  const converge = run.converge && !ctx.connections ? convergeFor(ctx, loaded, hosts, playbook.name, log) : undefined;
   const connectAfter = async (host: Host) => {
     const t = await pool.get(host);
     return converge?.cache.view(t, () => 'check') ?? t;

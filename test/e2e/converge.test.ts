@@ -29,6 +29,7 @@ describe.skipIf(!labReady())('converge: a no-change re-run costs one round trip 
   let lab: Lab;
   let inv: string;
   const logs = mkdtempSync(join(tmpdir(), 'kubesmith-converge-'));
+  let checksFile = '';
 
   beforeAll(async () => {
     c = await labCluster(
@@ -49,6 +50,7 @@ describe.skipIf(!labReady())('converge: a no-change re-run costs one round trip 
     // no checks kept by an earlier run of this test: the fresh apply starts without any
     const cluster = (parse(readFileSync(inv, 'utf8')) as { metadata: { name: string } }).metadata.name;
     rmSync(join(process.cwd(), '.kubesmith', cluster, 'checks'), { recursive: true, force: true });
+    checksFile = join(process.cwd(), '.kubesmith', cluster, 'checks', 'apply.json');
   }, 120_000);
 
   afterAll(async () => {
@@ -81,6 +83,15 @@ describe.skipIf(!labReady())('converge: a no-change re-run costs one round trip 
     expect(plan.code, plan.stdout.slice(-3000)).toBe(0);
     expect(plan.stdout.toLowerCase()).toContain('no changes');
     for (const h of HOSTS) expect(commandsSent(planDir, h), `plan on ${h}: the batch, no lock`).toBe(1);
+    // the checks file keeps questions only: no bootstrap token, no kubeconfig content
+    const kept = readFileSync(checksFile, 'utf8');
+    const tokens = (await lab.exec('cp1', 'kubeadm token list --kubeconfig /etc/kubernetes/admin.conf')).stdout.match(
+      /[a-z0-9]{6}\.[a-z0-9]{16}/g,
+    );
+    expect(tokens?.length, 'bootstrap tokens exist').toBeGreaterThan(0);
+    for (const token of tokens ?? []) expect(kept.includes(token.split('.')[1]!)).toBe(false);
+    expect(kept).not.toContain('client-key-data');
+    expect(kept).toContain('/etc/sysctl.d/k8s.conf');
   }, 600_000);
 
   it('a file drifted on one host is found and fixed there; the others stay on the fast path', async () => {
