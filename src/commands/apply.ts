@@ -46,7 +46,7 @@ export const applyCommand = defineCommand({
     const beforeClose = async (s: RunSession) => {
       if (s.result.ok) summary = await readSummary(s, options);
     };
-    const { code } = await executePlaybook(ctx, { playbook: 'apply', dryRun: false, options, beforeClose });
+    const { code } = await executePlaybook(ctx, { playbook: 'apply', dryRun: false, options, beforeClose, converge: true });
     if (summary)
       ctx.out.stdout.write(
         ctx.flags.output === 'text' ? '\n' + formatSummary(summary, { color: ctx.out.color }) : JSON.stringify(summary) + '\n',

@@ -21,7 +21,8 @@ export const planCommand = defineCommand({
   async run(ctx) {
     // `plan upgrade`: the upgrade's route, each node's steps and every blocker (the same as `upgrade --plan`)
     if (ctx.positionals[0] === 'upgrade') return (await planUpgrade(ctx, await upgradeFlags(ctx))).code ?? 0;
-    const { code } = await executePlaybook(ctx, { playbook: ctx.positionals[0] ?? 'apply', dryRun: true });
+    const playbook = ctx.positionals[0] ?? 'apply';
+    const { code } = await executePlaybook(ctx, { playbook, dryRun: true, converge: playbook === 'apply' });
     return code;
   },
 });

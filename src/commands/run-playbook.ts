@@ -5,6 +5,8 @@
  */
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
+import { checksFilePath, loadChecks, saveChecks } from '../engine/checks-file.js';
+import { ConvergeCache } from '../engine/converge.js';
 import { withLockStep, RunLocks } from '../engine/lock.js';
 import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
@@ -60,6 +62,26 @@ function knownSecrets(loaded: LoadedInventory, env: CommandContext['env']): stri
     .filter((v) => v.length > 0);
 }
 
+/** The converge batch of this cluster and playbook: last run's checks in, this run's checks out (src/engine/converge.ts). */
+function convergeFor(ctx: CommandContext, loaded: LoadedInventory, hosts: Hosts, playbook: string, log: RunLog) {
+  const file = checksFilePath(ctx.cwd, loaded.inventory.metadata.name, playbook);
+  const previous = loadChecks(file);
+  const cache = new ConvergeCache({
+    previous,
+    clusterHosts: hosts.controlPlanes.map((h) => h.name),
+    hostLog: (host, message) => log.hostLine(host, message),
+  });
+  const save = (result: RunResult, secrets: readonly string[]) => {
+    const failed = new Set(result.recap.hosts.filter((h) => h.failed > 0).map((h) => h.host));
+    try {
+      saveChecks(file, previous, cache.recorded(), (host) => !failed.has(host), secrets);
+    } catch (err) {
+      ctx.out.stderr.write(`warning: could not save ${file}: ${(err as Error).message}\n`);
+    }
+  };
+  return { cache, save };
+}
+
 export interface PlaybookRun {
   /** A name under playbooks/ or a path. */
   playbook: string;
@@ -71,6 +93,11 @@ export interface PlaybookRun {
   only?: string[];
   /** Print the hosts --limit (or `only`) selected on stderr before anything runs (destructive commands). */
   announceScope?: boolean;
+  /**
+   * Answer the checks from one batch per host (src/engine/converge.ts): apply and its plan, whose checks are all
+   * read-only look-ups; the one-shot operations (reset, recover, certs, etcd) ask one by one.
+   */
+  converge?: boolean;
   /** Called after the run while the connections are still open (apply reads its summary here). */
   beforeClose?: (session: RunSession) => Promise<void>;
 }
@@ -99,6 +126,12 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
   const secrets = knownSecrets(loaded, ctx.env);
   log.addSecrets(secrets);
   const pool = cluster.connect((rec) => log.command(rec));
+  const learned: string[] = []; // secrets tasks registered: never written to the checks file
+  const converge = run.converge && !ctx.connections ? convergeFor(ctx, loaded, hosts, playbook.name, log) : undefined;
+  const connectAfter = async (host: Host) => {
+    const t = await pool.get(host);
+    return converge?.cache.view(t, () => 'check') ?? t;
+  };
 
   const text = ctx.flags.output === 'text';
   const listr = text && ctx.out.isTTY ? listrRenderer(ctx.out) : undefined;
@@ -120,13 +153,19 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
       logDir: log.dir,
       hostLog: (host, message) => log.hostLine(host, message),
       secrets: () => secrets,
-      onSecret: (value) => log.addSecrets([value]),
+      onSecret: (value) => {
+        learned.push(value);
+        log.addSecrets([value]);
+      },
     };
+    if (converge) opts.checks = converge.cache;
     if (run.only) opts.only = run.only;
     else if (limit) opts.limit = limit;
     if (ctx.flags.timeoutSeconds) opts.taskTimeoutMs = ctx.flags.timeoutSeconds * 1000;
     result = await runPlaybook(opts);
-    await run.beforeClose?.({ connect: (host) => pool.get(host), hosts, inventory: loaded.inventory, result });
+    await run.beforeClose?.({ connect: connectAfter, hosts, inventory: loaded.inventory, result });
+    // plan reads the list apply keeps but never replaces it (apply's checks include its summary's)
+    if (!run.dryRun) converge?.save(result, [...secrets, ...learned]);
   } finally {
     await listr?.done();
     await locks?.release();

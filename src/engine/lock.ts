@@ -272,6 +272,7 @@ export class RunLocks {
     return {
       id: LOCK_TASK_ID,
       title: `Run | Take the run lock ${LOCK_PATH}`,
+      liveCheck: true,
       check: async (ctx) => {
         // Taken here, not in apply(): holding the lock changes nothing in the cluster, so the step reports ok.
         if (ctx.dryRun) return { status: 'skip', reason: 'plan takes no lock' };

@@ -17,6 +17,7 @@ import { forEachLimit } from './limit.js';
 import { PlanBuilder, RecapBuilder } from './recap.js';
 import type { TaskRegistry } from './registry.js';
 import { maskOutcome, runTask, withTimeout } from './step.js';
+import type { CallMode, ConvergeCache } from './converge.js';
 import { abortableTransport, lazyTransport, readOnlyTransport } from './transports.js';
 import {
   RunState,
@@ -67,6 +68,8 @@ export interface RunnerOptions {
   taskTimeoutMs?: number;
   /** Shared values between tasks (a fresh one by default). */
   state?: RunState;
+  /** Checks answered from one batch per host (src/engine/converge.ts); without it every check asks the host. */
+  checks?: ConvergeCache;
 }
 
 export interface RunResult {
@@ -194,9 +197,14 @@ export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
         const t0 = Date.now();
         // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
         const hostAbort = new AbortController();
+        let mode: CallMode = task.liveCheck ? 'live' : 'check';
+        const sender = (t: Transport) => () => opts.connect(opts.hosts.byName(t.host) ?? host);
+        const view = (t: Transport) => opts.checks?.view(t, () => mode, sender(t)) ?? t;
         try {
-          const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal);
-          const outcome = maskOutcome(await withTimeout(runTask(task, ctx, dryRun), opts.taskTimeoutMs, task.id, hostAbort), secrets());
+          const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal, view);
+          const changing = () => void (mode = task.changesStayOnHost ? 'host-change' : 'change');
+          const work = runTask(task, ctx, dryRun, changing);
+          const outcome = maskOutcome(await withTimeout(work, opts.taskTimeoutMs, task.id, hostAbort), secrets());
           if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
           report(host, outcome.outcome, Date.now() - t0, outcome);
         } catch (err) {
@@ -237,12 +245,20 @@ type SharedContext = Pick<
   hostLog: RunnerOptions['hostLog'];
 };
 
-function taskContext(shared: SharedContext, host: Host, taskId: string, transport: Transport, signal: AbortSignal): TaskContext {
+function taskContext(
+  shared: SharedContext,
+  host: Host,
+  taskId: string,
+  transport: Transport,
+  signal: AbortSignal,
+  view: (t: Transport) => Transport,
+): TaskContext {
   const { hostLog, ...rest } = shared;
   return {
     ...rest,
     host,
-    transport: abortableTransport(shared.dryRun ? readOnlyTransport(transport) : transport, signal),
+    transport: abortableTransport(view(shared.dryRun ? readOnlyTransport(transport) : transport), signal),
+    transportFor: (other) => view(shared.transportFor(other)),
     signal,
     log: (message) => hostLog?.(host.name, `[${taskId}] ${message}`),
   };

@@ -9,8 +9,8 @@ export interface TaskOutcome {
   planned?: { status: 'change' | 'unknown'; changes: Change[] };
 }
 
-/** One task on one host: check, then (not in a dry run) apply and verify. */
-export async function runTask(task: Task, ctx: TaskContext, dryRun: boolean): Promise<TaskOutcome> {
+/** One task on one host: check, then (not in a dry run) apply and verify; `changing` is told just before apply. */
+export async function runTask(task: Task, ctx: TaskContext, dryRun: boolean, changing?: () => void): Promise<TaskOutcome> {
   const result = await task.check(ctx);
   switch (result.status) {
     case 'ok':
@@ -28,6 +28,7 @@ export async function runTask(task: Task, ctx: TaskContext, dryRun: boolean): Pr
     case 'change':
       if (result.changes.length === 0) return { outcome: 'ok' };
       if (dryRun) return { outcome: 'changed', changes: result.changes, planned: { status: 'change', changes: result.changes } };
+      changing?.();
       await task.apply(ctx, result.changes);
       await task.verify?.(ctx);
       return { outcome: 'changed', changes: result.changes };

@@ -72,6 +72,13 @@ export interface Task {
   title: string;
   /** Read-only: decide what would change. Must not write anything on any host. */
   check(ctx: TaskContext): Promise<CheckResult>;
+  /** check() must reach the host itself, never answers from the converge batch (the run lock: src/engine/converge.ts). */
+  liveCheck?: boolean;
+  /**
+   * apply() changes only this host's own files and kernel settings, nothing another host or the cluster API shows:
+   * its changes do not make the control planes' checks ask again (src/engine/converge.ts).
+   */
+  changesStayOnHost?: boolean;
   /** Make exactly the changes check() returned. */
   apply(ctx: TaskContext, changes: Change[]): Promise<void>;
   /** Confirm the desired state after apply (throw when not reached). */

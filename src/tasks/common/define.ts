@@ -21,6 +21,8 @@ export interface TaskSpec {
    * task is gated. Playbooks list every step unconditionally. Conditions that need a look at the host stay in plan().
    */
   skip?(ctx: TaskContext): string | false | undefined;
+  /** apply() changes only this host's files and kernel settings (see Task.changesStayOnHost). */
+  changesStayOnHost?: boolean;
   /** Read-only: look at the host and return what must change. Never write here. */
   plan(ctx: TaskContext): Promise<Plan>;
   verify?(ctx: TaskContext): Promise<void>;
@@ -66,5 +68,6 @@ export function defineTask(spec: TaskSpec): Task {
   if (spec.verify) task.verify = spec.verify;
   if (spec.skip) task.skip = spec.skip;
   if (spec.osPackages) task.osPackages = spec.osPackages;
+  if (spec.changesStayOnHost) task.changesStayOnHost = true;
   return task;
 }

@@ -31,6 +31,7 @@ export function withHostsBlock(current: string, block: string): string {
 
 export const hostprepEtcHosts = defineTask({
   id: 'hostprep.etchosts',
+  changesStayOnHost: true,
   title: 'Host prep | Add every node to /etc/hosts',
   skip: (ctx) => !ctx.inventory.spec.hostPrep.etcHosts && 'hostPrep.etcHosts is false',
   async plan(ctx) {

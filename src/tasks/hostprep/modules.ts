@@ -8,6 +8,7 @@ const PATH = '/etc/modules-load.d/k8s.conf';
 
 export const hostprepModules = defineTask({
   id: 'hostprep.modules',
+  changesStayOnHost: true,
   title: 'Host prep | Load overlay and br_netfilter now and at boot',
   async plan(ctx) {
     const t = ctx.transport;

@@ -18,6 +18,7 @@ export function fstabWithoutSwap(fstab: string): string {
 
 export const hostprepSwap = defineTask({
   id: 'hostprep.swap',
+  changesStayOnHost: true,
   title: 'Host prep | Turn swap off now and at boot',
   skip: (ctx) => ctx.inventory.spec.hostPrep.swap === 'keep' && 'hostPrep.swap is keep (kubelet failSwapOn: false)',
   async plan(ctx) {

@@ -8,6 +8,7 @@ const PATH = '/etc/sysctl.d/k8s.conf';
 
 export const hostprepSysctl = defineTask({
   id: 'hostprep.sysctl',
+  changesStayOnHost: true,
   title: 'Host prep | Enable IP forwarding and bridge netfilter sysctls',
   async plan(ctx) {
     const t = ctx.transport;

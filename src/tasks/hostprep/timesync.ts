@@ -32,6 +32,7 @@ export const hostprepTimeSync = defineTask({
   title: 'Host prep | Sync the clock with chrony from the inventory NTP servers',
   skip: (ctx) => !ctx.inventory.spec.hostPrep.timeSync && "hostPrep.timeSync is not set: the host's own time sync is left alone",
   osPackages: { debian: ['chrony'], rhel: ['chrony'] },
+  changesStayOnHost: true,
   async plan(ctx) {
     const t = ctx.transport;
     const distro = ctx.host.requireDistro();

@@ -8,6 +8,7 @@ import { defaultPackageRepository, minorTag } from '../../data/versions.js';
 
 export const kubernetesRepo = defineTask({
   id: 'kubernetes.repo',
+  changesStayOnHost: true,
   title: 'Kubernetes packages | Add the pkgs.k8s.io repository for this minor',
   skip: onlyOnline,
   async plan(ctx) {

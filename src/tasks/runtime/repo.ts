@@ -8,6 +8,7 @@ import { dockerRepo } from '../../data/runtime-repos.js';
 
 export const runtimeRepo = defineTask({
   id: 'runtime.repo',
+  changesStayOnHost: true,
   title: "Container runtime | Add Docker's package repository (containerd.io, docker-ce)",
   skip: onlyOnline,
   async plan(ctx) {
