@@ -12,6 +12,8 @@ import { etcdCommand } from '../commands/etcd.js';
 import { resetCommand } from '../commands/reset.js';
 import { recoverCommand } from '../commands/recover.js';
 import { nodeCommand } from '../commands/node.js';
+import { auditCommand } from '../commands/audit.js';
+import { doctorCommand } from '../commands/doctor.js';
 import type { CommandSpec } from './context.js';
 import { completionCommand } from './completion.js';
 import { versionCommand } from './version.js';
@@ -30,6 +32,8 @@ export const commands: CommandSpec[] = [
   recoverCommand,
   nodeCommand,
   certsCommand,
+  auditCommand,
+  doctorCommand,
   completionCommand,
   versionCommand,
 ];

@@ -2,22 +2,12 @@
 import type { CommandContext } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
-import type { Host } from '../model/host.js';
-import { endpointHealthArgv, endpointStatusArgv, formatBytes, parseEndpointHealth, parseEndpointStatus } from '../etcd/index.js';
-import { etcdNode, localEtcdHealthy, memberList, runEtcdctl, type EtcdNode } from '../tasks/etcd/node.js';
+import { formatBytes } from '../etcd/index.js';
+import { healthyEtcdVia, memberRows, type MemberRow } from '../tasks/etcd/status.js';
 import { backupOptions } from './destructive.js';
 import { executePlaybook } from './run-playbook.js';
 
-export interface MemberRow {
-  name: string;
-  id: string;
-  clientURL: string;
-  leader: boolean;
-  healthy: boolean;
-  dbSize?: number;
-  version?: string;
-  error?: string;
-}
+export type { MemberRow };
 
 export function formatStatus(rows: MemberRow[], via: string): string {
   const head = ['MEMBER', 'ID', 'CLIENT URL', 'LEADER', 'HEALTH', 'DB SIZE', 'VERSION'];
@@ -39,41 +29,12 @@ async function status(ctx: CommandContext): Promise<number> {
   const { hosts, inventory, connect } = await ctx.cluster();
   const pool = connect();
   try {
-    let via: { host: Host; e: EtcdNode } | undefined;
-    for (const cp of hosts.controlPlanes) {
-      const t = await pool.get(cp).catch(() => undefined);
-      const e = t && etcdNode(inventory, cp, t);
-      if (e && (await localEtcdHealthy(e).catch(() => false))) {
-        via = { host: cp, e };
-        break;
-      }
-    }
+    const via = await healthyEtcdVia(inventory, hosts.controlPlanes, pool);
     if (!via) {
       ctx.out.stderr.write(`no control plane has a healthy etcd member (${hosts.controlPlanes.map((h) => h.name).join(', ')})\n`);
       return 1;
     }
-    const members = await memberList(via.e);
-    const rows: MemberRow[] = [];
-    for (const m of members) {
-      const url = m.clientURLs[0] ?? '';
-      const row: MemberRow = { name: m.name, id: m.id, clientURL: url, leader: false, healthy: false };
-      if (url) {
-        const h = await runEtcdctl(via.e, endpointHealthArgv([url]), { retries: 1, allowFailure: true });
-        try {
-          const parsed = parseEndpointHealth(h.stdout)[0];
-          row.healthy = parsed?.health === true;
-          if (parsed?.error) row.error = parsed.error;
-        } catch {
-          row.error = h.stderr.trim().split('\n').pop() ?? `exit ${h.code}`;
-        }
-        const s = await runEtcdctl(via.e, endpointStatusArgv([url]), { retries: 1, allowFailure: true });
-        if (s.code === 0) {
-          const st = parseEndpointStatus(s.stdout)[0];
-          if (st) Object.assign(row, { leader: st.isLeader, dbSize: st.dbSize, version: st.version });
-        }
-      } else row.error = 'member added but not started';
-      rows.push(row);
-    }
+    const rows = await memberRows(via.e);
     if (ctx.flags.output === 'json') ctx.out.stdout.write(JSON.stringify({ via: via.host.name, members: rows }) + '\n');
     else ctx.out.stdout.write(formatStatus(rows, via.host.name));
     return rows.every((r) => r.healthy) && rows.some((r) => r.leader) ? 0 : 1;
