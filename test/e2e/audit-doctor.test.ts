@@ -1,7 +1,8 @@
 /**
  * audit and doctor on the lab, 1 control plane (real etcd) + 1 worker built by `apply`: doctor calls the fresh
  * cluster healthy (exit 0); the seed runbook's anonymous cluster-admin binding and swap turned back on are named by
- * audit (exit 2); IPv4 forwarding turned off on the worker is found by doctor (exit 2). Both stay read-only.
+ * audit (exit 2); a second NIC on the worker carrying its default route, which flannel then picks (the seed's
+ * multi-NIC --iface note), and IPv4 forwarding turned off there are found by doctor (exit 2). Both stay read-only.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,32 @@ describe.skipIf(!labReady())('audit and doctor on a lab cluster (1 control plane
     expect(findings(r.report, 'host.swap')).toEqual([expect.objectContaining({ node: 'w1', evidence: ['/proc/swaps: /swap.img'] })]);
     // apply built it right: its own certificates are on their own nodes
     expect(findings(r.report, 'certs').filter((f) => /does not name this node/.test(f.message))).toEqual([]);
+    // swap off again: the lab's kubelet (like a restarted real one) does not run with swap on
+    const back = await e.lab.exec('w1', 'swapoff /swap.img && lab-node-sync');
+    expect(back.code, back.stderr).toBe(0);
+  }, 300_000);
+
+  it("doctor: flannel on the worker's second NIC (its default route) is CRITICAL, naming both interfaces", async () => {
+    // a second NIC inside w1's own namespace (a veth pair, both ends there) and the default route on it
+    const nic = await e.lab.exec(
+      'w1',
+      'ip link add eth1 type veth peer name eth1p && ip addr add 192.168.50.12/24 dev eth1 && ip link set eth1 up && ip link set eth1p up && ip route add default via 192.168.50.1 dev eth1 && lab-node-sync',
+    );
+    expect(nic.code, nic.stderr).toBe(0);
+    const r = await run('doctor');
+    const seen = [
+      (await e.lab.exec('w1', 'ip -o -4 addr show; ip -4 route show default; command -v ip')).stdout,
+      (await e.lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} get node w1 -o json`)).stdout.slice(0, 1500),
+    ].join('\n');
+    expect(r.code, r.stdout + r.stderr + seen).toBe(2);
+    const w1 = e.lab.hosts.find((h) => h.name === 'w1')!.ip;
+    expect(findings(r.report, 'flannel.iface'), seen).toEqual([
+      expect.objectContaining({
+        node: 'w1',
+        severity: 'critical',
+        message: expect.stringContaining(`flannel uses 192.168.50.12 (eth1), not the inventory address ${w1} (eth0)`),
+      }),
+    ]);
   }, 300_000);
 
   it('doctor: IPv4 forwarding turned off on the worker is CRITICAL, exit 2', async () => {

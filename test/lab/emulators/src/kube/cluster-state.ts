@@ -26,6 +26,8 @@ export interface NodeStatus {
   cniConfigured: boolean;
   images: string[];
   updatedAt: number;
+  /** flanneld's external address on this node (flannel-node.ts), published as flannel.alpha.coreos.com/public-ip. */
+  flannelPublicIp?: string;
 }
 
 export interface KubeNode {

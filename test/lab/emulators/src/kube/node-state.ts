@@ -8,6 +8,7 @@ import { runtimeImages, serviceActive, swapOn } from './host-probe.js';
 import { KUBELET_CONFIG, parseKubeletConfig } from './node-files.js';
 import { imagePresent } from './image-ref.js';
 import { configHash, nodeResources } from './kubelet-node.js';
+import { flannelPublicIp } from './flannel-node.js';
 export { imagePresent, normalizeImage } from './image-ref.js';
 
 export function podImages(obj: KubeObject): string[] {
@@ -120,7 +121,15 @@ export function syncNode(): string | undefined {
     const conf = CNI_CONF[cni.kind];
     if (!exists(conf.file)) writeText(conf.file, conf.content);
   }
-  const status = { kubeletActive: active, cniConfigured: cniConfigured(), images, updatedAt: now() };
+  const runsFlannel = active && cni?.kind === 'flannel' && podImages(cni.obj).every((i) => imagePresent(images, i));
+  const publicIp = runsFlannel ? flannelPublicIp(cni.obj) : undefined;
+  const status = {
+    kubeletActive: active,
+    cniConfigured: cniConfigured(),
+    images,
+    updatedAt: now(),
+    ...(publicIp ? { flannelPublicIp: publicIp } : {}),
+  };
   // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
   const config = active ? (readText(KUBELET_CONFIG) ?? '') : '';
   const resources = active && configHash(config) !== node.kubeletConfigHash ? nodeResources(config) : undefined;
