@@ -13,6 +13,8 @@ import { resetCommand } from '../commands/reset.js';
 import { recoverCommand } from '../commands/recover.js';
 import { nodeCommand } from '../commands/node.js';
 import { upgradeCommand } from '../commands/upgrade.js';
+import { auditCommand } from '../commands/audit.js';
+import { doctorCommand } from '../commands/doctor.js';
 import type { CommandSpec } from './context.js';
 import { completionCommand } from './completion.js';
 import { versionCommand } from './version.js';
@@ -32,6 +34,8 @@ export const commands: CommandSpec[] = [
   recoverCommand,
   nodeCommand,
   certsCommand,
+  auditCommand,
+  doctorCommand,
   completionCommand,
   versionCommand,
 ];

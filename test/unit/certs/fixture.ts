@@ -67,7 +67,10 @@ export function writeNodeTree(root: string, o: NodeTreeOptions): SharedCas {
   write(`${pki}/apiserver-kubelet-client.crt`, leaf('kube-apiserver-kubelet-client', cas.ca));
   write(`${pki}/apiserver-etcd-client.crt`, leaf('kube-apiserver-etcd-client', cas.etcd));
   write(`${pki}/front-proxy-client.crt`, leaf('front-proxy-client', cas.frontProxy));
-  for (const f of ['etcd/server', 'etcd/peer', 'etcd/healthcheck-client']) write(`${pki}/${f}.crt`, leaf(o.node, cas.etcd));
+  // etcd server and peer carry kubeadm's SANs: the node name and localhost, its IP and the loopbacks
+  const etcdSans = { dnsNames: [o.node, 'localhost'], ips: [o.ip, '127.0.0.1', '::1'] };
+  for (const f of ['etcd/server', 'etcd/peer']) write(`${pki}/${f}.crt`, leaf(o.node, cas.etcd, etcdSans));
+  write(`${pki}/etcd/healthcheck-client.crt`, leaf('kube-etcd-healthcheck-client', cas.etcd));
   for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
     write(
       `/etc/kubernetes/${name}`,

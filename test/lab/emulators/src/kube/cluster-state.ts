@@ -28,6 +28,8 @@ export interface NodeStatus {
   updatedAt: number;
   /** notAfter (ms) of the kubelet's client certificate at the last sync: past it, the kubelet cannot post status. */
   clientNotAfter?: number;
+  /** flanneld's external address on this node (flannel-node.ts), published as flannel.alpha.coreos.com/public-ip. */
+  flannelPublicIp?: string;
 }
 
 export interface KubeNode {

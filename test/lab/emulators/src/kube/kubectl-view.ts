@@ -24,6 +24,25 @@ function capacity(): Record<string, string> {
   };
 }
 
+/** What flanneld writes on its node (flannel pkg/subnet/kube/annotations.go; shape: test/fixtures/real/kubectl). */
+function flannelAnnotations(c: Cluster, n: KubeNode): Record<string, string> {
+  if (!n.status.flannelPublicIp || cniDaemonSet(c)?.kind !== 'flannel') return {};
+  const netConf = Object.values(c.objects).find((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'kube-flannel-cfg') as
+    | { data?: Record<string, string> }
+    | undefined;
+  let backend = 'vxlan';
+  try {
+    backend = String(JSON.parse(netConf?.data?.['net-conf.json'] ?? '{}')?.Backend?.Type ?? 'vxlan');
+  } catch {}
+  const mac = `2e:${hexOf(`vtep/${n.name}`, 10).replace(/(..)(?!$)/g, '$1:')}`; // locally administered, stable per node
+  return {
+    'flannel.alpha.coreos.com/backend-data': backend === 'vxlan' ? JSON.stringify({ VNI: 1, VtepMAC: mac }) : 'null',
+    'flannel.alpha.coreos.com/backend-type': backend,
+    'flannel.alpha.coreos.com/kube-subnet-manager': 'true',
+    'flannel.alpha.coreos.com/public-ip': n.status.flannelPublicIp,
+  };
+}
+
 /** A Node as the API server returns it: the keys and types of a real kubeadm node (test/fixtures/real/kubectl). */
 export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
   const reason = notReadyReason(c, n);
@@ -48,6 +67,7 @@ export function nodeObject(c: Cluster, n: KubeNode): KubeObject {
         'kubeadm.alpha.kubernetes.io/cri-socket': n.criSocket,
         'node.alpha.kubernetes.io/ttl': '0',
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+        ...flannelAnnotations(c, n),
       },
       resourceVersion: String(Math.trunc((n.status.updatedAt || n.created) / 1000) % 1_000_000),
       uid: uuidOf(`node/${n.name}/${n.created}`),

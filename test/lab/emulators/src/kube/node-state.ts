@@ -9,6 +9,7 @@ import { KUBELET_CONFIG, parseKubeletConfig } from './node-files.js';
 import { imagePresent } from './image-ref.js';
 import { configHash, nodeResources } from './kubelet-node.js';
 import { BOOTSTRAP_KUBECONFIG, clientState, tlsBootstrap } from './kubelet-client.js';
+import { flannelPublicIp } from './flannel-node.js';
 export { imagePresent, normalizeImage } from './image-ref.js';
 
 export function podImages(obj: KubeObject): string[] {
@@ -124,12 +125,15 @@ export function syncNode(): string | undefined {
     if (!exists(conf.file)) writeText(conf.file, conf.content);
   }
   const client = clientState(snapshot);
+  const runsFlannel = active && cni?.kind === 'flannel' && podImages(cni.obj).every((i) => imagePresent(images, i));
+  const publicIp = runsFlannel ? flannelPublicIp(cni.obj) : undefined;
   const status = {
     kubeletActive: active && client.valid,
     cniConfigured: cniConfigured(),
     images,
     updatedAt: now(),
     ...(client.notAfter !== undefined ? { clientNotAfter: client.notAfter } : {}),
+    ...(publicIp ? { flannelPublicIp: publicIp } : {}),
   };
   // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
   const config = active ? (readText(KUBELET_CONFIG) ?? '') : '';
