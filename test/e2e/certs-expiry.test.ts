@@ -78,6 +78,9 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
     expect(r.stdout).toMatch(/^cp1\s+~kube\/\.kube\/config\s.*\s36[45]\s+ca\s+OK$/m);
     expect(r.stdout).toMatch(/^admin\s+admin\.conf\s.*\s36[45]\s+ca\s+OK$/m);
     expect(r.stdout).not.toMatch(/^w1\s+~/m); // apply hands no admin.conf to workers
+    // each kubelet's own serving certificate (self-signed: no serverTLSBootstrap), workers included
+    for (const node of ['cp1', 'w1'])
+      expect(r.stdout).toMatch(new RegExp(`^${node}\\s+kubelet-serving\\s.*\\s36[45]\\s+self-signed\\s+OK$`, 'm'));
     expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^CERTS OK/);
   }, 120_000);
 
