@@ -94,20 +94,27 @@ function clusterCa(nodes: readonly NodeInput[]): string | undefined {
   return [...counts.values()].sort((a, b) => b.n - a.n)[0]?.pem;
 }
 
-/** Fingerprints of the client certificates in the control planes' admin.conf: what a handed-out copy should hold. */
-function adminFingerprints(nodes: readonly NodeInput[]): Set<string> {
-  const out = new Set<string>();
+/**
+ * The control planes' admin.conf: fingerprints of their client certificates (what a handed-out copy should hold) and
+ * the API servers they name (a ~/.kube/config naming another server is someone else's, not a copy of ours).
+ */
+function adminConfs(nodes: readonly NodeInput[]): Pick<Reference, 'admin' | 'servers'> {
+  const admin = new Set<string>();
+  const servers = new Set<string>();
   for (const n of nodes) {
-    const pem = pemCertificates(n.collected?.kubeconfigs.get('admin.conf')?.lines.clientCertData ?? '')[0];
-    if (n.controlPlane && pem) out.add(sha256Hex(pem));
+    const lines = n.controlPlane ? n.collected?.kubeconfigs.get('admin.conf')?.lines : undefined;
+    const pem = pemCertificates(lines?.clientCertData ?? '')[0];
+    if (pem) admin.add(sha256Hex(pem));
+    if (lines?.server) servers.add(lines.server);
   }
-  return out;
+  return { admin, servers };
 }
 
 /** What the admin.conf copies are compared with. */
 interface Reference {
   ca?: string;
   admin: Set<string>;
+  servers: Set<string>;
 }
 
 class NodeChecker {
@@ -236,9 +243,10 @@ class NodeChecker {
    * its client certificate like any other, the CA it trusts against the cluster's, and a note when it is not the
    * control planes' current admin.conf (a copy left behind by a renewal expires on its own date).
    */
-  copy(name: string, entry: { path: string; lines: KubeconfigLines }, ref: Reference): void {
+  copy(name: string, entry: { path: string; lines: KubeconfigLines }, ref: Reference, ours = false): void {
     const pem = pemCertificates(entry.lines.clientCertData ?? '')[0];
     if (!pem) return; // not a client-certificate kubeconfig (a token or exec plugin): nothing of ours to watch
+    if (!ours && ref.servers.size && entry.lines.server && !ref.servers.has(entry.lines.server)) return; // another cluster's
     const file: CertFile = { name, path: entry.path, kind: 'kubeconfig', ca: 'ca', renewable: false };
     const caPem = ref.ca ?? this.cas.get('ca');
     if (!this.row(file, pem, caPem ? { caPem } : undefined)) return;
@@ -357,7 +365,7 @@ function adminMachine(copy: NonNullable<CheckOptions['adminCopy']>, opts: CheckO
     complete: true,
   };
   const checker = new NodeChecker({ node: ADMIN_NODE, controlPlane: false, expectedSans: [], collected }, opts);
-  checker.copy('admin.conf', copy, ref);
+  checker.copy('admin.conf', copy, ref, true); // kubesmith wrote it: checked whatever server it names
   return checker;
 }
 
@@ -366,7 +374,7 @@ export function analyze(nodes: NodeInput[], opts: CheckOptions): CheckReport {
   const findings: Finding[] = [];
   const cps: { node: string; collected: Collected }[] = [];
   const ca = clusterCa(nodes);
-  const ref: Reference = { admin: adminFingerprints(nodes), ...(ca ? { ca } : {}) };
+  const ref: Reference = { ...adminConfs(nodes), ...(ca ? { ca } : {}) };
   for (const n of nodes) {
     if (!n.collected || n.unreachable) {
       const u = unreachable(n);

@@ -149,7 +149,7 @@ describe('certs check analysis', () => {
 
   it("the admin.conf copies: root's and the SSH user's ~/.kube/config on every node that has one, and the admin machine's", () => {
     const cp1 = node('cp1', true, { cas, copies: ['/root', '/nonexistent'] }, 'nobody');
-    const w1 = node('w1', false, { cas, copies: ['/nonexistent'] }, 'nobody');
+    const w1 = node('w1', false, { cas, copies: ['/nonexistent'], server: 'https://10.0.0.1:6443' }, 'nobody');
     const adminConf = cp1.collected!.kubeconfigs.get('admin.conf')!;
     const r = analyze([cp1, w1], { ...opts, adminCopy: { path: '/home/op/.kubesmith/k/admin.conf', lines: adminConf.lines } });
     expect(r.findings).toEqual([]);
@@ -167,12 +167,19 @@ describe('certs check analysis', () => {
 
   it('a copy that expired, one left behind by a renewal, and one trusting another CA', () => {
     const cp1 = node('cp1', true, { cas });
-    const old = node('cp2', true, { cas, leafDays: [-395, -3], copies: ['/root'] }).collected!.kubeconfigs.get('~root/.kube/config')!;
+    const server = 'https://10.0.0.1:6443'; // every copy names the API server of cp1's admin.conf, as copies of it do
+    const old = node('cp2', true, { cas, leafDays: [-395, -3], copies: ['/root'], server }).collected!.kubeconfigs.get(
+      '~root/.kube/config',
+    )!;
     const stale = node('cp3', true, { cas, leafDays: [-100, 265], copies: ['/root'] }).collected!.kubeconfigs.get('~root/.kube/config')!;
-    const foreign = node('w1', false, { copies: ['/root'] }).collected!.kubeconfigs.get('~root/.kube/config')!;
+    // a copy of this cluster's admin.conf (same API server) signed by and trusting a CA the cluster does not have
+    const foreign = node('w1', false, { copies: ['/root'], server }).collected!.kubeconfigs.get('~root/.kube/config')!;
+    // the SSH user's kubeconfig of another cluster (another API server): not a copy of ours, not checked
+    const other = node('w1', false, { copies: ['/root'] }).collected!.kubeconfigs.get('~root/.kube/config')!;
     cp1.collected!.kubeconfigs.set('~root/.kube/config', old);
     const w1 = node('w1', false, { cas });
     w1.collected!.kubeconfigs.set('~root/.kube/config', foreign);
+    w1.collected!.kubeconfigs.set('~kube/.kube/config', other);
     const r = analyze([cp1, w1], { ...opts, adminCopy: stale });
     expect(r.rows.find((x) => x.node === 'cp1' && x.cert === '~root/.kube/config')).toMatchObject({
       status: 'critical',
@@ -183,6 +190,7 @@ describe('certs check analysis', () => {
     expect(r.findings.map((f) => `${f.node}: ${f.message}`)).toContain(
       "w1: ~root/.kube/config: embedded CA differs from the cluster's pki/ca.crt",
     );
+    expect(r.rows.filter((x) => x.cert === '~kube/.kube/config')).toEqual([]);
     expect(r.exitCode).toBe(2);
   });
 

@@ -23,6 +23,8 @@ export interface NodeTreeOptions {
   dropIpSan?: boolean;
   /** Home directories that get a copy of admin.conf as ~/.kube/config (what controlplane.kubeconfig hands out). */
   copies?: string[];
+  /** The API server the kubeconfigs name (default https://<ip>:6443). */
+  server?: string;
 }
 
 export interface SharedCas {
@@ -72,7 +74,7 @@ export function writeNodeTree(root: string, o: NodeTreeOptions): SharedCas {
   write(`${pki}/front-proxy-client.crt`, leaf('front-proxy-client', cas.frontProxy));
   for (const f of ['etcd/server', 'etcd/peer', 'etcd/healthcheck-client']) write(`${pki}/${f}.crt`, leaf(o.node, cas.etcd));
   for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
-    const conf = kubeconfigYaml('k', `https://${o.ip}:6443`, cas.ca.cert, name, { cert: leaf(name, cas.ca), key: LEAF_KEY });
+    const conf = kubeconfigYaml('k', o.server ?? `https://${o.ip}:6443`, cas.ca.cert, name, { cert: leaf(name, cas.ca), key: LEAF_KEY });
     write(`/etc/kubernetes/${name}`, conf, 0o600);
     if (name === 'admin.conf') for (const home of o.copies ?? []) write(`${home}/.kube/config`, conf, 0o600);
   }
