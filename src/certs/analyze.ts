@@ -3,7 +3,7 @@
  * status out (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). No I/O, so every rule is unit-tested.
  */
 import { CAS, KUBECONFIGS, KUBELET_CONF, LEAVES, type CaName, type CertFile } from './catalog.js';
-import type { Collected } from './collect.js';
+import type { Collected, KubeconfigLines } from './collect.js';
 import { sharedStatus } from './shared.js';
 import { certFacts, daysLeft, normalizeIp, pemCertificates, sha256Hex, signedBy, type CertFacts } from './x509.js';
 
@@ -24,7 +24,15 @@ export interface CheckOptions {
   warnDays: number;
   /** The controlPlaneEndpoint host, when the inventory has one: every apiserver cert must carry it. */
   endpointHost?: string;
+  /** The admin machine's copy of admin.conf (.kubesmith/<cluster>/admin.conf), when it exists. */
+  adminCopy?: { path: string; lines: KubeconfigLines } | undefined;
 }
+
+/** The admin machine's row in the table: a selector word, so no host can be named like it. */
+export const ADMIN_NODE = 'admin';
+/** A CA is replaced, never renewed: WARNING below a year of life left (or --warn-days if longer), CRITICAL below 90 days. */
+export const CA_WARN_DAYS = 365;
+export const CA_CRITICAL_DAYS = 90;
 
 export interface CertRow {
   node: string;
@@ -64,12 +72,49 @@ export function exitCodeFor(severities: Iterable<Severity>): CheckReport['exitCo
 
 const STATUS_TEXT = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 
-function validity(f: CertFacts, opts: CheckOptions): { status: Severity; note?: string } {
+function validity(f: CertFacts, opts: CheckOptions, ca: boolean): { status: Severity; note?: string } {
   const left = daysLeft(f.notAfter, opts.now);
   if (opts.now < f.notBefore) return { status: 'critical', note: `not valid before ${f.notBefore.toISOString()}` };
   if (opts.now >= f.notAfter) return { status: 'critical', note: `expired ${daysLeft(opts.now, f.notAfter)} day(s) ago` };
-  if (left < opts.warnDays) return { status: 'warning', note: `expires within ${opts.warnDays} days` };
+  if (ca && left < CA_CRITICAL_DAYS) return { status: 'critical', note: `CA expires within ${CA_CRITICAL_DAYS} days (rotate it)` };
+  const warn = ca ? Math.max(CA_WARN_DAYS, opts.warnDays) : opts.warnDays;
+  if (left < warn) return { status: 'warning', note: `expires within ${warn} days${ca ? ' (a CA is rotated, not renewed)' : ''}` };
   return { status: 'ok' };
+}
+
+/** The cluster's CA as most control planes hold it (pki/ca.crt), for nodes and copies that have none of their own. */
+function clusterCa(nodes: readonly NodeInput[]): string | undefined {
+  const counts = new Map<string, { pem: string; n: number }>();
+  for (const n of nodes) {
+    const pem = n.controlPlane ? pemCertificates(n.collected?.certs.get('ca')?.pem ?? '')[0] : undefined;
+    if (!pem) continue;
+    const e = counts.get(sha256Hex(pem)) ?? { pem, n: 0 };
+    counts.set(sha256Hex(pem), { pem, n: e.n + 1 });
+  }
+  return [...counts.values()].sort((a, b) => b.n - a.n)[0]?.pem;
+}
+
+/**
+ * The control planes' admin.conf: fingerprints of their client certificates (what a handed-out copy should hold) and
+ * the API servers they name (a ~/.kube/config naming another server is someone else's, not a copy of ours).
+ */
+function adminConfs(nodes: readonly NodeInput[]): Pick<Reference, 'admin' | 'servers'> {
+  const admin = new Set<string>();
+  const servers = new Set<string>();
+  for (const n of nodes) {
+    const lines = n.controlPlane ? n.collected?.kubeconfigs.get('admin.conf')?.lines : undefined;
+    const pem = pemCertificates(lines?.clientCertData ?? '')[0];
+    if (pem) admin.add(sha256Hex(pem));
+    if (lines?.server) servers.add(lines.server);
+  }
+  return { admin, servers };
+}
+
+/** What the admin.conf copies are compared with. */
+interface Reference {
+  ca?: string;
+  admin: Set<string>;
+  servers: Set<string>;
 }
 
 class NodeChecker {
@@ -92,7 +137,8 @@ class NodeChecker {
     const ref = caPem ?? (expected ? this.cas.get(expected) : undefined);
     if (ref && signedBy(pem, ref)) return { ca: expected ?? 'ca', ok: true };
     for (const [name, ca] of this.cas) if (signedBy(pem, ca)) return { ca: name, ok: !expected };
-    return { ca: `? (issuer CN=${f.issuerCN})`, ok: false };
+    // no CA to compare with (a worker read alone with --limit): unknown, not wrong
+    return { ca: `? (issuer CN=${f.issuerCN})`, ok: !ref && this.cas.size === 0 };
   }
 
   row(file: CertFile, pem: string | undefined, extra?: { caPem?: string; expected?: CaName | 'none' }): CertFacts | undefined {
@@ -129,7 +175,7 @@ class NodeChecker {
       this.findings.push({ severity: 'critical', node, message: `${file.name}: cannot parse the certificate (${(err as Error).message})` });
       return undefined;
     }
-    const v = validity(f, this.opts);
+    const v = validity(f, this.opts, file.kind === 'ca');
     const expected = extra?.expected === 'none' ? undefined : (extra?.expected ?? file.ca);
     const s =
       file.kind === 'ca'
@@ -192,6 +238,36 @@ class NodeChecker {
     else if (!lines.clientCertFile) this.row(kc, undefined);
   }
 
+  /**
+   * A copy of admin.conf that kubesmith handed out (root's and the SSH user's ~/.kube/config, the admin machine's):
+   * its client certificate like any other, the CA it trusts against the cluster's, and a note when it is not the
+   * control planes' current admin.conf (a copy left behind by a renewal expires on its own date).
+   */
+  copy(name: string, entry: { path: string; lines: KubeconfigLines }, ref: Reference, ours = false): void {
+    const pem = pemCertificates(entry.lines.clientCertData ?? '')[0];
+    if (!pem) return; // not a client-certificate kubeconfig (a token or exec plugin): nothing of ours to watch
+    if (!ours && ref.servers.size && entry.lines.server && !ref.servers.has(entry.lines.server)) return; // another cluster's
+    const file: CertFile = { name, path: entry.path, kind: 'kubeconfig', ca: 'ca', renewable: false };
+    const caPem = ref.ca ?? this.cas.get('ca');
+    if (!this.row(file, pem, caPem ? { caPem } : undefined)) return;
+    const row = this.rows.at(-1)!;
+    const trusted = pemCertificates(entry.lines.caData ?? '')[0];
+    if (trusted && caPem && sha256Hex(trusted) !== sha256Hex(caPem)) {
+      row.status = 'critical';
+      row.note = [row.note, 'trusts another CA than the cluster'].filter(Boolean).join('; ');
+      this.findings.push({
+        severity: 'critical',
+        node: this.input.node,
+        message: `${name}: embedded CA differs from the cluster's pki/ca.crt`,
+      });
+    }
+    if (ref.admin.size && !ref.admin.has(sha256Hex(pem))) row.note = [row.note, 'not the current admin.conf'].filter(Boolean).join('; ');
+  }
+
+  copies(ref: Reference): void {
+    for (const [name, entry] of this.input.collected.kubeconfigs) if (name.startsWith('~')) this.copy(name, entry, ref);
+  }
+
   /** Each CA key matches its certificate; sa.key matches sa.pub; keys are 0600. */
   private keys(): void {
     const c = this.input.collected;
@@ -249,23 +325,61 @@ class NodeChecker {
   }
 }
 
+function unreachable(n: NodeInput): { row: CertRow; finding: Finding } {
+  const why = n.unreachable ?? 'no data';
+  return {
+    finding: { severity: 'unknown', node: n.node, message: `unreachable: ${why}` },
+    row: { node: n.node, cert: '*', path: '', expires: '', daysLeft: null, ca: '', status: 'unknown', note: why },
+  };
+}
+
+/** The shared trust roots compared across control planes. */
+function sharedFindings(cps: { node: string; collected: Collected }[]): Finding[] {
+  if (cps.length < 2) return [];
+  const findings: Finding[] = [];
+  for (const s of sharedStatus(cps)) {
+    if (!s.majority && s.differing.length)
+      findings.push({
+        severity: 'critical',
+        message: `${s.file.name}: control planes disagree and no version has a majority (${s.differing.join(', ')})`,
+      });
+    else if (s.differing.length)
+      findings.push({
+        severity: 'critical',
+        message: `${s.file.name} differs on ${s.differing.join(', ')} from the majority (${s.holders.join(', ')})`,
+      });
+    if (s.missing.length && s.holders.length)
+      findings.push({ severity: 'critical', message: `${s.file.name} missing on ${s.missing.join(', ')}` });
+  }
+  return findings;
+}
+
+/** The admin machine's copy, checked like a node's (a pseudo-node with nothing but that kubeconfig). */
+function adminMachine(copy: NonNullable<CheckOptions['adminCopy']>, opts: CheckOptions, ref: Reference): NodeChecker {
+  const collected: Collected = {
+    certs: new Map(),
+    kubeconfigs: new Map(),
+    pubkeys: new Map(),
+    missing: new Map(),
+    errors: [],
+    complete: true,
+  };
+  const checker = new NodeChecker({ node: ADMIN_NODE, controlPlane: false, expectedSans: [], collected }, opts);
+  checker.copy('admin.conf', copy, ref, true); // kubesmith wrote it: checked whatever server it names
+  return checker;
+}
+
 export function analyze(nodes: NodeInput[], opts: CheckOptions): CheckReport {
   const rows: CertRow[] = [];
   const findings: Finding[] = [];
   const cps: { node: string; collected: Collected }[] = [];
+  const ca = clusterCa(nodes);
+  const ref: Reference = { ...adminConfs(nodes), ...(ca ? { ca } : {}) };
   for (const n of nodes) {
     if (!n.collected || n.unreachable) {
-      findings.push({ severity: 'unknown', node: n.node, message: `unreachable: ${n.unreachable ?? 'no data'}` });
-      rows.push({
-        node: n.node,
-        cert: '*',
-        path: '',
-        expires: '',
-        daysLeft: null,
-        ca: '',
-        status: 'unknown',
-        note: n.unreachable ?? 'no data',
-      });
+      const u = unreachable(n);
+      rows.push(u.row);
+      findings.push(u.finding);
       continue;
     }
     // judged at the node's own clock, as its TLS peers judge them (the admin machine's when the node did not say)
@@ -278,25 +392,16 @@ export function analyze(nodes: NodeInput[], opts: CheckOptions): CheckReport {
       cps.push({ node: n.node, collected: n.collected });
     }
     checker.kubelet();
+    checker.copies(ref);
     rows.push(...checker.rows);
     findings.push(...checker.findings);
   }
-  if (cps.length > 1) {
-    for (const s of sharedStatus(cps)) {
-      if (!s.majority && s.differing.length)
-        findings.push({
-          severity: 'critical',
-          message: `${s.file.name}: control planes disagree and no version has a majority (${s.differing.join(', ')})`,
-        });
-      else if (s.differing.length)
-        findings.push({
-          severity: 'critical',
-          message: `${s.file.name} differs on ${s.differing.join(', ')} from the majority (${s.holders.join(', ')})`,
-        });
-      if (s.missing.length && s.holders.length)
-        findings.push({ severity: 'critical', message: `${s.file.name} missing on ${s.missing.join(', ')}` });
-    }
+  if (opts.adminCopy) {
+    const admin = adminMachine(opts.adminCopy, opts, ref);
+    rows.push(...admin.rows);
+    findings.push(...admin.findings);
   }
+  findings.push(...sharedFindings(cps));
   const exitCode = exitCodeFor(findings.map((f) => f.severity));
   return { rows, findings, status: STATUS_TEXT[exitCode], exitCode };
 }

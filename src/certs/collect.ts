@@ -21,11 +21,26 @@ pubkey() {
   echo "@@pubkey $1 $(stat -c %a "$2")"; echo "$der"
 }`;
 
+/** The copies of admin.conf kubesmith hands out on a node: root's and the SSH user's ~/.kube/config. */
+function kubeconfigCopies(root: string, sshUser: string): string {
+  const rootCopy = `kubeconfig ${quote(copyName('root'))} ${quote(`${root}/root/.kube/config`)}`;
+  if (sshUser === 'root') return rootCopy;
+  return `${rootCopy}
+h=$(getent passwd ${quote(sshUser)} | cut -d: -f6)
+[ -n "$h" ] && [ "$h" != /root ] && kubeconfig ${quote(copyName(sshUser))} ${quote(root)}"$h/.kube/config"`;
+}
+
+/** The name a user's ~/.kube/config goes by in the report ("~kube/.kube/config"). */
+export function copyName(user: string): string {
+  return `~${user}/.kube/config`;
+}
+
 /**
- * The collector for one node; control planes get the kubeadm PKI and kubeconfigs too. All paths are constants
- * of catalog.ts; `root` prefixes them (unit tests run the script on a directory tree; hosts use '').
+ * The collector for one node; control planes get the kubeadm PKI and kubeconfigs too, every node its kubelet files
+ * and the ~/.kube/config copies of root and `sshUser`. All paths are constants of catalog.ts; `root` prefixes them
+ * (unit tests run the script on a directory tree; hosts use '').
  */
-export function collectScript(controlPlane: boolean, root = ''): ShellScript {
+export function collectScript(controlPlane: boolean, root = '', sshUser = 'root'): ShellScript {
   const calls = (fn: string, entries: { name: string; path: string }[]) =>
     entries.map((e) => `${fn} ${e.name} ${quote(root + e.path)}`).join('\n');
   const cp = controlPlane
@@ -43,6 +58,7 @@ export function collectScript(controlPlane: boolean, root = ''): ShellScript {
 p=$(sed -n 's/^[[:space:]]*client-certificate:[[:space:]]*//p' ${conf} 2>/dev/null | head -n 1)
 [ -n "$p" ] && cert kubelet-client ${quote(root)}"$p"
 if [ -r ${quote(root + KUBELET_SERVING_CURRENT)} ]; then cert kubelet-serving ${quote(root + KUBELET_SERVING_CURRENT)}; else cert kubelet-serving ${quote(root + KUBELET_SERVING_CRT)}; fi
+${kubeconfigCopies(root, sshUser)}
 echo "@@hostname $(hostname)"
 echo "@@now $(date +%s)"
 echo "@@end"`;
@@ -53,7 +69,7 @@ ${raw(kubelet)}`;
 
 export interface KubeconfigLines {
   server?: string;
-  caData?: string;
+  caData?: string | undefined;
   clientCertData?: string;
   /** client-certificate: a path (kubelet.conf after bootstrap). */
   clientCertFile?: string;

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defineCommand } from '../cli/context.js';
 import { executePlaybook, type RunSession } from './run-playbook.js';
 import { localKubeconfigPath } from '../tasks/controlplane/kubeconfig.js';
@@ -41,7 +41,9 @@ export const applyCommand = defineCommand({
   runsPlaybook: true,
   async run(ctx) {
     const out = ctx.values['kubeconfig-out'];
-    const options = typeof out === 'string' ? { kubeconfigOut: resolve(ctx.cwd, out) } : {};
+    // the admin machine's copy goes where `certs check` and `certs renew` look for it (relative to the command's cwd)
+    const { adminDir } = await ctx.cluster();
+    const options = { kubeconfigOut: typeof out === 'string' ? resolve(ctx.cwd, out) : join(adminDir, 'admin.conf') };
     let summary: Summary | undefined;
     const beforeClose = async (s: RunSession) => {
       if (s.result.ok) summary = await readSummary(s, options);

@@ -1,8 +1,11 @@
 /** `kubesmith certs check|renew|distribute -i FILE`: the certificate lifecycle of a kubeadm cluster. */
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import { defineCommand } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
+import type { CheckOptions } from '../certs/analyze.js';
+import { parseKubeconfigLines } from '../certs/collect.js';
 import { formatReport, reportJson } from '../certs/report.js';
 import { InventoryError, formatIssue } from '../inventory/index.js';
 import type { Host, Hosts } from '../model/host.js';
@@ -35,12 +38,22 @@ function limited(hosts: Hosts, limit: readonly string[] | undefined): Host[] {
   );
 }
 
+/** The admin machine's copy of admin.conf (where apply and renew write it), unless --limit narrowed the check to hosts. */
+async function adminCopy(ctx: CommandContext, adminDir: string): Promise<CheckOptions['adminCopy']> {
+  if (ctx.flags.limit) return undefined;
+  const path = join(adminDir, 'admin.conf');
+  const text = await readFile(path, 'utf8').catch(() => null);
+  return text === null ? undefined : { path, lines: parseKubeconfigLines(text) };
+}
+
 /** Read every node, print the table (or JSON), return the plugin exit code. */
 async function verify(ctx: CommandContext, warnDays: number): Promise<number> {
-  const { inventory, hosts, connect } = await ctx.cluster();
+  const { inventory, hosts, connect, adminDir } = await ctx.cluster();
   const pool = connect();
   try {
-    const { report } = await checkCluster(inventory, limited(hosts, ctx.flags.limit), (h) => pool.get(h), { now: ctx.now(), warnDays });
+    const copy = await adminCopy(ctx, adminDir);
+    const opts = { now: ctx.now(), warnDays, ...(copy ? { adminCopy: copy } : {}) };
+    const { report } = await checkCluster(inventory, limited(hosts, ctx.flags.limit), (h) => pool.get(h), opts);
     ctx.out.stdout.write(ctx.flags.output === 'json' ? reportJson(report) : formatReport(report));
     return report.exitCode;
   } finally {
@@ -113,9 +126,13 @@ export const certsCommand = defineCommand({
   name: 'certs',
   summary: 'Check, renew or distribute the cluster certificates (check | renew | distribute)',
   usage: 'certs check|renew|distribute -i FILE [flags]',
-  description: `check       read every certificate on every node over SSH (read-only; private keys never leave a node) and print
-            node, certificate, expiry, days left, signing CA, status; also compares the shared CAs and sa keys across
-            control planes and each API server certificate's SANs (node name, IPs, controlPlaneEndpoint).
+  description: `check       read every certificate on every node over SSH (one read-only round trip per node; private keys never leave
+            a node) and print node, certificate, expiry, days left, signing CA, status: the CAs, the control-plane and
+            etcd certificates, admin/super-admin/controller-manager/scheduler.conf, each node's kubelet client and
+            serving certificates (workers too), the admin.conf copies kubesmith handed out (root's and the SSH user's
+            ~/.kube/config on the nodes, .kubesmith/<cluster>/admin.conf here, shown as node "admin"). Also compares
+            the shared CAs and sa keys across control planes and each API server certificate's SANs (node name, IPs,
+            controlPlaneEndpoint). A CA is WARNING below a year of life left and CRITICAL below 90 days.
             Exit codes follow the monitoring-plugin convention, NOT kubesmith's usual ones:
               0 OK, 1 WARNING (expires within --warn-days), 2 CRITICAL (expired, not yet valid, CA mismatch,
               missing SAN or file), 3 UNKNOWN (a node unreachable, or the check could not run). CRITICAL wins over UNKNOWN.

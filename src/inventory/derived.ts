@@ -1,4 +1,5 @@
 /** Values derived from an inventory that rules and later layers must agree on (one definition each). */
+import { durationSeconds, goDuration } from './validity.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { criSockets, kubeadmApiVersion, parseKubeVersion, pauseTag, type KubeVersion } from '../data/versions.js';
@@ -82,6 +83,8 @@ export interface DerivedValues {
   kubeletConfiguration: Record<string, unknown>;
   /** Per host name: what its Node must carry and how its kubelet is started. */
   nodes: Record<string, NodeValues>;
+  /** ClusterConfiguration (v1beta4) validity fields as kubeadm writes them ("8760h0m0s"); absent: kubeadm's defaults. */
+  certificates: { certificateValidityPeriod?: string; caCertificateValidityPeriod?: string };
 }
 
 export interface NodeValues {
@@ -152,6 +155,15 @@ function deriveValues(inv: Inventory): DerivedValues {
     },
     kubeletConfiguration: kubeletConfiguration(inv.spec),
     nodes: Object.fromEntries(inv.spec.hosts.map((h) => [h.name, nodeValues(inv.spec, h)])),
+    certificates: validityPeriods(inv.spec),
+  };
+}
+
+function validityPeriods(spec: InventorySpec): DerivedValues['certificates'] {
+  const { validity, caValidity } = spec.certificates;
+  return {
+    ...(validity ? { certificateValidityPeriod: goDuration(durationSeconds(validity)) } : {}),
+    ...(caValidity ? { caCertificateValidityPeriod: goDuration(durationSeconds(caValidity)) } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import { formatPath } from './issues.js';
 import { WARNING_RULES } from './warnings.js';
 import { SELECTOR_WORDS } from '../model/host.js';
 import { NODE_RULES } from './node-rules.js';
+import { CERTIFICATE_RULES } from './certificate-rules.js';
 
 export interface RuleIssue {
   rule: string;
@@ -281,6 +282,7 @@ export const ERROR_RULES: readonly Rule[] = [
   offlineBundleUnsigned,
   ...NETWORK_RULES,
   ...NODE_RULES,
+  ...CERTIFICATE_RULES,
 ];
 
 export const ALL_RULES: readonly Rule[] = [...ERROR_RULES, ...WARNING_RULES];

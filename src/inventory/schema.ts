@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { CA_VALIDITY_LIMIT, durationSeconds, GO_DURATION, LEAF_VALIDITY_LIMIT } from './validity.js';
 
 const RFC1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOSTNAME_RE = '(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*';
@@ -330,6 +331,32 @@ export const controlPlaneSchema = z
   })
   .strict();
 
+const validityPeriod = z
+  .string()
+  .regex(GO_DURATION, { message: 'expected a duration in hours, minutes and seconds, e.g. 8760h or 720h30m', abort: true })
+  .refine((s) => durationSeconds(s) > 0, { message: 'must be longer than 0s' });
+
+export const certificatesSchema = z
+  .object({
+    validity: validityPeriod
+      .optional()
+      .describe(
+        "Validity of the certificates kubeadm issues (kubeadm v1beta4 certificateValidityPeriod, Kubernetes 1.31+), e.g. 8760h; unset: kubeadm's one year",
+      ),
+    caValidity: validityPeriod
+      .optional()
+      .describe(
+        "Validity of the CAs kubeadm creates at init (kubeadm v1beta4 caCertificateValidityPeriod, Kubernetes 1.31+), e.g. 87600h; unset: kubeadm's ten years",
+      ),
+    acknowledgeLongValidity: z
+      .boolean()
+      .default(false)
+      .describe(
+        `true: accept a validity over ${LEAF_VALIDITY_LIMIT} (5 years) for certificates or over ${CA_VALIDITY_LIMIT} (30 years) for CAs; refused otherwise`,
+      ),
+  })
+  .strict();
+
 export const specSchema = z
   .object({
     ssh: sshSchema.default(sshSchema.parse({})),
@@ -341,6 +368,9 @@ export const specSchema = z
     offline: offlineSchema.optional().describe('Install from a bundle instead of the internet'),
     controlPlane: controlPlaneSchema.default(controlPlaneSchema.parse({})).describe('How control-plane nodes are used'),
     kubelet: kubeletSchema.default({}).describe('Kubelet settings for every node (KubeletConfiguration and flags kubeadm applies)'),
+    certificates: certificatesSchema
+      .default(certificatesSchema.parse({}))
+      .describe('Validity periods of the certificates and CAs kubeadm issues'),
   })
   .strict();
 

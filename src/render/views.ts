@@ -53,6 +53,9 @@ export interface KubeadmInitView {
   serviceSubnet: string;
   dnsDomain: string;
   certSANs: string[];
+  /** spec.certificates, v1beta4 only (a rule refuses them for older kubeadm). */
+  certificateValidityPeriod?: string;
+  caCertificateValidityPeriod?: string;
   failSwapOn: boolean;
   /** KubeletConfiguration fields from spec.kubelet. */
   kubelet: Record<string, unknown>;
@@ -100,6 +103,7 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secret
     serviceSubnet: k.serviceSubnet,
     dnsDomain: k.dnsDomain,
     certSANs: [...sans],
+    ...d.certificates,
     failSwapOn: inv.spec.hostPrep.swap === 'disable',
     kubelet: d.kubeletConfiguration,
     proxyMode: k.proxyMode,

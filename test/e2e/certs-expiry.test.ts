@@ -71,6 +71,16 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
     }
     expect(r.stdout).toMatch(/^w1\s+kubelet-client\s.*\s+ca\s+OK$/m);
     expect(r.stdout).toMatch(/^cp1\s+apiserver\s.*\s(36[45])\s+ca\s+OK$/m);
+    // the CAs' remaining life (ten years), and the admin.conf copies apply handed out: root's and the SSH user's
+    // ~/.kube/config on the control plane, the admin machine's .kubesmith/<cluster>/admin.conf (node "admin")
+    expect(r.stdout).toMatch(/^cp1\s+ca\s.*\s36[45]\d\s+-\s+OK$/m);
+    expect(r.stdout).toMatch(/^cp1\s+~root\/\.kube\/config\s.*\s36[45]\s+ca\s+OK$/m);
+    expect(r.stdout).toMatch(/^cp1\s+~kube\/\.kube\/config\s.*\s36[45]\s+ca\s+OK$/m);
+    expect(r.stdout).toMatch(/^admin\s+admin\.conf\s.*\s36[45]\s+ca\s+OK$/m);
+    expect(r.stdout).not.toMatch(/^w1\s+~/m); // apply hands no admin.conf to workers
+    // each kubelet's own serving certificate (self-signed: no serverTLSBootstrap), workers included
+    for (const node of ['cp1', 'w1'])
+      expect(r.stdout).toMatch(new RegExp(`^${node}\\s+kubelet-serving\\s.*\\s36[45]\\s+self-signed\\s+OK$`, 'm'));
     expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^CERTS OK/);
   }, 120_000);
 
@@ -80,6 +90,8 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
     expect(r.code, r.stdout).toBe(1);
     expect(r.stdout).toMatch(/^cp1\s+apiserver\s.*\s(9|10)\s+ca\s+WARNING \(expires within 30 days\)$/m);
     expect(r.stdout).toMatch(/^cp1\s+ca\s.*OK$/m);
+    // kubeadm's renewal leaves the copies alone: still valid, but no longer the node's admin.conf
+    expect(r.stdout).toMatch(/^cp1\s+~kube\/\.kube\/config\s.*\s+ca\s+OK \(not the current admin\.conf\)$/m);
     expect((await check('--warn-days', '5')).code).toBe(0);
     const json = JSON.parse((await check('--output', 'json')).stdout.trim().split('\n').pop()!);
     expect(json).toMatchObject({ type: 'certs.check', status: 'WARNING', exitCode: 1 });
@@ -142,6 +154,9 @@ describe.skipIf(!labReady())('certs: check, expiry and renewal with the API down
       (await import('node:crypto')).createHash('sha256').update(readFileSync(local)).digest('hex'),
     );
     expect(readFileSync(join(admin, '.kubesmith', lab.name, 'admin.conf'), 'utf8')).toBe(lab.readFile('cp1', '/etc/kubernetes/admin.conf'));
+    // renew refreshed every copy: the check after it sees them as the current admin.conf
+    for (const copy of ['cp1\\s+~root', 'cp1\\s+~kube', 'admin\\s+admin\\.conf'])
+      expect(r.stdout).toMatch(new RegExp(`^${copy}\\S*\\s.*\\s36[45]\\s+ca\\s+OK$`, 'm'));
   }, 600_000);
 
   it('an unreachable node makes the check UNKNOWN (exit 3)', async () => {

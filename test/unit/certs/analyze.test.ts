@@ -8,10 +8,11 @@ import { makeCas, NOW, tempRoot, writeNodeTree, type NodeTreeOptions } from './f
 
 const IPS: Record<string, string> = { cp1: '10.0.0.1', cp2: '10.0.0.2', cp3: '10.0.0.3', w1: '10.0.0.9' };
 
-function node(name: string, controlPlane: boolean, o: Partial<NodeTreeOptions> = {}): NodeInput {
+// `nobody` exists on every Debian/Ubuntu machine (home /nonexistent): the collector finds the SSH user's home with getent
+function node(name: string, controlPlane: boolean, o: Partial<NodeTreeOptions> = {}, sshUser = 'root'): NodeInput {
   const root = tempRoot();
   writeNodeTree(root, { node: name, ip: IPS[name]!, ...o });
-  const collected = parseCollected(execFileSync('bash', ['-c', collectScript(controlPlane, root).text], { encoding: 'utf8' }));
+  const collected = parseCollected(execFileSync('bash', ['-c', collectScript(controlPlane, root, sshUser).text], { encoding: 'utf8' }));
   delete collected.hostNow; // judged at opts.now here; the node's own clock has its test in host-clock.test.ts
   return { node: name, controlPlane, expectedSans: controlPlane ? [name, IPS[name]!] : [], collected };
 }
@@ -129,5 +130,75 @@ describe('certs check analysis', () => {
     const json = JSON.parse(reportJson(r));
     expect(json).toMatchObject({ type: 'certs.check', status: 'UNKNOWN', exitCode: 3 });
     expect(json.certificates.length).toBe(r.rows.length);
+  });
+
+  it('CA life: WARNING below a year (whatever --warn-days says), CRITICAL below 90 days', () => {
+    const r = analyze([node('cp1', true, { cas: makeCas(200) })], opts);
+    expect(r.exitCode).toBe(1);
+    expect(r.rows.find((x) => x.cert === 'etcd-ca')).toMatchObject({
+      daysLeft: 199,
+      status: 'warning',
+      note: 'expires within 365 days (a CA is rotated, not renewed)',
+    });
+    expect(r.rows.find((x) => x.cert === 'apiserver')!.status).toBe('ok');
+    expect(analyze([node('cp1', true, { cas: makeCas(200) })], { ...opts, warnDays: 5 }).exitCode).toBe(1);
+    const short = analyze([node('cp1', true, { cas: makeCas(60), leafDays: [-1, 50] })], opts);
+    expect(short.exitCode).toBe(2);
+    expect(short.rows.find((x) => x.cert === 'ca')).toMatchObject({ status: 'critical', note: 'CA expires within 90 days (rotate it)' });
+    expect(short.findings.map((f) => f.message)).toContain('front-proxy-ca: CA expires within 90 days (rotate it)');
+  });
+
+  it("the admin.conf copies: root's and the SSH user's ~/.kube/config on every node that has one, and the admin machine's", () => {
+    const cp1 = node('cp1', true, { cas, copies: ['/root', '/nonexistent'] }, 'nobody');
+    const w1 = node('w1', false, { cas, copies: ['/nonexistent'], server: 'https://10.0.0.1:6443' }, 'nobody');
+    const adminConf = cp1.collected!.kubeconfigs.get('admin.conf')!;
+    const r = analyze([cp1, w1], { ...opts, adminCopy: { path: '/home/op/.kubesmith/k/admin.conf', lines: adminConf.lines } });
+    expect(r.findings).toEqual([]);
+    const copies = r.rows.filter((x) => x.cert.includes('.kube/config') || x.node === 'admin').map((x) => `${x.node} ${x.cert} ${x.ca}`);
+    expect(copies).toEqual([
+      'cp1 ~root/.kube/config ca',
+      'cp1 ~nobody/.kube/config ca',
+      'w1 ~nobody/.kube/config ca',
+      'admin admin.conf ca',
+    ]);
+    expect(r.rows.find((x) => x.node === 'admin')).toMatchObject({ path: '/home/op/.kubesmith/k/admin.conf', daysLeft: 364, status: 'ok' });
+    // w1 has no root copy: an absent copy is not a finding
+    expect(w1.collected!.missing.get('~root/.kube/config')).toMatch(/\/root\/\.kube\/config$/);
+  });
+
+  it('a copy that expired, one left behind by a renewal, and one trusting another CA', () => {
+    const cp1 = node('cp1', true, { cas });
+    const server = 'https://10.0.0.1:6443'; // every copy names the API server of cp1's admin.conf, as copies of it do
+    const old = node('cp2', true, { cas, leafDays: [-395, -3], copies: ['/root'], server }).collected!.kubeconfigs.get(
+      '~root/.kube/config',
+    )!;
+    const stale = node('cp3', true, { cas, leafDays: [-100, 265], copies: ['/root'] }).collected!.kubeconfigs.get('~root/.kube/config')!;
+    // a copy of this cluster's admin.conf (same API server) signed by and trusting a CA the cluster does not have
+    const foreign = node('w1', false, { copies: ['/root'], server }).collected!.kubeconfigs.get('~root/.kube/config')!;
+    // the SSH user's kubeconfig of another cluster (another API server): not a copy of ours, not checked
+    const other = node('w1', false, { copies: ['/root'] }).collected!.kubeconfigs.get('~root/.kube/config')!;
+    cp1.collected!.kubeconfigs.set('~root/.kube/config', old);
+    const w1 = node('w1', false, { cas });
+    w1.collected!.kubeconfigs.set('~root/.kube/config', foreign);
+    w1.collected!.kubeconfigs.set('~kube/.kube/config', other);
+    const r = analyze([cp1, w1], { ...opts, adminCopy: stale });
+    expect(r.rows.find((x) => x.node === 'cp1' && x.cert === '~root/.kube/config')).toMatchObject({
+      status: 'critical',
+      note: 'expired 3 day(s) ago; not the current admin.conf',
+    });
+    expect(r.rows.find((x) => x.node === 'admin')).toMatchObject({ status: 'ok', daysLeft: 264, note: 'not the current admin.conf' });
+    expect(r.rows.find((x) => x.node === 'w1' && x.cert === '~root/.kube/config')!.status).toBe('critical');
+    expect(r.findings.map((f) => `${f.node}: ${f.message}`)).toContain(
+      "w1: ~root/.kube/config: embedded CA differs from the cluster's pki/ca.crt",
+    );
+    expect(r.rows.filter((x) => x.cert === '~kube/.kube/config')).toEqual([]);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('a worker checked alone (--limit) has no CA to compare with: its signer is unknown, not wrong', () => {
+    const w1 = node('w1', false, { cas });
+    w1.collected!.kubeconfigs.get('kubelet.conf')!.lines.caData = undefined;
+    const r = analyze([w1], opts);
+    expect(r.rows.find((x) => x.cert === 'kubelet-client')).toMatchObject({ ca: '? (issuer CN=kubernetes)', status: 'ok' });
   });
 });

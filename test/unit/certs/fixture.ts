@@ -21,6 +21,10 @@ export interface NodeTreeOptions {
   extraSans?: string[];
   /** Leave the node's IP out of the apiserver certificate. */
   dropIpSan?: boolean;
+  /** Home directories that get a copy of admin.conf as ~/.kube/config (what controlplane.kubeconfig hands out). */
+  copies?: string[];
+  /** The API server the kubeconfigs name (default https://<ip>:6443). */
+  server?: string;
 }
 
 export interface SharedCas {
@@ -30,13 +34,14 @@ export interface SharedCas {
   sa: string;
 }
 
-function ca(cn: string): KeyPair {
+function ca(cn: string, days: number): KeyPair {
   const key = generateKey();
-  return { key, cert: signCert({ cn, isCA: true, notBefore: NOW - DAY, notAfter: NOW + 3650 * DAY }, key) };
+  return { key, cert: signCert({ cn, isCA: true, notBefore: NOW - DAY, notAfter: NOW + days * DAY }, key) };
 }
 
-export function makeCas(): SharedCas {
-  return { ca: ca('kubernetes'), frontProxy: ca('front-proxy-ca'), etcd: ca('etcd-ca'), sa: generateKey() };
+/** The three CAs and the sa key; `days` is the CAs' life left (kubeadm's default: ten years). */
+export function makeCas(days = 3650): SharedCas {
+  return { ca: ca('kubernetes', days), frontProxy: ca('front-proxy-ca', days), etcd: ca('etcd-ca', days), sa: generateKey() };
 }
 
 /** One key shared by every leaf (key generation is the slow part; the checks never look at leaf keys). */
@@ -72,11 +77,9 @@ export function writeNodeTree(root: string, o: NodeTreeOptions): SharedCas {
   for (const f of ['etcd/server', 'etcd/peer']) write(`${pki}/${f}.crt`, leaf(o.node, cas.etcd, etcdSans));
   write(`${pki}/etcd/healthcheck-client.crt`, leaf('kube-etcd-healthcheck-client', cas.etcd));
   for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
-    write(
-      `/etc/kubernetes/${name}`,
-      kubeconfigYaml('k', `https://${o.ip}:6443`, cas.ca.cert, name, { cert: leaf(name, cas.ca), key: LEAF_KEY }),
-      0o600,
-    );
+    const conf = kubeconfigYaml('k', o.server ?? `https://${o.ip}:6443`, cas.ca.cert, name, { cert: leaf(name, cas.ca), key: LEAF_KEY });
+    write(`/etc/kubernetes/${name}`, conf, 0o600);
+    if (name === 'admin.conf') for (const home of o.copies ?? []) write(`${home}/.kube/config`, conf, 0o600);
   }
   const pem = '/var/lib/kubelet/pki/kubelet-client-current.pem';
   write(pem, leaf(`system:node:${o.node}`, cas.ca) + LEAF_KEY, 0o600);

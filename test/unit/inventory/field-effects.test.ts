@@ -225,6 +225,8 @@ const EFFECTS: Record<string, { change: Edit; context?: Edit }> = {
   'spec.kubelet.evictionHard.imagefs.inodesFree': { change: set('kubelet', { evictionHard: { 'imagefs.inodesFree': '8%' } }) },
   'spec.kubelet.evictionHard.pid.available': { change: set('kubelet', { evictionHard: { 'pid.available': '5%' } }) },
   'spec.kubelet.extraArgs': { change: set('kubelet', { extraArgs: { v: '4' } }) },
+  'spec.certificates.validity': { change: set('certificates', { validity: '2000h' }) },
+  'spec.certificates.caValidity': { change: set('certificates', { caValidity: '43800h' }) },
 };
 
 /**
@@ -256,6 +258,11 @@ const TRANSPORT_FIELDS: Record<string, { why: string; provenBy: string }> = {
   'spec.offline.publicKey': {
     why: 'bundle signature checked before anything is uploaded',
     provenBy: 'test/unit/bundle/bundle-trust.test.ts',
+  },
+  // likewise: it lets validate accept a validity the guard-rail rule refuses; what is then rendered is validity's effect
+  'spec.certificates.acknowledgeLongValidity': {
+    why: 'accepts a validity over 5 years (certificates) or 30 years (CAs) that rule certificate-validity-long refuses',
+    provenBy: 'test/unit/inventory/certificate-rules.test.ts',
   },
 };
 

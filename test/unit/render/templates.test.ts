@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import * as r from '../../../src/render/index.js';
 import { haHosts, hostsOf, makeInventory } from '../tasks/helpers/inventory.js';
+import { decodeConfig } from '../../lab/emulators/src/kube/kubeadm-config.js';
+import { defaultClusterConfiguration, pkiContext } from '../../lab/emulators/src/kube/kubeadm-common.js';
 
 const golden = (name: string) => `./__golden__/${name}`;
 
@@ -307,5 +309,33 @@ describe('golden templates', () => {
       expect(r.renderSysctl(single)).toBe(r.renderSysctl());
       expect(r.renderSysctl(single)).not.toContain('ipv6');
     });
+  });
+});
+
+describe('kubeadm v1beta4 with chosen certificate validity (spec.certificates)', () => {
+  const inv = makeInventory({ certificates: { validity: '2000h', caValidity: '43800h' } });
+  const h = hostsOf(inv);
+
+  it('renders certificateValidityPeriod and caCertificateValidityPeriod into ClusterConfiguration as kubeadm writes them', async () => {
+    const out = r.renderKubeadmInit(inv, h.firstControlPlane, h);
+    await expect(out).toMatchFileSnapshot(golden('kubeadm-v1beta4-validity.yaml'));
+    const cluster = parseAllDocuments(out)
+      .map((d) => d.toJS())
+      .find((d) => d.kind === 'ClusterConfiguration');
+    expect(cluster).toMatchObject({ certificateValidityPeriod: '2000h0m0s', caCertificateValidityPeriod: '43800h0m0s' });
+    // kubeadm's defaults are kubeadm's: nothing rendered when the fields are unset
+    expect(r.renderKubeadmInit(makeInventory(), h.firstControlPlane, h)).not.toMatch(/ValidityPeriod/);
+  });
+
+  it("the lab's kubeadm decodes them without warnings and issues certificates for that long", () => {
+    const decoded = decodeConfig(r.renderKubeadmInit(inv, h.firstControlPlane, h));
+    expect(decoded.warnings).toEqual([]);
+    const ctx = pkiContext(defaultClusterConfiguration(decoded.docs.get('ClusterConfiguration')!, 'v1.34.1'), {
+      name: 'cp1',
+      address: '10.199.0.10',
+      bindPort: 6443,
+    });
+    expect(ctx.validityMs).toBe(2000 * 3600_000);
+    expect(ctx.caValidityMs).toBe(43800 * 3600_000);
   });
 });
