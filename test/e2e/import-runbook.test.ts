@@ -82,7 +82,13 @@ describe.skipIf(!labReady())('import: a cluster built by the runbook, 1 control 
     const before = lab.hosts.map((h) => lab.journal(h.name).length);
     const run = await kubesmith(['plan', '-i', file, '--output', 'json'], lab.root);
     expect(run.code, run.stderr + run.stdout.slice(-3000)).toBe(0);
-    const changed = [...new Set(hostOutcomes(run).filter((o) => o.outcome !== 'ok' && o.outcome !== 'skipped').map((o) => o.task))];
+    const changed = [
+      ...new Set(
+        hostOutcomes(run)
+          .filter((o) => o.outcome !== 'ok' && o.outcome !== 'skipped')
+          .map((o) => o.task),
+      ),
+    ];
     expect(changed.sort()).toEqual([...deliberate].sort());
     lab.hosts.forEach((h, i) => expect(writesIn(lab.journal(h.name).slice(before[i])), h.name).toEqual([]));
   }, 300_000);

@@ -43,7 +43,11 @@ describe('inventoryFromCluster', () => {
     ]);
     expect(inv.spec.kubernetes).toMatchObject({ version: '1.34.1', podSubnet: '10.244.0.0/16', proxyMode: 'ipvs' });
     expect(inv.spec.kubernetes.controlPlaneEndpoint).toBeUndefined();
-    expect(inv.spec.kubelet).toEqual({ maxPods: 200, systemReserved: { cpu: '500m', memory: '512Mi' }, evictionHard: { 'memory.available': '200Mi' } });
+    expect(inv.spec.kubelet).toEqual({
+      maxPods: 200,
+      systemReserved: { cpu: '500m', memory: '512Mi' },
+      evictionHard: { 'memory.available': '200Mi' },
+    });
     expect(inv.spec.containerRuntime.registryMirrors).toEqual({ 'docker.io': ['http://127.0.0.1:65001', 'https://registry-1.docker.io'] });
     expect(inv.spec.network).toMatchObject({ plugin: 'flannel', flannel: { version: '0.28.0', backend: 'vxlan', iface: 'eth1' } });
     expect(inv.spec.ssh).toMatchObject({ user: 'kube', keyPath: '/keys/id_ed25519' });
