@@ -15,3 +15,26 @@ export interface Imported {
 export function note(r: Imported, path: Path, text: string): void {
   r.notes.push({ path, text });
 }
+
+/**
+ * kubespray and kubeasz reach the API of several control planes through a proxy on every node (nginx-proxy, kube-lb);
+ * kubesmith's inventory needs one shared endpoint: the first control plane's, named as a change to make by hand.
+ */
+export function sharedEndpoint(
+  r: Imported,
+  hosts: { address: string; roles: string[] }[],
+  k: Record<string, unknown>,
+  proxy: string,
+): void {
+  const cps = hosts.filter((h) => h.roles.includes('control-plane'));
+  if (cps.length < 2 || k.controlPlaneEndpoint) return;
+  k.controlPlaneEndpoint = `${cps[0]!.address}:6443`;
+  r.notCarried.push(
+    `the per-node API proxy (${proxy}): controlPlaneEndpoint is set to the first control plane, ${k.controlPlaneEndpoint}; point it at a load balancer or DNS name`,
+  );
+  note(
+    r,
+    ['spec', 'kubernetes', 'controlPlaneEndpoint'],
+    'several control planes and no load balancer in the source: the first control plane (see the header)',
+  );
+}

@@ -46,10 +46,34 @@ describe('kubesmith import', () => {
     expect(r.stderr).toContain('wrote out.yaml: 2 hosts (1 control planes), Kubernetes 1.34.1, containerd, flannel');
   });
 
+  it('--from-kubeasz and --from-kubespray read the files only, and write a valid inventory', async () => {
+    const dir = tempDir();
+    const fixtures = join(import.meta.dirname, '../../fixtures');
+    const noConnect = (t: RecordingTransport) => t.expect('never', {});
+    const easz = await cli(['import', '--from-kubeasz', join(fixtures, 'kubeasz/hosts.multi-node'), '-o', 'a.yaml'], {
+      cwd: dir,
+      prepare: noConnect,
+    });
+    expect(easz.code, easz.stderr).toBe(0);
+    expect(easz.stderr).toContain('wrote a.yaml: 5 hosts (3 control planes)');
+    const spray = await cli(['import', '--from-kubespray', join(fixtures, 'kubespray/sample'), '--ssh-user', 'ops', '-o', 'b.yaml'], {
+      cwd: dir,
+    });
+    expect(spray.code, spray.stderr).toBe(0);
+    const inv = parseInventory(readFileSync(join(dir, 'b.yaml'), 'utf8'), 'b.yaml').inventory;
+    expect(inv.spec.ssh.user).toBe('ops');
+    expect(readFileSync(join(dir, 'b.yaml'), 'utf8')).toContain('# Imported by `kubesmith import --from-kubespray');
+    const missing = await cli(['import', '--from-kubeasz', join(dir, 'nope'), '-o', 'c.yaml'], { cwd: dir });
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('--from-kubeasz: ENOENT')]);
+    expect(existsSync(join(dir, 'c.yaml'))).toBe(false);
+  });
+
   it('refuses bad usage before connecting', async () => {
     const dir = tempDir();
     const noConnect = (t: RecordingTransport) => t.expect('never', {});
-    expect((await cli(['import', '-o', 'x.yaml'], { cwd: dir, prepare: noConnect })).stderr).toContain('--from ADDRESS is required');
+    expect((await cli(['import', '-o', 'x.yaml'], { cwd: dir, prepare: noConnect })).stderr).toContain(
+      'give exactly one of --from ADDRESS, --from-kubespray DIR or --from-kubeasz FILE',
+    );
     expect((await cli(['import', '--from', '10.0.0.1'], { cwd: dir })).stderr).toContain('-o FILE is required');
     const policy = await cli(['import', '--from', '10.0.0.1', '--host-key-policy', 'yes', '-o', 'x.yaml'], { cwd: dir });
     expect([policy.code, policy.stderr]).toEqual([2, expect.stringContaining('--host-key-policy must be strict or accept-new')]);
