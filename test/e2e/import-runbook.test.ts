@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Lab } from '../lab/lab.js';
-import { buildRunbookCluster } from '../lab/runbook-cluster.js';
+import { buildRunbookCluster, copyCertificates } from '../lab/runbook-cluster.js';
 import { hostOutcomes, kubesmith, labCluster, labReady, writesIn, type LabCluster } from './helpers.js';
 
 const NAME = 'e2e-import';
@@ -92,4 +92,13 @@ describe.skipIf(!labReady())('import: a cluster built by the runbook, 1 control 
     expect(changed.sort()).toEqual([...deliberate].sort());
     lab.hosts.forEach((h, i) => expect(writesIn(lab.journal(h.name).slice(before[i])), h.name).toEqual([]));
   }, 300_000);
+
+  it("the runbook's hazards are in place for audit: the anonymous binding, and a certificate copied between hosts", async () => {
+    const crb = await lab.exec('cp1', 'kubectl get clusterrolebinding test:anonymous -o jsonpath={.subjects[0].name}');
+    expect(crb.stdout).toBe('system:anonymous');
+    await copyCertificates(lab, 'cp1', 'w1');
+    const san = await lab.exec('w1', 'openssl x509 -in /etc/kubernetes/pki/apiserver.crt -noout -ext subjectAltName');
+    expect(san.stdout).toContain(`IP Address:${lab.hosts[0]!.ip}`);
+    expect(san.stdout).not.toContain(`IP Address:${lab.hosts[1]!.ip}`);
+  }, 60_000);
 });

@@ -234,6 +234,24 @@ describe.sequential('kubectl emulator', () => {
     expect(none.stderr).toContain('The connection to the server localhost:8080 was refused - did you specify the right host or port?');
   });
 
+  it('creates a ClusterRoleBinding imperatively, as the runbook does, with kubectl create clusterrolebinding texts', () => {
+    const args = ['create', 'clusterrolebinding', 'test:anonymous', '--clusterrole=cluster-admin', '--user=system:anonymous'];
+    const r = kubectl('cp1', args);
+    expect([r.code, r.stdout]).toEqual([0, 'clusterrolebinding.rbac.authorization.k8s.io/test:anonymous created\n']);
+    const crb = JSON.parse(kubectl('cp1', ['get', 'clusterrolebinding', 'test:anonymous', '-o', 'json']).stdout);
+    expect(crb).toMatchObject({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
+    });
+    const again = kubectl('cp1', args);
+    expect([again.code, again.stderr]).toEqual([
+      1,
+      'error: failed to create clusterrolebinding: clusterrolebindings.rbac.authorization.k8s.io "test:anonymous" already exists\n',
+    ]);
+    expect(kubectl('cp1', ['create', 'clusterrolebinding', 'x', '--user=u']).stderr).toBe('error: required flag(s) "clusterrole" not set\n');
+  });
+
   it('journals every call and honours the fault hook', () => {
     lab.write('cp1', '/var/lib/lab/faults/kubectl', '1 fail\n');
     const r = kubectl('cp1', ['get', 'nodes']);
