@@ -249,7 +249,9 @@ describe.sequential('kubectl emulator', () => {
       1,
       'error: failed to create clusterrolebinding: clusterrolebindings.rbac.authorization.k8s.io "test:anonymous" already exists\n',
     ]);
-    expect(kubectl('cp1', ['create', 'clusterrolebinding', 'x', '--user=u']).stderr).toBe('error: required flag(s) "clusterrole" not set\n');
+    expect(kubectl('cp1', ['create', 'clusterrolebinding', 'x', '--user=u']).stderr).toBe(
+      'error: required flag(s) "clusterrole" not set\n',
+    );
   });
 
   it('journals every call and honours the fault hook', () => {
