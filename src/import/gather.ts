@@ -26,6 +26,8 @@ export interface RawCluster {
   registryHosts: Record<string, string>;
   /** `sha256sum` of admin.conf and root's ~/.kube/config (their keys never leave the host). */
   adminHashes: string | null;
+  /** The IPVS tools kube-proxy's ipvs mode needs that this control plane lacks (one name a line). */
+  missingIpvsTools: string;
   /** Files of kubesmith-managed paths on this control plane (path → text or null), to predict the first plan. */
   managedFiles: Record<string, string | null>;
 }
@@ -47,6 +49,7 @@ export async function gatherCluster(t: Transport, managedPaths: readonly string[
     docker,
     hostsList,
     hashes,
+    ipvs,
   ] = await lookups(t, [
     getJson('nodes'),
     getJson('-n', 'kube-system', 'configmap', 'kubeadm-config'),
@@ -60,6 +63,7 @@ export async function gatherCluster(t: Transport, managedPaths: readonly string[
     read(DOCKER_DAEMON),
     run(['find', CERTS_D, '-mindepth', '2', '-maxdepth', '2', '-name', 'hosts.toml']),
     run(['sha256sum', ADMIN_CONF, ROOT_KUBECONFIG]),
+    run(['sh', '-c', 'for c in ipset ipvsadm; do command -v "$c" >/dev/null || echo "$c"; done']),
   ]);
   const hostsFiles = ok(hostsList)?.split('\n').filter(Boolean).sort() ?? [];
   const second = await lookups(t, [...hostsFiles.map((f) => read(f)), ...managedPaths.map((p) => read(p))]);
@@ -82,6 +86,7 @@ export async function gatherCluster(t: Transport, managedPaths: readonly string[
     dockerDaemon: docker,
     registryHosts,
     adminHashes: hashes.stdout || null,
+    missingIpvsTools: ipvs.stdout,
     managedFiles,
   };
 }

@@ -93,6 +93,9 @@ export function predictFirstPlan(inv: Inventory, raw: RawCluster, localAdminConf
     if (current(raw, e.path) === e.want || out.has(e.task)) continue;
     out.set(e.task, e.why);
   }
+  const ipvsTools = raw.missingIpvsTools.split('\n').filter(Boolean);
+  if (inv.spec.kubernetes.proxyMode === 'ipvs' && ipvsTools.length)
+    out.set('kubernetes.packages', `${ipvsTools.join(' ')} installed (kube-proxy's ipvs mode needs them; the control plane has none)`);
   const kubeconfig = kubeconfigWhy(inv, raw, localAdminConf);
   if (kubeconfig) out.set('controlplane.kubeconfig', kubeconfig);
   return [...out].map(([task, why]) => ({ task, why }));

@@ -38,7 +38,7 @@ describe.skipIf(!labReady())('import: a cluster built by the runbook, 1 control 
     c = await labCluster(NAME, [{ name: 'cp1' }, { name: 'w1' }]);
     lab = c.lab;
     file = join(lab.root, 'imported.yaml');
-    await buildRunbookCluster(lab, { controlPlane: 'cp1', workers: ['w1'], mirror: c.registry.url });
+    await buildRunbookCluster(lab, { controlPlane: 'cp1', workers: ['w1'], mirror: c.registry.url, proxyMode: 'ipvs' });
   }, 600_000);
 
   afterAll(async () => {
@@ -65,7 +65,12 @@ describe.skipIf(!labReady())('import: a cluster built by the runbook, 1 control 
       { name: 'cp1', address: lab.hosts[0]!.ip, roles: ['control-plane'] },
       { name: 'w1', address: lab.hosts[1]!.ip, roles: ['worker'] },
     ]);
-    expect(spec.kubernetes).toMatchObject({ version: '1.34.1', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' });
+    expect(spec.kubernetes).toMatchObject({
+      version: '1.34.1',
+      podSubnet: '10.244.0.0/16',
+      serviceSubnet: '10.96.0.0/12',
+      proxyMode: 'ipvs',
+    });
     expect(spec.kubernetes.controlPlaneEndpoint).toBeUndefined();
     expect(spec.containerRuntime).toEqual({
       type: 'containerd',

@@ -24,6 +24,8 @@ export interface RunbookOptions {
   podSubnet?: string;
   /** Registry mirror for registry.k8s.io and ghcr.io (the lab registry's URL). */
   mirror: string;
+  /** kube-proxy mode; the runbook switches it to ipvs ("将其中的mode定义为ipvs"), here in the kubeadm config (default iptables). */
+  proxyMode?: 'iptables' | 'ipvs';
   /** The runbook's `kubectl create clusterrolebinding test:anonymous --clusterrole=cluster-admin --user=system:anonymous` (default true). */
   anonymousAdmin?: boolean;
 }
@@ -44,7 +46,7 @@ async function type(lab: Lab, typed: Record<string, string[]>, host: string, scr
 }
 
 /** 前置任务 + 安装 containerd/kubernetes: what the runbook does on every machine. */
-function prepareScript(lab: Lab, o: Required<Omit<RunbookOptions, 'workers' | 'controlPlane' | 'anonymousAdmin'>>): string {
+function prepareScript(lab: Lab, o: Required<Omit<RunbookOptions, 'workers' | 'controlPlane' | 'anonymousAdmin' | 'proxyMode'>>): string {
   const minor = o.version.split('.').slice(0, 2).join('.');
   const pkg = `${o.version}-1.1`;
   const hostsLines = lab.hosts.map((h) => `${h.ip} ${h.name}`).join('\n');
@@ -74,7 +76,7 @@ function prepareScript(lab: Lab, o: Required<Omit<RunbookOptions, 'workers' | 'c
 }
 
 /** The hand-written kubeadm config: advertise address and pod network, no controlPlaneEndpoint. */
-function kubeadmConfig(ip: string, version: string, podSubnet: string): string {
+function kubeadmConfig(ip: string, version: string, podSubnet: string, proxyMode: string | undefined): string {
   return [
     'apiVersion: kubeadm.k8s.io/v1beta4',
     'kind: InitConfiguration',
@@ -92,6 +94,7 @@ function kubeadmConfig(ip: string, version: string, podSubnet: string): string {
     'apiVersion: kubelet.config.k8s.io/v1beta1',
     'kind: KubeletConfiguration',
     'cgroupDriver: systemd',
+    ...(proxyMode ? ['---', 'apiVersion: kubeproxy.config.k8s.io/v1alpha1', 'kind: KubeProxyConfiguration', `mode: ${proxyMode}`] : []),
     '',
   ].join('\n');
 }
@@ -114,7 +117,12 @@ export async function buildRunbookCluster(lab: Lab, opts: RunbookOptions): Promi
   const all = [opts.controlPlane, ...opts.workers];
   await Promise.all(all.map((h) => type(lab, typed, h, prepareScript(lab, o))));
   const cp = lab.hosts.find((h) => h.name === opts.controlPlane)!;
-  await type(lab, typed, cp.name, `cat > /root/kubeadm-config.yaml << 'EOF'\n${kubeadmConfig(cp.ip, o.version, o.podSubnet)}EOF`);
+  await type(
+    lab,
+    typed,
+    cp.name,
+    `cat > /root/kubeadm-config.yaml << 'EOF'\n${kubeadmConfig(cp.ip, o.version, o.podSubnet, opts.proxyMode)}EOF`,
+  );
   await type(lab, typed, cp.name, 'kubeadm init --config /root/kubeadm-config.yaml');
   await type(
     lab,

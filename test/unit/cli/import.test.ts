@@ -19,6 +19,7 @@ function cluster(t: RecordingTransport): void {
   get(/configmap cilium-config/, null);
   t.expect(/^find \/etc\/containerd\/certs.d/, { stdout: '/etc/containerd/certs.d/docker.io/hosts.toml\n' });
   t.expect(/^sha256sum/, { code: 1 });
+  t.expect(/^sh -c 'for c in ipset ipvsadm/, { stdout: 'ipset\nipvsadm\n' });
   t.setFile('/etc/containerd/config.toml', real('containerd', 'config-default.toml'));
   t.setFile('/etc/containerd/certs.d/docker.io/hosts.toml', real('containerd', 'hosts-toml-mirror.toml'));
 }
@@ -44,6 +45,7 @@ describe('kubesmith import', () => {
     expect(inv.spec.hosts.map((h) => h.name)).toEqual(['cp1', 'w1']);
     expect(text).toContain('# Imported by `kubesmith import --from 10.199.0.11`');
     expect(r.stderr).toContain('wrote out.yaml: 2 hosts (1 control planes), Kubernetes 1.34.1, containerd, flannel');
+    expect(text).toContain('#   - kubernetes.packages: ipset ipvsadm installed');
   });
 
   it('--from-kubeasz and --from-kubespray read the files only, and write a valid inventory', async () => {

@@ -25,6 +25,7 @@ function raw(over: Partial<RawCluster> = {}): RawCluster {
     dockerDaemon: null,
     registryHosts: { 'docker.io': real('containerd', 'hosts-toml-mirror.toml') },
     adminHashes: null,
+    missingIpvsTools: '',
     managedFiles: {},
     ...over,
   };
@@ -113,6 +114,10 @@ describe('predictFirstPlan', () => {
       'controlplane.kubeconfig',
     ]);
     expect(tasks({}, admin)).toEqual(['hostprep.sysctl', 'hostprep.modules', 'runtime.containerd.configure', 'cni.flannel']);
+    const ipvs = validated(renderImported(inventoryFromCluster(raw(), SRC), []));
+    expect(ipvs.spec.kubernetes.proxyMode).toBe('ipvs');
+    const missing = predictFirstPlan(ipvs, { ...r, adminHashes: hashes, managedFiles: same, missingIpvsTools: 'ipvsadm\n' }, admin);
+    expect(missing.find((d) => d.task === 'kubernetes.packages')?.why).toMatch(/^ipvsadm installed/);
   });
 });
 
