@@ -4,6 +4,7 @@ import { bundleCommand } from '../commands/bundle.js';
 import { imagesCommand } from '../commands/images.js';
 import { certsCommand } from '../commands/certs.js';
 import { initCommand } from '../commands/init.js';
+import { importCommand } from '../commands/import.js';
 import { kubeconfigCommand } from '../commands/kubeconfig.js';
 import { planCommand } from '../commands/plan.js';
 import { runCommand } from '../commands/run.js';
@@ -21,6 +22,7 @@ import { versionCommand } from './version.js';
 
 export const commands: CommandSpec[] = [
   initCommand,
+  importCommand,
   validateCommand,
   planCommand,
   applyCommand,

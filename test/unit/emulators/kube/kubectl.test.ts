@@ -1,7 +1,9 @@
 // kubectl emulator over a two-node cluster: readiness rules, apply/delete, cordon/drain, wait, auth errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { parse } from 'yaml';
 import { INIT_CONFIG, Lab, ensureBuilt } from './harness.js';
+import { real } from '../../fixtures-real/real.js';
 
 const lab = new Lab();
 const KC = ['--kubeconfig', '/etc/kubernetes/admin.conf'];
@@ -232,6 +234,41 @@ describe.sequential('kubectl emulator', () => {
     );
     const none = lab.run('cp1', 'kubectl', ['get', 'nodes'], { HOME: '/nohome' });
     expect(none.stderr).toContain('The connection to the server localhost:8080 was refused - did you specify the right host or port?');
+  });
+
+  it("stores kubeadm's component configurations in kubelet-config and kube-proxy with the real ConfigMaps' keys", () => {
+    const cm = (name: string, key: string) =>
+      parse(JSON.parse(kubectl('cp1', ['get', '-n', 'kube-system', 'configmap', name, '-o', 'json']).stdout).data[key]);
+    const realCm = (file: string, key: string) => parse(JSON.parse(real('kubectl', file)).data[key]);
+    const kubelet = cm('kubelet-config', 'kubelet');
+    expect(kubelet).toMatchObject({ kind: 'KubeletConfiguration', cgroupDriver: 'systemd', clusterDNS: ['10.96.0.10'] });
+    const realKubelet = realCm('get-cm-kubelet-config-o-json.json', 'kubelet');
+    for (const k of Object.keys(kubelet)) expect(Object.keys(realKubelet), `kubelet-config key ${k}`).toContain(k);
+    const proxy = cm('kube-proxy', 'config.conf');
+    expect(proxy).toMatchObject({ kind: 'KubeProxyConfiguration', mode: '', clusterCIDR: '10.244.0.0/16' });
+    const realProxy = realCm('get-cm-kube-proxy-v1.34-defaults-o-json.json', 'config.conf');
+    expect(Object.keys(proxy).filter((k) => !(k in realProxy))).toEqual([]);
+    expect(Object.keys(proxy)).toEqual([...Object.keys(proxy)].sort());
+  });
+
+  it('creates a ClusterRoleBinding imperatively, as the runbook does, with kubectl create clusterrolebinding texts', () => {
+    const args = ['create', 'clusterrolebinding', 'test:anonymous', '--clusterrole=cluster-admin', '--user=system:anonymous'];
+    const r = kubectl('cp1', args);
+    expect([r.code, r.stdout]).toEqual([0, 'clusterrolebinding.rbac.authorization.k8s.io/test:anonymous created\n']);
+    const crb = JSON.parse(kubectl('cp1', ['get', 'clusterrolebinding', 'test:anonymous', '-o', 'json']).stdout);
+    expect(crb).toMatchObject({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
+    });
+    const again = kubectl('cp1', args);
+    expect([again.code, again.stderr]).toEqual([
+      1,
+      'error: failed to create clusterrolebinding: clusterrolebindings.rbac.authorization.k8s.io "test:anonymous" already exists\n',
+    ]);
+    expect(kubectl('cp1', ['create', 'clusterrolebinding', 'x', '--user=u']).stderr).toBe(
+      'error: required flag(s) "clusterrole" not set\n',
+    );
   });
 
   it('journals every call and honours the fault hook', () => {

@@ -2,7 +2,36 @@
 import YAML from './yaml-lazy.js';
 import type { KubeObject } from './cluster-state.js';
 
-export function addonObjects(cc: Record<string, any>, images: Record<string, string>, skip: string[]): KubeObject[] {
+/**
+ * The component configurations kubeadm uploads (cmd/kubeadm/app/componentconfigs): the kubelet's as written for the
+ * cluster (kubelet-config, key "kubelet"), kube-proxy's defaulted from ClusterConfiguration and the init config's
+ * KubeProxyConfiguration document (kube-proxy, key "config.conf"; mode "" means iptables).
+ */
+export interface ComponentConfigs {
+  kubelet?: string | undefined;
+  proxy?: Record<string, unknown> | undefined;
+}
+
+function proxyConfig(cc: Record<string, any>, proxy: Record<string, unknown> = {}): string {
+  const cfg = {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    bindAddress: '0.0.0.0',
+    clientConnection: { kubeconfig: '/var/lib/kube-proxy/kubeconfig.conf' },
+    clusterCIDR: cc.networking?.podSubnet ?? '',
+    mode: '',
+    ...proxy,
+    kind: 'KubeProxyConfiguration',
+  };
+  // kubeadm marshals with sorted keys
+  return YAML.stringify(Object.fromEntries(Object.entries(cfg).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+export function addonObjects(
+  cc: Record<string, any>,
+  images: Record<string, string>,
+  skip: string[],
+  components: ComponentConfigs = {},
+): KubeObject[] {
   const { apiVersion: _a, kind: _k, ...ccBody } = cc;
   const stored = { apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'ClusterConfiguration', ...ccBody };
   const objs: KubeObject[] = [
@@ -16,7 +45,7 @@ export function addonObjects(cc: Record<string, any>, images: Record<string, str
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'kubelet-config', namespace: 'kube-system' },
-      data: { kubelet: 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n' },
+      data: { kubelet: components.kubelet ?? 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n' },
     },
   ];
   const skipAll = skip.includes('addon') || skip.includes('addon/all');
@@ -47,7 +76,7 @@ export function addonObjects(cc: Record<string, any>, images: Record<string, str
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'kube-proxy', namespace: 'kube-system' },
-      data: { 'config.conf': 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n' },
+      data: { 'config.conf': proxyConfig(cc, components.proxy) },
     });
     objs.push({
       apiVersion: 'apps/v1',

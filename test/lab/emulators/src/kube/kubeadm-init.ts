@@ -237,7 +237,10 @@ export async function init(p: Parsed): Promise<void> {
   const ttl = parseDuration(flag(p, 'token-ttl') ?? bt.ttl ?? '24h0m0s');
   const upload = bool(p, 'upload-certs') && !skip.includes('upload-certs');
   const certKey = upload ? (flag(p, 'certificate-key') ?? ic.certificateKey ?? generateCertificateKey()) : undefined;
-  const addons = addonObjects(cc, images, skip);
+  const addons = addonObjects(cc, images, skip, {
+    kubelet: readText(KUBELET_CONFIG),
+    proxy: decoded?.docs.get('KubeProxyConfiguration'),
+  });
   updateState((s) => {
     const c: Cluster = {
       id: hash,

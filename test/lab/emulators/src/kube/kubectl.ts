@@ -87,6 +87,45 @@ function apply(c: Cluster, p: Parsed): void {
   syncNode();
 }
 
+/**
+ * `kubectl create clusterrolebinding NAME --clusterrole=ROLE [--user=U]… [--group=G]… [--serviceaccount=NS:SA]…`
+ * (kubectl's pkg/cmd/create/create_clusterrolebinding.go: the object it builds, "required flag(s)" and
+ * "failed to create clusterrolebinding: … already exists" texts).
+ */
+function createClusterRoleBinding(c: Cluster, p: Parsed): void {
+  const name = p.positional[1];
+  if (!name) throw new ExitError('error: exactly one NAME is required, got 0');
+  const role = flag(p, 'clusterrole');
+  if (!role) throw new ExitError('error: required flag(s) "clusterrole" not set');
+  const rbac = 'rbac.authorization.k8s.io';
+  const subjects = [
+    ...(p.flags.get('user') ?? []).map((u) => ({ apiGroup: rbac, kind: 'User', name: u })),
+    ...(p.flags.get('group') ?? []).map((g) => ({ apiGroup: rbac, kind: 'Group', name: g })),
+    ...(p.flags.get('serviceaccount') ?? []).map((sa) => {
+      const [namespace, saName] = sa.split(':');
+      if (!namespace || !saName) throw new ExitError(`error: serviceaccount must be <namespace>:<name>`);
+      return { kind: 'ServiceAccount', name: saName, namespace };
+    }),
+  ];
+  const key = objectKey('ClusterRoleBinding', undefined, name);
+  const obj: KubeObject = {
+    apiVersion: `${rbac}/v1`,
+    kind: 'ClusterRoleBinding',
+    metadata: { name, creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: role },
+    ...(subjects.length ? { subjects } : {}),
+  };
+  const created = updateState((s) => {
+    const cl = s.clusters[c.id]!;
+    if (cl.objects[key]) return false;
+    cl.objects[key] = obj;
+    return true;
+  });
+  if (!created) throw new ExitError(`error: failed to create clusterrolebinding: clusterrolebindings.${rbac} "${name}" already exists`);
+  storePut(c, storageKey(resourceForKind('ClusterRoleBinding'), undefined, name), obj);
+  out(`clusterrolebinding.${rbac}/${name} created`);
+}
+
 function del(c: Cluster, p: Parsed): void {
   const targets: { r: ReturnType<typeof resolveResource>; ns?: string | undefined; name: string }[] = [];
   for (const file of flagAll(p, 'filename')) {
@@ -265,7 +304,7 @@ export async function kubectl(argv: string[]): Promise<void> {
     case 'apply':
       return apply(c, sub);
     case 'create':
-      return apply(c, sub);
+      return rest[0] === 'clusterrolebinding' ? createClusterRoleBinding(c, sub) : apply(c, sub);
     case 'delete':
       return del(c, sub);
     case 'cordon':
