@@ -171,6 +171,8 @@ export function recordControlPlane(c: Cluster, r: StaticPodRun, clusterWide: boo
     if (m) Object.assign(m, { version: r.version, apiserverNotAfter: notAfter });
     delete cl.deprecatedRequested; // the API server restarted: its gauges start empty
     if (!clusterWide) return;
+    // the other control planes keep running the static pods of the version they had
+    for (const other of Object.values(cl.controlPlane)) other.version ??= cl.kubernetesVersion;
     cl.kubernetesVersion = r.version;
     cl.clusterConfiguration = { ...cl.clusterConfiguration, kubernetesVersion: r.version };
     const cm = cl.objects[objectKey('ConfigMap', 'kube-system', 'kubeadm-config')];
