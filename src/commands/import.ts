@@ -5,8 +5,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { defineCommand, UsageError, type CommandContext, type ConnectionsFactory } from '../cli/context.js';
-import { inventorySchema, parseInventory } from '../inventory/index.js';
-import { Host } from '../model/host.js';
+import { inventorySchema, parseInventory, type Inventory } from '../inventory/index.js';
+import { Host, Hosts } from '../model/host.js';
+import { auditCluster } from '../audit/run.js';
+import { formatReport, type Report } from '../checks/report.js';
 import { ConnectionPool } from '../transport/index.js';
 import { gatherCluster } from '../import/gather.js';
 import { inventoryFromCluster, type ImportSource } from '../import/from-cluster.js';
@@ -64,15 +66,28 @@ async function fromCluster(ctx: CommandContext, src: ImportSource, out: string |
     const { inventory } = parseInventory(renderImported(imported, []), out ?? 'stdout');
     const localAdmin = readLocal(resolve(ctx.cwd, '.kubesmith', inventory.metadata.name, 'admin.conf'));
     imported.deliberate = predictFirstPlan(inventory, raw, localAdmin);
-    // AUDIT HOOK: once `kubesmith audit` is merged, run auditCluster(...) here on `t`, while the connection is open,
-    // and add its findings to the summary `written` prints.
+    imported.audit = await auditImported(ctx, factory, inventory);
     return imported;
   } finally {
     await pool.closeAll();
   }
 }
 
-/** Write (or print) the inventory and say in one line what it holds. */
+/**
+ * `kubesmith audit` on the cluster just read, through the imported inventory: every node over SSH with the same
+ * access (a node that cannot be reached makes its checks UNKNOWN), the API through the control plane.
+ */
+async function auditImported(ctx: CommandContext, factory: ConnectionsFactory, inventory: Inventory): Promise<Report> {
+  const hosts = new Hosts(inventory.spec.hosts.map((h) => new Host(h)));
+  const pool = factory(inventory, { inventoryDir: ctx.cwd, onCommand: () => {}, env: ctx.env });
+  try {
+    return await auditCluster({ inventory, hosts }, pool, { now: ctx.now(), warnDays: 30 });
+  } finally {
+    await pool.closeAll();
+  }
+}
+
+/** Write (or print) the inventory and say in one line what it holds; then the audit's findings. */
 function written(ctx: CommandContext, imported: Imported, out: string | undefined, name: string, header: string[]): number {
   const text = renderImported(imported, header);
   const { inventory } = parseInventory(text, out ?? 'stdout');
@@ -86,6 +101,10 @@ function written(ctx: CommandContext, imported: Imported, out: string | undefine
       `${k.containerRuntime.type}, ${k.network.plugin}; ${imported.notCarried.length} not carried over, ` +
       `${imported.deliberate.length} deliberate first-plan changes (listed at its top)\n`,
   );
+  if (imported.audit)
+    ctx.out.stderr.write(
+      `\nkubesmith audit of the imported cluster (kubesmith audit -i ${name} repeats it):\n${formatReport(imported.audit)}`,
+    );
   return 0;
 }
 

@@ -2,6 +2,8 @@
  * What an importer produces: the inventory as plain data, a comment per value saying where it came from, what could
  * not be carried over, and the changes the first `kubesmith plan` will show on purpose. Rendered by render.ts.
  */
+import type { Report } from '../checks/report.js';
+
 export type Path = readonly (string | number)[];
 
 export interface Imported {
@@ -10,6 +12,8 @@ export interface Imported {
   notCarried: string[];
   /** A task the first plan will change on purpose, and why. */
   deliberate: { task: string; why: string }[];
+  /** `kubesmith audit` of the cluster it was read from (import --from only). */
+  audit?: Report;
 }
 
 export function note(r: Imported, path: Path, text: string): void {

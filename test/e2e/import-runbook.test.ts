@@ -45,16 +45,21 @@ describe.skipIf(!labReady())('import: a cluster built by the runbook, 1 control 
     await c?.down();
   }, 120_000);
 
-  it('import reads the cluster through the control plane and writes nothing there', async () => {
-    const before = lab.journal('cp1').length;
+  it('import reads the cluster through the control plane, audits it, and writes nothing on any host', async () => {
+    const before = lab.hosts.map((h) => lab.journal(h.name).length);
     const cp1 = lab.hosts.find((h) => h.name === 'cp1')!;
     const run = await kubesmith(
       ['import', '--from', cp1.ip, '--ssh-user', 'kube', '--ssh-key', lab.keyPath, '--known-hosts', lab.knownHostsPath, '-o', file],
       lab.root,
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(writesIn(lab.journal('cp1').slice(before))).toEqual([]);
+    lab.hosts.forEach((h, i) => expect(writesIn(lab.journal(h.name).slice(before[i])), h.name).toEqual([]));
     expect(run.stderr).toContain('2 hosts (1 control planes)');
+    // the audit import runs names the runbook's hazards
+    expect(run.stderr).toContain('kubesmith audit of the imported cluster');
+    expect(run.stderr).toMatch(/CRITICAL: ClusterRoleBinding \S+ gives cluster-admin to system:anonymous/);
+    expect(run.stderr).toContain('no controlPlaneEndpoint');
+    expect(run.stderr).toMatch(/AUDIT CRITICAL - /);
   }, 120_000);
 
   it('the inventory validates and carries the cluster as the runbook built it', async () => {

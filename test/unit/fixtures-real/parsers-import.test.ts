@@ -26,7 +26,10 @@ describe('import: cluster objects', () => {
   });
 
   it('kubeadm-config: ClusterConfiguration with version, subnets, image repository, etcd', () => {
-    const cc = configMapYaml<ClusterConfiguration>(real('kubectl', 'get-cm-kubeadm-config-runbook-init-o-json.json'), 'ClusterConfiguration');
+    const cc = configMapYaml<ClusterConfiguration>(
+      real('kubectl', 'get-cm-kubeadm-config-runbook-init-o-json.json'),
+      'ClusterConfiguration',
+    );
     expect(cc).toMatchObject({
       kubernetesVersion: 'v1.34.1',
       imageRepository: 'registry.k8s.io',
