@@ -30,6 +30,7 @@ import {
   type Recap,
   type RunEvent,
   type StepInfo,
+  type Task,
   type TaskContext,
 } from './types.js';
 
@@ -96,145 +97,194 @@ export function scope(opts: Pick<RunnerOptions, 'hosts' | 'limit' | 'only'>): Ho
 }
 
 export async function runPlaybook(opts: RunnerOptions): Promise<RunResult> {
-  const started = Date.now();
-  const dryRun = opts.dryRun ?? false;
-  const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const inScope = new Set(scope(opts).all.map((h) => h.name));
-  const scopeNames = opts.hosts.all.map((h) => h.name).filter((n) => inScope.has(n));
-  const recap = new RecapBuilder(scopeNames);
-  const plan = new PlanBuilder(opts.playbook.name, scopeNames);
-  const state = opts.state ?? new RunState();
-  const failed = new Set<string>();
-  const registered = new Set<string>();
-  const secrets = () => [...(opts.secrets?.() ?? []), ...registered];
-  const registerSecret = (value: string) => {
-    if (value.length < 4 || registered.has(value)) return;
-    registered.add(value);
-    opts.onSecret?.(value);
-  };
-  const emit = (event: RunEvent) => opts.listeners?.forEach((listen) => listen(event));
-  const lazy = new Map<string, Transport>();
-  const transportFor = (host: Host): Transport => {
-    let t = lazy.get(host.name);
-    if (!t) lazy.set(host.name, (t = lazyTransport(host, opts.connect)));
-    return dryRun ? readOnlyTransport(t) : t;
-  };
-  const shared: SharedContext = {
-    hosts: opts.hosts,
-    inventory: opts.inventory,
-    inventoryDir: opts.inventoryDir,
-    transportFor,
-    run: state,
-    dryRun,
-    options: opts.options ?? {},
-    registerSecret,
-    hostLog: opts.hostLog,
-  };
-
-  const steps: StepInfo[] = [];
-  opts.playbook.phases.forEach((phase) =>
-    phase.steps.forEach((step) =>
-      steps.push({ step: steps.length, phase: phase.phase, task: step.task, title: opts.registry.require(step.task).title }),
-    ),
-  );
-  emit({
-    type: 'run.start',
-    playbook: opts.playbook.name,
-    hosts: scopeNames,
-    dryRun,
-    logDir: opts.logDir ?? '',
-    at: new Date(started).toISOString(),
-    steps,
-  });
-
-  let stoppedBy: RunResult['stoppedBy'];
+  const run = new PlaybookRun(opts);
+  run.start();
   let index = 0;
   for (const phase of opts.playbook.phases) {
-    if (stoppedBy || opts.signal?.aborted) break;
+    if (run.halted()) break;
     const phaseStart = Date.now();
-    emit({ type: 'phase.start', phase: phase.phase });
+    run.emit({ type: 'phase.start', phase: phase.phase });
     for (const step of phase.steps) {
       const stepIndex = index++;
-      if (stoppedBy || opts.signal?.aborted) break;
-      const task = opts.registry.require(step.task);
-      const stepStart = Date.now();
-      const selected = selectHosts(opts.hosts, step, inScope, failed);
-      emit({
-        type: 'task.start',
-        task: task.id,
-        title: task.title,
-        hosts: selected.map((h) => h.name),
-        step: stepIndex,
-        phase: phase.phase,
-      });
-
-      const report = (
-        host: Host,
-        outcome: HostOutcome | 'unknown',
-        durationMs: number,
-        extra: { reason?: string; failure?: HostFailure; changes?: Change[] } = {},
-      ) => {
-        recap.record(host.name, outcome, durationMs, extra.failure);
-        const event: RunEvent = { type: 'task.host', task: task.id, host: host.name, outcome, durationMs, step: stepIndex };
-        if (extra.changes) event.changes = extra.changes;
-        if (extra.reason) event.reason = extra.reason;
-        if (extra.failure) event.error = failureLine(extra.failure);
-        emit(event);
-        opts.hostLog?.(
-          host.name,
-          `[${task.id}] ${outcome}${extra.reason ? `: ${extra.reason}` : ''}${event.error ? `: ${event.error}` : ''}`,
-        );
-      };
-
-      const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, concurrency) : concurrency;
-      const failedHere: Host[] = [];
-      let halted: Host | undefined; // serial steps: no new host starts after a failure that stops the run
-      await forEachLimit(selected, bound, async (host) => {
-        if (halted) {
-          report(host, 'skipped', 0, { reason: `not started: ${task.id} failed on ${halted.name}` });
-          return;
-        }
-        const t0 = Date.now();
-        // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
-        const hostAbort = new AbortController();
-        let mode: CallMode = task.liveCheck ? 'live' : 'check';
-        const sender = (t: Transport) => () => opts.connect(opts.hosts.byName(t.host) ?? host);
-        const view = (t: Transport) => opts.checks?.view(t, () => mode, sender(t)) ?? t;
-        try {
-          const ctx = taskContext(shared, host, task.id, await opts.connect(host), hostAbort.signal, view);
-          const changing = () => void (mode = task.changesStayOnHost ? 'host-change' : 'change');
-          const work = runTask(task, ctx, dryRun, changing);
-          const outcome = maskOutcome(await withTimeout(work, opts.taskTimeoutMs, task.id, hostAbort), secrets());
-          if (outcome.planned) plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
-          report(host, outcome.outcome, Date.now() - t0, outcome);
-        } catch (err) {
-          const failure = describeFailure(task.id, err, secrets());
-          failed.add(host.name);
-          failedHere.push(host);
-          if (step.serial !== undefined && step.serial !== false && stopsRun(step, [host])) halted ??= host;
-          if (dryRun) plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
-          report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
-        }
-      });
-      const stopper = stopsRun(step, failedHere);
-      if (stopper) stoppedBy = { task: task.id, host: stopper.name };
-      emit({ type: 'task.end', task: task.id, durationMs: Date.now() - stepStart, step: stepIndex });
+      if (run.halted()) break;
+      await run.step(phase.phase, step, stepIndex);
     }
-    const durationMs = Date.now() - phaseStart;
-    recap.phase(phase.phase, durationMs);
-    emit({ type: 'phase.end', phase: phase.phase, durationMs });
+    run.phaseEnd(phase.phase, Date.now() - phaseStart);
+  }
+  return run.finish();
+}
+
+type Report = (
+  host: Host,
+  outcome: HostOutcome | 'unknown',
+  durationMs: number,
+  extra?: { reason?: string | undefined; failure?: HostFailure | undefined; changes?: Change[] | undefined },
+) => void;
+
+/** One run of a playbook: its scope, recap, plan, failed hosts and shared task context, step by step. */
+class PlaybookRun {
+  readonly #opts: RunnerOptions;
+  readonly #started = Date.now();
+  readonly #dryRun: boolean;
+  readonly #concurrency: number;
+  readonly #inScope: Set<string>;
+  readonly #scopeNames: string[];
+  readonly #recap: RecapBuilder;
+  readonly #plan: PlanBuilder;
+  readonly #failed = new Set<string>();
+  readonly #registered = new Set<string>();
+  readonly #shared: SharedContext;
+  #stoppedBy: RunResult['stoppedBy'];
+
+  constructor(opts: RunnerOptions) {
+    this.#opts = opts;
+    this.#dryRun = opts.dryRun ?? false;
+    this.#concurrency = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY);
+    this.#inScope = new Set(scope(opts).all.map((h) => h.name));
+    this.#scopeNames = opts.hosts.all.map((h) => h.name).filter((n) => this.#inScope.has(n));
+    this.#recap = new RecapBuilder(this.#scopeNames);
+    this.#plan = new PlanBuilder(opts.playbook.name, this.#scopeNames);
+    const lazy = new Map<string, Transport>();
+    const transportFor = (host: Host): Transport => {
+      let t = lazy.get(host.name);
+      if (!t) lazy.set(host.name, (t = lazyTransport(host, opts.connect)));
+      return this.#dryRun ? readOnlyTransport(t) : t;
+    };
+    this.#shared = {
+      hosts: opts.hosts,
+      inventory: opts.inventory,
+      inventoryDir: opts.inventoryDir,
+      transportFor,
+      run: opts.state ?? new RunState(),
+      dryRun: this.#dryRun,
+      options: opts.options ?? {},
+      registerSecret: (value) => this.#registerSecret(value),
+      hostLog: opts.hostLog,
+    };
   }
 
-  const result: RunResult = { ok: failed.size === 0 && !opts.signal?.aborted, recap: recap.build() };
-  if (stoppedBy) result.stoppedBy = stoppedBy;
-  if (dryRun) {
-    result.plan = plan.build();
-    emit({ type: 'plan', plan: result.plan });
+  emit(event: RunEvent): void {
+    this.#opts.listeners?.forEach((listen) => listen(event));
   }
-  const end: RunEvent = { type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - started };
-  if (stoppedBy) end.stoppedBy = stoppedBy;
-  emit(end);
-  return result;
+
+  /** A critical step failed, or the run was interrupted: no further step starts. */
+  halted(): boolean {
+    return !!this.#stoppedBy || !!this.#opts.signal?.aborted;
+  }
+
+  #secrets(): string[] {
+    return [...(this.#opts.secrets?.() ?? []), ...this.#registered];
+  }
+
+  #registerSecret(value: string): void {
+    if (value.length < 4 || this.#registered.has(value)) return;
+    this.#registered.add(value);
+    this.#opts.onSecret?.(value);
+  }
+
+  start(): void {
+    const opts = this.#opts;
+    const steps: StepInfo[] = [];
+    opts.playbook.phases.forEach((phase) =>
+      phase.steps.forEach((step) =>
+        steps.push({ step: steps.length, phase: phase.phase, task: step.task, title: opts.registry.require(step.task).title }),
+      ),
+    );
+    this.emit({
+      type: 'run.start',
+      playbook: opts.playbook.name,
+      hosts: this.#scopeNames,
+      dryRun: this.#dryRun,
+      logDir: opts.logDir ?? '',
+      at: new Date(this.#started).toISOString(),
+      steps,
+    });
+  }
+
+  /** One step on every selected host (within its serial/concurrency bound); a critical failure stops the run after it. */
+  async step(phase: string, step: PlaybookStep, stepIndex: number): Promise<void> {
+    const task = this.#opts.registry.require(step.task);
+    const stepStart = Date.now();
+    const selected = selectHosts(this.#opts.hosts, step, this.#inScope, this.#failed);
+    this.emit({ type: 'task.start', task: task.id, title: task.title, hosts: selected.map((h) => h.name), step: stepIndex, phase });
+    const report = this.#reporter(task.id, stepIndex);
+    const bound = step.serial === true ? 1 : typeof step.serial === 'number' ? Math.min(step.serial, this.#concurrency) : this.#concurrency;
+    const failedHere: Host[] = [];
+    let halted: Host | undefined; // serial steps: no new host starts after a failure that stops the run
+    await forEachLimit(selected, bound, async (host) => {
+      if (halted) {
+        report(host, 'skipped', 0, { reason: `not started: ${task.id} failed on ${halted.name}` });
+        return;
+      }
+      const ok = await this.#onHost(task, host, report);
+      if (ok) return;
+      failedHere.push(host);
+      if (step.serial !== undefined && step.serial !== false && stopsRun(step, [host])) halted ??= host;
+    });
+    const stopper = stopsRun(step, failedHere);
+    if (stopper) this.#stoppedBy = { task: task.id, host: stopper.name };
+    this.emit({ type: 'task.end', task: task.id, durationMs: Date.now() - stepStart, step: stepIndex });
+  }
+
+  /** Each host's outcome, to the recap, the event listeners and the host's log. */
+  #reporter(taskId: string, stepIndex: number): Report {
+    return (host, outcome, durationMs, extra = {}) => {
+      this.#recap.record(host.name, outcome, durationMs, extra.failure);
+      const event: RunEvent = { type: 'task.host', task: taskId, host: host.name, outcome, durationMs, step: stepIndex };
+      if (extra.changes) event.changes = extra.changes;
+      if (extra.reason) event.reason = extra.reason;
+      if (extra.failure) event.error = failureLine(extra.failure);
+      this.emit(event);
+      this.#opts.hostLog?.(
+        host.name,
+        `[${taskId}] ${outcome}${extra.reason ? `: ${extra.reason}` : ''}${event.error ? `: ${event.error}` : ''}`,
+      );
+    };
+  }
+
+  /** check → apply → verify of one task on one host; false when it failed (the host then leaves the run). */
+  async #onHost(task: Task, host: Host, report: Report): Promise<boolean> {
+    const opts = this.#opts;
+    const t0 = Date.now();
+    // Aborted only when this task times out on this host (Ctrl-C lets the running step finish).
+    const hostAbort = new AbortController();
+    let mode: CallMode = task.liveCheck ? 'live' : 'check';
+    const sender = (t: Transport) => () => opts.connect(opts.hosts.byName(t.host) ?? host);
+    const view = (t: Transport) => opts.checks?.view(t, () => mode, sender(t)) ?? t;
+    try {
+      const ctx = taskContext(this.#shared, host, task.id, await opts.connect(host), hostAbort.signal, view);
+      const changing = () => void (mode = task.changesStayOnHost ? 'host-change' : 'change');
+      const work = runTask(task, ctx, this.#dryRun, changing);
+      const outcome = maskOutcome(await withTimeout(work, opts.taskTimeoutMs, task.id, hostAbort), this.#secrets());
+      if (outcome.planned) this.#plan.add(host.name, task.id, task.title, outcome.planned.status, outcome.planned.changes, outcome.reason);
+      report(host, outcome.outcome, Date.now() - t0, outcome);
+      return true;
+    } catch (err) {
+      const failure = describeFailure(task.id, err, this.#secrets());
+      this.#failed.add(host.name);
+      if (this.#dryRun) this.#plan.add(host.name, task.id, task.title, 'failed', [], failureLine(failure));
+      report(host, err instanceof ConnectError ? 'unreachable' : 'failed', Date.now() - t0, { failure });
+      return false;
+    }
+  }
+
+  phaseEnd(phase: string, durationMs: number): void {
+    this.#recap.phase(phase, durationMs);
+    this.emit({ type: 'phase.end', phase, durationMs });
+  }
+
+  finish(): RunResult {
+    const result: RunResult = { ok: this.#failed.size === 0 && !this.#opts.signal?.aborted, recap: this.#recap.build() };
+    if (this.#stoppedBy) result.stoppedBy = this.#stoppedBy;
+    if (this.#dryRun) {
+      result.plan = this.#plan.build();
+      this.emit({ type: 'plan', plan: result.plan });
+    }
+    const end: RunEvent = { type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - this.#started };
+    if (this.#stoppedBy) end.stoppedBy = this.#stoppedBy;
+    this.emit(end);
+    return result;
+  }
 }
 
 /** What every task context of a run shares; taskContext() adds the host, its transport and the task's abort signal. */
