@@ -65,65 +65,8 @@ function tooLarge(file: string, size: number): InventoryError {
 export function parseInventory(text: string, file: string, extraRules: readonly Rule[] = []): { inventory: Inventory; warnings: Issue[] } {
   const limit = checkTextLimits(text, file);
   if (limit) throw new InventoryError(file, [limit]);
-  const lines = new LineCounter();
-  // uniqueKeys is checked below in linear time; yaml's own check is quadratic in the size of a mapping.
-  let docs: ReturnType<typeof parseAllDocuments>;
-  try {
-    docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  } catch (err) {
-    throw new InventoryError(file, [fileIssue(file, `cannot be parsed as YAML: ${(err as Error).message.split('\n')[0]}`)]);
-  }
-  const at = (offset: number, path: string, message: string, severity: Severity = 'error'): Issue => {
-    const { line, col } = lines.linePos(offset);
-    return { file, line, col, path, message, severity };
-  };
-  const fail = (issues: Issue[]): never => {
-    throw new InventoryError(file, issues);
-  };
-
-  if (docs.length === 0) return fail([fileIssue(file, 'is empty; expected a mapping with apiVersion, kind, metadata and spec')]);
-  if (docs.length > 1) {
-    const second = (docs[1] as Document).range?.[0] ?? 0;
-    return fail([at(second, '', `contains ${docs.length} YAML documents; an inventory is exactly one (remove the --- separator)`)]);
-  }
-  const doc = docs[0] as Document;
-  const yamlIssue = (e: YAMLError, severity: Severity) => {
-    const offset = e.pos[0];
-    const path = pathAt(doc, offset);
-    return at(offset, formatPath(path), `YAML: ${e.message}`, severity);
-  };
-  const yamlWarnings = doc.warnings.map((w) => yamlIssue(w, 'warning'));
-  if (doc.errors.length) return fail([...doc.errors.slice(0, MAX_REPORTED).map((e) => yamlIssue(e, 'error')), ...yamlWarnings]);
-  const duplicates = duplicateKeyOffsets(doc).map((offset) =>
-    at(offset, formatPath(pathAt(doc, offset)), 'duplicate key: this field appears twice in the same mapping; keep one'),
-  );
-  if (duplicates.length) return fail(duplicates);
-
-  const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) {
-    return fail([fileIssue(file, 'is empty; expected a mapping with apiVersion, kind, metadata and spec')]);
-  }
-  if (!isMap(root)) {
-    const found = isSeq(root)
-      ? 'a list'
-      : isAlias(root)
-        ? 'an alias'
-        : `the value ${JSON.stringify(String((root as { value?: unknown }).value)).slice(0, 60)}`;
-    return fail([at(root.range?.[0] ?? 0, '', `the top level must be a mapping with apiVersion, kind, metadata and spec; found ${found}`)]);
-  }
-
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    if (/excessive alias count/i.test(reason)) {
-      const message = `aliases expand too much (more than ${MAX_ALIAS_COUNT}); refusing what looks like a YAML bomb`;
-      return fail([at(firstAliasOffset(doc), '', message)]);
-    }
-    return fail([at(firstAliasOffset(doc), '', `YAML: ${reason.split('\n')[0]}`)]);
-  }
-
+  const { doc, lines, yamlWarnings } = oneYamlMapping(text, file);
+  const data = plainData(doc, lines, file);
   const located = (path: PathSegment[], message: string, severity: Severity, rule?: string): Issue => ({
     file,
     ...positionOf(doc, lines, path),
@@ -138,14 +81,78 @@ export function parseInventory(text: string, file: string, extraRules: readonly 
     const problems = parsed.error.issues.flatMap(explain);
     const shape = problems.slice(0, MAX_REPORTED).map((p) => located(p.path, withQuoteHint(doc, text, p.path, p.message), 'error'));
     if (problems.length > MAX_REPORTED) shape.push(fileIssue(file, `... and ${problems.length - MAX_REPORTED} more problems`));
-    return fail([...shape, ...yamlWarnings]);
+    throw new InventoryError(file, [...shape, ...yamlWarnings]);
   }
 
   const ruled = checkRules(parsed.data, [...ALL_RULES, ...extraRules]).map((r) => located(r.path, r.message, r.severity, r.rule));
   const issues = [...ruled, ...yamlWarnings];
-  if (issues.some((i) => i.severity === 'error')) return fail(issues);
+  if (issues.some((i) => i.severity === 'error')) throw new InventoryError(file, issues);
   derived(parsed.data); // computed once, here: every later layer reads these values
   return { inventory: parsed.data, warnings: issues };
+}
+
+/** An issue at a character offset of the text, with its line and column. */
+function issueAt(lines: LineCounter, file: string, offset: number, path: string, message: string, severity: Severity = 'error'): Issue {
+  const { line, col } = lines.linePos(offset);
+  return { file, line, col, path, message, severity };
+}
+
+const EMPTY = 'is empty; expected a mapping with apiVersion, kind, metadata and spec';
+
+/** The text as exactly one YAML document without errors or duplicate keys, whose top level is a mapping. */
+function oneYamlMapping(text: string, file: string): { doc: Document; lines: LineCounter; yamlWarnings: Issue[] } {
+  const lines = new LineCounter();
+  const fail = (issues: Issue[]): never => {
+    throw new InventoryError(file, issues);
+  };
+  // uniqueKeys is checked below in linear time; yaml's own check is quadratic in the size of a mapping.
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  } catch (err) {
+    return fail([fileIssue(file, `cannot be parsed as YAML: ${(err as Error).message.split('\n')[0]}`)]);
+  }
+  if (docs.length === 0) return fail([fileIssue(file, EMPTY)]);
+  if (docs.length > 1) {
+    const second = (docs[1] as Document).range?.[0] ?? 0;
+    return fail([
+      issueAt(lines, file, second, '', `contains ${docs.length} YAML documents; an inventory is exactly one (remove the --- separator)`),
+    ]);
+  }
+  const doc = docs[0] as Document;
+  const yamlIssue = (e: YAMLError, severity: Severity) =>
+    issueAt(lines, file, e.pos[0], formatPath(pathAt(doc, e.pos[0])), `YAML: ${e.message}`, severity);
+  const yamlWarnings = doc.warnings.map((w) => yamlIssue(w, 'warning'));
+  if (doc.errors.length) return fail([...doc.errors.slice(0, MAX_REPORTED).map((e) => yamlIssue(e, 'error')), ...yamlWarnings]);
+  const duplicates = duplicateKeyOffsets(doc).map((offset) =>
+    issueAt(lines, file, offset, formatPath(pathAt(doc, offset)), 'duplicate key: this field appears twice in the same mapping; keep one'),
+  );
+  if (duplicates.length) return fail(duplicates);
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return fail([fileIssue(file, EMPTY)]);
+  if (!isMap(root)) {
+    const found = isSeq(root)
+      ? 'a list'
+      : isAlias(root)
+        ? 'an alias'
+        : `the value ${JSON.stringify(String((root as { value?: unknown }).value)).slice(0, 60)}`;
+    const message = `the top level must be a mapping with apiVersion, kind, metadata and spec; found ${found}`;
+    return fail([issueAt(lines, file, root.range?.[0] ?? 0, '', message)]);
+  }
+  return { doc, lines, yamlWarnings };
+}
+
+/** The document as plain data, aliases expanded within MAX_ALIAS_COUNT (a YAML bomb is refused). */
+function plainData(doc: Document, lines: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const message = /excessive alias count/i.test(reason)
+      ? `aliases expand too much (more than ${MAX_ALIAS_COUNT}); refusing what looks like a YAML bomb`
+      : `YAML: ${reason.split('\n')[0]}`;
+    throw new InventoryError(file, [issueAt(lines, file, firstAliasOffset(doc), '', message)]);
+  }
 }
 
 /** `version: 1.30` is the number 1.3: when a string was expected, show the text the user wrote, quoted. */
