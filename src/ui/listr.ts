@@ -48,6 +48,47 @@ export interface ListrUi {
   done(): Promise<void>;
 }
 
+/** One listr task per step: it waits for the step to end, then shows it done, skipped (not run) or failed. */
+async function runStep(s: StepView, task: ListrTaskWrapper<unknown, never, never>): Promise<void> {
+  const title = `${s.info.title}`;
+  s.redraw = () => {
+    task.title = s.progress ? `${title} — ${s.progress.summary()}` : title;
+  };
+  s.redraw();
+  await s.finished;
+  s.redraw();
+  if (s.notRun !== undefined) {
+    task.skip(`${title} — ${s.notRun}`);
+    return;
+  }
+  if (s.progress && s.progress.counts.failed > 0) {
+    const first = s.progress.failures[0]!;
+    throw new Error(`${title} — ${s.progress.summary()} (first: ${first.host}: ${first.error})`);
+  }
+}
+
+/** Draw every step of the run on stderr (live on a terminal, line by line otherwise) until the last one ends. */
+function drawSteps(out: Output, steps: StepView[]): Promise<unknown> {
+  const stream = streamOf(out.stderr, out.isTTY);
+  const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stream, stream) });
+  const list = new Listr(
+    steps.map((s) => ({
+      title: s.info.title,
+      task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => runStep(s, task),
+    })),
+    {
+      concurrent: false,
+      exitOnError: false,
+      registerSignalListeners: false,
+      renderer: out.isTTY ? 'default' : 'simple',
+      // Without color: an empty per-level color map (colorette also honours NO_COLOR itself).
+      rendererOptions: { collapseSubtasks: true, logger, ...(out.color ? {} : { color: {} }) },
+      collectErrors: false,
+    } as never,
+  );
+  return list.run().catch(() => undefined);
+}
+
 export function listrRenderer(out: Output): ListrUi {
   const steps = new Map<number, StepView>();
   let running: Promise<unknown> = Promise.resolve();
@@ -55,24 +96,6 @@ export function listrRenderer(out: Output): ListrUi {
   let stopReason = '';
 
   const view = (step: number | undefined) => (step === undefined ? undefined : steps.get(step));
-
-  const runStep = async (s: StepView, task: ListrTaskWrapper<unknown, never, never>) => {
-    const title = `${s.info.title}`;
-    s.redraw = () => {
-      task.title = s.progress ? `${title} — ${s.progress.summary()}` : title;
-    };
-    s.redraw();
-    await s.finished;
-    s.redraw();
-    if (s.notRun !== undefined) {
-      task.skip(`${title} — ${s.notRun}`);
-      return;
-    }
-    if (s.progress && s.progress.counts.failed > 0) {
-      const first = s.progress.failures[0]!;
-      throw new Error(`${title} — ${s.progress.summary()} (first: ${first.host}: ${first.error})`);
-    }
-  };
 
   const listener: RunListener = (e) => {
     switch (e.type) {
@@ -82,24 +105,7 @@ export function listrRenderer(out: Output): ListrUi {
           const d = defer();
           steps.set(info.step, { info, finished: d.promise, finish: d.resolve });
         }
-        const stream = streamOf(out.stderr, out.isTTY);
-        const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stream, stream) });
-        const list = new Listr(
-          [...steps.values()].map((s) => ({
-            title: s.info.title,
-            task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => runStep(s, task),
-          })),
-          {
-            concurrent: false,
-            exitOnError: false,
-            registerSignalListeners: false,
-            renderer: out.isTTY ? 'default' : 'simple',
-            // Without color: an empty per-level color map (colorette also honours NO_COLOR itself).
-            rendererOptions: { collapseSubtasks: true, logger, ...(out.color ? {} : { color: {} }) },
-            collectErrors: false,
-          } as never,
-        );
-        running = list.run().catch(() => undefined);
+        running = drawSteps(out, [...steps.values()]);
         break;
       }
       case 'task.start': {
