@@ -17,7 +17,7 @@ import type { Host, Hosts } from '../model/host.js';
 import { allTasks } from '../tasks/index.js';
 import type { Transport } from '../transport/types.js';
 import { jsonRenderer } from '../ui/json.js';
-import { listrRenderer } from '../ui/listr.js';
+import { listrRenderer, type ListrUi } from '../ui/listr.js';
 import { plainRenderer } from '../ui/plain.js';
 import { formatPlan } from '../ui/plan.js';
 import { formatRecap } from '../ui/recap.js';
@@ -133,9 +133,7 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
     return converge?.cache.view(t, () => 'check') ?? t;
   };
 
-  const text = ctx.flags.output === 'text';
-  const listr = text && ctx.out.isTTY ? listrRenderer(ctx.out) : undefined;
-  const ui: RunListener = !text ? jsonRenderer(ctx.out) : listr ? listr.listener : plainRenderer(ctx.out);
+  const { ui, listr } = runUi(ctx);
   let result: RunResult;
   try {
     const opts: Parameters<typeof runPlaybook>[0] = {
@@ -173,11 +171,21 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
     log.close();
   }
 
-  if (text) {
-    const color = ctx.out.color;
-    if (result.plan) ctx.out.stdout.write(formatPlan(result.plan, { color }) + '\n');
-    ctx.out.stdout.write(formatRecap(result.recap, { color, dryRun: run.dryRun }));
-    ctx.out.stdout.write(`logs: ${log.dir}\n`);
-  }
+  if (ctx.flags.output === 'text') printSummary(ctx, result, run.dryRun, log.dir);
   return { code: result.ok ? 0 : 1, result };
+}
+
+/** How the run shows on the console: JSON lines, listr on a terminal, plain lines otherwise. */
+function runUi(ctx: CommandContext): { ui: RunListener; listr: ListrUi | undefined } {
+  if (ctx.flags.output !== 'text') return { ui: jsonRenderer(ctx.out), listr: undefined };
+  const listr = ctx.out.isTTY ? listrRenderer(ctx.out) : undefined;
+  return { ui: listr ? listr.listener : plainRenderer(ctx.out), listr };
+}
+
+/** After a text-mode run: the plan (for plan), the recap and where the logs are. */
+function printSummary(ctx: CommandContext, result: RunResult, dryRun: boolean, logDir: string): void {
+  const color = ctx.out.color;
+  if (result.plan) ctx.out.stdout.write(formatPlan(result.plan, { color }) + '\n');
+  ctx.out.stdout.write(formatRecap(result.recap, { color, dryRun }));
+  ctx.out.stdout.write(`logs: ${logDir}\n`);
 }
