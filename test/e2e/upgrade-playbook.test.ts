@@ -2,8 +2,8 @@
  * The upgrade playbook on the lab (1 control plane + 1 worker, 1.33.5 → 1.34.1, the lab's kubeadm upgrade
  * apply/node): backup named after the upgrade, control plane then worker, packages held at the exact version, every
  * node Ready at the target, and a second run with the same options changes nothing. It runs the playbook the way
- * `upgrade` does after its survey (the survey's own e2e is upgrade-refusals; the lab's curl does not serve repository
- * indexes yet, which the survey reads to find the route).
+ * `upgrade` does after its survey (the whole command, survey included, is upgrade-command.test.ts; the refusals are
+ * upgrade-refusals.test.ts).
  */
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';

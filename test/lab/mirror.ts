@@ -16,6 +16,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import {
+  type DebEntry,
+  debPackagesText,
+  inRelease,
+  KUBE_ARCHES,
+  kubernetesRepo,
+  placeholderBytes,
+  type RpmEntry,
+  rpmRepodata,
+} from './emulators/src/pkg/repo-index.js';
 import { startFileServer, type FileServer } from '../unit/bundle/file-server.js';
 
 const EMULATORS = join(import.meta.dirname, 'emulators');
@@ -23,6 +33,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 interface ReposJson {
   kubernetes: {
+    urls: string[];
     release: Record<'deb' | 'rpm', string>;
     minors: Record<string, { patches: number; 'cri-tools': string[]; 'kubernetes-cni': string[] }>;
   };
@@ -43,10 +54,7 @@ export const RELEASES = {
   runc: ['1.3.0'],
 };
 
-const ARCHES = [
-  { deb: 'amd64', rpm: 'x86_64', go: 'amd64' },
-  { deb: 'arm64', rpm: 'aarch64', go: 'arm64' },
-];
+const ARCHES = KUBE_ARCHES;
 
 /** What a served file is, for `content`. */
 export interface MirrorFile {
@@ -71,25 +79,8 @@ export interface Mirror extends FileServer {
 }
 
 function fixture(f: MirrorFile): Buffer {
-  const seed = createHash('sha256').update(f.path).digest();
-  const size = f.kind === 'binary' ? 200_000 : 5_000;
-  return Buffer.concat(Array.from({ length: Math.ceil(size / 32) }, () => seed)).subarray(0, size);
+  return placeholderBytes(f.path, f.kind === 'binary' ? 200_000 : 5_000);
 }
-
-/** A clear-signed InRelease listing the given index files (the signature block is a lab placeholder). */
-function inRelease(fields: Record<string, string>, files: Map<string, Buffer>): string {
-  const head = Object.entries(fields)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n');
-  const sums = [...files].map(([p, b]) => ` ${sha(b)} ${String(b.length).padStart(16)} ${p}`).join('\n');
-  return `-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n${head}\nSHA256:\n${sums}\n-----BEGIN PGP SIGNATURE-----\n\nlab placeholder\n-----END PGP SIGNATURE-----\n`;
-}
-
-const debStanza = (s: Record<string, string | number | undefined>) =>
-  Object.entries(s)
-    .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n');
 
 export async function startMirror(o: MirrorOptions): Promise<Mirror> {
   const server = await startFileServer(o.bindIp);
@@ -99,7 +90,10 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
   const content = (f: MirrorFile) => o.content?.(f) ?? fixture(f);
   const put = (path: string, b: Buffer) => files.set(path, b);
   const putIndex = (path: string, b: Buffer) => (put(path, b), indexPaths.add(path));
-  const deps = (name: string, fmt: 'deb' | 'rpm') => repos.packages[name]?.deps?.[fmt] ?? [];
+  const meta = (fmt: 'deb' | 'rpm') => ({
+    description: (n: string) => repos.packages[n]?.description ?? n,
+    deps: (n: string) => repos.packages[n]?.deps?.[fmt] ?? [],
+  });
 
   /** A deb repository: `dir` holds InRelease; `indexes` maps its relative Packages path to stanzas. */
   const debRepo = (
@@ -109,117 +103,44 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
     pkgs: { name: string; version: string; arch: string; filename: string }[],
     indexRel: (arch: string) => string,
   ) => {
-    const byIndex = new Map<string, string[]>();
+    const byIndex = new Map<string, DebEntry[]>();
     for (const p of pkgs) {
       const bytes = content({ path: `${root}/${p.filename}`, kind: 'package', name: p.name, arch: p.arch });
       put(`${root}/${p.filename}`, bytes);
-      const stanza = debStanza({
-        Package: p.name,
-        Version: p.version,
-        Architecture: p.arch,
-        Maintainer: 'lab',
-        'Installed-Size': 1000,
-        Depends: deps(p.name, 'deb').join(', '),
-        Filename: p.filename,
-        Size: bytes.length,
-        MD5sum: createHash('md5').update(bytes).digest('hex'),
-        SHA1: createHash('sha1').update(bytes).digest('hex'),
-        SHA256: sha(bytes),
-        Section: 'admin',
-        Priority: 'optional',
-        Description: repos.packages[p.name]?.description ?? p.name,
-      });
       const rel = indexRel(p.arch);
-      byIndex.set(rel, [...(byIndex.get(rel) ?? []), stanza]);
+      byIndex.set(rel, [...(byIndex.get(rel) ?? []), { ...p, bytes }]);
     }
     const listed = new Map<string, Buffer>();
-    for (const [rel, stanzas] of byIndex) {
-      const text = Buffer.from(stanzas.join('\n\n') + '\n');
+    for (const [rel, entries] of byIndex) {
+      const text = debPackagesText(entries, meta('deb'));
       listed.set(rel, text);
       listed.set(`${rel}.gz`, gzipSync(text));
       putIndex(`${dir}/${rel}`, text);
       putIndex(`${dir}/${rel}.gz`, gzipSync(text));
     }
-    putIndex(`${dir}/InRelease`, Buffer.from(inRelease(suiteFields, listed)));
+    putIndex(`${dir}/InRelease`, inRelease(suiteFields, listed));
   };
 
   /** An rpm-md repository at `base`. */
-  const rpmRepo = (base: string, pkgs: { name: string; epoch: string; ver: string; rel: string; arch: string; href: string }[]) => {
+  const rpmRepo = (base: string, pkgs: Omit<RpmEntry, 'bytes'>[]) => {
     const entries = pkgs.map((p) => {
       const bytes = content({ path: `${base}/${p.href}`, kind: 'package', name: p.name, arch: p.arch });
       put(`${base}/${p.href}`, bytes);
-      const requires = deps(p.name, 'rpm')
-        .map((d) => `      <rpm:entry name="${d}"/>`)
-        .join('\n');
-      return [
-        '<package type="rpm">',
-        `  <name>${p.name}</name>`,
-        `  <arch>${p.arch}</arch>`,
-        `  <version epoch="${p.epoch}" ver="${p.ver}" rel="${p.rel}"/>`,
-        `  <checksum type="sha256" pkgid="YES">${sha(bytes)}</checksum>`,
-        `  <summary>${repos.packages[p.name]?.description ?? p.name}</summary>`,
-        `  <size package="${bytes.length}" installed="1000" archive="1000"/>`,
-        `  <location href="${p.href}"/>`,
-        '  <format>',
-        '    <rpm:license>Apache-2.0</rpm:license>',
-        ...(requires ? ['    <rpm:requires>', requires, '    </rpm:requires>'] : []),
-        '  </format>',
-        '</package>',
-      ].join('\n');
+      return { ...p, bytes };
     });
-    const xml = Buffer.from(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${pkgs.length}">\n${entries.join('\n')}\n</metadata>\n`,
-    );
-    const gz = gzipSync(xml);
-    const href = `repodata/${sha(gz)}-primary.xml.gz`;
-    putIndex(`${base}/${href}`, gz);
-    putIndex(
-      `${base}/repodata/repomd.xml`,
-      Buffer.from(
-        `<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n  <revision>1700000000</revision>\n  <data type="primary">\n    <checksum type="sha256">${sha(gz)}</checksum>\n    <open-checksum type="sha256">${sha(xml)}</open-checksum>\n    <location href="${href}"/>\n    <timestamp>1700000000</timestamp>\n    <size>${gz.length}</size>\n    <open-size>${xml.length}</open-size>\n  </data>\n</repomd>\n`,
-      ),
-    );
+    for (const [rel, b] of rpmRepodata(entries, meta('rpm'))) putIndex(`${base}/${rel}`, b);
   };
 
   // pkgs.k8s.io: one deb and one rpm repository per minor
   for (const minor of o.minors) {
     const m = repos.kubernetes.minors[minor];
     if (!m) throw new Error(`repos.json has no Kubernetes ${minor}`);
-    const versions: [string, string][] = [
-      ...['kubeadm', 'kubelet', 'kubectl'].flatMap((n) =>
-        Array.from({ length: m.patches + 1 }, (_, p): [string, string] => [n, `${minor}.${p}`]),
-      ),
-      ...m['cri-tools'].map((v): [string, string] => ['cri-tools', v]),
-      ...m['kubernetes-cni'].map((v): [string, string] => ['kubernetes-cni', v]),
-    ];
     const root = `/pkgs.k8s.io/core:/stable:/v${minor}`;
-    const { deb, rpm } = repos.kubernetes.release;
-    debRepo(
-      `${root}/deb`,
-      `${root}/deb`,
-      {
-        Origin: 'obs://build.opensuse.org/isv:kubernetes:core:stable:v' + minor + '/deb',
-        Label: 'isv:kubernetes:core:stable:v' + minor,
-        Architectures: 'amd64 arm64',
-      },
-      ARCHES.flatMap((a) =>
-        versions.map(([name, v]) => ({ name, version: `${v}-${deb}`, arch: a.deb, filename: `${a.deb}/${name}_${v}-${deb}_${a.deb}.deb` })),
-      ),
-      () => 'Packages',
-    );
-    rpmRepo(
-      `${root}/rpm`,
-      ARCHES.flatMap((a) =>
-        versions.map(([name, v]) => ({
-          name,
-          epoch: '0',
-          ver: v,
-          rel: rpm,
-          arch: a.rpm,
-          href: `${a.rpm}/${name}-${v}-${rpm}.${a.rpm}.rpm`,
-        })),
-      ),
-    );
+    for (const format of ['deb', 'rpm'] as const) {
+      const dir = `${root}/${format}`;
+      const served = kubernetesRepo(repos, dir, minor, format, (path, name, arch) => content({ path, kind: 'package', name, arch }))!;
+      for (const [rel, b] of served) (/\.(deb|rpm)$/.test(rel) ? put : putIndex)(`${dir}/${rel}`, b);
+    }
     for (let p = 0; p <= m.patches; p++) {
       for (const a of ARCHES) {
         for (const bin of ['kubeadm', 'kubelet', 'kubectl']) {

@@ -4,6 +4,7 @@ import { action, defineTask, type Action } from '../common/define.js';
 import { healthGate } from './health.js';
 import {
   drain,
+  drainFailure,
   isDrainTimeout,
   kubeadmUpgradeStep,
   kubeletStep,
@@ -30,8 +31,7 @@ export function drainStep(ctx: TaskContext, state: NodeState, allowDisableEvicti
     }
     if (r.code !== 0) {
       await uncordon(ctx, ctx.host);
-      const why = r.stderr.trim().split('\n').slice(-2).join(' ');
-      throw new Error(`drain of ${ctx.host.name} failed, so it was uncordoned and not upgraded: ${why}`);
+      throw new Error(`drain of ${ctx.host.name} failed, so it was uncordoned and not upgraded: ${drainFailure(r.stderr)}`);
     }
     await markDone(ctx.transport, state.record, 'drain');
   });

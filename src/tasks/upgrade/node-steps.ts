@@ -141,6 +141,20 @@ export function apiTransport(ctx: TaskContext) {
 
 export const isDrainTimeout = (stderr: string) => /global timeout reached|did not complete within/.test(stderr);
 
+/**
+ * Why a drain failed, from kubectl's stderr: its last lines (on a timeout only "error when evicting pods/… global
+ * timeout reached: 300s") plus the distinct reasons the API server gave for refusing evictions, which kubectl prints
+ * while it retries ("error when evicting pods/%q -n %q (will retry after 5s): %v", kubectl pkg/drain evictPods), e.g.
+ * "Cannot evict pod as it would violate the pod's disruption budget."; on a timeout, the options that decide it.
+ */
+export function drainFailure(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const refused = [...new Set(lines.map((l) => /\(will retry after \d+s\): (.+)$/.exec(l)?.[1]?.trim()).filter((r) => r !== undefined))];
+  const why = [lines.slice(-2).join(' '), ...(refused.length ? [`eviction refused: ${refused.join(' / ')}`] : [])];
+  if (isDrainTimeout(stderr)) why.push('raise --drain-timeout, or choose --on-drain-timeout skip|disable-eviction');
+  return why.join('; ');
+}
+
 /** `kubectl drain` honouring PodDisruptionBudgets (the Eviction API); --disable-eviction deletes instead. */
 export async function drain(ctx: TaskContext, node: Host, timeoutSeconds: number, disableEviction = false) {
   const argv = kubectl('drain', node.name, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${timeoutSeconds}s`);

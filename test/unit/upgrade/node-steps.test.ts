@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { upgradeControlPlane } from '../../../src/tasks/upgrade/control-plane.js';
 import { recordPath } from '../../../src/tasks/upgrade/record.js';
-import { APISERVER_MANIFEST, manifestVersion } from '../../../src/tasks/upgrade/node-steps.js';
+import { APISERVER_MANIFEST, drainFailure, manifestVersion } from '../../../src/tasks/upgrade/node-steps.js';
 import type { RecordingTransport } from '../../../src/transport/recording.js';
 import { manifest, run, simulate, TARGET } from './simulated-host.js';
 import { harness } from '../tasks/helpers/context.js';
@@ -140,5 +140,29 @@ describe('manifestVersion', () => {
     expect(manifestVersion(manifest('1.34.1'))).toBe('1.34.1');
     expect(manifestVersion('image: registry.k8s.io/etcd:3.6.4-0\n')).toBeUndefined();
     expect(manifestVersion(null)).toBeUndefined();
+  });
+});
+
+describe('drainFailure', () => {
+  // kubectl drain's stderr when a PodDisruptionBudget refuses evictions until --timeout (kubectl pkg/drain evictPods)
+  const refused = (pod: string) =>
+    `error when evicting pods/"${pod}" -n "default" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.`;
+  it('names the refusal the API server gave and the options that decide a timeout', () => {
+    const stderr = [
+      refused('web-1'),
+      refused('web-1'),
+      'error when evicting pods/"web-1" -n "default": global timeout reached: 15s',
+      '',
+    ].join('\n');
+    expect(drainFailure(stderr)).toBe(
+      `${refused('web-1')} error when evicting pods/"web-1" -n "default": global timeout reached: 15s; ` +
+        "eviction refused: Cannot evict pod as it would violate the pod's disruption budget.; " +
+        'raise --drain-timeout, or choose --on-drain-timeout skip|disable-eviction',
+    );
+  });
+  it('other failures: kubectl last lines only', () => {
+    expect(drainFailure('error: unable to drain node "w1" due to error: cannot delete Pods declare no controller\n')).toBe(
+      'error: unable to drain node "w1" due to error: cannot delete Pods declare no controller',
+    );
   });
 });

@@ -3,40 +3,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { webBudget, webDeployment } from '../../../lab/workloads.js';
 import { INIT_CONFIG, Lab, REPO, ensureBuilt, flannelDaemonSet, workerJoinArgs } from './harness.js';
 
 const lab = new Lab();
 const KC = ['--kubeconfig', '/etc/kubernetes/admin.conf'];
 const FLANNEL = 'ghcr.io/flannel-io/flannel:v0.28.9';
 const WORKERS = ['w1', 'w2', 'w3'];
-const APP = `${flannelDaemonSet(FLANNEL)}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: ${FLANNEL}
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: web
-  namespace: default
-spec:
-  minAvailable: 2
-  selector:
-    matchLabels: {app: web}
-`;
+const APP = `${flannelDaemonSet(FLANNEL)}---\n${webDeployment(FLANNEL)}---\n${webBudget(2)}`;
 // replacement pods start after 3 s; refused evictions are retried every 0.5 s (kubectl: 5 s) to keep the test short
 const ENV = { LAB_POD_START_MS: '3000', LAB_EVICTION_RETRY_MS: '500' };
 const kubectl = (args: string[], input?: string) => lab.run('cp1', 'kubectl', [...KC, ...args], ENV, input);
@@ -134,10 +108,7 @@ describe.sequential('kubectl drain emulator', () => {
   });
 
   it('stops at --timeout when the budget can never allow it, and leaves the node cordoned', () => {
-    kubectl(
-      ['apply', '-f', '-'],
-      'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: default\nspec:\n  minAvailable: 3\n  selector:\n    matchLabels: {app: web}\n',
-    );
+    kubectl(['apply', '-f', '-'], webBudget(3));
     expect(kubectl(['get', 'pdb', 'web', '-o', 'jsonpath={.status.disruptionsAllowed}']).stdout).toBe('0');
     const r = kubectl(['drain', 'w3', '--ignore-daemonsets', '--timeout=2s']);
     expect(r.code).toBe(1);
