@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
-import { clusterExtra, emulatedRuntime } from './helpers/certs-lab.js';
+import { clusterExtra, emulatedRuntime, startStaticPods } from './helpers/certs-lab.js';
 
 const NAME = 'e2e-kubelet-serving';
 const SERVING = '/var/lib/kubelet/pki/kubelet-server-current.pem';
@@ -101,5 +101,24 @@ spec:
     expect(run.stdout + run.stderr).toMatch(/forged-w1: IP 10\.9\.9\.9 is not w1's in the inventory/);
     const csr = await lab.exec('cp1', 'kubectl get csr forged-w1');
     expect(csr.stdout).toMatch(/kubernetes\.io\/kubelet-serving\s+system:node:w1\s+<none>\s+Pending$/m);
+  }, 1_200_000);
+
+  it("certs renew approves a kubelet's new serving request too, and still leaves the forged one pending", async () => {
+    // the worker's kubelet loses its serving pair (a rebuilt disk, say) and asks again at its next sync
+    await lab.exec('w1', `rm -f /var/lib/kubelet/pki/kubelet-server-*.pem && lab-node-sync`);
+    const before = JSON.parse((await lab.exec('cp1', 'kubectl get csr -o json')).stdout).items as any[];
+    const fresh = before.find(
+      (c) => c.spec.username === 'system:node:w1' && !c.status?.conditions?.length && c.metadata.name !== 'forged-w1',
+    );
+    expect(fresh, 'a new pending request from w1').toBeDefined();
+    await startStaticPods(lab, 'cp1'); // the kubelet's static pods, which renew restarts (the lab does not run them)
+    const run = await kubesmith(['certs', 'renew', '-i', inv, '--yes', '--restart-wait', '2', '--health-timeout', '60'], admin);
+    expect(run.stdout + run.stderr).toMatch(/forged-w1: IP 10\.9\.9\.9 is not w1's in the inventory/);
+    const csr = await lab.exec('cp1', `kubectl get csr ${fresh.metadata.name} forged-w1`);
+    expect(csr.stdout).toMatch(new RegExp(`^${fresh.metadata.name}\\s.*Approved,Issued$`, 'm'));
+    expect(csr.stdout).toMatch(/^forged-w1\s.*Pending$/m);
+    await lab.exec('w1', 'lab-node-sync');
+    const verify = await lab.exec('w1', `openssl verify -CAfile /etc/kubernetes/pki/ca.crt ${SERVING}`);
+    expect(verify.stdout + verify.stderr).toMatch(/: OK$/m);
   }, 1_200_000);
 });
