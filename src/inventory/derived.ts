@@ -129,6 +129,7 @@ function kubeletConfiguration(spec: InventorySpec): Record<string, unknown> {
     systemReserved: nonEmpty(k.systemReserved),
     kubeReserved: nonEmpty(k.kubeReserved),
     evictionHard: nonEmpty(k.evictionHard) && { ...EVICTION_HARD_DEFAULTS, ...k.evictionHard },
+    serverTLSBootstrap: k.serverTLSBootstrap || undefined,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }

@@ -312,6 +312,12 @@ export const kubeletSchema = z
       .strict()
       .optional()
       .describe('KubeletConfiguration evictionHard thresholds (a signal left out keeps the kubelet default)'),
+    serverTLSBootstrap: z
+      .boolean()
+      .optional()
+      .describe(
+        'KubeletConfiguration serverTLSBootstrap: kubelets request serving certificates from the cluster CA; kubesmith approves only those matching the inventory',
+      ),
     extraArgs: z
       .record(
         z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kubelet flag name without the leading --, e.g. v'),

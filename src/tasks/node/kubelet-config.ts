@@ -6,7 +6,7 @@ import { derived } from '../../inventory/derived.js';
 
 export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
 /** The KubeletConfiguration fields spec.kubelet owns: set when the inventory has them, removed when it has not. */
-export const MANAGED_KUBELET_FIELDS = ['maxPods', 'systemReserved', 'kubeReserved', 'evictionHard'] as const;
+export const MANAGED_KUBELET_FIELDS = ['maxPods', 'systemReserved', 'kubeReserved', 'evictionHard', 'serverTLSBootstrap'] as const;
 
 /**
  * The node's kubelet config with the inventory's settings, or undefined when it already has them. kubeadm writes this

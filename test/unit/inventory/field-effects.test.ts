@@ -225,6 +225,7 @@ const EFFECTS: Record<string, { change: Edit; context?: Edit }> = {
   'spec.kubelet.evictionHard.imagefs.inodesFree': { change: set('kubelet', { evictionHard: { 'imagefs.inodesFree': '8%' } }) },
   'spec.kubelet.evictionHard.pid.available': { change: set('kubelet', { evictionHard: { 'pid.available': '5%' } }) },
   'spec.kubelet.extraArgs': { change: set('kubelet', { extraArgs: { v: '4' } }) },
+  'spec.kubelet.serverTLSBootstrap': { change: set('kubelet', { serverTLSBootstrap: true }) },
   'spec.certificates.validity': { change: set('certificates', { validity: '2000h' }) },
   'spec.certificates.caValidity': { change: set('certificates', { caValidity: '43800h' }) },
 };

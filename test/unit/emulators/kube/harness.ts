@@ -135,6 +135,19 @@ export class Lab {
 export const openssl = (args: string[], input?: string): string =>
   execFileSync('openssl', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 
+/** cp1 (10.199.0.10) initialised with INIT_CONFIG at v1.34.1 and w1 (10.199.0.11) joined as a worker. */
+export function initWithWorker(lab: Lab): void {
+  ensureBuilt();
+  lab.host('cp1', '10.199.0.10');
+  lab.host('w1', '10.199.0.11');
+  lab.write('cp1', '/root/kubeadm.yaml', INIT_CONFIG);
+  const init = lab.run('cp1', 'kubeadm', ['init', '--config', '/root/kubeadm.yaml', '--kubernetes-version', 'v1.34.1']);
+  if (init.code !== 0) throw new Error(`kubeadm init failed: ${init.stderr}`);
+  const join = lab.run('cp1', 'kubeadm', ['token', 'create', '--print-join-command']).stdout.trim().split(/\s+/).slice(1);
+  const joined = lab.run('w1', 'kubeadm', join);
+  if (joined.code !== 0) throw new Error(`kubeadm join failed: ${joined.stderr}`);
+}
+
 /** The documented pipeline for --discovery-token-ca-cert-hash. */
 export function opensslCaHash(caFile: string): string {
   const pub = openssl(['x509', '-pubkey', '-noout', '-in', caFile]);

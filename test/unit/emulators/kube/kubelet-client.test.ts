@@ -4,7 +4,7 @@
 // points at kubelet-client-current.pem; a wrong token is refused.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readlinkSync } from 'node:fs';
-import { INIT_CONFIG, Lab, ensureBuilt, openssl } from './harness.js';
+import { Lab, initWithWorker, openssl } from './harness.js';
 
 const lab = new Lab().seedKeys();
 const DAY = 86_400_000;
@@ -29,13 +29,7 @@ users:
 
 describe.sequential('kubelet client certificate on the lab clock', () => {
   beforeAll(() => {
-    ensureBuilt();
-    lab.host('cp1', '10.199.0.10');
-    lab.host('w1', '10.199.0.11');
-    lab.write('cp1', '/root/kubeadm.yaml', INIT_CONFIG);
-    expect(lab.run('cp1', 'kubeadm', ['init', '--config', '/root/kubeadm.yaml', '--kubernetes-version', 'v1.34.1']).code).toBe(0);
-    const join = lab.run('cp1', 'kubeadm', ['token', 'create', '--print-join-command']).stdout.trim().split(/\s+/).slice(1);
-    expect(lab.run('w1', 'kubeadm', join).code).toBe(0);
+    initWithWorker(lab);
   }, 180_000);
 
   it('today the kubelet starts; 400 days on it exits with the real messages and the node is NotReady', () => {

@@ -6,6 +6,7 @@ import { type Parsed, bool, flag } from './args.js';
 import { jsonpath } from './jsonpath.js';
 import { tabwrite } from './table.js';
 import { listObjects, qualified, resolveResource, type Resource } from './kubectl-resources.js';
+import { csrCondition } from './kubelet-serving-csr.js';
 
 /** apimachinery duration.HumanDuration (kubectl AGE). */
 export function humanDuration(ms: number): string {
@@ -85,6 +86,15 @@ function genericRow(o: any, allNs: boolean, r: Resource): string[] {
       String(st.disruptionsAllowed),
       age(o),
     ];
+  if (r.kind === 'CertificateSigningRequest')
+    return [
+      o.metadata.name,
+      age(o),
+      o.spec?.signerName,
+      o.spec?.username,
+      o.spec?.expirationSeconds ? humanDuration(o.spec.expirationSeconds * 1000) : '<none>',
+      csrCondition(o),
+    ];
   return [...ns, o.metadata.name, age(o)];
 }
 
@@ -106,6 +116,7 @@ function headers(r: Resource, wide: boolean, allNs: boolean): string[] {
   if (r.kind === 'DaemonSet') return [...ns, 'NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'];
   if (r.kind === 'Deployment') return [...ns, 'NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'];
   if (r.kind === 'PodDisruptionBudget') return [...ns, 'NAME', 'MIN AVAILABLE', 'MAX UNAVAILABLE', 'ALLOWED DISRUPTIONS', 'AGE'];
+  if (r.kind === 'CertificateSigningRequest') return ['NAME', 'AGE', 'SIGNERNAME', 'REQUESTOR', 'REQUESTEDDURATION', 'CONDITION'];
   return [...ns, 'NAME', 'AGE'];
 }
 

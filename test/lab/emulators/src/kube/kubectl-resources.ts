@@ -1,5 +1,6 @@
 // kubectl resource names, API connection (kubeconfig + client certificate checks) and object listing.
 import YAML from './yaml-lazy.js';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Cluster, type KubeObject, loadState } from './cluster-state.js';
 import { ExitError, labEnv, now, readText } from './lab.js';
@@ -44,6 +45,7 @@ const TABLE = [
   R('Job', 'batch', true),
   R('IngressClass', 'networking.k8s.io', false),
   R('NetworkPolicy', 'networking.k8s.io', true, 'netpol'),
+  R('CertificateSigningRequest', 'certificates.k8s.io', false, 'csr'),
 ];
 
 export function resolveResource(name: string): Resource {
@@ -62,10 +64,24 @@ export function resourceForKind(kind: string, apiVersion = 'v1'): Resource {
 
 export const qualified = (r: Resource): string => (r.group ? `${r.kind.toLowerCase()}.${r.group}` : r.kind.toLowerCase());
 
+/** The kubeconfig kubectl reads: --kubeconfig, $KUBECONFIG's first file, ~/.kube/config. */
+export function kubeconfigPath(p: Parsed): string {
+  return flag(p, 'kubeconfig') ?? process.env.KUBECONFIG?.split(':')[0] ?? `${labEnv('HOME') ?? '/root'}/.kube/config`;
+}
+
+/** The authenticated user and groups of the kubeconfig's client certificate (CN and O), as the API server sees them. */
+export function clientUser(p: Parsed): { username: string; groups: string[] } {
+  const cert = parseKubeconfig(readText(kubeconfigPath(p)) ?? '').cert;
+  const subject = cert ? new X509Certificate(cert).subject.split('\n') : [];
+  return {
+    username: subject.find((l) => l.startsWith('CN='))?.slice(3) ?? '',
+    groups: [...subject.filter((l) => l.startsWith('O=')).map((l) => l.slice(2)), 'system:authenticated'],
+  };
+}
+
 /** Load the kubeconfig, find the cluster behind its server and authenticate the client certificate. */
 export function connect(p: Parsed): Cluster {
-  const home = labEnv('HOME') ?? '/root';
-  const path = flag(p, 'kubeconfig') ?? process.env.KUBECONFIG?.split(':')[0] ?? `${home}/.kube/config`;
+  const path = kubeconfigPath(p);
   const text = readText(path);
   if (!text) {
     if (flag(p, 'kubeconfig')) throw new ExitError(`error: stat ${path}: no such file or directory`);

@@ -6,10 +6,20 @@ import YAML from './yaml-lazy.js';
 import { type Cluster, type KubeObject, loadState, objectKey, updateState } from './cluster-state.js';
 import { ExitError, hostName, main, out, readText, sleepMs } from './lab.js';
 import { type Parsed, bool, flag, flagAll, parseArgs, parseDuration } from './args.js';
-import { connect, listObjects, namespaces, qualified, readManifests, resolveResource, resourceForKind } from './kubectl-resources.js';
+import {
+  clientUser,
+  connect,
+  listObjects,
+  namespaces,
+  qualified,
+  readManifests,
+  resolveResource,
+  resourceForKind,
+} from './kubectl-resources.js';
 import { get, selectObjects } from './kubectl-get.js';
 import { label, setCordon, taint } from './kubectl-nodes.js';
 import { drain } from './kubectl-drain.js';
+import { certificate } from './kubectl-certificate.js';
 import { deprecationOf, metricsText, recordDeprecated } from './api-deprecations.js';
 import { binaryVersion, versionInfo } from './kube-versions.js';
 import { syncNode } from './node-state.js';
@@ -60,6 +70,8 @@ function apply(c: Cluster, p: Parsed): void {
       }
       const ns = r.namespaced ? (obj.metadata.namespace ?? flag(p, 'namespace') ?? 'default') : undefined;
       const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, ...(ns ? { namespace: ns } : {}) } };
+      // the API server fills a CSR's requester from the authenticated client (certificates.k8s.io/v1 spec.username)
+      if (obj.kind === 'CertificateSigningRequest') (stored as any).spec = { ...(stored as any).spec, ...clientUser(p) };
       const result = updateState((s) => {
         const cl = s.clusters[c.id]!;
         if (ns && !namespaces(cl).has(ns))
@@ -323,6 +335,8 @@ export async function kubectl(argv: string[]): Promise<void> {
       return taint(c, sub);
     case 'exec':
       return exec(c, sub, command);
+    case 'certificate':
+      return certificate(c, sub);
     case 'cluster-info':
       return out(
         `Kubernetes control plane is running at https://${c.endpoint}\nCoreDNS is running at https://${c.endpoint}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.`,

@@ -10,6 +10,7 @@ import { imagePresent } from './image-ref.js';
 import { configHash, nodeResources } from './kubelet-node.js';
 import { BOOTSTRAP_KUBECONFIG, clientState, tlsBootstrap } from './kubelet-client.js';
 import { flannelPublicIp } from './flannel-node.js';
+import { syncServing } from './kubelet-serving-csr.js';
 export { imagePresent, normalizeImage } from './image-ref.js';
 
 export function podImages(obj: KubeObject): string[] {
@@ -145,6 +146,8 @@ export function syncNode(): string | undefined {
     const n = s.clusters[local.id]?.nodes[node.name];
     if (n) Object.assign(n, { status }, resources ?? {}, version);
   });
+  // serverTLSBootstrap: the kubelet's serving certificate comes from a CSR (kubelet-serving-csr.ts)
+  if (active && client.valid) syncServing(snapshot, node, parseKubeletConfig(config)?.serverTLSBootstrap === true);
   return node.name;
 }
 

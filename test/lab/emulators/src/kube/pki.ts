@@ -20,6 +20,8 @@ export interface CertSpec {
   ips?: string[];
   notBefore: number;
   notAfter: number;
+  /** A PEM certificate request to sign as it is (subject kept), instead of one made from the key (the CSR signer's case). */
+  request?: string;
 }
 
 export interface KeyPair {
@@ -85,7 +87,7 @@ export function signCert(spec: CertSpec, keyPem: string, signer?: KeyPair): stri
     const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const rdns: [string, string][] = [...(spec.orgs ?? []).map((o): [string, string] => ['O', o]), ['CN', spec.cn]];
     // the request as `openssl req` writes it, built here (one openssl process less per certificate) for plain names
-    const csr = rdns.every(([, v]) => PLAIN_RDN.test(v)) ? certificateRequest(rdns, keyPem) : undefined;
+    const csr = spec.request ?? (rdns.every(([, v]) => PLAIN_RDN.test(v)) ? certificateRequest(rdns, keyPem) : undefined);
     if (csr) writeFileSync(f('leaf.csr'), csr);
     else
       ossl([

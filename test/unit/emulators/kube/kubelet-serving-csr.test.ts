@@ -1,0 +1,87 @@
+// The emulated kubelet with serverTLSBootstrap (src/kube/kubelet-serving-csr.ts): it posts a kubelet-serving CSR
+// shaped as the real one (recorded sample: test/fixtures/real/kubectl/get-csr-kubelet-serving-o-json.json), `kubectl get
+// csr` lists it Pending, `kubectl certificate approve` marks it Approved and the signer issues it from the cluster CA,
+// and the kubelet's next sync writes kubelet-server-current.pem. A CSR created by hand carries the creator as requester.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab, REPO, initWithWorker, openssl } from './harness.js';
+
+const lab = new Lab().seedKeys();
+const kubectl = (args: string[], host = 'cp1', kubeconfig = '/etc/kubernetes/admin.conf') =>
+  lab.run(host, 'kubectl', ['--kubeconfig', kubeconfig, ...args]);
+const recorded = JSON.parse(readFileSync(join(REPO, 'test/fixtures/real/kubectl/get-csr-kubelet-serving-o-json.json'), 'utf8'));
+const csrs = () => JSON.parse(kubectl(['get', 'csr', '-o', 'json']).stdout).items as any[];
+
+describe.sequential('kubelet serving certificate from a CSR', () => {
+  beforeAll(() => {
+    initWithWorker(lab);
+  }, 180_000);
+
+  it('without serverTLSBootstrap no CSR is made', () => {
+    lab.run('w1', 'lab-node-sync', []);
+    expect(csrs().filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving')).toEqual([]);
+  });
+
+  it('with it, the kubelet posts a serving CSR shaped as the real one, listed Pending', () => {
+    lab.write('w1', '/var/lib/kubelet/config.yaml', `${lab.read('w1', '/var/lib/kubelet/config.yaml')}serverTLSBootstrap: true\n`);
+    lab.run('w1', 'lab-node-sync', []);
+    lab.run('w1', 'lab-node-sync', []); // a second sync while it waits posts no second request
+    const serving = csrs().filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving');
+    expect(serving).toHaveLength(1);
+    const [csr] = serving;
+    const real = recorded.items[0];
+    expect(Object.keys(csr.spec).sort()).toEqual(Object.keys(real.spec).sort());
+    expect(csr).toMatchObject({
+      apiVersion: real.apiVersion,
+      kind: real.kind,
+      spec: { usages: real.spec.usages, groups: real.spec.groups },
+    });
+    expect(csr.spec.username).toBe('system:node:w1');
+    const text = openssl(['req', '-noout', '-text'], Buffer.from(csr.spec.request, 'base64').toString('utf8'));
+    expect(text).toContain('Subject: O = system:nodes, CN = system:node:w1');
+    expect(text).toMatch(/DNS:w1, IP Address:10\.199\.0\.11/);
+    expect(text).toContain('NIST CURVE: P-256');
+    const table = kubectl(['get', 'csr']).stdout.split('\n');
+    expect(table[0]).toMatch(/^NAME\s+AGE\s+SIGNERNAME\s+REQUESTOR\s+REQUESTEDDURATION\s+CONDITION$/);
+    expect(table.find((l) => l.startsWith(csr.metadata.name))).toMatch(
+      /kubernetes\.io\/kubelet-serving\s+system:node:w1\s+<none>\s+Pending$/,
+    );
+  });
+
+  it('approve: Approved,Issued from the cluster CA; the kubelet then writes kubelet-server-current.pem', () => {
+    const [csr] = csrs().filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving');
+    const res = kubectl(['certificate', 'approve', csr.metadata.name]);
+    expect(res.stdout.trim()).toBe(`certificatesigningrequest.certificates.k8s.io/${csr.metadata.name} approved`);
+    const after = csrs().find((c) => c.metadata.name === csr.metadata.name);
+    expect(after.status.conditions[0]).toMatchObject({
+      type: 'Approved',
+      status: 'True',
+      reason: 'KubectlApprove',
+      message: 'This CSR was approved by kubectl certificate approve.',
+    });
+    expect(kubectl(['get', 'csr', csr.metadata.name]).stdout).toMatch(/Approved,Issued\n?$/);
+    lab.run('w1', 'lab-node-sync', []);
+    const pem = lab.path('w1', '/var/lib/kubelet/pki/kubelet-server-current.pem');
+    expect(readlinkSync(pem)).toMatch(/^kubelet-server-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/);
+    lab.write('cp1', '/tmp/ca.crt', lab.read('cp1', '/etc/kubernetes/pki/ca.crt'));
+    expect(openssl(['verify', '-CAfile', lab.path('cp1', '/tmp/ca.crt'), pem]).trim()).toMatch(/: OK$/);
+    expect(openssl(['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage', '-in', pem])).toMatch(
+      /TLS Web Server Authentication\n[\s\S]*DNS:w1, IP Address:10\.199\.0\.11\n/,
+    );
+    lab.run('w1', 'lab-node-sync', []);
+    expect(csrs().filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving')).toHaveLength(1); // valid: no new request
+  });
+
+  it('a CSR created by hand carries its creator as requester; an unknown name is NotFound', () => {
+    const manifest = `apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: forged\nspec:\n  request: ${recorded.items[0].spec.request}\n  signerName: kubernetes.io/kubelet-serving\n  usages: [digital signature, server auth]\n`;
+    lab.write('w1', '/root/forged.yaml', manifest);
+    expect(kubectl(['create', '-f', '/root/forged.yaml'], 'w1', '/etc/kubernetes/kubelet.conf').code).toBe(0);
+    const forged = csrs().find((c) => c.metadata.name === 'forged');
+    expect(forged.spec).toMatchObject({ username: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] });
+    expect(kubectl(['get', 'csr', 'forged']).stdout).toMatch(/Pending\n?$/);
+    const missing = kubectl(['certificate', 'approve', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('Error from server (NotFound): certificatesigningrequests.certificates.k8s.io "nope" not found');
+  });
+});
