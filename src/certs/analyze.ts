@@ -397,7 +397,9 @@ export function analyze(nodes: NodeInput[], opts: CheckOptions): CheckReport {
     findings.push(...checker.findings);
   }
   if (opts.adminCopy) {
-    const admin = adminMachine(opts.adminCopy, opts, ref);
+    // a client certificate is judged by the API server it is presented to: at a control plane's clock when known
+    const apiNow = nodes.find((n) => n.controlPlane && n.collected?.hostNow)?.collected?.hostNow;
+    const admin = adminMachine(opts.adminCopy, apiNow ? { ...opts, now: new Date(apiNow * 1000) } : opts, ref);
     rows.push(...admin.rows);
     findings.push(...admin.findings);
   }
