@@ -4,8 +4,8 @@
  * one way to open connections. Commands that run several playbooks or checks share it.
  */
 import { resolve } from 'node:path';
-import type { CommandContext, HostConnections } from '../cli/context.js';
-import type { LoadedInventory } from '../inventory/index.js';
+import type { CommandContext, ConnectionsFactory, HostConnections } from '../cli/context.js';
+import type { Inventory, LoadedInventory } from '../inventory/index.js';
 import { Host, Hosts } from '../model/host.js';
 import type { CommandRecord } from '../transport/ssh.js';
 import { ConnectionPool } from '../transport/index.js';
@@ -21,15 +21,23 @@ export interface Cluster {
   connect(onCommand?: (rec: CommandRecord) => void): HostConnections;
 }
 
+/** How a command opens connections: the transports tests inject, else SSH. */
+export function connectionsFactory(ctx: Pick<CommandContext, 'connections'>): ConnectionsFactory {
+  return ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
+}
+
+/** Every host of an inventory. */
+export const hostsOf = (inventory: Inventory): Hosts => new Hosts(inventory.spec.hosts.map((h) => new Host(h)));
+
 /** Load -i FILE once for the command (InventoryError propagates: the CLI prints every issue and exits 2). */
 export async function openCluster(ctx: Omit<CommandContext, 'cluster'>): Promise<Cluster> {
   // The SSH pool reads the key files: a wrong keyPath fails here, at its line, before any connection.
   const loaded = await loadInventoryFor(ctx, { keys: !ctx.connections });
-  const factory = ctx.connections ?? ((inventory, opts) => new ConnectionPool(inventory, { ...opts, env: opts.env as NodeJS.ProcessEnv }));
+  const factory = connectionsFactory(ctx);
   return {
     loaded,
     inventory: loaded.inventory,
-    hosts: new Hosts(loaded.inventory.spec.hosts.map((h) => new Host(h))),
+    hosts: hostsOf(loaded.inventory),
     adminDir: resolve(ctx.cwd, '.kubesmith', loaded.inventory.metadata.name),
     connect: (onCommand = () => {}) => factory(loaded.inventory, { inventoryDir: loaded.dir, onCommand, env: ctx.env }),
   };

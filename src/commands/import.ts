@@ -6,10 +6,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { defineCommand, UsageError, type CommandContext, type ConnectionsFactory } from '../cli/context.js';
 import { inventorySchema, parseInventory, type Inventory } from '../inventory/index.js';
-import { Host, Hosts } from '../model/host.js';
+import { Host } from '../model/host.js';
+import { connectionsFactory, hostsOf } from './cluster.js';
 import { auditCluster } from '../audit/run.js';
 import { formatReport, type Report } from '../checks/report.js';
-import { ConnectionPool } from '../transport/index.js';
 import { gatherCluster } from '../import/gather.js';
 import { inventoryFromCluster, type ImportSource } from '../import/from-cluster.js';
 import { MANAGED_PATHS, predictFirstPlan } from '../import/predict.js';
@@ -54,9 +54,7 @@ async function fromCluster(ctx: CommandContext, src: ImportSource, out: string |
   } catch (err) {
     throw new UsageError(`invalid --from/--ssh-* value: ${(err as Error).message.split('\n')[0]}`, 'import');
   }
-  const factory: ConnectionsFactory =
-    ctx.connections ??
-    ((i, o) => new ConnectionPool(i, { inventoryDir: ctx.cwd, onCommand: o.onCommand, env: o.env as NodeJS.ProcessEnv }));
+  const factory = connectionsFactory(ctx);
   const pool = factory(inv, { inventoryDir: ctx.cwd, onCommand: () => {}, env: ctx.env });
   try {
     const t = await pool.get(new Host(inv.spec.hosts[0]!));
@@ -78,7 +76,7 @@ async function fromCluster(ctx: CommandContext, src: ImportSource, out: string |
  * access (a node that cannot be reached makes its checks UNKNOWN), the API through the control plane.
  */
 async function auditImported(ctx: CommandContext, factory: ConnectionsFactory, inventory: Inventory): Promise<Report> {
-  const hosts = new Hosts(inventory.spec.hosts.map((h) => new Host(h)));
+  const hosts = hostsOf(inventory);
   const pool = factory(inventory, { inventoryDir: ctx.cwd, onCommand: () => {}, env: ctx.env });
   try {
     return await auditCluster({ inventory, hosts }, pool, { now: ctx.now(), warnDays: 30 });
