@@ -114,3 +114,14 @@ export function signedBy(pem: string, caPem: string): boolean {
 export function daysLeft(date: Date, now: Date): number {
   return Math.floor((date.getTime() - now.getTime()) / 86_400_000);
 }
+
+/** Days before expiry at which kubesmith makes a kubelet certificate again (as the control-plane kubelet's margin). */
+export const KUBELET_RENEW_DAYS = 30;
+
+/** "expired N day(s) ago", or "expires in N day(s)" when fewer than `minDays` are left at `now`; else undefined. */
+export function expiryProblem(pem: string, now: Date, minDays: number): string | undefined {
+  const { notAfter } = certFacts(pem);
+  if (now >= notAfter) return `expired ${daysLeft(now, notAfter)} day(s) ago`;
+  const left = daysLeft(notAfter, now);
+  return left < minDays ? `expires in ${left} day(s)` : undefined;
+}

@@ -12,15 +12,13 @@
  */
 import type { Task, TaskContext } from '../../engine/types.js';
 import { KUBE_DIR } from '../../certs/catalog.js';
-import { certFacts, daysLeft, pemCertificates, signedBy } from '../../certs/x509.js';
+import { expiryProblem, KUBELET_RENEW_DAYS, pemCertificates, signedBy } from '../../certs/x509.js';
 import { derived } from '../../inventory/derived.js';
 import { CA_CERT, clusterNodes, controlPlaneTransport, joinMaterial } from '../common/cluster.js';
 import { readNodeCerts } from './read.js';
 import { backupFile, certsOptions } from './options.js';
 
 export const BOOTSTRAP_KUBECONFIG = `${KUBE_DIR}/bootstrap-kubelet.conf`;
-/** Renew when fewer days than this are left (the same margin as the control planes' kubelet). */
-const MIN_DAYS = 30;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -59,11 +57,7 @@ export function kubeletClientProblem(pem: string | undefined, caPem: string, now
   const cert = pemCertificates(pem ?? '')[0];
   if (!cert) return 'missing';
   if (!signedBy(cert, caPem)) return 'not signed by the cluster CA';
-  const { notAfter } = certFacts(cert);
-  const now = new Date(nowS * 1000);
-  if (now >= notAfter) return `expired ${daysLeft(now, notAfter)} day(s) ago`;
-  const left = daysLeft(notAfter, now);
-  return left < MIN_DAYS ? `expires in ${left} day(s)` : undefined;
+  return expiryProblem(cert, new Date(nowS * 1000), KUBELET_RENEW_DAYS);
 }
 
 async function inspect(ctx: TaskContext, caPem: string): Promise<{ problem?: string | undefined; server?: string | undefined }> {

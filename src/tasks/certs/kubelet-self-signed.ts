@@ -8,23 +8,18 @@
  * signed (serverTLSBootstrap) is the kubelet's rotation and certs.kubelet-serving's business, not this task's.
  */
 import { KUBELET_SERVING_CRT, PKI_DIR } from '../../certs/catalog.js';
-import { certFacts, daysLeft, pemCertificates, signedBy } from '../../certs/x509.js';
+import { expiryProblem, KUBELET_RENEW_DAYS, pemCertificates, signedBy } from '../../certs/x509.js';
 import { sh } from '../../transport/command.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 import { action, defineTask } from '../common/define.js';
 
 const KUBELET_SERVING_KEY = KUBELET_SERVING_CRT.replace(/\.crt$/, '.key');
-/** Renew when fewer days than this are left (the margin of the other kubelet certificates). */
-const MIN_DAYS = 30;
 
 /** Why the kubelet's own serving certificate must be made again at `now`, or undefined when it need not. */
 export function selfSignedServingProblem(crtPem: string | null, caPem: string | null, now: Date): string | undefined {
   const leaf = crtPem ? pemCertificates(crtPem)[0] : undefined;
   if (!leaf || (caPem && signedBy(leaf, caPem))) return undefined;
-  const { notAfter } = certFacts(leaf);
-  const left = daysLeft(notAfter, now);
-  if (now >= notAfter) return `expired ${daysLeft(now, notAfter)} day(s) ago`;
-  return left < MIN_DAYS ? `expires in ${left} day(s)` : undefined;
+  return expiryProblem(leaf, now, KUBELET_RENEW_DAYS);
 }
 
 export const certsKubeletSelfSigned = defineTask({
