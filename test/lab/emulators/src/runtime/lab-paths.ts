@@ -1,6 +1,6 @@
 // Paths and small I/O helpers shared by the runtime emulators. Every path goes through labPath(),
 // which prefixes LAB_FS_ROOT so the emulators can be unit-tested in a temp dir.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export function labRoot(): string {
@@ -53,48 +53,93 @@ export function labEnv(key: string): string | undefined {
   return undefined;
 }
 
-function ownerAlive(lock: string): boolean {
-  const pid = Number(readFileSync(lock, 'utf8').trim());
-  if (!pid) return true; // being written: treat as held
+/** A process's start time (field 22 of /proc/PID/stat), or undefined when it is gone or a zombie. */
+function processStart(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
-    return false;
+    return undefined;
+  }
+}
+
+/** "PID START": the owner of a lock, so a reused PID is never taken for it. */
+function ownerRecord(): string {
+  return `${process.pid} ${processStart(process.pid) ?? ''}\n`;
+}
+
+/** Whether the process named by a lock's record still runs (same PID, same start time). */
+function ownerAlive(record: string): boolean {
+  const [pid, start] = record.trim().split(/\s+/);
+  const now = processStart(Number(pid));
+  return now !== undefined && (start === undefined || start === '' || now === start);
+}
+
+/** Why a lock is busy, for the error: its owner's PID, state and command line. */
+function ownerDescription(record: string): string {
+  const pid = Number(record.trim().split(/\s+/)[0]);
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ')[0];
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return `by PID ${pid} (state ${state}: ${cmdline})`;
+  } catch {
+    return `by PID ${pid}`;
   }
 }
 
 /**
- * Runs fn holding an exclusive lock file (O_EXCL create holding our PID): concurrent emulator calls on one host
- * (parallel imports) must not lose each other's read-modify-write. A lock whose owner died is taken over.
+ * Runs fn holding an exclusive lock file: concurrent emulator calls on one host (parallel imports) must not lose each
+ * other's read-modify-write. The lock appears with its owner's record already in it (written to a file of our own,
+ * then hard-linked into place, which fails when the lock exists), so a process killed at any moment leaves either no
+ * lock or one naming it. A lock whose owner died (or is a zombie) is taken over — as the kernel drops the flock of
+ * containerd's metadata database when containerd dies.
  */
 export function withLock<T>(path: string, fn: () => T): T {
   const lock = `${labPath(path)}.lock`;
+  const mine = `${lock}.${process.pid}`;
   mkdirSync(dirname(lock), { recursive: true });
+  writeFileSync(mine, ownerRecord());
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  try {
+    for (;;) {
       try {
-        if (!ownerAlive(lock)) {
-          rmSync(lock, { force: true });
-          continue;
-        }
+        linkSync(mine, lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      let record: string;
+      try {
+        record = readFileSync(lock, 'utf8');
       } catch {
         continue; /* released meanwhile */
       }
-      if (Date.now() > deadline) throw new Error(`lock ${path} held too long`);
+      if (!ownerAlive(record)) {
+        takeOver(lock, record);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`lock ${path} held too long ${ownerDescription(record)}`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
   try {
     return fn();
   } finally {
     rmSync(lock, { force: true });
+  }
+}
+
+/** Removes a dead owner's lock, unless another process took it over first (then its record differs). */
+function takeOver(lock: string, deadRecord: string): void {
+  try {
+    if (readFileSync(lock, 'utf8') === deadRecord) rmSync(lock, { force: true });
+  } catch {
+    /* gone already */
   }
 }
