@@ -4,6 +4,7 @@
  * crictl), move it back, then wait until it runs in a NEW container and — from the API server on — this node's API
  * server answers with the renewed admin.conf. Everything runs on the node over SSH: nothing needs a working API beforehand.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MANIFEST_DIR, STATIC_PODS } from '../../certs/catalog.js';
 import { parseCrictlPs, runningIds } from '../../certs/crictl.js';
 import { sh } from '../../transport/command.js';
@@ -25,12 +26,6 @@ export interface RestartOptions {
   log(message: string): void;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
-  });
-
 async function containers(t: Transport): Promise<Map<string, Set<string>>> {
   const r = await t.exec(['crictl', 'ps'], { allowFailure: true, timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`crictl ps failed on ${t.host} (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
@@ -47,7 +42,7 @@ async function until(
   for (;;) {
     const why = await ok();
     if (!why || Date.now() >= deadline) return why;
-    await sleep(1000, signal);
+    await sleep(1000, undefined, { signal });
   }
 }
 
@@ -96,7 +91,7 @@ async function restartOne(t: Transport, o: RestartOptions, pod: string): Promise
   });
   if (gone) throw new Error(`the kubelet on ${t.host} did not stop the static pods (${gone}); manifests are in ${OFF_DIR}`);
   const rest = o.offSeconds * 1000 - (Date.now() - started);
-  if (rest > 0) await sleep(rest, o.signal);
+  if (rest > 0) await sleep(rest, undefined, { signal: o.signal });
   await t.exec(sh`set -e; cd ${OFF_DIR}; mv -f -- ${file} ${MANIFEST_DIR}/; rmdir ${OFF_DIR} 2>/dev/null || true`);
   // etcd is judged by its new container only: the API server in front of it may still hold expired certificates
   const needsApi = pod !== 'etcd';
