@@ -126,7 +126,7 @@ function certChecks(
       ...(f.node ? { node: f.node } : {}),
       message: f.message,
       evidence: ['kubesmith certs check (the full table)'],
-      fix: /expire|not valid/.test(f.message)
+      fix: /expire|not valid|embeds its client certificate/.test(f.message)
         ? '`kubesmith certs renew -i FILE --yes` (rolling, one control plane at a time, backed up first)'
         : 'see `kubesmith certs check -i FILE`; shared CA material that differs is repaired by `kubesmith certs distribute`',
     });

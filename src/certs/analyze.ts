@@ -317,6 +317,13 @@ class NodeChecker {
       renewable: false,
     };
     this.row(file, pemCertificates(client ?? '')[0], clusterCa ? { caPem: clusterCa } : undefined);
+    if (conf.lines.clientCertData)
+      this.findings.push({
+        severity: 'warning',
+        node: this.input.node,
+        message:
+          'kubelet.conf embeds its client certificate (kubeadm init before 1.17): the kubelet never rotates it; `kubesmith certs renew` points it at kubelet-client-current.pem',
+      });
     const serving = c.certs.get('kubelet-serving');
     if (serving) {
       const sf: CertFile = { name: 'kubelet-serving', path: serving.path, kind: 'kubelet', renewable: false, optional: true };

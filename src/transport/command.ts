@@ -83,6 +83,10 @@ function render(value: Interpolation, secrets: string[]): { text: string; displa
 
 /** Build a shell script; every interpolation is quoted (see module comment). */
 export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): ShellScript {
+  // a tagged template with an invalid escape (`\1`, `\x`) has no cooked text there: it would silently drop the rest
+  const bad = strings.findIndex((s) => s === undefined);
+  if (bad !== -1)
+    throw new Error(`sh\`…\`: invalid escape sequence in ${JSON.stringify(strings.raw[bad]?.slice(0, 60))} (write \\ for a backslash)`);
   const secrets: string[] = [];
   let text = strings[0] ?? '';
   let display = strings[0] ?? '';

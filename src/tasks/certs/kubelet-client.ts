@@ -8,7 +8,7 @@
  * the certificate by: validity is compared with `date +%s` and the new certificate's window is set explicitly
  * (`openssl ca -startdate/-enddate`), so openssl's own reading of the time never decides anything.
  */
-import { KUBELET_CLIENT_PEM, PKI_DIR } from '../../certs/catalog.js';
+import { KUBE_DIR, KUBELET_CLIENT_PEM, PKI_DIR } from '../../certs/catalog.js';
 import { sh } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 
@@ -54,4 +54,35 @@ echo re-signed`;
 export async function refreshKubeletClient(t: Transport, node: string, minDays: number): Promise<boolean> {
   const r = await t.exec(kubeletClientScript(node, minDays), { timeoutMs: 60_000 });
   return r.stdout.includes('re-signed');
+}
+
+/**
+ * A kubelet.conf that embeds its client certificate (`client-certificate-data`: written by `kubeadm init` before 1.17,
+ * kubeadm issues #1753 and #2185) is never rotated: the kubelet's rotations go to kubelet-client-current.pem, which
+ * that kubelet.conf does not name, and kubeadm's renewal does not cover kubelet.conf. As kubeadm's certificate
+ * management page says to do by hand, it is pointed at the rotating PEM; when the kubelet never rotated (no PEM yet),
+ * the PEM is first made from the embedded certificate and key. The key only moves through pipes and a 0600 file.
+ * Prints "pointed" when it changed kubelet.conf; the backup of /etc/kubernetes is taken before (certs.backup).
+ */
+export const kubeletConfRotatingScript = () => sh`set -e
+c=${`${KUBE_DIR}/kubelet.conf`}; p=${KUBELET_CLIENT_PEM}
+grep -Eq '^[[:space:]]*client-certificate-data:' "$c" 2>/dev/null || exit 0
+if [ ! -e "$p" ]; then
+  d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
+  umask 077
+  sed -n 's/^[[:space:]]*client-certificate-data:[[:space:]]*//p' "$c" | head -n1 | base64 -d > "$d/c.pem"
+  sed -n 's/^[[:space:]]*client-key-data:[[:space:]]*//p' "$c" | head -n1 | base64 -d > "$d/k.pem"
+  grep -q 'BEGIN CERTIFICATE' "$d/c.pem" && grep -q 'PRIVATE KEY' "$d/k.pem" || { echo "kubelet.conf: no client certificate and key to move" >&2; exit 1; }
+  mkdir -p "\${p%/*}"
+  new="\${p%/*}/kubelet-client-kubesmith-$(date +%s).pem"
+  cat "$d/c.pem" "$d/k.pem" > "$new"
+  ln -sfn "$new" "$p"
+fi
+sed -i -e "s#^\\([[:space:]]*\\)client-certificate-data:.*#\\1client-certificate: $p#" -e "s#^\\([[:space:]]*\\)client-key-data:.*#\\1client-key: $p#" "$c"
+echo pointed`;
+
+/** true when kubelet.conf was changed to name the rotating PEM (the kubelet must restart to read it). */
+export async function pointKubeletConfAtPem(t: Transport): Promise<boolean> {
+  const r = await t.exec(kubeletConfRotatingScript(), { timeoutMs: 60_000 });
+  return r.stdout.includes('pointed');
 }

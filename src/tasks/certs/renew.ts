@@ -10,7 +10,7 @@ import { sh } from '../../transport/command.js';
 import { restoreBackup } from './backup.js';
 import { backupFile, certsOptions, localApiServer } from './options.js';
 import { restartStaticPods } from './restart.js';
-import { refreshKubeletClient } from './kubelet-client.js';
+import { pointKubeletConfAtPem, refreshKubeletClient } from './kubelet-client.js';
 
 const KUBELET_CONF = `${KUBE_DIR}/kubelet.conf`;
 
@@ -79,6 +79,10 @@ export const certsRenew: Task = {
         },
         {
           summary:
+            'point kubelet.conf at kubelet-client-current.pem if it embeds its client certificate (kubeadm init before 1.17: that certificate never rotates)',
+        },
+        {
+          summary:
             "re-sign the kubelet's client certificate (same key, this node's CA, a year from the node's clock) if it expires within 30 days or is not signed by pki/ca.crt",
         },
         { summary: 'copy the renewed admin.conf to /root/.kube/config; restart kubelet if its certificate or kubelet.conf changed' },
@@ -90,8 +94,11 @@ export const certsRenew: Task = {
       ctx,
       async () => {
         await ctx.transport.exec(['kubeadm', 'certs', 'renew', 'all'], { timeoutMs: 300_000 });
+        // a kubelet.conf from kubeadm init before 1.17 embeds a certificate nothing renews: point it at the rotating PEM
+        const pointed = await pointKubeletConfAtPem(ctx.transport);
         // kubeadm leaves the kubelet's client certificate to rotation, which needs a working API: expired → re-sign here
-        return { restartKubelet: await refreshKubeletClient(ctx.transport, ctx.host.name, 30) };
+        const resigned = await refreshKubeletClient(ctx.transport, ctx.host.name, 30);
+        return { restartKubelet: pointed || resigned };
       },
       'kubeadm certs renew all',
     );

@@ -49,7 +49,25 @@ spec:
       containers: [{ name: shop, image: ${image} }]
 `;
 
-export function reviveSuite(name: string, cps: string[], workers: string[]): void {
+/**
+ * cp1's kubelet.conf in the shape `kubeadm init` wrote before 1.17: the client certificate and key embedded, and no
+ * kubelet-client-current.pem (kubeadm issues #1753, #2185). The kubelet keeps running on the same identity.
+ */
+async function embedKubeletClient(lab: Lab): Promise<void> {
+  const r = await lab.exec(
+    'cp1',
+    `set -e
+p=/var/lib/kubelet/pki/kubelet-client-current.pem; c=/etc/kubernetes/kubelet.conf
+cert=$(sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$p" | base64 -w0)
+key=$(sed -n '/BEGIN .*PRIVATE KEY/,/END .*PRIVATE KEY/p' "$p" | base64 -w0)
+sed -i -e "s#^\\( *\\)client-certificate: .*#\\1client-certificate-data: $cert#" -e "s#^\\( *\\)client-key: .*#\\1client-key-data: $key#" "$c"
+rm -f /var/lib/kubelet/pki/kubelet-client-*.pem`,
+  );
+  if (r.code !== 0) throw new Error(`embedding the kubelet client certificate: ${r.stderr}`);
+}
+
+/** o.embeddedKubeletConf: cp1 made by kubeadm init before 1.17 (see embedKubeletClient). */
+export function reviveSuite(name: string, cps: string[], workers: string[], o: { embeddedKubeletConf?: boolean } = {}): void {
   const all = [...cps, ...workers];
   describe.skipIf(!labReady())(
     `certs: a cluster whose every certificate expired comes back (${cps.length} control plane(s) + ${workers.length} worker(s))`,
@@ -100,6 +118,12 @@ export function reviveSuite(name: string, cps: string[], workers: string[]): voi
       }, 120_000);
 
       it('400 days later: API refuses kubectl, the worker kubelet cannot restart, check exit 2 names every expired certificate', async () => {
+        if (o.embeddedKubeletConf) {
+          await embedKubeletClient(lab);
+          const r = await check();
+          expect(r.code, r.stdout).toBe(1);
+          expect(r.stdout).toMatch(/^WARNING: cp1: kubelet\.conf embeds its client certificate/m);
+        }
         const offsets = await lab.advanceClock('all', 400);
         expect(offsets).toEqual(Object.fromEntries(all.map((h) => [h, 400 * 86_400])));
         const refused = await kubectl('get nodes');
@@ -146,6 +170,14 @@ export function reviveSuite(name: string, cps: string[], workers: string[]): voi
         expect((await kubectl('get deploy shop -o jsonpath={.status.readyReplicas}')).stdout).toBe('2');
         expect((await kubectl('get configmap shop-config -o jsonpath={.data.greeting}')).stdout).toBe('still here');
 
+        // cp1 made before kubeadm 1.17: its kubelet.conf now names the rotating PEM, which holds the re-signed certificate
+        if (o.embeddedKubeletConf) {
+          const conf = lab.readFile('cp1', '/etc/kubernetes/kubelet.conf')!;
+          expect(conf).not.toMatch(/client-(certificate|key)-data/);
+          expect(conf).toContain('client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem');
+          expect(conf).toContain('client-key: /var/lib/kubelet/pki/kubelet-client-current.pem');
+          expect(r.stdout).not.toMatch(/embeds its client certificate/);
+        }
         // the workers did a TLS bootstrap: kubelet.conf points at the rotating PEM, the bootstrap file (and its token) is gone
         for (const w of workers) {
           const conf = lab.readFile(w, '/etc/kubernetes/kubelet.conf');
@@ -159,7 +191,9 @@ export function reviveSuite(name: string, cps: string[], workers: string[]): voi
         for (const h of all) {
           const list = await lab.exec(h, 'tar -tzf /var/backups/kubesmith/*/etc-kubernetes.tar.gz');
           expect(list.stdout, h).toMatch(/^etc\/kubernetes\/kubelet.conf$/m);
-          expect(list.stdout, h).toMatch(/^var\/lib\/kubelet\/pki\/kubelet-client-current.pem$/m);
+          // (cp1 made before kubeadm 1.17 had no such file: its certificate was in kubelet.conf)
+          if (!(o.embeddedKubeletConf && h === 'cp1'))
+            expect(list.stdout, h).toMatch(/^var\/lib\/kubelet\/pki\/kubelet-client-current.pem$/m);
         }
         expect(readFileSync(join(admin, '.kubesmith', lab.name, 'admin.conf'), 'utf8')).toBe(
           lab.readFile('cp1', '/etc/kubernetes/admin.conf'),

@@ -195,6 +195,25 @@ describe('certs check analysis', () => {
     expect(r.exitCode).toBe(2);
   });
 
+  it('a kubelet.conf embedding its client certificate (kubeadm init before 1.17): the row comes from it, and a WARNING says it never rotates', () => {
+    const cp1 = node('cp1', true, { cas });
+    const conf = cp1.collected!.kubeconfigs.get('kubelet.conf')!;
+    const pem = cp1.collected!.certs.get('kubelet-client')!.pem;
+    conf.lines.clientCertData = pem;
+    delete conf.lines.clientCertFile;
+    const r = analyze([cp1], opts);
+    expect(r.rows.find((x) => x.cert === 'kubelet-client')).toMatchObject({ path: '/etc/kubernetes/kubelet.conf', status: 'ok' });
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({
+        severity: 'warning',
+        node: 'cp1',
+        message: expect.stringMatching(/^kubelet\.conf embeds its client certificate/),
+      }),
+    );
+    expect(r.exitCode).toBe(1);
+    expect(analyze([node('cp1', true, { cas })], opts).findings.some((f) => /embeds/.test(f.message))).toBe(false);
+  });
+
   it('a worker checked alone (--limit) has no CA to compare with: its signer is unknown, not wrong', () => {
     const w1 = node('w1', false, { cas });
     w1.collected!.kubeconfigs.get('kubelet.conf')!.lines.caData = undefined;

@@ -26,6 +26,13 @@ describe('sh``', () => {
     expect(shEcho(s.text)).toBe('a b|$(id)|c;d|');
   });
 
+  it('refuses a template whose invalid escape would drop the rest of the script', () => {
+    const value = '/x';
+    // \1 is an invalid escape in a template literal: the tag receives no text for that part
+    expect(() => sh`sed -e "s#^\([a-z]*\)#\1#" ${value} && echo tail`).toThrow(/invalid escape sequence/);
+    expect(shEcho(sh`printf '%s' "\\1" ${value}`.text)).toBe('\\1/x');
+  });
+
   it('masks secrets in display but runs them for real', () => {
     const token = 'abcdef.0123456789abcdef';
     const s = sh`printf '%s' ${secret(token)}`;
