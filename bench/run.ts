@@ -130,7 +130,12 @@ async function main(): Promise<void> {
       join(out, `${date}.md`),
       markdown(results, svg) +
         (results.overhead.length ? `\n![overhead](${date}-overhead.svg)\n` : '') +
-        [...targets(results.wan), ...wanTable(results.wan), ...scaleTable(results.scale), ...bundlePeersTable(results.bundlePeers ?? [])]
+        [
+          ...targets(results.wan, results.bundlePeers ?? []),
+          ...wanTable(results.wan),
+          ...scaleTable(results.scale),
+          ...bundlePeersTable(results.bundlePeers ?? []),
+        ]
           .map((l) => `${l}\n`)
           .join(''),
     );
