@@ -145,7 +145,8 @@ async function oneAttempt(from: PeerEnd, to: PeerEnd, path: string, part: string
       signal: stopServer.signal,
     })
     .then((r) => {
-      if (r.code === BIND_FAILED) stopClient.abort(); // the port is taken: try another one
+      // ended without serving (port taken, no python3, file gone, timeout): the receiver stops waiting for it
+      if (r.code !== 0) stopClient.abort();
       return r;
     }, errorResult);
   const fetch = await to.t
@@ -160,9 +161,18 @@ async function oneAttempt(from: PeerEnd, to: PeerEnd, path: string, part: string
   const served = await serve;
   if (served.code === BIND_FAILED) return { ok: false, retry: true, error: served.stderr.trim() };
   if (fetch.code === 0) return { ok: true };
-  const why = [fetch.stderr.trim(), served.code !== 0 ? served.stderr.trim() : ''].filter(Boolean).join('; ');
-  return { ok: false, retry: false, error: why || `exit ${fetch.code}` };
+  const why: string[] = [];
+  // (a listener killed by our own abort, after the receiver ended, is no reason)
+  if (served.code > 0) why.push(`the holder's listener exited ${served.code}${tail(served.stderr)}`);
+  if (!stopClient.signal.aborted || !why.length) why.push(`the receiver exited ${fetch.code}${tail(fetch.stderr)}`);
+  return { ok: false, retry: false, error: why.join('; ') };
 }
+
+/** The last line of a program's stderr, for a one-line reason. */
+const tail = (stderr: string) => {
+  const last = stderr.trim().split('\n').pop();
+  return last ? `: ${last}` : '';
+};
 
 function errorResult(e: unknown): ExecResult {
   return { code: -1, stdout: '', stderr: e instanceof Error ? e.message : String(e), durationMs: 0 };
