@@ -1,6 +1,7 @@
 /** Results → a Markdown table and hand-written SVG charts (no dependency). */
 import type { ApplyRow } from './apply.js';
 import type { BundleRow } from './bundle.js';
+import type { BundlePeersRow } from './bundle-peers.js';
 import type { OverheadRow } from './overhead.js';
 import type { ScaleRow, WanRow } from './wan.js';
 
@@ -12,6 +13,8 @@ export interface Results {
   bundle: BundleRow[];
   wan: WanRow[];
   scale: ScaleRow[];
+  /** Bundle distribution with peer copies (bench/bundle-peers.ts). */
+  bundlePeers?: BundlePeersRow[];
   /** The command that reproduces this file. */
   command?: string;
 }

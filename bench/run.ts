@@ -3,6 +3,7 @@
  * WAN matrix (`--only wan`): `--rtt 0,50,150` (ms), `--wan-hosts 10`, `--rate 100mbit`, `--no-cluster` (overhead only),
  * `--targets`: also the issue's target point, 50 hosts at 100 ms RTT (no Ansible there).
  * Scale (`--only scale`): `--scale 30` (hosts; a list runs each size).
+ * Bundle distribution (`--only bundle-peers`): `--bundle-mb 200 --bundle-peer-hosts 20 --rate 100mbit --rtt 50`.
  * Needs root (the lab). Writes DIR/<date>.md (tables), DIR/<date>-apply.svg and DIR/<date>-overhead.svg (charts),
  * and DIR/<date>.json (every figure). Default DIR: bench/results.
  */
@@ -14,6 +15,7 @@ import { packageRoot } from '../src/engine/paths.js';
 import { labDown, labUp } from '../test/lab/lab.js';
 import { applyBench } from './apply.js';
 import { bundleBench } from './bundle.js';
+import { bundlePeersBench, bundlePeersTable } from './bundle-peers.js';
 import { ANSIBLE_VARIANTS, ansibleRun, engineRun, floorRun, workDir, type OverheadRow } from './overhead.js';
 import { chart, markdown, overheadChart, type Results } from './report.js';
 import { parseRate } from '../test/lab/wan-proxy.js';
@@ -76,6 +78,8 @@ async function main(): Promise<void> {
       hosts: { type: 'string' },
       'apply-hosts': { type: 'string' },
       'bundle-hosts': { type: 'string' },
+      'bundle-peer-hosts': { type: 'string' },
+      'bundle-mb': { type: 'string' },
       only: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
       out: { type: 'string' },
@@ -126,7 +130,14 @@ async function main(): Promise<void> {
       join(out, `${date}.md`),
       markdown(results, svg) +
         (results.overhead.length ? `\n![overhead](${date}-overhead.svg)\n` : '') +
-        [...targets(results.wan), ...wanTable(results.wan), ...scaleTable(results.scale)].map((l) => `${l}\n`).join(''),
+        [
+          ...targets(results.wan, results.bundlePeers ?? []),
+          ...wanTable(results.wan),
+          ...scaleTable(results.scale),
+          ...bundlePeersTable(results.bundlePeers ?? []),
+        ]
+          .map((l) => `${l}\n`)
+          .join(''),
     );
     if (results.apply.length) writeFileSync(join(out, svg), chart(results));
     if (results.overhead.length) writeFileSync(join(out, `${date}-overhead.svg`), overheadChart(results));
@@ -165,6 +176,20 @@ async function main(): Promise<void> {
         results.scale.push(await scaleBench(n, work, log));
         save();
       }
+    }
+    if (only.has('bundle-peers')) {
+      const row = await bundlePeersBench(
+        {
+          hosts: Number(values['bundle-peer-hosts'] ?? 20),
+          mb: Number(values['bundle-mb'] ?? 200),
+          rttMs: Number((values.rtt ?? '50').split(',')[0]),
+          rateBps: parseRate(values.rate ?? '100mbit'),
+          work,
+        },
+        log,
+      );
+      results.bundlePeers = [row];
+      save();
     }
     if (only.has('bundle')) {
       for (const n of list(values['bundle-hosts'], [10])) results.bundle.push(await bundleBench(n, work, log));

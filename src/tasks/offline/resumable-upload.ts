@@ -70,9 +70,14 @@ export async function resumableUpload(
   } finally {
     await fd.close();
   }
+  await finishPart(t, part, remote, o.sha256, o.mode ?? '0644');
+  return { sent, resumedAt };
+}
+
+/** REMOTE appears (mode set, atomic rename) only when the whole PART matches the sha256; a mismatching PART is removed. */
+export async function finishPart(t: Transport, part: string, remote: string, sha256: string, mode: string): Promise<void> {
   await t.exec(
-    sh`set -e; got=$(sha256sum < ${part} | cut -d' ' -f1); if [ "$got" != ${o.sha256} ]; then rm -f -- ${part}; echo "checksum mismatch after upload: $got" >&2; exit 1; fi; chmod ${o.mode ?? '0644'} ${part}; mv -f -- ${part} ${remote}`,
+    sh`set -e; got=$(sha256sum < ${part} | cut -d' ' -f1); if [ "$got" != ${sha256} ]; then rm -f -- ${part}; echo "checksum mismatch after upload: $got" >&2; exit 1; fi; chmod ${mode} ${part}; mv -f -- ${part} ${remote}`,
     { timeoutMs: 600_000 },
   );
-  return { sent, resumedAt };
 }

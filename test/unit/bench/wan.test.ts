@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { childCpuS } from '../../../bench/overhead.js';
 import { commandsByHost, type WanRow } from '../../../bench/wan.js';
 import { targets, textChart } from '../../../bench/wan-report.js';
+import type { BundlePeersRow } from '../../../bench/bundle-peers.js';
 import { RunLog } from '../../../src/engine/logdir.js';
 
 const dirs: string[] = [];
@@ -56,6 +57,28 @@ describe('WAN bench', () => {
     expect(slow).toMatch(/< 1\.5 s wall \| 45\.00 s .* \| NOT met \|/);
     expect(slow).toMatch(/83 on the busiest host \| NOT met \|/);
     expect(slow).toMatch(/1\.15× the node-ssh floor \(100 ms RTT\) \| 1\.20× .* \| NOT met \|/);
+  });
+
+  it('judges the bundle target only at its size (200 MB, 20 hosts); a smaller run is shown, not judged', () => {
+    const bundle = (o: Partial<BundlePeersRow>): BundlePeersRow => ({
+      hosts: 20,
+      bundleBytes: 200e6,
+      rateBps: 100e6,
+      rttMs: 50,
+      singleMs: 20_000,
+      singleAdminBytes: 201e6,
+      allMs: 40_000,
+      allAdminBytes: 204e6,
+      ok: true,
+      adminRatio: 1.02,
+      wallRatio: 2,
+      ...o,
+    });
+    const line = (rows: BundlePeersRow[]) => targets([], rows).find((l) => l.includes('bundle 200 MB'))!;
+    expect(line([])).toMatch(/\| – .*\| not measured \|$/);
+    expect(line([bundle({})])).toMatch(/\| 1\.02× bundle, 2\.00× one copy \(200 MB to 20 hosts at 100 Mbit\/s\) \| met \|$/);
+    expect(line([bundle({ adminRatio: 4 })])).toMatch(/\| NOT met \|$/);
+    expect(line([bundle({ hosts: 10, bundleBytes: 50e6 })])).toMatch(/smaller than the target's size \| not measured \|$/);
   });
 
   it('draws one bar per RTT, scaled to the slowest, marking emulator-bound times', () => {

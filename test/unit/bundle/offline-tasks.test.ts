@@ -142,6 +142,54 @@ describe('offline.upload', () => {
     expect(fs.get(remote)!.equals(local)).toBe(true);
   });
 
+  /** cp1 holds every file; w1 has none; the peer copy's two ends are faked on the recording transports. */
+  function twoHosts(o: { peerFails?: boolean } = {}) {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-fake-bundle-'));
+    const inv = makeInventory({ kubernetes: { version: '1.34.1' }, offline: { bundle: dir } }, [
+      { name: 'cp1', address: '10.0.0.1', internalAddress: '192.168.0.1', roles: ['control-plane'] },
+      { name: 'w1', address: '10.0.0.2', internalAddress: '192.168.0.2', roles: ['worker'] },
+    ]);
+    const m = writeFakeBundle(dir, makeInventory({ kubernetes: { version: '1.34.1' } }));
+    const h = harness(inv);
+    const cp1 = remoteFs(h.t('cp1'));
+    const w1 = remoteFs(h.t('w1'));
+    const files = m.files.filter((f) => f.kind !== 'package');
+    for (const f of files) cp1.fs.set(`${REMOTE_BUNDLE_DIR}/${f.path}`, readFileSync(join(dir, f.path)));
+    const served: string[] = [];
+    h.t('cp1').allow(/^python3 - /, (c) => (served.push(c.command), o.peerFails ? { code: 124 } : {}));
+    h.t('w1')
+      .allow(/^mkdir -p -- /)
+      .allow(/^python3 - /, (c) => {
+        const part = c.command.split(' ')[2]!;
+        if (o.peerFails) return { code: 111, stderr: 'connect 192.168.0.1:20000: [Errno 111] Connection refused' };
+        w1.fs.set(part, cp1.fs.get(part.replace(/\.part$/, ''))!);
+        return {};
+      });
+    return { h, files, w1, served };
+  }
+
+  it('a host takes the files a peer holds from that peer over the cluster network: nothing from the admin machine', async () => {
+    const { h, files, w1, served } = twoHosts();
+    expect(await offlineUpload.check(h.ctx('cp1'))).toEqual({ status: 'ok' }); // finds its files: now a holder
+    await converge(offlineUpload, h.ctx('w1'), [h.t('w1')]);
+    expect(w1.sent).toEqual([]);
+    for (const f of files) expect(w1.fs.has(`${REMOTE_BUNDLE_DIR}/${f.path}`), f.path).toBe(true);
+    expect(served).toHaveLength(files.length);
+    // one listener per file: on cp1's internal address, for w1's internal address only, with a timeout
+    expect(served[0]).toMatch(new RegExp(`^python3 - ${REMOTE_BUNDLE_DIR}/\\S+ 192\\.168\\.0\\.1 192\\.168\\.0\\.2 2\\d{4} 30$`));
+    const fetches = h.t('w1').calls.filter((c) => c.command.startsWith('python3 - '));
+    expect(fetches[0]!.command).toMatch(/^python3 - \S+\.part 192\.168\.0\.1 2\d{4} 192\.168\.0\.2 10$/);
+  });
+
+  it('a peer that fails: the host takes the file from the admin machine instead', async () => {
+    const { h, files, w1, served } = twoHosts({ peerFails: true });
+    expect(await offlineUpload.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
+    await converge(offlineUpload, h.ctx('w1'), [h.t('w1')]);
+    expect(served.length).toBeGreaterThan(0);
+    expect(w1.sent.reduce((a, b) => a + b, 0)).toBe(files.reduce((n, f) => n + f.size, 0));
+    for (const f of files) expect(w1.fs.has(`${REMOTE_BUNDLE_DIR}/${f.path}`), f.path).toBe(true);
+  });
+
   it('refuses a host whose architecture the bundle does not hold', async () => {
     const { inv } = setup();
     const h = harness(inv, { facts: () => ({ arch: 'arm64' }) });

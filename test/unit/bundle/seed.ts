@@ -8,7 +8,13 @@ import { pushBundle, type PushedImage } from '../../../src/bundle/push.js';
 import { imageFileName, normalizeImageRef } from '../../../src/bundle/reference.js';
 
 /** Push each ref (for each platform) to the registry; repository paths are kept, the source host dropped. */
-export async function seedImages(registryUrl: string, refs: string[], platforms = ['linux/amd64']): Promise<PushedImage[]> {
+export async function seedImages(
+  registryUrl: string,
+  refs: string[],
+  platforms = ['linux/amd64'],
+  /** The files of an image's one layer (default: one small marker file). */
+  files?: (ref: string) => Record<string, string> | undefined,
+): Promise<PushedImage[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ks-seed-'));
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
@@ -26,8 +32,10 @@ export async function seedImages(registryUrl: string, refs: string[], platforms 
     for (const platform of platforms) {
       const file = `${platform.replace('/', '-')}/${imageFileName(ref)}.tar`;
       mkdirSync(join(dir, platform.replace('/', '-')), { recursive: true });
-      writeFileSync(join(dir, file), writeOciArchive({ ref, platform }));
-      entry.platforms[platform] = { digest: makeTestImage({ ref, platform }).manifestDigest, file };
+      const layer = files?.(ref);
+      const spec = { ref, platform, ...(layer ? { files: layer } : {}) };
+      writeFileSync(join(dir, file), writeOciArchive(spec));
+      entry.platforms[platform] = { digest: makeTestImage(spec).manifestDigest, file };
     }
     manifest.images.push(entry);
   }
