@@ -240,6 +240,7 @@ export async function init(p: Parsed): Promise<void> {
   const addons = addonObjects(cc, images, skip, {
     kubelet: readText(KUBELET_CONFIG),
     proxy: decoded?.docs.get('KubeProxyConfiguration'),
+    api: { server: `https://${endpoint}`, caCert },
   });
   updateState((s) => {
     const c: Cluster = {
@@ -271,7 +272,13 @@ export async function init(p: Parsed): Promise<void> {
       created: now(),
       expires: ttl === 0 ? null : now() + ttl,
     };
-    c.controlPlane[id.name] = { name: id.name, advertiseAddress: id.address, bindPort: id.bindPort, apiserverNotAfter: api.notAfter };
+    c.controlPlane[id.name] = {
+      name: id.name,
+      advertiseAddress: id.address,
+      bindPort: id.bindPort,
+      apiserverNotAfter: api.notAfter,
+      apiserverSans: { dnsNames: api.dnsNames, ips: api.ips },
+    };
     c.etcdMembers[id.name] = {
       id: etcdMemberId(),
       name: id.name,
