@@ -86,7 +86,8 @@ describe.skipIf(!labReady())('endpoint migrate: a runbook-built cluster moved to
       ['endpoint', 'migrate', '-i', file, '--yes', '--restart-wait', '1', '--health-timeout', '120', '--output', 'json'],
       lab.root,
     );
-    expect(run.code, run.stderr + run.stdout.slice(-4000)).toBe(0);
+    const why = run.code === 0 ? '' : (await lab.exec('cp1', 'crictl ps; ls -l --time-style=full-iso /etc/kubernetes/manifests')).stdout;
+    expect(run.code, `${run.stderr}${run.stdout.slice(-4000)}\n${why}`).toBe(0);
     const server = `server: https://${vip}:6443`;
     for (const h of ['cp1', 'w1']) expect(lab.readFile(h, '/etc/kubernetes/kubelet.conf'), h).toContain(server);
     expect(lab.readFile('cp1', ADMIN)).toContain(server);
