@@ -13,7 +13,12 @@ const apiserverPem = readFileSync('test/fixtures/real/openssl/apiserver.crt', 'u
 
 describe('endpoint migrate: the target', () => {
   it("defaults to the inventory's controlPlaneEndpoint, or kube-vip's <vip>:6443", () => {
-    expect(migrationTarget(specOf(() => {}), undefined)).toBe('api.demo.internal:6443');
+    expect(
+      migrationTarget(
+        specOf(() => {}),
+        undefined,
+      ),
+    ).toBe('api.demo.internal:6443');
     const vip = specOf((inv) => {
       delete inv.spec.kubernetes.controlPlaneEndpoint;
       inv.spec.kubernetes.loadBalancer = { type: 'kube-vip', vip: '192.168.56.200', interface: 'eth0' };
@@ -25,12 +30,18 @@ describe('endpoint migrate: the target', () => {
     const none = specOf((inv) => delete inv.spec.kubernetes.controlPlaneEndpoint);
     expect(migrationTarget(none, 'lb.example.internal:8443')).toBe('lb.example.internal:8443');
     expect(() => migrationTarget(none, undefined)).toThrow(/no target: pass --to HOST:PORT/);
-    expect(() => migrationTarget(specOf(() => {}), 'other.example:6443')).toThrow(/differs from the inventory's endpoint api\.demo\.internal:6443/);
+    expect(() =>
+      migrationTarget(
+        specOf(() => {}),
+        'other.example:6443',
+      ),
+    ).toThrow(/differs from the inventory's endpoint api\.demo\.internal:6443/);
   });
 });
 
 describe('endpoint migrate: kubeconfigs and certificates', () => {
-  const kubeconfig = 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: QUJD\n    server: https://10.0.0.11:6443\n  name: kubernetes\n';
+  const kubeconfig =
+    'apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: QUJD\n    server: https://10.0.0.11:6443\n  name: kubernetes\n';
 
   it('rewrites every server line and nothing else', () => {
     const moved = withServer(kubeconfig, 'https://10.0.0.100:6443');
