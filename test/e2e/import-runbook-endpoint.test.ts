@@ -1,9 +1,10 @@
 /**
- * The issue's adoption path on a cluster kubesmith did not make: 1 control plane without controlPlaneEndpoint + 1
- * worker built by the seed runbook's hand procedure, imported, then `kubesmith endpoint migrate` to a kube-vip VIP:
- * every node's kubelet.conf and the admin kubeconfigs point at the VIP, the cluster's records (kubeadm-config,
- * cluster-info, kube-proxy's kubeconfig) too, nodes stay Ready, the workload that ran before is still there, a second
- * run changes nothing; then `apply` joins a second control plane through the VIP.
+ * The issue's adoption path on a cluster kubesmith did not make: 1 control plane without controlPlaneEndpoint + 2
+ * workers built by the seed runbook's hand procedure, imported, then `kubesmith endpoint migrate` to a kube-vip VIP:
+ * a run stopped at the last worker's kubelet restart resumes from what the hosts show; every node's kubelet.conf and
+ * the admin kubeconfigs point at the VIP, the cluster's records (kubeadm-config, cluster-info, kube-proxy's
+ * kubeconfig) too, nodes stay Ready, the workload that ran before is still there, a further plan finds nothing to do;
+ * then `apply` joins two more control planes through the VIP.
  */
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -39,11 +40,11 @@ describe.skipIf(!labReady())('endpoint migrate: a runbook-built cluster moved to
   };
 
   beforeAll(async () => {
-    c = await labCluster(NAME, [{ name: 'cp1' }, { name: 'w1' }, { name: 'cp2' }]);
+    c = await labCluster(NAME, [{ name: 'cp1' }, { name: 'w1' }, { name: 'w2' }, { name: 'cp2' }, { name: 'cp3' }]);
     lab = c.lab;
     file = join(lab.root, 'imported.yaml');
     vip = lab.subnet.replace(/\.0\/24$/, '.200');
-    await buildRunbookCluster(lab, { controlPlane: 'cp1', workers: ['w1'], mirror: c.registry.url });
+    await buildRunbookCluster(lab, { controlPlane: 'cp1', workers: ['w1', 'w2'], mirror: c.registry.url });
     const images = (await kubectl("get pods -A -o jsonpath='{.items[*].spec.containers[*].image}'")).stdout.split(/\s+/);
     const image = images.find((i) => i.includes('flannel'));
     if (!image) throw new Error(`no flannel image among the pods' images: ${images.join(' ')}`);
@@ -81,15 +82,30 @@ describe.skipIf(!labReady())('endpoint migrate: a runbook-built cluster moved to
     lab.hosts.forEach((h, i) => expect(writesIn(lab.journal(h.name).slice(before[i])), h.name).toEqual([]));
   }, 300_000);
 
+  const migrate = () =>
+    kubesmith(['endpoint', 'migrate', '-i', file, '--yes', '--restart-wait', '1', '--health-timeout', '120', '--output', 'json'], lab.root);
+
+  it("a run stopped at w2's kubelet restart resumes there: only w2's owed restart is left", async () => {
+    await lab.failNext('w2', 'systemctl', 1);
+    const stopped = await migrate();
+    expect(stopped.code, stopped.stdout.slice(-3000)).toBe(1);
+    const failed = hostOutcomes(stopped).filter((o) => o.outcome === 'failed');
+    expect(failed.map((o) => `${o.task}@${o.host}`)).toEqual(['endpoint.kubeconfigs@w2']);
+    expect(failed[0]!.error).toContain('systemctl restart kubelet');
+    expect(lab.readFile('w2', '/etc/kubernetes/kubelet.conf')).toContain(`server: https://${vip}:6443`);
+    const plan = await kubesmith(['endpoint', 'plan', '-i', file, '--output', 'json'], lab.root);
+    const left = hostOutcomes(plan).filter((o) => o.task.startsWith('endpoint.') && o.outcome !== 'ok' && o.outcome !== 'skipped');
+    expect(left.map((o) => `${o.task}@${o.host}`)).toEqual(['endpoint.kubeconfigs@w2']);
+    expect(plan.stdout).toContain('restart kubelet (a run stopped after changing its configuration, before restarting it)');
+  }, 600_000);
+
   it('migrate: certificates, records and every kubeconfig move to the VIP; nodes stay Ready; the workload is there', async () => {
-    const run = await kubesmith(
-      ['endpoint', 'migrate', '-i', file, '--yes', '--restart-wait', '1', '--health-timeout', '120', '--output', 'json'],
-      lab.root,
-    );
+    const run = await migrate();
     const why = run.code === 0 ? '' : (await lab.exec('cp1', 'crictl ps; ls -l --time-style=full-iso /etc/kubernetes/manifests')).stdout;
     expect(run.code, `${run.stderr}${run.stdout.slice(-4000)}\n${why}`).toBe(0);
     const server = `server: https://${vip}:6443`;
-    for (const h of ['cp1', 'w1']) expect(lab.readFile(h, '/etc/kubernetes/kubelet.conf'), h).toContain(server);
+    for (const h of ['cp1', 'w1', 'w2']) expect(lab.readFile(h, '/etc/kubernetes/kubelet.conf'), h).toContain(server);
+    expect(lab.readFile('w2', '/var/lib/kubesmith/restart-owed/kubelet')).toBeNull(); // the owed restart was done
     expect(lab.readFile('cp1', ADMIN)).toContain(server);
     expect(lab.readFile('cp1', '/root/.kube/config')).toContain(server);
     expect(readFileSync(join(lab.root, '.kubesmith', parse(readFileSync(file, 'utf8')).metadata.name, 'admin.conf'), 'utf8')).toContain(
@@ -101,28 +117,31 @@ describe.skipIf(!labReady())('endpoint migrate: a runbook-built cluster moved to
     expect(parse(cc).controlPlaneEndpoint).toBe(`${vip}:6443`);
     expect((await kubectl("-n kube-public get cm cluster-info -o jsonpath='{.data.kubeconfig}'")).stdout).toContain(server);
     expect((await kubectl("-n kube-system get cm kube-proxy -o jsonpath='{.data.kubeconfig\\.conf}'")).stdout).toContain(server);
-    expect(await readyNodes()).toEqual(['cp1', 'w1']);
+    expect(await readyNodes()).toEqual(['cp1', 'w1', 'w2']);
     expect((await kubectl('get deploy web -o jsonpath={.spec.replicas}')).stdout).toBe('2');
     expect((await kubectl(`--server https://${vip}:6443 get --raw /readyz`)).stdout).toBe('ok');
   }, 600_000);
 
-  it('a second migrate finds nothing left to do', async () => {
+  it('a further plan finds nothing left to do', async () => {
     const run = await kubesmith(['endpoint', 'plan', '-i', file, '--output', 'json'], lab.root);
     expect(run.code, run.stderr).toBe(0);
     const left = hostOutcomes(run).filter((o) => o.task.startsWith('endpoint.') && o.outcome !== 'ok' && o.outcome !== 'skipped');
     expect(left).toEqual([]);
   }, 300_000);
 
-  it('apply then joins a second control plane through the VIP; the workload is still there', async () => {
+  it('apply then joins two more control planes through the VIP; the workload is still there', async () => {
     editInventory((spec) => {
-      spec.hosts.push({ name: 'cp2', address: lab.hosts.find((h) => h.name === 'cp2')!.ip, roles: ['control-plane'] });
+      for (const name of ['cp2', 'cp3'])
+        spec.hosts.push({ name, address: lab.hosts.find((h) => h.name === name)!.ip, roles: ['control-plane'] });
     });
     const run = await kubesmith(['apply', '-i', file, '--output', 'json'], lab.root);
     expect(run.code, run.stdout.slice(-5000) + run.stderr.slice(-2000)).toBe(0);
-    expect(lab.readFile('cp2', '/etc/kubernetes/kubelet.conf')).toContain(`server: https://${vip}:6443`);
-    const san = await lab.exec('cp2', 'openssl x509 -in /etc/kubernetes/pki/apiserver.crt -noout -ext subjectAltName');
-    expect(san.stdout).toContain(`IP Address:${vip}`);
-    expect(await readyNodes()).toEqual(['cp1', 'cp2', 'w1']);
+    for (const h of ['cp2', 'cp3']) {
+      expect(lab.readFile(h, '/etc/kubernetes/kubelet.conf'), h).toContain(`server: https://${vip}:6443`);
+      const san = await lab.exec(h, 'openssl x509 -in /etc/kubernetes/pki/apiserver.crt -noout -ext subjectAltName');
+      expect(san.stdout, h).toContain(`IP Address:${vip}`);
+    }
+    expect(await readyNodes()).toEqual(['cp1', 'cp2', 'cp3', 'w1', 'w2']);
     expect((await kubectl('get deploy web -o jsonpath={.spec.replicas}')).stdout).toBe('2');
   }, 900_000);
 });

@@ -4,7 +4,10 @@
  * root's and the SSH user's ~/.kube/config wherever they exist. controller-manager.conf and scheduler.conf keep the
  * node's own API server, as kubeadm writes them. Files already pointing at the endpoint are left alone.
  */
+import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sh } from '../../transport/command.js';
+import { RESTART_OWED_REASON, restartOwedPath } from '../common/services.js';
 import { KUBE_DIR } from '../../certs/catalog.js';
 import type { TaskContext } from '../../engine/types.js';
 import { action, defineTask, type Action } from '../common/define.js';
@@ -38,12 +41,21 @@ async function heartbeat(ctx: TaskContext): Promise<{ ready: boolean; at: number
   };
 }
 
-/** Restart the kubelet and wait until the node posts a heartbeat from after the restart and is Ready. */
+/**
+ * Restart the kubelet and wait until the node posts a heartbeat from after the restart and is Ready; only then is the
+ * restart mark (set before kubelet.conf changed) cleared, so a run stopped in between restarts it next time.
+ */
 async function restartKubelet(ctx: TaskContext): Promise<void> {
   const o = endpointOptions(ctx);
   const t = ctx.transport;
   const before = Number((await t.exec(['date', '-u', '+%s'])).stdout.trim());
   await t.exec(['systemctl', 'restart', 'kubelet'], { timeoutMs: 120_000 });
+  await waitReady(ctx, before);
+  await t.exec(sh`rm -f ${restartOwedPath('kubelet')}`);
+}
+
+async function waitReady(ctx: TaskContext, before: number): Promise<void> {
+  const o = endpointOptions(ctx);
   const deadline = Date.now() + o.healthTimeoutSeconds * 1000;
   for (;;) {
     const hb = await heartbeat(ctx);
@@ -63,11 +75,14 @@ export const endpointKubeconfigs = defineTask({
     const o = endpointOptions(ctx);
     const server = targetServer(o);
     const actions: Action[] = [];
+    const owed = (await ctx.transport.exec(['test', '-e', restartOwedPath('kubelet')], { allowFailure: true })).code === 0;
     for (const file of await kubeconfigFiles(ctx)) {
       const text = (await ctx.transport.readFile(file))?.toString('utf8');
       if (!text || serversOf(text).every((s) => s === server)) continue;
       actions.push(
         action(`${file}: server ${serversOf(text).join(', ')} → ${server}`, async () => {
+          if (file === KUBELET_CONF)
+            await ctx.transport.exec(sh`mkdir -p ${posix.dirname(restartOwedPath('kubelet'))} && : > ${restartOwedPath('kubelet')}`);
           const mode = (await ctx.transport.exec(['stat', '-c', '%a:%U:%G', file])).stdout.trim().split(':');
           await ctx.transport.writeFile(file, withServer(text, server), { mode: `0${mode[0]}`, owner: `${mode[1]}:${mode[2]}` });
           if (file === KUBELET_CONF) await restartKubelet(ctx);
@@ -75,6 +90,8 @@ export const endpointKubeconfigs = defineTask({
         }),
       );
     }
+    if (owed && !actions.some((a) => a.change.summary.startsWith(KUBELET_CONF)))
+      actions.push(action(`restart kubelet (${RESTART_OWED_REASON}) and wait until Ready`, () => restartKubelet(ctx)));
     return actions;
   },
 });

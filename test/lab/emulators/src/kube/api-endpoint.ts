@@ -18,10 +18,16 @@ export function hostOfPort(hostPort: string): string {
   return i > 0 && !hostPort.slice(0, i).includes(':') ? hostPort.slice(0, i) : hostPort;
 }
 
-/** The SANs an API server certificate carries, as recorded on its member when kubeadm wrote it. */
-export function servingSans(pem: string): { dnsNames: string[]; ips: string[] } {
-  const i = certInfo(pem);
-  return { dnsNames: i.dnsNames, ips: i.ips };
+/** A control plane's API server as the cluster records it: address, and the expiry and SANs of the certificate it serves. */
+export function apiMember(node: { name: string; address: string; bindPort: number }, apiserverPem: string): ControlPlaneMember {
+  const api = certInfo(apiserverPem);
+  return {
+    name: node.name,
+    advertiseAddress: node.address,
+    bindPort: node.bindPort,
+    apiserverNotAfter: api.notAfter,
+    apiserverSans: { dnsNames: api.dnsNames, ips: api.ips },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 // kubeadm join: token discovery with CA pinning, optional control-plane join with uploaded certs.
 import { type Cluster, clusterAtEndpoint, loadState, updateState } from './cluster-state.js';
-import { apiProblem } from './api-endpoint.js';
+import { apiMember, apiProblem } from './api-endpoint.js';
 import { clusterConfigOf, clusterInfoServer } from './cluster-config.js';
 import { ExitError, hostIP, hostName, now, readText, writeText, out } from './lab.js';
 import { type Parsed, bool, flag, flagAll } from './args.js';
@@ -10,7 +10,7 @@ import { preflightFailure, preflightWarnings, runPreflight } from './preflight.j
 import { DEFAULT_CRI_SOCKET, runtimeImages } from './host-probe.js';
 import { imagePresent } from './image-ref.js';
 import { createKubeconfigs, createKubeletKubeconfig, createLeaves, SHARED_FILES } from './kubeadm-pki.js';
-import { caCertHash, certInfo } from './pki.js';
+import { caCertHash } from './pki.js';
 import { writeControlPlaneManifests, writeKubeletFiles } from './node-files.js';
 import { notReadyReason, syncNode } from './node-state.js';
 import { decryptBundle, pkiContext, stackHint } from './kubeadm-common.js';
@@ -135,14 +135,7 @@ export async function join(p: Parsed): Promise<void> {
     }
     cl.nodes[id.name] = node;
     if (controlPlane) {
-      const api = certInfo(readText(`${cc.certificatesDir}/apiserver.crt`)!);
-      cl.controlPlane[id.name] = {
-        name: id.name,
-        advertiseAddress: id.address,
-        bindPort: id.bindPort,
-        apiserverNotAfter: api.notAfter,
-        apiserverSans: { dnsNames: api.dnsNames, ips: api.ips },
-      };
+      cl.controlPlane[id.name] = apiMember(id, readText(`${cc.certificatesDir}/apiserver.crt`)!);
       cl.etcdMembers[id.name] = {
         id: etcdMemberId(),
         name: id.name,
