@@ -46,7 +46,6 @@ async function heartbeat(ctx: TaskContext): Promise<{ ready: boolean; at: number
  * restart mark (set before kubelet.conf changed) cleared, so a run stopped in between restarts it next time.
  */
 async function restartKubelet(ctx: TaskContext): Promise<void> {
-  const o = endpointOptions(ctx);
   const t = ctx.transport;
   const before = Number((await t.exec(['date', '-u', '+%s'])).stdout.trim());
   await t.exec(['systemctl', 'restart', 'kubelet'], { timeoutMs: 120_000 });
