@@ -16,6 +16,7 @@ import { nodeCommand } from '../commands/node.js';
 import { upgradeCommand } from '../commands/upgrade.js';
 import { auditCommand } from '../commands/audit.js';
 import { doctorCommand } from '../commands/doctor.js';
+import { endpointCommand } from '../commands/endpoint.js';
 import type { CommandSpec } from './context.js';
 import { completionCommand } from './completion.js';
 import { versionCommand } from './version.js';
@@ -38,6 +39,7 @@ export const commands: CommandSpec[] = [
   certsCommand,
   auditCommand,
   doctorCommand,
+  endpointCommand,
   completionCommand,
   versionCommand,
 ];

@@ -23,11 +23,12 @@ Run it from the admin machine instead, e.g. a monthly cron entry there:
   0 3 1 * *  kubesmith certs check -i cluster.yaml --warn-days 60 || kubesmith certs renew -i cluster.yaml --yes
 and let monitoring run \`kubesmith certs check\` (exit codes 0/1/2/3 like a monitoring plugin).`;
 
-function whole(ctx: CommandContext, name: string, fallback: number, min = 0): number {
+/** A whole-number flag's value (the fallback when absent); anything else is a usage error of `command`. */
+export function whole(ctx: CommandContext, name: string, fallback: number, min = 0, command = 'certs'): number {
   const v = ctx.values[name];
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min)
-    throw new UsageError(`--${name} expects a whole number of at least ${min}, got "${String(v)}"`, 'certs');
+    throw new UsageError(`--${name} expects a whole number of at least ${min}, got "${String(v)}"`, command);
   return Number(v);
 }
 

@@ -79,7 +79,8 @@ async function apiAnswers(t: Transport, o: RestartOptions): Promise<string | und
   return api.code === 0 ? undefined : `API server ${o.apiServer}: ${api.stderr.trim().split('\n').pop() ?? `exit ${api.code}`}`;
 }
 
-async function restartOne(t: Transport, o: RestartOptions, pod: string): Promise<void> {
+/** Restart one static pod (its manifest out, then back) and wait until its new container (and the API) is healthy. */
+export async function restartOne(t: Transport, o: RestartOptions, pod: string): Promise<void> {
   const file = `${pod}.yaml`;
   const before = (await containers(t)).get(pod) ?? new Set<string>();
   o.log(`moving ${file} to ${OFF_DIR}`);

@@ -10,6 +10,50 @@ import type { KubeObject } from './cluster-state.js';
 export interface ComponentConfigs {
   kubelet?: string | undefined;
   proxy?: Record<string, unknown> | undefined;
+  /** The API address the cluster's clients use (controlPlaneEndpoint, else the first control plane) and the CA. */
+  api?: { server: string; caCert: string } | undefined;
+}
+
+/**
+ * kube-proxy's in-cluster kubeconfig (kubeadm's proxy addon, cmd/kubeadm/app/phases/addons/proxy/manifests.go): the
+ * API address, the service account's CA and token. Key "kubeconfig.conf" of the kube-proxy ConfigMap.
+ */
+export function proxyKubeconfig(server: string): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
+    server: ${server}
+  name: default
+contexts:
+- context:
+    cluster: default
+    namespace: default
+    user: default
+  name: default
+current-context: default
+users:
+- name: default
+  user:
+    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
+`;
+}
+
+/** The kubeconfig of the kube-public/cluster-info ConfigMap (kubeadm's bootstrap-token phase): server and CA only. */
+export function clusterInfoKubeconfig(server: string, caCert: string): string {
+  return `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: ${Buffer.from(caCert).toString('base64')}
+    server: ${server}
+  name: ""
+contexts: null
+current-context: ""
+kind: Config
+preferences: {}
+users: null
+`;
 }
 
 function proxyConfig(cc: Record<string, any>, proxy: Record<string, unknown> = {}): string {
@@ -48,6 +92,13 @@ export function addonObjects(
       data: { kubelet: components.kubelet ?? 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n' },
     },
   ];
+  if (components.api && !skip.includes('bootstrap-token'))
+    objs.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cluster-info', namespace: 'kube-public' },
+      data: { kubeconfig: clusterInfoKubeconfig(components.api.server, components.api.caCert) },
+    });
   const skipAll = skip.includes('addon') || skip.includes('addon/all');
   if (!skipAll && !skip.includes('addon/coredns') && !cc.dns?.disabled) {
     objs.push({
@@ -76,7 +127,10 @@ export function addonObjects(
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'kube-proxy', namespace: 'kube-system' },
-      data: { 'config.conf': proxyConfig(cc, components.proxy) },
+      data: {
+        'config.conf': proxyConfig(cc, components.proxy),
+        ...(components.api ? { 'kubeconfig.conf': proxyKubeconfig(components.api.server) } : {}),
+      },
     });
     objs.push({
       apiVersion: 'apps/v1',

@@ -3,6 +3,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterDir, ExitError, sleepMs } from './lab.js';
+import { servingMember } from './api-endpoint.js';
 
 export interface BootstrapToken {
   id: string;
@@ -30,6 +31,8 @@ export interface NodeStatus {
   clientNotAfter?: number;
   /** flanneld's external address on this node (flannel-node.ts), published as flannel.alpha.coreos.com/public-ip. */
   flannelPublicIp?: string;
+  /** host:port of the kube-vip VIPs this node's kubelet runs (api-endpoint.ts: the node answering there). */
+  vips?: string[];
 }
 
 export interface KubeNode {
@@ -58,6 +61,8 @@ export interface ControlPlaneMember {
   advertiseAddress: string;
   bindPort: number;
   apiserverNotAfter: number;
+  /** SANs of this member's API server certificate when kubeadm last wrote it (api-endpoint.ts checks TLS by them). */
+  apiserverSans?: { dnsNames: string[]; ips: string[] };
   /** Version of this member's static pods once `kubeadm upgrade` rewrote them (absent: the cluster's version). */
   version?: string;
 }
@@ -149,14 +154,10 @@ export function updateState<T>(fn: (s: ClusterState) => T): T {
 
 export const objectKey = (kind: string, namespace: string | undefined, name: string): string => `${kind}/${namespace ?? ''}/${name}`;
 
-/** The cluster whose API answers at host:port: its endpoint or any control-plane member's address. */
+/** The cluster whose API answers at host:port: its endpoint, a control-plane member's address or a kube-vip VIP. */
 export function clusterAtEndpoint(s: ClusterState, endpoint: string): Cluster | undefined {
   const withPort = endpoint.includes(':') ? endpoint : `${endpoint}:6443`;
-  return Object.values(s.clusters).find(
-    (c) =>
-      Object.keys(c.controlPlane).length > 0 &&
-      (c.endpoint === withPort || Object.values(c.controlPlane).some((m) => `${m.advertiseAddress}:${m.bindPort}` === withPort)),
-  );
+  return Object.values(s.clusters).find((c) => Object.keys(c.controlPlane).length > 0 && servingMember(c, withPort) !== undefined);
 }
 
 /**

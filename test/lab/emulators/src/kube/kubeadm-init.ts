@@ -8,6 +8,7 @@ import { preflightFailure, preflightWarnings, runPreflight } from './preflight.j
 import { DEFAULT_CRI_SOCKET, runtimeImages, runEmulatorSafe, systemctl } from './host-probe.js';
 import { createCAs, createKubeconfigs, createKubeletKubeconfig, createLeaves } from './kubeadm-pki.js';
 import { caCertHash, certInfo } from './pki.js';
+import { apiMember } from './api-endpoint.js';
 import { KUBELET_CONFIG, writeControlPlaneManifests, writeKubeletFiles } from './node-files.js';
 import { nodeResources, parseNodeLabels } from './kubelet-node.js';
 import { kubeletRunning, syncNode } from './node-state.js';
@@ -240,6 +241,7 @@ export async function init(p: Parsed): Promise<void> {
   const addons = addonObjects(cc, images, skip, {
     kubelet: readText(KUBELET_CONFIG),
     proxy: decoded?.docs.get('KubeProxyConfiguration'),
+    api: { server: `https://${endpoint}`, caCert },
   });
   updateState((s) => {
     const c: Cluster = {
@@ -271,7 +273,7 @@ export async function init(p: Parsed): Promise<void> {
       created: now(),
       expires: ttl === 0 ? null : now() + ttl,
     };
-    c.controlPlane[id.name] = { name: id.name, advertiseAddress: id.address, bindPort: id.bindPort, apiserverNotAfter: api.notAfter };
+    c.controlPlane[id.name] = apiMember(id, readText(`${cc.certificatesDir}/apiserver.crt`)!);
     c.etcdMembers[id.name] = {
       id: etcdMemberId(),
       name: id.name,

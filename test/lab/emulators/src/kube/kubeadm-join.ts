@@ -1,5 +1,7 @@
 // kubeadm join: token discovery with CA pinning, optional control-plane join with uploaded certs.
-import { type Cluster, loadState, updateState } from './cluster-state.js';
+import { type Cluster, clusterAtEndpoint, loadState, updateState } from './cluster-state.js';
+import { apiMember, apiProblem } from './api-endpoint.js';
+import { clusterConfigOf, clusterInfoServer } from './cluster-config.js';
 import { ExitError, hostIP, hostName, now, readText, writeText, out } from './lab.js';
 import { type Parsed, bool, flag, flagAll } from './args.js';
 import { argsMap, decodeConfig, printWarnings } from './kubeadm-config.js';
@@ -8,7 +10,7 @@ import { preflightFailure, preflightWarnings, runPreflight } from './preflight.j
 import { DEFAULT_CRI_SOCKET, runtimeImages } from './host-probe.js';
 import { imagePresent } from './image-ref.js';
 import { createKubeconfigs, createKubeletKubeconfig, createLeaves, SHARED_FILES } from './kubeadm-pki.js';
-import { caCertHash, certInfo } from './pki.js';
+import { caCertHash } from './pki.js';
 import { writeControlPlaneManifests, writeKubeletFiles } from './node-files.js';
 import { notReadyReason, syncNode } from './node-state.js';
 import { decryptBundle, pkiContext, stackHint } from './kubeadm-common.js';
@@ -24,11 +26,7 @@ const fail = (phase: string, msg: string): never => {
 function discover(endpoint: string, token: string, hashes: string[], unsafe: boolean): Cluster {
   const state = loadState();
   const host = endpoint.includes(':') ? endpoint : `${endpoint}:6443`;
-  const c = Object.values(state.clusters).find(
-    (x) =>
-      Object.keys(x.controlPlane).length > 0 &&
-      (x.endpoint === host || Object.values(x.controlPlane).some((m) => `${m.advertiseAddress}:${m.bindPort}` === host)),
-  );
+  const c = clusterAtEndpoint(state, host);
   if (!c)
     fail(
       'preflight',
@@ -55,6 +53,14 @@ function discover(endpoint: string, token: string, hashes: string[], unsafe: boo
         `couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${actual}" are pinned`,
       );
     }
+    // with the CA pinned, cluster-info is fetched again over verified TLS (discovery/token/token.go): the serving
+    // certificate must name the address joined through
+    const problem = apiProblem(c!, host);
+    if (problem?.kind === 'tls')
+      fail(
+        'preflight',
+        `couldn't validate the identity of the API Server: Get "https://${host}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": tls: failed to verify certificate: ${problem.message}`,
+      );
   }
   return c!;
 }
@@ -104,13 +110,14 @@ export async function join(p: Parsed): Promise<void> {
   }
   out('[preflight] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...');
   out("[preflight] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.");
-  const cc = c.clusterConfiguration as Record<string, any>;
+  const cc = clusterConfigOf(c);
   const ctx = pkiContext(cc, id);
   if (controlPlane) joinControlPlane(p, jc, c, id, ctx, pullPolicy, ignore);
   else writeText(`${cc.certificatesDir}/ca.crt`, c.caCert);
 
   // kubelet client certificate, signed by the cluster's CSR signer (TLS bootstrap)
-  createKubeletKubeconfig(ctx, '/etc/kubernetes', `https://${c.endpoint}`, { cert: c.caCert, key: c.caKey });
+  // the kubelet's kubeconfig takes cluster-info's server (token discovery returns that kubeconfig), not the join address
+  createKubeletKubeconfig(ctx, '/etc/kubernetes', clusterInfoServer(c), { cert: c.caCert, key: c.caKey });
   out('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"');
   out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"');
   writeKubeletFiles(c.kubeletConfiguration, cc, id.criSocket, id.kubeletExtraArgs);
@@ -128,8 +135,7 @@ export async function join(p: Parsed): Promise<void> {
     }
     cl.nodes[id.name] = node;
     if (controlPlane) {
-      const api = certInfo(readText(`${cc.certificatesDir}/apiserver.crt`)!);
-      cl.controlPlane[id.name] = { name: id.name, advertiseAddress: id.address, bindPort: id.bindPort, apiserverNotAfter: api.notAfter };
+      cl.controlPlane[id.name] = apiMember(id, readText(`${cc.certificatesDir}/apiserver.crt`)!);
       cl.etcdMembers[id.name] = {
         id: etcdMemberId(),
         name: id.name,
@@ -153,7 +159,7 @@ function joinControlPlane(
   pullPolicy: string,
   ignore: string[],
 ): void {
-  const cc = c.clusterConfiguration as Record<string, any>;
+  const cc = clusterConfigOf(c);
   if (!cc.controlPlaneEndpoint) {
     fail(
       'preflight',

@@ -129,16 +129,26 @@ const caPair = (ctx: PkiContext, caName: string): KeyPair => {
   return pair;
 };
 
+/** One leaf certificate of this node (LEAVES' name, e.g. "apiserver"), signed by its CA's files; returns its PEM. */
+export function createLeaf(ctx: PkiContext, name: string): string {
+  const leaf = LEAVES.find((l) => l.name === name)!;
+  const key = generateKey(ctx.algorithm);
+  const spec = { ...leafSpec(ctx, leaf.name), notBefore: ctx.now - BACKDATE, notAfter: ctx.now + ctx.validityMs };
+  const cert = signCert(spec, key, caPair(ctx, leaf.ca));
+  writePair(ctx.certDir, leaf.file, { key, cert });
+  return cert;
+}
+
+/** The names and addresses kubeadm's configuration asks of a leaf certificate. */
+export function leafSans(ctx: PkiContext, name: string): { dnsNames: string[]; ips: string[] } {
+  const spec = leafSpec(ctx, name);
+  return { dnsNames: spec.dnsNames ?? [], ips: spec.ips ?? [] };
+}
+
 /** This node's own leaf certificates (control-plane nodes only). */
 export function createLeaves(ctx: PkiContext): string[] {
-  const made: string[] = [];
-  for (const leaf of LEAVES) {
-    const key = generateKey(ctx.algorithm);
-    const spec = { ...leafSpec(ctx, leaf.name), notBefore: ctx.now - BACKDATE, notAfter: ctx.now + ctx.validityMs };
-    writePair(ctx.certDir, leaf.file, { key, cert: signCert(spec, key, caPair(ctx, leaf.ca)) });
-    made.push(leaf.name);
-  }
-  return made;
+  for (const leaf of LEAVES) createLeaf(ctx, leaf.name);
+  return LEAVES.map((l) => l.name);
 }
 
 export interface KubeconfigUser {

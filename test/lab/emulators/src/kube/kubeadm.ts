@@ -11,6 +11,7 @@ import { upgrade } from './kubeadm-upgrade.js';
 import { checkExpiration, renew, tokenCommand, uploadCertsPhase } from './kubeadm-admin.js';
 import { generateCertificateKey, stackHint } from './kubeadm-common.js';
 import { hostIP, hostName } from './lab.js';
+import { certsApiserverPhase } from './kubeadm-phase-certs.js';
 
 const BOOLEANS = [
   'upload-certs',
@@ -160,7 +161,8 @@ export async function kubeadm(argv: string[]): Promise<void> {
       return configCommand(p);
     case 'init':
       if (sub === 'phase' && p.positional[2] === 'upload-certs') return uploadCertsPhase(rest(3));
-      if (sub === 'phase') fail(`the emulator supports "init phase upload-certs" only`);
+      if (sub === 'phase' && p.positional[2] === 'certs' && p.positional[3] === 'apiserver') return certsApiserverPhase(rest(4));
+      if (sub === 'phase') fail(`the emulator supports "init phase upload-certs" and "init phase certs apiserver" only`);
       return init(rest(1));
     case 'join':
       return join(rest(1));

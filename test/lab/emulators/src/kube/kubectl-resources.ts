@@ -3,6 +3,7 @@ import YAML from './yaml-lazy.js';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Cluster, type KubeObject, loadState } from './cluster-state.js';
+import { apiProblem, hostPortOf, servingMember } from './api-endpoint.js';
 import { ExitError, labEnv, now, readText } from './lab.js';
 import { parseKubeconfig } from './kubeadm-pki.js';
 import { caCertHash, certInfo, signedBy } from './pki.js';
@@ -88,19 +89,22 @@ export function connect(p: Parsed): Cluster {
     throw new ExitError('The connection to the server localhost:8080 was refused - did you specify the right host or port?');
   }
   const kc = parseKubeconfig(text);
-  const hostPort = kc.server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  // --server overrides the kubeconfig's cluster address; the CA and the client certificate stay the kubeconfig's
+  const hostPort = hostPortOf(flag(p, 'server') ?? kc.server);
   const c = kc.caCert ? loadState().clusters[caCertHash(kc.caCert)] : undefined;
-  const members = c ? Object.values(c.controlPlane) : [];
-  if (!c || members.length === 0 || !(c.endpoint === hostPort || members.some((m) => `${m.advertiseAddress}:${m.bindPort}` === hostPort))) {
+  const problem = c && Object.keys(c.controlPlane).length ? apiProblem(c, hostPort) : { kind: 'refused' as const };
+  if (!c || problem?.kind === 'refused') {
     throw new ExitError(`The connection to the server ${hostPort} was refused - did you specify the right host or port?`);
   }
   const t = now();
-  const serving = members.find((m) => `${m.advertiseAddress}:${m.bindPort}` === hostPort) ?? members[0]!;
+  const serving = servingMember(c, hostPort)!;
   if (serving.apiserverNotAfter <= t) {
     throw new ExitError(
       `Unable to connect to the server: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time ${new Date(t).toISOString().replace(/\.\d+Z$/, 'Z')} is after ${new Date(serving.apiserverNotAfter).toISOString().replace(/\.\d+Z$/, 'Z')}`,
     );
   }
+  if (problem?.kind === 'tls')
+    throw new ExitError(`Unable to connect to the server: tls: failed to verify certificate: ${problem.message}`);
   if (!kc.cert || !signedBy(kc.cert, c.caCert)) throw new ExitError('error: You must be logged in to the server (Unauthorized)');
   const info = certInfo(kc.cert);
   if (info.notAfter <= t || info.notBefore > t) throw new ExitError('error: You must be logged in to the server (Unauthorized)');

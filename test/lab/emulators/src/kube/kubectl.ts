@@ -256,9 +256,35 @@ function staticPodMounts(podName: string, containerName: string | undefined): { 
   );
 }
 
+/**
+ * kubectl rollout restart: stamps the pod template with kubectl.kubernetes.io/restartedAt (what the real one patches),
+ * so the workload's pods are replaced; the lab's derived pods come back at once.
+ */
+function rolloutRestart(c: Cluster, p: Parsed, target: string, maybeName: string | undefined): void {
+  const [tn, sn] = target.split('/');
+  const r = resolveResource(tn!);
+  const name = sn ?? maybeName ?? '';
+  const ns = flag(p, 'namespace') ?? 'default';
+  const key = objectKey(r.kind, ns, name);
+  const found = updateState((s) => {
+    const obj = s.clusters[c.id]?.objects[key] as any;
+    if (!obj) return false;
+    const tpl = (obj.spec ??= {}).template ?? (obj.spec.template = {});
+    const meta = (tpl.metadata ??= {});
+    meta.annotations = {
+      ...(meta.annotations ?? {}),
+      'kubectl.kubernetes.io/restartedAt': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+    return true;
+  });
+  if (!found) throw new ExitError(`Error from server (NotFound): ${r.group ? `${r.plural}.${r.group}` : r.plural} "${name}" not found`);
+  out(`${qualified(r)}/${name} restarted`);
+}
+
 function rollout(c: Cluster, p: Parsed): void {
   const [verb, target, maybeName] = p.positional;
-  if (verb !== 'status') throw new ExitError(`error: the lab's kubectl supports "rollout status" only`);
+  if (verb === 'restart') return rolloutRestart(c, p, target ?? '', maybeName);
+  if (verb !== 'status') throw new ExitError(`error: the lab's kubectl supports "rollout status" and "rollout restart" only`);
   const [tn, sn] = (target ?? '').split('/');
   const r = resolveResource(tn!);
   const name = sn ?? maybeName ?? '';

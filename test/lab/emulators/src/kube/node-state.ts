@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { type Cluster, type KubeNode, type KubeObject, loadState, objectKey, updateState } from './cluster-state.js';
 import { exists, hostName, hostPath, now, readText, writeText } from './lab.js';
 import { parseKubeconfig } from './kubeadm-pki.js';
+import { apiProblem, hostPortOf } from './api-endpoint.js';
 import { caCertHash } from './pki.js';
 import { runtimeImages, serviceActive, swapOn } from './host-probe.js';
 import { KUBELET_CONFIG, parseKubeletConfig } from './node-files.js';
@@ -111,6 +112,45 @@ export function localCluster(): { id: string } | undefined {
   }
 }
 
+/**
+ * The kubelet posts its status through kubelet.conf's server: an address nobody serves, or whose API server certificate
+ * does not name it, leaves the node's status stale (NotReady). Returns the kubelet's error line, or undefined.
+ */
+function kubeletApiProblem(c: Cluster): string | undefined {
+  const text = readText('/etc/kubernetes/kubelet.conf');
+  if (!text) return undefined;
+  let server: string;
+  try {
+    server = parseKubeconfig(text).server;
+  } catch {
+    return undefined;
+  }
+  const hostPort = hostPortOf(server);
+  const problem = apiProblem(c, hostPort);
+  if (!problem) return undefined;
+  const url = `${server.replace(/\/$/, '')}/api/v1/nodes/${hostName()}?timeout=10s`;
+  const why =
+    problem.kind === 'tls' ? `tls: failed to verify certificate: ${problem.message}` : `dial tcp ${hostPort}: connect: connection refused`;
+  return `E kubelet_node_status.go:535] "Error updating node status, will retry" err="error getting node \\"${hostName()}\\": Get \\"${url}\\": ${why}"`;
+}
+
+function logKubelet(line: string): void {
+  const file = '/var/log/lab/kubelet.log';
+  const before = readText(file) ?? '';
+  if (!before.endsWith(`${line}\n`)) writeText(file, `${before}${line}\n`);
+}
+
+/** host:port of the VIP in this node's kube-vip static pod manifest ("address" and "port" env), while it runs. */
+function kubeVipAddresses(): string[] {
+  const text = readText('/etc/kubernetes/manifests/kube-vip.yaml');
+  if (!text) return [];
+  const env = (name: string) => new RegExp(`- name: ${name}\\n\\s+value: "?([^"\\s]+)"?`).exec(text)?.[1];
+  const address = env('address') ?? env('vip_address');
+  if (!address) return [];
+  const port = env('port') ?? '6443';
+  return [address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`];
+}
+
 /** lab-node-sync: publish this node's status; let the CNI DaemonSet write its config when it can run. */
 export function syncNode(): string | undefined {
   const local = localCluster();
@@ -126,15 +166,23 @@ export function syncNode(): string | undefined {
     if (!exists(conf.file)) writeText(conf.file, conf.content);
   }
   const client = clientState(snapshot);
+  const vips = active ? kubeVipAddresses() : [];
+  // this node's own VIP counts at once (its kube-vip runs beside the kubelet)
+  const api = active
+    ? kubeletApiProblem({ ...snapshot, nodes: { ...snapshot.nodes, [node.name]: { ...node, status: { ...node.status, vips } } } })
+    : undefined;
+  if (api) logKubelet(api);
   const runsFlannel = active && cni?.kind === 'flannel' && podImages(cni.obj).every((i) => imagePresent(images, i));
   const publicIp = runsFlannel ? flannelPublicIp(cni.obj) : undefined;
   const status = {
-    kubeletActive: active && client.valid,
+    kubeletActive: active && client.valid && !api,
     cniConfigured: cniConfigured(),
     images,
-    updatedAt: now(),
+    // a kubelet that cannot reach the API posts no heartbeat
+    updatedAt: api ? node.status.updatedAt : now(),
     ...(client.notAfter !== undefined ? { clientNotAfter: client.notAfter } : {}),
     ...(publicIp ? { flannelPublicIp: publicIp } : {}),
+    ...(vips.length ? { vips } : {}),
   };
   // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
   const config = active ? (readText(KUBELET_CONFIG) ?? '') : '';

@@ -11,6 +11,7 @@ import { pkiContext } from './kubeadm-common.js';
 import { certInfo } from './pki.js';
 import { notReadyReason } from './node-state.js';
 import { addonObjects } from './addons.js';
+import { clusterConfigOf } from './cluster-config.js';
 import { KUBELET_CONFIG } from './node-files.js';
 import { klogWarning } from './kubeadm-config.js';
 
@@ -174,7 +175,7 @@ export function recordControlPlane(c: Cluster, r: StaticPodRun, clusterWide: boo
     // the other control planes keep running the static pods of the version they had
     for (const other of Object.values(cl.controlPlane)) other.version ??= cl.kubernetesVersion;
     cl.kubernetesVersion = r.version;
-    cl.clusterConfiguration = { ...cl.clusterConfiguration, kubernetesVersion: r.version };
+    cl.clusterConfiguration = { ...clusterConfigOf(cl), kubernetesVersion: r.version };
     const cm = cl.objects[objectKey('ConfigMap', 'kube-system', 'kubeadm-config')];
     const fresh = addonObjects(cl.clusterConfiguration, {}, []).find((o) => o.metadata?.name === 'kubeadm-config');
     if (cm && fresh) cm.data = (fresh as any).data;

@@ -1,7 +1,7 @@
 // What `crictl ps` / `crictl pods` show: the static pods the kubelet runs from /etc/kubernetes/manifests (only while
 // kubelet.service is active and only containers whose image the runtime holds, as a real kubelet could start no
 // other), plus any entries the kube emulators write to /run/lab/cri/containers.json. IDs derive from the manifest's
-// content and mtime, so a changed or moved-out-and-back manifest gives new containers, as a kubelet restart of the pod does.
+// content, mtime and ctime, so a changed or moved-out-and-back manifest gives new containers, as a kubelet restart of the pod does.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -71,9 +71,11 @@ function staticPodContainers(store: ImageStore): CriContainer[] {
     } catch {
       continue;
     }
-    const mtime = statSync(`${dir}/${file}`).mtimeMs;
+    const st = statSync(`${dir}/${file}`);
+    const mtime = st.mtimeMs;
     const podName = pod.metadata?.name ?? file.replace(/\.\w+$/, '');
-    const podId = hash(`${podName}\n${mtime}\n${text}`);
+    // ctime: a manifest moved out and back (rename keeps mtime, not ctime) is a new pod, as the kubelet sees it
+    const podId = hash(`${podName}\n${mtime}\n${st.ctimeMs}\n${text}`);
     for (const c of pod.spec?.containers ?? []) {
       let imageId: string | undefined;
       try {

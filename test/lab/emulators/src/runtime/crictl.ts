@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Exit, tabulate, crictlFatal as fatal, type Io } from './cli-util.js';
 import { ImageStore, K8S_NAMESPACE, DOCKER_NAMESPACE } from './image-store.js';
 import { labPath, readText, writeText } from './lab-paths.js';
-import { CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, readState, runtimeActive } from './runtime-state.js';
+import { CONTAINERD_SOCKET, CRI_DOCKERD_SOCKET, nodeSync, readState, runtimeActive } from './runtime-state.js';
 import { parseFlatYaml } from './flat-yaml.js';
 import type { Runtime } from './crictl-images.js';
 import type { CriContainer } from './crictl-ps.js';
@@ -110,6 +110,8 @@ export async function crictl(argv: string[], io: Io): Promise<number> {
     }
     case 'ps': {
       const runtime = connect(endpoint, 'runtime', io);
+      // a kube-vip static pod holds its VIP while it runs: the node's status publishes it (api-endpoint.ts)
+      if (existsSync(labPath('/etc/kubernetes/manifests/kube-vip.yaml'))) nodeSync();
       return ps(runtime, rest, io, (await podCommands()).containers, (await import('./versions.js')).crictlVersion());
     }
     case 'pods': {
