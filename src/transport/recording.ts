@@ -9,6 +9,7 @@ import { commandDisplay, commandText, maskSecrets, type Command } from './comman
 import { CommandError } from './types.js';
 import { encodeLookupOutput, isLookupBatch, READ_ABSENT_CODE, type LookupBatch } from './lookups.js';
 import { encodeStepsOutput, isStepsScript, type StepsScript } from './steps.js';
+import { isWriteStep } from './files.js';
 import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
 
 export interface Reply {
@@ -85,6 +86,12 @@ export class RecordingTransport implements Transport {
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     if (isLookupBatch(cmd)) return this.#replayBatch(cmd, opts);
     if (isStepsScript(cmd)) return this.#replaySteps(cmd, opts);
+    if (isWriteStep(cmd)) {
+      // a write sent as a command (files.ts writeFileStep): recorded as the writeFile it stands for
+      const { path, content, mode, owner } = cmd.write;
+      await this.writeFile(path, content, { mode, ...(owner ? { owner } : {}) });
+      return { code: 0, stdout: '', stderr: '', durationMs: 0 };
+    }
     const display = maskSecrets(commandDisplay(cmd), opts.secrets ?? []); // as SshTransport shows it
     const call: RecordedCall = { kind: 'exec', command: display, text: commandText(cmd), opts };
     if (opts.stdin !== undefined) call.stdin = opts.stdin.toString();

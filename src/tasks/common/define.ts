@@ -5,7 +5,7 @@
  * back to back), so the look-ups run once per host, not twice; called on its own, apply() plans again.
  */
 import type { Change, CheckResult, OsPackages, Task, TaskContext } from '../../engine/types.js';
-import type { Command } from '../../transport/command.js';
+import { commandText, type Command } from '../../transport/command.js';
 import { runSteps } from '../../transport/steps.js';
 import type { Transport } from '../../transport/types.js';
 
@@ -18,7 +18,7 @@ export interface Action {
 
 export interface ActionSteps {
   transport: Transport;
-  /** The commands, decided when the action runs (a package index refresh only while one is still due). */
+  /** The commands, decided when first asked, just before the action runs (a package index refresh only while due). */
   commands(): readonly Command[];
   timeoutMs?: number;
   /** Once the commands succeeded. */
@@ -58,9 +58,11 @@ export function commandAction(
   commands: readonly Command[] | (() => readonly Command[]),
   opts: { timeoutMs?: number; done?(): void; diff?: string } = {},
 ): Action {
+  // Decided once, when first asked (grouping measures them, the run sends them): an index refresh is due only once.
+  let decided: readonly Command[] | undefined;
   const steps: ActionSteps = {
     transport: t,
-    commands: typeof commands === 'function' ? commands : () => commands,
+    commands: () => (decided ??= typeof commands === 'function' ? commands() : commands),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.done ? { done: opts.done } : {}),
   };
@@ -76,14 +78,24 @@ async function runActionSteps(group: readonly ActionSteps[]): Promise<void> {
   for (const s of group) s.done?.();
 }
 
+/** A round trip's script is one argument of `sh -c` on the host (at most 128 KiB): groups stay well under it. */
+const GROUP_MAX_TEXT = 48 * 1024;
+
 /** The actions to run, consecutive commandActions on the same host grouped: each group is one round trip. */
 function grouped(actions: readonly Action[]): Action[][] {
   const groups: Action[][] = [];
+  let size = 0;
   for (const a of actions) {
     const last = groups.at(-1);
     const prev = last?.at(-1);
-    if (last && prev?.steps && a.steps && prev.steps.transport === a.steps.transport) last.push(a);
-    else groups.push([a]);
+    const text = a.steps ? a.steps.commands().reduce((n, c) => n + commandText(c).length, 0) : 0;
+    if (last && prev?.steps && a.steps && prev.steps.transport === a.steps.transport && size + text <= GROUP_MAX_TEXT) {
+      last.push(a);
+      size += text;
+    } else {
+      groups.push([a]);
+      size = text;
+    }
   }
   return groups;
 }

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { secret, sh } from '../../../src/transport/command.js';
 import { localShell } from './local-shell.js';
+import { writeFileStep } from '../../../src/transport/files.js';
 import { RecordingTransport } from '../../../src/transport/recording.js';
 import { decodeStepsOutput, runSteps, stepsScript, type StepsScript } from '../../../src/transport/steps.js';
 import { CommandError, CommandTimeoutError, type Transport } from '../../../src/transport/types.js';
@@ -97,5 +98,19 @@ describe('runSteps (several changing commands in one round trip)', () => {
     expect(err.command).toBe('apt-mark hold x');
     expect(err.stderr).toContain('hold failed');
     expect(t.commands).toEqual(['apt-get install x', 'apt-mark hold x']);
+  });
+
+  it('a file write as a step: atomic, the content exactly as given (quotes, $, newlines), the log showing only path, mode and size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-steps-'));
+    const t = localShell(dir);
+    const content = "a 'quoted' $HOME `x` \\n line\nsecond line\n";
+    const step = writeFileStep(join(dir, 'sub', 'f.conf'), content, { mode: '0640' });
+    await runSteps(t, [step, ['true']]);
+    expect(readFileSync(join(dir, 'sub', 'f.conf'), 'utf8')).toBe(content);
+    expect((statSync(join(dir, 'sub', 'f.conf')).mode & 0o777).toString(8)).toBe('640');
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['f.conf']);
+    expect(step.display).toBe(`write ${join(dir, 'sub', 'f.conf')} (mode 0640, ${Buffer.byteLength(content)} bytes)`);
+    expect(() => writeFileStep('/x', 'a\0b')).toThrow(/text files/);
+    expect(() => writeFileStep('/x', 'x', { mode: '644; rm -rf /' })).toThrow(/invalid file mode/);
   });
 });
