@@ -31,9 +31,11 @@ export async function fileAction(
   const verb = now === null ? 'create' : 'update';
   const how = { mode: write.mode ?? '0644', ...(write.owner ? { owner: write.owner } : {}) };
   const diff = sensitive ? undefined : fileDiff(path, now, desired);
-  // A small text file that is not secret is written by a command (a step: one round trip with the commands next to
-  // it); a secret or a large file goes through stdin on its own.
-  if (!sensitive && fitsWriteStep(desired))
+  // A small text file anyone on the host may read is written by a command (a step: one round trip with the commands
+  // next to it). A secret, a file kept from other users (its content would show in `ps` while the command runs) or a
+  // large one goes through stdin on its own.
+  const worldReadable = (Number.parseInt(how.mode, 8) & 0o004) !== 0;
+  if (!sensitive && worldReadable && fitsWriteStep(desired))
     return commandAction(t, `${verb} ${path}`, [writeFileStep(path, desired, how)], diff === undefined ? {} : { diff });
   return action(`${verb} ${path}`, () => t.writeFile(path, desired, how), diff);
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { action, commandAction, defineTask } from '../../../src/tasks/common/define.js';
 import { isStepsScript } from '../../../src/transport/steps.js';
+import { fileAction } from '../../../src/tasks/common/files.js';
+import { isWriteStep } from '../../../src/transport/files.js';
 import type { Command } from '../../../src/transport/command.js';
 import { harness } from './helpers/context.js';
 import { makeInventory } from './helpers/inventory.js';
@@ -115,5 +117,21 @@ describe('defineTask', () => {
     const r = await task.check(ctx);
     await expect(task.apply(ctx, r.status === 'change' ? r.changes : [])).rejects.toThrow(/`apt-get install x` exited 100: E: Unable/);
     expect(t.commands).toEqual(['apt-get install x']);
+  });
+
+  it('fileAction writes a small world-readable file as a step; a secret, a 0600 file or a large one through stdin', async () => {
+    const h = harness(makeInventory());
+    const t = h.t(h.hosts.all[0]!.name);
+    const stepOf = async (content: string, opts: Parameters<typeof fileAction>[3] = {}) =>
+      (await fileAction(t, '/etc/x.conf', content, opts, null))?.steps?.commands().every(isWriteStep) ?? false;
+    expect(await stepOf('a = 1\n')).toBe(true);
+    expect(await stepOf('a = 1\n', { mode: '0600' })).toBe(false);
+    expect(await stepOf('a = 1\n', { mode: '0644', sensitive: true })).toBe(false);
+    expect(await stepOf('x'.repeat(64 * 1024))).toBe(false);
+    // either way the transport ends up with the same file
+    const write = await fileAction(t, '/etc/x.conf', 'a = 1\n', {}, null);
+    await write!.run();
+    expect(t.fileText('/etc/x.conf')).toBe('a = 1\n');
+    expect(t.files.get('/etc/x.conf')?.mode).toBe('0644');
   });
 });
