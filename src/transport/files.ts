@@ -43,8 +43,11 @@ async function modeAndOwner(
   return elevated && owner === 'root:root' ? { mode, desiredOwner: owner } : { mode, owner, desiredOwner: owner };
 }
 
-/** chmod/chown of "$tmp" then rename over the target; `verify` runs between (e.g. a checksum check). */
-function atomicWriteScript(path: string, mode: string, owner: string | undefined, verify?: ShellScript): ShellScript {
+/**
+ * chmod/chown of "$tmp" then rename over the target; `verify` runs between (e.g. a checksum check). The content comes
+ * from stdin, or from `fill` (a command writing "$tmp").
+ */
+function atomicWriteScript(path: string, mode: string, owner: string | undefined, verify?: ShellScript, fill?: ShellScript): ShellScript {
   if (!path || path.endsWith('/')) throw new Error(`invalid file path ${JSON.stringify(path)}`);
   const dir = posix.dirname(path);
   const template = `${dir}/.${posix.basename(path)}.ks-XXXXXX`;
@@ -54,12 +57,51 @@ function atomicWriteScript(path: string, mode: string, owner: string | undefined
 umask 077
 tmp=$(mktemp ${template})
 trap 'rm -f -- "$tmp"' EXIT
-cat > "$tmp"
+${fill ?? raw('cat > "$tmp"')}
 ${verify ?? raw('true')}
 chmod ${mode} "$tmp"
 ${chown}
 mv -f -- "$tmp" ${path}
 trap - EXIT`;
+}
+
+/** A file write as a command of its own (no stdin), so it can be a step (steps.ts); the transport's writeFile replayed by tests. */
+export interface WriteStep extends ShellScript {
+  readonly write: { readonly path: string; readonly content: string; readonly mode: string; readonly owner?: string };
+}
+
+/**
+ * Text files up to this size (quoted) can be written as a step: the content travels in the command, one shell word,
+ * and the whole script is one argument of `sh -c` on the host (at most 128 KiB: Linux MAX_ARG_STRLEN).
+ */
+export const WRITE_STEP_MAX_BYTES = 24 * 1024;
+
+/** Whether `content` can be written as a step (writeFileStep accepts it). */
+export function fitsWriteStep(content: string): boolean {
+  return !content.includes('\0') && Buffer.byteLength(sh`${content}`.text) + 32 <= WRITE_STEP_MAX_BYTES;
+}
+
+export function isWriteStep(cmd: Command): cmd is WriteStep {
+  return !Array.isArray(cmd) && typeof (cmd as Partial<WriteStep>).write === 'object';
+}
+
+/**
+ * The atomic write of a text file as one command: the content is one quoted word (command.ts) printed into the temp
+ * file, the log shows only the path, mode and size. Written as root (root login or sudo) the file is root's; another
+ * owner is set with chown, as writeFile does.
+ */
+export function writeFileStep(path: string, content: string, opts: WriteFileOptions = {}): WriteStep {
+  const mode = opts.mode ?? '0644';
+  if (!MODE.test(mode)) throw new Error(`invalid file mode ${JSON.stringify(mode)} (expected octal such as 0644)`);
+  if (opts.owner !== undefined && !OWNER.test(opts.owner))
+    throw new Error(`invalid owner ${JSON.stringify(opts.owner)} (expected user[:group])`);
+  const fill = sh`printf '%s' ${content} > "$tmp"`;
+  if (content.includes('\0') || Buffer.byteLength(fill.text) > WRITE_STEP_MAX_BYTES)
+    throw new Error(`${path}: only text files up to ${WRITE_STEP_MAX_BYTES} bytes (quoted) are written as a step`);
+  const owner = opts.owner && opts.owner !== 'root:root' ? opts.owner : undefined;
+  const script = atomicWriteScript(path, mode, owner, undefined, fill);
+  const display = `write ${path} (mode ${mode}${owner ? `, owner ${owner}` : ''}, ${Buffer.byteLength(content)} bytes)`;
+  return { ...script, display, write: { path, content, mode, ...(opts.owner ? { owner: opts.owner } : {}) } };
 }
 
 function withDiskHint(err: unknown): never {

@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { commandDisplay, commandText, maskSecrets, type Command } from './command.js';
 import { CommandError } from './types.js';
 import { encodeLookupOutput, isLookupBatch, READ_ABSENT_CODE, type LookupBatch } from './lookups.js';
+import { encodeStepsOutput, isStepsScript, type StepsScript } from './steps.js';
+import { isWriteStep } from './files.js';
 import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
 
 export interface Reply {
@@ -83,6 +85,13 @@ export class RecordingTransport implements Transport {
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     if (isLookupBatch(cmd)) return this.#replayBatch(cmd, opts);
+    if (isStepsScript(cmd)) return this.#replaySteps(cmd, opts);
+    if (isWriteStep(cmd)) {
+      // a write sent as a command (files.ts writeFileStep): recorded as the writeFile it stands for
+      const { path, content, mode, owner } = cmd.write;
+      await this.writeFile(path, content, { mode, ...(owner ? { owner } : {}) });
+      return { code: 0, stdout: '', stderr: '', durationMs: 0 };
+    }
     const display = maskSecrets(commandDisplay(cmd), opts.secrets ?? []); // as SshTransport shows it
     const call: RecordedCall = { kind: 'exec', command: display, text: commandText(cmd), opts };
     if (opts.stdin !== undefined) call.stdin = opts.stdin.toString();
@@ -112,6 +121,20 @@ export class RecordingTransport implements Transport {
       }
     }
     return { code: 0, stdout: encodeLookupOutput(batch.marker, results), stderr: '', durationMs: 0 };
+  }
+
+  /** Steps in one round trip (see steps.ts) are answered step by step, each expected like any command, up to the first failure. */
+  async #replaySteps(script: StepsScript, opts: ExecOptions): Promise<ExecResult> {
+    const results: { code: number; stdout: string }[] = [];
+    let stderr = '';
+    for (const step of script.steps) {
+      const r = await this.exec(step, { ...opts, allowFailure: true });
+      results.push({ code: r.code, stdout: r.stdout });
+      stderr += r.stderr;
+      if (r.code !== 0) break;
+    }
+    const code = results.at(-1)?.code ?? 0;
+    return { code, stdout: encodeStepsOutput(script.marker, results), stderr, durationMs: 0 };
   }
 
   async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {

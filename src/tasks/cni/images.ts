@@ -1,4 +1,4 @@
-import { defineTask, action } from '../common/define.js';
+import { defineTask, commandAction } from '../common/define.js';
 import { flannelView } from '../../render/views.js';
 import { ciliumEnvoyTag } from '../../data/versions.js';
 import type { Inventory } from '../../inventory/schema.js';
@@ -71,10 +71,14 @@ export const cniImagesTask = defineTask({
       missing = images.filter((_, i) => found[i]!.code !== 0);
     }
     if (missing.length === 0) return [];
+    // One pull per image, all in one round trip.
     return [
-      action(`pull ${missing.join(' ')}`, async () => {
-        for (const image of missing) await t.exec(['crictl', 'pull', image], { timeoutMs: 900_000 });
-      }),
+      commandAction(
+        t,
+        `pull ${missing.join(' ')}`,
+        missing.map((image) => ['crictl', 'pull', image]),
+        { timeoutMs: 900_000 * missing.length },
+      ),
     ];
   },
 });

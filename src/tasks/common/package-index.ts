@@ -5,6 +5,7 @@
  * per host; hand-written runbooks run it after every repository they add.
  */
 import type { TaskContext } from '../../engine/types.js';
+import type { Command } from '../../transport/command.js';
 
 const freshKey = (host: string) => `package-index-fresh:${host}`;
 
@@ -19,4 +20,16 @@ export async function ensureFreshPackageIndex(ctx: TaskContext): Promise<void> {
   ctx.log('refreshing the package index');
   await ctx.transport.exec(ctx.host.requireDistro().refreshPackageIndex(), { timeoutMs: 600_000 });
   ctx.run.set(freshKey(ctx.host.name), true);
+}
+
+/**
+ * The refresh as a step of a commandAction: the command while a refresh is still due on this host, else none. The
+ * index counts as fresh from here on: the step runs before the install that follows it, and a failed step fails the
+ * host for the rest of the run.
+ */
+export function packageIndexRefreshStep(ctx: TaskContext): Command[] {
+  if (ctx.run.get<boolean>(freshKey(ctx.host.name)) === true) return [];
+  ctx.log('refreshing the package index');
+  ctx.run.set(freshKey(ctx.host.name), true);
+  return [ctx.host.requireDistro().refreshPackageIndex()];
 }

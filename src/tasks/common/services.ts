@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 import { sh } from '../../transport/command.js';
 import type { ExecResult, Transport } from '../../transport/types.js';
 import { lookups, run } from '../../transport/lookups.js';
-import { action, type Action } from './define.js';
+import { action, commandAction, type Action } from './define.js';
+import { runSteps } from '../../transport/steps.js';
 
 export interface UnitState {
   enabled: boolean;
@@ -63,13 +64,18 @@ export const RESTART_OWED_REASON = 'a run stopped after changing its configurati
 /** The same write, preceded by the mark on the host that `unit` owes a restart. */
 export function owingRestart(t: Transport, unit: string, write: Action): Action {
   const path = restartOwedPath(unit);
-  return { change: write.change, run: async () => (await t.exec(sh`mkdir -p ${posix.dirname(path)} && : > ${path}`), await write.run()) };
+  const mark = sh`mkdir -p ${posix.dirname(path)} && : > ${path}`;
+  const steps = write.steps;
+  if (steps?.transport === t)
+    return {
+      change: write.change,
+      run: () => runSteps(t, [mark, ...steps.commands()]).then(() => {}),
+      steps: { ...steps, commands: () => [mark, ...steps.commands()] },
+    };
+  return { change: write.change, run: async () => (await t.exec(mark), await write.run()) };
 }
 
 /** Restart `unit` and clear its mark (only once the restart succeeded). */
 export function restartClearingOwed(t: Transport, unit: string, why: string): Action {
-  return action(
-    `restart ${unit} (${why})`,
-    async () => void (await t.exec(sh`systemctl restart ${unit} && rm -f ${restartOwedPath(unit)}`)),
-  );
+  return commandAction(t, `restart ${unit} (${why})`, [sh`systemctl restart ${unit} && rm -f ${restartOwedPath(unit)}`]);
 }

@@ -1,4 +1,4 @@
-import { defineTask, action, type Action } from '../common/define.js';
+import { defineTask, commandAction, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import { renderModules } from '../../render/index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
@@ -26,7 +26,7 @@ export const hostprepModules = defineTask({
     if (missing.length) {
       actions.push(
         // -a: every name is a module (without it, the names after the first are its parameters)
-        action(`load ${missing.join(' ')}`, async () => void (await t.exec(['modprobe', '-a', ...missing]))),
+        commandAction(t, `load ${missing.join(' ')}`, [['modprobe', '-a', ...missing]]),
       );
     }
     return actions;

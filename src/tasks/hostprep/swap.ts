@@ -1,4 +1,4 @@
-import { defineTask, action, type Action } from '../common/define.js';
+import { defineTask, commandAction, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import { lookups, read, run } from '../../transport/lookups.js';
 
@@ -29,22 +29,20 @@ export const hostprepSwap = defineTask({
       read(FSTAB),
       run(['systemctl', 'list-unit-files', '--type=swap', '--no-legend', '--plain']),
     ]);
+    // swapoff and the masks are commands only: one round trip; then the fstab edit.
     if (active.code === 0 && active.stdout.trim() !== '') {
-      actions.push(
-        action(`turn swap off now: ${active.stdout.trim().split('\n').join(', ')}`, async () => void (await t.exec(['swapoff', '-a']))),
-      );
-    }
-    if (fstab !== null) {
-      const edit = await fileAction(t, FSTAB, fstabWithoutSwap(fstab), { mode: '0644' }, fstab);
-      if (edit) actions.push(edit);
+      actions.push(commandAction(t, `turn swap off now: ${active.stdout.trim().split('\n').join(', ')}`, [['swapoff', '-a']]));
     }
     if (units.code === 0) {
       for (const line of units.stdout.split('\n')) {
         const [unit, state] = line.trim().split(/\s+/);
-        if (unit?.endsWith('.swap') && state !== 'masked') {
-          actions.push(action(`mask ${unit}`, async () => void (await t.exec(['systemctl', 'mask', '--now', unit]))));
-        }
+        if (unit?.endsWith('.swap') && state !== 'masked')
+          actions.push(commandAction(t, `mask ${unit}`, [['systemctl', 'mask', '--now', unit]]));
       }
+    }
+    if (fstab !== null) {
+      const edit = await fileAction(t, FSTAB, fstabWithoutSwap(fstab), { mode: '0644' }, fstab);
+      if (edit) actions.push(edit);
     }
     return actions;
   },

@@ -1,4 +1,4 @@
-import { defineTask, action, type Action } from '../common/define.js';
+import { defineTask, commandAction, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import { renderSysctl } from '../../render/index.js';
 import { lookups, read, run } from '../../transport/lookups.js';
@@ -23,9 +23,7 @@ export const hostprepSysctl = defineTask({
       if (out.code !== 0 || out.stdout.trim() !== s.value) live.push(`${s.key}=${s.value}`);
     });
     if (file || live.length) {
-      actions.push(
-        action(`apply sysctl settings${live.length ? `: ${live.join(' ')}` : ''}`, async () => void (await t.exec(['sysctl', '--system']))),
-      );
+      actions.push(commandAction(t, `apply sysctl settings${live.length ? `: ${live.join(' ')}` : ''}`, [['sysctl', '--system']]));
     }
     return actions;
   },

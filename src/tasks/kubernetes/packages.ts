@@ -1,10 +1,10 @@
-import { defineTask, action, type Action } from '../common/define.js';
+import { defineTask, commandAction, type Action } from '../common/define.js';
 import { isEnabled, unitEnabledLookup } from '../common/services.js';
 import { onlyOnline } from '../common/gates.js';
 import { criToolsPackage, ipvsPackages, kubernetesPackages } from '../../data/versions.js';
 import { derived } from '../../inventory/derived.js';
 import { lookups, run } from '../../transport/lookups.js';
-import { ensureFreshPackageIndex } from '../common/package-index.js';
+import { packageIndexRefreshStep } from '../common/package-index.js';
 
 export const kubernetesPackagesTask = defineTask({
   id: 'kubernetes.packages',
@@ -22,55 +22,34 @@ export const kubernetesPackagesTask = defineTask({
     ]);
     const states = distro.parsePackageStates(query.stdout);
     const actions: Action[] = [];
+    // Everything to install in one package-manager call (after the index refresh, when still due), then hold and
+    // enable: one round trip. The change lists every package and why.
+    const install: (readonly [string, string | undefined])[] = [];
+    const why: string[] = [];
     const wrong: string[] = [];
     for (const pkg of kubernetesPackages) {
       const installed = states.get(pkg)?.version ?? '';
       if (installed !== version && !installed.startsWith(`${version}-`)) wrong.push(`${pkg} ${installed || '(absent)'}`);
     }
     if (wrong.length) {
-      const pkgs = kubernetesPackages.map((p) => [p, version] as const);
-      actions.push(
-        action(
-          `install ${kubernetesPackages.map((p) => `${p}=${distro.packageVersionGlob(version)}`).join(' ')} (now: ${wrong.join(', ')})`,
-          async () => {
-            await ensureFreshPackageIndex(ctx);
-            await t.exec(distro.installPackages(pkgs), { timeoutMs: 900_000 });
-          },
-        ),
-      );
+      install.push(...kubernetesPackages.map((p) => [p, version] as const));
+      why.push(`${kubernetesPackages.map((p) => `${p}=${distro.packageVersionGlob(version)}`).join(' ')} (now: ${wrong.join(', ')})`);
     }
-    if (!states.has(criToolsPackage)) {
-      // crictl (the CNI image pulls and image checks use it): no kubeadm package from 1.32 on brings it along
-      actions.push(
-        action(
-          `install ${criToolsPackage} (crictl)`,
-          async () =>
-            void (await ensureFreshPackageIndex(ctx),
-            await t.exec(distro.installPackages([[criToolsPackage, undefined]]), { timeoutMs: 900_000 })),
-        ),
-      );
-    }
-    if (ipvs) {
-      const absent = ipvsPackages.filter((p) => !states.has(p));
-      if (absent.length) {
-        actions.push(
-          action(
-            `install ${absent.join(' ')} (proxyMode ipvs)`,
-            async () =>
-              void (await ensureFreshPackageIndex(ctx),
-              await t.exec(distro.installPackages(absent.map((p) => [p, undefined] as const)), { timeoutMs: 900_000 })),
-          ),
-        );
-      }
+    // crictl (the CNI image pulls and image checks use it): no kubeadm package from 1.32 on brings it along
+    if (!states.has(criToolsPackage)) install.push([criToolsPackage, undefined]), why.push(`${criToolsPackage} (crictl)`);
+    const absentIpvs = ipvs ? ipvsPackages.filter((p) => !states.has(p)) : [];
+    if (absentIpvs.length)
+      install.push(...absentIpvs.map((p) => [p, undefined] as const)), why.push(`${absentIpvs.join(' ')} (proxyMode ipvs)`);
+    if (install.length) {
+      const cmds = () => [...packageIndexRefreshStep(ctx), distro.installPackages(install)];
+      actions.push(commandAction(t, `install ${why.join(', ')}`, cmds, { timeoutMs: 1_500_000 }));
     }
     const hold = distro.holdPackages(kubernetesPackages);
     if (hold) {
       const notHeld = kubernetesPackages.filter((p) => !states.get(p)?.held);
-      if (notHeld.length) actions.push(action(`hold ${notHeld.join(' ')} at this version`, async () => void (await t.exec(hold))));
+      if (notHeld.length) actions.push(commandAction(t, `hold ${notHeld.join(' ')} at this version`, [hold]));
     }
-    if (!isEnabled(kubelet)) {
-      actions.push(action('enable kubelet', async () => void (await t.exec(['systemctl', 'enable', 'kubelet']))));
-    }
+    if (!isEnabled(kubelet)) actions.push(commandAction(t, 'enable kubelet', [['systemctl', 'enable', 'kubelet']]));
     return actions;
   },
 });

@@ -1,4 +1,4 @@
-import { defineTask, action, type Action } from '../common/define.js';
+import { defineTask, action, commandAction, type Action } from '../common/define.js';
 import { fileAction } from '../common/files.js';
 import {
   RESTART_OWED_REASON,
@@ -63,9 +63,7 @@ export const runtimeContainerdConfigure = defineTask({
     // a running one restarts only when config.toml changed (hosts.toml and crictl.yaml are read live).
     const state = unitStateOf(enabled, active);
     if (!state.active)
-      actions.push(
-        action('enable and start containerd', async () => void (await t.exec(sh`systemctl enable --now containerd && rm -f ${owedPath}`))),
-      );
+      actions.push(commandAction(t, 'enable and start containerd', [sh`systemctl enable --now containerd && rm -f ${owedPath}`]));
     else {
       const why = config ? `${CONTAINERD_CONFIG} changed` : owed.code === 0 ? RESTART_OWED_REASON : undefined;
       if (why) actions.push(restartClearingOwed(t, 'containerd', why));

@@ -1,5 +1,5 @@
-import { defineTask, action, type Action } from '../common/define.js';
-import { ensureFreshPackageIndex } from '../common/package-index.js';
+import { defineTask, commandAction, type Action } from '../common/define.js';
+import { packageIndexRefreshStep } from '../common/package-index.js';
 import { onlyOnline } from '../common/gates.js';
 import { forgetInstalledVersions } from '../common/installed.js';
 import { runtimePackages } from '../../data/versions.js';
@@ -17,11 +17,11 @@ export const runtimeContainerdInstall = defineTask({
     const actions: Action[] = [];
     const states = await t.exec(distro.packageStates([pkg]), { allowFailure: true });
     if (!distro.parsePackageStates(states.stdout).has(pkg)) {
+      // The index refresh (when still due) and the install: one round trip.
       actions.push(
-        action(`install ${pkg}`, async () => {
-          await ensureFreshPackageIndex(ctx);
-          await t.exec(distro.installPackages([[pkg, undefined]]), { timeoutMs: 900_000 });
-          forgetInstalledVersions(ctx);
+        commandAction(t, `install ${pkg}`, () => [...packageIndexRefreshStep(ctx), distro.installPackages([[pkg, undefined]])], {
+          timeoutMs: 1_500_000,
+          done: () => forgetInstalledVersions(ctx),
         }),
       );
     }

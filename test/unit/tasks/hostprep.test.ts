@@ -12,7 +12,7 @@ import { makeInventory } from './helpers/inventory.js';
 const FSTAB = 'UUID=abc / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n# /old none swap sw 0 0\n';
 
 describe('hostprep.swap', () => {
-  it('turns swap off, comments fstab, masks swap units; then ok', async () => {
+  it('turns swap off, masks swap units, comments fstab; then ok', async () => {
     const h = harness(makeInventory());
     const t = h.t('cp1').setFile('/etc/fstab', FSTAB);
     let on = true;
@@ -25,8 +25,8 @@ describe('hostprep.swap', () => {
     expectReadOnly(t);
     expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
       'turn swap off now: /swapfile',
-      'update /etc/fstab',
       'mask swapfile.swap',
+      'update /etc/fstab',
     ]);
     await converge(hostprepSwap, h.ctx('cp1'), [t]);
     expect(t.fileText('/etc/fstab')).toBe(

@@ -72,8 +72,9 @@ describe('kubernetes.packages', () => {
     t.allow('dpkg-query -W', dpkgQuery(db))
       .allow('apt-get update', {})
       .allow('apt-get install', (c) => {
-        if (c.command.endsWith(' cri-tools')) return (db.set('cri-tools', { version: '1.34.0-1.1', held: false }), {});
-        expect(c.command).toContain('kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 kubectl=1.34.1-1.1');
+        // one package-manager call for everything missing
+        expect(c.command).toContain('kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 kubectl=1.34.1-1.1 cri-tools');
+        db.set('cri-tools', { version: '1.34.0-1.1', held: false });
         for (const p of ['kubeadm', 'kubelet', 'kubectl']) db.set(p, { version: '1.34.1-1.1', held: db.get(p)?.held ?? false });
         return {};
       })
@@ -86,12 +87,12 @@ describe('kubernetes.packages', () => {
     const first = await kubernetesPackagesTask.check(h.ctx('w1'));
     expectReadOnly(t);
     expect(first.status === 'change' && first.changes.map((c) => c.summary)).toEqual([
-      'install kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 kubectl=1.34.1-1.1 (now: kubeadm (absent), kubelet (absent), kubectl 1.33.0-1.1)',
-      'install cri-tools (crictl)',
+      'install kubeadm=1.34.1-1.1 kubelet=1.34.1-1.1 kubectl=1.34.1-1.1 (now: kubeadm (absent), kubelet (absent), kubectl 1.33.0-1.1), cri-tools (crictl)',
       'hold kubeadm kubelet at this version',
       'enable kubelet',
     ]);
     await converge(kubernetesPackagesTask, h.ctx('w1'), [t]);
+    expect(t.commands.filter((c) => c.startsWith('env DEBIAN_FRONTEND=noninteractive apt-get install'))).toHaveLength(1);
     // Every check asks once for all three packages (and the kubelet unit), in one round trip.
     expect(t.commands.filter((c) => c.startsWith('dpkg-query'))).toHaveLength(3);
     expect(t.commands.filter((c) => c.startsWith('apt-mark showhold'))).toEqual([]);

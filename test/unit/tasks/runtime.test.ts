@@ -74,8 +74,10 @@ describe('runtime.containerd.install', () => {
           .join(''),
       }))
       .allow(/apt-get install .* containerd.io/, () => (installed.add('containerd.io'), {}))
-      .allow(/apt-get install .* kubeadm=/, () => (['kubeadm', 'kubelet', 'kubectl'].forEach((p) => installed.add(p)), {}))
-      .allow(/apt-get install .* cri-tools$/, () => (installed.add('cri-tools'), {}))
+      .allow(
+        /apt-get install .* kubeadm=.* cri-tools$/,
+        () => (['kubeadm', 'kubelet', 'kubectl', 'cri-tools'].forEach((p) => installed.add(p)), {}),
+      )
       .allow('apt-mark hold', {})
       .allow('systemctl enable kubelet', () => (Object.assign(units.kubelet!, { enabled: true }), {}));
     for (const task of [runtimeRepo, kubernetesRepo, runtimeContainerdInstall, kubernetesPackagesTask])

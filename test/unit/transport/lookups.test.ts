@@ -5,29 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sh, secret } from '../../../src/transport/command.js';
 import { decodeLookupOutput, lookupBatch, lookups, read, run, type LookupBatch } from '../../../src/transport/lookups.js';
+import { localShell } from './local-shell.js';
 import { RecordingTransport } from '../../../src/transport/recording.js';
-import { CommandError, CommandTimeoutError, type ExecOptions, type ExecResult, type Transport } from '../../../src/transport/types.js';
+import { CommandError, CommandTimeoutError } from '../../../src/transport/types.js';
 import type { Command } from '../../../src/transport/command.js';
-
-/** A transport that runs commands in a real local `sh` (read-only look-ups only in these tests). */
-function localShell(): Transport & { sent: string[] } {
-  const sent: string[] = [];
-  return {
-    host: 'local',
-    sent,
-    async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
-      const text = Array.isArray(cmd) ? cmd.join(' ') : (cmd as { text: string }).text;
-      sent.push(text);
-      const r = spawnSync('sh', ['-c', text], { encoding: 'utf8' });
-      if (r.status !== 0 && !opts.allowFailure) throw new Error(`exit ${r.status}`);
-      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, durationMs: 1 };
-    },
-    readFile: async () => null,
-    writeFile: async () => {},
-    upload: async () => ({ transferred: false, bytes: 0, sha256: '' }),
-    close: async () => {},
-  };
-}
 
 describe('lookups (one round trip for several read-only look-ups)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ks-lookups-'));
