@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capacityAndAllocatable, parseNodeLabels } from '../../../lab/emulators/src/kube/kubelet-node.js';
+import { kubeadmFlags } from '../../../lab/emulators/src/kube/kubelet-register.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ks-kubelet-start-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,5 +54,16 @@ describe('kubelet start: --node-labels', () => {
     expect(capacity).toEqual({ cpu: '4', memory: '8388608Ki', pods: '64' });
     expect(allocatable).toEqual({ cpu: '3250m', memory: `${8 * 1024 * 1024 - (512 + 256 + 200) * 1024}Ki`, pods: '64' });
     expect(capacityAndAllocatable(2, 1024 * 1024, {}).allocatable).toEqual({ cpu: '2', memory: `${(1024 - 100) * 1024}Ki`, pods: '110' });
+  });
+});
+
+describe('kubelet start: the flags it registers its Node with', () => {
+  it('reads kubeadm-flags.env as kubeadm writes it', () => {
+    expect(
+      kubeadmFlags(
+        'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --node-ip=10.0.0.9 --node-labels=a=b,c=d"\n',
+      ),
+    ).toEqual({ 'container-runtime-endpoint': 'unix:///run/containerd/containerd.sock', 'node-ip': '10.0.0.9', 'node-labels': 'a=b,c=d' });
+    expect(kubeadmFlags('')).toEqual({});
   });
 });

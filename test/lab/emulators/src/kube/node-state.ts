@@ -12,6 +12,7 @@ import { configHash, nodeResources } from './kubelet-node.js';
 import { BOOTSTRAP_KUBECONFIG, clientState, tlsBootstrap } from './kubelet-client.js';
 import { flannelPublicIp } from './flannel-node.js';
 import { syncServing } from './kubelet-serving-csr.js';
+import { registerThisNode } from './kubelet-register.js';
 export { imagePresent, normalizeImage } from './image-ref.js';
 
 export function podImages(obj: KubeObject): string[] {
@@ -216,9 +217,13 @@ export function kubeletStart(): number {
   const c = id ? loadState().clusters[id] : undefined;
   if (!c) return 0;
   const client = clientState(c);
-  if (client.valid) return 0;
+  if (client.valid) {
+    registerThisNode(c);
+    return 0;
+  }
   const nodeName = Object.values(c.nodes).find((n) => n.host === hostName())?.name ?? hostName();
   const failed = tlsBootstrap(c, nodeName);
+  if (!failed) registerThisNode(loadState().clusters[c.id] ?? c);
   const log = [
     `E kubelet bootstrap.go:266] ${client.problem}`,
     ...(failed ? [`E kubelet run.go:74] "command failed" err="${failed}"`] : []),
