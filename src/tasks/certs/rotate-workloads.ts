@@ -45,8 +45,12 @@ async function state(ctx: TaskContext): Promise<{ id: string; stale: Workload[] 
   const t = controlPlaneTransport(ctx);
   const ca = (await t.readFile(CA_CERT))?.toString() ?? '';
   const id = bundleId(ca);
-  const r = await t.exec(kubectl('get', 'deployments,daemonsets', '-A', '-o', 'json'), { timeoutMs: 60_000 });
-  return { id, stale: parseWorkloads(r.stdout).filter((w) => w.annotation !== id) };
+  const all: Workload[] = [];
+  for (const kind of ['deployments', 'daemonsets']) {
+    const r = await t.exec(kubectl('get', kind, '-A', '-o', 'json'), { timeoutMs: 60_000 });
+    all.push(...parseWorkloads(r.stdout));
+  }
+  return { id, stale: all.filter((w) => w.annotation !== id) };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
