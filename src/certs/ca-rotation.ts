@@ -70,7 +70,8 @@ function fileStage(n: NodeCaFacts, cas: RotationCas): NodeStage {
   const newFp = certFingerprint(cas.new);
   const files = trustFiles(n);
   if (!files.every((f) => f.includes(newFp))) return 'old';
-  const reissued = leavesSignedBy(n, cas.new).length === 0;
+  // every node has a kubelet client certificate: one missing (a stopped re-bootstrap) is not re-issued yet
+  const reissued = n.leaves['kubelet-client'] !== undefined && leavesSignedBy(n, cas.new).length === 0;
   // a control plane signs with ca.crt's first certificate and ca.key; a worker's ca.crt only says whom it trusts
   const signer = !n.controlPlane || (fps(n.bundle)[0] === newFp && n.keyFingerprint === cas.newKey);
   if (!reissued || !signer) return 'trusting';

@@ -11,7 +11,7 @@
  * trusting both CAs (nothing is rolled back: the other nodes may already rely on it).
  */
 import { blockedBy, bundleFor, bundleText, nodeStage, ORDER, ROTATION_DIR, rotationCas, type NodeStage } from '../../certs/ca-rotation.js';
-import { PKI_DIR } from '../../certs/catalog.js';
+import { KUBELET_CLIENT_PEM, PKI_DIR } from '../../certs/catalog.js';
 import type { Task, TaskContext } from '../../engine/types.js';
 import { derived } from '../../inventory/derived.js';
 import { sh } from '../../transport/command.js';
@@ -85,6 +85,9 @@ async function moveWorker(ctx: TaskContext, target: Target, caText: string): Pro
   if (target === 'signing') {
     const server = `https://${derived(ctx.inventory).apiServer.address}`;
     const kubeletServer = /^\s*server:\s*(\S+)/m.exec((await ctx.transport.readFile('/etc/kubernetes/kubelet.conf'))?.toString() ?? '');
+    // a kubelet keeps a client certificate that is still valid (kubelet's LoadClientCert): without its current one it
+    // does the TLS bootstrap, and the controller-managers now sign with the new CA (the dated file stays, and the backup)
+    await ctx.transport.exec(['rm', '-f', KUBELET_CLIENT_PEM]);
     await rebootstrap(ctx, caText, kubeletServer?.[1] ?? server);
     return;
   }

@@ -24,13 +24,23 @@ interface Workload {
   namespace: string;
   name: string;
   annotation?: string | undefined;
+  /** Every replica (or scheduled pod) available before the restart: only then is its rollout waited for. */
+  healthy: boolean;
 }
 
 type Item = {
   kind: Workload['kind'];
   metadata: { name: string; namespace?: string };
   spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
+  status?: { replicas?: number; availableReplicas?: number; desiredNumberScheduled?: number; numberAvailable?: number };
 };
+
+function healthy(i: Item): boolean {
+  const s = i.status ?? {};
+  return i.kind === 'DaemonSet'
+    ? (s.numberAvailable ?? 0) >= (s.desiredNumberScheduled ?? 0)
+    : (s.availableReplicas ?? 0) >= (s.replicas ?? 0);
+}
 
 export function parseWorkloads(json: string): Workload[] {
   return ((JSON.parse(json) as { items?: Item[] }).items ?? []).map((i) => ({
@@ -38,6 +48,7 @@ export function parseWorkloads(json: string): Workload[] {
     namespace: i.metadata.namespace ?? 'default',
     name: i.metadata.name,
     annotation: i.spec?.template?.metadata?.annotations?.[BUNDLE_ANNOTATION],
+    healthy: healthy(i),
   }));
 }
 
@@ -78,7 +89,7 @@ export const certsRotateWorkloads: Task = {
     return {
       status: 'change',
       changes: stale.map((w) => ({
-        summary: `${w.kind.toLowerCase()} ${w.namespace}/${w.name}: annotate the pod template ${BUNDLE_ANNOTATION}=${id} (rolling restart), wait for its rollout`,
+        summary: `${w.kind.toLowerCase()} ${w.namespace}/${w.name}: annotate the pod template ${BUNDLE_ANNOTATION}=${id} (rolling restart)${w.healthy ? ', wait for its rollout' : ' (not fully available before: its rollout is not waited for)'}`,
       })),
     };
   },
@@ -91,6 +102,10 @@ export const certsRotateWorkloads: Task = {
     for (const w of stale) {
       const ref = `${w.kind.toLowerCase()}/${w.name}`;
       await t.exec(kubectl('patch', ref, '-n', w.namespace, '--type', 'merge', '-p', patch), { timeoutMs: 60_000 });
+      if (!w.healthy) {
+        ctx.log(`${ref} in ${w.namespace} was not fully available before its restart: its rollout is not waited for`);
+        continue;
+      }
       await t.exec(kubectl('rollout', 'status', ref, '-n', w.namespace, `--timeout=${certsOptions(ctx).healthTimeoutSeconds}s`), {
         timeoutMs: (certsOptions(ctx).healthTimeoutSeconds + 30) * 1000,
       });

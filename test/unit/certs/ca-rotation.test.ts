@@ -44,7 +44,7 @@ function node(name: string, cp: boolean, trust: KeyPair[], signer: KeyPair, extr
     keyFingerprint: cp ? keyFp(signer) : undefined,
     ...(cp ? { stagedNew: NEW.cert, stagedOld: OLD.cert, stagedNewKey: keyFp(NEW) } : {}),
     kubeconfigCas: cp ? { 'admin.conf': pems, 'kubelet.conf': pems } : { 'kubelet.conf': pems },
-    leaves: { [cp ? 'apiserver' : 'kubelet-client']: signer === OLD ? OLD_LEAF : NEW_LEAF },
+    leaves: { 'kubelet-client': signer === OLD ? OLD_LEAF : NEW_LEAF, ...(cp ? { apiserver: signer === OLD ? OLD_LEAF : NEW_LEAF } : {}) },
     ...extra,
   };
 }
@@ -74,6 +74,9 @@ describe('nodeStage: where a node stands, from its certificates', () => {
 
   it("a worker is signing once its kubelet's client certificate comes from the new CA (ca.crt order does not matter)", () => {
     expect(nodeStage(node('w1', false, [OLD, NEW], NEW), CAS)).toBe('signing');
+    // a re-bootstrap stopped after the old certificate was set aside: not re-issued yet
+    const { 'kubelet-client': _gone, ...rest } = node('w1', false, [OLD, NEW], NEW).leaves;
+    expect(nodeStage({ ...node('w1', false, [OLD, NEW], NEW), leaves: rest }, CAS)).toBe('trusting');
   });
 
   it('the new CA alone everywhere with re-issued leaves → new-only; the old CA left in one file → signing', () => {
@@ -198,7 +201,7 @@ describe('caFactsOf: the collector output and the staged CA become facts', () =>
 });
 
 describe('parseWorkloads', () => {
-  it('reads kind, namespace, name and the trust-bundle annotation of the pod template', () => {
+  it('reads kind, namespace, name, the trust-bundle annotation of the pod template and whether it was fully available', () => {
     const json = JSON.stringify({
       items: [
         {
@@ -206,12 +209,17 @@ describe('parseWorkloads', () => {
           metadata: { name: 'web', namespace: 'default' },
           spec: { template: { metadata: { annotations: { [BUNDLE_ANNOTATION]: 'abc' } } } },
         },
-        { kind: 'DaemonSet', metadata: { name: 'kube-proxy', namespace: 'kube-system' }, spec: { template: {} } },
+        {
+          kind: 'DaemonSet',
+          metadata: { name: 'kube-proxy', namespace: 'kube-system' },
+          spec: { template: {} },
+          status: { desiredNumberScheduled: 2, numberAvailable: 1 },
+        },
       ],
     });
     expect(parseWorkloads(json)).toEqual([
-      { kind: 'Deployment', namespace: 'default', name: 'web', annotation: 'abc' },
-      { kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy', annotation: undefined },
+      { kind: 'Deployment', namespace: 'default', name: 'web', annotation: 'abc', healthy: true },
+      { kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy', annotation: undefined, healthy: false },
     ]);
   });
 });
