@@ -16,6 +16,7 @@ import { bundleId, parseWorkloads, BUNDLE_ANNOTATION } from '../../../src/tasks/
 import { parseCollected } from '../../../src/certs/collect.js';
 import { generateKey, publicKeyPem, signCert, type KeyPair } from '../../lab/emulators/src/kube/pki.js';
 import { createPublicKey } from 'node:crypto';
+import { real } from '../fixtures-real/real.js';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -201,6 +202,13 @@ describe('caFactsOf: the collector output and the staged CA become facts', () =>
 });
 
 describe('parseWorkloads', () => {
+  it('reads a real `kubectl get daemonsets -A -o json` (kubeadm + flannel): both available, none annotated yet', () => {
+    expect(parseWorkloads(real('kubectl', 'get-ds-all-namespaces-o-json.json'))).toEqual([
+      { kind: 'DaemonSet', namespace: 'kube-flannel', name: 'kube-flannel-ds', annotation: undefined, healthy: true },
+      { kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy', annotation: undefined, healthy: true },
+    ]);
+  });
+
   it('reads kind, namespace, name, the trust-bundle annotation of the pod template and whether it was fully available', () => {
     const json = JSON.stringify({
       items: [
