@@ -167,7 +167,7 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
             .trim()
             .split('\n')
             .map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
-        ).toEqual(['cp1 Ready', 'w1 Ready']);
+        ).toEqual(HOSTS.map((h) => `${h} Ready`));
         // the old admin.conf is refused: its client certificate and its CA are the old CA's
         const old = await kubectl('get nodes', '/root/old-admin.conf');
         expect(old.code).not.toBe(0);
