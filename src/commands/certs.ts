@@ -13,6 +13,7 @@ import { checkCluster } from '../tasks/certs/read.js';
 import type { CertsRunOptions } from '../tasks/certs/options.js';
 import { stampOf } from '../engine/stamp.js';
 import { executePlaybook } from './run-playbook.js';
+import { rotateCa } from './certs-rotate.js';
 
 const TIMER_REFUSAL = `--install-timer is deliberately not provided. A per-node systemd timer cannot do what a safe renewal needs:
   - order across nodes: every control plane would renew and restart its API server at the same moment (an outage in HA);
@@ -125,8 +126,8 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
 
 export const certsCommand = defineCommand({
   name: 'certs',
-  summary: 'Check, renew or distribute the cluster certificates (check | renew | distribute)',
-  usage: 'certs check|renew|distribute -i FILE [flags]',
+  summary: 'Check, renew or distribute the cluster certificates, or rotate the cluster CA (check | renew | distribute | rotate-ca)',
+  usage: 'certs check|renew|distribute|rotate-ca -i FILE [flags]',
   description: `check       read every certificate on every node over SSH (one read-only round trip per node; private keys never leave
             a node) and print node, certificate, expiry, days left, signing CA, status: the CAs, the control-plane and
             etcd certificates, admin/super-admin/controller-manager/scheduler.conf, each node's kubelet client and
@@ -148,7 +149,17 @@ renew       back up /etc/kubernetes and /var/lib/kubelet/pki on every node (/var
             certificate expired and whose API is down. Certificates are judged at each node's own clock.
 distribute  copy the shared files (ca, sa, front-proxy-ca, etcd ca) to control planes that lack or differ in them,
             from a node holding the majority version (or --from), then re-sign that node's own certificates.
-renew and distribute show their plan and change nothing without --yes (exit 2).
+rotate-ca   a new cluster CA (ca.crt/ca.key) without downtime, as Kubernetes' "Manual Rotation of CA Certificates": back up
+            every node; generate the new CA with openssl on the first control plane (copied to the other control
+            planes like certs distribute); node by node (control planes, then workers) trust old+new (ca.crt, which is
+            the API server's --client-ca-file, the controller-manager's --root-ca-file and the kubelet's clientCAFile,
+            and every kubeconfig), restart and wait until healthy; restart Deployments/DaemonSets rolling once
+            kube-root-ca.crt holds both; node by node re-issue the certificates and kubeconfigs from the new CA (kubeadm
+            certs renew all, kubelet client re-signed or re-bootstrapped); node by node remove the old CA; restart the
+            workloads again; fetch the new admin.conf. Each step decides from the certificates on the hosts: after an
+            interruption, run it again and it continues. --plan (or \`kubesmith plan certs-rotate-ca\`) shows each
+            node's stage and every step left.
+renew, distribute and rotate-ca show their plan and change nothing without --yes (exit 2).
 Scheduling: --install-timer is refused on purpose (it explains why); run renew from the admin machine (cron/CI).`,
   examples: [
     'kubesmith certs check -i cluster.yaml',
@@ -156,33 +167,36 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
     'kubesmith certs renew -i cluster.yaml            # shows the plan only',
     'kubesmith certs renew -i cluster.yaml --yes',
     'kubesmith certs distribute -i cluster.yaml --yes --from cp1',
+    'kubesmith certs rotate-ca -i cluster.yaml --plan',
+    'kubesmith certs rotate-ca -i cluster.yaml --yes',
   ],
   flags: {
     'warn-days': { type: 'string', valueName: 'N', description: 'check: WARNING when a certificate expires within N days (default 30)' },
     'restart-wait': {
       type: 'string',
       valueName: 'SECONDS',
-      description: "renew/distribute: keep the manifests out at least this long (default 20, the kubelet's fileCheckFrequency)",
+      description: "renew/distribute/rotate-ca: keep the manifests out at least this long (default 20, the kubelet's fileCheckFrequency)",
     },
     'health-timeout': {
       type: 'string',
       valueName: 'SECONDS',
-      description: 'renew/distribute: wait this long for a restarted control plane to be healthy (default 300)',
+      description: 'renew/distribute/rotate-ca: wait this long for a restarted node (or a rollout) to be healthy (default 300)',
     },
     'kubeconfig-out': {
       type: 'string',
       valueName: 'FILE',
-      description: "renew/distribute: the admin machine's kubeconfig to refresh (default .kubesmith/<cluster>/admin.conf)",
+      description: "renew/distribute/rotate-ca: the admin machine's kubeconfig to refresh (default .kubesmith/<cluster>/admin.conf)",
     },
     from: {
       type: 'string',
       valueName: 'NODE',
       description: 'distribute: take the shared files from this control plane instead of the majority',
     },
+    plan: { type: 'boolean', description: 'rotate-ca: show where the rotation stands and every step left; change nothing' },
     'install-timer': { type: 'boolean', description: 'renew: refused on purpose; prints why the admin-driven renewal is preferred' },
   },
   runsPlaybook: true,
-  subcommands: ['check', 'renew', 'distribute'],
+  subcommands: ['check', 'renew', 'distribute', 'rotate-ca'],
   positionals: [1, 1],
   async run(ctx) {
     const sub = ctx.positionals[0];
@@ -192,6 +206,10 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
       return change(ctx, 'certs-renew');
     }
     if (sub === 'distribute') return change(ctx, 'certs-distribute');
-    throw new UsageError(`unknown certs subcommand "${sub}" (expected check, renew or distribute)`, 'certs');
+    if (sub === 'rotate-ca')
+      return rotateCa(ctx, { offSeconds: whole(ctx, 'restart-wait', 20), healthTimeoutSeconds: whole(ctx, 'health-timeout', 300, 1) }, () =>
+        verify(ctx, whole(ctx, 'warn-days', 30)),
+      );
+    throw new UsageError(`unknown certs subcommand "${sub}" (expected check, renew, distribute or rotate-ca)`, 'certs');
   },
 });

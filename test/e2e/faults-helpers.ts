@@ -12,8 +12,9 @@ export interface Child {
 }
 
 /** bin/kubesmith (the built CLI) as a child process: a real process that can be killed with -9. */
-export function spawnKubesmith(argv: string[]): Child {
+export function spawnKubesmith(argv: string[], cwd = process.cwd()): Child {
   const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubesmith'), ...argv], {
+    cwd,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -33,3 +33,17 @@ spec:
       - name: web
         image: ${image}
 `;
+
+/** apps/v1 Deployment "shop" of `replicas` pods running `image`, tolerating the control-plane taint (small labs). */
+export const shopDeployment = (image: string, replicas = 2): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: shop, namespace: default }
+spec:
+  replicas: ${replicas}
+  selector: { matchLabels: { app: shop } }
+  template:
+    metadata: { labels: { app: shop } }
+    spec:
+      tolerations: [{ key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule }]
+      containers: [{ name: shop, image: ${image} }]
+`;

@@ -53,7 +53,7 @@ async function copiesFor(ctx: TaskContext): Promise<Copy[]> {
 }
 
 /** Kubeconfigs embed the CA; after a CA change they must carry the new one. */
-const embedCaScript = () => sh`set -e
+export const embedCaScript = () => sh`set -e
 ca=$(base64 -w0 ${`${PKI_DIR}/ca.crt`})
 for f in admin.conf super-admin.conf controller-manager.conf scheduler.conf kubelet.conf; do
   p=${KUBE_DIR}/$f; [ -e "$p" ] || continue

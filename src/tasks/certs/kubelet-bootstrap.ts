@@ -79,7 +79,7 @@ async function waitFor(seconds: number, ok: () => Promise<string | undefined>): 
   }
 }
 
-async function rebootstrap(ctx: TaskContext, caPem: string, server: string): Promise<void> {
+export async function rebootstrap(ctx: TaskContext, caPem: string, server: string): Promise<void> {
   const o = certsOptions(ctx);
   const { token } = await joinMaterial(ctx, false);
   await ctx.transport.writeFile(BOOTSTRAP_KUBECONFIG, bootstrapKubeconfig(server, caPem, token.reveal()), {

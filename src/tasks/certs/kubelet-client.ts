@@ -13,7 +13,7 @@ import { sh } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 
 /** A one-shot `openssl ca` setup: explicit validity dates need it (`openssl x509 -req` takes only -days from openssl's clock). */
-const CA_CONF = `[ca]
+export const opensslCaConf = (extensions: readonly string[]) => `[ca]
 default_ca = k
 [k]
 database = ./index.txt
@@ -26,20 +26,28 @@ unique_subject = no
 organizationName = optional
 commonName = supplied
 [ext]
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = clientAuth
-basicConstraints = critical,CA:FALSE
+${extensions.join('\n')}
 `;
 
-/** Prints "re-signed" when it re-signed the certificate; nothing when it was valid for `minDays` more days and signed by pki/ca.crt. */
-export const kubeletClientScript = (node: string, minDays: number) => sh`set -e
+const CA_CONF = opensslCaConf([
+  'keyUsage = critical,digitalSignature,keyEncipherment',
+  'extendedKeyUsage = clientAuth',
+  'basicConstraints = critical,CA:FALSE',
+]);
+
+/**
+ * Prints "re-signed" when it re-signed the certificate; nothing when it was valid for `minDays` more days and signed by
+ * a CA of `trust` (default pki/ca.crt; a CA rotation passes the new CA alone). It is signed with pki/ca.crt's first
+ * certificate and pki/ca.key.
+ */
+export const kubeletClientScript = (node: string, minDays: number, trust = `${PKI_DIR}/ca.crt`) => sh`set -e
 p=$(readlink -f ${KUBELET_CLIENT_PEM} 2>/dev/null) || exit 0
 [ -e "$p" ] && [ -e ${`${PKI_DIR}/ca.key`} ] || exit 0
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; cd "$d"
 sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$p" > c.pem
 now=$(date +%s)
 end=$(date -d "$(openssl x509 -noout -enddate -in c.pem | cut -d= -f2)" +%s)
-if openssl verify -no_check_time -CAfile ${`${PKI_DIR}/ca.crt`} c.pem >/dev/null 2>&1 && [ $((end - now)) -gt ${String(minDays * 86_400)} ]; then exit 0; fi
+if openssl verify -no_check_time -CAfile ${trust} c.pem >/dev/null 2>&1 && [ $((end - now)) -gt ${String(minDays * 86_400)} ]; then exit 0; fi
 (umask 077; sed -n '/BEGIN .*PRIVATE KEY/,/END .*PRIVATE KEY/p' "$p" > k.pem)
 printf '%s' ${CA_CONF} > ca.cnf; : > index.txt; od -An -N8 -tx1 /dev/urandom | tr -d ' \\n' > serial
 openssl req -new -key k.pem -subj ${`/O=system:nodes/CN=system:node:${node}`} -out r.csr 2>/dev/null
@@ -51,8 +59,8 @@ ln -sfn "$new" ${KUBELET_CLIENT_PEM}
 echo re-signed`;
 
 /** true when the certificate was re-signed (the kubelet must restart to load it). */
-export async function refreshKubeletClient(t: Transport, node: string, minDays: number): Promise<boolean> {
-  const r = await t.exec(kubeletClientScript(node, minDays), { timeoutMs: 60_000 });
+export async function refreshKubeletClient(t: Transport, node: string, minDays: number, trust?: string): Promise<boolean> {
+  const r = await t.exec(kubeletClientScript(node, minDays, trust), { timeoutMs: 60_000 });
   return r.stdout.includes('re-signed');
 }
 

@@ -18,7 +18,7 @@ export interface CertsRunOptions {
 
 export function certsOptions(ctx: Pick<TaskContext, 'options'>): CertsRunOptions {
   const o = ctx.options.certs as CertsRunOptions | undefined;
-  if (!o) throw new Error('certs tasks run only from `kubesmith certs renew|distribute` (missing run options)');
+  if (!o) throw new Error('certs tasks run only from `kubesmith certs renew|distribute|rotate-ca` (missing run options)');
   return o;
 }
 

@@ -15,6 +15,7 @@ import { labDown, labUp, type Lab } from '../../lab/lab.js';
 import { kubesmith, labReady, seedAptKeys } from '../helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from '../registry.js';
 import { clusterExtra, emulatedRuntime, journalSince, startStaticPods } from './certs-lab.js';
+import { shopDeployment } from '../../lab/workloads.js';
 
 const LEAVES = [
   'apiserver',
@@ -36,18 +37,7 @@ kind: ConfigMap
 metadata: { name: shop-config, namespace: default }
 data: { greeting: still here }
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: shop, namespace: default }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: shop } }
-  template:
-    metadata: { labels: { app: shop } }
-    spec:
-      tolerations: [{ key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule }]
-      containers: [{ name: shop, image: ${image} }]
-`;
+${shopDeployment(image)}`;
 
 /**
  * cp1's kubelet.conf in the shape `kubeadm init` wrote before 1.17: the client certificate and key embedded, and no

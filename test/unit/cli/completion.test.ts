@@ -20,11 +20,11 @@ describe('shell completion', () => {
   });
 
   it('bash: subcommands, playbooks and flags of the command being typed', () => {
-    expect(bashComplete(['kubesmith', 'certs', ''])).toEqual(['check', 'renew', 'distribute']);
+    expect(bashComplete(['kubesmith', 'certs', ''])).toEqual(['check', 'renew', 'distribute', 'rotate-ca']);
     expect(bashComplete(['kubesmith', 'plan', '-i', 'x.yaml', ''])).toContain('reset');
     expect(bashComplete(['kubesmith', 'etcd', 'backup', '--ke'])).toEqual(['--keep']);
     // the value of --limit is not a subcommand position
-    expect(bashComplete(['kubesmith', 'certs', '--limit', 'cp1', ''])).toEqual(['check', 'renew', 'distribute']);
+    expect(bashComplete(['kubesmith', 'certs', '--limit', 'cp1', ''])).toEqual(['check', 'renew', 'distribute', 'rotate-ca']);
     expect(bashComplete(['kubesmith', 'apply', '--concurrency', ''])).toEqual([]);
   });
 
@@ -32,7 +32,7 @@ describe('shell completion', () => {
     expect(completionScript('zsh', commands)).toMatch(/^#compdef kubesmith\n[\s\S]*bashcompinit[\s\S]*complete -F _kubesmith kubesmith/);
     const fish = completionScript('fish', commands);
     for (const c of commands) expect(fish).toContain(`-n __fish_use_subcommand -a ${c.name} -d `);
-    expect(fish).toContain("-n '__fish_seen_subcommand_from certs' -a 'check renew distribute'");
+    expect(fish).toContain("-n '__fish_seen_subcommand_from certs' -a 'check renew distribute rotate-ca'");
     expect(fish).toContain("-n '__fish_seen_subcommand_from etcd' -l keep -r");
     expect(fish).toContain('-l inventory -s i -r -F');
   });

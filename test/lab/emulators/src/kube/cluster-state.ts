@@ -65,6 +65,10 @@ export interface ControlPlaneMember {
   apiserverSans?: { dnsNames: string[]; ips: string[] };
   /** Version of this member's static pods once `kubeadm upgrade` rewrote them (absent: the cluster's version). */
   version?: string;
+  /** What its API server read at its last start (trust.ts). */
+  apiServerTrust?: { since: string; clientCA: string; serving: string };
+  /** Its controller-manager's last start seen (trust.ts). */
+  controllerManagerSince?: string;
 }
 
 export interface EtcdMember {
@@ -88,6 +92,12 @@ export interface Cluster {
   kubernetesVersion: string;
   caCert: string; // PEM, served as the cluster-info ConfigMap
   caKey: string; // the controller-manager's CSR signer (signs kubelet client certificates of joining nodes)
+  /** Hashes of the CAs the cluster rotated to (trust.ts): a kubeconfig naming one of them reaches this cluster. */
+  caIds?: string[];
+  /** The controller-manager's --root-ca-file as it loaded it: kube-root-ca.crt (absent: caCert). */
+  rootCA?: string;
+  /** "<kind>/<namespace>/<name>" of a Deployment/DaemonSet → the kube-root-ca.crt its pods started with (trust.ts). */
+  podTrust?: Record<string, string>;
   clusterConfiguration: Record<string, unknown>;
   kubeletConfiguration: Record<string, unknown>;
   tokens: Record<string, BootstrapToken>;

@@ -3,6 +3,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { type Cluster, loadState } from './cluster-state.js';
 import { ExitError, now, readText } from './lab.js';
 import { caCertHash, type KeyAlgorithm } from './pki.js';
+import { clusterForCa } from './trust.js';
 import { parseKubeconfig, type PkiContext, SHARED_FILES } from './kubeadm-pki.js';
 import { parseDuration } from './args.js';
 
@@ -63,7 +64,7 @@ export function clusterFromKubeconfig(path = '/etc/kubernetes/admin.conf'): Clus
       `error: failed to load admin kubeconfig: open ${path}: no such file or directory\nTo see the stack trace of this error execute with --v=5 or higher`,
     );
   const kc = parseKubeconfig(text);
-  const c = loadState().clusters[caCertHash(kc.caCert)];
+  const c = clusterForCa(loadState(), kc.caCert);
   const host = kc.server.replace(/^https:\/\//, '');
   if (!c)
     throw new ExitError(

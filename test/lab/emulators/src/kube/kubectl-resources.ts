@@ -2,11 +2,12 @@
 import YAML from './yaml-lazy.js';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type Cluster, type KubeObject, loadState } from './cluster-state.js';
+import { type Cluster, type KubeObject, loadState, updateState } from './cluster-state.js';
 import { apiProblem, hostPortOf, servingMember } from './api-endpoint.js';
-import { ExitError, labEnv, now, readText } from './lab.js';
+import { ExitError, hostName, labEnv, now, readText } from './lab.js';
+import { clientRefused, clusterForCa, recordLoadedTrust, rootCA, UNKNOWN_AUTHORITY } from './trust.js';
 import { parseKubeconfig } from './kubeadm-pki.js';
-import { caCertHash, certInfo, signedBy } from './pki.js';
+import { certInfo } from './pki.js';
 import { nodeObject, podObjects } from './kubectl-view.js';
 import { pdbStatus } from './pdb.js';
 import { type Parsed, flag } from './args.js';
@@ -80,6 +81,17 @@ export function clientUser(p: Parsed): { username: string; groups: string[] } {
   };
 }
 
+/** On a control plane, record what its API server and controller-manager loaded at their last start (trust.ts). */
+function withLocalTrust(c: Cluster | undefined): Cluster | undefined {
+  const me = c && Object.values(c.nodes).find((n) => n.host === hostName() && c.controlPlane[n.name]);
+  if (!c || !me) return c;
+  return updateState((s) => {
+    const cl = s.clusters[c.id];
+    if (cl) recordLoadedTrust(cl, me.name);
+    return cl;
+  });
+}
+
 /** Load the kubeconfig, find the cluster behind its server and authenticate the client certificate. */
 export function connect(p: Parsed): Cluster {
   const path = kubeconfigPath(p);
@@ -91,7 +103,7 @@ export function connect(p: Parsed): Cluster {
   const kc = parseKubeconfig(text);
   // --server overrides the kubeconfig's cluster address; the CA and the client certificate stay the kubeconfig's
   const hostPort = hostPortOf(flag(p, 'server') ?? kc.server);
-  const c = kc.caCert ? loadState().clusters[caCertHash(kc.caCert)] : undefined;
+  const c = kc.caCert ? withLocalTrust(clusterForCa(loadState(), kc.caCert)) : undefined;
   const problem = c && Object.keys(c.controlPlane).length ? apiProblem(c, hostPort) : { kind: 'refused' as const };
   if (!c || problem?.kind === 'refused') {
     throw new ExitError(`The connection to the server ${hostPort} was refused - did you specify the right host or port?`);
@@ -105,7 +117,10 @@ export function connect(p: Parsed): Cluster {
   }
   if (problem?.kind === 'tls')
     throw new ExitError(`Unable to connect to the server: tls: failed to verify certificate: ${problem.message}`);
-  if (!kc.cert || !signedBy(kc.cert, c.caCert)) throw new ExitError('error: You must be logged in to the server (Unauthorized)');
+  const refused = clientRefused(c, kc.caCert, kc.cert);
+  if (refused === 'serving')
+    throw new ExitError(`Unable to connect to the server: tls: failed to verify certificate: ${UNKNOWN_AUTHORITY}`);
+  if (!kc.cert || refused) throw new ExitError('error: You must be logged in to the server (Unauthorized)');
   const info = certInfo(kc.cert);
   if (info.notAfter <= t || info.notBefore > t) throw new ExitError('error: You must be logged in to the server (Unauthorized)');
   return c;
@@ -127,6 +142,18 @@ export function listObjects(c: Cluster, r: Resource): KubeObject[] {
     const pods = podObjects(c);
     return stored.map((o) => ({ ...o, status: pdbStatus(o, pods) })).sort(byName);
   }
+  if (r.kind === 'ConfigMap') {
+    // the controller-manager's root-ca-cert-publisher: kube-root-ca.crt in every namespace
+    const have = new Set(stored.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`));
+    for (const ns of namespaces(c))
+      if (!have.has(`${ns}/kube-root-ca.crt`))
+        stored.push({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'kube-root-ca.crt', namespace: ns },
+          data: { 'ca.crt': rootCA(c) },
+        });
+  }
   if (r.kind === 'Namespace') {
     const names = new Set(stored.map((o) => o.metadata?.name));
     for (const ns of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) {
@@ -145,7 +172,7 @@ function withWorkloadStatus(c: Cluster, o: KubeObject): KubeObject {
   const pods = podObjects(c).filter(
     (p: any) => p.metadata.namespace === (o.metadata?.namespace ?? 'default') && owned(p.metadata.ownerReferences?.[0]),
   );
-  const ready = pods.filter((p: any) => p.status.phase === 'Running').length;
+  const ready = pods.filter((p: any) => p.status.conditions?.[0]?.status === 'True').length;
   const status =
     o.kind === 'DaemonSet'
       ? {

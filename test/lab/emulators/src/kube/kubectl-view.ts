@@ -2,7 +2,8 @@
 // static pods, DaemonSets and Deployments, with status computed from each node's published state.
 import { createHash } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import type { Cluster, KubeNode, KubeObject } from './cluster-state.js';
+import { type Cluster, type KubeNode, type KubeObject, objectKey } from './cluster-state.js';
+import { bundleTrusts, loadedApiServers } from './trust.js';
 import { controlPlaneImages, imageOptionsFrom } from './kube-versions.js';
 import { cniDaemonSet, imagePresent, notReadyReason, podImages } from './node-state.js';
 import { podStartMs, replicaSlots, suffix } from './pod-placement.js';
@@ -127,6 +128,8 @@ interface PodSpecIn {
   labels: Record<string, string>;
   created: number;
   since?: number | undefined; // scheduled at: its containers start LAB_POD_START_MS later
+  /** The kube-root-ca.crt its containers read at their start (trust.ts); absent for objects made before it was recorded. */
+  trust?: string | undefined;
 }
 
 function podObject(c: Cluster, p: PodSpecIn): KubeObject {
@@ -145,7 +148,9 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
       reason = 'ContainerCreating';
     } else phase = 'Running';
   }
-  const running = phase === 'Running';
+  // a pod talking to the API verifies its serving certificate with the kube-root-ca.crt it started with
+  const tlsFails = phase === 'Running' && p.trust !== undefined && loadedApiServers(c).some((a) => !bundleTrusts(p.trust, a.serving));
+  const running = phase === 'Running' && !tlsFails;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -166,7 +171,7 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
         image,
         ready: running,
         restartCount: 0,
-        state: running ? { running: {} } : { waiting: { reason: reason || 'ContainerCreating' } },
+        state: phase === 'Running' ? { running: {} } : { waiting: { reason: reason || 'ContainerCreating' } },
       })),
     },
   };
@@ -217,6 +222,7 @@ export function podObjects(c: Cluster): KubeObject[] {
             owner: { kind: 'DaemonSet', name },
             labels,
             created: n.created,
+            trust: c.podTrust?.[objectKey('DaemonSet', ns, name)],
           }),
         );
       }
@@ -234,6 +240,7 @@ export function podObjects(c: Cluster): KubeObject[] {
             labels,
             created: slot.since || c.created,
             since: slot.since,
+            trust: c.podTrust?.[objectKey('Deployment', ns, name)],
           }),
         );
       }

@@ -23,6 +23,7 @@ import { certificate } from './kubectl-certificate.js';
 import { deprecationOf, metricsText, recordDeprecated } from './api-deprecations.js';
 import { binaryVersion, versionInfo } from './kube-versions.js';
 import { syncNode } from './node-state.js';
+import { patch, podsRestarted } from './kubectl-patch.js';
 import { loadFromStore, storageKey, storeDelete, storePut } from './etcd-storage.js';
 
 const BOOLEANS = [
@@ -43,7 +44,7 @@ const BOOLEANS = [
   'no-headers',
   'disable-eviction',
 ];
-const ALIASES = { A: 'all-namespaces', n: 'namespace', o: 'output', f: 'filename', l: 'selector' };
+const ALIASES = { A: 'all-namespaces', n: 'namespace', o: 'output', f: 'filename', l: 'selector', p: 'patch' };
 
 function apply(c: Cluster, p: Parsed): void {
   const files = flagAll(p, 'filename');
@@ -80,6 +81,7 @@ function apply(c: Cluster, p: Parsed): void {
         const prev = cl.objects[key];
         const { creationTimestamp: _t, ...prevMeta } = (prev?.metadata ?? {}) as Record<string, unknown>;
         if (prev && isDeepStrictEqual({ ...prev, metadata: prevMeta }, stored)) return 'unchanged';
+        podsRestarted(cl, key, prev, stored);
         cl.objects[key] = {
           ...stored,
           metadata: {
@@ -355,6 +357,8 @@ export async function kubectl(argv: string[]): Promise<void> {
       return label(c, sub);
     case 'wait':
       return wait(c, sub);
+    case 'patch':
+      return patch(c, sub);
     case 'rollout':
       return rollout(c, sub);
     case 'taint':

@@ -11,7 +11,8 @@ import { readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import type { Cluster } from './cluster-state.js';
 import { exists, hostPath, now, readText, writeText } from './lab.js';
 import { kubeconfigYaml, parseKubeconfig } from './kubeadm-pki.js';
-import { certInfo, generateKey, signCert, signedBy } from './pki.js';
+import { certInfo, generateKey, signCert } from './pki.js';
+import { clientRefused, UNKNOWN_AUTHORITY } from './trust.js';
 
 export const KUBELET_KUBECONFIG = '/etc/kubernetes/kubelet.conf';
 export const BOOTSTRAP_KUBECONFIG = '/etc/kubernetes/bootstrap-kubelet.conf';
@@ -40,8 +41,9 @@ export function clientState(c: Cluster): ClientState {
   const text = readText(KUBELET_KUBECONFIG);
   if (!text) return { valid: false, problem: `stat ${KUBELET_KUBECONFIG}: no such file or directory` };
   let cert: string | undefined;
+  let caBundle: string | undefined;
   try {
-    cert = parseKubeconfig(text).cert;
+    ({ cert, caCert: caBundle } = parseKubeconfig(text));
   } catch {
     cert = undefined;
   }
@@ -54,7 +56,8 @@ export function clientState(c: Cluster): ClientState {
       valid: false,
       problem: `part of the existing bootstrap client certificate in ${KUBELET_KUBECONFIG} is expired: ${goTime(info.notAfter)}`,
     };
-  if (!signedBy(cert, c.caCert)) return { notAfter: info.notAfter, valid: false, problem: 'x509: certificate signed by unknown authority' };
+  // the API servers it may reach must accept its certificate, and its kubelet.conf CA must verify theirs (trust.ts)
+  if (clientRefused(c, caBundle, cert)) return { notAfter: info.notAfter, valid: false, problem: UNKNOWN_AUTHORITY };
   return { notAfter: info.notAfter, valid: true };
 }
 
@@ -107,9 +110,12 @@ export function tlsBootstrap(c: Cluster, nodeName: string): string | undefined {
   rmSync(link, { force: true });
   symlinkSync(file.slice(PKI.length + 1), link); // relative, so it resolves under LAB_FS_ROOT too
   renameSync(link, hostPath(CURRENT));
+  // the kubelet keeps the bootstrap kubeconfig's CA data (kubelet's bootstrap.go writeKubeconfigFromBootstrapping)
+  const caData = /^\s*certificate-authority-data:\s*(\S+)\s*$/m.exec(text)?.[1];
+  const ca = caData ? Buffer.from(caData, 'base64').toString() : c.caCert;
   writeText(
     KUBELET_KUBECONFIG,
-    kubeconfigYaml('default-cluster', server, c.caCert, 'default-auth', { certFile: CURRENT, keyFile: CURRENT }, 'default-context'),
+    kubeconfigYaml('default-cluster', server, ca, 'default-auth', { certFile: CURRENT, keyFile: CURRENT }, 'default-context'),
     0o600,
   );
   return undefined;

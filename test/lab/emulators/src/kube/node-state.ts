@@ -4,7 +4,7 @@ import { type Cluster, type KubeNode, type KubeObject, loadState, objectKey, upd
 import { exists, hostName, hostPath, now, readText, writeText } from './lab.js';
 import { parseKubeconfig } from './kubeadm-pki.js';
 import { apiProblem, hostPortOf } from './api-endpoint.js';
-import { caCertHash } from './pki.js';
+import { clusterForCa, recordLoadedTrust } from './trust.js';
 import { runtimeImages, serviceActive, swapOn } from './host-probe.js';
 import { KUBELET_CONFIG, parseKubeletConfig } from './node-files.js';
 import { imagePresent } from './image-ref.js';
@@ -106,8 +106,8 @@ export function localCluster(): { id: string } | undefined {
   const kc = readText('/etc/kubernetes/kubelet.conf');
   if (!kc) return undefined;
   try {
-    const ca = parseKubeconfig(kc).caCert;
-    return ca ? { id: caCertHash(ca) } : undefined;
+    const c = clusterForCa(loadState(), parseKubeconfig(kc).caCert);
+    return c ? { id: c.id } : undefined;
   } catch {
     return undefined;
   }
@@ -192,8 +192,10 @@ export function syncNode(): string | undefined {
   const running = active ? readText('/run/lab/kubelet.version')?.trim() : undefined;
   const version = running && /^v\d+\.\d+\.\d+$/.test(running) ? { kubeletVersion: running } : {};
   updateState((s) => {
-    const n = s.clusters[local.id]?.nodes[node.name];
+    const cl = s.clusters[local.id];
+    const n = cl?.nodes[node.name];
     if (n) Object.assign(n, { status }, resources ?? {}, version);
+    if (cl && active) recordLoadedTrust(cl, node.name); // a control plane's components (trust.ts)
   });
   // serverTLSBootstrap: the kubelet's serving certificate comes from a CSR (kubelet-serving-csr.ts)
   if (active && client.valid) syncServing(snapshot, node, parseKubeletConfig(config)?.serverTLSBootstrap === true);
@@ -210,7 +212,7 @@ export function kubeletStart(): number {
   let id: string | undefined;
   try {
     const ca = text ? parseKubeconfig(text).caCert : undefined;
-    id = ca ? caCertHash(ca) : undefined;
+    id = ca ? clusterForCa(loadState(), ca)?.id : undefined;
   } catch {
     id = undefined;
   }

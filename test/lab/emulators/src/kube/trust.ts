@@ -1,0 +1,102 @@
+// What a control plane's components trust and present, as they read it when their static pod last started: the API
+// server its --client-ca-file (client certificates it accepts) and --tls-cert-file (the serving certificate clients
+// verify), the controller-manager its --cluster-signing-cert/key-file (the CSR signer: kubelet client certificates)
+// and --root-ca-file (published as the kube-root-ca.crt ConfigMap of every namespace). A file changed afterwards
+// changes nothing until the pod restarts, as on a real node: a CA rotation done in the wrong order fails here.
+// A pod's start is seen from its manifest: a new ctime (written, touched, or moved out and back) or content; the load is
+// recorded by the next emulator run on that host that asks (lab-node-sync, kubectl) — kubesmith's health gates
+// query each restarted control plane right after its restart, so the record follows within seconds.
+// The TLS checks: Go's crypto/x509 with the trust bundle as roots, i.e. some CA of the bundle signed the certificate;
+// the error texts are Go's ("x509: certificate signed by unknown authority", kubectl prefixes "Unable to connect to
+// the server: tls: failed to verify certificate: ").
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import type { Cluster, ClusterState } from './cluster-state.js';
+import { hostPath, readText } from './lab.js';
+import { caCertHash, keyMatchesCert, signedBy } from './pki.js';
+
+export interface LoadedApiServer {
+  /** The static pod's start: manifest mtime and content hash. */
+  since: string;
+  clientCA: string;
+  serving: string;
+}
+
+export const UNKNOWN_AUTHORITY = 'x509: certificate signed by unknown authority';
+
+const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
+export const certificatesOf = (bundle: string | undefined): string[] => (bundle ?? '').match(PEM) ?? [];
+
+/** Some CA of `bundle` signed `cert` (crypto/x509 Verify with the bundle as its root pool). */
+export const bundleTrusts = (bundle: string | undefined, cert: string | undefined): boolean =>
+  !!cert && certificatesOf(bundle).some((ca) => signedBy(cert, ca));
+
+/** The cluster a kubeconfig's CA bundle belongs to: any of its CAs is the cluster's first or a CA it rotated to. */
+export function clusterForCa(s: ClusterState, bundle: string | undefined): Cluster | undefined {
+  const ids = new Set(certificatesOf(bundle).map(caCertHash));
+  return Object.values(s.clusters).find((c) => ids.has(c.id) || (c.caIds ?? []).some((id) => ids.has(id)));
+}
+
+const MANIFESTS = '/etc/kubernetes/manifests';
+const flagOf = (manifest: string, name: string) => new RegExp(`--${name}=(\\S+)`).exec(manifest)?.[1]?.replace(/^"|"$/g, '');
+
+function started(component: string): { since: string; manifest: string } | undefined {
+  const path = `${MANIFESTS}/${component}.yaml`;
+  const manifest = readText(path);
+  if (!manifest) return undefined;
+  // ctime: moving the manifest out and back (kubeadm's documented restart) keeps its mtime but not its ctime
+  const ctime = statSync(hostPath(path)).ctimeMs;
+  return { since: `${ctime}:${createHash('sha256').update(manifest).digest('hex').slice(0, 16)}`, manifest };
+}
+
+/**
+ * Record what this control plane's API server and controller-manager read at their last start (only when that start
+ * is newer than the record). Called inside updateState. The newest controller-manager start holds the lease: its
+ * signer signs CSRs and its root CA bundle is kube-root-ca.crt.
+ */
+export function recordLoadedTrust(c: Cluster, member: string): void {
+  const m = c.controlPlane[member];
+  if (!m) return;
+  const api = started('kube-apiserver');
+  if (api && m.apiServerTrust?.since !== api.since) {
+    const clientCA = readText(flagOf(api.manifest, 'client-ca-file') ?? '') ?? '';
+    const serving = readText(flagOf(api.manifest, 'tls-cert-file') ?? '') ?? '';
+    if (clientCA && serving) m.apiServerTrust = { since: api.since, clientCA, serving };
+  }
+  const cm = started('kube-controller-manager');
+  if (cm && m.controllerManagerSince !== cm.since) {
+    const cert = certificatesOf(readText(flagOf(cm.manifest, 'cluster-signing-cert-file') ?? ''))[0];
+    const key = readText(flagOf(cm.manifest, 'cluster-signing-key-file') ?? '');
+    const root = readText(flagOf(cm.manifest, 'root-ca-file') ?? '');
+    m.controllerManagerSince = cm.since;
+    if (cert && key && root && keyMatchesCert(key, cert)) {
+      // running pods keep the bundle they started with
+      for (const [k, o] of Object.entries(c.objects))
+        if ((o.kind === 'Deployment' || o.kind === 'DaemonSet') && !c.podTrust?.[k]) (c.podTrust ??= {})[k] = rootCA(c);
+      c.caCert = cert;
+      c.caKey = key;
+      c.rootCA = root;
+      const id = caCertHash(cert);
+      if (id !== c.id && !(c.caIds ?? []).includes(id)) c.caIds = [...(c.caIds ?? []), id];
+    }
+  }
+}
+
+/** The API servers' loaded trust (members that recorded one). */
+export const loadedApiServers = (c: Cluster): LoadedApiServer[] =>
+  Object.values(c.controlPlane).flatMap((m) => (m.apiServerTrust ? [m.apiServerTrust] : []));
+
+/**
+ * Why a client with this CA bundle and client certificate cannot talk to every API server of the cluster (it may be
+ * sent to any of them), or undefined. Without a recorded load, the cluster CA of the state decides (as before).
+ */
+export function clientRefused(c: Cluster, caBundle: string | undefined, cert: string | undefined): 'serving' | 'client' | undefined {
+  const loaded = loadedApiServers(c);
+  if (!loaded.length) return bundleTrusts(c.caCert, cert) ? undefined : 'client';
+  if (loaded.some((a) => !bundleTrusts(caBundle, a.serving))) return 'serving';
+  if (loaded.some((a) => !bundleTrusts(a.clientCA, cert))) return 'client';
+  return undefined;
+}
+
+/** The bundle pods mount as kube-root-ca.crt: the controller-manager's --root-ca-file. */
+export const rootCA = (c: Cluster): string => c.rootCA ?? c.caCert;
