@@ -26,6 +26,7 @@ import {
   type Blocker,
 } from './checks.js';
 import { minorRepository, offeredVersions, type OfferedSource } from './offered.js';
+import { parseRecord, recordPath, unfinished } from '../tasks/upgrade/record.js';
 import { planRoute, type Route } from './route.js';
 
 export interface SurveyOptions {
@@ -42,6 +43,17 @@ export interface Survey {
   blockers: Blocker[];
   /** Checks that passed, in words ("3 nodes Ready"). */
   passed: string[];
+  /**
+   * Nodes whose upgrade to the running version began and did not finish (killed after every kubelet reached it, e.g.
+   * before the last uncordon): `upgrade` first finishes that version's steps on them.
+   */
+  unfinished: string[];
+}
+
+/** The versions the upgrade runs, in order: the unfinished running version first (see Survey.unfinished), then the route. */
+export function upgradeSteps(s: Survey): string[] {
+  if (!s.route.ok) return [];
+  return [...(s.unfinished.length ? [s.route.from] : []), ...s.route.steps];
 }
 
 type Connect = (h: Host) => Promise<Transport>;
@@ -82,6 +94,19 @@ export function runningVersion(server: string, nodes: readonly NodeStatus[], hos
 function sourceOf(inventory: Inventory, host: Host): OfferedSource {
   const f = host.requireFacts();
   return { base: inventory.spec.kubernetes.packageRepository, family: f.os.family === 'rhel' ? 'rhel' : 'debian', arch: f.arch };
+}
+
+/** Hosts whose record of the upgrade to `version` lists completed steps but not the last one (read-only). */
+async function unfinishedNodes(hosts: Hosts, connect: Connect, version: string): Promise<string[]> {
+  const found = await Promise.all(
+    hosts.all
+      .filter((h) => h.facts)
+      .map(async (h) => {
+        const text = await (await connect(h)).readFile(recordPath(version));
+        return unfinished(parseRecord(text === null ? null : text.toString('utf8'), version)) ? [h.name] : [];
+      }),
+  );
+  return found.flat();
 }
 
 async function etcdChecks(inventory: Inventory, hosts: Hosts, connect: Connect): Promise<Blocker[]> {
@@ -165,6 +190,7 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
     route: { ok: false, from: '?', to: target, reason: message },
     blockers,
     passed: [],
+    unfinished: [],
   });
   if (!first.facts) return unreachable(`${first.name} cannot be reached: the running version is unknown`);
   const t = await connect(first);
@@ -177,7 +203,8 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   const toMinor = Math.max(parseKubeVersion(target).minor, fromMinor);
   const offered = await offeredVersions(t, source, major, fromMinor, toMinor);
   const route = planRoute(from, target, offered, (m) => minorRepository(source, major, m));
-  const base: Survey = { target, server: state.server, nodes: state.nodes, route, blockers, passed: [] };
+  const base: Survey = { target, server: state.server, nodes: state.nodes, route, blockers, passed: [], unfinished: [] };
+  if (route.ok) base.unfinished = await unfinishedNodes(hosts, connect, from);
   if (!route.ok || route.steps.length === 0) return base;
 
   const add = (found: Blocker[], passed: string) => (found.length ? blockers.push(...found) : base.passed.push(passed));

@@ -12,8 +12,9 @@ export interface Child {
 }
 
 /** bin/kubesmith (the built CLI) as a child process: a real process that can be killed with -9. */
-export function spawnKubesmith(argv: string[]): Child {
+export function spawnKubesmith(argv: string[], cwd = process.cwd()): Child {
   const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubesmith'), ...argv], {
+    cwd,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -92,4 +93,18 @@ export async function hostDigest(lab: Lab, host: string, controlPlane: boolean):
     digest.nodes = nodes.items.map((n) => `${n.metadata.name} Ready=${n.status.conditions.find((c) => c.type === 'Ready')?.status}`).sort();
   }
   return digest;
+}
+
+/** host.key: expected → got, for every key whose value differs. */
+export function difference(expected: Record<string, unknown>, got: Record<string, unknown>): string {
+  const lines: string[] = [];
+  for (const host of Object.keys(expected)) {
+    const e = expected[host] as Record<string, unknown>;
+    const g = (got[host] ?? {}) as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(e), ...Object.keys(g)])) {
+      if (JSON.stringify(e[key]) !== JSON.stringify(g[key]))
+        lines.push(`${host} ${key}: expected ${JSON.stringify(e[key])}, got ${JSON.stringify(g[key])}`);
+    }
+  }
+  return lines.join('\n');
 }
