@@ -2,7 +2,8 @@
  * The upgrade survey: everything `plan upgrade` shows and `upgrade` checks before anything changes, read over the
  * command's connections and writing nothing. The running version is the lowest of kube-apiserver's and every node's
  * kubelet (so a half-done upgrade resumes from where its slowest node stands); the route comes from the package
- * repository of the first control plane's distro family; the pre-checks are src/upgrade/checks.ts.
+ * repositories of the cluster's distribution families (each read on one of its nodes; a release counts when all offer
+ * it); the pre-checks are src/upgrade/checks.ts.
  */
 import type { Inventory } from '../inventory/schema.js';
 import type { Host, Hosts } from '../model/host.js';
@@ -25,7 +26,7 @@ import {
   versionSkew,
   type Blocker,
 } from './checks.js';
-import { minorRepository, offeredVersions, type OfferedSource } from './offered.js';
+import { minorRepository, offeredEverywhere, offeredVersions, type OfferedSource } from './offered.js';
 import { parseRecord, recordPath, unfinished } from '../tasks/upgrade/record.js';
 import { planRoute, type Route } from './route.js';
 
@@ -94,6 +95,17 @@ export function runningVersion(server: string, nodes: readonly NodeStatus[], hos
 function sourceOf(inventory: Inventory, host: Host): OfferedSource {
   const f = host.requireFacts();
   return { base: inventory.spec.kubernetes.packageRepository, family: f.os.family === 'rhel' ? 'rhel' : 'debian', arch: f.arch };
+}
+
+/** One package source per distribution family and architecture in the cluster, each with its first node (first control plane's first). */
+function sourcesOf(inventory: Inventory, hosts: Hosts): { source: OfferedSource; host: Host }[] {
+  const bySource = new Map<string, { source: OfferedSource; host: Host }>();
+  for (const h of [hosts.firstControlPlane, ...hosts.all].filter((x) => x.facts)) {
+    const source = sourceOf(inventory, h);
+    const key = `${source.family}/${source.arch}`;
+    if (!bySource.has(key)) bySource.set(key, { source, host: h });
+  }
+  return [...bySource.values()];
 }
 
 /** Hosts whose record of the upgrade to `version` lists completed steps but not the last one (read-only). */
@@ -197,12 +209,16 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   const state = await readCluster(t);
   if (!state.server) return unreachable(`the API cannot be read on ${first.name} (${state.error})`);
   const from = runningVersion(state.server, state.nodes, names);
-  const source = sourceOf(inventory, first);
   const major = parseKubeVersion(from).major;
   const fromMinor = parseKubeVersion(from).minor;
   const toMinor = Math.max(parseKubeVersion(target).minor, fromMinor);
-  const offered = await offeredVersions(t, source, major, fromMinor, toMinor);
-  const route = planRoute(from, target, offered, (m) => minorRepository(source, major, m));
+  // each distribution family's (and architecture's) repository, read on one of its nodes: the route is what all offer
+  const sources = sourcesOf(inventory, hosts);
+  const offered = offeredEverywhere(
+    await Promise.all(sources.map(async (s) => offeredVersions(await connect(s.host), s.source, major, fromMinor, toMinor))),
+  );
+  const where = (m: number) => sources.map((s) => minorRepository(s.source, major, m)).join(' and ');
+  const route = planRoute(from, target, offered, where);
   const base: Survey = { target, server: state.server, nodes: state.nodes, route, blockers, passed: [], unfinished: [] };
   if (route.ok) base.unfinished = await unfinishedNodes(hosts, connect, from);
   if (!route.ok || route.steps.length === 0) return base;
@@ -216,9 +232,6 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   add(await diskChecks(hosts, connect), 'at least 2048 MiB free under /var/lib on every node');
   add(await drainChecks(t, hosts), 'every node can be drained (server-side dry run)');
   add(await metricsChecks(t, from, target), `no requested API is removed by ${target}`);
-  add(
-    [],
-    `kubeadm, kubelet, kubectl ${route.steps.join(', ')} offered by ${minorRepository(source, major, toMinor).replace(/\/v[^/]+\//, '/v…/')}`,
-  );
+  add([], `kubeadm, kubelet, kubectl ${route.steps.join(', ')} offered by ${where(toMinor).replace(/\/v\d+\.\d+\//g, '/v…/')}`);
   return base;
 }
