@@ -73,10 +73,13 @@ export async function readNodeState(ctx: TaskContext, target: string): Promise<N
   return state;
 }
 
-const at = (state: NodeState, pkg: string, version: string) => {
-  const v = state.versions.get(pkg)?.version ?? '';
-  return (v === version || v.startsWith(`${version}-`)) && !!state.versions.get(pkg)?.held;
-};
+/** Is `pkg` installed at `version` and held (rpm distros hold with the repository file's exclude=, which packageSteps keeps)? */
+function at(ctx: TaskContext, state: NodeState, pkg: string, version: string): boolean {
+  const s = state.versions.get(pkg);
+  const v = s?.version ?? '';
+  const heldByRepository = ctx.host.requireDistro().holdPackages([pkg]) === undefined;
+  return (v === version || v.startsWith(`${version}-`)) && (heldByRepository || !!s?.held);
+}
 
 /** A step's action that records itself when done. */
 function step(ctx: TaskContext, state: NodeState, name: NodeStep, summary: string, runStep: () => Promise<void>): Action {
@@ -118,7 +121,7 @@ export async function packageSteps(ctx: TaskContext, state: NodeState, target: s
         async () => (await repo.run(), markPackageIndexStale(ctx)),
       ),
     );
-  if (at(state, 'kubeadm', target)) noteDone(state.record, 'kubeadm');
+  if (at(ctx, state, 'kubeadm', target)) noteDone(state.record, 'kubeadm');
   else out.push(step(ctx, state, 'kubeadm', `install kubeadm ${target} (held)`, () => installHeld(ctx, ['kubeadm'], target)));
   return out;
 }
@@ -154,7 +157,7 @@ export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: Upgrad
 
 /** kubelet and kubectl at the exact version, held; the kubelet restarted on the new binary. */
 export function kubeletStep(ctx: TaskContext, state: NodeState, target: string): Action | undefined {
-  if (state.record.done.includes('kubelet') && at(state, 'kubelet', target) && at(state, 'kubectl', target)) return undefined;
+  if (state.record.done.includes('kubelet') && at(ctx, state, 'kubelet', target) && at(ctx, state, 'kubectl', target)) return undefined;
   return step(ctx, state, 'kubelet', `install kubelet and kubectl ${target} (held), restart the kubelet`, async () => {
     await installHeld(ctx, ['kubelet', 'kubectl'], target);
     await ctx.transport.exec(['systemctl', 'daemon-reload']);
