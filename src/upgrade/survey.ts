@@ -5,6 +5,7 @@
  * repositories of the cluster's distribution families (each read on one of its nodes; a release counts when all offer
  * it); the pre-checks are src/upgrade/checks.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Inventory } from '../inventory/schema.js';
 import type { Host, Hosts } from '../model/host.js';
 import type { Transport } from '../transport/types.js';
@@ -121,7 +122,7 @@ async function unfinishedNodes(hosts: Hosts, connect: Connect, version: string):
   return found.flat();
 }
 
-async function etcdChecks(inventory: Inventory, hosts: Hosts, connect: Connect): Promise<Blocker[]> {
+async function etcdOnce(inventory: Inventory, hosts: Hosts, connect: Connect): Promise<Blocker[]> {
   const via = await healthyEtcdVia(inventory, hosts, connect);
   if (!via)
     return [
@@ -135,6 +136,22 @@ async function etcdChecks(inventory: Inventory, hosts: Hosts, connect: Connect):
   const missing = hosts.controlPlanes.filter((cp) => !rows.some((r) => r.name === cp.name));
   for (const cp of missing) out.push({ check: 'etcd', node: cp.name, message: `${cp.name} has no etcd member (etcd member list)` });
   return out;
+}
+
+/**
+ * How long the survey waits for the API server and the etcd members to settle: a run killed during `kubeadm upgrade
+ * apply|node` leaves their static pods restarting for a few seconds, and the re-run must not take that for a blocker.
+ */
+export const SETTLE_MS = 45_000;
+
+async function etcdChecks(inventory: Inventory, hosts: Hosts, connect: Connect): Promise<Blocker[]> {
+  const deadline = Date.now() + SETTLE_MS;
+  let found = await etcdOnce(inventory, hosts, connect);
+  while (found.length && Date.now() < deadline) {
+    await sleep(3000);
+    found = await etcdOnce(inventory, hosts, connect);
+  }
+  return found;
 }
 
 async function certChecks(inventory: Inventory, hosts: Hosts, connect: Connect, now: Date): Promise<Blocker[]> {
@@ -206,7 +223,10 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   });
   if (!first.facts) return unreachable(`${first.name} cannot be reached: the running version is unknown`);
   const t = await connect(first);
-  const state = await readCluster(t);
+  let state = await readCluster(t);
+  // the API server restarts after a kill during `kubeadm upgrade apply|node`: give it the time etcd gets
+  for (const deadline = Date.now() + SETTLE_MS; !state.server && Date.now() < deadline; state = await readCluster(t))
+    await sleep(3000);
   if (!state.server) return unreachable(`the API cannot be read on ${first.name} (${state.error})`);
   const from = runningVersion(state.server, state.nodes, names);
   const major = parseKubeVersion(from).major;
