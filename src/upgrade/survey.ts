@@ -225,8 +225,11 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   const t = await connect(first);
   let state = await readCluster(t);
   // the API server restarts after a kill during `kubeadm upgrade apply|node`: give it the time etcd gets
-  for (const deadline = Date.now() + SETTLE_MS; !state.server && Date.now() < deadline; state = await readCluster(t))
+  const settled = Date.now() + SETTLE_MS;
+  while (!state.server && Date.now() < settled) {
     await sleep(3000);
+    state = await readCluster(t);
+  }
   if (!state.server) return unreachable(`the API cannot be read on ${first.name} (${state.error})`);
   const from = runningVersion(state.server, state.nodes, names);
   const major = parseKubeVersion(from).major;
