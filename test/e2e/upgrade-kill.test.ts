@@ -1,15 +1,23 @@
 /**
  * Issue 14: `kill -9` of `kubesmith upgrade` at random moments, then a re-run, always ends in the state an
  * uninterrupted upgrade leaves. 1 control plane + 1 worker (real etcd: the backup and the health gates read it),
- * 1.33.5 → 1.34.1. The reference: an uninterrupted upgrade on fresh hosts, its playbook's duration measured from its
- * first task event. Each trial: fresh hosts at 1.33.5, `kubesmith upgrade` as a child process killed with SIGKILL at
- * a random moment of that duration (after the survey), then `kubesmith upgrade` again; both hosts' digests
- * (faults-helpers.ts hostDigest plus what an upgrade changes: every node's version and schedulability, the static
- * pods' images, kubeadm-config's kubernetesVersion, kube-proxy's image, each node's upgrade record) must equal the
- * reference's.
+ * 1.33.5 → 1.34.1. The reference: an uninterrupted upgrade on fresh hosts; its playbook's events (JSON lines from the
+ * first task on) are the moments. Each trial: fresh hosts at 1.33.5, `kubesmith upgrade` as a child process killed
+ * with SIGKILL after a random number of those events plus a random delay (up to KUBESMITH_UPGRADE_KILL_MAX_DELAY_MS,
+ * default 1000), then `kubesmith upgrade` again; both hosts' digests (faults-helpers.ts hostDigest plus what an
+ * upgrade changes: every node's version and schedulability, the static pods' images, kubeadm-config's
+ * kubernetesVersion, kube-proxy's image, each node's upgrade record) must equal the reference's. Before the trials,
+ * the narrowest window (killed after the last kubelet restarted, before its uncordon was recorded) is made by hand on
+ * the reference and finished by a re-run.
  * Trials: KUBESMITH_UPGRADE_KILL_TRIALS (default 3; the issue asks for 10 at least once); seed:
  * KUBESMITH_UPGRADE_KILL_SEED.
- * Results of the 10-trial run: see the commit that added this file and RESULTS below.
+ * Found and fixed by earlier runs: a step the host showed done but a kill left unrecorded stayed out of the record
+ * (seed 2, trials 5 and 9); the re-run's survey took etcd restarting after `kubeadm upgrade apply` for a blocker
+ * (seed 14, trial 7).
+ * 10-trial run, seed 14 (2026-12-07, this commit's code): 26 events; the hand-made window finished; trials killed
+ * during upgrade.backup (6), upgrade.control-plane (1), upgrade.workers (2), 1 finished first (event 25/26 + 876 ms);
+ * all 10 re-runs converged to the reference digests. Earlier time-based runs (kill at a fraction of the reference's
+ * duration; seeds 2 and 14, 22 trials, mostly during upgrade.control-plane) found the two bugs above.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +34,7 @@ const TRIALS = Number(process.env.KUBESMITH_UPGRADE_KILL_TRIALS ?? 3);
 const SEED = Number(process.env.KUBESMITH_UPGRADE_KILL_SEED ?? Date.now() % 100_000);
 const HOSTS = ['cp1', 'w1'];
 const TARGET = '1.34.1';
+const MAX_DELAY_MS = Number(process.env.KUBESMITH_UPGRADE_KILL_MAX_DELAY_MS ?? 1000);
 
 if (!labReady()) console.warn('skipping test/e2e/upgrade-kill.test.ts: needs root and the lab emulators');
 
@@ -99,16 +108,11 @@ describe.skipIf(!labReady())(`kill -9 at ${TRIALS} random moments of an upgrade 
   it('each interrupted upgrade, run again, ends in the state of an uninterrupted one', async () => {
     const rand = random(SEED);
     const ref = await freshCluster();
-    const child = spawnKubesmith(['upgrade', '-i', ref.c.inv, '--yes', '--output', 'json'], ref.cwd);
-    let firstTask = 0;
-    const watchRef = setInterval(() => {
-      if (!firstTask && child.stdout().includes('"type":"task.start"')) firstTask = Date.now();
-    }, 20);
-    const clean = await child.exit;
-    clearInterval(watchRef);
-    const playbookMs = Date.now() - firstTask;
-    expect(clean.code, child.stdout().slice(-4000)).toBe(0);
-    expect(firstTask).toBeGreaterThan(0);
+    const clean = await kubesmith(['upgrade', '-i', ref.c.inv, '--yes', '--output', 'json'], ref.cwd);
+    expect(clean.code, clean.stdout.slice(-4000)).toBe(0);
+    // the moments: the playbook's events (task starts, plans, logs, host outcomes), counted from its first task
+    const events = clean.stdout.slice(clean.stdout.indexOf('"type":"task.start"')).split('\n').length;
+    expect(events).toBeGreaterThan(10);
     const expected = await digest(ref.c);
     expect((expected.cp1 as { nodeVersions: string }).nodeVersions).toBe(`cp1 v${TARGET} unschedulable=\nw1 v${TARGET} unschedulable=`);
 
@@ -127,11 +131,14 @@ describe.skipIf(!labReady())(`kill -9 at ${TRIALS} random moments of an upgrade 
     const failures: string[] = [];
     for (let trial = 1; trial <= TRIALS; trial++) {
       const { c: e, cwd } = await freshCluster();
-      const delay = Math.round(rand() * playbookMs);
+      const event = Math.floor(rand() * events);
+      const delay = Math.round(rand() * MAX_DELAY_MS);
       const run = spawnKubesmith(['upgrade', '-i', e.inv, '--yes', '--output', 'json'], cwd);
       let armed = false;
       const watch = setInterval(() => {
-        if (!armed && run.stdout().includes('"type":"task.start"')) {
+        const out = run.stdout();
+        const at = out.indexOf('"type":"task.start"');
+        if (!armed && at >= 0 && out.slice(at).split('\n').length > event) {
           armed = true;
           setTimeout(() => run.process.kill('SIGKILL'), delay);
         }
@@ -139,10 +146,9 @@ describe.skipIf(!labReady())(`kill -9 at ${TRIALS} random moments of an upgrade 
       const exit = await run.exit;
       clearInterval(watch);
       const lastTask = [...run.stdout().matchAll(/"type":"task\.start","task":"([^"]+)"/g)].pop()?.[1] ?? '(none)';
-      const lastChange = [...run.stdout().matchAll(/"summary":"([^"]{0,80})/g)].pop()?.[1] ?? '';
       report.push(
-        `trial ${trial}: ${delay}/${playbookMs} ms into the playbook: ${
-          exit.signal === 'SIGKILL' ? `killed during ${lastTask} (last change: ${lastChange})` : `finished first, exit ${exit.code}`
+        `trial ${trial}: event ${event + 1}/${events} + ${delay} ms: ${
+          exit.signal === 'SIGKILL' ? `killed during ${lastTask}` : `finished first, exit ${exit.code}`
         }`,
       );
       const rerun = await kubesmith(['upgrade', '-i', e.inv, '--yes'], cwd);
@@ -154,7 +160,7 @@ describe.skipIf(!labReady())(`kill -9 at ${TRIALS} random moments of an upgrade 
       report[report.length - 1] += rerun.code === 0 && same ? ': converged' : ': DID NOT CONVERGE';
       console.log(report.at(-1));
     }
-    console.log(`upgrade kill -9 trials (seed ${SEED}, uninterrupted playbook ${playbookMs} ms):\n${report.join('\n')}`);
+    console.log(`upgrade kill -9 trials (seed ${SEED}, ${events} events in an uninterrupted playbook):\n${report.join('\n')}`);
     expect(failures, failures.join('\n\n')).toEqual([]);
   }, 14_400_000);
 });
