@@ -9,7 +9,7 @@ import { stampOf } from '../engine/stamp.js';
 import { checkCluster } from '../tasks/certs/read.js';
 import { resolveMaxUnavailable, type DrainTimeoutPolicy, type UpgradeRun } from '../upgrade/options.js';
 import { formatSurvey } from '../upgrade/report.js';
-import { survey, type Survey } from '../upgrade/survey.js';
+import { survey, upgradeSteps, type Survey } from '../upgrade/survey.js';
 import { executePlaybook } from './run-playbook.js';
 
 type Flags = Omit<UpgradeRun, 'target' | 'from'>;
@@ -64,7 +64,7 @@ export async function planUpgrade(ctx: CommandContext, flags: Flags): Promise<{ 
   const { hosts } = await ctx.cluster();
   if (ctx.flags.output === 'json') ctx.out.stdout.write(JSON.stringify({ type: 'upgrade.plan', ...s }) + '\n');
   else ctx.out.stdout.write(formatSurvey(s, hosts, flags, { color: ctx.out.color }));
-  const stop = !s.route.ok || s.blockers.length > 0 ? EXIT.usage : s.route.steps.length === 0 ? EXIT.ok : undefined;
+  const stop = !s.route.ok || s.blockers.length > 0 ? EXIT.usage : upgradeSteps(s).length === 0 ? EXIT.ok : undefined;
   return { survey: s, code: stop };
 }
 
@@ -131,7 +131,7 @@ export const upgradeCommand = defineCommand({
     const { survey: s, code } = await planUpgrade(ctx, flags);
     if (code !== undefined || ctx.values.plan === true || !s.route.ok) return code ?? EXIT.ok;
     const { adminDir } = await ctx.cluster();
-    for (const target of s.route.steps) {
+    for (const target of upgradeSteps(s)) {
       const upgrade: UpgradeRun = { ...flags, target, from: s.route.from };
       ctx.out.stderr.write(`upgrading to ${target}\n`);
       const { code: step } = await executePlaybook(ctx, {

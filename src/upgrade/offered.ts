@@ -6,7 +6,9 @@
  * repository signing key is fetched the same way (src/tasks/common/signing-key.ts). pkgs.k8s.io has one repository per
  * minor: a flat deb repository (`<base>/v1.34/deb/Packages`) and an rpm-md one (`<base>/v1.34/rpm/repodata/repomd.xml`
  * → primary.xml.gz), parsed with the bundle's readers (src/bundle/index/). A release counts as offered when kubeadm,
- * kubelet and kubectl all exist at that upstream version for the node's architecture.
+ * kubelet and kubectl all exist at that upstream version for the node's architecture. A cluster mixing distribution
+ * families or architectures reads each one's repository on its first node, and a release counts when every one
+ * offers it (offeredEverywhere).
  */
 import { debPackages } from '../bundle/index/deb.js';
 import { repomdPrimary, rpmPackages } from '../bundle/index/rpm.js';
@@ -94,4 +96,15 @@ export async function offeredVersions(
   const offered = new Map<number, string[]>();
   for (let m = fromMinor; m <= toMinor; m++) offered.set(m, await offeredForMinor(t, source, major, m));
   return offered;
+}
+
+/** Per minor, the releases every one of several sources offers (what every node of a mixed cluster can install). */
+export function offeredEverywhere(all: readonly Offered[]): Offered {
+  const out = new Map<number, string[]>();
+  for (const minor of new Set(all.flatMap((o) => [...o.keys()])))
+    out.set(
+      minor,
+      (all[0]?.get(minor) ?? []).filter((v) => all.every((o) => (o.get(minor) ?? []).includes(v))),
+    );
+  return out;
 }

@@ -4,7 +4,7 @@ import type { Hosts } from '../model/host.js';
 import { painter } from '../ui/output.js';
 import { batches, type UpgradeRun } from './options.js';
 import { describeRoute } from './route.js';
-import type { Survey } from './survey.js';
+import { upgradeSteps, type Survey } from './survey.js';
 
 type Flags = Omit<UpgradeRun, 'target' | 'from'>;
 
@@ -45,6 +45,13 @@ export function formatSurvey(s: Survey, hosts: Hosts, f: Flags, opts: { color: b
     const kubelets = s.nodes.map((n) => `${n.name} ${n.version.replace(/^v/, '')}`).join(', ');
     out.push(`running: kube-apiserver ${s.server}; kubelets: ${kubelets || '(none)'}`);
   }
+  if (s.route.ok && s.unfinished.length) {
+    out.push(
+      '',
+      p('bold', `→ ${s.route.from} (interrupted)`),
+      `  the upgrade to ${s.route.from} stopped before its last step on ${s.unfinished.join(', ')}: their remaining steps run first (each node's record in /var/lib/kubesmith/upgrade/)`,
+    );
+  }
   if (s.route.ok) {
     for (const step of s.route.steps) {
       out.push(
@@ -62,7 +69,7 @@ export function formatSurvey(s: Survey, hosts: Hosts, f: Flags, opts: { color: b
   if (!s.route.ok) out.push(p('red', 'refused: nothing was changed on any host'));
   else if (s.blockers.length)
     out.push(p('red', `${s.blockers.length} blocker(s): the upgrade does not start; nothing was changed on any host`));
-  else if (s.route.steps.length === 0) out.push('nothing to upgrade');
+  else if (upgradeSteps(s).length === 0) out.push('nothing to upgrade');
   else out.push(p('green', 'ready: `kubesmith upgrade -i FILE` runs this route'));
   return out.join('\n') + '\n';
 }

@@ -2,8 +2,10 @@
  * The upgrade survey: everything `plan upgrade` shows and `upgrade` checks before anything changes, read over the
  * command's connections and writing nothing. The running version is the lowest of kube-apiserver's and every node's
  * kubelet (so a half-done upgrade resumes from where its slowest node stands); the route comes from the package
- * repository of the first control plane's distro family; the pre-checks are src/upgrade/checks.ts.
+ * repositories of the cluster's distribution families (each read on one of its nodes; a release counts when all offer
+ * it); the pre-checks are src/upgrade/checks.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Inventory } from '../inventory/schema.js';
 import type { Host, Hosts } from '../model/host.js';
 import type { Transport } from '../transport/types.js';
@@ -25,7 +27,8 @@ import {
   versionSkew,
   type Blocker,
 } from './checks.js';
-import { minorRepository, offeredVersions, type OfferedSource } from './offered.js';
+import { minorRepository, offeredEverywhere, offeredVersions, type OfferedSource } from './offered.js';
+import { parseRecord, recordPath, unfinished } from '../tasks/upgrade/record.js';
 import { planRoute, type Route } from './route.js';
 
 export interface SurveyOptions {
@@ -42,6 +45,17 @@ export interface Survey {
   blockers: Blocker[];
   /** Checks that passed, in words ("3 nodes Ready"). */
   passed: string[];
+  /**
+   * Nodes whose upgrade to the running version began and did not finish (killed after every kubelet reached it, e.g.
+   * before the last uncordon): `upgrade` first finishes that version's steps on them.
+   */
+  unfinished: string[];
+}
+
+/** The versions the upgrade runs, in order: the unfinished running version first (see Survey.unfinished), then the route. */
+export function upgradeSteps(s: Survey): string[] {
+  if (!s.route.ok) return [];
+  return [...(s.unfinished.length ? [s.route.from] : []), ...s.route.steps];
 }
 
 type Connect = (h: Host) => Promise<Transport>;
@@ -84,7 +98,31 @@ function sourceOf(inventory: Inventory, host: Host): OfferedSource {
   return { base: inventory.spec.kubernetes.packageRepository, family: f.os.family === 'rhel' ? 'rhel' : 'debian', arch: f.arch };
 }
 
-async function etcdChecks(inventory: Inventory, hosts: Hosts, connect: Connect): Promise<Blocker[]> {
+/** One package source per distribution family and architecture in the cluster, each with its first node (first control plane's first). */
+function sourcesOf(inventory: Inventory, hosts: Hosts): { source: OfferedSource; host: Host }[] {
+  const bySource = new Map<string, { source: OfferedSource; host: Host }>();
+  for (const h of [hosts.firstControlPlane, ...hosts.all].filter((x) => x.facts)) {
+    const source = sourceOf(inventory, h);
+    const key = `${source.family}/${source.arch}`;
+    if (!bySource.has(key)) bySource.set(key, { source, host: h });
+  }
+  return [...bySource.values()];
+}
+
+/** Hosts whose record of the upgrade to `version` lists completed steps but not the last one (read-only). */
+async function unfinishedNodes(hosts: Hosts, connect: Connect, version: string): Promise<string[]> {
+  const found = await Promise.all(
+    hosts.all
+      .filter((h) => h.facts)
+      .map(async (h) => {
+        const text = await (await connect(h)).readFile(recordPath(version));
+        return unfinished(parseRecord(text === null ? null : text.toString('utf8'), version)) ? [h.name] : [];
+      }),
+  );
+  return found.flat();
+}
+
+async function etcdOnce(inventory: Inventory, hosts: Hosts, connect: Connect): Promise<Blocker[]> {
   const via = await healthyEtcdVia(inventory, hosts, connect);
   if (!via)
     return [
@@ -98,6 +136,22 @@ async function etcdChecks(inventory: Inventory, hosts: Hosts, connect: Connect):
   const missing = hosts.controlPlanes.filter((cp) => !rows.some((r) => r.name === cp.name));
   for (const cp of missing) out.push({ check: 'etcd', node: cp.name, message: `${cp.name} has no etcd member (etcd member list)` });
   return out;
+}
+
+/**
+ * How long the survey waits for the API server and the etcd members to settle: a run killed during `kubeadm upgrade
+ * apply|node` leaves their static pods restarting for a few seconds, and the re-run must not take that for a blocker.
+ */
+export const SETTLE_MS = 45_000;
+
+async function etcdChecks(inventory: Inventory, hosts: Hosts, connect: Connect): Promise<Blocker[]> {
+  const deadline = Date.now() + SETTLE_MS;
+  let found = await etcdOnce(inventory, hosts, connect);
+  while (found.length && Date.now() < deadline) {
+    await sleep(3000);
+    found = await etcdOnce(inventory, hosts, connect);
+  }
+  return found;
 }
 
 async function certChecks(inventory: Inventory, hosts: Hosts, connect: Connect, now: Date): Promise<Blocker[]> {
@@ -165,19 +219,31 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
     route: { ok: false, from: '?', to: target, reason: message },
     blockers,
     passed: [],
+    unfinished: [],
   });
   if (!first.facts) return unreachable(`${first.name} cannot be reached: the running version is unknown`);
   const t = await connect(first);
-  const state = await readCluster(t);
+  let state = await readCluster(t);
+  // the API server restarts after a kill during `kubeadm upgrade apply|node`: give it the time etcd gets
+  const settled = Date.now() + SETTLE_MS;
+  while (!state.server && Date.now() < settled) {
+    await sleep(3000);
+    state = await readCluster(t);
+  }
   if (!state.server) return unreachable(`the API cannot be read on ${first.name} (${state.error})`);
   const from = runningVersion(state.server, state.nodes, names);
-  const source = sourceOf(inventory, first);
   const major = parseKubeVersion(from).major;
   const fromMinor = parseKubeVersion(from).minor;
   const toMinor = Math.max(parseKubeVersion(target).minor, fromMinor);
-  const offered = await offeredVersions(t, source, major, fromMinor, toMinor);
-  const route = planRoute(from, target, offered, (m) => minorRepository(source, major, m));
-  const base: Survey = { target, server: state.server, nodes: state.nodes, route, blockers, passed: [] };
+  // each distribution family's (and architecture's) repository, read on one of its nodes: the route is what all offer
+  const sources = sourcesOf(inventory, hosts);
+  const offered = offeredEverywhere(
+    await Promise.all(sources.map(async (s) => offeredVersions(await connect(s.host), s.source, major, fromMinor, toMinor))),
+  );
+  const where = (m: number) => sources.map((s) => minorRepository(s.source, major, m)).join(' and ');
+  const route = planRoute(from, target, offered, where);
+  const base: Survey = { target, server: state.server, nodes: state.nodes, route, blockers, passed: [], unfinished: [] };
+  if (route.ok) base.unfinished = await unfinishedNodes(hosts, connect, from);
   if (!route.ok || route.steps.length === 0) return base;
 
   const add = (found: Blocker[], passed: string) => (found.length ? blockers.push(...found) : base.passed.push(passed));
@@ -189,9 +255,6 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   add(await diskChecks(hosts, connect), 'at least 2048 MiB free under /var/lib on every node');
   add(await drainChecks(t, hosts), 'every node can be drained (server-side dry run)');
   add(await metricsChecks(t, from, target), `no requested API is removed by ${target}`);
-  add(
-    [],
-    `kubeadm, kubelet, kubectl ${route.steps.join(', ')} offered by ${minorRepository(source, major, toMinor).replace(/\/v[^/]+\//, '/v…/')}`,
-  );
+  add([], `kubeadm, kubelet, kubectl ${route.steps.join(', ')} offered by ${where(toMinor).replace(/\/v\d+\.\d+\//g, '/v…/')}`);
   return base;
 }

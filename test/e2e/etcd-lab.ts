@@ -1,6 +1,6 @@
 /** Lab helpers for the reset/recover/etcd e2e tests: a cluster whose etcd is Debian's real etcd (3.4). */
 import { join } from 'node:path';
-import { labUp, type Lab } from '../lab/lab.js';
+import { labUp, type Lab, type Os } from '../lab/lab.js';
 import { REAL_BIN_DIR } from '../lab/hosts.js';
 import { kubesmith, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
@@ -63,13 +63,13 @@ export interface EtcdLab {
   down(): Promise<void>;
 }
 
-/** Up to 4 hosts: control planes + workers, real etcd opted in on every host, inventory written. */
-export async function upEtcdLab(name: string, cps: string[], workers: string[]): Promise<EtcdLab> {
+/** Control planes + workers (6 in upgrade-ha), real etcd opted in on every host, inventory written; `os`: per host. */
+export async function upEtcdLab(name: string, cps: string[], workers: string[], os: Partial<Record<string, Os>> = {}): Promise<EtcdLab> {
   // Real etcd on (the point of these tests); containerd stays emulated whatever the host count, so image pulls
   // are the lab's fast emulated ones (the real-containerd path is tested by its owner).
   const lab = await labUp({
     name,
-    hosts: [...cps, ...workers].map((n) => ({ name: n })),
+    hosts: [...cps, ...workers].map((n) => ({ name: n, ...(os[n] ? { os: os[n] } : {}) })),
     env: { LAB_REAL_ETCD: '1', LAB_REAL_CONTAINERD: '0' },
   });
   await seedAptKeys(lab);

@@ -94,3 +94,17 @@ export async function hostDigest(lab: Lab, host: string, controlPlane: boolean):
   }
   return digest;
 }
+
+/** host.key: expected → got, for every key whose value differs. */
+export function difference(expected: Record<string, unknown>, got: Record<string, unknown>): string {
+  const lines: string[] = [];
+  for (const host of Object.keys(expected)) {
+    const e = expected[host] as Record<string, unknown>;
+    const g = (got[host] ?? {}) as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(e), ...Object.keys(g)])) {
+      if (JSON.stringify(e[key]) !== JSON.stringify(g[key]))
+        lines.push(`${host} ${key}: expected ${JSON.stringify(e[key])}, got ${JSON.stringify(g[key])}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labDown, labUp, type Lab } from '../lab/lab.js';
-import { hostDigest, spawnKubesmith } from './faults-helpers.js';
+import { difference, hostDigest, spawnKubesmith } from './faults-helpers.js';
 import { kubesmith, labReady, seedAptKeys } from './helpers.js';
 import { bridgeIp, startLabRegistry, type LabRegistry } from './registry.js';
 import { random } from '../lab/helpers/random.js';
@@ -100,17 +100,3 @@ describe.skipIf(!labReady())(`faults: kill -9 at ${TRIALS} random moments of an 
     expect(failures, report.join('\n')).toEqual([]);
   }, 3_600_000);
 });
-
-/** host.key: expected → got, for every key whose value differs. */
-function difference(expected: Record<string, unknown>, got: Record<string, unknown>): string {
-  const lines: string[] = [];
-  for (const host of Object.keys(expected)) {
-    const e = expected[host] as Record<string, unknown>;
-    const g = (got[host] ?? {}) as Record<string, unknown>;
-    for (const key of new Set([...Object.keys(e), ...Object.keys(g)])) {
-      if (JSON.stringify(e[key]) !== JSON.stringify(g[key]))
-        lines.push(`${host} ${key}: expected ${JSON.stringify(e[key])}, got ${JSON.stringify(g[key])}`);
-    }
-  }
-  return lines.join('\n');
-}

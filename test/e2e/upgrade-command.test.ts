@@ -13,13 +13,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../lab/lab.js';
-import { webBudget, webDeployment } from '../lab/workloads.js';
-import { ADMIN, upEtcdLab, waitEtcd, type EtcdLab } from './etcd-lab.js';
-import { kubesmith, labReady, writesIn } from './helpers.js';
+import { webBudget } from '../lab/workloads.js';
+import { upEtcdLab, waitEtcd, type EtcdLab } from './etcd-lab.js';
+import { kubesmith, labReady } from './helpers.js';
+import {
+  allWebAvailable,
+  apiserverNotAfter,
+  deployWeb,
+  kubectlApply,
+  kubectlOn,
+  planUpgradeWrites,
+  upgradeWatched,
+} from './upgrade-helpers.js';
 
 const NAME = 'e2e-upgrade-cmd';
 const NODES = ['cp1', 'w1', 'w2'];
-const app = (image: string) => `${webDeployment(image)}---\n${webBudget(2)}`;
 
 if (!labReady()) console.warn('skipping test/e2e/upgrade-command.test.ts: needs root and the lab emulators');
 
@@ -38,22 +46,7 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
         containerRuntime: { registryMirrors: { 'registry.k8s.io': [c.registry.url], 'ghcr.io': [c.registry.url] } },
       },
     });
-  const kubectl = (args: string) => lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} ${args}`);
-  const notAfter = async () => {
-    const r = await lab.exec('cp1', 'openssl x509 -noout -enddate -in /etc/kubernetes/pki/apiserver.crt');
-    const m = /^notAfter=(.+)$/m.exec(r.stdout);
-    if (!m) throw new Error(`no notAfter in: ${r.stdout}${r.stderr}`);
-    return new Date(m[1]!).getTime();
-  };
-
-  /** Waits (up to 30 s) until the 3 web replicas are available again. */
-  const allAvailable = async () => {
-    for (let i = 0; i < 30; i++) {
-      if ((await kubectl('get deploy web -o jsonpath={.status.availableReplicas}')).stdout.trim() === '3') return true;
-      await new Promise((res) => setTimeout(res, 1000));
-    }
-    return false;
-  };
+  const kubectl = (args: string) => kubectlOn(lab, 'cp1', args);
 
   beforeAll(async () => {
     c = await upEtcdLab(NAME, ['cp1'], ['w1', 'w2']); // real etcd: the backup and the health gates read it
@@ -63,12 +56,7 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
     const run = await kubesmith(['apply', '-i', c.inv, '--output', 'json'], cwd);
     if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`);
     await waitEtcd(lab, 'cp1');
-    // the web pods run the flannel image, which every node pulled already (the lab's pods start once their image is present)
-    const images = (await kubectl("get pods -A -o jsonpath='{.items[*].spec.containers[*].image}'")).stdout.split(/\s+/);
-    const image = images.find((i) => i.includes('flannel-io/flannel:'));
-    if (!image) throw new Error(`no flannel image among the pods' images: ${images.join(' ')}`);
-    const applied = await lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} apply -f - <<'EOF'\n${app(image)}EOF`);
-    if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr}`);
+    await deployWeb(lab, 'cp1', 2);
     inventory('1.34.1');
   }, 1_200_000);
 
@@ -77,37 +65,20 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
   }, 120_000);
 
   it('plan upgrade lists the route and every node, and writes nothing on any host', async () => {
-    const before = lab.hosts.map((h) => lab.journal(h.name).length);
-    const run = await kubesmith(['plan', 'upgrade', '-i', c.inv], cwd);
-    const writes = lab.hosts.flatMap((h, i) => writesIn(lab.journal(h.name).slice(before[i])).map((w) => `${h.name}: ${w}`));
+    const { run, writes, journal } = await planUpgradeWrites(lab, c.inv, cwd);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('1.33.5 → 1.34.1');
     for (const n of NODES) expect(run.stdout, n).toContain(n);
     expect(run.stdout).toMatch(/upgrade apply/);
     expect(writes).toEqual([]);
     // the route was read from the repository index on the first control plane, at pkgs.k8s.io's real path
-    expect(lab.journal('cp1').slice(before[0]).join('\n')).toContain('https://pkgs.k8s.io/core:/stable:/v1.34/deb/Packages');
+    expect(journal('cp1').join('\n')).toContain('https://pkgs.k8s.io/core:/stable:/v1.34/deb/Packages');
   }, 300_000);
 
   it('upgrade: every node Ready at 1.34.1, packages held, certificates renewed, never fewer than 2 web replicas', async () => {
-    const expiryBefore = await notAfter();
-    expect(await allAvailable()).toBe(true);
-    const seen: number[] = [];
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        const r = await kubectl('get deploy web -o jsonpath={.status.availableReplicas}');
-        if (r.code === 0 && /^\d+$/.test(r.stdout.trim())) seen.push(Number(r.stdout.trim()));
-        await new Promise((res) => setTimeout(res, 1000));
-      }
-    })();
-    let run: Awaited<ReturnType<typeof kubesmith>>;
-    try {
-      run = await kubesmith(['upgrade', '-i', c.inv, '--yes', '--drain-timeout', '120s'], cwd);
-    } finally {
-      polling = false;
-      await poller;
-    }
+    const expiryBefore = await apiserverNotAfter(lab, 'cp1');
+    expect(await allWebAvailable(lab, 'cp1')).toBe(true);
+    const { run, seen } = await upgradeWatched(lab, c.inv, cwd, ['--drain-timeout', '120s']);
     expect(run.code, `${run.stdout.slice(-6000)}\n${run.stderr.slice(-3000)}`).toBe(0);
 
     const nodes = await kubectl('get nodes --no-headers');
@@ -117,11 +88,11 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
       expect(v.stdout.split('\n').slice(0, 2), n).toEqual(['1.34.1', '1.34.1']);
       expect(v.stdout, n).toMatch(/kubeadm[\s\S]*kubectl[\s\S]*kubelet/);
     }
-    expect(await notAfter()).toBeGreaterThan(expiryBefore);
+    expect(await apiserverNotAfter(lab, 'cp1')).toBeGreaterThan(expiryBefore);
     // the poller ran during the upgrade, and the budget held: at least 2 of the 3 replicas available at every sample
     expect(seen.length).toBeGreaterThan(0);
     expect(Math.min(...seen), seen.join(' ')).toBeGreaterThanOrEqual(2);
-    expect(await allAvailable()).toBe(true); // the last replacement pod starts a few seconds after the upgrade
+    expect(await allWebAvailable(lab, 'cp1')).toBe(true); // the last replacement pod starts a few seconds after the upgrade
   }, 1_200_000);
 
   it('a budget that can never be satisfied stops the upgrade at that worker, named, and leaves every node schedulable', async () => {
@@ -133,8 +104,7 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
       while (watching) {
         const cp = await kubectl('get node cp1 --no-headers');
         if (/\sv1\.34\.2$/m.test(cp.stdout)) {
-          const r = await lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} apply -f - <<'EOF'\n${webBudget(3)}EOF`);
-          if (r.code !== 0) throw new Error(`kubectl apply (pdb): ${r.stderr}`);
+          await kubectlApply(lab, 'cp1', webBudget(3));
           return true;
         }
         await new Promise((res) => setTimeout(res, 300));

@@ -14,45 +14,72 @@ import { fileAction } from '../common/files.js';
 import { kubectl } from '../common/cluster.js';
 import { ensureFreshPackageIndex, markPackageIndexStale } from '../common/package-index.js';
 import type { UpgradeRun } from '../../upgrade/options.js';
-import { markDone, parseRecord, recordPath, type NodeStep, type UpgradeRecord } from './record.js';
+import { markDone, noteDone, parseRecord, recordPath, type NodeStep, type UpgradeRecord } from './record.js';
 
 export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
+/** The static pods `kubeadm upgrade apply|node` rewrites, in its order (etcd's tag is not Kubernetes' version). */
+export const CONTROL_PLANE_COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+const manifestPath = (component: string) => `/etc/kubernetes/manifests/${component}.yaml`;
 
-/** The tag of the kube-apiserver image in its static pod manifest ("v1.34.1"), or undefined. */
-export function manifestVersion(manifest: string | null): string | undefined {
-  return manifest ? /^\s*image:\s*\S*\/kube-apiserver:v?(\d+\.\d+\.\d+)\s*$/m.exec(manifest)?.[1] : undefined;
+/** The tag of a component's image in its static pod manifest ("v1.34.1" → "1.34.1"), or undefined. */
+export function manifestVersion(manifest: string | null, component = 'kube-apiserver'): string | undefined {
+  return manifest ? new RegExp(`^\\s*image:\\s*\\S*/${component}:v?(\\d+\\.\\d+\\.\\d+)\\s*$`, 'm').exec(manifest)?.[1] : undefined;
 }
 
-/** What the node looks like before its steps: its record, package versions and holds, the apiserver manifest's tag. */
+/** The version every control plane static pod names, when they all name the same one. */
+export function staticPodsVersion(manifests: readonly (string | null)[]): string | undefined {
+  const tags = CONTROL_PLANE_COMPONENTS.map((c, i) => manifestVersion(manifests[i] ?? null, c));
+  return tags.every((t) => t !== undefined && t === tags[0]) ? tags[0] : undefined;
+}
+
+/** kubernetesVersion of the ClusterConfiguration in the kubeadm-config ConfigMap ("v1.34.1" → "1.34.1"), or undefined. */
+export function clusterConfigVersion(text: string): string | undefined {
+  return /^kubernetesVersion:\s*["']?v?(\d+\.\d+\.\d+)["']?\s*$/m.exec(text)?.[1];
+}
+
+/** What the node looks like before its steps: its record, package versions and holds, its static pods' version. */
 export interface NodeState {
   record: UpgradeRecord;
   versions: Map<string, { version: string; held: boolean }>;
   repository: string | null;
-  apiserver?: string;
+  /** The version all control plane static pod manifests name (control planes; undefined while they differ). */
+  staticPods?: string;
+  /** The cluster's version in kubeadm-config (read on the first control plane only). */
+  cluster?: string;
 }
 
 export async function readNodeState(ctx: TaskContext, target: string): Promise<NodeState> {
   const distro = ctx.host.requireDistro();
-  const [rec, pkgs, repo, manifest] = await lookups(ctx.transport, [
+  const first = ctx.host.name === ctx.hosts.firstControlPlane.name;
+  const clusterConfig = kubectl('-n', 'kube-system', 'get', 'configmap', 'kubeadm-config', '-o', 'jsonpath={.data.ClusterConfiguration}');
+  const [rec, pkgs, repo, ...manifests] = await lookups(ctx.transport, [
     read(recordPath(target)),
     run(distro.packageStates([...kubernetesPackages])),
     read(distro.kubernetesRepoPath),
-    read(APISERVER_MANIFEST),
+    ...CONTROL_PLANE_COMPONENTS.map((c) => read(manifestPath(c))),
   ]);
   const state: NodeState = {
     record: parseRecord(rec, target),
     versions: distro.parsePackageStates(pkgs.stdout),
     repository: repo,
   };
-  const tag = manifestVersion(manifest);
-  if (tag) state.apiserver = tag;
+  const pods = staticPodsVersion(manifests as (string | null)[]);
+  if (pods) state.staticPods = pods;
+  if (first) {
+    const cfg = await ctx.transport.exec(clusterConfig, { allowFailure: true, timeoutMs: 60_000 });
+    const cluster = cfg.code === 0 ? clusterConfigVersion(cfg.stdout) : undefined; // API down: unknown, apply runs
+    if (cluster) state.cluster = cluster;
+  }
   return state;
 }
 
-const at = (state: NodeState, pkg: string, version: string) => {
-  const v = state.versions.get(pkg)?.version ?? '';
-  return (v === version || v.startsWith(`${version}-`)) && !!state.versions.get(pkg)?.held;
-};
+/** Is `pkg` installed at `version` and held (rpm distros hold with the repository file's exclude=, which packageSteps keeps)? */
+function at(ctx: TaskContext, state: NodeState, pkg: string, version: string): boolean {
+  const s = state.versions.get(pkg);
+  const v = s?.version ?? '';
+  const heldByRepository = ctx.host.requireDistro().holdPackages([pkg]) === undefined;
+  return (v === version || v.startsWith(`${version}-`)) && (heldByRepository || !!s?.held);
+}
 
 /** A step's action that records itself when done. */
 function step(ctx: TaskContext, state: NodeState, name: NodeStep, summary: string, runStep: () => Promise<void>): Action {
@@ -82,7 +109,9 @@ export async function packageSteps(ctx: TaskContext, state: NodeState, target: s
     {},
     state.repository,
   );
-  if (repo)
+  if (!repo)
+    noteDone(state.record, 'repository'); // the host has it (a kill may have come before its record)
+  else
     out.push(
       step(
         ctx,
@@ -92,9 +121,8 @@ export async function packageSteps(ctx: TaskContext, state: NodeState, target: s
         async () => (await repo.run(), markPackageIndexStale(ctx)),
       ),
     );
-  if (!at(state, 'kubeadm', target)) {
-    out.push(step(ctx, state, 'kubeadm', `install kubeadm ${target} (held)`, () => installHeld(ctx, ['kubeadm'], target)));
-  }
+  if (at(ctx, state, 'kubeadm', target)) noteDone(state.record, 'kubeadm');
+  else out.push(step(ctx, state, 'kubeadm', `install kubeadm ${target} (held)`, () => installHeld(ctx, ['kubeadm'], target)));
   return out;
 }
 
@@ -103,7 +131,10 @@ export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: Upgrad
   if (state.record.done.includes('kubeadm-upgrade')) return undefined;
   const renewal = u.certificateRenewal ? [] : ['--certificate-renewal=false'];
   if (first) {
-    if (state.apiserver === u.target) return undefined; // the control plane runs the target already: never apply twice
+    // Done (never applied twice) when every static pod names the target and kubeadm-config was uploaded with it (its
+    // upload-config phase runs after the control-plane phase). A kubeadm whose SSH session died with us dies at its
+    // next line (SIGPIPE) and leaves the apply half done: then it runs again (the cluster's own version is allowed).
+    if (state.staticPods === u.target && state.cluster === u.target) return void noteDone(state.record, 'kubeadm-upgrade');
     // kubeadm upgrade apply pulls every image of the target in its preflight, before it rewrites any manifest
     // ("[upgrade/preflight] Pulling images required for setting up a Kubernetes cluster"): the images are on the
     // node before anything changes, from the repository the cluster's ClusterConfiguration names.
@@ -117,8 +148,8 @@ export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: Upgrad
       },
     );
   }
-  // a control plane whose kube-apiserver manifest names the target has run it (a worker re-runs it: it is idempotent)
-  if (ctx.host.isControlPlane && state.apiserver === u.target) return undefined;
+  // a control plane whose static pods all name the target has run it (a worker re-runs it: it is idempotent)
+  if (ctx.host.isControlPlane && state.staticPods === u.target) return void noteDone(state.record, 'kubeadm-upgrade');
   return step(ctx, state, 'kubeadm-upgrade', `kubeadm upgrade node${renewal.length ? ' --certificate-renewal=false' : ''}`, async () => {
     await ctx.transport.exec(['kubeadm', 'upgrade', 'node', ...renewal], { timeoutMs: 1_800_000 });
   });
@@ -126,7 +157,7 @@ export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: Upgrad
 
 /** kubelet and kubectl at the exact version, held; the kubelet restarted on the new binary. */
 export function kubeletStep(ctx: TaskContext, state: NodeState, target: string): Action | undefined {
-  if (state.record.done.includes('kubelet') && at(state, 'kubelet', target) && at(state, 'kubectl', target)) return undefined;
+  if (state.record.done.includes('kubelet') && at(ctx, state, 'kubelet', target) && at(ctx, state, 'kubectl', target)) return undefined;
   return step(ctx, state, 'kubelet', `install kubelet and kubectl ${target} (held), restart the kubelet`, async () => {
     await installHeld(ctx, ['kubelet', 'kubectl'], target);
     await ctx.transport.exec(['systemctl', 'daemon-reload']);

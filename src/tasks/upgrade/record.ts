@@ -30,14 +30,25 @@ export function parseRecord(text: string | null, target: string): UpgradeRecord 
   }
 }
 
+/** Did this node begin the upgrade and stop before its last step (the uncordon)? */
+export const unfinished = (r: UpgradeRecord) => r.done.length > 0 && !r.done.includes('uncordon');
+
 export async function readRecord(t: Transport, target: string): Promise<UpgradeRecord> {
   const buf = await t.readFile(recordPath(target));
   return parseRecord(buf === null ? null : buf.toString('utf8'), target);
 }
 
-/** Mark `step` done (kept in NODE_STEPS order). */
-export async function markDone(t: Transport, record: UpgradeRecord, step: NodeStep): Promise<void> {
+/**
+ * Note in memory that `step` is done (kept in NODE_STEPS order), e.g. when the host shows a step done whose record a
+ * kill prevented: the next markDone writes it with its own step.
+ */
+export function noteDone(record: UpgradeRecord, step: NodeStep): void {
   if (!record.done.includes(step)) record.done = NODE_STEPS.filter((s) => s === step || record.done.includes(s));
+}
+
+/** Mark `step` done and write the record. */
+export async function markDone(t: Transport, record: UpgradeRecord, step: NodeStep): Promise<void> {
+  noteDone(record, step);
   await t.exec(['install', '-d', '-m', '0755', UPGRADE_RECORD_DIR]);
   await t.writeFile(recordPath(record.target), JSON.stringify(record) + '\n', { mode: '0644' });
 }

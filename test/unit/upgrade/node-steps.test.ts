@@ -6,9 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { upgradeControlPlane } from '../../../src/tasks/upgrade/control-plane.js';
 import { recordPath } from '../../../src/tasks/upgrade/record.js';
-import { APISERVER_MANIFEST, drainFailure, manifestVersion } from '../../../src/tasks/upgrade/node-steps.js';
+import {
+  APISERVER_MANIFEST,
+  clusterConfigVersion,
+  drainFailure,
+  manifestVersion,
+  staticPodsVersion,
+} from '../../../src/tasks/upgrade/node-steps.js';
 import type { RecordingTransport } from '../../../src/transport/recording.js';
-import { manifest, run, simulate, TARGET } from './simulated-host.js';
+import { manifest, run, setStaticPods, simulate, TARGET } from './simulated-host.js';
 import { harness } from '../tasks/helpers/context.js';
 import { makeInventory } from '../tasks/helpers/inventory.js';
 
@@ -20,7 +26,9 @@ const inventory = () =>
   ]);
 
 const kinds = (t: RecordingTransport) =>
-  t.commands.filter((c) => !/^(dpkg-query|install -d)/.test(c)).map((c) => c.replace(/^kubectl --kubeconfig \S+ /, 'kubectl '));
+  t.commands
+    .filter((c) => !/^(dpkg-query|install -d|kubectl --kubeconfig \S+ -n kube-system get configmap)/.test(c))
+    .map((c) => c.replace(/^kubectl --kubeconfig \S+ /, 'kubectl '));
 
 describe('upgrade.control-plane', () => {
   it('first control plane: repository, kubeadm, images then upgrade apply, drain, kubelet+kubectl held, restart, uncordon', async () => {
@@ -64,11 +72,11 @@ describe('upgrade.control-plane', () => {
     expect(await upgradeControlPlane.check(h.ctx('cp1'))).toEqual({ status: 'ok' });
   });
 
-  it('a re-run after a kill between `kubeadm upgrade apply` and its record never applies again: the manifest says it is done', async () => {
+  it('a re-run after a kill between `kubeadm upgrade apply` and its record never applies again: the cluster says it is done', async () => {
     const h = harness(inventory(), { options: { upgrade: run() } });
     const t = h.t('cp1');
-    simulate(t, '1.33.5');
-    t.setFile(APISERVER_MANIFEST, manifest(TARGET)); // apply finished, the record was never written
+    simulate(t, '1.33.5').cluster.version = TARGET; // apply finished (kubeadm-config uploaded), the record was never written
+    setStaticPods(t, TARGET);
     t.setFile(recordPath(TARGET), JSON.stringify({ target: TARGET, done: ['repository', 'kubeadm'] }));
     const check = await upgradeControlPlane.check(h.ctx('cp1'));
     const summaries = check.status === 'change' ? check.changes.map((c) => c.summary) : [];
@@ -76,11 +84,40 @@ describe('upgrade.control-plane', () => {
     expect(summaries).toContain('cordon and drain cp1 (PodDisruptionBudgets honoured, timeout 120s)');
   });
 
+  it('steps the host shows done but a kill left unrecorded (repository, kubeadm) are recorded with the next step', async () => {
+    const h = harness(inventory(), { options: { upgrade: run() } });
+    const t = h.t('cp1');
+    const db = simulate(t, '1.33.5');
+    t.setFile(
+      '/etc/apt/sources.list.d/kubernetes.list',
+      'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /\n',
+    );
+    db.set('kubeadm', { version: '1.34.1-1.1', held: true }); // installed and held; killed before its record
+    const check = await upgradeControlPlane.check(h.ctx('cp1'));
+    const changes = check.status === 'change' ? check.changes : [];
+    expect(changes[0]?.summary).toBe('kubeadm upgrade apply v1.34.1 (images pulled first)');
+    await upgradeControlPlane.apply(h.ctx('cp1'), changes.slice(0, 1));
+    expect(JSON.parse(t.fileText(recordPath(TARGET))!).done).toEqual(['repository', 'kubeadm', 'kubeadm-upgrade']);
+  });
+
+  it('a half-done apply (kubeadm killed after the API server manifest, before kubeadm-config) runs again', async () => {
+    for (const done of ['apiserver', 'static pods'] as const) {
+      const h = harness(inventory(), { options: { upgrade: run() } });
+      const t = h.t('cp1');
+      simulate(t, '1.33.5');
+      if (done === 'apiserver') t.setFile(APISERVER_MANIFEST, manifest(TARGET));
+      else setStaticPods(t, TARGET); // every static pod, but kubeadm-config still names 1.33.5
+      const check = await upgradeControlPlane.check(h.ctx('cp1'));
+      const summaries = check.status === 'change' ? check.changes.map((c) => c.summary) : [];
+      expect(summaries, done).toContain('kubeadm upgrade apply v1.34.1 (images pulled first)');
+    }
+  });
+
   it('a re-run after a recorded drain continues with the kubelet and does not drain again', async () => {
     const h = harness(inventory(), { options: { upgrade: run() } });
     const t = h.t('cp1');
     simulate(t, '1.33.5');
-    t.setFile(APISERVER_MANIFEST, manifest(TARGET));
+    setStaticPods(t, TARGET);
     t.setFile(recordPath(TARGET), JSON.stringify({ target: TARGET, done: ['repository', 'kubeadm', 'kubeadm-upgrade', 'drain'] }));
     const check = await upgradeControlPlane.check(h.ctx('cp1'));
     expect(check.status === 'change' && check.changes.map((c) => c.summary)).toEqual([
@@ -108,11 +145,14 @@ describe('upgrade.control-plane', () => {
     ]);
   });
 
-  it('another control plane whose manifest names the target has run `kubeadm upgrade node`: not again', async () => {
+  it('another control plane whose static pods all name the target has run `kubeadm upgrade node`: not again; half done: again', async () => {
     const h = harness(inventory(), { options: { upgrade: run() } });
     const t = h.t('cp2');
     simulate(t, '1.33.5');
-    t.setFile(APISERVER_MANIFEST, manifest(TARGET));
+    t.setFile(APISERVER_MANIFEST, manifest(TARGET)); // killed after the API server, before the controller-manager
+    const half = await upgradeControlPlane.check(h.ctx('cp2'));
+    expect(half.status === 'change' && half.changes.map((c) => c.summary)).toContain('kubeadm upgrade node');
+    setStaticPods(t, TARGET);
     const check = await upgradeControlPlane.check(h.ctx('cp2'));
     expect(check.status === 'change' && check.changes.map((c) => c.summary).filter((s) => s.includes('kubeadm upgrade'))).toEqual([]);
   });
@@ -135,9 +175,17 @@ describe('upgrade.control-plane', () => {
   });
 });
 
-describe('manifestVersion', () => {
-  it('the kube-apiserver image tag of the static pod manifest', () => {
+describe('manifestVersion, staticPodsVersion, clusterConfigVersion', () => {
+  it('a component image tag in its static pod manifest; one version only when every control plane pod names it', () => {
     expect(manifestVersion(manifest('1.34.1'))).toBe('1.34.1');
+    expect(manifestVersion(manifest('1.34.1', 'kube-scheduler'), 'kube-scheduler')).toBe('1.34.1');
+    expect(manifestVersion(manifest('1.34.1', 'kube-scheduler'))).toBeUndefined();
+    const pods = (v: string[]) => ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c, i) => manifest(v[i]!, c));
+    expect(staticPodsVersion(pods(['1.34.1', '1.34.1', '1.34.1']))).toBe('1.34.1');
+    expect(staticPodsVersion(pods(['1.34.1', '1.33.5', '1.33.5']))).toBeUndefined();
+    expect(staticPodsVersion([manifest('1.34.1'), null, null])).toBeUndefined();
+    expect(clusterConfigVersion('apiServer: {}\nkubernetesVersion: v1.34.1\nnetworking: {}\n')).toBe('1.34.1');
+    expect(clusterConfigVersion('apiVersion: kubeadm.k8s.io/v1beta4\n')).toBeUndefined();
     expect(manifestVersion('image: registry.k8s.io/etcd:3.6.4-0\n')).toBeUndefined();
     expect(manifestVersion(null)).toBeUndefined();
   });

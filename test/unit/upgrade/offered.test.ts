@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offeredForMinor, offeredInDeb, offeredVersions } from '../../../src/upgrade/offered.js';
+import { offeredEverywhere, offeredForMinor, offeredInDeb, offeredVersions } from '../../../src/upgrade/offered.js';
 import { RecordingTransport } from '../../../src/transport/recording.js';
 import { startMirror, type Mirror } from '../../lab/mirror.js';
 
@@ -65,5 +65,26 @@ describe('offeredForMinor, read with curl on the node', () => {
     const all = await offeredVersions(t, { family: 'debian', arch: 'amd64', base: 'https://pkgs.k8s.io/core:/stable:' }, 1, 33, 34);
     expect(all.get(34)).toEqual([]);
     expect(all.get(33)!.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a cluster mixing distribution families', () => {
+  it('offers, per minor, only the releases every family repository offers', () => {
+    const deb = new Map([
+      [33, ['1.33.5', '1.33.6', '1.33.7']],
+      [34, ['1.34.0', '1.34.1']],
+    ]);
+    const rpm = new Map([
+      [33, ['1.33.5', '1.33.6']],
+      [34, ['1.34.0', '1.34.1', '1.34.2']],
+    ]);
+    expect(offeredEverywhere([deb, rpm])).toEqual(
+      new Map([
+        [33, ['1.33.5', '1.33.6']],
+        [34, ['1.34.0', '1.34.1']],
+      ]),
+    );
+    expect(offeredEverywhere([deb])).toEqual(deb);
+    expect(offeredEverywhere([deb, new Map([[34, ['1.34.1']]])]).get(33)).toEqual([]);
   });
 });

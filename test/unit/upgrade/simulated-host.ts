@@ -1,11 +1,15 @@
 /** A simulated Debian node for the upgrade tasks' unit tests (recording transport). */
 import type { RecordingTransport } from '../../../src/transport/recording.js';
-import { APISERVER_MANIFEST } from '../../../src/tasks/upgrade/node-steps.js';
 import type { UpgradeRun } from '../../../src/upgrade/options.js';
 
 export const TARGET = '1.34.1';
-export const manifest = (v: string) =>
-  `spec:\n  containers:\n  - command:\n    - kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v${v}\n`;
+export const manifest = (v: string, component = 'kube-apiserver') =>
+  `spec:\n  containers:\n  - command:\n    - ${component}\n    image: registry.k8s.io/${component}:v${v}\n`;
+const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+/** Every control plane static pod manifest at `v` (what `kubeadm upgrade apply|node` leaves). */
+export function setStaticPods(t: RecordingTransport, v: string): void {
+  for (const c of COMPONENTS) t.setFile(`/etc/kubernetes/manifests/${c}.yaml`, manifest(v, c));
+}
 export const run = (over: Partial<UpgradeRun> = {}): UpgradeRun => ({
   target: TARGET,
   from: '1.33.5',
@@ -17,10 +21,14 @@ export const run = (over: Partial<UpgradeRun> = {}): UpgradeRun => ({
   ...over,
 });
 
-/** A Debian control plane at `from`: dpkg-query, apt-get install, apt-mark hold, kubeadm and kubectl behave. */
+/**
+ * A Debian control plane at `from`: dpkg-query, apt-get install, apt-mark hold, kubeadm and kubectl behave; the
+ * package DB is returned, with `cluster`: kubeadm-config's version.
+ */
 export function simulate(t: RecordingTransport, from: string) {
   const db = new Map(['kubeadm', 'kubelet', 'kubectl'].map((p) => [p, { version: `${from}-1.1`, held: true }]));
-  t.setFile(APISERVER_MANIFEST, manifest(from));
+  setStaticPods(t, from);
+  const cluster = { version: from }; // kubeadm-config's ClusterConfiguration
   t.setFile(
     '/etc/apt/sources.list.d/kubernetes.list',
     `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${from.split('.').slice(0, 2).join('.')}/deb/ /\n`,
@@ -44,10 +52,17 @@ export function simulate(t: RecordingTransport, from: string) {
       {}
     ),
   );
-  t.allow(/^kubeadm upgrade apply /, (c) => (t.setFile(APISERVER_MANIFEST, manifest(/apply v(\S+)/.exec(c.command)![1]!)), {}));
+  t.allow(/^kubeadm upgrade apply /, (c) => {
+    cluster.version = /apply v(\S+)/.exec(c.command)![1]!;
+    setStaticPods(t, cluster.version);
+    return {};
+  });
   t.allow(/^kubeadm upgrade node/, {});
+  t.allow(/^kubectl --kubeconfig \S+ -n kube-system get configmap kubeadm-config /, () => ({
+    stdout: `apiServer: {}\nkubernetesVersion: v${cluster.version}\nnetworking: {}\n`,
+  }));
   t.allow(/^kubectl --kubeconfig \S+ (drain|uncordon) /, {});
   t.allow(/^systemctl (daemon-reload|restart kubelet)$/, {});
   t.allow(/^install -d -m 0755 \/var\/lib\/kubesmith\/upgrade$/, {});
-  return db;
+  return Object.assign(db, { cluster });
 }
