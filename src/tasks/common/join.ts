@@ -29,18 +29,31 @@ export function joinTask(id: string, title: string, controlPlane: boolean): Task
     id,
     title,
     async plan(ctx) {
-      const [kubelet, leftover] = await lookups(ctx.transport, [
+      const [kubelet, leftover, running] = await lookups(ctx.transport, [
         run(['test', '-e', KUBELET_CONF]),
         run(['test', '-e', KUBEADM_JOIN_CONFIG]),
+        run(['systemctl', 'is-active', '--quiet', 'kubelet']),
       ]);
       if (kubelet.code === 0) {
-        // A run killed during the join can leave its config, which holds the bootstrap token.
-        if (leftover.code !== 0) return [];
+        // A run killed during the join can leave its config, which holds the bootstrap token, and a kubelet.conf
+        // without the kubelet that kubeadm's kubelet-start phase would have started (it registers the Node).
         return [
-          action(
-            `remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`,
-            async () => void (await ctx.transport.exec(['rm', '-f', KUBEADM_JOIN_CONFIG])),
-          ),
+          ...(leftover.code === 0
+            ? [
+                action(
+                  `remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`,
+                  async () => void (await ctx.transport.exec(['rm', '-f', KUBEADM_JOIN_CONFIG])),
+                ),
+              ]
+            : []),
+          ...(running.code !== 0
+            ? [
+                action(
+                  `start the kubelet: ${KUBELET_CONF} is there but the kubelet is not running (a join stopped before it started it)`,
+                  async () => void (await ctx.transport.exec(['systemctl', 'start', 'kubelet'])),
+                ),
+              ]
+            : []),
         ];
       }
       const as = controlPlane ? 'a control plane' : 'a worker';

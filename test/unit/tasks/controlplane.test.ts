@@ -187,13 +187,17 @@ describe('joins', () => {
     return { inv, h, cp1, tokens, keys };
   }
 
-  function joiner(h: ReturnType<typeof cluster>['h'], name: string, seen: string[]) {
+  /** A host that joins: kubeadm join writes kubelet.conf and starts the kubelet; `kubelet` is its state before. */
+  function joiner(h: ReturnType<typeof cluster>['h'], name: string, seen: string[], kubelet = { active: false }) {
     const t = memoryFs(h.t(name));
     t.allow('kubeadm join --config /etc/kubernetes/kubesmith/kubeadm-join.yaml', () => {
       seen.push(t.fileText(KUBEADM_JOIN_CONFIG)!);
       t.setFile('/etc/kubernetes/kubelet.conf', 'x');
+      kubelet.active = true;
       return {};
     });
+    t.allow('systemctl is-active --quiet kubelet', () => ({ code: kubelet.active ? 0 : 3 }));
+    t.allow('systemctl start kubelet', () => ((kubelet.active = true), {}));
     return t;
   }
 
@@ -241,15 +245,28 @@ describe('joins', () => {
 
   it('an already joined host is ok without touching the first control plane', async () => {
     const { h, cp1 } = cluster();
-    const w = joiner(h, 'w1', []);
+    const w = joiner(h, 'w1', [], { active: true });
     w.setFile('/etc/kubernetes/kubelet.conf', 'x');
     expect(await workerJoin.check(h.ctx('w1'))).toEqual({ status: 'ok' });
     expect(cp1.calls).toEqual([]);
   });
 
+  it('a joined host whose kubelet is not running (a join killed before its kubelet-start phase) gets the kubelet started', async () => {
+    const { h, cp1 } = cluster();
+    const kubelet = { active: false };
+    const w = joiner(h, 'w1', [], kubelet);
+    w.setFile('/etc/kubernetes/kubelet.conf', 'x');
+    const changes = await converge(workerJoin, h.ctx('w1'), [w, cp1]);
+    expect(changes.map((c) => c.summary)).toEqual([
+      'start the kubelet: /etc/kubernetes/kubelet.conf is there but the kubelet is not running (a join stopped before it started it)',
+    ]);
+    expect(kubelet.active).toBe(true);
+    expect(cp1.calls).toEqual([]);
+  });
+
   it('a joined host with a leftover join config (a killed run; it holds the token) only removes that file', async () => {
     const { h, cp1 } = cluster();
-    const w = joiner(h, 'w1', []);
+    const w = joiner(h, 'w1', [], { active: true });
     w.setFile('/etc/kubernetes/kubelet.conf', 'x').setFile(KUBEADM_JOIN_CONFIG, 'token: abcdef.0123456789abcdef');
     const changes = await converge(workerJoin, h.ctx('w1'), [w, cp1]);
     expect(changes.map((c) => c.summary)).toEqual([`remove the leftover ${KUBEADM_JOIN_CONFIG} (it holds a bootstrap token)`]);
