@@ -83,9 +83,12 @@ export function notReadyReason(c: Cluster, n: KubeNode): string | undefined {
   return undefined;
 }
 
-/** Kubelet "runs" when its unit is active, it has a config, and swap does not stop it. */
-export function kubeletRunning(): boolean {
-  if (!serviceActive('kubelet')) return false;
+/**
+ * Kubelet "runs" when its unit is active, it has a config, and swap does not stop it. `starting`: asked by the unit's
+ * own start hook, which has just accepted the start (the unit turns active when the hook returns).
+ */
+export function kubeletRunning(starting = false): boolean {
+  if (!starting && !serviceActive('kubelet')) return false;
   const text = readText(KUBELET_CONFIG);
   if (!text) return false;
   // what kubeadm writes is a mapping (truthy): parse it (loading yaml costs ~30 ms) only when failSwapOn matters
@@ -152,14 +155,17 @@ function kubeVipAddresses(): string[] {
   return [address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`];
 }
 
-/** lab-node-sync: publish this node's status; let the CNI DaemonSet write its config when it can run. */
-export function syncNode(): string | undefined {
+/**
+ * lab-node-sync: publish this node's status; let the CNI DaemonSet write its config when it can run. `starting`: from
+ * the kubelet's start hook, which registers the Node and posts its first status as the real kubelet does on start.
+ */
+export function syncNode(starting = false): string | undefined {
   const local = localCluster();
   if (!local) return undefined;
   const snapshot = loadState().clusters[local.id];
   const node = snapshot && Object.values(snapshot.nodes).find((n) => n.host === hostName());
   if (!snapshot || !node) return undefined;
-  const active = kubeletRunning();
+  const active = kubeletRunning(starting);
   const images = runtimeImages(node.criSocket);
   const cni = cniDaemonSet(snapshot);
   if (active && cni && podImages(cni.obj).every((i) => imagePresent(images, i))) {
@@ -221,11 +227,15 @@ export function kubeletStart(): number {
   const client = clientState(c);
   if (client.valid) {
     registerThisNode(c);
+    syncNode(true);
     return 0;
   }
   const nodeName = Object.values(c.nodes).find((n) => n.host === hostName())?.name ?? hostName();
   const failed = tlsBootstrap(c, nodeName);
-  if (!failed) registerThisNode(loadState().clusters[c.id] ?? c);
+  if (!failed) {
+    registerThisNode(loadState().clusters[c.id] ?? c);
+    syncNode(true);
+  }
   const log = [
     `E kubelet bootstrap.go:266] ${client.problem}`,
     ...(failed ? [`E kubelet run.go:74] "command failed" err="${failed}"`] : []),
