@@ -83,7 +83,7 @@ describe.skipIf(!labReady())('apply: Debian, 1 control plane + 2 workers, flanne
     const flannel = parseAllDocuments(lab.readFile('cp1', '/etc/kubernetes/kubesmith/kube-flannel.yaml') ?? '').map((d) => d.toJS());
     expect(JSON.parse(flannel[4].data['net-conf.json'])).toMatchObject({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } });
     expect(lab.readFile('w1', '/etc/kubernetes/kubesmith/kubeadm-join.yaml')).toBeNull();
-    const local = join(process.cwd(), '.kubesmith', NAME, 'admin.conf');
+    const local = join(process.cwd(), '.kubesmith', lab.name, 'admin.conf'); // the instance name carries LAB_INSTANCE_PREFIX
     expect(existsSync(local)).toBe(true);
     expect(statSync(local).mode & 0o777).toBe(0o600);
     expect(parse(lab.readFile('cp1', '/root/.kube/config') ?? '').kind).toBe('Config');
