@@ -122,7 +122,8 @@ describe.skipIf(!labReady())('apply: Ubuntu 22.04, docker + cri-dockerd, 1 contr
   it('the text output ends with the summary; a second apply changes nothing', async () => {
     const text = await kubesmith(['apply', '-i', inv]);
     expect(text.code, text.stderr + text.stdout.slice(-3000)).toBe(0);
-    expect(text.stdout).toMatch(/CLUSTER e2e-apply-docker\n {2}NAME +ROLES +STATUS +VERSION\n/);
+    // the cluster is named after the lab instance (LAB_INSTANCE_PREFIX included)
+    expect(text.stdout).toMatch(new RegExp(`CLUSTER ${lab.name}\\n {2}NAME +ROLES +STATUS +VERSION\\n`));
     expect(text.stdout).toMatch(/kubeconfig: \/\S+admin\.conf\n {2}time: Connect and gather facts /);
     expect(text.stdout).toMatch(/cp1 +control-plane +Ready +v1\.34\.1/);
     expect(text.stdout).toMatch(/w1 +worker +Ready +v1\.34\.1/);
