@@ -1,5 +1,6 @@
 /** What `kubesmith certs renew|distribute` passes to its tasks through ctx.options. */
 import type { TaskContext } from '../../engine/types.js';
+import type { RestartOptions } from './restart.js';
 import { API_SERVER_PORT } from '../../inventory/derived.js';
 
 export interface CertsRunOptions {
@@ -28,4 +29,16 @@ export const backupFile = (stamp: string) => `${BACKUP_ROOT}/${stamp}/etc-kubern
 /** https://<internal address>:6443 — this node's own API server (kubeadm's default bind port). */
 export function localApiServer(address: string): string {
   return `https://${address.includes(':') ? `[${address}]` : address}:${API_SERVER_PORT}`;
+}
+
+/** How this node's static pods are restarted, with the command's wait settings (--restart-wait, --health-timeout). */
+export function restartOptions(ctx: TaskContext, o: { offSeconds: number; healthTimeoutSeconds: number }): RestartOptions {
+  return {
+    node: ctx.host.name,
+    apiServer: localApiServer(ctx.host.internalAddress),
+    offSeconds: o.offSeconds,
+    healthTimeoutSeconds: o.healthTimeoutSeconds,
+    signal: ctx.signal,
+    log: (m) => ctx.log(m),
+  };
 }

@@ -8,7 +8,7 @@ import type { Task, TaskContext } from '../../engine/types.js';
 import { KUBE_DIR } from '../../certs/catalog.js';
 import { sh } from '../../transport/command.js';
 import { restoreBackup } from './backup.js';
-import { backupFile, certsOptions, localApiServer } from './options.js';
+import { backupFile, certsOptions, localApiServer, restartOptions } from './options.js';
 import { restartStaticPods } from './restart.js';
 import { pointKubeletConfAtPem, refreshKubeletClient } from './kubelet-client.js';
 
@@ -34,14 +34,7 @@ export async function renewNode(ctx: TaskContext, renew: () => Promise<{ restart
     const restartKubelet = (await renew())?.restartKubelet === true;
     step = 'restart of the static pods';
     restarted = true;
-    await restartStaticPods(ctx.transport, {
-      node: name,
-      apiServer: localApiServer(ctx.host.internalAddress),
-      offSeconds: o.offSeconds,
-      healthTimeoutSeconds: o.healthTimeoutSeconds,
-      signal: ctx.signal,
-      log: (m) => ctx.log(m),
-    });
+    await restartStaticPods(ctx.transport, restartOptions(ctx, o));
     step = 'refresh of /root/.kube/config';
     await ctx.transport.exec(refreshRootKubeconfig());
     if (restartKubelet || (await sha(ctx, KUBELET_CONF)) !== kubeletBefore) {

@@ -19,7 +19,7 @@ import { clusterNodes } from '../common/cluster.js';
 import { embedCaScript } from './distribute.js';
 import { refreshKubeletClient } from './kubelet-client.js';
 import { rebootstrap } from './kubelet-bootstrap.js';
-import { certsOptions, localApiServer } from './options.js';
+import { certsOptions, restartOptions } from './options.js';
 import { refreshRootKubeconfig } from './renew.js';
 import { restartStaticPods } from './restart.js';
 import { clusterCaFacts, OWED_FILE } from './rotate-facts.js';
@@ -68,14 +68,7 @@ async function moveControlPlane(ctx: TaskContext, target: Target): Promise<void>
     await refreshKubeletClient(ctx.transport, ctx.host.name, 30, `${ROTATION_DIR}/new-ca.crt`);
   }
   await ctx.transport.exec(embedCaScript());
-  await restartStaticPods(ctx.transport, {
-    node: ctx.host.name,
-    apiServer: localApiServer(ctx.host.internalAddress),
-    offSeconds: o.offSeconds,
-    healthTimeoutSeconds: o.healthTimeoutSeconds,
-    signal: ctx.signal,
-    log: (m) => ctx.log(m),
-  });
+  await restartStaticPods(ctx.transport, restartOptions(ctx, o));
   await ctx.transport.exec(refreshRootKubeconfig());
   await ctx.transport.exec(['systemctl', 'restart', 'kubelet'], { timeoutMs: 120_000 });
 }

@@ -12,7 +12,7 @@ import { sh } from '../../transport/command.js';
 import { API_SERVER_PORT } from '../../inventory/derived.js';
 import { action, defineTask } from '../common/define.js';
 import { KUBESMITH_DIR } from '../common/cluster.js';
-import { BACKUP_ROOT, certsOptions, localApiServer } from '../certs/options.js';
+import { BACKUP_ROOT, certsOptions, restartOptions } from '../certs/options.js';
 import { restartOne } from '../certs/restart.js';
 import { clusterConfiguration, clusterConfigurationText, movedClusterConfiguration } from './cluster-config.js';
 import { certificateNames, endpointOptions, note, targetHost } from './options.js';
@@ -47,18 +47,7 @@ if ! kubeadm init phase certs apiserver --config ${CONFIG}; then cp -p ${kept}/a
   const pem = (await t.readFile(CERT))?.toString('utf8');
   if (!pem || !certificateNames(pem, targetHost(o)))
     throw new Error(`${CERT} on ${ctx.host.name} does not name ${targetHost(o)} after kubeadm init phase certs apiserver`);
-  await restartOne(
-    t,
-    {
-      node: ctx.host.name,
-      apiServer: localApiServer(ctx.host.internalAddress),
-      offSeconds: o.offSeconds,
-      healthTimeoutSeconds: o.healthTimeoutSeconds,
-      signal: ctx.signal,
-      log: (m) => ctx.log(m),
-    },
-    'kube-apiserver',
-  );
+  await restartOne(t, restartOptions(ctx, o), 'kube-apiserver');
   note(o, ctx.host.name, `API server certificate names ${targetHost(o)}; API server restarted and healthy (old pair in ${kept})`);
 }
 
