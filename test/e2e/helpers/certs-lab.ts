@@ -26,23 +26,24 @@ async function sh(lab: Lab, host: string, script: string): Promise<string> {
  * (every `periodS` seconds), publishes one running container per manifest in /etc/kubernetes/manifests to crictl
  * (/run/lab/cri/containers.json) while kubelet.service is active. A manifest keeps its container across polls; a
  * manifest that was absent at one poll gets a NEW container when it comes back — exactly when a real kubelet restarts it.
+ * While the kubelet is stopped (or between the stop and start of `systemctl restart kubelet`) the list is left as it
+ * was: static pod containers outlive their kubelet, and nobody watches the manifests meanwhile.
  * Plain shell builtins and coreutils only, so the host's journal stays free of it.
  */
 export async function startStaticPods(lab: Lab, host: string, periodS = 1): Promise<void> {
   const loop = `mkdir -p /run/lab/cri; ids=/run/lab/cri/static-ids; : > $ids
 while :; do
   next=''; json=''; sep=''
-  if [ -e /run/lab/systemd/active/kubelet.service ]; then
-    for f in /etc/kubernetes/manifests/*.yaml; do
-      [ -e "$f" ] || continue
-      n=\${f##*/}; n=\${n%.yaml}
-      id=$(sed -n "s/^$n //p" $ids)
-      [ -n "$id" ] || id=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
-      next="$next$n $id
+  if [ ! -e /run/lab/systemd/active/kubelet.service ]; then sleep ${periodS}; continue; fi
+  for f in /etc/kubernetes/manifests/*.yaml; do
+    [ -e "$f" ] || continue
+    n=\${f##*/}; n=\${n%.yaml}
+    id=$(sed -n "s/^$n //p" $ids)
+    [ -n "$id" ] || id=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
+    next="$next$n $id
 "
-      json="$json$sep{\\"id\\":\\"$id\\",\\"image\\":\\"registry.k8s.io/$n\\",\\"created\\":\\"$(date +%s)\\",\\"state\\":\\"Running\\",\\"name\\":\\"$n\\",\\"attempt\\":0,\\"podId\\":\\"$id\\",\\"pod\\":\\"$n-${host}\\",\\"namespace\\":\\"kube-system\\"}"; sep=','
-    done
-  fi
+    json="$json$sep{\\"id\\":\\"$id\\",\\"image\\":\\"registry.k8s.io/$n\\",\\"created\\":\\"$(date +%s)\\",\\"state\\":\\"Running\\",\\"name\\":\\"$n\\",\\"attempt\\":0,\\"podId\\":\\"$id\\",\\"pod\\":\\"$n-${host}\\",\\"namespace\\":\\"kube-system\\"}"; sep=','
+  done
   printf '%s' "$next" > $ids.tmp && mv -f $ids.tmp $ids
   printf '[%s]\\n' "$json" > /run/lab/cri/containers.json.tmp && mv -f /run/lab/cri/containers.json.tmp /run/lab/cri/containers.json
   sleep ${periodS}
