@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { byMinor, minorTag, nodeArtifactVersionsByMinor, parseKubeVersion, runtimePackages } from '../data/versions.js';
-import { CODENAMES, criDockerdRelease } from '../data/runtime-repos.js';
+import { CODENAMES, criDockerdRelease, criDockerdReleaseApi } from '../data/runtime-repos.js';
 import type { Facts } from '../model/facts.js';
 import { DownloadError } from './download.js';
 import { checksumFor } from './index/checksums.js';
@@ -278,12 +278,13 @@ interface GithubRelease {
 
 /**
  * cri-dockerd is in no package repository: its GitHub release carries per-distro packages whose names hold a build
- * number (cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb, cri-dockerd-0.3.15-3.el8.x86_64.rpm). The name comes from
- * the release's asset list, the checksum from GitHub's digest of that asset (the release publishes no checksum file).
+ * number (cri-dockerd_0.3.24.3-0.debian-bookworm_amd64.deb, cri-dockerd-0.3.24-3.el8.x86_64.rpm). The name comes from
+ * the release's asset list, the checksum from GitHub's digest of that asset (the release publishes no checksum file;
+ * GitHub lists a digest only for assets uploaded since June 2025, hence the pinned release's date).
  */
 async function criDockerd(up: Upstream, t: PackageTarget, platform: string, arch: string, dir: string): Promise<Artifact> {
   const { version } = criDockerdRelease;
-  const api = `https://api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v${version}`;
+  const api = criDockerdReleaseApi(version);
   const release = JSON.parse((await up.get(api)).toString('utf8')) as GithubRelease;
   const esc = version.replace(/\./g, '\\.');
   let asset: GithubRelease['assets'][number] | undefined;
@@ -302,7 +303,13 @@ async function criDockerd(up: Upstream, t: PackageTarget, platform: string, arch
   }
   if (!asset) throw new Error(`cri-dockerd v${version} has no package for ${t.release} ${arch} (${api})`);
   const sum = /^sha256:([a-f0-9]{64})$/.exec(asset.digest ?? '')?.[1];
-  if (!sum) throw new DownloadError(up.url(api), `GitHub lists no sha256 digest for ${asset.name}`);
+  if (!sum) {
+    // GitHub computes digests only for assets uploaded since June 2025: an older release's assets list none
+    throw new DownloadError(
+      up.url(api),
+      `GitHub lists no sha256 digest for ${asset.name} (it records digests only for release assets uploaded since June 2025), so it cannot be verified and the bundle is not made; pin a cri-dockerd release whose assets carry one (criDockerdRelease in src/data/runtime-repos.ts) or make the bundle for containerRuntime containerd`,
+    );
+  }
   return {
     path: `${dir}/${asset.name}`,
     url: asset.browser_download_url,

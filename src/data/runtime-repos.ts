@@ -53,26 +53,40 @@ export function dockerRepo(family: 'debian' | 'rhel', facts: Facts): RuntimeRepo
 }
 
 /**
- * cri-dockerd is in no apt/yum repository: it ships as GitHub release packages (Mirantis/cri-dockerd). The version
- * is pinned here; `sha256` per file name when known (the release publishes none, so it is optional).
+ * cri-dockerd is in no apt/yum repository: it ships as GitHub release packages (Mirantis/cri-dockerd). The release
+ * publishes no checksum file; what vouches for a package is GitHub's per-asset sha256 `digest` in the release's API
+ * record, which GitHub computes only for assets uploaded since June 2025 (changelog 2025-06-03 "Releases now expose
+ * digests for release assets"; older assets list `digest: null`). So the pin is a release published after that:
+ * v0.3.24, tagged 2026-02-11 (git tag in Mirantis/cri-dockerd; kubespray v2.31 pins it). v0.3.15 (2024-07-11), the
+ * previous pin, has no digests and could not be verified. Facts: test/fixtures/real/cri-dockerd/fixtures.json.
  */
 export const criDockerdRelease = {
-  version: '0.3.15',
+  version: '0.3.24',
   /** The release's package revision: cri-dockerd_<v>.<rev>-0.<distro>-<codename>_<arch>.deb, cri-dockerd-<v>-<rev>.el<N>.<arch>.rpm */
   revision: 3,
   /** The newest RHEL build the release carries (el8 packages install on 9). */
   rhelBuild: 8,
-  sha256: {} as Readonly<Record<string, string>>,
 } as const;
+
+/** GitHub's API record of a cri-dockerd release: its asset list with each asset's `digest` ("sha256:<hex>" or null). */
+export const criDockerdReleaseApi = (version: string): string =>
+  `https://api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v${version}`;
 
 export interface ReleasePackage {
   url: string;
   /** The file name (the package manager reads name and version from it). */
   file: string;
-  sha256?: string;
+  /** The release's GitHub API record, whose asset digest the download is checked against. */
+  digests: string;
 }
 
-export function criDockerdPackage(family: 'debian' | 'rhel', facts: Facts, release = criDockerdRelease): ReleasePackage {
+export interface CriDockerdRelease {
+  version: string;
+  revision: number;
+  rhelBuild: number;
+}
+
+export function criDockerdPackage(family: 'debian' | 'rhel', facts: Facts, release: CriDockerdRelease = criDockerdRelease): ReleasePackage {
   const { version, revision } = release;
   let file: string;
   if (family === 'rhel') {
@@ -84,6 +98,9 @@ export function criDockerdPackage(family: 'debian' | 'rhel', facts: Facts, relea
     if (!codename) throw new Error(`no cri-dockerd package known for ${facts.os.prettyName || `${distro} ${facts.os.versionId}`}`);
     file = `cri-dockerd_${version}.${revision}-0.${distro}-${codename}_${debArch(facts.arch)}.deb`;
   }
-  const sha256 = release.sha256[file];
-  return { url: `https://github.com/Mirantis/cri-dockerd/releases/download/v${version}/${file}`, file, ...(sha256 ? { sha256 } : {}) };
+  return {
+    url: `https://github.com/Mirantis/cri-dockerd/releases/download/v${version}/${file}`,
+    file,
+    digests: criDockerdReleaseApi(version),
+  };
 }

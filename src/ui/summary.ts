@@ -52,7 +52,7 @@ export function parseNodeList(json: string): { nodes: SummaryNode[]; runtimeVers
   return runtimeVersion ? { nodes, runtimeVersion } : { nodes };
 }
 
-/** "docker://27.3.1" → "docker 27.3.1 + cri-dockerd 0.3.15"; without the API, the configured runtime's name. */
+/** "docker://27.3.1" → "docker 27.3.1 + cri-dockerd 0.3.24"; without the API, the configured runtime's name. */
 function runtimeText(inv: Inventory, reported?: string): string {
   const type = inv.spec.containerRuntime.type;
   const base = reported ? reported.replace('://', ' ') : type;

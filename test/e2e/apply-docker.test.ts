@@ -87,10 +87,12 @@ describe.skipIf(!labReady())('apply: Ubuntu 22.04, docker + cri-dockerd, 1 contr
     for (const h of ['cp1', 'w1']) {
       const journal = lab.journal(h).join('\n');
       expect(journal, h).toMatch(
-        /curl -fsSL --retry 3 https:\/\/github\.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.15\/cri-dockerd_0\.3\.15\.3-0\.ubuntu-jammy_amd64\.deb/,
+        /curl -fsSL --retry 3 https:\/\/github\.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.24\/cri-dockerd_0\.3\.24\.3-0\.ubuntu-jammy_amd64\.deb/,
       );
+      // checked against GitHub's sha256 digest of that asset, read from the release's API record
+      expect(journal, h).toMatch(/curl .*https:\/\/api\.github\.com\/repos\/Mirantis\/cri-dockerd\/releases\/tags\/v0\.3\.24/);
       expect((await lab.exec(h, 'docker info')).stdout, h).toMatch(/Cgroup Driver: systemd/);
-      expect((await lab.exec(h, "dpkg-query -W -f='${Version}' cri-dockerd")).stdout, h).toBe('0.3.15.3-0.ubuntu-jammy');
+      expect((await lab.exec(h, "dpkg-query -W -f='${Version}' cri-dockerd")).stdout, h).toBe('0.3.24.3-0.ubuntu-jammy');
       expect(JSON.parse(lab.readFile(h, '/etc/docker/daemon.json') ?? '{}')['registry-mirrors'], h).toEqual([c.registry.url]);
       expect(lab.readFile(h, '/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf'), h).toContain(
         `--pod-infra-container-image=${IMAGE_REPO}/pause:3.10.1`,

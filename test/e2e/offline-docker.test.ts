@@ -19,13 +19,13 @@ const PERSONAS = [
     os: 'debian12',
     release: 'debian-12',
     install: /apt-get install -y .*docker-ce_29\.0\.1-1~debian\.12~bookworm_amd64\.deb/,
-    criDockerd: /apt-get install -y .*cri-dockerd_0\.3\.15\.3-0\.debian-bookworm_amd64\.deb/,
+    criDockerd: /apt-get install -y .*cri-dockerd_0\.3\.24\.3-0\.debian-bookworm_amd64\.deb/,
   },
   {
     os: 'rocky9',
     release: 'rhel-9',
     install: /dnf install -y --disableexcludes=all .*docker-ce-29\.0\.1-1\.el9\.x86_64\.rpm/,
-    criDockerd: /dnf install -y .*cri-dockerd-0\.3\.15-3\.el8\.x86_64\.rpm/,
+    criDockerd: /dnf install -y .*cri-dockerd-0\.3\.24-3\.el8\.x86_64\.rpm/,
   },
 ] as const;
 

@@ -9,7 +9,8 @@
  * - download.docker.com/linux/<distro>/dists/<codename>/{InRelease,stable/binary-<arch>/Packages,pool/stable/<arch>/<file>.deb}
  * - download.docker.com/linux/rhel/<major>/<arch>/stable/{repodata/…,Packages/<file>.rpm}
  * - dl.k8s.io/release/v<k>/bin/linux/<arch>/<bin>{,.sha256}; GitHub release assets with their checksum files;
- *   api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v<v> (asset list with GitHub's sha256 digests).
+ *   api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v<v> (asset list with GitHub's sha256 digests, null for
+ *   assets uploaded before June 2025 as on GitHub: emulators/src/pkg/github-release.ts).
  * Package bytes are fixtures (or what `content` returns): the lab's dpkg/rpm read name and version from file names.
  */
 import { createHash } from 'node:crypto';
@@ -26,6 +27,7 @@ import {
   type RpmEntry,
   rpmRepodata,
 } from './emulators/src/pkg/repo-index.js';
+import { releaseApiUrl, releaseRecord, releases, type ReleaseAssets } from './emulators/src/pkg/github-release.js';
 import { startFileServer, type FileServer } from '../unit/bundle/file-server.js';
 
 const EMULATORS = join(import.meta.dirname, 'emulators');
@@ -39,7 +41,7 @@ interface ReposJson {
   };
   repos: { id: string; format: 'deb' | 'rpm'; urls: string[]; suites?: string[]; packages: Record<string, string[]> }[];
   packages: Record<string, { description?: string; deps?: Partial<Record<'deb' | 'rpm', string[]>> }>;
-  releaseAssets: Record<string, string[] | string>;
+  releaseAssets: ReleaseAssets;
 }
 
 /**
@@ -222,29 +224,11 @@ export async function startMirror(o: MirrorOptions): Promise<Mirror> {
     );
     putIndex(gh('opencontainers/runc', `v${v}`, 'runc.sha256sum'), Buffer.from(lines.join('\n') + '\n'));
   }
-  for (const [base, names] of Object.entries(repos.releaseAssets)) {
-    const m = /^https:\/\/github\.com\/Mirantis\/cri-dockerd\/releases\/download\/v([^/]+)\/$/.exec(base);
-    if (!m || typeof names === 'string') continue;
-    const v = m[1]!;
-    const assets = names.map((name) => {
-      const path = gh('Mirantis/cri-dockerd', `v${v}`, name);
-      const bytes = asset(
-        path,
-        name.endsWith('.tgz') ? 'archive' : 'package',
-        'cri-dockerd',
-        /arm64|aarch64/.test(name) ? 'arm64' : 'amd64',
-      );
-      return {
-        name,
-        size: bytes.length,
-        digest: `sha256:${sha(bytes)}`,
-        browser_download_url: `https://github.com${path.slice('/github.com'.length)}`,
-      };
-    });
-    putIndex(
-      `/api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v${v}`,
-      Buffer.from(JSON.stringify({ tag_name: `v${v}`, assets }, null, 2)),
-    );
+  for (const r of releases(repos.releaseAssets)) {
+    const path = (url: string) => `/${url.slice('https://'.length)}`;
+    const bytesOf = (url: string, name: string) =>
+      asset(path(url), name.endsWith('.tgz') ? 'archive' : 'package', 'cri-dockerd', /arm64|aarch64/.test(name) ? 'arm64' : 'amd64');
+    putIndex(path(releaseApiUrl(r.base)), Buffer.from(releaseRecord(r, bytesOf)));
   }
   return Object.assign(server, { indexPaths });
 }

@@ -11,6 +11,7 @@ import { sh, type Command } from '../../transport/command.js';
 import type { Transport } from '../../transport/types.js';
 import type { TaskContext } from '../../engine/types.js';
 import { CRICTL_CONFIG } from './containerd-configure.js';
+import { verifiedReleaseDownload } from './release-digest.js';
 
 export const DOCKER_DAEMON = '/etc/docker/daemon.json';
 export const CRI_DOCKER_DROPIN = '/etc/systemd/system/cri-docker.service.d/10-kubesmith.conf';
@@ -20,14 +21,16 @@ export function isRelease(installed: string, version: string): boolean {
   return installed === version || installed.startsWith(`${version}.`) || installed.startsWith(`${version}-`);
 }
 
-/** Download a release package on the host into a temp dir (keeping its file name), verify it, install it, clean up. */
+/**
+ * Download a release package on the host into a temp dir (keeping its file name), verify it against GitHub's digest
+ * of the asset (release-digest.ts: no digest, no install), install it, clean up.
+ */
 export function installReleasePackage(family: 'debian' | 'rhel', pkg: ReleasePackage): Command {
   const install =
     family === 'debian'
       ? sh`env DEBIAN_FRONTEND=noninteractive apt-get install -y --allow-downgrades "$d"/${pkg.file}`
       : sh`dnf install -y "$d"/${pkg.file}`;
-  const verify = pkg.sha256 ? sh`echo ${`${pkg.sha256}  `}"$d"/${pkg.file} | sha256sum -c --quiet -;` : sh``;
-  return sh`set -e; d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; curl -fsSL --retry 3 ${pkg.url} -o "$d"/${pkg.file}; ${verify} ${install}`;
+  return sh`set -e; d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; ${verifiedReleaseDownload(pkg)} ${install}`;
 }
 
 async function installed(t: Transport, ctx: TaskContext, pkg: string): Promise<string> {

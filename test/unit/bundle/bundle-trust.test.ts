@@ -139,7 +139,7 @@ describe('signed bundles', () => {
 describe('what a bundle may hold', () => {
   it('every file bundle create resolves is a known artifact (both runtimes, deb and rpm releases, both platforms where served)', async () => {
     // the product's own resolveArtifacts + download against the lab's real-layout mirror (the releases it serves;
-    // it has Docker's rhel repository for x86_64 only; cri-dockerd 0.3.15 publishes amd64 packages only, none for ubuntu-24.04)
+    // it has Docker's rhel repository for x86_64 only; the lab serves cri-dockerd 0.3.24 amd64 packages only, none for ubuntu-24.04)
     for (const runtime of ['containerd', 'docker'] as const) {
       const cases =
         runtime === 'containerd'

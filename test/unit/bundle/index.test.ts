@@ -15,6 +15,7 @@ import { compareVersions, upstreamOf } from '../../../src/bundle/index/version.j
 import { hostRelease, packageTarget, resolveArtifacts } from '../../../src/bundle/artifacts.js';
 import { download } from '../../../src/bundle/download.js';
 import { startMirror, type Mirror } from '../../lab/mirror.js';
+import { criDockerdRelease } from '../../../src/data/runtime-repos.js';
 
 const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'repos');
 const sample = (f: string) => readFileSync(join(FIX, f), 'utf8');
@@ -133,8 +134,8 @@ describe('the lab mirror: real layouts and formats, resolution and verification'
         '/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/containerd.io_2.1.4-1_amd64.deb',
         '/download.docker.com/linux/debian/dists/bookworm/pool/stable/amd64/docker-ce_29.0.1-1~debian.12~bookworm_amd64.deb',
         '/download.docker.com/linux/rhel/9/x86_64/stable/Packages/containerd.io-2.1.4-1.el9.x86_64.rpm',
-        '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb',
-        '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd-0.3.15-3.el8.x86_64.rpm',
+        '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.24/cri-dockerd_0.3.24.3-0.debian-bookworm_amd64.deb',
+        '/github.com/Mirantis/cri-dockerd/releases/download/v0.3.24/cri-dockerd-0.3.24-3.el8.x86_64.rpm',
         '/dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubeadm',
       ]),
     );
@@ -147,6 +148,24 @@ describe('the lab mirror: real layouts and formats, resolution and verification'
     // the hand-made URLs of before do not exist on the real server, nor on the mirror
     const old = await fetch(`${mirror.url}/download.docker.com/linux/debian/containerd.io_2.1.4-1_amd64.deb`);
     expect(old.status).toBe(404);
+  });
+
+  it("cri-dockerd: GitHub's release record has a digest of each served asset for the pinned release, null for v0.3.15 (2024)", async () => {
+    type Record = { assets: { name: string; digest: string | null; browser_download_url: string }[] };
+    const record = async (v: string) =>
+      (await (await fetch(`${mirror.url}/api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v${v}`)).json()) as Record;
+    const pinned = await record(criDockerdRelease.version);
+    expect(pinned.assets.length).toBeGreaterThan(0);
+    for (const a of pinned.assets) {
+      const served = mirror.files.get(`/github.com${new URL(a.browser_download_url).pathname}`)!;
+      expect(a.digest, a.name).toBe(`sha256:${sha(served)}`);
+    }
+    // the previous pin: uploaded before GitHub computed digests, so bundle create could not have verified it
+    const old = await record('0.3.15');
+    expect(old.assets.map((a) => a.digest)).toEqual(old.assets.map(() => null));
+    expect(
+      (await fetch(`${mirror.url}/github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15-1_amd64.deb`)).status,
+    ).toBe(404);
   });
 
   it('a file that differs from its index, or an index that differs from InRelease, is refused', async () => {

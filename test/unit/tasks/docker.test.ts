@@ -57,17 +57,17 @@ describe('runtime.docker online', () => {
         () => (installed.set('docker-ce', '5:27.3.1-1'), {}),
       )
       .allow(
-        /curl -fsSL --retry 3 https:\/\/github.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.15\/cri-dockerd_0\.3\.15\.3-0\.ubuntu-jammy_amd64\.deb/,
+        /curl -fsSL --retry 3 https:\/\/github.com\/Mirantis\/cri-dockerd\/releases\/download\/v0\.3\.24\/cri-dockerd_0\.3\.24\.3-0\.ubuntu-jammy_amd64\.deb/,
         (c) => {
-          expect(c.command).toContain(`apt-get install -y --allow-downgrades "$d"/cri-dockerd_0.3.15.3-0.ubuntu-jammy_amd64.deb`);
-          installed.set('cri-dockerd', '0.3.15.3-0.ubuntu-jammy');
+          expect(c.command).toContain(`apt-get install -y --allow-downgrades "$d"/cri-dockerd_0.3.24.3-0.ubuntu-jammy_amd64.deb`);
+          installed.set('cri-dockerd', '0.3.24.3-0.ubuntu-jammy');
           return {};
         },
       );
     const changes = await converge(runtimeDocker, h.ctx('w1'), [t]);
     expect(changes.map((c) => c.summary)).toEqual([
       'install docker-ce',
-      'install cri-dockerd 0.3.15 from its release package cri-dockerd_0.3.15.3-0.ubuntu-jammy_amd64.deb',
+      'install cri-dockerd 0.3.24 from its release package cri-dockerd_0.3.24.3-0.ubuntu-jammy_amd64.deb',
       'create /etc/docker/daemon.json',
       'create /etc/systemd/system/cri-docker.service.d/10-kubesmith.conf',
       'reload systemd units',
@@ -97,7 +97,7 @@ describe('runtime.docker online', () => {
       t,
       new Map([
         ['docker-ce', '5:27.3.1-1'],
-        ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy'],
+        ['cri-dockerd', '0.3.24.3-0.ubuntu-jammy'],
       ]),
     );
     t.allow(/apt-get|curl/, () => ({ code: 1, stderr: 'should not run' }));
@@ -123,7 +123,7 @@ describe('runtime.docker online', () => {
       t2,
       new Map([
         ['docker-ce', '5:27.3.1-1'],
-        ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy'],
+        ['cri-dockerd', '0.3.24.3-0.ubuntu-jammy'],
       ]),
     );
     const r = await runtimeDocker.check(h2.ctx('w1'));
@@ -148,7 +148,7 @@ describe('runtime.docker online', () => {
       t,
       new Map([
         ['docker-ce', '5:27.3.1-1'],
-        ['cri-dockerd', '0.3.15.3-0.ubuntu-jammy'],
+        ['cri-dockerd', '0.3.24.3-0.ubuntu-jammy'],
       ]),
     );
     // The killed run: both files written (the restarts are owed from then on), no restart happened.
@@ -181,23 +181,26 @@ describe('runtime.docker online', () => {
   it('Rocky 9: the el8 .rpm, installed with dnf', async () => {
     const rocky = defaultFacts({ os: { id: 'rocky', idLike: ['rhel'], versionId: '9.4', prettyName: 'Rocky Linux 9.4', family: 'rhel' } });
     const pkg = criDockerdPackage('rhel', rocky);
-    expect(pkg.url).toBe('https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd-0.3.15-3.el8.x86_64.rpm');
+    expect(pkg.url).toBe('https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.24/cri-dockerd-0.3.24-3.el8.x86_64.rpm');
     const h = harness(makeInventory({ containerRuntime: { type: 'docker' } }), { family: 'rhel', facts: () => rocky });
     const t = h.t('w1');
     systemd(t);
     packages(t, new Map([['docker-ce', '27.3.1-1.el9']]));
     const r = await runtimeDocker.check(h.ctx('w1'));
     expect(r.status === 'change' && r.changes[0]!.summary).toBe(
-      'install cri-dockerd 0.3.15 from its release package cri-dockerd-0.3.15-3.el8.x86_64.rpm',
+      'install cri-dockerd 0.3.24 from its release package cri-dockerd-0.3.24-3.el8.x86_64.rpm',
     );
   });
 
-  it('verifies a known checksum before installing, with every value quoted', () => {
-    const cmd = installReleasePackage('debian', { url: 'https://x.example/a b.deb', file: 'a b.deb', sha256: 'abc123' });
-    expect(commandText(cmd)).toBe(
-      `set -e; d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; curl -fsSL --retry 3 'https://x.example/a b.deb' -o "$d"/'a b.deb'; ` +
-        `echo 'abc123  '"$d"/'a b.deb' | sha256sum -c --quiet -; env DEBIAN_FRONTEND=noninteractive apt-get install -y --allow-downgrades "$d"/'a b.deb'`,
+  it("verifies the download against GitHub's digest of the asset before installing, with every value quoted", () => {
+    const pkg = { url: 'https://x.example/a b.deb', file: 'a b.deb', digests: 'https://api.example/tags/v1' };
+    const text = commandText(installReleasePackage('debian', pkg));
+    expect(text).toMatch(
+      /^set -e; d=\$\(mktemp -d\); trap 'rm -rf "\$d"' EXIT; curl -fsSL --retry 3 -H 'Accept: application\/vnd.github\+json' https:\/\/api.example\/tags\/v1 -o "\$d"\/release.json;/,
     );
+    expect(text).toContain(`curl -fsSL --retry 3 'https://x.example/a b.deb' -o "$d"/'a b.deb';`);
+    expect(text.indexOf('sha256sum -c')).toBeLessThan(text.indexOf('apt-get install'));
+    expect(text).toMatch(/env DEBIAN_FRONTEND=noninteractive apt-get install -y --allow-downgrades "\$d"\/'a b\.deb'$/);
   });
 
   it('offline: installs nothing itself (offline.install did) and is skipped for containerd', async () => {

@@ -38,7 +38,7 @@ describe('apply summary', () => {
     expect(s).toMatchObject({
       type: 'summary',
       cluster: inv.metadata.name,
-      versions: { kubernetes: '1.34.1', runtime: 'docker 27.3.1 + cri-dockerd 0.3.15', cni: 'flannel 0.28.9 (vxlan)' },
+      versions: { kubernetes: '1.34.1', runtime: 'docker 27.3.1 + cri-dockerd 0.3.24', cni: 'flannel 0.28.9 (vxlan)' },
       kubeconfig: '/home/op/.kubesmith/c/admin.conf',
       phases: recap.phases,
     });

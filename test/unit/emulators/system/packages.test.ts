@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { ensureBuilt, Sandbox } from './sandbox.js';
+import { criDockerdRelease } from '../../../../src/data/runtime-repos.js';
 
 let sb: Sandbox;
 beforeAll(ensureBuilt, 120_000);
@@ -209,18 +210,40 @@ describe('release downloads of the lab internet', () => {
     ).toMatch(/^\.\/portmap$/m);
     expect(sb.run('apt-get', ['install', '-y', 'cri-dockerd']).stderr).toBe('E: Unable to locate package cri-dockerd\n');
     // only the release's real asset names answer (repos.json releaseAssets): a made-up name is a 404, as on GitHub
-    expect(run('curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/cri-dockerd_0.3.15-1_amd64.deb').status).toBe(
+    expect(run('curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.24/cri-dockerd_0.3.24-1_amd64.deb').status).toBe(
       22,
     );
-    const deb = 'cri-dockerd_0.3.15.3-0.debian-bookworm_amd64.deb';
+    const deb = `cri-dockerd_${criDockerdRelease.version}.3-0.debian-bookworm_amd64.deb`;
     expect(
-      run(`curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.15/${deb} && apt-get install -y ./${deb}`).status,
+      run(
+        `curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v${criDockerdRelease.version}/${deb} && apt-get install -y ./${deb}`,
+      ).status,
     ).toBe(0);
-    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'cri-dockerd')).toBe('0.3.15.3-0.debian-bookworm');
+    expect(sb.ok('dpkg-query', '-W', '-f=${Version}', 'cri-dockerd')).toBe(`${criDockerdRelease.version}.3-0.debian-bookworm`);
     expect(sb.ok('systemctl', 'is-enabled', 'cri-docker.socket')).toBe('enabled\n');
     expect(sb.ok('apt-get', 'install', '-y', 'cri-dockerd')).toMatch(
-      /^cri-dockerd is already the newest version \(0\.3\.15\.3-0\.debian-bookworm\)\.$/m,
+      new RegExp(
+        `^cri-dockerd is already the newest version \\(${criDockerdRelease.version.replace(/\./g, '\\.')}\\.3-0\\.debian-bookworm\\)\\.$`,
+        'm',
+      ),
     );
+  });
+
+  it('api.github.com release records: digests of the served bytes from June 2025 on, null before (as GitHub)', () => {
+    sb = new Sandbox('debian12').boot();
+    const run = (cmd: string) => spawnSync('bash', ['-c', cmd], { env: sb.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const record = (v: string) =>
+      JSON.parse(run(`curl -fsSL https://api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v${v}`).stdout) as {
+        assets: { name: string; digest: string | null; browser_download_url: string }[];
+      };
+    const old = record('0.3.15');
+    expect(old.assets.length).toBeGreaterThan(0);
+    expect(old.assets.map((a) => a.digest)).toEqual(old.assets.map(() => null));
+    for (const a of record('0.3.24').assets) {
+      const sum = run(`curl -fsSL ${a.browser_download_url} | sha256sum`).stdout.split(' ')[0];
+      expect(a.digest, a.name).toBe(`sha256:${sum}`);
+    }
+    expect(run('curl -fsSL https://api.github.com/repos/Mirantis/cri-dockerd/releases/tags/v0.3.99').status).toBe(22);
   });
 
   it('local package files: dependencies nothing offers stop apt and dnf like the real ones; a deb gets its epoch', () => {

@@ -59,6 +59,6 @@ export function dockerVersion(): string {
 }
 
 export function criDockerdVersion(): string {
-  const version = installedVersion(['cri-dockerd'], { name: 'cri-dockerd', version: '0.3.15.3-0.debian-bookworm' }).version;
+  const version = installedVersion(['cri-dockerd'], { name: 'cri-dockerd', version: '0.3.24.3-0.debian-bookworm' }).version;
   return /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(version)?.[1] ?? version;
 }
