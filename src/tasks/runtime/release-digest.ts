@@ -31,7 +31,7 @@ export function noDigestMessage(pkg: ReleasePackage): string {
 
 /**
  * The script lines that leave the verified package at "$d"/<file> (d: a temp dir the caller made), or stop with a
- * message naming the file: no such asset, no digest, digest mismatch.
+ * message naming the file: no release record, no such asset, no digest, digest mismatch.
  */
 export function verifiedReleaseDownload(pkg: ReleasePackage): ShellScript {
   const missing = `cannot verify ${pkg.file}: ${pkg.digests} lists no asset of that name; nothing was installed`;
@@ -39,7 +39,11 @@ export function verifiedReleaseDownload(pkg: ReleasePackage): ShellScript {
   const mismatch =
     `${pkg.file} from ${pkg.url} does not match GitHub's sha256 digest of the asset; nothing was installed ` +
     '(retry; if it persists, what the node downloads is not the published file)';
-  return sh`curl -fsSL --retry 3 -H 'Accept: application/vnd.github+json' ${pkg.digests} -o "$d"/release.json; \
+  const noRecord =
+    `cannot verify ${pkg.file}: GitHub's release record ${pkg.digests} could not be read (unreachable, or rate limited: ` +
+    'GitHub allows 60 unauthenticated API requests an hour per address); nothing was installed; retry later, or ' +
+    'install from an offline bundle (kubesmith bundle create)';
+  return sh`curl -fsSL --retry 3 -H 'Accept: application/vnd.github+json' ${pkg.digests} -o "$d"/release.json || { echo ${noRecord} >&2; exit 1; }; \
 rc=0; sum=$(python3 -c ${DIGEST_OF_ASSET} "$d"/release.json ${pkg.file}) || rc=$?; \
 case $rc in 0) ;; 3) echo ${missing} >&2; exit 1 ;; 4) echo ${noDigestMessage(pkg)} >&2; exit 1 ;; *) echo ${unreadable} >&2; exit 1 ;; esac; \
 curl -fsSL --retry 3 ${pkg.url} -o "$d"/${pkg.file}; \
