@@ -31,9 +31,8 @@ export function controlPlaneEndpoint(spec: InventorySpec): string | undefined {
   }
   // local: nodes reach the API through their own proxy; the cluster's registered endpoint (kubeadm-config,
   // cluster-info, admin.conf, joins) is the first control plane, as kubespray does for its localhost load balancer
-  const first = controlPlanes(spec)[0];
-  if (lb?.type === 'local' && first) return hostPort(first.internalAddress ?? first.address, API_SERVER_PORT);
-  return undefined;
+  const first = lb?.type === 'local' ? controlPlanes(spec)[0] : undefined;
+  return first ? hostPort(first.internalAddress ?? first.address, API_SERVER_PORT) : undefined;
 }
 
 /** Where a worker's own API proxy listens (loadBalancer local), and the server its kubeconfigs name. */
