@@ -8,6 +8,7 @@ import { derived } from '../../../src/inventory/index.js';
 import * as r from '../../../src/render/index.js';
 import { loadbalancerProxy } from '../../../src/tasks/loadbalancer/proxy.js';
 import { loadbalancerKubelet } from '../../../src/tasks/loadbalancer/kubelet.js';
+import { loadbalancerKubeProxy } from '../../../src/tasks/loadbalancer/kube-proxy.js';
 import { imageSet } from '../../../src/bundle/image-set.js';
 import { errorsOf, inventoryYaml } from '../inventory/helpers.js';
 import { converge, harness } from './helpers/context.js';
@@ -135,5 +136,28 @@ describe('loadBalancer local: worker tasks', () => {
     ]);
     expect(t.fileText('/etc/kubernetes/kubelet.conf')).toContain('    server: https://localhost:6443\n');
     expect(t.fileText('/etc/kubernetes/kubelet.conf')).toContain('certificate-authority-data: AAAA');
+  });
+});
+
+describe('loadBalancer local: kube-proxy', () => {
+  it("points kube-proxy's kubeconfig.conf at https://localhost:6443, restarts its DaemonSet once; then nothing changes", async () => {
+    const h = harness(local());
+    const t = h.t('cp1');
+    let data: Record<string, string> = {
+      'config.conf': 'mode: iptables\n',
+      'kubeconfig.conf': 'apiVersion: v1\nclusters:\n- cluster:\n    server: https://10.0.0.11:6443\n  name: default\n',
+    };
+    const restarts: string[] = [];
+    t.allow(/^test -e \/etc\/kubernetes\/admin.conf$/, { code: 0 })
+      .allow(/get configmap kube-proxy -o json$/, () => ({ stdout: JSON.stringify({ kind: 'ConfigMap', data }) }))
+      .allow(/ apply -f -$/, (c) => ((data = JSON.parse(String(c.stdin)).data), {}))
+      .allow(/rollout restart daemonset\/kube-proxy$/, (c) => (restarts.push(c.command), {}));
+    const changes = await converge(loadbalancerKubeProxy, h.ctx('cp1'), [t]);
+    expect(changes.map((c) => c.summary)).toEqual([
+      'kube-system/kube-proxy kubeconfig.conf: server https://10.0.0.11:6443 → https://localhost:6443; restart kube-proxy',
+    ]);
+    expect(data['kubeconfig.conf']).toContain('    server: https://localhost:6443\n');
+    expect(data['config.conf']).toBe('mode: iptables\n');
+    expect(restarts).toHaveLength(1);
   });
 });
