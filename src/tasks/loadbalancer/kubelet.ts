@@ -15,7 +15,6 @@ export const loadbalancerKubelet = defineTask({
   id: 'loadbalancer.kubelet',
   title: "Load balancer | Point this worker's kubelet at its API server proxy (https://localhost:6443)",
   skip: skipUnlessLocal,
-  changesStayOnHost: true,
   async plan(ctx) {
     const t = ctx.transport;
     const text = await readText(t, KUBELET_CONF);

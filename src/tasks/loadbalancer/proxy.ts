@@ -18,7 +18,6 @@ export const loadbalancerProxy = defineTask({
   id: 'loadbalancer.proxy',
   title: 'Load balancer | Run the API server proxy (haproxy) on this worker at 127.0.0.1:6443',
   skip: skipUnlessLocal,
-  changesStayOnHost: true,
   async plan(ctx) {
     const t = ctx.transport;
     const image = derived(ctx.inventory).images.localProxy!;
