@@ -1,6 +1,6 @@
 /**
  * The exact image set an inventory needs: kubeadm's seven images for the version and imageRepository (with
- * kubeadm's CoreDNS flattening), the CNI's images, kube-vip when configured, and spec.offline.extraImages.
+ * kubeadm's CoreDNS flattening), the CNI's images, kube-vip or the local API server proxy (haproxy) when configured, and spec.offline.extraImages.
  * Pure: inventory in, list out. The same list drives `bundle create` (what to pull) and `apply` (what must be on
  * every node before kubeadm runs).
  */
@@ -73,6 +73,8 @@ export function imageSet(inv: Inventory): WantedImage[] {
   const wanted: WantedImage[] = [...kubeadmImages(k.version, k.imageRepository, { kubeProxy: !kpr }), ...cniImages(inv)];
   const kubeVip = derived(inv).images.kubeVip;
   if (kubeVip) wanted.push({ component: 'kube-vip', ref: kubeVip });
+  const localProxy = derived(inv).images.localProxy;
+  if (localProxy) wanted.push({ component: 'apiserver-proxy', ref: localProxy });
   for (const ref of inv.spec.offline?.extraImages ?? []) wanted.push({ component: `extra:${normalizeImageRef(ref)}`, ref });
   const seen = new Set<string>();
   return wanted

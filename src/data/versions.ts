@@ -144,3 +144,12 @@ export function byMinor<T>(table: Readonly<Record<number, T>>, version: string, 
   if (!row) throw new Error(`no ${what} known for Kubernetes 1.${minor}`);
   return row;
 }
+
+/**
+ * spec.kubernetes.loadBalancer.image when the inventory names none, per type: kube-vip's release, and for `local` the
+ * haproxy image (Docker's official one, the Alpine variant kubespray also runs for its localhost load balancer).
+ */
+export const LOAD_BALANCER_IMAGES = {
+  'kube-vip': 'ghcr.io/kube-vip/kube-vip:v0.8.9',
+  local: 'docker.io/library/haproxy:3.1.7-alpine',
+} as const;

@@ -2,7 +2,7 @@
 import { durationSeconds, goDuration } from './validity.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { criSockets, kubeadmApiVersion, parseKubeVersion, pauseTag, type KubeVersion } from '../data/versions.js';
+import { LOAD_BALANCER_IMAGES, criSockets, kubeadmApiVersion, parseKubeVersion, pauseTag, type KubeVersion } from '../data/versions.js';
 import { CONTROL_PLANE_TAINT, EVICTION_HARD_DEFAULTS, kubeletMaySetLabel } from '../data/kubelet.js';
 import type { HostSpec, Inventory, InventorySpec, Taint } from './schema.js';
 
@@ -14,6 +14,8 @@ export const controlPlanes = (spec: InventorySpec): HostSpec[] => spec.hosts.fil
 
 /** The API endpoint port kubeadm uses when the endpoint has none. */
 export const API_SERVER_PORT = 6443;
+
+const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /**
  * The endpoint every node and kubeconfig uses: kubernetes.controlPlaneEndpoint when set, otherwise — with
@@ -27,8 +29,14 @@ export function controlPlaneEndpoint(spec: InventorySpec): string | undefined {
   if (lb?.type === 'kube-vip' && lb.vip) {
     return lb.vip.includes(':') ? `[${lb.vip}]:${API_SERVER_PORT}` : `${lb.vip}:${API_SERVER_PORT}`;
   }
-  return undefined;
+  // local: nodes reach the API through their own proxy; the cluster's registered endpoint (kubeadm-config,
+  // cluster-info, admin.conf, joins) is the first control plane, as kubespray does for its localhost load balancer
+  const first = lb?.type === 'local' ? controlPlanes(spec)[0] : undefined;
+  return first ? hostPort(first.internalAddress ?? first.address, API_SERVER_PORT) : undefined;
 }
+
+/** Where a worker's own API proxy listens (loadBalancer local), and the server its kubeconfigs name. */
+export const LOCAL_PROXY = { bind: `127.0.0.1:${API_SERVER_PORT}`, server: `https://localhost:${API_SERVER_PORT}` } as const;
 
 export interface Endpoint {
   /** Name or IP, IPv6 without brackets. */
@@ -37,8 +45,6 @@ export interface Endpoint {
   /** "host:port", IPv6 in brackets: what kubeadm and kubeconfigs take. */
   address: string;
 }
-
-const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** "host:port" / "[v6]:port" / "host" → its parts; the port defaults to 6443. */
 export function parseEndpoint(endpoint: string): Endpoint {
@@ -78,7 +84,11 @@ export interface DerivedValues {
     pause?: string;
     /** With loadBalancer kube-vip only. */
     kubeVip?: string;
+    /** With loadBalancer local only: the proxy every worker runs. */
+    localProxy?: string;
   };
+  /** loadBalancer local: the control planes' API servers each worker's proxy balances over (inventory order). */
+  localProxy?: { upstreams: { name: string; address: string }[] };
   /** KubeletConfiguration fields from spec.kubelet (evictionHard completed with the kubelet's defaults). */
   kubeletConfiguration: Record<string, unknown>;
   /** Per host name: what its Node must carry and how its kubelet is started. */
@@ -152,8 +162,19 @@ function deriveValues(inv: Inventory): DerivedValues {
     criSocket: criSockets[inv.spec.containerRuntime.type],
     images: {
       ...(knownPauseTag(k.version) ? { pause: `${k.imageRepository}/pause:${knownPauseTag(k.version)}` } : {}),
-      ...(k.loadBalancer?.type === 'kube-vip' ? { kubeVip: k.loadBalancer.image } : {}),
+      ...(k.loadBalancer?.type === 'kube-vip' ? { kubeVip: k.loadBalancer.image ?? LOAD_BALANCER_IMAGES['kube-vip'] } : {}),
+      ...(k.loadBalancer?.type === 'local' ? { localProxy: k.loadBalancer.image ?? LOAD_BALANCER_IMAGES.local } : {}),
     },
+    ...(k.loadBalancer?.type === 'local'
+      ? {
+          localProxy: {
+            upstreams: controlPlanes(inv.spec).map((h) => ({
+              name: h.name,
+              address: hostPort(h.internalAddress ?? h.address, API_SERVER_PORT),
+            })),
+          },
+        }
+      : {}),
     kubeletConfiguration: kubeletConfiguration(inv.spec),
     nodes: Object.fromEntries(inv.spec.hosts.map((h) => [h.name, nodeValues(inv.spec, h)])),
     certificates: validityPeriods(inv.spec),

@@ -202,6 +202,7 @@ export const kubeVipConfig: Rule = {
         error([...K8S, 'controlPlaneEndpoint'], 'loadBalancer type external needs controlPlaneEndpoint: the address of your load balancer'),
       ];
     }
+    if (lb.type === 'local') return localLoadBalancerIssues(spec, path);
     const issues = [];
     if (!lb.vip) issues.push(error([...path, 'vip'], "kube-vip needs vip: a free IP address in the control planes' network"));
     if (!lb.interface)
@@ -224,6 +225,25 @@ export const kubeVipConfig: Rule = {
     return issues;
   },
 };
+
+/** loadBalancer local: no VIP, and the endpoint is derived (the first control plane), so neither may be given. */
+function localLoadBalancerIssues(spec: InventorySpec, path: PathSegment[]) {
+  const lb = spec.kubernetes.loadBalancer!;
+  const issues = [];
+  for (const field of ['vip', 'interface'] as const)
+    if (lb[field])
+      issues.push(
+        error([...path, field], `loadBalancer type local has no ${field}: each worker reaches the API at 127.0.0.1:6443; remove ${field}`),
+      );
+  if (spec.kubernetes.controlPlaneEndpoint)
+    issues.push(
+      error(
+        [...K8S, 'controlPlaneEndpoint'],
+        'loadBalancer type local derives the endpoint (the first control plane; workers use their local proxy at localhost:6443): remove controlPlaneEndpoint',
+      ),
+    );
+  return issues;
+}
 
 export const ciliumKubeProxyReplacement: Rule = {
   name: 'cilium-kube-proxy-replacement',

@@ -176,10 +176,20 @@ export const hostSchema = z
 
 export const loadBalancerSchema = z
   .object({
-    type: z.enum(['external', 'kube-vip']).describe('external: you run the load balancer; kube-vip: a VIP on the control planes'),
+    type: z
+      .enum(['external', 'kube-vip', 'local'])
+      .describe(
+        'external: you run the load balancer; kube-vip: a VIP on the control planes; local: a health-checked haproxy static pod on every worker at 127.0.0.1:6443 (no VIP)',
+      ),
     vip: ipAddress.optional().describe('kube-vip: the virtual IP (required with kube-vip)'),
     interface: iface.optional().describe('kube-vip: the interface carrying the VIP (required with kube-vip)'),
-    image: z.string().regex(IMAGE_REF, 'expected an image reference').default('ghcr.io/kube-vip/kube-vip:v0.8.9'),
+    image: z
+      .string()
+      .regex(IMAGE_REF, 'expected an image reference')
+      .optional()
+      .describe(
+        'The image to run: kube-vip (default ghcr.io/kube-vip/kube-vip:v0.8.9) or, with local, haproxy (default docker.io/library/haproxy:3.1.7-alpine)',
+      ),
   })
   .strict();
 

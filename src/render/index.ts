@@ -74,3 +74,9 @@ export const renderFlannel = (inv: Inventory): string => render('flannel/kube-fl
 export const renderCiliumValues = (inv: Inventory, hosts: Hosts): string => render('cilium/values.yaml', views.ciliumView(inv, hosts));
 export const renderKubeVip = (inv: Inventory, host: Host, hosts: Hosts, clusterInitialized: boolean): string =>
   render('kube-vip/kube-vip.yaml', views.kubeVipView(inv, host, hosts, clusterInitialized));
+
+/** loadBalancer local: the apiserver proxy's haproxy configuration and its static pod (which carries the config's hash). */
+export function renderApiserverProxy(inv: Inventory): { config: string; manifest: string } {
+  const config = render('apiserver-proxy/haproxy.cfg', views.apiserverProxyConfigView(inv));
+  return { config, manifest: render('apiserver-proxy/apiserver-proxy.yaml', views.apiserverProxyPodView(inv, config)) };
+}

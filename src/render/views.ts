@@ -3,7 +3,8 @@
  * a fact such as the installed containerd version. Pure functions, no I/O, so golden tests pin the output.
  */
 import type { Inventory } from '../inventory/schema.js';
-import { API_SERVER_PORT, derived, ipStack, podSubnetOf } from '../inventory/derived.js';
+import { createHash } from 'node:crypto';
+import { API_SERVER_PORT, LOCAL_PROXY, derived, ipStack, podSubnetOf } from '../inventory/derived.js';
 import type { Host, Hosts } from '../model/host.js';
 import { defaultFlannelCniPluginTag, defaultFlannelRegistry, flannelCniPluginTag, needsSuperAdminForInit } from '../data/versions.js';
 
@@ -85,6 +86,9 @@ export function kubeadmInitView(inv: Inventory, host: Host, hosts: Hosts, secret
   const sans = new Set<string>(k.certSANs);
   if (d.controlPlaneEndpoint) sans.add(d.controlPlaneEndpoint.host);
   if (k.loadBalancer?.vip) sans.add(k.loadBalancer.vip);
+  // loadBalancer local: workers' kubelets and every kube-proxy name the API https://localhost:6443 (their proxy, or
+  // a control plane's own API server); haproxy passes TLS through, so the serving certificate must name localhost
+  if (k.loadBalancer?.type === 'local') for (const name of ['localhost', '127.0.0.1']) sans.add(name);
   for (const cp of hosts.controlPlanes) {
     sans.add(cp.name);
     sans.add(cp.internalAddress);
@@ -303,5 +307,41 @@ export function kubeVipView(inv: Inventory, host: Host, hosts: Hosts, clusterIni
     interface: lb.interface ?? 'eth0',
     port: String(port),
     kubeconfigPath: superAdmin ? SUPER_ADMIN_CONF : ADMIN_CONF,
+  };
+}
+
+/** Where the apiserver-proxy static pod of loadBalancer local keeps its haproxy configuration (a directory it mounts). */
+export const APISERVER_PROXY_DIR = '/etc/kubernetes/apiserver-proxy';
+export const APISERVER_PROXY_MANIFEST = '/etc/kubernetes/manifests/apiserver-proxy.yaml';
+/** haproxy's own health endpoint for the pod's probes (kubespray's localhost load balancer uses the same port). */
+const APISERVER_PROXY_HEALTHZ_PORT = 8081;
+
+export interface ApiserverProxyView {
+  bind: string;
+  healthzBind: string;
+  healthzPort: number;
+  upstreams: { name: string; address: string }[];
+}
+
+/** haproxy's configuration for loadBalancer local: 127.0.0.1:6443 → every control plane's API server. */
+export function apiserverProxyConfigView(inv: Inventory): ApiserverProxyView {
+  const proxy = derived(inv).localProxy;
+  if (!proxy) throw new Error('the apiserver proxy needs spec.kubernetes.loadBalancer {type: local}');
+  return {
+    bind: LOCAL_PROXY.bind,
+    healthzBind: `127.0.0.1:${APISERVER_PROXY_HEALTHZ_PORT}`,
+    healthzPort: APISERVER_PROXY_HEALTHZ_PORT,
+    upstreams: proxy.upstreams,
+  };
+}
+
+/** The static pod: its image, the configuration directory, and the configuration's hash (a new one restarts the pod). */
+export function apiserverProxyPodView(inv: Inventory, config: string) {
+  return {
+    bind: LOCAL_PROXY.bind,
+    image: derived(inv).images.localProxy!,
+    healthzPort: APISERVER_PROXY_HEALTHZ_PORT,
+    configDir: APISERVER_PROXY_DIR,
+    configHash: createHash('sha256').update(config).digest('hex'),
   };
 }

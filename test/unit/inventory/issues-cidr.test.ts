@@ -76,6 +76,12 @@ describe('derived values', () => {
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'kube-vip', vip: '10.0.0.9' } }))).toBe('10.0.0.9:6443');
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'kube-vip', vip: 'fd00::9' } }))).toBe('[fd00::9]:6443');
     expect(controlPlaneEndpoint(spec({ loadBalancer: { type: 'external' } }))).toBeUndefined();
+    // local: the first control plane (its internal address), the nodes' proxies being no shared address
+    const hosts = [
+      { name: 'w1', address: '10.0.0.20', roles: ['worker'] },
+      { name: 'cp1', address: '192.168.1.11', internalAddress: '10.0.0.11', roles: ['control-plane'] },
+    ];
+    expect(controlPlaneEndpoint({ hosts, kubernetes: { loadBalancer: { type: 'local' } } } as never)).toBe('10.0.0.11:6443');
   });
   it('endpointHost and tryKubeVersion', () => {
     expect(endpointHost('[fd00::9]:6443')).toBe('fd00::9');

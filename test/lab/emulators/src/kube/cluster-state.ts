@@ -33,6 +33,19 @@ export interface NodeStatus {
   flannelPublicIp?: string;
   /** host:port of the kube-vip VIPs this node's kubelet runs (api-endpoint.ts: the node answering there). */
   vips?: string[];
+  /** A control plane: its kube-apiserver static pod manifest was there at the last sync (false: stopped). */
+  apiserverRunning?: boolean;
+  /** An haproxy static pod in front of the API servers (apiserver-proxy.ts), as it loaded its config at its start. */
+  apiProxy?: ApiProxy;
+}
+
+export interface ApiProxy {
+  /** The static pod's start: manifest ctime and content hash. */
+  since: string;
+  /** host:port of its tcp frontends' `bind` lines. */
+  binds: string[];
+  /** Its backends' `server` addresses, in order. */
+  servers: { address: string }[];
 }
 
 export interface KubeNode {

@@ -1,9 +1,10 @@
 // Node status: what lab-node-sync publishes for this host, and the readiness rules kubectl applies.
 import { readdirSync } from 'node:fs';
-import { type Cluster, type KubeNode, type KubeObject, loadState, objectKey, updateState } from './cluster-state.js';
+import { type ApiProxy, type Cluster, type KubeNode, type KubeObject, loadState, objectKey, updateState } from './cluster-state.js';
 import { exists, hostName, hostPath, now, readText, writeText } from './lab.js';
 import { parseKubeconfig } from './kubeadm-pki.js';
-import { apiProblem, hostPortOf } from './api-endpoint.js';
+import { type ApiProblem, apiProblem, hostOfPort, hostPortOf, hostnameError } from './api-endpoint.js';
+import { apiserverRunning, proxiedMember, proxyServes, syncApiProxy } from './apiserver-proxy.js';
 import { clusterForCa, recordLoadedTrust } from './trust.js';
 import { runtimeImages, serviceActive, swapOn } from './host-probe.js';
 import { KUBELET_CONFIG, parseKubeletConfig } from './node-files.js';
@@ -120,7 +121,7 @@ export function localCluster(): { id: string } | undefined {
  * The kubelet posts its status through kubelet.conf's server: an address nobody serves, or whose API server certificate
  * does not name it, leaves the node's status stale (NotReady). Returns the kubelet's error line, or undefined.
  */
-function kubeletApiProblem(c: Cluster): string | undefined {
+function kubeletApiProblem(c: Cluster, proxy?: ApiProxy): string | undefined {
   const text = readText('/etc/kubernetes/kubelet.conf');
   if (!text) return undefined;
   let server: string;
@@ -130,12 +131,25 @@ function kubeletApiProblem(c: Cluster): string | undefined {
     return undefined;
   }
   const hostPort = hostPortOf(server);
-  const problem = apiProblem(c, hostPort);
+  // a local API server proxy listening there (apiserver-proxy.ts) passes the connection to a running API server
+  const problem = proxyServes(proxy, hostPort) ? proxiedProblem(c, proxy!, hostPort) : apiProblem(c, hostPort);
   if (!problem) return undefined;
   const url = `${server.replace(/\/$/, '')}/api/v1/nodes/${hostName()}?timeout=10s`;
   const why =
-    problem.kind === 'tls' ? `tls: failed to verify certificate: ${problem.message}` : `dial tcp ${hostPort}: connect: connection refused`;
+    problem.kind === 'tls'
+      ? `tls: failed to verify certificate: ${problem.message}`
+      : problem.kind === 'eof'
+        ? 'EOF'
+        : `dial tcp ${hostPort}: connect: connection refused`;
   return `E kubelet_node_status.go:535] "Error updating node status, will retry" err="error getting node \\"${hostName()}\\": Get \\"${url}\\": ${why}"`;
+}
+
+/** Through the proxy: no running API server behind it (EOF), or one whose certificate does not name the address. */
+function proxiedProblem(c: Cluster, proxy: ApiProxy, hostPort: string): ApiProblem | { kind: 'eof' } | undefined {
+  const m = proxiedMember(c, proxy);
+  if (m === 'EOF') return { kind: 'eof' };
+  const message = m.apiserverSans && hostnameError(hostOfPort(hostPort), m.apiserverSans);
+  return message ? { kind: 'tls', message } : undefined;
 }
 
 function logKubelet(line: string): void {
@@ -174,9 +188,15 @@ export function syncNode(starting = false): string | undefined {
   }
   const client = clientState(snapshot);
   const vips = active ? kubeVipAddresses() : [];
+  // a running kubelet runs the API server proxy's static pod (apiserver-proxy.ts); a stopped one leaves it as it was
+  const apiProxy = active ? syncApiProxy(node.status.apiProxy, images) : node.status.apiProxy;
+  const apiserver = apiserverRunning(node, active);
   // this node's own VIP counts at once (its kube-vip runs beside the kubelet)
   const api = active
-    ? kubeletApiProblem({ ...snapshot, nodes: { ...snapshot.nodes, [node.name]: { ...node, status: { ...node.status, vips } } } })
+    ? kubeletApiProblem(
+        { ...snapshot, nodes: { ...snapshot.nodes, [node.name]: { ...node, status: { ...node.status, vips, ...apiserver } } } },
+        apiProxy,
+      )
     : undefined;
   if (api) logKubelet(api);
   const runsFlannel = active && cni?.kind === 'flannel' && podImages(cni.obj).every((i) => imagePresent(images, i));
@@ -190,6 +210,8 @@ export function syncNode(starting = false): string | undefined {
     ...(client.notAfter !== undefined ? { clientNotAfter: client.notAfter } : {}),
     ...(publicIp ? { flannelPublicIp: publicIp } : {}),
     ...(vips.length ? { vips } : {}),
+    ...apiserver,
+    ...(apiProxy ? { apiProxy } : {}),
   };
   // a running kubelet reports the capacity of the config it started with (recomputed only when the file changed)
   const config = active ? (readText(KUBELET_CONFIG) ?? '') : '';
