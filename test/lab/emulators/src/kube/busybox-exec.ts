@@ -15,6 +15,18 @@ export function isBusyboxImage(ref: string): boolean {
   return /(^|\/)busybox$/.test(repo);
 }
 
+/** The fields of a Pod and a Service this module reads. */
+interface PodView {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec: { nodeName?: string; hostNetwork?: boolean; containers?: { image?: string; command?: string[]; args?: string[] }[] };
+  status?: { phase?: string; podIP?: string; conditions?: { status?: string }[] };
+}
+interface ServiceView {
+  metadata: { namespace?: string };
+  spec: { clusterIP?: string; selector?: Record<string, string>; ports?: { port?: number; targetPort?: number | string }[] };
+}
+const asPod = (o: KubeObject) => o as unknown as PodView;
+
 interface Served {
   port: number;
   body: string;
@@ -22,7 +34,7 @@ interface Served {
 
 /** What a pod's first container serves over HTTP, from its `sh -c` command; undefined when it runs no httpd. */
 export function servedBy(pod: KubeObject): Served | undefined {
-  const c = ((pod as any).spec?.containers ?? [])[0] as { command?: string[]; args?: string[] } | undefined;
+  const c = (asPod(pod).spec?.containers ?? [])[0];
   const script = [...(c?.command ?? []), ...(c?.args ?? [])].join(' ');
   const httpd = /\bhttpd\b[^&;|]*?-p\s+(\d+)[^&;|]*?-h\s+(\S+)/.exec(script);
   if (!httpd) return undefined;
@@ -33,38 +45,38 @@ export function servedBy(pod: KubeObject): Served | undefined {
 
 type Outcome = { body: string } | { error: 'refused' | 'timeout' };
 
-const running = (p: any) => p.status?.phase === 'Running' && p.status?.conditions?.[0]?.status === 'True';
-const selects = (sel: Record<string, string>, p: KubeObject) =>
+const running = (p: PodView) => p.status?.phase === 'Running' && p.status?.conditions?.[0]?.status === 'True';
+const selects = (sel: Record<string, string>, p: PodView) =>
   Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => p.metadata?.labels?.[k] === v);
 
 /** The pod an address and port lead to from `from`, through a Service's ClusterIP when it is one. */
 function reach(c: Cluster, from: KubeNode, ip: string, port: number): Outcome {
-  const pods = podObjects(c);
+  const pods = podObjects(c).map(asPod);
   // the lab derives pod IPs from a hash inside the node's block: of two pods it gave one IP, the one serving the port
-  const at = pods.filter((p: any) => !p.spec.hostNetwork && p.status?.podIP === ip && running(p));
-  const direct = at.find((p) => servedBy(p)?.port === port) ?? at[0];
+  const at = pods.filter((p) => !p.spec.hostNetwork && p.status?.podIP === ip && running(p));
+  const direct = at.find((p) => servedBy(p as unknown as KubeObject)?.port === port) ?? at[0];
   if (direct) return answer(c, from, direct, port);
   const svc = Object.values(c.objects)
     .filter((o) => o.kind === 'Service')
-    .map((o) => withClusterIP(c, o) as any)
+    .map((o) => withClusterIP(c, o) as unknown as ServiceView)
     .find((s) => s.spec.clusterIP === ip);
   if (!svc) return { error: 'timeout' };
   // the ClusterIP exists only in kube-proxy's rules on the sending node
   const proxies = pods.filter((p) => p.metadata?.labels?.['k8s-app'] === 'kube-proxy');
-  if (proxies.length && !proxies.some((p: any) => p.spec.nodeName === from.name && running(p))) return { error: 'timeout' };
-  const sp = (svc.spec.ports ?? []).find((x: any) => Number(x.port) === port);
+  if (proxies.length && !proxies.some((p) => p.spec.nodeName === from.name && running(p))) return { error: 'timeout' };
+  const sp = (svc.spec.ports ?? []).find((x) => Number(x.port) === port);
   if (!sp) return { error: 'refused' };
   const ready = pods.filter((p) => selects(svc.spec.selector ?? {}, p) && running(p) && p.metadata?.namespace === svc.metadata.namespace);
   // kube-proxy's REJECT rule for a Service without endpoints
   if (!ready.length) return { error: 'refused' };
-  const target = ready.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))[0]!;
+  const target = ready.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)))[0]!;
   return answer(c, from, target, Number(sp.targetPort ?? sp.port));
 }
 
-function answer(c: Cluster, from: KubeNode, pod: any, port: number): Outcome {
-  const to = c.nodes[pod.spec.nodeName];
+function answer(c: Cluster, from: KubeNode, pod: PodView, port: number): Outcome {
+  const to = c.nodes[pod.spec.nodeName ?? ''];
   if (!to || podPathProblem(from, to)) return { error: 'timeout' };
-  const served = servedBy(pod);
+  const served = servedBy(pod as unknown as KubeObject);
   return served?.port === port ? { body: served.body } : { error: 'refused' };
 }
 
@@ -90,8 +102,8 @@ function wget(c: Cluster, from: KubeNode, argv: string[]): void {
   throw new ExitError('wget: download timed out', 1);
 }
 
-export function busyboxExec(c: Cluster, pod: any, command: string[]): void {
-  const from = c.nodes[pod.spec.nodeName];
+export function busyboxExec(c: Cluster, pod: PodView, command: string[]): void {
+  const from = c.nodes[pod.spec.nodeName ?? ''];
   const [program, ...args] = command;
   const applet = (program ?? '').replace(/^.*\//, '');
   if (!from) throw new ExitError(`error: unable to upgrade connection: pod does not exist`);

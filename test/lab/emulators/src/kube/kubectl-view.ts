@@ -190,7 +190,7 @@ function podIP(n: KubeNode, name: string): string {
 
 /** A Pod applied as such: bound to spec.nodeName (no scheduler in the lab), its containers start LAB_POD_START_MS after creation. */
 function barePod(c: Cluster, obj: KubeObject): KubeObject {
-  const spec = ((obj as any).spec ?? {}) as { nodeName?: string; hostNetwork?: boolean; containers?: { image?: string }[] };
+  const spec = ((obj as { spec?: object }).spec ?? {}) as { nodeName?: string; hostNetwork?: boolean; containers?: { image?: string }[] };
   const created = Date.parse(String(obj.metadata?.creationTimestamp ?? '')) || c.created;
   return podObject(c, {
     ns: obj.metadata?.namespace ?? 'default',

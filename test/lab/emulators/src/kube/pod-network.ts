@@ -86,7 +86,7 @@ export function clusterIPFor(c: Cluster, svc: KubeObject): string {
 
 /** A Service as listed: spec.clusterIP(s) filled for a ClusterIP Service that does not name one. */
 export function withClusterIP(c: Cluster, svc: KubeObject): KubeObject {
-  const spec = ((svc as any).spec ?? {}) as { clusterIP?: string; type?: string };
+  const spec = ((svc as { spec?: object }).spec ?? {}) as { clusterIP?: string; type?: string };
   if (spec.clusterIP || spec.type === 'ExternalName') return svc;
   const ip = clusterIPFor(c, svc);
   return { ...svc, spec: { ...spec, clusterIP: ip, clusterIPs: [ip] } } as KubeObject;
