@@ -47,6 +47,9 @@ function probePod(node: string, i: number, image: string): Obj {
       terminationGracePeriodSeconds: 1,
       activeDeadlineSeconds: PROBE_DEADLINE_SECONDS,
       automountServiceAccountToken: false,
+      // admitted under the Pod Security "restricted" level too: nobody, no privileges, read-only root
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      volumes: [{ name: 'www', emptyDir: { sizeLimit: '1Mi' } }],
       containers: [
         {
           name: 'probe',
@@ -54,6 +57,8 @@ function probePod(node: string, i: number, image: string): Obj {
           imagePullPolicy: 'IfNotPresent',
           command: ['sh', '-c', serve],
           ports: [{ containerPort: PROBE_PORT, protocol: 'TCP' }],
+          volumeMounts: [{ name: 'www', mountPath: '/tmp/www' }],
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
         },
       ],
     },

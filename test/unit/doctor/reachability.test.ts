@@ -66,6 +66,17 @@ describe('doctor reachability', () => {
     expect(pod.nodeName).toBe('w1');
     expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
     expect(pod.containers[0]!.image).toBe(OPTS.image);
+    // what the Pod Security "restricted" level asks of a pod and its containers
+    expect(list.items[3]!.spec).toEqual(
+      expect.objectContaining({
+        securityContext: expect.objectContaining({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }),
+      }),
+    );
+    expect(pod.containers[0]).toEqual(
+      expect.objectContaining({
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      }),
+    );
     expect((list.items[4]!.spec as { selector: Record<string, string> }).selector).toEqual({ 'kubesmith.io/doctor-probe': 'probe-1' });
   });
 
