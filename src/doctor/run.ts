@@ -1,7 +1,8 @@
 /**
- * `doctorCluster`: a read-only diagnosis of a running cluster — the checks operators run by hand and the seed
+ * `doctorCluster`: a diagnosis of a running cluster — the checks operators run by hand and the seed
  * runbook's incident notes. One kubectl batch on a control plane, one look-up batch per host, etcd through a
- * healthy member (crictl exec etcdctl, as `kubesmith etcd status`).
+ * healthy member (crictl exec etcdctl, as `kubesmith etcd status`). Read-only except for reachability's test pods
+ * and Services in their own namespace, deleted again before doctor returns (reachability.ts).
  */
 import type { HostConnections } from '../cli/context.js';
 import { oneFinding, report, unknownCheck, type CheckOutcome, type Report } from '../checks/report.js';
@@ -12,19 +13,27 @@ import { readDoctorApi, type DoctorApi } from './api.js';
 import { cniPods, controlPlanePods, coreDns, kubeProxy, nodeConditions, type Expected } from './cluster-rules.js';
 import { readHostNet } from './host.js';
 import { flannelInterface, forwardingSysctls, hairpin, overlayMtu, type HostRead } from './net-rules.js';
+import { reachabilityNotRun, reachabilityOutcomes, runProbes, type ProbeOptions } from './reachability.js';
+import type { Transport } from '../transport/types.js';
 
 export interface DoctorTarget {
   inventory: Inventory;
   hosts: Hosts;
 }
 
+export interface DoctorOptions {
+  /** The reachability test pods; undefined: not run (--no-probe), doctor then creates nothing. */
+  probe?: ProbeOptions | undefined;
+}
+
 const firstLine = (err: unknown) => ((err as Error).message.split('\n')[0] ?? '').slice(0, 300);
 
-async function readApi(cluster: DoctorTarget, pool: HostConnections): Promise<DoctorApi | string> {
+async function readApi(cluster: DoctorTarget, pool: HostConnections): Promise<{ api: DoctorApi; via: Transport } | string> {
   let why = 'no control plane in the inventory';
   for (const cp of cluster.hosts.controlPlanes) {
     try {
-      return await readDoctorApi(await pool.get(cp));
+      const via = await pool.get(cp);
+      return { api: await readDoctorApi(via), via };
     } catch (err) {
       why = `${cp.name}: ${firstLine(err)}`;
     }
@@ -66,9 +75,36 @@ async function etcdCheck(cluster: DoctorTarget, pool: HostConnections): Promise<
   return { id, title, info: `${rows.length} member(s), leader ${rows.find((r) => r.leader)?.name ?? 'none'}`, findings };
 }
 
-export async function doctorCluster(cluster: DoctorTarget, pool: HostConnections): Promise<Report> {
+/** The test pods on every Ready inventory node (at least two), through the control plane that answered. */
+async function reachability(
+  expected: Expected[],
+  api: DoctorApi,
+  via: Transport,
+  probe: ProbeOptions | undefined,
+): Promise<CheckOutcome[]> {
+  if (!probe) return reachabilityNotRun({ skipped: '--no-probe: no test pods created' });
+  const ready = expected.filter((h) =>
+    api.nodes.find((n) => n.name === h.name)?.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+  if (ready.length < 2) return reachabilityNotRun({ skipped: 'fewer than two Ready nodes: nothing to reach across nodes' });
+  try {
+    const out = reachabilityOutcomes(
+      await runProbes(
+        via,
+        ready.map((h) => h.name),
+        probe,
+      ),
+    );
+    const left = expected.length - ready.length;
+    return left ? out.map((c) => ({ ...c, info: `${c.info}; ${left} node(s) not Ready, not probed` })) : out;
+  } catch (err) {
+    return reachabilityNotRun({ unknown: firstLine(err) });
+  }
+}
+
+export async function doctorCluster(cluster: DoctorTarget, pool: HostConnections, opts: DoctorOptions = {}): Promise<Report> {
   const expected: Expected[] = cluster.hosts.all.map((h) => ({ name: h.name, controlPlane: h.isControlPlane, address: h.internalAddress }));
-  const [api, nets, etcd] = await Promise.all([
+  const [read, nets, etcd] = await Promise.all([
     readApi(cluster, pool),
     Promise.all(
       cluster.hosts.all.map(async (h): Promise<[string, HostRead]> => {
@@ -84,17 +120,18 @@ export async function doctorCluster(cluster: DoctorTarget, pool: HostConnections
     ),
   ]);
   const checks: CheckOutcome[] = [];
-  if (typeof api === 'string') checks.push(unknownCheck('cluster.api', 'Cluster API: nodes, pods, kube-proxy', undefined, api));
+  if (typeof read === 'string') checks.push(unknownCheck('cluster.api', 'Cluster API: nodes, pods, kube-proxy', undefined, read));
   else
     checks.push(
-      nodeConditions(expected, api.nodes),
-      controlPlanePods(expected, api.pods),
-      coreDns(api.pods),
-      kubeProxy(expected, api.pods, api.proxyMode),
-      cniPods(expected, api.pods),
+      nodeConditions(expected, read.api.nodes),
+      controlPlanePods(expected, read.api.pods),
+      coreDns(read.api.pods),
+      kubeProxy(expected, read.api.pods, read.api.proxyMode),
+      cniPods(expected, read.api.pods),
     );
   checks.push(etcd);
-  if (typeof api !== 'string') checks.push(flannelInterface(expected, api.nodes, nets), overlayMtu(expected, api.nodes, nets));
+  if (typeof read !== 'string') checks.push(flannelInterface(expected, read.api.nodes, nets), overlayMtu(expected, read.api.nodes, nets));
   checks.push(forwardingSysctls(expected, nets), hairpin(expected, nets));
+  if (typeof read !== 'string') checks.push(...(await reachability(expected, read.api, read.via, opts.probe)));
   return report('doctor', checks);
 }

@@ -31,6 +31,8 @@ export interface NodeStatus {
   clientNotAfter?: number;
   /** flanneld's external address on this node (flannel-node.ts), published as flannel.alpha.coreos.com/public-ip. */
   flannelPublicIp?: string;
+  /** This host's IPv4 routes at its last sync (pod-network.ts: pod traffic across nodes). */
+  routes?: { type: string; dest: string }[];
   /** host:port of the kube-vip VIPs this node's kubelet runs (api-endpoint.ts: the node answering there). */
   vips?: string[];
   /** A control plane: its kube-apiserver static pod manifest was there at the last sync (false: stopped). */

@@ -136,9 +136,9 @@ export function selectObjects(c: Cluster, p: Parsed, r: Resource, names: string[
   objs = objs.filter((o) => matchesSelector(o, flag(p, 'selector')));
   if (names.length) {
     const missing = names.filter((n) => !objs.some((o) => o.metadata?.name === n));
-    if (missing.length)
+    if (missing.length && !bool(p, 'ignore-not-found'))
       throw new ExitError(`Error from server (NotFound): ${r.group ? `${r.plural}.${r.group}` : r.plural} "${missing[0]}" not found`);
-    objs = names.map((n) => objs.find((o) => o.metadata?.name === n)!);
+    objs = names.flatMap((n) => objs.filter((o) => o.metadata?.name === n).slice(0, 1));
   }
   return objs;
 }
@@ -153,6 +153,8 @@ export function get(c: Cluster, p: Parsed): void {
   const r = resolveResource(typeName!);
   const wanted = slashName ? [slashName, ...names] : names;
   const objs = selectObjects(c, p, r, wanted);
+  // kubectl get.go: nothing found and --ignore-not-found → no output at all, exit 0
+  if (!objs.length && bool(p, 'ignore-not-found')) return;
   const o = flag(p, 'output') ?? '';
   const single = wanted.length === 1;
   const asList = () => ({ apiVersion: 'v1', items: objs, kind: 'List', metadata: { resourceVersion: '' } });

@@ -9,6 +9,7 @@ import { clientRefused, clusterForCa, recordLoadedTrust, rootCA, UNKNOWN_AUTHORI
 import { parseKubeconfig } from './kubeadm-pki.js';
 import { certInfo } from './pki.js';
 import { nodeObject, podObjects } from './kubectl-view.js';
+import { withClusterIP } from './pod-network.js';
 import { pdbStatus } from './pdb.js';
 import { type Parsed, flag } from './args.js';
 
@@ -138,6 +139,7 @@ export function listObjects(c: Cluster, r: Resource): KubeObject[] {
   }
   const stored = Object.values(c.objects).filter((o) => o.kind === r.kind);
   if (r.kind === 'DaemonSet' || r.kind === 'Deployment') return stored.map((o) => withWorkloadStatus(c, o)).sort(byName);
+  if (r.kind === 'Service') return stored.map((o) => withClusterIP(c, o)).sort(byName);
   if (r.kind === 'PodDisruptionBudget') {
     const pods = podObjects(c);
     return stored.map((o) => ({ ...o, status: pdbStatus(o, pods) })).sort(byName);

@@ -130,6 +130,8 @@ interface PodSpecIn {
   since?: number | undefined; // scheduled at: its containers start LAB_POD_START_MS later
   /** The kube-root-ca.crt its containers read at their start (trust.ts); absent for objects made before it was recorded. */
   trust?: string | undefined;
+  /** A bare Pod's own containers (command, ports), shown as applied. */
+  containers?: unknown[];
 }
 
 function podObject(c: Cluster, p: PodSpecIn): KubeObject {
@@ -161,7 +163,11 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
       creationTimestamp: iso(p.created),
       ...(p.owner ? { ownerReferences: [p.owner] } : {}),
     },
-    spec: { nodeName: p.node?.name, hostNetwork: p.hostNetwork, containers: p.images.map((image, i) => ({ name: `c${i}`, image })) },
+    spec: {
+      nodeName: p.node?.name,
+      hostNetwork: p.hostNetwork,
+      containers: p.containers ?? p.images.map((image, i) => ({ name: `c${i}`, image })),
+    },
     status: {
       phase,
       ...(reason ? { reason } : {}),
@@ -180,6 +186,23 @@ function podObject(c: Cluster, p: PodSpecIn): KubeObject {
 function podIP(n: KubeNode, name: string): string {
   const base = (n.podCIDR.split(',')[0] || '10.244.0.0/24').split('/')[0]!.split('.');
   return `${base[0]}.${base[1]}.${base[2]}.${2 + (createHash('md5').update(name).digest()[0]! % 200)}`;
+}
+
+/** A Pod applied as such: bound to spec.nodeName (no scheduler in the lab), its containers start LAB_POD_START_MS after creation. */
+function barePod(c: Cluster, obj: KubeObject): KubeObject {
+  const spec = ((obj as { spec?: object }).spec ?? {}) as { nodeName?: string; hostNetwork?: boolean; containers?: { image?: string }[] };
+  const created = Date.parse(String(obj.metadata?.creationTimestamp ?? '')) || c.created;
+  return podObject(c, {
+    ns: obj.metadata?.namespace ?? 'default',
+    name: obj.metadata?.name ?? '',
+    node: spec.nodeName ? c.nodes[spec.nodeName] : undefined,
+    images: (spec.containers ?? []).map((x) => String(x.image ?? '')),
+    hostNetwork: !!spec.hostNetwork,
+    labels: (obj.metadata?.labels ?? {}) as Record<string, string>,
+    created,
+    since: created,
+    containers: spec.containers ?? [],
+  });
 }
 
 export function podObjects(c: Cluster): KubeObject[] {
@@ -226,7 +249,8 @@ export function podObjects(c: Cluster): KubeObject[] {
           }),
         );
       }
-    } else if (obj.kind === 'Deployment') {
+    } else if (obj.kind === 'Pod') pods.push(barePod(c, obj));
+    else if (obj.kind === 'Deployment') {
       const rs = suffix(`${name}rs`, 10);
       for (const slot of replicaSlots(c, obj)) {
         pods.push(

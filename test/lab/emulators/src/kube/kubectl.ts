@@ -25,6 +25,7 @@ import { binaryVersion, versionInfo } from './kube-versions.js';
 import { syncNode } from './node-state.js';
 import { patch, podsRestarted } from './kubectl-patch.js';
 import { loadFromStore, storageKey, storeDelete, storePut } from './etcd-storage.js';
+import { busyboxExec, isBusyboxImage } from './busybox-exec.js';
 
 const BOOLEANS = [
   'all-namespaces',
@@ -224,6 +225,7 @@ async function exec(c: Cluster, p: Parsed, command: string[]): Promise<void> {
   if (!pod) throw new ExitError(`Error from server (NotFound): pods "${name}" not found`);
   if (pod.status.phase !== 'Running')
     throw new ExitError(`error: unable to upgrade connection: container not found ("${pod.spec.containers[0]?.name ?? name}")`);
+  if (command.length && isBusyboxImage(pod.spec.containers[0]?.image ?? '')) return busyboxExec(c, pod, command);
   const self = Object.values(c.nodes).find((n) => n.host === hostName());
   if (pod.spec.nodeName !== self?.name)
     throw new ExitError(`error: the lab's kubectl execs only into pods of its own host (${name} runs on ${pod.spec.nodeName})`);

@@ -12,6 +12,7 @@ import { imagePresent } from './image-ref.js';
 import { configHash, nodeResources } from './kubelet-node.js';
 import { BOOTSTRAP_KUBECONFIG, clientState, tlsBootstrap } from './kubelet-client.js';
 import { flannelPublicIp } from './flannel-node.js';
+import { hostRoutes } from './pod-network.js';
 import { syncServing } from './kubelet-serving-csr.js';
 import { registerThisNode } from './kubelet-register.js';
 export { imagePresent, normalizeImage } from './image-ref.js';
@@ -201,6 +202,7 @@ export function syncNode(starting = false): string | undefined {
   if (api) logKubelet(api);
   const runsFlannel = active && cni?.kind === 'flannel' && podImages(cni.obj).every((i) => imagePresent(images, i));
   const publicIp = runsFlannel ? flannelPublicIp(cni.obj) : undefined;
+  const routes = runsFlannel ? hostRoutes() : undefined;
   const status = {
     kubeletActive: active && client.valid && !api,
     cniConfigured: cniConfigured(),
@@ -209,6 +211,7 @@ export function syncNode(starting = false): string | undefined {
     updatedAt: api ? node.status.updatedAt : now(),
     ...(client.notAfter !== undefined ? { clientNotAfter: client.notAfter } : {}),
     ...(publicIp ? { flannelPublicIp: publicIp } : {}),
+    ...(routes ? { routes } : {}),
     ...(vips.length ? { vips } : {}),
     ...apiserver,
     ...(apiProxy ? { apiProxy } : {}),
