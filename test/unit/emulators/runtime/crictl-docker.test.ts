@@ -173,7 +173,7 @@ describe('docker and cri-dockerd', () => {
     expect(lab.systemctl('cri-docker', 'start').stderr).toContain('Cannot connect to the Docker daemon');
     lab.installed('docker-ce', '5:27.3.1-1~debian.12~bookworm');
     expect(lab.run('docker', ['--version']).stdout).toMatch(/^Docker version 27\.3\.1, build \w{7}\n$/);
-    expect(lab.run('cri-dockerd', ['--version']).stdout).toMatch(/^cri-dockerd 0\.3\.15 \(\w{7}\)\n$/);
+    expect(lab.run('cri-dockerd', ['--version']).stdout).toMatch(/^cri-dockerd 0\.3\.24 \(\w{7}\)\n$/);
   });
 });
 
