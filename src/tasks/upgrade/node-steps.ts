@@ -160,7 +160,7 @@ export async function packageSteps(ctx: TaskContext, state: NodeState, target: s
  * and may stop after any phase; without that proof it runs again. That is safe: kubeadm allows an apply to the
  * cluster's own version, skips static pods whose manifest is already the target's, and every later phase writes the
  * same objects again. Not proven, so run again, also when kubeadm skipped the addons on purpose (another control plane
- * not upgraded yet: "skip upgrade addons because control plane instances … have not been upgraded") or the cluster
+ * not upgraded yet: "[upgrade/addon] Skipping upgrade of addons because control plane instances [cp2] have not been upgraded") or the cluster
  * runs no kube-proxy: a repeat costs a minute, a missing phase leaves the cluster half upgraded.
  */
 export function kubeadmUpgradeFinished(state: NodeState, target: string, first: boolean): boolean {
