@@ -19,7 +19,10 @@
  * Found and fixed by earlier runs: a step the host showed done but a kill left unrecorded stayed out of the record
  * (seed 2, trials 5 and 9); the re-run's survey took etcd restarting after `kubeadm upgrade apply` for a blocker
  * (seed 14, trial 7).
- * 10-trial run, seed 14 (2026-12-07, this commit's code): 26 events; the hand-made window finished; trials killed
+ * 10 seeds 101..110 (2026-12-07, with the kubeadm phase window and the CNI phase in the playbook): 38 events; the
+ * hand-made window and the upload-config window finished; killed during upgrade.backup (5: seeds 101, 103, 105, 106,
+ * 110), upgrade.control-plane (1: 108), upgrade.workers (4: 102, 104, 107, 109); all 10 re-runs converged (1291 s).
+ * Earlier, 10-trial run, seed 14 (2026-12-07): 26 events; the hand-made window finished; trials killed
  * during upgrade.backup (6), upgrade.control-plane (1), upgrade.workers (2), 1 finished first (event 25/26 + 876 ms);
  * all 10 re-runs converged to the reference digests. Earlier time-based runs (kill at a fraction of the reference's
  * duration; seeds 2 and 14, 22 trials, mostly during upgrade.control-plane) found the two bugs above.
