@@ -90,9 +90,10 @@ export const upgradeCommand = defineCommand({
   description:
     'Finds the route (one minor at a time, through the newest patch of each intermediate minor the package repository offers) and checks, ' +
     'before anything changes: nodes Ready, etcd members healthy, no expired certificate, version skew, packages for every step, disk space, ' +
-    'removed APIs still requested (apiserver_requested_deprecated_apis). A refused route or any blocker: exit 2, nothing changed. ' +
+    'removed APIs still requested (apiserver_requested_deprecated_apis), no CNI downgrade. A refused route or any blocker: exit 2, nothing changed. ' +
     'Then per version: etcd snapshot + PKI backup to the admin machine, the control planes one at a time (kubeadm upgrade apply on the first, ' +
-    'upgrade node on the others, kubelet and kubectl held at the exact version, health gate), the workers in batches (cordon, drain honouring ' +
+    'upgrade node on the others, kubelet and kubectl held at the exact version, health gate), the CNI at the inventory version when it is newer ' +
+    '(once), the workers in batches (cordon, drain honouring ' +
     'PodDisruptionBudgets, upgrade, uncordon). Each node records its completed steps in /var/lib/kubesmith/upgrade/: a re-run continues. ' +
     "`--plan` (or `kubesmith plan upgrade`) prints the route, each node's steps and every blocker, and changes nothing.",
   examples: [

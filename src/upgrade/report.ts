@@ -5,6 +5,7 @@ import { painter } from '../ui/output.js';
 import { batches, type UpgradeRun } from './options.js';
 import { describeRoute } from './route.js';
 import { upgradeSteps, type Survey } from './survey.js';
+import { describeCni } from './cni.js';
 
 type Flags = Omit<UpgradeRun, 'target' | 'from'>;
 
@@ -61,6 +62,8 @@ export function formatSurvey(s: Survey, hosts: Hosts, f: Flags, opts: { color: b
       );
       for (const line of nodeSteps(s, hosts, step, f)) out.push(`  ${line}`);
     }
+    const cni = describeCni(s.cni);
+    if (cni && s.route.steps.length) out.push('', `  ${cni}`);
   }
   if (s.passed.length || s.blockers.length) out.push('', p('bold', 'Pre-checks'));
   for (const ok of s.passed) out.push(`  ${p('green', 'ok')}  ${ok}`);

@@ -30,6 +30,7 @@ import {
 import { minorRepository, offeredEverywhere, offeredVersions, type OfferedSource } from './offered.js';
 import { parseRecord, recordPath, unfinished } from '../tasks/upgrade/record.js';
 import { planRoute, type Route } from './route.js';
+import { cniBlockers, readCniVersions, type CniVersions } from './cni.js';
 
 export interface SurveyOptions {
   controlPlaneOnly: boolean;
@@ -50,6 +51,8 @@ export interface Survey {
    * before the last uncordon): `upgrade` first finishes that version's steps on them.
    */
   unfinished: string[];
+  /** The CNI the inventory asks for and the version the cluster runs (flannel, cilium). */
+  cni?: CniVersions;
 }
 
 /** The versions the upgrade runs, in order: the unfinished running version first (see Survey.unfinished), then the route. */
@@ -255,6 +258,11 @@ export async function survey(inventory: Inventory, hosts: Hosts, connect: Connec
   add(await diskChecks(hosts, connect), 'at least 2048 MiB free under /var/lib on every node');
   add(await drainChecks(t, hosts), 'every node can be drained (server-side dry run)');
   add(await metricsChecks(t, from, target), `no requested API is removed by ${target}`);
+  const cni = await readCniVersions(t, inventory);
+  if (cni) {
+    base.cni = cni;
+    add(cniBlockers(cni), `${cni.plugin} ${cni.wanted} is not older than the running ${cni.running ?? '(unknown)'}`);
+  }
   add([], `kubeadm, kubelet, kubectl ${route.steps.join(', ')} offered by ${where(toMinor).replace(/\/v\d+\.\d+\//g, '/v…/')}`);
   return base;
 }

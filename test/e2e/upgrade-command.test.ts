@@ -6,7 +6,8 @@
  * replicas (polled in the background during the whole upgrade), and every node ends Ready at 1.34.1 with its packages
  * held and the certificates renewed. Then 1.34.1 → 1.34.2 with the budget made unsatisfiable (minAvailable = replicas)
  * once the control plane is upgraded: the first worker's drain times out, the upgrade stops there naming the node and
- * the refusal, and no node is left cordoned.
+ * the refusal, and no node is left cordoned. The cluster starts with flannel 0.27.4 and the inventory asks for 0.28.9:
+ * the plan says so and the upgrade applies it once, after the control planes.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,13 +37,13 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
   let lab: Lab;
   let cwd: string;
 
-  const inventory = (version: string) =>
+  const inventory = (version: string, flannel = '0.28.9') =>
     lab.writeInventory(c.inv, {
       controlPlanes: ['cp1'],
       workers: ['w1', 'w2'],
       extra: {
         kubernetes: { version, podSubnet: '10.244.0.0/16' },
-        network: { plugin: 'flannel', flannel: { backend: 'vxlan' } },
+        network: { plugin: 'flannel', flannel: { backend: 'vxlan', version: flannel } },
         containerRuntime: { registryMirrors: { 'registry.k8s.io': [c.registry.url], 'ghcr.io': [c.registry.url] } },
       },
     });
@@ -52,7 +53,7 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
     c = await upEtcdLab(NAME, ['cp1'], ['w1', 'w2']); // real etcd: the backup and the health gates read it
     lab = c.lab;
     cwd = mkdtempSync(join(tmpdir(), 'ks-upgrade-cmd-'));
-    inventory('1.33.5');
+    inventory('1.33.5', '0.27.4'); // an older flannel: the upgrade brings the inventory's newer one
     const run = await kubesmith(['apply', '-i', c.inv, '--output', 'json'], cwd);
     if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`);
     await waitEtcd(lab, 'cp1');
@@ -70,6 +71,7 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
     expect(run.stdout).toContain('1.33.5 → 1.34.1');
     for (const n of NODES) expect(run.stdout, n).toContain(n);
     expect(run.stdout).toMatch(/upgrade apply/);
+    expect(run.stdout).toContain('CNI: flannel 0.27.4 → 0.28.9, applied once, after the control planes');
     expect(writes).toEqual([]);
     // the route was read from the repository index on the first control plane, at pkgs.k8s.io's real path
     expect(journal('cp1').join('\n')).toContain('https://pkgs.k8s.io/core:/stable:/v1.34/deb/Packages');
@@ -89,6 +91,9 @@ describe.skipIf(!labReady())('kubesmith upgrade: 1.33.5 → 1.34.1 on 1 control 
       expect(v.stdout, n).toMatch(/kubeadm[\s\S]*kubectl[\s\S]*kubelet/);
     }
     expect(await apiserverNotAfter(lab, 'cp1')).toBeGreaterThan(expiryBefore);
+    // the CNI the inventory asks for, applied in the same pass (cni.images + cni.flannel, the tasks apply uses)
+    const flannel = await kubectl("-n kube-flannel get ds kube-flannel-ds -o jsonpath='{.spec.template.spec.containers[0].image}'");
+    expect(flannel.stdout).toMatch(/flannel:v0\.28\.9$/);
     // the poller ran during the upgrade, and the budget held: at least 2 of the 3 replicas available at every sample
     expect(seen.length).toBeGreaterThan(0);
     expect(Math.min(...seen), seen.join(' ')).toBeGreaterThanOrEqual(2);

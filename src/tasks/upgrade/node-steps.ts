@@ -32,6 +32,14 @@ export function staticPodsVersion(manifests: readonly (string | null)[]): string
   return tags.every((t) => t !== undefined && t === tags[0]) ? tags[0] : undefined;
 }
 
+/**
+ * The tag of kube-proxy's image in its DaemonSet ("registry.k8s.io/kube-proxy:v1.34.1" → "1.34.1"); undefined when the
+ * cluster runs no kube-proxy (kubectl printed nothing: --ignore-not-found) or the tag is not a version.
+ */
+export function kubeProxyVersion(image: string): string | undefined {
+  return /:v?(\d+\.\d+\.\d+)\s*$/.exec(image.trim())?.[1];
+}
+
 /** kubernetesVersion of the ClusterConfiguration in the kubeadm-config ConfigMap ("v1.34.1" → "1.34.1"), or undefined. */
 export function clusterConfigVersion(text: string): string | undefined {
   return /^kubernetesVersion:\s*["']?v?(\d+\.\d+\.\d+)["']?\s*$/m.exec(text)?.[1];
@@ -46,12 +54,12 @@ export interface NodeState {
   staticPods?: string;
   /** The cluster's version in kubeadm-config (read on the first control plane only). */
   cluster?: string;
+  /** The version kube-proxy's DaemonSet runs (control planes; undefined without kube-proxy or API). */
+  kubeProxy?: string;
 }
 
 export async function readNodeState(ctx: TaskContext, target: string): Promise<NodeState> {
   const distro = ctx.host.requireDistro();
-  const first = ctx.host.name === ctx.hosts.firstControlPlane.name;
-  const clusterConfig = kubectl('-n', 'kube-system', 'get', 'configmap', 'kubeadm-config', '-o', 'jsonpath={.data.ClusterConfiguration}');
   const [rec, pkgs, repo, ...manifests] = await lookups(ctx.transport, [
     read(recordPath(target)),
     run(distro.packageStates([...kubernetesPackages])),
@@ -65,12 +73,28 @@ export async function readNodeState(ctx: TaskContext, target: string): Promise<N
   };
   const pods = staticPodsVersion(manifests as (string | null)[]);
   if (pods) state.staticPods = pods;
-  if (first) {
-    const cfg = await ctx.transport.exec(clusterConfig, { allowFailure: true, timeoutMs: 60_000 });
-    const cluster = cfg.code === 0 ? clusterConfigVersion(cfg.stdout) : undefined; // API down: unknown, apply runs
-    if (cluster) state.cluster = cluster;
-  }
+  if (ctx.host.isControlPlane) Object.assign(state, await clusterState(ctx));
   return state;
+}
+
+/**
+ * What the API says of the kubeadm upgrade phases that run after the static pods: kubeadm-config's version (first
+ * control plane) and kube-proxy's image. An API that does not answer leaves both unknown: the kubeadm upgrade runs.
+ */
+async function clusterState(ctx: TaskContext): Promise<Pick<NodeState, 'cluster' | 'kubeProxy'>> {
+  const get = (...args: string[]) =>
+    ctx.transport.exec(kubectl('-n', 'kube-system', 'get', ...args), { allowFailure: true, timeoutMs: 60_000 });
+  const first = ctx.host.name === ctx.hosts.firstControlPlane.name;
+  const [cfg, proxy] = await Promise.all([
+    first ? get('configmap', 'kubeadm-config', '-o', 'jsonpath={.data.ClusterConfiguration}') : undefined,
+    get('daemonset', 'kube-proxy', '--ignore-not-found', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+  ]);
+  const out: Pick<NodeState, 'cluster' | 'kubeProxy'> = {};
+  const cluster = cfg?.code === 0 ? clusterConfigVersion(cfg.stdout) : undefined;
+  if (cluster) out.cluster = cluster;
+  const kubeProxy = proxy.code === 0 ? kubeProxyVersion(proxy.stdout) : undefined;
+  if (kubeProxy) out.kubeProxy = kubeProxy;
+  return out;
 }
 
 /** Is `pkg` installed at `version` and held (rpm distros hold with the repository file's exclude=, which packageSteps keeps)? */
@@ -126,15 +150,30 @@ export async function packageSteps(ctx: TaskContext, state: NodeState, target: s
   return out;
 }
 
+/**
+ * Did this control plane's `kubeadm upgrade apply|node` finish, though its record was never written (a kill)? Both run
+ * their phases in a fixed order (kubeadm's cmd/kubeadm/app/cmd/upgrade/{apply,node}.go; apply: preflight,
+ * control-plane, upload-config, kubeconfig, kubelet-config, bootstrap-token, addon/coredns, addon/kube-proxy,
+ * post-upgrade, the last a placeholder that changes nothing; node: the same without upload-config and bootstrap-token).
+ * Only the last one that changes anything proves the whole run: kube-proxy's DaemonSet at the target (and, for apply,
+ * every static pod and kubeadm-config too). A kubeadm whose SSH session died with us dies at its next line (SIGPIPE)
+ * and may stop after any phase; without that proof it runs again. That is safe: kubeadm allows an apply to the
+ * cluster's own version, skips static pods whose manifest is already the target's, and every later phase writes the
+ * same objects again. Not proven, so run again, also when kubeadm skipped the addons on purpose (another control plane
+ * not upgraded yet: "[upgrade/addon] Skipping upgrade of addons because control plane instances [cp2] have not been upgraded") or the cluster
+ * runs no kube-proxy: a repeat costs a minute, a missing phase leaves the cluster half upgraded.
+ */
+export function kubeadmUpgradeFinished(state: NodeState, target: string, first: boolean): boolean {
+  const addons = state.kubeProxy === target;
+  return state.staticPods === target && addons && (!first || state.cluster === target);
+}
+
 /** `kubeadm upgrade apply vX` (first control plane, images pulled first) or `kubeadm upgrade node` (every other node). */
 export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: UpgradeRun, first: boolean): Action | undefined {
   if (state.record.done.includes('kubeadm-upgrade')) return undefined;
   const renewal = u.certificateRenewal ? [] : ['--certificate-renewal=false'];
+  if (ctx.host.isControlPlane && kubeadmUpgradeFinished(state, u.target, first)) return void noteDone(state.record, 'kubeadm-upgrade');
   if (first) {
-    // Done (never applied twice) when every static pod names the target and kubeadm-config was uploaded with it (its
-    // upload-config phase runs after the control-plane phase). A kubeadm whose SSH session died with us dies at its
-    // next line (SIGPIPE) and leaves the apply half done: then it runs again (the cluster's own version is allowed).
-    if (state.staticPods === u.target && state.cluster === u.target) return void noteDone(state.record, 'kubeadm-upgrade');
     // kubeadm upgrade apply pulls every image of the target in its preflight, before it rewrites any manifest
     // ("[upgrade/preflight] Pulling images required for setting up a Kubernetes cluster"): the images are on the
     // node before anything changes, from the repository the cluster's ClusterConfiguration names.
@@ -148,8 +187,7 @@ export function kubeadmUpgradeStep(ctx: TaskContext, state: NodeState, u: Upgrad
       },
     );
   }
-  // a control plane whose static pods all name the target has run it (a worker re-runs it: it is idempotent)
-  if (ctx.host.isControlPlane && state.staticPods === u.target) return void noteDone(state.record, 'kubeadm-upgrade');
+  // a worker's `upgrade node` only rewrites its kubelet configuration: it runs again until recorded
   return step(ctx, state, 'kubeadm-upgrade', `kubeadm upgrade node${renewal.length ? ' --certificate-renewal=false' : ''}`, async () => {
     await ctx.transport.exec(['kubeadm', 'upgrade', 'node', ...renewal], { timeoutMs: 1_800_000 });
   });

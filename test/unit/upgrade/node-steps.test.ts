@@ -10,6 +10,7 @@ import {
   APISERVER_MANIFEST,
   clusterConfigVersion,
   drainFailure,
+  kubeProxyVersion,
   manifestVersion,
   staticPodsVersion,
 } from '../../../src/tasks/upgrade/node-steps.js';
@@ -27,7 +28,7 @@ const inventory = () =>
 
 const kinds = (t: RecordingTransport) =>
   t.commands
-    .filter((c) => !/^(dpkg-query|install -d|kubectl --kubeconfig \S+ -n kube-system get configmap)/.test(c))
+    .filter((c) => !/^(dpkg-query|install -d|kubectl --kubeconfig \S+ -n kube-system get (configmap|daemonset))/.test(c))
     .map((c) => c.replace(/^kubectl --kubeconfig \S+ /, 'kubectl '));
 
 describe('upgrade.control-plane', () => {
@@ -75,7 +76,7 @@ describe('upgrade.control-plane', () => {
   it('a re-run after a kill between `kubeadm upgrade apply` and its record never applies again: the cluster says it is done', async () => {
     const h = harness(inventory(), { options: { upgrade: run() } });
     const t = h.t('cp1');
-    simulate(t, '1.33.5').cluster.version = TARGET; // apply finished (kubeadm-config uploaded), the record was never written
+    Object.assign(simulate(t, '1.33.5').cluster, { version: TARGET, kubeProxy: TARGET }); // apply finished, never recorded
     setStaticPods(t, TARGET);
     t.setFile(recordPath(TARGET), JSON.stringify({ target: TARGET, done: ['repository', 'kubeadm'] }));
     const check = await upgradeControlPlane.check(h.ctx('cp1'));
@@ -100,13 +101,14 @@ describe('upgrade.control-plane', () => {
     expect(JSON.parse(t.fileText(recordPath(TARGET))!).done).toEqual(['repository', 'kubeadm', 'kubeadm-upgrade']);
   });
 
-  it('a half-done apply (kubeadm killed after the API server manifest, before kubeadm-config) runs again', async () => {
-    for (const done of ['apiserver', 'static pods'] as const) {
+  it('a half-done apply (killed after the API server manifest, before kubeadm-config, before the addons) runs again', async () => {
+    for (const done of ['apiserver', 'static pods', 'upload-config'] as const) {
       const h = harness(inventory(), { options: { upgrade: run() } });
       const t = h.t('cp1');
-      simulate(t, '1.33.5');
+      const { cluster } = simulate(t, '1.33.5');
       if (done === 'apiserver') t.setFile(APISERVER_MANIFEST, manifest(TARGET));
       else setStaticPods(t, TARGET); // every static pod, but kubeadm-config still names 1.33.5
+      if (done === 'upload-config') cluster.version = TARGET; // kubeadm-config uploaded; kube-proxy (addon phase) still 1.33.5
       const check = await upgradeControlPlane.check(h.ctx('cp1'));
       const summaries = check.status === 'change' ? check.changes.map((c) => c.summary) : [];
       expect(summaries, done).toContain('kubeadm upgrade apply v1.34.1 (images pulled first)');
@@ -145,14 +147,17 @@ describe('upgrade.control-plane', () => {
     ]);
   });
 
-  it('another control plane whose static pods all name the target has run `kubeadm upgrade node`: not again; half done: again', async () => {
+  it('another control plane has run `kubeadm upgrade node` once kube-proxy runs the target too: not again; else again', async () => {
     const h = harness(inventory(), { options: { upgrade: run() } });
     const t = h.t('cp2');
-    simulate(t, '1.33.5');
+    const db = simulate(t, '1.33.5');
     t.setFile(APISERVER_MANIFEST, manifest(TARGET)); // killed after the API server, before the controller-manager
     const half = await upgradeControlPlane.check(h.ctx('cp2'));
     expect(half.status === 'change' && half.changes.map((c) => c.summary)).toContain('kubeadm upgrade node');
-    setStaticPods(t, TARGET);
+    setStaticPods(t, TARGET); // killed after its control-plane phase: its kubelet-config and addon phases may not have run
+    const unproven = await upgradeControlPlane.check(h.ctx('cp2'));
+    expect(unproven.status === 'change' && unproven.changes.map((c) => c.summary)).toContain('kubeadm upgrade node');
+    db.cluster.kubeProxy = TARGET; // the addon phase, its last, ran
     const check = await upgradeControlPlane.check(h.ctx('cp2'));
     expect(check.status === 'change' && check.changes.map((c) => c.summary).filter((s) => s.includes('kubeadm upgrade'))).toEqual([]);
   });
@@ -175,7 +180,7 @@ describe('upgrade.control-plane', () => {
   });
 });
 
-describe('manifestVersion, staticPodsVersion, clusterConfigVersion', () => {
+describe('manifestVersion, staticPodsVersion, clusterConfigVersion, kubeProxyVersion', () => {
   it('a component image tag in its static pod manifest; one version only when every control plane pod names it', () => {
     expect(manifestVersion(manifest('1.34.1'))).toBe('1.34.1');
     expect(manifestVersion(manifest('1.34.1', 'kube-scheduler'), 'kube-scheduler')).toBe('1.34.1');
@@ -188,6 +193,9 @@ describe('manifestVersion, staticPodsVersion, clusterConfigVersion', () => {
     expect(clusterConfigVersion('apiVersion: kubeadm.k8s.io/v1beta4\n')).toBeUndefined();
     expect(manifestVersion('image: registry.k8s.io/etcd:3.6.4-0\n')).toBeUndefined();
     expect(manifestVersion(null)).toBeUndefined();
+    expect(kubeProxyVersion('registry.k8s.io/kube-proxy:v1.34.1\n')).toBe('1.34.1');
+    expect(kubeProxyVersion('127.0.0.1:5000/kube-proxy:v1.33.5')).toBe('1.33.5');
+    expect(kubeProxyVersion('')).toBeUndefined(); // no kube-proxy DaemonSet (--ignore-not-found)
   });
 });
 

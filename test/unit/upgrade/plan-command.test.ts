@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => mirror?.close());
 
-function cluster(t: RecordingTransport, pdbBlocksCp1: boolean) {
+function cluster(t: RecordingTransport, pdbBlocksCp1: boolean, flannelRunning = '0.28.9') {
   t.expect('@@ks:', { stdout: DEBIAN_FACTS });
   t.allow(/^df -Pk \/var\/lib$/, { stdout: real('df', 'df-Pk-var-lib.txt') });
   if (t.host !== 'cp1') return;
@@ -57,12 +57,13 @@ function cluster(t: RecordingTransport, pdbBlocksCp1: boolean) {
     pdbBlocksCp1 ? { code: 1, stderr: `evicting pod default/web-1 (server dry run)\n${refused}\n` } : {},
   );
   t.allow(/ drain w1 .*--dry-run=server/, {});
+  t.allow(/ -n kube-flannel get daemonset kube-flannel-ds -o /, { stdout: `ghcr.io/flannel-io/flannel:v${flannelRunning}` });
 }
 
 const READ_ONLY = [
   /^s\(\) \{/,
   /^df -Pk /,
-  /^kubectl --kubeconfig \S+ (version|get |drain .*--dry-run=server)/,
+  /^kubectl --kubeconfig \S+ (version|get |-n \S+ get |drain .*--dry-run=server)/,
   /^curl -fsSL \S+$/,
   /^test -f /,
   /^crictl /,
@@ -86,6 +87,7 @@ describe('kubesmith plan upgrade', () => {
       /BLOCKED {2}\[drain\] cp1: a drain would not finish \(kubectl drain --dry-run=server\): .*global timeout reached/,
     );
     expect(r.stdout).toContain('1 blocker(s): the upgrade does not start; nothing was changed on any host');
+    expect(r.stdout).toContain('CNI: flannel 0.28.9, as the inventory asks: unchanged');
     for (const t of r.transports.values()) {
       // reads only: the commands below, and each node's upgrade record (an interrupted upgrade is finished first)
       expect(t.calls.filter((c) => c.kind !== 'exec' && c.kind !== 'readFile').map((c) => c.command)).toEqual([]);
@@ -106,5 +108,16 @@ describe('kubesmith plan upgrade', () => {
     const p = await cli(['upgrade', '--plan', '-i', file], { prepare: (t) => cluster(t, false) });
     expect(p.code).toBe(0);
     expect(p.stdout).toBe(r.stdout);
+  });
+
+  it('a newer CNI in the inventory is applied after the control planes; an older one is a blocker (no downgrade)', async () => {
+    const newer = await cli(['plan', 'upgrade', '-i', inv()], { prepare: (t) => cluster(t, false, '0.27.4') });
+    expect(newer.code, newer.stdout + newer.stderr).toBe(0);
+    expect(newer.stdout).toContain('CNI: flannel 0.27.4 → 0.28.9, applied once, after the control planes');
+    const older = await cli(['plan', 'upgrade', '-i', inv()], { prepare: (t) => cluster(t, false, '0.29.1') });
+    expect(older.code).toBe(2);
+    expect(older.stdout).toContain(
+      'BLOCKED  [CNI] network.flannel.version 0.28.9 is older than the flannel 0.29.1 the cluster runs: CNI downgrades are refused',
+    );
   });
 });

@@ -23,12 +23,12 @@ export const run = (over: Partial<UpgradeRun> = {}): UpgradeRun => ({
 
 /**
  * A Debian control plane at `from`: dpkg-query, apt-get install, apt-mark hold, kubeadm and kubectl behave; the
- * package DB is returned, with `cluster`: kubeadm-config's version.
+ * package DB is returned, with `cluster`: kubeadm-config's version and kube-proxy's (its DaemonSet's image tag).
  */
 export function simulate(t: RecordingTransport, from: string) {
   const db = new Map(['kubeadm', 'kubelet', 'kubectl'].map((p) => [p, { version: `${from}-1.1`, held: true }]));
   setStaticPods(t, from);
-  const cluster = { version: from }; // kubeadm-config's ClusterConfiguration
+  const cluster = { version: from, kubeProxy: from }; // kubeadm-config's ClusterConfiguration, kube-proxy's image
   t.setFile(
     '/etc/apt/sources.list.d/kubernetes.list',
     `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${from.split('.').slice(0, 2).join('.')}/deb/ /\n`,
@@ -55,11 +55,15 @@ export function simulate(t: RecordingTransport, from: string) {
   t.allow(/^kubeadm upgrade apply /, (c) => {
     cluster.version = /apply v(\S+)/.exec(c.command)![1]!;
     setStaticPods(t, cluster.version);
+    cluster.kubeProxy = cluster.version; // its last phase: the addons
     return {};
   });
   t.allow(/^kubeadm upgrade node/, {});
   t.allow(/^kubectl --kubeconfig \S+ -n kube-system get configmap kubeadm-config /, () => ({
     stdout: `apiServer: {}\nkubernetesVersion: v${cluster.version}\nnetworking: {}\n`,
+  }));
+  t.allow(/^kubectl --kubeconfig \S+ -n kube-system get daemonset kube-proxy --ignore-not-found /, () => ({
+    stdout: `registry.k8s.io/kube-proxy:v${cluster.kubeProxy}`,
   }));
   t.allow(/^kubectl --kubeconfig \S+ (drain|uncordon) /, {});
   t.allow(/^systemctl (daemon-reload|restart kubelet)$/, {});

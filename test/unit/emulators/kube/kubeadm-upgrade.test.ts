@@ -125,7 +125,21 @@ describe.sequential('kubeadm upgrade emulator', () => {
     expect(image('kube-apiserver')).toBe('registry.k8s.io/kube-apiserver:v1.33.5');
   });
 
-  it('upgrades the first control plane: manifests, kubeadm-config, certificates, addons', () => {
+  it('dies after its upload-config phase when told to (a kill): the addons are still at the old version', () => {
+    // kubeadm's apply phases: preflight, control-plane, upload-config, kubeconfig, kubelet-config, bootstrap-token,
+    // addon (coredns, kube-proxy), post-upgrade (cmd/kubeadm/app/cmd/upgrade/apply.go)
+    lab.write('cp1', '/var/lib/lab/faults/kubeadm.after-upload-config', '1 fail\n');
+    const r = lab.run('cp1', 'kubeadm', ['upgrade', 'apply', 'v1.34.2', '--yes']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config"');
+    expect(r.stdout).not.toContain('[upgrade/kubeconfig]');
+    expect(image('kube-apiserver')).toBe('registry.k8s.io/kube-apiserver:v1.34.2');
+    expect(kubectl(['-n', 'kube-system', 'get', 'cm', 'kubeadm-config', '-o', 'yaml']).stdout).toContain('kubernetesVersion: v1.34.2');
+    const proxy = kubectl(['-n', 'kube-system', 'get', 'ds', 'kube-proxy', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+    expect(proxy.stdout).toBe('registry.k8s.io/kube-proxy:v1.33.5');
+  });
+
+  it('upgrades the first control plane (again after the kill): manifests, kubeadm-config, certificates, addons', () => {
     const certBefore = lab.read('cp1', '/etc/kubernetes/pki/apiserver.crt');
     const r = lab.run('cp1', 'kubeadm', ['upgrade', 'apply', 'v1.34.2', '--yes']);
     expect(r.stderr).not.toContain('error');
@@ -145,6 +159,8 @@ describe.sequential('kubeadm upgrade emulator', () => {
     expect(pod.stdout).toBe('registry.k8s.io/kube-apiserver:v1.34.2');
     const dns = kubectl(['-n', 'kube-system', 'get', 'deploy', 'coredns', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
     expect(dns.stdout).toBe('registry.k8s.io/coredns/coredns:v1.12.1');
+    const proxy = kubectl(['-n', 'kube-system', 'get', 'ds', 'kube-proxy', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+    expect(proxy.stdout).toBe('registry.k8s.io/kube-proxy:v1.34.2');
     // the kubelet still runs 1.33 until its package is upgraded and it restarts
     expect(kubectl(['get', 'nodes']).stdout).toMatch(/cp1 +Ready +control-plane +\S+ +v1\.33\.5/);
     lab.write('cp1', '/run/lab/kubelet.version', 'v1.34.2\n'); // what the unit's start hook records after the restart

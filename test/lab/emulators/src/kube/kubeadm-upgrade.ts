@@ -3,7 +3,7 @@
 // rules are in upgrade-policy.ts; the host changes in upgrade-steps.ts. Real transcripts: test/fixtures/real/kubeadm.
 import { readFileSync } from 'node:fs';
 import { type Cluster, loadState } from './cluster-state.js';
-import { ExitError, exists, out } from './lab.js';
+import { ExitError, dieAfterPhase, exists, out } from './lab.js';
 import { type Parsed, bool, flag, flagAll } from './args.js';
 import { binaryVersion, controlPlaneImages, imageOptionsFrom, normalizeVersion } from './kube-versions.js';
 import { clusterFromKubeconfig, stackHint } from './kubeadm-common.js';
@@ -166,6 +166,7 @@ export function upgradeApply(p: Parsed): void {
   recordControlPlane(c, run, true);
   out('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace');
   out('[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the configuration for the kubelets in the cluster');
+  dieAfterPhase('kubeadm', 'upload-config');
   upgradeKubeconfigs(run);
   upgradeKubeletConfig();
   out(BOOTSTRAP_TOKEN_LINES);
@@ -202,6 +203,7 @@ export function upgradeNode(p: Parsed): void {
     checkEtcd(c, run);
     upgradeStaticPods(run);
     recordControlPlane(c, run, false);
+    dieAfterPhase('kubeadm', 'control-plane');
     upgradeKubeconfigs(run);
   } else {
     out('[upgrade/preflight] Skipping prepull. Not a control plane node.');

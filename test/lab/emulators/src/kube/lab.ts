@@ -110,6 +110,21 @@ export function applyFault(command: string): void {
   throw new ExitError('lab: injected failure', 1);
 }
 
+/**
+ * Phase fault hook: /var/lib/lab/faults/<command>.after-<phase> holds "N mode" (failNext's rule); while N > 0 the
+ * command dies right after that phase, killed (SIGKILL), as a kubeadm dies at its next write (SIGPIPE) when the SSH
+ * session that ran it closed: what a kill -9 of kubesmith leaves, at a chosen phase.
+ */
+export function dieAfterPhase(command: string, phase: string): void {
+  const file = hostPath(join('/var/lib/lab/faults', `${command}.after-${phase}`));
+  if (!existsSync(file)) return;
+  const [countText, mode] = (readFileSync(file, 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const count = Number(countText);
+  if (!(count > 0)) return;
+  writeFileSync(file, `${count - 1} ${mode}\n`);
+  process.kill(process.pid, 'SIGKILL');
+}
+
 export interface RunResult {
   code: number;
   stdout: string;
