@@ -128,4 +128,17 @@ describe.skipIf(!labReady())('certs rotate-ca --ca etcd,front-proxy: the control
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect((await kubectl('get deploy shop -o jsonpath={.status.readyReplicas}')).stdout).toBe('2');
   }, 300_000);
+
+  it('the lab holds kubesmith to the order: etcd restarted trusting only the old CA cuts the API server off', async () => {
+    const restartEtcd = () => lab.exec('cp1', 'cd /etc/kubernetes && mv manifests/etcd.yaml . && sleep 1 && mv etcd.yaml manifests/');
+    const current = await pem('etcd/ca.crt');
+    expect((await lab.exec('cp1', `cat > ${PKI}/etcd/ca.crt`, { input: old.etcd! })).code).toBe(0);
+    await restartEtcd();
+    const cut = await kubectl('get nodes');
+    expect(cut.code).not.toBe(0);
+    expect(cut.stderr).toMatch(/The connection to the server .* was refused/);
+    expect((await lab.exec('cp1', `cat > ${PKI}/etcd/ca.crt`, { input: current })).code).toBe(0);
+    await restartEtcd();
+    expect((await kubectl('get nodes')).code).toBe(0);
+  }, 120_000);
 });

@@ -137,17 +137,17 @@ function stageTask(id: string, target: Target, title: string): Task {
   };
 }
 
-export const certsRotateCpTrust = stageTask(
+export const certsRotateCpTrust: Task = stageTask(
   'certs.rotate-cp-trust',
   'trusting',
   'Certs | Trust the old and the new front-proxy or etcd CA on this control plane',
 );
-export const certsRotateCpSign = stageTask(
+export const certsRotateCpSign: Task = stageTask(
   'certs.rotate-cp-sign',
   'signing',
   'Certs | Re-issue the front-proxy or etcd certificates of this control plane from the new CA',
 );
-export const certsRotateCpDrop = stageTask(
+export const certsRotateCpDrop: Task = stageTask(
   'certs.rotate-cp-drop',
   'new-only',
   'Certs | Remove the old front-proxy or etcd CA from this control plane',

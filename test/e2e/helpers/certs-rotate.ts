@@ -105,7 +105,17 @@ export async function killMidwayThenRerun(o: {
   let ready: number[] = [];
   try {
     const first = spawnKubesmith(o.args, o.admin);
-    await until(o.midway[0], o.midway[1], 600_000, 500);
+    let ended = false;
+    void first.exit.then(() => (ended = true));
+    await until(
+      o.midway[0],
+      async () => {
+        if (ended) throw new Error(`the run ended before ${o.midway[0]}:\n${first.stdout().slice(-6000)}`);
+        return o.midway[1]();
+      },
+      600_000,
+      500,
+    );
     first.process.kill('SIGKILL');
     expect((await first.exit).signal).toBe('SIGKILL');
     const plan = await kubesmith(o.planArgs, o.admin);
