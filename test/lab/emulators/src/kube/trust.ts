@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Cluster, ClusterState, ControlPlaneMember } from './cluster-state.js';
-import { hostPath, readText } from './lab.js';
-import { caCertHash, keyMatchesCert, signedBy } from './pki.js';
+import { hostPath, now, readText } from './lab.js';
+import { caCertHash, certInfo, keyMatchesCert, signedBy } from './pki.js';
 
 export interface LoadedApiServer {
   /** The static pod's start: manifest mtime and content hash. */
@@ -153,7 +153,9 @@ const HEADERS = {
   'requestheader-username-headers': '["X-Remote-User"]',
 };
 
-const unionPem = (...bundles: (string | undefined)[]) => [...new Set(bundles.flatMap(certificatesOf))].join('');
+/** The certificates of the bundles, each once, without those expired more than five minutes ago (filterExpiredCerts). */
+const unionPem = (...bundles: (string | undefined)[]) =>
+  [...new Set(bundles.flatMap(certificatesOf))].filter((c) => certInfo(c).notAfter > now() - 5 * 60e3).join('');
 
 /**
  * The extension-apiserver-authentication ConfigMap of kube-system as the API servers publish it (kube-apiserver's
