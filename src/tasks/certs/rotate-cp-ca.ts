@@ -27,7 +27,7 @@ import { durationSeconds, KUBEADM_CA_VALIDITY } from '../../inventory/validity.j
 import { sh } from '../../transport/command.js';
 import { controlPlaneTransport, fileExists } from '../common/cluster.js';
 import { certsOptions, restartOptions } from './options.js';
-import { restartOne } from './restart.js';
+import { manifestsBackScript, restartOne } from './restart.js';
 import { clusterCpCaFacts, cpCaOf, readCpCaFacts } from './rotate-cp-facts.js';
 import { generateCaScript } from './rotate-generate.js';
 import { copyStaged, stageCheck, STAGED } from './rotate-stage.js';
@@ -103,6 +103,7 @@ async function move(ctx: TaskContext, target: Target): Promise<void> {
   if ('unknown' in d) throw new Error(`no ${d.ca.name} CA rotation under way: ${d.unknown}`);
   if (d.blocked.length) throw new Error(`cannot ${WHAT[target](d.ca)} on ${ctx.host.name} yet: first ${d.blocked.join(', ')}`);
   const { ca, cas } = d;
+  await ctx.transport.exec(manifestsBackScript()); // a run killed during a restart left a manifest out
   o.states.set(`${ctx.host.name} (${ca.name} CA)`, `${WHAT[target](ca)}…`);
   await ctx.transport.exec(sh`set -e; mkdir -p -m 0700 /var/lib/kubesmith; printf '%s\n' ${target} > ${cpOwedFile(ca)}`);
   await ctx.transport.writeFile(`${PKI_DIR}/${ca.file}.crt`, bundleText(bundleFor(target, cas)), { mode: '0644', owner: 'root:root' });

@@ -227,6 +227,10 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
         const old = await kubectl('get nodes', '/root/old-admin.conf');
         expect(old.code).not.toBe(0);
         expect(old.stderr).toMatch(/certificate signed by unknown authority|Unauthorized/);
+        // aggregated API servers' view: the API servers publish their client CA combined with what was there
+        const ext = await kubectl('get configmap extension-apiserver-authentication -n kube-system -o json');
+        const clientCas = JSON.parse(ext.stdout).data['client-ca-file'] as string;
+        expect(clientCas.match(/BEGIN CERTIFICATE/g)?.length).toBe(1);
         const root = await kubectl('get configmap kube-root-ca.crt -n default -o json');
         const bundle = JSON.parse(root.stdout).data['ca.crt'] as string;
         expect(bundle.match(/BEGIN CERTIFICATE/g)?.length).toBe(1);
