@@ -31,6 +31,8 @@ export interface NodeCaFacts {
   leaves: Record<string, string>;
   /** A rotation step changed files for this stage and has not restarted the node's components yet (a stopped run). */
   owedFor?: NodeStage | undefined;
+  /** Leaves that must be present before the node counts as re-issued (default: its kubelet client certificate). */
+  required?: readonly string[] | undefined;
 }
 
 export type NodeStage = 'old' | 'trusting' | 'signing' | 'new-only';
@@ -71,7 +73,8 @@ function fileStage(n: NodeCaFacts, cas: RotationCas): NodeStage {
   const files = trustFiles(n);
   if (!files.every((f) => f.includes(newFp))) return 'old';
   // every node has a kubelet client certificate: one missing (a stopped re-bootstrap) is not re-issued yet
-  const reissued = n.leaves['kubelet-client'] !== undefined && leavesSignedBy(n, cas.new).length === 0;
+  const present = (n.required ?? ['kubelet-client']).every((name) => n.leaves[name] !== undefined);
+  const reissued = present && leavesSignedBy(n, cas.new).length === 0;
   // a control plane signs with ca.crt's first certificate and ca.key; a worker's ca.crt only says whom it trusts
   const signer = !n.controlPlane || (fps(n.bundle)[0] === newFp && n.keyFingerprint === cas.newKey);
   if (!reissued || !signer) return 'trusting';
@@ -89,7 +92,21 @@ export function nodeStage(n: NodeCaFacts, cas: RotationCas): NodeStage {
   return ORDER.indexOf(seen) < ORDER.indexOf(before) ? seen : before;
 }
 
-export type StepKind = 'backup' | 'generate' | 'stage' | 'trust' | 'workloads' | 'sign' | 'drop-old' | 'kubeconfig' | 'finish';
+/** The API servers keep a removed CA in this ConfigMap until it is written again (rotate-extension-auth.ts). */
+export const EXTENSION_AUTH_STEP =
+  're-publish kube-system/extension-apiserver-authentication without the old CA (delete it; the API servers write it again from their files)';
+
+export type StepKind =
+  | 'backup'
+  | 'generate'
+  | 'stage'
+  | 'trust'
+  | 'workloads'
+  | 'sign'
+  | 'drop-old'
+  | 'extension-auth'
+  | 'kubeconfig'
+  | 'finish';
 
 export interface RotationStep {
   kind: StepKind;
@@ -132,6 +149,7 @@ export function planRotation(nodes: readonly NodeCaFacts[]): RotationStep[] {
   phase('signing', 'sign', (n) => `${n}: re-issue its certificates and kubeconfigs from the new CA, restart, wait until healthy`);
   phase('new-only', 'drop-old', (n) => `${n}: remove the old CA from ca.crt and kubeconfigs, restart, wait until healthy`);
   steps.push(
+    { kind: 'extension-auth', summary: EXTENSION_AUTH_STEP },
     {
       kind: 'workloads',
       summary: 'kube-root-ca.crt holds the new CA only: restart Deployments/DaemonSets rolling (those not yet restarted for it)',

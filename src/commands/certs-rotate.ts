@@ -1,7 +1,9 @@
 /**
- * `kubesmith certs rotate-ca -i FILE [--plan] [--yes]` and `kubesmith plan certs-rotate-ca`: where a rotation of the
- * cluster CA stands (read from every node's certificates), every step still to do, and — with --yes — the rotation
- * itself (playbooks/certs-rotate-ca.yaml). Without --yes it only shows the plan and changes nothing (exit 2).
+ * `kubesmith certs rotate-ca -i FILE [--ca cluster|front-proxy|etcd ...] [--plan] [--yes]` and `kubesmith plan
+ * certs-rotate-ca`: where a rotation of each chosen CA stands (read from the nodes' certificates), every step still to
+ * do, and — with --yes — the rotations themselves, one CA after the other (etcd, front-proxy, cluster:
+ * playbooks/certs-rotate-cp-ca.yaml, then playbooks/certs-rotate-ca.yaml). Without --yes it only shows the plan and
+ * changes nothing (exit 2).
  */
 import { join, resolve } from 'node:path';
 import { certFingerprint, nodeStage, planRotation, rotationCas, type NodeCaFacts, type RotationStep } from '../certs/ca-rotation.js';
@@ -10,6 +12,8 @@ import { stampOf } from '../engine/stamp.js';
 import type { CertsRunOptions } from '../tasks/certs/options.js';
 import { readCaFacts } from '../tasks/certs/rotate-facts.js';
 import { executePlaybook } from './run-playbook.js';
+import { formatCpPlan, readCpFacts, rotateCpCa } from './certs-rotate-cp.js';
+import { selectedCas, type RotatedCa } from './certs-rotate-select.js';
 
 async function readFacts(ctx: CommandContext): Promise<NodeCaFacts[]> {
   const { hosts, connect } = await ctx.cluster();
@@ -32,15 +36,25 @@ export function formatRotationPlan(nodes: readonly NodeCaFacts[], steps: readonl
   return `${head}Steps:\n${steps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.summary}\n`).join('')}`;
 }
 
-/** Print the plan (text or JSON); nothing is changed. */
-export async function planRotateCa(ctx: CommandContext): Promise<number> {
+/** The cluster CA's plan: text, or one JSON line. */
+async function planClusterCa(ctx: CommandContext): Promise<void> {
   const nodes = await readFacts(ctx);
   const steps = planRotation(nodes);
   if (ctx.flags.output === 'json') {
     const cas = rotationCas(nodes[0]!);
     const stages = nodes.map((n) => ({ node: n.node, stage: cas ? nodeStage(n, cas) : 'old' }));
-    ctx.out.stdout.write(JSON.stringify({ type: 'certs.rotate-ca.plan', underway: Boolean(cas), nodes: stages, steps }) + '\n');
+    ctx.out.stdout.write(
+      JSON.stringify({ type: 'certs.rotate-ca.plan', ca: 'cluster', underway: Boolean(cas), nodes: stages, steps }) + '\n',
+    );
   } else ctx.out.stdout.write(formatRotationPlan(nodes, steps));
+}
+
+/** Print the plan of every chosen CA (text or JSON), in the order they rotate; nothing is changed. */
+export async function planRotateCa(ctx: CommandContext, cas: readonly RotatedCa[] = selectedCas(ctx.values.ca)): Promise<number> {
+  for (const ca of cas) {
+    if (ca === 'cluster') await planClusterCa(ctx);
+    else ctx.out.stdout.write(formatCpPlan(ctx, ca, await readCpFacts(ctx, ca)));
+  }
   return 0;
 }
 
@@ -50,14 +64,29 @@ export async function rotateCa(
   opts: Omit<CertsRunOptions, 'stamp' | 'localBackupDir' | 'states'>,
   verify: () => Promise<number>,
 ): Promise<number> {
-  await planRotateCa(ctx);
+  const cas = selectedCas(ctx.values.ca);
+  await planRotateCa(ctx, cas);
   if (ctx.values.plan === true) return 0;
   if (!ctx.flags.yes) {
     ctx.out.stderr.write(
-      'kubesmith certs rotate-ca: nothing was changed. This replaces the cluster CA and restarts every node one at a time; run again with --yes to do it.\n',
+      `kubesmith certs rotate-ca: nothing was changed. This replaces the ${cas.join(', ')} CA${cas.length > 1 ? 's' : ''} and restarts the nodes one at a time; run again with --yes to do it.\n`,
     );
     return 2;
   }
+  for (const ca of cas) if (ca !== 'cluster' && !(await rotateCpCa(ctx, ca, opts))) return 1;
+  if (!cas.includes('cluster')) {
+    ctx.out.stdout.write('\nVerification (same as certs check):\n');
+    return (await verify()) >= 2 ? 1 : 0;
+  }
+  return rotateClusterCa(ctx, opts, verify);
+}
+
+/** The cluster CA's rotation (playbooks/certs-rotate-ca.yaml). */
+async function rotateClusterCa(
+  ctx: CommandContext,
+  opts: Omit<CertsRunOptions, 'stamp' | 'localBackupDir' | 'states'>,
+  verify: () => Promise<number>,
+): Promise<number> {
   const { adminDir } = await ctx.cluster();
   const stamp = stampOf(ctx.now());
   const certs: CertsRunOptions = { ...opts, stamp, localBackupDir: join(adminDir, 'backups', stamp), states: new Map() };

@@ -126,7 +126,8 @@ async function change(ctx: CommandContext, playbook: 'certs-renew' | 'certs-dist
 
 export const certsCommand = defineCommand({
   name: 'certs',
-  summary: 'Check, renew or distribute the cluster certificates, or rotate the cluster CA (check | renew | distribute | rotate-ca)',
+  summary:
+    'Check, renew or distribute the cluster certificates, or rotate the cluster, front-proxy or etcd CA (check | renew | distribute | rotate-ca)',
   usage: 'certs check|renew|distribute|rotate-ca -i FILE [flags]',
   description: `check       read every certificate on every node over SSH (one read-only round trip per node; private keys never leave
             a node) and print node, certificate, expiry, days left, signing CA, status: the CAs, the control-plane and
@@ -158,7 +159,12 @@ rotate-ca   a new cluster CA (ca.crt/ca.key) without downtime, as Kubernetes' "M
             certs renew all, kubelet client re-signed or re-bootstrapped); node by node remove the old CA; restart the
             workloads again; fetch the new admin.conf. Each step decides from the certificates on the hosts: after an
             interruption, run it again and it continues. --plan (or \`kubesmith plan certs-rotate-ca\`) shows each
-            node's stage and every step left.
+            node's stage and every step left. --ca front-proxy: front-proxy-ca (signs front-proxy-client; the API
+            server's --requestheader-client-ca-file); --ca etcd: etcd/ca (signs etcd's server, peer and
+            healthcheck-client certificates and apiserver-etcd-client; etcd's trusted CA and the API server's
+            --etcd-cafile): the same stages on the control planes only, one at a time, etcd then the API server
+            restarted with their health gates; then extension-apiserver-authentication is re-published without the old
+            CA. Several CAs (repeat --ca or a comma list) rotate in the order etcd, front-proxy, cluster.
 renew, distribute and rotate-ca show their plan and change nothing without --yes (exit 2).
 Scheduling: --install-timer is refused on purpose (it explains why); run renew from the admin machine (cron/CI).`,
   examples: [
@@ -169,6 +175,7 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
     'kubesmith certs distribute -i cluster.yaml --yes --from cp1',
     'kubesmith certs rotate-ca -i cluster.yaml --plan',
     'kubesmith certs rotate-ca -i cluster.yaml --yes',
+    'kubesmith certs rotate-ca -i cluster.yaml --ca etcd,front-proxy --plan',
   ],
   flags: {
     'warn-days': { type: 'string', valueName: 'N', description: 'check: WARNING when a certificate expires within N days (default 30)' },
@@ -193,6 +200,12 @@ Scheduling: --install-timer is refused on purpose (it explains why); run renew f
       description: 'distribute: take the shared files from this control plane instead of the majority',
     },
     plan: { type: 'boolean', description: 'rotate-ca: show where the rotation stands and every step left; change nothing' },
+    ca: {
+      type: 'string',
+      multiple: true,
+      valueName: 'CA',
+      description: 'rotate-ca: which CA to rotate: cluster (default), front-proxy, etcd; repeat the flag or give a comma list',
+    },
     'install-timer': { type: 'boolean', description: 'renew: refused on purpose; prints why the admin-driven renewal is preferred' },
   },
   runsPlaybook: true,

@@ -14,6 +14,7 @@ import { sh } from '../../transport/command.js';
 import { controlPlaneTransport } from '../common/cluster.js';
 import { opensslCaConf } from './kubelet-client.js';
 import { readCaFacts } from './rotate-facts.js';
+import { copyStaged, STAGED } from './rotate-stage.js';
 
 const CA_CONF = opensslCaConf([
   'basicConstraints = critical,CA:TRUE',
@@ -21,20 +22,28 @@ const CA_CONF = opensslCaConf([
   'subjectKeyIdentifier = hash',
 ]);
 
-/** kubeadm's CA: CN "kubernetes", RSA 2048, CA:TRUE, from five minutes before the node's clock for `seconds`. */
-export const generateCaScript = (seconds: number) => sh`set -e
+/** Where a new CA is made: its staging directory, kubeadm's common name, the CA file it replaces. */
+export interface CaTarget {
+  dir: string;
+  cn: string;
+  current: string;
+}
+const CLUSTER_CA: CaTarget = { dir: ROTATION_DIR, cn: 'kubernetes', current: `${PKI_DIR}/ca.crt` };
+
+/** kubeadm's CA: its CN ("kubernetes" for the cluster CA), RSA 2048, CA:TRUE, from five minutes before the node's clock for `seconds`. */
+export const generateCaScript = (seconds: number, target: CaTarget = CLUSTER_CA) => sh`set -e
 umask 077
 t=$(mktemp -d ${`${PKI_DIR}/.ca-rotation.XXXXXX`}); trap 'rm -rf "$t"' EXIT; cd "$t"
 openssl genrsa -out new-ca.key 2048 2>/dev/null
 printf '%s' ${CA_CONF} > ca.cnf; : > index.txt; od -An -N8 -tx1 /dev/urandom | tr -d ' \\n' > serial
-openssl req -new -key new-ca.key -subj /CN=kubernetes -out r.csr 2>/dev/null
+openssl req -new -key new-ca.key -subj ${`/CN=${target.cn}`} -out r.csr 2>/dev/null
 now=$(date +%s)
 openssl ca -batch -selfsign -config ca.cnf -notext -in r.csr -out new-ca.crt -keyfile new-ca.key -extensions ext \
   -startdate $(date -u -d @$((now - 300)) +%Y%m%d%H%M%SZ) -enddate $(date -u -d @$((now + ${String(seconds)})) +%Y%m%d%H%M%SZ) 2>/dev/null
-sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/{p;/-----END CERTIFICATE-----/q;}' ${`${PKI_DIR}/ca.crt`} > old-ca.crt
+sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/{p;/-----END CERTIFICATE-----/q;}' ${target.current} > old-ca.crt
 rm -f ca.cnf index.txt* serial* r.csr ./*.pem
 chmod 0644 new-ca.crt old-ca.crt; chmod 0600 new-ca.key
-rm -rf ${ROTATION_DIR}; mv "$t" ${ROTATION_DIR}; chmod 0700 ${ROTATION_DIR}; trap - EXIT`;
+rm -rf ${target.dir}; mv "$t" ${target.dir}; chmod 0700 ${target.dir}; trap - EXIT`;
 
 export const certsRotateGenerate: Task = {
   id: 'certs.rotate-generate',
@@ -59,8 +68,6 @@ export const certsRotateGenerate: Task = {
   },
 };
 
-const STAGED = ['new-ca.crt', 'old-ca.crt', 'new-ca.key'] as const;
-
 export const certsRotateStage: Task = {
   id: 'certs.rotate-stage',
   title: 'Certs | Copy the new cluster CA to this control plane',
@@ -77,12 +84,6 @@ export const certsRotateStage: Task = {
     };
   },
   async apply(ctx) {
-    const from = controlPlaneTransport(ctx);
-    await ctx.transport.exec(sh`set -e; mkdir -p -m 0700 ${ROTATION_DIR}; chmod 0700 ${ROTATION_DIR}`);
-    for (const f of STAGED) {
-      const bytes = await from.readFile(`${ROTATION_DIR}/${f}`);
-      if (!bytes) throw new Error(`${ctx.hosts.firstControlPlane.name}: ${ROTATION_DIR}/${f} vanished`);
-      await ctx.transport.writeFile(`${ROTATION_DIR}/${f}`, bytes, { mode: f.endsWith('.key') ? '0600' : '0644', owner: 'root:root' });
-    }
+    await copyStaged(ctx, ROTATION_DIR);
   },
 };

@@ -23,6 +23,7 @@ import { certsOptions, restartOptions } from './options.js';
 import { refreshRootKubeconfig } from './renew.js';
 import { restartStaticPods } from './restart.js';
 import { clusterCaFacts, OWED_FILE } from './rotate-facts.js';
+import { stageCheck } from './rotate-stage.js';
 
 type Target = Exclude<NodeStage, 'old'>;
 
@@ -111,17 +112,9 @@ function stageTask(id: string, target: Target, title: string): Task {
     title,
     async check(ctx) {
       const d = await decide(ctx, target);
-      if (!d) return { status: 'ok' };
-      const change = {
-        summary: `${WHAT[target]}; restart ${ctx.host.isControlPlane ? 'its static pods one at a time (health gate each) and ' : ''}its kubelet; wait until Ready`,
-      };
-      if ('unknown' in d) return { status: 'unknown', reason: d.unknown, changes: [change] };
-      if (d.blocked.length) {
-        const waiting = `the nodes before it reached this stage: ${d.blocked.join(', ')}`;
-        if (ctx.dryRun) return { status: 'unknown', reason: waiting, changes: [change] };
-        throw new Error(`cannot ${WHAT[target]} on ${ctx.host.name} yet: ${waiting}`);
-      }
-      return { status: 'change', changes: [change] };
+      const restarts = `${ctx.host.isControlPlane ? 'its static pods one at a time (health gate each) and ' : ''}its kubelet`;
+      const decision = d && ('unknown' in d ? { unknown: d.unknown } : { blocked: d.blocked });
+      return stageCheck(ctx, decision, `${WHAT[target]}; restart ${restarts}; wait until Ready`, WHAT[target], 'nodes');
     },
     async apply(ctx) {
       await move(ctx, target);

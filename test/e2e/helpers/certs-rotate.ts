@@ -37,6 +37,101 @@ const FINGERPRINTS = `for f in ${TRUST_FILES.join(' ')}; do [ -e "$f" ] || conti
   for c in /tmp/c-*; do echo "$f $(openssl x509 -noout -fingerprint -sha256 -in "$c" | cut -d= -f2)"; done; rm -f /tmp/c-* /tmp/b.pem
 done`;
 
+/**
+ * A lab cluster for the rotation suites: `cps` + `workers`, emulated runtime, static pods on every control plane, a
+ * 2-replica Deployment "shop" and a copy of the first admin.conf as /root/old-admin.conf on cp1.
+ */
+export async function upRotateLab(
+  name: string,
+  cps: string[],
+  workers: string[],
+  admin: string,
+): Promise<{ lab: Lab; inv: string; registry: LabRegistry }> {
+  const hosts = [...cps, ...workers];
+  const lab = await labUp({ name, hosts: hosts.map((h) => ({ name: h })) });
+  await seedAptKeys(lab);
+  await emulatedRuntime(lab);
+  const inv = join(lab.root, 'inventory.yaml');
+  const registry = await startLabRegistry(bridgeIp(lab.subnet));
+  const endpoint = cps.length > 1 ? `${lab.hosts.find((h) => h.name === 'cp1')!.ip}:6443` : undefined;
+  lab.writeInventory(inv, { controlPlanes: cps, workers, extra: clusterExtra(registry.url, endpoint) });
+  const run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin);
+  if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`);
+  for (const h of cps) await startStaticPods(lab, h);
+  const held = await Promise.all(hosts.map(async (h) => (await lab.exec(h, 'lab-images')).stdout.split('\n').filter(Boolean)));
+  const everywhere = held[0]!.filter((i) => held.every((l) => l.includes(i)));
+  const image = everywhere.find((i) => /\/pause:/.test(i)) ?? everywhere[0];
+  if (!image) throw new Error(`no image on every node: ${JSON.stringify(held)}`);
+  const applied = await lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} apply -f -`, { input: shopDeployment(image) });
+  if (applied.code !== 0) throw new Error(`workload: ${applied.stderr}`);
+  await lab.exec('cp1', `cp ${ADMIN} /root/old-admin.conf`);
+  return { lab, inv, registry };
+}
+
+/** Poll the Deployment "shop"'s ready replicas every second until stopped (answers of a working API only). */
+export function watchReady(kubectl: (args: string) => Promise<{ code: number; stdout: string }>): { stop(): Promise<number[]> } {
+  const ready: number[] = [];
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const r = await kubectl('get deploy shop -o jsonpath={.status.readyReplicas}');
+      if (r.code === 0) ready.push(Number(r.stdout.trim() || '0'));
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  })();
+  return {
+    async stop() {
+      polling = false;
+      await poller;
+      return ready;
+    },
+  };
+}
+
+/**
+ * Start the rotation `args`, kill it with -9 once `midway` holds, check the plan says it is `underway`, run it again
+ * to completion; the Deployment "shop" must keep a ready replica whenever the API answered.
+ */
+export async function killMidwayThenRerun(o: {
+  kubectl: (args: string) => Promise<{ code: number; stdout: string }>;
+  args: string[];
+  planArgs: string[];
+  admin: string;
+  midway: [string, () => Promise<boolean>];
+  underway: string;
+}): Promise<void> {
+  expect((await o.kubectl('get deploy shop -o jsonpath={.status.readyReplicas}')).stdout).toBe('2');
+  const watch = watchReady(o.kubectl);
+  let ready: number[] = [];
+  try {
+    const first = spawnKubesmith(o.args, o.admin);
+    let ended = false;
+    void first.exit.then(() => (ended = true));
+    await until(
+      o.midway[0],
+      async () => {
+        if (ended) throw new Error(`the run ended before ${o.midway[0]}:\n${first.stdout().slice(-6000)}`);
+        return o.midway[1]();
+      },
+      600_000,
+      500,
+    );
+    first.process.kill('SIGKILL');
+    expect((await first.exit).signal).toBe('SIGKILL');
+    const plan = await kubesmith(o.planArgs, o.admin);
+    expect(plan.stdout).toContain(o.underway);
+    const rerun = await kubesmith(o.args, o.admin);
+    expect(rerun.code, rerun.stdout.slice(-5000) + rerun.stderr.slice(-3000)).toBe(0);
+  } finally {
+    ready = await watch.stop();
+  }
+  expect(ready.length).toBeGreaterThan(10);
+  expect(
+    ready.filter((n) => n < 1),
+    ready.join(','),
+  ).toEqual([]);
+}
+
 export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): void {
   const HOSTS = [...cps, ...workers];
   describe.skipIf(!labReady())(
@@ -52,23 +147,7 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
       let oldCa = '';
 
       beforeAll(async () => {
-        lab = await labUp({ name: NAME, hosts: HOSTS.map((h) => ({ name: h })) });
-        await seedAptKeys(lab);
-        await emulatedRuntime(lab);
-        inv = join(lab.root, 'inventory.yaml');
-        registry = await startLabRegistry(bridgeIp(lab.subnet));
-        const endpoint = cps.length > 1 ? `${lab.hosts.find((h) => h.name === 'cp1')!.ip}:6443` : undefined;
-        lab.writeInventory(inv, { controlPlanes: cps, workers, extra: clusterExtra(registry.url, endpoint) });
-        const run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin);
-        if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`);
-        for (const h of cps) await startStaticPods(lab, h);
-        const held = await Promise.all(HOSTS.map(async (h) => (await lab.exec(h, 'lab-images')).stdout.split('\n').filter(Boolean)));
-        const everywhere = held[0]!.filter((i) => held.every((l) => l.includes(i)));
-        const image = everywhere.find((i) => /\/pause:/.test(i)) ?? everywhere[0];
-        if (!image) throw new Error(`no image on every node: ${JSON.stringify(held)}`);
-        const applied = await lab.exec('cp1', `kubectl --kubeconfig ${ADMIN} apply -f -`, { input: shopDeployment(image) });
-        if (applied.code !== 0) throw new Error(`workload: ${applied.stderr}`);
-        await lab.exec('cp1', `cp ${ADMIN} /root/old-admin.conf`);
+        ({ lab, inv, registry } = await upRotateLab(NAME, cps, workers, admin));
         oldCa = await fingerprint('cp1', '/etc/kubernetes/pki/ca.crt');
       }, 1_200_000);
 
@@ -102,42 +181,18 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
 
       it('killed with -9 mid-rotation, a re-run completes it; the workload keeps a ready replica throughout', async () => {
         expect((await kubectl('get deploy shop -o jsonpath={.status.readyReplicas}')).stdout).toBe('2');
-        const ready: number[] = [];
-        let polling = true;
-        const poller = (async () => {
-          while (polling) {
-            const r = await kubectl('get deploy shop -o jsonpath={.status.readyReplicas}');
-            if (r.code === 0) ready.push(Number(r.stdout.trim() || '0'));
-            await new Promise((res) => setTimeout(res, 1000));
-          }
-        })();
-        try {
-          const first = spawnKubesmith(['certs', 'rotate-ca', '-i', inv, '--yes', '--restart-wait', '3', '--health-timeout', '120'], admin);
+        await killMidwayThenRerun({
+          kubectl: (a) => kubectl(a),
+          args: ['certs', 'rotate-ca', '-i', inv, '--yes', '--restart-wait', '3', '--health-timeout', '120'],
+          planArgs: ['certs', 'rotate-ca', '-i', inv, '--plan'],
+          admin,
           // the control plane trusts both CAs: stop the run hard in the middle of the rotation
-          await until(
+          midway: [
             'cp1 trusting both CAs',
             async () => (await lab.exec('cp1', 'grep -c "BEGIN CERTIFICATE" /etc/kubernetes/pki/ca.crt')).stdout.trim() === '2',
-            600_000,
-            500,
-          );
-          first.process.kill('SIGKILL');
-          expect((await first.exit).signal).toBe('SIGKILL');
-          const plan = await kubesmith(['certs', 'rotate-ca', '-i', inv, '--plan'], admin);
-          expect(plan.stdout).toContain('A rotation of the cluster CA is under way');
-          const rerun = await kubesmith(
-            ['certs', 'rotate-ca', '-i', inv, '--yes', '--restart-wait', '3', '--health-timeout', '120'],
-            admin,
-          );
-          expect(rerun.code, rerun.stdout.slice(-5000) + rerun.stderr.slice(-3000)).toBe(0);
-        } finally {
-          polling = false;
-          await poller;
-        }
-        expect(ready.length).toBeGreaterThan(10);
-        expect(
-          ready.filter((n) => n < 1),
-          ready.join(','),
-        ).toEqual([]);
+          ],
+          underway: 'A rotation of the cluster CA is under way',
+        });
       }, 1_800_000);
 
       it('afterwards: every certificate chains to the new CA, the old CA is trusted nowhere, kubectl works with the new admin.conf', async () => {
@@ -172,6 +227,10 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
         const old = await kubectl('get nodes', '/root/old-admin.conf');
         expect(old.code).not.toBe(0);
         expect(old.stderr).toMatch(/certificate signed by unknown authority|Unauthorized/);
+        // aggregated API servers' view: the API servers publish their client CA combined with what was there
+        const ext = await kubectl('get configmap extension-apiserver-authentication -n kube-system -o json');
+        const clientCas = JSON.parse(ext.stdout).data['client-ca-file'] as string;
+        expect(clientCas.match(/BEGIN CERTIFICATE/g)?.length).toBe(1);
         const root = await kubectl('get configmap kube-root-ca.crt -n default -o json');
         const bundle = JSON.parse(root.stdout).data['ca.crt'] as string;
         expect(bundle.match(/BEGIN CERTIFICATE/g)?.length).toBe(1);

@@ -113,6 +113,7 @@ describe('planRotation: the steps left, in a safe order', () => {
       'drop-old:cp1',
       'drop-old:cp2',
       'drop-old:w1',
+      'extension-auth',
       'workloads',
       'kubeconfig',
       'finish',
@@ -127,6 +128,7 @@ describe('planRotation: the steps left, in a safe order', () => {
       'sign:w1',
       'drop-old:cp1',
       'drop-old:w1',
+      'extension-auth',
       'workloads',
       'kubeconfig',
       'finish',
@@ -135,7 +137,7 @@ describe('planRotation: the steps left, in a safe order', () => {
 
   it('every node new-only: no node step is left, only the clean-up', () => {
     const steps = planRotation([node('cp1', true, [NEW], NEW), node('w1', false, [NEW], NEW)]);
-    expect(steps.map((s) => s.kind)).toEqual(['backup', 'workloads', 'kubeconfig', 'finish']);
+    expect(steps.map((s) => s.kind)).toEqual(['backup', 'extension-auth', 'workloads', 'kubeconfig', 'finish']);
   });
 
   it('refuses without a control plane', () => {

@@ -23,6 +23,7 @@ describe('shell completion', () => {
     expect(bashComplete(['kubesmith', 'certs', ''])).toEqual(['check', 'renew', 'distribute', 'rotate-ca']);
     expect(bashComplete(['kubesmith', 'plan', '-i', 'x.yaml', ''])).toContain('reset');
     expect(bashComplete(['kubesmith', 'etcd', 'backup', '--ke'])).toEqual(['--keep']);
+    expect(bashComplete(['kubesmith', 'certs', 'rotate-ca', '--c'])).toContain('--ca');
     // the value of --limit is not a subcommand position
     expect(bashComplete(['kubesmith', 'certs', '--limit', 'cp1', ''])).toEqual(['check', 'renew', 'distribute', 'rotate-ca']);
     expect(bashComplete(['kubesmith', 'apply', '--concurrency', ''])).toEqual([]);

@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import type { Cluster, ControlPlaneMember } from './cluster-state.js';
 import { certInfo } from './pki.js';
+import { etcdLinkProblem } from './trust.js';
 
 /** host:port of a kubeconfig `server:` URL (https://[v6]:port/path too). */
 export function hostPortOf(server: string): string {
@@ -64,6 +65,7 @@ export type ApiProblem = { kind: 'refused' } | { kind: 'tls'; message: string };
 export function apiProblem(c: Cluster, hostPort: string): ApiProblem | undefined {
   const m = servingMember(c, hostPort);
   if (!m) return { kind: 'refused' };
+  if (etcdLinkProblem(m)) return { kind: 'refused' }; // its API server cannot use its etcd (trust.ts)
   if (!m.apiserverSans) return undefined; // recorded since kubeadm writes it; older states: not checked
   const message = hostnameError(hostOfPort(hostPort), m.apiserverSans);
   return message ? { kind: 'tls', message } : undefined;

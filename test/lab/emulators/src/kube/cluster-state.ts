@@ -81,7 +81,9 @@ export interface ControlPlaneMember {
   /** Version of this member's static pods once `kubeadm upgrade` rewrote them (absent: the cluster's version). */
   version?: string;
   /** What its API server read at its last start (trust.ts). */
-  apiServerTrust?: { since: string; clientCA: string; serving: string };
+  apiServerTrust?: import('./trust.js').LoadedApiServer;
+  /** What its etcd read at its last start (trust.ts). */
+  etcdTrust?: { since: string; clientCA: string; serving: string };
   /** Its controller-manager's last start seen (trust.ts). */
   controllerManagerSince?: string;
 }

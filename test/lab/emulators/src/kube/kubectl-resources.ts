@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type Cluster, type KubeObject, loadState, updateState } from './cluster-state.js';
 import { apiProblem, hostPortOf, servingMember } from './api-endpoint.js';
 import { ExitError, hostName, labEnv, now, readText } from './lab.js';
-import { clientRefused, clusterForCa, recordLoadedTrust, rootCA, UNKNOWN_AUTHORITY } from './trust.js';
+import { clientRefused, clusterForCa, extensionAuthentication, recordLoadedTrust, rootCA, UNKNOWN_AUTHORITY } from './trust.js';
 import { parseKubeconfig } from './kubeadm-pki.js';
 import { certInfo } from './pki.js';
 import { nodeObject, podObjects } from './kubectl-view.js';
@@ -155,6 +155,14 @@ export function listObjects(c: Cluster, r: Resource): KubeObject[] {
           metadata: { name: 'kube-root-ca.crt', namespace: ns },
           data: { 'ca.crt': rootCA(c) },
         });
+    const ext = extensionAuthentication(c); // published by the API servers (trust.ts)
+    if (ext && !have.has('kube-system/extension-apiserver-authentication'))
+      stored.push({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' },
+        data: ext,
+      });
   }
   if (r.kind === 'Namespace') {
     const names = new Set(stored.map((o) => o.metadata?.name));

@@ -11,15 +11,19 @@
 // the server: tls: failed to verify certificate: ").
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import type { Cluster, ClusterState } from './cluster-state.js';
-import { hostPath, readText } from './lab.js';
-import { caCertHash, keyMatchesCert, signedBy } from './pki.js';
+import type { Cluster, ClusterState, ControlPlaneMember } from './cluster-state.js';
+import { hostPath, now, readText } from './lab.js';
+import { caCertHash, certInfo, keyMatchesCert, signedBy } from './pki.js';
 
 export interface LoadedApiServer {
   /** The static pod's start: manifest mtime and content hash. */
   since: string;
   clientCA: string;
   serving: string;
+  etcdCA?: string | undefined;
+  etcdClient?: string | undefined;
+  proxyCA?: string | undefined;
+  proxyClient?: string | undefined;
 }
 
 export const UNKNOWN_AUTHORITY = 'x509: certificate signed by unknown authority';
@@ -61,8 +65,12 @@ export function recordLoadedTrust(c: Cluster, member: string): void {
   if (api && m.apiServerTrust?.since !== api.since) {
     const clientCA = readText(flagOf(api.manifest, 'client-ca-file') ?? '') ?? '';
     const serving = readText(flagOf(api.manifest, 'tls-cert-file') ?? '') ?? '';
-    if (clientCA && serving) m.apiServerTrust = { since: api.since, clientCA, serving };
+    if (clientCA && serving) {
+      m.apiServerTrust = { since: api.since, clientCA, serving, ...apiServerSideFiles(api.manifest) };
+      publishExtensionAuthentication(c);
+    }
   }
+  recordLoadedEtcd(m);
   const cm = started('kube-controller-manager');
   if (cm && m.controllerManagerSince !== cm.since) {
     const cert = certificatesOf(readText(flagOf(cm.manifest, 'cluster-signing-cert-file') ?? ''))[0];
@@ -100,3 +108,77 @@ export function clientRefused(c: Cluster, caBundle: string | undefined, cert: st
 
 /** The bundle pods mount as kube-root-ca.crt: the controller-manager's --root-ca-file. */
 export const rootCA = (c: Cluster): string => c.rootCA ?? c.caCert;
+
+/** The API server's other TLS files at its start: etcd's CA and its etcd client certificate, the front-proxy pair. */
+function apiServerSideFiles(manifest: string): Omit<LoadedApiServer, 'since' | 'clientCA' | 'serving'> {
+  const file = (flag: string) => readText(flagOf(manifest, flag) ?? '') ?? undefined;
+  return {
+    etcdCA: file('etcd-cafile'),
+    etcdClient: file('etcd-certfile'),
+    proxyCA: file('requestheader-client-ca-file'),
+    proxyClient: file('proxy-client-cert-file'),
+  };
+}
+
+/** What the member's etcd read at its last start: --trusted-ca-file (clients it accepts) and --cert-file (serving). */
+function recordLoadedEtcd(m: ControlPlaneMember): void {
+  const etcd = started('etcd');
+  if (!etcd || m.etcdTrust?.since === etcd.since) return;
+  const clientCA = readText(flagOf(etcd.manifest, 'trusted-ca-file') ?? '') ?? '';
+  const serving = readText(flagOf(etcd.manifest, 'cert-file') ?? '') ?? '';
+  if (clientCA && serving) m.etcdTrust = { since: etcd.since, clientCA, serving };
+}
+
+/**
+ * Why this member's API server cannot use its etcd (kubeadm's stacked etcd: --etcd-servers=https://127.0.0.1:2379,
+ * the member's own), or undefined: etcd's serving certificate must chain to the API server's --etcd-cafile and the
+ * API server's --etcd-certfile to etcd's --trusted-ca-file, as loaded at their last starts. Without etcd the API
+ * server does not serve: it exits at start, and a running one fails its etcd liveness check and is restarted into that.
+ */
+export function etcdLinkProblem(m: ControlPlaneMember): string | undefined {
+  const api = m.apiServerTrust;
+  const etcd = m.etcdTrust;
+  if (!api?.etcdCA || !etcd) return undefined;
+  if (!bundleTrusts(api.etcdCA, etcd.serving)) return `etcd's serving certificate: ${UNKNOWN_AUTHORITY}`;
+  if (!bundleTrusts(etcd.clientCA, api.etcdClient)) return `the API server's etcd client certificate: ${UNKNOWN_AUTHORITY}`;
+  return undefined;
+}
+
+const EXTENSION_AUTH = 'ConfigMap/kube-system/extension-apiserver-authentication';
+const HEADERS = {
+  'requestheader-allowed-names': '["front-proxy-client"]',
+  'requestheader-extra-headers-prefix': '["X-Remote-Extra-"]',
+  'requestheader-group-headers': '["X-Remote-Group"]',
+  'requestheader-uid-headers': 'null',
+  'requestheader-username-headers': '["X-Remote-User"]',
+};
+
+/** The certificates of the bundles, each once, without those expired more than five minutes ago (filterExpiredCerts). */
+const unionPem = (...bundles: (string | undefined)[]) =>
+  [...new Set(bundles.flatMap(certificatesOf))].filter((c) => certInfo(c).notAfter > now() - 5 * 60e3).join('');
+
+/**
+ * The extension-apiserver-authentication ConfigMap of kube-system as the API servers publish it (kube-apiserver's
+ * cluster_authentication_trust_controller): their --client-ca-file and --requestheader-client-ca-file, which
+ * aggregated API servers use to verify clients and the front-proxy client. `stored`: what the ConfigMap already holds —
+ * the controller COMBINES it with its own files (unexpired certificates are kept), so a CA removed from the files stays
+ * published until the ConfigMap is deleted (the API servers then write it again from their files).
+ */
+export function extensionAuthentication(c: Cluster, stored?: Record<string, string>): Record<string, string> | undefined {
+  const loaded = loadedApiServers(c);
+  if (!loaded.length) return undefined;
+  return {
+    'client-ca-file': unionPem(stored?.['client-ca-file'], ...loaded.map((a) => a.clientCA)),
+    'requestheader-client-ca-file': unionPem(stored?.['requestheader-client-ca-file'], ...loaded.map((a) => a.proxyCA)),
+    ...HEADERS,
+  };
+}
+
+/** An API server started: it writes the ConfigMap, combined with what is stored. */
+function publishExtensionAuthentication(c: Cluster): void {
+  const stored = (c.objects[EXTENSION_AUTH] as { data?: Record<string, string> } | undefined)?.data;
+  const data = extensionAuthentication(c, stored);
+  if (!data) return;
+  const metadata = { name: 'extension-apiserver-authentication', namespace: 'kube-system' };
+  c.objects[EXTENSION_AUTH] = { apiVersion: 'v1', kind: 'ConfigMap', metadata, data };
+}
