@@ -17,7 +17,7 @@ export const nodeCommand = defineCommand({
     const [verb, name] = ctx.positionals;
     if (verb !== 'remove' || !name) throw new UsageError('usage: kubesmith node remove NAME -i FILE --yes');
     refuseLimit(ctx, `node remove ${name}`);
-    const { hosts } = await ctx.cluster();
+    const { hosts, inventory } = await ctx.cluster();
     const host = hosts.byName(name);
     if (!host) throw new UsageError(`node remove ${name}: no such host in the inventory`);
     if (hosts.firstControlPlane.name === name) {
@@ -28,7 +28,12 @@ export const nodeCommand = defineCommand({
     if (host.isControlPlane && hosts.controlPlanes.length === 1)
       throw new UsageError(`${name} is the only control plane: use \`kubesmith reset\``);
     const code = await runDestructive(ctx, 'node-remove', `node remove ${name}`, { ...(await backupOptions(ctx)), nodeName: name }, name);
-    if (code === 0) ctx.out.stderr.write(`${name} removed; delete it from ${ctx.flags.inventory} so later runs leave it alone.\n`);
+    if (code !== 0) return code;
+    ctx.out.stderr.write(`${name} removed; delete it from ${ctx.flags.inventory} so later runs leave it alone.\n`);
+    if (host.isControlPlane && inventory.spec.kubernetes.loadBalancer?.type === 'local')
+      ctx.out.stderr.write(
+        `The workers' API proxies still list ${name} (their health checks keep it out); after deleting it from the inventory, run \`kubesmith apply\` to rewrite them.\n`,
+      );
     return code;
   },
 });
