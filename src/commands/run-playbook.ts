@@ -7,7 +7,7 @@ import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../cli/context.js';
 import { checksFilePath, loadChecks, saveChecks } from '../engine/checks-file.js';
 import { ConvergeCache } from '../engine/converge.js';
-import { withLockStep, RunLocks } from '../engine/lock.js';
+import { withLockStep, RunLocks, type RunLocksOptions } from '../engine/lock.js';
 import { defaultLogDir, RunLog } from '../engine/logdir.js';
 import { loadPlaybook } from '../engine/playbook.js';
 import { TaskRegistry } from '../engine/registry.js';
@@ -115,7 +115,12 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
   const { loaded, hosts } = cluster;
   // Mutating runs over SSH take a per-host lock as their first step (src/engine/lock.ts); plan never does,
   // nor do runs on injected test transports.
-  const locks = run.dryRun || ctx.connections ? undefined : new RunLocks({ command: run.playbook });
+  // The lock goes to each host with its batch of checks, in one round trip, once the converge cache exists (below).
+  let fold: RunLocksOptions['fold'];
+  const locks =
+    run.dryRun || ctx.connections
+      ? undefined
+      : new RunLocks({ command: run.playbook, fold: async (host, script, proceed) => fold?.(host, script, proceed) });
   const registry = new TaskRegistry(locks ? [...allTasks, locks.task()] : allTasks);
   const playbook = locks ? withLockStep(loadPlaybook(run.playbook, registry)) : loadPlaybook(run.playbook, registry);
   if (!run.only) checkLimit(hosts, ctx.flags.limit);
@@ -128,6 +133,13 @@ export async function executePlaybook(ctx: CommandContext, run: PlaybookRun): Pr
   const pool = cluster.connect((rec) => log.command(rec));
   const learned: string[] = []; // secrets tasks registered: never written to the checks file
   const converge = run.converge && !ctx.connections ? convergeFor(ctx, loaded, hosts, playbook.name, log) : undefined;
+  if (converge) {
+    const cache = converge.cache;
+    fold = async (name, script, proceed) => {
+      const host = hosts.byName(name);
+      return host ? cache.withBatch(name, () => pool.get(host), script, proceed) : undefined;
+    };
+  }
   const connectAfter = async (host: Host) => {
     const t = await pool.get(host);
     return converge?.cache.view(t, () => 'check') ?? t;

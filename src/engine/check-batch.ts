@@ -6,8 +6,8 @@
  * answer served from the batch is the one the command itself would have given: exit code, stdout, stderr.
  */
 import { randomBytes } from 'node:crypto';
-import { commandText, quote, sh, type Command, type ShellScript } from '../transport/command.js';
-import type { Transport } from '../transport/types.js';
+import { commandDisplay, commandText, quote, sh, type Command, type ShellScript } from '../transport/command.js';
+import { CommandError, type Transport } from '../transport/types.js';
 
 /** A question a check asked: a command (its exact text) or a file read. */
 export type CheckEntry = { kind: 'exec'; text: string; display: string } | { kind: 'read'; path: string };
@@ -27,18 +27,29 @@ function entryText(e: CheckEntry): string {
   return e.kind === 'exec' ? e.text : commandText(readCommand(e.path));
 }
 
+/** How many of a batch's checks run at once on the host (each in its own subshell; they only read). */
+export const CHECK_PARALLELISM = 8;
+
 /**
- * The script: per entry a start line, its stdout, a line, its stderr, and an end line with its exit code. Each entry
- * runs in its own subshell with stdin from /dev/null, as a command of its own would.
+ * The script: the checks run CHECK_PARALLELISM at a time, each in its own subshell with stdin from /dev/null (as a
+ * command of its own would), its stdout, stderr and exit code kept in a private temporary directory; then, in order,
+ * per entry a start line, its stdout, a line, its stderr, and an end line with its exit code. Checks only read, so
+ * running them side by side answers the same; the batch costs its slowest group of checks instead of their sum
+ * (a control plane asks the API a dozen things).
  */
 export function checkBatch(entries: readonly CheckEntry[]): CheckBatch {
   const m = `@@ks-check-${randomBytes(6).toString('hex')}`;
-  const items = entries.map(
+  const run = entries.map(
     (e, i) =>
-      `printf '%s\\n' '${m}:${i}'; (\n${entryText(e)}\n) </dev/null 2>"$e"; c=$?; printf '\\n%s\\n' '${m}:${i}:err'; ` +
-      `[ -s "$e" ] && cat -- "$e"; printf '\\n%s\\n' "${m}:${i}:$c"`,
+      `( (\n${entryText(e)}\n) </dev/null >"$d/${i}.o" 2>"$d/${i}.e"; echo $? >"$d/${i}.c" ) &` +
+      ((i + 1) % CHECK_PARALLELISM === 0 ? '\nwait' : ''),
   );
-  const text = ['e=$(mktemp) || exit 1', `trap 'rm -f -- "$e"' EXIT`, ...items].join('\n');
+  const print = entries.map(
+    (_, i) =>
+      `printf '%s\\n' '${m}:${i}'; cat -- "$d/${i}.o"; printf '\\n%s\\n' '${m}:${i}:err'; [ -s "$d/${i}.e" ] && cat -- "$d/${i}.e"; ` +
+      `c=; read -r c <"$d/${i}.c"; printf '\\n%s:%s:%s\\n' '${m}' ${i} "$c"`,
+  );
+  const text = ['d=$(mktemp -d) || exit 1', `trap 'rm -rf -- "$d"' EXIT`, ...run, 'wait', ...print].join('\n');
   const display = [
     `# ${entries.length} checks in one round trip:`,
     ...entries.map((e) => (e.kind === 'exec' ? e.display : `cat -- ${quote(e.path)}`)),
@@ -92,7 +103,7 @@ function answer(e: CheckEntry, code: number, stdout: Buffer, stderr: string): Ch
 
 /** A transport that can hand back raw bytes without logging them (SshTransport.run). */
 interface RawRunner {
-  run(cmd: Command, opts: { allowFailure: boolean; quietStdout: boolean; timeoutMs?: number }): Promise<{ stdout: Buffer }>;
+  run(cmd: Command, opts: { allowFailure: boolean; quietStdout: boolean; timeoutMs?: number }): Promise<{ stdout: Buffer; stderr: string }>;
 }
 
 const hasRun = (t: Transport): t is Transport & RawRunner => typeof (t as Partial<RawRunner>).run === 'function';
@@ -109,4 +120,49 @@ export async function runCheckBatch(t: Transport, entries: readonly CheckEntry[]
   return decodeCheckBatch(entries, batch.marker, r.stdout, 'utf8').map((a) =>
     a?.kind === 'read' && a.bytes?.toString('utf8').includes('\uFFFD') ? undefined : a,
   );
+}
+
+/**
+ * `head` (the run lock) and the batch in one script: head runs first, in its own subshell; the batch runs only when
+ * head exited 0 and the last line it printed is `proceed`. Head's stdout comes first, then a line `<marker>:head:<code>`.
+ */
+export function headedCheckBatch(head: Command, proceed: string, entries: readonly CheckEntry[]): CheckBatch {
+  const batch = checkBatch(entries);
+  const m = batch.marker;
+  const text = [
+    `ks_out=$( (\n${commandText(head)}\n) </dev/null ); ks_c=$?`,
+    `printf '%s\\n%s\\n' "$ks_out" "${m}:head:$ks_c"`,
+    "ks_nl='\n'",
+    `[ "$ks_c" -eq 0 ] && [ "\${ks_out##*"$ks_nl"}" = ${quote(proceed)} ] || exit 0`,
+    batch.text,
+  ].join('\n');
+  return { ...batch, text, display: `${commandDisplay(head)}\n${batch.display}` };
+}
+
+/**
+ * Send head and the batch in one round trip (headedCheckBatch). Head's stdout, and the answers when the batch ran
+ * (undefined when head did not let it). A head that failed throws as if it had been sent alone.
+ */
+export async function runHeadedCheckBatch(
+  t: Transport,
+  head: Command,
+  proceed: string,
+  entries: readonly CheckEntry[],
+  timeoutMs: number,
+): Promise<{ head: string; answers: (CheckAnswer | undefined)[] | undefined }> {
+  const batch = headedCheckBatch(head, proceed, entries);
+  const enc = hasRun(t) ? 'latin1' : 'utf8';
+  const raw = hasRun(t)
+    ? await t
+        .run(batch, { allowFailure: true, quietStdout: true, timeoutMs })
+        .then((r) => ({ out: r.stdout.toString('latin1'), stderr: r.stderr }))
+    : await t.exec(batch, { allowFailure: true, timeoutMs }).then((r) => ({ out: r.stdout, stderr: r.stderr }));
+  const end = new RegExp(`\\n${batch.marker}:head:(\\d+)\\n`).exec(raw.out);
+  if (!end) throw new CommandError(t.host, commandDisplay(head), 255, '', raw.stderr, 'the script ended before the command finished');
+  const headOut = Buffer.from(raw.out.slice(0, end.index), enc).toString('utf8');
+  const code = Number(end[1]);
+  if (code !== 0) throw new CommandError(t.host, commandDisplay(head), code, headOut, raw.stderr);
+  const ran = headOut.split('\n').pop() === proceed;
+  const rest = raw.out.slice(end.index + end[0].length);
+  return { head: headOut, answers: ran ? decodeCheckBatch(entries, batch.marker, rest, enc) : undefined };
 }

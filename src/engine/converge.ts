@@ -17,7 +17,7 @@
 import { commandDisplay, commandSecrets, commandText, type Command } from '../transport/command.js';
 import { encodeLookupOutput, isLookupBatch, READ_ABSENT_CODE, type LookupBatch } from '../transport/lookups.js';
 import { CommandError, type ExecOptions, type ExecResult, type Transport } from '../transport/types.js';
-import { entryKey, runCheckBatch, type CheckAnswer, type CheckEntry } from './check-batch.js';
+import { entryKey, runCheckBatch, runHeadedCheckBatch, type CheckAnswer, type CheckEntry } from './check-batch.js';
 
 /**
  * How a call reaches the host: check (may be served from the batch), live (as is), change (drops this host's and
@@ -112,17 +112,37 @@ export class ConvergeCache {
 
   async #prefetch(host: string, h: HostChecks, sender: Sender, entries: readonly CheckEntry[]): Promise<void> {
     try {
-      const answers = await runCheckBatch(await sender(), entries, this.#opts.timeoutMs ?? 120_000);
-      if (!h.valid) return;
-      entries.forEach((e, i) => {
-        const a = answers[i];
-        if (!a) return;
-        const key = entryKey(e);
-        h.answers.set(key, [...(h.answers.get(key) ?? []), a]);
-      });
+      this.#keep(h, entries, await runCheckBatch(await sender(), entries, this.#opts.timeoutMs ?? 120_000));
     } catch (err) {
       this.#opts.hostLog?.(host, `[converge] the batch of checks failed, checks ask one by one: ${(err as Error).message}`);
     }
+  }
+
+  #keep(h: HostChecks, entries: readonly CheckEntry[], answers: readonly (CheckAnswer | undefined)[]): void {
+    if (!h.valid) return;
+    entries.forEach((e, i) => {
+      const a = answers[i];
+      if (!a) return;
+      const key = entryKey(e);
+      h.answers.set(key, [...(h.answers.get(key) ?? []), a]);
+    });
+  }
+
+  /**
+   * `head` (the run lock) with this host's batch of checks in the same round trip: the batch runs on the host only
+   * when head's last line of output is `proceed`. Head's stdout, or undefined when the host has no batch to send yet
+   * (no previous run, already sent, or something changed): then the caller sends head alone.
+   */
+  async withBatch(host: string, sender: Sender, head: Command, proceed: string): Promise<string | undefined> {
+    const h = this.#of(host);
+    const previous = this.#opts.previous?.[host] ?? [];
+    if (!h.valid || previous.length === 0 || h.pending) return undefined;
+    const r = await runHeadedCheckBatch(await sender(), head, proceed, previous, this.#opts.timeoutMs ?? 120_000);
+    if (r.answers) {
+      this.#keep(h, previous, r.answers);
+      h.pending = Promise.resolve();
+    }
+    return r.head;
   }
 
   /**

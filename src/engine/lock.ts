@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { sh } from '../transport/command.js';
+import { sh, type ShellScript } from '../transport/command.js';
 import type { Transport } from '../transport/types.js';
 import type { Playbook, Task } from './types.js';
 
@@ -56,6 +56,11 @@ export interface RunLocksOptions {
   pidAlive?: (pid: number) => boolean;
   /** Where the lock lives on hosts (default /var/lib/kubesmith; unit tests use a temp dir). */
   dir?: string;
+  /**
+   * Send the lock script together with the host's batch of checks (ConvergeCache.withBatch: the batch runs only once
+   * the lock is taken), resolving with the lock script's output; undefined when there is no batch to send with it.
+   */
+  fold?: (host: string, script: ShellScript, proceed: string) => Promise<string | undefined>;
 }
 
 /** Another run holds the lock of a host. */
@@ -178,6 +183,7 @@ export class RunLocks {
   readonly #refreshMs: number;
   readonly #pidAlive: (pid: number) => boolean;
   readonly #dir: string;
+  readonly #fold: RunLocksOptions['fold'];
   readonly #held = new Map<string, Transport>();
   #timer: NodeJS.Timeout | undefined;
 
@@ -187,6 +193,7 @@ export class RunLocks {
     this.#refreshMs = (opts.refreshSeconds ?? Math.max(1, this.staleSeconds / 4)) * 1000;
     this.#pidAlive = opts.pidAlive ?? defaultPidAlive;
     this.#dir = opts.dir ?? LOCK_DIR;
+    this.#fold = opts.fold;
     let user = 'unknown';
     try {
       user = userInfo().username;
@@ -219,7 +226,10 @@ export class RunLocks {
   async acquire(host: string, transport: Transport, log?: (message: string) => void): Promise<void> {
     let replace = '';
     for (let attempt = 0; attempt < 3; attempt++) {
-      const out = (await transport.exec(lockScript(this.owner, 'acquire', replace, this.#dir))).stdout;
+      const script = lockScript(this.owner, 'acquire', replace, this.#dir);
+      // First attempt: with the host's batch of checks, in one round trip (the batch runs once the lock is ours).
+      const folded = attempt === 0 ? await this.#fold?.(host, script, 'ok') : undefined;
+      const out = folded ?? (await transport.exec(script)).stdout;
       if (out.trim().endsWith('ok')) {
         this.#held.set(host, transport);
         this.#startRefresh();

@@ -36,6 +36,20 @@ function authMethods(spec: ConnectSpec): string {
   return m.join(', ') || 'none';
 }
 
+/**
+ * The authentication methods to try, in ssh2's own order but without its opening `none` request: that request only
+ * asks the server which methods it takes (we try ours in turn anyway), and costs a round trip on every connection.
+ * Kept when we hold no credential at all (a server that lets anyone in).
+ */
+export function authOrder(spec: Pick<ConnectSpec, 'privateKey' | 'agent' | 'password'>): string[] {
+  const order: string[] = [];
+  if (spec.password !== undefined) order.push('password');
+  if (spec.privateKey) order.push('publickey');
+  if (spec.agent) order.push('agent');
+  if (spec.password !== undefined) order.push('keyboard-interactive');
+  return order.length > 0 ? order : ['none'];
+}
+
 async function connectOnce(spec: ConnectSpec): Promise<NodeSSH> {
   let refusal: string | null = null;
   const entries = readKnownHosts(spec.hostKey.knownHostsPath);
@@ -49,6 +63,7 @@ async function connectOnce(spec: ConnectSpec): Promise<NodeSSH> {
       ...(spec.privateKey ? { privateKey: spec.privateKey } : {}),
       ...(spec.agent ? { agent: spec.agent } : {}),
       ...(spec.password !== undefined ? { password: spec.password, tryKeyboard: true } : {}),
+      authHandler: authOrder(spec),
       readyTimeout: spec.connectTimeoutMs,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 4,

@@ -6,6 +6,11 @@ import { randomBytes } from 'node:crypto';
 import type { ExecChannel, ExecClient } from './channel.js';
 import { KEEPER_HEARTBEAT_MS, KEEPER_READY, keeperCommand, type Elevation } from './wrapper.js';
 
+/** A fresh registry directory name for a connection's keeper (random: nobody can make it in advance). */
+export function keeperRegistryName(): string {
+  return `/tmp/.kubesmith-keeper-${randomBytes(12).toString('hex')}`;
+}
+
 /**
  * Start the keeper on its own channel (see keeperCommand) and send its heartbeats. Resolves with the registry
  * directory once the keeper reports it is ready, or undefined when it cannot run (commands then run unguarded).
@@ -15,8 +20,8 @@ export function startKeeper(
   elevation: Elevation,
   onStop: (stop: () => void) => void,
   onClose: () => void,
+  registry = keeperRegistryName(),
 ): Promise<string | undefined> {
-  const registry = `/tmp/.kubesmith-keeper-${randomBytes(12).toString('hex')}`;
   const keeper = keeperCommand(registry, elevation);
   return new Promise((resolve) => {
     let beat: NodeJS.Timeout | undefined;

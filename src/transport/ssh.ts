@@ -13,7 +13,7 @@ import { readRemoteFile, uploadFile, writeRemoteFile, type RawRunner } from './f
 import { Semaphore } from './semaphore.js';
 import { CommandAbortedError, CommandError, CommandTimeoutError, ConnectError } from './types.js';
 import type { ExecOptions, ExecResult, Transport, UploadResult, WriteFileOptions } from './types.js';
-import { startKeeper } from './keeper.js';
+import { keeperRegistryName, startKeeper } from './keeper.js';
 import { killTreeScript, wrapCommand, type Elevation } from './wrapper.js';
 
 export interface CommandRecord {
@@ -72,8 +72,8 @@ export class SshTransport implements Transport, RawRunner {
   readonly #channels: Semaphore;
   #conn: Promise<NodeSSH> | undefined;
   #elevation: Promise<Elevation> | undefined;
-  /** The keeper of the current connection: its registry directory once it runs (undefined: it could not start). */
-  #keeper: { ssh: NodeSSH; registry: Promise<string | undefined>; stop: () => void } | undefined;
+  /** The keeper of the current connection and its registry directory (failed: it could not start). */
+  #keeper: { ssh: NodeSSH; registry: string; failed: boolean; stop: () => void } | undefined;
   #closed = false;
 
   constructor(opts: SshTransportOptions) {
@@ -159,24 +159,29 @@ export class SshTransport implements Transport, RawRunner {
     return elevation;
   }
 
-  /** The registry of this connection's keeper, starting the keeper on first use. */
-  #keeperRegistry(ssh: NodeSSH): Promise<string | undefined> {
+  /**
+   * The registry of this connection's keeper, starting the keeper on first use. Commands do not wait for the keeper to
+   * run (a round trip on every connection): the first one makes the registry if the keeper has not yet (wrapCommand),
+   * and the keeper takes it over. Once the keeper is known not to run, commands are no longer registered.
+   */
+  async #keeperRegistry(ssh: NodeSSH): Promise<string | undefined> {
     if (this.#keeper?.ssh !== ssh) {
       this.#keeper?.stop();
       let stop = () => undefined as void;
-      const registry = this.elevation().then((elevation) =>
-        startKeeper(
-          ssh.connection as unknown as ExecClient,
-          elevation,
-          (s) => (stop = s),
-          () => {
-            if (this.#keeper?.ssh === ssh) this.#keeper = undefined; // a new one starts with the next command
-          },
-        ),
-      );
-      this.#keeper = { ssh, registry, stop: () => stop() };
+      const keeper = { ssh, registry: keeperRegistryName(), failed: false, stop: () => stop() };
+      this.#keeper = keeper;
+      const onClose = () => {
+        if (this.#keeper === keeper) this.#keeper = undefined; // a new one starts with the next command
+      };
+      void this.elevation()
+        .then((elevation) => startKeeper(ssh.connection as unknown as ExecClient, elevation, (s) => (stop = s), onClose, keeper.registry))
+        .then(
+          (ready) => void (keeper.failed ||= ready === undefined),
+          () => void (keeper.failed = true),
+        );
     }
-    return this.#keeper.registry;
+    await this.elevation(); // the keeper's elevation, known before any registered command runs
+    return this.#keeper?.failed === false ? this.#keeper.registry : undefined;
   }
 
   async #channel(text: string, elevation: Elevation, opts: RawOptions, bypassLimit = false, register = false): Promise<ChannelResult> {

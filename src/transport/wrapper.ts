@@ -41,8 +41,9 @@ export function elevate(text: string, elevation: Elevation): WrappedCommand {
  */
 export function wrapCommand(text: string, elevation: Elevation, registry?: string): WrappedCommand {
   const e = elevate(text, elevation);
+  // The command does not wait for its keeper to run: when it comes first it makes the registry itself (0700).
   const register = registry
-    ? ` { read -r s < /proc/$$/stat && s=\${s##*) } && set -- $s && echo "\${20}" > ${quote(registry)}/$$; } 2>/dev/null;`
+    ? ` { [ -d ${quote(registry)} ] || mkdir -m 700 ${quote(registry)}; read -r s < /proc/$$/stat && s=\${s##*) } && set -- $s && echo "\${20}" > ${quote(registry)}/$$; } 2>/dev/null;`
     : '';
   return { ...e, text: `echo ${PID_MARKER}$$ >&2;${register} exec ${e.text}` };
 }
@@ -80,8 +81,9 @@ export const KEEPER_READY = 'kubesmith-keeper-ready';
  * session is gone, or the transport closed) or after KEEPER_SILENCE_SECONDS without one (the link is down), it
  * kills the process tree of every command registered in `registry` that still runs (same PID and start time), then
  * removes the directory. The commands' own stdin is untouched, so commands fed on stdin work as before.
- * The directory is made by the SSH user (mode 0700: only that user — who may sudo anyway — can register PIDs); the
- * keeper itself runs elevated so it can kill what sudo started.
+ * The directory is made by the SSH user (mode 0700: only that user — who may sudo anyway — can register PIDs), by the
+ * keeper or by the first command of the connection, whichever runs first (commands do not wait for the keeper: that
+ * would cost every connection a round trip); the keeper itself runs elevated so it can kill what sudo started.
  */
 export function keeperCommand(registry: string, elevation: Elevation): WrappedCommand {
   const script = [
@@ -102,5 +104,8 @@ export function keeperCommand(registry: string, elevation: Elevation): WrappedCo
     'rm -rf -- "$1"',
   ].join('\n');
   const e = elevate(`exec bash -c ${quote(script)} keeper ${quote(registry)}`, elevation);
-  return { ...e, text: `mkdir -m 700 ${quote(registry)} && exec ${e.text}` };
+  // A command of the connection may have made the registry first (wrapCommand): it is taken over when it is a directory
+  // of the SSH user, never a link.
+  const r = quote(registry);
+  return { ...e, text: `{ mkdir -m 700 ${r} 2>/dev/null || { [ -d ${r} ] && [ ! -L ${r} ] && [ -O ${r} ]; }; } && exec ${e.text}` };
 }

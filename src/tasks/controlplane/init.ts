@@ -1,15 +1,8 @@
 import { defineTask, action } from '../common/define.js';
 import { sh } from '../../transport/command.js';
+import { lookups, run } from '../../transport/lookups.js';
 import { fileAction } from '../common/files.js';
-import {
-  ADMIN_CONF,
-  JOIN_MATERIAL_CONFIG,
-  KUBESMITH_DIR,
-  fileExists,
-  kubectl,
-  newBootstrapToken,
-  newCertificateKey,
-} from '../common/cluster.js';
+import { ADMIN_CONF, JOIN_MATERIAL_CONFIG, KUBESMITH_DIR, kubectl, newBootstrapToken, newCertificateKey } from '../common/cluster.js';
 import { renderKubeadmInit } from '../../render/index.js';
 import type { TaskContext } from '../../engine/types.js';
 
@@ -25,16 +18,34 @@ export const INIT_INCOMPLETE = `${KUBESMITH_DIR}/init-incomplete`;
 
 type InitState = 'fresh' | 'done' | 'interrupted';
 
-/** Is this host already the first control plane of a running cluster, or did our own init stop half-way? */
-async function initState(ctx: TaskContext): Promise<InitState> {
+/**
+ * Is this host already the first control plane of a running cluster, or did our own init stop half-way? And which
+ * files holding a token did a killed run leave? One round trip whatever the state: a fresh host is asked what a
+ * converged one will be (the API's view of the node included), so the next run's batch of checks (issue #16) holds
+ * every question and the first re-run after a fresh apply sends none of its own.
+ */
+async function initState(ctx: TaskContext): Promise<{ state: InitState; leftovers: string[] }> {
   const t = ctx.transport;
-  if (await fileExists(t, INIT_INCOMPLETE)) return 'interrupted';
-  if (!(await fileExists(t, ADMIN_CONF))) return 'fresh';
-  const node = await t.exec(kubectl('get', 'node', ctx.host.name, '-o', 'name'), { allowFailure: true, timeoutMs: 60_000 });
-  if (node.code === 0) return 'done';
+  const [incomplete, admin, node, ...files] = await lookups(
+    t,
+    [
+      run(['test', '-e', INIT_INCOMPLETE]),
+      run(['test', '-e', ADMIN_CONF]),
+      run(kubectl('get', 'node', ctx.host.name, '-o', 'name')),
+      run(['test', '-e', KUBEADM_INIT_RUN_CONFIG]),
+      run(['test', '-e', JOIN_MATERIAL_CONFIG]),
+    ],
+    { timeoutMs: 60_000 },
+  );
+  const leftovers = [KUBEADM_INIT_RUN_CONFIG, JOIN_MATERIAL_CONFIG].filter((_, i) => files[i]?.code === 0);
+  if (incomplete.code === 0) return { state: 'interrupted', leftovers };
+  if (admin.code !== 0) return { state: 'fresh', leftovers };
+  if (node.code === 0) return { state: 'done', leftovers };
   // Not ours to reset: a cluster kubesmith did not just start may hold workloads (see `kubesmith recover`).
+  const again = await t.exec(kubectl('get', 'node', ctx.host.name, '-o', 'name'), { allowFailure: true, timeoutMs: 60_000 });
+  if (again.code === 0) return { state: 'done', leftovers };
   throw new Error(
-    `${ADMIN_CONF} exists but the API does not list node ${ctx.host.name} (kubectl exited ${node.code}: ${node.stderr.trim().split('\n').pop() ?? ''})`,
+    `${ADMIN_CONF} exists but the API does not list node ${ctx.host.name} (kubectl exited ${again.code}: ${again.stderr.trim().split('\n').pop() ?? ''})`,
   );
 }
 
@@ -79,11 +90,9 @@ export const controlplaneInit = defineTask({
   title: 'Control plane | Initialize the first control plane with kubeadm',
   async plan(ctx) {
     const t = ctx.transport;
-    const state = await initState(ctx);
+    const { state, leftovers } = await initState(ctx);
     if (state === 'done') {
       // A run killed during init (or while making join material) can leave a config holding a token and certificate key.
-      const leftovers = [];
-      for (const file of [KUBEADM_INIT_RUN_CONFIG, JOIN_MATERIAL_CONFIG]) if (await fileExists(t, file)) leftovers.push(file);
       return leftovers.map((file) =>
         action(`remove the leftover ${file} (it holds a bootstrap token)`, async () => void (await t.exec(['rm', '-f', file]))),
       );
@@ -113,7 +122,7 @@ export const controlplaneInit = defineTask({
     ];
   },
   async verify(ctx) {
-    if ((await initState(ctx)) !== 'done')
+    if ((await initState(ctx)).state !== 'done')
       throw new Error(`kubeadm init finished but ${ADMIN_CONF} is missing or the node is not registered`);
   },
 });

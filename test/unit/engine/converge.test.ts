@@ -1,10 +1,11 @@
 /** The converge batch (src/engine/converge.ts, check-batch.ts, checks-file.ts): checks answered from one round trip. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  CHECK_PARALLELISM,
   checkBatch,
   decodeCheckBatch,
   encodeCheckBatch,
@@ -14,9 +15,11 @@ import {
 } from '../../../src/engine/check-batch.js';
 import { checksFilePath, loadChecks, saveChecks } from '../../../src/engine/checks-file.js';
 import { ConvergeCache, type CallMode } from '../../../src/engine/converge.js';
+import { LockHeldError, parseLockFile, RunLocks } from '../../../src/engine/lock.js';
 import { commandText, secret, sh, type Command } from '../../../src/transport/command.js';
 import { encodeLookupOutput, isLookupBatch, lookups, READ_ABSENT_CODE, read, run } from '../../../src/transport/lookups.js';
 import { CommandError, type ExecOptions, type ExecResult, type Transport } from '../../../src/transport/types.js';
+import { localShell } from '../transport/local-shell.js';
 import { fakeTask, inventory, Journal, playbook, run as runFakes } from './fakes.js';
 
 /** An in-memory host: files, and commands answered by `answer`; every round trip is counted. */
@@ -116,6 +119,34 @@ describe('check batch script', () => {
     expect(answers[1]).toEqual({ kind: 'read', bytes: bin });
     expect(answers[2]).toEqual({ kind: 'read', bytes: null });
     expect(answers[3]).toEqual({ kind: 'exec', code: 0, stdout: 'no newline', stderr: '' });
+  });
+
+  it('runs the checks side by side: one check sees another that is still running', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-check-batch-'));
+    const flag = join(dir, 'second-started');
+    const entries: CheckEntry[] = [
+      // waits (at most ~5 s) for the second check to start: only a batch that runs them together lets it see it
+      {
+        kind: 'exec',
+        text: commandText(
+          sh`i=0; while [ ! -e ${flag} ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -e ${flag} ] && echo together || echo alone`,
+        ),
+        display: 'a',
+      },
+      { kind: 'exec', text: commandText(sh`touch -- ${flag}; echo started`), display: 'b' },
+      ...Array.from({ length: CHECK_PARALLELISM + 3 }, (_, i) => ({
+        kind: 'exec' as const,
+        text: `echo ${i}; exit ${i % 3}`,
+        display: `e${i}`,
+      })),
+    ];
+    const batch = checkBatch(entries);
+    const r = spawnSync('sh', ['-c', batch.text], { env: { PATH: process.env.PATH, TMPDIR: dir } });
+    const answers = decodeCheckBatch(entries, batch.marker, r.stdout.toString('latin1'), 'latin1');
+    expect(answers[0]).toEqual({ kind: 'exec', code: 0, stdout: 'together\n', stderr: '' });
+    expect(answers[1]).toEqual({ kind: 'exec', code: 0, stdout: 'started\n', stderr: '' });
+    answers.slice(2).forEach((a, i) => expect(a).toEqual({ kind: 'exec', code: i % 3, stdout: `${i}\n`, stderr: '' }));
+    expect(readdirSync(dir)).toEqual(['second-started']); // its temporary directory is gone
   });
 
   it('leaves out an entry the output was cut short in', () => {
@@ -343,5 +374,56 @@ describe('checks file', () => {
     expect(loadChecks(path)).toEqual({});
     writeFileSync(path, '{not json');
     expect(loadChecks(path)).toEqual({});
+  });
+});
+
+describe('the run lock folded into the batch (one round trip: lock, then every check)', () => {
+  it('takes the lock and answers the checks in one round trip; a lock held by another run runs no check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-fold-'));
+    writeFileSync(join(dir, 'f'), 'hello');
+    const probe = join(dir, 'batch-ran');
+    const previous: Record<string, CheckEntry[]> = {
+      h1: [
+        { kind: 'read', path: join(dir, 'f') },
+        { kind: 'exec', text: commandText(sh`touch -- ${probe}; echo checked`), display: 'touch' },
+      ],
+    };
+    const lockOf = (t: Transport, cache: ConvergeCache) =>
+      new RunLocks({ command: 'apply', dir, fold: (host, script, proceed) => cache.withBatch(host, async () => t, script, proceed) });
+
+    const first = { ...localShell(), host: 'h1' };
+    const cache = new ConvergeCache({ previous, clusterHosts: [] });
+    const locks = lockOf(first, cache);
+    await locks.acquire('h1', first);
+    expect(first.sent).toHaveLength(1);
+    expect(parseLockFile(readFileSync(join(dir, 'lock'), 'utf8'))?.id).toBe(locks.owner.id);
+    const view = cache.view(first, () => 'check');
+    expect((await view.readFile(join(dir, 'f')))?.toString()).toBe('hello');
+    expect((await view.exec(sh`touch -- ${probe}; echo checked`)).stdout).toBe('checked\n');
+    expect(first.sent).toHaveLength(1); // both answered from the lock's round trip
+    expect(cache.served('h1')).toBe(2);
+
+    rmSync(probe);
+    const second = { ...localShell(), host: 'h1' };
+    const other = lockOf(second, new ConvergeCache({ previous, clusterHosts: [] }));
+    await expect(other.acquire('h1', second)).rejects.toBeInstanceOf(LockHeldError);
+    expect(second.sent).toHaveLength(1);
+    expect(existsSync(probe)).toBe(false); // the batch never ran without the lock
+    await locks.release();
+  });
+
+  it('a host without a previous run sends the lock alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-fold-'));
+    const t = localShell();
+    const cache = new ConvergeCache({ previous: {}, clusterHosts: [] });
+    const locks = new RunLocks({
+      command: 'apply',
+      dir,
+      fold: (host, script, proceed) => cache.withBatch(host, async () => t, script, proceed),
+    });
+    await locks.acquire('h1', t);
+    expect(t.sent).toHaveLength(1);
+    expect(t.sent[0]).not.toContain('@@ks-check');
+    await locks.release();
   });
 });

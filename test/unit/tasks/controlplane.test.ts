@@ -75,12 +75,26 @@ describe('controlplane.init', () => {
 
   it('single control plane: no --upload-certs', async () => {
     const h = harness(makeInventory());
-    const t = h.t('cp1').allow('test -e', { code: 1 });
+    const t = h.t('cp1').allow('test -e', { code: 1 }).allow('get node cp1', { code: 1 });
     const r = await controlplaneInit.check(h.ctx('cp1'));
     expect(r.status === 'change' && r.changes[1]!.summary).toBe(
       'run kubeadm init --config /etc/kubernetes/kubesmith/kubeadm-init.run.yaml --skip-token-print --skip-certificate-key-print',
     );
     expectReadOnly(t);
+  });
+
+  it('a fresh host is asked every question a converged one is (the next run answers them all from its batch of checks)', async () => {
+    const asked = async (converged: boolean) => {
+      const h = harness(makeInventory());
+      const t = memoryFs(h.t('cp1')).allow('get node cp1', { code: converged ? 0 : 1, stdout: 'node/cp1\n' });
+      if (converged) t.setFile('/etc/kubernetes/admin.conf', 'x');
+      await controlplaneInit.check(h.ctx('cp1'));
+      return t.calls.filter((c) => c.kind === 'exec').map((c) => c.command);
+    };
+    const fresh = await asked(false);
+    const converged = await asked(true);
+    expect(converged.length).toBeGreaterThan(0);
+    for (const question of converged) expect(fresh).toContain(question);
   });
 
   it('refuses to guess when admin.conf exists but the API does not know the node', async () => {

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Semaphore } from '../../../src/transport/semaphore.js';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEEPER_READY, elevate, keeperCommand, killTreeScript, wrapCommand } from '../../../src/transport/wrapper.js';
@@ -121,8 +121,39 @@ describe('keeperCommand (issue 13 item 9: commands die with their connection)', 
 
   it('the keeper text: registry made by the SSH user (0700), keeper elevated, timeout on silence', () => {
     const k = keeperCommand('/tmp/.kubesmith-keeper-x', { kind: 'sudo' });
-    expect(k.text).toMatch(/^mkdir -m 700 \/tmp\/\.kubesmith-keeper-x && exec sudo -n -- sh -c /);
+    expect(k.text).toMatch(/^\{ mkdir -m 700 \/tmp\/\.kubesmith-keeper-x 2>\/dev\/null \|\| .*; \} && exec sudo -n -- sh -c /);
     expect(k.text).toContain('read -r -t 15');
+  });
+
+  it('a command that runs before its keeper makes the registry (0700) and registers; the keeper takes it over and kills it', async () => {
+    const reg = join(base, 'first');
+    const a = spawn('/bin/sh', ['-c', wrapCommand('sleep 305; true', { kind: 'none' }, reg).text], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    });
+    started.push(a.pid!);
+    await until('a registered itself', () => {
+      try {
+        return readdirSync(reg).length === 1;
+      } catch {
+        return false;
+      }
+    });
+    expect(statSync(reg).mode & 0o777).toBe(0o700);
+    const keeper = spawn('/bin/sh', ['-c', keeperCommand(reg, { kind: 'none' }).text], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    keeper.stdout.on('data', (d) => (out += d));
+    await until('the keeper is ready', () => out.includes(KEEPER_READY));
+    keeper.stdin.end();
+    await until('a is killed', () => !running(a.pid!));
+  });
+
+  it('a keeper never takes over a registry that is a link', async () => {
+    const reg = join(base, 'link');
+    symlinkSync(base, reg);
+    const r = spawnSync('/bin/sh', ['-c', keeperCommand(reg, { kind: 'none' }).text], { input: '', encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).not.toContain(KEEPER_READY);
   });
 
   it('cleanup', () => {
