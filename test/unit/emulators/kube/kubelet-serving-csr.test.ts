@@ -3,9 +3,52 @@
 // csr` lists it Pending, `kubectl certificate approve` marks it Approved and the signer issues it from the cluster CA,
 // and the kubelet's next sync writes kubelet-server-current.pem. A CSR created by hand carries the creator as requester.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { servingRotationDue } from '../../../lab/emulators/src/kube/kubelet-serving-csr.js';
 import { Lab, REPO, initWithWorker, openssl } from './harness.js';
+
+const DAY = 24 * 3600 * 1000;
+
+/** A serving pair (certificate + key) for w1 signed by a throwaway CA, valid from now for `days`, with `san`. */
+function foreignServingPair(days: number, san = 'DNS:w1,IP:10.199.0.11'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'serving-pair-'));
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
+    run(['req', '-x509', '-subj', '/CN=other-ca', '-key', 'ca.key', '-out', 'ca.crt', '-days', '3650']);
+    run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'k.pem']);
+    run(['req', '-new', '-key', 'k.pem', '-subj', '/O=system:nodes/CN=system:node:w1', '-out', 'r.pem']);
+    writeFileSync(join(dir, 'ext'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+    run(['x509', '-req', '-in', 'r.pem', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-days', String(days), '-extfile', 'ext', '-out', 'c.pem']);
+    return readFileSync(join(dir, 'c.pem'), 'utf8') + readFileSync(join(dir, 'k.pem'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('when the emulated kubelet requests a new serving certificate (servingRotationDue)', () => {
+  const want = { node: 'w1', dns: ['w1'], ips: ['10.199.0.11'] };
+  const pair = foreignServingPair(100);
+  const start = Date.parse(openssl(['x509', '-noout', '-startdate'], pair).split('=')[1]!);
+  const end = Date.parse(openssl(['x509', '-noout', '-enddate'], pair).split('=')[1]!);
+
+  it('keeps a valid pair whatever CA signed it, until 70% of its lifetime; past 90% or expired it rotates', () => {
+    expect(servingRotationDue(pair, want, start + DAY)).toBeUndefined();
+    expect(servingRotationDue(pair, want, start + 0.69 * (end - start))).toBeUndefined();
+    expect(servingRotationDue(pair, want, start + 0.91 * (end - start))).toMatch(/rotation deadline/);
+    expect(servingRotationDue(pair, want, end + 1000)).toMatch(/expired/);
+  });
+
+  it('rotates when there is none, or when it lacks a name or address the kubelet asks for', () => {
+    expect(servingRotationDue(undefined, want, start)).toMatch(/no serving certificate/);
+    expect(servingRotationDue('garbage', want, start)).toMatch(/no readable/);
+    expect(servingRotationDue(pair, { ...want, ips: ['10.199.0.11', '10.199.0.99'] }, start + DAY)).toMatch(/lacks 10\.199\.0\.99/);
+    expect(servingRotationDue(pair, { ...want, node: 'w2' }, start + DAY)).toMatch(/lacks CN system:node:w2/);
+  });
+});
 
 const lab = new Lab().seedKeys();
 const kubectl = (args: string[], host = 'cp1', kubeconfig = '/etc/kubernetes/admin.conf') =>
@@ -71,6 +114,23 @@ describe.sequential('kubelet serving certificate from a CSR', () => {
     );
     lab.run('w1', 'lab-node-sync', []);
     expect(csrs().filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving')).toHaveLength(1); // valid: no new request
+  });
+
+  it('a valid pair from another CA (a rotated cluster CA) is kept across syncs and a kubelet restart', () => {
+    const count = () => csrs().filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving').length;
+    const before = count();
+    const pem = '/var/lib/kubelet/pki/kubelet-server-current.pem';
+    rmSync(lab.path('w1', pem), { force: true });
+    lab.write('w1', pem, foreignServingPair(365));
+    const kept = lab.read('w1', pem);
+    lab.run('w1', 'lab-node-sync', []);
+    lab.run('w1', 'lab-node-sync', ['kubelet-start']); // the kubelet unit's start hook: a restart
+    expect(count()).toBe(before);
+    expect(lab.read('w1', pem)).toBe(kept);
+    // without it (moved aside, as an operator does to force a new one) the kubelet asks at its next start
+    rmSync(lab.path('w1', pem), { force: true });
+    lab.run('w1', 'lab-node-sync', ['kubelet-start']);
+    expect(count()).toBe(before + 1);
   });
 
   it('a CSR created by hand carries its creator as requester; an unknown name is NotFound', () => {

@@ -11,13 +11,13 @@
 // email or URI SAN and serving usages is signed by the cluster CA for --cluster-signing-duration (8760h); any other
 // gets a Failed condition (reason SignerValidationFailure). The pending key lives in /run/lab (the kubelet process's memory).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cluster, type KubeNode, type KubeObject, objectKey, updateState } from './cluster-state.js';
 import { hostName, hostPath, now, readText, remove, writeText } from './lab.js';
-import { certInfo, generateKey, signCert, signedBy } from './pki.js';
+import { certInfo, generateKey, signCert } from './pki.js';
 
 export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 const PKI = '/var/lib/kubelet/pki';
@@ -155,11 +155,48 @@ export function csrCondition(csr: KubeObject): string {
   return o.status?.certificate ? `${text},Issued` : text;
 }
 
-/** This node's kubelet: keep a valid serving certificate, else request one and pick it up once issued. */
+/** What the kubelet asks for: CN system:node:<node>, O system:nodes, its hostname and InternalIP addresses. */
+export interface ServingTemplate {
+  node: string;
+  dns: string[];
+  ips: string[];
+}
+
+/**
+ * Why the kubelet's certificate manager would request a new serving certificate now, or undefined when it keeps
+ * `pem` (client-go util/certificate/certificate_manager.go): none stored or expired (Current() nil, store.Current()
+ * NoCertKeyError); the certificate misses the template's CN, orgs, DNS names or IPs (certSatisfiesTemplateLocked); or
+ * the rotation deadline passed, notBefore + 70–90% of its lifetime (nextRotationDeadline, jitteryDuration:
+ * wait.Jitter(total, 0.2) - 0.3·total). The real manager draws the jitter afresh at each deadline; here it is derived
+ * from the certificate's bytes, so a lab run is reproducible. Who signed it does not matter: a kubelet restart with a
+ * valid pair keeps it, also after its CA was rotated.
+ */
+export function servingRotationDue(pem: string | undefined, want: ServingTemplate, at: number): string | undefined {
+  let info: ReturnType<typeof certInfo>;
+  try {
+    if (!pem) return 'no serving certificate';
+    info = certInfo(pem);
+  } catch {
+    return 'no readable serving certificate';
+  }
+  if (at > info.notAfter) return 'the serving certificate expired';
+  const missing = [
+    ...(info.cn === `system:node:${want.node}` ? [] : [`CN system:node:${want.node}`]),
+    ...(info.orgs.includes('system:nodes') ? [] : ['O system:nodes']),
+    ...want.dns.filter((d) => !info.dnsNames.includes(d)),
+    ...want.ips.filter((ip) => !info.ips.includes(ip.toLowerCase())),
+  ];
+  if (missing.length) return `the serving certificate lacks ${missing.join(', ')}`;
+  const jitter = createHash('sha256').update(pem).digest().readUInt32BE(0) / 2 ** 32;
+  const deadline = info.notBefore + (0.7 + 0.2 * jitter) * (info.notAfter - info.notBefore);
+  return at >= deadline ? 'the rotation deadline (70–90% of its lifetime) passed' : undefined;
+}
+
+/** This node's kubelet: keep its serving certificate until servingRotationDue, then request one and pick it up once issued. */
 export function syncServing(c: Cluster, node: KubeNode, serverTLSBootstrap: boolean): void {
   if (!serverTLSBootstrap) return;
-  const current = readText(SERVING_CURRENT);
-  if (current && signedBy(current, c.caCert) && certInfo(current).notAfter > now()) return;
+  const want = { node: node.name, dns: [hostName()], ips: node.internalIP.split(',').filter(Boolean) };
+  if (!servingRotationDue(readText(SERVING_CURRENT), want, now())) return;
   const pending = JSON.parse(readText(PENDING) ?? 'null') as { name: string; key: string } | null;
   const csr = pending ? (c.objects[objectKey(CSR, undefined, pending.name)] as any) : undefined;
   if (pending && csr?.status?.certificate) {
@@ -175,7 +212,7 @@ export function syncServing(c: Cluster, node: KubeNode, serverTLSBootstrap: bool
   }
   if (csr && !(csr.status?.conditions ?? []).some((x: any) => x.type === 'Denied' || x.type === 'Failed')) return; // waiting
   const key = generateKey('ECDSA-P256');
-  const obj = servingCsrObject(node.name, servingRequest(node.name, [hostName()], node.internalIP.split(',').filter(Boolean), key));
+  const obj = servingCsrObject(node.name, servingRequest(node.name, want.dns, want.ips, key));
   updateState((s) => {
     const cl = s.clusters[c.id];
     if (cl) cl.objects[objectKey(CSR, undefined, obj.metadata!.name!)] = obj;
