@@ -2,9 +2,9 @@
 // shaped as the real one (recorded sample: test/fixtures/real/kubectl/get-csr-kubelet-serving-o-json.json), `kubectl get
 // csr` lists it Pending, `kubectl certificate approve` marks it Approved and the signer issues it from the cluster CA,
 // and the kubelet's next sync writes kubelet-server-current.pem. A CSR created by hand carries the creator as requester.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { servingRotationDue } from '../../../lab/emulators/src/kube/kubelet-serving-csr.js';
@@ -61,6 +61,19 @@ describe.sequential('kubelet serving certificate from a CSR', () => {
     initWithWorker(lab);
   }, 180_000);
 
+  // a kubelet still waiting on a request (lab-node-sync serving-wait) ends with the test's hosts
+  afterAll(() => {
+    for (const host of ['cp1', 'w1']) {
+      const file = lab.path(host, '/run/lab/pids/kubelet-serving-wait');
+      const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0;
+      try {
+        if (pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serving-wait')) process.kill(pid);
+      } catch {
+        /* already ended */
+      }
+    }
+  });
+
   it('without serverTLSBootstrap no CSR is made', () => {
     lab.run('w1', 'lab-node-sync', []);
     expect(csrs().filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving')).toEqual([]);
@@ -104,8 +117,9 @@ describe.sequential('kubelet serving certificate from a CSR', () => {
       message: 'This CSR was approved by kubectl certificate approve.',
     });
     expect(kubectl(['get', 'csr', csr.metadata.name]).stdout).toMatch(/Approved,Issued\n?$/);
-    lab.run('w1', 'lab-node-sync', []);
+    // the kubelet waits on its request (lab-node-sync serving-wait) and stores the certificate without another sync
     const pem = lab.path('w1', '/var/lib/kubelet/pki/kubelet-server-current.pem');
+    for (let i = 0; i < 100 && !existsSync(pem); i++) execFileSync('sleep', ['0.2']);
     expect(readlinkSync(pem)).toMatch(/^kubelet-server-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/);
     lab.write('cp1', '/tmp/ca.crt', lab.read('cp1', '/etc/kubernetes/pki/ca.crt'));
     expect(openssl(['verify', '-CAfile', lab.path('cp1', '/tmp/ca.crt'), pem]).trim()).toMatch(/: OK$/);
@@ -131,6 +145,9 @@ describe.sequential('kubelet serving certificate from a CSR', () => {
     rmSync(lab.path('w1', pem), { force: true });
     lab.run('w1', 'lab-node-sync', ['kubelet-start']);
     expect(count()).toBe(before + 1);
+    // denied, the kubelet's wait on it ends (no waiter outlives the test)
+    const fresh = csrs().find((c) => c.spec.username === 'system:node:w1' && !c.status?.conditions?.length);
+    expect(kubectl(['certificate', 'deny', fresh.metadata.name]).code).toBe(0);
   });
 
   it('a CSR created by hand carries its creator as requester; an unknown name is NotFound', () => {

@@ -10,9 +10,10 @@
 // an approved kubelet-serving request with O=[system:nodes], CN "system:node:" prefix, at least one DNS or IP SAN, no
 // email or URI SAN and serving usages is signed by the cluster CA for --cluster-signing-duration (8760h); any other
 // gets a Failed condition (reason SignerValidationFailure). The pending key lives in /run/lab (the kubelet process's memory).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cluster, type KubeNode, type KubeObject, objectKey, updateState } from './cluster-state.js';
@@ -218,4 +219,39 @@ export function syncServing(c: Cluster, node: KubeNode, serverTLSBootstrap: bool
     if (cl) cl.objects[objectKey(CSR, undefined, obj.metadata!.name!)] = obj;
   });
   writeText(PENDING, JSON.stringify({ name: obj.metadata!.name, key }), 0o600);
+  startServingWatch();
+}
+
+/** Where this kubelet's pending serving request stands: none pending, waiting, issued, or denied/failed/gone. */
+export function pendingServing(c: Cluster): 'none' | 'waiting' | 'issued' | 'refused' {
+  const pending = JSON.parse(readText(PENDING) ?? 'null') as { name: string } | null;
+  if (!pending) return 'none';
+  const csr = c.objects[objectKey(CSR, undefined, pending.name)] as any;
+  if (csr?.status?.certificate) return 'issued';
+  if (!csr || (csr.status?.conditions ?? []).some((x: any) => x.type === 'Denied' || x.type === 'Failed')) return 'refused';
+  return 'waiting';
+}
+
+const WATCH_PID = '/run/lab/pids/kubelet-serving-wait';
+
+/**
+ * The real kubelet waits on its request (rotateCerts: csr.WaitForCertificate, up to certificateWaitTimeout) and
+ * stores the certificate once issued: here a detached `lab-node-sync serving-wait` (node-state.ts watchServing) does,
+ * one per host, ending with the request, the kubelet unit or 15 minutes.
+ */
+function startServingWatch(): void {
+  const pid = Number(readText(WATCH_PID)?.trim());
+  try {
+    if (pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serving-wait')) return;
+  } catch {
+    /* not running */
+  }
+  mkdirSync(hostPath('/run/lab/pids'), { recursive: true });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./lab-node-sync.js', import.meta.url)), 'serving-wait'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, LAB_JOURNAL_OFF: '1' },
+  });
+  writeFileSync(hostPath(WATCH_PID), `${child.pid}\n`);
+  child.unref();
 }

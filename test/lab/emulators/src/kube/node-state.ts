@@ -13,7 +13,7 @@ import { configHash, nodeResources } from './kubelet-node.js';
 import { BOOTSTRAP_KUBECONFIG, clientState, tlsBootstrap } from './kubelet-client.js';
 import { flannelPublicIp } from './flannel-node.js';
 import { hostRoutes } from './pod-network.js';
-import { syncServing } from './kubelet-serving-csr.js';
+import { pendingServing, syncServing } from './kubelet-serving-csr.js';
 import { registerThisNode } from './kubelet-register.js';
 export { imagePresent, normalizeImage } from './image-ref.js';
 
@@ -268,4 +268,30 @@ export function kubeletStart(): number {
   const file = '/var/log/lab/kubelet.log';
   writeText(file, (readText(file) ?? '') + log.join('\n') + '\n');
   return failed ? 3 : 0;
+}
+
+/**
+ * `lab-node-sync serving-wait` (started detached by kubelet-serving-csr.ts): the kubelet waiting on its serving
+ * request; once issued, a node sync stores it. Ends when the request is decided otherwise or gone, when the kubelet
+ * unit stays inactive for 5 s (a restart starts a new waiter), or after 15 minutes (client-go certificateWaitTimeout).
+ */
+export async function watchServing(): Promise<void> {
+  const end = Date.now() + 15 * 60_000;
+  let inactiveSince = 0;
+  while (Date.now() < end) {
+    const local = localCluster();
+    const c = local && loadState().clusters[local.id];
+    if (!c) return;
+    const state = pendingServing(c);
+    if (state === 'issued') {
+      syncNode();
+      return;
+    }
+    if (state !== 'waiting') return;
+    if (!serviceActive('kubelet')) {
+      inactiveSince ||= Date.now();
+      if (Date.now() - inactiveSince > 5000) return;
+    } else inactiveSince = 0;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
