@@ -33,6 +33,11 @@ export interface NodeCaFacts {
   owedFor?: NodeStage | undefined;
   /** Leaves that must be present before the node counts as re-issued (default: its kubelet client certificate). */
   required?: readonly string[] | undefined;
+  /**
+   * With serverTLSBootstrap: the kubelet's serving certificate (kubelet-server-current.pem, certificate only), null
+   * when there is none; undefined when the kubelet signs its own (not a cluster-CA leaf).
+   */
+  serving?: string | null | undefined;
 }
 
 export type NodeStage = 'old' | 'trusting' | 'signing' | 'new-only';
@@ -103,6 +108,7 @@ export type StepKind =
   | 'trust'
   | 'workloads'
   | 'sign'
+  | 'serving'
   | 'drop-old'
   | 'extension-auth'
   | 'kubeconfig'
@@ -113,6 +119,20 @@ export interface RotationStep {
   /** Node the step runs on; absent for cluster-wide steps. */
   node?: string;
   summary: string;
+}
+
+/** What certs.rotate-serving does on a node (rotate-serving.ts). */
+export const SERVING_STEP =
+  "move its kubelet serving certificate aside (into the run's backup), restart the kubelet, approve its new CSR if it matches the inventory, wait for a certificate from the new CA and until healthy";
+
+/**
+ * The node's kubelet serving certificate still has to come from the new CA: serverTLSBootstrap is on and there is no
+ * rotation yet, or the certificate is missing or not signed by the new CA. A kubelet keeps a valid pair whatever CA
+ * signed it (client-go's certificate manager rotates at 70–90% of its lifetime), so the rotation must ask for it.
+ */
+export function servingOwed(n: NodeCaFacts, cas: RotationCas | undefined): boolean {
+  if (n.serving === undefined) return false;
+  return !cas || !n.serving || !signedBy(n.serving, cas.new);
 }
 
 const atLeast = (s: NodeStage, min: NodeStage) => ORDER.indexOf(s) >= ORDER.indexOf(min);
@@ -147,6 +167,8 @@ export function planRotation(nodes: readonly NodeCaFacts[]): RotationStep[] {
       summary: 'kube-root-ca.crt holds old+new: restart Deployments/DaemonSets rolling (those not yet restarted for it)',
     });
   phase('signing', 'sign', (n) => `${n}: re-issue its certificates and kubeconfigs from the new CA, restart, wait until healthy`);
+  for (const n of nodes.filter((x) => servingOwed(x, cas)))
+    steps.push({ kind: 'serving', node: n.node, summary: `${n.node}: ${SERVING_STEP}` });
   phase('new-only', 'drop-old', (n) => `${n}: remove the old CA from ca.crt and kubeconfigs, restart, wait until healthy`);
   steps.push(
     { kind: 'extension-auth', summary: EXTENSION_AUTH_STEP },

@@ -16,11 +16,12 @@ import { formatCpPlan, readCpFacts, rotateCpCa } from './certs-rotate-cp.js';
 import { selectedCas, type RotatedCa } from './certs-rotate-select.js';
 
 async function readFacts(ctx: CommandContext): Promise<NodeCaFacts[]> {
-  const { hosts, connect } = await ctx.cluster();
+  const { hosts, connect, inventory } = await ctx.cluster();
   const pool = connect();
+  const serving = inventory.spec.kubelet.serverTLSBootstrap === true;
   try {
     const ordered = [...hosts.controlPlanes, ...hosts.all.filter((h) => !h.isControlPlane)];
-    return await Promise.all(ordered.map(async (h) => readCaFacts(await pool.get(h), h)));
+    return await Promise.all(ordered.map(async (h) => readCaFacts(await pool.get(h), h, serving)));
   } finally {
     await pool.closeAll();
   }

@@ -1,4 +1,4 @@
-/** certs rotate-ca on 1 control plane + 1 worker (the suite is in helpers/certs-rotate.ts). */
+/** certs rotate-ca on 1 control plane + 1 worker with serverTLSBootstrap (the suite is in helpers/certs-rotate.ts). */
 import { rotateCaSuite } from './helpers/certs-rotate.js';
 
-rotateCaSuite('e2e-rotate-ca', ['cp1'], ['w1']);
+rotateCaSuite('e2e-rotate-ca', ['cp1'], ['w1'], true);

@@ -14,6 +14,9 @@ import { lookups, read, run } from '../../transport/lookups.js';
 import type { Transport } from '../../transport/types.js';
 import { readNodeCerts } from './read.js';
 
+/** The kubelet's serving pair with serverTLSBootstrap (a symlink to kubelet-server-<date>.pem: certificate + key). */
+export const SERVING_CURRENT = '/var/lib/kubelet/pki/kubelet-server-current.pem';
+
 /** Written before a rotation step changes a node's trust files, removed once its components restarted healthy. */
 export const OWED_FILE = '/var/lib/kubesmith/ca-rotation-owed';
 
@@ -29,7 +32,7 @@ export function caFactsOf(
   node: string,
   controlPlane: boolean,
   c: Collected,
-  staged: { newCa: string | null; oldCa: string | null; newKey: string; owed: string | null },
+  staged: { newCa: string | null; oldCa: string | null; newKey: string; owed: string | null; serving?: string | null },
 ): NodeCaFacts {
   const kubeconfigCas: Record<string, string[]> = {};
   const leaves: Record<string, string> = {};
@@ -56,25 +59,35 @@ export function caFactsOf(
     kubeconfigCas,
     leaves,
     owedFor: owed && ORDER.includes(owed) ? owed : undefined,
+    ...(staged.serving !== undefined ? { serving: staged.serving ? (pemCertificates(staged.serving)[0] ?? null) : null } : {}),
   };
 }
 
-/** One node's facts. A worker's ca.crt (its kubelet's clientCAFile) is read by the rotation's look-up. */
-export async function readCaFacts(t: Transport, host: Host): Promise<NodeCaFacts> {
+/** The certificate of the kubelet's serving pair only (never its key): empty output when there is none. */
+export const servingCertScript = () => sh`f=${SERVING_CURRENT}; [ -e "$f" ] && openssl x509 -in "$f" 2>/dev/null || true`;
+
+/**
+ * One node's facts. A worker's ca.crt (its kubelet's clientCAFile) is read by the rotation's look-up; with
+ * `serving` (serverTLSBootstrap) also the kubelet's serving certificate.
+ */
+export async function readCaFacts(t: Transport, host: Host, serving = false): Promise<NodeCaFacts> {
   const c = await readNodeCerts(t, host.isControlPlane);
-  const [newCa, oldCa, newKey, owed, ca] = await lookups(t, [
+  const [newCa, oldCa, newKey, owed, ca, servingCert] = await lookups(t, [
     read(`${ROTATION_DIR}/new-ca.crt`),
     read(`${ROTATION_DIR}/old-ca.crt`),
     run(newKeyFingerprint()),
     read(OWED_FILE),
     read('/etc/kubernetes/pki/ca.crt'),
+    run(serving ? servingCertScript() : sh`true`),
   ]);
   if (!host.isControlPlane && ca) c.certs.set('ca', { path: '/etc/kubernetes/pki/ca.crt', pem: ca });
-  return caFactsOf(host.name, host.isControlPlane, c, { newCa, oldCa, newKey: newKey.stdout, owed });
+  const facts = { newCa, oldCa, newKey: newKey.stdout, owed };
+  return caFactsOf(host.name, host.isControlPlane, c, serving ? { ...facts, serving: servingCert.stdout.trim() || null } : facts);
 }
 
 /** Every node's facts, control planes first (the first control plane first), as the planner wants them. */
 export async function clusterCaFacts(ctx: TaskContext): Promise<NodeCaFacts[]> {
   const hosts = [...ctx.hosts.controlPlanes, ...ctx.hosts.all.filter((h) => !h.isControlPlane)];
-  return Promise.all(hosts.map((h) => readCaFacts(ctx.transportFor(h), h)));
+  const serving = ctx.inventory.spec.kubelet.serverTLSBootstrap === true;
+  return Promise.all(hosts.map((h) => readCaFacts(ctx.transportFor(h), h, serving)));
 }

@@ -46,7 +46,7 @@ async function decide(ctx: TaskContext, target: Target) {
   return { cas, stage, blocked: blockedBy(nodes, cas, target) };
 }
 
-async function waitReady(ctx: TaskContext): Promise<void> {
+export async function waitReady(ctx: TaskContext): Promise<void> {
   const o = certsOptions(ctx);
   const deadline = Date.now() + o.healthTimeoutSeconds * 1000;
   for (;;) {

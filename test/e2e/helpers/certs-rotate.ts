@@ -6,7 +6,9 @@
  * no trust file of any node nor the admin machine's kubeconfig, the old admin.conf is refused, kubectl works with the
  * new one, kube-root-ca.crt holds only the new CA, and the workload kept at least one ready replica whenever the API
  * answered. The lab's API server, kubelet and controller-manager judge certificates against the bundles they loaded at
- * their last start (test/lab/emulators/src/kube/trust.ts), so a step done out of order fails here.
+ * their last start (test/lab/emulators/src/kube/trust.ts), so a step done out of order fails here. With `serving`
+ * (serverTLSBootstrap) each kubelet's serving certificate, from the old CA before, chains to the new CA afterwards and
+ * not to the old (the lab's kubelet keeps a valid pair, as the real one does, so the rotation must re-issue it).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +48,7 @@ export async function upRotateLab(
   cps: string[],
   workers: string[],
   admin: string,
+  serverTLSBootstrap = false,
 ): Promise<{ lab: Lab; inv: string; registry: LabRegistry }> {
   const hosts = [...cps, ...workers];
   const lab = await labUp({ name, hosts: hosts.map((h) => ({ name: h })) });
@@ -54,7 +57,8 @@ export async function upRotateLab(
   const inv = join(lab.root, 'inventory.yaml');
   const registry = await startLabRegistry(bridgeIp(lab.subnet));
   const endpoint = cps.length > 1 ? `${lab.hosts.find((h) => h.name === 'cp1')!.ip}:6443` : undefined;
-  lab.writeInventory(inv, { controlPlanes: cps, workers, extra: clusterExtra(registry.url, endpoint) });
+  const extra = { ...clusterExtra(registry.url, endpoint), ...(serverTLSBootstrap ? { kubelet: { serverTLSBootstrap: true } } : {}) };
+  lab.writeInventory(inv, { controlPlanes: cps, workers, extra });
   const run = await kubesmith(['apply', '-i', inv, '--output', 'json'], admin);
   if (run.code !== 0) throw new Error(`apply failed:\n${run.stdout.slice(-4000)}\n${run.stderr}`);
   for (const h of cps) await startStaticPods(lab, h);
@@ -132,7 +136,16 @@ export async function killMidwayThenRerun(o: {
   ).toEqual([]);
 }
 
-export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): void {
+/** The kubelet's serving certificate with serverTLSBootstrap, checked against `caFile` on `host`. */
+const SERVING = '/var/lib/kubelet/pki/kubelet-server-current.pem';
+const verifyServing = (lab: Lab, host: string, caFile: string) =>
+  lab.exec(host, `openssl verify -CAfile ${caFile} ${SERVING} 2>&1`).then((r) => r.stdout);
+
+/**
+ * `serving`: spec.kubelet.serverTLSBootstrap on, so each kubelet's serving certificate comes from the cluster CA (and
+ * kubesmith's approver); afterwards each must chain to the new CA and none to the old.
+ */
+export function rotateCaSuite(NAME: string, cps: string[], workers: string[], serving = false): void {
   const HOSTS = [...cps, ...workers];
   describe.skipIf(!labReady())(
     `certs rotate-ca: a new cluster CA without downtime (${cps.length} control plane(s) + ${workers.length} worker(s))`,
@@ -147,8 +160,19 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
       let oldCa = '';
 
       beforeAll(async () => {
-        ({ lab, inv, registry } = await upRotateLab(NAME, cps, workers, admin));
+        ({ lab, inv, registry } = await upRotateLab(NAME, cps, workers, admin, serving));
         oldCa = await fingerprint('cp1', '/etc/kubernetes/pki/ca.crt');
+        if (serving)
+          for (const h of HOSTS) {
+            await lab.exec(h, 'cp /etc/kubernetes/pki/ca.crt /root/old-ca.crt');
+            // apply approved the kubelets' requests; each kubelet stores its certificate (from the old CA) as issued
+            await until(
+              `${h}'s serving certificate`,
+              async () => /: OK$/m.test(await verifyServing(lab, h, '/root/old-ca.crt')),
+              60_000,
+              500,
+            );
+          }
       }, 1_200_000);
 
       afterAll(async () => {
@@ -168,8 +192,10 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
           'w1: re-issue',
           'w1: remove the old CA',
           'fetch the new admin.conf',
+          ...(serving ? HOSTS.map((h) => `${h}: move its kubelet serving certificate aside`) : []),
         ])
           expect(run.stdout, step).toContain(step);
+        if (serving) expect(run.stdout.indexOf('w1: move its kubelet serving')).toBeLessThan(run.stdout.indexOf('cp1: remove the old CA'));
         expect(run.stdout.indexOf('w1: trust old+new')).toBeLessThan(run.stdout.indexOf('cp1: re-issue'));
         expect(run.stdout.indexOf('w1: re-issue')).toBeLessThan(run.stdout.indexOf('cp1: remove the old CA'));
         const same = await kubesmith(['plan', '-i', inv, 'certs-rotate-ca'], admin);
@@ -211,6 +237,13 @@ export function rotateCaSuite(NAME: string, cps: string[], workers: string[]): v
           const v = await lab.exec(h, 'openssl verify -CAfile /etc/kubernetes/pki/ca.crt /var/lib/kubelet/pki/kubelet-client-current.pem');
           expect(v.stdout + v.stderr, h).toMatch(/: OK$/m);
         }
+        if (serving)
+          for (const h of HOSTS) {
+            expect(await verifyServing(lab, h, '/etc/kubernetes/pki/ca.crt'), h).toMatch(/: OK$/m);
+            expect(await verifyServing(lab, h, '/root/old-ca.crt'), h).not.toMatch(/: OK$/m);
+            // the old pair is in the run's backup, not deleted
+            expect((await lab.exec(h, 'ls /var/backups/kubesmith/*/kubelet-serving/')).stdout, h).toMatch(/kubelet-server-current\.pem/);
+          }
         for (const h of cps) expect((await lab.exec(h, 'test -e /etc/kubernetes/pki/ca-rotation')).code, h).not.toBe(0);
         // the admin machine's admin.conf: only the new CA, and kubectl works with it
         const local = readFileSync(join(admin, '.kubesmith', lab.name, 'admin.conf'), 'utf8');

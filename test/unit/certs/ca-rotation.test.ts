@@ -7,6 +7,7 @@ import {
   nodeStage,
   planRotation,
   rotationCas,
+  servingOwed,
   type NodeCaFacts,
   type RotationCas,
 } from '../../../src/certs/ca-rotation.js';
@@ -231,5 +232,53 @@ describe('parseWorkloads', () => {
       { kind: 'Deployment', namespace: 'default', name: 'web', annotation: 'abc', healthy: true },
       { kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy', annotation: undefined, healthy: false },
     ]);
+  });
+});
+
+const SERVING_KEY = generateKey('ECDSA-P256');
+const serving = (signer: KeyPair) =>
+  signCert(
+    { cn: 'system:node:w1', orgs: ['system:nodes'], usages: ['server'], dnsNames: ['w1'], notBefore: NOW - DAY, notAfter: NOW + 365 * DAY },
+    SERVING_KEY,
+    signer,
+  );
+const facts = (name: string, cp: boolean, extra: Partial<NodeCaFacts> = {}): NodeCaFacts => ({
+  node: name,
+  controlPlane: cp,
+  bundle: [OLD.cert],
+  kubeconfigCas: {},
+  leaves: {},
+  ...extra,
+});
+
+describe('servingOwed: which kubelet serving certificates the rotation re-issues', () => {
+  it('with serverTLSBootstrap off (no serving fact) never', () => {
+    expect(servingOwed(facts('w1', false), CAS)).toBe(false);
+    expect(servingOwed(facts('w1', false), undefined)).toBe(false);
+  });
+
+  it('one from the old CA, or none at all, is owed; one already from the new CA is left alone (a re-run)', () => {
+    expect(servingOwed(facts('w1', false, { serving: serving(OLD) }), CAS)).toBe(true);
+    expect(servingOwed(facts('w1', false, { serving: null }), CAS)).toBe(true);
+    expect(servingOwed(facts('w1', false, { serving: serving(NEW) }), CAS)).toBe(false);
+  });
+
+  it('before any rotation (no new CA yet) every serverTLSBootstrap node will need one', () => {
+    expect(servingOwed(facts('w1', false, { serving: serving(OLD) }), undefined)).toBe(true);
+  });
+});
+
+describe('planRotation lists the serving step per node after the re-issue and before the old CA leaves', () => {
+  it('shows it for each serverTLSBootstrap node still owing one, in order', () => {
+    const steps = planRotation([facts('cp1', true, { serving: serving(OLD) }), facts('w1', false, { serving: serving(OLD) })]);
+    const kinds = steps.map((s) => `${s.kind}${s.node ? `:${s.node}` : ''}`);
+    expect(kinds.filter((k) => k.startsWith('serving'))).toEqual(['serving:cp1', 'serving:w1']);
+    expect(kinds.indexOf('serving:cp1')).toBeGreaterThan(kinds.lastIndexOf('sign:w1'));
+    expect(kinds.indexOf('serving:w1')).toBeLessThan(kinds.indexOf('drop-old:cp1'));
+    expect(steps.find((s) => s.kind === 'serving')!.summary).toMatch(/^cp1: move its kubelet serving certificate aside/);
+  });
+
+  it('leaves it out when the option is off', () => {
+    expect(planRotation([facts('cp1', true), facts('w1', false)]).some((s) => s.kind === 'serving')).toBe(false);
   });
 });
