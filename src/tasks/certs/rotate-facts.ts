@@ -63,8 +63,9 @@ export function caFactsOf(
   };
 }
 
-/** The certificate of the kubelet's serving pair only (never its key): empty output when there is none. */
-export const servingCertScript = () => sh`f=${SERVING_CURRENT}; [ -e "$f" ] && openssl x509 -in "$f" 2>/dev/null || true`;
+/** The certificate of the kubelet's serving pair only (never its key, as the collector reads): empty when there is none. */
+export const servingCertScript = () =>
+  sh`f=${SERVING_CURRENT}; [ -r "$f" ] && sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$f" || true`;
 
 /**
  * One node's facts. A worker's ca.crt (its kubelet's clientCAFile) is read by the rotation's look-up; with

@@ -28,13 +28,20 @@ t=$(readlink -f "$f" 2>/dev/null || true)
 if [ -n "$t" ] && [ -f "$t" ] && [ "$t" != "$f" ]; then mv "$t" ${dir}/; fi
 if [ -e "$f" ] || [ -L "$f" ]; then mv "$f" ${dir}/; fi`;
 
-/** Approve this node's pending serving requests that match the inventory (the approver's checks, never blanket). */
-async function approveOwn(ctx: TaskContext): Promise<void> {
+/**
+ * Approve this node's pending serving requests that match the inventory (the approver's checks, never blanket);
+ * returns the refused ones' reasons (any node's: a refused request names no trustworthy node).
+ */
+async function approveOwn(ctx: TaskContext): Promise<string[]> {
   const t = controlPlaneTransport(ctx);
   const list = parseCsrList((await t.exec(kubectl('get', 'csr', '-o', 'json'), { timeoutMs: 60_000 })).stdout);
-  for (const v of list.map((csr) => judgeCsr(csr, ctx.inventory.spec.hosts)))
+  const refused: string[] = [];
+  for (const v of list.map((csr) => judgeCsr(csr, ctx.inventory.spec.hosts))) {
     if (v.decision === 'approve' && v.host === ctx.host.name)
       await t.exec(kubectl('certificate', 'approve', v.name), { timeoutMs: 60_000 });
+    if (v.decision === 'refuse') refused.push(`${v.name}: ${v.reason}`);
+  }
+  return refused;
 }
 
 /** Approve and wait until the node's serving certificate is the new CA's (health timeout). */
@@ -42,13 +49,15 @@ async function waitNewServing(ctx: TaskContext, newCa: string): Promise<void> {
   const o = certsOptions(ctx);
   const deadline = Date.now() + o.healthTimeoutSeconds * 1000;
   for (;;) {
-    await approveOwn(ctx);
+    const refused = await approveOwn(ctx);
     const pem = (await ctx.transport.exec(servingCertScript())).stdout.trim();
     if (pem && signedBy(pem, newCa)) return;
-    if (Date.now() >= deadline)
+    if (Date.now() >= deadline) {
+      const left = refused.length ? `; left pending, not matching the inventory: ${refused.join('; ')}` : '';
       throw new Error(
-        `${ctx.host.name}: no serving certificate from the new CA ${o.healthTimeoutSeconds}s after the kubelet restarted (\`kubectl get csr\`: is its request pending or denied?)`,
+        `${ctx.host.name}: no serving certificate from the new CA ${o.healthTimeoutSeconds}s after the kubelet restarted (\`kubectl get csr\`: is its request pending or denied?)${left}`,
       );
+    }
     await sleep(2000);
   }
 }
